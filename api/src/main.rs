@@ -1,0 +1,73 @@
+//! `repopal-api`: `serve` the HTTP API, `migrate` the database, print the `openapi` document, or
+//! list `dead-jobs`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use common::config::{ApiConfig, Config};
+use tokio::signal::unix::{SignalKind, signal};
+
+#[derive(Parser)]
+#[command(name = "repopal-api", version, about = "RepoPal REST API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API on PORT (default 8080).
+    Serve,
+    /// Apply all database migrations (job queue schema, then RepoPal's), then exit.
+    Migrate,
+    /// Print the OpenAPI document as JSON.
+    Openapi,
+    /// List jobs that will not run again (permanently failed or out of attempts), as JSON.
+    DeadJobs {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        println!("{}", repopal_api::openapi().to_pretty_json()?);
+        return Ok(());
+    }
+    let config = Config::from_env().context("configuration")?;
+    common::telemetry::init(config.log.format);
+    match cli.command {
+        Command::Serve => {
+            let api = ApiConfig::from_env().context("configuration")?;
+            let pool = common::db::pool(&config.database)?;
+            let port = api.port;
+            let state = repopal_api::state(pool, config, api);
+            repopal_api::serve(state, port, shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let pool = common::db::connect(&config.database).await?;
+            common::db::migrate(&pool).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::DeadJobs { limit } => {
+            let pool = common::db::connect(&config.database).await?;
+            let dead = common::repo::jobs::dead(&pool, limit).await?;
+            println!("{}", serde_json::to_string_pretty(&dead)?);
+        }
+        Command::Openapi => {}
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,4 @@
+//! Route modules, one per resource.
+
+pub mod health;
+pub mod metrics;

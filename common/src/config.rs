@@ -1,0 +1,405 @@
+//! Configuration: every setting comes from the environment, parsed once at boot into typed structs.
+//!
+//! A missing or malformed required variable is an error that names the variable, so start-up fails
+//! with a message an operator can act on. Every variable here is documented in `.env.example` and the
+//! README table.
+
+use std::{collections::HashMap, time::Duration};
+
+use secrecy::SecretString;
+use url::Url;
+
+/// A configuration problem, always naming the variable at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required but not set")]
+    Missing(&'static str),
+    #[error("{name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+/// Where variables are read from: the process environment in production, a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Source for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned().filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// Settings shared by the API and the workers.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub github: GithubConfig,
+    pub slack: SlackConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct GithubConfig {
+    pub api_url: Url,
+    pub web_url: Url,
+    pub app_id: Option<u64>,
+    pub app_private_key: Option<SecretString>,
+    pub oauth_client_id: Option<String>,
+    pub oauth_client_secret: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlackConfig {
+    pub api_url: Url,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+/// Settings only the API process needs.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub port: u16,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    pub github_webhook_secret: SecretString,
+}
+
+/// Settings only the worker processes need.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Default number of jobs one process runs at once per queue.
+    pub concurrency: usize,
+    /// How often a worker proves it is alive.
+    pub heartbeat: Duration,
+    /// Missed heartbeats after which another worker re-runs a dead worker's jobs.
+    pub missed_heartbeats: usize,
+    /// Polling interval for delayed and retried jobs (immediate ones arrive by LISTEN/NOTIFY).
+    pub poll_interval: Duration,
+    /// First retry delay; doubles per attempt, with jitter, up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// How long SIGTERM waits for running jobs before giving up on them.
+    pub shutdown_timeout: Duration,
+    /// Period of the scheduler tick that enqueues periodic jobs.
+    pub scheduler_tick: Duration,
+    /// Finished job rows and stale worker rows older than this are pruned.
+    pub job_retention: Duration,
+    /// Per-queue overrides from `JOB_TIMEOUT_SECS_<QUEUE>`, `JOB_BATCH_SIZE_<QUEUE>` and
+    /// `JOB_CONCURRENCY_<QUEUE>` (queue name upper-cased, e.g. `JOB_TIMEOUT_SECS_PROBE`).
+    pub queue_overrides: HashMap<String, QueueOverride>,
+}
+
+/// Operator overrides of one queue's built-in limits.
+#[derive(Debug, Clone, Default)]
+pub struct QueueOverride {
+    pub timeout: Option<Duration>,
+    pub batch_size: Option<usize>,
+    pub concurrency: Option<usize>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(env: &dyn Source) -> Result<Self, ConfigError> {
+        let app_id = optional(env, "GITHUB_APP_ID", parse_u64)?;
+        let app_private_key = env.get("GITHUB_APP_PRIVATE_KEY").map(SecretString::from);
+        if app_id.is_some() != app_private_key.is_some() {
+            let name = if app_id.is_some() { "GITHUB_APP_PRIVATE_KEY" } else { "GITHUB_APP_ID" };
+            return Err(ConfigError::Malformed {
+                name,
+                reason: "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY must be set together".into(),
+            });
+        }
+        if let Some(key) = env.get("GITHUB_APP_PRIVATE_KEY") {
+            if !key.contains("PRIVATE KEY") {
+                return Err(ConfigError::Malformed {
+                    name: "GITHUB_APP_PRIVATE_KEY",
+                    reason: "expected a PEM-encoded RSA private key".into(),
+                });
+            }
+        }
+        let oauth_client_id = env.get("GITHUB_OAUTH_CLIENT_ID");
+        let oauth_client_secret = env.get("GITHUB_OAUTH_CLIENT_SECRET").map(SecretString::from);
+        if oauth_client_id.is_some() != oauth_client_secret.is_some() {
+            let name =
+                if oauth_client_id.is_some() { "GITHUB_OAUTH_CLIENT_SECRET" } else { "GITHUB_OAUTH_CLIENT_ID" };
+            return Err(ConfigError::Malformed {
+                name,
+                reason: "GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set together".into(),
+            });
+        }
+        let format = match env.get("LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(ConfigError::Malformed {
+                    name: "LOG_FORMAT",
+                    reason: format!("`{other}` is not one of json, pretty"),
+                });
+            }
+        };
+        Ok(Self {
+            database: DatabaseConfig {
+                url: SecretString::from(database_url(env)?),
+                max_connections: or_default(env, "DATABASE_MAX_CONNECTIONS", 20, parse_u32)?,
+            },
+            github: GithubConfig {
+                api_url: or_default(env, "GITHUB_API_URL", default_url("https://api.github.com"), parse_url)?,
+                web_url: or_default(env, "GITHUB_WEB_URL", default_url("https://github.com"), parse_url)?,
+                app_id,
+                app_private_key,
+                oauth_client_id,
+                oauth_client_secret,
+            },
+            slack: SlackConfig {
+                api_url: or_default(env, "SLACK_API_URL", default_url("https://slack.com/api"), parse_url)?,
+            },
+            log: LogConfig { format },
+        })
+    }
+}
+
+impl ApiConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(env: &dyn Source) -> Result<Self, ConfigError> {
+        let secret = required(env, "GITHUB_WEBHOOK_SECRET")?;
+        if secret.len() < 16 {
+            return Err(ConfigError::Malformed {
+                name: "GITHUB_WEBHOOK_SECRET",
+                reason: "must be at least 16 characters".into(),
+            });
+        }
+        Ok(Self {
+            port: or_default(env, "PORT", 8080, parse_u16)?,
+            request_timeout: or_default(env, "REQUEST_TIMEOUT_SECS", Duration::from_secs(30), parse_secs)?,
+            body_limit_bytes: or_default(env, "BODY_LIMIT_BYTES", 1024 * 1024, parse_usize)?,
+            github_webhook_secret: SecretString::from(secret),
+        })
+    }
+}
+
+impl WorkerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(env: &dyn Source) -> Result<Self, ConfigError> {
+        let mut queue_overrides = HashMap::new();
+        for queue in crate::jobs::ALL_QUEUES.iter().map(|q| q.name) {
+            let o = QueueOverride {
+                timeout: optional(env, queue_var("JOB_TIMEOUT_SECS", queue), parse_secs)?,
+                batch_size: optional(env, queue_var("JOB_BATCH_SIZE", queue), parse_positive)?,
+                concurrency: optional(env, queue_var("JOB_CONCURRENCY", queue), parse_positive)?,
+            };
+            queue_overrides.insert(queue.to_owned(), o);
+        }
+        let concurrency = or_default(env, "WORKER_CONCURRENCY", 8, parse_usize)?;
+        if concurrency == 0 {
+            return Err(ConfigError::Malformed { name: "WORKER_CONCURRENCY", reason: "must be at least 1".into() });
+        }
+        Ok(Self {
+            concurrency,
+            heartbeat: or_default(env, "WORKER_HEARTBEAT_SECS", Duration::from_secs(5), parse_secs)?,
+            missed_heartbeats: or_default(env, "WORKER_MISSED_HEARTBEATS", 6, parse_usize)?.max(1),
+            poll_interval: or_default(env, "WORKER_POLL_INTERVAL_MS", Duration::from_millis(500), parse_millis)?,
+            retry_base: or_default(env, "JOB_RETRY_BASE_MS", Duration::from_secs(2), parse_millis)?,
+            retry_max: or_default(env, "JOB_RETRY_MAX_SECS", Duration::from_secs(600), parse_secs)?,
+            shutdown_timeout: or_default(env, "WORKER_SHUTDOWN_TIMEOUT_SECS", Duration::from_secs(30), parse_secs)?,
+            scheduler_tick: or_default(env, "SCHEDULER_TICK_SECS", Duration::from_secs(60), parse_secs)?,
+            job_retention: or_default(env, "JOB_RETENTION_HOURS", Duration::from_secs(7 * 24 * 3600), parse_hours)?,
+            queue_overrides,
+        })
+    }
+
+    /// The limits one queue runs with: the operator's overrides over the queue's built-in values.
+    pub fn effective(&self, queue: crate::jobs::Queue) -> crate::jobs::Queue {
+        let o = self.queue_overrides.get(queue.name).cloned().unwrap_or_default();
+        crate::jobs::Queue {
+            timeout: o.timeout.unwrap_or(queue.timeout),
+            batch_size: o.batch_size.unwrap_or(queue.batch_size),
+            concurrency: Some(o.concurrency.or(queue.concurrency).unwrap_or(self.concurrency)),
+            ..queue
+        }
+    }
+
+    /// How long a worker may be silent before its jobs are handed to another worker.
+    pub fn orphan_after(&self) -> Duration {
+        self.heartbeat * u32::try_from(self.missed_heartbeats).unwrap_or(u32::MAX)
+    }
+}
+
+/// The variable overriding one setting of one queue, e.g. `JOB_TIMEOUT_SECS_PROBE`.
+fn queue_var(prefix: &str, queue: &str) -> &'static str {
+    // Queue names are a fixed, small set and this runs once at boot; leaking the names is fine.
+    Box::leak(format!("{prefix}_{}", queue.to_ascii_uppercase()).into_boxed_str())
+}
+
+fn database_url(env: &dyn Source) -> Result<String, ConfigError> {
+    let url = required(env, "DATABASE_URL")?;
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(ConfigError::Malformed {
+            name: "DATABASE_URL",
+            reason: "expected a postgres:// or postgresql:// URL".into(),
+        });
+    }
+    Ok(url)
+}
+
+fn required(env: &dyn Source, name: &'static str) -> Result<String, ConfigError> {
+    env.get(name).ok_or(ConfigError::Missing(name))
+}
+
+fn optional<T>(
+    env: &dyn Source,
+    name: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    env.get(name)
+        .map(|v| parse(v.trim()).map_err(|reason| ConfigError::Malformed { name, reason }))
+        .transpose()
+}
+
+fn or_default<T>(
+    env: &dyn Source,
+    name: &'static str,
+    default: T,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    Ok(optional(env, name, parse)?.unwrap_or(default))
+}
+
+fn default_url(url: &str) -> Url {
+    Url::parse(url).unwrap_or_else(|_| unreachable!("built-in URL {url} is valid"))
+}
+
+fn parse_url(v: &str) -> Result<Url, String> {
+    let url = Url::parse(v).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("expected an http:// or https:// URL".into());
+    }
+    Ok(url)
+}
+
+fn parse_u16(v: &str) -> Result<u16, String> {
+    v.parse().map_err(|_| format!("`{v}` is not a number between 0 and 65535"))
+}
+
+fn parse_u32(v: &str) -> Result<u32, String> {
+    v.parse().map_err(|_| format!("`{v}` is not a positive whole number"))
+}
+
+fn parse_u64(v: &str) -> Result<u64, String> {
+    v.parse().map_err(|_| format!("`{v}` is not a positive whole number"))
+}
+
+fn parse_usize(v: &str) -> Result<usize, String> {
+    v.parse().map_err(|_| format!("`{v}` is not a positive whole number"))
+}
+
+fn parse_positive(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{v}` is not a whole number of at least 1")),
+    }
+}
+
+fn parse_secs(v: &str) -> Result<Duration, String> {
+    parse_u64(v).map(Duration::from_secs)
+}
+
+fn parse_millis(v: &str) -> Result<Duration, String> {
+    parse_u64(v).map(Duration::from_millis)
+}
+
+fn parse_hours(v: &str) -> Result<Duration, String> {
+    parse_u64(v).map(|h| Duration::from_secs(h * 3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn missing_database_url_is_named() {
+        let err = Config::from_source(&env(&[])).unwrap_err();
+        assert_eq!(err.to_string(), "DATABASE_URL is required but not set");
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        let base = [("DATABASE_URL", "postgres://localhost/x")];
+        let mut e = env(&base);
+        e.insert("GITHUB_API_URL".into(), "not a url".into());
+        assert!(Config::from_source(&e).unwrap_err().to_string().starts_with("GITHUB_API_URL is malformed"));
+
+        let e = env(&[("GITHUB_WEBHOOK_SECRET", "0123456789abcdef"), ("PORT", "eighty")]);
+        assert!(ApiConfig::from_source(&e).unwrap_err().to_string().starts_with("PORT is malformed"));
+
+        let e = env(&[("WORKER_CONCURRENCY", "0")]);
+        assert!(WorkerConfig::from_source(&e).unwrap_err().to_string().starts_with("WORKER_CONCURRENCY"));
+
+        let e = env(&[("JOB_TIMEOUT_SECS_PROBE", "soon")]);
+        assert!(WorkerConfig::from_source(&e).unwrap_err().to_string().starts_with("JOB_TIMEOUT_SECS_PROBE"));
+    }
+
+    #[test]
+    fn app_credentials_come_in_pairs() {
+        let e = env(&[("DATABASE_URL", "postgres://localhost/x"), ("GITHUB_APP_ID", "42")]);
+        let err = Config::from_source(&e).unwrap_err().to_string();
+        assert!(err.starts_with("GITHUB_APP_PRIVATE_KEY is malformed"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = Config::from_source(&env(&[("DATABASE_URL", "postgres://localhost/x")])).unwrap();
+        assert_eq!(c.github.api_url.as_str(), "https://api.github.com/");
+        let w = WorkerConfig::from_source(&env(&[])).unwrap();
+        assert_eq!(w.orphan_after(), Duration::from_secs(30));
+        assert_eq!(w.concurrency, 8);
+        let probe = w.effective(crate::jobs::Queue::PROBE);
+        assert_eq!((probe.batch_size, probe.concurrency), (1, Some(8)));
+    }
+
+    #[test]
+    fn queue_overrides_apply_to_their_queue_only() {
+        let w = WorkerConfig::from_source(&env(&[("JOB_BATCH_SIZE_NOOP", "1"), ("JOB_TIMEOUT_SECS_PROBE", "2")])).unwrap();
+        assert_eq!(w.effective(crate::jobs::Queue::NOOP).batch_size, 1);
+        assert_eq!(w.effective(crate::jobs::Queue::PROBE).timeout, Duration::from_secs(2));
+        assert_eq!(w.effective(crate::jobs::Queue::PRUNE_JOBS).timeout, Duration::from_secs(300));
+        let err = WorkerConfig::from_source(&env(&[("JOB_CONCURRENCY_NOOP", "0")])).unwrap_err();
+        assert!(err.to_string().starts_with("JOB_CONCURRENCY_NOOP is malformed"), "{err}");
+    }
+}

@@ -1,0 +1,21 @@
+//! Job definitions: payloads, permanent queue names and enqueueing inside the caller's transaction.
+//! This module and the worker's runner are the only places that know about apalis.
+
+mod noop;
+mod probe;
+mod prune;
+mod push;
+mod queue;
+
+pub use noop::Noop;
+pub use probe::{Probe, ProbeBehaviour};
+pub use prune::PruneJobs;
+pub use push::{Enqueue, JobId, push, push_many, push_with};
+pub use queue::{ALL_QUEUES, Queue};
+
+use serde::{Serialize, de::DeserializeOwned};
+
+/// A job payload: small, made of ids, and bound to exactly one queue.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const QUEUE: Queue;
+}

@@ -1,0 +1,46 @@
+//! The queues: names are permanent (rows in `apalis.jobs` refer to them), limits are per queue.
+
+use std::time::Duration;
+
+/// One queue and how its jobs are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queue {
+    /// Permanent name stored in `apalis.jobs.job_type`. Never rename a queue with jobs in it.
+    pub name: &'static str,
+    /// Runs before a job is dead (the first run counts).
+    pub max_attempts: u32,
+    /// A run longer than this is cancelled and counts as a failed attempt.
+    pub timeout: Duration,
+    /// Jobs fetched per round trip. Slow queues keep 1 so a fetched job never waits behind a long
+    /// one while its worker's heartbeat is starved (see notes/apalis-postgres-1.0.md §3.7).
+    pub batch_size: usize,
+    /// Jobs run at once per process; `None` means `WORKER_CONCURRENCY`.
+    pub concurrency: Option<usize>,
+}
+
+impl Queue {
+    pub const NOOP: Queue = Queue {
+        name: "noop",
+        max_attempts: 3,
+        timeout: Duration::from_secs(10),
+        batch_size: 200,
+        concurrency: Some(200),
+    };
+    pub const PROBE: Queue = Queue {
+        name: "probe",
+        max_attempts: 3,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: None,
+    };
+    pub const PRUNE_JOBS: Queue = Queue {
+        name: "prune_jobs",
+        max_attempts: 3,
+        timeout: Duration::from_secs(300),
+        batch_size: 1,
+        concurrency: Some(1),
+    };
+}
+
+/// Every queue a worker process serves.
+pub const ALL_QUEUES: &[Queue] = &[Queue::NOOP, Queue::PROBE, Queue::PRUNE_JOBS];

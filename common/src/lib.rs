@@ -1,0 +1,10 @@
+//! Shared core of RepoPal: configuration, database access, SQL, job definitions and telemetry.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod repo;
+pub mod telemetry;
+
+pub use error::Error;

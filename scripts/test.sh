@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make test`: the same database provisioning as `make run`, then the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/db.sh env)"
+# Tests create (and drop) their own databases on this server; point them at its admin database.
+export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$DATABASE_URL}
+unset DATABASE_URL
+# The crash and outage tests start the real binaries.
+cargo build --bins
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --no-fail-fast "$@"
+else
+    cargo test --workspace --no-fail-fast "$@"
+fi

@@ -1,0 +1,77 @@
+//! The router, driven in-process, and a small response type for assertions.
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Method, Request, StatusCode},
+};
+use common::config::{ApiConfig, Config};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::TestDb;
+
+pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
+
+/// The API on a fresh database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub router: Router,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Configuration for tests: everything defaulted except what is required.
+pub fn test_env(db_url: &str) -> std::collections::HashMap<String, String> {
+    [("DATABASE_URL", db_url), ("GITHUB_WEBHOOK_SECRET", TEST_WEBHOOK_SECRET), ("REQUEST_TIMEOUT_SECS", "5")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let db = TestDb::new().await;
+        let router = Self::router_for(db.pool.clone(), &db.url);
+        Self { db, router }
+    }
+
+    /// A router over any pool (e.g. one pointing at a server that will go down).
+    pub fn router_for(pool: sqlx::PgPool, db_url: &str) -> Router {
+        let env = test_env(db_url);
+        let config = Config::from_source(&env).expect("test config");
+        let api = ApiConfig::from_source(&env).expect("test api config");
+        repopal_api::app(repopal_api::state(pool, config, api))
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> TestResponse {
+        send(&self.router, req).await
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Request::builder().method(Method::GET).uri(path).body(Body::empty()).expect("request")).await
+    }
+}
+
+pub async fn send(router: &Router, req: Request<Body>) -> TestResponse {
+    let response = router.clone().oneshot(req).await.expect("router never fails");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body").to_vec();
+    TestResponse { status, headers, body }
+}

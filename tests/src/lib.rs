@@ -1,0 +1,13 @@
+//! Test harness shared by every integration test: a fresh database per test (cloned from a
+//! migrated template and dropped afterwards), the router driven in-process, in-process workers
+//! and queue draining, the real binaries, and a private PostgreSQL cluster for outage tests.
+
+pub mod cluster;
+pub mod db;
+pub mod http;
+pub mod process;
+pub mod worker;
+
+pub use cluster::TempCluster;
+pub use db::TestDb;
+pub use http::TestApp;

@@ -1,0 +1,77 @@
+//! In-process workers and queue draining: tests run jobs by draining the queue, never by sleeping
+//! for a guessed time.
+
+use std::{collections::HashMap, time::Duration};
+
+use common::config::WorkerConfig;
+use sqlx::PgPool;
+use tokio::{sync::watch, task::JoinHandle};
+
+/// Worker settings tuned for tests: fast polling, short backoff, quick orphan detection.
+pub fn test_worker_config(overrides: &[(&str, &str)]) -> WorkerConfig {
+    let mut env: HashMap<String, String> = [
+        ("WORKER_HEARTBEAT_SECS", "1"),
+        ("WORKER_MISSED_HEARTBEATS", "3"),
+        ("WORKER_POLL_INTERVAL_MS", "50"),
+        ("JOB_RETRY_BASE_MS", "20"),
+        ("JOB_RETRY_MAX_SECS", "1"),
+        ("WORKER_SHUTDOWN_TIMEOUT_SECS", "10"),
+        ("SCHEDULER_TICK_SECS", "3600"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    WorkerConfig::from_source(&env).expect("test worker config")
+}
+
+/// A worker (all queues and the scheduler) running inside the test process.
+pub struct InProcessWorker {
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+impl InProcessWorker {
+    pub fn start(pool: PgPool, config: WorkerConfig) -> Self {
+        let (stop, rx) = watch::channel(false);
+        let handle = tokio::spawn(repopal_worker::run(pool, config, rx));
+        Self { stop, handle }
+    }
+
+    /// Graceful stop: drains, like SIGTERM.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.handle).await;
+    }
+}
+
+/// Waits until no job in `queues` is pending, running or waiting to retry. Panics after `limit`.
+pub async fn drain(pool: &PgPool, queues: &[&str], limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let left = common::repo::jobs::unfinished(pool, queues).await.expect("count unfinished jobs");
+        if left == 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{left} job(s) in {queues:?} still unfinished after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Polls `check` until it returns `Some`, panicking with `what` after `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

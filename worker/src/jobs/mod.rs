@@ -1,0 +1,5 @@
+//! One file per job handler.
+
+pub mod noop;
+pub mod probe;
+pub mod prune;

@@ -1,0 +1,9 @@
+//! `noop`: returns at once; measures the queue's own cost in the benchmark.
+
+use common::jobs::Noop;
+
+use crate::{context::JobContext, error::JobError};
+
+pub async fn run(_job: Noop, _ctx: JobContext) -> Result<(), JobError> {
+    Ok(())
+}

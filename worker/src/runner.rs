@@ -1,0 +1,234 @@
+//! Runs the registered queues on apalis-postgres, with the guarantees apalis does not give alone:
+//! each run has its own timeout and panic capture (so a job never stays `Running`), retries back
+//! off exponentially with jitter by moving the job's `run_at`, permanent errors stop at once, and
+//! each queue's worker is restarted with backoff after a database outage.
+
+use std::{
+    any::Any,
+    future::Future,
+    panic::AssertUnwindSafe,
+    pin::Pin,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use apalis::prelude::*;
+use apalis_postgres::{Config as QueueConfig, PostgresStorage};
+use common::{
+    config::WorkerConfig,
+    jobs::{Job, JobId, Queue},
+    repo,
+};
+use futures::FutureExt;
+use rand::Rng;
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+use crate::{context::JobContext, error::JobError};
+
+type BoxFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+type Handler = dyn Fn(serde_json::Value, JobContext) -> BoxFuture + Send + Sync;
+
+/// A queue and the handler that runs its jobs.
+pub struct Registration {
+    pub queue: Queue,
+    handler: Arc<Handler>,
+}
+
+/// Binds a typed handler to its job's queue. A payload that does not decode is a permanent error
+/// of that one job, never a crash of the worker.
+pub fn handle<J, F, Fut>(f: F) -> Registration
+where
+    J: Job,
+    F: Fn(J, JobContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), JobError>> + Send + 'static,
+{
+    let f = Arc::new(f);
+    let handler = move |payload: serde_json::Value, ctx: JobContext| -> BoxFuture {
+        let f = f.clone();
+        Box::pin(async move {
+            let job: J = serde_json::from_value(payload)
+                .map_err(|e| JobError::permanent(format!("payload does not decode as {}: {e}", J::QUEUE.name)))?;
+            f(job, ctx).await
+        })
+    };
+    Registration { queue: J::QUEUE, handler: Arc::new(handler) }
+}
+
+/// Everything a run needs that is the same for every job of the process.
+struct Shared {
+    pool: PgPool,
+    config: Arc<WorkerConfig>,
+}
+
+/// The delay before retry number `attempt` (1-based: the delay after the first failed run):
+/// `base · 2^(attempt-1)` capped at `max`, then "equal jitter" (half fixed, half random).
+pub fn retry_delay(attempt: u32, base: Duration, max: Duration, rng: &mut impl Rng) -> Duration {
+    let exp = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1))).min(max);
+    let half = exp / 2;
+    let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+    half + Duration::from_millis(rng.random_range(0..=jitter_ms))
+}
+
+async fn execute(
+    payload: serde_json::Value,
+    registration: Data<Arc<Registration>>,
+    shared: Data<Arc<Shared>>,
+    attempt: Attempt,
+    task_id: TaskId,
+) -> Result<(), BoxDynError> {
+    let queue = shared.config.effective(registration.queue);
+    let job_id = JobId(task_id.to_string());
+    let attempt = u32::try_from(attempt.current()).unwrap_or(u32::MAX).max(1);
+    let ctx = JobContext { pool: shared.pool.clone(), config: shared.config.clone(), job_id: job_id.clone(), attempt };
+    let span = tracing::info_span!("job", queue = queue.name, job_id = %job_id, attempt);
+    let _enter = span.enter();
+    let timeout = queue.timeout;
+    let started = Instant::now();
+    let run = AssertUnwindSafe((registration.handler)(payload, ctx)).catch_unwind();
+    drop(_enter);
+    let outcome = match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => Err(JobError::retryable(format!("panicked: {}", panic_message(&panic)))),
+        Err(_) => Err(JobError::retryable(format!("timed out after {}s", timeout.as_secs_f64()))),
+    };
+    let _enter = span.enter();
+    let elapsed_ms = started.elapsed().as_millis();
+    match outcome {
+        Ok(()) => {
+            tracing::debug!(elapsed_ms, "job succeeded");
+            Ok(())
+        }
+        Err(e @ JobError::Permanent(_)) => {
+            tracing::warn!(elapsed_ms, error = %e, "job failed permanently; not retrying");
+            Err(AbortError::new(e).into())
+        }
+        Err(e) if attempt >= queue.max_attempts => {
+            tracing::error!(elapsed_ms, error = %e, max_attempts = queue.max_attempts, "job failed; no attempts left, it is dead");
+            Err(e.into())
+        }
+        Err(e) => {
+            let delay = retry_delay(attempt, shared.config.retry_base, shared.config.retry_max, &mut rand::rng());
+            tracing::warn!(elapsed_ms, error = %e, retry_in_ms = delay.as_millis(), "job failed; will retry");
+            if let Err(defer) = repo::jobs::defer_retry(&shared.pool, &job_id, delay).await {
+                tracing::warn!(error = %defer, "could not delay the retry; it will run at once");
+            }
+            Err(e.into())
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned())
+}
+
+/// A name unique to this process and run, as apalis requires (`{queue}@{host}:{pid}:{nonce}`).
+fn worker_name(queue: &str, restarts: usize) -> String {
+    static NONCE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let nonce = NONCE.get_or_init(|| rand::rng().random());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".to_owned());
+    format!("{queue}@{host}:{}:{nonce:08x}.r{restarts}", std::process::id())
+}
+
+/// Runs one queue's worker until shutdown, restarting it (with backoff) whenever it dies, e.g.
+/// because the database went away.
+async fn supervise(registration: Arc<Registration>, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let cfg = shared.config.clone();
+    let queue = cfg.effective(registration.queue);
+    let mut restarts = 0usize;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let storage = PostgresStorage::<serde_json::Value>::new(&shared.pool)
+            .with_config(
+                QueueConfig::default()
+                    .queue(queue.name)
+                    .batch_size(queue.batch_size)
+                    .heartbeat_interval(cfg.heartbeat)
+                    .missed_heartbeats(cfg.missed_heartbeats),
+            )
+            .with_pubsub()
+            .poll_with_interval(cfg.poll_interval);
+        let concurrency = queue.concurrency.unwrap_or(cfg.concurrency);
+        let name = worker_name(queue.name, restarts);
+        let worker = WorkerBuilder::new(name.clone())
+            .backend(storage)
+            .data(registration.clone())
+            .data(shared.clone())
+            .concurrency(concurrency)
+            .build(execute);
+        let mut stop = shutdown.clone();
+        let signal = async move {
+            let _ = stop.wait_for(|s| *s).await;
+            Ok::<(), std::io::Error>(())
+        };
+        let started = Instant::now();
+        tracing::info!(queue = queue.name, worker = %name, concurrency, "worker starting");
+        match worker.run_until(signal).await {
+            Ok(()) if *shutdown.borrow() => {
+                tracing::info!(queue = queue.name, worker = %name, "worker drained and stopped");
+                return;
+            }
+            Ok(()) => tracing::warn!(queue = queue.name, worker = %name, "worker stopped unexpectedly; restarting"),
+            Err(e) => tracing::error!(queue = queue.name, worker = %name, error = %e, "worker died; restarting"),
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            delay = Duration::from_millis(250);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+        restarts += 1;
+    }
+}
+
+/// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
+/// (up to the shutdown timeout) and fetched-but-unstarted jobs go back to the queue.
+pub async fn run(pool: PgPool, config: WorkerConfig, registrations: Vec<Registration>, shutdown: watch::Receiver<bool>) {
+    let shared = Arc::new(Shared { pool, config: Arc::new(config) });
+    let mut tasks = tokio::task::JoinSet::new();
+    for registration in registrations {
+        tasks.spawn(supervise(Arc::new(registration), shared.clone(), shutdown.clone()));
+    }
+    let mut stop = shutdown.clone();
+    let _ = stop.wait_for(|s| *s).await;
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(shared.config.shutdown_timeout, drain).await.is_err() {
+        tracing::warn!(
+            timeout_secs = shared.config.shutdown_timeout.as_secs(),
+            "jobs still running at the shutdown timeout; they will be re-run by another worker"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{SeedableRng, rngs::StdRng};
+
+    use super::*;
+
+    #[test]
+    fn retry_delay_grows_exponentially_with_bounded_jitter() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let base = Duration::from_secs(2);
+        let max = Duration::from_secs(60);
+        for attempt in 1..=8u32 {
+            let exp = (base * 2u32.pow(attempt - 1)).min(max);
+            for _ in 0..50 {
+                let d = retry_delay(attempt, base, max, &mut rng);
+                assert!(d >= exp / 2 && d <= exp, "attempt {attempt}: {d:?} outside [{:?}, {exp:?}]", exp / 2);
+            }
+        }
+        assert!(retry_delay(40, base, max, &mut rng) <= max);
+    }
+}
