@@ -45,13 +45,16 @@ async fn a_worker_carries_on_after_the_database_restarts() {
     wait_done(&db, &before, Duration::from_secs(20)).await;
 
     cluster.stop();
-    tokio::time::sleep(Duration::from_secs(2)).await; // the outage: workers see errors and back off
+    // The outage lasts until the worker has noticed it (its queues die and are restarted).
+    eventually("the worker to notice the outage", Duration::from_secs(20), || async {
+        worker.log_text().contains("restarting").then_some(())
+    })
+    .await;
     cluster.start_again();
 
     let after = push_probe(&db, "after").await;
     wait_done(&db, &after, Duration::from_secs(30)).await;
     assert_eq!(repo::probe::find(&db.pool, "after").await.unwrap().unwrap().completions, 1);
-    assert!(worker.log_text().contains("restarting"), "the worker noticed the outage and restarted its queues");
 }
 
 #[tokio::test]

@@ -130,17 +130,16 @@ async fn a_permanent_error_is_not_retried() {
 async fn an_undecodable_payload_is_dead_and_the_worker_keeps_going() {
     let db = TestDb::new().await;
     // A row whose payload is not a Probe (e.g. written by an older release).
-    sqlx::query(
-        "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at)
-         VALUES ('01BADPAYLOAD0000000000000A', 'probe', convert_to('{\"wrong\": 1}', 'UTF8'), 'Pending', 0, 3, now() - interval '1 second')",
-    )
-    .execute(&db.pool)
-    .await
-    .unwrap();
+    let bad = push(&db, &probe("poison", ProbeBehaviour::Succeed)).await;
+    sqlx::query("UPDATE apalis.jobs SET job = convert_to('{\"wrong\": 1}', 'UTF8') WHERE id = $1")
+        .bind(&bad.0)
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let good = push(&db, &probe("after-poison", ProbeBehaviour::Succeed)).await;
     run_to_completion(&db, &[]).await;
 
-    let bad = repo::jobs::find(&db.pool, &JobId("01BADPAYLOAD0000000000000A".into())).await.unwrap().unwrap();
+    let bad = repo::jobs::find(&db.pool, &bad).await.unwrap().unwrap();
     assert_eq!((bad.status.as_str(), bad.outcome.as_str(), bad.attempts), ("Killed", "dead", 1));
     let good = repo::jobs::find(&db.pool, &good).await.unwrap().unwrap();
     assert_eq!(good.status, "Done");
@@ -178,7 +177,7 @@ async fn pruning_removes_old_finished_jobs_and_keeps_unfinished_ones() {
     sqlx::query("UPDATE apalis.workers SET last_seen = now() - interval '10 days'").execute(&db.pool).await.unwrap();
 
     let pruned = repo::jobs::prune(&db.pool, Duration::from_secs(7 * 24 * 3600)).await.unwrap();
-    assert_eq!(pruned.jobs, 1);
+    assert_eq!(pruned.jobs, 1, "{pruned:?}");
     assert!(pruned.workers >= 1, "stale worker rows are removed: {pruned:?}");
     assert!(repo::jobs::find(&db.pool, &done).await.unwrap().is_none());
     assert!(repo::jobs::find(&db.pool, &pending).await.unwrap().is_some());

@@ -59,6 +59,8 @@ where
 struct Shared {
     pool: PgPool,
     config: Arc<WorkerConfig>,
+    /// Every worker name this process has registered, for the final hand-back at shutdown.
+    names: std::sync::Mutex<Vec<String>>,
 }
 
 /// The delay before retry number `attempt` (1-based: the delay after the first failed run):
@@ -159,6 +161,9 @@ async fn supervise(registration: Arc<Registration>, shared: Arc<Shared>, mut shu
             .poll_with_interval(cfg.poll_interval);
         let concurrency = queue.concurrency.unwrap_or(cfg.concurrency);
         let name = worker_name(queue.name, restarts);
+        if let Ok(mut names) = shared.names.lock() {
+            names.push(name.clone());
+        }
         let worker = WorkerBuilder::new(name.clone())
             .backend(storage)
             .data(registration.clone())
@@ -195,7 +200,7 @@ async fn supervise(registration: Arc<Registration>, shared: Arc<Shared>, mut shu
 /// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
 /// (up to the shutdown timeout) and fetched-but-unstarted jobs go back to the queue.
 pub async fn run(pool: PgPool, config: WorkerConfig, registrations: Vec<Registration>, shutdown: watch::Receiver<bool>) {
-    let shared = Arc::new(Shared { pool, config: Arc::new(config) });
+    let shared = Arc::new(Shared { pool, config: Arc::new(config), names: std::sync::Mutex::new(Vec::new()) });
     let mut tasks = tokio::task::JoinSet::new();
     for registration in registrations {
         tasks.spawn(supervise(Arc::new(registration), shared.clone(), shutdown.clone()));
@@ -203,11 +208,21 @@ pub async fn run(pool: PgPool, config: WorkerConfig, registrations: Vec<Registra
     let mut stop = shutdown.clone();
     let _ = stop.wait_for(|s| *s).await;
     let drain = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(shared.config.shutdown_timeout, drain).await.is_err() {
+    let drained = tokio::time::timeout(shared.config.shutdown_timeout, drain).await.is_ok();
+    if !drained {
         tracing::warn!(
             timeout_secs = shared.config.shutdown_timeout.as_secs(),
-            "jobs still running at the shutdown timeout; they will be re-run by another worker"
+            "jobs still running at the shutdown timeout; handing them back to the queue"
         );
+    }
+    // apalis returns fetched-but-unstarted jobs itself, except one fetched in the instant the
+    // stop arrived; hand back whatever this process still holds so nothing waits for the orphan
+    // timeout.
+    let names = shared.names.lock().map(|n| n.clone()).unwrap_or_default();
+    match repo::jobs::release_held(&shared.pool, &names, !drained).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(jobs = n, "returned held jobs to the queue"),
+        Err(e) => tracing::warn!(error = %e, "could not return held jobs; other workers will recover them"),
     }
 }
 

@@ -112,6 +112,34 @@ pub async fn defer_retry(pool: &PgPool, id: &JobId, delay: Duration) -> Result<(
     Ok(())
 }
 
+/// Returns the jobs held by the named (stopping) workers to the queue: fetched-but-unstarted
+/// ones as they were, and, when `include_running`, interrupted ones as a used attempt.
+pub async fn release_held(pool: &PgPool, workers: &[String], include_running: bool) -> Result<u64, Error> {
+    let queued = sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
+         WHERE lock_by = ANY($1) AND status = 'Queued'",
+    )
+    .bind(workers)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    let running = if include_running {
+        sqlx::query(
+            "UPDATE apalis.jobs
+             SET status = 'Pending', lock_by = NULL, lock_at = NULL, attempts = attempts + 1,
+                 last_result = '{\"Err\": \"interrupted by worker shutdown\"}'::jsonb
+             WHERE lock_by = ANY($1) AND status = 'Running'",
+        )
+        .bind(workers)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    } else {
+        0
+    };
+    Ok(queued + running)
+}
+
 /// What one pruning pass removed.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Pruned {
