@@ -151,3 +151,26 @@ pub async fn envelope_errors(req: axum::extract::Request, next: axum::middleware
     }
     rewritten
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn internal_errors_are_opaque() {
+        let cause = common::Error::Database(sqlx::Error::Protocol("password=hunter2 leaked".into()));
+        let response = ApiError::from(cause).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal_error");
+        assert!(!body.to_string().contains("hunter2"), "the cause never reaches the client: {body}");
+    }
+
+    #[test]
+    fn not_found_and_invalid_map_to_stable_codes() {
+        assert_eq!(ApiError::from(common::Error::NotFound).code, "not_found");
+        let invalid = ApiError::from(common::Error::Invalid("bad".into()));
+        assert_eq!((invalid.status, invalid.code), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    }
+}
