@@ -6,6 +6,7 @@
 # .data/pg on 127.0.0.1:${REPOPAL_PG_PORT:-55432}, installing the `postgresql` package when
 # `initdb` is missing, and prints DATABASE_URL for its `repopal` database.
 #   scripts/db.sh env     print export lines (default)
+#   scripts/db.sh bin     make sure the PostgreSQL binaries are installed; print REPOPAL_PG_BIN
 #   scripts/db.sh stop    stop the project-local cluster
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,12 +39,19 @@ as_pg() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-ensure_cluster() {
+ensure_bin() {
     PG_BIN=$(find_pg_bin || true)
     if [ -z "${PG_BIN:-}" ]; then
         install_pg
         PG_BIN=$(find_pg_bin)
     fi
+}
+
+# The data directory actually in use (see the fallback below), remembered for `stop`.
+data_dir_file() { echo "$ROOT/.data/pg-dir"; }
+
+ensure_cluster() {
+    ensure_bin
     if [ "$(id -u)" -eq 0 ]; then
         mkdir -p "$DATA"
         chown postgres: "$DATA"
@@ -58,6 +66,7 @@ ensure_cluster() {
         mkdir -p "$DATA"
     fi
     chmod 700 "$DATA"
+    mkdir -p "$ROOT/.data" && echo "$DATA" >"$(data_dir_file)"
     if [ ! -f "$DATA/PG_VERSION" ]; then
         log "creating cluster in $DATA"
         as_pg "$PG_BIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null 2>&1 \
@@ -90,11 +99,18 @@ case "${1:-env}" in
             ensure_cluster
             echo "export DATABASE_URL=postgres://postgres@127.0.0.1:$PORT/repopal"
         fi
-        [ -n "${PG_BIN:-}" ] && echo "export REPOPAL_PG_BIN=$PG_BIN"
+        if [ -n "${PG_BIN:-}" ]; then echo "export REPOPAL_PG_BIN=$PG_BIN"; fi
+        ;;
+    bin)
+        ensure_bin
+        echo "export REPOPAL_PG_BIN=$PG_BIN"
         ;;
     stop)
-        PG_BIN=$(find_pg_bin)
-        [ -f "$DATA/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast stop || true
+        PG_BIN=$(find_pg_bin || true)
+        [ -f "$(data_dir_file)" ] && DATA=$(cat "$(data_dir_file)")
+        if [ -n "${PG_BIN:-}" ] && [ -f "$DATA/PG_VERSION" ]; then
+            as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast stop || true
+        fi
         ;;
     *)
         echo "usage: $0 [env|stop]" >&2

@@ -2,8 +2,10 @@
 # `make run`: database, secrets, build, migrate, then the API and two workers until Ctrl-C/SIGTERM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/db.sh env)"
-eval "$(scripts/dev-env.sh)"
+db_env=$(scripts/db.sh env)
+eval "$db_env"
+dev_env=$(scripts/dev-env.sh)
+eval "$dev_env"
 export PORT=${PORT:-8080}
 WORKERS=${WORKERS:-2}
 
@@ -13,14 +15,15 @@ BIN=target/debug
 
 pids=()
 stop() {
+    local code=${1:-0}
     trap - INT TERM
     echo "run: stopping (draining workers)..." >&2
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     wait "${pids[@]}" 2>/dev/null || true
     echo "run: stopped" >&2
-    exit 0
+    exit "$code"
 }
-trap stop INT TERM
+trap 'stop 0' INT TERM
 
 "$BIN/repopal-api" serve &
 pids+=($!)
@@ -39,6 +42,8 @@ cat >&2 <<MSG
     Health    http://localhost:$PORT/healthz   http://localhost:$PORT/readyz
 
 MSG
-# If any process exits on its own, stop the rest.
-wait -n "${pids[@]}" || true
-stop
+# If any process exits on its own (e.g. the port is taken), stop the rest and report failure.
+code=0
+wait -n "${pids[@]}" || code=$?
+echo "run: a process exited on its own (status $code)" >&2
+stop 1

@@ -2,7 +2,11 @@
 # `make test`: the same database provisioning as `make run`, then the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/db.sh env)"
+db_env=$(scripts/db.sh env)
+eval "$db_env"
+# The outage tests start private clusters from the PostgreSQL binaries, even with DATABASE_URL set.
+pg_bin=$(scripts/db.sh bin)
+eval "$pg_bin"
 # Tests create (and drop) their own databases on this server; point them at its admin database.
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$DATABASE_URL}
 unset DATABASE_URL

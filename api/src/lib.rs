@@ -10,7 +10,9 @@ use std::sync::Arc;
 use axum::{Router, http::StatusCode, middleware};
 use common::config::{ApiConfig, Config};
 use sqlx::PgPool;
+use axum::response::IntoResponse;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -60,6 +62,9 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn(metrics::tag_route))
         .fallback(|| async { error::ApiError::not_found() })
         .with_state(state)
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            error::ApiError::internal(&"request handler panicked").into_response()
+        }))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
         .layer(middleware::from_fn(error::envelope_errors))

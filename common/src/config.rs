@@ -200,7 +200,7 @@ impl ApiConfig {
         }
         Ok(Self {
             port: or_default(env, "PORT", 8080, parse_u16)?,
-            request_timeout: or_default(env, "REQUEST_TIMEOUT_SECS", Duration::from_secs(30), parse_secs)?,
+            request_timeout: or_default(env, "REQUEST_TIMEOUT_SECS", Duration::from_secs(30), parse_positive_secs)?,
             body_limit_bytes: or_default(env, "BODY_LIMIT_BYTES", 1024 * 1024, parse_usize)?,
             github_webhook_secret: SecretString::from(secret),
         })
@@ -216,7 +216,7 @@ impl WorkerConfig {
         let mut queue_overrides = HashMap::new();
         for queue in crate::jobs::ALL_QUEUES.iter().map(|q| q.name) {
             let o = QueueOverride {
-                timeout: optional(env, queue_var("JOB_TIMEOUT_SECS", queue), parse_secs)?,
+                timeout: optional(env, queue_var("JOB_TIMEOUT_SECS", queue), parse_positive_secs)?,
                 batch_size: optional(env, queue_var("JOB_BATCH_SIZE", queue), parse_positive)?,
                 concurrency: optional(env, queue_var("JOB_CONCURRENCY", queue), parse_positive)?,
             };
@@ -226,18 +226,34 @@ impl WorkerConfig {
         if concurrency == 0 {
             return Err(ConfigError::Malformed { name: "WORKER_CONCURRENCY", reason: "must be at least 1".into() });
         }
-        Ok(Self {
+        Self {
             concurrency,
-            heartbeat: or_default(env, "WORKER_HEARTBEAT_SECS", Duration::from_secs(5), parse_secs)?,
-            missed_heartbeats: or_default(env, "WORKER_MISSED_HEARTBEATS", 6, parse_usize)?.max(1),
-            poll_interval: or_default(env, "WORKER_POLL_INTERVAL_MS", Duration::from_millis(500), parse_millis)?,
-            retry_base: or_default(env, "JOB_RETRY_BASE_MS", Duration::from_secs(2), parse_millis)?,
-            retry_max: or_default(env, "JOB_RETRY_MAX_SECS", Duration::from_secs(600), parse_secs)?,
-            shutdown_timeout: or_default(env, "WORKER_SHUTDOWN_TIMEOUT_SECS", Duration::from_secs(30), parse_secs)?,
-            scheduler_tick: or_default(env, "SCHEDULER_TICK_SECS", Duration::from_secs(60), parse_secs)?,
+            heartbeat: or_default(env, "WORKER_HEARTBEAT_SECS", Duration::from_secs(5), parse_positive_secs)?,
+            missed_heartbeats: or_default(env, "WORKER_MISSED_HEARTBEATS", 6, parse_positive)?,
+            poll_interval: or_default(env, "WORKER_POLL_INTERVAL_MS", Duration::from_millis(500), parse_positive_millis)?,
+            retry_base: or_default(env, "JOB_RETRY_BASE_MS", Duration::from_secs(2), parse_positive_millis)?,
+            retry_max: or_default(env, "JOB_RETRY_MAX_SECS", Duration::from_secs(600), parse_positive_secs)?,
+            shutdown_timeout: or_default(env, "WORKER_SHUTDOWN_TIMEOUT_SECS", Duration::from_secs(20), parse_secs)?,
+            scheduler_tick: or_default(env, "SCHEDULER_TICK_SECS", Duration::from_secs(60), parse_positive_secs)?,
             job_retention: or_default(env, "JOB_RETENTION_HOURS", Duration::from_secs(7 * 24 * 3600), parse_hours)?,
             queue_overrides,
-        })
+        }
+        .validated()
+    }
+
+    /// Cross-field rules: a draining worker sends no heartbeats, so the shutdown timeout must end
+    /// before other workers would consider it dead and start its jobs a second time.
+    fn validated(self) -> Result<Self, ConfigError> {
+        if self.shutdown_timeout + self.heartbeat > self.orphan_after() {
+            return Err(ConfigError::Malformed {
+                name: "WORKER_SHUTDOWN_TIMEOUT_SECS",
+                reason: format!(
+                    "must be at most WORKER_HEARTBEAT_SECS x (WORKER_MISSED_HEARTBEATS - 1) = {}s",
+                    (self.orphan_after() - self.heartbeat).as_secs()
+                ),
+            });
+        }
+        Ok(self)
     }
 
     /// The limits one queue runs with: the operator's overrides over the queue's built-in values.
@@ -336,12 +352,16 @@ fn parse_secs(v: &str) -> Result<Duration, String> {
     parse_u64(v).map(Duration::from_secs)
 }
 
-fn parse_millis(v: &str) -> Result<Duration, String> {
-    parse_u64(v).map(Duration::from_millis)
+fn parse_hours(v: &str) -> Result<Duration, String> {
+    parse_positive(v).map(|h| Duration::from_secs(h as u64 * 3600))
 }
 
-fn parse_hours(v: &str) -> Result<Duration, String> {
-    parse_u64(v).map(|h| Duration::from_secs(h * 3600))
+fn parse_positive_secs(v: &str) -> Result<Duration, String> {
+    parse_positive(v).map(|n| Duration::from_secs(n as u64))
+}
+
+fn parse_positive_millis(v: &str) -> Result<Duration, String> {
+    parse_positive(v).map(|n| Duration::from_millis(n as u64))
 }
 
 #[cfg(test)]
@@ -370,6 +390,13 @@ mod tests {
 
         let e = env(&[("WORKER_CONCURRENCY", "0")]);
         assert!(WorkerConfig::from_source(&e).unwrap_err().to_string().starts_with("WORKER_CONCURRENCY"));
+
+        let e = env(&[("WORKER_HEARTBEAT_SECS", "0")]);
+        assert!(WorkerConfig::from_source(&e).unwrap_err().to_string().starts_with("WORKER_HEARTBEAT_SECS"));
+
+        let e = env(&[("WORKER_SHUTDOWN_TIMEOUT_SECS", "30")]);
+        let err = WorkerConfig::from_source(&e).unwrap_err().to_string();
+        assert!(err.starts_with("WORKER_SHUTDOWN_TIMEOUT_SECS is malformed"), "{err}");
 
         let e = env(&[("JOB_TIMEOUT_SECS_PROBE", "soon")]);
         assert!(WorkerConfig::from_source(&e).unwrap_err().to_string().starts_with("JOB_TIMEOUT_SECS_PROBE"));

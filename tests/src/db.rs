@@ -77,6 +77,8 @@ async fn ensure_template(admin_url: &str) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
     let mut files: Vec<_> = std::fs::read_dir(&dir).expect("migrations dir").flatten().map(|e| e.path()).collect();
     files.sort();
+    // Cargo.lock pins the queue library, whose migrations are part of the template too.
+    files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"));
     for f in files {
         f.file_name().hash(&mut hasher);
         std::fs::read(&f).expect("read migration").hash(&mut hasher);
@@ -91,6 +93,14 @@ async fn ensure_template(admin_url: &str) -> String {
         .await
         .expect("query pg_database");
     if exists.is_none() {
+        // Templates of older migration sets are no longer used.
+        let old: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'repopal_template_%'")
+            .fetch_all(&mut admin)
+            .await
+            .expect("list templates");
+        for name in old {
+            let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+        }
         let building = format!("{template}_building");
         admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))).await.expect("drop");
         admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}"))).await.expect("create template");

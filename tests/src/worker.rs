@@ -15,7 +15,7 @@ pub fn test_worker_config(overrides: &[(&str, &str)]) -> WorkerConfig {
         ("WORKER_POLL_INTERVAL_MS", "50"),
         ("JOB_RETRY_BASE_MS", "20"),
         ("JOB_RETRY_MAX_SECS", "1"),
-        ("WORKER_SHUTDOWN_TIMEOUT_SECS", "10"),
+        ("WORKER_SHUTDOWN_TIMEOUT_SECS", "2"),
         ("SCHEDULER_TICK_SECS", "3600"),
     ]
     .into_iter()

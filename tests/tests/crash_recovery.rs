@@ -17,7 +17,8 @@ fn worker_env(db_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("DATABASE_URL", db_url.to_owned()),
         ("WORKER_HEARTBEAT_SECS", "1".into()),
-        ("WORKER_MISSED_HEARTBEATS", "3".into()),
+        ("WORKER_MISSED_HEARTBEATS", "5".into()),
+        ("WORKER_SHUTDOWN_TIMEOUT_SECS", "4".into()),
         ("WORKER_POLL_INTERVAL_MS", "100".into()),
         ("WORKER_CONCURRENCY", "2".into()),
         ("SCHEDULER_TICK_SECS", "3600".into()),

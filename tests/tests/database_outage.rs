@@ -36,6 +36,7 @@ async fn a_worker_carries_on_after_the_database_restarts() {
         &[
             ("DATABASE_URL", &db.url),
             ("WORKER_HEARTBEAT_SECS", "1"),
+            ("WORKER_SHUTDOWN_TIMEOUT_SECS", "4"),
             ("WORKER_POLL_INTERVAL_MS", "100"),
             ("SCHEDULER_TICK_SECS", "3600"),
         ],

@@ -182,3 +182,16 @@ async fn pruning_removes_old_finished_jobs_and_keeps_unfinished_ones() {
     assert!(repo::jobs::find(&db.pool, &done).await.unwrap().is_none());
     assert!(repo::jobs::find(&db.pool, &pending).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_job_interrupted_on_every_attempt_is_dead_instead_of_looping() {
+    let db = TestDb::new().await;
+    let id = push(&db, &probe("crashy", ProbeBehaviour::Succeed)).await;
+    // As left by three crash recoveries: apalis re-queues orphans as Pending with attempts + 1.
+    sqlx::query("UPDATE apalis.jobs SET attempts = 3 WHERE id = $1").bind(&id.0).execute(&db.pool).await.unwrap();
+    run_to_completion(&db, &[]).await;
+
+    let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.outcome.as_str()), ("Killed", "dead"));
+    assert!(repo::probe::find(&db.pool, "crashy").await.unwrap().is_none(), "the handler did not run again");
+}

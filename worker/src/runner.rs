@@ -20,6 +20,7 @@ use common::{
     repo,
 };
 use futures::FutureExt;
+use tracing::Instrument;
 use rand::Rng;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -58,9 +59,15 @@ where
 /// Everything a run needs that is the same for every job of the process.
 struct Shared {
     pool: PgPool,
+    /// A separate small pool for the queue machinery (fetch, ack, heartbeat), so busy handlers
+    /// can never starve a heartbeat and get their worker declared dead.
+    queue_pool: PgPool,
     config: Arc<WorkerConfig>,
     /// Every worker name this process has registered, for the final hand-back at shutdown.
     names: std::sync::Mutex<Vec<String>>,
+    /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
+    /// whose result apalis has not written yet).
+    in_flight: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// The delay before retry number `attempt` (1-based: the delay after the first failed run):
@@ -82,40 +89,71 @@ async fn execute(
     let queue = shared.config.effective(registration.queue);
     let job_id = JobId(task_id.to_string());
     let attempt = u32::try_from(attempt.current()).unwrap_or(u32::MAX).max(1);
-    let ctx = JobContext { pool: shared.pool.clone(), config: shared.config.clone(), job_id: job_id.clone(), attempt };
     let span = tracing::info_span!("job", queue = queue.name, job_id = %job_id, attempt);
-    let _enter = span.enter();
-    let timeout = queue.timeout;
-    let started = Instant::now();
-    let run = AssertUnwindSafe((registration.handler)(payload, ctx)).catch_unwind();
-    drop(_enter);
-    let outcome = match tokio::time::timeout(timeout, run).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) => Err(JobError::retryable(format!("panicked: {}", panic_message(&panic)))),
-        Err(_) => Err(JobError::retryable(format!("timed out after {}s", timeout.as_secs_f64()))),
-    };
-    let _enter = span.enter();
-    let elapsed_ms = started.elapsed().as_millis();
-    match outcome {
-        Ok(()) => {
-            tracing::debug!(elapsed_ms, "job succeeded");
-            Ok(())
+    let shared: Arc<Shared> = (*shared).clone();
+    let _in_flight = InFlight::enter(shared.clone(), &job_id);
+    async move {
+        if attempt > queue.max_attempts {
+            // Only re-runs after a crash or an interrupted shutdown get here (apalis re-queues those
+            // without checking attempts): a job that keeps killing its worker must not loop forever.
+            tracing::error!(max_attempts = queue.max_attempts, "job was interrupted on every attempt; it is dead");
+            return Err(AbortError::new(JobError::permanent("attempts exhausted by interrupted runs")).into());
         }
-        Err(e @ JobError::Permanent(_)) => {
-            tracing::warn!(elapsed_ms, error = %e, "job failed permanently; not retrying");
-            Err(AbortError::new(e).into())
-        }
-        Err(e) if attempt >= queue.max_attempts => {
-            tracing::error!(elapsed_ms, error = %e, max_attempts = queue.max_attempts, "job failed; no attempts left, it is dead");
-            Err(e.into())
-        }
-        Err(e) => {
-            let delay = retry_delay(attempt, shared.config.retry_base, shared.config.retry_max, &mut rand::rng());
-            tracing::warn!(elapsed_ms, error = %e, retry_in_ms = delay.as_millis(), "job failed; will retry");
-            if let Err(defer) = repo::jobs::defer_retry(&shared.pool, &job_id, delay).await {
-                tracing::warn!(error = %defer, "could not delay the retry; it will run at once");
+        let ctx = JobContext { pool: shared.pool.clone(), config: shared.config.clone(), job_id: job_id.clone(), attempt };
+        let started = Instant::now();
+        let run = AssertUnwindSafe((registration.handler)(payload, ctx)).catch_unwind();
+        let outcome = match tokio::time::timeout(queue.timeout, run).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => Err(JobError::retryable(format!("panicked: {}", panic_message(&panic)))),
+            Err(_) => Err(JobError::retryable(format!("timed out after {}s", queue.timeout.as_secs_f64()))),
+        };
+        let elapsed_ms = started.elapsed().as_millis();
+        match outcome {
+            Ok(()) => {
+                tracing::debug!(elapsed_ms, "job succeeded");
+                Ok(())
             }
-            Err(e.into())
+            Err(e @ JobError::Permanent(_)) => {
+                tracing::warn!(elapsed_ms, error = %e, "job failed permanently; not retrying");
+                Err(AbortError::new(e).into())
+            }
+            Err(e) if attempt >= queue.max_attempts => {
+                tracing::error!(elapsed_ms, error = %e, max_attempts = queue.max_attempts, "job failed; no attempts left, it is dead");
+                Err(e.into())
+            }
+            Err(e) => {
+                let delay = retry_delay(attempt, shared.config.retry_base, shared.config.retry_max, &mut rand::rng());
+                tracing::warn!(elapsed_ms, error = %e, retry_in_ms = delay.as_millis(), "job failed; will retry");
+                if let Err(defer) = repo::jobs::defer_retry(&shared.pool, &job_id, delay).await {
+                    tracing::warn!(error = %defer, "could not delay the retry; it will run at once");
+                }
+                Err(e.into())
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Marks a job as executing in this process for as long as the guard lives.
+struct InFlight {
+    shared: Arc<Shared>,
+    id: String,
+}
+
+impl InFlight {
+    fn enter(shared: Arc<Shared>, id: &JobId) -> Self {
+        if let Ok(mut set) = shared.in_flight.lock() {
+            set.insert(id.0.clone());
+        }
+        Self { shared, id: id.0.clone() }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.shared.in_flight.lock() {
+            set.remove(&self.id);
         }
     }
 }
@@ -149,7 +187,7 @@ async fn supervise(registration: Arc<Registration>, shared: Arc<Shared>, mut shu
         if *shutdown.borrow() {
             return;
         }
-        let storage = PostgresStorage::<serde_json::Value>::new(&shared.pool)
+        let storage = PostgresStorage::<serde_json::Value>::new(&shared.queue_pool)
             .with_config(
                 QueueConfig::default()
                     .queue(queue.name)
@@ -200,7 +238,18 @@ async fn supervise(registration: Arc<Registration>, shared: Arc<Shared>, mut shu
 /// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
 /// (up to the shutdown timeout) and fetched-but-unstarted jobs go back to the queue.
 pub async fn run(pool: PgPool, config: WorkerConfig, registrations: Vec<Registration>, shutdown: watch::Receiver<bool>) {
-    let shared = Arc::new(Shared { pool, config: Arc::new(config), names: std::sync::Mutex::new(Vec::new()) });
+    // Per queue: fetch/ack/heartbeat plus a LISTEN connection; a little headroom for restarts.
+    let queue_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(u32::try_from(registrations.len() * 3 + 2).unwrap_or(32))
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with((*pool.connect_options()).clone());
+    let shared = Arc::new(Shared {
+        pool,
+        queue_pool,
+        config: Arc::new(config),
+        names: std::sync::Mutex::new(Vec::new()),
+        in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),
+    });
     let mut tasks = tokio::task::JoinSet::new();
     for registration in registrations {
         tasks.spawn(supervise(Arc::new(registration), shared.clone(), shutdown.clone()));
@@ -209,17 +258,25 @@ pub async fn run(pool: PgPool, config: WorkerConfig, registrations: Vec<Registra
     let _ = stop.wait_for(|s| *s).await;
     let drain = async { while tasks.join_next().await.is_some() {} };
     let drained = tokio::time::timeout(shared.config.shutdown_timeout, drain).await.is_ok();
-    if !drained {
+    let interrupted: Vec<String> = if drained {
+        Vec::new()
+    } else {
+        // Stop the handlers first, so a released job is not still running here.
+        let interrupted = shared.in_flight.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+        tasks.shutdown().await;
         tracing::warn!(
             timeout_secs = shared.config.shutdown_timeout.as_secs(),
-            "jobs still running at the shutdown timeout; handing them back to the queue"
+            jobs = ?interrupted,
+            "jobs still running at the shutdown timeout were interrupted; handing them back to the queue"
         );
-    }
+        interrupted
+    };
     // apalis returns fetched-but-unstarted jobs itself, except one fetched in the instant the
     // stop arrived; hand back whatever this process still holds so nothing waits for the orphan
-    // timeout.
+    // timeout. Jobs that finished but whose result was not written stay for orphan recovery (their
+    // effects are idempotent); only interrupted ones are released as a used attempt.
     let names = shared.names.lock().map(|n| n.clone()).unwrap_or_default();
-    match repo::jobs::release_held(&shared.pool, &names, !drained).await {
+    match repo::jobs::release_held(&shared.pool, &names, &interrupted).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "returned held jobs to the queue"),
         Err(e) => tracing::warn!(error = %e, "could not return held jobs; other workers will recover them"),

@@ -112,9 +112,9 @@ pub async fn defer_retry(pool: &PgPool, id: &JobId, delay: Duration) -> Result<(
     Ok(())
 }
 
-/// Returns the jobs held by the named (stopping) workers to the queue: fetched-but-unstarted
-/// ones as they were, and, when `include_running`, interrupted ones as a used attempt.
-pub async fn release_held(pool: &PgPool, workers: &[String], include_running: bool) -> Result<u64, Error> {
+/// Returns the jobs held by the named (stopping) workers to the queue: fetched-but-unstarted ones
+/// as they were, and the `interrupted` ones (cut off by the shutdown timeout) as a used attempt.
+pub async fn release_held(pool: &PgPool, workers: &[String], interrupted: &[String]) -> Result<u64, Error> {
     let queued = sqlx::query(
         "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
          WHERE lock_by = ANY($1) AND status = 'Queued'",
@@ -123,20 +123,17 @@ pub async fn release_held(pool: &PgPool, workers: &[String], include_running: bo
     .execute(pool)
     .await?
     .rows_affected();
-    let running = if include_running {
-        sqlx::query(
-            "UPDATE apalis.jobs
-             SET status = 'Pending', lock_by = NULL, lock_at = NULL, attempts = attempts + 1,
-                 last_result = '{\"Err\": \"interrupted by worker shutdown\"}'::jsonb
-             WHERE lock_by = ANY($1) AND status = 'Running'",
-        )
-        .bind(workers)
-        .execute(pool)
-        .await?
-        .rows_affected()
-    } else {
-        0
-    };
+    let running = sqlx::query(
+        "UPDATE apalis.jobs
+         SET status = 'Pending', lock_by = NULL, lock_at = NULL, attempts = attempts + 1,
+             last_result = '{\"Err\": \"interrupted by worker shutdown\"}'::jsonb
+         WHERE lock_by = ANY($1) AND id = ANY($2) AND status = 'Running'",
+    )
+    .bind(workers)
+    .bind(interrupted)
+    .execute(pool)
+    .await?
+    .rows_affected();
     Ok(queued + running)
 }
 
