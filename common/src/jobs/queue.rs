@@ -23,8 +23,8 @@ impl Queue {
         name: "noop",
         max_attempts: 3,
         timeout: Duration::from_secs(10),
-        batch_size: 200,
-        concurrency: Some(200),
+        batch_size: 1000,
+        concurrency: Some(1000),
     };
     pub const PROBE: Queue = Queue {
         name: "probe",

@@ -4,8 +4,10 @@
 //!     queue's default batch) and unbatched (`JOB_BATCH_SIZE_NOOP=1`), median of several runs;
 //! (b) enqueue-to-start latency of single jobs pushed into idle workers (median, p99).
 //!
-//! Environment: `BENCH_JOBS` (default 20000), `BENCH_RUNS` (default 3), `BENCH_LATENCY_JOBS`
-//! (default 500), and `TEST_DATABASE_URL`/`DATABASE_URL` for the server.
+//! Environment: `BENCH_JOBS` (default 20000; unbatched runs use a tenth), `BENCH_RUNS` (default 3),
+//! `BENCH_LATENCY_JOBS` (default 500), `BENCH_ONLY` (`batched`, `unbatched` or `latency`),
+//! `BENCH_WORKER_ENV` (extra `KEY=value` pairs for the workers, e.g. `JOB_CONCURRENCY_NOOP=400`),
+//! and `TEST_DATABASE_URL`/`DATABASE_URL` for the server.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,6 +20,9 @@ use repopal_tests::{
     process::{Proc, spawn},
 };
 
+/// One job per fetch and one at a time per process, as graphile-worker's unbatched mode.
+const UNBATCHED: [(&str, &str); 2] = [("JOB_BATCH_SIZE_NOOP", "1"), ("JOB_CONCURRENCY_NOOP", "1")];
+
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -27,6 +32,8 @@ fn now_us() -> i64 {
 }
 
 fn start_workers(db: &TestDb, n: usize, extra: &[(&str, &str)]) -> Vec<Proc> {
+    let operator = std::env::var("BENCH_WORKER_ENV").unwrap_or_default();
+    let operator: Vec<(&str, &str)> = operator.split_whitespace().filter_map(|kv| kv.split_once('=')).collect();
     (0..n)
         .map(|_| {
             let mut env = vec![
@@ -36,6 +43,7 @@ fn start_workers(db: &TestDb, n: usize, extra: &[(&str, &str)]) -> Vec<Proc> {
                 ("RUST_LOG", "warn"),
             ];
             env.extend_from_slice(extra);
+            env.extend_from_slice(&operator);
             spawn("repopal-worker", &[], &env)
         })
         .collect()
@@ -132,22 +140,28 @@ async fn main() {
     let runs = env_num("BENCH_RUNS", 3);
     let n_latency = env_num("BENCH_LATENCY_JOBS", 500);
     println!("RepoPal queue benchmark: {n_jobs} no-op jobs per run, median of {runs} runs");
-    println!("{:<34} {:>14} {:>28}", "scenario", "median jobs/s", "runs");
-    let batched = Noop::QUEUE.batch_size.to_string();
-    let scenarios: [(&str, usize, Vec<(&str, &str)>); 4] = [
-        ("batched (batch 200), 1 process", 1, vec![]),
-        ("batched (batch 200), 2 processes", 2, vec![]),
-        ("unbatched (batch 1), 1 process", 1, vec![("JOB_BATCH_SIZE_NOOP", "1")]),
-        ("unbatched (batch 1), 2 processes", 2, vec![("JOB_BATCH_SIZE_NOOP", "1")]),
+    println!("{:<42} {:>14} {:>24}", "scenario", "median jobs/s", "runs");
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let batch = format!("batched (batch {})", Noop::QUEUE.batch_size);
+    let scenarios: [(String, &str, usize, usize, Vec<(&str, &str)>); 4] = [
+        (format!("{batch}, 1 process"), "batched", 1, n_jobs, vec![]),
+        (format!("{batch}, 2 processes"), "batched", 2, n_jobs, vec![]),
+        ("unbatched (1 job per fetch), 1 process".into(), "unbatched", 1, n_jobs / 10, UNBATCHED.to_vec()),
+        ("unbatched (1 job per fetch), 2 processes".into(), "unbatched", 2, n_jobs / 10, UNBATCHED.to_vec()),
     ];
-    let _ = batched;
-    for (name, workers, extra) in &scenarios {
+    for (name, kind, workers, jobs, extra) in &scenarios {
+        if !only.is_empty() && only != *kind {
+            continue;
+        }
         let mut rates = Vec::new();
         for _ in 0..runs {
-            rates.push(drain_once(n_jobs, *workers, extra).await);
+            rates.push(drain_once(*jobs, *workers, extra).await);
         }
         let shown: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
-        println!("{name:<34} {:>14.0} {:>28}", median(&mut rates.clone()), shown.join(" "));
+        println!("{name:<42} {:>14.0} {:>24}", median(&mut rates.clone()), shown.join(" "));
+    }
+    if !only.is_empty() && only != "latency" {
+        return;
     }
     let mut lat = latency(n_latency).await;
     println!(
