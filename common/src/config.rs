@@ -136,13 +136,11 @@ impl Config {
                 reason: "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY must be set together".into(),
             });
         }
-        if let Some(key) = env.get("GITHUB_APP_PRIVATE_KEY") {
-            if !key.contains("PRIVATE KEY") {
-                return Err(ConfigError::Malformed {
-                    name: "GITHUB_APP_PRIVATE_KEY",
-                    reason: "expected a PEM-encoded RSA private key".into(),
-                });
-            }
+        if env.get("GITHUB_APP_PRIVATE_KEY").is_some_and(|key| !key.contains("PRIVATE KEY")) {
+            return Err(ConfigError::Malformed {
+                name: "GITHUB_APP_PRIVATE_KEY",
+                reason: "expected a PEM-encoded RSA private key".into(),
+            });
         }
         let oauth_client_id = env.get("GITHUB_OAUTH_CLIENT_ID");
         let oauth_client_secret = env.get("GITHUB_OAUTH_CLIENT_SECRET").map(SecretString::from);

@@ -143,7 +143,9 @@ async fn main() {
     println!("{:<42} {:>14} {:>24}", "scenario", "median jobs/s", "runs");
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let batch = format!("batched (batch {})", Noop::QUEUE.batch_size);
-    let scenarios: [(String, &str, usize, usize, Vec<(&str, &str)>); 4] = [
+    // (label, kind for BENCH_ONLY, worker processes, jobs, extra worker environment)
+    type Scenario<'a> = (String, &'a str, usize, usize, Vec<(&'a str, &'a str)>);
+    let scenarios: [Scenario; 4] = [
         (format!("{batch}, 1 process"), "batched", 1, n_jobs, vec![]),
         (format!("{batch}, 2 processes"), "batched", 2, n_jobs, vec![]),
         ("unbatched (1 job per fetch), 1 process".into(), "unbatched", 1, n_jobs / 10, UNBATCHED.to_vec()),
