@@ -12,6 +12,8 @@ ensure() { # NAME VALUE: append NAME=VALUE unless the file already has NAME
     grep -q "^$1=" "$FILE" || echo "$1=$2" >>"$FILE"
 }
 ensure GITHUB_WEBHOOK_SECRET "$(secret)"
+ensure JWT_SIGNING_KEY "$(secret)"
+ensure ENCRYPTION_KEYS "k1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
 ensure LOG_FORMAT pretty
 while IFS='=' read -r key value; do
     [ -z "$key" ] && continue

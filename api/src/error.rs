@@ -17,11 +17,13 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Option<Value>,
+    /// Sent as `Retry-After` (seconds) with 429 and 503 answers.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: None }
+        Self { status, code, message: message.into(), details: None, retry_after: None }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -69,9 +71,28 @@ impl std::fmt::Display for ApiError {
 
 impl From<common::Error> for ApiError {
     fn from(e: common::Error) -> Self {
+        use common::Error as E;
         match e {
-            common::Error::NotFound => Self::not_found(),
-            common::Error::Invalid(msg) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg),
+            E::NotFound => Self::not_found(),
+            E::Invalid(msg) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg),
+            E::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            E::Unauthorized { code, message } => Self::new(StatusCode::UNAUTHORIZED, code, message),
+            E::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
+            E::Rejected { code, message } => Self::new(StatusCode::BAD_REQUEST, code, message),
+            E::Locked { retry_after_secs } => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "account_locked",
+                    "Too many failed sign-in attempts; try again later.",
+                );
+                e.retry_after = Some(retry_after_secs);
+                e
+            }
+            E::Upstream { provider, message } => {
+                tracing::warn!(provider, error = %message, "upstream provider failed");
+                Self::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("{provider} did not answer as expected."))
+                    .with_details(json!({ "provider": provider }))
+            }
             other => Self::internal(&other),
         }
     }
@@ -100,7 +121,11 @@ impl IntoResponse for ApiError {
             "success": false,
             "error": { "code": self.code, "message": self.message, "details": self.details },
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

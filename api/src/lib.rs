@@ -1,7 +1,9 @@
 //! The RepoPal HTTP API: router assembly and the layers every request goes through.
 
 pub mod error;
+pub mod extract;
 pub mod metrics;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
 
@@ -28,21 +30,65 @@ pub use state::AppState;
 #[openapi(
     info(title = "RepoPal API", description = "Keeps GitHub, Slack and other connections alive and turns CI failures into incidents."),
     components(schemas(error::ErrorEnvelope, error::ErrorBody)),
-    tags((name = "health", description = "Probes and metrics"))
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Probes and metrics"),
+        (name = "auth", description = "Accounts, sessions and GitHub login"),
+        (name = "orgs", description = "Organisations, members, roles and the audit log"),
+    )
 )]
 struct ApiDoc;
 
+/// Declares the `bearer` security scheme (access tokens from login).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
 /// Builds the shared state (installing the metrics recorder once per process).
 pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
-    AppState { pool, config: Arc::new(config), api: Arc::new(api), metrics: metrics::handle() }
+    let config = Arc::new(config);
+    let identity = common::identity::Identity::new(pool.clone(), config.clone(), api.auth.clone());
+    let auth_limiter = rate_limit::limiter(api.auth.rate_limit_per_minute);
+    AppState { pool, config, api: Arc::new(api), metrics: metrics::handle(), identity, auth_limiter }
 }
 
 /// The routes and the OpenAPI document generated from them.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use routes::{audit_logs, auth, github_login, health, members, orgs};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(routes::health::healthz))
-        .routes(routes!(routes::health::readyz))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
         .routes(routes!(routes::metrics::metrics))
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me, auth::update_me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::forgot_password))
+        .routes(routes!(auth::reset_password))
+        .routes(routes!(auth::verify_email))
+        .routes(routes!(auth::sessions))
+        .routes(routes!(auth::end_session))
+        .routes(routes!(github_login::authorize))
+        .routes(routes!(github_login::callback))
+        .routes(routes!(github_login::disconnect))
+        .routes(routes!(orgs::create, orgs::list_mine))
+        .routes(routes!(orgs::get, orgs::update, orgs::delete))
+        .routes(routes!(members::list))
+        .routes(routes!(members::invite))
+        .routes(routes!(members::change_role, members::remove))
+        .routes(routes!(members::accept))
+        .routes(routes!(audit_logs::list))
         .split_for_parts()
 }
 
@@ -56,6 +102,7 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = routes();
     let timeout = state.api.request_timeout;
     let body_limit = state.api.body_limit_bytes;
+    let limiter_state = state.clone();
     // Layers run outside-in in the reverse order of the calls below.
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
@@ -67,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(limiter_state, rate_limit::limit_auth))
         .layer(middleware::from_fn(error::envelope_errors))
         .layer(middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -85,6 +133,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     tracing::info!(addr = %listener.local_addr()?, "repopal-api listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

@@ -2,9 +2,14 @@
 
 use std::sync::Arc;
 
-use common::config::{ApiConfig, Config};
+use common::{
+    config::{ApiConfig, Config},
+    identity::Identity,
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
+
+use crate::rate_limit::AuthLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -12,4 +17,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub api: Arc<ApiConfig>,
     pub metrics: PrometheusHandle,
+    pub identity: Identity,
+    pub auth_limiter: AuthLimiter,
 }

@@ -45,6 +45,18 @@ pub struct Config {
     pub github: GithubConfig,
     pub slack: SlackConfig,
     pub log: LogConfig,
+    /// Keys sealing third-party secrets (`ENCRYPTION_KEYS`, `ENCRYPTION_ACTIVE_KEY_ID`).
+    pub keyring: crate::crypto::keyring::Keyring,
+    pub mail: MailConfig,
+    /// Public base URL of the API, for links in emails and OAuth redirects.
+    pub public_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://` or `smtps://` URL; without it mail goes to the log and the outbox table only.
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +98,27 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub github_webhook_secret: SecretString,
+    pub auth: AuthConfig,
+}
+
+/// Sessions, tokens and brute-force protection.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub jwt_signing_key: SecretString,
+    pub jwt_key_id: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Requests per minute per client IP on the `/api/v1/auth` endpoints.
+    pub rate_limit_per_minute: u32,
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy_headers: bool,
+    /// Failed logins (since the last success) before an account is locked, the first lock's length
+    /// (doubling per further failure) and the longest lock.
+    pub lockout_threshold: u32,
+    pub lockout_base: Duration,
+    pub lockout_max: Duration,
+    /// Scopes asked for on GitHub login.
+    pub github_login_scopes: Vec<String>,
 }
 
 /// Settings only the worker processes need.
@@ -127,6 +160,7 @@ impl Config {
     }
 
     pub fn from_source(env: &dyn Source) -> Result<Self, ConfigError> {
+        let database_url = database_url(env)?;
         let app_id = optional(env, "GITHUB_APP_ID", parse_u64)?;
         let app_private_key = env.get("GITHUB_APP_PRIVATE_KEY").map(SecretString::from);
         if app_id.is_some() != app_private_key.is_some() {
@@ -162,9 +196,26 @@ impl Config {
                 });
             }
         };
+        let keyring = crate::crypto::keyring::Keyring::parse(
+            &SecretString::from(required(env, "ENCRYPTION_KEYS")?),
+            env.get("ENCRYPTION_ACTIVE_KEY_ID").as_deref(),
+        )
+        .map_err(|reason| ConfigError::Malformed { name: "ENCRYPTION_KEYS", reason })?;
+        let smtp_url = env.get("SMTP_URL");
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError::Malformed { name: "SMTP_URL", reason: "expected smtp:// or smtps://".into() });
+            }
+        }
         Ok(Self {
+            keyring,
+            mail: MailConfig {
+                smtp_url: smtp_url.map(SecretString::from),
+                from: env.get("MAIL_FROM").unwrap_or_else(|| "RepoPal <noreply@localhost>".to_owned()),
+            },
+            public_url: or_default(env, "PUBLIC_URL", default_url("http://localhost:8080"), parse_url)?,
             database: DatabaseConfig {
-                url: SecretString::from(database_url(env)?),
+                url: SecretString::from(database_url),
                 max_connections: or_default(env, "DATABASE_MAX_CONNECTIONS", 20, parse_u32)?,
             },
             github: GithubConfig {
@@ -196,7 +247,36 @@ impl ApiConfig {
                 reason: "must be at least 16 characters".into(),
             });
         }
+        let jwt = required(env, "JWT_SIGNING_KEY")?;
+        if jwt.len() < 32 {
+            return Err(ConfigError::Malformed { name: "JWT_SIGNING_KEY", reason: "must be at least 32 characters".into() });
+        }
+        let auth = AuthConfig {
+            jwt_signing_key: SecretString::from(jwt),
+            jwt_key_id: env.get("JWT_KEY_ID").unwrap_or_else(|| "k1".to_owned()),
+            access_token_ttl: or_default(env, "ACCESS_TOKEN_TTL_SECS", Duration::from_secs(900), parse_positive_secs)?,
+            refresh_token_ttl: or_default(env, "REFRESH_TOKEN_TTL_DAYS", Duration::from_secs(30 * 86400), |v| {
+                parse_positive(v).map(|d| Duration::from_secs(d as u64 * 86400))
+            })?,
+            rate_limit_per_minute: or_default(env, "AUTH_RATE_LIMIT_PER_MINUTE", 30, |v| {
+                parse_positive(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            })?,
+            trust_proxy_headers: or_default(env, "TRUST_PROXY_HEADERS", false, parse_bool)?,
+            lockout_threshold: or_default(env, "LOGIN_LOCKOUT_THRESHOLD", 5, |v| {
+                parse_positive(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+            })?,
+            lockout_base: or_default(env, "LOGIN_LOCKOUT_BASE_SECS", Duration::from_secs(30), parse_positive_secs)?,
+            lockout_max: or_default(env, "LOGIN_LOCKOUT_MAX_SECS", Duration::from_secs(900), parse_positive_secs)?,
+            github_login_scopes: env
+                .get("GITHUB_LOGIN_SCOPES")
+                .unwrap_or_else(|| "read:user user:email".to_owned())
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
         Ok(Self {
+            auth,
             port: or_default(env, "PORT", 8080, parse_u16)?,
             request_timeout: or_default(env, "REQUEST_TIMEOUT_SECS", Duration::from_secs(30), parse_positive_secs)?,
             body_limit_bytes: or_default(env, "BODY_LIMIT_BYTES", 1024 * 1024, parse_usize)?,
@@ -339,6 +419,14 @@ fn parse_usize(v: &str) -> Result<usize, String> {
     v.parse().map_err(|_| format!("`{v}` is not a positive whole number"))
 }
 
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(format!("`{v}` is not true or false")),
+    }
+}
+
 fn parse_positive(v: &str) -> Result<usize, String> {
     match v.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
@@ -366,8 +454,15 @@ fn parse_positive_millis(v: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
 
+    const KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        let mut map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        map.entry("JWT_SIGNING_KEY".into()).or_insert_with(|| "x".repeat(32));
+        if map.contains_key("DATABASE_URL") {
+            map.entry("ENCRYPTION_KEYS".into()).or_insert_with(|| KEYS.into());
+        }
+        map
     }
 
     #[test]
@@ -405,6 +500,14 @@ mod tests {
         let e = env(&[("DATABASE_URL", "postgres://localhost/x"), ("GITHUB_APP_ID", "42")]);
         let err = Config::from_source(&e).unwrap_err().to_string();
         assert!(err.starts_with("GITHUB_APP_PRIVATE_KEY is malformed"), "{err}");
+        let mut e = env(&[("DATABASE_URL", "postgres://localhost/x")]);
+        e.remove("ENCRYPTION_KEYS");
+        assert_eq!(Config::from_source(&e).unwrap_err().to_string(), "ENCRYPTION_KEYS is required but not set");
+        e.insert("ENCRYPTION_KEYS".into(), "k1:c2hvcnQ=".into());
+        assert!(Config::from_source(&e).unwrap_err().to_string().starts_with("ENCRYPTION_KEYS is malformed"));
+        let mut e = env(&[("GITHUB_WEBHOOK_SECRET", "0123456789abcdef")]);
+        e.insert("JWT_SIGNING_KEY".into(), "short".into());
+        assert!(ApiConfig::from_source(&e).unwrap_err().to_string().starts_with("JWT_SIGNING_KEY is malformed"));
     }
 
     #[test]

@@ -15,6 +15,41 @@ pub enum Error {
     Queue(#[from] apalis_postgres::Error),
     #[error("encoding error: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("crypto error: {0}")]
+    Crypto(String),
+    /// A request that conflicts with the current state (stable `code` for the API).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// Authentication failed (stable `code` for the API).
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// Authenticated, but not allowed.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// Too many attempts; retry after this many seconds.
+    #[error("too many attempts")]
+    Locked { retry_after_secs: u64 },
+    /// An upstream provider (GitHub, SMTP…) failed.
+    #[error("{provider} error: {message}")]
+    Upstream { provider: &'static str, message: String },
+    /// The input was understood but is not acceptable, with a stable code.
+    #[error("{message}")]
+    Rejected { code: &'static str, message: String },
+}
+
+impl Error {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict { code, message: message.into() }
+    }
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Unauthorized { code, message: message.into() }
+    }
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Forbidden { code, message: message.into() }
+    }
+    pub fn rejected(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Rejected { code, message: message.into() }
+    }
 }
 
 impl Error {

@@ -1,8 +1,11 @@
 //! Shared core of RepoPal: configuration, database access, SQL, job definitions and telemetry.
 
 pub mod config;
+pub mod crypto;
 pub mod db;
+pub mod domain;
 pub mod error;
+pub mod identity;
 pub mod jobs;
 pub mod repo;
 pub mod telemetry;

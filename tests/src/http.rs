@@ -12,6 +12,9 @@ use tower::ServiceExt;
 use crate::TestDb;
 
 pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
+/// A fixed test keyring (32 zero-to-31 bytes); never used outside tests.
+pub const TEST_ENCRYPTION_KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub const TEST_JWT_KEY: &str = "test-jwt-signing-key-0123456789abcdef";
 
 /// The API on a fresh database.
 pub struct TestApp {
@@ -38,10 +41,18 @@ impl TestResponse {
 
 /// Configuration for tests: everything defaulted except what is required.
 pub fn test_env(db_url: &str) -> std::collections::HashMap<String, String> {
-    [("DATABASE_URL", db_url), ("GITHUB_WEBHOOK_SECRET", TEST_WEBHOOK_SECRET), ("REQUEST_TIMEOUT_SECS", "5")]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+    [
+        ("DATABASE_URL", db_url),
+        ("GITHUB_WEBHOOK_SECRET", TEST_WEBHOOK_SECRET),
+        ("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS),
+        ("JWT_SIGNING_KEY", TEST_JWT_KEY),
+        ("REQUEST_TIMEOUT_SECS", "5"),
+        ("AUTH_RATE_LIMIT_PER_MINUTE", "1000"),
+        ("PUBLIC_URL", "http://repopal.test"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
 }
 
 impl TestApp {
@@ -51,11 +62,25 @@ impl TestApp {
         Self { db, router }
     }
 
+    /// The API on a fresh database with extra configuration (e.g. a fake GitHub's URLs).
+    pub async fn with_env(extra: &[(&str, &str)]) -> Self {
+        let db = TestDb::new().await;
+        let mut env = test_env(&db.url);
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let router = Self::router_from_env(db.pool.clone(), &env);
+        Self { db, router }
+    }
+
     /// A router over any pool (e.g. one pointing at a server that will go down).
     pub fn router_for(pool: sqlx::PgPool, db_url: &str) -> Router {
-        let env = test_env(db_url);
-        let config = Config::from_source(&env).expect("test config");
-        let api = ApiConfig::from_source(&env).expect("test api config");
+        Self::router_from_env(pool, &test_env(db_url))
+    }
+
+    fn router_from_env(pool: sqlx::PgPool, env: &std::collections::HashMap<String, String>) -> Router {
+        let config = Config::from_source(env).expect("test config");
+        let api = ApiConfig::from_source(env).expect("test api config");
         repopal_api::app(repopal_api::state(pool, config, api))
     }
 

@@ -36,7 +36,8 @@ pub struct InProcessWorker {
 impl InProcessWorker {
     pub fn start(pool: PgPool, config: WorkerConfig) -> Self {
         let (stop, rx) = watch::channel(false);
-        let handle = tokio::spawn(repopal_worker::run(pool, config, rx));
+        let mail = common::config::MailConfig { smtp_url: None, from: "RepoPal <noreply@localhost>".into() };
+        let handle = tokio::spawn(repopal_worker::run(pool, config, mail, rx));
         Self { stop, handle }
     }
 

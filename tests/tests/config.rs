@@ -19,7 +19,8 @@ async fn the_worker_refuses_to_start_without_database_url() {
 
 #[tokio::test]
 async fn the_api_names_a_missing_webhook_secret() {
-    let (ok, log) = exit_output("repopal-api", &["serve"], &[("DATABASE_URL", "postgres://localhost:1/x")]).await;
+    let env = [("DATABASE_URL", "postgres://localhost:1/x"), ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS)];
+    let (ok, log) = exit_output("repopal-api", &["serve"], &env).await;
     assert!(!ok);
     assert!(log.contains("GITHUB_WEBHOOK_SECRET is required but not set"), "{log}");
 }
@@ -28,6 +29,8 @@ async fn the_api_names_a_missing_webhook_secret() {
 async fn the_api_names_a_malformed_variable() {
     let env = [
         ("DATABASE_URL", "postgres://localhost:1/x"),
+        ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
+        ("JWT_SIGNING_KEY", repopal_tests::http::TEST_JWT_KEY),
         ("GITHUB_WEBHOOK_SECRET", "0123456789abcdef0123"),
         ("PORT", "http"),
     ];

@@ -16,6 +16,7 @@ use repopal_tests::{
 fn worker_env(db_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("DATABASE_URL", db_url.to_owned()),
+        ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS.to_owned()),
         ("WORKER_HEARTBEAT_SECS", "1".into()),
         ("WORKER_MISSED_HEARTBEATS", "5".into()),
         ("WORKER_SHUTDOWN_TIMEOUT_SECS", "4".into()),

@@ -35,6 +35,7 @@ async fn a_worker_carries_on_after_the_database_restarts() {
         &[],
         &[
             ("DATABASE_URL", &db.url),
+            ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
             ("WORKER_HEARTBEAT_SECS", "1"),
             ("WORKER_SHUTDOWN_TIMEOUT_SECS", "4"),
             ("WORKER_POLL_INTERVAL_MS", "100"),

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use common::{config::WorkerConfig, jobs::JobId};
+use common::{
+    config::{MailConfig, WorkerConfig},
+    jobs::JobId,
+};
 use sqlx::PgPool;
 
 /// Per-run context: the database, the job's id (for exactly-once effects) and which run this is.
@@ -10,6 +13,7 @@ use sqlx::PgPool;
 pub struct JobContext {
     pub pool: PgPool,
     pub config: Arc<WorkerConfig>,
+    pub mail: Arc<MailConfig>,
     pub job_id: JobId,
     /// 1 for the first run, 2 for the first retry, and so on.
     pub attempt: u32,

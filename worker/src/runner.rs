@@ -15,7 +15,7 @@ use std::{
 use apalis::prelude::*;
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use common::{
-    config::WorkerConfig,
+    config::{MailConfig, WorkerConfig},
     jobs::{Job, JobId, Queue},
     repo,
 };
@@ -63,6 +63,7 @@ struct Shared {
     /// can never starve a heartbeat and get their worker declared dead.
     queue_pool: PgPool,
     config: Arc<WorkerConfig>,
+    mail: Arc<MailConfig>,
     /// Every worker name this process has registered, for the final hand-back at shutdown.
     names: std::sync::Mutex<Vec<String>>,
     /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
@@ -99,7 +100,13 @@ async fn execute(
             tracing::error!(max_attempts = queue.max_attempts, "job was interrupted on every attempt; it is dead");
             return Err(AbortError::new(JobError::permanent("attempts exhausted by interrupted runs")).into());
         }
-        let ctx = JobContext { pool: shared.pool.clone(), config: shared.config.clone(), job_id: job_id.clone(), attempt };
+        let ctx = JobContext {
+            pool: shared.pool.clone(),
+            config: shared.config.clone(),
+            mail: shared.mail.clone(),
+            job_id: job_id.clone(),
+            attempt,
+        };
         let started = Instant::now();
         let run = AssertUnwindSafe((registration.handler)(payload, ctx)).catch_unwind();
         let outcome = match tokio::time::timeout(queue.timeout, run).await {
@@ -237,7 +244,13 @@ async fn supervise(registration: Arc<Registration>, shared: Arc<Shared>, mut shu
 
 /// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
 /// (up to the shutdown timeout) and fetched-but-unstarted jobs go back to the queue.
-pub async fn run(pool: PgPool, config: WorkerConfig, registrations: Vec<Registration>, shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    pool: PgPool,
+    config: WorkerConfig,
+    mail: MailConfig,
+    registrations: Vec<Registration>,
+    shutdown: watch::Receiver<bool>,
+) {
     // Per queue: fetch/ack/heartbeat plus a LISTEN connection; a little headroom for restarts.
     let queue_pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(u32::try_from(registrations.len() * 3 + 2).unwrap_or(32))
@@ -247,6 +260,7 @@ pub async fn run(pool: PgPool, config: WorkerConfig, registrations: Vec<Registra
         pool,
         queue_pool,
         config: Arc::new(config),
+        mail: Arc::new(mail),
         names: std::sync::Mutex::new(Vec::new()),
         in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),
     });

@@ -1,4 +1,9 @@
 //! Route modules, one per resource.
 
+pub mod audit_logs;
+pub mod auth;
+pub mod github_login;
 pub mod health;
+pub mod members;
 pub mod metrics;
+pub mod orgs;

@@ -6,12 +6,14 @@ mod probe;
 mod prune;
 mod push;
 mod queue;
+mod send_email;
 
 pub use noop::Noop;
 pub use probe::{Probe, ProbeBehaviour};
 pub use prune::PruneJobs;
 pub use push::{Enqueue, JobId, push, push_many, push_with};
 pub use queue::{ALL_QUEUES, Queue};
+pub use send_email::SendEmail;
 
 use serde::{Serialize, de::DeserializeOwned};
 

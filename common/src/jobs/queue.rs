@@ -40,7 +40,14 @@ impl Queue {
         batch_size: 1,
         concurrency: Some(1),
     };
+    pub const SEND_EMAIL: Queue = Queue {
+        name: "send_email",
+        max_attempts: 6,
+        timeout: Duration::from_secs(60),
+        batch_size: 1,
+        concurrency: None,
+    };
 }
 
 /// Every queue a worker process serves.
-pub const ALL_QUEUES: &[Queue] = &[Queue::NOOP, Queue::PROBE, Queue::PRUNE_JOBS];
+pub const ALL_QUEUES: &[Queue] = &[Queue::NOOP, Queue::PROBE, Queue::PRUNE_JOBS, Queue::SEND_EMAIL];

@@ -1,5 +1,13 @@
 //! All SQL lives here: one file per table group, free functions taking an executor.
 
+pub mod audit_logs;
+pub mod email_tokens;
+pub mod invitations;
 pub mod job_effects;
 pub mod jobs;
+pub mod login_attempts;
+pub mod oauth;
+pub mod orgs;
 pub mod probe;
+pub mod sessions;
+pub mod users;

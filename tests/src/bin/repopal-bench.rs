@@ -38,6 +38,7 @@ fn start_workers(db: &TestDb, n: usize, extra: &[(&str, &str)]) -> Vec<Proc> {
         .map(|_| {
             let mut env = vec![
                 ("DATABASE_URL", db.url.as_str()),
+                ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
                 ("SCHEDULER_TICK_SECS", "3600"),
                 ("WORKER_POLL_INTERVAL_MS", "500"),
                 ("RUST_LOG", "warn"),

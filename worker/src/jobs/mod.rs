@@ -3,3 +3,4 @@
 pub mod noop;
 pub mod probe;
 pub mod prune;
+pub mod send_email;

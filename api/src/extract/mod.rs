@@ -1,0 +1,12 @@
+//! Extractors: who is calling (client, user), which organisation and with what permission, and
+//! JSON bodies parsed with errors in the envelope.
+
+mod client;
+mod json;
+mod org;
+mod user;
+
+pub use client::{Client, client_ip};
+pub use json::{FieldErrors, ValidJson, ValidQuery};
+pub use org::{OrgMember, perm};
+pub use user::CurrentUser;

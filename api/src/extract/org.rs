@@ -1,0 +1,75 @@
+//! `OrgMember<P>`: the caller is a member of the organisation in the path and their role grants
+//! permission `P`. A non-member gets 404 (the organisation's existence is not revealed); a member
+//! without the permission gets 403. Every organisation route takes this extractor first.
+
+use std::{collections::HashMap, marker::PhantomData};
+
+use axum::{
+    extract::{FromRequestParts, Path},
+    http::{StatusCode, request::Parts},
+};
+use common::{
+    domain::{OrgId, Permission, Role},
+    identity::Caller,
+};
+
+use super::CurrentUser;
+use crate::{error::ApiError, state::AppState};
+
+/// A permission an organisation route requires, as a type.
+pub trait Requires: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+/// The permission markers (one per `Permission`).
+pub mod perm {
+    use super::{Permission, Requires};
+
+    macro_rules! marker {
+        ($name:ident) => {
+            pub struct $name;
+            impl Requires for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        };
+    }
+
+    marker!(OrgRead);
+    marker!(OrgUpdate);
+    marker!(OrgDelete);
+    marker!(MembersRead);
+    marker!(MembersManage);
+    marker!(AuditRead);
+}
+
+pub struct OrgMember<P: Requires> {
+    pub org_id: OrgId,
+    pub role: Role,
+    pub caller: Caller,
+    _permission: PhantomData<P>,
+}
+
+impl<P: Requires> FromRequestParts<AppState> for OrgMember<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let CurrentUser(caller) = CurrentUser::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        let org_id = params
+            .get("org_id")
+            .and_then(|v| v.parse().ok())
+            .map(OrgId)
+            .ok_or_else(ApiError::not_found)?;
+        let role = state.identity.role_in(caller, org_id).await?.ok_or_else(ApiError::not_found)?;
+        if !role.allows(P::PERMISSION) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role in this organisation does not allow this.",
+            ));
+        }
+        Ok(Self { org_id, role, caller, _permission: PhantomData })
+    }
+}

@@ -1,0 +1,357 @@
+//! `/api/v1/auth/…`: register, login, refresh, logout, profile, passwords, email verification,
+//! and the caller's sessions.
+
+use axum::{extract::{Path, State}, http::StatusCode, response::IntoResponse};
+use chrono::{DateTime, Utc};
+use common::{
+    domain::{Email, NewPassword, OrgId, SessionId, UserId},
+    identity::{IssuedTokens, Registration, SignedIn},
+    repo::{sessions::Session, users::{User, UserOrg}},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, CurrentUser, FieldErrors, ValidJson},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgRoleOut {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    /// `org_admin`, `team_lead`, `developer` or `viewer`.
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: UserId,
+    pub email: String,
+    pub full_name: String,
+    pub email_verified: bool,
+    pub is_super_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub organizations: Vec<OrgRoleOut>,
+}
+
+impl UserOut {
+    pub fn new(user: User, orgs: Vec<UserOrg>) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            full_name: user.full_name,
+            email_verified: user.email_verified_at.is_some(),
+            is_super_admin: user.is_super_admin,
+            created_at: user.created_at,
+            organizations: orgs
+                .into_iter()
+                .map(|o| OrgRoleOut { id: o.org_id, slug: o.slug, name: o.name, role: o.role })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokensOut {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub token_type: &'static str,
+}
+
+impl From<IssuedTokens> for TokensOut {
+    fn from(t: IssuedTokens) -> Self {
+        Self { access_token: t.access_token, refresh_token: t.refresh_token, expires_in: t.expires_in, token_type: "Bearer" }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthOut {
+    pub user: UserOut,
+    pub tokens: TokensOut,
+}
+
+impl From<SignedIn> for AuthOut {
+    fn from(s: SignedIn) -> Self {
+        Self { user: UserOut::new(s.user, s.orgs), tokens: s.tokens.into() }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterIn {
+    pub email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    pub full_name: String,
+    /// Creates an organisation with the new user as `org_admin`.
+    pub organization_name: Option<String>,
+}
+
+fn full_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err("must be 1 to 200 characters".into());
+    }
+    Ok(name.to_owned())
+}
+
+impl RegisterIn {
+    fn parse(self) -> Result<Registration, ApiError> {
+        let mut errors = FieldErrors::default();
+        let email = errors.check("email", Email::parse(&self.email));
+        let password = errors.check("password", NewPassword::parse(&self.password));
+        let name = errors.check("full_name", full_name(&self.full_name));
+        if let Some(org) = &self.organization_name {
+            errors.require("organization_name", (1..=200).contains(&org.trim().chars().count()), "must be 1 to 200 characters");
+        }
+        errors.finish()?;
+        match (email, password, name) {
+            (Some(email), Some(password), Some(full_name)) => {
+                Ok(Registration { email, password, full_name, organization_name: self.organization_name })
+            }
+            _ => Err(ApiError::internal(&"field validation inconsistent")),
+        }
+    }
+}
+
+/// Create an account (optionally with an organisation) and sign in.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterIn,
+    responses((status = 201, body = AuthOut), (status = 409, description = "email_taken", body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    ValidJson(body): ValidJson<RegisterIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let signed_in = state.identity.register(&meta, body.parse()?).await?;
+    Ok((StatusCode::CREATED, Envelope(AuthOut::from(signed_in))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginIn {
+    pub email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginIn,
+    responses((status = 200, body = AuthOut), (status = 401, description = "invalid_credentials", body = ErrorEnvelope),
+              (status = 429, description = "account_locked or rate_limited", body = ErrorEnvelope)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    ValidJson(body): ValidJson<LoginIn>,
+) -> ApiResult<AuthOut> {
+    // A malformed email cannot match an account: same answer as a wrong password.
+    let email = Email::parse(&body.email)
+        .map_err(|_| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid email or password."))?;
+    Ok(Envelope(state.identity.login(&meta, &email, &body.password).await?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshIn {
+    #[schema(value_type = String)]
+    pub refresh_token: SecretString,
+}
+
+/// Exchange a refresh token for new tokens (the old refresh token stops working).
+#[utoipa::path(post, path = "/api/v1/auth/refresh-token", tag = "auth", request_body = RefreshIn,
+    responses((status = 200, body = TokensOut), (status = 401, body = ErrorEnvelope)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    ValidJson(body): ValidJson<RefreshIn>,
+) -> ApiResult<TokensOut> {
+    use secrecy::ExposeSecret;
+    Ok(Envelope(state.identity.refresh(&meta, body.refresh_token.expose_secret()).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DoneOut {
+    pub ok: bool,
+}
+
+/// End the current session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = DoneOut), (status = 401, body = ErrorEnvelope)))]
+pub async fn logout(State(state): State<AppState>, Client(meta): Client, CurrentUser(caller): CurrentUser) -> ApiResult<DoneOut> {
+    state.identity.logout(&meta, caller).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}
+
+/// The signed-in user with organisations and roles.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserOut), (status = 401, body = ErrorEnvelope)))]
+pub async fn me(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> ApiResult<UserOut> {
+    let (user, orgs) = state.identity.me(caller).await?;
+    Ok(Envelope(UserOut::new(user, orgs)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProfilePatch {
+    pub full_name: Option<String>,
+}
+
+/// Update the signed-in user's profile.
+#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])), request_body = ProfilePatch,
+    responses((status = 200, body = UserOut), (status = 422, body = ErrorEnvelope)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    ValidJson(body): ValidJson<ProfilePatch>,
+) -> ApiResult<UserOut> {
+    let mut errors = FieldErrors::default();
+    let name = body.full_name.as_deref().map(full_name).transpose();
+    let name = errors.check("full_name", name);
+    errors.finish()?;
+    let (user, orgs) = match name.flatten() {
+        Some(name) => state.identity.update_profile(caller, &name).await?,
+        None => state.identity.me(caller).await?,
+    };
+    Ok(Envelope(UserOut::new(user, orgs)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChangePasswordIn {
+    #[schema(value_type = String, format = Password)]
+    pub current_password: SecretString,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: SecretString,
+}
+
+/// Change the password; every other session is ended.
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordIn,
+    responses((status = 200, body = DoneOut), (status = 403, description = "wrong_password", body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    CurrentUser(caller): CurrentUser,
+    ValidJson(body): ValidJson<ChangePasswordIn>,
+) -> ApiResult<DoneOut> {
+    let mut errors = FieldErrors::default();
+    let new = errors.check("new_password", NewPassword::parse(&body.new_password));
+    errors.finish()?;
+    let new = new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
+    state.identity.change_password(&meta, caller, &body.current_password, &new).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ForgotPasswordIn {
+    pub email: String,
+}
+
+/// Email a password-reset link when the account exists (the answer is the same either way).
+#[utoipa::path(post, path = "/api/v1/auth/forgot-password", tag = "auth", request_body = ForgotPasswordIn,
+    responses((status = 202, body = DoneOut)))]
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    ValidJson(body): ValidJson<ForgotPasswordIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Ok(email) = Email::parse(&body.email) {
+        state.identity.forgot_password(&meta, &email).await?;
+    }
+    Ok((StatusCode::ACCEPTED, Envelope(DoneOut { ok: true })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetPasswordIn {
+    #[schema(value_type = String)]
+    pub token: SecretString,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: SecretString,
+}
+
+/// Set a new password with a reset token; every session is ended.
+#[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "auth", request_body = ResetPasswordIn,
+    responses((status = 200, body = DoneOut), (status = 400, description = "invalid_token", body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    ValidJson(body): ValidJson<ResetPasswordIn>,
+) -> ApiResult<DoneOut> {
+    use secrecy::ExposeSecret;
+    let mut errors = FieldErrors::default();
+    let new = errors.check("new_password", NewPassword::parse(&body.new_password));
+    errors.finish()?;
+    let new = new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
+    state.identity.reset_password(&meta, body.token.expose_secret(), &new).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VerifyEmailIn {
+    #[schema(value_type = String)]
+    pub token: SecretString,
+}
+
+/// Confirm an email address with the token from the verification email.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = VerifyEmailIn,
+    responses((status = 200, body = DoneOut), (status = 400, description = "invalid_token", body = ErrorEnvelope)))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    ValidJson(body): ValidJson<VerifyEmailIn>,
+) -> ApiResult<DoneOut> {
+    use secrecy::ExposeSecret;
+    state.identity.verify_email(&meta, body.token.expose_secret()).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOut {
+    pub id: SessionId,
+    /// The device, as its user agent.
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// This is the session making the request.
+    pub current: bool,
+}
+
+/// The signed-in user's active sessions.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionOut>)))]
+pub async fn sessions(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> ApiResult<Vec<SessionOut>> {
+    let list = state.identity.list_sessions(caller).await?;
+    Ok(Envelope(
+        list.into_iter()
+            .map(|s: Session| SessionOut {
+                current: s.id == caller.session_id,
+                id: s.id,
+                user_agent: s.user_agent,
+                ip: s.ip,
+                created_at: s.created_at,
+                last_used_at: s.last_used_at,
+                expires_at: s.expires_at,
+            })
+            .collect(),
+    ))
+}
+
+/// End one of the signed-in user's sessions.
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
+    params(("session_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    CurrentUser(caller): CurrentUser,
+    Path(session_id): Path<String>,
+) -> ApiResult<DoneOut> {
+    let id = session_id.parse().map(SessionId).map_err(|_| ApiError::not_found())?;
+    state.identity.end_session(&meta, caller, id).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}

@@ -1,0 +1,84 @@
+//! `/api/v1/auth/oauth/github/…`: sign in with GitHub (authorize → callback), and unlink.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::{AuthOut, DoneOut};
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, CurrentUser, ValidQuery},
+    state::AppState,
+};
+
+const COOKIE: &str = "repopal_oauth";
+const COOKIE_PATH: &str = "/api/v1/auth/oauth/github";
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn secure(state: &AppState) -> &'static str {
+    if state.config.public_url.scheme() == "https" { "; Secure" } else { "" }
+}
+
+/// Redirect the browser to GitHub; sets the cookie the callback checks the state against.
+#[utoipa::path(get, path = "/api/v1/auth/oauth/github/authorize", tag = "auth",
+    responses((status = 302, description = "Redirect to GitHub"), (status = 400, description = "oauth_not_configured", body = ErrorEnvelope)))]
+pub async fn authorize(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let start = state.identity.github_authorize().await?;
+    let cookie = format!(
+        "{COOKIE}={}; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=600{}",
+        start.browser_nonce,
+        secure(&state)
+    );
+    Ok((StatusCode::FOUND, [(header::LOCATION, start.url), (header::SET_COOKIE, cookie)]).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// Set by GitHub when the user denies access (`access_denied`).
+    pub error: Option<String>,
+}
+
+/// GitHub redirects here; signs in (creating or linking the account) and answers like login.
+#[utoipa::path(get, path = "/api/v1/auth/oauth/github/callback", tag = "auth", params(CallbackQuery),
+    responses((status = 200, body = AuthOut),
+              (status = 400, description = "invalid_oauth_state, oauth_state_reused, oauth_denied, oauth_code_invalid", body = ErrorEnvelope),
+              (status = 502, description = "upstream_error", body = ErrorEnvelope)))]
+pub async fn callback(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    headers: HeaderMap,
+    ValidQuery(q): ValidQuery<CallbackQuery>,
+) -> Result<Response, ApiError> {
+    let nonce = cookie_value(&headers, COOKIE);
+    let signed_in = state
+        .identity
+        .github_callback(&meta, nonce.as_deref(), q.state.as_deref(), q.code.as_deref(), q.error.as_deref())
+        .await?;
+    let clear = format!("{COOKIE}=; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(&state));
+    Ok(([(header::SET_COOKIE, clear)], Envelope(AuthOut::from(signed_in))).into_response())
+}
+
+/// Unlink GitHub from the signed-in account (refused when it is the only way to sign in).
+#[utoipa::path(post, path = "/api/v1/auth/oauth/github/disconnect", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "last_login_method", body = ErrorEnvelope)))]
+pub async fn disconnect(State(state): State<AppState>, Client(meta): Client, CurrentUser(caller): CurrentUser) -> ApiResult<DoneOut> {
+    state.identity.github_disconnect(&meta, caller).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}

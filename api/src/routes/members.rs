@@ -1,0 +1,165 @@
+//! `/api/v1/orgs/{org_id}/members` and invitations: list, invite, change role, remove, accept.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+};
+use chrono::{DateTime, Utc};
+use common::domain::{Email, OrgId, Role, UserId};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::DoneOut;
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, CurrentUser, FieldErrors, OrgMember, ValidJson, perm},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberOut {
+    pub user_id: UserId,
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationOut {
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<common::repo::invitations::Invitation> for InvitationOut {
+    fn from(i: common::repo::invitations::Invitation) -> Self {
+        Self { id: i.id, email: i.email, role: i.role, expires_at: i.expires_at, created_at: i.created_at }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersOut {
+    pub members: Vec<MemberOut>,
+    pub pending_invitations: Vec<InvitationOut>,
+}
+
+/// Members of the organisation and pending invitations.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/members", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = MembersOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn list(State(state): State<AppState>, member: OrgMember<perm::MembersRead>) -> ApiResult<MembersOut> {
+    let (members, invitations) = state.identity.members(member.org_id).await?;
+    Ok(Envelope(MembersOut {
+        members: members
+            .into_iter()
+            .map(|m| MemberOut { user_id: m.user_id, email: m.email, full_name: m.full_name, role: m.role, joined_at: m.created_at })
+            .collect(),
+        pending_invitations: invitations.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InviteIn {
+    pub email: String,
+    /// `org_admin`, `team_lead`, `developer` or `viewer`.
+    pub role: String,
+}
+
+/// Invite someone by email; the invitation token is emailed (org_admin).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invitations", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid)), request_body = InviteIn,
+    responses((status = 201, body = InvitationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn invite(
+    State(state): State<AppState>,
+    member: OrgMember<perm::MembersManage>,
+    Client(meta): Client,
+    ValidJson(body): ValidJson<InviteIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut errors = FieldErrors::default();
+    let email = errors.check("email", Email::parse(&body.email));
+    let role = errors.check("role", Role::parse(&body.role));
+    errors.finish()?;
+    let (Some(email), Some(role)) = (email, role) else { return Err(ApiError::internal(&"field validation inconsistent")) };
+    let invitation = state.identity.invite(&meta, member.caller, member.org_id, &email, role).await?;
+    Ok((StatusCode::CREATED, Envelope(InvitationOut::from(invitation))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoleIn {
+    pub role: String,
+}
+
+fn member_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.parse().map(UserId).map_err(|_| ApiError::not_found())
+}
+
+/// Change a member's role; the last org_admin cannot be demoted (org_admin).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)), request_body = RoleIn,
+    responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "last_admin", body = ErrorEnvelope)))]
+pub async fn change_role(
+    State(state): State<AppState>,
+    member: OrgMember<perm::MembersManage>,
+    Client(meta): Client,
+    Path((_org, user_id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<RoleIn>,
+) -> ApiResult<DoneOut> {
+    let target = member_id(&user_id)?;
+    let mut errors = FieldErrors::default();
+    let role = errors.check("role", Role::parse(&body.role));
+    errors.finish()?;
+    let role = role.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
+    state.identity.change_role(&meta, member.caller, member.org_id, target, role).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}
+
+/// Remove a member; the last org_admin cannot be removed (org_admin).
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "last_admin", body = ErrorEnvelope)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    member: OrgMember<perm::MembersManage>,
+    Client(meta): Client,
+    Path((_org, user_id)): Path<(String, String)>,
+) -> ApiResult<DoneOut> {
+    let target = member_id(&user_id)?;
+    state.identity.remove_member(&meta, member.caller, member.org_id, target).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AcceptIn {
+    #[schema(value_type = String)]
+    pub token: SecretString,
+}
+
+/// Accept an invitation sent to the signed-in user's email.
+#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "orgs", security(("bearer" = [])), request_body = AcceptIn,
+    responses((status = 200, body = OrgBriefOut), (status = 400, description = "invalid_token", body = ErrorEnvelope),
+              (status = 403, description = "invitation_email_mismatch", body = ErrorEnvelope)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    CurrentUser(caller): CurrentUser,
+    ValidJson(body): ValidJson<AcceptIn>,
+) -> ApiResult<OrgBriefOut> {
+    let org = state.identity.accept_invitation(&meta, caller, body.token.expose_secret()).await?;
+    Ok(Envelope(OrgBriefOut { id: org.id, slug: org.slug, name: org.name }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgBriefOut {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+}

@@ -1,0 +1,115 @@
+//! `/api/v1/orgs`: create, list mine, get, update, delete.
+
+use axum::{extract::State, http::StatusCode, response::IntoResponse};
+use chrono::{DateTime, Utc};
+use common::{domain::OrgId, identity::valid_slug, repo::orgs::Org};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{DoneOut, OrgRoleOut};
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, CurrentUser, FieldErrors, OrgMember, ValidJson, perm},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgOut {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// The caller's role.
+    pub role: String,
+}
+
+impl OrgOut {
+    fn new(org: Org, role: &str) -> Self {
+        Self { id: org.id, slug: org.slug, name: org.name, created_at: org.created_at, role: role.to_owned() }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OrgIn {
+    pub name: String,
+    /// Lower-case letters, digits and dashes, 3–48 characters; derived from the name when absent.
+    pub slug: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+}
+
+fn check_fields(errors: &mut FieldErrors, name: Option<&str>, slug: Option<&str>) {
+    if let Some(name) = name {
+        errors.require("name", (1..=200).contains(&name.trim().chars().count()), "must be 1 to 200 characters");
+    }
+    if let Some(slug) = slug {
+        errors.require("slug", valid_slug(slug), "must be 3-48 lower-case letters, digits and single dashes");
+    }
+}
+
+/// Create an organisation; the caller becomes its org_admin.
+#[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = OrgIn,
+    responses((status = 201, body = OrgOut), (status = 409, description = "slug_taken", body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    CurrentUser(caller): CurrentUser,
+    ValidJson(body): ValidJson<OrgIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut errors = FieldErrors::default();
+    check_fields(&mut errors, Some(&body.name), body.slug.as_deref());
+    errors.finish()?;
+    let org = state.identity.create_org(&meta, caller, &body.name, body.slug.as_deref()).await?;
+    Ok((StatusCode::CREATED, Envelope(OrgOut::new(org, "org_admin"))))
+}
+
+/// The organisations the caller belongs to, with their role in each.
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OrgRoleOut>)))]
+pub async fn list_mine(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> ApiResult<Vec<OrgRoleOut>> {
+    let orgs = state.identity.my_orgs(caller).await?;
+    Ok(Envelope(orgs.into_iter().map(|o| OrgRoleOut { id: o.org_id, slug: o.slug, name: o.name, role: o.role }).collect()))
+}
+
+/// One organisation.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = OrgOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(State(state): State<AppState>, member: OrgMember<perm::OrgRead>) -> ApiResult<OrgOut> {
+    let org = state.identity.org(member.org_id).await?;
+    Ok(Envelope(OrgOut::new(org, member.role.as_str())))
+}
+
+/// Rename an organisation or change its slug (org_admin).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid)), request_body = OrgPatch,
+    responses((status = 200, body = OrgOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn update(
+    State(state): State<AppState>,
+    member: OrgMember<perm::OrgUpdate>,
+    Client(meta): Client,
+    ValidJson(body): ValidJson<OrgPatch>,
+) -> ApiResult<OrgOut> {
+    let mut errors = FieldErrors::default();
+    check_fields(&mut errors, body.name.as_deref(), body.slug.as_deref());
+    errors.finish()?;
+    let org = state
+        .identity
+        .update_org(&meta, member.caller, member.org_id, body.name.as_deref(), body.slug.as_deref())
+        .await?;
+    Ok(Envelope(OrgOut::new(org, member.role.as_str())))
+}
+
+/// Delete an organisation and everything in it (org_admin).
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn delete(State(state): State<AppState>, member: OrgMember<perm::OrgDelete>, Client(meta): Client) -> ApiResult<DoneOut> {
+    state.identity.delete_org(&meta, member.caller, member.org_id).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}

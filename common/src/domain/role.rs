@@ -1,0 +1,82 @@
+//! Organisation roles and the permission matrix: the one place that says who may do what.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    OrgAdmin,
+    TeamLead,
+    Developer,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::OrgAdmin, Role::TeamLead, Role::Developer, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::OrgAdmin => "org_admin",
+            Role::TeamLead => "team_lead",
+            Role::Developer => "developer",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| "must be one of org_admin, team_lead, developer, viewer".to_owned())
+    }
+
+    /// The permission matrix. Platform super admins are allowed everything, in every organisation.
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match permission {
+            OrgRead | MembersRead => true,
+            OrgUpdate | OrgDelete | MembersManage | AuditRead => self == Role::OrgAdmin,
+        }
+    }
+}
+
+/// What an organisation route may require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    OrgRead,
+    OrgUpdate,
+    OrgDelete,
+    MembersRead,
+    MembersManage,
+    AuditRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::OrgRead,
+        Permission::OrgUpdate,
+        Permission::OrgDelete,
+        Permission::MembersRead,
+        Permission::MembersManage,
+        Permission::AuditRead,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_manage() {
+        assert!(Role::OrgAdmin.allows(Permission::MembersManage));
+        for role in [Role::TeamLead, Role::Developer, Role::Viewer] {
+            assert!(role.allows(Permission::OrgRead));
+            assert!(!role.allows(Permission::AuditRead));
+            assert!(!role.allows(Permission::OrgDelete));
+        }
+        assert_eq!(Role::parse("viewer"), Ok(Role::Viewer));
+        assert!(Role::parse("owner").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! Accounts: register, login with lockout, profile, password change and reset, email verification.
+
+use chrono::Utc;
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::{Caller, ClientMeta, Identity, SignedIn, audit, orgs::create_org_in, queue_email};
+use crate::{
+    Error,
+    crypto::{password, tokens},
+    domain::{Email, NewPassword, UserId},
+    repo::{
+        audit_logs::NewEntry,
+        email_tokens::{self, RESET_PASSWORD, VERIFY_EMAIL},
+        login_attempts, sessions,
+        users::{self, User, UserOrg},
+    },
+};
+
+/// Input of `register`, already parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub email: Email,
+    pub password: NewPassword,
+    pub full_name: String,
+    pub organization_name: Option<String>,
+}
+
+const VERIFY_TTL_HOURS: i64 = 48;
+const RESET_TTL_MINUTES: i64 = 60;
+
+fn invalid_credentials() -> Error {
+    Error::unauthorized("invalid_credentials", "Invalid email or password.")
+}
+
+impl Identity {
+    /// Creates an account (and, when named, an organisation it administers), sends the
+    /// verification email and signs the new user in.
+    pub async fn register(&self, meta: &ClientMeta, input: Registration) -> Result<SignedIn, Error> {
+        let hash = password::hash(input.password.secret()).await?;
+        let mut tx = self.pool.begin().await?;
+        let user = users::insert(&mut tx, &input.email, input.full_name.trim(), Some(&hash), false).await?;
+        if let Some(name) = input.organization_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            create_org_in(&mut tx, meta, user.id, name, None).await?;
+        }
+        self.send_verification(&mut tx, &user).await?;
+        let entry = NewEntry {
+            actor: Some(user.id),
+            action: "auth.register",
+            resource_type: Some("user"),
+            resource_id: Some(user.id.to_string()),
+            success: true,
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        let tokens = self.start_session(&mut tx, user.id, meta).await?;
+        let orgs = users::orgs(&mut *tx, user.id).await?;
+        tx.commit().await?;
+        Ok(SignedIn { user, orgs, tokens })
+    }
+
+    async fn send_verification(&self, tx: &mut sqlx::PgConnection, user: &User) -> Result<(), Error> {
+        let (token, hash) = tokens::generate("rpv_");
+        email_tokens::insert(&mut *tx, user.id, VERIFY_EMAIL, &hash, Utc::now() + chrono::Duration::hours(VERIFY_TTL_HOURS))
+            .await?;
+        let link = self.link("verify-email", &token);
+        let body = format!(
+            "Hello {},\n\nconfirm your email address for RepoPal:\n{link}\n\nOr POST the token to /api/v1/auth/verify-email: {token}\n\nThe link expires in {VERIFY_TTL_HOURS} hours.\n",
+            user.full_name
+        );
+        queue_email(tx, &user.email, "Confirm your RepoPal email address", &body).await
+    }
+
+    fn link(&self, page: &str, token: &str) -> String {
+        let mut url = self.config.public_url.clone();
+        url.set_path(page);
+        url.query_pairs_mut().append_pair("token", token);
+        url.to_string()
+    }
+
+    /// When the account is locked, how many seconds remain.
+    async fn lockout_remaining(&self, email: &Email) -> Result<Option<u64>, Error> {
+        let window = self.auth.lockout_max.as_secs_f64() * 4.0;
+        let (failures, last) = login_attempts::recent_failures(&self.pool, email, window).await?;
+        let threshold = i64::from(self.auth.lockout_threshold);
+        let Some(last) = last.filter(|_| failures >= threshold) else { return Ok(None) };
+        let doublings = u32::try_from(failures - threshold).unwrap_or(u32::MAX).min(16);
+        let lock = self.auth.lockout_base.saturating_mul(2u32.saturating_pow(doublings)).min(self.auth.lockout_max);
+        let until = last + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::minutes(15));
+        let remaining = (until - Utc::now()).num_seconds();
+        Ok((remaining > 0).then(|| u64::try_from(remaining).unwrap_or(1).max(1)))
+    }
+
+    /// Password login. Unknown email and wrong password take the same time and give the same
+    /// error; repeated failures lock the account for a growing, capped time.
+    pub async fn login(&self, meta: &ClientMeta, email: &Email, pw: &SecretString) -> Result<SignedIn, Error> {
+        if let Some(retry_after_secs) = self.lockout_remaining(email).await? {
+            let entry = NewEntry {
+                action: "auth.login",
+                success: false,
+                metadata: json!({ "email": email.as_str(), "reason": "locked" }),
+                ..NewEntry::default()
+            };
+            audit(&self.pool, meta, entry).await?;
+            return Err(Error::Locked { retry_after_secs });
+        }
+        let user = users::find_by_email(&self.pool, email).await?;
+        let verified = password::verify(pw, user.as_ref().and_then(|u| u.password_hash.clone())).await;
+        let mut tx = self.pool.begin().await?;
+        login_attempts::record(&mut *tx, email, meta.ip.as_deref(), verified.matches).await?;
+        let Some(user) = user.filter(|_| verified.matches) else {
+            let entry = NewEntry {
+                action: "auth.login",
+                success: false,
+                metadata: json!({ "email": email.as_str(), "reason": "invalid_credentials" }),
+                ..NewEntry::default()
+            };
+            audit(&mut *tx, meta, entry).await?;
+            tx.commit().await?;
+            return Err(invalid_credentials());
+        };
+        if verified.needs_rehash {
+            let fresh = password::hash(pw).await?;
+            users::set_password(&mut *tx, user.id, &fresh).await?;
+        }
+        let entry = NewEntry {
+            actor: Some(user.id),
+            action: "auth.login",
+            resource_type: Some("user"),
+            resource_id: Some(user.id.to_string()),
+            success: true,
+            metadata: json!({ "method": "password" }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        let tokens = self.start_session(&mut tx, user.id, meta).await?;
+        let orgs = users::orgs(&mut *tx, user.id).await?;
+        tx.commit().await?;
+        Ok(SignedIn { user, orgs, tokens })
+    }
+
+    /// The caller's account and organisations.
+    pub async fn me(&self, caller: Caller) -> Result<(User, Vec<UserOrg>), Error> {
+        let user = users::find(&self.pool, caller.user_id).await?.ok_or(Error::NotFound)?;
+        let orgs = users::orgs(&self.pool, caller.user_id).await?;
+        Ok((user, orgs))
+    }
+
+    pub async fn update_profile(&self, caller: Caller, full_name: &str) -> Result<(User, Vec<UserOrg>), Error> {
+        users::set_full_name(&self.pool, caller.user_id, full_name.trim()).await?;
+        self.me(caller).await
+    }
+
+    /// Changes the caller's password and ends every other session.
+    pub async fn change_password(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        current: &SecretString,
+        new: &NewPassword,
+    ) -> Result<(), Error> {
+        let user = users::find(&self.pool, caller.user_id).await?.ok_or(Error::NotFound)?;
+        let has_password = user.password_hash.is_some();
+        if has_password && !password::verify(current, user.password_hash.clone()).await.matches {
+            let entry = NewEntry {
+                actor: Some(user.id),
+                action: "auth.password_change",
+                success: false,
+                metadata: json!({ "reason": "wrong_current_password" }),
+                ..NewEntry::default()
+            };
+            audit(&self.pool, meta, entry).await?;
+            return Err(Error::forbidden("wrong_password", "The current password is not correct."));
+        }
+        let hash = password::hash(new.secret()).await?;
+        let mut tx = self.pool.begin().await?;
+        users::set_password(&mut *tx, user.id, &hash).await?;
+        let revoked = sessions::revoke_all_except(&mut *tx, user.id, Some(caller.session_id), "password_changed").await?;
+        let entry = NewEntry {
+            actor: Some(user.id),
+            action: "auth.password_change",
+            resource_type: Some("user"),
+            resource_id: Some(user.id.to_string()),
+            success: true,
+            metadata: json!({ "other_sessions_revoked": revoked, "had_password": has_password }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sends a reset link when the account exists; answers the same either way.
+    pub async fn forgot_password(&self, meta: &ClientMeta, email: &Email) -> Result<(), Error> {
+        let Some(user) = users::find_by_email(&self.pool, email).await? else {
+            // Same amount of work is not needed here: the answer is identical and immediate both
+            // ways, and the mail goes out from a job.
+            return Ok(());
+        };
+        let (token, hash) = tokens::generate("rpp_");
+        let mut tx = self.pool.begin().await?;
+        email_tokens::insert(&mut *tx, user.id, RESET_PASSWORD, &hash, Utc::now() + chrono::Duration::minutes(RESET_TTL_MINUTES))
+            .await?;
+        let body = format!(
+            "Hello {},\n\nreset your RepoPal password here:\n{}\n\nOr POST the token to /api/v1/auth/reset-password: {token}\n\nThe link expires in {RESET_TTL_MINUTES} minutes. If you did not ask for this, ignore this email.\n",
+            user.full_name,
+            self.link("reset-password", &token)
+        );
+        queue_email(&mut tx, &user.email, "Reset your RepoPal password", &body).await?;
+        let entry = NewEntry {
+            actor: Some(user.id),
+            action: "auth.password_reset_request",
+            resource_type: Some("user"),
+            resource_id: Some(user.id.to_string()),
+            success: true,
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token and ends every session of the account.
+    pub async fn reset_password(&self, meta: &ClientMeta, token: &str, new: &NewPassword) -> Result<(), Error> {
+        let hash = password::hash(new.secret()).await?;
+        let mut tx = self.pool.begin().await?;
+        let user = email_tokens::consume(&mut tx, RESET_PASSWORD, &tokens::hash(token))
+            .await?
+            .ok_or_else(|| Error::rejected("invalid_token", "The reset token is invalid, used or expired."))?;
+        users::set_password(&mut *tx, user, &hash).await?;
+        users::mark_verified(&mut *tx, user).await?;
+        let revoked = sessions::revoke_all_except(&mut *tx, user, None, "password_reset").await?;
+        let entry = NewEntry {
+            actor: Some(user),
+            action: "auth.password_reset",
+            resource_type: Some("user"),
+            resource_id: Some(user.to_string()),
+            success: true,
+            metadata: json!({ "sessions_revoked": revoked }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Confirms an email address with its token.
+    pub async fn verify_email(&self, meta: &ClientMeta, token: &str) -> Result<UserId, Error> {
+        let mut tx = self.pool.begin().await?;
+        let user = email_tokens::consume(&mut tx, VERIFY_EMAIL, &tokens::hash(token))
+            .await?
+            .ok_or_else(|| Error::rejected("invalid_token", "The verification token is invalid, used or expired."))?;
+        users::mark_verified(&mut *tx, user).await?;
+        let entry = NewEntry {
+            actor: Some(user),
+            action: "auth.email_verified",
+            resource_type: Some("user"),
+            resource_id: Some(user.to_string()),
+            success: true,
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+}

@@ -1,0 +1,91 @@
+//! Identity: accounts, sessions, GitHub login, organisations and roles, with every security event
+//! written to the audit log. API handlers call exactly one function here.
+
+mod accounts;
+mod github_login;
+mod mail;
+mod orgs;
+mod sessions;
+
+use std::sync::Arc;
+
+pub use accounts::Registration;
+pub use github_login::GithubAuthorize;
+pub use mail::queue_email;
+pub use orgs::{slugify, valid_slug};
+use sqlx::PgPool;
+
+use crate::{
+    config::{AuthConfig, Config},
+    crypto::jwt::AccessTokens,
+    domain::{SessionId, UserId},
+    repo::{
+        audit_logs::{self, NewEntry},
+        users::{User, UserOrg},
+    },
+};
+
+/// Who is calling, as far as the network tells: recorded on sessions and audit entries.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A fresh access token and refresh token.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+}
+
+/// The result of a successful sign-in: the user, their organisations and new tokens.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub orgs: Vec<UserOrg>,
+    pub tokens: IssuedTokens,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub is_super_admin: bool,
+}
+
+/// The identity service: everything it needs to sign people in and manage organisations.
+#[derive(Clone)]
+pub struct Identity {
+    pub pool: PgPool,
+    pub tokens: AccessTokens,
+    pub auth: AuthConfig,
+    pub config: Arc<Config>,
+    http: reqwest::Client,
+}
+
+impl Identity {
+    pub fn new(pool: PgPool, config: Arc<Config>, auth: AuthConfig) -> Self {
+        let tokens = AccessTokens::new(&auth.jwt_key_id, &auth.jwt_signing_key, auth.access_token_ttl);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(20))
+            .user_agent("RepoPal")
+            .build()
+            .unwrap_or_default();
+        Self { pool, tokens, auth, config, http }
+    }
+}
+
+/// Writes one audit entry with the caller's network details.
+pub(crate) async fn audit(
+    db: impl sqlx::PgExecutor<'_>,
+    meta: &ClientMeta,
+    mut entry: NewEntry<'_>,
+) -> Result<(), crate::Error> {
+    entry.ip = meta.ip.as_deref();
+    entry.user_agent = meta.user_agent.as_deref();
+    audit_logs::insert(db, &entry).await
+}

@@ -1,0 +1,293 @@
+//! Organisations and membership: create, update, delete, invite, change roles, remove; the last
+//! org_admin can never be removed or demoted.
+
+use chrono::Utc;
+use serde_json::json;
+use sqlx::PgConnection;
+
+use super::{Caller, ClientMeta, Identity, audit, queue_email};
+use crate::{
+    Error,
+    crypto::tokens,
+    domain::{Email, OrgId, Role, UserId},
+    repo::{
+        audit_logs::{self, Entry, Filter, NewEntry},
+        invitations::{self, Invitation},
+        orgs::{self, Member, Org},
+        users::{self, UserOrg},
+    },
+};
+
+const INVITE_TTL_DAYS: i64 = 7;
+
+/// A URL-safe slug from a name: lower-case letters, digits and single dashes, 3–48 characters.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let mut slug: String = slug.trim_matches('-').chars().take(48).collect();
+    slug = slug.trim_end_matches('-').to_owned();
+    while slug.len() < 3 {
+        slug.push_str("-org");
+        slug = slug.trim_start_matches('-').to_owned();
+    }
+    slug
+}
+
+/// Checks a client-chosen slug.
+pub fn valid_slug(slug: &str) -> bool {
+    (3..=48).contains(&slug.len())
+        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+}
+
+/// Creates an organisation administered by `creator` inside `tx`.
+pub(crate) async fn create_org_in(
+    tx: &mut PgConnection,
+    meta: &ClientMeta,
+    creator: UserId,
+    name: &str,
+    slug: Option<&str>,
+) -> Result<Org, Error> {
+    let slug = match slug {
+        Some(s) => s.to_owned(),
+        None => {
+            let base = slugify(name);
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while orgs::slug_exists(&mut *tx, &candidate).await? {
+                candidate = format!("{base}-{n}");
+                n += 1;
+            }
+            candidate
+        }
+    };
+    let org = orgs::insert(tx, &slug, name).await?;
+    orgs::add_member(&mut *tx, org.id, creator, Role::OrgAdmin).await?;
+    let entry = NewEntry {
+        org_id: Some(org.id),
+        actor: Some(creator),
+        action: "org.create",
+        resource_type: Some("organization"),
+        resource_id: Some(org.id.to_string()),
+        success: true,
+        metadata: json!({ "slug": org.slug }),
+        ..NewEntry::default()
+    };
+    audit(&mut *tx, meta, entry).await?;
+    Ok(org)
+}
+
+impl Identity {
+    /// The caller's role in `org`: `None` when not a member (super admins act as org_admin).
+    pub async fn role_in(&self, caller: Caller, org: OrgId) -> Result<Option<Role>, Error> {
+        let role = orgs::role_of(&self.pool, org, caller.user_id).await?;
+        if role.is_none() && caller.is_super_admin && orgs::find(&self.pool, org).await?.is_some() {
+            return Ok(Some(Role::OrgAdmin));
+        }
+        Ok(role)
+    }
+
+    pub async fn create_org(&self, meta: &ClientMeta, caller: Caller, name: &str, slug: Option<&str>) -> Result<Org, Error> {
+        let mut tx = self.pool.begin().await?;
+        let org = create_org_in(&mut tx, meta, caller.user_id, name.trim(), slug).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    pub async fn my_orgs(&self, caller: Caller) -> Result<Vec<UserOrg>, Error> {
+        users::orgs(&self.pool, caller.user_id).await
+    }
+
+    pub async fn org(&self, org: OrgId) -> Result<Org, Error> {
+        orgs::find(&self.pool, org).await?.ok_or(Error::NotFound)
+    }
+
+    pub async fn update_org(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        org: OrgId,
+        name: Option<&str>,
+        slug: Option<&str>,
+    ) -> Result<Org, Error> {
+        let mut tx = self.pool.begin().await?;
+        let updated = orgs::update(&mut *tx, org, name.map(str::trim), slug).await?;
+        let entry = NewEntry {
+            org_id: Some(org),
+            actor: Some(caller.user_id),
+            action: "org.update",
+            resource_type: Some("organization"),
+            resource_id: Some(org.to_string()),
+            success: true,
+            metadata: json!({ "name_changed": name.is_some(), "slug": slug }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    pub async fn delete_org(&self, meta: &ClientMeta, caller: Caller, org: OrgId) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        let existing = orgs::find(&mut *tx, org).await?.ok_or(Error::NotFound)?;
+        orgs::delete(&mut *tx, org).await?;
+        // The org's own log goes with it; this entry stays, detached.
+        let entry = NewEntry {
+            actor: Some(caller.user_id),
+            action: "org.delete",
+            resource_type: Some("organization"),
+            resource_id: Some(org.to_string()),
+            success: true,
+            metadata: json!({ "slug": existing.slug }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn members(&self, org: OrgId) -> Result<(Vec<Member>, Vec<Invitation>), Error> {
+        Ok((orgs::members(&self.pool, org).await?, invitations::pending(&self.pool, org).await?))
+    }
+
+    /// Invites `email` to `org` with `role`; the token goes out by mail.
+    pub async fn invite(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        org: OrgId,
+        email: &Email,
+        role: Role,
+    ) -> Result<Invitation, Error> {
+        let organisation = self.org(org).await?;
+        let (token, hash) = tokens::generate("rpi_");
+        let mut tx = self.pool.begin().await?;
+        let invitation = invitations::insert(
+            &mut *tx,
+            org,
+            email,
+            role,
+            &hash,
+            caller.user_id,
+            Utc::now() + chrono::Duration::days(INVITE_TTL_DAYS),
+        )
+        .await?;
+        let mut link = self.config.public_url.clone();
+        link.set_path("accept-invitation");
+        link.query_pairs_mut().append_pair("token", &token);
+        let body = format!(
+            "You have been invited to join {} on RepoPal as {}.\n\nAccept here: {link}\nor POST the token to /api/v1/invitations/accept: {token}\n\nThe invitation expires in {INVITE_TTL_DAYS} days.\n",
+            organisation.name,
+            role.as_str()
+        );
+        queue_email(&mut tx, email.as_str(), &format!("Join {} on RepoPal", organisation.name), &body).await?;
+        let entry = NewEntry {
+            org_id: Some(org),
+            actor: Some(caller.user_id),
+            action: "member.invite",
+            resource_type: Some("invitation"),
+            resource_id: Some(invitation.id.to_string()),
+            success: true,
+            metadata: json!({ "email": email.as_str(), "role": role.as_str() }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(invitation)
+    }
+
+    /// Accepts an invitation addressed to the caller's email.
+    pub async fn accept_invitation(&self, meta: &ClientMeta, caller: Caller, token: &str) -> Result<Org, Error> {
+        let user = users::find(&self.pool, caller.user_id).await?.ok_or(Error::NotFound)?;
+        let mut tx = self.pool.begin().await?;
+        let invitation = invitations::redeem(&mut tx, &tokens::hash(token))
+            .await?
+            .ok_or_else(|| Error::rejected("invalid_token", "The invitation is invalid, used or expired."))?;
+        if invitation.email != user.email {
+            return Err(Error::forbidden("invitation_email_mismatch", "This invitation was sent to another email address."));
+        }
+        let role = Role::parse(&invitation.role).map_err(Error::Invalid)?;
+        orgs::add_member(&mut *tx, invitation.org_id, user.id, role).await?;
+        let entry = NewEntry {
+            org_id: Some(invitation.org_id),
+            actor: Some(user.id),
+            action: "member.join",
+            resource_type: Some("membership"),
+            resource_id: Some(user.id.to_string()),
+            success: true,
+            metadata: json!({ "role": role.as_str(), "invitation_id": invitation.id }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        let org = orgs::find(&mut *tx, invitation.org_id).await?.ok_or(Error::NotFound)?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    /// Changes a member's role; refuses to demote the last org_admin.
+    pub async fn change_role(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        org: OrgId,
+        member: UserId,
+        role: Role,
+    ) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        let admins = orgs::lock_admin_count(&mut tx, org).await?;
+        let current = orgs::role_of(&mut *tx, org, member).await?.ok_or(Error::NotFound)?;
+        if current == Role::OrgAdmin && role != Role::OrgAdmin && admins <= 1 {
+            return Err(Error::conflict("last_admin", "An organisation needs at least one org_admin."));
+        }
+        orgs::set_role(&mut *tx, org, member, role).await?;
+        let entry = NewEntry {
+            org_id: Some(org),
+            actor: Some(caller.user_id),
+            action: "member.role_change",
+            resource_type: Some("membership"),
+            resource_id: Some(member.to_string()),
+            success: true,
+            metadata: json!({ "from": current.as_str(), "to": role.as_str() }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a member; refuses to remove the last org_admin.
+    pub async fn remove_member(&self, meta: &ClientMeta, caller: Caller, org: OrgId, member: UserId) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        let admins = orgs::lock_admin_count(&mut tx, org).await?;
+        let current = orgs::role_of(&mut *tx, org, member).await?.ok_or(Error::NotFound)?;
+        if current == Role::OrgAdmin && admins <= 1 {
+            return Err(Error::conflict("last_admin", "An organisation needs at least one org_admin."));
+        }
+        orgs::remove_member(&mut *tx, org, member).await?;
+        let entry = NewEntry {
+            org_id: Some(org),
+            actor: Some(caller.user_id),
+            action: "member.remove",
+            resource_type: Some("membership"),
+            resource_id: Some(member.to_string()),
+            success: true,
+            metadata: json!({ "role": current.as_str() }),
+            ..NewEntry::default()
+        };
+        audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn audit_log(&self, org: OrgId, filter: &Filter) -> Result<Vec<Entry>, Error> {
+        audit_logs::list(&self.pool, org, filter).await
+    }
+}

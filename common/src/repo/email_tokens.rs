@@ -1,0 +1,77 @@
+//! `email_tokens` and `email_outbox`: single-use, expiring tokens sent by mail, and the mail itself.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::{Error, domain::UserId};
+
+pub const VERIFY_EMAIL: &str = "verify_email";
+pub const RESET_PASSWORD: &str = "reset_password";
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    purpose: &str,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO email_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user)
+        .bind(purpose)
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Uses the token once: returns its user when it exists, has this purpose, is unused and unexpired.
+pub async fn consume(tx: &mut PgConnection, purpose: &str, token_hash: &str) -> Result<Option<UserId>, Error> {
+    Ok(sqlx::query_scalar(
+        "UPDATE email_tokens SET used_at = now()
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
+         RETURNING user_id",
+    )
+    .bind(token_hash)
+    .bind(purpose)
+    .fetch_optional(tx)
+    .await?)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OutboxEmail {
+    pub id: Uuid,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert_outbox(db: impl PgExecutor<'_>, to: &str, subject: &str, body: &str) -> Result<Uuid, Error> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO email_outbox (id, to_address, subject, body) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(to)
+    .bind(subject)
+    .bind(body)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn find_outbox(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OutboxEmail>, Error> {
+    Ok(sqlx::query_as("SELECT id, to_address, subject, body, sent_at FROM email_outbox WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, delivery: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE email_outbox SET sent_at = now(), delivery = $2 WHERE id = $1 AND sent_at IS NULL")
+        .bind(id)
+        .bind(delivery)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! `organizations` and `memberships`: tenants and who belongs to them with which role.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgConnection, PgExecutor};
+
+use crate::{
+    Error,
+    domain::{OrgId, Role, UserId},
+};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Org {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn slug_taken(e: sqlx::Error) -> Error {
+    match Error::from(e) {
+        e if e.is_unique_violation() => Error::conflict("slug_taken", "An organisation with this slug already exists."),
+        e => e,
+    }
+}
+
+pub async fn insert(tx: &mut PgConnection, slug: &str, name: &str) -> Result<Org, Error> {
+    sqlx::query_as("INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3) RETURNING id, slug, name, created_at")
+        .bind(OrgId::new())
+        .bind(slug)
+        .bind(name)
+        .fetch_one(tx)
+        .await
+        .map_err(slug_taken)
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: OrgId) -> Result<Option<Org>, Error> {
+    Ok(sqlx::query_as("SELECT id, slug, name, created_at FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Whether `slug` is free (used to pick a unique slug for a new organisation).
+pub async fn slug_exists(db: impl PgExecutor<'_>, slug: &str) -> Result<bool, Error> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = $1)").bind(slug).fetch_one(db).await?)
+}
+
+pub async fn update(db: impl PgExecutor<'_>, id: OrgId, name: Option<&str>, slug: Option<&str>) -> Result<Org, Error> {
+    sqlx::query_as(
+        "UPDATE organizations SET name = coalesce($2, name), slug = coalesce($3, slug), updated_at = now()
+         WHERE id = $1 RETURNING id, slug, name, created_at",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(slug)
+    .fetch_optional(db)
+    .await
+    .map_err(slug_taken)?
+    .ok_or(Error::NotFound)
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, id: OrgId) -> Result<(), Error> {
+    sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id).execute(db).await?;
+    Ok(())
+}
+
+pub async fn add_member(db: impl PgExecutor<'_>, org: OrgId, user: UserId, role: Role) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT (org_id, user_id) DO NOTHING",
+    )
+    .bind(org)
+    .bind(user)
+    .bind(role.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The user's role in the organisation, or `None` when not a member.
+pub async fn role_of(db: impl PgExecutor<'_>, org: OrgId, user: UserId) -> Result<Option<Role>, Error> {
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org)
+        .bind(user)
+        .fetch_optional(db)
+        .await?;
+    Ok(role.and_then(|r| Role::parse(&r).ok()))
+}
+
+pub async fn members(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Member>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT u.id AS user_id, u.email, u.full_name, m.role, m.created_at
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1 ORDER BY m.created_at, u.id",
+    )
+    .bind(org)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Locks the organisation's memberships for a role change and returns the number of admins.
+pub async fn lock_admin_count(tx: &mut PgConnection, org: OrgId) -> Result<i64, Error> {
+    sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE").bind(org).execute(&mut *tx).await?;
+    Ok(sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'org_admin'")
+        .bind(org)
+        .fetch_one(tx)
+        .await?)
+}
+
+pub async fn set_role(db: impl PgExecutor<'_>, org: OrgId, user: UserId, role: Role) -> Result<bool, Error> {
+    Ok(sqlx::query("UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2")
+        .bind(org)
+        .bind(user)
+        .bind(role.as_str())
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+pub async fn remove_member(db: impl PgExecutor<'_>, org: OrgId, user: UserId) -> Result<bool, Error> {
+    Ok(sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org)
+        .bind(user)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}

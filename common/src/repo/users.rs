@@ -1,0 +1,106 @@
+//! `users`: accounts.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgConnection, PgExecutor};
+
+use crate::{
+    Error,
+    domain::{Email, OrgId, UserId},
+};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub full_name: String,
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub is_super_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct UserOrg {
+    pub org_id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub role: String,
+}
+
+const COLUMNS: &str = "id, email, full_name, password_hash, email_verified_at, is_super_admin, created_at";
+
+pub async fn insert(
+    tx: &mut PgConnection,
+    email: &Email,
+    full_name: &str,
+    password_hash: Option<&str>,
+    verified: bool,
+) -> Result<User, Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (id, email, full_name, password_hash, email_verified_at)
+         VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END) RETURNING {COLUMNS}"
+    )))
+    .bind(UserId::new())
+    .bind(email.as_str())
+    .bind(full_name)
+    .bind(password_hash)
+    .bind(verified)
+    .fetch_one(tx)
+    .await
+    .map_err(|e| match Error::from(e) {
+        e if e.is_unique_violation() => Error::conflict("email_taken", "An account with this email already exists."),
+        e => e,
+    })
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<User>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> Result<Option<User>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE email = $1")))
+        .bind(email.as_str())
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn set_password(db: impl PgExecutor<'_>, id: UserId, hash: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_full_name(db: impl PgExecutor<'_>, id: UserId, full_name: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE users SET full_name = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(full_name)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_verified(db: impl PgExecutor<'_>, id: UserId) -> Result<(), Error> {
+    sqlx::query("UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The organisations a user belongs to, with the user's role in each.
+pub async fn orgs(db: impl PgExecutor<'_>, id: UserId) -> Result<Vec<UserOrg>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT o.id AS org_id, o.slug, o.name, m.role
+         FROM memberships m JOIN organizations o ON o.id = m.org_id
+         WHERE m.user_id = $1 ORDER BY o.name, o.id",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?)
+}
