@@ -2,8 +2,10 @@
 //! migrated template and dropped afterwards), the router driven in-process, in-process workers
 //! and queue draining, the real binaries, and a private PostgreSQL cluster for outage tests.
 
+pub mod auth;
 pub mod cluster;
 pub mod db;
+pub mod fake_github;
 pub mod http;
 pub mod process;
 pub mod worker;
