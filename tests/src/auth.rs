@@ -66,6 +66,13 @@ impl TestApp {
         self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": email, "password": password}))).await
     }
 
+    /// Signs in with a given password and returns the access token.
+    pub async fn login_ok_with(&self, email: &str, password: &str) -> String {
+        let res = self.login(email, password).await;
+        assert_eq!(res.status, 200, "login: {}", res.text());
+        Session::from_auth(&res.json()).access_token
+    }
+
     pub async fn login_ok(&self, email: &str) -> Session {
         let res = self.login(email, PASSWORD).await;
         assert_eq!(res.status, 200, "login: {}", res.text());

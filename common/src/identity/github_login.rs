@@ -133,8 +133,11 @@ impl Identity {
                 RequestTokenError::Other(m) => upstream(m),
             })?;
         let access = SecretString::from(token.access_token().secret().clone());
-        let scopes: Vec<String> =
-            token.scopes().map(|s| s.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+        // GitHub separates granted scopes with commas, which oauth2 does not split.
+        let scopes: Vec<String> = token
+            .scopes()
+            .map(|s| s.iter().flat_map(|s| s.split(',').map(|p| p.trim().to_owned()).collect::<Vec<_>>()).collect())
+            .unwrap_or_default();
         let gh_user: GithubUser = self.github_get(&access, "user").await?;
         let email = self.github_verified_email(&access, &gh_user).await?;
         self.sign_in_github(meta, gh_user, email, &access, &scopes).await
