@@ -1,5 +1,5 @@
-//! `repopal-api`: `serve` the HTTP API, `migrate` the database, print the `openapi` document, or
-//! list `dead-jobs`.
+//! `repopal-api`: `serve` the HTTP API, `migrate` the database, print the `openapi` document,
+//! list `dead-jobs`, or grant `super-admin`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -25,6 +25,13 @@ enum Command {
     DeadJobs {
         #[arg(long, default_value_t = 50)]
         limit: i64,
+    },
+    /// Grant (or with --revoke, withdraw) the platform super-admin flag of an account.
+    SuperAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        revoke: bool,
     },
 }
 
@@ -54,6 +61,14 @@ async fn main() -> anyhow::Result<()> {
             let pool = common::db::connect(&config.database).await?;
             let dead = common::repo::jobs::dead(&pool, limit).await?;
             println!("{}", serde_json::to_string_pretty(&dead)?);
+        }
+        Command::SuperAdmin { email, revoke } => {
+            let email = common::domain::Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+            let pool = common::db::connect(&config.database).await?;
+            if !common::repo::users::set_super_admin(&pool, &email, !revoke).await? {
+                anyhow::bail!("no account with email {email}");
+            }
+            println!("{email}: super admin {}", if revoke { "revoked" } else { "granted" });
         }
         Command::Openapi => {}
     }

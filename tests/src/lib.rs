@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cluster;
 pub mod db;
 pub mod fake_github;
+pub mod fake_smtp;
 pub mod http;
 pub mod process;
 pub mod worker;

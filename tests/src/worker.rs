@@ -35,8 +35,12 @@ pub struct InProcessWorker {
 
 impl InProcessWorker {
     pub fn start(pool: PgPool, config: WorkerConfig) -> Self {
-        let (stop, rx) = watch::channel(false);
         let mail = common::config::MailConfig { smtp_url: None, from: "RepoPal <noreply@localhost>".into() };
+        Self::start_with_mail(pool, config, mail)
+    }
+
+    pub fn start_with_mail(pool: PgPool, config: WorkerConfig, mail: common::config::MailConfig) -> Self {
+        let (stop, rx) = watch::channel(false);
         let handle = tokio::spawn(repopal_worker::run(pool, config, mail, rx));
         Self { stop, handle }
     }

@@ -284,3 +284,25 @@ async fn lockout_engages_after_repeated_failures_and_expires() {
     assert_eq!(app.login("ivy@example.com", "Wrong-pass-1").await.status, 401);
     assert_eq!(app.login("ivy@example.com", PASSWORD).await.status, 200);
 }
+
+#[tokio::test]
+async fn with_smtp_url_mail_is_delivered_over_smtp() {
+    let smtp = repopal_tests::fake_smtp::FakeSmtp::start().await;
+    let app = TestApp::new().await;
+    app.register("mia@example.com", None).await;
+    let mail = common::config::MailConfig {
+        smtp_url: Some(secrecy::SecretString::from(smtp.url.clone())),
+        from: "RepoPal <noreply@repopal.test>".into(),
+    };
+    let worker = InProcessWorker::start_with_mail(app.db.pool.clone(), test_worker_config(&[]), mail);
+    drain(&app.db.pool, &["send_email"], Duration::from_secs(20)).await;
+    worker.stop().await;
+
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].to, vec!["<mia@example.com>"]);
+    assert!(messages[0].from.contains("noreply@repopal.test"));
+    assert!(messages[0].data.contains("Subject: Confirm your RepoPal email address"), "{}", messages[0].data);
+    let delivery: Option<String> = sqlx::query_scalar("SELECT delivery FROM email_outbox").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(delivery.as_deref(), Some("smtp"));
+}

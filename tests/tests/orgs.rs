@@ -226,3 +226,29 @@ async fn the_audit_log_records_events_and_pages_with_filters() {
     let bad = app.call(Method::GET, &url("?from=yesterday"), Some(&admin.access_token), None).await;
     assert_eq!(bad.status, 400);
 }
+
+#[tokio::test]
+async fn a_super_admin_granted_by_the_cli_acts_as_admin_in_every_org() {
+    let app = TestApp::new().await;
+    let owner = app.register("owner2@example.com", Some("India")).await;
+    let org = owner.first_org();
+    let ops = app.register("ops@example.com", None).await;
+    assert_eq!(app.call(Method::GET, &format!("/api/v1/orgs/{org}"), Some(&ops.access_token), None).await.status, 404);
+
+    let mut cli = repopal_tests::process::spawn(
+        "repopal-api",
+        &["super-admin", "--email", "ops@example.com"],
+        &[("DATABASE_URL", &app.db.url), ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS)],
+    );
+    assert!(cli.child.wait().await.unwrap().success(), "{}", cli.log_text());
+    let res = app.call(Method::GET, &format!("/api/v1/orgs/{org}/audit-logs"), Some(&ops.access_token), None).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+
+    let mut unknown = repopal_tests::process::spawn(
+        "repopal-api",
+        &["super-admin", "--email", "nobody@example.com"],
+        &[("DATABASE_URL", &app.db.url), ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS)],
+    );
+    assert!(!unknown.child.wait().await.unwrap().success());
+    assert!(unknown.log_text().contains("no account with email"));
+}

@@ -104,3 +104,14 @@ pub async fn orgs(db: impl PgExecutor<'_>, id: UserId) -> Result<Vec<UserOrg>, E
     .fetch_all(db)
     .await?)
 }
+
+/// Grants or withdraws the platform super-admin flag; false when no such account.
+pub async fn set_super_admin(db: impl PgExecutor<'_>, email: &Email, on: bool) -> Result<bool, Error> {
+    Ok(sqlx::query("UPDATE users SET is_super_admin = $2, updated_at = now() WHERE email = $1")
+        .bind(email.as_str())
+        .bind(on)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
