@@ -23,7 +23,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: None, retry_after: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -32,13 +38,21 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "The requested resource does not exist.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "The requested resource does not exist.",
+        )
     }
 
     /// An unexpected failure: the cause is logged once here and never shown to the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side.",
+        )
     }
 
     /// The stable code and default message used for a bare status (e.g. from a tower layer).
@@ -48,13 +62,25 @@ impl ApiError {
             StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication is required."),
             StatusCode::FORBIDDEN => ("forbidden", "You are not allowed to do this."),
             StatusCode::NOT_FOUND => ("not_found", "The requested resource does not exist."),
-            StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This method is not allowed on this resource."),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "This method is not allowed on this resource.",
+            ),
             StatusCode::REQUEST_TIMEOUT => ("request_timeout", "The request took too long."),
-            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "The request body has an unsupported content type."),
-            StatusCode::UNPROCESSABLE_ENTITY => ("validation_failed", "The request body is not valid."),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ("payload_too_large", "The request body is too large.")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "The request body has an unsupported content type.",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                ("validation_failed", "The request body is not valid.")
+            }
             StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; slow down."),
-            StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is temporarily unavailable."),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                ("unavailable", "The service is temporarily unavailable.")
+            }
             StatusCode::GATEWAY_TIMEOUT => ("timeout", "The request timed out."),
             s if s.is_server_error() => ("internal_error", "Something went wrong on our side."),
             _ => ("bad_request", "The request could not be processed."),
@@ -65,7 +91,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -74,7 +106,9 @@ impl From<common::Error> for ApiError {
         use common::Error as E;
         match e {
             E::NotFound => Self::not_found(),
-            E::Invalid(msg) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg),
+            E::Invalid(msg) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg)
+            }
             E::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
             E::Unauthorized { code, message } => Self::new(StatusCode::UNAUTHORIZED, code, message),
             E::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
@@ -90,8 +124,12 @@ impl From<common::Error> for ApiError {
             }
             E::Upstream { provider, message } => {
                 tracing::warn!(provider, error = %message, "upstream provider failed");
-                Self::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("{provider} did not answer as expected."))
-                    .with_details(json!({ "provider": provider }))
+                Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_error",
+                    format!("{provider} did not answer as expected."),
+                )
+                .with_details(json!({ "provider": provider }))
             }
             other => Self::internal(&other),
         }
@@ -123,7 +161,9 @@ impl IntoResponse for ApiError {
         });
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
     }
@@ -143,7 +183,10 @@ pub type ApiResult<T> = Result<Envelope<T>, ApiError>;
 /// Middleware: any error response that is not already JSON (from axum's extractors, the router's
 /// 404/405 or a tower layer such as the body limit or the timeout) is rewritten into the error
 /// envelope with the status's stable code.
-pub async fn envelope_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn envelope_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let response = next.run(req).await;
     let status = response.status();
     let is_json = response
@@ -166,7 +209,10 @@ pub async fn envelope_errors(req: axum::extract::Request, next: axum::middleware
         error.message = message;
     }
     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
-        tracing::error!(status = status.as_u16(), "internal error response from a layer");
+        tracing::error!(
+            status = status.as_u16(),
+            "internal error response from a layer"
+        );
     }
     let mut rewritten = error.into_response();
     for (name, value) in &parts.headers {
@@ -183,19 +229,28 @@ mod tests {
 
     #[tokio::test]
     async fn internal_errors_are_opaque() {
-        let cause = common::Error::Database(sqlx::Error::Protocol("password=hunter2 leaked".into()));
+        let cause =
+            common::Error::Database(sqlx::Error::Protocol("password=hunter2 leaked".into()));
         let response = ApiError::from(cause).into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["error"]["code"], "internal_error");
-        assert!(!body.to_string().contains("hunter2"), "the cause never reaches the client: {body}");
+        assert!(
+            !body.to_string().contains("hunter2"),
+            "the cause never reaches the client: {body}"
+        );
     }
 
     #[test]
     fn not_found_and_invalid_map_to_stable_codes() {
         assert_eq!(ApiError::from(common::Error::NotFound).code, "not_found");
         let invalid = ApiError::from(common::Error::Invalid("bad".into()));
-        assert_eq!((invalid.status, invalid.code), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+        assert_eq!(
+            (invalid.status, invalid.code),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+        );
     }
 }

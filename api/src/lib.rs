@@ -9,10 +9,10 @@ pub mod state;
 
 use std::sync::Arc;
 
+use axum::response::IntoResponse;
 use axum::{Router, http::StatusCode, middleware};
 use common::config::{ApiConfig, Config};
 use sqlx::PgPool;
-use axum::response::IntoResponse;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
@@ -48,7 +48,12 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -58,7 +63,14 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
     let config = Arc::new(config);
     let identity = common::identity::Identity::new(pool.clone(), config.clone(), api.auth.clone());
     let auth_limiter = rate_limit::limiter(api.auth.rate_limit_per_minute);
-    AppState { pool, config, api: Arc::new(api), metrics: metrics::handle(), identity, auth_limiter }
+    AppState {
+        pool,
+        config,
+        api: Arc::new(api),
+        metrics: metrics::handle(),
+        identity,
+        auth_limiter,
+    }
 }
 
 /// The routes and the OpenAPI document generated from them.
@@ -134,6 +146,8 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     tracing::info!(addr = %listener.local_addr()?, "repopal-api listening");
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }

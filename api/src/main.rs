@@ -63,12 +63,16 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&dead)?);
         }
         Command::SuperAdmin { email, revoke } => {
-            let email = common::domain::Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+            let email =
+                common::domain::Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
             let pool = common::db::connect(&config.database).await?;
             if !common::repo::users::set_super_admin(&pool, &email, !revoke).await? {
                 anyhow::bail!("no account with email {email}");
             }
-            println!("{email}: super admin {}", if revoke { "revoked" } else { "granted" });
+            println!(
+                "{email}: super admin {}",
+                if revoke { "revoked" } else { "granted" }
+            );
         }
         Command::Openapi => {}
     }

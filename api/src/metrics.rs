@@ -10,7 +10,9 @@ use axum::{
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// The process-wide recorder (installed once; every router built in this process shares it).
 pub fn handle() -> PrometheusHandle {
@@ -34,7 +36,10 @@ struct RouteLabel(String);
 
 /// Route layer: copies the matched route template (e.g. `/orgs/{org}`) onto the response.
 pub async fn tag_route(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
     let mut response = next.run(req).await;
     if let Some(route) = route {
         response.extensions_mut().insert(RouteLabel(route));
@@ -52,9 +57,14 @@ pub async fn track(req: Request, next: Next) -> Response {
         .extensions()
         .get::<RouteLabel>()
         .map_or_else(|| "unmatched".to_owned(), |r| r.0.clone());
-    let labels = [("method", method), ("route", route), ("status", response.status().as_u16().to_string())];
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", response.status().as_u16().to_string()),
+    ];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     response
 }
 
@@ -68,7 +78,8 @@ pub async fn refresh_job_counts(pool: &sqlx::PgPool) -> Result<(), common::Error
                 .iter()
                 .find(|c| c.queue == queue.name && c.outcome == *outcome)
                 .map_or(0, |c| c.count);
-            metrics::gauge!("repopal_jobs", "queue" => queue.name, "outcome" => *outcome).set(n as f64);
+            metrics::gauge!("repopal_jobs", "queue" => queue.name, "outcome" => *outcome)
+                .set(n as f64);
         }
     }
     Ok(())

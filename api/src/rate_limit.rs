@@ -29,13 +29,21 @@ pub async fn limit_auth(State(state): State<AppState>, req: Request, next: Next)
     if !req.uri().path().starts_with("/api/v1/auth/") {
         return next.run(req).await;
     }
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let ip = client_ip(req.headers(), peer, state.api.auth.trust_proxy_headers).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let ip = client_ip(req.headers(), peer, state.api.auth.trust_proxy_headers)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     match state.auth_limiter.check_key(&ip) {
         Ok(()) => next.run(req).await,
         Err(not_until) => {
             let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-            let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; slow down.");
+            let mut error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests; slow down.",
+            );
             error.retry_after = Some(wait.as_secs().max(1));
             error.into_response()
         }

@@ -34,7 +34,9 @@ impl Source for ProcessEnv {
 
 impl Source for HashMap<String, String> {
     fn get(&self, name: &str) -> Option<String> {
-        HashMap::get(self, name).cloned().filter(|v| !v.trim().is_empty())
+        HashMap::get(self, name)
+            .cloned()
+            .filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -164,26 +166,40 @@ impl Config {
         let app_id = optional(env, "GITHUB_APP_ID", parse_u64)?;
         let app_private_key = env.get("GITHUB_APP_PRIVATE_KEY").map(SecretString::from);
         if app_id.is_some() != app_private_key.is_some() {
-            let name = if app_id.is_some() { "GITHUB_APP_PRIVATE_KEY" } else { "GITHUB_APP_ID" };
+            let name = if app_id.is_some() {
+                "GITHUB_APP_PRIVATE_KEY"
+            } else {
+                "GITHUB_APP_ID"
+            };
             return Err(ConfigError::Malformed {
                 name,
                 reason: "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY must be set together".into(),
             });
         }
-        if env.get("GITHUB_APP_PRIVATE_KEY").is_some_and(|key| !key.contains("PRIVATE KEY")) {
+        if env
+            .get("GITHUB_APP_PRIVATE_KEY")
+            .is_some_and(|key| !key.contains("PRIVATE KEY"))
+        {
             return Err(ConfigError::Malformed {
                 name: "GITHUB_APP_PRIVATE_KEY",
                 reason: "expected a PEM-encoded RSA private key".into(),
             });
         }
         let oauth_client_id = env.get("GITHUB_OAUTH_CLIENT_ID");
-        let oauth_client_secret = env.get("GITHUB_OAUTH_CLIENT_SECRET").map(SecretString::from);
+        let oauth_client_secret = env
+            .get("GITHUB_OAUTH_CLIENT_SECRET")
+            .map(SecretString::from);
         if oauth_client_id.is_some() != oauth_client_secret.is_some() {
-            let name =
-                if oauth_client_id.is_some() { "GITHUB_OAUTH_CLIENT_SECRET" } else { "GITHUB_OAUTH_CLIENT_ID" };
+            let name = if oauth_client_id.is_some() {
+                "GITHUB_OAUTH_CLIENT_SECRET"
+            } else {
+                "GITHUB_OAUTH_CLIENT_ID"
+            };
             return Err(ConfigError::Malformed {
                 name,
-                reason: "GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set together".into(),
+                reason:
+                    "GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set together"
+                        .into(),
             });
         }
         let format = match env.get("LOG_FORMAT").as_deref() {
@@ -200,34 +216,63 @@ impl Config {
             &SecretString::from(required(env, "ENCRYPTION_KEYS")?),
             env.get("ENCRYPTION_ACTIVE_KEY_ID").as_deref(),
         )
-        .map_err(|reason| ConfigError::Malformed { name: "ENCRYPTION_KEYS", reason })?;
+        .map_err(|reason| ConfigError::Malformed {
+            name: "ENCRYPTION_KEYS",
+            reason,
+        })?;
         let smtp_url = env.get("SMTP_URL");
-        if let Some(url) = &smtp_url {
-            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                return Err(ConfigError::Malformed { name: "SMTP_URL", reason: "expected smtp:// or smtps://".into() });
-            }
+        if smtp_url
+            .as_ref()
+            .is_some_and(|url| !(url.starts_with("smtp://") || url.starts_with("smtps://")))
+        {
+            return Err(ConfigError::Malformed {
+                name: "SMTP_URL",
+                reason: "expected smtp:// or smtps://".into(),
+            });
         }
         Ok(Self {
             keyring,
             mail: MailConfig {
                 smtp_url: smtp_url.map(SecretString::from),
-                from: env.get("MAIL_FROM").unwrap_or_else(|| "RepoPal <noreply@localhost>".to_owned()),
+                from: env
+                    .get("MAIL_FROM")
+                    .unwrap_or_else(|| "RepoPal <noreply@localhost>".to_owned()),
             },
-            public_url: or_default(env, "PUBLIC_URL", default_url("http://localhost:8080"), parse_url)?,
+            public_url: or_default(
+                env,
+                "PUBLIC_URL",
+                default_url("http://localhost:8080"),
+                parse_url,
+            )?,
             database: DatabaseConfig {
                 url: SecretString::from(database_url),
                 max_connections: or_default(env, "DATABASE_MAX_CONNECTIONS", 20, parse_u32)?,
             },
             github: GithubConfig {
-                api_url: or_default(env, "GITHUB_API_URL", default_url("https://api.github.com"), parse_url)?,
-                web_url: or_default(env, "GITHUB_WEB_URL", default_url("https://github.com"), parse_url)?,
+                api_url: or_default(
+                    env,
+                    "GITHUB_API_URL",
+                    default_url("https://api.github.com"),
+                    parse_url,
+                )?,
+                web_url: or_default(
+                    env,
+                    "GITHUB_WEB_URL",
+                    default_url("https://github.com"),
+                    parse_url,
+                )?,
                 app_id,
                 app_private_key,
                 oauth_client_id,
                 oauth_client_secret,
             },
             slack: SlackConfig {
-                api_url: or_default(env, "SLACK_API_URL", default_url("https://slack.com/api"), parse_url)?,
+                api_url: or_default(
+                    env,
+                    "SLACK_API_URL",
+                    default_url("https://slack.com/api"),
+                    parse_url,
+                )?,
             },
             log: LogConfig { format },
         })
@@ -249,15 +294,26 @@ impl ApiConfig {
         }
         let jwt = required(env, "JWT_SIGNING_KEY")?;
         if jwt.len() < 32 {
-            return Err(ConfigError::Malformed { name: "JWT_SIGNING_KEY", reason: "must be at least 32 characters".into() });
+            return Err(ConfigError::Malformed {
+                name: "JWT_SIGNING_KEY",
+                reason: "must be at least 32 characters".into(),
+            });
         }
         let auth = AuthConfig {
             jwt_signing_key: SecretString::from(jwt),
             jwt_key_id: env.get("JWT_KEY_ID").unwrap_or_else(|| "k1".to_owned()),
-            access_token_ttl: or_default(env, "ACCESS_TOKEN_TTL_SECS", Duration::from_secs(900), parse_positive_secs)?,
-            refresh_token_ttl: or_default(env, "REFRESH_TOKEN_TTL_DAYS", Duration::from_secs(30 * 86400), |v| {
-                parse_positive(v).map(|d| Duration::from_secs(d as u64 * 86400))
-            })?,
+            access_token_ttl: or_default(
+                env,
+                "ACCESS_TOKEN_TTL_SECS",
+                Duration::from_secs(900),
+                parse_positive_secs,
+            )?,
+            refresh_token_ttl: or_default(
+                env,
+                "REFRESH_TOKEN_TTL_DAYS",
+                Duration::from_secs(30 * 86400),
+                |v| parse_positive(v).map(|d| Duration::from_secs(d as u64 * 86400)),
+            )?,
             rate_limit_per_minute: or_default(env, "AUTH_RATE_LIMIT_PER_MINUTE", 30, |v| {
                 parse_positive(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             })?,
@@ -265,8 +321,18 @@ impl ApiConfig {
             lockout_threshold: or_default(env, "LOGIN_LOCKOUT_THRESHOLD", 5, |v| {
                 parse_positive(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             })?,
-            lockout_base: or_default(env, "LOGIN_LOCKOUT_BASE_SECS", Duration::from_secs(30), parse_positive_secs)?,
-            lockout_max: or_default(env, "LOGIN_LOCKOUT_MAX_SECS", Duration::from_secs(900), parse_positive_secs)?,
+            lockout_base: or_default(
+                env,
+                "LOGIN_LOCKOUT_BASE_SECS",
+                Duration::from_secs(30),
+                parse_positive_secs,
+            )?,
+            lockout_max: or_default(
+                env,
+                "LOGIN_LOCKOUT_MAX_SECS",
+                Duration::from_secs(900),
+                parse_positive_secs,
+            )?,
             github_login_scopes: env
                 .get("GITHUB_LOGIN_SCOPES")
                 .unwrap_or_else(|| "read:user user:email".to_owned())
@@ -278,7 +344,12 @@ impl ApiConfig {
         Ok(Self {
             auth,
             port: or_default(env, "PORT", 8080, parse_u16)?,
-            request_timeout: or_default(env, "REQUEST_TIMEOUT_SECS", Duration::from_secs(30), parse_positive_secs)?,
+            request_timeout: or_default(
+                env,
+                "REQUEST_TIMEOUT_SECS",
+                Duration::from_secs(30),
+                parse_positive_secs,
+            )?,
             body_limit_bytes: or_default(env, "BODY_LIMIT_BYTES", 1024 * 1024, parse_usize)?,
             github_webhook_secret: SecretString::from(secret),
         })
@@ -294,7 +365,11 @@ impl WorkerConfig {
         let mut queue_overrides = HashMap::new();
         for queue in crate::jobs::ALL_QUEUES.iter().map(|q| q.name) {
             let o = QueueOverride {
-                timeout: optional(env, queue_var("JOB_TIMEOUT_SECS", queue), parse_positive_secs)?,
+                timeout: optional(
+                    env,
+                    queue_var("JOB_TIMEOUT_SECS", queue),
+                    parse_positive_secs,
+                )?,
                 batch_size: optional(env, queue_var("JOB_BATCH_SIZE", queue), parse_positive)?,
                 concurrency: optional(env, queue_var("JOB_CONCURRENCY", queue), parse_positive)?,
             };
@@ -302,18 +377,56 @@ impl WorkerConfig {
         }
         let concurrency = or_default(env, "WORKER_CONCURRENCY", 8, parse_usize)?;
         if concurrency == 0 {
-            return Err(ConfigError::Malformed { name: "WORKER_CONCURRENCY", reason: "must be at least 1".into() });
+            return Err(ConfigError::Malformed {
+                name: "WORKER_CONCURRENCY",
+                reason: "must be at least 1".into(),
+            });
         }
         Self {
             concurrency,
-            heartbeat: or_default(env, "WORKER_HEARTBEAT_SECS", Duration::from_secs(5), parse_positive_secs)?,
+            heartbeat: or_default(
+                env,
+                "WORKER_HEARTBEAT_SECS",
+                Duration::from_secs(5),
+                parse_positive_secs,
+            )?,
             missed_heartbeats: or_default(env, "WORKER_MISSED_HEARTBEATS", 6, parse_positive)?,
-            poll_interval: or_default(env, "WORKER_POLL_INTERVAL_MS", Duration::from_millis(500), parse_positive_millis)?,
-            retry_base: or_default(env, "JOB_RETRY_BASE_MS", Duration::from_secs(2), parse_positive_millis)?,
-            retry_max: or_default(env, "JOB_RETRY_MAX_SECS", Duration::from_secs(600), parse_positive_secs)?,
-            shutdown_timeout: or_default(env, "WORKER_SHUTDOWN_TIMEOUT_SECS", Duration::from_secs(20), parse_secs)?,
-            scheduler_tick: or_default(env, "SCHEDULER_TICK_SECS", Duration::from_secs(60), parse_positive_secs)?,
-            job_retention: or_default(env, "JOB_RETENTION_HOURS", Duration::from_secs(7 * 24 * 3600), parse_hours)?,
+            poll_interval: or_default(
+                env,
+                "WORKER_POLL_INTERVAL_MS",
+                Duration::from_millis(500),
+                parse_positive_millis,
+            )?,
+            retry_base: or_default(
+                env,
+                "JOB_RETRY_BASE_MS",
+                Duration::from_secs(2),
+                parse_positive_millis,
+            )?,
+            retry_max: or_default(
+                env,
+                "JOB_RETRY_MAX_SECS",
+                Duration::from_secs(600),
+                parse_positive_secs,
+            )?,
+            shutdown_timeout: or_default(
+                env,
+                "WORKER_SHUTDOWN_TIMEOUT_SECS",
+                Duration::from_secs(20),
+                parse_secs,
+            )?,
+            scheduler_tick: or_default(
+                env,
+                "SCHEDULER_TICK_SECS",
+                Duration::from_secs(60),
+                parse_positive_secs,
+            )?,
+            job_retention: or_default(
+                env,
+                "JOB_RETENTION_HOURS",
+                Duration::from_secs(7 * 24 * 3600),
+                parse_hours,
+            )?,
             queue_overrides,
         }
         .validated()
@@ -336,11 +449,19 @@ impl WorkerConfig {
 
     /// The limits one queue runs with: the operator's overrides over the queue's built-in values.
     pub fn effective(&self, queue: crate::jobs::Queue) -> crate::jobs::Queue {
-        let o = self.queue_overrides.get(queue.name).cloned().unwrap_or_default();
+        let o = self
+            .queue_overrides
+            .get(queue.name)
+            .cloned()
+            .unwrap_or_default();
         crate::jobs::Queue {
             timeout: o.timeout.unwrap_or(queue.timeout),
             batch_size: o.batch_size.unwrap_or(queue.batch_size),
-            concurrency: Some(o.concurrency.or(queue.concurrency).unwrap_or(self.concurrency)),
+            concurrency: Some(
+                o.concurrency
+                    .or(queue.concurrency)
+                    .unwrap_or(self.concurrency),
+            ),
             ..queue
         }
     }
@@ -404,19 +525,23 @@ fn parse_url(v: &str) -> Result<Url, String> {
 }
 
 fn parse_u16(v: &str) -> Result<u16, String> {
-    v.parse().map_err(|_| format!("`{v}` is not a number between 0 and 65535"))
+    v.parse()
+        .map_err(|_| format!("`{v}` is not a number between 0 and 65535"))
 }
 
 fn parse_u32(v: &str) -> Result<u32, String> {
-    v.parse().map_err(|_| format!("`{v}` is not a positive whole number"))
+    v.parse()
+        .map_err(|_| format!("`{v}` is not a positive whole number"))
 }
 
 fn parse_u64(v: &str) -> Result<u64, String> {
-    v.parse().map_err(|_| format!("`{v}` is not a positive whole number"))
+    v.parse()
+        .map_err(|_| format!("`{v}` is not a positive whole number"))
 }
 
 fn parse_usize(v: &str) -> Result<usize, String> {
-    v.parse().map_err(|_| format!("`{v}` is not a positive whole number"))
+    v.parse()
+        .map_err(|_| format!("`{v}` is not a positive whole number"))
 }
 
 fn parse_bool(v: &str) -> Result<bool, String> {
@@ -457,10 +582,15 @@ mod tests {
     const KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        let mut map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        map.entry("JWT_SIGNING_KEY".into()).or_insert_with(|| "x".repeat(32));
+        let mut map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        map.entry("JWT_SIGNING_KEY".into())
+            .or_insert_with(|| "x".repeat(32));
         if map.contains_key("DATABASE_URL") {
-            map.entry("ENCRYPTION_KEYS".into()).or_insert_with(|| KEYS.into());
+            map.entry("ENCRYPTION_KEYS".into())
+                .or_insert_with(|| KEYS.into());
         }
         map
     }
@@ -476,38 +606,88 @@ mod tests {
         let base = [("DATABASE_URL", "postgres://localhost/x")];
         let mut e = env(&base);
         e.insert("GITHUB_API_URL".into(), "not a url".into());
-        assert!(Config::from_source(&e).unwrap_err().to_string().starts_with("GITHUB_API_URL is malformed"));
+        assert!(
+            Config::from_source(&e)
+                .unwrap_err()
+                .to_string()
+                .starts_with("GITHUB_API_URL is malformed")
+        );
 
-        let e = env(&[("GITHUB_WEBHOOK_SECRET", "0123456789abcdef"), ("PORT", "eighty")]);
-        assert!(ApiConfig::from_source(&e).unwrap_err().to_string().starts_with("PORT is malformed"));
+        let e = env(&[
+            ("GITHUB_WEBHOOK_SECRET", "0123456789abcdef"),
+            ("PORT", "eighty"),
+        ]);
+        assert!(
+            ApiConfig::from_source(&e)
+                .unwrap_err()
+                .to_string()
+                .starts_with("PORT is malformed")
+        );
 
         let e = env(&[("WORKER_CONCURRENCY", "0")]);
-        assert!(WorkerConfig::from_source(&e).unwrap_err().to_string().starts_with("WORKER_CONCURRENCY"));
+        assert!(
+            WorkerConfig::from_source(&e)
+                .unwrap_err()
+                .to_string()
+                .starts_with("WORKER_CONCURRENCY")
+        );
 
         let e = env(&[("WORKER_HEARTBEAT_SECS", "0")]);
-        assert!(WorkerConfig::from_source(&e).unwrap_err().to_string().starts_with("WORKER_HEARTBEAT_SECS"));
+        assert!(
+            WorkerConfig::from_source(&e)
+                .unwrap_err()
+                .to_string()
+                .starts_with("WORKER_HEARTBEAT_SECS")
+        );
 
         let e = env(&[("WORKER_SHUTDOWN_TIMEOUT_SECS", "30")]);
         let err = WorkerConfig::from_source(&e).unwrap_err().to_string();
-        assert!(err.starts_with("WORKER_SHUTDOWN_TIMEOUT_SECS is malformed"), "{err}");
+        assert!(
+            err.starts_with("WORKER_SHUTDOWN_TIMEOUT_SECS is malformed"),
+            "{err}"
+        );
 
         let e = env(&[("JOB_TIMEOUT_SECS_PROBE", "soon")]);
-        assert!(WorkerConfig::from_source(&e).unwrap_err().to_string().starts_with("JOB_TIMEOUT_SECS_PROBE"));
+        assert!(
+            WorkerConfig::from_source(&e)
+                .unwrap_err()
+                .to_string()
+                .starts_with("JOB_TIMEOUT_SECS_PROBE")
+        );
     }
 
     #[test]
     fn app_credentials_come_in_pairs() {
-        let e = env(&[("DATABASE_URL", "postgres://localhost/x"), ("GITHUB_APP_ID", "42")]);
+        let e = env(&[
+            ("DATABASE_URL", "postgres://localhost/x"),
+            ("GITHUB_APP_ID", "42"),
+        ]);
         let err = Config::from_source(&e).unwrap_err().to_string();
-        assert!(err.starts_with("GITHUB_APP_PRIVATE_KEY is malformed"), "{err}");
+        assert!(
+            err.starts_with("GITHUB_APP_PRIVATE_KEY is malformed"),
+            "{err}"
+        );
         let mut e = env(&[("DATABASE_URL", "postgres://localhost/x")]);
         e.remove("ENCRYPTION_KEYS");
-        assert_eq!(Config::from_source(&e).unwrap_err().to_string(), "ENCRYPTION_KEYS is required but not set");
+        assert_eq!(
+            Config::from_source(&e).unwrap_err().to_string(),
+            "ENCRYPTION_KEYS is required but not set"
+        );
         e.insert("ENCRYPTION_KEYS".into(), "k1:c2hvcnQ=".into());
-        assert!(Config::from_source(&e).unwrap_err().to_string().starts_with("ENCRYPTION_KEYS is malformed"));
+        assert!(
+            Config::from_source(&e)
+                .unwrap_err()
+                .to_string()
+                .starts_with("ENCRYPTION_KEYS is malformed")
+        );
         let mut e = env(&[("GITHUB_WEBHOOK_SECRET", "0123456789abcdef")]);
         e.insert("JWT_SIGNING_KEY".into(), "short".into());
-        assert!(ApiConfig::from_source(&e).unwrap_err().to_string().starts_with("JWT_SIGNING_KEY is malformed"));
+        assert!(
+            ApiConfig::from_source(&e)
+                .unwrap_err()
+                .to_string()
+                .starts_with("JWT_SIGNING_KEY is malformed")
+        );
     }
 
     #[test]
@@ -523,11 +703,25 @@ mod tests {
 
     #[test]
     fn queue_overrides_apply_to_their_queue_only() {
-        let w = WorkerConfig::from_source(&env(&[("JOB_BATCH_SIZE_NOOP", "1"), ("JOB_TIMEOUT_SECS_PROBE", "2")])).unwrap();
+        let w = WorkerConfig::from_source(&env(&[
+            ("JOB_BATCH_SIZE_NOOP", "1"),
+            ("JOB_TIMEOUT_SECS_PROBE", "2"),
+        ]))
+        .unwrap();
         assert_eq!(w.effective(crate::jobs::Queue::NOOP).batch_size, 1);
-        assert_eq!(w.effective(crate::jobs::Queue::PROBE).timeout, Duration::from_secs(2));
-        assert_eq!(w.effective(crate::jobs::Queue::PRUNE_JOBS).timeout, Duration::from_secs(300));
+        assert_eq!(
+            w.effective(crate::jobs::Queue::PROBE).timeout,
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            w.effective(crate::jobs::Queue::PRUNE_JOBS).timeout,
+            Duration::from_secs(300)
+        );
         let err = WorkerConfig::from_source(&env(&[("JOB_CONCURRENCY_NOOP", "0")])).unwrap_err();
-        assert!(err.to_string().starts_with("JOB_CONCURRENCY_NOOP is malformed"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("JOB_CONCURRENCY_NOOP is malformed"),
+            "{err}"
+        );
     }
 }

@@ -31,7 +31,10 @@ pub enum Error {
     Locked { retry_after_secs: u64 },
     /// An upstream provider (GitHub, SMTP…) failed.
     #[error("{provider} error: {message}")]
-    Upstream { provider: &'static str, message: String },
+    Upstream {
+        provider: &'static str,
+        message: String,
+    },
     /// The input was understood but is not acceptable, with a stable code.
     #[error("{message}")]
     Rejected { code: &'static str, message: String },
@@ -39,16 +42,28 @@ pub enum Error {
 
 impl Error {
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict { code, message: message.into() }
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
     }
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unauthorized { code, message: message.into() }
+        Self::Unauthorized {
+            code,
+            message: message.into(),
+        }
     }
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Forbidden { code, message: message.into() }
+        Self::Forbidden {
+            code,
+            message: message.into(),
+        }
     }
     pub fn rejected(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Rejected { code, message: message.into() }
+        Self::Rejected {
+            code,
+            message: message.into(),
+        }
     }
 }
 

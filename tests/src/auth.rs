@@ -26,27 +26,47 @@ impl Session {
         Self {
             user_id: data["user"]["id"].as_str().expect("user id").to_owned(),
             email: data["user"]["email"].as_str().expect("email").to_owned(),
-            access_token: data["tokens"]["access_token"].as_str().expect("access token").to_owned(),
-            refresh_token: data["tokens"]["refresh_token"].as_str().expect("refresh token").to_owned(),
+            access_token: data["tokens"]["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh_token: data["tokens"]["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
             body: body.clone(),
         }
     }
 
     /// The id of the first organisation the user belonged to at sign-in.
     pub fn first_org(&self) -> String {
-        self.body["data"]["user"]["organizations"][0]["id"].as_str().expect("an organisation").to_owned()
+        self.body["data"]["user"]["organizations"][0]["id"]
+            .as_str()
+            .expect("an organisation")
+            .to_owned()
     }
 }
 
 impl TestApp {
     /// A JSON request from a given client IP, optionally authorised.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> TestResponse {
-        let mut req = Request::builder().method(method).uri(path).header("user-agent", "repopal-tests/1.0");
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("user-agent", "repopal-tests/1.0");
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         };
         self.request(req.expect("request")).await
@@ -57,13 +77,21 @@ impl TestApp {
         if let Some(org) = org {
             body["organization_name"] = json!(org);
         }
-        let res = self.call(Method::POST, "/api/v1/auth/register", None, Some(body)).await;
+        let res = self
+            .call(Method::POST, "/api/v1/auth/register", None, Some(body))
+            .await;
         assert_eq!(res.status, 201, "register: {}", res.text());
         Session::from_auth(&res.json())
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
-        self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": email, "password": password}))).await
+        self.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
     }
 
     /// Signs in with a given password and returns the access token.
@@ -81,14 +109,19 @@ impl TestApp {
 
     /// The newest mail to `to` from the outbox, and the token in it (`Or POST the token … : TOKEN`).
     pub async fn mailed_token(&self, to: &str) -> String {
-        let body: String =
-            sqlx::query_scalar("SELECT body FROM email_outbox WHERE to_address = $1 ORDER BY created_at DESC LIMIT 1")
-                .bind(to)
-                .fetch_one(&self.db.pool)
-                .await
-                .expect("a mail in the outbox");
+        let body: String = sqlx::query_scalar(
+            "SELECT body FROM email_outbox WHERE to_address = $1 ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(to)
+        .fetch_one(&self.db.pool)
+        .await
+        .expect("a mail in the outbox");
         body.lines()
-            .find_map(|l| l.rsplit_once(": ").map(|(_, t)| t.trim().to_owned()).filter(|t| t.starts_with("rp")))
+            .find_map(|l| {
+                l.rsplit_once(": ")
+                    .map(|(_, t)| t.trim().to_owned())
+                    .filter(|t| t.starts_with("rp"))
+            })
             .expect("a token in the mail")
     }
 }

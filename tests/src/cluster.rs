@@ -17,10 +17,16 @@ fn pg_bin() -> PathBuf {
         return PathBuf::from(dir);
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.flatten().map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("initdb").exists())
+                .collect()
+        })
         .unwrap_or_default();
     dirs.sort();
-    dirs.pop().expect("PostgreSQL binaries not found: set REPOPAL_PG_BIN or run `make test`")
+    dirs.pop()
+        .expect("PostgreSQL binaries not found: set REPOPAL_PG_BIN or run `make test`")
 }
 
 fn is_root() -> bool {
@@ -40,21 +46,46 @@ fn run_pg(bin: &Path, args: &[&str]) -> std::process::Output {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 impl TempCluster {
     pub fn start() -> Self {
         let bin = pg_bin();
-        let dir = std::env::temp_dir().join(format!("repopal-pg-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("repopal-pg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create cluster dir");
         if is_root() {
-            let ok = Command::new("chown").args(["-R", "postgres:"]).arg(&dir).status().expect("chown");
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:"])
+                .arg(&dir)
+                .status()
+                .expect("chown");
             assert!(ok.success(), "chown cluster dir");
         }
         let data = dir.to_str().expect("utf-8 path");
-        let out = run_pg(&bin.join("initdb"), &["-D", data, "-U", "postgres", "--auth=trust", "--no-locale", "-E", "UTF8"]);
-        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = run_pg(
+            &bin.join("initdb"),
+            &[
+                "-D",
+                data,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-locale",
+                "-E",
+                "UTF8",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let port = free_port();
         let conf = format!(
             "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{data}'\nfsync = off\nmax_connections = 100\n"
@@ -75,8 +106,15 @@ impl TempCluster {
 
     pub fn stop(&self) {
         let data = self.dir.to_str().expect("utf-8 path");
-        let out = run_pg(&self.bin.join("pg_ctl"), &["-D", data, "-m", "fast", "-w", "stop"]);
-        assert!(out.status.success(), "pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = run_pg(
+            &self.bin.join("pg_ctl"),
+            &["-D", data, "-m", "fast", "-w", "stop"],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl stop failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn start_again(&self) {
@@ -84,16 +122,32 @@ impl TempCluster {
         let log = self.dir.join("server.log");
         let out = run_pg(
             &self.bin.join("pg_ctl"),
-            &["-D", data, "-l", log.to_str().expect("utf-8"), "-w", "-t", "60", "start"],
+            &[
+                "-D",
+                data,
+                "-l",
+                log.to_str().expect("utf-8"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
         );
-        assert!(out.status.success(), "pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pg_ctl start failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
 impl Drop for TempCluster {
     fn drop(&mut self) {
         if let Some(data) = self.dir.to_str() {
-            let _ = run_pg(&self.bin.join("pg_ctl"), &["-D", data, "-m", "immediate", "stop"]);
+            let _ = run_pg(
+                &self.bin.join("pg_ctl"),
+                &["-D", data, "-m", "immediate", "stop"],
+            );
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -41,16 +41,37 @@ impl TestDb {
         let admin_url = with_database(server, "postgres");
         let template = ensure_template(&admin_url).await;
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&admin_url).await.expect("connect to the test server");
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to the test server");
         // Clones from one template are serialised: PostgreSQL refuses a clone while the template
         // is being read by another one.
-        admin.execute("SELECT pg_advisory_lock(774411)").await.expect("lock");
-        let created = admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {template}"))).await;
-        admin.execute("SELECT pg_advisory_unlock(774411)").await.expect("unlock");
+        admin
+            .execute("SELECT pg_advisory_lock(774411)")
+            .await
+            .expect("lock");
+        let created = admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {name} TEMPLATE {template}"
+            )))
+            .await;
+        admin
+            .execute("SELECT pg_advisory_unlock(774411)")
+            .await
+            .expect("unlock");
         created.expect("create test database");
         let url = with_database(server, &name);
-        let pool = PgPoolOptions::new().max_connections(10).connect(&url).await.expect("connect test database");
-        Self { pool, url, name, admin_url }
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect(&url)
+            .await
+            .expect("connect test database");
+        Self {
+            pool,
+            url,
+            name,
+            admin_url,
+        }
     }
 }
 
@@ -60,10 +81,18 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop runs outside async context; use a small runtime on a helper thread.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let mut admin = PgConnection::connect(&admin_url).await.ok()?;
-                admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await.ok()
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .await
+                    .ok()
             })
         })
         .join();
@@ -75,7 +104,11 @@ impl Drop for TestDb {
 async fn ensure_template(admin_url: &str) -> String {
     let mut hasher = DefaultHasher::new();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("migrations dir").flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("migrations dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     // Cargo.lock pins the queue library, whose migrations are part of the template too.
     files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock"));
@@ -85,8 +118,13 @@ async fn ensure_template(admin_url: &str) -> String {
     }
     let template = format!("repopal_template_{:016x}", hasher.finish());
 
-    let mut admin = PgConnection::connect(admin_url).await.expect("connect to the test server");
-    admin.execute("SELECT pg_advisory_lock(774410)").await.expect("lock");
+    let mut admin = PgConnection::connect(admin_url)
+        .await
+        .expect("connect to the test server");
+    admin
+        .execute("SELECT pg_advisory_lock(774410)")
+        .await
+        .expect("lock");
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(&template)
         .fetch_optional(&mut admin)
@@ -94,16 +132,30 @@ async fn ensure_template(admin_url: &str) -> String {
         .expect("query pg_database");
     if exists.is_none() {
         // Templates of older migration sets are no longer used.
-        let old: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'repopal_template_%'")
-            .fetch_all(&mut admin)
-            .await
-            .expect("list templates");
+        let old: Vec<String> = sqlx::query_scalar(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'repopal_template_%'",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .expect("list templates");
         for name in old {
-            let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+            let _ = admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await;
         }
         let building = format!("{template}_building");
-        admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))).await.expect("drop");
-        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}"))).await.expect("create template");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {building} WITH (FORCE)"
+            )))
+            .await
+            .expect("drop");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+            .await
+            .expect("create template");
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .connect(&with_database(admin_url, &building))
@@ -111,8 +163,16 @@ async fn ensure_template(admin_url: &str) -> String {
             .expect("connect template");
         common::db::migrate(&pool).await.expect("migrate template");
         pool.close().await;
-        admin.execute(sqlx::AssertSqlSafe(format!("ALTER DATABASE {building} RENAME TO {template}"))).await.expect("rename");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "ALTER DATABASE {building} RENAME TO {template}"
+            )))
+            .await
+            .expect("rename");
     }
-    admin.execute("SELECT pg_advisory_unlock(774410)").await.expect("unlock");
+    admin
+        .execute("SELECT pg_advisory_unlock(774410)")
+        .await
+        .expect("unlock");
     template
 }

@@ -52,12 +52,17 @@ impl FakeGithub {
             .route("/user", get(user))
             .route("/user/emails", get(emails))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake github");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake github");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { url: format!("http://{addr}"), inner }
+        Self {
+            url: format!("http://{addr}"),
+            inner,
+        }
     }
 
     /// Makes `code` a valid authorization code for `account`.
@@ -79,7 +84,10 @@ impl FakeGithub {
             ("GITHUB_API_URL", self.url.clone()),
             ("GITHUB_WEB_URL", self.url.clone()),
             ("GITHUB_OAUTH_CLIENT_ID", "Iv1.testclient".to_owned()),
-            ("GITHUB_OAUTH_CLIENT_SECRET", "test-client-secret-value".to_owned()),
+            (
+                "GITHUB_OAUTH_CLIENT_SECRET",
+                "test-client-secret-value".to_owned(),
+            ),
         ]
     }
 
@@ -90,18 +98,34 @@ impl FakeGithub {
 
 type Shared = Arc<Mutex<Inner>>;
 
-async fn token(State(s): State<Shared>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let mut inner = s.lock().expect("state");
     inner.calls.push("POST /login/oauth/access_token".into());
     if inner.token_endpoint_down {
         return (StatusCode::INTERNAL_SERVER_ERROR, "unavailable").into_response();
     }
-    let wants_json = headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    let wants_json = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
     // The client authenticates with HTTP Basic (oauth2's default) or form fields.
-    let basic = headers.get("authorization").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("Basic "));
-    let form_secret = form.get("client_secret").is_some_and(|s| s == "test-client-secret-value");
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Basic "));
+    let form_secret = form
+        .get("client_secret")
+        .is_some_and(|s| s == "test-client-secret-value");
     if !(basic || form_secret) {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "incorrect_client_credentials"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "incorrect_client_credentials"})),
+        )
+            .into_response();
     }
     let code = form.get("code").cloned().unwrap_or_default();
     let Some(account) = inner.codes.remove(&code) else {
@@ -117,30 +141,37 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, Form(form): Form<Has
     if wants_json {
         Json(json!({"access_token": access, "scope": "read:user,user:email", "token_type": "bearer"})).into_response()
     } else {
-        format!("access_token={access}&scope=read%3Auser%2Cuser%3Aemail&token_type=bearer").into_response()
+        format!("access_token={access}&scope=read%3Auser%2Cuser%3Aemail&token_type=bearer")
+            .into_response()
     }
 }
 
-fn account_for(s: &Shared, headers: &HeaderMap, call: &str) -> Result<FakeAccount, Response> {
+fn account_for(s: &Shared, headers: &HeaderMap, call: &str) -> Result<FakeAccount, Box<Response>> {
     let mut inner = s.lock().expect("state");
     inner.calls.push(call.to_owned());
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("token ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("token "))
+        })
         .unwrap_or_default();
     inner.tokens.get(token).cloned().ok_or_else(|| {
-        (StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})))
-            .into_response()
+        Box::new(
+            (StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})))
+                .into_response(),
+        )
     })
 }
 
 async fn user(State(s): State<Shared>, headers: HeaderMap) -> Response {
     let account = match account_for(&s, &headers, "GET /user") {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
-    let mut body: Value = serde_json::from_str(include_str!("../fixtures/github/user.json")).expect("fixture");
+    let mut body: Value =
+        serde_json::from_str(include_str!("../fixtures/github/user.json")).expect("fixture");
     body["id"] = json!(account.id);
     body["login"] = json!(account.login);
     body["name"] = json!(account.name);
@@ -151,7 +182,7 @@ async fn user(State(s): State<Shared>, headers: HeaderMap) -> Response {
 async fn emails(State(s): State<Shared>, headers: HeaderMap) -> Response {
     let account = match account_for(&s, &headers, "GET /user/emails") {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     Json(json!([
         {"email": account.email, "verified": account.email_verified, "primary": true, "visibility": "public"},

@@ -24,7 +24,9 @@ pub struct FakeSmtp {
 
 impl FakeSmtp {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake smtp");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake smtp");
         let port = listener.local_addr().expect("addr").port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let store = received.clone();
@@ -36,7 +38,10 @@ impl FakeSmtp {
                 });
             }
         });
-        Self { url: format!("smtp://127.0.0.1:{port}"), received }
+        Self {
+            url: format!("smtp://127.0.0.1:{port}"),
+            received,
+        }
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -44,7 +49,10 @@ impl FakeSmtp {
     }
 }
 
-async fn session(socket: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn session(
+    socket: tokio::net::TcpStream,
+    store: Arc<Mutex<Vec<Received>>>,
+) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 fake.smtp ESMTP ready\r\n").await?;
@@ -52,15 +60,22 @@ async fn session(socket: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>
     while let Some(line) = lines.next_line().await? {
         let upper = line.to_ascii_uppercase();
         if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            write.write_all(b"250-fake.smtp\r\n250 8BITMIME\r\n").await?;
+            write
+                .write_all(b"250-fake.smtp\r\n250 8BITMIME\r\n")
+                .await?;
         } else if upper.starts_with("MAIL FROM:") {
-            current = Received { from: line[10..].trim().to_owned(), ..Received::default() };
+            current = Received {
+                from: line[10..].trim().to_owned(),
+                ..Received::default()
+            };
             write.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("RCPT TO:") {
             current.to.push(line[8..].trim().to_owned());
             write.write_all(b"250 OK\r\n").await?;
         } else if upper == "DATA" {
-            write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
             let mut data = String::new();
             while let Some(l) = lines.next_line().await? {
                 if l == "." {
@@ -70,7 +85,10 @@ async fn session(socket: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>
                 data.push('\n');
             }
             current.data = data;
-            store.lock().expect("smtp store").push(std::mem::take(&mut current));
+            store
+                .lock()
+                .expect("smtp store")
+                .push(std::mem::take(&mut current));
             write.write_all(b"250 OK queued\r\n").await?;
         } else if upper == "QUIT" {
             write.write_all(b"221 Bye\r\n").await?;

@@ -30,8 +30,12 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     pub fn text(&self) -> String {
@@ -78,7 +82,10 @@ impl TestApp {
         Self::router_from_env(pool, &test_env(db_url))
     }
 
-    fn router_from_env(pool: sqlx::PgPool, env: &std::collections::HashMap<String, String>) -> Router {
+    fn router_from_env(
+        pool: sqlx::PgPool,
+        env: &std::collections::HashMap<String, String>,
+    ) -> Router {
         let config = Config::from_source(env).expect("test config");
         let api = ApiConfig::from_source(env).expect("test api config");
         repopal_api::app(repopal_api::state(pool, config, api))
@@ -89,14 +96,32 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
-        self.request(Request::builder().method(Method::GET).uri(path).body(Body::empty()).expect("request")).await
+        self.request(
+            Request::builder()
+                .method(Method::GET)
+                .uri(path)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
     }
 }
 
 pub async fn send(router: &Router, req: Request<Body>) -> TestResponse {
-    let response = router.clone().oneshot(req).await.expect("router never fails");
+    let response = router
+        .clone()
+        .oneshot(req)
+        .await
+        .expect("router never fails");
     let status = response.status();
     let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body").to_vec();
-    TestResponse { status, headers, body }
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body")
+        .to_vec();
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
 }

@@ -1,9 +1,6 @@
 //! The real binaries, started as child processes with their logs captured to files.
 
-use std::{
-    path::PathBuf,
-    process::Stdio,
-};
+use std::{path::PathBuf, process::Stdio};
 
 use tokio::process::{Child, Command};
 
@@ -16,7 +13,11 @@ pub fn bin(name: &str) -> PathBuf {
         dir = dir.parent().expect("profile dir");
     }
     let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: run `cargo build --bins` first (make test does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --bins` first (make test does)",
+        path.display()
+    );
     path
 }
 
@@ -28,7 +29,10 @@ pub struct Proc {
 
 impl Proc {
     pub fn pid(&self) -> i32 {
-        self.child.id().and_then(|p| i32::try_from(p).ok()).expect("running child has a pid")
+        self.child
+            .id()
+            .and_then(|p| i32::try_from(p).ok())
+            .expect("running child has a pid")
     }
 
     pub fn signal(&self, sig: nix::sys::signal::Signal) {
@@ -42,7 +46,10 @@ impl Proc {
 
 /// Starts `name` with exactly `env` (plus PATH), logging to a temp file.
 pub fn spawn(name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
-    let log = std::env::temp_dir().join(format!("repopal-{name}-{}.log", uuid::Uuid::new_v4().simple()));
+    let log = std::env::temp_dir().join(format!(
+        "repopal-{name}-{}.log",
+        uuid::Uuid::new_v4().simple()
+    ));
     let file = std::fs::File::create(&log).expect("log file");
     let mut cmd = Command::new(bin(name));
     cmd.args(args)
@@ -55,5 +62,8 @@ pub fn spawn(name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    Proc { child: cmd.spawn().expect("spawn binary"), log }
+    Proc {
+        child: cmd.spawn().expect("spawn binary"),
+        log,
+    }
 }

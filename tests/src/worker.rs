@@ -35,11 +35,18 @@ pub struct InProcessWorker {
 
 impl InProcessWorker {
     pub fn start(pool: PgPool, config: WorkerConfig) -> Self {
-        let mail = common::config::MailConfig { smtp_url: None, from: "RepoPal <noreply@localhost>".into() };
+        let mail = common::config::MailConfig {
+            smtp_url: None,
+            from: "RepoPal <noreply@localhost>".into(),
+        };
         Self::start_with_mail(pool, config, mail)
     }
 
-    pub fn start_with_mail(pool: PgPool, config: WorkerConfig, mail: common::config::MailConfig) -> Self {
+    pub fn start_with_mail(
+        pool: PgPool,
+        config: WorkerConfig,
+        mail: common::config::MailConfig,
+    ) -> Self {
         let (stop, rx) = watch::channel(false);
         let handle = tokio::spawn(repopal_worker::run(pool, config, mail, rx));
         Self { stop, handle }
@@ -56,11 +63,16 @@ impl InProcessWorker {
 pub async fn drain(pool: &PgPool, queues: &[&str], limit: Duration) {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let left = common::repo::jobs::unfinished(pool, queues).await.expect("count unfinished jobs");
+        let left = common::repo::jobs::unfinished(pool, queues)
+            .await
+            .expect("count unfinished jobs");
         if left == 0 {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{left} job(s) in {queues:?} still unfinished after {limit:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{left} job(s) in {queues:?} still unfinished after {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -76,7 +88,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

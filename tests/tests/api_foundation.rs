@@ -14,7 +14,10 @@ async fn probes_answer_in_the_success_envelope() {
     for path in ["/healthz", "/readyz"] {
         let res = app.get(path).await;
         assert_eq!(res.status, StatusCode::OK, "{path}");
-        assert_eq!(res.json(), serde_json::json!({"success": true, "data": {"status": "ok"}}));
+        assert_eq!(
+            res.json(),
+            serde_json::json!({"success": true, "data": {"status": "ok"}})
+        );
     }
 }
 
@@ -29,7 +32,11 @@ async fn unknown_routes_and_methods_get_the_error_envelope() {
     assert!(body["error"]["message"].is_string());
     assert!(body["error"].as_object().unwrap().contains_key("details"));
 
-    let req = Request::builder().method(Method::DELETE).uri("/healthz").body(Body::empty()).unwrap();
+    let req = Request::builder()
+        .method(Method::DELETE)
+        .uri("/healthz")
+        .body(Body::empty())
+        .unwrap();
     let res = app.request(req).await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.json()["error"]["code"], "method_not_allowed");
@@ -54,10 +61,20 @@ async fn oversized_bodies_are_refused_with_413_in_the_envelope() {
 async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
     let app = TestApp::new().await;
     let res = app.get("/healthz").await;
-    let generated = res.headers.get("x-request-id").expect("generated request id").to_str().unwrap().to_owned();
+    let generated = res
+        .headers
+        .get("x-request-id")
+        .expect("generated request id")
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(generated.len(), 36, "a UUID: {generated}");
 
-    let req = Request::builder().uri("/nope").header("x-request-id", "abc-123").body(Body::empty()).unwrap();
+    let req = Request::builder()
+        .uri("/nope")
+        .header("x-request-id", "abc-123")
+        .body(Body::empty())
+        .unwrap();
     let res = app.request(req).await;
     assert_eq!(res.headers.get("x-request-id").unwrap(), "abc-123");
 }
@@ -68,17 +85,40 @@ async fn metrics_show_requests_by_route_and_status_and_jobs_by_queue_and_outcome
     app.get("/healthz").await;
     app.get("/nope").await;
     let mut conn = app.db.pool.acquire().await.unwrap();
-    jobs::push(&mut conn, &Probe { key: "m".into(), sleep_ms: 0, behaviour: ProbeBehaviour::Succeed }).await.unwrap();
+    jobs::push(
+        &mut conn,
+        &Probe {
+            key: "m".into(),
+            sleep_ms: 0,
+            behaviour: ProbeBehaviour::Succeed,
+        },
+    )
+    .await
+    .unwrap();
     drop(conn);
 
     let res = app.get("/metrics").await;
     assert_eq!(res.status, StatusCode::OK);
     let text = res.text();
-    assert!(text.contains("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"), "{text}");
-    assert!(text.contains("http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\""), "{text}");
+    assert!(
+        text.contains("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\""
+        ),
+        "{text}"
+    );
     assert!(text.contains("status=\"404\""), "{text}");
-    assert!(text.contains("repopal_jobs{queue=\"probe\",outcome=\"pending\"} 1"), "{text}");
-    assert!(text.contains("repopal_jobs{queue=\"noop\",outcome=\"dead\"} 0"), "{text}");
+    assert!(
+        text.contains("repopal_jobs{queue=\"probe\",outcome=\"pending\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("repopal_jobs{queue=\"noop\",outcome=\"dead\"} 0"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -95,7 +135,14 @@ async fn openapi_is_generated_and_swagger_ui_is_served_locally() {
 
     let res = app.get("/docs/").await;
     assert_eq!(res.status, StatusCode::OK);
-    assert!(res.text().contains("swagger-ui"), "the vendored Swagger UI page");
+    assert!(
+        res.text().contains("swagger-ui"),
+        "the vendored Swagger UI page"
+    );
     let res = app.get("/docs/swagger-ui-bundle.js").await;
-    assert_eq!(res.status, StatusCode::OK, "assets are embedded, not fetched");
+    assert_eq!(
+        res.status,
+        StatusCode::OK,
+        "assets are embedded, not fetched"
+    );
 }

@@ -15,7 +15,9 @@ use serde_json::json;
 #[tokio::test]
 async fn register_returns_user_orgs_and_tokens_and_me_works() {
     let app = TestApp::new().await;
-    let s = app.register("Ada@Example.com", Some("Analytical Engines")).await;
+    let s = app
+        .register("Ada@Example.com", Some("Analytical Engines"))
+        .await;
     let user = &s.body["data"]["user"];
     assert_eq!(user["email"], "ada@example.com", "emails are normalised");
     assert_eq!(user["email_verified"], false);
@@ -24,17 +26,29 @@ async fn register_returns_user_orgs_and_tokens_and_me_works() {
     assert_eq!(s.body["data"]["tokens"]["expires_in"], 900);
     assert!(user.get("password_hash").is_none());
 
-    let me = app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None).await;
+    let me = app
+        .call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
+        .await;
     assert_eq!(me.status, 200);
     assert_eq!(me.json()["data"]["id"], s.user_id);
 
     let patched = app
-        .call(Method::PATCH, "/api/v1/auth/me", Some(&s.access_token), Some(json!({"full_name": "Ada Lovelace"})))
+        .call(
+            Method::PATCH,
+            "/api/v1/auth/me",
+            Some(&s.access_token),
+            Some(json!({"full_name": "Ada Lovelace"})),
+        )
         .await;
     assert_eq!(patched.json()["data"]["full_name"], "Ada Lovelace");
 
     let dup = app
-        .call(Method::POST, "/api/v1/auth/register", None, Some(json!({"email": "ada@example.com", "password": PASSWORD, "full_name": "X"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": "ada@example.com", "password": PASSWORD, "full_name": "X"})),
+        )
         .await;
     assert_eq!(dup.status, 409);
     assert_eq!(dup.json()["error"]["code"], "email_taken");
@@ -44,16 +58,36 @@ async fn register_returns_user_orgs_and_tokens_and_me_works() {
 async fn bad_registration_input_lists_the_failing_fields() {
     let app = TestApp::new().await;
     let res = app
-        .call(Method::POST, "/api/v1/auth/register", None, Some(json!({"email": "nope", "password": "short", "full_name": ""})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": "nope", "password": "short", "full_name": ""})),
+        )
         .await;
     assert_eq!(res.status, 422);
     let body = res.json();
     assert_eq!(body["error"]["code"], "validation_failed");
     let fields = body["error"]["details"]["fields"].as_object().unwrap();
-    assert!(fields.contains_key("email") && fields.contains_key("password") && fields.contains_key("full_name"), "{body}");
+    assert!(
+        fields.contains_key("email")
+            && fields.contains_key("password")
+            && fields.contains_key("full_name"),
+        "{body}"
+    );
 
-    let res = app.call(Method::POST, "/api/v1/auth/register", None, Some(json!({"email": 1}))).await;
-    assert_eq!((res.status.as_u16(), res.json()["error"]["code"].as_str()), (422, Some("validation_failed")));
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": 1})),
+        )
+        .await;
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
     let req = axum::http::Request::builder()
         .method(Method::POST)
         .uri("/api/v1/auth/login")
@@ -61,8 +95,15 @@ async fn bad_registration_input_lists_the_failing_fields() {
         .body(axum::body::Body::from("{not json"))
         .unwrap();
     let res = app.request(req).await;
-    assert_eq!((res.status.as_u16(), res.json()["error"]["code"].as_str()), (400, Some("invalid_json")));
-    let req = axum::http::Request::builder().method(Method::POST).uri("/api/v1/auth/login").body(axum::body::Body::from("x")).unwrap();
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/auth/login")
+        .body(axum::body::Body::from("x"))
+        .unwrap();
     assert_eq!(app.request(req).await.status, 415);
 }
 
@@ -83,24 +124,57 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
     let app = TestApp::new().await;
     let s = app.register("carol@example.com", None).await;
 
-    let first = app.call(Method::POST, "/api/v1/auth/refresh-token", None, Some(json!({"refresh_token": s.refresh_token}))).await;
+    let first = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(json!({"refresh_token": s.refresh_token})),
+        )
+        .await;
     assert_eq!(first.status, 200, "{}", first.text());
-    let rotated = first.json()["data"]["refresh_token"].as_str().unwrap().to_owned();
-    let new_access = first.json()["data"]["access_token"].as_str().unwrap().to_owned();
+    let rotated = first.json()["data"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let new_access = first.json()["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(rotated, s.refresh_token);
 
     // The old refresh token again: theft suspected, the session (all its tokens) ends.
-    let reuse = app.call(Method::POST, "/api/v1/auth/refresh-token", None, Some(json!({"refresh_token": s.refresh_token}))).await;
+    let reuse = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(json!({"refresh_token": s.refresh_token})),
+        )
+        .await;
     assert_eq!(reuse.status, 401);
     assert_eq!(reuse.json()["error"]["code"], "refresh_token_reused");
-    let after = app.call(Method::POST, "/api/v1/auth/refresh-token", None, Some(json!({"refresh_token": rotated}))).await;
+    let after = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(json!({"refresh_token": rotated})),
+        )
+        .await;
     assert_eq!(after.status, 401, "the rotated token died with its session");
-    let me = app.call(Method::GET, "/api/v1/auth/me", Some(&new_access), None).await;
-    assert_eq!(me.status, 401, "access tokens of the revoked session stop at once");
-    let logged: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'auth.refresh_reuse'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let me = app
+        .call(Method::GET, "/api/v1/auth/me", Some(&new_access), None)
+        .await;
+    assert_eq!(
+        me.status, 401,
+        "access tokens of the revoked session stop at once"
+    );
+    let logged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'auth.refresh_reuse'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(logged, 1);
 }
 
@@ -110,26 +184,74 @@ async fn logout_and_ending_a_session_revoke_access_at_once() {
     let a = app.register("dan@example.com", None).await;
     let b = app.login_ok("dan@example.com").await;
 
-    let list = app.call(Method::GET, "/api/v1/auth/sessions", Some(&a.access_token), None).await.json();
+    let list = app
+        .call(
+            Method::GET,
+            "/api/v1/auth/sessions",
+            Some(&a.access_token),
+            None,
+        )
+        .await
+        .json();
     let sessions = list["data"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
     assert_eq!(sessions[0]["user_agent"], "repopal-tests/1.0");
-    let other = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    let ended = app.call(Method::DELETE, &format!("/api/v1/auth/sessions/{other}"), Some(&a.access_token), None).await;
+    let ended = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/auth/sessions/{other}"),
+            Some(&a.access_token),
+            None,
+        )
+        .await;
     assert_eq!(ended.status, 200);
-    assert_eq!(app.call(Method::GET, "/api/v1/auth/me", Some(&b.access_token), None).await.status, 401);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&b.access_token), None)
+            .await
+            .status,
+        401
+    );
 
-    assert_eq!(app.call(Method::POST, "/api/v1/auth/logout", Some(&a.access_token), None).await.status, 200);
-    assert_eq!(app.call(Method::GET, "/api/v1/auth/me", Some(&a.access_token), None).await.status, 401);
-    let refresh = app.call(Method::POST, "/api/v1/auth/refresh-token", None, Some(json!({"refresh_token": a.refresh_token}))).await;
+    assert_eq!(
+        app.call(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Some(&a.access_token),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&a.access_token), None)
+            .await
+            .status,
+        401
+    );
+    let refresh = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(json!({"refresh_token": a.refresh_token})),
+        )
+        .await;
     assert_eq!(refresh.status, 401);
 }
 
 fn forge(token: &str, header: &str, payload: Option<serde_json::Value>) -> String {
     let parts: Vec<&str> = token.split('.').collect();
-    let payload = payload.map_or_else(|| parts[1].to_owned(), |p| URL_SAFE_NO_PAD.encode(p.to_string()));
+    let payload = payload.map_or_else(
+        || parts[1].to_owned(),
+        |p| URL_SAFE_NO_PAD.encode(p.to_string()),
+    );
     format!("{}.{payload}.{}", URL_SAFE_NO_PAD.encode(header), parts[2])
 }
 
@@ -137,14 +259,30 @@ fn forge(token: &str, header: &str, payload: Option<serde_json::Value>) -> Strin
 async fn forged_expired_and_wrong_algorithm_tokens_are_refused() {
     let app = TestApp::new().await;
     let s = app.register("eve@example.com", None).await;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s.access_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(s.access_token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
 
-    let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"k1"}"#), s.access_token.split('.').nth(1).unwrap());
-    let hs512 = forge(&s.access_token, r#"{"alg":"HS512","typ":"JWT","kid":"k1"}"#, None);
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"k1"}"#),
+        s.access_token.split('.').nth(1).unwrap()
+    );
+    let hs512 = forge(
+        &s.access_token,
+        r#"{"alg":"HS512","typ":"JWT","kid":"k1"}"#,
+        None,
+    );
     let mut other_user = claims.clone();
     other_user["sub"] = json!(uuid::Uuid::new_v4());
-    let tampered = forge(&s.access_token, r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#, Some(other_user));
+    let tampered = forge(
+        &s.access_token,
+        r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#,
+        Some(other_user),
+    );
     let mut expired_claims = claims.clone();
     expired_claims["exp"] = json!(chrono::Utc::now().timestamp() - 60);
     let expired = jsonwebtoken::encode(
@@ -168,13 +306,32 @@ async fn forged_expired_and_wrong_algorithm_tokens_are_refused() {
     )
     .unwrap();
 
-    assert_eq!(app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None).await.status, 200);
-    for (what, token) in [("alg none", none), ("HS512", hs512), ("tampered", tampered), ("expired", expired), ("wrong key", wrong_key), ("garbage", "abc".into())] {
-        let res = app.call(Method::GET, "/api/v1/auth/me", Some(&token), None).await;
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
+            .await
+            .status,
+        200
+    );
+    for (what, token) in [
+        ("alg none", none),
+        ("HS512", hs512),
+        ("tampered", tampered),
+        ("expired", expired),
+        ("wrong key", wrong_key),
+        ("garbage", "abc".into()),
+    ] {
+        let res = app
+            .call(Method::GET, "/api/v1/auth/me", Some(&token), None)
+            .await;
         assert_eq!(res.status, 401, "{what}");
         assert_eq!(res.json()["error"]["code"], "unauthorized", "{what}");
     }
-    assert_eq!(app.call(Method::GET, "/api/v1/auth/me", None, None).await.status, 401);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", None, None)
+            .await
+            .status,
+        401
+    );
 }
 
 #[tokio::test]
@@ -183,42 +340,116 @@ async fn change_password_ends_the_other_sessions() {
     let a = app.register("fay@example.com", None).await;
     let b = app.login_ok("fay@example.com").await;
     let wrong = app
-        .call(Method::POST, "/api/v1/auth/change-password", Some(&a.access_token),
-              Some(json!({"current_password": "Nope-nope-1", "new_password": "Another-pass-2"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/change-password",
+            Some(&a.access_token),
+            Some(json!({"current_password": "Nope-nope-1", "new_password": "Another-pass-2"})),
+        )
         .await;
-    assert_eq!((wrong.status.as_u16(), wrong.json()["error"]["code"].as_str()), (403, Some("wrong_password")));
+    assert_eq!(
+        (
+            wrong.status.as_u16(),
+            wrong.json()["error"]["code"].as_str()
+        ),
+        (403, Some("wrong_password"))
+    );
     let ok = app
-        .call(Method::POST, "/api/v1/auth/change-password", Some(&a.access_token),
-              Some(json!({"current_password": PASSWORD, "new_password": "Another-pass-2"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/change-password",
+            Some(&a.access_token),
+            Some(json!({"current_password": PASSWORD, "new_password": "Another-pass-2"})),
+        )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
-    assert_eq!(app.call(Method::GET, "/api/v1/auth/me", Some(&a.access_token), None).await.status, 200, "this session stays");
-    assert_eq!(app.call(Method::GET, "/api/v1/auth/me", Some(&b.access_token), None).await.status, 401, "others end");
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&a.access_token), None)
+            .await
+            .status,
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&b.access_token), None)
+            .await
+            .status,
+        401,
+        "others end"
+    );
     assert_eq!(app.login("fay@example.com", PASSWORD).await.status, 401);
-    assert_eq!(app.login("fay@example.com", "Another-pass-2").await.status, 200);
+    assert_eq!(
+        app.login("fay@example.com", "Another-pass-2").await.status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn forgot_and_reset_password_use_a_single_use_mailed_token() {
     let app = TestApp::new().await;
     let s = app.register("gus@example.com", None).await;
-    let unknown = app.call(Method::POST, "/api/v1/auth/forgot-password", None, Some(json!({"email": "none@example.com"}))).await;
-    let known = app.call(Method::POST, "/api/v1/auth/forgot-password", None, Some(json!({"email": "gus@example.com"}))).await;
-    assert_eq!((unknown.status, unknown.json()), (known.status, known.json()), "no account enumeration");
+    let unknown = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/forgot-password",
+            None,
+            Some(json!({"email": "none@example.com"})),
+        )
+        .await;
+    let known = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/forgot-password",
+            None,
+            Some(json!({"email": "gus@example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.json()),
+        (known.status, known.json()),
+        "no account enumeration"
+    );
     assert_eq!(known.status, 202);
 
     let token = app.mailed_token("gus@example.com").await;
     assert!(token.starts_with("rpp_"));
     let reset = app
-        .call(Method::POST, "/api/v1/auth/reset-password", None, Some(json!({"token": token, "new_password": "Brand-new-pass-3"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": token, "new_password": "Brand-new-pass-3"})),
+        )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.text());
-    assert_eq!(app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None).await.status, 401, "all sessions end");
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
+            .await
+            .status,
+        401,
+        "all sessions end"
+    );
     let again = app
-        .call(Method::POST, "/api/v1/auth/reset-password", None, Some(json!({"token": token, "new_password": "Brand-new-pass-4"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": token, "new_password": "Brand-new-pass-4"})),
+        )
         .await;
-    assert_eq!((again.status.as_u16(), again.json()["error"]["code"].as_str()), (400, Some("invalid_token")));
-    assert_eq!(app.login("gus@example.com", "Brand-new-pass-3").await.status, 200);
+    assert_eq!(
+        (
+            again.status.as_u16(),
+            again.json()["error"]["code"].as_str()
+        ),
+        (400, Some("invalid_token"))
+    );
+    assert_eq!(
+        app.login("gus@example.com", "Brand-new-pass-3")
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -234,14 +465,35 @@ async fn email_verification_goes_out_through_the_mail_job() {
             .await
             .unwrap();
     assert!(sent);
-    assert_eq!(delivery.as_deref(), Some("outbox"), "no SMTP_URL: kept in the outbox");
+    assert_eq!(
+        delivery.as_deref(),
+        Some("outbox"),
+        "no SMTP_URL: kept in the outbox"
+    );
 
     let token = app.mailed_token("hal@example.com").await;
-    let res = app.call(Method::POST, "/api/v1/auth/verify-email", None, Some(json!({"token": token}))).await;
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
     assert_eq!(res.status, 200);
-    let me = app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None).await.json();
+    let me = app
+        .call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
+        .await
+        .json();
     assert_eq!(me["data"]["email_verified"], true);
-    let again = app.call(Method::POST, "/api/v1/auth/verify-email", None, Some(json!({"token": token}))).await;
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
     assert_eq!(again.status, 400, "single use");
 }
 
@@ -252,10 +504,20 @@ async fn the_auth_rate_limit_answers_429_with_retry_after() {
     for _ in 0..5 {
         statuses.push(app.login("x@example.com", "Whatever-1").await);
     }
-    assert_eq!(statuses.iter().map(|r| r.status.as_u16()).collect::<Vec<_>>(), vec![401, 401, 401, 429, 429]);
+    assert_eq!(
+        statuses
+            .iter()
+            .map(|r| r.status.as_u16())
+            .collect::<Vec<_>>(),
+        vec![401, 401, 401, 429, 429]
+    );
     let limited = &statuses[3];
     assert_eq!(limited.json()["error"]["code"], "rate_limited");
-    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     // Other routes are not limited.
     assert_eq!(app.get("/healthz").await.status, 200);
@@ -263,15 +525,31 @@ async fn the_auth_rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn lockout_engages_after_repeated_failures_and_expires() {
-    let app = TestApp::with_env(&[("LOGIN_LOCKOUT_THRESHOLD", "3"), ("LOGIN_LOCKOUT_BASE_SECS", "60")]).await;
+    let app = TestApp::with_env(&[
+        ("LOGIN_LOCKOUT_THRESHOLD", "3"),
+        ("LOGIN_LOCKOUT_BASE_SECS", "60"),
+    ])
+    .await;
     app.register("ivy@example.com", None).await;
     for _ in 0..3 {
-        assert_eq!(app.login("ivy@example.com", "Wrong-pass-1").await.status, 401);
+        assert_eq!(
+            app.login("ivy@example.com", "Wrong-pass-1").await.status,
+            401
+        );
     }
     let locked = app.login("ivy@example.com", PASSWORD).await;
-    assert_eq!(locked.status, 429, "even the right password waits: {}", locked.text());
+    assert_eq!(
+        locked.status,
+        429,
+        "even the right password waits: {}",
+        locked.text()
+    );
     assert_eq!(locked.json()["error"]["code"], "account_locked");
-    let retry: u64 = locked.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = locked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((50..=60).contains(&retry), "{retry}");
 
     // Time passes: move the failures back beyond the lock.
@@ -279,9 +557,16 @@ async fn lockout_engages_after_repeated_failures_and_expires() {
         .execute(&app.db.pool)
         .await
         .unwrap();
-    assert_eq!(app.login("ivy@example.com", PASSWORD).await.status, 200, "the lock expired");
+    assert_eq!(
+        app.login("ivy@example.com", PASSWORD).await.status,
+        200,
+        "the lock expired"
+    );
     // A success resets the count.
-    assert_eq!(app.login("ivy@example.com", "Wrong-pass-1").await.status, 401);
+    assert_eq!(
+        app.login("ivy@example.com", "Wrong-pass-1").await.status,
+        401
+    );
     assert_eq!(app.login("ivy@example.com", PASSWORD).await.status, 200);
 }
 
@@ -294,7 +579,8 @@ async fn with_smtp_url_mail_is_delivered_over_smtp() {
         smtp_url: Some(secrecy::SecretString::from(smtp.url.clone())),
         from: "RepoPal <noreply@repopal.test>".into(),
     };
-    let worker = InProcessWorker::start_with_mail(app.db.pool.clone(), test_worker_config(&[]), mail);
+    let worker =
+        InProcessWorker::start_with_mail(app.db.pool.clone(), test_worker_config(&[]), mail);
     drain(&app.db.pool, &["send_email"], Duration::from_secs(20)).await;
     worker.stop().await;
 
@@ -302,7 +588,16 @@ async fn with_smtp_url_mail_is_delivered_over_smtp() {
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0].to, vec!["<mia@example.com>"]);
     assert!(messages[0].from.contains("noreply@repopal.test"));
-    assert!(messages[0].data.contains("Subject: Confirm your RepoPal email address"), "{}", messages[0].data);
-    let delivery: Option<String> = sqlx::query_scalar("SELECT delivery FROM email_outbox").fetch_one(&app.db.pool).await.unwrap();
+    assert!(
+        messages[0]
+            .data
+            .contains("Subject: Confirm your RepoPal email address"),
+        "{}",
+        messages[0].data
+    );
+    let delivery: Option<String> = sqlx::query_scalar("SELECT delivery FROM email_outbox")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(delivery.as_deref(), Some("smtp"));
 }

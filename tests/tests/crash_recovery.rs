@@ -16,7 +16,10 @@ use repopal_tests::{
 fn worker_env(db_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("DATABASE_URL", db_url.to_owned()),
-        ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS.to_owned()),
+        (
+            "ENCRYPTION_KEYS",
+            repopal_tests::http::TEST_ENCRYPTION_KEYS.to_owned(),
+        ),
         ("WORKER_HEARTBEAT_SECS", "1".into()),
         ("WORKER_MISSED_HEARTBEATS", "5".into()),
         ("WORKER_SHUTDOWN_TIMEOUT_SECS", "4".into()),
@@ -49,29 +52,62 @@ async fn a_job_of_a_killed_worker_is_completed_by_another_exactly_once() {
     let mut b = start_worker(&db.url);
 
     let mut conn = db.pool.acquire().await.unwrap();
-    let job = Probe { key: "crash".into(), sleep_ms: 3000, behaviour: ProbeBehaviour::Succeed };
+    let job = Probe {
+        key: "crash".into(),
+        sleep_ms: 3000,
+        behaviour: ProbeBehaviour::Succeed,
+    };
     let id = jobs::push(&mut conn, &job).await.unwrap();
     drop(conn);
 
-    let pid = eventually("a worker to start the probe", Duration::from_secs(20), || holder_pid(&db, &id)).await;
-    let (victim, survivor) = if pid == a.pid() { (&mut a, &b) } else { (&mut b, &a) };
+    let pid = eventually(
+        "a worker to start the probe",
+        Duration::from_secs(20),
+        || holder_pid(&db, &id),
+    )
+    .await;
+    let (victim, survivor) = if pid == a.pid() {
+        (&mut a, &b)
+    } else {
+        (&mut b, &a)
+    };
     assert_eq!(pid, victim.pid());
     victim.signal(Signal::SIGKILL);
     let _ = victim.child.wait().await;
 
-    let row = eventually("the survivor to finish the job", Duration::from_secs(60), || async {
-        repo::jobs::find(&db.pool, &id).await.unwrap().filter(|r| r.status == "Done")
-    })
+    let row = eventually(
+        "the survivor to finish the job",
+        Duration::from_secs(60),
+        || async {
+            repo::jobs::find(&db.pool, &id)
+                .await
+                .unwrap()
+                .filter(|r| r.status == "Done")
+        },
+    )
     .await;
     let counts = repo::probe::find(&db.pool, "crash").await.unwrap().unwrap();
-    assert_eq!(counts.starts, 2, "started by the victim, then by the survivor");
+    assert_eq!(
+        counts.starts, 2,
+        "started by the victim, then by the survivor"
+    );
     assert_eq!(counts.completions, 1, "completed exactly once");
-    assert!(row.lock_by.unwrap().contains(&format!(":{}:", survivor.pid())), "the survivor completed it");
+    assert!(
+        row.lock_by
+            .unwrap()
+            .contains(&format!(":{}:", survivor.pid())),
+        "the survivor completed it"
+    );
 
     // Nothing runs it again after completion.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let counts = repo::probe::find(&db.pool, "crash").await.unwrap().unwrap();
-    assert_eq!((counts.starts, counts.completions), (2, 1), "{}", survivor.log_text());
+    assert_eq!(
+        (counts.starts, counts.completions),
+        (2, 1),
+        "{}",
+        survivor.log_text()
+    );
 }
 
 #[tokio::test]
@@ -80,26 +116,64 @@ async fn sigterm_finishes_the_running_job_and_returns_unstarted_ones() {
     let mut w = start_worker(&db.url);
 
     let mut conn = db.pool.acquire().await.unwrap();
-    let slow = jobs::push(&mut conn, &Probe { key: "slow".into(), sleep_ms: 2000, behaviour: ProbeBehaviour::Succeed })
-        .await
-        .unwrap();
+    let slow = jobs::push(
+        &mut conn,
+        &Probe {
+            key: "slow".into(),
+            sleep_ms: 2000,
+            behaviour: ProbeBehaviour::Succeed,
+        },
+    )
+    .await
+    .unwrap();
     drop(conn);
-    eventually("the worker to start the job", Duration::from_secs(20), || holder_pid(&db, &slow)).await;
+    eventually(
+        "the worker to start the job",
+        Duration::from_secs(20),
+        || holder_pid(&db, &slow),
+    )
+    .await;
     // Queued while the worker is busy; the worker must not lose them when it stops.
     let mut conn = db.pool.acquire().await.unwrap();
-    let later: Vec<_> = (0..3).map(|i| Probe { key: format!("later-{i}"), sleep_ms: 2000, behaviour: ProbeBehaviour::Succeed }).collect();
+    let later: Vec<_> = (0..3)
+        .map(|i| Probe {
+            key: format!("later-{i}"),
+            sleep_ms: 2000,
+            behaviour: ProbeBehaviour::Succeed,
+        })
+        .collect();
     let later_ids = jobs::push_many(&mut conn, &later).await.unwrap();
     drop(conn);
 
     w.signal(Signal::SIGTERM);
-    let status = tokio::time::timeout(Duration::from_secs(30), w.child.wait()).await.expect("exits").unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), w.child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
     assert!(status.success(), "clean exit: {}", w.log_text());
 
     let row = repo::jobs::find(&db.pool, &slow).await.unwrap().unwrap();
-    assert_eq!(row.status, "Done", "the running job finished before exit: {}", w.log_text());
-    assert_eq!(repo::probe::find(&db.pool, "slow").await.unwrap().unwrap().completions, 1);
+    assert_eq!(
+        row.status,
+        "Done",
+        "the running job finished before exit: {}",
+        w.log_text()
+    );
+    assert_eq!(
+        repo::probe::find(&db.pool, "slow")
+            .await
+            .unwrap()
+            .unwrap()
+            .completions,
+        1
+    );
     for id in &later_ids {
         let row = repo::jobs::find(&db.pool, id).await.unwrap().unwrap();
-        assert!(matches!(row.status.as_str(), "Pending" | "Done"), "job {} left {}", id, row.status);
+        assert!(
+            matches!(row.status.as_str(), "Pending" | "Done"),
+            "job {} left {}",
+            id,
+            row.status
+        );
     }
 }

@@ -7,21 +7,29 @@ use common::{
     jobs::{self, Probe, ProbeBehaviour},
     repo,
 };
-use repopal_tests::{
-    TempCluster, TestApp, TestDb,
-    http::send,
-    process::spawn,
-    worker::eventually,
-};
+use repopal_tests::{TempCluster, TestApp, TestDb, http::send, process::spawn, worker::eventually};
 
 async fn push_probe(db: &TestDb, key: &str) -> jobs::JobId {
     let mut conn = db.pool.acquire().await.unwrap();
-    jobs::push(&mut conn, &Probe { key: key.into(), sleep_ms: 0, behaviour: ProbeBehaviour::Succeed }).await.unwrap()
+    jobs::push(
+        &mut conn,
+        &Probe {
+            key: key.into(),
+            sleep_ms: 0,
+            behaviour: ProbeBehaviour::Succeed,
+        },
+    )
+    .await
+    .unwrap()
 }
 
 async fn wait_done(db: &TestDb, id: &jobs::JobId, limit: Duration) {
     eventually("job to finish", limit, || async {
-        repo::jobs::find(&db.pool, id).await.ok().flatten().filter(|r| r.status == "Done")
+        repo::jobs::find(&db.pool, id)
+            .await
+            .ok()
+            .flatten()
+            .filter(|r| r.status == "Done")
     })
     .await;
 }
@@ -48,15 +56,24 @@ async fn a_worker_carries_on_after_the_database_restarts() {
 
     cluster.stop();
     // The outage lasts until the worker has noticed it (its queues die and are restarted).
-    eventually("the worker to notice the outage", Duration::from_secs(20), || async {
-        worker.log_text().contains("restarting").then_some(())
-    })
+    eventually(
+        "the worker to notice the outage",
+        Duration::from_secs(20),
+        || async { worker.log_text().contains("restarting").then_some(()) },
+    )
     .await;
     cluster.start_again();
 
     let after = push_probe(&db, "after").await;
     wait_done(&db, &after, Duration::from_secs(30)).await;
-    assert_eq!(repo::probe::find(&db.pool, "after").await.unwrap().unwrap().completions, 1);
+    assert_eq!(
+        repo::probe::find(&db.pool, "after")
+            .await
+            .unwrap()
+            .unwrap()
+            .completions,
+        1
+    );
 }
 
 #[tokio::test]
@@ -71,7 +88,11 @@ async fn readyz_is_503_while_the_database_is_down_and_200_after() {
     let down = send(&router, get("/readyz")).await;
     assert_eq!(down.status, 503);
     assert_eq!(down.json()["error"]["code"], "database_unavailable");
-    assert_eq!(send(&router, get("/healthz")).await.status, 200, "liveness does not depend on the database");
+    assert_eq!(
+        send(&router, get("/healthz")).await.status,
+        200,
+        "liveness does not depend on the database"
+    );
     cluster.start_again();
     eventually("readyz to recover", Duration::from_secs(20), || async {
         (send(&router, get("/readyz")).await.status == 200).then_some(())

@@ -18,28 +18,52 @@ async fn app_with(fake: &FakeGithub) -> TestApp {
 }
 
 fn account(id: i64, login: &str, email: &str) -> FakeAccount {
-    FakeAccount { id, login: login.into(), name: format!("{login} name"), email: email.into(), email_verified: true }
+    FakeAccount {
+        id,
+        login: login.into(),
+        name: format!("{login} name"),
+        email: email.into(),
+        email_verified: true,
+    }
 }
 
 /// Starts the flow: returns the `state` GitHub would echo and the browser cookie.
 async fn start(app: &TestApp, fake: &FakeGithub) -> (String, String) {
-    let res = app.call(Method::GET, "/api/v1/auth/oauth/github/authorize", None, None).await;
+    let res = app
+        .call(
+            Method::GET,
+            "/api/v1/auth/oauth/github/authorize",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(res.status, 302, "{}", res.text());
     let location = res.headers["location"].to_str().unwrap();
-    assert!(location.starts_with(&format!("{}/login/oauth/authorize?", fake.url)), "{location}");
+    assert!(
+        location.starts_with(&format!("{}/login/oauth/authorize?", fake.url)),
+        "{location}"
+    );
     let url = url::Url::parse(location).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["client_id"], "Iv1.testclient");
-    assert_eq!(q["redirect_uri"], "http://repopal.test/api/v1/auth/oauth/github/callback");
+    assert_eq!(
+        q["redirect_uri"],
+        "http://repopal.test/api/v1/auth/oauth/github/callback"
+    );
     assert_eq!(q["scope"], "read:user user:email");
     let cookie = res.headers["set-cookie"].to_str().unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let cookie = cookie.split(';').next().unwrap().to_owned();
     (q["state"].clone(), cookie)
 }
 
 async fn callback(app: &TestApp, query: &str, cookie: Option<&str>) -> TestResponse {
-    let mut req = Request::builder().method(Method::GET).uri(format!("/api/v1/auth/oauth/github/callback?{query}"));
+    let mut req = Request::builder()
+        .method(Method::GET)
+        .uri(format!("/api/v1/auth/oauth/github/callback?{query}"));
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }
@@ -60,8 +84,20 @@ async fn a_new_github_user_gets_an_account_and_a_session() {
     assert_eq!(body["data"]["user"]["email_verified"], true);
     assert_eq!(body["data"]["user"]["full_name"], "octocat name");
     let access = body["data"]["tokens"]["access_token"].as_str().unwrap();
-    assert_eq!(app.call(Method::GET, "/api/v1/auth/me", Some(access), None).await.status, 200);
-    assert_eq!(fake.calls(), vec!["POST /login/oauth/access_token", "GET /user", "GET /user/emails"]);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(access), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        fake.calls(),
+        vec![
+            "POST /login/oauth/access_token",
+            "GET /user",
+            "GET /user/emails"
+        ]
+    );
 
     let (login, scopes, sealed): (String, Vec<String>, String) =
         sqlx::query_as("SELECT login, scopes, access_token_sealed FROM oauth_connections")
@@ -70,19 +106,34 @@ async fn a_new_github_user_gets_an_account_and_a_session() {
             .unwrap();
     assert_eq!(login, "octocat");
     assert_eq!(scopes, vec!["read:user", "user:email"]);
-    assert!(sealed.starts_with("v1.k1.") && !sealed.contains("gho_"), "the token is sealed");
+    assert!(
+        sealed.starts_with("v1.k1.") && !sealed.contains("gho_"),
+        "the token is sealed"
+    );
 
     // The same state cannot be used twice.
     fake.authorize("code-2", account(583231, "octocat", "octocat@github.com"));
     let reused = callback(&app, &format!("code=code-2&state={state}"), Some(&cookie)).await;
-    assert_eq!((reused.status.as_u16(), reused.json()["error"]["code"].as_str()), (400, Some("oauth_state_reused")));
+    assert_eq!(
+        (
+            reused.status.as_u16(),
+            reused.json()["error"]["code"].as_str()
+        ),
+        (400, Some("oauth_state_reused"))
+    );
 
     // Signing in again logs into the same account.
     fake.authorize("code-3", account(583231, "octocat", "octocat@github.com"));
     let (state, cookie) = start(&app, &fake).await;
     let again = callback(&app, &format!("code=code-3&state={state}"), Some(&cookie)).await;
-    assert_eq!(again.json()["data"]["user"]["id"], body["data"]["user"]["id"]);
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(
+        again.json()["data"]["user"]["id"],
+        body["data"]["user"]["id"]
+    );
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 1);
 }
 
@@ -96,17 +147,33 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
     let res = callback(&app, &format!("code=code&state={state}"), Some(&cookie)).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["data"]["user"]["id"], existing.user_id);
-    let audit: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_logs WHERE actor_user_id = $1::uuid ORDER BY id")
-        .bind(&existing.user_id)
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
+    let audit: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_logs WHERE actor_user_id = $1::uuid ORDER BY id",
+    )
+    .bind(&existing.user_id)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
     assert!(audit.contains(&"auth.oauth_link".to_owned()), "{audit:?}");
 
     // With a password, GitHub can be unlinked; the account still signs in with the password.
-    let unlink = app.call(Method::POST, "/api/v1/auth/oauth/github/disconnect", Some(&existing.access_token), None).await;
+    let unlink = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/oauth/github/disconnect",
+            Some(&existing.access_token),
+            None,
+        )
+        .await;
     assert_eq!(unlink.status, 200, "{}", unlink.text());
-    let again = app.call(Method::POST, "/api/v1/auth/oauth/github/disconnect", Some(&existing.access_token), None).await;
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/oauth/github/disconnect",
+            Some(&existing.access_token),
+            None,
+        )
+        .await;
     assert_eq!(again.status, 404);
 }
 
@@ -117,9 +184,25 @@ async fn github_cannot_be_unlinked_when_it_is_the_only_way_in() {
     fake.authorize("c", account(7, "solo", "solo@example.com"));
     let (state, cookie) = start(&app, &fake).await;
     let res = callback(&app, &format!("code=c&state={state}"), Some(&cookie)).await;
-    let access = res.json()["data"]["tokens"]["access_token"].as_str().unwrap().to_owned();
-    let refused = app.call(Method::POST, "/api/v1/auth/oauth/github/disconnect", Some(&access), None).await;
-    assert_eq!((refused.status.as_u16(), refused.json()["error"]["code"].as_str()), (409, Some("last_login_method")));
+    let access = res.json()["data"]["tokens"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/oauth/github/disconnect",
+            Some(&access),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            refused.status.as_u16(),
+            refused.json()["error"]["code"].as_str()
+        ),
+        (409, Some("last_login_method"))
+    );
 }
 
 #[tokio::test]
@@ -131,16 +214,31 @@ async fn bad_state_missing_cookie_and_another_browser_are_refused() {
     for (query, cookie) in [
         (format!("code=c&state=forged{state}"), Some(cookie.clone())),
         (format!("code=c&state={state}"), None),
-        (format!("code=c&state={state}"), Some("repopal_oauth=someone-else".to_owned())),
+        (
+            format!("code=c&state={state}"),
+            Some("repopal_oauth=someone-else".to_owned()),
+        ),
         ("code=c".to_owned(), Some(cookie.clone())),
     ] {
         let res = callback(&app, &query, cookie.as_deref()).await;
         assert_eq!(res.status, 400, "{query}");
-        assert_eq!(res.json()["error"]["code"], "invalid_oauth_state", "{query}");
+        assert_eq!(
+            res.json()["error"]["code"],
+            "invalid_oauth_state",
+            "{query}"
+        );
     }
-    assert!(fake.calls().is_empty(), "GitHub is never called without a valid state");
+    assert!(
+        fake.calls().is_empty(),
+        "GitHub is never called without a valid state"
+    );
     // The genuine browser can still finish.
-    assert_eq!(callback(&app, &format!("code=c&state={state}"), Some(&cookie)).await.status, 200);
+    assert_eq!(
+        callback(&app, &format!("code=c&state={state}"), Some(&cookie))
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -149,18 +247,43 @@ async fn a_denied_authorisation_and_provider_errors_are_reported() {
     let app = app_with(&fake).await;
 
     let (state, cookie) = start(&app, &fake).await;
-    let denied = callback(&app, &format!("error=access_denied&error_description=denied&state={state}"), Some(&cookie)).await;
-    assert_eq!((denied.status.as_u16(), denied.json()["error"]["code"].as_str()), (400, Some("oauth_denied")));
+    let denied = callback(
+        &app,
+        &format!("error=access_denied&error_description=denied&state={state}"),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(
+        (
+            denied.status.as_u16(),
+            denied.json()["error"]["code"].as_str()
+        ),
+        (400, Some("oauth_denied"))
+    );
 
     let (state, cookie) = start(&app, &fake).await;
-    let bad_code = callback(&app, &format!("code=never-issued&state={state}"), Some(&cookie)).await;
-    assert_eq!((bad_code.status.as_u16(), bad_code.json()["error"]["code"].as_str()), (400, Some("oauth_code_invalid")));
+    let bad_code = callback(
+        &app,
+        &format!("code=never-issued&state={state}"),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(
+        (
+            bad_code.status.as_u16(),
+            bad_code.json()["error"]["code"].as_str()
+        ),
+        (400, Some("oauth_code_invalid"))
+    );
 
     fake.set_token_endpoint_down(true);
     fake.authorize("c", account(1, "octocat", "octocat@github.com"));
     let (state, cookie) = start(&app, &fake).await;
     let down = callback(&app, &format!("code=c&state={state}"), Some(&cookie)).await;
-    assert_eq!((down.status.as_u16(), down.json()["error"]["code"].as_str()), (502, Some("upstream_error")));
+    assert_eq!(
+        (down.status.as_u16(), down.json()["error"]["code"].as_str()),
+        (502, Some("upstream_error"))
+    );
     assert_eq!(down.json()["error"]["details"]["provider"], "github");
 
     let mut unverified = account(9, "shy", "shy@example.com");
@@ -171,12 +294,25 @@ async fn a_denied_authorisation_and_provider_errors_are_reported() {
     let res = callback(&app, &format!("code=u&state={state}"), Some(&cookie)).await;
     // The fake also lists a verified noreply address, which is used.
     assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(res.json()["data"]["user"]["email"], "shy@users.noreply.github.com");
+    assert_eq!(
+        res.json()["data"]["user"]["email"],
+        "shy@users.noreply.github.com"
+    );
 }
 
 #[tokio::test]
 async fn github_login_is_refused_clearly_when_not_configured() {
     let app = TestApp::new().await;
-    let res = app.call(Method::GET, "/api/v1/auth/oauth/github/authorize", None, None).await;
-    assert_eq!((res.status.as_u16(), res.json()["error"]["code"].as_str()), (400, Some("oauth_not_configured")));
+    let res = app
+        .call(
+            Method::GET,
+            "/api/v1/auth/oauth/github/authorize",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
+        (400, Some("oauth_not_configured"))
+    );
 }

@@ -13,7 +13,11 @@ use repopal_tests::{
 };
 
 fn probe(key: &str, behaviour: ProbeBehaviour) -> Probe {
-    Probe { key: key.to_owned(), sleep_ms: 0, behaviour }
+    Probe {
+        key: key.to_owned(),
+        sleep_ms: 0,
+        behaviour,
+    }
 }
 
 async fn push(db: &TestDb, job: &Probe) -> JobId {
@@ -32,33 +36,73 @@ async fn push_commits_with_the_transaction_and_vanishes_with_a_rollback() {
     let db = TestDb::new().await;
 
     let mut tx = db.pool.begin().await.unwrap();
-    let kept = jobs::push(&mut tx, &probe("kept", ProbeBehaviour::Succeed)).await.unwrap();
+    let kept = jobs::push(&mut tx, &probe("kept", ProbeBehaviour::Succeed))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = db.pool.begin().await.unwrap();
-    let dropped = jobs::push(&mut tx, &probe("dropped", ProbeBehaviour::Succeed)).await.unwrap();
+    let dropped = jobs::push(&mut tx, &probe("dropped", ProbeBehaviour::Succeed))
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
 
-    let row = repo::jobs::find(&db.pool, &kept).await.unwrap().expect("committed job exists");
-    assert_eq!((row.queue.as_str(), row.status.as_str()), ("probe", "Pending"));
+    let row = repo::jobs::find(&db.pool, &kept)
+        .await
+        .unwrap()
+        .expect("committed job exists");
+    assert_eq!(
+        (row.queue.as_str(), row.status.as_str()),
+        ("probe", "Pending")
+    );
     assert_eq!(row.max_attempts, 3);
-    assert!(repo::jobs::find(&db.pool, &dropped).await.unwrap().is_none(), "rolled-back job must not exist");
-    assert_eq!(repo::jobs::list_queue(&db.pool, "probe").await.unwrap().len(), 1);
+    assert!(
+        repo::jobs::find(&db.pool, &dropped)
+            .await
+            .unwrap()
+            .is_none(),
+        "rolled-back job must not exist"
+    );
+    assert_eq!(
+        repo::jobs::list_queue(&db.pool, "probe")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn idempotent_push_keeps_the_transaction_usable() {
     let db = TestDb::new().await;
     let mut tx = db.pool.begin().await.unwrap();
-    let opts = || jobs::Enqueue { idempotency_key: Some("same".into()), ..Default::default() };
-    let first = jobs::push_with(&mut tx, &probe("a", ProbeBehaviour::Succeed), opts()).await.unwrap();
-    let second = jobs::push_with(&mut tx, &probe("a", ProbeBehaviour::Succeed), opts()).await.unwrap();
+    let opts = || jobs::Enqueue {
+        idempotency_key: Some("same".into()),
+        ..Default::default()
+    };
+    let first = jobs::push_with(&mut tx, &probe("a", ProbeBehaviour::Succeed), opts())
+        .await
+        .unwrap();
+    let second = jobs::push_with(&mut tx, &probe("a", ProbeBehaviour::Succeed), opts())
+        .await
+        .unwrap();
     assert!(first.is_some());
-    assert!(second.is_none(), "a duplicate key is reported, not an error");
+    assert!(
+        second.is_none(),
+        "a duplicate key is reported, not an error"
+    );
     // The transaction still works after the refused duplicate.
-    jobs::push(&mut tx, &probe("b", ProbeBehaviour::Succeed)).await.unwrap();
+    jobs::push(&mut tx, &probe("b", ProbeBehaviour::Succeed))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(repo::jobs::list_queue(&db.pool, "probe").await.unwrap().len(), 2);
+    assert_eq!(
+        repo::jobs::list_queue(&db.pool, "probe")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -68,7 +112,10 @@ async fn a_successful_job_runs_once_and_applies_its_effect_once() {
     run_to_completion(&db, &[]).await;
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.outcome.as_str(), row.attempts), ("Done", "succeeded", 1));
+    assert_eq!(
+        (row.status.as_str(), row.outcome.as_str(), row.attempts),
+        ("Done", "succeeded", 1)
+    );
     let counts = repo::probe::find(&db.pool, "ok").await.unwrap().unwrap();
     assert_eq!((counts.starts, counts.completions), (1, 1));
 }
@@ -82,12 +129,28 @@ async fn a_retryable_failure_backs_off_and_ends_dead_after_max_attempts() {
     run_to_completion(&db, &[("JOB_RETRY_BASE_MS", "300")]).await;
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.outcome.as_str()), ("Failed", "dead"));
+    assert_eq!(
+        (row.status.as_str(), row.outcome.as_str()),
+        ("Failed", "dead")
+    );
     assert_eq!(row.attempts, 3, "stops at max_attempts");
-    assert_eq!(repo::probe::find(&db.pool, "flaky").await.unwrap().unwrap().starts, 3);
-    assert!(started.elapsed() >= Duration::from_millis(450), "retries waited for their backoff");
+    assert_eq!(
+        repo::probe::find(&db.pool, "flaky")
+            .await
+            .unwrap()
+            .unwrap()
+            .starts,
+        3
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "retries waited for their backoff"
+    );
     let dead = repo::jobs::dead(&db.pool, 10).await.unwrap();
-    assert_eq!(dead.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![id.0]);
+    assert_eq!(
+        dead.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
+        vec![id.0]
+    );
 }
 
 #[tokio::test]
@@ -97,9 +160,18 @@ async fn a_panicking_job_fails_is_retried_and_ends_dead_never_stuck_running() {
     run_to_completion(&db, &[]).await;
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.outcome.as_str(), row.attempts), ("Failed", "dead", 3));
-    assert!(row.last_result.unwrap().to_string().contains("panicked"), "the panic is recorded");
-    let counts = repo::probe::find(&db.pool, "panics").await.unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.outcome.as_str(), row.attempts),
+        ("Failed", "dead", 3)
+    );
+    assert!(
+        row.last_result.unwrap().to_string().contains("panicked"),
+        "the panic is recorded"
+    );
+    let counts = repo::probe::find(&db.pool, "panics")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((counts.starts, counts.completions), (3, 0));
 }
 
@@ -110,9 +182,19 @@ async fn a_job_over_its_timeout_fails_is_retried_and_ends_dead() {
     run_to_completion(&db, &[("JOB_TIMEOUT_SECS_PROBE", "1")]).await;
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.outcome.as_str(), row.attempts), ("Failed", "dead", 3));
+    assert_eq!(
+        (row.status.as_str(), row.outcome.as_str(), row.attempts),
+        ("Failed", "dead", 3)
+    );
     assert!(row.last_result.unwrap().to_string().contains("timed out"));
-    assert_eq!(repo::probe::find(&db.pool, "hangs").await.unwrap().unwrap().starts, 3);
+    assert_eq!(
+        repo::probe::find(&db.pool, "hangs")
+            .await
+            .unwrap()
+            .unwrap()
+            .starts,
+        3
+    );
 }
 
 #[tokio::test]
@@ -122,8 +204,18 @@ async fn a_permanent_error_is_not_retried() {
     run_to_completion(&db, &[]).await;
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.outcome.as_str(), row.attempts), ("Killed", "dead", 1));
-    assert_eq!(repo::probe::find(&db.pool, "fatal").await.unwrap().unwrap().starts, 1);
+    assert_eq!(
+        (row.status.as_str(), row.outcome.as_str(), row.attempts),
+        ("Killed", "dead", 1)
+    );
+    assert_eq!(
+        repo::probe::find(&db.pool, "fatal")
+            .await
+            .unwrap()
+            .unwrap()
+            .starts,
+        1
+    );
 }
 
 #[tokio::test]
@@ -140,7 +232,10 @@ async fn an_undecodable_payload_is_dead_and_the_worker_keeps_going() {
     run_to_completion(&db, &[]).await;
 
     let bad = repo::jobs::find(&db.pool, &bad).await.unwrap().unwrap();
-    assert_eq!((bad.status.as_str(), bad.outcome.as_str(), bad.attempts), ("Killed", "dead", 1));
+    assert_eq!(
+        (bad.status.as_str(), bad.outcome.as_str(), bad.attempts),
+        ("Killed", "dead", 1)
+    );
     let good = repo::jobs::find(&db.pool, &good).await.unwrap().unwrap();
     assert_eq!(good.status, "Done");
 }
@@ -152,15 +247,21 @@ async fn a_rerun_of_a_completed_job_does_not_repeat_its_effect() {
     run_to_completion(&db, &[]).await;
     // Simulate at-least-once delivery: the job is handed out again after it completed (as when a
     // worker dies between committing the effect and acknowledging the job).
-    sqlx::query("UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, done_at = NULL WHERE id = $1")
-        .bind(&id.0)
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, done_at = NULL WHERE id = $1",
+    )
+    .bind(&id.0)
+    .execute(&db.pool)
+    .await
+    .unwrap();
     run_to_completion(&db, &[]).await;
 
     let counts = repo::probe::find(&db.pool, "twice").await.unwrap().unwrap();
-    assert_eq!((counts.starts, counts.completions), (2, 1), "ran twice, took effect once");
+    assert_eq!(
+        (counts.starts, counts.completions),
+        (2, 1),
+        "ran twice, took effect once"
+    );
 }
 
 #[tokio::test]
@@ -174,13 +275,26 @@ async fn pruning_removes_old_finished_jobs_and_keeps_unfinished_ones() {
         .execute(&db.pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE apalis.workers SET last_seen = now() - interval '10 days'").execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE apalis.workers SET last_seen = now() - interval '10 days'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
 
-    let pruned = repo::jobs::prune(&db.pool, Duration::from_secs(7 * 24 * 3600)).await.unwrap();
+    let pruned = repo::jobs::prune(&db.pool, Duration::from_secs(7 * 24 * 3600))
+        .await
+        .unwrap();
     assert_eq!(pruned.jobs, 1, "{pruned:?}");
-    assert!(pruned.workers >= 1, "stale worker rows are removed: {pruned:?}");
+    assert!(
+        pruned.workers >= 1,
+        "stale worker rows are removed: {pruned:?}"
+    );
     assert!(repo::jobs::find(&db.pool, &done).await.unwrap().is_none());
-    assert!(repo::jobs::find(&db.pool, &pending).await.unwrap().is_some());
+    assert!(
+        repo::jobs::find(&db.pool, &pending)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -188,10 +302,23 @@ async fn a_job_interrupted_on_every_attempt_is_dead_instead_of_looping() {
     let db = TestDb::new().await;
     let id = push(&db, &probe("crashy", ProbeBehaviour::Succeed)).await;
     // As left by three crash recoveries: apalis re-queues orphans as Pending with attempts + 1.
-    sqlx::query("UPDATE apalis.jobs SET attempts = 3 WHERE id = $1").bind(&id.0).execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE apalis.jobs SET attempts = 3 WHERE id = $1")
+        .bind(&id.0)
+        .execute(&db.pool)
+        .await
+        .unwrap();
     run_to_completion(&db, &[]).await;
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.outcome.as_str()), ("Killed", "dead"));
-    assert!(repo::probe::find(&db.pool, "crashy").await.unwrap().is_none(), "the handler did not run again");
+    assert_eq!(
+        (row.status.as_str(), row.outcome.as_str()),
+        ("Killed", "dead")
+    );
+    assert!(
+        repo::probe::find(&db.pool, "crashy")
+            .await
+            .unwrap()
+            .is_none(),
+        "the handler did not run again"
+    );
 }

@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{jobs::{Job, PruneJobs}, repo};
+use common::{
+    jobs::{Job, PruneJobs},
+    repo,
+};
 use repopal_tests::{TestDb, worker::eventually};
 use tokio::sync::watch;
 
@@ -13,15 +16,28 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
     let tick = repopal_worker::schedule::tick_of(Utc::now(), Duration::from_secs(60));
     let results = futures_join(&db, tick).await;
     let created: usize = results.iter().map(Vec::len).sum();
-    assert_eq!(created, 1, "exactly one of three schedulers enqueues the tick");
-    assert_eq!(repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name).await.unwrap().len(), 1);
+    assert_eq!(
+        created, 1,
+        "exactly one of three schedulers enqueues the tick"
+    );
+    assert_eq!(
+        repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn futures_join(db: &TestDb, tick: chrono::DateTime<Utc>) -> Vec<Vec<common::jobs::JobId>> {
     let tasks: Vec<_> = (0..3)
         .map(|_| {
             let pool = db.pool.clone();
-            tokio::spawn(async move { repopal_worker::schedule::enqueue_tick(&pool, tick).await.unwrap() })
+            tokio::spawn(async move {
+                repopal_worker::schedule::enqueue_tick(&pool, tick)
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut out = Vec::new();
@@ -36,11 +52,20 @@ async fn three_running_schedulers_produce_one_job_per_tick() {
     let db = TestDb::new().await;
     let (stop, rx) = watch::channel(false);
     let schedulers: Vec<_> = (0..3)
-        .map(|_| tokio::spawn(repopal_worker::schedule::run(db.pool.clone(), Duration::from_secs(1), rx.clone())))
+        .map(|_| {
+            tokio::spawn(repopal_worker::schedule::run(
+                db.pool.clone(),
+                Duration::from_secs(1),
+                rx.clone(),
+            ))
+        })
         .collect();
     // Wait for at least three ticks to have been enqueued.
     eventually("three ticks", Duration::from_secs(15), || async {
-        let n = repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name).await.unwrap().len();
+        let n = repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
+            .await
+            .unwrap()
+            .len();
         (n >= 3).then_some(())
     })
     .await;
@@ -56,10 +81,20 @@ async fn three_running_schedulers_produce_one_job_per_tick() {
     .await
     .unwrap();
     assert!(keys.len() >= 3, "{keys:?}");
-    assert!(keys.iter().all(|(_, n)| *n == 1), "one job per tick: {keys:?}");
+    assert!(
+        keys.iter().all(|(_, n)| *n == 1),
+        "one job per tick: {keys:?}"
+    );
     // Ticks are consecutive seconds: no tick was skipped between the first and the last.
-    let ts: Vec<i64> = keys.iter().map(|(k, _)| k.rsplit(':').next().unwrap().parse().unwrap()).collect();
-    assert_eq!(ts.last().unwrap() - ts.first().unwrap() + 1, ts.len() as i64, "{ts:?}");
+    let ts: Vec<i64> = keys
+        .iter()
+        .map(|(k, _)| k.rsplit(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        ts.last().unwrap() - ts.first().unwrap() + 1,
+        ts.len() as i64,
+        "{ts:?}"
+    );
 }
 
 #[tokio::test]
@@ -69,13 +104,17 @@ async fn the_prune_job_runs_from_the_schedule() {
         db.pool.clone(),
         repopal_tests::worker::test_worker_config(&[]),
     );
-    let row = eventually("the scheduled prune job to succeed", Duration::from_secs(20), || async {
-        repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|j| j.status == "Done")
-    })
+    let row = eventually(
+        "the scheduled prune job to succeed",
+        Duration::from_secs(20),
+        || async {
+            repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|j| j.status == "Done")
+        },
+    )
     .await;
     worker.stop().await;
     assert_eq!(row.outcome, "succeeded");

@@ -23,8 +23,17 @@ pub fn registrations() -> Vec<Registration> {
 }
 
 /// Runs all queues and the scheduler until `shutdown` flips to true, then drains.
-pub async fn run(pool: PgPool, config: WorkerConfig, mail: MailConfig, shutdown: watch::Receiver<bool>) {
-    let scheduler = tokio::spawn(schedule::run(pool.clone(), config.scheduler_tick, shutdown.clone()));
+pub async fn run(
+    pool: PgPool,
+    config: WorkerConfig,
+    mail: MailConfig,
+    shutdown: watch::Receiver<bool>,
+) {
+    let scheduler = tokio::spawn(schedule::run(
+        pool.clone(),
+        config.scheduler_tick,
+        shutdown.clone(),
+    ));
     runner::run(pool, config, mail, registrations(), shutdown).await;
     let _ = scheduler.await;
 }

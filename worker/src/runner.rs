@@ -20,10 +20,10 @@ use common::{
     repo,
 };
 use futures::FutureExt;
-use tracing::Instrument;
 use rand::Rng;
 use sqlx::PgPool;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::{context::JobContext, error::JobError};
 
@@ -48,12 +48,16 @@ where
     let handler = move |payload: serde_json::Value, ctx: JobContext| -> BoxFuture {
         let f = f.clone();
         Box::pin(async move {
-            let job: J = serde_json::from_value(payload)
-                .map_err(|e| JobError::permanent(format!("payload does not decode as {}: {e}", J::QUEUE.name)))?;
+            let job: J = serde_json::from_value(payload).map_err(|e| {
+                JobError::permanent(format!("payload does not decode as {}: {e}", J::QUEUE.name))
+            })?;
             f(job, ctx).await
         })
     };
-    Registration { queue: J::QUEUE, handler: Arc::new(handler) }
+    Registration {
+        queue: J::QUEUE,
+        handler: Arc::new(handler),
+    }
 }
 
 /// Everything a run needs that is the same for every job of the process.
@@ -74,7 +78,9 @@ struct Shared {
 /// The delay before retry number `attempt` (1-based: the delay after the first failed run):
 /// `base · 2^(attempt-1)` capped at `max`, then "equal jitter" (half fixed, half random).
 pub fn retry_delay(attempt: u32, base: Duration, max: Duration, rng: &mut impl Rng) -> Duration {
-    let exp = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1))).min(max);
+    let exp = base
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+        .min(max);
     let half = exp / 2;
     let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
     half + Duration::from_millis(rng.random_range(0..=jitter_ms))
@@ -153,7 +159,10 @@ impl InFlight {
         if let Ok(mut set) = shared.in_flight.lock() {
             set.insert(id.0.clone());
         }
-        Self { shared, id: id.0.clone() }
+        Self {
+            shared,
+            id: id.0.clone(),
+        }
     }
 }
 
@@ -180,12 +189,19 @@ fn worker_name(queue: &str, restarts: usize) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "host".to_owned());
-    format!("{queue}@{host}:{}:{nonce:08x}.r{restarts}", std::process::id())
+    format!(
+        "{queue}@{host}:{}:{nonce:08x}.r{restarts}",
+        std::process::id()
+    )
 }
 
 /// Runs one queue's worker until shutdown, restarting it (with backoff) whenever it dies, e.g.
 /// because the database went away.
-async fn supervise(registration: Arc<Registration>, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+async fn supervise(
+    registration: Arc<Registration>,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let cfg = shared.config.clone();
     let queue = cfg.effective(registration.queue);
     let mut restarts = 0usize;
@@ -227,8 +243,12 @@ async fn supervise(registration: Arc<Registration>, shared: Arc<Shared>, mut shu
                 tracing::info!(queue = queue.name, worker = %name, "worker drained and stopped");
                 return;
             }
-            Ok(()) => tracing::warn!(queue = queue.name, worker = %name, "worker stopped unexpectedly; restarting"),
-            Err(e) => tracing::error!(queue = queue.name, worker = %name, error = %e, "worker died; restarting"),
+            Ok(()) => {
+                tracing::warn!(queue = queue.name, worker = %name, "worker stopped unexpectedly; restarting")
+            }
+            Err(e) => {
+                tracing::error!(queue = queue.name, worker = %name, error = %e, "worker died; restarting")
+            }
         }
         if started.elapsed() > Duration::from_secs(30) {
             delay = Duration::from_millis(250);
@@ -266,17 +286,27 @@ pub async fn run(
     });
     let mut tasks = tokio::task::JoinSet::new();
     for registration in registrations {
-        tasks.spawn(supervise(Arc::new(registration), shared.clone(), shutdown.clone()));
+        tasks.spawn(supervise(
+            Arc::new(registration),
+            shared.clone(),
+            shutdown.clone(),
+        ));
     }
     let mut stop = shutdown.clone();
     let _ = stop.wait_for(|s| *s).await;
     let drain = async { while tasks.join_next().await.is_some() {} };
-    let drained = tokio::time::timeout(shared.config.shutdown_timeout, drain).await.is_ok();
+    let drained = tokio::time::timeout(shared.config.shutdown_timeout, drain)
+        .await
+        .is_ok();
     let interrupted: Vec<String> = if drained {
         Vec::new()
     } else {
         // Stop the handlers first, so a released job is not still running here.
-        let interrupted = shared.in_flight.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+        let interrupted = shared
+            .in_flight
+            .lock()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
         tasks.shutdown().await;
         tracing::warn!(
             timeout_secs = shared.config.shutdown_timeout.as_secs(),
@@ -293,7 +323,9 @@ pub async fn run(
     match repo::jobs::release_held(&shared.pool, &names, &interrupted).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "returned held jobs to the queue"),
-        Err(e) => tracing::warn!(error = %e, "could not return held jobs; other workers will recover them"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not return held jobs; other workers will recover them")
+        }
     }
 }
 
@@ -312,7 +344,11 @@ mod tests {
             let exp = (base * 2u32.pow(attempt - 1)).min(max);
             for _ in 0..50 {
                 let d = retry_delay(attempt, base, max, &mut rng);
-                assert!(d >= exp / 2 && d <= exp, "attempt {attempt}: {d:?} outside [{:?}, {exp:?}]", exp / 2);
+                assert!(
+                    d >= exp / 2 && d <= exp,
+                    "attempt {attempt}: {d:?} outside [{:?}, {exp:?}]",
+                    exp / 2
+                );
             }
         }
         assert!(retry_delay(40, base, max, &mut rng) <= max);

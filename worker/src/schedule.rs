@@ -21,7 +21,10 @@ pub async fn enqueue_tick(pool: &PgPool, tick: DateTime<Utc>) -> Result<Vec<JobI
     let mut conn = pool.acquire().await?;
     let mut created = Vec::new();
     let key = format!("tick:{}:{}", PruneJobs::QUEUE.name, tick.timestamp());
-    let opts = Enqueue { idempotency_key: Some(key), ..Enqueue::default() };
+    let opts = Enqueue {
+        idempotency_key: Some(key),
+        ..Enqueue::default()
+    };
     if let Some(id) = jobs::push_with(&mut conn, &PruneJobs {}, opts).await? {
         created.push(id);
     }
@@ -33,12 +36,19 @@ pub async fn run(pool: PgPool, period: Duration, mut shutdown: watch::Receiver<b
     loop {
         let tick = tick_of(Utc::now(), period);
         match enqueue_tick(&pool, tick).await {
-            Ok(created) if !created.is_empty() => tracing::info!(%tick, jobs = created.len(), "scheduler tick enqueued"),
+            Ok(created) if !created.is_empty() => {
+                tracing::info!(%tick, jobs = created.len(), "scheduler tick enqueued")
+            }
             Ok(_) => tracing::debug!(%tick, "scheduler tick already enqueued by another process"),
-            Err(e) => tracing::warn!(error = %e, %tick, "scheduler tick failed; will retry next tick"),
+            Err(e) => {
+                tracing::warn!(error = %e, %tick, "scheduler tick failed; will retry next tick")
+            }
         }
-        let next = tick + chrono::Duration::from_std(period).unwrap_or(chrono::Duration::seconds(60));
-        let wait = (next - Utc::now()).to_std().unwrap_or(Duration::from_millis(100));
+        let next =
+            tick + chrono::Duration::from_std(period).unwrap_or(chrono::Duration::seconds(60));
+        let wait = (next - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::from_millis(100));
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             _ = shutdown.wait_for(|stop| *stop) => return,

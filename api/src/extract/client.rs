@@ -15,7 +15,11 @@ use crate::{error::ApiError, state::AppState};
 pub struct Client(pub ClientMeta);
 
 /// The client IP: the first `X-Forwarded-For` hop when proxies are trusted, else the peer.
-pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> Option<IpAddr> {
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_proxy: bool,
+) -> Option<IpAddr> {
     if trust_proxy {
         let forwarded = headers
             .get("x-forwarded-for")
@@ -32,9 +36,16 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_proxy: boo
 impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        let ip = client_ip(&parts.headers, peer, state.api.auth.trust_proxy_headers).map(|ip| ip.to_string());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let ip = client_ip(&parts.headers, peer, state.api.auth.trust_proxy_headers)
+            .map(|ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)

@@ -33,10 +33,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
                 "The request body does not have the expected fields.",
             )
             .with_details(json!({ "reason": e.body_text() }))),
-            Err(JsonRejection::JsonSyntaxError(_)) => {
-                Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The request body is not valid JSON."))
-            }
-            Err(e) => Err(ApiError::new(e.status(), "bad_request", "The request body could not be read.")),
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "The request body is not valid JSON.",
+            )),
+            Err(e) => Err(ApiError::new(
+                e.status(),
+                "bad_request",
+                "The request body could not be read.",
+            )),
         }
     }
 }
@@ -52,8 +58,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ValidQuery<T> 
             .await
             .map(|Query(v)| Self(v))
             .map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "The query string is not valid.")
-                    .with_details(json!({ "reason": e.body_text() }))
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    "The query string is not valid.",
+                )
+                .with_details(json!({ "reason": e.body_text() }))
             })
     }
 }
@@ -85,7 +95,11 @@ impl FieldErrors {
         if self.0.is_empty() {
             return Ok(());
         }
-        Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are not valid.")
-            .with_details(json!({ "fields": self.0 })))
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Some fields are not valid.",
+        )
+        .with_details(json!({ "fields": self.0 })))
     }
 }

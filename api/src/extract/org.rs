@@ -52,7 +52,10 @@ pub struct OrgMember<P: Requires> {
 impl<P: Requires> FromRequestParts<AppState> for OrgMember<P> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let CurrentUser(caller) = CurrentUser::from_request_parts(parts, state).await?;
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
@@ -62,7 +65,11 @@ impl<P: Requires> FromRequestParts<AppState> for OrgMember<P> {
             .and_then(|v| v.parse().ok())
             .map(OrgId)
             .ok_or_else(ApiError::not_found)?;
-        let role = state.identity.role_in(caller, org_id).await?.ok_or_else(ApiError::not_found)?;
+        let role = state
+            .identity
+            .role_in(caller, org_id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
         if !role.allows(P::PERMISSION) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -70,6 +77,11 @@ impl<P: Requires> FromRequestParts<AppState> for OrgMember<P> {
                 "Your role in this organisation does not allow this.",
             ));
         }
-        Ok(Self { org_id, role, caller, _permission: PhantomData })
+        Ok(Self {
+            org_id,
+            role,
+            caller,
+            _permission: PhantomData,
+        })
     }
 }

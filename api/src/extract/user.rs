@@ -12,13 +12,20 @@ use crate::{error::ApiError, state::AppState};
 pub struct CurrentUser(pub Caller);
 
 fn unauthorized() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "A valid access token is required.")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "A valid access token is required.",
+    )
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(Self(*caller));
         }
@@ -26,9 +33,16 @@ impl FromRequestParts<AppState> for CurrentUser {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .ok_or_else(unauthorized)?;
-        let caller = state.identity.authenticate(token.trim()).await?.ok_or_else(unauthorized)?;
+        let caller = state
+            .identity
+            .authenticate(token.trim())
+            .await?
+            .ok_or_else(unauthorized)?;
         parts.extensions.insert(caller);
         Ok(Self(caller))
     }

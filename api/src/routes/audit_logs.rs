@@ -54,7 +54,11 @@ pub struct AuditPageOut {
 }
 
 fn bad_query(message: &str) -> ApiError {
-    ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_query", message)
+    ApiError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "invalid_query",
+        message,
+    )
 }
 
 /// The organisation's audit log, newest first, with filters and cursor pagination (org_admin).
@@ -74,13 +78,27 @@ pub async fn list(
     let before_id = q
         .cursor
         .as_deref()
-        .map(|c| c.parse::<i64>().map_err(|_| bad_query("cursor is not valid")))
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| bad_query("cursor is not valid"))
+        })
         .transpose()?;
-    let filter = Filter { action: q.action, actor: q.actor.map(UserId), from: q.from, to: q.to, before_id, limit: limit + 1 };
+    let filter = Filter {
+        action: q.action,
+        actor: q.actor.map(UserId),
+        from: q.from,
+        to: q.to,
+        before_id,
+        limit: limit + 1,
+    };
     let mut entries: Vec<Entry> = state.identity.audit_log(member.org_id, &filter).await?;
     let more = entries.len() as i64 > limit;
     entries.truncate(usize::try_from(limit).unwrap_or(50));
-    let next_cursor = if more { entries.last().map(|e| e.id.to_string()) } else { None };
+    let next_cursor = if more {
+        entries.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
     Ok(Envelope(AuditPageOut {
         items: entries
             .into_iter()

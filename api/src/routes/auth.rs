@@ -1,12 +1,19 @@
 //! `/api/v1/auth/…`: register, login, refresh, logout, profile, passwords, email verification,
 //! and the caller's sessions.
 
-use axum::{extract::{Path, State}, http::StatusCode, response::IntoResponse};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+};
 use chrono::{DateTime, Utc};
 use common::{
     domain::{Email, NewPassword, OrgId, SessionId, UserId},
     identity::{IssuedTokens, Registration, SignedIn},
-    repo::{sessions::Session, users::{User, UserOrg}},
+    repo::{
+        sessions::Session,
+        users::{User, UserOrg},
+    },
 };
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -49,7 +56,12 @@ impl UserOut {
             created_at: user.created_at,
             organizations: orgs
                 .into_iter()
-                .map(|o| OrgRoleOut { id: o.org_id, slug: o.slug, name: o.name, role: o.role })
+                .map(|o| OrgRoleOut {
+                    id: o.org_id,
+                    slug: o.slug,
+                    name: o.name,
+                    role: o.role,
+                })
                 .collect(),
         }
     }
@@ -66,7 +78,12 @@ pub struct TokensOut {
 
 impl From<IssuedTokens> for TokensOut {
     fn from(t: IssuedTokens) -> Self {
-        Self { access_token: t.access_token, refresh_token: t.refresh_token, expires_in: t.expires_in, token_type: "Bearer" }
+        Self {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            expires_in: t.expires_in,
+            token_type: "Bearer",
+        }
     }
 }
 
@@ -78,7 +95,10 @@ pub struct AuthOut {
 
 impl From<SignedIn> for AuthOut {
     fn from(s: SignedIn) -> Self {
-        Self { user: UserOut::new(s.user, s.orgs), tokens: s.tokens.into() }
+        Self {
+            user: UserOut::new(s.user, s.orgs),
+            tokens: s.tokens.into(),
+        }
     }
 }
 
@@ -107,13 +127,20 @@ impl RegisterIn {
         let password = errors.check("password", NewPassword::parse(&self.password));
         let name = errors.check("full_name", full_name(&self.full_name));
         if let Some(org) = &self.organization_name {
-            errors.require("organization_name", (1..=200).contains(&org.trim().chars().count()), "must be 1 to 200 characters");
+            errors.require(
+                "organization_name",
+                (1..=200).contains(&org.trim().chars().count()),
+                "must be 1 to 200 characters",
+            );
         }
         errors.finish()?;
         match (email, password, name) {
-            (Some(email), Some(password), Some(full_name)) => {
-                Ok(Registration { email, password, full_name, organization_name: self.organization_name })
-            }
+            (Some(email), Some(password), Some(full_name)) => Ok(Registration {
+                email,
+                password,
+                full_name,
+                organization_name: self.organization_name,
+            }),
             _ => Err(ApiError::internal(&"field validation inconsistent")),
         }
     }
@@ -149,9 +176,20 @@ pub async fn login(
     ValidJson(body): ValidJson<LoginIn>,
 ) -> ApiResult<AuthOut> {
     // A malformed email cannot match an account: same answer as a wrong password.
-    let email = Email::parse(&body.email)
-        .map_err(|_| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid email or password."))?;
-    Ok(Envelope(state.identity.login(&meta, &email, &body.password).await?.into()))
+    let email = Email::parse(&body.email).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Invalid email or password.",
+        )
+    })?;
+    Ok(Envelope(
+        state
+            .identity
+            .login(&meta, &email, &body.password)
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -169,7 +207,13 @@ pub async fn refresh(
     ValidJson(body): ValidJson<RefreshIn>,
 ) -> ApiResult<TokensOut> {
     use secrecy::ExposeSecret;
-    Ok(Envelope(state.identity.refresh(&meta, body.refresh_token.expose_secret()).await?.into()))
+    Ok(Envelope(
+        state
+            .identity
+            .refresh(&meta, body.refresh_token.expose_secret())
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -180,7 +224,11 @@ pub struct DoneOut {
 /// End the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = DoneOut), (status = 401, body = ErrorEnvelope)))]
-pub async fn logout(State(state): State<AppState>, Client(meta): Client, CurrentUser(caller): CurrentUser) -> ApiResult<DoneOut> {
+pub async fn logout(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    CurrentUser(caller): CurrentUser,
+) -> ApiResult<DoneOut> {
     state.identity.logout(&meta, caller).await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
@@ -188,7 +236,10 @@ pub async fn logout(State(state): State<AppState>, Client(meta): Client, Current
 /// The signed-in user with organisations and roles.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserOut), (status = 401, body = ErrorEnvelope)))]
-pub async fn me(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> ApiResult<UserOut> {
+pub async fn me(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+) -> ApiResult<UserOut> {
     let (user, orgs) = state.identity.me(caller).await?;
     Ok(Envelope(UserOut::new(user, orgs)))
 }
@@ -240,7 +291,10 @@ pub async fn change_password(
     let new = errors.check("new_password", NewPassword::parse(&body.new_password));
     errors.finish()?;
     let new = new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
-    state.identity.change_password(&meta, caller, &body.current_password, &new).await?;
+    state
+        .identity
+        .change_password(&meta, caller, &body.current_password, &new)
+        .await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
 
@@ -285,7 +339,10 @@ pub async fn reset_password(
     let new = errors.check("new_password", NewPassword::parse(&body.new_password));
     errors.finish()?;
     let new = new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
-    state.identity.reset_password(&meta, body.token.expose_secret(), &new).await?;
+    state
+        .identity
+        .reset_password(&meta, body.token.expose_secret(), &new)
+        .await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
 
@@ -304,7 +361,10 @@ pub async fn verify_email(
     ValidJson(body): ValidJson<VerifyEmailIn>,
 ) -> ApiResult<DoneOut> {
     use secrecy::ExposeSecret;
-    state.identity.verify_email(&meta, body.token.expose_secret()).await?;
+    state
+        .identity
+        .verify_email(&meta, body.token.expose_secret())
+        .await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
 
@@ -324,7 +384,10 @@ pub struct SessionOut {
 /// The signed-in user's active sessions.
 #[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Vec<SessionOut>)))]
-pub async fn sessions(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> ApiResult<Vec<SessionOut>> {
+pub async fn sessions(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+) -> ApiResult<Vec<SessionOut>> {
     let list = state.identity.list_sessions(caller).await?;
     Ok(Envelope(
         list.into_iter()
@@ -351,7 +414,10 @@ pub async fn end_session(
     CurrentUser(caller): CurrentUser,
     Path(session_id): Path<String>,
 ) -> ApiResult<DoneOut> {
-    let id = session_id.parse().map(SessionId).map_err(|_| ApiError::not_found())?;
+    let id = session_id
+        .parse()
+        .map(SessionId)
+        .map_err(|_| ApiError::not_found())?;
     state.identity.end_session(&meta, caller, id).await?;
     Ok(Envelope(DoneOut { ok: true }))
 }

@@ -30,7 +30,11 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn secure(state: &AppState) -> &'static str {
-    if state.config.public_url.scheme() == "https" { "; Secure" } else { "" }
+    if state.config.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// Redirect the browser to GitHub; sets the cookie the callback checks the state against.
@@ -43,7 +47,11 @@ pub async fn authorize(State(state): State<AppState>) -> Result<Response, ApiErr
         start.browser_nonce,
         secure(&state)
     );
-    Ok((StatusCode::FOUND, [(header::LOCATION, start.url), (header::SET_COOKIE, cookie)]).into_response())
+    Ok((
+        StatusCode::FOUND,
+        [(header::LOCATION, start.url), (header::SET_COOKIE, cookie)],
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,17 +76,34 @@ pub async fn callback(
     let nonce = cookie_value(&headers, COOKIE);
     let signed_in = state
         .identity
-        .github_callback(&meta, nonce.as_deref(), q.state.as_deref(), q.code.as_deref(), q.error.as_deref())
+        .github_callback(
+            &meta,
+            nonce.as_deref(),
+            q.state.as_deref(),
+            q.code.as_deref(),
+            q.error.as_deref(),
+        )
         .await?;
-    let clear = format!("{COOKIE}=; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(&state));
-    Ok(([(header::SET_COOKIE, clear)], Envelope(AuthOut::from(signed_in))).into_response())
+    let clear = format!(
+        "{COOKIE}=; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(&state)
+    );
+    Ok((
+        [(header::SET_COOKIE, clear)],
+        Envelope(AuthOut::from(signed_in)),
+    )
+        .into_response())
 }
 
 /// Unlink GitHub from the signed-in account (refused when it is the only way to sign in).
 #[utoipa::path(post, path = "/api/v1/auth/oauth/github/disconnect", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "last_login_method", body = ErrorEnvelope)))]
-pub async fn disconnect(State(state): State<AppState>, Client(meta): Client, CurrentUser(caller): CurrentUser) -> ApiResult<DoneOut> {
+pub async fn disconnect(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    CurrentUser(caller): CurrentUser,
+) -> ApiResult<DoneOut> {
     state.identity.github_disconnect(&meta, caller).await?;
     Ok(Envelope(DoneOut { ok: true }))
 }

@@ -36,6 +36,10 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<HealthOut> {
         Ok(Envelope(HealthOut { status: "ok" }))
     } else {
         tracing::warn!("readiness check failed: database unreachable");
-        Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "The database is not reachable."))
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "The database is not reachable.",
+        ))
     }
 }

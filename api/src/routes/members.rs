@@ -39,7 +39,13 @@ pub struct InvitationOut {
 
 impl From<common::repo::invitations::Invitation> for InvitationOut {
     fn from(i: common::repo::invitations::Invitation) -> Self {
-        Self { id: i.id, email: i.email, role: i.role, expires_at: i.expires_at, created_at: i.created_at }
+        Self {
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            expires_at: i.expires_at,
+            created_at: i.created_at,
+        }
     }
 }
 
@@ -53,12 +59,21 @@ pub struct MembersOut {
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/members", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = MembersOut), (status = 404, body = ErrorEnvelope)))]
-pub async fn list(State(state): State<AppState>, member: OrgMember<perm::MembersRead>) -> ApiResult<MembersOut> {
+pub async fn list(
+    State(state): State<AppState>,
+    member: OrgMember<perm::MembersRead>,
+) -> ApiResult<MembersOut> {
     let (members, invitations) = state.identity.members(member.org_id).await?;
     Ok(Envelope(MembersOut {
         members: members
             .into_iter()
-            .map(|m| MemberOut { user_id: m.user_id, email: m.email, full_name: m.full_name, role: m.role, joined_at: m.created_at })
+            .map(|m| MemberOut {
+                user_id: m.user_id,
+                email: m.email,
+                full_name: m.full_name,
+                role: m.role,
+                joined_at: m.created_at,
+            })
             .collect(),
         pending_invitations: invitations.into_iter().map(Into::into).collect(),
     }))
@@ -86,9 +101,17 @@ pub async fn invite(
     let email = errors.check("email", Email::parse(&body.email));
     let role = errors.check("role", Role::parse(&body.role));
     errors.finish()?;
-    let (Some(email), Some(role)) = (email, role) else { return Err(ApiError::internal(&"field validation inconsistent")) };
-    let invitation = state.identity.invite(&meta, member.caller, member.org_id, &email, role).await?;
-    Ok((StatusCode::CREATED, Envelope(InvitationOut::from(invitation))))
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(ApiError::internal(&"field validation inconsistent"));
+    };
+    let invitation = state
+        .identity
+        .invite(&meta, member.caller, member.org_id, &email, role)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Envelope(InvitationOut::from(invitation)),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -117,7 +140,10 @@ pub async fn change_role(
     let role = errors.check("role", Role::parse(&body.role));
     errors.finish()?;
     let role = role.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
-    state.identity.change_role(&meta, member.caller, member.org_id, target, role).await?;
+    state
+        .identity
+        .change_role(&meta, member.caller, member.org_id, target, role)
+        .await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
 
@@ -133,7 +159,10 @@ pub async fn remove(
     Path((_org, user_id)): Path<(String, String)>,
 ) -> ApiResult<DoneOut> {
     let target = member_id(&user_id)?;
-    state.identity.remove_member(&meta, member.caller, member.org_id, target).await?;
+    state
+        .identity
+        .remove_member(&meta, member.caller, member.org_id, target)
+        .await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
 
@@ -153,8 +182,15 @@ pub async fn accept(
     CurrentUser(caller): CurrentUser,
     ValidJson(body): ValidJson<AcceptIn>,
 ) -> ApiResult<OrgBriefOut> {
-    let org = state.identity.accept_invitation(&meta, caller, body.token.expose_secret()).await?;
-    Ok(Envelope(OrgBriefOut { id: org.id, slug: org.slug, name: org.name }))
+    let org = state
+        .identity
+        .accept_invitation(&meta, caller, body.token.expose_secret())
+        .await?;
+    Ok(Envelope(OrgBriefOut {
+        id: org.id,
+        slug: org.slug,
+        name: org.name,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

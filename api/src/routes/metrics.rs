@@ -11,5 +11,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Err(e) = crate::metrics::refresh_job_counts(&state.pool).await {
         tracing::warn!(error = %e, "could not read job counts for /metrics");
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
 }

@@ -25,7 +25,13 @@ pub struct OrgOut {
 
 impl OrgOut {
     fn new(org: Org, role: &str) -> Self {
-        Self { id: org.id, slug: org.slug, name: org.name, created_at: org.created_at, role: role.to_owned() }
+        Self {
+            id: org.id,
+            slug: org.slug,
+            name: org.name,
+            created_at: org.created_at,
+            role: role.to_owned(),
+        }
     }
 }
 
@@ -44,10 +50,18 @@ pub struct OrgPatch {
 
 fn check_fields(errors: &mut FieldErrors, name: Option<&str>, slug: Option<&str>) {
     if let Some(name) = name {
-        errors.require("name", (1..=200).contains(&name.trim().chars().count()), "must be 1 to 200 characters");
+        errors.require(
+            "name",
+            (1..=200).contains(&name.trim().chars().count()),
+            "must be 1 to 200 characters",
+        );
     }
     if let Some(slug) = slug {
-        errors.require("slug", valid_slug(slug), "must be 3-48 lower-case letters, digits and single dashes");
+        errors.require(
+            "slug",
+            valid_slug(slug),
+            "must be 3-48 lower-case letters, digits and single dashes",
+        );
     }
 }
 
@@ -64,23 +78,41 @@ pub async fn create(
     let mut errors = FieldErrors::default();
     check_fields(&mut errors, Some(&body.name), body.slug.as_deref());
     errors.finish()?;
-    let org = state.identity.create_org(&meta, caller, &body.name, body.slug.as_deref()).await?;
+    let org = state
+        .identity
+        .create_org(&meta, caller, &body.name, body.slug.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, Envelope(OrgOut::new(org, "org_admin"))))
 }
 
 /// The organisations the caller belongs to, with their role in each.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])),
     responses((status = 200, body = Vec<OrgRoleOut>)))]
-pub async fn list_mine(State(state): State<AppState>, CurrentUser(caller): CurrentUser) -> ApiResult<Vec<OrgRoleOut>> {
+pub async fn list_mine(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+) -> ApiResult<Vec<OrgRoleOut>> {
     let orgs = state.identity.my_orgs(caller).await?;
-    Ok(Envelope(orgs.into_iter().map(|o| OrgRoleOut { id: o.org_id, slug: o.slug, name: o.name, role: o.role }).collect()))
+    Ok(Envelope(
+        orgs.into_iter()
+            .map(|o| OrgRoleOut {
+                id: o.org_id,
+                slug: o.slug,
+                name: o.name,
+                role: o.role,
+            })
+            .collect(),
+    ))
 }
 
 /// One organisation.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = OrgOut), (status = 404, body = ErrorEnvelope)))]
-pub async fn get(State(state): State<AppState>, member: OrgMember<perm::OrgRead>) -> ApiResult<OrgOut> {
+pub async fn get(
+    State(state): State<AppState>,
+    member: OrgMember<perm::OrgRead>,
+) -> ApiResult<OrgOut> {
     let org = state.identity.org(member.org_id).await?;
     Ok(Envelope(OrgOut::new(org, member.role.as_str())))
 }
@@ -100,7 +132,13 @@ pub async fn update(
     errors.finish()?;
     let org = state
         .identity
-        .update_org(&meta, member.caller, member.org_id, body.name.as_deref(), body.slug.as_deref())
+        .update_org(
+            &meta,
+            member.caller,
+            member.org_id,
+            body.name.as_deref(),
+            body.slug.as_deref(),
+        )
         .await?;
     Ok(Envelope(OrgOut::new(org, member.role.as_str())))
 }
@@ -109,7 +147,14 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn delete(State(state): State<AppState>, member: OrgMember<perm::OrgDelete>, Client(meta): Client) -> ApiResult<DoneOut> {
-    state.identity.delete_org(&meta, member.caller, member.org_id).await?;
+pub async fn delete(
+    State(state): State<AppState>,
+    member: OrgMember<perm::OrgDelete>,
+    Client(meta): Client,
+) -> ApiResult<DoneOut> {
+    state
+        .identity
+        .delete_org(&meta, member.caller, member.org_id)
+        .await?;
     Ok(Envelope(DoneOut { ok: true }))
 }

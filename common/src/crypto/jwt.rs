@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +36,10 @@ pub struct AccessTokens {
 
 impl std::fmt::Debug for AccessTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessTokens").field("key_id", &self.key_id).field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("AccessTokens")
+            .field("key_id", &self.key_id)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,10 +58,17 @@ impl AccessTokens {
     pub fn issue(&self, user: UserId, session: SessionId) -> Result<(String, u64), Error> {
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(900);
-        let claims = Claims { sub: user, sid: session, iat: now, exp: now + ttl, iss: ISSUER.to_owned() };
+        let claims = Claims {
+            sub: user,
+            sid: session,
+            iat: now,
+            exp: now + ttl,
+            iss: ISSUER.to_owned(),
+        };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.key_id.clone());
-        let token = encode(&header, &claims, &self.encoding).map_err(|e| Error::Crypto(format!("jwt: {e}")))?;
+        let token = encode(&header, &claims, &self.encoding)
+            .map_err(|e| Error::Crypto(format!("jwt: {e}")))?;
         Ok((token, self.ttl.as_secs()))
     }
 
@@ -71,7 +83,9 @@ impl AccessTokens {
         validation.set_issuer(&[ISSUER]);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
-        decode::<Claims>(token, &self.decoding, &validation).ok().map(|d| d.claims)
+        decode::<Claims>(token, &self.decoding, &validation)
+            .ok()
+            .map(|d| d.claims)
     }
 }
 
@@ -82,7 +96,11 @@ mod tests {
     use super::*;
 
     fn tokens(secret: &str) -> AccessTokens {
-        AccessTokens::new("k1", &SecretString::from(secret.to_owned()), Duration::from_secs(900))
+        AccessTokens::new(
+            "k1",
+            &SecretString::from(secret.to_owned()),
+            Duration::from_secs(900),
+        )
     }
 
     #[test]
@@ -95,7 +113,11 @@ mod tests {
         assert_eq!((claims.sub, claims.sid), (user, session));
 
         // Wrong key.
-        assert!(tokens("another-secret-entirely-different-0123456789").verify(&token).is_none());
+        assert!(
+            tokens("another-secret-entirely-different-0123456789")
+                .verify(&token)
+                .is_none()
+        );
         // alg: none with the same claims.
         let parts: Vec<&str> = token.split('.').collect();
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT","kid":"k1"}"#);
@@ -103,15 +125,37 @@ mod tests {
         // Another algorithm (HS512) signed with the right secret.
         let mut header = Header::new(Algorithm::HS512);
         header.kid = Some("k1".into());
-        let claims = Claims { sub: user, sid: session, iat: 0, exp: i64::MAX / 2, iss: ISSUER.into() };
-        let hs512 = encode(&header, &claims, &EncodingKey::from_secret(b"an-access-token-signing-secret-of-some-length")).unwrap();
+        let claims = Claims {
+            sub: user,
+            sid: session,
+            iat: 0,
+            exp: i64::MAX / 2,
+            iss: ISSUER.into(),
+        };
+        let hs512 = encode(
+            &header,
+            &claims,
+            &EncodingKey::from_secret(b"an-access-token-signing-secret-of-some-length"),
+        )
+        .unwrap();
         assert!(t.verify(&hs512).is_none());
         // Expired.
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());
         let now = chrono::Utc::now().timestamp();
-        let old = Claims { sub: user, sid: session, iat: now - 2000, exp: now - 1000, iss: ISSUER.into() };
-        let expired = encode(&header, &old, &EncodingKey::from_secret(b"an-access-token-signing-secret-of-some-length")).unwrap();
+        let old = Claims {
+            sub: user,
+            sid: session,
+            iat: now - 2000,
+            exp: now - 1000,
+            iss: ISSUER.into(),
+        };
+        let expired = encode(
+            &header,
+            &old,
+            &EncodingKey::from_secret(b"an-access-token-signing-secret-of-some-length"),
+        )
+        .unwrap();
         assert!(t.verify(&expired).is_none());
         // Tampered payload.
         let tampered = format!("{}.{}x.{}", parts[0], parts[1], parts[2]);

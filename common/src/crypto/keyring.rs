@@ -44,7 +44,10 @@ impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut ids: Vec<&String> = self.keys.keys().collect();
         ids.sort();
-        f.debug_struct("Keyring").field("active", &self.active).field("key_ids", &ids).finish()
+        f.debug_struct("Keyring")
+            .field("active", &self.active)
+            .field("key_ids", &ids)
+            .finish()
     }
 }
 
@@ -53,22 +56,37 @@ impl Keyring {
     pub fn parse(spec: &SecretString, active: Option<&str>) -> Result<Self, String> {
         let mut keys = HashMap::new();
         let mut first = None;
-        for entry in spec.expose_secret().split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (id, b64) = entry.split_once(':').ok_or("each key must be written id:base64key")?;
-            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        for entry in spec
+            .expose_secret()
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let (id, b64) = entry
+                .split_once(':')
+                .ok_or("each key must be written id:base64key")?;
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
                 return Err("key ids may use letters, digits, - and _".into());
             }
             let bytes = STANDARD
                 .decode(b64)
                 .or_else(|_| URL_SAFE_NO_PAD.decode(b64))
                 .map_err(|_| format!("key {id} is not base64"))?;
-            let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| format!("key {id} must be 32 bytes"))?;
+            let cipher = XChaCha20Poly1305::new_from_slice(&bytes)
+                .map_err(|_| format!("key {id} must be 32 bytes"))?;
             first.get_or_insert_with(|| id.to_owned());
             if keys.insert(id.to_owned(), cipher).is_some() {
                 return Err(format!("key id {id} appears twice"));
             }
         }
-        let active = active.map(str::to_owned).or(first).ok_or("at least one key is required")?;
+        let active = active
+            .map(str::to_owned)
+            .or(first)
+            .ok_or("at least one key is required")?;
         if !keys.contains_key(&active) {
             return Err(format!("active key {active} is not in the keyring"));
         }
@@ -85,18 +103,34 @@ impl Keyring {
         let nonce = XNonce::generate();
         let aad = at.aad();
         let ct = cipher
-            .encrypt(&nonce, Payload { msg: plaintext.expose_secret().as_bytes(), aad: &aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.expose_secret().as_bytes(),
+                    aad: &aad,
+                },
+            )
             .map_err(|_| Error::Crypto("sealing failed".into()))?;
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&ct);
-        Ok(format!("v1.{}.{}", self.active, URL_SAFE_NO_PAD.encode(blob)))
+        Ok(format!(
+            "v1.{}.{}",
+            self.active,
+            URL_SAFE_NO_PAD.encode(blob)
+        ))
     }
 
     /// Opens an envelope sealed for `at`. Tampering, a wrong row or an unknown key is an error.
     pub fn open(&self, at: Binding<'_>, sealed: &str) -> Result<SecretString, Error> {
-        let bad = || Error::Crypto(format!("sealed value for {}.{} does not open", at.table, at.column));
+        let bad = || {
+            Error::Crypto(format!(
+                "sealed value for {}.{} does not open",
+                at.table, at.column
+            ))
+        };
         let mut parts = sealed.splitn(3, '.');
-        let (Some("v1"), Some(key_id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some("v1"), Some(key_id), Some(b64)) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(bad());
         };
         let cipher = self.keys.get(key_id).ok_or_else(bad)?;
@@ -107,8 +141,12 @@ impl Keyring {
         let (nonce, ct) = blob.split_at(24);
         let nonce = XNonce::try_from(nonce).map_err(|_| bad())?;
         let aad = at.aad();
-        let pt = cipher.decrypt(&nonce, Payload { msg: ct, aad: &aad }).map_err(|_| bad())?;
-        String::from_utf8(pt).map(SecretString::from).map_err(|_| bad())
+        let pt = cipher
+            .decrypt(&nonce, Payload { msg: ct, aad: &aad })
+            .map_err(|_| bad())?;
+        String::from_utf8(pt)
+            .map(SecretString::from)
+            .map_err(|_| bad())
     }
 
     /// The key id a sealed value was sealed with (for rotation).
@@ -131,15 +169,25 @@ mod tests {
     #[test]
     fn seal_open_and_bindings() {
         let r = ring(&format!("k1:{K1}"), None);
-        let at = Binding { table: "oauth_connections", column: "access_token_sealed", row_id: "1" };
+        let at = Binding {
+            table: "oauth_connections",
+            column: "access_token_sealed",
+            row_id: "1",
+        };
         let secret = SecretString::from("gho_secret".to_owned());
         let sealed = r.seal(at, &secret).unwrap();
         assert!(sealed.starts_with("v1.k1.") && !sealed.contains("gho_secret"));
         assert_eq!(r.open(at, &sealed).unwrap().expose_secret(), "gho_secret");
         let other_row = Binding { row_id: "2", ..at };
         assert!(r.open(other_row, &sealed).is_err(), "moved to another row");
-        let other_col = Binding { column: "refresh_token_sealed", ..at };
-        assert!(r.open(other_col, &sealed).is_err(), "moved to another column");
+        let other_col = Binding {
+            column: "refresh_token_sealed",
+            ..at
+        };
+        assert!(
+            r.open(other_col, &sealed).is_err(),
+            "moved to another column"
+        );
         let mut tampered = sealed.clone();
         tampered.pop();
         tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
@@ -150,7 +198,11 @@ mod tests {
     #[test]
     fn rotation_keeps_old_keys_readable() {
         let old = ring(&format!("k1:{K1}"), None);
-        let at = Binding { table: "t", column: "c", row_id: "r" };
+        let at = Binding {
+            table: "t",
+            column: "c",
+            row_id: "r",
+        };
         let sealed = old.seal(at, &SecretString::from("x".to_owned())).unwrap();
         let new = ring(&format!("k1:{K1},k2:{K2}"), Some("k2"));
         assert_eq!(new.open(at, &sealed).unwrap().expose_secret(), "x");

@@ -14,7 +14,8 @@ const T_COST: u32 = 2;
 const P_COST: u32 = 1;
 
 fn hasher() -> Argon2<'static> {
-    let params = Params::new(M_COST, T_COST, P_COST, None).unwrap_or_else(|_| unreachable!("OWASP parameters are valid"));
+    let params = Params::new(M_COST, T_COST, P_COST, None)
+        .unwrap_or_else(|_| unreachable!("OWASP parameters are valid"));
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -59,17 +60,30 @@ pub async fn verify(password: &SecretString, stored: Option<String>) -> Verified
             Some(h) => (h.to_owned(), true),
             None => (dummy_hash().to_owned(), false),
         };
-        let matches = hasher().verify_password(password.expose_secret().as_bytes(), hash.as_str()).is_ok() && real;
+        let matches = hasher()
+            .verify_password(password.expose_secret().as_bytes(), hash.as_str())
+            .is_ok()
+            && real;
         let needs_rehash = matches && !uses_current_params(&hash);
-        Verified { matches, needs_rehash }
+        Verified {
+            matches,
+            needs_rehash,
+        }
     })
     .await
-    .unwrap_or(Verified { matches: false, needs_rehash: false })
+    .unwrap_or(Verified {
+        matches: false,
+        needs_rehash: false,
+    })
 }
 
 fn uses_current_params(hash: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(hash) else { return false };
-    let Ok(params) = Params::try_from(&parsed) else { return false };
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
     parsed.algorithm.as_str() == "argon2id"
         && params.m_cost() == M_COST
         && params.t_cost() == T_COST
@@ -85,15 +99,31 @@ mod tests {
         let pw = SecretString::from("Correct-horse1".to_owned());
         let h = hash(&pw).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert_eq!(verify(&pw, Some(h.clone())).await, Verified { matches: true, needs_rehash: false });
+        assert_eq!(
+            verify(&pw, Some(h.clone())).await,
+            Verified {
+                matches: true,
+                needs_rehash: false
+            }
+        );
         let wrong = SecretString::from("nope".to_owned());
         assert!(!verify(&wrong, Some(h)).await.matches);
         assert!(!verify(&pw, None).await.matches, "no account never matches");
 
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(4096, 1, 1, None).unwrap())
-            .hash_password(b"Correct-horse1")
-            .unwrap()
-            .to_string();
-        assert_eq!(verify(&pw, Some(weak)).await, Verified { matches: true, needs_rehash: true });
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"Correct-horse1")
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            verify(&pw, Some(weak)).await,
+            Verified {
+                matches: true,
+                needs_rehash: true
+            }
+        );
     }
 }

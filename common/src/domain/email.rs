@@ -20,7 +20,11 @@ impl Email {
                     && !email.chars().any(|c| c.is_whitespace() || c.is_control())
                     && email.matches('@').count() == 1
             });
-        if valid { Ok(Self(email)) } else { Err("must be a valid email address".into()) }
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err("must be a valid email address".into())
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -40,8 +44,19 @@ mod tests {
 
     #[test]
     fn normalises_and_rejects() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@@example.com"] {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

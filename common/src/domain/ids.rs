@@ -5,7 +5,18 @@ use uuid::Uuid;
 
 macro_rules! id_type {
     ($name:ident) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            Serialize,
+            Deserialize,
+            sqlx::Type,
+            utoipa::ToSchema,
+        )]
         #[serde(transparent)]
         #[sqlx(transparent)]
         #[schema(value_type = String, format = Uuid)]

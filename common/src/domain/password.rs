@@ -21,7 +21,9 @@ impl NewPassword {
             pw.chars().any(|c| !c.is_alphanumeric()),
         ];
         if classes.iter().filter(|x| **x).count() < 3 {
-            return Err("must mix at least three of: lower case, upper case, digits, symbols".into());
+            return Err(
+                "must mix at least three of: lower case, upper case, digits, symbols".into(),
+            );
         }
         Ok(Self(raw.clone()))
     }

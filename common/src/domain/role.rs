@@ -13,7 +13,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::OrgAdmin, Role::TeamLead, Role::Developer, Role::Viewer];
+    pub const ALL: [Role; 4] = [
+        Role::OrgAdmin,
+        Role::TeamLead,
+        Role::Developer,
+        Role::Viewer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

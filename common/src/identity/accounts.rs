@@ -36,33 +36,55 @@ fn invalid_credentials() -> Error {
 impl Identity {
     /// Creates an account (and, when named, an organisation it administers), sends the
     /// verification email and signs the new user in.
-    pub async fn register(&self, meta: &ClientMeta, input: Registration) -> Result<SignedIn, Error> {
+    pub async fn register(
+        &self,
+        meta: &ClientMeta,
+        input: Registration,
+    ) -> Result<SignedIn, Error> {
         let hash = password::hash(input.password.secret()).await?;
         let mut tx = self.pool.begin().await?;
-        let user = users::insert(&mut tx, &input.email, input.full_name.trim(), Some(&hash), false).await?;
-        if let Some(name) = input.organization_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        let user = users::insert(
+            &mut tx,
+            &input.email,
+            input.full_name.trim(),
+            Some(&hash),
+            false,
+        )
+        .await?;
+        if let Some(name) = input
+            .organization_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             create_org_in(&mut tx, meta, user.id, name, None).await?;
         }
         self.send_verification(&mut tx, &user).await?;
-        let entry = NewEntry {
-            actor: Some(user.id),
-            action: "auth.register",
-            resource_type: Some("user"),
-            resource_id: Some(user.id.to_string()),
-            success: true,
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
-        let tokens = self.start_session(&mut tx, user.id, meta).await?;
-        let orgs = users::orgs(&mut *tx, user.id).await?;
-        tx.commit().await?;
-        Ok(SignedIn { user, orgs, tokens })
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.register")
+                .actor(user.id)
+                .resource("user", user.id),
+        )
+        .await?;
+        self.signed_in(tx, user, meta).await
     }
 
-    async fn send_verification(&self, tx: &mut sqlx::PgConnection, user: &User) -> Result<(), Error> {
+    async fn send_verification(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        user: &User,
+    ) -> Result<(), Error> {
         let (token, hash) = tokens::generate("rpv_");
-        email_tokens::insert(&mut *tx, user.id, VERIFY_EMAIL, &hash, Utc::now() + chrono::Duration::hours(VERIFY_TTL_HOURS))
-            .await?;
+        email_tokens::insert(
+            &mut *tx,
+            user.id,
+            VERIFY_EMAIL,
+            &hash,
+            Utc::now() + chrono::Duration::hours(VERIFY_TTL_HOURS),
+        )
+        .await?;
         let link = self.link("verify-email", &token);
         let body = format!(
             "Hello {},\n\nconfirm your email address for RepoPal:\n{link}\n\nOr POST the token to /api/v1/auth/verify-email: {token}\n\nThe link expires in {VERIFY_TTL_HOURS} hours.\n",
@@ -83,39 +105,54 @@ impl Identity {
         let window = self.auth.lockout_max.as_secs_f64() * 4.0;
         let (failures, last) = login_attempts::recent_failures(&self.pool, email, window).await?;
         let threshold = i64::from(self.auth.lockout_threshold);
-        let Some(last) = last.filter(|_| failures >= threshold) else { return Ok(None) };
-        let doublings = u32::try_from(failures - threshold).unwrap_or(u32::MAX).min(16);
-        let lock = self.auth.lockout_base.saturating_mul(2u32.saturating_pow(doublings)).min(self.auth.lockout_max);
-        let until = last + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::minutes(15));
+        let Some(last) = last.filter(|_| failures >= threshold) else {
+            return Ok(None);
+        };
+        let doublings = u32::try_from(failures - threshold)
+            .unwrap_or(u32::MAX)
+            .min(16);
+        let lock = self
+            .auth
+            .lockout_base
+            .saturating_mul(2u32.saturating_pow(doublings))
+            .min(self.auth.lockout_max);
+        let until =
+            last + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::minutes(15));
         let remaining = (until - Utc::now()).num_seconds();
         Ok((remaining > 0).then(|| u64::try_from(remaining).unwrap_or(1).max(1)))
     }
 
     /// Password login. Unknown email and wrong password take the same time and give the same
     /// error; repeated failures lock the account for a growing, capped time.
-    pub async fn login(&self, meta: &ClientMeta, email: &Email, pw: &SecretString) -> Result<SignedIn, Error> {
+    pub async fn login(
+        &self,
+        meta: &ClientMeta,
+        email: &Email,
+        pw: &SecretString,
+    ) -> Result<SignedIn, Error> {
         if let Some(retry_after_secs) = self.lockout_remaining(email).await? {
-            let entry = NewEntry {
-                action: "auth.login",
-                success: false,
-                metadata: json!({ "email": email.as_str(), "reason": "locked" }),
-                ..NewEntry::default()
-            };
-            audit(&self.pool, meta, entry).await?;
+            audit(
+                &self.pool,
+                meta,
+                NewEntry::failure("auth.login")
+                    .meta(json!({ "email": email.as_str(), "reason": "locked" })),
+            )
+            .await?;
             return Err(Error::Locked { retry_after_secs });
         }
         let user = users::find_by_email(&self.pool, email).await?;
-        let verified = password::verify(pw, user.as_ref().and_then(|u| u.password_hash.clone())).await;
+        let verified =
+            password::verify(pw, user.as_ref().and_then(|u| u.password_hash.clone())).await;
         let mut tx = self.pool.begin().await?;
         login_attempts::record(&mut *tx, email, meta.ip.as_deref(), verified.matches).await?;
         let Some(user) = user.filter(|_| verified.matches) else {
-            let entry = NewEntry {
-                action: "auth.login",
-                success: false,
-                metadata: json!({ "email": email.as_str(), "reason": "invalid_credentials" }),
-                ..NewEntry::default()
-            };
-            audit(&mut *tx, meta, entry).await?;
+            audit(
+                &mut *tx,
+                meta,
+                NewEntry::failure("auth.login")
+                    .meta(json!({ "email": email.as_str(), "reason": "invalid_credentials" })),
+            )
+            .await?;
             tx.commit().await?;
             return Err(invalid_credentials());
         };
@@ -123,30 +160,32 @@ impl Identity {
             let fresh = password::hash(pw).await?;
             users::set_password(&mut *tx, user.id, &fresh).await?;
         }
-        let entry = NewEntry {
-            actor: Some(user.id),
-            action: "auth.login",
-            resource_type: Some("user"),
-            resource_id: Some(user.id.to_string()),
-            success: true,
-            metadata: json!({ "method": "password" }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
-        let tokens = self.start_session(&mut tx, user.id, meta).await?;
-        let orgs = users::orgs(&mut *tx, user.id).await?;
-        tx.commit().await?;
-        Ok(SignedIn { user, orgs, tokens })
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.login")
+                .actor(user.id)
+                .resource("user", user.id)
+                .meta(json!({ "method": "password" })),
+        )
+        .await?;
+        self.signed_in(tx, user, meta).await
     }
 
     /// The caller's account and organisations.
     pub async fn me(&self, caller: Caller) -> Result<(User, Vec<UserOrg>), Error> {
-        let user = users::find(&self.pool, caller.user_id).await?.ok_or(Error::NotFound)?;
+        let user = users::find(&self.pool, caller.user_id)
+            .await?
+            .ok_or(Error::NotFound)?;
         let orgs = users::orgs(&self.pool, caller.user_id).await?;
         Ok((user, orgs))
     }
 
-    pub async fn update_profile(&self, caller: Caller, full_name: &str) -> Result<(User, Vec<UserOrg>), Error> {
+    pub async fn update_profile(
+        &self,
+        caller: Caller,
+        full_name: &str,
+    ) -> Result<(User, Vec<UserOrg>), Error> {
         users::set_full_name(&self.pool, caller.user_id, full_name.trim()).await?;
         self.me(caller).await
     }
@@ -159,33 +198,47 @@ impl Identity {
         current: &SecretString,
         new: &NewPassword,
     ) -> Result<(), Error> {
-        let user = users::find(&self.pool, caller.user_id).await?.ok_or(Error::NotFound)?;
+        let user = users::find(&self.pool, caller.user_id)
+            .await?
+            .ok_or(Error::NotFound)?;
         let has_password = user.password_hash.is_some();
-        if has_password && !password::verify(current, user.password_hash.clone()).await.matches {
-            let entry = NewEntry {
-                actor: Some(user.id),
-                action: "auth.password_change",
-                success: false,
-                metadata: json!({ "reason": "wrong_current_password" }),
-                ..NewEntry::default()
-            };
-            audit(&self.pool, meta, entry).await?;
-            return Err(Error::forbidden("wrong_password", "The current password is not correct."));
+        if has_password
+            && !password::verify(current, user.password_hash.clone())
+                .await
+                .matches
+        {
+            audit(
+                &self.pool,
+                meta,
+                NewEntry::failure("auth.password_change")
+                    .actor(user.id)
+                    .meta(json!({ "reason": "wrong_current_password" })),
+            )
+            .await?;
+            return Err(Error::forbidden(
+                "wrong_password",
+                "The current password is not correct.",
+            ));
         }
         let hash = password::hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
         users::set_password(&mut *tx, user.id, &hash).await?;
-        let revoked = sessions::revoke_all_except(&mut *tx, user.id, Some(caller.session_id), "password_changed").await?;
-        let entry = NewEntry {
-            actor: Some(user.id),
-            action: "auth.password_change",
-            resource_type: Some("user"),
-            resource_id: Some(user.id.to_string()),
-            success: true,
-            metadata: json!({ "other_sessions_revoked": revoked, "had_password": has_password }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        let revoked = sessions::revoke_all_except(
+            &mut *tx,
+            user.id,
+            Some(caller.session_id),
+            "password_changed",
+        )
+        .await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.password_change")
+                .actor(user.id)
+                .resource("user", user.id)
+                .meta(json!({ "other_sessions_revoked": revoked, "had_password": has_password })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -199,47 +252,61 @@ impl Identity {
         };
         let (token, hash) = tokens::generate("rpp_");
         let mut tx = self.pool.begin().await?;
-        email_tokens::insert(&mut *tx, user.id, RESET_PASSWORD, &hash, Utc::now() + chrono::Duration::minutes(RESET_TTL_MINUTES))
-            .await?;
+        email_tokens::insert(
+            &mut *tx,
+            user.id,
+            RESET_PASSWORD,
+            &hash,
+            Utc::now() + chrono::Duration::minutes(RESET_TTL_MINUTES),
+        )
+        .await?;
         let body = format!(
             "Hello {},\n\nreset your RepoPal password here:\n{}\n\nOr POST the token to /api/v1/auth/reset-password: {token}\n\nThe link expires in {RESET_TTL_MINUTES} minutes. If you did not ask for this, ignore this email.\n",
             user.full_name,
             self.link("reset-password", &token)
         );
         queue_email(&mut tx, &user.email, "Reset your RepoPal password", &body).await?;
-        let entry = NewEntry {
-            actor: Some(user.id),
-            action: "auth.password_reset_request",
-            resource_type: Some("user"),
-            resource_id: Some(user.id.to_string()),
-            success: true,
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.password_reset_request")
+                .actor(user.id)
+                .resource("user", user.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Sets a new password with a reset token and ends every session of the account.
-    pub async fn reset_password(&self, meta: &ClientMeta, token: &str, new: &NewPassword) -> Result<(), Error> {
+    pub async fn reset_password(
+        &self,
+        meta: &ClientMeta,
+        token: &str,
+        new: &NewPassword,
+    ) -> Result<(), Error> {
         let hash = password::hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
         let user = email_tokens::consume(&mut tx, RESET_PASSWORD, &tokens::hash(token))
             .await?
-            .ok_or_else(|| Error::rejected("invalid_token", "The reset token is invalid, used or expired."))?;
+            .ok_or_else(|| {
+                Error::rejected(
+                    "invalid_token",
+                    "The reset token is invalid, used or expired.",
+                )
+            })?;
         users::set_password(&mut *tx, user, &hash).await?;
         users::mark_verified(&mut *tx, user).await?;
         let revoked = sessions::revoke_all_except(&mut *tx, user, None, "password_reset").await?;
-        let entry = NewEntry {
-            actor: Some(user),
-            action: "auth.password_reset",
-            resource_type: Some("user"),
-            resource_id: Some(user.to_string()),
-            success: true,
-            metadata: json!({ "sessions_revoked": revoked }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.password_reset")
+                .actor(user)
+                .resource("user", user)
+                .meta(json!({ "sessions_revoked": revoked })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -249,17 +316,21 @@ impl Identity {
         let mut tx = self.pool.begin().await?;
         let user = email_tokens::consume(&mut tx, VERIFY_EMAIL, &tokens::hash(token))
             .await?
-            .ok_or_else(|| Error::rejected("invalid_token", "The verification token is invalid, used or expired."))?;
+            .ok_or_else(|| {
+                Error::rejected(
+                    "invalid_token",
+                    "The verification token is invalid, used or expired.",
+                )
+            })?;
         users::mark_verified(&mut *tx, user).await?;
-        let entry = NewEntry {
-            actor: Some(user),
-            action: "auth.email_verified",
-            resource_type: Some("user"),
-            resource_id: Some(user.to_string()),
-            success: true,
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.email_verified")
+                .actor(user)
+                .resource("user", user),
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }

@@ -5,8 +5,8 @@
 
 use chrono::Utc;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, RequestTokenError, Scope,
-    TokenResponse, TokenUrl, basic::BasicClient,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, RequestTokenError,
+    Scope, TokenResponse, TokenUrl, basic::BasicClient,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -51,19 +51,31 @@ struct GithubEmail {
 }
 
 fn upstream(message: impl Into<String>) -> Error {
-    Error::Upstream { provider: "github", message: message.into() }
+    Error::Upstream {
+        provider: "github",
+        message: message.into(),
+    }
 }
 
 impl Identity {
     fn github_client(
         &self,
     ) -> Result<
-        BasicClient<oauth2::EndpointSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointSet>,
+        BasicClient<
+            oauth2::EndpointSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointSet,
+        >,
         Error,
     > {
         let gh = &self.config.github;
         let (Some(id), Some(secret)) = (&gh.oauth_client_id, &gh.oauth_client_secret) else {
-            return Err(Error::rejected("oauth_not_configured", "GitHub login is not configured on this server."));
+            return Err(Error::rejected(
+                "oauth_not_configured",
+                "GitHub login is not configured on this server.",
+            ));
         };
         let web = gh.web_url.as_str().trim_end_matches('/');
         let mut redirect = self.config.public_url.clone();
@@ -85,9 +97,18 @@ impl Identity {
         oauth::insert_state(&self.pool, &state_hash, &browser_hash, PROVIDER, expires).await?;
         let (url, _) = client
             .authorize_url(|| CsrfToken::new(state))
-            .add_scopes(self.auth.github_login_scopes.iter().cloned().map(Scope::new))
+            .add_scopes(
+                self.auth
+                    .github_login_scopes
+                    .iter()
+                    .cloned()
+                    .map(Scope::new),
+            )
             .url();
-        Ok(GithubAuthorize { url: url.to_string(), browser_nonce })
+        Ok(GithubAuthorize {
+            url: url.to_string(),
+            browser_nonce,
+        })
     }
 
     /// Completes a GitHub login from the callback's query and the browser's cookie nonce.
@@ -99,24 +120,48 @@ impl Identity {
         code: Option<&str>,
         error: Option<&str>,
     ) -> Result<SignedIn, Error> {
-        let invalid_state = || Error::rejected("invalid_oauth_state", "The login state is missing, expired or belongs to another browser.");
-        let (Some(nonce), Some(state)) = (browser_nonce, state) else { return Err(invalid_state()) };
-        match oauth::consume_state(&self.pool, &tokens::hash(state), &tokens::hash(nonce), PROVIDER).await? {
+        let invalid_state = || {
+            Error::rejected(
+                "invalid_oauth_state",
+                "The login state is missing, expired or belongs to another browser.",
+            )
+        };
+        let (Some(nonce), Some(state)) = (browser_nonce, state) else {
+            return Err(invalid_state());
+        };
+        match oauth::consume_state(
+            &self.pool,
+            &tokens::hash(state),
+            &tokens::hash(nonce),
+            PROVIDER,
+        )
+        .await?
+        {
             StateCheck::Consumed => {}
             StateCheck::Invalid => return Err(invalid_state()),
-            StateCheck::Reused => return Err(Error::rejected("oauth_state_reused", "This login link was already used.")),
+            StateCheck::Reused => {
+                return Err(Error::rejected(
+                    "oauth_state_reused",
+                    "This login link was already used.",
+                ));
+            }
         }
         if let Some(error) = error {
-            let entry = NewEntry {
-                action: "auth.login",
-                success: false,
-                metadata: json!({ "method": "github", "reason": error }),
-                ..NewEntry::default()
-            };
-            audit(&self.pool, meta, entry).await?;
-            return Err(Error::rejected("oauth_denied", "GitHub sign-in was cancelled or denied."));
+            audit(
+                &self.pool,
+                meta,
+                NewEntry::failure("auth.login")
+                    .meta(json!({ "method": "github", "reason": error })),
+            )
+            .await?;
+            return Err(Error::rejected(
+                "oauth_denied",
+                "GitHub sign-in was cancelled or denied.",
+            ));
         }
-        let code = code.ok_or_else(|| Error::rejected("invalid_oauth_callback", "The callback has no code."))?;
+        let code = code.ok_or_else(|| {
+            Error::rejected("invalid_oauth_callback", "The callback has no code.")
+        })?;
 
         let token = self
             .github_client()?
@@ -124,27 +169,52 @@ impl Identity {
             .request_async(&self.http)
             .await
             .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) if r.error().as_ref() == "bad_verification_code" => {
-                    Error::rejected("oauth_code_invalid", "The GitHub authorization code is invalid or expired.")
+                RequestTokenError::ServerResponse(r)
+                    if r.error().as_ref() == "bad_verification_code" =>
+                {
+                    Error::rejected(
+                        "oauth_code_invalid",
+                        "The GitHub authorization code is invalid or expired.",
+                    )
                 }
-                RequestTokenError::ServerResponse(r) => upstream(format!("token endpoint refused: {}", r.error().as_ref())),
+                RequestTokenError::ServerResponse(r) => {
+                    upstream(format!("token endpoint refused: {}", r.error().as_ref()))
+                }
                 RequestTokenError::Request(_) => upstream("token endpoint unreachable"),
-                RequestTokenError::Parse(_, _) => upstream("token endpoint answered an unexpected body"),
+                RequestTokenError::Parse(_, _) => {
+                    upstream("token endpoint answered an unexpected body")
+                }
                 RequestTokenError::Other(m) => upstream(m),
             })?;
         let access = SecretString::from(token.access_token().secret().clone());
         // GitHub separates granted scopes with commas, which oauth2 does not split.
         let scopes: Vec<String> = token
             .scopes()
-            .map(|s| s.iter().flat_map(|s| s.split(',').map(|p| p.trim().to_owned()).collect::<Vec<_>>()).collect())
+            .map(|s| {
+                s.iter()
+                    .flat_map(|s| {
+                        s.split(',')
+                            .map(|p| p.trim().to_owned())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         let gh_user: GithubUser = self.github_get(&access, "user").await?;
         let email = self.github_verified_email(&access, &gh_user).await?;
-        self.sign_in_github(meta, gh_user, email, &access, &scopes).await
+        self.sign_in_github(meta, gh_user, email, &access, &scopes)
+            .await
     }
 
-    async fn github_get<T: serde::de::DeserializeOwned>(&self, token: &SecretString, path: &str) -> Result<T, Error> {
-        let url = format!("{}/{path}", self.config.github.api_url.as_str().trim_end_matches('/'));
+    async fn github_get<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &SecretString,
+        path: &str,
+    ) -> Result<T, Error> {
+        let url = format!(
+            "{}/{path}",
+            self.config.github.api_url.as_str().trim_end_matches('/')
+        );
         let res = self
             .http
             .get(url)
@@ -155,23 +225,38 @@ impl Identity {
             .await
             .map_err(|_| upstream(format!("GET /{path} failed")))?;
         if !res.status().is_success() {
-            return Err(upstream(format!("GET /{path} answered {}", res.status().as_u16())));
+            return Err(upstream(format!(
+                "GET /{path} answered {}",
+                res.status().as_u16()
+            )));
         }
-        res.json().await.map_err(|_| upstream(format!("GET /{path} answered an unexpected body")))
+        res.json()
+            .await
+            .map_err(|_| upstream(format!("GET /{path} answered an unexpected body")))
     }
 
     /// The primary verified email from `/user/emails`, else the profile's public email.
-    async fn github_verified_email(&self, token: &SecretString, user: &GithubUser) -> Result<Email, Error> {
-        let emails: Vec<GithubEmail> = self.github_get(token, "user/emails").await.unwrap_or_default();
+    async fn github_verified_email(
+        &self,
+        token: &SecretString,
+        user: &GithubUser,
+    ) -> Result<Email, Error> {
+        let emails: Vec<GithubEmail> = self
+            .github_get(token, "user/emails")
+            .await
+            .unwrap_or_default();
         let chosen = emails
             .iter()
             .find(|e| e.primary && e.verified)
             .or_else(|| emails.iter().find(|e| e.verified))
             .map(|e| e.email.clone())
             .or_else(|| emails.is_empty().then(|| user.email.clone()).flatten());
-        chosen
-            .and_then(|e| Email::parse(&e).ok())
-            .ok_or_else(|| Error::rejected("oauth_email_unverified", "Your GitHub account has no verified email address."))
+        chosen.and_then(|e| Email::parse(&e).ok()).ok_or_else(|| {
+            Error::rejected(
+                "oauth_email_unverified",
+                "Your GitHub account has no verified email address.",
+            )
+        })
     }
 
     async fn sign_in_github(
@@ -189,59 +274,79 @@ impl Identity {
             Some(conn) => {
                 let sealed = self.seal_token(conn.id, access)?;
                 oauth::update_tokens(&mut *tx, conn.id, &gh.login, scopes, &sealed).await?;
-                (users::find(&mut *tx, conn.user_id).await?.ok_or(Error::NotFound)?, false)
+                (
+                    users::find(&mut *tx, conn.user_id)
+                        .await?
+                        .ok_or(Error::NotFound)?,
+                    false,
+                )
             }
             None => {
                 let user = match users::find_by_email(&mut *tx, &email).await? {
                     Some(user) => user,
                     None => {
-                        let name = gh.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| gh.login.clone());
+                        let name = gh
+                            .name
+                            .clone()
+                            .filter(|n| !n.trim().is_empty())
+                            .unwrap_or_else(|| gh.login.clone());
                         users::insert(&mut tx, &email, &name, None, true).await?
                     }
                 };
                 let id = Uuid::new_v4();
                 let sealed = self.seal_token(id, access)?;
-                oauth::insert(&mut tx, id, user.id, PROVIDER, &provider_user_id, &gh.login, scopes, &sealed).await?;
+                oauth::insert(
+                    &mut tx,
+                    id,
+                    user.id,
+                    PROVIDER,
+                    &provider_user_id,
+                    &gh.login,
+                    scopes,
+                    &sealed,
+                )
+                .await?;
                 (user, true)
             }
         };
         if linked {
-            let entry = NewEntry {
-                actor: Some(user.id),
-                action: "auth.oauth_link",
-                resource_type: Some("oauth_connection"),
-                resource_id: Some(provider_user_id.clone()),
-                success: true,
-                metadata: json!({ "provider": PROVIDER, "login": gh.login, "scopes": scopes }),
-                ..NewEntry::default()
-            };
-            audit(&mut *tx, meta, entry).await?;
+            audit(
+                &mut *tx,
+                meta,
+                NewEntry::success("auth.oauth_link")
+                    .actor(user.id)
+                    .resource("oauth_connection", provider_user_id)
+                    .meta(json!({ "provider": PROVIDER, "login": gh.login, "scopes": scopes })),
+            )
+            .await?;
         }
-        let entry = NewEntry {
-            actor: Some(user.id),
-            action: "auth.login",
-            resource_type: Some("user"),
-            resource_id: Some(user.id.to_string()),
-            success: true,
-            metadata: json!({ "method": "github" }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
-        let tokens = self.start_session(&mut tx, user.id, meta).await?;
-        let orgs = users::orgs(&mut *tx, user.id).await?;
-        tx.commit().await?;
-        Ok(SignedIn { user, orgs, tokens })
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.login")
+                .actor(user.id)
+                .resource("user", user.id)
+                .meta(json!({ "method": "github" })),
+        )
+        .await?;
+        self.signed_in(tx, user, meta).await
     }
 
     fn seal_token(&self, connection: Uuid, token: &SecretString) -> Result<String, Error> {
         let row_id = connection.to_string();
-        let at = Binding { table: "oauth_connections", column: "access_token_sealed", row_id: &row_id };
+        let at = Binding {
+            table: "oauth_connections",
+            column: "access_token_sealed",
+            row_id: &row_id,
+        };
         self.config.keyring.seal(at, token)
     }
 
     /// Removes the caller's GitHub link, unless it is their only way to sign in.
     pub async fn github_disconnect(&self, meta: &ClientMeta, caller: Caller) -> Result<(), Error> {
-        let user = users::find(&self.pool, caller.user_id).await?.ok_or(Error::NotFound)?;
+        let user = users::find(&self.pool, caller.user_id)
+            .await?
+            .ok_or(Error::NotFound)?;
         if user.password_hash.is_none() {
             return Err(Error::conflict(
                 "last_login_method",
@@ -252,15 +357,15 @@ impl Identity {
         if oauth::delete_for_user(&mut *tx, user.id, PROVIDER).await? == 0 {
             return Err(Error::NotFound);
         }
-        let entry = NewEntry {
-            actor: Some(user.id),
-            action: "auth.oauth_unlink",
-            resource_type: Some("oauth_connection"),
-            success: true,
-            metadata: json!({ "provider": PROVIDER }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.oauth_unlink")
+                .actor(user.id)
+                .kind("oauth_connection")
+                .meta(json!({ "provider": PROVIDER })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -9,7 +9,12 @@ use crate::{
     repo::email_tokens,
 };
 
-pub async fn queue_email(tx: &mut PgConnection, to: &str, subject: &str, body: &str) -> Result<(), Error> {
+pub async fn queue_email(
+    tx: &mut PgConnection,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), Error> {
     let email_id = email_tokens::insert_outbox(&mut *tx, to, subject, body).await?;
     jobs::push(tx, &SendEmail { email_id }).await?;
     Ok(())

@@ -68,14 +68,24 @@ pub struct Identity {
 
 impl Identity {
     pub fn new(pool: PgPool, config: Arc<Config>, auth: AuthConfig) -> Self {
-        let tokens = AccessTokens::new(&auth.jwt_key_id, &auth.jwt_signing_key, auth.access_token_ttl);
+        let tokens = AccessTokens::new(
+            &auth.jwt_key_id,
+            &auth.jwt_signing_key,
+            auth.access_token_ttl,
+        );
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(20))
             .user_agent("RepoPal")
             .build()
             .unwrap_or_default();
-        Self { pool, tokens, auth, config, http }
+        Self {
+            pool,
+            tokens,
+            auth,
+            config,
+            http,
+        }
     }
 }
 

@@ -42,7 +42,9 @@ pub fn slugify(name: &str) -> String {
 /// Checks a client-chosen slug.
 pub fn valid_slug(slug: &str) -> bool {
     (3..=48).contains(&slug.len())
-        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !slug.starts_with('-')
         && !slug.ends_with('-')
         && !slug.contains("--")
@@ -71,17 +73,16 @@ pub(crate) async fn create_org_in(
     };
     let org = orgs::insert(tx, &slug, name).await?;
     orgs::add_member(&mut *tx, org.id, creator, Role::OrgAdmin).await?;
-    let entry = NewEntry {
-        org_id: Some(org.id),
-        actor: Some(creator),
-        action: "org.create",
-        resource_type: Some("organization"),
-        resource_id: Some(org.id.to_string()),
-        success: true,
-        metadata: json!({ "slug": org.slug }),
-        ..NewEntry::default()
-    };
-    audit(&mut *tx, meta, entry).await?;
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("org.create")
+            .org(org.id)
+            .actor(creator)
+            .resource("organization", org.id)
+            .meta(json!({ "slug": org.slug })),
+    )
+    .await?;
     Ok(org)
 }
 
@@ -95,7 +96,13 @@ impl Identity {
         Ok(role)
     }
 
-    pub async fn create_org(&self, meta: &ClientMeta, caller: Caller, name: &str, slug: Option<&str>) -> Result<Org, Error> {
+    pub async fn create_org(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        name: &str,
+        slug: Option<&str>,
+    ) -> Result<Org, Error> {
         let mut tx = self.pool.begin().await?;
         let org = create_org_in(&mut tx, meta, caller.user_id, name.trim(), slug).await?;
         tx.commit().await?;
@@ -120,42 +127,48 @@ impl Identity {
     ) -> Result<Org, Error> {
         let mut tx = self.pool.begin().await?;
         let updated = orgs::update(&mut *tx, org, name.map(str::trim), slug).await?;
-        let entry = NewEntry {
-            org_id: Some(org),
-            actor: Some(caller.user_id),
-            action: "org.update",
-            resource_type: Some("organization"),
-            resource_id: Some(org.to_string()),
-            success: true,
-            metadata: json!({ "name_changed": name.is_some(), "slug": slug }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("org.update")
+                .org(org)
+                .actor(caller.user_id)
+                .resource("organization", org)
+                .meta(json!({ "name_changed": name.is_some(), "slug": slug })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(updated)
     }
 
-    pub async fn delete_org(&self, meta: &ClientMeta, caller: Caller, org: OrgId) -> Result<(), Error> {
+    pub async fn delete_org(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        org: OrgId,
+    ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
         let existing = orgs::find(&mut *tx, org).await?.ok_or(Error::NotFound)?;
         orgs::delete(&mut *tx, org).await?;
         // The org's own log goes with it; this entry stays, detached.
-        let entry = NewEntry {
-            actor: Some(caller.user_id),
-            action: "org.delete",
-            resource_type: Some("organization"),
-            resource_id: Some(org.to_string()),
-            success: true,
-            metadata: json!({ "slug": existing.slug }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("org.delete")
+                .actor(caller.user_id)
+                .resource("organization", org)
+                .meta(json!({ "slug": existing.slug })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn members(&self, org: OrgId) -> Result<(Vec<Member>, Vec<Invitation>), Error> {
-        Ok((orgs::members(&self.pool, org).await?, invitations::pending(&self.pool, org).await?))
+        Ok((
+            orgs::members(&self.pool, org).await?,
+            invitations::pending(&self.pool, org).await?,
+        ))
     }
 
     /// Invites `email` to `org` with `role`; the token goes out by mail.
@@ -188,46 +201,67 @@ impl Identity {
             organisation.name,
             role.as_str()
         );
-        queue_email(&mut tx, email.as_str(), &format!("Join {} on RepoPal", organisation.name), &body).await?;
-        let entry = NewEntry {
-            org_id: Some(org),
-            actor: Some(caller.user_id),
-            action: "member.invite",
-            resource_type: Some("invitation"),
-            resource_id: Some(invitation.id.to_string()),
-            success: true,
-            metadata: json!({ "email": email.as_str(), "role": role.as_str() }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        queue_email(
+            &mut tx,
+            email.as_str(),
+            &format!("Join {} on RepoPal", organisation.name),
+            &body,
+        )
+        .await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("member.invite")
+                .org(org)
+                .actor(caller.user_id)
+                .resource("invitation", invitation.id)
+                .meta(json!({ "email": email.as_str(), "role": role.as_str() })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(invitation)
     }
 
     /// Accepts an invitation addressed to the caller's email.
-    pub async fn accept_invitation(&self, meta: &ClientMeta, caller: Caller, token: &str) -> Result<Org, Error> {
-        let user = users::find(&self.pool, caller.user_id).await?.ok_or(Error::NotFound)?;
+    pub async fn accept_invitation(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        token: &str,
+    ) -> Result<Org, Error> {
+        let user = users::find(&self.pool, caller.user_id)
+            .await?
+            .ok_or(Error::NotFound)?;
         let mut tx = self.pool.begin().await?;
         let invitation = invitations::redeem(&mut tx, &tokens::hash(token))
             .await?
-            .ok_or_else(|| Error::rejected("invalid_token", "The invitation is invalid, used or expired."))?;
+            .ok_or_else(|| {
+                Error::rejected(
+                    "invalid_token",
+                    "The invitation is invalid, used or expired.",
+                )
+            })?;
         if invitation.email != user.email {
-            return Err(Error::forbidden("invitation_email_mismatch", "This invitation was sent to another email address."));
+            return Err(Error::forbidden(
+                "invitation_email_mismatch",
+                "This invitation was sent to another email address.",
+            ));
         }
         let role = Role::parse(&invitation.role).map_err(Error::Invalid)?;
         orgs::add_member(&mut *tx, invitation.org_id, user.id, role).await?;
-        let entry = NewEntry {
-            org_id: Some(invitation.org_id),
-            actor: Some(user.id),
-            action: "member.join",
-            resource_type: Some("membership"),
-            resource_id: Some(user.id.to_string()),
-            success: true,
-            metadata: json!({ "role": role.as_str(), "invitation_id": invitation.id }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
-        let org = orgs::find(&mut *tx, invitation.org_id).await?.ok_or(Error::NotFound)?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("member.join")
+                .org(invitation.org_id)
+                .actor(user.id)
+                .resource("membership", user.id)
+                .meta(json!({ "role": role.as_str(), "invitation_id": invitation.id })),
+        )
+        .await?;
+        let org = orgs::find(&mut *tx, invitation.org_id)
+            .await?
+            .ok_or(Error::NotFound)?;
         tx.commit().await?;
         Ok(org)
     }
@@ -243,46 +277,60 @@ impl Identity {
     ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
         let admins = orgs::lock_admin_count(&mut tx, org).await?;
-        let current = orgs::role_of(&mut *tx, org, member).await?.ok_or(Error::NotFound)?;
+        let current = orgs::role_of(&mut *tx, org, member)
+            .await?
+            .ok_or(Error::NotFound)?;
         if current == Role::OrgAdmin && role != Role::OrgAdmin && admins <= 1 {
-            return Err(Error::conflict("last_admin", "An organisation needs at least one org_admin."));
+            return Err(Error::conflict(
+                "last_admin",
+                "An organisation needs at least one org_admin.",
+            ));
         }
         orgs::set_role(&mut *tx, org, member, role).await?;
-        let entry = NewEntry {
-            org_id: Some(org),
-            actor: Some(caller.user_id),
-            action: "member.role_change",
-            resource_type: Some("membership"),
-            resource_id: Some(member.to_string()),
-            success: true,
-            metadata: json!({ "from": current.as_str(), "to": role.as_str() }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("member.role_change")
+                .org(org)
+                .actor(caller.user_id)
+                .resource("membership", member)
+                .meta(json!({ "from": current.as_str(), "to": role.as_str() })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Removes a member; refuses to remove the last org_admin.
-    pub async fn remove_member(&self, meta: &ClientMeta, caller: Caller, org: OrgId, member: UserId) -> Result<(), Error> {
+    pub async fn remove_member(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        org: OrgId,
+        member: UserId,
+    ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
         let admins = orgs::lock_admin_count(&mut tx, org).await?;
-        let current = orgs::role_of(&mut *tx, org, member).await?.ok_or(Error::NotFound)?;
+        let current = orgs::role_of(&mut *tx, org, member)
+            .await?
+            .ok_or(Error::NotFound)?;
         if current == Role::OrgAdmin && admins <= 1 {
-            return Err(Error::conflict("last_admin", "An organisation needs at least one org_admin."));
+            return Err(Error::conflict(
+                "last_admin",
+                "An organisation needs at least one org_admin.",
+            ));
         }
         orgs::remove_member(&mut *tx, org, member).await?;
-        let entry = NewEntry {
-            org_id: Some(org),
-            actor: Some(caller.user_id),
-            action: "member.remove",
-            resource_type: Some("membership"),
-            resource_id: Some(member.to_string()),
-            success: true,
-            metadata: json!({ "role": current.as_str() }),
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("member.remove")
+                .org(org)
+                .actor(caller.user_id)
+                .resource("membership", member)
+                .meta(json!({ "role": current.as_str() })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

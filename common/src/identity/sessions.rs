@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::{Caller, ClientMeta, Identity, IssuedTokens, audit};
+use super::{Caller, ClientMeta, Identity, IssuedTokens, SignedIn, audit};
 use crate::{
     Error,
     crypto::tokens,
@@ -22,50 +22,105 @@ impl Identity {
         user: UserId,
         meta: &ClientMeta,
     ) -> Result<IssuedTokens, Error> {
-        let ttl = chrono::Duration::from_std(self.auth.refresh_token_ttl).unwrap_or(chrono::Duration::days(30));
-        let session =
-            sessions::insert(&mut *tx, user, meta.user_agent.as_deref(), meta.ip.as_deref(), Utc::now() + ttl).await?;
+        let ttl = chrono::Duration::from_std(self.auth.refresh_token_ttl)
+            .unwrap_or(chrono::Duration::days(30));
+        let session = sessions::insert(
+            &mut *tx,
+            user,
+            meta.user_agent.as_deref(),
+            meta.ip.as_deref(),
+            Utc::now() + ttl,
+        )
+        .await?;
         self.tokens_for(tx, user, session.id).await
     }
 
-    async fn tokens_for(&self, tx: &mut PgConnection, user: UserId, session: SessionId) -> Result<IssuedTokens, Error> {
+    /// Starts a session for `user`, commits `tx` and returns what sign-in answers.
+    pub(crate) async fn signed_in(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        user: users::User,
+        meta: &ClientMeta,
+    ) -> Result<SignedIn, Error> {
+        let tokens = self.start_session(&mut tx, user.id, meta).await?;
+        let orgs = users::orgs(&mut *tx, user.id).await?;
+        tx.commit().await?;
+        Ok(SignedIn { user, orgs, tokens })
+    }
+
+    async fn tokens_for(
+        &self,
+        tx: &mut PgConnection,
+        user: UserId,
+        session: SessionId,
+    ) -> Result<IssuedTokens, Error> {
         let (refresh_token, hash) = tokens::generate(REFRESH_PREFIX);
         sessions::insert_refresh_token(&mut *tx, session, &hash).await?;
         let (access_token, expires_in) = self.tokens.issue(user, session)?;
-        Ok(IssuedTokens { access_token, refresh_token, expires_in })
+        Ok(IssuedTokens {
+            access_token,
+            refresh_token,
+            expires_in,
+        })
     }
 
     /// Resolves an access token to its caller; `None` when the token is invalid or its session
     /// has been revoked or has expired (revocation takes effect at once).
     pub async fn authenticate(&self, access_token: &str) -> Result<Option<Caller>, Error> {
-        let Some(claims) = self.tokens.verify(access_token) else { return Ok(None) };
-        let Some(session) = sessions::find_active(&self.pool, claims.sid).await? else { return Ok(None) };
+        let Some(claims) = self.tokens.verify(access_token) else {
+            return Ok(None);
+        };
+        let Some(session) = sessions::find_active(&self.pool, claims.sid).await? else {
+            return Ok(None);
+        };
         if session.user_id != claims.sub {
             return Ok(None);
         }
-        let Some(user) = users::find(&self.pool, claims.sub).await? else { return Ok(None) };
-        Ok(Some(Caller { user_id: user.id, session_id: session.id, is_super_admin: user.is_super_admin }))
+        let Some(user) = users::find(&self.pool, claims.sub).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Caller {
+            user_id: user.id,
+            session_id: session.id,
+            is_super_admin: user.is_super_admin,
+        }))
     }
 
     /// Rotates a refresh token. Presenting one that was already used revokes its whole session.
-    pub async fn refresh(&self, meta: &ClientMeta, refresh_token: &str) -> Result<IssuedTokens, Error> {
-        let invalid = || Error::unauthorized("invalid_refresh_token", "The refresh token is invalid or expired.");
+    pub async fn refresh(
+        &self,
+        meta: &ClientMeta,
+        refresh_token: &str,
+    ) -> Result<IssuedTokens, Error> {
+        let invalid = || {
+            Error::unauthorized(
+                "invalid_refresh_token",
+                "The refresh token is invalid or expired.",
+            )
+        };
         let mut tx = self.pool.begin().await?;
-        let Some(found) = sessions::spend_refresh_token(&mut tx, &tokens::hash(refresh_token)).await? else {
+        let Some(found) =
+            sessions::spend_refresh_token(&mut tx, &tokens::hash(refresh_token)).await?
+        else {
             return Err(invalid());
         };
         if found.already_used {
-            let revoked = sessions::revoke(&mut *tx, found.user_id, found.session_id, "refresh_token_reuse").await?;
-            let entry = NewEntry {
-                actor: Some(found.user_id),
-                action: "auth.refresh_reuse",
-                resource_type: Some("session"),
-                resource_id: Some(found.session_id.to_string()),
-                success: false,
-                metadata: json!({ "session_revoked": revoked }),
-                ..NewEntry::default()
-            };
-            audit(&mut *tx, meta, entry).await?;
+            let revoked = sessions::revoke(
+                &mut *tx,
+                found.user_id,
+                found.session_id,
+                "refresh_token_reuse",
+            )
+            .await?;
+            audit(
+                &mut *tx,
+                meta,
+                NewEntry::failure("auth.refresh_reuse")
+                    .actor(found.user_id)
+                    .resource("session", found.session_id)
+                    .meta(json!({ "session_revoked": revoked })),
+            )
+            .await?;
             tx.commit().await?;
             tracing::warn!(session_id = %found.session_id, "refresh token reuse: session revoked");
             return Err(Error::unauthorized(
@@ -76,8 +131,16 @@ impl Identity {
         if !found.session_active {
             return Err(invalid());
         }
-        sessions::touch(&mut *tx, found.session_id, meta.ip.as_deref(), meta.user_agent.as_deref()).await?;
-        let issued = self.tokens_for(&mut tx, found.user_id, found.session_id).await?;
+        sessions::touch(
+            &mut *tx,
+            found.session_id,
+            meta.ip.as_deref(),
+            meta.user_agent.as_deref(),
+        )
+        .await?;
+        let issued = self
+            .tokens_for(&mut tx, found.user_id, found.session_id)
+            .await?;
         tx.commit().await?;
         Ok(issued)
     }
@@ -86,15 +149,14 @@ impl Identity {
     pub async fn logout(&self, meta: &ClientMeta, caller: Caller) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
         sessions::revoke(&mut *tx, caller.user_id, caller.session_id, "logout").await?;
-        let entry = NewEntry {
-            actor: Some(caller.user_id),
-            action: "auth.logout",
-            resource_type: Some("session"),
-            resource_id: Some(caller.session_id.to_string()),
-            success: true,
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.logout")
+                .actor(caller.user_id)
+                .resource("session", caller.session_id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -104,20 +166,24 @@ impl Identity {
     }
 
     /// Ends one of the caller's sessions (404 when it is not theirs or already ended).
-    pub async fn end_session(&self, meta: &ClientMeta, caller: Caller, session: SessionId) -> Result<(), Error> {
+    pub async fn end_session(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        session: SessionId,
+    ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
         if !sessions::revoke(&mut *tx, caller.user_id, session, "ended_by_user").await? {
             return Err(Error::NotFound);
         }
-        let entry = NewEntry {
-            actor: Some(caller.user_id),
-            action: "auth.session_end",
-            resource_type: Some("session"),
-            resource_id: Some(session.to_string()),
-            success: true,
-            ..NewEntry::default()
-        };
-        audit(&mut *tx, meta, entry).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.session_end")
+                .actor(caller.user_id)
+                .resource("session", session),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -56,12 +56,19 @@ pub async fn push_many<J: Job>(conn: &mut PgConnection, jobs: &[J]) -> Result<Ve
 
 /// Pushes one job with options. Returns `None`, and leaves the caller's transaction usable, when
 /// another job already holds the idempotency key.
-pub async fn push_with<J: Job>(conn: &mut PgConnection, job: &J, opts: Enqueue) -> Result<Option<JobId>, Error> {
+pub async fn push_with<J: Job>(
+    conn: &mut PgConnection,
+    job: &J,
+    opts: Enqueue,
+) -> Result<Option<JobId>, Error> {
     let id = JobId::generate();
     let task = task::<J>(job, &id, &opts)?;
     // A savepoint (or a transaction, on a bare connection) so a duplicate key aborts only this push.
     let mut sp = conn.begin().await?;
-    match apalis_postgres::queries::push_tasks(&mut *sp, J::QUEUE.name, vec![task]).await.map_err(Error::from) {
+    match apalis_postgres::queries::push_tasks(&mut *sp, J::QUEUE.name, vec![task])
+        .await
+        .map_err(Error::from)
+    {
         Ok(()) => {
             sp.commit().await?;
             Ok(Some(id))

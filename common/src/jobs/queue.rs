@@ -50,4 +50,9 @@ impl Queue {
 }
 
 /// Every queue a worker process serves.
-pub const ALL_QUEUES: &[Queue] = &[Queue::NOOP, Queue::PROBE, Queue::PRUNE_JOBS, Queue::SEND_EMAIL];
+pub const ALL_QUEUES: &[Queue] = &[
+    Queue::NOOP,
+    Queue::PROBE,
+    Queue::PRUNE_JOBS,
+    Queue::SEND_EMAIL,
+];

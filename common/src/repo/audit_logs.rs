@@ -23,6 +23,52 @@ pub struct NewEntry<'a> {
     pub metadata: serde_json::Value,
 }
 
+impl<'a> NewEntry<'a> {
+    /// An event that happened as intended.
+    pub fn success(action: &'a str) -> Self {
+        Self {
+            action,
+            success: true,
+            ..Self::default()
+        }
+    }
+
+    /// An attempt that was refused or failed.
+    pub fn failure(action: &'a str) -> Self {
+        Self {
+            action,
+            success: false,
+            ..Self::default()
+        }
+    }
+
+    pub fn actor(mut self, user: UserId) -> Self {
+        self.actor = Some(user);
+        self
+    }
+
+    pub fn org(mut self, org: OrgId) -> Self {
+        self.org_id = Some(org);
+        self
+    }
+
+    pub fn resource(mut self, kind: &'a str, id: impl ToString) -> Self {
+        self.resource_type = Some(kind);
+        self.resource_id = Some(id.to_string());
+        self
+    }
+
+    pub fn kind(mut self, kind: &'a str) -> Self {
+        self.resource_type = Some(kind);
+        self
+    }
+
+    pub fn meta(mut self, metadata: serde_json::Value) -> Self {
+        self.metadata = metadata;
+        self
+    }
+}
+
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Entry {
     pub id: i64,
@@ -39,7 +85,11 @@ pub struct Entry {
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, e: &NewEntry<'_>) -> Result<(), Error> {
-    let metadata = if e.metadata.is_null() { serde_json::json!({}) } else { e.metadata.clone() };
+    let metadata = if e.metadata.is_null() {
+        serde_json::json!({})
+    } else {
+        e.metadata.clone()
+    };
     sqlx::query(
         "INSERT INTO audit_logs (org_id, actor_user_id, action, resource_type, resource_id, ip, user_agent, status, metadata)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -27,7 +27,11 @@ pub async fn insert(
 }
 
 /// Uses the token once: returns its user when it exists, has this purpose, is unused and unexpired.
-pub async fn consume(tx: &mut PgConnection, purpose: &str, token_hash: &str) -> Result<Option<UserId>, Error> {
+pub async fn consume(
+    tx: &mut PgConnection,
+    purpose: &str,
+    token_hash: &str,
+) -> Result<Option<UserId>, Error> {
     Ok(sqlx::query_scalar(
         "UPDATE email_tokens SET used_at = now()
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
@@ -48,7 +52,12 @@ pub struct OutboxEmail {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-pub async fn insert_outbox(db: impl PgExecutor<'_>, to: &str, subject: &str, body: &str) -> Result<Uuid, Error> {
+pub async fn insert_outbox(
+    db: impl PgExecutor<'_>,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<Uuid, Error> {
     Ok(sqlx::query_scalar(
         "INSERT INTO email_outbox (id, to_address, subject, body) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -61,17 +70,21 @@ pub async fn insert_outbox(db: impl PgExecutor<'_>, to: &str, subject: &str, bod
 }
 
 pub async fn find_outbox(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OutboxEmail>, Error> {
-    Ok(sqlx::query_as("SELECT id, to_address, subject, body, sent_at FROM email_outbox WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id, to_address, subject, body, sent_at FROM email_outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
 
 pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, delivery: &str) -> Result<(), Error> {
-    sqlx::query("UPDATE email_outbox SET sent_at = now(), delivery = $2 WHERE id = $1 AND sent_at IS NULL")
-        .bind(id)
-        .bind(delivery)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE email_outbox SET sent_at = now(), delivery = $2 WHERE id = $1 AND sent_at IS NULL",
+    )
+    .bind(id)
+    .bind(delivery)
+    .execute(db)
+    .await?;
     Ok(())
 }

@@ -44,10 +44,12 @@ fn select_jobs() -> String {
 }
 
 pub async fn find(pool: &PgPool, id: &JobId) -> Result<Option<JobRow>, Error> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!("{} WHERE id = $1", select_jobs())))
-        .bind(&id.0)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_as(AssertSqlSafe(format!("{} WHERE id = $1", select_jobs())))
+            .bind(&id.0)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// Jobs that will not run again by themselves: permanently failed or out of attempts.
@@ -64,10 +66,13 @@ pub async fn dead(pool: &PgPool, limit: i64) -> Result<Vec<JobRow>, Error> {
 
 /// Every job of one queue, oldest first (for tests and the CLI).
 pub async fn list_queue(pool: &PgPool, queue: &str) -> Result<Vec<JobRow>, Error> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!("{} WHERE job_type = $1 ORDER BY id", select_jobs())))
-        .bind(queue)
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "{} WHERE job_type = $1 ORDER BY id",
+        select_jobs()
+    )))
+    .bind(queue)
+    .fetch_all(pool)
+    .await?)
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -114,7 +119,11 @@ pub async fn defer_retry(pool: &PgPool, id: &JobId, delay: Duration) -> Result<(
 
 /// Returns the jobs held by the named (stopping) workers to the queue: fetched-but-unstarted ones
 /// as they were, and the `interrupted` ones (cut off by the shutdown timeout) as a used attempt.
-pub async fn release_held(pool: &PgPool, workers: &[String], interrupted: &[String]) -> Result<u64, Error> {
+pub async fn release_held(
+    pool: &PgPool,
+    workers: &[String],
+    interrupted: &[String],
+) -> Result<u64, Error> {
     let queued = sqlx::query(
         "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
          WHERE lock_by = ANY($1) AND status = 'Queued'",
@@ -169,11 +178,17 @@ pub async fn prune(pool: &PgPool, older_than: Duration) -> Result<Pruned, Error>
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let effects = sqlx::query("DELETE FROM job_effects WHERE completed_at < now() - make_interval(secs => $1)")
-        .bind(secs)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let effects = sqlx::query(
+        "DELETE FROM job_effects WHERE completed_at < now() - make_interval(secs => $1)",
+    )
+    .bind(secs)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     tx.commit().await?;
-    Ok(Pruned { jobs, workers, effects })
+    Ok(Pruned {
+        jobs,
+        workers,
+        effects,
+    })
 }

@@ -5,7 +5,12 @@ use sqlx::PgExecutor;
 
 use crate::{Error, domain::Email};
 
-pub async fn record(db: impl PgExecutor<'_>, email: &Email, ip: Option<&str>, succeeded: bool) -> Result<(), Error> {
+pub async fn record(
+    db: impl PgExecutor<'_>,
+    email: &Email,
+    ip: Option<&str>,
+    succeeded: bool,
+) -> Result<(), Error> {
     sqlx::query("INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)")
         .bind(email.as_str())
         .bind(ip)

@@ -92,7 +92,10 @@ pub async fn find_by_provider_user(
     .await?)
 }
 
-pub async fn list_for_user(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Connection>, Error> {
+pub async fn list_for_user(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+) -> Result<Vec<Connection>, Error> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM oauth_connections WHERE user_id = $1 ORDER BY created_at"
     )))
@@ -154,11 +157,17 @@ pub async fn update_tokens(
     Ok(())
 }
 
-pub async fn delete_for_user(db: impl PgExecutor<'_>, user: UserId, provider: &str) -> Result<u64, Error> {
-    Ok(sqlx::query("DELETE FROM oauth_connections WHERE user_id = $1 AND provider = $2")
-        .bind(user)
-        .bind(provider)
-        .execute(db)
-        .await?
-        .rows_affected())
+pub async fn delete_for_user(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    provider: &str,
+) -> Result<u64, Error> {
+    Ok(
+        sqlx::query("DELETE FROM oauth_connections WHERE user_id = $1 AND provider = $2")
+            .bind(user)
+            .bind(provider)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
 }

@@ -27,7 +27,10 @@ pub struct Member {
 
 fn slug_taken(e: sqlx::Error) -> Error {
     match Error::from(e) {
-        e if e.is_unique_violation() => Error::conflict("slug_taken", "An organisation with this slug already exists."),
+        e if e.is_unique_violation() => Error::conflict(
+            "slug_taken",
+            "An organisation with this slug already exists.",
+        ),
         e => e,
     }
 }
@@ -43,18 +46,30 @@ pub async fn insert(tx: &mut PgConnection, slug: &str, name: &str) -> Result<Org
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: OrgId) -> Result<Option<Org>, Error> {
-    Ok(sqlx::query_as("SELECT id, slug, name, created_at FROM organizations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, slug, name, created_at FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
 /// Whether `slug` is free (used to pick a unique slug for a new organisation).
 pub async fn slug_exists(db: impl PgExecutor<'_>, slug: &str) -> Result<bool, Error> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = $1)").bind(slug).fetch_one(db).await?)
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = $1)")
+            .bind(slug)
+            .fetch_one(db)
+            .await?,
+    )
 }
 
-pub async fn update(db: impl PgExecutor<'_>, id: OrgId, name: Option<&str>, slug: Option<&str>) -> Result<Org, Error> {
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    id: OrgId,
+    name: Option<&str>,
+    slug: Option<&str>,
+) -> Result<Org, Error> {
     sqlx::query_as(
         "UPDATE organizations SET name = coalesce($2, name), slug = coalesce($3, slug), updated_at = now()
          WHERE id = $1 RETURNING id, slug, name, created_at",
@@ -69,11 +84,19 @@ pub async fn update(db: impl PgExecutor<'_>, id: OrgId, name: Option<&str>, slug
 }
 
 pub async fn delete(db: impl PgExecutor<'_>, id: OrgId) -> Result<(), Error> {
-    sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id).execute(db).await?;
+    sqlx::query("DELETE FROM organizations WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
-pub async fn add_member(db: impl PgExecutor<'_>, org: OrgId, user: UserId, role: Role) -> Result<(), Error> {
+pub async fn add_member(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    user: UserId,
+    role: Role,
+) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (org_id, user_id) DO NOTHING",
@@ -87,12 +110,17 @@ pub async fn add_member(db: impl PgExecutor<'_>, org: OrgId, user: UserId, role:
 }
 
 /// The user's role in the organisation, or `None` when not a member.
-pub async fn role_of(db: impl PgExecutor<'_>, org: OrgId, user: UserId) -> Result<Option<Role>, Error> {
-    let role: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
-        .bind(org)
-        .bind(user)
-        .fetch_optional(db)
-        .await?;
+pub async fn role_of(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    user: UserId,
+) -> Result<Option<Role>, Error> {
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .fetch_optional(db)
+            .await?;
     Ok(role.and_then(|r| Role::parse(&r).ok()))
 }
 
@@ -109,30 +137,48 @@ pub async fn members(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Member>,
 
 /// Locks the organisation's memberships for a role change and returns the number of admins.
 pub async fn lock_admin_count(tx: &mut PgConnection, org: OrgId) -> Result<i64, Error> {
-    sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE").bind(org).execute(&mut *tx).await?;
-    Ok(sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'org_admin'")
+    sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
         .bind(org)
-        .fetch_one(tx)
-        .await?)
+        .execute(&mut *tx)
+        .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'org_admin'",
+    )
+    .bind(org)
+    .fetch_one(tx)
+    .await?)
 }
 
-pub async fn set_role(db: impl PgExecutor<'_>, org: OrgId, user: UserId, role: Role) -> Result<bool, Error> {
-    Ok(sqlx::query("UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2")
-        .bind(org)
-        .bind(user)
-        .bind(role.as_str())
-        .execute(db)
-        .await?
-        .rows_affected()
-        == 1)
+pub async fn set_role(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    user: UserId,
+    role: Role,
+) -> Result<bool, Error> {
+    Ok(
+        sqlx::query("UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .bind(role.as_str())
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
-pub async fn remove_member(db: impl PgExecutor<'_>, org: OrgId, user: UserId) -> Result<bool, Error> {
-    Ok(sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-        .bind(org)
-        .bind(user)
-        .execute(db)
-        .await?
-        .rows_affected()
-        == 1)
+pub async fn remove_member(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    user: UserId,
+) -> Result<bool, Error> {
+    Ok(
+        sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }

@@ -36,8 +36,10 @@ pub async fn record_completion(tx: &mut PgConnection, key: &str) -> Result<(), E
 }
 
 pub async fn find(pool: &PgPool, key: &str) -> Result<Option<ProbeRun>, Error> {
-    Ok(sqlx::query_as("SELECT key, starts, completions FROM probe_runs WHERE key = $1")
-        .bind(key)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT key, starts, completions FROM probe_runs WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?,
+    )
 }

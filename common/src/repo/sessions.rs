@@ -20,7 +20,8 @@ pub struct Session {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, user_id, user_agent, ip, created_at, last_used_at, expires_at, revoked_at";
+const COLUMNS: &str =
+    "id, user_id, user_agent, ip, created_at, last_used_at, expires_at, revoked_at";
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
@@ -61,7 +62,12 @@ pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Se
     .await?)
 }
 
-pub async fn touch(db: impl PgExecutor<'_>, id: SessionId, ip: Option<&str>, user_agent: Option<&str>) -> Result<(), Error> {
+pub async fn touch(
+    db: impl PgExecutor<'_>,
+    id: SessionId,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<(), Error> {
     sqlx::query(
         "UPDATE sessions SET last_used_at = now(), ip = coalesce($2, ip), user_agent = coalesce($3, user_agent)
          WHERE id = $1",
@@ -75,7 +81,12 @@ pub async fn touch(db: impl PgExecutor<'_>, id: SessionId, ip: Option<&str>, use
 }
 
 /// Revokes one session of `user`; false when there is no such active session.
-pub async fn revoke(db: impl PgExecutor<'_>, user: UserId, id: SessionId, reason: &str) -> Result<bool, Error> {
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    id: SessionId,
+    reason: &str,
+) -> Result<bool, Error> {
     Ok(sqlx::query(
         "UPDATE sessions SET revoked_at = now(), revoked_reason = $3
          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
@@ -108,7 +119,11 @@ pub async fn revoke_all_except(
     .rows_affected())
 }
 
-pub async fn insert_refresh_token(db: impl PgExecutor<'_>, session: SessionId, token_hash: &str) -> Result<(), Error> {
+pub async fn insert_refresh_token(
+    db: impl PgExecutor<'_>,
+    session: SessionId,
+    token_hash: &str,
+) -> Result<(), Error> {
     sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)")
         .bind(token_hash)
         .bind(session)
@@ -129,7 +144,10 @@ pub struct RefreshTokenUse {
 
 /// Spends a refresh token: marks it used (once) and reports whether it had already been spent.
 /// The row is locked, so two concurrent uses cannot both see it fresh.
-pub async fn spend_refresh_token(tx: &mut PgConnection, token_hash: &str) -> Result<Option<RefreshTokenUse>, Error> {
+pub async fn spend_refresh_token(
+    tx: &mut PgConnection,
+    token_hash: &str,
+) -> Result<Option<RefreshTokenUse>, Error> {
     Ok(sqlx::query_as(
         "WITH t AS (
              SELECT token_hash, session_id, used_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE

@@ -27,7 +27,8 @@ pub struct UserOrg {
     pub role: String,
 }
 
-const COLUMNS: &str = "id, email, full_name, password_hash, email_verified_at, is_super_admin, created_at";
+const COLUMNS: &str =
+    "id, email, full_name, password_hash, email_verified_at, is_super_admin, created_at";
 
 pub async fn insert(
     tx: &mut PgConnection,
@@ -48,23 +49,29 @@ pub async fn insert(
     .fetch_one(tx)
     .await
     .map_err(|e| match Error::from(e) {
-        e if e.is_unique_violation() => Error::conflict("email_taken", "An account with this email already exists."),
+        e if e.is_unique_violation() => {
+            Error::conflict("email_taken", "An account with this email already exists.")
+        }
         e => e,
     })
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<User>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> Result<Option<User>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE email = $1")))
-        .bind(email.as_str())
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE email = $1"
+    )))
+    .bind(email.as_str())
+    .fetch_optional(db)
+    .await?)
 }
 
 pub async fn set_password(db: impl PgExecutor<'_>, id: UserId, hash: &str) -> Result<(), Error> {
@@ -76,7 +83,11 @@ pub async fn set_password(db: impl PgExecutor<'_>, id: UserId, hash: &str) -> Re
     Ok(())
 }
 
-pub async fn set_full_name(db: impl PgExecutor<'_>, id: UserId, full_name: &str) -> Result<(), Error> {
+pub async fn set_full_name(
+    db: impl PgExecutor<'_>,
+    id: UserId,
+    full_name: &str,
+) -> Result<(), Error> {
     sqlx::query("UPDATE users SET full_name = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(full_name)
@@ -106,12 +117,18 @@ pub async fn orgs(db: impl PgExecutor<'_>, id: UserId) -> Result<Vec<UserOrg>, E
 }
 
 /// Grants or withdraws the platform super-admin flag; false when no such account.
-pub async fn set_super_admin(db: impl PgExecutor<'_>, email: &Email, on: bool) -> Result<bool, Error> {
-    Ok(sqlx::query("UPDATE users SET is_super_admin = $2, updated_at = now() WHERE email = $1")
-        .bind(email.as_str())
-        .bind(on)
-        .execute(db)
-        .await?
-        .rows_affected()
-        == 1)
+pub async fn set_super_admin(
+    db: impl PgExecutor<'_>,
+    email: &Email,
+    on: bool,
+) -> Result<bool, Error> {
+    Ok(
+        sqlx::query("UPDATE users SET is_super_admin = $2, updated_at = now() WHERE email = $1")
+            .bind(email.as_str())
+            .bind(on)
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }

@@ -24,16 +24,28 @@ use repopal_tests::{
 const UNBATCHED: [(&str, &str); 2] = [("JOB_BATCH_SIZE_NOOP", "1"), ("JOB_CONCURRENCY_NOOP", "1")];
 
 fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn now_us() -> i64 {
-    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_micros()).unwrap_or(0)
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros(),
+    )
+    .unwrap_or(0)
 }
 
 fn start_workers(db: &TestDb, n: usize, extra: &[(&str, &str)]) -> Vec<Proc> {
     let operator = std::env::var("BENCH_WORKER_ENV").unwrap_or_default();
-    let operator: Vec<(&str, &str)> = operator.split_whitespace().filter_map(|kv| kv.split_once('=')).collect();
+    let operator: Vec<(&str, &str)> = operator
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
     (0..n)
         .map(|_| {
             let mut env = vec![
@@ -61,11 +73,12 @@ async fn stop_workers(workers: Vec<Proc>) {
 async fn wait_registered(db: &TestDb, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers WHERE worker_type = $1")
-            .bind(Noop::QUEUE.name)
-            .fetch_one(&db.pool)
-            .await
-            .expect("count workers");
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM apalis.workers WHERE worker_type = $1")
+                .bind(Noop::QUEUE.name)
+                .fetch_one(&db.pool)
+                .await
+                .expect("count workers");
         if count as usize >= n || Instant::now() > deadline {
             return;
         }
@@ -86,7 +99,9 @@ async fn drain_once(n_jobs: usize, n_workers: usize, extra: &[(&str, &str)]) -> 
     let started = Instant::now();
     tx.commit().await.expect("commit");
     loop {
-        let left = repo::jobs::unfinished(&db.pool, &[Noop::QUEUE.name]).await.expect("count");
+        let left = repo::jobs::unfinished(&db.pool, &[Noop::QUEUE.name])
+            .await
+            .expect("count");
         if left == 0 {
             break;
         }
@@ -115,11 +130,22 @@ async fn latency(n_jobs: usize) -> Vec<f64> {
     wait_registered(&db, 1).await;
     let mut conn = db.pool.acquire().await.expect("conn");
     for _ in 0..n_jobs {
-        jobs::push(&mut conn, &Noop { enqueued_at_us: now_us() }).await.expect("push");
+        jobs::push(
+            &mut conn,
+            &Noop {
+                enqueued_at_us: now_us(),
+            },
+        )
+        .await
+        .expect("push");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     drop(conn);
-    while repo::jobs::unfinished(&db.pool, &[Noop::QUEUE.name]).await.expect("count") > 0 {
+    while repo::jobs::unfinished(&db.pool, &[Noop::QUEUE.name])
+        .await
+        .expect("count")
+        > 0
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let rows: Vec<f64> = sqlx::query_scalar(
@@ -148,9 +174,27 @@ async fn main() {
     type Scenario<'a> = (String, &'a str, usize, usize, Vec<(&'a str, &'a str)>);
     let scenarios: [Scenario; 4] = [
         (format!("{batch}, 1 process"), "batched", 1, n_jobs, vec![]),
-        (format!("{batch}, 2 processes"), "batched", 2, n_jobs, vec![]),
-        ("unbatched (1 job per fetch), 1 process".into(), "unbatched", 1, n_jobs / 10, UNBATCHED.to_vec()),
-        ("unbatched (1 job per fetch), 2 processes".into(), "unbatched", 2, n_jobs / 10, UNBATCHED.to_vec()),
+        (
+            format!("{batch}, 2 processes"),
+            "batched",
+            2,
+            n_jobs,
+            vec![],
+        ),
+        (
+            "unbatched (1 job per fetch), 1 process".into(),
+            "unbatched",
+            1,
+            n_jobs / 10,
+            UNBATCHED.to_vec(),
+        ),
+        (
+            "unbatched (1 job per fetch), 2 processes".into(),
+            "unbatched",
+            2,
+            n_jobs / 10,
+            UNBATCHED.to_vec(),
+        ),
     ];
     for (name, kind, workers, jobs, extra) in &scenarios {
         if !only.is_empty() && only != *kind {
@@ -161,7 +205,11 @@ async fn main() {
             rates.push(drain_once(*jobs, *workers, extra).await);
         }
         let shown: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
-        println!("{name:<42} {:>14.0} {:>24}", median(&mut rates.clone()), shown.join(" "));
+        println!(
+            "{name:<42} {:>14.0} {:>24}",
+            median(&mut rates.clone()),
+            shown.join(" ")
+        );
     }
     if !only.is_empty() && only != "latency" {
         return;

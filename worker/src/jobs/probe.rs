@@ -15,7 +15,9 @@ pub async fn run(job: Probe, ctx: JobContext) -> Result<(), JobError> {
     match job.behaviour {
         ProbeBehaviour::Succeed => {}
         ProbeBehaviour::Fail => return Err(JobError::retryable("probe asked to fail")),
-        ProbeBehaviour::FailPermanently => return Err(JobError::permanent("probe asked to fail permanently")),
+        ProbeBehaviour::FailPermanently => {
+            return Err(JobError::permanent("probe asked to fail permanently"));
+        }
         ProbeBehaviour::Panic => panic!("probe asked to panic"),
         ProbeBehaviour::Hang => std::future::pending::<()>().await,
     }

@@ -3,7 +3,9 @@
 //! body, which may hold a token). Idempotent: a sent message is not sent again.
 
 use common::{jobs::SendEmail, repo::email_tokens};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor, message::header::ContentType};
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor, message::header::ContentType,
+};
 use secrecy::ExposeSecret;
 
 use crate::{context::JobContext, error::JobError};
@@ -18,8 +20,12 @@ pub async fn run(job: SendEmail, ctx: JobContext) -> Result<(), JobError> {
     let delivery = match &ctx.mail.smtp_url {
         Some(url) => {
             let message = Message::builder()
-                .from(ctx.mail.from.parse().map_err(|e| JobError::permanent(format!("MAIL_FROM is not an address: {e}")))?)
-                .to(email.to_address.parse().map_err(|e| JobError::permanent(format!("recipient is not an address: {e}")))?)
+                .from(ctx.mail.from.parse().map_err(|e| {
+                    JobError::permanent(format!("MAIL_FROM is not an address: {e}"))
+                })?)
+                .to(email.to_address.parse().map_err(|e| {
+                    JobError::permanent(format!("recipient is not an address: {e}"))
+                })?)
                 .subject(email.subject.clone())
                 .header(ContentType::TEXT_PLAIN)
                 .body(email.body.clone())
