@@ -15,9 +15,10 @@ ensure GITHUB_WEBHOOK_SECRET "$(secret)"
 ensure JWT_SIGNING_KEY "$(secret)"
 ensure ENCRYPTION_KEYS "k1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
 ensure LOG_FORMAT pretty
-while IFS='=' read -r key value; do
-    [ -z "$key" ] && continue
-    case "$key" in \#*) continue ;; esac
+while IFS= read -r line; do
+    case "$line" in '' | \#*) continue ;; esac
+    key=${line%%=*}
+    value=${line#*=}
     if [ -z "${!key:-}" ]; then
         printf 'export %s=%q\n' "$key" "$value"
     fi
