@@ -123,7 +123,8 @@ CREATE INDEX login_attempts_email_idx ON login_attempts (email, created_at DESC)
 
 CREATE TABLE audit_logs (
     id            bigserial PRIMARY KEY,
-    org_id        uuid REFERENCES organizations (id) ON DELETE CASCADE,
+    -- The trail outlives what it describes: deleting an organisation or user keeps its entries.
+    org_id        uuid REFERENCES organizations (id) ON DELETE SET NULL,
     actor_user_id uuid REFERENCES users (id) ON DELETE SET NULL,
     action        text NOT NULL,
     resource_type text,

@@ -35,6 +35,10 @@ pub async fn limit_auth(State(state): State<AppState>, req: Request, next: Next)
         .map(|c| c.0);
     let ip = client_ip(req.headers(), peer, state.api.auth.trust_proxy_headers)
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    // Forget idle clients now and then so the table stays small.
+    if state.auth_limiter.len() > 10_000 {
+        state.auth_limiter.retain_recent();
+    }
     match state.auth_limiter.check_key(&ip) {
         Ok(()) => next.run(req).await,
         Err(not_until) => {

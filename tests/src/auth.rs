@@ -48,7 +48,7 @@ impl Session {
 }
 
 impl TestApp {
-    /// A JSON request from a given client IP, optionally authorised.
+    /// A JSON request, optionally authorised.
     pub async fn call(
         &self,
         method: Method,
@@ -56,10 +56,24 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> TestResponse {
+        self.call_from("192.0.2.1", method, path, token, body).await
+    }
+
+    /// A JSON request from the given client IP (as the server sees its peer address).
+    pub async fn call_from(
+        &self,
+        ip: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let peer: std::net::SocketAddr = format!("{ip}:40000").parse().expect("ip");
         let mut req = Request::builder()
             .method(method)
             .uri(path)
-            .header("user-agent", "repopal-tests/1.0");
+            .header("user-agent", "repopal-tests/1.0")
+            .extension(axum::extract::ConnectInfo(peer));
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
@@ -92,6 +106,12 @@ impl TestApp {
             Some(json!({"email": email, "password": password})),
         )
         .await
+    }
+
+    pub async fn login_from(&self, ip: &str, email: &str, password: &str) -> TestResponse {
+        let body = json!({"email": email, "password": password});
+        self.call_from(ip, Method::POST, "/api/v1/auth/login", None, Some(body))
+            .await
     }
 
     /// Signs in with a given password and returns the access token.

@@ -113,14 +113,17 @@ async fn token(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
     // The client authenticates with HTTP Basic (oauth2's default) or form fields.
-    let basic = headers
+    let basic_ok = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Basic "));
-    let form_secret = form
-        .get("client_secret")
-        .is_some_and(|s| s == "test-client-secret-value");
-    if !(basic || form_secret) {
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok())
+        .is_some_and(|creds| creds == b"Iv1.testclient:test-client-secret-value");
+    let form_ok = form.get("client_id").is_some_and(|c| c == "Iv1.testclient")
+        && form
+            .get("client_secret")
+            .is_some_and(|s| s == "test-client-secret-value");
+    if !(basic_ok || form_ok) {
         return (
             StatusCode::UNAUTHORIZED,
             Json(json!({"error": "incorrect_client_credentials"})),

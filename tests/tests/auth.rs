@@ -498,11 +498,14 @@ async fn email_verification_goes_out_through_the_mail_job() {
 }
 
 #[tokio::test]
-async fn the_auth_rate_limit_answers_429_with_retry_after() {
+async fn the_auth_rate_limit_answers_429_with_retry_after_per_client_ip() {
     let app = TestApp::with_env(&[("AUTH_RATE_LIMIT_PER_MINUTE", "3")]).await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        statuses.push(app.login("x@example.com", "Whatever-1").await);
+        statuses.push(
+            app.login_from("198.51.100.7", "x@example.com", "Whatever-1")
+                .await,
+        );
     }
     assert_eq!(
         statuses
@@ -519,29 +522,39 @@ async fn the_auth_rate_limit_answers_429_with_retry_after() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
-    // Other routes are not limited.
+    // Another client is not affected, nor are other routes.
+    assert_eq!(
+        app.login_from("198.51.100.8", "x@example.com", "Whatever-1")
+            .await
+            .status,
+        401
+    );
     assert_eq!(app.get("/healthz").await.status, 200);
 }
 
 #[tokio::test]
-async fn lockout_engages_after_repeated_failures_and_expires() {
+async fn lockout_engages_grows_is_capped_expires_and_never_locks_out_other_clients() {
     let app = TestApp::with_env(&[
         ("LOGIN_LOCKOUT_THRESHOLD", "3"),
         ("LOGIN_LOCKOUT_BASE_SECS", "60"),
+        ("LOGIN_LOCKOUT_MAX_SECS", "100"),
     ])
     .await;
     app.register("ivy@example.com", None).await;
+    let attacker = "203.0.113.66";
     for _ in 0..3 {
         assert_eq!(
-            app.login("ivy@example.com", "Wrong-pass-1").await.status,
+            app.login_from(attacker, "ivy@example.com", "Wrong-pass-1")
+                .await
+                .status,
             401
         );
     }
-    let locked = app.login("ivy@example.com", PASSWORD).await;
+    let locked = app.login_from(attacker, "ivy@example.com", PASSWORD).await;
     assert_eq!(
         locked.status,
         429,
-        "even the right password waits: {}",
+        "this client waits even with the right password: {}",
         locked.text()
     );
     assert_eq!(locked.json()["error"]["code"], "account_locked");
@@ -550,24 +563,86 @@ async fn lockout_engages_after_repeated_failures_and_expires() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((50..=60).contains(&retry), "{retry}");
+    assert!(
+        (50..=60).contains(&retry),
+        "first lock is the base: {retry}"
+    );
 
-    // Time passes: move the failures back beyond the lock.
+    // Time passes beyond the lock; one more failure locks again for twice as long, capped at 100 s.
     sqlx::query("UPDATE login_attempts SET created_at = created_at - interval '61 seconds'")
         .execute(&app.db.pool)
         .await
         .unwrap();
     assert_eq!(
-        app.login("ivy@example.com", PASSWORD).await.status,
-        200,
-        "the lock expired"
-    );
-    // A success resets the count.
-    assert_eq!(
-        app.login("ivy@example.com", "Wrong-pass-1").await.status,
+        app.login_from(attacker, "ivy@example.com", "Wrong-pass-1")
+            .await
+            .status,
         401
     );
-    assert_eq!(app.login("ivy@example.com", PASSWORD).await.status, 200);
+    let relocked = app
+        .login_from(attacker, "ivy@example.com", "Wrong-pass-1")
+        .await;
+    let retry: u64 = relocked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (90..=100).contains(&retry),
+        "doubled (120 s) and capped at 100 s: {retry}"
+    );
+
+    // The owner, from their own address, is not locked out by the attacker's failures.
+    assert_eq!(
+        app.login_from("192.0.2.10", "ivy@example.com", PASSWORD)
+            .await
+            .status,
+        200
+    );
+    // And a success clears the count for everyone.
+    assert_eq!(
+        app.login_from(attacker, "ivy@example.com", PASSWORD)
+            .await
+            .status,
+        200
+    );
+    let failures: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM login_attempts WHERE NOT succeeded")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        failures, 4,
+        "attempts during a lock are refused without being counted"
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_uses_of_one_refresh_token_succeed_at_most_once() {
+    let app = TestApp::new().await;
+    let s = app.register("race@example.com", None).await;
+    let body = json!({"refresh_token": s.refresh_token});
+    let (a, b) = tokio::join!(
+        app.call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(body.clone())
+        ),
+        app.call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(body.clone())
+        ),
+    );
+    let mut statuses = vec![a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        vec![200, 401],
+        "exactly one use wins; the other is treated as reuse"
+    );
 }
 
 #[tokio::test]
@@ -595,9 +670,14 @@ async fn with_smtp_url_mail_is_delivered_over_smtp() {
         "{}",
         messages[0].data
     );
-    let delivery: Option<String> = sqlx::query_scalar("SELECT delivery FROM email_outbox")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let (delivery, body): (Option<String>, String) =
+        sqlx::query_as("SELECT delivery, body FROM email_outbox")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(delivery.as_deref(), Some("smtp"));
+    assert!(
+        !body.contains("rpv_"),
+        "the token does not stay in the database once mailed: {body}"
+    );
 }

@@ -142,6 +142,16 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
     let fake = FakeGithub::start().await;
     let app = app_with(&fake).await;
     let existing = app.register("linus@example.com", None).await;
+    let token = app.mailed_token("linus@example.com").await;
+    let verified = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(serde_json::json!({"token": token})),
+        )
+        .await;
+    assert_eq!(verified.status, 200);
     fake.authorize("code", account(42, "linus", "linus@example.com"));
     let (state, cookie) = start(&app, &fake).await;
     let res = callback(&app, &format!("code=code&state={state}"), Some(&cookie)).await;
@@ -155,6 +165,18 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
     .await
     .unwrap();
     assert!(audit.contains(&"auth.oauth_link".to_owned()), "{audit:?}");
+    assert_eq!(
+        app.call(
+            Method::GET,
+            "/api/v1/auth/me",
+            Some(&existing.access_token),
+            None
+        )
+        .await
+        .status,
+        200,
+        "a verified owner's own sessions are untouched"
+    );
 
     // With a password, GitHub can be unlinked; the account still signs in with the password.
     let unlink = app
@@ -175,6 +197,50 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
         )
         .await;
     assert_eq!(again.status, 404);
+    assert_eq!(
+        app.login("linus@example.com", repopal_tests::auth::PASSWORD)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_unverified_squatter_loses_the_account_to_the_proven_email_owner() {
+    let fake = FakeGithub::start().await;
+    let app = app_with(&fake).await;
+    // Someone registers the victim's address first (never verified) and keeps a session.
+    let squatter = app.register("victim@example.com", None).await;
+    fake.authorize("code", account(77, "victim", "victim@example.com"));
+    let (state, cookie) = start(&app, &fake).await;
+    let res = callback(&app, &format!("code=code&state={state}"), Some(&cookie)).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["user"]["email_verified"], true);
+    assert_eq!(
+        app.call(
+            Method::GET,
+            "/api/v1/auth/me",
+            Some(&squatter.access_token),
+            None
+        )
+        .await
+        .status,
+        401,
+        "the squatter's sessions end"
+    );
+    assert_eq!(
+        app.login("victim@example.com", repopal_tests::auth::PASSWORD)
+            .await
+            .status,
+        401,
+        "the squatter's password no longer works"
+    );
+    let reclaimed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'auth.account_reclaim'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(reclaimed, 1);
 }
 
 #[tokio::test]

@@ -65,6 +65,8 @@ async fn secrets_never_reach_responses_or_logs() {
 
     // Accounts and sessions.
     let s = app.register("secret@example.com", Some("Hotel")).await;
+    let verify_token = app.mailed_token("secret@example.com").await;
+    assert!(verify_token.starts_with("rpv_"));
     responses.lock().unwrap().push(s.body.to_string());
     record(app.login("secret@example.com", "Wrong-password-7").await);
     record(app.login("secret@example.com", "Wrong-password-7").await);
@@ -248,7 +250,7 @@ async fn secrets_never_reach_responses_or_logs() {
             .await
             .unwrap();
     let token_hashes: Vec<String> = sqlx::query_scalar(
-        "SELECT token_hash FROM refresh_tokens UNION ALL SELECT token_hash FROM email_tokens",
+        "SELECT token_hash FROM refresh_tokens UNION ALL SELECT token_hash FROM email_tokens UNION ALL SELECT token_hash FROM invitations UNION ALL SELECT state_hash FROM oauth_states",
     )
     .fetch_all(&app.db.pool)
     .await
@@ -260,6 +262,7 @@ async fn secrets_never_reach_responses_or_logs() {
         "Reset-pass-9".into(),
         reset_token.clone(),
         invite_token.clone(),
+        verify_token.clone(),
         "gho_".into(),
         "$argon2".into(),
         "v1.k1.".into(),
@@ -281,6 +284,7 @@ async fn secrets_never_reach_responses_or_logs() {
         s.refresh_token.clone(),
         admin,
         state,
+        cookie.split_once('=').unwrap().1.to_owned(),
     ]);
 
     for r in responses.lock().unwrap().iter() {

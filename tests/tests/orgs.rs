@@ -26,8 +26,10 @@ fn org_routes() -> Vec<(Method, String)> {
     routes
 }
 
-fn fill(path: &str, org: &str) -> String {
-    let mut out = path.replace("{org_id}", org);
+/// The path with `{org_id}` set, `{user_id}` set to a real member of that organisation (so only
+/// the tenancy check can refuse), and any other id random.
+fn fill(path: &str, org: &str, member: &str) -> String {
+    let mut out = path.replace("{org_id}", org).replace("{user_id}", member);
     while let Some(start) = out.find('{') {
         let end = out[start..].find('}').unwrap() + start;
         out.replace_range(start..=end, &uuid::Uuid::new_v4().to_string());
@@ -92,7 +94,7 @@ async fn a_non_member_gets_404_on_every_org_route_and_a_member_without_permissio
     let viewer = add_member(&app, &bob, &bravo, "vic@example.com", "viewer").await;
 
     for (method, path) in org_routes() {
-        let url = fill(&path, &bravo);
+        let url = fill(&path, &bravo, &bob.user_id);
         let res = app
             .call(
                 method.clone(),
@@ -108,7 +110,7 @@ async fn a_non_member_gets_404_on_every_org_route_and_a_member_without_permissio
             res.text()
         );
         assert_eq!(res.json()["error"]["code"], "not_found");
-        let missing = fill(&path, &uuid::Uuid::new_v4().to_string());
+        let missing = fill(&path, &uuid::Uuid::new_v4().to_string(), &bob.user_id);
         let res = app
             .call(
                 method.clone(),

@@ -100,10 +100,16 @@ impl Identity {
         url.to_string()
     }
 
-    /// When the account is locked, how many seconds remain.
-    async fn lockout_remaining(&self, email: &Email) -> Result<Option<u64>, Error> {
+    /// When the account is locked for this client, how many seconds remain. Locks are per account
+    /// and client IP: failures from one address never lock the owner out from another.
+    async fn lockout_remaining(
+        &self,
+        email: &Email,
+        ip: Option<&str>,
+    ) -> Result<Option<u64>, Error> {
         let window = self.auth.lockout_max.as_secs_f64() * 4.0;
-        let (failures, last) = login_attempts::recent_failures(&self.pool, email, window).await?;
+        let (failures, last) =
+            login_attempts::recent_failures(&self.pool, email, ip, window).await?;
         let threshold = i64::from(self.auth.lockout_threshold);
         let Some(last) = last.filter(|_| failures >= threshold) else {
             return Ok(None);
@@ -130,7 +136,7 @@ impl Identity {
         email: &Email,
         pw: &SecretString,
     ) -> Result<SignedIn, Error> {
-        if let Some(retry_after_secs) = self.lockout_remaining(email).await? {
+        if let Some(retry_after_secs) = self.lockout_remaining(email, meta.ip.as_deref()).await? {
             audit(
                 &self.pool,
                 meta,
@@ -223,6 +229,7 @@ impl Identity {
         let hash = password::hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
         users::set_password(&mut *tx, user.id, &hash).await?;
+        email_tokens::use_up_all(&mut *tx, user.id, RESET_PASSWORD).await?;
         let revoked = sessions::revoke_all_except(
             &mut *tx,
             user.id,
@@ -297,6 +304,7 @@ impl Identity {
             })?;
         users::set_password(&mut *tx, user, &hash).await?;
         users::mark_verified(&mut *tx, user).await?;
+        email_tokens::use_up_all(&mut *tx, user, RESET_PASSWORD).await?;
         let revoked = sessions::revoke_all_except(&mut *tx, user, None, "password_reset").await?;
         audit(
             &mut *tx,

@@ -21,7 +21,7 @@ use crate::{
     repo::{
         audit_logs::NewEntry,
         oauth::{self, StateCheck},
-        users,
+        sessions, users,
     },
 };
 
@@ -40,7 +40,6 @@ struct GithubUser {
     id: i64,
     login: String,
     name: Option<String>,
-    email: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,14 +128,28 @@ impl Identity {
         let (Some(nonce), Some(state)) = (browser_nonce, state) else {
             return Err(invalid_state());
         };
-        match oauth::consume_state(
+        let state_check = oauth::consume_state(
             &self.pool,
             &tokens::hash(state),
             &tokens::hash(nonce),
             PROVIDER,
         )
-        .await?
-        {
+        .await?;
+        if state_check != StateCheck::Consumed {
+            let reason = if state_check == StateCheck::Reused {
+                "state_reused"
+            } else {
+                "state_invalid"
+            };
+            audit(
+                &self.pool,
+                meta,
+                NewEntry::failure("auth.login")
+                    .meta(json!({ "method": "github", "reason": reason })),
+            )
+            .await?;
+        }
+        match state_check {
             StateCheck::Consumed => {}
             StateCheck::Invalid => return Err(invalid_state()),
             StateCheck::Reused => {
@@ -201,7 +214,7 @@ impl Identity {
             })
             .unwrap_or_default();
         let gh_user: GithubUser = self.github_get(&access, "user").await?;
-        let email = self.github_verified_email(&access, &gh_user).await?;
+        let email = self.github_verified_email(&access).await?;
         self.sign_in_github(meta, gh_user, email, &access, &scopes)
             .await
     }
@@ -235,22 +248,15 @@ impl Identity {
             .map_err(|_| upstream(format!("GET /{path} answered an unexpected body")))
     }
 
-    /// The primary verified email from `/user/emails`, else the profile's public email.
-    async fn github_verified_email(
-        &self,
-        token: &SecretString,
-        user: &GithubUser,
-    ) -> Result<Email, Error> {
-        let emails: Vec<GithubEmail> = self
-            .github_get(token, "user/emails")
-            .await
-            .unwrap_or_default();
+    /// The primary verified email from `/user/emails`, else another verified one.
+    async fn github_verified_email(&self, token: &SecretString) -> Result<Email, Error> {
+        // Only addresses GitHub reports as verified count; the profile's public email does not.
+        let emails: Vec<GithubEmail> = self.github_get(token, "user/emails").await?;
         let chosen = emails
             .iter()
             .find(|e| e.primary && e.verified)
             .or_else(|| emails.iter().find(|e| e.verified))
-            .map(|e| e.email.clone())
-            .or_else(|| emails.is_empty().then(|| user.email.clone()).flatten());
+            .map(|e| e.email.clone());
         chosen.and_then(|e| Email::parse(&e).ok()).ok_or_else(|| {
             Error::rejected(
                 "oauth_email_unverified",
@@ -283,6 +289,28 @@ impl Identity {
             }
             None => {
                 let user = match users::find_by_email(&mut *tx, &email).await? {
+                    // Someone registered this address without proving it; the GitHub user has
+                    // proved it. They get the account, and whatever the registrant set goes.
+                    Some(user) if user.email_verified_at.is_none() => {
+                        users::reclaim_unverified(&mut *tx, user.id).await?;
+                        sessions::revoke_all_except(
+                            &mut *tx,
+                            user.id,
+                            None,
+                            "reclaimed_by_verified_owner",
+                        )
+                        .await?;
+                        audit(
+                            &mut *tx,
+                            meta,
+                            NewEntry::success("auth.account_reclaim").actor(user.id).resource("user", user.id)
+                                .meta(json!({ "provider": PROVIDER, "reason": "unverified_email_proved_via_github" })),
+                        )
+                        .await?;
+                        users::find(&mut *tx, user.id)
+                            .await?
+                            .ok_or(Error::NotFound)?
+                    }
                     Some(user) => user,
                     None => {
                         let name = gh

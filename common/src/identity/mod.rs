@@ -32,12 +32,20 @@ pub struct ClientMeta {
     pub user_agent: Option<String>,
 }
 
-/// A fresh access token and refresh token.
-#[derive(Debug, Clone)]
+/// A fresh access token and refresh token (`Debug` shows neither).
+#[derive(Clone)]
 pub struct IssuedTokens {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: u64,
+}
+
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The result of a successful sign-in: the user, their organisations and new tokens.

@@ -43,13 +43,39 @@ pub async fn consume(
     .await?)
 }
 
-#[derive(Debug, Clone, FromRow)]
+/// Marks every unused token of `user` for `purpose` as used (after a password change or reset,
+/// older reset links must stop working).
+pub async fn use_up_all(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    purpose: &str,
+) -> Result<u64, Error> {
+    Ok(sqlx::query("UPDATE email_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
+        .bind(user)
+        .bind(purpose)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+#[derive(Clone, FromRow)]
 pub struct OutboxEmail {
     pub id: Uuid,
     pub to_address: String,
     pub subject: String,
     pub body: String,
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for OutboxEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxEmail")
+            .field("id", &self.id)
+            .field("to_address", &self.to_address)
+            .field("subject", &self.subject)
+            .field("body", &"[redacted]")
+            .finish()
+    }
 }
 
 pub async fn insert_outbox(
@@ -78,12 +104,22 @@ pub async fn find_outbox(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Out
     .await?)
 }
 
-pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, delivery: &str) -> Result<(), Error> {
+/// Records delivery. When the message left over SMTP its body (which may hold a single-use token) is
+/// removed; without SMTP the outbox is the delivery, so the body stays for the developer to read.
+pub async fn mark_sent(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    delivery: &str,
+    keep_body: bool,
+) -> Result<(), Error> {
     sqlx::query(
-        "UPDATE email_outbox SET sent_at = now(), delivery = $2 WHERE id = $1 AND sent_at IS NULL",
+        "UPDATE email_outbox
+         SET sent_at = now(), delivery = $2, body = CASE WHEN $3 THEN body ELSE '[delivered; body removed]' END
+         WHERE id = $1 AND sent_at IS NULL",
     )
     .bind(id)
     .bind(delivery)
+    .bind(keep_body)
     .execute(db)
     .await?;
     Ok(())

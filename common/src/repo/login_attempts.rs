@@ -20,19 +20,23 @@ pub async fn record(
     Ok(())
 }
 
-/// Failures since the last success within `window_secs`, and when the latest failure happened.
+/// Failures for `email` from `ip` since the account's last success, within `window_secs`, and
+/// when the latest of them happened.
 pub async fn recent_failures(
     db: impl PgExecutor<'_>,
     email: &Email,
+    ip: Option<&str>,
     window_secs: f64,
 ) -> Result<(i64, Option<DateTime<Utc>>), Error> {
     Ok(sqlx::query_as(
         "SELECT count(*), max(created_at) FROM login_attempts
-         WHERE email = $1 AND NOT succeeded AND created_at > now() - make_interval(secs => $2)
+         WHERE email = $1 AND ip IS NOT DISTINCT FROM $2 AND NOT succeeded
+           AND created_at > now() - make_interval(secs => $3)
            AND created_at > coalesce(
                (SELECT max(created_at) FROM login_attempts WHERE email = $1 AND succeeded), '-infinity')",
     )
     .bind(email.as_str())
+    .bind(ip)
     .bind(window_secs)
     .fetch_one(db)
     .await?)

@@ -8,7 +8,7 @@ use crate::{
     domain::{Email, OrgId, UserId},
 };
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Clone, FromRow)]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -17,6 +17,31 @@ pub struct User {
     pub email_verified_at: Option<DateTime<Utc>>,
     pub is_super_admin: bool,
     pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("has_password", &self.password_hash.is_some())
+            .field("email_verified_at", &self.email_verified_at)
+            .field("is_super_admin", &self.is_super_admin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Takes over an account whose email was never verified for the person who proved they own the
+/// address (via GitHub): any password set by someone else is removed and the email is verified.
+pub async fn reclaim_unverified(db: impl PgExecutor<'_>, id: UserId) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE users SET password_hash = NULL, email_verified_at = now(), updated_at = now()
+         WHERE id = $1 AND email_verified_at IS NULL",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, FromRow)]

@@ -52,6 +52,6 @@ pub async fn run(job: SendEmail, ctx: JobContext) -> Result<(), JobError> {
             "outbox"
         }
     };
-    email_tokens::mark_sent(&ctx.pool, email.id, delivery).await?;
+    email_tokens::mark_sent(&ctx.pool, email.id, delivery, delivery == "outbox").await?;
     Ok(())
 }
