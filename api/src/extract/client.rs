@@ -14,7 +14,8 @@ use crate::{error::ApiError, state::AppState};
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientMeta);
 
-/// The client IP: the first `X-Forwarded-For` hop when proxies are trusted, else the peer.
+/// The client IP: with a trusted proxy, the last `X-Forwarded-For` hop (the one that proxy added;
+/// earlier hops are whatever the client sent), else the peer address.
 pub fn client_ip(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
@@ -22,9 +23,11 @@ pub fn client_ip(
 ) -> Option<IpAddr> {
     if trust_proxy {
         let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
             .and_then(|v| v.trim().parse().ok());
         if forwarded.is_some() {
             return forwarded;
@@ -52,5 +55,26 @@ impl FromRequestParts<AppState> for Client {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(256).collect());
         Ok(Self(ClientMeta { ip, user_agent }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxy_added_hop_wins_only_when_trusted() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 10.0.0.5".parse().unwrap());
+        let peer: SocketAddr = "10.0.0.1:1234".parse().unwrap();
+        assert_eq!(
+            client_ip(&h, Some(peer), true),
+            Some("10.0.0.5".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(&h, Some(peer), false),
+            Some("10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(client_ip(&HeaderMap::new(), None, true), None);
     }
 }
