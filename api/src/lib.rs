@@ -10,7 +10,7 @@ pub mod state;
 use std::sync::Arc;
 
 use axum::response::IntoResponse;
-use axum::{Router, http::StatusCode, middleware};
+use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, middleware};
 use common::config::{ApiConfig, Config};
 use sqlx::PgPool;
 use tower_http::{
@@ -35,6 +35,7 @@ pub use state::AppState;
         (name = "health", description = "Probes and metrics"),
         (name = "auth", description = "Accounts, sessions and GitHub login"),
         (name = "orgs", description = "Organisations, members, roles and the audit log"),
+        (name = "webhooks", description = "GitHub webhook receiver and deliveries"),
     )
 )]
 struct ApiDoc;
@@ -63,6 +64,11 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
     let config = Arc::new(config);
     let identity = common::identity::Identity::new(pool.clone(), config.clone(), api.auth.clone());
     let auth_limiter = rate_limit::limiter(api.auth.rate_limit_per_minute);
+    let webhooks = common::webhooks::WebhookReceiver::new(
+        pool.clone(),
+        api.github_webhook_secret.clone(),
+        config.keyring.clone(),
+    );
     AppState {
         pool,
         config,
@@ -70,12 +76,19 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
         metrics: metrics::handle(),
         identity,
         auth_limiter,
+        webhooks,
     }
 }
 
 /// The routes and the OpenAPI document generated from them.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use routes::{audit_logs, auth, github_login, health, members, orgs};
+    use routes::{
+        audit_logs, auth, github_login, health, members, orgs, webhook_deliveries, webhooks,
+    };
+    // GitHub sends deliveries of up to 25 MB; every other route keeps `BODY_LIMIT_BYTES`.
+    let receiver = OpenApiRouter::new()
+        .routes(routes!(webhooks::github))
+        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -101,8 +114,14 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(members::change_role, members::remove))
         .routes(routes!(members::accept))
         .routes(routes!(audit_logs::list))
+        .routes(routes!(webhook_deliveries::list))
+        .routes(routes!(webhook_deliveries::replay))
+        .merge(receiver)
         .split_for_parts()
 }
+
+/// Largest webhook delivery accepted (GitHub's own cap).
+pub const WEBHOOK_BODY_LIMIT: usize = 25 * 1024 * 1024;
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -119,12 +138,14 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .route_layer(middleware::from_fn(metrics::tag_route))
+        .layer(DefaultBodyLimit::max(body_limit))
         .fallback(|| async { error::ApiError::not_found() })
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
             error::ApiError::internal(&"request handler panicked").into_response()
         }))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        // The hard cap for any body, before it is read; per-route limits above are stricter.
+        .layer(RequestBodyLimitLayer::new(WEBHOOK_BODY_LIMIT.max(body_limit)))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
         .layer(middleware::from_fn_with_state(limiter_state, rate_limit::limit_auth))
         .layer(middleware::from_fn(error::envelope_errors))

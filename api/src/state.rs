@@ -5,6 +5,7 @@ use std::sync::Arc;
 use common::{
     config::{ApiConfig, Config},
     identity::Identity,
+    webhooks::WebhookReceiver,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
@@ -18,5 +19,6 @@ pub struct AppState {
     pub api: Arc<ApiConfig>,
     pub metrics: PrometheusHandle,
     pub identity: Identity,
+    pub webhooks: WebhookReceiver,
     pub auth_limiter: AuthLimiter,
 }

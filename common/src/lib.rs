@@ -9,5 +9,6 @@ pub mod identity;
 pub mod jobs;
 pub mod repo;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use error::Error;

@@ -45,10 +45,11 @@ async fn unknown_routes_and_methods_get_the_error_envelope() {
 #[tokio::test]
 async fn oversized_bodies_are_refused_with_413_in_the_envelope() {
     let app = TestApp::new().await;
-    let big = vec![b'x'; 2 * 1024 * 1024];
+    let big = format!("{{\"email\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let req = Request::builder()
         .method(Method::POST)
-        .uri("/healthz")
+        .uri("/api/v1/auth/login")
+        .header("content-type", "application/json")
         .header("content-length", big.len())
         .body(Body::from(big))
         .unwrap();

@@ -19,6 +19,7 @@ pub fn registrations() -> Vec<Registration> {
         handle(jobs::probe::run),
         handle(jobs::prune::run),
         handle(jobs::send_email::run),
+        handle(jobs::process_webhook::run),
     ]
 }
 

@@ -38,11 +38,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
                 "invalid_json",
                 "The request body is not valid JSON.",
             )),
-            Err(e) => Err(ApiError::new(
-                e.status(),
-                "bad_request",
-                "The request body could not be read.",
-            )),
+            Err(e) => Err(ApiError::from_status(e.status())),
         }
     }
 }

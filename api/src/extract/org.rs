@@ -40,6 +40,8 @@ pub mod perm {
     marker!(MembersRead);
     marker!(MembersManage);
     marker!(AuditRead);
+    marker!(WebhooksRead);
+    marker!(WebhooksReplay);
 }
 
 pub struct OrgMember<P: Requires> {

@@ -7,3 +7,5 @@ pub mod health;
 pub mod members;
 pub mod metrics;
 pub mod orgs;
+pub mod webhook_deliveries;
+pub mod webhooks;

@@ -4,4 +4,5 @@
 pub mod jwt;
 pub mod keyring;
 pub mod password;
+pub mod signature;
 pub mod tokens;

@@ -41,7 +41,10 @@ impl Role {
         use Permission::*;
         match permission {
             OrgRead | MembersRead => true,
-            OrgUpdate | OrgDelete | MembersManage | AuditRead => self == Role::OrgAdmin,
+            WebhooksRead => matches!(self, Role::OrgAdmin | Role::TeamLead),
+            OrgUpdate | OrgDelete | MembersManage | AuditRead | WebhooksReplay => {
+                self == Role::OrgAdmin
+            }
         }
     }
 }
@@ -56,16 +59,22 @@ pub enum Permission {
     MembersRead,
     MembersManage,
     AuditRead,
+    /// See the organisation's webhook deliveries.
+    WebhooksRead,
+    /// Process a delivery again.
+    WebhooksReplay,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 8] = [
         Permission::OrgRead,
         Permission::OrgUpdate,
         Permission::OrgDelete,
         Permission::MembersRead,
         Permission::MembersManage,
         Permission::AuditRead,
+        Permission::WebhooksRead,
+        Permission::WebhooksReplay,
     ];
 }
 

@@ -3,6 +3,7 @@
 
 mod noop;
 mod probe;
+mod process_webhook;
 mod prune;
 mod push;
 mod queue;
@@ -10,6 +11,7 @@ mod send_email;
 
 pub use noop::Noop;
 pub use probe::{Probe, ProbeBehaviour};
+pub use process_webhook::ProcessWebhook;
 pub use prune::PruneJobs;
 pub use push::{Enqueue, JobId, push, push_many, push_with};
 pub use queue::{ALL_QUEUES, Queue};

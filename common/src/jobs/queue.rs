@@ -40,6 +40,14 @@ impl Queue {
         batch_size: 1,
         concurrency: Some(1),
     };
+    /// Webhook processing is database-only and fast: batched, like `noop`.
+    pub const PROCESS_WEBHOOK: Queue = Queue {
+        name: "process_webhook",
+        max_attempts: 8,
+        timeout: Duration::from_secs(60),
+        batch_size: 50,
+        concurrency: Some(50),
+    };
     pub const SEND_EMAIL: Queue = Queue {
         name: "send_email",
         max_attempts: 6,
@@ -55,4 +63,5 @@ pub const ALL_QUEUES: &[Queue] = &[
     Queue::PROBE,
     Queue::PRUNE_JOBS,
     Queue::SEND_EMAIL,
+    Queue::PROCESS_WEBHOOK,
 ];

@@ -2,6 +2,7 @@
 
 pub mod audit_logs;
 pub mod email_tokens;
+pub mod installations;
 pub mod invitations;
 pub mod job_effects;
 pub mod jobs;
@@ -11,3 +12,4 @@ pub mod orgs;
 pub mod probe;
 pub mod sessions;
 pub mod users;
+pub mod webhook_deliveries;

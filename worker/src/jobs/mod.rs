@@ -2,5 +2,6 @@
 
 pub mod noop;
 pub mod probe;
+pub mod process_webhook;
 pub mod prune;
 pub mod send_email;

@@ -1,0 +1,148 @@
+//! `/api/v1/orgs/{org_id}/webhook-deliveries`: what GitHub sent for this organisation, and replay.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+};
+use chrono::{DateTime, Utc};
+use common::repo::webhook_deliveries::{Delivery, Filter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{OrgMember, ValidQuery, perm},
+    state::AppState,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeliveryQuery {
+    /// Event name, e.g. `workflow_run`.
+    pub event: Option<String>,
+    /// `received`, `processed`, `ignored` or `failed`.
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryOut {
+    pub id: Uuid,
+    pub hook_id: String,
+    pub delivery_id: String,
+    pub event: String,
+    pub action: Option<String>,
+    pub installation_id: Option<i64>,
+    pub repository_id: Option<i64>,
+    pub status: String,
+    pub status_detail: Option<String>,
+    pub replay_count: i32,
+    pub received_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+impl From<Delivery> for DeliveryOut {
+    fn from(d: Delivery) -> Self {
+        Self {
+            id: d.id,
+            hook_id: d.hook_id,
+            delivery_id: d.delivery_id,
+            event: d.event,
+            action: d.action,
+            installation_id: d.installation_id,
+            repository_id: d.repository_id,
+            status: d.status,
+            status_detail: d.status_detail,
+            replay_count: d.replay_count,
+            received_at: d.received_at,
+            processed_at: d.processed_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryPageOut {
+    pub items: Vec<DeliveryOut>,
+    pub next_cursor: Option<String>,
+}
+
+fn bad_query(message: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+}
+
+fn parse_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (at, id) = c.split_once('_')?;
+    let at = DateTime::from_timestamp_micros(at.parse().ok()?)?;
+    Some((at, id.parse().ok()?))
+}
+
+/// The organisation's webhook deliveries, newest first (org_admin, team_lead).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/webhook-deliveries", tag = "webhooks", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), DeliveryQuery),
+    responses((status = 200, body = DeliveryPageOut), (status = 400, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    member: OrgMember<perm::WebhooksRead>,
+    ValidQuery(q): ValidQuery<DeliveryQuery>,
+) -> ApiResult<DeliveryPageOut> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(bad_query("limit must be between 1 and 200"));
+    }
+    if let Some(s) = &q.status {
+        if !["received", "processed", "ignored", "failed"].contains(&s.as_str()) {
+            return Err(bad_query(
+                "status must be received, processed, ignored or failed",
+            ));
+        }
+    }
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| parse_cursor(c).ok_or_else(|| bad_query("cursor is not valid")))
+        .transpose()?;
+    let filter = Filter {
+        event: q.event,
+        status: q.status,
+        before,
+        limit: limit + 1,
+    };
+    let mut items = state.webhooks.list(member.org_id, &filter).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(50));
+    let next_cursor = if more {
+        items
+            .last()
+            .map(|d| format!("{}_{}", d.received_at.timestamp_micros(), d.id))
+    } else {
+        None
+    };
+    Ok(Envelope(DeliveryPageOut {
+        items: items.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplayOut {
+    pub job_id: String,
+}
+
+/// Process a delivery again (org_admin); 202 with the job id.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/webhook-deliveries/{delivery_id}/replay", tag = "webhooks",
+    security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("delivery_id" = String, Path, format = Uuid)),
+    responses((status = 202, body = ReplayOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn replay(
+    State(state): State<AppState>,
+    member: OrgMember<perm::WebhooksReplay>,
+    Path((_org, delivery_id)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id: Uuid = delivery_id.parse().map_err(|_| ApiError::not_found())?;
+    let job = state.webhooks.replay(member.org_id, id).await?;
+    Ok((StatusCode::ACCEPTED, Envelope(ReplayOut { job_id: job.0 })))
+}

@@ -1,0 +1,82 @@
+//! `POST /api/v1/webhooks/github`: the GitHub webhook receiver. Verified deliveries are stored once
+//! with their processing job and answered 202; a redelivery is answered 200 `duplicate: true`.
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::IntoResponse,
+};
+use common::webhooks::{DeliveryHeaders, Ingested};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    error::{ApiError, Envelope, ErrorEnvelope},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryAcceptedOut {
+    /// RepoPal's id of the stored delivery (absent for a duplicate).
+    pub id: Option<uuid::Uuid>,
+    /// The processing job (absent for a duplicate).
+    pub job_id: Option<String>,
+    /// True when this delivery was already received (GitHub redelivery): nothing new was enqueued.
+    pub duplicate: bool,
+}
+
+fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Receive a GitHub webhook delivery (JSON or form-encoded; up to 25 MB).
+#[utoipa::path(post, path = "/api/v1/webhooks/github", tag = "webhooks",
+    request_body(content = String, description = "The delivery as GitHub sends it", content_type = "application/json"),
+    params(
+        ("X-Hub-Signature-256" = String, Header, description = "sha256=HMAC of the raw body"),
+        ("X-GitHub-Event" = String, Header), ("X-GitHub-Delivery" = String, Header),
+        ("X-GitHub-Hook-ID" = Option<String>, Header),
+    ),
+    responses(
+        (status = 202, description = "Stored and enqueued", body = DeliveryAcceptedOut),
+        (status = 200, description = "Already received (duplicate: true)", body = DeliveryAcceptedOut),
+        (status = 400, description = "missing_header or invalid_payload", body = ErrorEnvelope),
+        (status = 401, description = "missing_signature or invalid_signature", body = ErrorEnvelope),
+        (status = 413, description = "payload_too_large", body = ErrorEnvelope),
+    ))]
+pub async fn github(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let delivery = DeliveryHeaders {
+        signature_256: header_value(&headers, "x-hub-signature-256"),
+        event: header_value(&headers, "x-github-event"),
+        delivery: header_value(&headers, "x-github-delivery"),
+        hook_id: header_value(&headers, "x-github-hook-id"),
+        content_type: header_value(&headers, header::CONTENT_TYPE.as_str()).unwrap_or_default(),
+    };
+    Ok(match state.webhooks.receive(delivery, &body).await? {
+        Ingested::Stored { id, job_id } => (
+            StatusCode::ACCEPTED,
+            Envelope(DeliveryAcceptedOut {
+                id: Some(id),
+                job_id: Some(job_id.0),
+                duplicate: false,
+            }),
+        ),
+        Ingested::Duplicate => (
+            StatusCode::OK,
+            Envelope(DeliveryAcceptedOut {
+                id: None,
+                job_id: None,
+                duplicate: true,
+            }),
+        ),
+    })
+}

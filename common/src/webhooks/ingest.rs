@@ -1,0 +1,128 @@
+//! Group commit for webhook ingest: request handlers hand their delivery to a writer task, which
+//! stores every delivery waiting at that moment and pushes their processing jobs in ONE transaction,
+//! then answers each handler. Under load one commit (one WAL flush) covers many deliveries; when idle
+//! a delivery is written alone at once. A delivery is answered 2xx only after its commit.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::{
+    Error,
+    jobs::{self, JobId, ProcessWebhook},
+    repo::webhook_deliveries::{self, NewDelivery},
+};
+
+/// The outcome for one delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored, and its processing job enqueued.
+    Stored { id: Uuid, job_id: JobId },
+    /// Already stored earlier (a redelivery): nothing enqueued.
+    Duplicate,
+}
+
+type Reply = oneshot::Sender<Result<Ingested, String>>;
+
+/// Handle to the writer tasks; cheap to clone.
+#[derive(Clone)]
+pub struct Ingestor {
+    tx: mpsc::Sender<(NewDelivery, Reply)>,
+}
+
+impl Ingestor {
+    /// Starts `writers` writer tasks taking up to `max_batch` deliveries per transaction.
+    pub fn start(pool: PgPool, writers: usize, max_batch: usize) -> Self {
+        let (tx, rx) = mpsc::channel::<(NewDelivery, Reply)>(max_batch * writers.max(1) * 4);
+        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            let rx = rx.clone();
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                loop {
+                    // Take one delivery (waiting if none), then everything else already queued.
+                    let batch = {
+                        let mut rx = rx.lock().await;
+                        let Some(first) = rx.recv().await else { return };
+                        let mut batch = vec![first];
+                        while batch.len() < max_batch {
+                            match rx.try_recv() {
+                                Ok(item) => batch.push(item),
+                                Err(_) => break,
+                            }
+                        }
+                        batch
+                    };
+                    write(&pool, batch).await;
+                }
+            });
+        }
+        Self { tx }
+    }
+
+    /// Stores one delivery and enqueues its processing, answering once committed.
+    pub async fn ingest(&self, delivery: NewDelivery) -> Result<Ingested, Error> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((delivery, reply))
+            .await
+            .map_err(|_| Error::Crypto("webhook writer stopped".into()))?;
+        match tokio::time::timeout(Duration::from_secs(30), answer).await {
+            Ok(Ok(Ok(outcome))) => Ok(outcome),
+            Ok(Ok(Err(e))) => Err(Error::Upstream {
+                provider: "database",
+                message: e,
+            }),
+            _ => Err(Error::Upstream {
+                provider: "database",
+                message: "webhook write did not finish".into(),
+            }),
+        }
+    }
+}
+
+async fn write(pool: &PgPool, batch: Vec<(NewDelivery, Reply)>) {
+    let (deliveries, replies): (Vec<NewDelivery>, Vec<Reply>) = batch.into_iter().unzip();
+    match store(pool, &deliveries).await {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, deliveries = deliveries.len(), "storing webhook deliveries failed");
+            for reply in replies {
+                let _ = reply.send(Err(e.to_string()));
+            }
+        }
+    }
+}
+
+async fn store(pool: &PgPool, deliveries: &[NewDelivery]) -> Result<Vec<Ingested>, Error> {
+    let mut tx = pool.begin().await?;
+    let ids = webhook_deliveries::insert_batch(&mut tx, deliveries).await?;
+    let new: Vec<ProcessWebhook> = ids
+        .iter()
+        .flatten()
+        .map(|id| ProcessWebhook { delivery_id: *id })
+        .collect();
+    let job_ids = if new.is_empty() {
+        Vec::new()
+    } else {
+        jobs::push_many(&mut tx, &new).await?
+    };
+    tx.commit().await?;
+    let mut job_ids = job_ids.into_iter();
+    Ok(ids
+        .into_iter()
+        .map(|id| match id {
+            Some(id) => Ingested::Stored {
+                id,
+                job_id: job_ids.next().unwrap_or_else(|| JobId(String::new())),
+            },
+            None => Ingested::Duplicate,
+        })
+        .collect())
+}

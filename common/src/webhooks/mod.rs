@@ -1,0 +1,10 @@
+//! Inbound GitHub webhooks: verifying, parsing and storing deliveries (with group commit), and
+//! deciding what each event means.
+
+mod ingest;
+mod parse;
+mod receive;
+
+pub use ingest::{Ingested, Ingestor};
+pub use parse::{ParsedDelivery, parse_delivery};
+pub use receive::{DeliveryHeaders, WebhookReceiver};

@@ -1,0 +1,509 @@
+//! The GitHub webhook receiver: signatures (including GitHub's test vector), headers, every corpus
+//! payload, JSON and form bodies, per-hook secrets, duplicates, size limit, processing, and the
+//! deliveries admin API.
+
+use std::{path::PathBuf, time::Duration};
+
+use axum::{
+    body::Body,
+    http::{Method, Request},
+};
+use common::crypto::{keyring::Binding, signature};
+use repopal_tests::{
+    TestApp,
+    http::{TEST_WEBHOOK_SECRET, TestResponse},
+    worker::{InProcessWorker, drain, test_worker_config},
+};
+
+fn corpus() -> Vec<(String, PathBuf)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/github/webhooks");
+    let mut out = Vec::new();
+    for event in std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+    {
+        for file in std::fs::read_dir(event.path()).unwrap().flatten() {
+            out.push((
+                event.file_name().to_string_lossy().into_owned(),
+                file.path(),
+            ));
+        }
+    }
+    out.sort();
+    assert!(out.len() >= 60, "the corpus is there: {}", out.len());
+    out
+}
+
+async fn deliver(
+    app: &TestApp,
+    event: &str,
+    delivery: &str,
+    body: Vec<u8>,
+    secret: &str,
+    extra: &[(&str, &str)],
+) -> TestResponse {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/webhooks/github")
+        .header("content-type", "application/json")
+        .header("user-agent", "GitHub-Hookshot/044aadd")
+        .header("x-github-event", event)
+        .header("x-github-delivery", delivery)
+        .header(
+            "x-hub-signature-256",
+            signature::sign(secret.as_bytes(), &body),
+        );
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    app.request(req.body(Body::from(body)).unwrap()).await
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_corpus_payload_is_accepted_stored_once_and_routed() {
+    let app = TestApp::new().await;
+    let files = corpus();
+    for (i, (event, path)) in files.iter().enumerate() {
+        let res = deliver(
+            &app,
+            event,
+            &format!("delivery-{i}"),
+            std::fs::read(path).unwrap(),
+            TEST_WEBHOOK_SECRET,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            res.status,
+            202,
+            "{event} {}: {}",
+            path.display(),
+            res.text()
+        );
+        let body = res.json();
+        assert_eq!(body["data"]["duplicate"], false);
+        assert!(body["data"]["job_id"].is_string());
+    }
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM webhook_deliveries").await,
+        files.len() as i64
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'process_webhook'"
+        )
+        .await,
+        files.len() as i64
+    );
+
+    let worker = InProcessWorker::start(app.db.pool.clone(), test_worker_config(&[]));
+    drain(&app.db.pool, &["process_webhook"], Duration::from_secs(60)).await;
+    worker.stop().await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM webhook_deliveries WHERE status NOT IN ('processed', 'ignored')"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM webhook_deliveries WHERE event = 'ping' AND status = 'processed'"
+        )
+        .await,
+        3
+    );
+    let ignored: String = sqlx::query_scalar(
+        "SELECT status_detail FROM webhook_deliveries WHERE event = 'pull_request' LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        ignored.starts_with("no handler for pull_request."),
+        "{ignored}"
+    );
+    // The installation events kept the installation's state.
+    let (login, deleted): (Option<String>, bool) =
+        sqlx::query_as("SELECT account_login, deleted_at IS NOT NULL FROM github_installations ORDER BY updated_at DESC LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(login.is_some());
+    let _ = deleted;
+    assert!(count(&app, "SELECT count(*) FROM github_installations").await >= 1);
+}
+
+#[tokio::test]
+async fn a_redelivery_is_answered_200_duplicate_and_enqueues_nothing() {
+    let app = TestApp::new().await;
+    let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
+    let first = deliver(
+        &app,
+        "ping",
+        "same-guid",
+        body.clone(),
+        TEST_WEBHOOK_SECRET,
+        &[("x-github-hook-id", "1")],
+    )
+    .await;
+    assert_eq!(first.status, 202);
+    let again = deliver(
+        &app,
+        "ping",
+        "same-guid",
+        body.clone(),
+        TEST_WEBHOOK_SECRET,
+        &[("x-github-hook-id", "1")],
+    )
+    .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["data"]["duplicate"], true);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM webhook_deliveries").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'process_webhook'"
+        )
+        .await,
+        1
+    );
+
+    // Concurrent redeliveries: still exactly one row and one job.
+    let sends = (0..10).map(|_| {
+        deliver(
+            &app,
+            "ping",
+            "burst-guid",
+            body.clone(),
+            TEST_WEBHOOK_SECRET,
+            &[],
+        )
+    });
+    let results = futures::future::join_all(sends).await;
+    assert_eq!(results.iter().filter(|r| r.status == 202).count(), 1);
+    assert_eq!(results.iter().filter(|r| r.status == 200).count(), 9);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'process_webhook'"
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_signature_is_401_and_nothing_is_stored() {
+    let app = TestApp::new().await;
+    let body = br#"{"zen":"x"}"#.to_vec();
+    let wrong = deliver(
+        &app,
+        "ping",
+        "d1",
+        body.clone(),
+        "not-the-secret-at-all",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (
+            wrong.status.as_u16(),
+            wrong.json()["error"]["code"].as_str()
+        ),
+        (401, Some("invalid_signature"))
+    );
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/webhooks/github")
+        .header("content-type", "application/json")
+        .header("x-github-event", "ping")
+        .header("x-github-delivery", "d2")
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let missing = app.request(req).await;
+    assert_eq!(
+        (
+            missing.status.as_u16(),
+            missing.json()["error"]["code"].as_str()
+        ),
+        (401, Some("missing_signature"))
+    );
+    let tampered = {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/webhooks/github")
+            .header("content-type", "application/json")
+            .header("x-github-event", "ping")
+            .header("x-github-delivery", "d3")
+            .header(
+                "x-hub-signature-256",
+                signature::sign(TEST_WEBHOOK_SECRET.as_bytes(), &body),
+            );
+        req = req.header("x-github-hook-id", "5");
+        app.request(req.body(Body::from(br#"{"zen":"y"}"#.to_vec())).unwrap())
+            .await
+    };
+    assert_eq!(tampered.status, 401);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM webhook_deliveries").await,
+        0
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM apalis.jobs").await, 0);
+}
+
+#[tokio::test]
+async fn event_and_delivery_headers_are_required() {
+    let app = TestApp::new().await;
+    let body = br#"{"zen":"x"}"#.to_vec();
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/webhooks/github")
+        .header("content-type", "application/json")
+        .header("x-github-delivery", "d1")
+        .header(
+            "x-hub-signature-256",
+            signature::sign(TEST_WEBHOOK_SECRET.as_bytes(), &body),
+        )
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
+        (400, Some("missing_header"))
+    );
+    let bad = deliver(
+        &app,
+        "ping",
+        "d2",
+        b"not json".to_vec(),
+        TEST_WEBHOOK_SECRET,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.json()["error"]["code"].as_str()),
+        (400, Some("invalid_payload"))
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM webhook_deliveries").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn githubs_signature_test_vector_verifies_over_http() {
+    let app = TestApp::with_env(&[("GITHUB_WEBHOOK_SECRET", "It's a Secret to Everybody")]).await;
+    let req = |sig: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/webhooks/github")
+            .header("content-type", "application/json")
+            .header("x-github-event", "ping")
+            .header("x-github-delivery", "vector")
+            .header("x-hub-signature-256", sig)
+            .body(Body::from("Hello, World!"))
+            .unwrap()
+    };
+    let ok = app
+        .request(req(
+            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+        ))
+        .await;
+    // The signature passes; the body is not JSON, so it is refused after verification.
+    assert_eq!(
+        (ok.status.as_u16(), ok.json()["error"]["code"].as_str()),
+        (400, Some("invalid_payload"))
+    );
+    let bad = app
+        .request(req(
+            "sha256=857107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+        ))
+        .await;
+    assert_eq!(bad.status, 401);
+}
+
+#[tokio::test]
+async fn form_encoded_deliveries_are_verified_over_the_raw_body() {
+    let app = TestApp::new().await;
+    let json = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/github/webhooks/ping/payload.json"),
+    )
+    .unwrap();
+    let form = format!(
+        "payload={}",
+        url::form_urlencoded::byte_serialize(&json).collect::<String>()
+    );
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/webhooks/github")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-github-event", "ping")
+        .header("x-github-delivery", "form-1")
+        .header(
+            "x-hub-signature-256",
+            signature::sign(TEST_WEBHOOK_SECRET.as_bytes(), form.as_bytes()),
+        )
+        .body(Body::from(form))
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT payload FROM webhook_deliveries")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, json, "the JSON document is stored as sent");
+}
+
+#[tokio::test]
+async fn a_repository_hook_is_verified_with_its_own_secret() {
+    let app = TestApp::new().await;
+    let owner = app.register("hooks@example.com", Some("Juliet")).await;
+    let org = owner.first_org();
+    let keyring = common::crypto::keyring::Keyring::parse(
+        &secrecy::SecretString::from(repopal_tests::http::TEST_ENCRYPTION_KEYS.to_owned()),
+        None,
+    )
+    .unwrap();
+    let hook_secret = "per-hook-secret-4242";
+    let sealed = keyring
+        .seal(
+            Binding {
+                table: "github_repository_hooks",
+                column: "secret_sealed",
+                row_id: "4242",
+            },
+            &secrecy::SecretString::from(hook_secret.to_owned()),
+        )
+        .unwrap();
+    sqlx::query("INSERT INTO github_repository_hooks (hook_id, org_id, repository_id, secret_sealed) VALUES (4242, $1::uuid, 35129377, $2)")
+        .bind(&org)
+        .bind(&sealed)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let body =
+        br#"{"zen":"Design for failure.","hook_id":4242,"repository":{"id":35129377}}"#.to_vec();
+    let ok = deliver(
+        &app,
+        "ping",
+        "hook-1",
+        body.clone(),
+        hook_secret,
+        &[("x-github-hook-id", "4242")],
+    )
+    .await;
+    assert_eq!(ok.status, 202, "{}", ok.text());
+    let other = deliver(
+        &app,
+        "ping",
+        "hook-2",
+        body.clone(),
+        hook_secret,
+        &[("x-github-hook-id", "4243")],
+    )
+    .await;
+    assert_eq!(
+        other.status, 401,
+        "another hook's id does not unlock this secret"
+    );
+    let no_hook = deliver(&app, "ping", "hook-3", body, hook_secret, &[]).await;
+    assert_eq!(no_hook.status, 401);
+
+    // The delivery belongs to the hook's organisation: its admin sees it and can replay it.
+    let list = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/webhook-deliveries"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(list.status, 200, "{}", list.text());
+    let items = list.json()["data"]["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["delivery_id"], "hook-1");
+    let id = items[0]["id"].as_str().unwrap();
+    let replay = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/webhook-deliveries/{id}/replay"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(replay.status, 202, "{}", replay.text());
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'process_webhook'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(&app, "SELECT replay_count::bigint FROM webhook_deliveries").await,
+        1
+    );
+    let filtered = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/webhook-deliveries?event=push"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert!(
+        filtered.json()["data"]["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let bad = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/webhook-deliveries?status=weird"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn deliveries_above_25_mb_are_refused_with_413() {
+    let app = TestApp::new().await;
+    let mut body = b"{\"zen\":\"".to_vec();
+    body.resize(25 * 1024 * 1024 + 10, b'a');
+    body.extend_from_slice(b"\"}");
+    let res = deliver(&app, "ping", "big", body, TEST_WEBHOOK_SECRET, &[]).await;
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    // Just under the cap is fine.
+    let mut body = b"{\"zen\":\"".to_vec();
+    body.resize(24 * 1024 * 1024, b'a');
+    body.extend_from_slice(b"\"}");
+    assert_eq!(
+        deliver(&app, "ping", "large", body, TEST_WEBHOOK_SECRET, &[])
+            .await
+            .status,
+        202
+    );
+}

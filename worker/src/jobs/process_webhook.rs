@@ -1,0 +1,85 @@
+//! `process_webhook`: decides what a stored delivery means and records the outcome on it.
+//! `ping`, `installation` and `installation_repositories` are handled; every other event and
+//! action is kept and marked `ignored` (never an error).
+
+use common::{
+    jobs::ProcessWebhook,
+    repo::{installations, webhook_deliveries},
+};
+use serde::Deserialize;
+
+use crate::{context::JobContext, error::JobError};
+
+#[derive(Deserialize)]
+struct Account {
+    login: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Installation {
+    id: i64,
+    account: Option<Account>,
+}
+
+#[derive(Deserialize)]
+struct InstallationEvent {
+    installation: Installation,
+}
+
+pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
+    let Some((delivery, payload)) = webhook_deliveries::find(&ctx.pool, job.delivery_id).await?
+    else {
+        return Err(JobError::permanent("delivery no longer exists"));
+    };
+    let action = delivery.action.as_deref().unwrap_or("");
+    let mut org = match delivery.installation_id {
+        Some(id) => installations::org_of(&ctx.pool, id).await?,
+        None => None,
+    };
+    let (status, detail) = match delivery.event.as_str() {
+        "ping" => ("processed", "pong".to_owned()),
+        "installation"
+            if [
+                "created",
+                "deleted",
+                "suspend",
+                "unsuspend",
+                "new_permissions_accepted",
+            ]
+            .contains(&action) =>
+        {
+            let event: InstallationEvent = serde_json::from_slice(&payload)
+                .map_err(|e| JobError::permanent(format!("installation payload: {e}")))?;
+            let account = event.installation.account.as_ref();
+            org = installations::apply_event(
+                &ctx.pool,
+                event.installation.id,
+                action,
+                account.and_then(|a| a.login.as_deref()),
+                account.and_then(|a| a.kind.as_deref()),
+            )
+            .await?
+            .or(org);
+            ("processed", format!("installation {action}"))
+        }
+        "installation_repositories" if ["added", "removed"].contains(&action) => {
+            ("processed", format!("repositories {action}"))
+        }
+        other => (
+            "ignored",
+            format!(
+                "no handler for {other}{}",
+                if action.is_empty() {
+                    String::new()
+                } else {
+                    format!(".{action}")
+                }
+            ),
+        ),
+    };
+    webhook_deliveries::set_status(&ctx.pool, delivery.id, status, Some(&detail), org).await?;
+    tracing::debug!(event = %delivery.event, action, status, "webhook delivery processed");
+    Ok(())
+}
