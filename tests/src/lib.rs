@@ -3,6 +3,7 @@
 //! and queue draining, the real binaries, and a private PostgreSQL cluster for outage tests.
 
 pub mod auth;
+pub mod bench;
 pub mod cluster;
 pub mod db;
 pub mod fake_github;

@@ -2,10 +2,13 @@
 //!
 //! (a) drain rate of N no-op jobs by 1 and by 2 `repopal-worker` processes, batched (the `noop`
 //!     queue's default batch) and unbatched (`JOB_BATCH_SIZE_NOOP=1`), median of several runs;
-//! (b) enqueue-to-start latency of single jobs pushed into idle workers (median, p99).
+//! (b) enqueue-to-start latency of single jobs pushed into idle workers (median, p99);
+//! (c) webhook ingest: signed deliveries per second through `repopal-api serve` (p50, p99), beside
+//!     pgbench inserting the same delivery row + job row per transaction.
 //!
 //! Environment: `BENCH_JOBS` (default 20000; unbatched runs use a tenth), `BENCH_RUNS` (default 3),
-//! `BENCH_LATENCY_JOBS` (default 500), `BENCH_ONLY` (`batched`, `unbatched` or `latency`),
+//! `BENCH_LATENCY_JOBS` (default 500), `BENCH_ONLY` (`batched`, `unbatched`, `ingest` or `latency`), `BENCH_INGEST_SECS` (10),
+//! `BENCH_INGEST_CLIENTS` (64),
 //! `BENCH_WORKER_ENV` (extra `KEY=value` pairs for the workers, e.g. `JOB_CONCURRENCY_NOOP=400`),
 //! and `TEST_DATABASE_URL`/`DATABASE_URL` for the server.
 
@@ -161,7 +164,29 @@ async fn latency(n_jobs: usize) -> Vec<f64> {
     rows
 }
 
-#[tokio::main]
+/// Webhook ingest through the real HTTP endpoint beside pgbench's raw figure for the same
+/// transaction shape, both on the local server in this run.
+async fn ingest() {
+    let secs = env_num("BENCH_INGEST_SECS", 10) as u64;
+    let clients = env_num("BENCH_INGEST_CLIENTS", 64);
+    let db = TestDb::new().await;
+    let http = repopal_tests::bench::http_ingest(&db, clients, Duration::from_secs(secs)).await;
+    let db2 = TestDb::new().await;
+    let raw = repopal_tests::bench::pgbench_ingest(&db2, clients, Duration::from_secs(secs));
+    println!(
+        "webhook ingest, {clients} clients x {secs}s, signed ping deliveries over HTTP: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms ({} accepted, {} errors)",
+        http.per_second, http.p50_ms, http.p99_ms, http.requests, http.errors
+    );
+    match raw {
+        Some((tps, lat)) => println!(
+            "pgbench, same transaction shape (delivery row + job row), {clients} clients x {secs}s: {tps:.0} tps, average latency {lat:.1} ms; ratio HTTP/raw {:.2}",
+            http.per_second / tps
+        ),
+        None => println!("pgbench: not available"),
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let n_jobs = env_num("BENCH_JOBS", 20_000);
     let runs = env_num("BENCH_RUNS", 3);
@@ -210,6 +235,9 @@ async fn main() {
             median(&mut rates.clone()),
             shown.join(" ")
         );
+    }
+    if only.is_empty() || only == "ingest" {
+        ingest().await;
     }
     if !only.is_empty() && only != "latency" {
         return;

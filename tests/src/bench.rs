@@ -1,0 +1,167 @@
+//! Webhook ingest measurement for `repopal-bench`: signed deliveries through the real HTTP endpoint
+//! of a running `repopal-api serve`, and pgbench doing the same transaction shape (one delivery row
+//! plus one job row) on the same server, in the same run.
+
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use common::crypto::signature;
+
+use crate::{TestDb, http::TEST_WEBHOOK_SECRET, process::spawn};
+
+/// Figures of one ingest run.
+#[derive(Debug, Clone)]
+pub struct IngestFigures {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+fn payload() -> Vec<u8> {
+    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/github/webhooks/ping/payload.json"))
+        .expect("ping fixture")
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Sends signed deliveries from `clients` concurrent connections for `duration` to a fresh
+/// `repopal-api serve` and reports the sustained rate and latencies.
+pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> IngestFigures {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let port_s = port.to_string();
+    let mut api = spawn(
+        "repopal-api",
+        &["serve"],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("PORT", &port_s),
+            ("GITHUB_WEBHOOK_SECRET", TEST_WEBHOOK_SECRET),
+            ("ENCRYPTION_KEYS", crate::http::TEST_ENCRYPTION_KEYS),
+            ("JWT_SIGNING_KEY", crate::http::TEST_JWT_KEY),
+            ("DATABASE_MAX_CONNECTIONS", "20"),
+            ("RUST_LOG", "warn"),
+        ],
+    );
+    let url = format!("http://127.0.0.1:{port}/api/v1/webhooks/github");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client");
+    // Wait until it answers.
+    for _ in 0..200 {
+        if client.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body = Arc::new(payload());
+    let sig = Arc::new(signature::sign(TEST_WEBHOOK_SECRET.as_bytes(), &body));
+    let counter = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, url, body, sig, counter, errors) =
+            (client.clone(), url.clone(), body.clone(), sig.clone(), counter.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                n += 1;
+                let t = Instant::now();
+                let res = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-github-event", "ping")
+                    .header("x-github-delivery", format!("bench-{c}-{n}"))
+                    .header("x-hub-signature-256", sig.as_str())
+                    .body(body.as_ref().clone())
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().as_u16() == 202 => {
+                        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap_or_default());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    api.signal(nix::sys::signal::Signal::SIGTERM);
+    let _ = tokio::time::timeout(Duration::from_secs(10), api.child.wait()).await;
+    latencies.sort_by(f64::total_cmp);
+    let requests = counter.load(Ordering::Relaxed);
+    IngestFigures {
+        per_second: requests as f64 / elapsed,
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
+        requests,
+        errors: errors.load(Ordering::Relaxed),
+    }
+}
+
+/// pgbench on the same database: per transaction, one delivery row and one job row (with the
+/// queue's NOTIFY trigger), `clients` connections for `duration`. Returns transactions per second.
+pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option<(f64, f64)> {
+    let bin = std::env::var("REPOPAL_PG_BIN").map(PathBuf::from).ok().or_else(|| {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("pgbench").exists())
+            .collect();
+        dirs.sort();
+        dirs.pop()
+    })?;
+    let hex: String = payload().iter().map(|b| format!("{b:02x}")).collect();
+    let script = format!(
+        "\\set n random(1, 1000000000000)\n\
+         BEGIN;\n\
+         INSERT INTO webhook_deliveries (id, hook_id, delivery_id, event, payload) \
+         VALUES (gen_random_uuid(), '', 'pgb-' || :client_id || '-' || :n, 'ping', '\\x{hex}'::bytea) \
+         ON CONFLICT (hook_id, delivery_id) DO NOTHING;\n\
+         INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at) \
+         VALUES (gen_random_uuid()::text, 'process_webhook', convert_to('{{\"delivery_id\":\"00000000-0000-0000-0000-000000000000\"}}', 'UTF8'), 'Pending', 0, 8, now());\n\
+         END;\n"
+    );
+    let path = std::env::temp_dir().join(format!("repopal-pgbench-{}.sql", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, script).ok()?;
+    let out = std::process::Command::new(bin.join("pgbench"))
+        .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &duration.as_secs().to_string(), "-f"])
+        .arg(&path)
+        .arg(&db.url)
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_file(&path);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let number_after = |key: &str| -> Option<f64> {
+        text.lines().find(|l| l.starts_with(key))?.split_whitespace().find_map(|w| w.parse::<f64>().ok())
+    };
+    match (number_after("tps = "), number_after("latency average = ")) {
+        (Some(tps), Some(lat)) => Some((tps, lat)),
+        _ => {
+            eprintln!("pgbench did not report figures:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+            None
+        }
+    }
+}
