@@ -26,12 +26,27 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Encryption keys: `keys rotate` re-seals every stored secret with the active key.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Grant (or with --revoke, withdraw) the platform super-admin flag of an account.
     SuperAdmin {
         #[arg(long)]
         email: String,
         #[arg(long)]
         revoke: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Re-seal every value not on ENCRYPTION_ACTIVE_KEY_ID (batched, resumable); prints counts as
+    /// JSON and fails when a value could not be opened or is left on an old key.
+    Rotate {
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
     },
 }
 
@@ -61,6 +76,19 @@ async fn main() -> anyhow::Result<()> {
             let pool = common::db::connect(&config.database).await?;
             let dead = common::repo::jobs::dead(&pool, limit).await?;
             println!("{}", serde_json::to_string_pretty(&dead)?);
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate { batch },
+        } => {
+            let pool = common::db::connect(&config.database).await?;
+            let report =
+                common::crypto::rotation::rotate(&pool, &config.keyring, batch.max(1)).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.complete() {
+                anyhow::bail!(
+                    "rotation incomplete: some values could not be re-sealed (see above)"
+                );
+            }
         }
         Command::SuperAdmin { email, revoke } => {
             let email =

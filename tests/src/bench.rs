@@ -26,8 +26,11 @@ pub struct IngestFigures {
 }
 
 fn payload() -> Vec<u8> {
-    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/github/webhooks/ping/payload.json"))
-        .expect("ping fixture")
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/github/webhooks/ping/payload.json"),
+    )
+    .expect("ping fixture")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -40,7 +43,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Sends signed deliveries from `clients` concurrent connections for `duration` to a fresh
 /// `repopal-api serve` and reports the sustained rate and latencies.
 pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> IngestFigures {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
     let port_s = port.to_string();
     let mut api = spawn(
         "repopal-api",
@@ -56,10 +63,18 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
         ],
     );
     let url = format!("http://127.0.0.1:{port}/api/v1/webhooks/github");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .expect("client");
     // Wait until it answers.
     for _ in 0..200 {
-        if client.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok() {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -72,8 +87,14 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
     let deadline = started + duration;
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (client, url, body, sig, counter, errors) =
-            (client.clone(), url.clone(), body.clone(), sig.clone(), counter.clone(), errors.clone());
+        let (client, url, body, sig, counter, errors) = (
+            client.clone(),
+            url.clone(),
+            body.clone(),
+            sig.clone(),
+            counter.clone(),
+            errors.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut n = 0u64;
@@ -123,16 +144,19 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
 /// pgbench on the same database: per transaction, one delivery row and one job row (with the
 /// queue's NOTIFY trigger), `clients` connections for `duration`. Returns transactions per second.
 pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option<(f64, f64)> {
-    let bin = std::env::var("REPOPAL_PG_BIN").map(PathBuf::from).ok().or_else(|| {
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
-            .flatten()
-            .map(|e| e.path().join("bin"))
-            .filter(|p| p.join("pgbench").exists())
-            .collect();
-        dirs.sort();
-        dirs.pop()
-    })?;
+    let bin = std::env::var("REPOPAL_PG_BIN")
+        .map(PathBuf::from)
+        .ok()
+        .or_else(|| {
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+                .ok()?
+                .flatten()
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("pgbench").exists())
+                .collect();
+            dirs.sort();
+            dirs.pop()
+        })?;
     let hex: String = payload().iter().map(|b| format!("{b:02x}")).collect();
     let script = format!(
         "\\set n random(1, 1000000000000)\n\
@@ -144,10 +168,22 @@ pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option
          VALUES (gen_random_uuid()::text, 'process_webhook', convert_to('{{\"delivery_id\":\"00000000-0000-0000-0000-000000000000\"}}', 'UTF8'), 'Pending', 0, 8, now());\n\
          END;\n"
     );
-    let path = std::env::temp_dir().join(format!("repopal-pgbench-{}.sql", uuid::Uuid::new_v4().simple()));
+    let path = std::env::temp_dir().join(format!(
+        "repopal-pgbench-{}.sql",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::write(&path, script).ok()?;
     let out = std::process::Command::new(bin.join("pgbench"))
-        .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &duration.as_secs().to_string(), "-f"])
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &duration.as_secs().to_string(),
+            "-f",
+        ])
         .arg(&path)
         .arg(&db.url)
         .output()
@@ -155,12 +191,18 @@ pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option
     let _ = std::fs::remove_file(&path);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let number_after = |key: &str| -> Option<f64> {
-        text.lines().find(|l| l.starts_with(key))?.split_whitespace().find_map(|w| w.parse::<f64>().ok())
+        text.lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .find_map(|w| w.parse::<f64>().ok())
     };
     match (number_after("tps = "), number_after("latency average = ")) {
         (Some(tps), Some(lat)) => Some((tps, lat)),
         _ => {
-            eprintln!("pgbench did not report figures:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "pgbench did not report figures:\n{text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             None
         }
     }

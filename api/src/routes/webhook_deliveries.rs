@@ -93,10 +93,13 @@ pub async fn list(
     if !(1..=200).contains(&limit) {
         return Err(bad_query("limit must be between 1 and 200"));
     }
-    if q.status.as_deref().is_some_and(|s| !["received", "processed", "ignored", "failed"].contains(&s)) {
-            return Err(bad_query(
-                "status must be received, processed, ignored or failed",
-            ));
+    if q.status
+        .as_deref()
+        .is_some_and(|s| !["received", "processed", "ignored", "failed"].contains(&s))
+    {
+        return Err(bad_query(
+            "status must be received, processed, ignored or failed",
+        ));
     }
     let before = q
         .cursor

@@ -4,5 +4,6 @@
 pub mod jwt;
 pub mod keyring;
 pub mod password;
+pub mod rotation;
 pub mod signature;
 pub mod tokens;

@@ -10,6 +10,7 @@ pub mod login_attempts;
 pub mod oauth;
 pub mod orgs;
 pub mod probe;
+pub mod sealed;
 pub mod sessions;
 pub mod users;
 pub mod webhook_deliveries;
