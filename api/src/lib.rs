@@ -36,6 +36,7 @@ pub use state::AppState;
         (name = "auth", description = "Accounts, sessions and GitHub login"),
         (name = "orgs", description = "Organisations, members, roles and the audit log"),
         (name = "webhooks", description = "GitHub webhook receiver and deliveries"),
+        (name = "github", description = "GitHub App installations, repositories and jobs"),
     )
 )]
 struct ApiDoc;
@@ -83,7 +84,8 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
 /// The routes and the OpenAPI document generated from them.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        audit_logs, auth, github_login, health, members, orgs, webhook_deliveries, webhooks,
+        audit_logs, auth, github_app, github_login, health, jobs, members, orgs, repositories,
+        webhook_deliveries, webhooks,
     };
     // GitHub sends deliveries of up to 25 MB; every other route keeps `BODY_LIMIT_BYTES`.
     let receiver = OpenApiRouter::new()
@@ -116,6 +118,11 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(audit_logs::list))
         .routes(routes!(webhook_deliveries::list))
         .routes(routes!(webhook_deliveries::replay))
+        .routes(routes!(github_app::install_link))
+        .routes(routes!(github_app::setup))
+        .routes(routes!(repositories::list))
+        .routes(routes!(repositories::get))
+        .routes(routes!(jobs::get))
         .merge(receiver)
         .split_for_parts()
 }

@@ -73,6 +73,8 @@ pub struct GithubConfig {
     pub web_url: Url,
     pub app_id: Option<u64>,
     pub app_private_key: Option<SecretString>,
+    /// The App's URL name (`https://github.com/apps/<slug>`), for its install link.
+    pub app_slug: Option<String>,
     pub oauth_client_id: Option<String>,
     pub oauth_client_secret: Option<SecretString>,
 }
@@ -263,6 +265,7 @@ impl Config {
                 )?,
                 app_id,
                 app_private_key,
+                app_slug: env.get("GITHUB_APP_SLUG"),
                 oauth_client_id,
                 oauth_client_secret,
             },

@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod github;
 pub mod identity;
 pub mod jobs;
 pub mod repo;

@@ -27,8 +27,25 @@ pub struct FakeAccount {
     pub email_verified: bool,
 }
 
+/// A scripted failure for the next request to the repositories listing.
+#[derive(Debug, Clone, Copy)]
+pub enum Failure {
+    /// 429 with `Retry-After: secs`.
+    RateLimited(u64),
+    /// 500.
+    ServerError,
+}
+
 #[derive(Default)]
 struct Inner {
+    /// Installation tokens minted (token → installation id).
+    installation_tokens: HashMap<String, i64>,
+    /// Repositories every installation can see: (id, full name).
+    repos: Vec<(i64, String)>,
+    failures: std::collections::VecDeque<Failure>,
+    /// When set, the next use of each fresh installation token answers 401 once (propagation delay).
+    reject_fresh_tokens: bool,
+    rejected_once: std::collections::HashSet<String>,
     /// code → account
     codes: HashMap<String, FakeAccount>,
     /// access token → account
@@ -51,6 +68,11 @@ impl FakeGithub {
             .route("/login/oauth/access_token", post(token))
             .route("/user", get(user))
             .route("/user/emails", get(emails))
+            .route(
+                "/app/installations/{id}/access_tokens",
+                post(mint_installation_token),
+            )
+            .route("/installation/repositories", get(installation_repositories))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -74,6 +96,30 @@ impl FakeGithub {
         self.lock().token_endpoint_down = down;
     }
 
+    /// Every installation sees `n` repositories named `acme/repo-00001` …
+    pub fn set_repositories(&self, n: usize) {
+        self.lock().repos = (1..=n)
+            .map(|i| (1_000_000 + i as i64, format!("acme/repo-{i:05}")))
+            .collect();
+    }
+
+    pub fn fail_next(&self, failures: &[Failure]) {
+        self.lock().failures.extend(failures.iter().copied());
+    }
+
+    pub fn reject_fresh_tokens_once(&self) {
+        self.lock().reject_fresh_tokens = true;
+    }
+
+    /// How many calls had this exact description (e.g. `POST /app/installations/7/access_tokens`).
+    pub fn count(&self, call: &str) -> usize {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| c.as_str() == call)
+            .count()
+    }
+
     pub fn calls(&self) -> Vec<String> {
         self.lock().calls.clone()
     }
@@ -81,6 +127,12 @@ impl FakeGithub {
     /// The environment pointing RepoPal at this fake.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
+            ("GITHUB_APP_ID", TEST_APP_ID.to_string()),
+            (
+                "GITHUB_APP_PRIVATE_KEY",
+                include_str!("../fixtures/github/test-app-key.pem").to_owned(),
+            ),
+            ("GITHUB_APP_SLUG", "repopal-test".to_owned()),
             ("GITHUB_API_URL", self.url.clone()),
             ("GITHUB_WEB_URL", self.url.clone()),
             ("GITHUB_OAUTH_CLIENT_ID", "Iv1.testclient".to_owned()),
@@ -97,6 +149,156 @@ impl FakeGithub {
 }
 
 type Shared = Arc<Mutex<Inner>>;
+
+pub const TEST_APP_ID: u64 = 424242;
+
+#[derive(serde::Deserialize)]
+struct AppClaims {
+    iat: i64,
+    exp: i64,
+    iss: String,
+}
+
+/// `POST /app/installations/{id}/access_tokens`: needs a valid RS256 app JWT signed with the App's
+/// key (checked against its public key), answers with the documented token shape.
+async fn mint_installation_token(
+    State(s): State<Shared>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner
+        .calls
+        .push(format!("POST /app/installations/{id}/access_tokens"));
+    let jwt = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(include_bytes!(
+        "../fixtures/github/test-app-key.pub.pem"
+    ))
+    .expect("public key");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_required_spec_claims(&["exp", "iat", "iss"]);
+    let claims = match jsonwebtoken::decode::<AppClaims>(jwt, &key, &validation) {
+        Ok(d) => d.claims,
+        Err(_) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"message": "A JSON web token could not be decoded"})),
+            )
+                .into_response();
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    if claims.iss != TEST_APP_ID.to_string() || claims.exp - claims.iat > 600 || claims.iat > now {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "'Expiration time' claim ('exp') is too far in the future"})),
+        )
+            .into_response();
+    }
+    let token = format!("ghs_{}", uuid::Uuid::new_v4().simple());
+    inner.installation_tokens.insert(token.clone(), id);
+    let mut body: Value =
+        serde_json::from_str(include_str!("../fixtures/github/installation-token.json"))
+            .expect("fixture");
+    body["token"] = json!(token);
+    body["expires_at"] = json!(
+        (chrono::Utc::now() + chrono::Duration::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+/// `GET /installation/repositories`: paginated with `Link` headers, repository objects in the
+/// published shape, scripted failures first.
+async fn installation_repositories(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner.calls.push("GET /installation/repositories".into());
+    if let Some(failure) = inner.failures.pop_front() {
+        return match failure {
+            Failure::RateLimited(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", secs.to_string())],
+                Json(json!({"message": "You have exceeded a secondary rate limit."})),
+            )
+                .into_response(),
+            Failure::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response(),
+        };
+    }
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_owned();
+    if !inner.installation_tokens.contains_key(&token) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Bad credentials"})),
+        )
+            .into_response();
+    }
+    if inner.reject_fresh_tokens && inner.rejected_once.insert(token) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Bad credentials"})),
+        )
+            .into_response();
+    }
+    let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let total = inner.repos.len();
+    let template: Value = serde_json::from_str::<Value>(include_str!(
+        "../fixtures/github/repository-paginated-2.json"
+    ))
+    .expect("fixture")["repositories"][0]
+        .clone();
+    let items: Vec<Value> = inner
+        .repos
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|(id, name)| {
+            let mut r = template.clone();
+            r["id"] = json!(id);
+            r["full_name"] = json!(name);
+            r["name"] = json!(name.split('/').nth(1));
+            r["default_branch"] = json!("main");
+            r["visibility"] = json!("private");
+            r
+        })
+        .collect();
+    let mut response = Json(json!({"total_count": total, "repositories": items})).into_response();
+    if page * per_page < total {
+        let host = headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("localhost");
+        let next = format!(
+            "<http://{host}{}?per_page={per_page}&page={}>; rel=\"next\"",
+            uri.path(),
+            page + 1
+        );
+        response
+            .headers_mut()
+            .insert("link", next.parse().expect("link header"));
+    }
+    response
+}
 
 async fn token(
     State(s): State<Shared>,

@@ -35,20 +35,23 @@ pub struct InProcessWorker {
 
 impl InProcessWorker {
     pub fn start(pool: PgPool, config: WorkerConfig) -> Self {
-        let mail = common::config::MailConfig {
-            smtp_url: None,
-            from: "RepoPal <noreply@localhost>".into(),
-        };
-        Self::start_with_mail(pool, config, mail)
+        Self::start_with(pool, config, &[])
     }
 
-    pub fn start_with_mail(
-        pool: PgPool,
-        config: WorkerConfig,
-        mail: common::config::MailConfig,
-    ) -> Self {
+    /// A worker whose shared configuration has `extra` on top of the test defaults (e.g. a fake
+    /// GitHub's URLs, `SMTP_URL`).
+    pub fn start_with(pool: PgPool, config: WorkerConfig, extra: &[(&str, &str)]) -> Self {
+        let mut env = crate::http::test_env("postgres://in-process-worker/unused");
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let app = common::config::Config::from_source(&env).expect("worker test config");
         let (stop, rx) = watch::channel(false);
-        let handle = tokio::spawn(repopal_worker::run(pool, config, mail, rx));
+        let handle = tokio::spawn(async move {
+            repopal_worker::run(pool, config, &app, rx)
+                .await
+                .expect("worker runs");
+        });
         Self { stop, handle }
     }
 

@@ -650,12 +650,14 @@ async fn with_smtp_url_mail_is_delivered_over_smtp() {
     let smtp = repopal_tests::fake_smtp::FakeSmtp::start().await;
     let app = TestApp::new().await;
     app.register("mia@example.com", None).await;
-    let mail = common::config::MailConfig {
-        smtp_url: Some(secrecy::SecretString::from(smtp.url.clone())),
-        from: "RepoPal <noreply@repopal.test>".into(),
-    };
-    let worker =
-        InProcessWorker::start_with_mail(app.db.pool.clone(), test_worker_config(&[]), mail);
+    let worker = InProcessWorker::start_with(
+        app.db.pool.clone(),
+        test_worker_config(&[]),
+        &[
+            ("SMTP_URL", &smtp.url),
+            ("MAIL_FROM", "RepoPal <noreply@repopal.test>"),
+        ],
+    );
     drain(&app.db.pool, &["send_email"], Duration::from_secs(20)).await;
     worker.stop().await;
 

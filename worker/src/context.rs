@@ -14,6 +14,7 @@ pub struct JobContext {
     pub pool: PgPool,
     pub config: Arc<WorkerConfig>,
     pub mail: Arc<MailConfig>,
+    pub github: Arc<common::github::Github>,
     pub job_id: JobId,
     /// 1 for the first run, 2 for the first retry, and so on.
     pub attempt: u32,

@@ -39,7 +39,11 @@ impl std::error::Error for JobError {}
 impl From<common::Error> for JobError {
     fn from(e: common::Error) -> Self {
         match e {
-            common::Error::NotFound | common::Error::Invalid(_) => Self::Permanent(e.to_string()),
+            common::Error::NotFound
+            | common::Error::Invalid(_)
+            | common::Error::Rejected { .. }
+            | common::Error::Conflict { .. }
+            | common::Error::Forbidden { .. } => Self::Permanent(e.to_string()),
             other => Self::Retryable(other.to_string()),
         }
     }

@@ -6,7 +6,7 @@ pub mod jobs;
 pub mod runner;
 pub mod schedule;
 
-use common::config::{MailConfig, WorkerConfig};
+use common::config::{Config, WorkerConfig};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -20,6 +20,7 @@ pub fn registrations() -> Vec<Registration> {
         handle(jobs::prune::run),
         handle(jobs::send_email::run),
         handle(jobs::process_webhook::run),
+        handle(jobs::sync_repositories::run),
     ]
 }
 
@@ -27,14 +28,19 @@ pub fn registrations() -> Vec<Registration> {
 pub async fn run(
     pool: PgPool,
     config: WorkerConfig,
-    mail: MailConfig,
+    app: &Config,
     shutdown: watch::Receiver<bool>,
-) {
+) -> Result<(), common::Error> {
+    let services = runner::Services {
+        mail: app.mail.clone(),
+        github: common::github::Github::new(pool.clone(), app)?,
+    };
     let scheduler = tokio::spawn(schedule::run(
         pool.clone(),
         config.scheduler_tick,
         shutdown.clone(),
     ));
-    runner::run(pool, config, mail, registrations(), shutdown).await;
+    runner::run(pool, config, services, registrations(), shutdown).await;
     let _ = scheduler.await;
+    Ok(())
 }

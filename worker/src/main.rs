@@ -20,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     tracing::info!(pid = std::process::id(), "repopal-worker started");
-    repopal_worker::run(pool, worker_config, config.mail.clone(), stop_rx).await;
+    repopal_worker::run(pool, worker_config, &config, stop_rx).await?;
     tracing::info!("repopal-worker stopped");
     Ok(())
 }

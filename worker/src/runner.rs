@@ -68,6 +68,7 @@ struct Shared {
     queue_pool: PgPool,
     config: Arc<WorkerConfig>,
     mail: Arc<MailConfig>,
+    github: Arc<common::github::Github>,
     /// Every worker name this process has registered, for the final hand-back at shutdown.
     names: std::sync::Mutex<Vec<String>>,
     /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
@@ -110,6 +111,7 @@ async fn execute(
             pool: shared.pool.clone(),
             config: shared.config.clone(),
             mail: shared.mail.clone(),
+            github: shared.github.clone(),
             job_id: job_id.clone(),
             attempt,
         };
@@ -262,12 +264,18 @@ async fn supervise(
     }
 }
 
+/// The outside services handlers use.
+pub struct Services {
+    pub mail: MailConfig,
+    pub github: common::github::Github,
+}
+
 /// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
 /// (up to the shutdown timeout) and fetched-but-unstarted jobs go back to the queue.
 pub async fn run(
     pool: PgPool,
     config: WorkerConfig,
-    mail: MailConfig,
+    services: Services,
     registrations: Vec<Registration>,
     shutdown: watch::Receiver<bool>,
 ) {
@@ -280,7 +288,8 @@ pub async fn run(
         pool,
         queue_pool,
         config: Arc::new(config),
-        mail: Arc::new(mail),
+        mail: Arc::new(services.mail),
+        github: Arc::new(services.github),
         names: std::sync::Mutex::new(Vec::new()),
         in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),
     });

@@ -42,6 +42,9 @@ pub mod perm {
     marker!(AuditRead);
     marker!(WebhooksRead);
     marker!(WebhooksReplay);
+    marker!(GithubManage);
+    marker!(ReposRead);
+    marker!(JobsRead);
 }
 
 pub struct OrgMember<P: Requires> {

@@ -2,10 +2,13 @@
 
 pub mod audit_logs;
 pub mod auth;
+pub mod github_app;
 pub mod github_login;
 pub mod health;
+pub mod jobs;
 pub mod members;
 pub mod metrics;
 pub mod orgs;
+pub mod repositories;
 pub mod webhook_deliveries;
 pub mod webhooks;

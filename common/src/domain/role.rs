@@ -40,9 +40,9 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
         match permission {
-            OrgRead | MembersRead => true,
+            OrgRead | MembersRead | ReposRead | JobsRead => true,
             WebhooksRead => matches!(self, Role::OrgAdmin | Role::TeamLead),
-            OrgUpdate | OrgDelete | MembersManage | AuditRead | WebhooksReplay => {
+            OrgUpdate | OrgDelete | MembersManage | AuditRead | WebhooksReplay | GithubManage => {
                 self == Role::OrgAdmin
             }
         }
@@ -63,10 +63,16 @@ pub enum Permission {
     WebhooksRead,
     /// Process a delivery again.
     WebhooksReplay,
+    /// Link GitHub App installations.
+    GithubManage,
+    /// See repositories.
+    ReposRead,
+    /// See the state of jobs started for the organisation.
+    JobsRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 11] = [
         Permission::OrgRead,
         Permission::OrgUpdate,
         Permission::OrgDelete,
@@ -75,6 +81,9 @@ impl Permission {
         Permission::AuditRead,
         Permission::WebhooksRead,
         Permission::WebhooksReplay,
+        Permission::GithubManage,
+        Permission::ReposRead,
+        Permission::JobsRead,
     ];
 }
 

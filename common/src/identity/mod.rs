@@ -98,7 +98,7 @@ impl Identity {
 }
 
 /// Writes one audit entry with the caller's network details.
-pub(crate) async fn audit(
+pub async fn audit(
     db: impl sqlx::PgExecutor<'_>,
     meta: &ClientMeta,
     mut entry: NewEntry<'_>,

@@ -8,6 +8,7 @@ mod prune;
 mod push;
 mod queue;
 mod send_email;
+mod sync_repositories;
 
 pub use noop::Noop;
 pub use probe::{Probe, ProbeBehaviour};
@@ -16,6 +17,7 @@ pub use prune::PruneJobs;
 pub use push::{Enqueue, JobId, push, push_many, push_with};
 pub use queue::{ALL_QUEUES, Queue};
 pub use send_email::SendEmail;
+pub use sync_repositories::SyncRepositories;
 
 use serde::{Serialize, de::DeserializeOwned};
 

@@ -48,6 +48,14 @@ impl Queue {
         batch_size: 50,
         concurrency: Some(50),
     };
+    /// Talks to GitHub for minutes at a time: one per fetch.
+    pub const SYNC_REPOSITORIES: Queue = Queue {
+        name: "sync_repositories",
+        max_attempts: 6,
+        timeout: Duration::from_secs(900),
+        batch_size: 1,
+        concurrency: Some(4),
+    };
     pub const SEND_EMAIL: Queue = Queue {
         name: "send_email",
         max_attempts: 6,
@@ -64,4 +72,5 @@ pub const ALL_QUEUES: &[Queue] = &[
     Queue::PRUNE_JOBS,
     Queue::SEND_EMAIL,
     Queue::PROCESS_WEBHOOK,
+    Queue::SYNC_REPOSITORIES,
 ];

@@ -45,3 +45,33 @@ pub async fn org_of(db: impl PgExecutor<'_>, installation_id: i64) -> Result<Opt
     .await?
     .flatten())
 }
+
+pub async fn mark_synced(db: impl PgExecutor<'_>, installation_id: i64) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE github_installations SET last_synced_at = now() WHERE installation_id = $1",
+    )
+    .bind(installation_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Links an installation to an organisation (creating the row when the webhook has not arrived
+/// yet). Refused when it is linked to another organisation.
+pub async fn link(
+    db: impl PgExecutor<'_>,
+    installation_id: i64,
+    org: OrgId,
+) -> Result<bool, Error> {
+    let linked: Option<OrgId> = sqlx::query_scalar(
+        "INSERT INTO github_installations (installation_id, org_id) VALUES ($1, $2)
+         ON CONFLICT (installation_id) DO UPDATE SET org_id = EXCLUDED.org_id, updated_at = now()
+             WHERE github_installations.org_id IS NULL OR github_installations.org_id = EXCLUDED.org_id
+         RETURNING org_id",
+    )
+    .bind(installation_id)
+    .bind(org)
+    .fetch_optional(db)
+    .await?;
+    Ok(linked.is_some())
+}

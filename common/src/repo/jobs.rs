@@ -192,3 +192,35 @@ pub async fn prune(pool: &PgPool, older_than: Duration) -> Result<Pruned, Error>
         effects,
     })
 }
+
+/// Records that `job` was started for `org` (in the transaction that pushed it).
+pub async fn record_for_org(
+    db: impl sqlx::PgExecutor<'_>,
+    org: crate::domain::OrgId,
+    job: &JobId,
+    kind: &str,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO org_jobs (job_id, org_id, kind) VALUES ($1, $2, $3)")
+        .bind(&job.0)
+        .bind(org)
+        .bind(kind)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A job of `org`, with its state; `None` when it is not theirs (or pruned).
+pub async fn find_for_org(
+    pool: &PgPool,
+    org: crate::domain::OrgId,
+    id: &str,
+) -> Result<Option<JobRow>, Error> {
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "{} WHERE id = $1 AND EXISTS (SELECT 1 FROM org_jobs o WHERE o.job_id = apalis.jobs.id AND o.org_id = $2)",
+        select_jobs()
+    )))
+    .bind(id)
+    .bind(org)
+    .fetch_optional(pool)
+    .await?)
+}

@@ -2,6 +2,7 @@
 
 pub mod audit_logs;
 pub mod email_tokens;
+pub mod installation_tokens;
 pub mod installations;
 pub mod invitations;
 pub mod job_effects;
@@ -10,6 +11,7 @@ pub mod login_attempts;
 pub mod oauth;
 pub mod orgs;
 pub mod probe;
+pub mod repositories;
 pub mod sealed;
 pub mod sessions;
 pub mod users;

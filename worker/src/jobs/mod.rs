@@ -5,3 +5,4 @@ pub mod probe;
 pub mod process_webhook;
 pub mod prune;
 pub mod send_email;
+pub mod sync_repositories;

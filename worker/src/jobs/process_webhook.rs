@@ -4,7 +4,8 @@
 
 use common::{
     jobs::ProcessWebhook,
-    repo::{installations, webhook_deliveries},
+    jobs::{self, SyncRepositories},
+    repo::{installations, repositories, webhook_deliveries},
 };
 use serde::Deserialize;
 
@@ -62,9 +63,17 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
             )
             .await?
             .or(org);
+            if action == "deleted" {
+                repositories::remove_installation(&ctx.pool, event.installation.id).await?;
+            } else if org.is_some() && action != "suspend" {
+                enqueue_sync(&ctx, event.installation.id).await?;
+            }
             ("processed", format!("installation {action}"))
         }
         "installation_repositories" if ["added", "removed"].contains(&action) => {
+            if let (Some(id), Some(_)) = (delivery.installation_id, org) {
+                enqueue_sync(&ctx, id).await?;
+            }
             ("processed", format!("repositories {action}"))
         }
         other => (
@@ -81,5 +90,11 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
     };
     webhook_deliveries::set_status(&ctx.pool, delivery.id, status, Some(&detail), org).await?;
     tracing::debug!(event = %delivery.event, action, status, "webhook delivery processed");
+    Ok(())
+}
+
+async fn enqueue_sync(ctx: &JobContext, installation_id: i64) -> Result<(), JobError> {
+    let mut conn = ctx.pool.acquire().await?;
+    jobs::push(&mut conn, &SyncRepositories { installation_id }).await?;
     Ok(())
 }

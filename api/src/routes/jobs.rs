@@ -1,0 +1,55 @@
+//! `/api/v1/orgs/{org_id}/jobs/{job_id}`: the state of a job the organisation started.
+
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{OrgMember, perm},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobOut {
+    pub id: String,
+    pub queue: String,
+    /// `pending`, `running`, `retrying`, `succeeded` or `dead`.
+    pub state: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// The last failure's message, if the last run failed.
+    pub last_error: Option<String>,
+    pub run_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// A job's state, attempts and last error.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs/{job_id}", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("job_id" = String, Path)),
+    responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    member: OrgMember<perm::JobsRead>,
+    Path((_org, job_id)): Path<(String, String)>,
+) -> ApiResult<JobOut> {
+    let job = common::repo::jobs::find_for_org(&state.pool, member.org_id, &job_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let last_error = job
+        .last_result
+        .as_ref()
+        .and_then(|r| r.get("Err"))
+        .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned));
+    Ok(Envelope(JobOut {
+        id: job.id,
+        queue: job.queue,
+        state: job.outcome,
+        attempts: job.attempts,
+        max_attempts: job.max_attempts,
+        last_error,
+        run_at: job.run_at,
+        done_at: job.done_at,
+    }))
+}

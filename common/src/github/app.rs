@@ -1,0 +1,121 @@
+//! GitHub App authentication: an RS256 app JWT (issued 60 s in the past, valid 9 minutes) buys an
+//! installation access token, which is sealed and cached in `github_installation_tokens` and reused
+//! until 5 minutes before it expires.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+use super::client::{Auth, GithubClient, GithubError};
+use crate::{
+    Error,
+    config::GithubConfig,
+    crypto::keyring::{Binding, Keyring},
+    repo::installation_tokens,
+};
+
+/// Reuse a cached installation token until this long before it expires.
+const REUSE_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// The App's identity, able to sign app JWTs.
+#[derive(Clone)]
+pub struct AppAuth {
+    app_id: u64,
+    key: EncodingKey,
+}
+
+#[derive(Serialize)]
+struct AppClaims {
+    iat: i64,
+    exp: i64,
+    iss: String,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    token: String,
+    expires_at: DateTime<Utc>,
+}
+
+impl AppAuth {
+    /// From `GITHUB_APP_ID` and `GITHUB_APP_PRIVATE_KEY`; `None` when the App is not configured.
+    pub fn from_config(cfg: &GithubConfig) -> Result<Option<Self>, Error> {
+        let (Some(app_id), Some(pem)) = (cfg.app_id, &cfg.app_private_key) else {
+            return Ok(None);
+        };
+        let key = EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes()).map_err(|_| {
+            Error::Invalid("GITHUB_APP_PRIVATE_KEY is not a usable RSA private key".into())
+        })?;
+        Ok(Some(Self { app_id, key }))
+    }
+
+    /// A fresh app JWT.
+    pub fn jwt(&self) -> Result<SecretString, Error> {
+        let now = Utc::now().timestamp();
+        let claims = AppClaims {
+            iat: now - 60,
+            exp: now + 9 * 60,
+            iss: self.app_id.to_string(),
+        };
+        encode(&Header::new(Algorithm::RS256), &claims, &self.key)
+            .map(SecretString::from)
+            .map_err(|e| Error::Crypto(format!("app jwt: {e}")))
+    }
+}
+
+fn binding(row_id: &str) -> Binding<'_> {
+    Binding {
+        table: "github_installation_tokens",
+        column: "token_sealed",
+        row_id,
+    }
+}
+
+/// A valid installation access token: the cached one, or a newly minted one (then cached).
+/// `fresh` forces minting (after GitHub refused the cached token).
+pub async fn installation_token(
+    pool: &PgPool,
+    keyring: &Keyring,
+    client: &GithubClient,
+    app: &AppAuth,
+    installation_id: i64,
+    fresh: bool,
+) -> Result<SecretString, Error> {
+    let row_id = installation_id.to_string();
+    if !fresh
+        && let Some((sealed, expires_at)) = installation_tokens::find(pool, installation_id).await?
+        && expires_at - REUSE_MARGIN > Utc::now()
+    {
+        return keyring.open(binding(&row_id), &sealed);
+    }
+    let jwt = app.jwt()?;
+    let minted: TokenResponse = client
+        .send(
+            Method::POST,
+            &format!("/app/installations/{installation_id}/access_tokens"),
+            &Auth::Bearer(&jwt),
+            None,
+        )
+        .await
+        .map_err(|e| match e {
+            GithubError::NotFound => Error::NotFound,
+            other => Error::Upstream {
+                provider: "github",
+                message: format!("minting an installation token: {other}"),
+            },
+        })?
+        .items;
+    let token = SecretString::from(minted.token);
+    let sealed = keyring.seal(binding(&row_id), &token)?;
+    installation_tokens::store(pool, installation_id, &sealed, minted.expires_at).await?;
+    Ok(token)
+}
+
+/// How long to wait before trying a just-minted token again after a 401 (GitHub may not have
+/// propagated it yet).
+pub const FRESH_TOKEN_GRACE: Duration = Duration::from_millis(750);

@@ -1,0 +1,135 @@
+//! The signed `state` of the App install link: which organisation (and who) asked, until when.
+//! `org.user.expiry.hmac` with HMAC-SHA256, so the setup callback can trust it without a session.
+
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::domain::{OrgId, UserId};
+
+pub struct InstallState;
+
+impl InstallState {
+    fn mac(key: &[u8], payload: &str) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!("any key length"));
+        mac.update(b"repopal-install-state:");
+        mac.update(payload.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    pub fn sign(key: &[u8], org: OrgId, user: UserId, ttl_secs: i64) -> String {
+        let payload = format!(
+            "{}.{}.{}",
+            org.0.simple(),
+            user.0.simple(),
+            Utc::now().timestamp() + ttl_secs
+        );
+        format!("{payload}.{}", Self::mac(key, &payload))
+    }
+
+    /// The organisation and user of a valid, unexpired state.
+    pub fn verify(key: &[u8], state: &str) -> Option<(OrgId, UserId)> {
+        let (payload, mac) = state.rsplit_once('.')?;
+        if !crate::crypto::tokens::constant_time_eq(
+            Self::mac(key, payload).as_bytes(),
+            mac.as_bytes(),
+        ) {
+            return None;
+        }
+        let mut parts = payload.split('.');
+        let org = Uuid::parse_str(parts.next()?).ok()?;
+        let user = Uuid::parse_str(parts.next()?).ok()?;
+        let exp: i64 = parts.next()?.parse().ok()?;
+        (exp > Utc::now().timestamp()).then_some((OrgId(org), UserId(user)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_states_verify_and_others_do_not() {
+        let (org, user) = (OrgId::new(), UserId::new());
+        let s = InstallState::sign(b"key", org, user, 600);
+        assert_eq!(InstallState::verify(b"key", &s), Some((org, user)));
+        assert_eq!(InstallState::verify(b"other", &s), None);
+        let tampered = s.replacen(
+            &org.0.simple().to_string(),
+            &OrgId::new().0.simple().to_string(),
+            1,
+        );
+        assert_eq!(InstallState::verify(b"key", &tampered), None);
+        assert_eq!(
+            InstallState::verify(b"key", &InstallState::sign(b"key", org, user, -1)),
+            None,
+            "expired"
+        );
+    }
+}
+
+/// Links an installation to the organisation named by a valid install state, and enqueues its
+/// first repository sync; returns the organisation and the sync job.
+pub async fn complete_install(
+    pool: &sqlx::PgPool,
+    key: &[u8],
+    meta: &crate::identity::ClientMeta,
+    state: &str,
+    installation_id: i64,
+    setup_action: &str,
+) -> Result<(OrgId, crate::jobs::JobId), crate::Error> {
+    use crate::{
+        Error,
+        jobs::{self, SyncRepositories},
+        repo::{audit_logs::NewEntry, installations, jobs as job_rows},
+    };
+    let (org, user) = InstallState::verify(key, state).ok_or_else(|| {
+        Error::rejected(
+            "invalid_install_state",
+            "The install link is invalid or expired; start again.",
+        )
+    })?;
+    let mut tx = pool.begin().await?;
+    if !installations::link(&mut *tx, installation_id, org).await? {
+        return Err(Error::conflict(
+            "installation_linked_elsewhere",
+            "This installation belongs to another organisation.",
+        ));
+    }
+    let job = jobs::push(&mut tx, &SyncRepositories { installation_id }).await?;
+    job_rows::record_for_org(&mut *tx, org, &job, "sync_repositories").await?;
+    let entry = NewEntry::success("github.installation_link")
+        .org(org)
+        .actor(user)
+        .resource("github_installation", installation_id)
+        .meta(serde_json::json!({ "setup_action": setup_action }));
+    crate::identity::audit(&mut *tx, meta, entry).await?;
+    tx.commit().await?;
+    Ok((org, job))
+}
+
+/// The App's install link for `org`, carrying a signed state good for an hour.
+pub fn install_url(
+    config: &crate::config::GithubConfig,
+    key: &[u8],
+    org: OrgId,
+    user: UserId,
+) -> Result<String, crate::Error> {
+    let slug = config.app_slug.as_deref().ok_or_else(|| {
+        crate::Error::rejected(
+            "github_app_not_configured",
+            "GITHUB_APP_SLUG is not set on this server.",
+        )
+    })?;
+    let mut url = config.web_url.clone();
+    url.set_path(&format!("/apps/{slug}/installations/new"));
+    url.query_pairs_mut()
+        .append_pair("state", &InstallState::sign(key, org, user, 3600));
+    Ok(url.to_string())
+}

@@ -1,0 +1,88 @@
+//! GitHub: a REST client that follows pagination and honours rate limits, GitHub App
+//! authentication (app JWT → cached installation tokens), and installation linking.
+
+mod app;
+mod client;
+mod install;
+mod sync;
+
+use std::future::Future;
+
+pub use app::{AppAuth, installation_token};
+pub use client::{Auth, GithubClient, GithubError, Page};
+pub use install::{InstallState, complete_install, install_url};
+use secrecy::SecretString;
+use sqlx::PgPool;
+pub use sync::SyncReport;
+
+use crate::{Error, config::Config, crypto::keyring::Keyring};
+
+/// Everything needed to talk to GitHub on behalf of installations.
+#[derive(Clone)]
+pub struct Github {
+    pub pool: PgPool,
+    pub client: GithubClient,
+    pub app: Option<AppAuth>,
+    pub keyring: Keyring,
+}
+
+impl Github {
+    pub fn new(pool: PgPool, config: &Config) -> Result<Self, Error> {
+        Ok(Self {
+            pool,
+            client: GithubClient::new(&config.github.api_url),
+            app: AppAuth::from_config(&config.github)?,
+            keyring: config.keyring.clone(),
+        })
+    }
+
+    /// Runs `call` with the installation's token. When GitHub refuses it (401), a new token is
+    /// minted and the call tried again, twice at most, pausing briefly for a just-minted token.
+    pub async fn with_installation_token<T, F, Fut>(
+        &self,
+        installation_id: i64,
+        call: F,
+    ) -> Result<T, Error>
+    where
+        F: Fn(SecretString) -> Fut,
+        Fut: Future<Output = Result<T, GithubError>>,
+    {
+        let app = self.app.as_ref().ok_or_else(|| {
+            Error::rejected(
+                "github_app_not_configured",
+                "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are not set",
+            )
+        })?;
+        let mut fresh = false;
+        for attempt in 0..3 {
+            let token = installation_token(
+                &self.pool,
+                &self.keyring,
+                &self.client,
+                app,
+                installation_id,
+                fresh,
+            )
+            .await?;
+            match call(token).await {
+                Err(GithubError::Unauthorized) if attempt < 2 => {
+                    if fresh {
+                        tokio::time::sleep(app::FRESH_TOKEN_GRACE).await;
+                    }
+                    fresh = true;
+                }
+                Err(e) => {
+                    return Err(Error::Upstream {
+                        provider: "github",
+                        message: e.to_string(),
+                    });
+                }
+                Ok(v) => return Ok(v),
+            }
+        }
+        Err(Error::Upstream {
+            provider: "github",
+            message: "installation token refused".into(),
+        })
+    }
+}

@@ -1,0 +1,169 @@
+//! `repositories`: what syncs found, per organisation, and whether RepoPal monitors each.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgExecutor, QueryBuilder};
+use uuid::Uuid;
+
+use crate::{Error, domain::OrgId};
+
+/// One repository as GitHub lists it.
+#[derive(Debug, Clone)]
+pub struct RepoIn {
+    pub github_id: i64,
+    pub full_name: String,
+    pub default_branch: Option<String>,
+    pub visibility: Option<String>,
+    pub archived: bool,
+}
+
+/// Upserts one page of a sync, stamping each row with the sync's id.
+pub async fn upsert_page(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    installation_id: Option<i64>,
+    sync_id: Uuid,
+    repos: &[RepoIn],
+) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "INSERT INTO repositories (org_id, github_id, installation_id, full_name, default_branch, visibility, archived, last_sync_id)
+         SELECT $1, r.github_id, $2, r.full_name, r.default_branch, r.visibility, r.archived, $3
+         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::bool[])
+              AS r(github_id, full_name, default_branch, visibility, archived)
+         ON CONFLICT (org_id, github_id) DO UPDATE SET
+             installation_id = coalesce(EXCLUDED.installation_id, repositories.installation_id),
+             full_name = EXCLUDED.full_name, default_branch = EXCLUDED.default_branch,
+             visibility = EXCLUDED.visibility, archived = EXCLUDED.archived,
+             last_sync_id = EXCLUDED.last_sync_id, removed_at = NULL, updated_at = now()",
+    )
+    .bind(org)
+    .bind(installation_id)
+    .bind(sync_id)
+    .bind(repos.iter().map(|r| r.github_id).collect::<Vec<_>>())
+    .bind(repos.iter().map(|r| r.full_name.clone()).collect::<Vec<_>>())
+    .bind(repos.iter().map(|r| r.default_branch.clone()).collect::<Vec<_>>())
+    .bind(repos.iter().map(|r| r.visibility.clone()).collect::<Vec<_>>())
+    .bind(repos.iter().map(|r| r.archived).collect::<Vec<_>>())
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// After a complete sync: the installation's repositories the sync did not see are gone.
+pub async fn mark_vanished(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    installation_id: i64,
+    sync_id: Uuid,
+) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "UPDATE repositories SET removed_at = now(), updated_at = now()
+         WHERE org_id = $1 AND installation_id = $2 AND removed_at IS NULL AND last_sync_id IS DISTINCT FROM $3",
+    )
+    .bind(org)
+    .bind(installation_id)
+    .bind(sync_id)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Marks every repository of an installation removed (the installation was deleted).
+pub async fn remove_installation(
+    db: impl PgExecutor<'_>,
+    installation_id: i64,
+) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "UPDATE repositories SET removed_at = now(), updated_at = now() WHERE installation_id = $1 AND removed_at IS NULL",
+    )
+    .bind(installation_id)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Repository {
+    pub id: Uuid,
+    pub github_id: i64,
+    pub installation_id: Option<i64>,
+    pub full_name: String,
+    pub default_branch: Option<String>,
+    pub visibility: Option<String>,
+    pub archived: bool,
+    pub removed_at: Option<DateTime<Utc>>,
+    pub monitoring_enabled: bool,
+    pub auto_incident: bool,
+    pub slack_channels: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "id, github_id, installation_id, full_name, default_branch, visibility, archived, removed_at,
+                       monitoring_enabled, auto_incident, slack_channels, updated_at";
+
+/// Filters for listing an organisation's repositories, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Substring of the full name, case-insensitive.
+    pub search: Option<String>,
+    pub monitored: Option<bool>,
+    pub include_removed: bool,
+    /// Only names after this one (the cursor).
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    f: &Filter,
+) -> Result<Vec<Repository>, Error> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {COLUMNS} FROM repositories WHERE org_id = "
+    ));
+    q.push_bind(org);
+    if let Some(s) = &f.search {
+        let pattern = format!(
+            "%{}%",
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        q.push(" AND full_name ILIKE ").push_bind(pattern);
+    }
+    if let Some(m) = f.monitored {
+        q.push(" AND monitoring_enabled = ").push_bind(m);
+    }
+    if !f.include_removed {
+        q.push(" AND removed_at IS NULL");
+    }
+    if let Some(after) = &f.after {
+        q.push(" AND full_name > ").push_bind(after.clone());
+    }
+    q.push(" ORDER BY full_name LIMIT ").push_bind(f.limit);
+    Ok(q.build_query_as().fetch_all(db).await?)
+}
+
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+) -> Result<Option<Repository>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM repositories WHERE org_id = $1 AND id = $2"
+    )))
+    .bind(org)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn count(db: impl PgExecutor<'_>, org: OrgId) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM repositories WHERE org_id = $1 AND removed_at IS NULL",
+    )
+    .bind(org)
+    .fetch_one(db)
+    .await?)
+}

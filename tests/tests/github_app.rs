@@ -1,0 +1,374 @@
+//! GitHub App installations against a fake GitHub over HTTP: install link and setup callback,
+//! installation tokens (app JWT, caching, refusal right after minting), repository sync with
+//! pagination, rate limits and server errors, vanished repositories, and a 10,000-repository sync.
+
+use std::time::Duration;
+
+use axum::http::Method;
+use repopal_tests::{
+    TestApp,
+    auth::Session,
+    fake_github::{Failure, FakeGithub},
+    worker::{InProcessWorker, drain, test_worker_config},
+};
+
+const INSTALLATION: i64 = 31415;
+
+async fn setup(n_repos: usize) -> (FakeGithub, TestApp, Session, String) {
+    let fake = FakeGithub::start().await;
+    fake.set_repositories(n_repos);
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = TestApp::with_env(&env).await;
+    let admin = app.register("gh-admin@example.com", Some("Lima")).await;
+    let org = admin.first_org();
+    (fake, app, admin, org)
+}
+
+/// Follows the install link the way GitHub would and returns the setup callback's answer.
+async fn install(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value {
+    let link = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/github/install"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(link.status, 200, "{}", link.text());
+    let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
+    assert_eq!(url.path(), "/apps/repopal-test/installations/new");
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let res = app
+        .call(Method::GET, &format!("/api/v1/github/setup?installation_id={INSTALLATION}&setup_action=install&state={state}"), None, None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+async fn run_syncs(app: &TestApp, fake: &FakeGithub) {
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let worker = InProcessWorker::start_with(app.db.pool.clone(), test_worker_config(&[]), &env);
+    drain(
+        &app.db.pool,
+        &["sync_repositories", "process_webhook"],
+        Duration::from_secs(120),
+    )
+    .await;
+    worker.stop().await;
+}
+
+async fn repo_count(app: &TestApp, removed: bool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM repositories WHERE (removed_at IS NOT NULL) = $1")
+        .bind(removed)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn installing_the_app_links_the_installation_and_syncs_its_repositories() {
+    let (fake, app, admin, org) = setup(250).await;
+    let linked = install(&app, &admin, &org).await;
+    assert_eq!(linked["data"]["org_id"], org);
+    let job = linked["data"]["job_id"].as_str().unwrap().to_owned();
+    let status = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/jobs/{job}"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status.json()["data"]["state"],
+        "pending",
+        "{}",
+        status.text()
+    );
+
+    run_syncs(&app, &fake).await;
+    assert_eq!(repo_count(&app, false).await, 250);
+    assert_eq!(
+        fake.count("GET /installation/repositories"),
+        3,
+        "three pages of 100"
+    );
+    assert_eq!(
+        fake.count(&format!(
+            "POST /app/installations/{INSTALLATION}/access_tokens"
+        )),
+        1,
+        "one token, reused"
+    );
+    let done = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/jobs/{job}"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(done.json()["data"]["state"], "succeeded");
+    let sealed: String = sqlx::query_scalar("SELECT token_sealed FROM github_installation_tokens")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        sealed.starts_with("v1.k1.") && !sealed.contains("ghs_"),
+        "the installation token is sealed"
+    );
+
+    // The API lists them, searchable and paged by name.
+    let page = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/repositories?search=REPO-001&limit=5"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    let names: Vec<&str> = page["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["full_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "acme/repo-00100",
+            "acme/repo-00101",
+            "acme/repo-00102",
+            "acme/repo-00103",
+            "acme/repo-00104"
+        ]
+    );
+    let cursor = page["data"]["next_cursor"].as_str().unwrap();
+    let next = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/repositories?search=repo-001&limit=5&cursor={cursor}"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(next["data"]["items"][0]["full_name"], "acme/repo-00105");
+    let id = page["data"]["items"][0]["id"].as_str().unwrap();
+    let one = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/repositories/{id}"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            one.json()["data"]["default_branch"].as_str(),
+            one.json()["data"]["monitoring_enabled"].as_bool()
+        ),
+        (Some("main"), Some(false))
+    );
+
+    // A second sync reuses the cached token and marks what GitHub stopped listing as removed.
+    fake.set_repositories(240);
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    common::jobs::push(
+        &mut conn,
+        &common::jobs::SyncRepositories {
+            installation_id: INSTALLATION,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    run_syncs(&app, &fake).await;
+    assert_eq!(
+        (repo_count(&app, false).await, repo_count(&app, true).await),
+        (240, 10)
+    );
+    assert_eq!(
+        fake.count(&format!(
+            "POST /app/installations/{INSTALLATION}/access_tokens"
+        )),
+        1
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried_then_succeed() {
+    let (fake, app, admin, org) = setup(150).await;
+    install(&app, &admin, &org).await;
+    fake.fail_next(&[Failure::RateLimited(1), Failure::ServerError]);
+    let started = std::time::Instant::now();
+    run_syncs(&app, &fake).await;
+    assert_eq!(repo_count(&app, false).await, 150);
+    assert_eq!(
+        fake.count("GET /installation/repositories"),
+        4,
+        "two failures, then two pages"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+}
+
+#[tokio::test]
+async fn a_token_refused_right_after_minting_is_retried() {
+    let (fake, app, admin, org) = setup(10).await;
+    install(&app, &admin, &org).await;
+    fake.reject_fresh_tokens_once();
+    run_syncs(&app, &fake).await;
+    assert_eq!(repo_count(&app, false).await, 10);
+    assert!(
+        fake.count(&format!(
+            "POST /app/installations/{INSTALLATION}/access_tokens"
+        )) >= 2
+    );
+}
+
+#[tokio::test]
+async fn ten_thousand_repositories_in_a_hundred_pages_sync() {
+    let (fake, app, admin, org) = setup(10_000).await;
+    install(&app, &admin, &org).await;
+    run_syncs(&app, &fake).await;
+    assert_eq!(repo_count(&app, false).await, 10_000);
+    assert_eq!(fake.count("GET /installation/repositories"), 100);
+}
+
+#[tokio::test]
+async fn a_bad_or_foreign_install_state_is_refused() {
+    let (_fake, app, admin, org) = setup(1).await;
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/github/setup?installation_id={INSTALLATION}&state=forged.state"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
+        (400, Some("invalid_install_state"))
+    );
+    install(&app, &admin, &org).await;
+    // Another organisation cannot take the installation over.
+    let other = app.register("other-admin@example.com", Some("Mike")).await;
+    let other_org = other.first_org();
+    let link = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{other_org}/github/install"),
+            Some(&other.access_token),
+            None,
+        )
+        .await;
+    let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/github/setup?installation_id={INSTALLATION}&state={state}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
+        (409, Some("installation_linked_elsewhere"))
+    );
+}
+
+#[tokio::test]
+async fn installation_webhooks_resync_and_deletion_removes_repositories() {
+    let (fake, app, admin, org) = setup(20).await;
+    install(&app, &admin, &org).await;
+    run_syncs(&app, &fake).await;
+    assert_eq!(repo_count(&app, false).await, 20);
+
+    let deliver = |event: &'static str, file: &'static str, guid: &'static str| {
+        let app = &app;
+        async move {
+            let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("fixtures/github/webhooks/{event}/{file}"));
+            let mut body: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            body["installation"]["id"] = serde_json::json!(INSTALLATION);
+            let body = serde_json::to_vec(&body).unwrap();
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/webhooks/github")
+                .header("content-type", "application/json")
+                .header("x-github-event", event)
+                .header("x-github-delivery", guid)
+                .header(
+                    "x-hub-signature-256",
+                    common::crypto::signature::sign(
+                        repopal_tests::http::TEST_WEBHOOK_SECRET.as_bytes(),
+                        &body,
+                    ),
+                )
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            app.request(req).await
+        }
+    };
+    fake.set_repositories(25);
+    assert_eq!(
+        deliver("installation_repositories", "added.payload.json", "g-1")
+            .await
+            .status,
+        202
+    );
+    run_syncs(&app, &fake).await;
+    assert_eq!(
+        repo_count(&app, false).await,
+        25,
+        "the added event triggered a sync"
+    );
+
+    assert_eq!(
+        deliver("installation", "deleted.payload.json", "g-2")
+            .await
+            .status,
+        202
+    );
+    run_syncs(&app, &fake).await;
+    assert_eq!(
+        (repo_count(&app, false).await, repo_count(&app, true).await),
+        (0, 25)
+    );
+    let deleted: bool = sqlx::query_scalar(
+        "SELECT deleted_at IS NOT NULL FROM github_installations WHERE installation_id = $1",
+    )
+    .bind(INSTALLATION)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(deleted);
+    // The org's admin sees these deliveries (they belong to the linked installation).
+    let list = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/webhook-deliveries"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(list.json()["data"]["items"].as_array().unwrap().len(), 2);
+}

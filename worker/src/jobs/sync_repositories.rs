@@ -1,0 +1,17 @@
+//! `sync_repositories`: lists an installation's repositories from GitHub into `repositories`.
+
+use common::jobs::SyncRepositories;
+
+use crate::{context::JobContext, error::JobError};
+
+pub async fn run(job: SyncRepositories, ctx: JobContext) -> Result<(), JobError> {
+    let report = ctx.github.sync_installation(job.installation_id).await?;
+    tracing::info!(
+        installation_id = job.installation_id,
+        pages = report.pages,
+        repositories = report.repositories,
+        removed = report.removed,
+        "repositories synced"
+    );
+    Ok(())
+}
