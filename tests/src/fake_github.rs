@@ -36,8 +36,20 @@ pub enum Failure {
     ServerError,
 }
 
+/// A repository hook created on the fake.
+#[derive(Debug, Clone)]
+pub struct FakeHook {
+    pub id: i64,
+    pub repo: String,
+    pub url: String,
+    pub secret: String,
+    pub events: Vec<String>,
+}
+
 #[derive(Default)]
 struct Inner {
+    hooks: Vec<FakeHook>,
+    next_hook_id: i64,
     /// Installation tokens minted (token → installation id).
     installation_tokens: HashMap<String, i64>,
     /// Repositories every installation can see: (id, full name).
@@ -73,6 +85,15 @@ impl FakeGithub {
                 post(mint_installation_token),
             )
             .route("/installation/repositories", get(installation_repositories))
+            .route(
+                "/repos/{owner}/{repo}/hooks",
+                get(list_hooks).post(create_hook),
+            )
+            .route(
+                "/repos/{owner}/{repo}/hooks/{id}",
+                axum::routing::delete(delete_hook),
+            )
+            .route("/repos/{owner}/{repo}/hooks/{id}/pings", post(ping_hook))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -101,6 +122,15 @@ impl FakeGithub {
         self.lock().repos = (1..=n)
             .map(|i| (1_000_000 + i as i64, format!("acme/repo-{i:05}")))
             .collect();
+    }
+
+    pub fn hooks(&self) -> Vec<FakeHook> {
+        self.lock().hooks.clone()
+    }
+
+    /// Deletes a hook behind RepoPal's back (as a repository admin might).
+    pub fn drop_hook(&self, id: i64) {
+        self.lock().hooks.retain(|h| h.id != id);
     }
 
     pub fn fail_next(&self, failures: &[Failure]) {
@@ -394,4 +424,141 @@ async fn emails(State(s): State<Shared>, headers: HeaderMap) -> Response {
         {"email": format!("{}@users.noreply.github.com", account.login), "verified": true, "primary": false, "visibility": null}
     ]))
     .into_response()
+}
+
+fn installation_auth(inner: &Inner, headers: &HeaderMap) -> bool {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    inner.installation_tokens.contains_key(token)
+}
+
+fn hook_json(h: &FakeHook) -> Value {
+    let mut body: Value =
+        serde_json::from_str(include_str!("../fixtures/github/hook.json")).expect("fixture");
+    body["id"] = json!(h.id);
+    body["events"] = json!(h.events);
+    body["config"] = json!({"content_type": "json", "insecure_ssl": "0", "url": h.url});
+    body
+}
+
+type RepoPath = axum::extract::Path<(String, String)>;
+type HookPath = axum::extract::Path<(String, String, i64)>;
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"message": "Bad credentials"})),
+    )
+        .into_response()
+}
+
+async fn list_hooks(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path((owner, repo)): RepoPath,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner.calls.push(format!("GET /repos/{owner}/{repo}/hooks"));
+    if !installation_auth(&inner, &headers) {
+        return unauthorized();
+    }
+    let name = format!("{owner}/{repo}");
+    Json(
+        inner
+            .hooks
+            .iter()
+            .filter(|h| h.repo == name)
+            .map(hook_json)
+            .collect::<Vec<_>>(),
+    )
+    .into_response()
+}
+
+async fn create_hook(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path((owner, repo)): RepoPath,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner
+        .calls
+        .push(format!("POST /repos/{owner}/{repo}/hooks"));
+    if !installation_auth(&inner, &headers) {
+        return unauthorized();
+    }
+    let url = body["config"]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if url.is_empty() || body["config"]["content_type"] != "json" {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "Validation Failed"})),
+        )
+            .into_response();
+    }
+    inner.next_hook_id += 1;
+    let hook = FakeHook {
+        id: 5000 + inner.next_hook_id,
+        repo: format!("{owner}/{repo}"),
+        url,
+        secret: body["config"]["secret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        events: body["events"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let out = hook_json(&hook);
+    inner.hooks.push(hook);
+    (StatusCode::CREATED, Json(out)).into_response()
+}
+
+async fn delete_hook(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path((owner, repo, id)): HookPath,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner
+        .calls
+        .push(format!("DELETE /repos/{owner}/{repo}/hooks/{id}"));
+    if !installation_auth(&inner, &headers) {
+        return unauthorized();
+    }
+    let before = inner.hooks.len();
+    inner.hooks.retain(|h| h.id != id);
+    if inner.hooks.len() == before {
+        return (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn ping_hook(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path((owner, repo, id)): HookPath,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner
+        .calls
+        .push(format!("POST /repos/{owner}/{repo}/hooks/{id}/pings"));
+    if !installation_auth(&inner, &headers) {
+        return unauthorized();
+    }
+    if inner.hooks.iter().any(|h| h.id == id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response()
+    }
 }

@@ -372,3 +372,226 @@ async fn installation_webhooks_resync_and_deletion_removes_repositories() {
         .await;
     assert_eq!(list.json()["data"]["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn connecting_a_repository_installs_a_verifiable_hook_once_and_disconnecting_removes_it() {
+    let (fake, app, admin, org) = setup(3).await;
+    install(&app, &admin, &org).await;
+    run_syncs(&app, &fake).await;
+    let list = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/repositories"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    let repo = list["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+    let base = format!("/api/v1/orgs/{org}/repositories/{repo}");
+
+    let connect = app
+        .call(
+            Method::POST,
+            &format!("{base}/connect"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(connect.status, 202, "{}", connect.text());
+    let job = connect.json()["data"]["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Connecting again before the job ran is harmless: one hook in the end.
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{base}/connect"),
+            Some(&admin.access_token),
+            None
+        )
+        .await
+        .status,
+        202
+    );
+    run_syncs_and_hooks(&app, &fake).await;
+    let hooks = fake.hooks();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!(hooks[0].repo, "acme/repo-00001");
+    assert_eq!(hooks[0].url, "http://repopal.test/api/v1/webhooks/github");
+    assert_eq!(
+        hooks[0].events,
+        vec!["workflow_run", "workflow_job", "check_suite", "push"]
+    );
+    assert!(hooks[0].secret.len() > 30);
+    let state = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{org}/jobs/{job}"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(state["data"]["state"], "succeeded");
+    let status = app
+        .call(
+            Method::GET,
+            &format!("{base}/status"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            status["data"]["monitoring_enabled"].as_bool(),
+            status["data"]["hook_id"].as_i64()
+        ),
+        (Some(true), Some(hooks[0].id))
+    );
+
+    // A delivery GitHub sends through this hook, signed with the hook's own secret, is accepted.
+    let body = br#"{"zen":"Approachable is better than simple.","hook_id":1}"#.to_vec();
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/webhooks/github")
+        .header("content-type", "application/json")
+        .header("x-github-event", "ping")
+        .header("x-github-delivery", "via-hook")
+        .header("x-github-hook-id", hooks[0].id.to_string())
+        .header(
+            "x-hub-signature-256",
+            common::crypto::signature::sign(hooks[0].secret.as_bytes(), &body),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    assert_eq!(app.request(req).await.status, 202);
+
+    // Test pings the hook.
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{base}/test"),
+            Some(&admin.access_token),
+            None
+        )
+        .await
+        .status,
+        202
+    );
+    run_syncs_and_hooks(&app, &fake).await;
+    assert_eq!(
+        fake.count(&format!(
+            "POST /repos/acme/repo-00001/hooks/{}/pings",
+            hooks[0].id
+        )),
+        1
+    );
+
+    // Settings.
+    let patched = app
+        .call(
+            Method::PATCH,
+            &base,
+            Some(&admin.access_token),
+            Some(serde_json::json!({"auto_incident": false, "slack_channels": ["#ci-alerts"]})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_eq!(
+        patched.json()["data"]["slack_channels"],
+        serde_json::json!(["#ci-alerts"])
+    );
+    let bad = app
+        .call(
+            Method::PATCH,
+            &base,
+            Some(&admin.access_token),
+            Some(serde_json::json!({"slack_channels": ["no spaces allowed"]})),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+
+    // Disconnect removes the hook; a hook already gone on GitHub counts as removed.
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{base}/disconnect"),
+            Some(&admin.access_token),
+            None
+        )
+        .await
+        .status,
+        202
+    );
+    run_syncs_and_hooks(&app, &fake).await;
+    assert!(fake.hooks().is_empty());
+    let status = app
+        .call(
+            Method::GET,
+            &format!("{base}/status"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            status["data"]["monitoring_enabled"].as_bool(),
+            status["data"]["hook_id"].as_i64()
+        ),
+        (Some(false), None)
+    );
+
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{base}/connect"),
+            Some(&admin.access_token),
+            None
+        )
+        .await
+        .status,
+        202
+    );
+    run_syncs_and_hooks(&app, &fake).await;
+    let again = fake.hooks();
+    fake.drop_hook(again[0].id);
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("{base}/disconnect"),
+            Some(&admin.access_token),
+            None
+        )
+        .await
+        .status,
+        202
+    );
+    run_syncs_and_hooks(&app, &fake).await;
+    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'repository_webhook' AND status <> 'Done'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(dead, 0, "removing an already deleted hook succeeded");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM github_repository_hooks")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+}
+
+async fn run_syncs_and_hooks(app: &TestApp, fake: &FakeGithub) {
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let worker = InProcessWorker::start_with(app.db.pool.clone(), test_worker_config(&[]), &env);
+    drain(
+        &app.db.pool,
+        &["sync_repositories", "repository_webhook", "process_webhook"],
+        Duration::from_secs(60),
+    )
+    .await;
+    worker.stop().await;
+}

@@ -45,6 +45,7 @@ pub mod perm {
     marker!(GithubManage);
     marker!(ReposRead);
     marker!(JobsRead);
+    marker!(ReposManage);
 }
 
 pub struct OrgMember<P: Requires> {

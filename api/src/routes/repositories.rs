@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{OrgMember, ValidQuery, perm},
+    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, perm},
     state::AppState,
 };
 
@@ -120,4 +120,175 @@ pub async fn get(
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(repo.into()))
+}
+
+fn repo_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobStartedOut {
+    /// Follow it at `/api/v1/orgs/{org_id}/jobs/{job_id}`.
+    pub job_id: String,
+}
+
+async fn start(
+    state: &AppState,
+    member: &OrgMember<perm::ReposManage>,
+    meta: &common::identity::ClientMeta,
+    repo: &str,
+    action: common::jobs::HookAction,
+) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+    let job = common::github::hook_job(
+        &state.pool,
+        meta,
+        member.org_id,
+        member.caller.user_id,
+        repo_id(repo)?,
+        action,
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Envelope(JobStartedOut { job_id: job.0 }),
+    ))
+}
+
+/// Monitor the repository: RepoPal's webhook is installed by a job (202 with its id).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/connect", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn connect(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposManage>,
+    Client(meta): Client,
+    Path((_org, repo)): Path<(String, String)>,
+) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+    start(
+        &state,
+        &member,
+        &meta,
+        &repo,
+        common::jobs::HookAction::Install,
+    )
+    .await
+}
+
+/// Stop monitoring: the webhook is removed by a job (202 with its id).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/disconnect", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn disconnect(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposManage>,
+    Client(meta): Client,
+    Path((_org, repo)): Path<(String, String)>,
+) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+    start(
+        &state,
+        &member,
+        &meta,
+        &repo,
+        common::jobs::HookAction::Remove,
+    )
+    .await
+}
+
+/// Ask GitHub to ping RepoPal's webhook (202 with the job id).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/test", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn test(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposManage>,
+    Client(meta): Client,
+    Path((_org, repo)): Path<(String, String)>,
+) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+    start(
+        &state,
+        &member,
+        &meta,
+        &repo,
+        common::jobs::HookAction::Ping,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RepositoryPatch {
+    /// Open incidents automatically when a workflow fails.
+    pub auto_incident: Option<bool>,
+    /// Slack channels notified about this repository (ids or `#names`, at most 20).
+    pub slack_channels: Option<Vec<String>>,
+}
+
+fn valid_channel(c: &str) -> bool {
+    (1..=80).contains(&c.len())
+        && c.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "#-_".contains(ch))
+}
+
+/// Change a repository's settings.
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)), request_body = RepositoryPatch,
+    responses((status = 200, body = RepositoryOut), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn update(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposManage>,
+    Path((_org, repo)): Path<(String, String)>,
+    ValidJson(body): ValidJson<RepositoryPatch>,
+) -> ApiResult<RepositoryOut> {
+    let id = repo_id(&repo)?;
+    let mut errors = FieldErrors::default();
+    if let Some(channels) = &body.slack_channels {
+        errors.require(
+            "slack_channels",
+            channels.len() <= 20 && channels.iter().all(|c| valid_channel(c)),
+            "at most 20 channel ids or #names of letters, digits, - and _",
+        );
+    }
+    errors.finish()?;
+    let channels = body.slack_channels.map(|c| serde_json::json!(c));
+    let repo = repositories::update_settings(
+        &state.pool,
+        member.org_id,
+        id,
+        body.auto_incident,
+        channels.as_ref(),
+    )
+    .await?
+    .ok_or_else(ApiError::not_found)?;
+    Ok(Envelope(repo.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryStatusOut {
+    pub monitoring_enabled: bool,
+    pub removed: bool,
+    /// RepoPal's webhook on GitHub, when installed.
+    pub hook_id: Option<i64>,
+    pub installation_id: Option<i64>,
+}
+
+/// Whether the repository is monitored and its webhook installed.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/status", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = RepositoryStatusOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn status(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposRead>,
+    Path((_org, repo)): Path<(String, String)>,
+) -> ApiResult<RepositoryStatusOut> {
+    let repo = repositories::find(&state.pool, member.org_id, repo_id(&repo)?)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let hooks =
+        common::repo::repository_hooks::for_repository(&state.pool, member.org_id, repo.github_id)
+            .await?;
+    Ok(Envelope(RepositoryStatusOut {
+        monitoring_enabled: repo.monitoring_enabled,
+        removed: repo.removed_at.is_some(),
+        hook_id: hooks.first().copied(),
+        installation_id: repo.installation_id,
+    }))
 }

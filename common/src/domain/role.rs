@@ -41,7 +41,7 @@ impl Role {
         use Permission::*;
         match permission {
             OrgRead | MembersRead | ReposRead | JobsRead => true,
-            WebhooksRead => matches!(self, Role::OrgAdmin | Role::TeamLead),
+            WebhooksRead | ReposManage => matches!(self, Role::OrgAdmin | Role::TeamLead),
             OrgUpdate | OrgDelete | MembersManage | AuditRead | WebhooksReplay | GithubManage => {
                 self == Role::OrgAdmin
             }
@@ -69,10 +69,12 @@ pub enum Permission {
     ReposRead,
     /// See the state of jobs started for the organisation.
     JobsRead,
+    /// Connect and disconnect repositories, change their settings, test their hook.
+    ReposManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::OrgRead,
         Permission::OrgUpdate,
         Permission::OrgDelete,
@@ -84,6 +86,7 @@ impl Permission {
         Permission::GithubManage,
         Permission::ReposRead,
         Permission::JobsRead,
+        Permission::ReposManage,
     ];
 }
 

@@ -3,14 +3,18 @@
 
 mod app;
 mod client;
+mod hooks;
 mod install;
+mod repos;
 mod sync;
 
 use std::future::Future;
 
 pub use app::{AppAuth, installation_token};
 pub use client::{Auth, GithubClient, GithubError, Page};
+pub use hooks::{HOOK_EVENTS, HookOutcome};
 pub use install::{InstallState, complete_install, install_url};
+pub use repos::hook_job;
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;
@@ -24,6 +28,10 @@ pub struct Github {
     pub client: GithubClient,
     pub app: Option<AppAuth>,
     pub keyring: Keyring,
+    /// Where GitHub should send hook deliveries (`PUBLIC_URL`).
+    pub public_url: url::Url,
+    /// Paces hook creation (GitHub's secondary limits punish bursts of content-creating requests).
+    pub hook_pacer: std::sync::Arc<governor::DefaultDirectRateLimiter>,
 }
 
 impl Github {
@@ -33,6 +41,12 @@ impl Github {
             client: GithubClient::new(&config.github.api_url),
             app: AppAuth::from_config(&config.github)?,
             keyring: config.keyring.clone(),
+            public_url: config.public_url.clone(),
+            hook_pacer: std::sync::Arc::new(governor::RateLimiter::direct(
+                governor::Quota::per_second(
+                    std::num::NonZeroU32::new(5).unwrap_or(std::num::NonZeroU32::MIN),
+                ),
+            )),
         })
     }
 

@@ -7,6 +7,7 @@ mod process_webhook;
 mod prune;
 mod push;
 mod queue;
+mod repository_webhook;
 mod send_email;
 mod sync_repositories;
 
@@ -16,6 +17,7 @@ pub use process_webhook::ProcessWebhook;
 pub use prune::PruneJobs;
 pub use push::{Enqueue, JobId, push, push_many, push_with};
 pub use queue::{ALL_QUEUES, Queue};
+pub use repository_webhook::{HookAction, RepositoryWebhook};
 pub use send_email::SendEmail;
 pub use sync_repositories::SyncRepositories;
 

@@ -56,6 +56,13 @@ impl Queue {
         batch_size: 1,
         concurrency: Some(4),
     };
+    pub const REPOSITORY_WEBHOOK: Queue = Queue {
+        name: "repository_webhook",
+        max_attempts: 6,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(4),
+    };
     pub const SEND_EMAIL: Queue = Queue {
         name: "send_email",
         max_attempts: 6,
@@ -73,4 +80,5 @@ pub const ALL_QUEUES: &[Queue] = &[
     Queue::SEND_EMAIL,
     Queue::PROCESS_WEBHOOK,
     Queue::SYNC_REPOSITORIES,
+    Queue::REPOSITORY_WEBHOOK,
 ];

@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod orgs;
 pub mod probe;
 pub mod repositories;
+pub mod repository_hooks;
 pub mod sealed;
 pub mod sessions;
 pub mod users;

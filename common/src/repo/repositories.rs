@@ -167,3 +167,41 @@ pub async fn count(db: impl PgExecutor<'_>, org: OrgId) -> Result<i64, Error> {
     .fetch_one(db)
     .await?)
 }
+
+/// Turns monitoring on or off; false when the organisation has no such repository.
+pub async fn set_monitoring(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+    on: bool,
+) -> Result<bool, Error> {
+    Ok(sqlx::query("UPDATE repositories SET monitoring_enabled = $3, updated_at = now() WHERE org_id = $1 AND id = $2")
+        .bind(org)
+        .bind(id)
+        .bind(on)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Updates settings (only those given); `None` when there is no such repository.
+pub async fn update_settings(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+    auto_incident: Option<bool>,
+    slack_channels: Option<&serde_json::Value>,
+) -> Result<Option<Repository>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE repositories SET auto_incident = coalesce($3, auto_incident),
+                slack_channels = coalesce($4, slack_channels), updated_at = now()
+         WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    )))
+    .bind(org)
+    .bind(id)
+    .bind(auto_incident)
+    .bind(slack_channels)
+    .fetch_optional(db)
+    .await?)
+}

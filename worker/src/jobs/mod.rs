@@ -4,5 +4,6 @@ pub mod noop;
 pub mod probe;
 pub mod process_webhook;
 pub mod prune;
+pub mod repository_webhook;
 pub mod send_email;
 pub mod sync_repositories;

@@ -1,0 +1,190 @@
+//! Repository webhooks RepoPal installs: one per monitored repository, with its own random secret
+//! (sealed), for `workflow_run`, `workflow_job`, `check_suite` and `push`. Installing is idempotent
+//! (an existing RepoPal hook is reused or replaced), removal treats 404 as done, and creation is
+//! paced so bulk connects stay under GitHub's secondary limits.
+
+use reqwest::Method;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Github, GithubError, client::Auth};
+use crate::{
+    Error,
+    crypto::{keyring::Binding, tokens},
+    domain::OrgId,
+    repo::{repositories, repository_hooks},
+};
+
+pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "push"];
+
+#[derive(Debug, Deserialize)]
+struct HookConfig {
+    url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Hook {
+    id: i64,
+    config: HookConfig,
+}
+
+/// What installing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookOutcome {
+    Created(i64),
+    AlreadyInstalled(i64),
+    /// Monitoring was switched off meanwhile: nothing to do.
+    NotMonitored,
+}
+
+impl Github {
+    fn receiver_url(&self) -> String {
+        let mut url = self.public_url.clone();
+        url.set_path("/api/v1/webhooks/github");
+        url.to_string()
+    }
+
+    /// Installs RepoPal's hook on a monitored repository.
+    pub async fn install_hook(&self, org: OrgId, repository: Uuid) -> Result<HookOutcome, Error> {
+        let repo = repositories::find(&self.pool, org, repository)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if !repo.monitoring_enabled || repo.removed_at.is_some() {
+            return Ok(HookOutcome::NotMonitored);
+        }
+        let installation = repo.installation_id.ok_or_else(|| {
+            Error::rejected(
+                "no_installation",
+                "the repository is not reachable through an App installation",
+            )
+        })?;
+        let hooks_path = format!("/repos/{}/hooks", repo.full_name);
+        let receiver = self.receiver_url();
+        let existing: Vec<Hook> = self
+            .with_installation_token(installation, |t| {
+                let path = hooks_path.clone();
+                async move {
+                    self.client
+                        .get::<Vec<Hook>>(&path, &Auth::Bearer(&t))
+                        .await
+                        .map(|p| p.items)
+                }
+            })
+            .await?;
+        let ours: Vec<i64> = existing
+            .iter()
+            .filter(|h| h.config.url.as_deref() == Some(&receiver))
+            .map(|h| h.id)
+            .collect();
+        let known = repository_hooks::for_repository(&self.pool, org, repo.github_id).await?;
+        if let Some(id) = ours.iter().find(|id| known.contains(id)) {
+            return Ok(HookOutcome::AlreadyInstalled(*id));
+        }
+        // A RepoPal hook whose secret we no longer hold (e.g. a crash right after creating it):
+        // replace it, since deliveries from it could not be verified.
+        for id in ours {
+            self.delete_hook(installation, &repo.full_name, id).await?;
+        }
+        self.hook_pacer.until_ready().await;
+        let (secret, _) = tokens::generate("rph_");
+        let body = json!({
+            "name": "web",
+            "active": true,
+            "events": HOOK_EVENTS,
+            "config": { "url": receiver, "content_type": "json", "insecure_ssl": "0", "secret": secret },
+        });
+        let created: Hook = self
+            .with_installation_token(installation, |t| {
+                let (path, body) = (hooks_path.clone(), body.clone());
+                async move {
+                    self.client
+                        .send::<Hook>(Method::POST, &path, &Auth::Bearer(&t), Some(&body))
+                        .await
+                        .map(|p| p.items)
+                }
+            })
+            .await?;
+        let row_id = created.id.to_string();
+        let sealed = self.keyring.seal(
+            Binding {
+                table: "github_repository_hooks",
+                column: "secret_sealed",
+                row_id: &row_id,
+            },
+            &SecretString::from(secret),
+        )?;
+        repository_hooks::insert(&self.pool, created.id, org, repo.github_id, &sealed).await?;
+        Ok(HookOutcome::Created(created.id))
+    }
+
+    async fn delete_hook(
+        &self,
+        installation: i64,
+        full_name: &str,
+        hook_id: i64,
+    ) -> Result<(), Error> {
+        let path = format!("/repos/{full_name}/hooks/{hook_id}");
+        self.with_installation_token(installation, |t| {
+            let path = path.clone();
+            async move {
+                match self
+                    .client
+                    .send::<()>(Method::DELETE, &path, &Auth::Bearer(&t), None)
+                    .await
+                {
+                    Err(GithubError::NotFound) => Ok(()),
+                    other => other.map(|_| ()),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Removes RepoPal's hook from a repository (already gone counts as done).
+    pub async fn remove_hook(&self, org: OrgId, repository: Uuid) -> Result<u32, Error> {
+        let repo = repositories::find(&self.pool, org, repository)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let hooks = repository_hooks::for_repository(&self.pool, org, repo.github_id).await?;
+        let Some(installation) = repo.installation_id else {
+            repository_hooks::delete_for_repository(&self.pool, org, repo.github_id).await?;
+            return Ok(0);
+        };
+        for id in &hooks {
+            self.delete_hook(installation, &repo.full_name, *id).await?;
+            repository_hooks::delete(&self.pool, *id).await?;
+        }
+        Ok(u32::try_from(hooks.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Asks GitHub to send RepoPal's hook a `ping`.
+    pub async fn ping_hook(&self, org: OrgId, repository: Uuid) -> Result<i64, Error> {
+        let repo = repositories::find(&self.pool, org, repository)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let installation = repo.installation_id.ok_or(Error::NotFound)?;
+        let hook = *repository_hooks::for_repository(&self.pool, org, repo.github_id)
+            .await?
+            .first()
+            .ok_or_else(|| {
+                Error::rejected(
+                    "no_hook",
+                    "RepoPal's webhook is not installed on this repository",
+                )
+            })?;
+        let path = format!("/repos/{}/hooks/{hook}/pings", repo.full_name);
+        self.with_installation_token(installation, |t| {
+            let path = path.clone();
+            async move {
+                self.client
+                    .send::<()>(Method::POST, &path, &Auth::Bearer(&t), None)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await?;
+        Ok(hook)
+    }
+}
