@@ -84,8 +84,8 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
 /// The routes and the OpenAPI document generated from them.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        audit_logs, auth, github_app, github_login, health, jobs, members, orgs, repositories,
-        webhook_deliveries, webhooks,
+        audit_logs, auth, github_app, github_login, health, jobs, members, oauth_connections, orgs,
+        repositories, webhook_deliveries, webhooks,
     };
     // GitHub sends deliveries of up to 25 MB; every other route keeps `BODY_LIMIT_BYTES`.
     let receiver = OpenApiRouter::new()
@@ -127,6 +127,12 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(repositories::test))
         .routes(routes!(repositories::status))
         .routes(routes!(jobs::get))
+        .routes(routes!(oauth_connections::authorize))
+        .routes(routes!(oauth_connections::callback))
+        .routes(routes!(oauth_connections::list))
+        .routes(routes!(oauth_connections::delete))
+        .routes(routes!(oauth_connections::refresh))
+        .routes(routes!(oauth_connections::my_job))
         .merge(receiver)
         .split_for_parts()
 }

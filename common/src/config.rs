@@ -75,6 +75,8 @@ pub struct GithubConfig {
     pub app_private_key: Option<SecretString>,
     /// The App's URL name (`https://github.com/apps/<slug>`), for its install link.
     pub app_slug: Option<String>,
+    /// Scopes asked for when a user connects GitHub for repository access.
+    pub repo_scopes: Vec<String>,
     pub oauth_client_id: Option<String>,
     pub oauth_client_secret: Option<SecretString>,
 }
@@ -266,6 +268,13 @@ impl Config {
                 app_id,
                 app_private_key,
                 app_slug: env.get("GITHUB_APP_SLUG"),
+                repo_scopes: env
+                    .get("GITHUB_REPO_SCOPES")
+                    .unwrap_or_else(|| "repo read:org".to_owned())
+                    .split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
                 oauth_client_id,
                 oauth_client_secret,
             },

@@ -60,6 +60,12 @@ struct Inner {
     rejected_once: std::collections::HashSet<String>,
     /// code → account
     codes: HashMap<String, FakeAccount>,
+    /// Codes whose tokens expire (GitHub App user tokens): they come with a refresh token.
+    expiring_codes: std::collections::HashSet<String>,
+    /// Unused refresh tokens (single use).
+    refresh_tokens: HashMap<String, FakeAccount>,
+    /// Delay for each refresh, to widen race windows.
+    refresh_delay_ms: u64,
     /// access token → account
     tokens: HashMap<String, FakeAccount>,
     /// When set, the token endpoint answers 500.
@@ -86,6 +92,10 @@ impl FakeGithub {
             )
             .route("/installation/repositories", get(installation_repositories))
             .route(
+                "/applications/{client_id}/token",
+                axum::routing::delete(revoke_token),
+            )
+            .route(
                 "/repos/{owner}/{repo}/hooks",
                 get(list_hooks).post(create_hook),
             )
@@ -111,6 +121,17 @@ impl FakeGithub {
     /// Makes `code` a valid authorization code for `account`.
     pub fn authorize(&self, code: &str, account: FakeAccount) {
         self.lock().codes.insert(code.to_owned(), account);
+    }
+
+    /// Like `authorize`, but the tokens expire and come with a (single-use) refresh token.
+    pub fn authorize_expiring(&self, code: &str, account: FakeAccount) {
+        let mut inner = self.lock();
+        inner.codes.insert(code.to_owned(), account);
+        inner.expiring_codes.insert(code.to_owned());
+    }
+
+    pub fn set_refresh_delay_ms(&self, ms: u64) {
+        self.lock().refresh_delay_ms = ms;
     }
 
     pub fn set_token_endpoint_down(&self, down: bool) {
@@ -335,8 +356,17 @@ async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let refreshing = form.get("grant_type").is_some_and(|g| g == "refresh_token");
+    let delay = s.lock().expect("state").refresh_delay_ms;
+    if refreshing && delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let mut inner = s.lock().expect("state");
-    inner.calls.push("POST /login/oauth/access_token".into());
+    inner.calls.push(if refreshing {
+        "POST /login/oauth/access_token refresh".into()
+    } else {
+        "POST /login/oauth/access_token".into()
+    });
     if inner.token_endpoint_down {
         return (StatusCode::INTERNAL_SERVER_ERROR, "unavailable").into_response();
     }
@@ -362,7 +392,24 @@ async fn token(
         )
             .into_response();
     }
+    if refreshing {
+        let presented = form.get("refresh_token").cloned().unwrap_or_default();
+        let Some(account) = inner.refresh_tokens.remove(&presented) else {
+            // GitHub answers refresh errors with 200 and an `error` field.
+            return Json(json!({
+                "error": "bad_refresh_token",
+                "error_description": "The refresh token passed is incorrect or expired."
+            }))
+            .into_response();
+        };
+        return Json(issue_expiring(&mut inner, account)).into_response();
+    }
     let code = form.get("code").cloned().unwrap_or_default();
+    if inner.expiring_codes.remove(&code)
+        && let Some(account) = inner.codes.remove(&code)
+    {
+        return Json(issue_expiring(&mut inner, account)).into_response();
+    }
     let Some(account) = inner.codes.remove(&code) else {
         let body = json!({
             "error": "bad_verification_code",
@@ -379,6 +426,22 @@ async fn token(
         format!("access_token={access}&scope=read%3Auser%2Cuser%3Aemail&token_type=bearer")
             .into_response()
     }
+}
+
+/// An expiring user token with its refresh token, in the documented shape.
+fn issue_expiring(inner: &mut Inner, account: FakeAccount) -> Value {
+    let access = format!("ghu_{}", uuid::Uuid::new_v4().simple());
+    let refresh = format!("ghr_{}", uuid::Uuid::new_v4().simple());
+    inner.tokens.insert(access.clone(), account.clone());
+    inner.refresh_tokens.insert(refresh.clone(), account);
+    json!({
+        "access_token": access,
+        "expires_in": 28800,
+        "refresh_token": refresh,
+        "refresh_token_expires_in": 15811200,
+        "scope": "repo,read:org",
+        "token_type": "bearer"
+    })
 }
 
 fn account_for(s: &Shared, headers: &HeaderMap, call: &str) -> Result<FakeAccount, Box<Response>> {
@@ -560,5 +623,37 @@ async fn ping_hook(
         StatusCode::NO_CONTENT.into_response()
     } else {
         (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response()
+    }
+}
+
+/// `DELETE /applications/{client_id}/token`: the OAuth app revokes one of its tokens.
+async fn revoke_token(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(client_id): axum::extract::Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner
+        .calls
+        .push(format!("DELETE /applications/{client_id}/token"));
+    let basic_ok = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok())
+        .is_some_and(|c| c == b"Iv1.testclient:test-client-secret-value");
+    if !basic_ok || client_id != "Iv1.testclient" {
+        return (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response();
+    }
+    let token = body["access_token"].as_str().unwrap_or_default();
+    if inner.tokens.remove(token).is_some() {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "Validation Failed"})),
+        )
+            .into_response()
     }
 }

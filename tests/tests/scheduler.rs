@@ -17,11 +17,18 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
     let results = futures_join(&db, tick).await;
     let created: usize = results.iter().map(Vec::len).sum();
     assert_eq!(
-        created, 1,
-        "exactly one of three schedulers enqueues the tick"
+        created, 2,
+        "the tick's two periodic jobs (prune, token refresh fan-out), each enqueued once"
     );
     assert_eq!(
         repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        repo::jobs::list_queue(&db.pool, "refresh_due_tokens")
             .await
             .unwrap()
             .len(),

@@ -22,6 +22,8 @@ pub fn registrations() -> Vec<Registration> {
         handle(jobs::process_webhook::run),
         handle(jobs::sync_repositories::run),
         handle(jobs::repository_webhook::run),
+        handle(jobs::refresh_oauth_token::run),
+        handle(jobs::refresh_oauth_token::run_due),
     ]
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use common::jobs::{self, Enqueue, Job, JobId, PruneJobs};
+use common::jobs::{self, Enqueue, Job, JobId, PruneJobs, RefreshDueTokens};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -20,15 +20,27 @@ pub fn tick_of(now: DateTime<Utc>, period: Duration) -> DateTime<Utc> {
 pub async fn enqueue_tick(pool: &PgPool, tick: DateTime<Utc>) -> Result<Vec<JobId>, common::Error> {
     let mut conn = pool.acquire().await?;
     let mut created = Vec::new();
-    let key = format!("tick:{}:{}", PruneJobs::QUEUE.name, tick.timestamp());
-    let opts = Enqueue {
-        idempotency_key: Some(key),
-        ..Enqueue::default()
-    };
-    if let Some(id) = jobs::push_with(&mut conn, &PruneJobs {}, opts).await? {
-        created.push(id);
-    }
+    created.extend(push_tick(&mut conn, &PruneJobs {}, tick).await?);
+    created.extend(push_tick(&mut conn, &RefreshDueTokens {}, tick).await?);
     Ok(created)
+}
+
+/// Pushes one periodic job for `tick`, keyed so all processes together push it only once.
+async fn push_tick<J: Job>(
+    conn: &mut sqlx::PgConnection,
+    job: &J,
+    tick: DateTime<Utc>,
+) -> Result<Option<JobId>, common::Error> {
+    let key = format!("tick:{}:{}", J::QUEUE.name, tick.timestamp());
+    jobs::push_with(
+        conn,
+        job,
+        Enqueue {
+            idempotency_key: Some(key),
+            ..Enqueue::default()
+        },
+    )
+    .await
 }
 
 /// Runs ticks until `shutdown` flips: one at start-up, then one per `period`, on period boundaries.

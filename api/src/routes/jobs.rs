@@ -37,12 +37,17 @@ pub async fn get(
     let job = common::repo::jobs::find_for_org(&state.pool, member.org_id, &job_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    Ok(Envelope(job_out(job)))
+}
+
+/// The API view of a job row.
+pub fn job_out(job: common::repo::jobs::JobRow) -> JobOut {
     let last_error = job
         .last_result
         .as_ref()
         .and_then(|r| r.get("Err"))
         .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned));
-    Ok(Envelope(JobOut {
+    JobOut {
         id: job.id,
         queue: job.queue,
         state: job.outcome,
@@ -51,5 +56,5 @@ pub async fn get(
         last_error,
         run_at: job.run_at,
         done_at: job.done_at,
-    }))
+    }
 }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod jobs;
 pub mod members;
 pub mod metrics;
+pub mod oauth_connections;
 pub mod orgs;
 pub mod repositories;
 pub mod webhook_deliveries;

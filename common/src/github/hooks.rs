@@ -46,8 +46,21 @@ impl Github {
         url.to_string()
     }
 
-    /// Installs RepoPal's hook on a monitored repository.
+    /// Installs RepoPal's hook on a monitored repository (one install or removal per repository
+    /// at a time across all workers).
     pub async fn install_hook(&self, org: OrgId, repository: Uuid) -> Result<HookOutcome, Error> {
+        self.exclusively(
+            &format!("repopal:hook:{repository}"),
+            self.install_hook_locked(org, repository),
+        )
+        .await
+    }
+
+    async fn install_hook_locked(
+        &self,
+        org: OrgId,
+        repository: Uuid,
+    ) -> Result<HookOutcome, Error> {
         let repo = repositories::find(&self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
@@ -86,6 +99,7 @@ impl Github {
         // replace it, since deliveries from it could not be verified.
         for id in ours {
             self.delete_hook(installation, &repo.full_name, id).await?;
+            repository_hooks::delete(&self.pool, id).await?;
         }
         self.hook_pacer.until_ready().await;
         let (secret, _) = tokens::generate("rph_");
@@ -144,6 +158,14 @@ impl Github {
 
     /// Removes RepoPal's hook from a repository (already gone counts as done).
     pub async fn remove_hook(&self, org: OrgId, repository: Uuid) -> Result<u32, Error> {
+        self.exclusively(
+            &format!("repopal:hook:{repository}"),
+            self.remove_hook_locked(org, repository),
+        )
+        .await
+    }
+
+    async fn remove_hook_locked(&self, org: OrgId, repository: Uuid) -> Result<u32, Error> {
         let repo = repositories::find(&self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;

@@ -7,6 +7,7 @@ mod hooks;
 mod install;
 mod repos;
 mod sync;
+mod token_refresh;
 
 use std::future::Future;
 
@@ -18,6 +19,7 @@ pub use repos::hook_job;
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;
+pub use token_refresh::{REFRESH_MARGIN, RefreshOutcome, seal_pair};
 
 use crate::{Error, config::Config, crypto::keyring::Keyring};
 
@@ -30,6 +32,11 @@ pub struct Github {
     pub keyring: Keyring,
     /// Where GitHub should send hook deliveries (`PUBLIC_URL`).
     pub public_url: url::Url,
+    /// GitHub OAuth app credentials (refreshing user tokens).
+    pub oauth: Option<(String, SecretString)>,
+    pub web_url: url::Url,
+    /// HTTP client for the OAuth token endpoint (no redirects).
+    pub oauth_http: reqwest::Client,
     /// Paces hook creation (GitHub's secondary limits punish bursts of content-creating requests).
     pub hook_pacer: std::sync::Arc<governor::DefaultDirectRateLimiter>,
 }
@@ -42,12 +49,38 @@ impl Github {
             app: AppAuth::from_config(&config.github)?,
             keyring: config.keyring.clone(),
             public_url: config.public_url.clone(),
+            oauth: config
+                .github
+                .oauth_client_id
+                .clone()
+                .zip(config.github.oauth_client_secret.clone()),
+            web_url: config.github.web_url.clone(),
+            oauth_http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(20))
+                .build()
+                .unwrap_or_default(),
             hook_pacer: std::sync::Arc::new(governor::RateLimiter::direct(
                 governor::Quota::per_second(
                     std::num::NonZeroU32::new(5).unwrap_or(std::num::NonZeroU32::MIN),
                 ),
             )),
         })
+    }
+
+    /// Runs `work` while holding the session advisory lock `key` (waiting for it if held elsewhere).
+    pub async fn exclusively<T, Fut>(&self, key: &str, work: Fut) -> Result<T, Error>
+    where
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let mut conn = self.pool.acquire().await?;
+        // The lock belongs to this session: if `work` is cancelled (job timeout) before the unlock,
+        // closing the connection instead of returning it to the pool releases the lock.
+        conn.close_on_drop();
+        crate::repo::locks::lock(&mut conn, key).await?;
+        let result = work.await;
+        let _ = crate::repo::locks::unlock(&mut conn, key).await;
+        result
     }
 
     /// Runs `call` with the installation's token. When GitHub refuses it (401), a new token is

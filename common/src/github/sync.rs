@@ -46,17 +46,11 @@ impl Github {
                 "the installation is not linked to an organisation",
             ));
         };
-        let mut lock = self.pool.acquire().await?;
-        sqlx::query("SELECT pg_advisory_lock(hashtext('repopal:sync:' || $1::text))")
-            .bind(installation_id)
-            .execute(&mut *lock)
-            .await?;
-        let result = self.sync_locked(org, installation_id).await;
-        let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext('repopal:sync:' || $1::text))")
-            .bind(installation_id)
-            .execute(&mut *lock)
-            .await;
-        result
+        self.exclusively(
+            &format!("repopal:sync:{installation_id}"),
+            self.sync_locked(org, installation_id),
+        )
+        .await
     }
 
     async fn sync_locked(

@@ -26,6 +26,7 @@ use crate::{
 };
 
 const PROVIDER: &str = "github";
+const LOGIN_CALLBACK: &str = "/api/v1/auth/oauth/github/callback";
 const STATE_TTL_MINUTES: i64 = 10;
 
 /// Where to send the browser, and the nonce to set as its cookie.
@@ -36,9 +37,9 @@ pub struct GithubAuthorize {
 }
 
 #[derive(Debug, Deserialize)]
-struct GithubUser {
-    id: i64,
-    login: String,
+pub(crate) struct GithubUser {
+    pub(crate) id: i64,
+    pub(crate) login: String,
     name: Option<String>,
 }
 
@@ -49,7 +50,7 @@ struct GithubEmail {
     verified: bool,
 }
 
-fn upstream(message: impl Into<String>) -> Error {
+pub(crate) fn upstream(message: impl Into<String>) -> Error {
     Error::Upstream {
         provider: "github",
         message: message.into(),
@@ -57,8 +58,9 @@ fn upstream(message: impl Into<String>) -> Error {
 }
 
 impl Identity {
-    fn github_client(
+    pub(crate) fn github_client(
         &self,
+        callback_path: &str,
     ) -> Result<
         BasicClient<
             oauth2::EndpointSet,
@@ -78,7 +80,7 @@ impl Identity {
         };
         let web = gh.web_url.as_str().trim_end_matches('/');
         let mut redirect = self.config.public_url.clone();
-        redirect.set_path("/api/v1/auth/oauth/github/callback");
+        redirect.set_path(callback_path);
         let bad = |e: oauth2::url::ParseError| Error::Invalid(format!("GitHub OAuth URL: {e}"));
         Ok(BasicClient::new(ClientId::new(id.clone()))
             .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))
@@ -89,11 +91,19 @@ impl Identity {
 
     /// Starts a GitHub login: records a fresh state bound to a new browser nonce.
     pub async fn github_authorize(&self) -> Result<GithubAuthorize, Error> {
-        let client = self.github_client()?;
+        let client = self.github_client(LOGIN_CALLBACK)?;
         let (state, state_hash) = tokens::generate("");
         let (browser_nonce, browser_hash) = tokens::generate("");
         let expires = Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES);
-        oauth::insert_state(&self.pool, &state_hash, &browser_hash, PROVIDER, expires).await?;
+        oauth::insert_state(
+            &self.pool,
+            &state_hash,
+            &browser_hash,
+            PROVIDER,
+            expires,
+            None,
+        )
+        .await?;
         let (url, _) = client
             .authorize_url(|| CsrfToken::new(state))
             .add_scopes(
@@ -128,7 +138,7 @@ impl Identity {
         let (Some(nonce), Some(state)) = (browser_nonce, state) else {
             return Err(invalid_state());
         };
-        let state_check = oauth::consume_state(
+        let (state_check, _) = oauth::consume_state(
             &self.pool,
             &tokens::hash(state),
             &tokens::hash(nonce),
@@ -177,7 +187,7 @@ impl Identity {
         })?;
 
         let token = self
-            .github_client()?
+            .github_client(LOGIN_CALLBACK)?
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .request_async(&self.http)
             .await
@@ -219,7 +229,7 @@ impl Identity {
             .await
     }
 
-    async fn github_get<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn github_get<T: serde::de::DeserializeOwned>(
         &self,
         token: &SecretString,
         path: &str,

@@ -2,6 +2,7 @@
 //! written to the audit log. API handlers call exactly one function here.
 
 mod accounts;
+mod github_connect;
 mod github_login;
 mod mail;
 mod orgs;

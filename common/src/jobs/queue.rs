@@ -63,6 +63,20 @@ impl Queue {
         batch_size: 1,
         concurrency: Some(4),
     };
+    pub const REFRESH_OAUTH_TOKEN: Queue = Queue {
+        name: "refresh_oauth_token",
+        max_attempts: 6,
+        timeout: Duration::from_secs(60),
+        batch_size: 1,
+        concurrency: None,
+    };
+    pub const REFRESH_DUE_TOKENS: Queue = Queue {
+        name: "refresh_due_tokens",
+        max_attempts: 3,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(1),
+    };
     pub const SEND_EMAIL: Queue = Queue {
         name: "send_email",
         max_attempts: 6,
@@ -81,4 +95,6 @@ pub const ALL_QUEUES: &[Queue] = &[
     Queue::PROCESS_WEBHOOK,
     Queue::SYNC_REPOSITORIES,
     Queue::REPOSITORY_WEBHOOK,
+    Queue::REFRESH_OAUTH_TOKEN,
+    Queue::REFRESH_DUE_TOKENS,
 ];

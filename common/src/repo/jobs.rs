@@ -209,6 +209,38 @@ pub async fn record_for_org(
     Ok(())
 }
 
+/// Records that `job` was started by `user` for their own account (e.g. a token refresh).
+pub async fn record_for_user(
+    db: impl sqlx::PgExecutor<'_>,
+    user: crate::domain::UserId,
+    job: &JobId,
+    kind: &str,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO org_jobs (job_id, user_id, kind) VALUES ($1, $2, $3)")
+        .bind(&job.0)
+        .bind(user)
+        .bind(kind)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A job the user started, with its state.
+pub async fn find_for_user(
+    pool: &PgPool,
+    user: crate::domain::UserId,
+    id: &str,
+) -> Result<Option<JobRow>, Error> {
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "{} WHERE id = $1 AND EXISTS (SELECT 1 FROM org_jobs o WHERE o.job_id = apalis.jobs.id AND o.user_id = $2)",
+        select_jobs()
+    )))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// A job of `org`, with its state; `None` when it is not theirs (or pruned).
 pub async fn find_for_org(
     pool: &PgPool,

@@ -7,6 +7,7 @@ pub mod installations;
 pub mod invitations;
 pub mod job_effects;
 pub mod jobs;
+pub mod locks;
 pub mod login_attempts;
 pub mod oauth;
 pub mod orgs;

@@ -13,14 +13,18 @@ pub async fn insert_state(
     browser_hash: &str,
     provider: &str,
     expires_at: DateTime<Utc>,
+    user: Option<UserId>,
 ) -> Result<(), Error> {
-    sqlx::query("INSERT INTO oauth_states (state_hash, browser_hash, provider, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(state_hash)
-        .bind(browser_hash)
-        .bind(provider)
-        .bind(expires_at)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO oauth_states (state_hash, browser_hash, provider, expires_at, user_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(state_hash)
+    .bind(browser_hash)
+    .bind(provider)
+    .bind(expires_at)
+    .bind(user)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -41,8 +45,8 @@ pub async fn consume_state(
     state_hash: &str,
     browser_hash: &str,
     provider: &str,
-) -> Result<StateCheck, Error> {
-    let row: Option<(bool, Option<bool>)> = sqlx::query_as(
+) -> Result<(StateCheck, Option<UserId>), Error> {
+    let row: Option<(bool, Option<bool>, Option<UserId>)> = sqlx::query_as(
         "WITH s AS (SELECT * FROM oauth_states WHERE state_hash = $1 FOR UPDATE),
               used AS (
                   UPDATE oauth_states o SET used_at = now() FROM s
@@ -50,7 +54,7 @@ pub async fn consume_state(
                     AND s.browser_hash = $2 AND s.provider = $3
                   RETURNING o.state_hash
               )
-         SELECT EXISTS (SELECT 1 FROM used), (SELECT s.used_at IS NOT NULL FROM s)
+         SELECT EXISTS (SELECT 1 FROM used), (SELECT s.used_at IS NOT NULL FROM s), (SELECT s.user_id FROM s)
          FROM (SELECT 1) one",
     )
     .bind(state_hash)
@@ -59,9 +63,9 @@ pub async fn consume_state(
     .fetch_optional(db)
     .await?;
     Ok(match row {
-        Some((true, _)) => StateCheck::Consumed,
-        Some((false, Some(true))) => StateCheck::Reused,
-        _ => StateCheck::Invalid,
+        Some((true, _, user)) => (StateCheck::Consumed, user),
+        Some((false, Some(true), _)) => (StateCheck::Reused, None),
+        _ => (StateCheck::Invalid, None),
     })
 }
 
@@ -74,9 +78,13 @@ pub struct Connection {
     pub login: String,
     pub scopes: Vec<String>,
     pub created_at: DateTime<Utc>,
+    pub status: String,
+    pub purpose: String,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub last_refreshed_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, user_id, provider, provider_user_id, login, scopes, created_at";
+const COLUMNS: &str = "id, user_id, provider, provider_user_id, login, scopes, created_at, status, purpose, token_expires_at, last_refreshed_at";
 
 pub async fn find_by_provider_user(
     db: impl PgExecutor<'_>,
@@ -170,4 +178,152 @@ pub async fn delete_for_user(
             .await?
             .rows_affected(),
     )
+}
+
+/// The sealed tokens of a connection (after taking its refresh lock).
+#[derive(Clone, FromRow)]
+pub struct SealedTokens {
+    pub access_token_sealed: String,
+    pub refresh_token_sealed: Option<String>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+    pub status: String,
+}
+
+/// Takes the connection's refresh lock until the transaction ends: one refresh per connection at
+/// a time across all workers.
+pub async fn lock_for_refresh(tx: &mut sqlx::PgConnection, id: Uuid) -> Result<(), Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('repopal:refresh:' || $1::text))")
+        .bind(id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn find_for_user(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    id: Uuid,
+) -> Result<Option<Connection>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM oauth_connections WHERE user_id = $1 AND id = $2"
+    )))
+    .bind(user)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn sealed_tokens(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<SealedTokens>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT access_token_sealed, refresh_token_sealed, token_expires_at, last_refreshed_at, status
+         FROM oauth_connections WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Stores a connection made for repository access (or upgrades the user's login link).
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert_repo_access(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    user: UserId,
+    provider_user_id: &str,
+    login: &str,
+    scopes: &[String],
+    sealed: (String, Option<String>),
+    token_expires_at: Option<DateTime<Utc>>,
+) -> Result<Uuid, Error> {
+    let (access, refresh) = sealed;
+    let row: Option<(Uuid,)> = sqlx::query_as(
+        "INSERT INTO oauth_connections (id, user_id, provider, provider_user_id, login, scopes, access_token_sealed,
+                                        refresh_token_sealed, token_expires_at, purpose)
+         VALUES ($1, $2, 'github', $3, $4, $5, $6, $7, $8, 'repo_access')
+         ON CONFLICT (provider, provider_user_id) DO NOTHING
+         RETURNING id",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(provider_user_id)
+    .bind(login)
+    .bind(scopes)
+    .bind(&access)
+    .bind(&refresh)
+    .bind(token_expires_at)
+    .fetch_optional(db)
+    .await?;
+    row.map(|(id,)| id).ok_or_else(|| {
+        Error::conflict(
+            "already_linked",
+            "This GitHub account is already connected.",
+        )
+    })
+}
+
+/// Replaces a connection's tokens after a refresh or a new authorisation.
+pub async fn store_tokens(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    access_sealed: &str,
+    refresh_sealed: Option<&str>,
+    token_expires_at: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE oauth_connections SET access_token_sealed = $2, refresh_token_sealed = $3, token_expires_at = $4,
+                status = 'active', last_error = NULL, last_refreshed_at = now(), updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(access_sealed)
+    .bind(refresh_sealed)
+    .bind(token_expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_reauth_required(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    error: &str,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE oauth_connections SET status = 'reauth_required', last_error = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, user: UserId, id: Uuid) -> Result<bool, Error> {
+    Ok(
+        sqlx::query("DELETE FROM oauth_connections WHERE user_id = $1 AND id = $2")
+            .bind(user)
+            .bind(id)
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// Active connections with a refresh token whose access token expires before `within_secs`.
+pub async fn due_for_refresh(
+    db: impl PgExecutor<'_>,
+    within_secs: f64,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT id, token_expires_at FROM oauth_connections
+         WHERE status = 'active' AND refresh_token_sealed IS NOT NULL
+           AND token_expires_at < now() + make_interval(secs => $1)
+         ORDER BY token_expires_at LIMIT 1000",
+    )
+    .bind(within_secs)
+    .fetch_all(db)
+    .await?)
 }

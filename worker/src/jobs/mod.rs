@@ -4,6 +4,7 @@ pub mod noop;
 pub mod probe;
 pub mod process_webhook;
 pub mod prune;
+pub mod refresh_oauth_token;
 pub mod repository_webhook;
 pub mod send_email;
 pub mod sync_repositories;

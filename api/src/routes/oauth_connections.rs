@@ -1,0 +1,199 @@
+//! `/api/v1/oauth/…`: connecting GitHub for repository access, the user's connections, on-demand
+//! token refresh, disconnecting, and the state of the user's own jobs.
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use common::repo::oauth::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{auth::DoneOut, jobs::JobOut, repositories::JobStartedOut};
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, CurrentUser, ValidQuery},
+    state::AppState,
+};
+
+const COOKIE: &str = "repopal_connect";
+const COOKIE_PATH: &str = "/api/v1/oauth/github";
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionOut {
+    pub id: Uuid,
+    pub provider: String,
+    pub login: String,
+    pub scopes: Vec<String>,
+    /// `active` or `reauth_required`.
+    pub status: String,
+    /// `login` (from "Sign in with GitHub") or `repo_access`.
+    pub purpose: String,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Connection> for ConnectionOut {
+    fn from(c: Connection) -> Self {
+        Self {
+            id: c.id,
+            provider: c.provider,
+            login: c.login,
+            scopes: c.scopes,
+            status: c.status,
+            purpose: c.purpose,
+            token_expires_at: c.token_expires_at,
+            last_refreshed_at: c.last_refreshed_at,
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizeOut {
+    /// Send the browser here (the cookie set with this answer must come back with the callback).
+    pub url: String,
+}
+
+/// Start connecting GitHub for repository access (scopes from `GITHUB_REPO_SCOPES`).
+#[utoipa::path(get, path = "/api/v1/oauth/github/authorize", tag = "github", security(("bearer" = [])),
+    responses((status = 200, body = AuthorizeOut), (status = 400, description = "oauth_not_configured", body = ErrorEnvelope)))]
+pub async fn authorize(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+) -> Result<Response, ApiError> {
+    let start = state.identity.connect_authorize(caller).await?;
+    let secure = if state.config.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{COOKIE}={}; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=600{secure}",
+        start.browser_nonce
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Envelope(AuthorizeOut { url: start.url }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}
+
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// GitHub redirects here; stores the connection.
+#[utoipa::path(get, path = "/api/v1/oauth/github/callback", tag = "github", params(CallbackQuery),
+    responses((status = 200, body = ConnectionOut), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
+              (status = 502, body = ErrorEnvelope)))]
+pub async fn callback(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    headers: HeaderMap,
+    ValidQuery(q): ValidQuery<CallbackQuery>,
+) -> ApiResult<ConnectionOut> {
+    let nonce = cookie(&headers);
+    let conn = state
+        .identity
+        .connect_callback(
+            &meta,
+            nonce.as_deref(),
+            q.state.as_deref(),
+            q.code.as_deref(),
+            q.error.as_deref(),
+        )
+        .await?;
+    Ok(Envelope(conn.into()))
+}
+
+/// The signed-in user's connections (tokens are never shown).
+#[utoipa::path(get, path = "/api/v1/oauth/connections", tag = "github", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ConnectionOut>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+) -> ApiResult<Vec<ConnectionOut>> {
+    Ok(Envelope(
+        state
+            .identity
+            .connections(caller)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+fn connection_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// Revoke the token at GitHub, then delete the connection.
+#[utoipa::path(delete, path = "/api/v1/oauth/connections/{connection_id}", tag = "github", security(("bearer" = [])),
+    params(("connection_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<DoneOut> {
+    state
+        .identity
+        .disconnect_connection(&meta, caller, connection_id(&id)?)
+        .await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}
+
+/// Refresh the connection's token now (202 with the job id; see `GET /api/v1/jobs/{job_id}`).
+#[utoipa::path(post, path = "/api/v1/oauth/connections/{connection_id}/refresh", tag = "github", security(("bearer" = [])),
+    params(("connection_id" = String, Path, format = Uuid)),
+    responses((status = 202, body = JobStartedOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+    let job = state
+        .identity
+        .refresh_connection_now(caller, connection_id(&id)?)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Envelope(JobStartedOut { job_id: job.0 }),
+    ))
+}
+
+/// A job the signed-in user started (e.g. a token refresh).
+#[utoipa::path(get, path = "/api/v1/jobs/{job_id}", tag = "github", security(("bearer" = [])),
+    params(("job_id" = String, Path)),
+    responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn my_job(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<JobOut> {
+    let job = common::repo::jobs::find_for_user(&state.pool, caller.user_id, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Envelope(super::jobs::job_out(job)))
+}

@@ -1,0 +1,141 @@
+//! Refreshing users' GitHub tokens: one refresh per connection at a time across all workers (a
+//! transaction-scoped advisory lock), and the stored credentials are re-read after taking the lock,
+//! so a single-use refresh token is never sent twice. `bad_refresh_token` / `invalid_grant` mark the
+//! connection `reauth_required` (no retry); network errors and 5xx are retried by the job.
+
+use chrono::Utc;
+use oauth2::{
+    AuthUrl, ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+    basic::BasicClient,
+};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::Github;
+use crate::{Error, crypto::keyring::Binding, repo::oauth};
+
+/// Refresh tokens early: this long before the access token expires.
+pub const REFRESH_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    Refreshed,
+    /// Another refresh got there first (or it was refreshed within the last minute).
+    AlreadyFresh,
+    /// Not active, or no refresh token (non-expiring token).
+    NotRefreshable,
+    /// GitHub refused the refresh token: the user must connect again.
+    ReauthRequired,
+}
+
+fn binding<'a>(column: &'a str, row_id: &'a str) -> Binding<'a> {
+    Binding {
+        table: "oauth_connections",
+        column,
+        row_id,
+    }
+}
+
+/// Seals a token pair for a connection row.
+pub fn seal_pair(
+    keyring: &crate::crypto::keyring::Keyring,
+    id: Uuid,
+    access: &SecretString,
+    refresh: Option<&SecretString>,
+) -> Result<(String, Option<String>), Error> {
+    let row = id.to_string();
+    let access = keyring.seal(binding("access_token_sealed", &row), access)?;
+    let refresh = refresh
+        .map(|r| keyring.seal(binding("refresh_token_sealed", &row), r))
+        .transpose()?;
+    Ok((access, refresh))
+}
+
+impl Github {
+    /// Refreshes one connection's tokens if it needs it.
+    pub async fn refresh_connection(&self, id: Uuid, force: bool) -> Result<RefreshOutcome, Error> {
+        let (client_id, secret) = self.oauth.clone().ok_or_else(|| {
+            Error::rejected("oauth_not_configured", "GitHub OAuth is not configured")
+        })?;
+        let mut tx = self.pool.begin().await?;
+        oauth::lock_for_refresh(&mut tx, id).await?;
+        let tokens = oauth::sealed_tokens(&mut *tx, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if tokens.status != "active" {
+            return Ok(RefreshOutcome::NotRefreshable);
+        }
+        let now = Utc::now();
+        let fresh = tokens
+            .token_expires_at
+            .is_some_and(|exp| exp - REFRESH_MARGIN > now);
+        let just_refreshed = tokens
+            .last_refreshed_at
+            .is_some_and(|at| at > now - chrono::TimeDelta::minutes(1));
+        if (fresh && !force) || just_refreshed {
+            return Ok(RefreshOutcome::AlreadyFresh);
+        }
+        let Some(sealed_refresh) = tokens.refresh_token_sealed else {
+            return Ok(RefreshOutcome::NotRefreshable);
+        };
+        let row = id.to_string();
+        let refresh = self
+            .keyring
+            .open(binding("refresh_token_sealed", &row), &sealed_refresh)?;
+
+        let web = self.web_url.as_str().trim_end_matches('/');
+        let bad = |e: oauth2::url::ParseError| Error::Invalid(format!("GitHub OAuth URL: {e}"));
+        let client = BasicClient::new(ClientId::new(client_id))
+            .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))
+            .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).map_err(bad)?)
+            .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).map_err(bad)?);
+        let result = client
+            .exchange_refresh_token(&RefreshToken::new(refresh.expose_secret().to_owned()))
+            .request_async(&self.oauth_http)
+            .await;
+        match result {
+            Ok(token) => {
+                let access = SecretString::from(token.access_token().secret().clone());
+                let next_refresh = token
+                    .refresh_token()
+                    .map(|r| SecretString::from(r.secret().clone()));
+                let expires_at = token
+                    .expires_in()
+                    .and_then(|d| chrono::Duration::from_std(d).ok())
+                    .map(|d| Utc::now() + d);
+                let (access, refresh) =
+                    seal_pair(&self.keyring, id, &access, next_refresh.as_ref())?;
+                oauth::store_tokens(&mut *tx, id, &access, refresh.as_deref(), expires_at).await?;
+                tx.commit().await?;
+                Ok(RefreshOutcome::Refreshed)
+            }
+            Err(e) => {
+                let code =
+                    match &e {
+                        RequestTokenError::ServerResponse(r) => Some(r.error().as_ref().to_owned()),
+                        // GitHub answers errors with status 200 and an `error` field.
+                        RequestTokenError::Parse(_, body) => serde_json::from_slice::<
+                            serde_json::Value,
+                        >(body)
+                        .ok()
+                        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned)),
+                        _ => None,
+                    };
+                match code.as_deref() {
+                    Some(c @ ("bad_refresh_token" | "invalid_grant")) => {
+                        oauth::mark_reauth_required(&mut *tx, id, c).await?;
+                        tx.commit().await?;
+                        Ok(RefreshOutcome::ReauthRequired)
+                    }
+                    _ => Err(Error::Upstream {
+                        provider: "github",
+                        message: format!(
+                            "token refresh failed: {}",
+                            code.unwrap_or_else(|| "unreachable or 5xx".into())
+                        ),
+                    }),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Connecting GitHub for repository access (`/api/v1/oauth/github/…`): the authorization-code flow
+//! with the repository scopes, tokens (and the refresh token of expiring tokens) sealed, scopes
+//! stored; listing, on-demand refresh, and disconnecting (the token is revoked at GitHub first).
+
+use chrono::Utc;
+use oauth2::{AuthorizationCode, CsrfToken, RequestTokenError, Scope, TokenResponse};
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    Caller, ClientMeta, GithubAuthorize, Identity, audit,
+    github_login::{GithubUser, upstream},
+};
+use crate::{
+    Error,
+    crypto::{keyring::Binding, tokens},
+    github::seal_pair,
+    jobs::{self, JobId, RefreshOAuthToken},
+    repo::{
+        audit_logs::NewEntry,
+        jobs as job_rows,
+        oauth::{self, Connection, StateCheck},
+    },
+};
+
+const PROVIDER: &str = "github_connect";
+const CONNECT_CALLBACK: &str = "/api/v1/oauth/github/callback";
+
+impl Identity {
+    /// Starts connecting the caller's GitHub account for repository access.
+    pub async fn connect_authorize(&self, caller: Caller) -> Result<GithubAuthorize, Error> {
+        let client = self.github_client(CONNECT_CALLBACK)?;
+        let (state, state_hash) = tokens::generate("");
+        let (browser_nonce, browser_hash) = tokens::generate("");
+        let expires = Utc::now() + chrono::Duration::minutes(10);
+        oauth::insert_state(
+            &self.pool,
+            &state_hash,
+            &browser_hash,
+            PROVIDER,
+            expires,
+            Some(caller.user_id),
+        )
+        .await?;
+        let (url, _) = client
+            .authorize_url(|| CsrfToken::new(state))
+            .add_scopes(
+                self.config
+                    .github
+                    .repo_scopes
+                    .iter()
+                    .cloned()
+                    .map(Scope::new),
+            )
+            .url();
+        Ok(GithubAuthorize {
+            url: url.to_string(),
+            browser_nonce,
+        })
+    }
+
+    /// Completes the connect flow and stores the connection.
+    pub async fn connect_callback(
+        &self,
+        meta: &ClientMeta,
+        browser_nonce: Option<&str>,
+        state: Option<&str>,
+        code: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<Connection, Error> {
+        let invalid = || {
+            Error::rejected(
+                "invalid_oauth_state",
+                "The connect state is missing, expired or belongs to another browser.",
+            )
+        };
+        let (Some(nonce), Some(state)) = (browser_nonce, state) else {
+            return Err(invalid());
+        };
+        let (check, user) = oauth::consume_state(
+            &self.pool,
+            &tokens::hash(state),
+            &tokens::hash(nonce),
+            PROVIDER,
+        )
+        .await?;
+        let user = match (check, user) {
+            (StateCheck::Consumed, Some(user)) => user,
+            (StateCheck::Reused, _) => {
+                return Err(Error::rejected(
+                    "oauth_state_reused",
+                    "This connect link was already used.",
+                ));
+            }
+            _ => return Err(invalid()),
+        };
+        if error.is_some() {
+            return Err(Error::rejected(
+                "oauth_denied",
+                "GitHub access was not granted.",
+            ));
+        }
+        let code = code.ok_or_else(|| {
+            Error::rejected("invalid_oauth_callback", "The callback has no code.")
+        })?;
+        let token = self
+            .github_client(CONNECT_CALLBACK)?
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r)
+                    if r.error().as_ref() == "bad_verification_code" =>
+                {
+                    Error::rejected(
+                        "oauth_code_invalid",
+                        "The GitHub authorization code is invalid or expired.",
+                    )
+                }
+                _ => upstream("token endpoint failed"),
+            })?;
+        let access = SecretString::from(token.access_token().secret().clone());
+        let refresh = token
+            .refresh_token()
+            .map(|r| SecretString::from(r.secret().clone()));
+        let expires_at = token
+            .expires_in()
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| Utc::now() + d);
+        let scopes: Vec<String> = token
+            .scopes()
+            .map(|s| {
+                s.iter()
+                    .flat_map(|s| {
+                        s.split(',')
+                            .map(|p| p.trim().to_owned())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let gh: GithubUser = self.github_get(&access, "user").await?;
+        let provider_user_id = gh.id.to_string();
+
+        let mut tx = self.pool.begin().await?;
+        let id = match oauth::find_by_provider_user(&mut *tx, "github", &provider_user_id).await? {
+            Some(existing) if existing.user_id != user => {
+                return Err(Error::conflict(
+                    "already_linked",
+                    "This GitHub account is connected to another user.",
+                ));
+            }
+            Some(existing) => {
+                let (a, r) =
+                    seal_pair(&self.config.keyring, existing.id, &access, refresh.as_ref())?;
+                oauth::store_tokens(&mut *tx, existing.id, &a, r.as_deref(), expires_at).await?;
+                oauth::update_tokens(&mut *tx, existing.id, &gh.login, &scopes, &a).await?;
+                existing.id
+            }
+            None => {
+                let id = Uuid::new_v4();
+                let sealed = seal_pair(&self.config.keyring, id, &access, refresh.as_ref())?;
+                oauth::upsert_repo_access(
+                    &mut *tx,
+                    id,
+                    user,
+                    &provider_user_id,
+                    &gh.login,
+                    &scopes,
+                    sealed,
+                    expires_at,
+                )
+                .await?
+            }
+        };
+        let entry = NewEntry::success("oauth.connect")
+            .actor(user)
+            .resource("oauth_connection", id)
+            .meta(json!({ "provider": "github", "login": gh.login, "scopes": scopes, "expiring": refresh.is_some() }));
+        audit(&mut *tx, meta, entry).await?;
+        let connection = oauth::find_for_user(&mut *tx, user, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        tx.commit().await?;
+        Ok(connection)
+    }
+
+    pub async fn connections(&self, caller: Caller) -> Result<Vec<Connection>, Error> {
+        oauth::list_for_user(&self.pool, caller.user_id).await
+    }
+
+    /// Enqueues a refresh of one of the caller's connections.
+    pub async fn refresh_connection_now(&self, caller: Caller, id: Uuid) -> Result<JobId, Error> {
+        let mut tx = self.pool.begin().await?;
+        oauth::find_for_user(&mut *tx, caller.user_id, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let job = jobs::push(
+            &mut tx,
+            &RefreshOAuthToken {
+                connection_id: id,
+                force: true,
+            },
+        )
+        .await?;
+        job_rows::record_for_user(&mut *tx, caller.user_id, &job, "refresh_oauth_token").await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    /// Revokes the connection's token at GitHub, then deletes the connection.
+    pub async fn disconnect_connection(
+        &self,
+        meta: &ClientMeta,
+        caller: Caller,
+        id: Uuid,
+    ) -> Result<(), Error> {
+        oauth::find_for_user(&self.pool, caller.user_id, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let sealed = oauth::sealed_tokens(&self.pool, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let row = id.to_string();
+        let access = self.config.keyring.open(
+            Binding {
+                table: "oauth_connections",
+                column: "access_token_sealed",
+                row_id: &row,
+            },
+            &sealed.access_token_sealed,
+        )?;
+        let gh = &self.config.github;
+        let (Some(client_id), Some(secret)) = (&gh.oauth_client_id, &gh.oauth_client_secret) else {
+            return Err(Error::rejected(
+                "oauth_not_configured",
+                "GitHub OAuth is not configured on this server.",
+            ));
+        };
+        let url = format!(
+            "{}/applications/{client_id}/token",
+            gh.api_url.as_str().trim_end_matches('/')
+        );
+        let res = self
+            .http
+            .delete(url)
+            .basic_auth(client_id, Some(secret.expose_secret()))
+            .header("Accept", "application/vnd.github+json")
+            .json(&json!({ "access_token": access.expose_secret() }))
+            .send()
+            .await
+            .map_err(|_| upstream("token revocation unreachable"))?;
+        // 204 revoked; 404/422 the token was already invalid. Anything else: keep the connection.
+        if !(res.status().is_success()
+            || res.status() == StatusCode::NOT_FOUND
+            || res.status() == StatusCode::UNPROCESSABLE_ENTITY)
+        {
+            return Err(upstream(format!(
+                "token revocation answered {}",
+                res.status().as_u16()
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        oauth::delete(&mut *tx, caller.user_id, id).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("oauth.disconnect")
+                .actor(caller.user_id)
+                .resource("oauth_connection", id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,27 @@
+//! `refresh_oauth_token` and `refresh_due_tokens`: keep users' GitHub tokens fresh.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Job, Queue};
+
+/// Refresh one connection's token (skipped when another refresh already made it fresh).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshOAuthToken {
+    pub connection_id: Uuid,
+    /// Refresh even if not close to expiry (on demand), unless refreshed in the last minute.
+    #[serde(default)]
+    pub force: bool,
+}
+
+impl Job for RefreshOAuthToken {
+    const QUEUE: Queue = Queue::REFRESH_OAUTH_TOKEN;
+}
+
+/// Periodic: enqueue a refresh for every connection expiring soon.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RefreshDueTokens {}
+
+impl Job for RefreshDueTokens {
+    const QUEUE: Queue = Queue::REFRESH_DUE_TOKENS;
+}

@@ -1,0 +1,354 @@
+//! Connecting GitHub for repository access, token refresh (single flight, reauth on a refused refresh
+//! token, retry on 5xx), listing and disconnecting, against the fake GitHub over HTTP.
+
+use std::time::Duration;
+
+use axum::{
+    body::Body,
+    http::{Method, Request},
+};
+use repopal_tests::{
+    TestApp,
+    auth::Session,
+    fake_github::{FakeAccount, FakeGithub},
+    worker::{InProcessWorker, drain, test_worker_config},
+};
+
+fn account() -> FakeAccount {
+    FakeAccount {
+        id: 9001,
+        login: "dev-octo".into(),
+        name: "Dev".into(),
+        email: "dev@example.com".into(),
+        email_verified: true,
+    }
+}
+
+async fn setup() -> (FakeGithub, TestApp, Session) {
+    let fake = FakeGithub::start().await;
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = TestApp::with_env(&env).await;
+    let user = app.register("connector@example.com", None).await;
+    (fake, app, user)
+}
+
+/// Runs the connect flow; returns the connection as the callback answered it.
+async fn connect(app: &TestApp, fake: &FakeGithub, user: &Session) -> serde_json::Value {
+    fake.authorize_expiring("repo-code", account());
+    let start = app
+        .call(
+            Method::GET,
+            "/api/v1/oauth/github/authorize",
+            Some(&user.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(start.status, 200, "{}", start.text());
+    let url = url::Url::parse(start.json()["data"]["url"].as_str().unwrap()).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["scope"], "repo read:org");
+    assert_eq!(
+        q["redirect_uri"],
+        "http://repopal.test/api/v1/oauth/github/callback"
+    );
+    let cookie = start.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let req = Request::builder()
+        .uri(format!(
+            "/api/v1/oauth/github/callback?code=repo-code&state={}",
+            q["state"]
+        ))
+        .header("cookie", cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+async fn run_refreshes(app: &TestApp, fake: &FakeGithub) {
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let worker = InProcessWorker::start_with(
+        app.db.pool.clone(),
+        test_worker_config(&[("WORKER_CONCURRENCY", "20")]),
+        &env,
+    );
+    drain(
+        &app.db.pool,
+        &["refresh_oauth_token", "refresh_due_tokens"],
+        Duration::from_secs(60),
+    )
+    .await;
+    worker.stop().await;
+}
+
+#[tokio::test]
+async fn connecting_stores_sealed_expiring_tokens_and_lists_them_without_secrets() {
+    let (fake, app, user) = setup().await;
+    let conn = connect(&app, &fake, &user).await;
+    assert_eq!(
+        (
+            conn["data"]["status"].as_str(),
+            conn["data"]["purpose"].as_str()
+        ),
+        (Some("active"), Some("repo_access"))
+    );
+    assert_eq!(
+        conn["data"]["scopes"],
+        serde_json::json!(["repo", "read:org"])
+    );
+    assert!(conn["data"]["token_expires_at"].is_string());
+    let (access, refresh): (String, Option<String>) =
+        sqlx::query_as("SELECT access_token_sealed, refresh_token_sealed FROM oauth_connections")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(access.starts_with("v1.k1.") && refresh.unwrap().starts_with("v1.k1."));
+    let list = app
+        .call(
+            Method::GET,
+            "/api/v1/oauth/connections",
+            Some(&user.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(list.json()["data"].as_array().unwrap().len(), 1);
+    assert!(
+        !list.text().contains("ghu_")
+            && !list.text().contains("ghr_")
+            && !list.text().contains("v1.k1.")
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_refresh_jobs_call_the_token_endpoint_once() {
+    let (fake, app, user) = setup().await;
+    let conn = connect(&app, &fake, &user).await;
+    let id: uuid::Uuid = conn["data"]["id"].as_str().unwrap().parse().unwrap();
+    // The token is about to expire.
+    sqlx::query("UPDATE oauth_connections SET token_expires_at = now() + interval '5 minutes'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    fake.set_refresh_delay_ms(200);
+    let mut conn_db = app.db.pool.acquire().await.unwrap();
+    let jobs: Vec<common::jobs::RefreshOAuthToken> = (0..20)
+        .map(|_| common::jobs::RefreshOAuthToken {
+            connection_id: id,
+            force: false,
+        })
+        .collect();
+    common::jobs::push_many(&mut conn_db, &jobs).await.unwrap();
+    drop(conn_db);
+    run_refreshes(&app, &fake).await;
+    assert_eq!(
+        fake.count("POST /login/oauth/access_token refresh"),
+        1,
+        "{:?}",
+        fake.calls()
+    );
+    let expires: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT token_expires_at FROM oauth_connections")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(
+        expires > chrono::Utc::now() + chrono::Duration::hours(7),
+        "the new token lasts 8 hours"
+    );
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'refresh_oauth_token' AND status <> 'Done'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(failed, 0);
+}
+
+#[tokio::test]
+async fn the_scheduler_refreshes_expiring_tokens_and_a_refused_refresh_token_requires_reauth() {
+    let (fake, app, user) = setup().await;
+    connect(&app, &fake, &user).await;
+    sqlx::query("UPDATE oauth_connections SET token_expires_at = now() + interval '10 minutes'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let mut c = app.db.pool.acquire().await.unwrap();
+    common::jobs::push(&mut c, &common::jobs::RefreshDueTokens {})
+        .await
+        .unwrap();
+    drop(c);
+    run_refreshes(&app, &fake).await;
+    assert_eq!(fake.count("POST /login/oauth/access_token refresh"), 1);
+
+    // Someone (or a bug) already used the stored refresh token: GitHub refuses it.
+    sqlx::query("UPDATE oauth_connections SET token_expires_at = now() + interval '1 minute', last_refreshed_at = now() - interval '1 hour'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let keyring = common::crypto::keyring::Keyring::parse(
+        &secrecy::SecretString::from(repopal_tests::http::TEST_ENCRYPTION_KEYS.to_owned()),
+        None,
+    )
+    .unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM oauth_connections")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let stale = keyring
+        .seal(
+            common::crypto::keyring::Binding {
+                table: "oauth_connections",
+                column: "refresh_token_sealed",
+                row_id: &id.to_string(),
+            },
+            &secrecy::SecretString::from("ghr_already_spent".to_owned()),
+        )
+        .unwrap();
+    sqlx::query("UPDATE oauth_connections SET refresh_token_sealed = $1")
+        .bind(stale)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let refresh = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/oauth/connections/{id}/refresh"),
+            Some(&user.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(refresh.status, 202, "{}", refresh.text());
+    let job = refresh.json()["data"]["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run_refreshes(&app, &fake).await;
+    let list = app
+        .call(
+            Method::GET,
+            "/api/v1/oauth/connections",
+            Some(&user.access_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["data"][0]["status"], "reauth_required");
+    let state = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/jobs/{job}"),
+            Some(&user.access_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            state["data"]["state"].as_str(),
+            state["data"]["attempts"].as_i64()
+        ),
+        (Some("succeeded"), Some(1)),
+        "no retries"
+    );
+    // Another user cannot see that job.
+    let other = app.register("nosy@example.com", None).await;
+    assert_eq!(
+        app.call(
+            Method::GET,
+            &format!("/api/v1/jobs/{job}"),
+            Some(&other.access_token),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_token_endpoint_outage_is_retried_until_it_recovers() {
+    let (fake, app, user) = setup().await;
+    let conn = connect(&app, &fake, &user).await;
+    let id = conn["data"]["id"].as_str().unwrap();
+    sqlx::query("UPDATE oauth_connections SET last_refreshed_at = now() - interval '1 hour'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    fake.set_token_endpoint_down(true);
+    let refresh = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/oauth/connections/{id}/refresh"),
+            Some(&user.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(refresh.status, 202);
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let worker = InProcessWorker::start_with(app.db.pool.clone(), test_worker_config(&[]), &env);
+    repopal_tests::worker::eventually("a failed attempt", Duration::from_secs(20), || async {
+        (fake.count("POST /login/oauth/access_token refresh") >= 1).then_some(())
+    })
+    .await;
+    fake.set_token_endpoint_down(false);
+    drain(
+        &app.db.pool,
+        &["refresh_oauth_token"],
+        Duration::from_secs(30),
+    )
+    .await;
+    worker.stop().await;
+    assert!(fake.count("POST /login/oauth/access_token refresh") >= 2);
+    let list = app
+        .call(
+            Method::GET,
+            "/api/v1/oauth/connections",
+            Some(&user.access_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["data"][0]["status"], "active");
+    assert!(list["data"][0]["last_refreshed_at"].is_string());
+}
+
+#[tokio::test]
+async fn disconnecting_revokes_the_token_at_github_then_deletes() {
+    let (fake, app, user) = setup().await;
+    let conn = connect(&app, &fake, &user).await;
+    let id = conn["data"]["id"].as_str().unwrap();
+    let other = app.register("intruder@example.com", None).await;
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/oauth/connections/{id}"),
+            Some(&other.access_token),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/oauth/connections/{id}"),
+            Some(&user.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(fake.count("DELETE /applications/Iv1.testclient/token"), 1);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_connections")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}

@@ -1,0 +1,47 @@
+//! `refresh_oauth_token`: refreshes one connection's GitHub token (single-flight, see
+//! `common::github::token_refresh`); `refresh_due_tokens`: fans out refreshes for connections that
+//! expire soon, each enqueued once per expiry.
+
+use common::{
+    github::{REFRESH_MARGIN, RefreshOutcome},
+    jobs::{self, Enqueue, RefreshDueTokens, RefreshOAuthToken},
+    repo::oauth,
+};
+
+use crate::{context::JobContext, error::JobError};
+
+pub async fn run(job: RefreshOAuthToken, ctx: JobContext) -> Result<(), JobError> {
+    let outcome = ctx
+        .github
+        .refresh_connection(job.connection_id, job.force)
+        .await?;
+    if outcome == RefreshOutcome::ReauthRequired {
+        tracing::warn!(connection = %job.connection_id, "GitHub refused the refresh token; the user must reconnect");
+    } else {
+        tracing::info!(connection = %job.connection_id, ?outcome, "token refresh");
+    }
+    Ok(())
+}
+
+pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobError> {
+    let due = oauth::due_for_refresh(&ctx.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
+    let mut conn = ctx.pool.acquire().await?;
+    for (id, expires_at) in &due {
+        let key = format!("refresh:{id}:{}", expires_at.timestamp());
+        let opts = Enqueue {
+            idempotency_key: Some(key),
+            ..Enqueue::default()
+        };
+        jobs::push_with(
+            &mut conn,
+            &RefreshOAuthToken {
+                connection_id: *id,
+                force: false,
+            },
+            opts,
+        )
+        .await?;
+    }
+    tracing::info!(due = due.len(), "token refreshes enqueued");
+    Ok(())
+}
