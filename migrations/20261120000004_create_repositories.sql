@@ -14,6 +14,8 @@ CREATE TABLE repositories (
     org_id             uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     github_id          bigint NOT NULL,
     installation_id    bigint,
+    -- Set when the repository came from a user's OAuth connection instead of an installation.
+    connection_id      uuid,
     full_name          text NOT NULL,
     default_branch     text,
     visibility         text,

@@ -126,6 +126,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(repositories::disconnect))
         .routes(routes!(repositories::test))
         .routes(routes!(repositories::status))
+        .routes(routes!(repositories::sync))
         .routes(routes!(jobs::get))
         .routes(routes!(oauth_connections::authorize))
         .routes(routes!(oauth_connections::callback))

@@ -91,6 +91,7 @@ impl FakeGithub {
                 post(mint_installation_token),
             )
             .route("/installation/repositories", get(installation_repositories))
+            .route("/user/repos", get(user_repos))
             .route(
                 "/applications/{client_id}/token",
                 axum::routing::delete(revoke_token),
@@ -656,4 +657,46 @@ async fn revoke_token(
         )
             .into_response()
     }
+}
+
+/// `GET /user/repos`: the repositories a user token sees (same list as installations), paginated.
+async fn user_repos(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner.calls.push("GET /user/repos".into());
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !inner.tokens.contains_key(token) {
+        return unauthorized();
+    }
+    let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let items: Vec<Value> = inner
+        .repos
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|(id, name)| json!({"id": id, "full_name": name, "default_branch": "main", "visibility": "private", "archived": false}))
+        .collect();
+    let mut response = Json(items).into_response();
+    if page * per_page < inner.repos.len() {
+        let host = headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("localhost");
+        let next = format!(
+            "<http://{host}/user/repos?per_page={per_page}&page={}>; rel=\"next\"",
+            page + 1
+        );
+        response
+            .headers_mut()
+            .insert("link", next.parse().expect("link"));
+    }
+    response
 }

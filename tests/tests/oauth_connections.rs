@@ -352,3 +352,57 @@ async fn disconnecting_revokes_the_token_at_github_then_deletes() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn a_connection_syncs_the_users_repositories_into_an_organisation() {
+    let (fake, app, user) = setup().await;
+    fake.set_repositories(130);
+    let conn = connect(&app, &fake, &user).await;
+    let id = conn["data"]["id"].as_str().unwrap();
+    let org = app
+        .call(
+            Method::POST,
+            "/api/v1/orgs",
+            Some(&user.access_token),
+            Some(serde_json::json!({"name": "November"})),
+        )
+        .await;
+    let org = org.json()["data"]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/repositories/sync"),
+            Some(&user.access_token),
+            Some(serde_json::json!({"connection_id": id})),
+        )
+        .await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let worker = InProcessWorker::start_with(app.db.pool.clone(), test_worker_config(&[]), &env);
+    drain(
+        &app.db.pool,
+        &["sync_connection_repositories"],
+        Duration::from_secs(60),
+    )
+    .await;
+    worker.stop().await;
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM repositories WHERE removed_at IS NULL")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(count, 130);
+    assert_eq!(fake.count("GET /user/repos"), 2);
+    // Someone else's connection cannot be used.
+    let other = app.register("borrower@example.com", Some("Oscar")).await;
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/orgs/{}/repositories/sync", other.first_org()),
+            Some(&other.access_token),
+            Some(serde_json::json!({"connection_id": id})),
+        )
+        .await;
+    assert_eq!(res.status, 404);
+}

@@ -21,6 +21,7 @@ pub fn registrations() -> Vec<Registration> {
         handle(jobs::send_email::run),
         handle(jobs::process_webhook::run),
         handle(jobs::sync_repositories::run),
+        handle(jobs::sync_repositories::run_connection),
         handle(jobs::repository_webhook::run),
         handle(jobs::refresh_oauth_token::run),
         handle(jobs::refresh_oauth_token::run_due),

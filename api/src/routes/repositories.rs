@@ -292,3 +292,32 @@ pub async fn status(
         installation_id: repo.installation_id,
     }))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SyncIn {
+    /// One of the caller's OAuth connections (`GET /api/v1/oauth/connections`).
+    pub connection_id: Uuid,
+}
+
+/// Sync the repositories the caller's GitHub connection can see into this organisation
+/// (`GET /user/repos`); 202 with the job id.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/sync", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid)), request_body = SyncIn,
+    responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn sync(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposManage>,
+    ValidJson(body): ValidJson<SyncIn>,
+) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+    let job = common::github::connection_sync_job(
+        &state.pool,
+        member.org_id,
+        member.caller.user_id,
+        body.connection_id,
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Envelope(JobStartedOut { job_id: job.0 }),
+    ))
+}

@@ -15,7 +15,7 @@ pub use app::{AppAuth, installation_token};
 pub use client::{Auth, GithubClient, GithubError, Page};
 pub use hooks::{HOOK_EVENTS, HookOutcome};
 pub use install::{InstallState, complete_install, install_url};
-pub use repos::hook_job;
+pub use repos::{connection_sync_job, hook_job};
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;

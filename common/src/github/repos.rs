@@ -65,3 +65,28 @@ pub async fn hook_job(
     tx.commit().await?;
     Ok(job)
 }
+
+/// Enqueues a sync of the caller's connection's repositories into `org` (the connection must be
+/// the caller's own).
+pub async fn connection_sync_job(
+    pool: &PgPool,
+    org: OrgId,
+    actor: UserId,
+    connection: Uuid,
+) -> Result<JobId, Error> {
+    let mut tx = pool.begin().await?;
+    crate::repo::oauth::find_for_user(&mut *tx, actor, connection)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let job = jobs::push(
+        &mut tx,
+        &jobs::SyncConnectionRepositories {
+            org_id: org,
+            connection_id: connection,
+        },
+    )
+    .await?;
+    job_rows::record_for_org(&mut *tx, org, &job, "sync_connection_repositories").await?;
+    tx.commit().await?;
+    Ok(job)
+}

@@ -96,3 +96,75 @@ impl Github {
         Ok(report)
     }
 }
+
+impl Github {
+    /// Syncs the repositories a user's OAuth connection can see (`GET /user/repos`) into `org`.
+    pub async fn sync_connection(
+        &self,
+        org: crate::domain::OrgId,
+        connection: Uuid,
+    ) -> Result<SyncReport, Error> {
+        self.exclusively(
+            &format!("repopal:sync:connection:{connection}"),
+            self.sync_connection_locked(org, connection),
+        )
+        .await
+    }
+
+    async fn sync_connection_locked(
+        &self,
+        org: crate::domain::OrgId,
+        connection: Uuid,
+    ) -> Result<SyncReport, Error> {
+        let tokens = crate::repo::oauth::sealed_tokens(&self.pool, connection)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if tokens.status != "active" {
+            return Err(Error::rejected(
+                "reauth_required",
+                "the connection must be authorised again",
+            ));
+        }
+        let row = connection.to_string();
+        let token = self.keyring.open(
+            crate::crypto::keyring::Binding {
+                table: "oauth_connections",
+                column: "access_token_sealed",
+                row_id: &row,
+            },
+            &tokens.access_token_sealed,
+        )?;
+        let sync_id = Uuid::new_v4();
+        let mut report = SyncReport::default();
+        let mut next = Some("/user/repos?per_page=100".to_owned());
+        while let Some(url) = next.take() {
+            let page = self
+                .client
+                .get::<Vec<RepoItem>>(&url, &Auth::Bearer(&token))
+                .await
+                .map_err(|e| Error::Upstream {
+                    provider: "github",
+                    message: e.to_string(),
+                })?;
+            let repos: Vec<RepoIn> = page
+                .items
+                .into_iter()
+                .map(|r| RepoIn {
+                    github_id: r.id,
+                    full_name: r.full_name,
+                    default_branch: r.default_branch,
+                    visibility: r.visibility,
+                    archived: r.archived,
+                })
+                .collect();
+            report.repositories +=
+                repositories::upsert_connection_page(&self.pool, org, connection, sync_id, &repos)
+                    .await?;
+            report.pages += 1;
+            next = page.next;
+        }
+        report.removed =
+            repositories::mark_connection_vanished(&self.pool, org, connection, sync_id).await?;
+        Ok(report)
+    }
+}

@@ -21,7 +21,7 @@ pub use queue::{ALL_QUEUES, Queue};
 pub use refresh_oauth_token::{RefreshDueTokens, RefreshOAuthToken};
 pub use repository_webhook::{HookAction, RepositoryWebhook};
 pub use send_email::SendEmail;
-pub use sync_repositories::SyncRepositories;
+pub use sync_repositories::{SyncConnectionRepositories, SyncRepositories};
 
 use serde::{Serialize, de::DeserializeOwned};
 

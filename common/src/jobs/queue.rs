@@ -56,6 +56,13 @@ impl Queue {
         batch_size: 1,
         concurrency: Some(4),
     };
+    pub const SYNC_CONNECTION_REPOSITORIES: Queue = Queue {
+        name: "sync_connection_repositories",
+        max_attempts: 6,
+        timeout: Duration::from_secs(900),
+        batch_size: 1,
+        concurrency: Some(2),
+    };
     pub const REPOSITORY_WEBHOOK: Queue = Queue {
         name: "repository_webhook",
         max_attempts: 6,
@@ -97,4 +104,5 @@ pub const ALL_QUEUES: &[Queue] = &[
     Queue::REPOSITORY_WEBHOOK,
     Queue::REFRESH_OAUTH_TOKEN,
     Queue::REFRESH_DUE_TOKENS,
+    Queue::SYNC_CONNECTION_REPOSITORIES,
 ];

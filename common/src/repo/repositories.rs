@@ -205,3 +205,56 @@ pub async fn update_settings(
     .fetch_optional(db)
     .await?)
 }
+
+/// Upserts one page of a connection sync.
+pub async fn upsert_connection_page(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    connection: Uuid,
+    sync_id: Uuid,
+    repos: &[RepoIn],
+) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "INSERT INTO repositories (org_id, github_id, connection_id, full_name, default_branch, visibility, archived, last_sync_id)
+         SELECT $1, r.github_id, $2, r.full_name, r.default_branch, r.visibility, r.archived, $3
+         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::bool[])
+              AS r(github_id, full_name, default_branch, visibility, archived)
+         ON CONFLICT (org_id, github_id) DO UPDATE SET
+             connection_id = coalesce(repositories.connection_id, EXCLUDED.connection_id),
+             full_name = EXCLUDED.full_name, default_branch = EXCLUDED.default_branch,
+             visibility = EXCLUDED.visibility, archived = EXCLUDED.archived,
+             last_sync_id = EXCLUDED.last_sync_id, removed_at = NULL, updated_at = now()",
+    )
+    .bind(org)
+    .bind(connection)
+    .bind(sync_id)
+    .bind(repos.iter().map(|r| r.github_id).collect::<Vec<_>>())
+    .bind(repos.iter().map(|r| r.full_name.clone()).collect::<Vec<_>>())
+    .bind(repos.iter().map(|r| r.default_branch.clone()).collect::<Vec<_>>())
+    .bind(repos.iter().map(|r| r.visibility.clone()).collect::<Vec<_>>())
+    .bind(repos.iter().map(|r| r.archived).collect::<Vec<_>>())
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// After a complete connection sync: its repositories the sync did not see are gone (those that
+/// also belong to an installation are left to the installation's sync).
+pub async fn mark_connection_vanished(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    connection: Uuid,
+    sync_id: Uuid,
+) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "UPDATE repositories SET removed_at = now(), updated_at = now()
+         WHERE org_id = $1 AND connection_id = $2 AND installation_id IS NULL AND removed_at IS NULL
+           AND last_sync_id IS DISTINCT FROM $3",
+    )
+    .bind(org)
+    .bind(connection)
+    .bind(sync_id)
+    .execute(db)
+    .await?
+    .rows_affected())
+}

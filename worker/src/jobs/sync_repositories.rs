@@ -15,3 +15,17 @@ pub async fn run(job: SyncRepositories, ctx: JobContext) -> Result<(), JobError>
     );
     Ok(())
 }
+
+/// `sync_connection_repositories`: lists a user's repositories (via their OAuth connection) into an
+/// organisation.
+pub async fn run_connection(
+    job: common::jobs::SyncConnectionRepositories,
+    ctx: JobContext,
+) -> Result<(), JobError> {
+    let report = ctx
+        .github
+        .sync_connection(job.org_id, job.connection_id)
+        .await?;
+    tracing::info!(connection = %job.connection_id, pages = report.pages, repositories = report.repositories, removed = report.removed, "connection repositories synced");
+    Ok(())
+}
