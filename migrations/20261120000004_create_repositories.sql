@@ -21,7 +21,10 @@ CREATE TABLE repositories (
     visibility         text,
     archived           boolean NOT NULL DEFAULT false,
     removed_at         timestamptz,
+    -- The last installation sync and the last connection sync that saw this repository (kept apart
+    -- so one source's sync never makes the other's look stale).
     last_sync_id       uuid,
+    last_connection_sync_id uuid,
     monitoring_enabled boolean NOT NULL DEFAULT false,
     auto_incident      boolean NOT NULL DEFAULT true,
     slack_channels     jsonb NOT NULL DEFAULT '[]',

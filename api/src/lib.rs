@@ -61,7 +61,9 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// Builds the shared state (installing the metrics recorder once per process).
-pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
+///
+/// Fails when the GitHub App key in the configuration is unusable.
+pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, common::Error> {
     let config = Arc::new(config);
     let identity = common::identity::Identity::new(pool.clone(), config.clone(), api.auth.clone());
     let auth_limiter = rate_limit::limiter(api.auth.rate_limit_per_minute);
@@ -70,7 +72,8 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
         api.github_webhook_secret.clone(),
         config.keyring.clone(),
     );
-    AppState {
+    let github = common::github::Github::new(pool.clone(), &config)?;
+    Ok(AppState {
         pool,
         config,
         api: Arc::new(api),
@@ -78,7 +81,8 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> AppState {
         identity,
         auth_limiter,
         webhooks,
-    }
+        github,
+    })
 }
 
 /// The routes and the OpenAPI document generated from them.

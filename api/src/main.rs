@@ -64,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
             let api = ApiConfig::from_env().context("configuration")?;
             let pool = common::db::pool(&config.database)?;
             let port = api.port;
-            let state = repopal_api::state(pool, config, api);
+            let state = repopal_api::state(pool, config, api)?;
             repopal_api::serve(state, port, shutdown_signal()).await?;
         }
         Command::Migrate => {

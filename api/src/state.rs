@@ -20,5 +20,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub identity: Identity,
     pub webhooks: WebhookReceiver,
+    pub github: common::github::Github,
     pub auth_limiter: AuthLimiter,
 }

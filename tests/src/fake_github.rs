@@ -66,6 +66,8 @@ struct Inner {
     refresh_tokens: HashMap<String, FakeAccount>,
     /// Delay for each refresh, to widen race windows.
     refresh_delay_ms: u64,
+    /// Installations each GitHub account (by id) can access.
+    user_installations: HashMap<i64, Vec<i64>>,
     /// access token → account
     tokens: HashMap<String, FakeAccount>,
     /// When set, the token endpoint answers 500.
@@ -92,6 +94,7 @@ impl FakeGithub {
             )
             .route("/installation/repositories", get(installation_repositories))
             .route("/user/repos", get(user_repos))
+            .route("/user/installations", get(user_installations))
             .route(
                 "/applications/{client_id}/token",
                 axum::routing::delete(revoke_token),
@@ -129,6 +132,15 @@ impl FakeGithub {
         let mut inner = self.lock();
         inner.codes.insert(code.to_owned(), account);
         inner.expiring_codes.insert(code.to_owned());
+    }
+
+    /// Lets the GitHub account `account_id` access installation `installation_id`.
+    pub fn grant_installation(&self, account_id: i64, installation_id: i64) {
+        self.lock()
+            .user_installations
+            .entry(account_id)
+            .or_default()
+            .push(installation_id);
     }
 
     pub fn set_refresh_delay_ms(&self, ms: u64) {
@@ -699,4 +711,27 @@ async fn user_repos(
             .insert("link", next.parse().expect("link"));
     }
     response
+}
+
+/// `GET /user/installations`: the installations a user token can access.
+async fn user_installations(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner.calls.push("GET /user/installations".into());
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let Some(account) = inner.tokens.get(token).cloned() else {
+        return unauthorized();
+    };
+    let ids = inner
+        .user_installations
+        .get(&account.id)
+        .cloned()
+        .unwrap_or_default();
+    let installations: Vec<Value> =
+        ids.iter().map(|id| json!({"id": id, "account": {"login": account.login, "id": account.id}, "app_id": TEST_APP_ID})).collect();
+    Json(json!({"total_count": installations.len(), "installations": installations}))
+        .into_response()
 }

@@ -88,7 +88,7 @@ impl TestApp {
     ) -> Router {
         let config = Config::from_source(env).expect("test config");
         let api = ApiConfig::from_source(env).expect("test api config");
-        repopal_api::app(repopal_api::state(pool, config, api))
+        repopal_api::app(repopal_api::state(pool, config, api).expect("app state"))
     }
 
     pub async fn request(&self, req: Request<Body>) -> TestResponse {

@@ -17,6 +17,11 @@ const INSTALLATION: i64 = 31415;
 async fn setup(n_repos: usize) -> (FakeGithub, TestApp, Session, String) {
     let fake = FakeGithub::start().await;
     fake.set_repositories(n_repos);
+    // The installer's GitHub account can access the installation; every install sends this code.
+    fake.grant_installation(installer().id, INSTALLATION);
+    for _ in 0..4 {
+        fake.authorize("install-code", installer());
+    }
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = TestApp::with_env(&env).await;
@@ -25,8 +30,18 @@ async fn setup(n_repos: usize) -> (FakeGithub, TestApp, Session, String) {
     (fake, app, admin, org)
 }
 
-/// Follows the install link the way GitHub would and returns the setup callback's answer.
-async fn install(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value {
+fn installer() -> repopal_tests::fake_github::FakeAccount {
+    repopal_tests::fake_github::FakeAccount {
+        id: 777,
+        login: "installer".into(),
+        name: "Installer".into(),
+        email: "installer@example.com".into(),
+        email_verified: true,
+    }
+}
+
+/// The install link's state for `org`.
+async fn install_state(app: &TestApp, admin: &Session, org: &str) -> String {
     let link = app
         .call(
             Method::GET,
@@ -38,14 +53,28 @@ async fn install(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value
     assert_eq!(link.status, 200, "{}", link.text());
     let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
     assert_eq!(url.path(), "/apps/repopal-test/installations/new");
-    let state = url
-        .query_pairs()
+    url.query_pairs()
         .find(|(k, _)| k == "state")
         .unwrap()
         .1
-        .into_owned();
+        .into_owned()
+}
+
+/// Follows the install link the way GitHub would (with user authorization during installation)
+/// and returns the setup callback's answer.
+async fn install(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value {
+    install_with(app, admin, org).await
+}
+
+async fn install_with(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value {
+    let state = install_state(app, admin, org).await;
     let res = app
-        .call(Method::GET, &format!("/api/v1/github/setup?installation_id={INSTALLATION}&setup_action=install&state={state}"), None, None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/github/setup?installation_id={INSTALLATION}&setup_action=install&state={state}&code=install-code"),
+            None,
+            None,
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     res.json()
@@ -247,50 +276,123 @@ async fn ten_thousand_repositories_in_a_hundred_pages_sync() {
 }
 
 #[tokio::test]
-async fn a_bad_or_foreign_install_state_is_refused() {
-    let (_fake, app, admin, org) = setup(1).await;
-    let res = app
+async fn an_install_is_linked_only_for_a_verified_installer_and_a_single_use_state() {
+    let (fake, app, admin, org) = setup(1).await;
+    let setup_url = |state: &str, code: Option<&str>| {
+        let code = code.map(|c| format!("&code={c}")).unwrap_or_default();
+        format!(
+            "/api/v1/github/setup?installation_id={INSTALLATION}&setup_action=install&state={state}{code}"
+        )
+    };
+    let code_of = |res: &repopal_tests::http::TestResponse| {
+        (
+            res.status.as_u16(),
+            res.json()["error"]["code"].as_str().map(str::to_owned),
+        )
+    };
+
+    let forged = app
         .call(
             Method::GET,
-            &format!("/api/v1/github/setup?installation_id={INSTALLATION}&state=forged.state"),
+            &setup_url("forged.state", Some("install-code")),
             None,
             None,
         )
         .await;
     assert_eq!(
-        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
-        (400, Some("invalid_install_state"))
+        code_of(&forged),
+        (400, Some("invalid_install_state".into()))
     );
-    install(&app, &admin, &org).await;
-    // Another organisation cannot take the installation over.
-    let other = app.register("other-admin@example.com", Some("Mike")).await;
-    let other_org = other.first_org();
-    let link = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{other_org}/github/install"),
-            Some(&other.access_token),
-            None,
-        )
+
+    let state = install_state(&app, &admin, &org).await;
+    let no_code = app
+        .call(Method::GET, &setup_url(&state, None), None, None)
         .await;
-    let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let res = app
+    assert_eq!(
+        code_of(&no_code),
+        (400, Some("install_code_missing".into()))
+    );
+
+    // Someone whose GitHub account cannot access the installation cannot claim it by its id.
+    let stranger = repopal_tests::fake_github::FakeAccount {
+        id: 13,
+        login: "stranger".into(),
+        ..installer()
+    };
+    fake.authorize("stranger-code", stranger);
+    let state = install_state(&app, &admin, &org).await;
+    let claim = app
         .call(
             Method::GET,
-            &format!("/api/v1/github/setup?installation_id={INSTALLATION}&state={state}"),
+            &setup_url(&state, Some("stranger-code")),
             None,
             None,
         )
         .await;
     assert_eq!(
-        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
-        (409, Some("installation_linked_elsewhere"))
+        code_of(&claim),
+        (403, Some("installation_not_yours".into()))
+    );
+    let linked: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM github_installations WHERE org_id IS NOT NULL")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(linked, 0);
+
+    // The real installer links it; the same state cannot be used again.
+    let state = install_state(&app, &admin, &org).await;
+    let ok = app
+        .call(
+            Method::GET,
+            &setup_url(&state, Some("install-code")),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    fake.authorize("install-code", installer());
+    let again = app
+        .call(
+            Method::GET,
+            &setup_url(&state, Some("install-code")),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(code_of(&again), (400, Some("invalid_install_state".into())));
+
+    // Another organisation cannot take the installation over, even with the installer's account.
+    let other = app.register("other-admin@example.com", Some("Mike")).await;
+    let state = install_state(&app, &other, &other.first_org()).await;
+    let res = app
+        .call(
+            Method::GET,
+            &setup_url(&state, Some("install-code")),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        code_of(&res),
+        (409, Some("installation_linked_elsewhere".into()))
+    );
+
+    // A request waiting for an owner's approval has no installation yet.
+    let pending = app
+        .call(
+            Method::GET,
+            "/api/v1/github/setup?setup_action=request&state=x",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            pending.status.as_u16(),
+            pending.json()["data"]["pending_approval"].as_bool()
+        ),
+        (202, Some(true))
     );
 }
 

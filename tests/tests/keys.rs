@@ -88,6 +88,21 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
     .execute(&app.db.pool)
     .await
     .unwrap();
+    let inst = old
+        .seal(
+            Binding {
+                table: "github_installation_tokens",
+                column: "token_sealed",
+                row_id: "77",
+            },
+            &SecretString::from("ghs_installation".to_owned()),
+        )
+        .unwrap();
+    sqlx::query("INSERT INTO github_installation_tokens (installation_id, token_sealed, expires_at) VALUES (77, $1, now() + interval '1 hour')")
+        .bind(inst)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     // One value that cannot open (tampered).
     sqlx::query("INSERT INTO github_repository_hooks (hook_id, org_id, repository_id, secret_sealed) VALUES (99, $1::uuid, 1, 'v1.k1.AAAAtampered')")
         .bind(owner.first_org())
@@ -148,6 +163,25 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
         )
         .unwrap();
     assert_eq!(plain.expose_secret(), "gho_rotate_me");
+    let inst: String = sqlx::query_scalar("SELECT token_sealed FROM github_installation_tokens")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let plain = only_k2
+        .open(
+            Binding {
+                table: "github_installation_tokens",
+                column: "token_sealed",
+                row_id: "77",
+            },
+            &inst,
+        )
+        .unwrap();
+    assert_eq!(
+        plain.expose_secret(),
+        "ghs_installation",
+        "installation tokens are rotated too"
+    );
 
     // Once the bad value is dealt with, a rerun completes and has nothing else to do.
     sqlx::query("DELETE FROM github_repository_hooks WHERE hook_id = 99")

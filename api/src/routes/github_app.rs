@@ -6,8 +6,10 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use axum::http::StatusCode;
+
 use crate::{
-    error::{ApiResult, Envelope, ErrorEnvelope},
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidQuery, perm},
     state::AppState,
 };
@@ -39,7 +41,11 @@ pub async fn install_link(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SetupQuery {
-    pub installation_id: i64,
+    /// Absent when an organisation owner still has to approve the request (`setup_action=request`).
+    pub installation_id: Option<i64>,
+    /// The user authorization code GitHub sends when the App requests it during installation
+    /// (required: it proves the installer can access the installation).
+    pub code: Option<String>,
     /// `install` or `update`.
     pub setup_action: Option<String>,
     pub state: String,
@@ -56,26 +62,49 @@ pub struct InstallLinkedOut {
 /// GitHub's setup URL: links the installation to the organisation in the state and syncs it.
 #[utoipa::path(get, path = "/api/v1/github/setup", tag = "github", params(SetupQuery),
     responses((status = 200, body = InstallLinkedOut),
-              (status = 400, description = "invalid_install_state", body = ErrorEnvelope),
+              (status = 202, description = "Waiting for an owner's approval", body = PendingOut),
+              (status = 400, description = "invalid_install_state, install_code_missing, oauth_code_invalid", body = ErrorEnvelope),
+              (status = 403, description = "installation_not_yours", body = ErrorEnvelope),
               (status = 409, description = "installation_linked_elsewhere", body = ErrorEnvelope)))]
 pub async fn setup(
     State(state): State<AppState>,
     Client(meta): Client,
     ValidQuery(q): ValidQuery<SetupQuery>,
-) -> ApiResult<InstallLinkedOut> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let Some(installation_id) = q.installation_id else {
+        // `setup_action=request`: an organisation owner must approve the install first; GitHub
+        // sends the `installation` webhook (and the owner comes back through the setup URL) then.
+        return Ok((
+            StatusCode::ACCEPTED,
+            Envelope(PendingOut {
+                pending_approval: true,
+            }),
+        )
+            .into_response());
+    };
     let key = state.api.auth.jwt_signing_key.expose_secret().as_bytes();
-    let (org_id, job) = common::github::complete_install(
-        &state.pool,
-        key,
-        &meta,
-        &q.state,
-        q.installation_id,
-        q.setup_action.as_deref().unwrap_or("install"),
-    )
-    .await?;
+    let (org_id, job) = state
+        .github
+        .complete_install(
+            key,
+            &meta,
+            &q.state,
+            installation_id,
+            q.setup_action.as_deref().unwrap_or("install"),
+            q.code.as_deref(),
+        )
+        .await?;
     Ok(Envelope(InstallLinkedOut {
         org_id,
-        installation_id: q.installation_id,
+        installation_id,
         job_id: job.0,
-    }))
+    })
+    .into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingOut {
+    /// The install waits for an organisation owner's approval.
+    pub pending_approval: bool,
 }

@@ -169,6 +169,10 @@ impl Github {
         let repo = repositories::find(&self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
+        if repo.monitoring_enabled {
+            // Connected again after this removal was requested: the hook stays.
+            return Ok(0);
+        }
         let hooks = repository_hooks::for_repository(&self.pool, org, repo.github_id).await?;
         let Some(installation) = repo.installation_id else {
             repository_hooks::delete_for_repository(&self.pool, org, repo.github_id).await?;

@@ -24,8 +24,10 @@ impl InstallState {
     }
 
     pub fn sign(key: &[u8], org: OrgId, user: UserId, ttl_secs: i64) -> String {
+        // A random nonce makes every link distinct (each can be used once).
+        let nonce = Uuid::new_v4().simple();
         let payload = format!(
-            "{}.{}.{}",
+            "{}.{}.{}.{nonce}",
             org.0.simple(),
             user.0.simple(),
             Utc::now().timestamp() + ttl_secs
@@ -74,44 +76,131 @@ mod tests {
     }
 }
 
-/// Links an installation to the organisation named by a valid install state, and enqueues its
-/// first repository sync; returns the organisation and the sync job.
-pub async fn complete_install(
-    pool: &sqlx::PgPool,
-    key: &[u8],
-    meta: &crate::identity::ClientMeta,
-    state: &str,
-    installation_id: i64,
-    setup_action: &str,
-) -> Result<(OrgId, crate::jobs::JobId), crate::Error> {
-    use crate::{
-        Error,
-        jobs::{self, SyncRepositories},
-        repo::{audit_logs::NewEntry, installations, jobs as job_rows},
-    };
-    let (org, user) = InstallState::verify(key, state).ok_or_else(|| {
-        Error::rejected(
-            "invalid_install_state",
-            "The install link is invalid or expired; start again.",
-        )
-    })?;
-    let mut tx = pool.begin().await?;
-    if !installations::link(&mut *tx, installation_id, org).await? {
-        return Err(Error::conflict(
-            "installation_linked_elsewhere",
-            "This installation belongs to another organisation.",
-        ));
+#[derive(serde::Deserialize)]
+struct UserInstallation {
+    id: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct UserInstallations {
+    installations: Vec<UserInstallation>,
+}
+
+impl super::Github {
+    /// Links an installation to the organisation named by a valid, unused install state, after
+    /// proving the person completing the install can access that installation: the App must request
+    /// user authorization during installation, and the `code` it returns is exchanged for a user
+    /// token whose `GET /user/installations` has to list the installation. Then the first sync is
+    /// enqueued.
+    pub async fn complete_install(
+        &self,
+        key: &[u8],
+        meta: &crate::identity::ClientMeta,
+        state: &str,
+        installation_id: i64,
+        setup_action: &str,
+        code: Option<&str>,
+    ) -> Result<(OrgId, crate::jobs::JobId), crate::Error> {
+        use oauth2::{
+            AuthUrl, AuthorizationCode, ClientId, ClientSecret, TokenResponse, TokenUrl,
+            basic::BasicClient,
+        };
+        use secrecy::{ExposeSecret, SecretString};
+
+        use super::client::Auth;
+        use crate::{
+            Error,
+            jobs::{self, SyncRepositories},
+            repo::{audit_logs::NewEntry, installations, jobs as job_rows, oauth},
+        };
+        let (org, user) = InstallState::verify(key, state).ok_or_else(|| {
+            Error::rejected(
+                "invalid_install_state",
+                "The install link is invalid or expired; start again.",
+            )
+        })?;
+        let code = code.ok_or_else(|| {
+            Error::rejected(
+                "install_code_missing",
+                "The App must request user authorization during installation, so the installation can be verified.",
+            )
+        })?;
+        // Each install link works once.
+        let state_hash = crate::crypto::tokens::hash(state);
+        if !oauth::use_once(&self.pool, &state_hash, "github_install").await? {
+            return Err(Error::rejected(
+                "invalid_install_state",
+                "This install link was already used; start again.",
+            ));
+        }
+        let (client_id, secret) = self.oauth.clone().ok_or_else(|| {
+            Error::rejected(
+                "oauth_not_configured",
+                "GitHub OAuth credentials are not configured",
+            )
+        })?;
+        let web = self.web_url.as_str().trim_end_matches('/');
+        let bad = |e: oauth2::url::ParseError| Error::Invalid(format!("GitHub OAuth URL: {e}"));
+        let token = BasicClient::new(ClientId::new(client_id))
+            .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))
+            .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).map_err(bad)?)
+            .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).map_err(bad)?)
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .request_async(&self.oauth_http)
+            .await
+            .map_err(|_| {
+                Error::rejected(
+                    "oauth_code_invalid",
+                    "The GitHub authorization code is invalid or expired.",
+                )
+            })?;
+        let user_token = SecretString::from(token.access_token().secret().clone());
+        let mut next = Some("/user/installations?per_page=100".to_owned());
+        let mut accessible = false;
+        while let Some(url) = next.take() {
+            let page = self
+                .client
+                .get::<UserInstallations>(&url, &Auth::Bearer(&user_token))
+                .await
+                .map_err(|e| Error::Upstream {
+                    provider: "github",
+                    message: e.to_string(),
+                })?;
+            if page
+                .items
+                .installations
+                .iter()
+                .any(|i| i.id == installation_id)
+            {
+                accessible = true;
+                break;
+            }
+            next = page.next;
+        }
+        if !accessible {
+            return Err(Error::forbidden(
+                "installation_not_yours",
+                "Your GitHub account cannot access this installation.",
+            ));
+        }
+        let mut tx = self.pool.begin().await?;
+        if !installations::link(&mut *tx, installation_id, org).await? {
+            return Err(Error::conflict(
+                "installation_linked_elsewhere",
+                "This installation belongs to another organisation.",
+            ));
+        }
+        let job = jobs::push(&mut tx, &SyncRepositories { installation_id }).await?;
+        job_rows::record_for_org(&mut *tx, org, &job, "sync_repositories").await?;
+        let entry = NewEntry::success("github.installation_link")
+            .org(org)
+            .actor(user)
+            .resource("github_installation", installation_id)
+            .meta(serde_json::json!({ "setup_action": setup_action }));
+        crate::identity::audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok((org, job))
     }
-    let job = jobs::push(&mut tx, &SyncRepositories { installation_id }).await?;
-    job_rows::record_for_org(&mut *tx, org, &job, "sync_repositories").await?;
-    let entry = NewEntry::success("github.installation_link")
-        .org(org)
-        .actor(user)
-        .resource("github_installation", installation_id)
-        .meta(serde_json::json!({ "setup_action": setup_action }));
-    crate::identity::audit(&mut *tx, meta, entry).await?;
-    tx.commit().await?;
-    Ok((org, job))
 }
 
 /// The App's install link for `org`, carrying a signed state good for an hour.

@@ -14,7 +14,7 @@ use std::future::Future;
 pub use app::{AppAuth, installation_token};
 pub use client::{Auth, GithubClient, GithubError, Page};
 pub use hooks::{HOOK_EVENTS, HookOutcome};
-pub use install::{InstallState, complete_install, install_url};
+pub use install::{InstallState, install_url};
 pub use repos::{connection_sync_job, hook_job};
 use secrecy::SecretString;
 use sqlx::PgPool;

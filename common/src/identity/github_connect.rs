@@ -153,6 +153,8 @@ impl Identity {
                 ));
             }
             Some(existing) => {
+                // Wait for any refresh in flight, so it cannot overwrite the new tokens.
+                oauth::lock_for_refresh(&mut tx, existing.id).await?;
                 let (a, r) =
                     seal_pair(&self.config.keyring, existing.id, &access, refresh.as_ref())?;
                 oauth::store_tokens(&mut *tx, existing.id, &a, r.as_deref(), expires_at).await?;
@@ -220,7 +222,11 @@ impl Identity {
         oauth::find_for_user(&self.pool, caller.user_id, id)
             .await?
             .ok_or(Error::NotFound)?;
-        let sealed = oauth::sealed_tokens(&self.pool, id)
+        // Hold the refresh lock from reading the token to deleting the row: a refresh in flight
+        // finishes first (and its token is the one revoked), none starts meanwhile.
+        let mut tx = self.pool.begin().await?;
+        oauth::lock_for_refresh(&mut tx, id).await?;
+        let sealed = oauth::sealed_tokens(&mut *tx, id)
             .await?
             .ok_or(Error::NotFound)?;
         let row = id.to_string();
@@ -262,7 +268,7 @@ impl Identity {
                 res.status().as_u16()
             )));
         }
-        let mut tx = self.pool.begin().await?;
+
         oauth::delete(&mut *tx, caller.user_id, id).await?;
         audit(
             &mut *tx,

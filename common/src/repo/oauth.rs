@@ -327,3 +327,22 @@ pub async fn due_for_refresh(
     .fetch_all(db)
     .await?)
 }
+
+/// Marks a one-time value (e.g. an install state) as used; false when it already was.
+pub async fn use_once(
+    db: impl PgExecutor<'_>,
+    state_hash: &str,
+    provider: &str,
+) -> Result<bool, Error> {
+    Ok(sqlx::query(
+        "INSERT INTO oauth_states (state_hash, browser_hash, provider, expires_at, used_at)
+         VALUES ($1, '', $2, now() + interval '1 day', now())
+         ON CONFLICT (state_hash) DO NOTHING",
+    )
+    .bind(state_hash)
+    .bind(provider)
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}

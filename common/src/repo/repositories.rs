@@ -215,7 +215,7 @@ pub async fn upsert_connection_page(
     repos: &[RepoIn],
 ) -> Result<u64, Error> {
     Ok(sqlx::query(
-        "INSERT INTO repositories (org_id, github_id, connection_id, full_name, default_branch, visibility, archived, last_sync_id)
+        "INSERT INTO repositories (org_id, github_id, connection_id, full_name, default_branch, visibility, archived, last_connection_sync_id)
          SELECT $1, r.github_id, $2, r.full_name, r.default_branch, r.visibility, r.archived, $3
          FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::bool[])
               AS r(github_id, full_name, default_branch, visibility, archived)
@@ -223,7 +223,7 @@ pub async fn upsert_connection_page(
              connection_id = coalesce(repositories.connection_id, EXCLUDED.connection_id),
              full_name = EXCLUDED.full_name, default_branch = EXCLUDED.default_branch,
              visibility = EXCLUDED.visibility, archived = EXCLUDED.archived,
-             last_sync_id = EXCLUDED.last_sync_id, removed_at = NULL, updated_at = now()",
+             last_connection_sync_id = EXCLUDED.last_connection_sync_id, removed_at = NULL, updated_at = now()",
     )
     .bind(org)
     .bind(connection)
@@ -249,7 +249,7 @@ pub async fn mark_connection_vanished(
     Ok(sqlx::query(
         "UPDATE repositories SET removed_at = now(), updated_at = now()
          WHERE org_id = $1 AND connection_id = $2 AND installation_id IS NULL AND removed_at IS NULL
-           AND last_sync_id IS DISTINCT FROM $3",
+           AND last_connection_sync_id IS DISTINCT FROM $3",
     )
     .bind(org)
     .bind(connection)

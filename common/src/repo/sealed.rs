@@ -27,6 +27,11 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         id_column: "hook_id",
         column: "secret_sealed",
     },
+    SealedColumn {
+        table: "github_installation_tokens",
+        id_column: "installation_id",
+        column: "token_sealed",
+    },
 ];
 
 /// Up to `limit` rows of `col` not sealed with `active_key_id`, after `after` (row id as text),
@@ -45,10 +50,10 @@ pub async fn not_on_key(
     } = col;
     Ok(sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {id_column}::text, {column} FROM {table}
-         WHERE {column} IS NOT NULL AND {column} NOT LIKE $1 AND {id_column}::text > $2
+         WHERE {column} IS NOT NULL AND split_part({column}, '.', 2) <> $1 AND {id_column}::text > $2
          ORDER BY {id_column}::text LIMIT $3"
     )))
-    .bind(format!("v1.{active_key_id}.%"))
+    .bind(active_key_id)
     .bind(after)
     .bind(limit)
     .fetch_all(db)
@@ -88,9 +93,9 @@ pub async fn count_not_on_key(
 ) -> Result<i64, crate::Error> {
     let SealedColumn { table, column, .. } = col;
     Ok(sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT count(*) FROM {table} WHERE {column} IS NOT NULL AND {column} NOT LIKE $1"
+        "SELECT count(*) FROM {table} WHERE {column} IS NOT NULL AND split_part({column}, '.', 2) <> $1"
     )))
-    .bind(format!("v1.{active_key_id}.%"))
+    .bind(active_key_id)
     .fetch_one(db)
     .await?)
 }

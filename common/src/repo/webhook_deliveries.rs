@@ -32,12 +32,12 @@ pub async fn insert_batch(
         "INSERT INTO webhook_deliveries
              (id, hook_id, delivery_id, event, action, installation_id, repository_id, org_id, payload)
          SELECT d.id, d.hook_id, d.delivery_id, d.event, d.action, d.installation_id, d.repository_id,
-                coalesce(i.org_id, h.org_id), d.payload
+                coalesce(h.org_id, i.org_id), d.payload
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bytea[])
               WITH ORDINALITY AS d(id, hook_id, delivery_id, event, action, installation_id, repository_id, payload, n)
          LEFT JOIN github_installations i ON i.installation_id = d.installation_id
          LEFT JOIN github_repository_hooks h ON d.hook_id <> '' AND h.hook_id::text = d.hook_id
-         ORDER BY d.n
+         ORDER BY d.hook_id, d.delivery_id
          ON CONFLICT (hook_id, delivery_id) DO NOTHING
          RETURNING id",
     )

@@ -91,8 +91,16 @@ async fn write(pool: &PgPool, batch: Vec<(NewDelivery, Reply)>) {
                 let _ = reply.send(Ok(outcome));
             }
         }
+        Err(e) if deliveries.len() > 1 => {
+            // One bad delivery (or a lock conflict) must not fail the others: store each alone.
+            tracing::warn!(error = %e, deliveries = deliveries.len(), "batch write failed; writing deliveries one by one");
+            for (delivery, reply) in deliveries.into_iter().zip(replies) {
+                let result = store(pool, std::slice::from_ref(&delivery)).await;
+                let _ = reply.send(result.map(|mut o| o.remove(0)).map_err(|e| e.to_string()));
+            }
+        }
         Err(e) => {
-            tracing::error!(error = %e, deliveries = deliveries.len(), "storing webhook deliveries failed");
+            tracing::error!(error = %e, "storing a webhook delivery failed");
             for reply in replies {
                 let _ = reply.send(Err(e.to_string()));
             }

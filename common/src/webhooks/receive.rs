@@ -132,6 +132,7 @@ impl WebhookReceiver {
             },
         )
         .await?;
+        crate::repo::jobs::record_for_org(&mut *tx, org, &job, "process_webhook").await?;
         tx.commit().await?;
         Ok(job)
     }
