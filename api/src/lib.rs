@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod flow_cookie;
 pub mod metrics;
 pub mod rate_limit;
 pub mod routes;

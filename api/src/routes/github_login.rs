@@ -12,41 +12,21 @@ use super::auth::{AuthOut, DoneOut};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, CurrentUser, ValidQuery},
+    flow_cookie::FlowCookie,
     state::AppState,
 };
 
-const COOKIE: &str = "repopal_oauth";
-const COOKIE_PATH: &str = "/api/v1/auth/oauth/github";
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn secure(state: &AppState) -> &'static str {
-    if state.config.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    }
-}
+const COOKIE: FlowCookie = FlowCookie {
+    name: "repopal_oauth",
+    path: "/api/v1/auth/oauth/github",
+};
 
 /// Redirect the browser to GitHub; sets the cookie the callback checks the state against.
 #[utoipa::path(get, path = "/api/v1/auth/oauth/github/authorize", tag = "auth",
     responses((status = 302, description = "Redirect to GitHub"), (status = 400, description = "oauth_not_configured", body = ErrorEnvelope)))]
 pub async fn authorize(State(state): State<AppState>) -> Result<Response, ApiError> {
     let start = state.identity.github_authorize().await?;
-    let cookie = format!(
-        "{COOKIE}={}; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=600{}",
-        start.browser_nonce,
-        secure(&state)
-    );
+    let cookie = COOKIE.set(&state.config.public_url, &start.browser_nonce);
     Ok((
         StatusCode::FOUND,
         [(header::LOCATION, start.url), (header::SET_COOKIE, cookie)],
@@ -73,7 +53,7 @@ pub async fn callback(
     headers: HeaderMap,
     ValidQuery(q): ValidQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
-    let nonce = cookie_value(&headers, COOKIE);
+    let nonce = COOKIE.read(&headers);
     let signed_in = state
         .identity
         .github_callback(
@@ -84,10 +64,7 @@ pub async fn callback(
             q.error.as_deref(),
         )
         .await?;
-    let clear = format!(
-        "{COOKIE}=; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        secure(&state)
-    );
+    let clear = COOKIE.clear(&state.config.public_url);
     Ok((
         [(header::SET_COOKIE, clear)],
         Envelope(AuthOut::from(signed_in)),

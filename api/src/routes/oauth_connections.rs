@@ -8,19 +8,24 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use common::repo::oauth::Connection;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{auth::DoneOut, jobs::JobOut, repositories::JobStartedOut};
+use super::{
+    auth::DoneOut, github_login::CallbackQuery, jobs::JobOut, repositories::JobStartedOut,
+};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, CurrentUser, ValidQuery},
+    flow_cookie::FlowCookie,
     state::AppState,
 };
 
-const COOKIE: &str = "repopal_connect";
-const COOKIE_PATH: &str = "/api/v1/oauth/github";
+const COOKIE: FlowCookie = FlowCookie {
+    name: "repopal_connect",
+    path: "/api/v1/oauth/github",
+};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectionOut {
@@ -67,38 +72,12 @@ pub async fn authorize(
     CurrentUser(caller): CurrentUser,
 ) -> Result<Response, ApiError> {
     let start = state.identity.connect_authorize(caller).await?;
-    let secure = if state.config.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{COOKIE}={}; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=600{secure}",
-        start.browser_nonce
-    );
+    let cookie = COOKIE.set(&state.config.public_url, &start.browser_nonce);
     Ok((
         [(header::SET_COOKIE, cookie)],
         Envelope(AuthorizeOut { url: start.url }),
     )
         .into_response())
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct CallbackQuery {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// GitHub redirects here; stores the connection.
@@ -111,7 +90,7 @@ pub async fn callback(
     headers: HeaderMap,
     ValidQuery(q): ValidQuery<CallbackQuery>,
 ) -> ApiResult<ConnectionOut> {
-    let nonce = cookie(&headers);
+    let nonce = COOKIE.read(&headers);
     let conn = state
         .identity
         .connect_callback(

@@ -73,23 +73,6 @@ pub enum Permission {
     ReposManage,
 }
 
-impl Permission {
-    pub const ALL: [Permission; 12] = [
-        Permission::OrgRead,
-        Permission::OrgUpdate,
-        Permission::OrgDelete,
-        Permission::MembersRead,
-        Permission::MembersManage,
-        Permission::AuditRead,
-        Permission::WebhooksRead,
-        Permission::WebhooksReplay,
-        Permission::GithubManage,
-        Permission::ReposRead,
-        Permission::JobsRead,
-        Permission::ReposManage,
-    ];
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

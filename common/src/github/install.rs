@@ -101,11 +101,8 @@ impl super::Github {
         setup_action: &str,
         code: Option<&str>,
     ) -> Result<(OrgId, crate::jobs::JobId), crate::Error> {
-        use oauth2::{
-            AuthUrl, AuthorizationCode, ClientId, ClientSecret, TokenResponse, TokenUrl,
-            basic::BasicClient,
-        };
-        use secrecy::{ExposeSecret, SecretString};
+        use oauth2::{AuthorizationCode, TokenResponse};
+        use secrecy::SecretString;
 
         use super::client::Auth;
         use crate::{
@@ -133,18 +130,7 @@ impl super::Github {
                 "This install link was already used; start again.",
             ));
         }
-        let (client_id, secret) = self.oauth.clone().ok_or_else(|| {
-            Error::rejected(
-                "oauth_not_configured",
-                "GitHub OAuth credentials are not configured",
-            )
-        })?;
-        let web = self.web_url.as_str().trim_end_matches('/');
-        let bad = |e: oauth2::url::ParseError| Error::Invalid(format!("GitHub OAuth URL: {e}"));
-        let token = BasicClient::new(ClientId::new(client_id))
-            .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))
-            .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).map_err(bad)?)
-            .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).map_err(bad)?)
+        let token = super::oauth_client(&self.config, None)?
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .request_async(&self.oauth_http)
             .await

@@ -5,6 +5,7 @@ mod app;
 mod client;
 mod hooks;
 mod install;
+mod oauth_app;
 mod repos;
 mod sync;
 mod token_refresh;
@@ -15,6 +16,7 @@ pub use app::{AppAuth, installation_token};
 pub use client::{Auth, GithubClient, GithubError, Page};
 pub use hooks::{HOOK_EVENTS, HookOutcome};
 pub use install::{InstallState, install_url};
+pub use oauth_app::{OAuthClient, granted_scopes, oauth_client, oauth_http};
 pub use repos::{connection_sync_job, hook_job};
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -32,9 +34,8 @@ pub struct Github {
     pub keyring: Keyring,
     /// Where GitHub should send hook deliveries (`PUBLIC_URL`).
     pub public_url: url::Url,
-    /// GitHub OAuth app credentials (refreshing user tokens).
-    pub oauth: Option<(String, SecretString)>,
-    pub web_url: url::Url,
+    /// GitHub settings (the OAuth app, for refreshing user tokens and verifying installers).
+    pub config: crate::config::GithubConfig,
     /// HTTP client for the OAuth token endpoint (no redirects).
     pub oauth_http: reqwest::Client,
     /// Paces hook creation (GitHub's secondary limits punish bursts of content-creating requests).
@@ -49,17 +50,8 @@ impl Github {
             app: AppAuth::from_config(&config.github)?,
             keyring: config.keyring.clone(),
             public_url: config.public_url.clone(),
-            oauth: config
-                .github
-                .oauth_client_id
-                .clone()
-                .zip(config.github.oauth_client_secret.clone()),
-            web_url: config.github.web_url.clone(),
-            oauth_http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(std::time::Duration::from_secs(20))
-                .build()
-                .unwrap_or_default(),
+            config: config.github.clone(),
+            oauth_http: oauth_http(),
             hook_pacer: std::sync::Arc::new(governor::RateLimiter::direct(
                 governor::Quota::per_second(
                     std::num::NonZeroU32::new(5).unwrap_or(std::num::NonZeroU32::MIN),

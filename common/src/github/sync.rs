@@ -1,16 +1,21 @@
-//! Repository sync of an installation: page by page (bounded memory, whatever the count), each
-//! page upserted as it arrives, then repositories the sync did not see are marked removed. One
-//! sync per installation at a time across all workers (a session advisory lock).
+//! Repository sync, from an App installation (`GET /installation/repositories`) or a user's OAuth
+//! connection (`GET /user/repos`): page by page (bounded memory, whatever the count), each page
+//! upserted as it arrives, then repositories the sync did not see are marked removed. One sync per
+//! source at a time across all workers (a session advisory lock).
+
+use std::future::Future;
 
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Github, client::Auth};
+use super::{Github, Page, client::Auth};
 use crate::{
     Error,
+    crypto::keyring::Binding,
+    domain::OrgId,
     repo::{
-        installations,
-        repositories::{self, RepoIn},
+        installations, oauth,
+        repositories::{self, RepoIn, RepoSource},
     },
 };
 
@@ -22,6 +27,18 @@ struct RepoItem {
     visibility: Option<String>,
     #[serde(default)]
     archived: bool,
+}
+
+impl From<RepoItem> for RepoIn {
+    fn from(r: RepoItem) -> Self {
+        Self {
+            github_id: r.id,
+            full_name: r.full_name,
+            default_branch: r.default_branch,
+            visibility: r.visibility,
+            archived: r.archived,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,77 +63,39 @@ impl Github {
                 "the installation is not linked to an organisation",
             ));
         };
-        self.exclusively(
-            &format!("repopal:sync:{installation_id}"),
-            self.sync_locked(org, installation_id),
-        )
-        .await
-    }
-
-    async fn sync_locked(
-        &self,
-        org: crate::domain::OrgId,
-        installation_id: i64,
-    ) -> Result<SyncReport, Error> {
-        let sync_id = Uuid::new_v4();
-        let mut report = SyncReport::default();
-        let mut next = Some("/installation/repositories?per_page=100".to_owned());
-        while let Some(url) = next.take() {
-            let page = self
-                .with_installation_token(installation_id, |token| {
-                    let url = url.clone();
-                    async move {
-                        self.client
-                            .get::<InstallationRepos>(&url, &Auth::Bearer(&token))
-                            .await
-                    }
-                })
+        let work = async {
+            let report = self
+                .sync_pages(
+                    org,
+                    RepoSource::Installation(installation_id),
+                    "/installation/repositories?per_page=100",
+                    |url| {
+                        self.with_installation_token(installation_id, move |token| {
+                            let url = url.clone();
+                            async move {
+                                let page = self
+                                    .client
+                                    .get::<InstallationRepos>(&url, &Auth::Bearer(&token))
+                                    .await?;
+                                Ok(Page {
+                                    items: page.items.repositories,
+                                    next: page.next,
+                                })
+                            }
+                        })
+                    },
+                )
                 .await?;
-            let repos: Vec<RepoIn> = page
-                .items
-                .repositories
-                .into_iter()
-                .map(|r| RepoIn {
-                    github_id: r.id,
-                    full_name: r.full_name,
-                    default_branch: r.default_branch,
-                    visibility: r.visibility,
-                    archived: r.archived,
-                })
-                .collect();
-            report.repositories +=
-                repositories::upsert_page(&self.pool, org, Some(installation_id), sync_id, &repos)
-                    .await?;
-            report.pages += 1;
-            next = page.next;
-        }
-        report.removed =
-            repositories::mark_vanished(&self.pool, org, installation_id, sync_id).await?;
-        installations::mark_synced(&self.pool, installation_id).await?;
-        Ok(report)
+            installations::mark_synced(&self.pool, installation_id).await?;
+            Ok(report)
+        };
+        self.exclusively(&format!("repopal:sync:{installation_id}"), work)
+            .await
     }
-}
 
-impl Github {
     /// Syncs the repositories a user's OAuth connection can see (`GET /user/repos`) into `org`.
-    pub async fn sync_connection(
-        &self,
-        org: crate::domain::OrgId,
-        connection: Uuid,
-    ) -> Result<SyncReport, Error> {
-        self.exclusively(
-            &format!("repopal:sync:connection:{connection}"),
-            self.sync_connection_locked(org, connection),
-        )
-        .await
-    }
-
-    async fn sync_connection_locked(
-        &self,
-        org: crate::domain::OrgId,
-        connection: Uuid,
-    ) -> Result<SyncReport, Error> {
-        let tokens = crate::repo::oauth::sealed_tokens(&self.pool, connection)
+    pub async fn sync_connection(&self, org: OrgId, connection: Uuid) -> Result<SyncReport, Error> {
+        let tokens = oauth::sealed_tokens(&self.pool, connection)
             .await?
             .ok_or(Error::NotFound)?;
         if tokens.status != "active" {
@@ -126,45 +105,57 @@ impl Github {
             ));
         }
         let row = connection.to_string();
-        let token = self.keyring.open(
-            crate::crypto::keyring::Binding {
-                table: "oauth_connections",
-                column: "access_token_sealed",
-                row_id: &row,
+        let at = Binding {
+            table: "oauth_connections",
+            column: "access_token_sealed",
+            row_id: &row,
+        };
+        let token = self.keyring.open(at, &tokens.access_token_sealed)?;
+        let work = self.sync_pages(
+            org,
+            RepoSource::Connection(connection),
+            "/user/repos?per_page=100",
+            |url| {
+                let token = &token;
+                async move {
+                    self.client
+                        .get::<Vec<RepoItem>>(&url, &Auth::Bearer(token))
+                        .await
+                        .map_err(|e| Error::Upstream {
+                            provider: "github",
+                            message: e.to_string(),
+                        })
+                }
             },
-            &tokens.access_token_sealed,
-        )?;
+        );
+        self.exclusively(&format!("repopal:sync:connection:{connection}"), work)
+            .await
+    }
+
+    /// The page loop shared by both sources: fetch, upsert, follow `next`, then mark what vanished.
+    async fn sync_pages<F, Fut>(
+        &self,
+        org: OrgId,
+        source: RepoSource,
+        first: &str,
+        fetch: F,
+    ) -> Result<SyncReport, Error>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<Page<Vec<RepoItem>>, Error>>,
+    {
         let sync_id = Uuid::new_v4();
         let mut report = SyncReport::default();
-        let mut next = Some("/user/repos?per_page=100".to_owned());
+        let mut next = Some(first.to_owned());
         while let Some(url) = next.take() {
-            let page = self
-                .client
-                .get::<Vec<RepoItem>>(&url, &Auth::Bearer(&token))
-                .await
-                .map_err(|e| Error::Upstream {
-                    provider: "github",
-                    message: e.to_string(),
-                })?;
-            let repos: Vec<RepoIn> = page
-                .items
-                .into_iter()
-                .map(|r| RepoIn {
-                    github_id: r.id,
-                    full_name: r.full_name,
-                    default_branch: r.default_branch,
-                    visibility: r.visibility,
-                    archived: r.archived,
-                })
-                .collect();
+            let page = fetch(url).await?;
+            let repos: Vec<RepoIn> = page.items.into_iter().map(RepoIn::from).collect();
             report.repositories +=
-                repositories::upsert_connection_page(&self.pool, org, connection, sync_id, &repos)
-                    .await?;
+                repositories::upsert_page(&self.pool, org, source, sync_id, &repos).await?;
             report.pages += 1;
             next = page.next;
         }
-        report.removed =
-            repositories::mark_connection_vanished(&self.pool, org, connection, sync_id).await?;
+        report.removed = repositories::mark_vanished(&self.pool, org, source, sync_id).await?;
         Ok(report)
     }
 }

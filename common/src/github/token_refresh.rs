@@ -4,10 +4,7 @@
 //! connection `reauth_required` (no retry); network errors and 5xx are retried by the job.
 
 use chrono::Utc;
-use oauth2::{
-    AuthUrl, ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
-    basic::BasicClient,
-};
+use oauth2::{RefreshToken, RequestTokenError, TokenResponse};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
@@ -54,9 +51,7 @@ pub fn seal_pair(
 impl Github {
     /// Refreshes one connection's tokens if it needs it.
     pub async fn refresh_connection(&self, id: Uuid, force: bool) -> Result<RefreshOutcome, Error> {
-        let (client_id, secret) = self.oauth.clone().ok_or_else(|| {
-            Error::rejected("oauth_not_configured", "GitHub OAuth is not configured")
-        })?;
+        let client = super::oauth_client(&self.config, None)?;
         let mut tx = self.pool.begin().await?;
         oauth::lock_for_refresh(&mut tx, id).await?;
         let tokens = oauth::sealed_tokens(&mut *tx, id)
@@ -83,12 +78,6 @@ impl Github {
             .keyring
             .open(binding("refresh_token_sealed", &row), &sealed_refresh)?;
 
-        let web = self.web_url.as_str().trim_end_matches('/');
-        let bad = |e: oauth2::url::ParseError| Error::Invalid(format!("GitHub OAuth URL: {e}"));
-        let client = BasicClient::new(ClientId::new(client_id))
-            .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))
-            .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).map_err(bad)?)
-            .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).map_err(bad)?);
         let result = client
             .exchange_refresh_token(&RefreshToken::new(refresh.expose_secret().to_owned()))
             .request_async(&self.oauth_http)

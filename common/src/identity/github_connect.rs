@@ -2,63 +2,46 @@
 //! with the repository scopes, tokens (and the refresh token of expiring tokens) sealed, scopes
 //! stored; listing, on-demand refresh, and disconnecting (the token is revoked at GitHub first).
 
-use chrono::Utc;
-use oauth2::{AuthorizationCode, CsrfToken, RequestTokenError, Scope, TokenResponse};
 use reqwest::StatusCode;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Caller, ClientMeta, GithubAuthorize, Identity, audit,
+    Caller, ClientMeta, Identity, audit,
     github_login::{GithubUser, upstream},
+    oauth_flow::{Flow, GithubAuthorize, OAuthGrant},
 };
 use crate::{
     Error,
-    crypto::{keyring::Binding, tokens},
+    crypto::keyring::Binding,
     github::seal_pair,
     jobs::{self, JobId, RefreshOAuthToken},
     repo::{
         audit_logs::NewEntry,
         jobs as job_rows,
-        oauth::{self, Connection, StateCheck},
+        oauth::{self, Connection},
     },
 };
 
 const PROVIDER: &str = "github_connect";
 const CONNECT_CALLBACK: &str = "/api/v1/oauth/github/callback";
 
+const CONNECT: Flow = Flow {
+    provider: PROVIDER,
+    callback: CONNECT_CALLBACK,
+    audit_action: "oauth.connect",
+};
+
 impl Identity {
     /// Starts connecting the caller's GitHub account for repository access.
     pub async fn connect_authorize(&self, caller: Caller) -> Result<GithubAuthorize, Error> {
-        let client = self.github_client(CONNECT_CALLBACK)?;
-        let (state, state_hash) = tokens::generate("");
-        let (browser_nonce, browser_hash) = tokens::generate("");
-        let expires = Utc::now() + chrono::Duration::minutes(10);
-        oauth::insert_state(
-            &self.pool,
-            &state_hash,
-            &browser_hash,
-            PROVIDER,
-            expires,
+        self.oauth_start(
+            &CONNECT,
+            &self.config.github.repo_scopes,
             Some(caller.user_id),
         )
-        .await?;
-        let (url, _) = client
-            .authorize_url(|| CsrfToken::new(state))
-            .add_scopes(
-                self.config
-                    .github
-                    .repo_scopes
-                    .iter()
-                    .cloned()
-                    .map(Scope::new),
-            )
-            .url();
-        Ok(GithubAuthorize {
-            url: url.to_string(),
-            browser_nonce,
-        })
+        .await
     }
 
     /// Completes the connect flow and stores the connection.
@@ -70,77 +53,19 @@ impl Identity {
         code: Option<&str>,
         error: Option<&str>,
     ) -> Result<Connection, Error> {
-        let invalid = || {
-            Error::rejected(
-                "invalid_oauth_state",
-                "The connect state is missing, expired or belongs to another browser.",
-            )
-        };
-        let (Some(nonce), Some(state)) = (browser_nonce, state) else {
-            return Err(invalid());
-        };
-        let (check, user) = oauth::consume_state(
-            &self.pool,
-            &tokens::hash(state),
-            &tokens::hash(nonce),
-            PROVIDER,
-        )
-        .await?;
-        let user = match (check, user) {
-            (StateCheck::Consumed, Some(user)) => user,
-            (StateCheck::Reused, _) => {
-                return Err(Error::rejected(
-                    "oauth_state_reused",
-                    "This connect link was already used.",
-                ));
-            }
-            _ => return Err(invalid()),
-        };
-        if error.is_some() {
-            return Err(Error::rejected(
-                "oauth_denied",
-                "GitHub access was not granted.",
-            ));
-        }
-        let code = code.ok_or_else(|| {
-            Error::rejected("invalid_oauth_callback", "The callback has no code.")
+        let OAuthGrant {
+            user,
+            access,
+            refresh,
+            expires_at,
+            scopes,
+        } = self
+            .oauth_finish(&CONNECT, meta, browser_nonce, state, code, error)
+            .await?;
+        // A connect state always names the user who started it.
+        let user = user.ok_or_else(|| {
+            Error::rejected("invalid_oauth_state", "The connect state has no user.")
         })?;
-        let token = self
-            .github_client(CONNECT_CALLBACK)?
-            .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .request_async(&self.http)
-            .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r)
-                    if r.error().as_ref() == "bad_verification_code" =>
-                {
-                    Error::rejected(
-                        "oauth_code_invalid",
-                        "The GitHub authorization code is invalid or expired.",
-                    )
-                }
-                _ => upstream("token endpoint failed"),
-            })?;
-        let access = SecretString::from(token.access_token().secret().clone());
-        let refresh = token
-            .refresh_token()
-            .map(|r| SecretString::from(r.secret().clone()));
-        let expires_at = token
-            .expires_in()
-            .and_then(|d| chrono::Duration::from_std(d).ok())
-            .map(|d| Utc::now() + d);
-        let scopes: Vec<String> = token
-            .scopes()
-            .map(|s| {
-                s.iter()
-                    .flat_map(|s| {
-                        s.split(',')
-                            .map(|p| p.trim().to_owned())
-                            .collect::<Vec<_>>()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
         let gh: GithubUser = self.github_get(&access, "user").await?;
         let provider_user_id = gh.id.to_string();
 

@@ -3,38 +3,24 @@
 //! The callback exchanges the code, reads the GitHub user and emails, then logs in the linked
 //! account, links an account with the same verified email, or creates one.
 
-use chrono::Utc;
-use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, RequestTokenError,
-    Scope, TokenResponse, TokenUrl, basic::BasicClient,
-};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Caller, ClientMeta, Identity, SignedIn, audit};
+use super::{
+    Caller, ClientMeta, Identity, SignedIn, audit,
+    oauth_flow::{Flow, GithubAuthorize},
+};
 use crate::{
     Error,
-    crypto::{keyring::Binding, tokens},
+    crypto::keyring::Binding,
     domain::Email,
-    repo::{
-        audit_logs::NewEntry,
-        oauth::{self, StateCheck},
-        sessions, users,
-    },
+    repo::{audit_logs::NewEntry, oauth, sessions, users},
 };
 
 const PROVIDER: &str = "github";
 const LOGIN_CALLBACK: &str = "/api/v1/auth/oauth/github/callback";
-const STATE_TTL_MINUTES: i64 = 10;
-
-/// Where to send the browser, and the nonce to set as its cookie.
-#[derive(Debug, Clone)]
-pub struct GithubAuthorize {
-    pub url: String,
-    pub browser_nonce: String,
-}
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct GithubUser {
@@ -57,67 +43,17 @@ pub(crate) fn upstream(message: impl Into<String>) -> Error {
     }
 }
 
-impl Identity {
-    pub(crate) fn github_client(
-        &self,
-        callback_path: &str,
-    ) -> Result<
-        BasicClient<
-            oauth2::EndpointSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointSet,
-        >,
-        Error,
-    > {
-        let gh = &self.config.github;
-        let (Some(id), Some(secret)) = (&gh.oauth_client_id, &gh.oauth_client_secret) else {
-            return Err(Error::rejected(
-                "oauth_not_configured",
-                "GitHub login is not configured on this server.",
-            ));
-        };
-        let web = gh.web_url.as_str().trim_end_matches('/');
-        let mut redirect = self.config.public_url.clone();
-        redirect.set_path(callback_path);
-        let bad = |e: oauth2::url::ParseError| Error::Invalid(format!("GitHub OAuth URL: {e}"));
-        Ok(BasicClient::new(ClientId::new(id.clone()))
-            .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))
-            .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).map_err(bad)?)
-            .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).map_err(bad)?)
-            .set_redirect_uri(RedirectUrl::new(redirect.to_string()).map_err(bad)?))
-    }
+const LOGIN: Flow = Flow {
+    provider: PROVIDER,
+    callback: LOGIN_CALLBACK,
+    audit_action: "auth.login",
+};
 
+impl Identity {
     /// Starts a GitHub login: records a fresh state bound to a new browser nonce.
     pub async fn github_authorize(&self) -> Result<GithubAuthorize, Error> {
-        let client = self.github_client(LOGIN_CALLBACK)?;
-        let (state, state_hash) = tokens::generate("");
-        let (browser_nonce, browser_hash) = tokens::generate("");
-        let expires = Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES);
-        oauth::insert_state(
-            &self.pool,
-            &state_hash,
-            &browser_hash,
-            PROVIDER,
-            expires,
-            None,
-        )
-        .await?;
-        let (url, _) = client
-            .authorize_url(|| CsrfToken::new(state))
-            .add_scopes(
-                self.auth
-                    .github_login_scopes
-                    .iter()
-                    .cloned()
-                    .map(Scope::new),
-            )
-            .url();
-        Ok(GithubAuthorize {
-            url: url.to_string(),
-            browser_nonce,
-        })
+        self.oauth_start(&LOGIN, &self.auth.github_login_scopes, None)
+            .await
     }
 
     /// Completes a GitHub login from the callback's query and the browser's cookie nonce.
@@ -129,100 +65,10 @@ impl Identity {
         code: Option<&str>,
         error: Option<&str>,
     ) -> Result<SignedIn, Error> {
-        let invalid_state = || {
-            Error::rejected(
-                "invalid_oauth_state",
-                "The login state is missing, expired or belongs to another browser.",
-            )
-        };
-        let (Some(nonce), Some(state)) = (browser_nonce, state) else {
-            return Err(invalid_state());
-        };
-        let (state_check, _) = oauth::consume_state(
-            &self.pool,
-            &tokens::hash(state),
-            &tokens::hash(nonce),
-            PROVIDER,
-        )
-        .await?;
-        if state_check != StateCheck::Consumed {
-            let reason = if state_check == StateCheck::Reused {
-                "state_reused"
-            } else {
-                "state_invalid"
-            };
-            audit(
-                &self.pool,
-                meta,
-                NewEntry::failure("auth.login")
-                    .meta(json!({ "method": "github", "reason": reason })),
-            )
+        let grant = self
+            .oauth_finish(&LOGIN, meta, browser_nonce, state, code, error)
             .await?;
-        }
-        match state_check {
-            StateCheck::Consumed => {}
-            StateCheck::Invalid => return Err(invalid_state()),
-            StateCheck::Reused => {
-                return Err(Error::rejected(
-                    "oauth_state_reused",
-                    "This login link was already used.",
-                ));
-            }
-        }
-        if let Some(error) = error {
-            audit(
-                &self.pool,
-                meta,
-                NewEntry::failure("auth.login")
-                    .meta(json!({ "method": "github", "reason": error })),
-            )
-            .await?;
-            return Err(Error::rejected(
-                "oauth_denied",
-                "GitHub sign-in was cancelled or denied.",
-            ));
-        }
-        let code = code.ok_or_else(|| {
-            Error::rejected("invalid_oauth_callback", "The callback has no code.")
-        })?;
-
-        let token = self
-            .github_client(LOGIN_CALLBACK)?
-            .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .request_async(&self.http)
-            .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r)
-                    if r.error().as_ref() == "bad_verification_code" =>
-                {
-                    Error::rejected(
-                        "oauth_code_invalid",
-                        "The GitHub authorization code is invalid or expired.",
-                    )
-                }
-                RequestTokenError::ServerResponse(r) => {
-                    upstream(format!("token endpoint refused: {}", r.error().as_ref()))
-                }
-                RequestTokenError::Request(_) => upstream("token endpoint unreachable"),
-                RequestTokenError::Parse(_, _) => {
-                    upstream("token endpoint answered an unexpected body")
-                }
-                RequestTokenError::Other(m) => upstream(m),
-            })?;
-        let access = SecretString::from(token.access_token().secret().clone());
-        // GitHub separates granted scopes with commas, which oauth2 does not split.
-        let scopes: Vec<String> = token
-            .scopes()
-            .map(|s| {
-                s.iter()
-                    .flat_map(|s| {
-                        s.split(',')
-                            .map(|p| p.trim().to_owned())
-                            .collect::<Vec<_>>()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (access, scopes) = (grant.access, grant.scopes);
         let gh_user: GithubUser = self.github_get(&access, "user").await?;
         let email = self.github_verified_email(&access).await?;
         self.sign_in_github(meta, gh_user, email, &access, &scopes)

@@ -5,14 +5,15 @@ mod accounts;
 mod github_connect;
 mod github_login;
 mod mail;
+mod oauth_flow;
 mod orgs;
 mod sessions;
 
 use std::sync::Arc;
 
 pub use accounts::Registration;
-pub use github_login::GithubAuthorize;
 pub use mail::queue_email;
+pub use oauth_flow::GithubAuthorize;
 pub use orgs::{slugify, valid_slug};
 use sqlx::PgPool;
 

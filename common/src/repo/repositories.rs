@@ -17,27 +17,51 @@ pub struct RepoIn {
     pub archived: bool,
 }
 
-/// Upserts one page of a sync, stamping each row with the sync's id.
+/// Where a sync got its repositories: an App installation, or a user's OAuth connection. Each
+/// source stamps its own column, so one source's sync never makes the other's rows look stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoSource {
+    Installation(i64),
+    Connection(Uuid),
+}
+
+impl RepoSource {
+    fn ids(self) -> (Option<i64>, Option<Uuid>) {
+        match self {
+            Self::Installation(id) => (Some(id), None),
+            Self::Connection(id) => (None, Some(id)),
+        }
+    }
+}
+
+/// Upserts one page of a sync from `source`, stamping each row with the sync's id.
 pub async fn upsert_page(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    installation_id: Option<i64>,
+    source: RepoSource,
     sync_id: Uuid,
     repos: &[RepoIn],
 ) -> Result<u64, Error> {
+    let (installation, connection) = source.ids();
     Ok(sqlx::query(
-        "INSERT INTO repositories (org_id, github_id, installation_id, full_name, default_branch, visibility, archived, last_sync_id)
-         SELECT $1, r.github_id, $2, r.full_name, r.default_branch, r.visibility, r.archived, $3
-         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::bool[])
+        "INSERT INTO repositories (org_id, github_id, installation_id, connection_id, full_name, default_branch,
+                                   visibility, archived, last_sync_id, last_connection_sync_id)
+         SELECT $1, r.github_id, $2, $3, r.full_name, r.default_branch, r.visibility, r.archived,
+                CASE WHEN $2::bigint IS NOT NULL THEN $4::uuid END, CASE WHEN $3::uuid IS NOT NULL THEN $4::uuid END
+         FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::bool[])
               AS r(github_id, full_name, default_branch, visibility, archived)
          ON CONFLICT (org_id, github_id) DO UPDATE SET
              installation_id = coalesce(EXCLUDED.installation_id, repositories.installation_id),
+             connection_id = coalesce(repositories.connection_id, EXCLUDED.connection_id),
              full_name = EXCLUDED.full_name, default_branch = EXCLUDED.default_branch,
              visibility = EXCLUDED.visibility, archived = EXCLUDED.archived,
-             last_sync_id = EXCLUDED.last_sync_id, removed_at = NULL, updated_at = now()",
+             last_sync_id = coalesce(EXCLUDED.last_sync_id, repositories.last_sync_id),
+             last_connection_sync_id = coalesce(EXCLUDED.last_connection_sync_id, repositories.last_connection_sync_id),
+             removed_at = NULL, updated_at = now()",
     )
     .bind(org)
-    .bind(installation_id)
+    .bind(installation)
+    .bind(connection)
     .bind(sync_id)
     .bind(repos.iter().map(|r| r.github_id).collect::<Vec<_>>())
     .bind(repos.iter().map(|r| r.full_name.clone()).collect::<Vec<_>>())
@@ -49,19 +73,25 @@ pub async fn upsert_page(
     .rows_affected())
 }
 
-/// After a complete sync: the installation's repositories the sync did not see are gone.
+/// After a complete sync from `source`: its repositories the sync did not see are gone. Repositories
+/// a connection shares with an installation are left to the installation's sync.
 pub async fn mark_vanished(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    installation_id: i64,
+    source: RepoSource,
     sync_id: Uuid,
 ) -> Result<u64, Error> {
+    let (installation, connection) = source.ids();
     Ok(sqlx::query(
         "UPDATE repositories SET removed_at = now(), updated_at = now()
-         WHERE org_id = $1 AND installation_id = $2 AND removed_at IS NULL AND last_sync_id IS DISTINCT FROM $3",
+         WHERE org_id = $1 AND removed_at IS NULL
+           AND (($2::bigint IS NOT NULL AND installation_id = $2 AND last_sync_id IS DISTINCT FROM $4)
+             OR ($3::uuid IS NOT NULL AND connection_id = $3 AND installation_id IS NULL
+                 AND last_connection_sync_id IS DISTINCT FROM $4))",
     )
     .bind(org)
-    .bind(installation_id)
+    .bind(installation)
+    .bind(connection)
     .bind(sync_id)
     .execute(db)
     .await?
@@ -159,15 +189,6 @@ pub async fn find(
     .await?)
 }
 
-pub async fn count(db: impl PgExecutor<'_>, org: OrgId) -> Result<i64, Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM repositories WHERE org_id = $1 AND removed_at IS NULL",
-    )
-    .bind(org)
-    .fetch_one(db)
-    .await?)
-}
-
 /// Turns monitoring on or off; false when the organisation has no such repository.
 pub async fn set_monitoring(
     db: impl PgExecutor<'_>,
@@ -204,57 +225,4 @@ pub async fn update_settings(
     .bind(slack_channels)
     .fetch_optional(db)
     .await?)
-}
-
-/// Upserts one page of a connection sync.
-pub async fn upsert_connection_page(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    connection: Uuid,
-    sync_id: Uuid,
-    repos: &[RepoIn],
-) -> Result<u64, Error> {
-    Ok(sqlx::query(
-        "INSERT INTO repositories (org_id, github_id, connection_id, full_name, default_branch, visibility, archived, last_connection_sync_id)
-         SELECT $1, r.github_id, $2, r.full_name, r.default_branch, r.visibility, r.archived, $3
-         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::bool[])
-              AS r(github_id, full_name, default_branch, visibility, archived)
-         ON CONFLICT (org_id, github_id) DO UPDATE SET
-             connection_id = coalesce(repositories.connection_id, EXCLUDED.connection_id),
-             full_name = EXCLUDED.full_name, default_branch = EXCLUDED.default_branch,
-             visibility = EXCLUDED.visibility, archived = EXCLUDED.archived,
-             last_connection_sync_id = EXCLUDED.last_connection_sync_id, removed_at = NULL, updated_at = now()",
-    )
-    .bind(org)
-    .bind(connection)
-    .bind(sync_id)
-    .bind(repos.iter().map(|r| r.github_id).collect::<Vec<_>>())
-    .bind(repos.iter().map(|r| r.full_name.clone()).collect::<Vec<_>>())
-    .bind(repos.iter().map(|r| r.default_branch.clone()).collect::<Vec<_>>())
-    .bind(repos.iter().map(|r| r.visibility.clone()).collect::<Vec<_>>())
-    .bind(repos.iter().map(|r| r.archived).collect::<Vec<_>>())
-    .execute(db)
-    .await?
-    .rows_affected())
-}
-
-/// After a complete connection sync: its repositories the sync did not see are gone (those that
-/// also belong to an installation are left to the installation's sync).
-pub async fn mark_connection_vanished(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    connection: Uuid,
-    sync_id: Uuid,
-) -> Result<u64, Error> {
-    Ok(sqlx::query(
-        "UPDATE repositories SET removed_at = now(), updated_at = now()
-         WHERE org_id = $1 AND connection_id = $2 AND installation_id IS NULL AND removed_at IS NULL
-           AND last_connection_sync_id IS DISTINCT FROM $3",
-    )
-    .bind(org)
-    .bind(connection)
-    .bind(sync_id)
-    .execute(db)
-    .await?
-    .rows_affected())
 }

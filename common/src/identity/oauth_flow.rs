@@ -1,0 +1,165 @@
+//! The GitHub authorization-code flow shared by "Sign in with GitHub" and "connect GitHub for
+//! repository access": a random `state`, single-use, expiring and bound to the browser that started
+//! the flow (a cookie nonce) and, for a signed-in user, to that user; then the code exchange.
+
+use chrono::{DateTime, Utc};
+use oauth2::{AuthorizationCode, CsrfToken, RequestTokenError, Scope, TokenResponse};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::{ClientMeta, Identity, audit, github_login::upstream};
+use crate::{
+    Error,
+    crypto::tokens,
+    domain::UserId,
+    github::{granted_scopes, oauth_client},
+    repo::{
+        audit_logs::NewEntry,
+        oauth::{self, StateCheck},
+    },
+};
+
+const STATE_TTL_MINUTES: i64 = 10;
+
+/// Where to send the browser, and the nonce to set as its cookie.
+#[derive(Debug, Clone)]
+pub struct GithubAuthorize {
+    pub url: String,
+    pub browser_nonce: String,
+}
+
+/// What a completed authorization gave: the tokens, and who started the flow (when signed in).
+pub(crate) struct OAuthGrant {
+    pub user: Option<UserId>,
+    pub access: SecretString,
+    pub refresh: Option<SecretString>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+}
+
+/// One kind of flow: its state namespace, callback path and the audit action for its failures.
+pub(crate) struct Flow {
+    pub provider: &'static str,
+    pub callback: &'static str,
+    pub audit_action: &'static str,
+}
+
+impl Identity {
+    /// Records a fresh state for `flow` and returns GitHub's authorize URL.
+    pub(crate) async fn oauth_start(
+        &self,
+        flow: &Flow,
+        scopes: &[String],
+        user: Option<UserId>,
+    ) -> Result<GithubAuthorize, Error> {
+        let mut redirect = self.config.public_url.clone();
+        redirect.set_path(flow.callback);
+        let client = oauth_client(&self.config.github, Some(&redirect))?;
+        let (state, state_hash) = tokens::generate("");
+        let (browser_nonce, browser_hash) = tokens::generate("");
+        let expires = Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES);
+        oauth::insert_state(
+            &self.pool,
+            &state_hash,
+            &browser_hash,
+            flow.provider,
+            expires,
+            user,
+        )
+        .await?;
+        let (url, _) = client
+            .authorize_url(|| CsrfToken::new(state))
+            .add_scopes(scopes.iter().cloned().map(Scope::new))
+            .url();
+        Ok(GithubAuthorize {
+            url: url.to_string(),
+            browser_nonce,
+        })
+    }
+
+    /// Checks the callback's state against the browser's nonce (once), then exchanges the code.
+    /// Refused states and denials are audited under the flow's action.
+    pub(crate) async fn oauth_finish(
+        &self,
+        flow: &Flow,
+        meta: &ClientMeta,
+        browser_nonce: Option<&str>,
+        state: Option<&str>,
+        code: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<OAuthGrant, Error> {
+        let invalid_state = || {
+            Error::rejected(
+                "invalid_oauth_state",
+                "The sign-in state is missing, expired or belongs to another browser.",
+            )
+        };
+        let (Some(nonce), Some(state)) = (browser_nonce, state) else {
+            return Err(invalid_state());
+        };
+        let (check, user) = oauth::consume_state(
+            &self.pool,
+            &tokens::hash(state),
+            &tokens::hash(nonce),
+            flow.provider,
+        )
+        .await?;
+        let refused = match (check, error) {
+            (StateCheck::Reused, _) => Some((
+                "state_reused",
+                Error::rejected("oauth_state_reused", "This link was already used."),
+            )),
+            (StateCheck::Invalid, _) => Some(("state_invalid", invalid_state())),
+            (StateCheck::Consumed, Some(_)) => Some((
+                "denied",
+                Error::rejected("oauth_denied", "GitHub access was cancelled or denied."),
+            )),
+            (StateCheck::Consumed, None) => None,
+        };
+        if let Some((reason, err)) = refused {
+            let entry = NewEntry::failure(flow.audit_action)
+                .meta(json!({ "method": "github", "reason": reason }));
+            audit(&self.pool, meta, entry).await?;
+            return Err(err);
+        }
+        let code = code.ok_or_else(|| {
+            Error::rejected("invalid_oauth_callback", "The callback has no code.")
+        })?;
+        let mut redirect = self.config.public_url.clone();
+        redirect.set_path(flow.callback);
+        let token = oauth_client(&self.config.github, Some(&redirect))?
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r)
+                    if r.error().as_ref() == "bad_verification_code" =>
+                {
+                    Error::rejected(
+                        "oauth_code_invalid",
+                        "The GitHub authorization code is invalid or expired.",
+                    )
+                }
+                RequestTokenError::ServerResponse(r) => {
+                    upstream(format!("token endpoint refused: {}", r.error().as_ref()))
+                }
+                RequestTokenError::Request(_) => upstream("token endpoint unreachable"),
+                RequestTokenError::Parse(_, _) => {
+                    upstream("token endpoint answered an unexpected body")
+                }
+                RequestTokenError::Other(m) => upstream(m),
+            })?;
+        Ok(OAuthGrant {
+            user,
+            access: SecretString::from(token.access_token().secret().clone()),
+            refresh: token
+                .refresh_token()
+                .map(|r| SecretString::from(r.secret().clone())),
+            expires_at: token
+                .expires_in()
+                .and_then(|d| chrono::Duration::from_std(d).ok())
+                .map(|d| Utc::now() + d),
+            scopes: granted_scopes(&token),
+        })
+    }
+}
