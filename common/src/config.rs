@@ -84,6 +84,8 @@ pub struct GithubConfig {
 #[derive(Debug, Clone)]
 pub struct SlackConfig {
     pub api_url: Url,
+    /// At most one "still failing" message per incident in this many seconds.
+    pub group_notify_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,6 +286,12 @@ impl Config {
                     "SLACK_API_URL",
                     default_url("https://slack.com/api"),
                     parse_url,
+                )?,
+                group_notify_window_secs: or_default(
+                    env,
+                    "INCIDENT_NOTIFY_WINDOW_SECS",
+                    900,
+                    parse_u64,
                 )?,
             },
             log: LogConfig { format },

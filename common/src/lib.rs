@@ -8,8 +8,12 @@ pub mod error;
 pub mod github;
 pub mod identity;
 pub mod jobs;
+pub mod incidents;
+pub mod integrations;
 pub mod repo;
+pub mod slack;
 pub mod telemetry;
 pub mod webhooks;
+pub mod workflows;
 
 pub use error::Error;

@@ -15,6 +15,7 @@ pub struct JobContext {
     pub config: Arc<WorkerConfig>,
     pub mail: Arc<MailConfig>,
     pub github: Arc<common::github::Github>,
+    pub slack: Arc<common::slack::Slack>,
     pub job_id: JobId,
     /// 1 for the first run, 2 for the first retry, and so on.
     pub attempt: u32,

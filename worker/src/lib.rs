@@ -25,6 +25,9 @@ pub fn registrations() -> Vec<Registration> {
         handle(jobs::repository_webhook::run),
         handle(jobs::refresh_oauth_token::run),
         handle(jobs::refresh_oauth_token::run_due),
+        handle(jobs::incident_context::run),
+        handle(jobs::notify_slack::run),
+        handle(jobs::rerun_workflow::run),
     ]
 }
 
@@ -38,6 +41,7 @@ pub async fn run(
     let services = runner::Services {
         mail: app.mail.clone(),
         github: common::github::Github::new(pool.clone(), app)?,
+        slack: common::slack::Slack::new(&app.slack),
     };
     let scheduler = tokio::spawn(schedule::run(
         pool.clone(),

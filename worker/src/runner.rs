@@ -69,6 +69,7 @@ struct Shared {
     config: Arc<WorkerConfig>,
     mail: Arc<MailConfig>,
     github: Arc<common::github::Github>,
+    slack: Arc<common::slack::Slack>,
     /// Every worker name this process has registered, for the final hand-back at shutdown.
     names: std::sync::Mutex<Vec<String>>,
     /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
@@ -112,6 +113,7 @@ async fn execute(
             config: shared.config.clone(),
             mail: shared.mail.clone(),
             github: shared.github.clone(),
+            slack: shared.slack.clone(),
             job_id: job_id.clone(),
             attempt,
         };
@@ -268,6 +270,7 @@ async fn supervise(
 pub struct Services {
     pub mail: MailConfig,
     pub github: common::github::Github,
+    pub slack: common::slack::Slack,
 }
 
 /// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
@@ -290,6 +293,7 @@ pub async fn run(
         config: Arc::new(config),
         mail: Arc::new(services.mail),
         github: Arc::new(services.github),
+        slack: Arc::new(services.slack),
         names: std::sync::Mutex::new(Vec::new()),
         in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),
     });

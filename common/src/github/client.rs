@@ -146,14 +146,17 @@ impl GithubClient {
             }
             if status.is_success() {
                 let next = next_link(&headers);
-                let items = if status == StatusCode::NO_CONTENT {
+                let bytes = res
+                    .bytes()
+                    .await
+                    .map_err(|e| GithubError::Network(e.without_url().to_string()))?;
+                // 204, and 201/202 answers with no body (re-run requests), decode as null.
+                let items = if bytes.is_empty() {
                     serde_json::from_value(serde_json::Value::Null)
-                        .map_err(|e| GithubError::Decode(e.to_string()))?
                 } else {
-                    res.json::<T>()
-                        .await
-                        .map_err(|e| GithubError::Decode(e.to_string()))?
-                };
+                    serde_json::from_slice::<T>(&bytes)
+                }
+                .map_err(|e| GithubError::Decode(e.to_string()))?;
                 return Ok(Page { items, next });
             }
             let message = res
@@ -182,6 +185,40 @@ impl GithubClient {
             })
             .notify(|e, dur| tracing::warn!(error = %e, retry_in_ms = dur.as_millis(), "GitHub request failed; retrying"))
             .await
+    }
+
+    /// A plain-text document (job logs): GitHub answers with a redirect to a short-lived download
+    /// URL, which is followed without the token. At most `max_bytes` are kept, from the end.
+    pub async fn get_text_tail(
+        &self,
+        path: &str,
+        auth: &Auth<'_>,
+        max_bytes: usize,
+    ) -> Result<String, GithubError> {
+        let mut req = self.http.get(self.url(path)).header("X-GitHub-Api-Version", "2022-11-28");
+        if let Auth::Bearer(token) = auth {
+            req = req.bearer_auth(token.expose_secret());
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| GithubError::Network(e.without_url().to_string()))?;
+        match res.status() {
+            s if s.is_success() => {
+                let bytes = res
+                    .bytes()
+                    .await
+                    .map_err(|e| GithubError::Network(e.without_url().to_string()))?;
+                let tail = &bytes[bytes.len().saturating_sub(max_bytes)..];
+                Ok(String::from_utf8_lossy(tail).into_owned())
+            }
+            StatusCode::UNAUTHORIZED => Err(GithubError::Unauthorized),
+            StatusCode::NOT_FOUND | StatusCode::GONE => Err(GithubError::NotFound),
+            s => Err(GithubError::Status {
+                status: s.as_u16(),
+                message: "log download failed".into(),
+            }),
+        }
     }
 
     pub async fn get<T: DeserializeOwned>(

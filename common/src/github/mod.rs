@@ -1,6 +1,7 @@
 //! GitHub: a REST client that follows pagination and honours rate limits, GitHub App
 //! authentication (app JWT → cached installation tokens), and installation linking.
 
+mod actions;
 mod app;
 mod client;
 mod hooks;

@@ -1,7 +1,9 @@
 //! Job definitions: payloads, permanent queue names and enqueueing inside the caller's transaction.
 //! This module and the worker's runner are the only places that know about apalis.
 
+mod incident_context;
 mod noop;
+mod notify_slack;
 mod probe;
 mod process_webhook;
 mod prune;
@@ -9,10 +11,13 @@ mod push;
 mod queue;
 mod refresh_oauth_token;
 mod repository_webhook;
+mod rerun_workflow;
 mod send_email;
 mod sync_repositories;
 
+pub use incident_context::IncidentContext;
 pub use noop::Noop;
+pub use notify_slack::NotifySlack;
 pub use probe::{Probe, ProbeBehaviour};
 pub use process_webhook::ProcessWebhook;
 pub use prune::PruneJobs;
@@ -20,6 +25,7 @@ pub use push::{Enqueue, JobId, push, push_many, push_with};
 pub use queue::{ALL_QUEUES, Queue};
 pub use refresh_oauth_token::{RefreshDueTokens, RefreshOAuthToken};
 pub use repository_webhook::{HookAction, RepositoryWebhook};
+pub use rerun_workflow::RerunWorkflow;
 pub use send_email::SendEmail;
 pub use sync_repositories::{SyncConnectionRepositories, SyncRepositories};
 

@@ -91,6 +91,29 @@ impl Queue {
         batch_size: 1,
         concurrency: None,
     };
+    /// Calls GitHub for a run's jobs and logs.
+    pub const INCIDENT_CONTEXT: Queue = Queue {
+        name: "incident_context",
+        max_attempts: 6,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(4),
+    };
+    /// One Slack message per job; a failed post is retried with backoff on its own.
+    pub const NOTIFY_SLACK: Queue = Queue {
+        name: "notify_slack",
+        max_attempts: 8,
+        timeout: Duration::from_secs(30),
+        batch_size: 1,
+        concurrency: Some(8),
+    };
+    pub const RERUN_WORKFLOW: Queue = Queue {
+        name: "rerun_workflow",
+        max_attempts: 6,
+        timeout: Duration::from_secs(60),
+        batch_size: 1,
+        concurrency: Some(2),
+    };
 }
 
 /// Every queue a worker process serves.
@@ -105,4 +128,7 @@ pub const ALL_QUEUES: &[Queue] = &[
     Queue::REFRESH_OAUTH_TOKEN,
     Queue::REFRESH_DUE_TOKENS,
     Queue::SYNC_CONNECTION_REPOSITORIES,
+    Queue::INCIDENT_CONTEXT,
+    Queue::NOTIFY_SLACK,
+    Queue::RERUN_WORKFLOW,
 ];

@@ -2,13 +2,16 @@
 
 pub mod audit_logs;
 pub mod email_tokens;
+pub mod incidents;
 pub mod installation_tokens;
 pub mod installations;
+pub mod integrations;
 pub mod invitations;
 pub mod job_effects;
 pub mod jobs;
 pub mod locks;
 pub mod login_attempts;
+pub mod notifications;
 pub mod oauth;
 pub mod orgs;
 pub mod probe;
@@ -18,3 +21,4 @@ pub mod sealed;
 pub mod sessions;
 pub mod users;
 pub mod webhook_deliveries;
+pub mod workflow_runs;

@@ -115,6 +115,7 @@ pub async fn remove_installation(
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Repository {
     pub id: Uuid,
+    pub org_id: OrgId,
     pub github_id: i64,
     pub installation_id: Option<i64>,
     pub full_name: String,
@@ -129,7 +130,7 @@ pub struct Repository {
 }
 
 const COLUMNS: &str =
-    "id, github_id, installation_id, full_name, default_branch, visibility, archived, removed_at,
+    "id, org_id, github_id, installation_id, full_name, default_branch, visibility, archived, removed_at,
                        monitoring_enabled, auto_incident, slack_channels, updated_at";
 
 /// Filters for listing an organisation's repositories, by name.
@@ -185,6 +186,22 @@ pub async fn find(
     )))
     .bind(org)
     .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The organisation's repository with this GitHub id, when RepoPal monitors it.
+pub async fn find_monitored(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    github_id: i64,
+) -> Result<Option<Repository>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM repositories
+         WHERE org_id = $1 AND github_id = $2 AND monitoring_enabled AND removed_at IS NULL"
+    )))
+    .bind(org)
+    .bind(github_id)
     .fetch_optional(db)
     .await?)
 }

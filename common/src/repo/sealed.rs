@@ -32,6 +32,11 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         id_column: "installation_id",
         column: "token_sealed",
     },
+    SealedColumn {
+        table: "integrations",
+        id_column: "id",
+        column: "credentials_sealed",
+    },
 ];
 
 /// Up to `limit` rows of `col` not sealed with `active_key_id`, after `after` (row id as text),

@@ -1,6 +1,7 @@
 //! `process_webhook`: decides what a stored delivery means and records the outcome on it.
-//! `ping`, `installation` and `installation_repositories` are handled; every other event and
-//! action is kept and marked `ignored` (never an error).
+//! `ping`, `installation`, `installation_repositories`, and for monitored repositories
+//! `workflow_run`, `workflow_job` and `check_suite` are handled; every other event and action is
+//! kept and marked `ignored` (never an error).
 
 use common::{
     jobs::ProcessWebhook,
@@ -75,6 +76,20 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
                 enqueue_sync(&ctx, id).await?;
             }
             ("processed", format!("repositories {action}"))
+        }
+        "workflow_run" | "workflow_job" | "check_suite" => {
+            org = delivery.org_id.or(org);
+            let applied = common::workflows::apply_delivery(
+                &ctx.pool,
+                i64::try_from(ctx.slack.group_notify_window.as_secs()).unwrap_or(i64::MAX),
+                &delivery.event,
+                action,
+                org,
+                delivery.repository_id,
+                &payload,
+            )
+            .await?;
+            (applied.status, applied.detail)
         }
         other => (
             "ignored",

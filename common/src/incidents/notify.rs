@@ -1,0 +1,130 @@
+//! Who hears about an incident event: every org admin in the app, and the repository's Slack
+//! channels (one `notify_slack` job each) when the organisation has a usable Slack integration.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    Error,
+    jobs::{self, NotifySlack},
+    repo::{
+        incidents::{Event, Incident},
+        integrations, notifications,
+        repositories::Repository,
+    },
+};
+
+/// Queues the notifications of `event` (in the caller's transaction).
+pub(super) async fn fan_out(
+    tx: &mut PgConnection,
+    repo: &Repository,
+    incident: Uuid,
+    event: Uuid,
+    kind: &str,
+    title: &str,
+) -> Result<(), Error> {
+    let org = repo.org_id;
+    notifications::notify_admins(tx, org, incident, kind, title).await?;
+    if integrations::usable_of_kind(&mut *tx, org, "slack").await?.is_none() {
+        return Ok(());
+    }
+    let channels: Vec<NotifySlack> = repo
+        .slack_channels
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str())
+        .map(|channel| NotifySlack {
+            org_id: org,
+            event_id: event,
+            channel: channel.to_owned(),
+        })
+        .collect();
+    if !channels.is_empty() {
+        jobs::push_many(tx, &channels).await?;
+    }
+    Ok(())
+}
+
+fn field<'a>(event: &'a Event, name: &str) -> Option<&'a serde_json::Value> {
+    event.data.get(name).filter(|v| !v.is_null())
+}
+
+/// The Slack text for a timeline event of `incident`.
+pub fn message(incident: &Incident, event: &Event) -> String {
+    let run = match (field(event, "run_number"), field(event, "html_url")) {
+        (Some(n), Some(url)) => format!(" Run #{n}: {}", url.as_str().unwrap_or_default()),
+        (Some(n), None) => format!(" Run #{n}."),
+        _ => String::new(),
+    };
+    match event.kind.as_str() {
+        "opened" => {
+            let sha: String = incident.head_sha.chars().take(7).collect();
+            let who = incident
+                .suspect_author
+                .as_deref()
+                .map(|a| format!(" by {a}"))
+                .unwrap_or_default();
+            format!(
+                ":red_circle: Incident opened: {} ({}). Suspect commit {sha}{who}.{run}",
+                incident.title, incident.severity
+            )
+        }
+        "occurrence" => format!(
+            ":repeat: Still failing ({} occurrences): {}.{run}",
+            field(event, "occurrence_count").and_then(|v| v.as_i64()).unwrap_or(0),
+            incident.title
+        ),
+        "resolved" => format!(
+            ":large_green_circle: Resolved: {}. {}",
+            incident.title,
+            event.body.as_deref().unwrap_or("Resolved.")
+        ),
+        other => format!("{}: {other}", incident.title),
+    }
+}
+
+/// Posts the `notify_slack` job's message: once per job (the ledger entry commits only after
+/// Slack accepted it). No usable Slack integration means nothing to do. Slack's transient errors
+/// are `Upstream` (retried); refused credentials mark the integration `reauth_required`.
+pub async fn post_to_slack(
+    pool: &sqlx::PgPool,
+    keyring: &crate::crypto::keyring::Keyring,
+    slack: &crate::slack::Slack,
+    job_id: &crate::jobs::JobId,
+    job: &NotifySlack,
+) -> Result<&'static str, Error> {
+    use crate::{repo::incidents, slack::SlackError};
+    let org = job.org_id;
+    let event = incidents::find_event(pool, org, job.event_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let incident = incidents::find(pool, org, event.incident_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut tx = pool.begin().await?;
+    if !crate::repo::job_effects::claim(&mut tx, job_id).await? {
+        return Ok("already posted");
+    }
+    let Some((integration, token)) =
+        crate::integrations::slack_bot_token(pool, keyring, org, "notify_slack").await?
+    else {
+        return Ok("no Slack integration");
+    };
+    match slack.post_message(&token, &job.channel, &message(&incident, &event)).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok("posted")
+        }
+        Err(SlackError::Transient(m)) => Err(Error::Upstream {
+            provider: "slack",
+            message: m,
+        }),
+        Err(SlackError::Auth(code)) => {
+            integrations::mark_reauth_required(pool, integration, &format!("Slack refused the bot token: {code}"))
+                .await?;
+            Err(Error::rejected("slack_auth", format!("Slack refused the bot token: {code}")))
+        }
+        Err(SlackError::Rejected(code)) => Err(Error::rejected("slack_rejected", code)),
+    }
+}

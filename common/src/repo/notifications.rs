@@ -1,0 +1,94 @@
+//! `notifications`: the in-app list each organisation admin sees about incidents.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgConnection, PgExecutor, QueryBuilder};
+use uuid::Uuid;
+
+use crate::{
+    Error,
+    domain::{OrgId, UserId},
+};
+
+/// One notification for every admin of `org`. Returns how many were written.
+pub async fn notify_admins(
+    tx: &mut PgConnection,
+    org: OrgId,
+    incident: Uuid,
+    kind: &str,
+    title: &str,
+) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "INSERT INTO notifications (user_id, org_id, incident_id, kind, title)
+         SELECT m.user_id, m.org_id, $2, $3, $4 FROM memberships m WHERE m.org_id = $1 AND m.role = 'org_admin'",
+    )
+    .bind(org)
+    .bind(incident)
+    .bind(kind)
+    .bind(title)
+    .execute(tx)
+    .await?
+    .rows_affected())
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Notification {
+    pub id: Uuid,
+    pub org_id: OrgId,
+    pub incident_id: Option<Uuid>,
+    pub kind: String,
+    pub title: String,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub unread: bool,
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: i64,
+}
+
+/// The user's notifications, newest first, from organisations they still belong to.
+pub async fn list(db: impl PgExecutor<'_>, user: UserId, f: &Filter) -> Result<Vec<Notification>, Error> {
+    let mut q = QueryBuilder::new(
+        "SELECT n.id, n.org_id, n.incident_id, n.kind, n.title, n.read_at, n.created_at
+         FROM notifications n JOIN memberships m ON m.org_id = n.org_id AND m.user_id = n.user_id
+         WHERE n.user_id = ",
+    );
+    q.push_bind(user);
+    if f.unread {
+        q.push(" AND n.read_at IS NULL");
+    }
+    if let Some((at, id)) = f.before {
+        q.push(" AND (n.created_at, n.id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ").push_bind(f.limit);
+    Ok(q.build_query_as().fetch_all(db).await?)
+}
+
+/// Marks one of the user's notifications read; false when it is not theirs.
+pub async fn mark_read(db: impl PgExecutor<'_>, user: UserId, id: Uuid) -> Result<bool, Error> {
+    Ok(sqlx::query(
+        "UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE user_id = $1 AND id = $2",
+    )
+    .bind(user)
+    .bind(id)
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Marks all of the user's notifications read; returns how many changed.
+pub async fn mark_all_read(db: impl PgExecutor<'_>, user: UserId) -> Result<u64, Error> {
+    Ok(sqlx::query("UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user)
+        .execute(db)
+        .await?
+        .rows_affected())
+}

@@ -1,0 +1,132 @@
+//! Slack Web API: `chat.postMessage` with a bot token, and how Slack's answers map to "retry
+//! later", "the credentials are dead" and "this request can never work".
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::config::SlackConfig;
+
+/// Why a Slack call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SlackError {
+    /// Network, 5xx, rate limits and Slack's own transient errors: try again later.
+    #[error("Slack is unavailable: {0}")]
+    Transient(String),
+    /// The token is refused (`invalid_auth`, `token_revoked`, …): the integration needs new credentials.
+    #[error("Slack refused the credentials: {0}")]
+    Auth(String),
+    /// Anything else Slack rejects (`channel_not_found`, `not_in_channel`, …): never retried.
+    #[error("Slack rejected the request: {0}")]
+    Rejected(String),
+}
+
+const AUTH_ERRORS: &[&str] = &[
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "no_permission",
+];
+const TRANSIENT_ERRORS: &[&str] = &[
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+];
+
+/// Classifies an `ok: false` error code.
+pub fn classify(error: &str) -> SlackError {
+    if AUTH_ERRORS.contains(&error) {
+        SlackError::Auth(error.to_owned())
+    } else if TRANSIENT_ERRORS.contains(&error) {
+        SlackError::Transient(error.to_owned())
+    } else {
+        SlackError::Rejected(error.to_owned())
+    }
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    ok: bool,
+    error: Option<String>,
+    ts: Option<String>,
+}
+
+/// A Slack Web API client against the configurable `SLACK_API_URL`.
+#[derive(Clone)]
+pub struct Slack {
+    http: reqwest::Client,
+    api_url: String,
+    pub group_notify_window: Duration,
+}
+
+impl Slack {
+    pub fn new(cfg: &SlackConfig) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .user_agent("RepoPal")
+                .timeout(Duration::from_secs(15))
+                .build()
+                .unwrap_or_default(),
+            api_url: cfg.api_url.as_str().trim_end_matches('/').to_owned(),
+            group_notify_window: Duration::from_secs(cfg.group_notify_window_secs),
+        }
+    }
+
+    /// Posts `text` to `channel` (id or `#name`); returns the message's `ts`.
+    pub async fn post_message(
+        &self,
+        token: &SecretString,
+        channel: &str,
+        text: &str,
+    ) -> Result<String, SlackError> {
+        let res = self
+            .http
+            .post(format!("{}/chat.postMessage", self.api_url))
+            .bearer_auth(token.expose_secret())
+            .json(&serde_json::json!({
+                "channel": channel,
+                "text": text,
+                "unfurl_links": false,
+                "unfurl_media": false,
+            }))
+            .send()
+            .await
+            .map_err(|e| SlackError::Transient(e.without_url().to_string()))?;
+        let status = res.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            let retry_after = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| format!(", retry after {v}s"))
+                .unwrap_or_default();
+            return Err(SlackError::Transient(format!("HTTP {status}{retry_after}")));
+        }
+        let answer: Answer = res
+            .json()
+            .await
+            .map_err(|e| SlackError::Transient(format!("unexpected answer (HTTP {status}): {e}")))?;
+        match (answer.ok, answer.error) {
+            (true, _) => Ok(answer.ts.unwrap_or_default()),
+            (false, Some(error)) => Err(classify(&error)),
+            (false, None) => Err(SlackError::Rejected("ok: false without an error".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_errors_are_classified() {
+        assert!(matches!(classify("token_revoked"), SlackError::Auth(_)));
+        assert!(matches!(classify("ratelimited"), SlackError::Transient(_)));
+        assert!(matches!(classify("channel_not_found"), SlackError::Rejected(_)));
+    }
+}

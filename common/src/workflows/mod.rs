@@ -1,0 +1,140 @@
+//! GitHub Actions results: recording `workflow_run`, `workflow_job` and `check_suite` deliveries
+//! for monitored repositories (and evaluating completed runs into incidents), and re-run requests.
+
+pub mod payload;
+
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{
+    Error,
+    domain::{OrgId, UserId},
+    identity::{ClientMeta, audit},
+    incidents,
+    jobs::{self, JobId, RerunWorkflow},
+    repo::{audit_logs::NewEntry, jobs as job_rows, repositories, workflow_runs},
+};
+
+/// The outcome of a delivery: `processed` or `ignored`, with a detail for the deliveries list.
+pub struct Applied {
+    pub status: &'static str,
+    pub detail: String,
+}
+
+fn ignored(detail: impl Into<String>) -> Applied {
+    Applied {
+        status: "ignored",
+        detail: detail.into(),
+    }
+}
+
+fn processed(detail: impl Into<String>) -> Applied {
+    Applied {
+        status: "processed",
+        detail: detail.into(),
+    }
+}
+
+/// Applies a `workflow_run`, `workflow_job` or `check_suite` delivery credited to `org`.
+pub async fn apply_delivery(
+    pool: &PgPool,
+    notify_window_secs: i64,
+    event: &str,
+    action: &str,
+    org: Option<OrgId>,
+    repository_github_id: Option<i64>,
+    json: &[u8],
+) -> Result<Applied, Error> {
+    let (Some(org), Some(github_id)) = (org, repository_github_id) else {
+        return Ok(ignored(format!("{event}: no organisation or repository")));
+    };
+    let Some(repo) = repositories::find_monitored(pool, org, github_id).await? else {
+        return Ok(ignored(format!("{event}: repository not monitored")));
+    };
+    let bad = |e: serde_json::Error| Error::Invalid(format!("{event} payload: {e}"));
+    match event {
+        "workflow_run" => {
+            let run = payload::workflow_run(json).map_err(bad)?;
+            let id = workflow_runs::upsert(pool, org, repo.id, &run).await?;
+            let outcome = incidents::evaluate(pool, notify_window_secs, id).await?;
+            Ok(processed(format!(
+                "run {} attempt {} {}: {outcome}",
+                run.run_id, run.run_attempt, run.status
+            )))
+        }
+        "workflow_job" => {
+            let job = payload::workflow_job(json).map_err(bad)?;
+            let detail = format!("job {} {}", job.job_id, job.status);
+            workflow_runs::upsert_jobs(pool, org, repo.id, &[job]).await?;
+            Ok(processed(detail))
+        }
+        "check_suite" if action == "completed" => {
+            let suite = payload::check_suite(json).map_err(bad)?;
+            let changed = workflow_runs::complete_by_check_suite(
+                pool,
+                org,
+                repo.id,
+                suite.id,
+                suite.conclusion.as_deref(),
+                suite.updated_at.unwrap_or_else(chrono::Utc::now),
+            )
+            .await?;
+            let mut outcomes = Vec::new();
+            for id in &changed {
+                outcomes.push(incidents::evaluate(pool, notify_window_secs, *id).await?);
+            }
+            Ok(processed(format!(
+                "check suite {} {}: {} run(s) completed {outcomes:?}",
+                suite.id,
+                suite.status.as_deref().unwrap_or("?"),
+                changed.len()
+            )))
+        }
+        other => Ok(ignored(format!("no handler for {other}.{action}"))),
+    }
+}
+
+/// Asks for a re-run of a run (all jobs, or only the failed ones): the job and its audit entry are
+/// written together; returns the job id to follow.
+pub async fn request_rerun(
+    pool: &PgPool,
+    meta: &ClientMeta,
+    org: OrgId,
+    actor: UserId,
+    workflow_run: Uuid,
+    failed_only: bool,
+) -> Result<JobId, Error> {
+    let mut tx = pool.begin().await?;
+    let run = workflow_runs::find(&mut *tx, org, workflow_run)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if run.status != "completed" {
+        return Err(Error::conflict(
+            "run_in_progress",
+            "only a completed run can be re-run",
+        ));
+    }
+    let job = jobs::push(
+        &mut tx,
+        &RerunWorkflow {
+            org_id: org,
+            workflow_run_id: workflow_run,
+            failed_only,
+        },
+    )
+    .await?;
+    job_rows::record_for_org(&mut *tx, org, &job, "rerun_workflow").await?;
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("workflow_run.rerun")
+            .org(org)
+            .actor(actor)
+            .resource("workflow_run", workflow_run)
+            .meta(json!({"run_id": run.run_id, "failed_only": failed_only})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(job)
+}

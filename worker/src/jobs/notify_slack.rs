@@ -1,0 +1,18 @@
+//! `notify_slack`: posts one incident message to one Slack channel; retried with backoff on its own.
+
+use common::jobs::NotifySlack;
+
+use crate::{context::JobContext, error::JobError};
+
+pub async fn run(job: NotifySlack, ctx: JobContext) -> Result<(), JobError> {
+    let outcome = common::incidents::post_to_slack(
+        &ctx.pool,
+        &ctx.github.keyring,
+        &ctx.slack,
+        &ctx.job_id,
+        &job,
+    )
+    .await?;
+    tracing::info!(event = %job.event_id, outcome, "slack notification");
+    Ok(())
+}

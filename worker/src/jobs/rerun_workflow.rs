@@ -1,0 +1,25 @@
+//! `rerun_workflow`: asks GitHub to re-run a workflow run with the repository's installation token.
+
+use common::{
+    jobs::RerunWorkflow,
+    repo::{repositories, workflow_runs},
+};
+
+use crate::{context::JobContext, error::JobError};
+
+pub async fn run(job: RerunWorkflow, ctx: JobContext) -> Result<(), JobError> {
+    let run = workflow_runs::find(&ctx.pool, job.org_id, job.workflow_run_id)
+        .await?
+        .ok_or_else(|| JobError::permanent("the workflow run no longer exists"))?;
+    let repo = repositories::find(&ctx.pool, job.org_id, run.repository_id)
+        .await?
+        .ok_or_else(|| JobError::permanent("the repository no longer exists"))?;
+    let installation = repo
+        .installation_id
+        .ok_or_else(|| JobError::permanent("no_installation: no GitHub App installation covers this repository"))?;
+    ctx.github
+        .rerun(installation, &repo.full_name, run.run_id, job.failed_only)
+        .await?;
+    tracing::info!(run = run.run_id, failed_only = job.failed_only, "workflow re-run requested");
+    Ok(())
+}
