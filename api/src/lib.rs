@@ -4,6 +4,7 @@ pub mod error;
 pub mod extract;
 pub mod flow_cookie;
 pub mod metrics;
+pub mod pagination;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
@@ -38,6 +39,8 @@ pub use state::AppState;
         (name = "orgs", description = "Organisations, members, roles and the audit log"),
         (name = "webhooks", description = "GitHub webhook receiver and deliveries"),
         (name = "github", description = "GitHub App installations, repositories and jobs"),
+        (name = "incidents", description = "Workflow runs, incidents and notifications"),
+        (name = "integrations", description = "Credentials for Slack and other tools"),
     )
 )]
 struct ApiDoc;
@@ -89,8 +92,9 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
 /// The routes and the OpenAPI document generated from them.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        audit_logs, auth, github_app, github_login, health, jobs, members, oauth_connections, orgs,
-        repositories, webhook_deliveries, webhooks,
+        audit_logs, auth, github_app, github_login, health, incidents, integrations, jobs, members,
+        notifications, oauth_connections, orgs, repositories, webhook_deliveries, webhooks,
+        workflow_runs,
     };
     // GitHub sends deliveries of up to 25 MB; every other route keeps `BODY_LIMIT_BYTES`.
     let receiver = OpenApiRouter::new()
@@ -132,6 +136,21 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(repositories::test))
         .routes(routes!(repositories::status))
         .routes(routes!(repositories::sync))
+        .routes(routes!(workflow_runs::list))
+        .routes(routes!(workflow_runs::stats))
+        .routes(routes!(workflow_runs::get))
+        .routes(routes!(workflow_runs::rerun))
+        .routes(routes!(incidents::list))
+        .routes(routes!(incidents::get))
+        .routes(routes!(incidents::acknowledge))
+        .routes(routes!(incidents::resolve))
+        .routes(routes!(incidents::reopen))
+        .routes(routes!(incidents::comment))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::read))
+        .routes(routes!(notifications::read_all))
+        .routes(routes!(integrations::create, integrations::list))
+        .routes(routes!(integrations::get, integrations::delete))
         .routes(routes!(jobs::get))
         .routes(routes!(oauth_connections::authorize))
         .routes(routes!(oauth_connections::callback))

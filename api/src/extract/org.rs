@@ -46,6 +46,11 @@ pub mod perm {
     marker!(ReposRead);
     marker!(JobsRead);
     marker!(ReposManage);
+    marker!(IncidentsRead);
+    marker!(IncidentsManage);
+    marker!(WorkflowsRerun);
+    marker!(IntegrationsRead);
+    marker!(IntegrationsManage);
 }
 
 pub struct OrgMember<P: Requires> {

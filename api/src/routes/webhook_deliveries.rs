@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, ValidQuery, perm},
+    pagination,
     state::AppState,
 };
 
@@ -73,12 +74,6 @@ fn bad_query(message: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
 }
 
-fn parse_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (at, id) = c.split_once('_')?;
-    let at = DateTime::from_timestamp_micros(at.parse().ok()?)?;
-    Some((at, id.parse().ok()?))
-}
-
 /// The organisation's webhook deliveries, newest first (org_admin, team_lead).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/webhook-deliveries", tag = "webhooks", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), DeliveryQuery),
@@ -89,10 +84,7 @@ pub async fn list(
     member: OrgMember<perm::WebhooksRead>,
     ValidQuery(q): ValidQuery<DeliveryQuery>,
 ) -> ApiResult<DeliveryPageOut> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(bad_query("limit must be between 1 and 200"));
-    }
+    let limit = pagination::limit(q.limit, 50, 200)?;
     if q.status
         .as_deref()
         .is_some_and(|s| !["received", "processed", "ignored", "failed"].contains(&s))
@@ -101,27 +93,14 @@ pub async fn list(
             "status must be received, processed, ignored or failed",
         ));
     }
-    let before = q
-        .cursor
-        .as_deref()
-        .map(|c| parse_cursor(c).ok_or_else(|| bad_query("cursor is not valid")))
-        .transpose()?;
     let filter = Filter {
         event: q.event,
         status: q.status,
-        before,
+        before: pagination::time_cursor(q.cursor.as_deref())?,
         limit: limit + 1,
     };
-    let mut items = state.webhooks.list(member.org_id, &filter).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(usize::try_from(limit).unwrap_or(50));
-    let next_cursor = if more {
-        items
-            .last()
-            .map(|d| format!("{}_{}", d.received_at.timestamp_micros(), d.id))
-    } else {
-        None
-    };
+    let items = state.webhooks.list(member.org_id, &filter).await?;
+    let (items, next_cursor) = pagination::page(items, limit, |d| (d.received_at, d.id));
     Ok(Envelope(DeliveryPageOut {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,

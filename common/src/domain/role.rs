@@ -40,11 +40,13 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
         match permission {
-            OrgRead | MembersRead | ReposRead | JobsRead => true,
-            WebhooksRead | ReposManage => matches!(self, Role::OrgAdmin | Role::TeamLead),
-            OrgUpdate | OrgDelete | MembersManage | AuditRead | WebhooksReplay | GithubManage => {
-                self == Role::OrgAdmin
+            OrgRead | MembersRead | ReposRead | JobsRead | IncidentsRead => true,
+            IncidentsManage | WorkflowsRerun => self != Role::Viewer,
+            WebhooksRead | ReposManage | IntegrationsRead => {
+                matches!(self, Role::OrgAdmin | Role::TeamLead)
             }
+            OrgUpdate | OrgDelete | MembersManage | AuditRead | WebhooksReplay | GithubManage
+            | IntegrationsManage => self == Role::OrgAdmin,
         }
     }
 }
@@ -71,6 +73,11 @@ pub enum Permission {
     JobsRead,
     /// Connect and disconnect repositories, change their settings, test their hook.
     ReposManage,
+    IncidentsRead,
+    IncidentsManage,
+    WorkflowsRerun,
+    IntegrationsRead,
+    IntegrationsManage,
 }
 
 #[cfg(test)]

@@ -61,7 +61,11 @@ impl Github {
         run_id: i64,
         failed_only: bool,
     ) -> Result<(), Error> {
-        let what = if failed_only { "rerun-failed-jobs" } else { "rerun" };
+        let what = if failed_only {
+            "rerun-failed-jobs"
+        } else {
+            "rerun"
+        };
         let path = format!("/repos/{full_name}/actions/runs/{run_id}/{what}");
         self.with_installation_token(installation_id, |token| {
             let path = path.clone();

@@ -195,7 +195,10 @@ impl GithubClient {
         auth: &Auth<'_>,
         max_bytes: usize,
     ) -> Result<String, GithubError> {
-        let mut req = self.http.get(self.url(path)).header("X-GitHub-Api-Version", "2022-11-28");
+        let mut req = self
+            .http
+            .get(self.url(path))
+            .header("X-GitHub-Api-Version", "2022-11-28");
         if let Auth::Bearer(token) = auth {
             req = req.bearer_auth(token.expose_secret());
         }

@@ -27,10 +27,27 @@ pub enum Action {
 
 impl Action {
     /// (allowed from, to, timeline kind, audit action)
-    fn rule(self) -> (&'static [&'static str], &'static str, &'static str, &'static str) {
+    fn rule(
+        self,
+    ) -> (
+        &'static [&'static str],
+        &'static str,
+        &'static str,
+        &'static str,
+    ) {
         match self {
-            Self::Acknowledge => (&["open"], "acknowledged", "acknowledged", "incident.acknowledge"),
-            Self::Resolve => (&["open", "acknowledged"], "resolved", "resolved", "incident.resolve"),
+            Self::Acknowledge => (
+                &["open"],
+                "acknowledged",
+                "acknowledged",
+                "incident.acknowledge",
+            ),
+            Self::Resolve => (
+                &["open", "acknowledged"],
+                "resolved",
+                "resolved",
+                "incident.resolve",
+            ),
             Self::Reopen => (&["resolved"], "open", "reopened", "incident.reopen"),
         }
     }
@@ -48,7 +65,9 @@ pub async fn act(
 ) -> Result<Incident, Error> {
     let (from, to, kind, audit_action) = action.rule();
     let mut tx = pool.begin().await?;
-    let current = incidents::find(&mut *tx, org, id).await?.ok_or(Error::NotFound)?;
+    let current = incidents::find(&mut *tx, org, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let resolution = note.unwrap_or("Resolved by a person");
     let moved = incidents::transition(&mut tx, org, id, from, to, Some(actor), Some(resolution))
         .await
@@ -68,7 +87,16 @@ pub async fn act(
             format!("the incident is {}", current.status),
         ));
     }
-    let event = incidents::add_event(&mut tx, org, id, kind, Some(actor), note, json!({"from": current.status})).await?;
+    let event = incidents::add_event(
+        &mut tx,
+        org,
+        id,
+        kind,
+        Some(actor),
+        note,
+        json!({"from": current.status}),
+    )
+    .await?;
     audit(
         &mut *tx,
         meta,
@@ -84,7 +112,9 @@ pub async fn act(
     {
         fan_out(&mut tx, &repo, id, event, "resolved", &current.title).await?;
     }
-    let after = incidents::find(&mut *tx, org, id).await?.ok_or(Error::NotFound)?;
+    let after = incidents::find(&mut *tx, org, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok(after)
 }
@@ -99,8 +129,19 @@ pub async fn comment(
     body: &str,
 ) -> Result<Event, Error> {
     let mut tx = pool.begin().await?;
-    incidents::find(&mut *tx, org, id).await?.ok_or(Error::NotFound)?;
-    let event = incidents::add_event(&mut tx, org, id, "comment", Some(actor), Some(body), json!({})).await?;
+    incidents::find(&mut *tx, org, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let event = incidents::add_event(
+        &mut tx,
+        org,
+        id,
+        "comment",
+        Some(actor),
+        Some(body),
+        json!({}),
+    )
+    .await?;
     audit(
         &mut *tx,
         meta,
@@ -110,7 +151,9 @@ pub async fn comment(
             .resource("incident", id),
     )
     .await?;
-    let event = incidents::find_event(&mut *tx, org, event).await?.ok_or(Error::NotFound)?;
+    let event = incidents::find_event(&mut *tx, org, event)
+        .await?
+        .ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok(event)
 }

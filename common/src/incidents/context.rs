@@ -25,7 +25,11 @@ fn tail_lines(text: &str) -> String {
 }
 
 /// Fetches and stores the context for `job`; `job_id` makes the timeline entry happen once.
-pub async fn gather(github: &Github, job_id: &JobId, job: &IncidentContext) -> Result<String, Error> {
+pub async fn gather(
+    github: &Github,
+    job_id: &JobId,
+    job: &IncidentContext,
+) -> Result<String, Error> {
     let pool = &github.pool;
     let org = job.org_id;
     let run = workflow_runs::find(pool, org, job.workflow_run_id)
@@ -41,7 +45,9 @@ pub async fn gather(github: &Github, job_id: &JobId, job: &IncidentContext) -> R
             "run_url": run.html_url,
         }),
         Some(installation) => {
-            let list = github.run_jobs(installation, &repo.full_name, run.run_id).await?;
+            let list = github
+                .run_jobs(installation, &repo.full_name, run.run_id)
+                .await?;
             let jobs: Vec<JobRow> = list.jobs.into_iter().map(Into::into).collect();
             workflow_runs::upsert_jobs(pool, org, repo.id, &jobs).await?;
             let failed: Vec<&JobRow> = jobs

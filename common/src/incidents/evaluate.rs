@@ -22,7 +22,9 @@ use crate::{
 /// `grouped`, `resolved`, `stale`, `no_change`, `auto_incident_off`, or `already …`).
 pub async fn evaluate(pool: &PgPool, notify_window_secs: i64, id: Uuid) -> Result<String, Error> {
     let mut tx = pool.begin().await?;
-    let run = workflow_runs::lock(&mut tx, id).await?.ok_or(Error::NotFound)?;
+    let run = workflow_runs::lock(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if let Some(done) = &run.evaluation {
         return Ok(format!("already {done}"));
     }
@@ -75,17 +77,29 @@ async fn decide(
             }
             let mut data = run_data(run);
             data["occurrence_count"] = json!(incident.occurrence_count + 1);
-            let event = incidents::add_event(tx, org, incident.id, "occurrence", None, None, data).await?;
+            let event =
+                incidents::add_event(tx, org, incident.id, "occurrence", None, None, data).await?;
             record(tx, run, incident.id, "incident.occurrence").await?;
             fetch_context(tx, run, incident.id).await?;
             if incidents::take_notify_slot(tx, incident.id, window_secs).await? {
-                fan_out(tx, &repo, incident.id, event, "still_failing", &incident.title).await?;
+                fan_out(
+                    tx,
+                    &repo,
+                    incident.id,
+                    event,
+                    "still_failing",
+                    &incident.title,
+                )
+                .await?;
             }
             Ok("grouped")
         }
         (true, None) if !repo.auto_incident => Ok("auto_incident_off"),
         (true, None) => {
-            let title = format!("{} failing on {} in {}", run.workflow_name, run.branch, repo.full_name);
+            let title = format!(
+                "{} failing on {} in {}",
+                run.workflow_name, run.branch, repo.full_name
+            );
             let id = incidents::insert(
                 tx,
                 &NewIncident {
@@ -104,7 +118,8 @@ async fn decide(
             )
             .await?;
             incidents::add_occurrence(tx, org, id, run.id).await?;
-            let event = incidents::add_event(tx, org, id, "opened", None, None, run_data(run)).await?;
+            let event =
+                incidents::add_event(tx, org, id, "opened", None, None, run_data(run)).await?;
             record(tx, run, id, "incident.open").await?;
             fetch_context(tx, run, id).await?;
             fan_out(tx, &repo, id, event, "opened", &title).await?;
@@ -115,11 +130,21 @@ async fn decide(
                 "{} run #{} (attempt {}) succeeded on {}",
                 run.workflow_name, run.run_number, run.run_attempt, run.branch
             );
-            incidents::transition(tx, org, incident.id, &["open", "acknowledged"], "resolved", None, Some(&why))
-                .await?;
+            incidents::transition(
+                tx,
+                org,
+                incident.id,
+                &["open", "acknowledged"],
+                "resolved",
+                None,
+                Some(&why),
+            )
+            .await?;
             let mut data = run_data(run);
             data["automatic"] = json!(true);
-            let event = incidents::add_event(tx, org, incident.id, "resolved", None, Some(&why), data).await?;
+            let event =
+                incidents::add_event(tx, org, incident.id, "resolved", None, Some(&why), data)
+                    .await?;
             record(tx, run, incident.id, "incident.auto_resolve").await?;
             fan_out(tx, &repo, incident.id, event, "resolved", &incident.title).await?;
             Ok("resolved")
@@ -137,7 +162,12 @@ fn severity(repo: &Repository, run: &WorkflowRun) -> &'static str {
     }
 }
 
-async fn record(tx: &mut PgConnection, run: &WorkflowRun, incident: Uuid, action: &str) -> Result<(), Error> {
+async fn record(
+    tx: &mut PgConnection,
+    run: &WorkflowRun,
+    incident: Uuid,
+    action: &str,
+) -> Result<(), Error> {
     audit_logs::insert(
         &mut *tx,
         &NewEntry::success(action)
@@ -148,7 +178,11 @@ async fn record(tx: &mut PgConnection, run: &WorkflowRun, incident: Uuid, action
     .await
 }
 
-async fn fetch_context(tx: &mut PgConnection, run: &WorkflowRun, incident: Uuid) -> Result<(), Error> {
+async fn fetch_context(
+    tx: &mut PgConnection,
+    run: &WorkflowRun,
+    incident: Uuid,
+) -> Result<(), Error> {
     jobs::push(
         tx,
         &IncidentContext {

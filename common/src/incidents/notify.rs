@@ -25,7 +25,10 @@ pub(super) async fn fan_out(
 ) -> Result<(), Error> {
     let org = repo.org_id;
     notifications::notify_admins(tx, org, incident, kind, title).await?;
-    if integrations::usable_of_kind(&mut *tx, org, "slack").await?.is_none() {
+    if integrations::usable_of_kind(&mut *tx, org, "slack")
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let channels: Vec<NotifySlack> = repo
@@ -72,7 +75,9 @@ pub fn message(incident: &Incident, event: &Event) -> String {
         }
         "occurrence" => format!(
             ":repeat: Still failing ({} occurrences): {}.{run}",
-            field(event, "occurrence_count").and_then(|v| v.as_i64()).unwrap_or(0),
+            field(event, "occurrence_count")
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0),
             incident.title
         ),
         "resolved" => format!(
@@ -111,7 +116,10 @@ pub async fn post_to_slack(
     else {
         return Ok("no Slack integration");
     };
-    match slack.post_message(&token, &job.channel, &message(&incident, &event)).await {
+    match slack
+        .post_message(&token, &job.channel, &message(&incident, &event))
+        .await
+    {
         Ok(_) => {
             tx.commit().await?;
             Ok("posted")
@@ -121,9 +129,16 @@ pub async fn post_to_slack(
             message: m,
         }),
         Err(SlackError::Auth(code)) => {
-            integrations::mark_reauth_required(pool, integration, &format!("Slack refused the bot token: {code}"))
-                .await?;
-            Err(Error::rejected("slack_auth", format!("Slack refused the bot token: {code}")))
+            integrations::mark_reauth_required(
+                pool,
+                integration,
+                &format!("Slack refused the bot token: {code}"),
+            )
+            .await?;
+            Err(Error::rejected(
+                "slack_auth",
+                format!("Slack refused the bot token: {code}"),
+            ))
         }
         Err(SlackError::Rejected(code)) => Err(Error::rejected("slack_rejected", code)),
     }

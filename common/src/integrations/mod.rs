@@ -67,14 +67,20 @@ fn validate(input: &IntegrationIn) -> Vec<(String, String)> {
     match input.kind.as_str() {
         "slack" => {
             match input.credentials.get("bot_token").and_then(Value::as_str) {
-                Some(t) if (t.starts_with("xoxb-") || t.starts_with("xoxe.xoxb-")) && t.len() <= 512 => {}
+                Some(t)
+                    if (t.starts_with("xoxb-") || t.starts_with("xoxe.xoxb-"))
+                        && t.len() <= 512 => {}
                 Some(_) => problems.push((
                     "credentials.bot_token".into(),
                     "must be a Slack bot token (xoxb-…)".into(),
                 )),
                 None => problems.push(("credentials.bot_token".into(), "is required".into())),
             }
-            for key in input.credentials.keys().filter(|k| k.as_str() != "bot_token") {
+            for key in input
+                .credentials
+                .keys()
+                .filter(|k| k.as_str() != "bot_token")
+            {
                 problems.push((format!("credentials.{key}"), "is not a known field".into()));
             }
         }

@@ -195,16 +195,22 @@ pub async fn set_context(
     id: Uuid,
     context: &serde_json::Value,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE incidents SET context = $3, updated_at = now() WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(id)
-        .bind(context)
-        .execute(tx)
-        .await?;
+    sqlx::query(
+        "UPDATE incidents SET context = $3, updated_at = now() WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(context)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
-pub async fn find(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Result<Option<Incident>, Error> {
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+) -> Result<Option<Incident>, Error> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM incidents i JOIN repositories r ON r.id = i.repository_id
          WHERE i.org_id = $1 AND i.id = $2"
@@ -321,7 +327,11 @@ pub async fn add_event(
     .await?)
 }
 
-pub async fn events(db: impl PgExecutor<'_>, org: OrgId, incident: Uuid) -> Result<Vec<Event>, Error> {
+pub async fn events(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    incident: Uuid,
+) -> Result<Vec<Event>, Error> {
     Ok(sqlx::query_as(
         "SELECT id, incident_id, kind, actor_id, body, data, created_at FROM incident_events
          WHERE org_id = $1 AND incident_id = $2 ORDER BY created_at, id",

@@ -74,7 +74,11 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Integration
     .await?)
 }
 
-pub async fn find(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Result<Option<Integration>, Error> {
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+) -> Result<Option<Integration>, Error> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM integrations WHERE org_id = $1 AND id = $2"
     )))
@@ -85,13 +89,15 @@ pub async fn find(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Result<Optio
 }
 
 pub async fn delete(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Result<bool, Error> {
-    Ok(sqlx::query("DELETE FROM integrations WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(id)
-        .execute(db)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(
+        sqlx::query("DELETE FROM integrations WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(id)
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 /// The organisation's first enabled, usable integration of `kind` and its sealed credentials.
@@ -113,7 +119,11 @@ pub async fn usable_of_kind(
 }
 
 /// Records a provider's refusal of the credentials: the integration needs new ones.
-pub async fn mark_reauth_required(db: impl PgExecutor<'_>, id: Uuid, error: &str) -> Result<(), Error> {
+pub async fn mark_reauth_required(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    error: &str,
+) -> Result<(), Error> {
     sqlx::query(
         "UPDATE integrations SET status = 'reauth_required', last_error = $2, updated_at = now() WHERE id = $1",
     )

@@ -50,7 +50,11 @@ pub struct Filter {
 }
 
 /// The user's notifications, newest first, from organisations they still belong to.
-pub async fn list(db: impl PgExecutor<'_>, user: UserId, f: &Filter) -> Result<Vec<Notification>, Error> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    f: &Filter,
+) -> Result<Vec<Notification>, Error> {
     let mut q = QueryBuilder::new(
         "SELECT n.id, n.org_id, n.incident_id, n.kind, n.title, n.read_at, n.created_at
          FROM notifications n JOIN memberships m ON m.org_id = n.org_id AND m.user_id = n.user_id
@@ -67,7 +71,8 @@ pub async fn list(db: impl PgExecutor<'_>, user: UserId, f: &Filter) -> Result<V
             .push_bind(id)
             .push(")");
     }
-    q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ").push_bind(f.limit);
+    q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ")
+        .push_bind(f.limit);
     Ok(q.build_query_as().fetch_all(db).await?)
 }
 
@@ -86,9 +91,11 @@ pub async fn mark_read(db: impl PgExecutor<'_>, user: UserId, id: Uuid) -> Resul
 
 /// Marks all of the user's notifications read; returns how many changed.
 pub async fn mark_all_read(db: impl PgExecutor<'_>, user: UserId) -> Result<u64, Error> {
-    Ok(sqlx::query("UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL")
-        .bind(user)
-        .execute(db)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(
+        "UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL",
+    )
+    .bind(user)
+    .execute(db)
+    .await?
+    .rows_affected())
 }

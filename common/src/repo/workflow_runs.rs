@@ -185,7 +185,11 @@ pub async fn newer_result_exists(tx: &mut PgConnection, run: &WorkflowRun) -> Re
 }
 
 /// Records what incident evaluation did with the attempt.
-pub async fn set_evaluation(tx: &mut PgConnection, id: Uuid, evaluation: &str) -> Result<(), Error> {
+pub async fn set_evaluation(
+    tx: &mut PgConnection,
+    id: Uuid,
+    evaluation: &str,
+) -> Result<(), Error> {
     sqlx::query("UPDATE workflow_runs SET evaluation = $2 WHERE id = $1")
         .bind(id)
         .bind(evaluation)

@@ -107,10 +107,9 @@ impl Slack {
                 .unwrap_or_default();
             return Err(SlackError::Transient(format!("HTTP {status}{retry_after}")));
         }
-        let answer: Answer = res
-            .json()
-            .await
-            .map_err(|e| SlackError::Transient(format!("unexpected answer (HTTP {status}): {e}")))?;
+        let answer: Answer = res.json().await.map_err(|e| {
+            SlackError::Transient(format!("unexpected answer (HTTP {status}): {e}"))
+        })?;
         match (answer.ok, answer.error) {
             (true, _) => Ok(answer.ts.unwrap_or_default()),
             (false, Some(error)) => Err(classify(&error)),
@@ -127,6 +126,9 @@ mod tests {
     fn slack_errors_are_classified() {
         assert!(matches!(classify("token_revoked"), SlackError::Auth(_)));
         assert!(matches!(classify("ratelimited"), SlackError::Transient(_)));
-        assert!(matches!(classify("channel_not_found"), SlackError::Rejected(_)));
+        assert!(matches!(
+            classify("channel_not_found"),
+            SlackError::Rejected(_)
+        ));
     }
 }

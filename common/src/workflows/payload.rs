@@ -82,10 +82,14 @@ pub fn workflow_run(json: &[u8]) -> Result<RunIn, serde_json::Error> {
             (Some(n), None) => Some(n.clone()),
             (None, e) => e.clone(),
         }),
-        commit_message: r
-            .head_commit
-            .and_then(|c| c.message)
-            .map(|m| m.lines().next().unwrap_or_default().chars().take(200).collect()),
+        commit_message: r.head_commit.and_then(|c| c.message).map(|m| {
+            m.lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect()
+        }),
         html_url: r.html_url,
         check_suite_id: r.check_suite_id,
         run_started_at: r.run_started_at,
@@ -145,7 +149,9 @@ struct JobEvent {
 
 /// A `workflow_job` delivery's job.
 pub fn workflow_job(json: &[u8]) -> Result<JobRow, serde_json::Error> {
-    Ok(serde_json::from_slice::<JobEvent>(json)?.workflow_job.into())
+    Ok(serde_json::from_slice::<JobEvent>(json)?
+        .workflow_job
+        .into())
 }
 
 /// `GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs`.
@@ -183,10 +189,18 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            (run.run_id, run.run_number, run.workflow_name.as_str(), run.branch.as_str()),
+            (
+                run.run_id,
+                run.run_number,
+                run.workflow_name.as_str(),
+                run.branch.as_str()
+            ),
             (289782451, 163, "test", "master")
         );
-        assert_eq!(run.commit_author.as_deref(), Some("Matthias Fax <matfax@users.noreply.github.com>"));
+        assert_eq!(
+            run.commit_author.as_deref(),
+            Some("Matthias Fax <matfax@users.noreply.github.com>")
+        );
         let job = workflow_job(include_bytes!(
             "../../../tests/fixtures/github/webhooks/workflow_job/completed.failure.with-organization.payload.json"
         ))

@@ -14,12 +14,16 @@ pub async fn run(job: RerunWorkflow, ctx: JobContext) -> Result<(), JobError> {
     let repo = repositories::find(&ctx.pool, job.org_id, run.repository_id)
         .await?
         .ok_or_else(|| JobError::permanent("the repository no longer exists"))?;
-    let installation = repo
-        .installation_id
-        .ok_or_else(|| JobError::permanent("no_installation: no GitHub App installation covers this repository"))?;
+    let installation = repo.installation_id.ok_or_else(|| {
+        JobError::permanent("no_installation: no GitHub App installation covers this repository")
+    })?;
     ctx.github
         .rerun(installation, &repo.full_name, run.run_id, job.failed_only)
         .await?;
-    tracing::info!(run = run.run_id, failed_only = job.failed_only, "workflow re-run requested");
+    tracing::info!(
+        run = run.run_id,
+        failed_only = job.failed_only,
+        "workflow re-run requested"
+    );
     Ok(())
 }

@@ -1,0 +1,68 @@
+//! Query checks shared by list endpoints: a bounded `limit`, enumerated filters, and an opaque
+//! `{micros}_{uuid}` cursor over (time, id), newest first.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+fn bad_query(message: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+}
+
+/// `raw`, or `default`, checked to be within 1..=`max`.
+pub fn limit(raw: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = raw.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(bad_query(&format!("limit must be between 1 and {max}")))
+    }
+}
+
+/// A filter that must be one of `allowed` when given.
+pub fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(bad_query(&format!(
+            "{field} must be one of {}",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Decodes a `next_cursor` given back by the client.
+pub fn time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, ApiError> {
+    raw.map(|c| {
+        c.split_once('_')
+            .and_then(|(at, id)| {
+                Some((
+                    DateTime::from_timestamp_micros(at.parse().ok()?)?,
+                    id.parse().ok()?,
+                ))
+            })
+            .ok_or_else(|| bad_query("cursor is not valid"))
+    })
+    .transpose()
+}
+
+/// Cuts `items` (fetched with `limit + 1`) to `limit` and returns the cursor of the next page.
+pub fn page<T>(
+    mut items: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = if more {
+        items.last().map(|i| {
+            let (at, id) = key(i);
+            format!("{}_{id}", at.timestamp_micros())
+        })
+    } else {
+        None
+    };
+    (items, next)
+}

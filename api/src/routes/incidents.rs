@@ -1,0 +1,341 @@
+//! `/api/v1/orgs/{org_id}/incidents`: incidents opened from failing workflow runs, their
+//! occurrences and timeline, and what people do with them.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+};
+use chrono::{DateTime, Utc};
+use common::{
+    domain::UserId,
+    incidents::Action,
+    repo::incidents::{self, Event, Filter, Incident, Occurrence},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, perm},
+    pagination,
+    state::AppState,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IncidentQuery {
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: Option<String>,
+    /// `critical`, `high`, `medium` or `low`.
+    pub severity: Option<String>,
+    /// Repository id.
+    pub repository: Option<Uuid>,
+    pub branch: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentOut {
+    pub id: Uuid,
+    pub repository_id: Uuid,
+    pub repository: String,
+    pub workflow_id: i64,
+    pub workflow_name: String,
+    pub branch: String,
+    pub title: String,
+    pub severity: String,
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub occurrence_count: i32,
+    /// The commit of the first failing run (the suspect) and its author.
+    pub head_sha: String,
+    pub suspect_author: Option<String>,
+    pub suspect_message: Option<String>,
+    /// Failed jobs and steps with links and log tails, fetched from GitHub by a job.
+    pub context: Option<serde_json::Value>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<UserId>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<UserId>,
+    /// Why it was resolved (automatically: which run succeeded).
+    pub resolution: Option<String>,
+}
+
+impl From<Incident> for IncidentOut {
+    fn from(i: Incident) -> Self {
+        Self {
+            id: i.id,
+            repository_id: i.repository_id,
+            repository: i.repository,
+            workflow_id: i.workflow_id,
+            workflow_name: i.workflow_name,
+            branch: i.branch,
+            title: i.title,
+            severity: i.severity,
+            status: i.status,
+            first_seen_at: i.first_seen_at,
+            last_seen_at: i.last_seen_at,
+            occurrence_count: i.occurrence_count,
+            head_sha: i.head_sha,
+            suspect_author: i.suspect_author,
+            suspect_message: i.suspect_message,
+            context: i.context,
+            acknowledged_at: i.acknowledged_at,
+            acknowledged_by: i.acknowledged_by,
+            resolved_at: i.resolved_at,
+            resolved_by: i.resolved_by,
+            resolution: i.resolution,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentPageOut {
+    pub items: Vec<IncidentOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// Incidents, most recently seen first, with filters and cursor pagination.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/incidents", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), IncidentQuery),
+    responses((status = 200, body = IncidentPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    ValidQuery(q): ValidQuery<IncidentQuery>,
+) -> ApiResult<IncidentPageOut> {
+    pagination::one_of(
+        "status",
+        q.status.as_deref(),
+        &["open", "acknowledged", "resolved"],
+    )?;
+    pagination::one_of(
+        "severity",
+        q.severity.as_deref(),
+        &["critical", "high", "medium", "low"],
+    )?;
+    let limit = pagination::limit(q.limit, 50, 200)?;
+    let filter = Filter {
+        status: q.status,
+        severity: q.severity,
+        repository: q.repository,
+        branch: q.branch,
+        before: pagination::time_cursor(q.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let rows = incidents::list(&state.pool, member.org_id, &filter).await?;
+    let (rows, next_cursor) = pagination::page(rows, limit, |i| (i.last_seen_at, i.id));
+    Ok(Envelope(IncidentPageOut {
+        items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OccurrenceOut {
+    pub workflow_run_id: Uuid,
+    pub run_id: i64,
+    pub run_attempt: i32,
+    pub run_number: i64,
+    pub head_sha: String,
+    pub conclusion: Option<String>,
+    pub commit_author: Option<String>,
+    pub html_url: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<Occurrence> for OccurrenceOut {
+    fn from(o: Occurrence) -> Self {
+        Self {
+            workflow_run_id: o.workflow_run_id,
+            run_id: o.run_id,
+            run_attempt: o.run_attempt,
+            run_number: o.run_number,
+            head_sha: o.head_sha,
+            conclusion: o.conclusion,
+            commit_author: o.commit_author,
+            html_url: o.html_url,
+            occurred_at: o.occurred_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntryOut {
+    pub id: Uuid,
+    /// `opened`, `occurrence`, `context`, `acknowledged`, `resolved`, `reopened` or `comment`.
+    pub kind: String,
+    /// Who did it; null for RepoPal itself.
+    pub actor_id: Option<UserId>,
+    pub body: Option<String>,
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Event> for TimelineEntryOut {
+    fn from(e: Event) -> Self {
+        Self {
+            id: e.id,
+            kind: e.kind,
+            actor_id: e.actor_id,
+            body: e.body,
+            data: e.data,
+            created_at: e.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentDetailOut {
+    #[serde(flatten)]
+    pub incident: IncidentOut,
+    pub occurrences: Vec<OccurrenceOut>,
+    pub timeline: Vec<TimelineEntryOut>,
+}
+
+fn incident_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// One incident with its occurrences and timeline.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = IncidentDetailOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<IncidentDetailOut> {
+    let id = incident_id(&id)?;
+    let incident = incidents::find(&state.pool, member.org_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let occurrences = incidents::occurrences(&state.pool, member.org_id, id).await?;
+    let timeline = incidents::events(&state.pool, member.org_id, id).await?;
+    Ok(Envelope(IncidentDetailOut {
+        incident: incident.into(),
+        occurrences: occurrences.into_iter().map(Into::into).collect(),
+        timeline: timeline.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteIn {
+    /// An optional note for the timeline (at most 4000 characters).
+    pub note: Option<String>,
+}
+
+async fn act(
+    state: &AppState,
+    member: &OrgMember<perm::IncidentsManage>,
+    meta: &common::identity::ClientMeta,
+    id: &str,
+    action: Action,
+    note: Option<String>,
+) -> ApiResult<IncidentOut> {
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
+        let mut errors = FieldErrors::default();
+        errors.require("note", false, "must be at most 4000 characters");
+        errors.finish()?;
+    }
+    let incident = common::incidents::act(
+        &state.pool,
+        meta,
+        member.org_id,
+        member.caller.user_id,
+        incident_id(id)?,
+        action,
+        note.as_deref(),
+    )
+    .await?;
+    Ok(Envelope(incident.into()))
+}
+
+/// Acknowledge an open incident (409 `invalid_transition` otherwise).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/acknowledge", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    request_body = NoteIn,
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<NoteIn>,
+) -> ApiResult<IncidentOut> {
+    act(&state, &member, &meta, &id, Action::Acknowledge, body.note).await
+}
+
+/// Resolve an open or acknowledged incident; the note becomes the resolution.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/resolve", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    request_body = NoteIn,
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<NoteIn>,
+) -> ApiResult<IncidentOut> {
+    act(&state, &member, &meta, &id, Action::Resolve, body.note).await
+}
+
+/// Reopen a resolved incident (409 `incident_already_open` when a newer one is open for the
+/// same workflow and branch).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/reopen", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    request_body = NoteIn,
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn reopen(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<NoteIn>,
+) -> ApiResult<IncidentOut> {
+    act(&state, &member, &meta, &id, Action::Reopen, body.note).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentIn {
+    /// 1–4000 characters.
+    pub body: String,
+}
+
+/// Add a comment to the incident's timeline.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/comments", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    request_body = CommentIn,
+    responses((status = 201, body = TimelineEntryOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn comment(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<CommentIn>,
+) -> Result<(StatusCode, Envelope<TimelineEntryOut>), ApiError> {
+    let text = body.body.trim();
+    if !(1..=4000).contains(&text.chars().count()) {
+        let mut errors = FieldErrors::default();
+        errors.require("body", false, "must be 1 to 4000 characters");
+        errors.finish()?;
+    }
+    let event = common::incidents::comment(
+        &state.pool,
+        &meta,
+        member.org_id,
+        member.caller.user_id,
+        incident_id(&id)?,
+        text,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Envelope(event.into())))
+}

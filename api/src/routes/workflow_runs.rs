@@ -1,0 +1,287 @@
+//! `/api/v1/orgs/{org_id}/workflow-runs`: GitHub Actions run attempts of monitored repositories,
+//! their stats, and re-run requests.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+};
+use chrono::{DateTime, Utc};
+use common::repo::workflow_runs::{self, Filter, JobRow, Stat, WorkflowRun};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, OrgMember, ValidJson, ValidQuery, perm},
+    pagination,
+    routes::repositories::JobStartedOut,
+    state::AppState,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RunQuery {
+    /// Repository id.
+    pub repository: Option<Uuid>,
+    /// Workflow name, exact.
+    pub workflow: Option<String>,
+    pub branch: Option<String>,
+    /// `success`, `failure`, `timed_out`, `cancelled`, `skipped`, `neutral`, …
+    pub conclusion: Option<String>,
+    /// Received at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Received before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+impl RunQuery {
+    fn filter(self) -> Result<(Filter, i64), ApiError> {
+        let limit = pagination::limit(self.limit, 50, 200)?;
+        Ok((
+            Filter {
+                repository: self.repository,
+                workflow: self.workflow,
+                branch: self.branch,
+                conclusion: self.conclusion,
+                from: self.from,
+                to: self.to,
+                before: pagination::time_cursor(self.cursor.as_deref())?,
+                limit: limit + 1,
+            },
+            limit,
+        ))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowRunOut {
+    pub id: Uuid,
+    pub repository_id: Uuid,
+    pub repository: String,
+    pub run_id: i64,
+    pub run_attempt: i32,
+    pub run_number: i64,
+    pub workflow_id: i64,
+    pub workflow_name: String,
+    pub branch: String,
+    pub head_sha: String,
+    pub event: Option<String>,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub actor: Option<String>,
+    pub commit_author: Option<String>,
+    pub commit_message: Option<String>,
+    pub html_url: Option<String>,
+    pub run_started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    /// What incident evaluation did: `opened`, `grouped`, `resolved`, `stale`, `no_change`, …
+    pub evaluation: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl From<WorkflowRun> for WorkflowRunOut {
+    fn from(r: WorkflowRun) -> Self {
+        Self {
+            id: r.id,
+            repository_id: r.repository_id,
+            repository: r.repository,
+            run_id: r.run_id,
+            run_attempt: r.run_attempt,
+            run_number: r.run_number,
+            workflow_id: r.workflow_id,
+            workflow_name: r.workflow_name,
+            branch: r.branch,
+            head_sha: r.head_sha,
+            event: r.event,
+            status: r.status,
+            conclusion: r.conclusion,
+            actor: r.actor,
+            commit_author: r.commit_author,
+            commit_message: r.commit_message,
+            html_url: r.html_url,
+            run_started_at: r.run_started_at,
+            completed_at: r.completed_at,
+            duration_ms: r.duration_ms,
+            evaluation: r.evaluation,
+            received_at: r.received_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowRunPageOut {
+    pub items: Vec<WorkflowRunOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// Run attempts, newest first, with filters and cursor pagination.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), RunQuery),
+    responses((status = 200, body = WorkflowRunPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    ValidQuery(q): ValidQuery<RunQuery>,
+) -> ApiResult<WorkflowRunPageOut> {
+    let (filter, limit) = q.filter()?;
+    let rows = workflow_runs::list(&state.pool, member.org_id, &filter).await?;
+    let (rows, next_cursor) = pagination::page(rows, limit, |r| (r.received_at, r.id));
+    Ok(Envelope(WorkflowRunPageOut {
+        items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowJobOut {
+    pub job_id: i64,
+    pub name: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub html_url: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub failed_steps: Vec<String>,
+}
+
+impl From<JobRow> for WorkflowJobOut {
+    fn from(j: JobRow) -> Self {
+        Self {
+            job_id: j.job_id,
+            name: j.name,
+            status: j.status,
+            conclusion: j.conclusion,
+            html_url: j.html_url,
+            started_at: j.started_at,
+            completed_at: j.completed_at,
+            failed_steps: j.failed_steps.0,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowRunDetailOut {
+    #[serde(flatten)]
+    pub run: WorkflowRunOut,
+    pub jobs: Vec<WorkflowJobOut>,
+}
+
+fn run_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// One run attempt with its jobs.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = WorkflowRunDetailOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<WorkflowRunDetailOut> {
+    let run = workflow_runs::find(&state.pool, member.org_id, run_id(&id)?)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let jobs =
+        workflow_runs::jobs_of(&state.pool, member.org_id, run.run_id, run.run_attempt).await?;
+    Ok(Envelope(WorkflowRunDetailOut {
+        run: run.into(),
+        jobs: jobs.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowStatOut {
+    pub repository_id: Uuid,
+    pub repository: String,
+    pub workflow_id: i64,
+    pub workflow_name: String,
+    /// Completed run attempts in the range.
+    pub runs: i64,
+    /// Attempts that ended `failure` or `timed_out`.
+    pub failures: i64,
+    /// failures / runs, 0–1.
+    pub failure_rate: f64,
+    pub median_duration_ms: Option<f64>,
+}
+
+impl From<Stat> for WorkflowStatOut {
+    fn from(s: Stat) -> Self {
+        Self {
+            failure_rate: if s.runs > 0 {
+                s.failures as f64 / s.runs as f64
+            } else {
+                0.0
+            },
+            repository_id: s.repository_id,
+            repository: s.repository,
+            workflow_id: s.workflow_id,
+            workflow_name: s.workflow_name,
+            runs: s.runs,
+            failures: s.failures,
+            median_duration_ms: s.median_duration_ms,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowStatsOut {
+    pub items: Vec<WorkflowStatOut>,
+}
+
+/// Per repository and workflow: completed runs, failure rate and median duration (same filters
+/// as the list; `cursor` and `limit` are ignored).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/stats", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), RunQuery),
+    responses((status = 200, body = WorkflowStatsOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    ValidQuery(q): ValidQuery<RunQuery>,
+) -> ApiResult<WorkflowStatsOut> {
+    let (filter, _) = q.filter()?;
+    let rows = workflow_runs::stats(&state.pool, member.org_id, &filter).await?;
+    Ok(Envelope(WorkflowStatsOut {
+        items: rows.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RerunIn {
+    /// Re-run only the failed jobs (default: all jobs).
+    #[serde(default)]
+    pub failed_only: bool,
+}
+
+/// Ask GitHub to re-run the run (all jobs or only failed ones): 202 with the job id.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/rerun", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
+    request_body = RerunIn,
+    responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope)))]
+pub async fn rerun(
+    State(state): State<AppState>,
+    member: OrgMember<perm::WorkflowsRerun>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<RerunIn>,
+) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+    let job = common::workflows::request_rerun(
+        &state.pool,
+        &meta,
+        member.org_id,
+        member.caller.user_id,
+        run_id(&id)?,
+        body.failed_only,
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Envelope(JobStartedOut { job_id: job.0 }),
+    ))
+}
