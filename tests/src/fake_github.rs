@@ -73,6 +73,9 @@ struct Inner {
     /// When set, the token endpoint answers 500.
     token_endpoint_down: bool,
     calls: Vec<String>,
+    /// Actions: the jobs list of each run, and each job's log text.
+    run_jobs: HashMap<i64, Value>,
+    job_logs: HashMap<i64, String>,
 }
 
 #[derive(Clone)]
@@ -108,6 +111,7 @@ impl FakeGithub {
                 axum::routing::delete(delete_hook),
             )
             .route("/repos/{owner}/{repo}/hooks/{id}/pings", post(ping_hook))
+            .merge(actions::routes())
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -188,6 +192,12 @@ impl FakeGithub {
         self.lock().calls.clone()
     }
 
+    /// Run `run_id`'s jobs list: the published example with these (name, conclusion, failed
+    /// step) jobs, ids `run_id * 10 + i`; each failed job gets a log.
+    pub fn set_run_jobs(&self, run_id: i64, jobs: &[(&str, &str, Option<&str>)]) {
+        actions::set_run_jobs(&mut self.lock(), run_id, jobs);
+    }
+
     /// The environment pointing RepoPal at this fake.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -213,6 +223,8 @@ impl FakeGithub {
 }
 
 type Shared = Arc<Mutex<Inner>>;
+
+mod actions;
 
 pub const TEST_APP_ID: u64 = 424242;
 

@@ -7,8 +7,10 @@ pub mod bench;
 pub mod cluster;
 pub mod db;
 pub mod fake_github;
+pub mod fake_slack;
 pub mod fake_smtp;
 pub mod http;
+pub mod monitored;
 pub mod process;
 pub mod worker;
 

@@ -60,10 +60,22 @@ async fn a_job_of_a_killed_worker_is_completed_by_another_exactly_once() {
     let id = jobs::push(&mut conn, &job).await.unwrap();
     drop(conn);
 
+    // The job is held by a worker and its handler has started (recorded its start).
     let pid = eventually(
         "a worker to start the probe",
         Duration::from_secs(20),
-        || holder_pid(&db, &id),
+        || async {
+            let started = repo::probe::find(&db.pool, "crash")
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|c| c.starts == 1);
+            if started {
+                holder_pid(&db, &id).await
+            } else {
+                None
+            }
+        },
     )
     .await;
     let (victim, survivor) = if pid == a.pid() {

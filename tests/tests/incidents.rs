@@ -1,0 +1,848 @@
+//! Incidents from CI failures, end to end: signed `workflow_run` deliveries (the corpus payload,
+//! re-signed, with ids and conclusions varied) go through the receiver and the worker into
+//! incidents; context comes from the fake GitHub's jobs and logs; messages go to the fake Slack.
+
+use axum::http::Method;
+use repopal_tests::{
+    fake_slack::Posted,
+    monitored::{CHANNELS, Monitored},
+};
+use serde_json::{Value, json};
+
+fn kinds(incident: &Value) -> Vec<String> {
+    incident["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn texts(posted: &[Posted]) -> Vec<String> {
+    posted.iter().map(|p| p.text.clone()).collect()
+}
+
+async fn count(m: &Monitored, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&m.app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_admin_notifications() {
+    let m = Monitored::start(&[]).await;
+    m.github.set_run_jobs(
+        9001,
+        &[
+            ("build", "failure", Some("Run tests")),
+            ("lint", "success", None),
+        ],
+    );
+    m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
+        .await;
+
+    let list = m.incidents().await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    let id = list[0]["id"].as_str().unwrap();
+    let incident = m.incident(id).await;
+    assert_eq!(incident["status"], "open");
+    assert_eq!(incident["occurrence_count"], 1);
+    assert_eq!(incident["branch"], "main");
+    assert_eq!(incident["workflow_name"], "test");
+    assert_eq!(
+        incident["title"],
+        format!("test failing on main in {}", m.full_name)
+    );
+    assert_eq!(
+        incident["head_sha"],
+        "3484a3fb816e0859fd6e1cea078d76385ff50625"
+    );
+    assert_eq!(
+        incident["suspect_author"],
+        "Matthias Fax <matfax@users.noreply.github.com>"
+    );
+    assert_eq!(incident["occurrences"].as_array().unwrap().len(), 1);
+    assert_eq!(incident["occurrences"][0]["run_id"], 9001);
+    assert_eq!(kinds(&incident), ["opened", "context"]);
+
+    // Context: the jobs and failed step from GitHub, with links and the failed job's log tail.
+    let context = &incident["context"];
+    assert_eq!(
+        context["summary"],
+        "1 of 2 jobs failed: build (step \"Run tests\")"
+    );
+    let failed = &context["failed_jobs"][0];
+    assert_eq!(failed["name"], "build");
+    assert_eq!(failed["failed_steps"], json!(["Run tests"]));
+    assert!(failed["html_url"].as_str().unwrap().ends_with("/job/90010"));
+    let tail = failed["log_tail"].as_str().unwrap();
+    assert!(
+        tail.ends_with("Error: Run tests failed with exit code 1"),
+        "{tail}"
+    );
+    assert_eq!(tail.lines().count(), 30, "only the tail is kept");
+    let calls = m.github.calls();
+    let jobs_call = format!("GET /repos/{}/actions/runs/9001/jobs", m.full_name);
+    let log_call = format!("GET /repos/{}/actions/jobs/90010/logs", m.full_name);
+    assert!(
+        calls.contains(&jobs_call) && calls.contains(&log_call),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.ends_with("/jobs/90011/logs")),
+        "no log fetched for the job that passed"
+    );
+
+    // The run and its jobs are listed.
+    let runs = m
+        .admin_call(Method::GET, "workflow-runs", None)
+        .await
+        .json();
+    assert_eq!(runs["data"]["items"].as_array().unwrap().len(), 1);
+    let run = &runs["data"]["items"][0];
+    assert_eq!(
+        (
+            run["run_id"].as_i64(),
+            run["conclusion"].as_str(),
+            run["evaluation"].as_str()
+        ),
+        (Some(9001), Some("failure"), Some("opened"))
+    );
+    let detail = m
+        .admin_call(
+            Method::GET,
+            &format!("workflow-runs/{}", run["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(detail["data"]["jobs"].as_array().unwrap().len(), 2);
+
+    // Slack: one message per mapped channel, with the bot token the integration holds.
+    let posted = m.slack.posted();
+    let channels: Vec<&str> = posted.iter().map(|p| p.channel.as_str()).collect();
+    assert_eq!(channels, CHANNELS);
+    for p in &posted {
+        assert!(
+            p.text.starts_with(&format!(
+                ":red_circle: Incident opened: test failing on main in {}",
+                m.full_name
+            )),
+            "{}",
+            p.text
+        );
+        assert!(
+            p.text.contains("Suspect commit 3484a3f by Matthias Fax"),
+            "{}",
+            p.text
+        );
+        assert!(p.text.contains("actions/runs/9001"), "{}", p.text);
+    }
+
+    // The org's admin has an in-app notification and can mark it read.
+    let list = m
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/notifications?unread=true",
+            Some(&m.admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    let items = list["data"]["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["kind"], "opened");
+    assert_eq!(items[0]["incident_id"], id);
+    let read = m
+        .app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/v1/notifications/{}/read",
+                items[0]["id"].as_str().unwrap()
+            ),
+            Some(&m.admin.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(read.status, 204);
+    let unread = m
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/notifications?unread=true",
+            Some(&m.admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(unread["data"]["items"].as_array().unwrap().len(), 0);
+
+    // Opening is audit-logged.
+    assert_eq!(
+        count(
+            &m,
+            "SELECT count(*) FROM audit_logs WHERE action = 'incident.open'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_it() {
+    let m = Monitored::start(&[]).await;
+    m.run_completes("d-1", &m.workflow_run(7001, 20, 1, "main", "failure"))
+        .await;
+    m.run_completes("d-2", &m.workflow_run(7002, 21, 1, "main", "failure"))
+        .await;
+    let list = m.incidents().await;
+    assert_eq!(list.len(), 1, "same workflow and branch: one incident");
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let incident = m.incident(&id).await;
+    assert_eq!(incident["occurrence_count"], 2);
+    let runs: Vec<i64> = incident["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["run_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(runs, [7001, 7002]);
+    // The "still failing" message is throttled: the opening message used this window's slot.
+    assert_eq!(m.slack.posted().len(), 2, "{:?}", texts(&m.slack.posted()));
+
+    // A failure on another branch is a different incident.
+    m.run_completes("d-3", &m.workflow_run(7003, 22, 1, "feature-x", "failure"))
+        .await;
+    assert_eq!(m.incidents().await.len(), 2);
+
+    m.run_completes("d-4", &m.workflow_run(7004, 23, 1, "main", "success"))
+        .await;
+    let incident = m.incident(&id).await;
+    assert_eq!(incident["status"], "resolved");
+    assert_eq!(
+        incident["resolution"],
+        "test run #23 (attempt 1) succeeded on main"
+    );
+    assert!(incident["resolved_by"].is_null(), "resolved automatically");
+    assert_eq!(kinds(&incident).last().unwrap(), "resolved");
+    let posted = texts(&m.slack.posted());
+    // 2 opened (main) + 2 opened (feature-x) + 2 resolved (main).
+    assert_eq!(posted.len(), 6, "{posted:?}");
+    let resolved: Vec<&String> = posted
+        .iter()
+        .filter(|t| t.starts_with(":large_green_circle: Resolved:"))
+        .collect();
+    assert_eq!(resolved.len(), 2, "{posted:?}");
+    assert!(resolved[0].contains("test run #23 (attempt 1) succeeded on main"));
+    // The other branch stays open.
+    let open = m
+        .admin_call(Method::GET, "incidents?status=open", None)
+        .await
+        .json();
+    assert_eq!(open["data"]["items"][0]["branch"], "feature-x");
+
+    // After resolution, a new failure opens a new incident.
+    m.run_completes("d-5", &m.workflow_run(7005, 24, 1, "main", "failure"))
+        .await;
+    assert_eq!(m.incidents().await.len(), 3);
+    assert_eq!(
+        count(
+            &m,
+            "SELECT count(*) FROM audit_logs WHERE action = 'incident.auto_resolve'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn still_failing_messages_go_out_once_per_window() {
+    let m = Monitored::start(&[("INCIDENT_NOTIFY_WINDOW_SECS", "0")]).await;
+    m.run_completes("d-1", &m.workflow_run(8001, 5, 1, "main", "failure"))
+        .await;
+    m.run_completes("d-2", &m.workflow_run(8002, 6, 1, "main", "timed_out"))
+        .await;
+    let posted = texts(&m.slack.posted());
+    assert_eq!(posted.len(), 4, "{posted:?}");
+    assert!(
+        posted[2].starts_with(":repeat: Still failing (2 occurrences): test failing on main"),
+        "{posted:?}"
+    );
+    let notes = m
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/notifications",
+            Some(&m.admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    let kinds: Vec<&str> = notes["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["still_failing", "opened"]);
+}
+
+#[tokio::test]
+async fn stale_and_inconclusive_results_change_nothing() {
+    let m = Monitored::start(&[]).await;
+    m.run_completes("d-1", &m.workflow_run(6010, 10, 1, "main", "failure"))
+        .await;
+    // An older run's success arriving late does not resolve the newer failure.
+    m.run_completes("d-2", &m.workflow_run(6009, 9, 1, "main", "success"))
+        .await;
+    // Cancelled, skipped and neutral results change nothing.
+    for (i, conclusion) in ["cancelled", "skipped", "neutral"].iter().enumerate() {
+        let run = 6011 + i as i64;
+        m.run_completes(
+            &format!("d-c{i}"),
+            &m.workflow_run(run, 11 + i as i64, 1, "main", conclusion),
+        )
+        .await;
+    }
+    let list = m.incidents().await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["status"], "open");
+    assert_eq!(list[0]["occurrence_count"], 1);
+    let evaluations: Vec<(i64, String)> =
+        sqlx::query_as("SELECT run_id, evaluation FROM workflow_runs ORDER BY run_id")
+            .fetch_all(&m.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        evaluations,
+        [
+            (6009, "stale".to_owned()),
+            (6010, "opened".to_owned()),
+            (6011, "no_change".to_owned()),
+            (6012, "no_change".to_owned()),
+            (6013, "no_change".to_owned()),
+        ]
+    );
+
+    // A higher attempt of the same run that succeeds resolves it.
+    m.run_completes("d-3", &m.workflow_run(6010, 10, 2, "main", "success"))
+        .await;
+    let list = m.incidents().await;
+    assert_eq!(list[0]["status"], "resolved");
+    assert_eq!(
+        list[0]["resolution"],
+        "test run #10 (attempt 2) succeeded on main"
+    );
+    // The older failure's attempt 1, delivered again under a new id, is stale now: nothing reopens.
+    m.run_completes("d-4", &m.workflow_run(6008, 8, 1, "main", "failure"))
+        .await;
+    let list = m.incidents().await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["status"], "resolved");
+}
+
+#[tokio::test]
+async fn duplicate_deliveries_and_reprocessing_never_duplicate_incidents_or_occurrences() {
+    let m = Monitored::start(&[]).await;
+    let payload = m.workflow_run(5001, 3, 1, "main", "failure");
+    m.deliver("workflow_run", "dup-1", &payload).await;
+    let again = m.deliver("workflow_run", "dup-1", &payload).await;
+    assert_eq!(again.json()["data"]["duplicate"], true);
+    // The same run through another path (a repository hook, or GitHub redelivering under a new id).
+    m.deliver("workflow_run", "dup-2", &payload).await;
+    m.run_jobs().await;
+    // Replaying the processed delivery runs the worker's handler again (at-least-once).
+    let deliveries = m
+        .admin_call(Method::GET, "webhook-deliveries", None)
+        .await
+        .json();
+    for d in deliveries["data"]["items"].as_array().unwrap() {
+        let id = d["id"].as_str().unwrap();
+        let replay = m
+            .admin_call(
+                Method::POST,
+                &format!("webhook-deliveries/{id}/replay"),
+                None,
+            )
+            .await;
+        assert_eq!(replay.status, 202, "{}", replay.text());
+    }
+    m.run_jobs().await;
+
+    assert_eq!(count(&m, "SELECT count(*) FROM incidents").await, 1);
+    assert_eq!(
+        count(&m, "SELECT count(*) FROM incident_occurrences").await,
+        1
+    );
+    assert_eq!(count(&m, "SELECT count(*) FROM workflow_runs").await, 1);
+    assert_eq!(m.incidents().await[0]["occurrence_count"], 1);
+    assert_eq!(m.slack.posted().len(), 2, "one message per channel, once");
+    assert_eq!(count(&m, "SELECT count(*) FROM notifications").await, 1);
+    assert_eq!(
+        count(
+            &m,
+            "SELECT count(*) FROM incident_events WHERE kind = 'opened'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn slack_down_never_blocks_the_incident_and_the_message_is_retried() {
+    let m = Monitored::start(&[]).await;
+    m.slack.go_down_for(3);
+    m.deliver(
+        "workflow_run",
+        "down-1",
+        &m.workflow_run(4001, 1, 1, "main", "failure"),
+    )
+    .await;
+    m.run_jobs().await;
+    assert_eq!(m.incidents().await.len(), 1, "the incident exists");
+    let posted = m.slack.posted();
+    assert_eq!(
+        posted.len(),
+        2,
+        "each channel got its message once: {posted:?}"
+    );
+    assert_eq!(m.slack.attempts(), 5, "three failed posts were retried");
+    let retried: i64 = count(
+        &m,
+        "SELECT coalesce(sum(attempts), 0)::bigint FROM apalis.jobs WHERE job_type = 'notify_slack'",
+    )
+    .await;
+    assert_eq!(retried, 5, "the retries were the notify jobs' own");
+}
+
+#[tokio::test]
+async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
+    let m = Monitored::start(&[]).await;
+    m.run_completes("d-1", &m.workflow_run(3001, 30, 1, "main", "failure"))
+        .await;
+    let id = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
+    let path = |action: &str| format!("incidents/{id}/{action}");
+
+    let ack = m
+        .admin_call(Method::POST, &path("acknowledge"), Some(json!({})))
+        .await;
+    assert_eq!(ack.status, 200, "{}", ack.text());
+    assert_eq!(ack.json()["data"]["status"], "acknowledged");
+    assert_eq!(ack.json()["data"]["acknowledged_by"], m.admin.user_id);
+    let again = m
+        .admin_call(Method::POST, &path("acknowledge"), Some(json!({})))
+        .await;
+    assert_eq!(
+        (
+            again.status.as_u16(),
+            again.json()["error"]["code"].as_str()
+        ),
+        (409, Some("invalid_transition"))
+    );
+
+    let comment = m
+        .admin_call(
+            Method::POST,
+            &path("comments"),
+            Some(json!({"body": "Looking into the flaky test."})),
+        )
+        .await;
+    assert_eq!(comment.status, 201, "{}", comment.text());
+    let empty = m
+        .admin_call(Method::POST, &path("comments"), Some(json!({"body": "  "})))
+        .await;
+    assert_eq!(empty.status, 422);
+
+    let resolve = m
+        .admin_call(
+            Method::POST,
+            &path("resolve"),
+            Some(json!({"note": "Reverted the bad commit"})),
+        )
+        .await;
+    assert_eq!(resolve.status, 200, "{}", resolve.text());
+    assert_eq!(
+        resolve.json()["data"]["resolution"],
+        "Reverted the bad commit"
+    );
+    m.run_jobs().await;
+    let resolved: Vec<String> = texts(&m.slack.posted())
+        .into_iter()
+        .filter(|t| t.starts_with(":large_green_circle:"))
+        .collect();
+    assert_eq!(resolved.len(), 2, "a manual resolve is announced too");
+
+    let reopen = m
+        .admin_call(Method::POST, &path("reopen"), Some(json!({})))
+        .await;
+    assert_eq!(reopen.status, 200, "{}", reopen.text());
+    assert_eq!(reopen.json()["data"]["status"], "open");
+    assert!(reopen.json()["data"]["resolved_at"].is_null());
+
+    let incident = m.incident(&id).await;
+    assert_eq!(
+        kinds(&incident),
+        [
+            "opened",
+            "context",
+            "acknowledged",
+            "comment",
+            "resolved",
+            "reopened"
+        ]
+    );
+    assert_eq!(
+        incident["timeline"][3]["body"],
+        "Looking into the flaky test."
+    );
+    assert_eq!(incident["timeline"][3]["actor_id"], m.admin.user_id);
+    let audit = m.admin_call(Method::GET, "audit-logs", None).await.json();
+    let actions: Vec<&str> = audit["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "incident.open",
+        "incident.acknowledge",
+        "incident.comment",
+        "incident.resolve",
+        "incident.reopen",
+        "integration.create",
+        "integration.credentials_decrypt",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+
+    // Re-run only the failed jobs: 202 with a job id; the worker calls GitHub.
+    let run = m
+        .admin_call(Method::GET, "workflow-runs", None)
+        .await
+        .json();
+    let run_id = run["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+    let rerun = m
+        .admin_call(
+            Method::POST,
+            &format!("workflow-runs/{run_id}/rerun"),
+            Some(json!({"failed_only": true})),
+        )
+        .await;
+    assert_eq!(rerun.status, 202, "{}", rerun.text());
+    let job = rerun.json()["data"]["job_id"].as_str().unwrap().to_owned();
+    m.run_jobs().await;
+    assert_eq!(
+        m.github.count(&format!(
+            "POST /repos/{}/actions/runs/3001/rerun-failed-jobs",
+            m.full_name
+        )),
+        1
+    );
+    let state = m
+        .admin_call(Method::GET, &format!("jobs/{job}"), None)
+        .await
+        .json();
+    assert_eq!(state["data"]["state"], "succeeded");
+
+    // Stats per repository and workflow.
+    m.run_completes("d-2", &m.workflow_run(3002, 31, 1, "main", "success"))
+        .await;
+    let stats = m
+        .admin_call(Method::GET, "workflow-runs/stats", None)
+        .await
+        .json();
+    let row = &stats["data"]["items"][0];
+    assert_eq!(
+        (row["runs"].as_i64(), row["failures"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(row["failure_rate"], 0.5);
+    assert_eq!(row["workflow_name"], "test");
+    assert!(row["median_duration_ms"].is_number(), "{row}");
+
+    // A viewer reads but cannot act.
+    let viewer = m.app.register("viewer@example.com", None).await;
+    let invite = m
+        .admin_call(
+            Method::POST,
+            "invitations",
+            Some(json!({"email": "viewer@example.com", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(invite.status, 201, "{}", invite.text());
+    let token = m.app.mailed_token("viewer@example.com").await;
+    let accept = m
+        .app
+        .call(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            Some(&viewer.access_token),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert!(accept.status.is_success(), "{}", accept.text());
+    let base = format!("/api/v1/orgs/{}", m.org);
+    let read = m
+        .app
+        .call(
+            Method::GET,
+            &format!("{base}/incidents/{id}"),
+            Some(&viewer.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(read.status, 200);
+    let act = m
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/incidents/{id}/acknowledge"),
+            Some(&viewer.access_token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(act.status, 403);
+}
+
+#[tokio::test]
+async fn slack_integration_credentials_are_write_only_and_validated() {
+    let m = Monitored::start(&[]).await;
+    let list = m.admin_call(Method::GET, "integrations", None).await;
+    assert_eq!(list.status, 200);
+    let text = list.text();
+    assert!(
+        !text.contains(repopal_tests::fake_slack::SLACK_BOT_TOKEN),
+        "{text}"
+    );
+    let item = &list.json()["data"]["items"][0];
+    assert_eq!(item["type"], "slack");
+    assert_eq!(item["credentials"], json!({"bot_token": "…bqgy"}));
+    let sealed: String = sqlx::query_scalar("SELECT credentials_sealed FROM integrations")
+        .fetch_one(&m.app.db.pool)
+        .await
+        .unwrap();
+    assert!(!sealed.contains("xoxb"), "sealed at rest");
+
+    let bad = m
+        .admin_call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Other", "credentials": {"bot_token": "not-a-token"}})))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert!(
+        bad.text().contains("credentials.bot_token"),
+        "{}",
+        bad.text()
+    );
+    assert!(
+        !bad.text().contains("not-a-token"),
+        "the rejected value is not echoed"
+    );
+    let unknown = m
+        .admin_call(
+            Method::POST,
+            "integrations",
+            Some(json!({"type": "pagerduty", "name": "PD", "credentials": {}})),
+        )
+        .await;
+    assert_eq!(unknown.status, 422);
+    let taken = m
+        .admin_call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": "xoxb-1-2-3456789"}})))
+        .await;
+    assert_eq!(
+        (
+            taken.status.as_u16(),
+            taken.json()["error"]["code"].as_str()
+        ),
+        (409, Some("integration_name_taken"))
+    );
+
+    // A refused token marks the integration reauth_required and the post is not retried.
+    sqlx::query("DELETE FROM integrations")
+        .execute(&m.app.db.pool)
+        .await
+        .unwrap();
+    let wrong = m
+        .admin_call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": "xoxb-0000-revoked-token"}})))
+        .await;
+    assert_eq!(wrong.status, 201);
+    m.run_completes("d-1", &m.workflow_run(2001, 1, 1, "main", "failure"))
+        .await;
+    assert_eq!(m.slack.posted().len(), 0);
+    // Each channel's job ran once: the refusal is permanent. Once the integration is marked, later
+    // posts are skipped, so Slack saw one or two attempts depending on timing.
+    assert!(m.slack.attempts() <= 2, "{}", m.slack.attempts());
+    assert_eq!(
+        count(
+            &m,
+            "SELECT coalesce(sum(attempts), 0)::bigint FROM apalis.jobs WHERE job_type = 'notify_slack'"
+        )
+        .await,
+        2
+    );
+    let item = m.admin_call(Method::GET, "integrations", None).await.json();
+    assert_eq!(item["data"]["items"][0]["status"], "reauth_required");
+}
+
+#[tokio::test]
+async fn another_organisation_sees_none_of_it_on_any_new_route() {
+    let m = Monitored::start(&[]).await;
+    m.run_completes("d-1", &m.workflow_run(1001, 1, 1, "main", "failure"))
+        .await;
+    let incident = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
+    let runs = m
+        .admin_call(Method::GET, "workflow-runs", None)
+        .await
+        .json();
+    let run = runs["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+    let integrations = m.admin_call(Method::GET, "integrations", None).await.json();
+    let integration = integrations["data"]["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let notes = m
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/notifications",
+            Some(&m.admin.access_token),
+            None,
+        )
+        .await
+        .json();
+    let note = notes["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let other = m
+        .app
+        .register("other-admin@example.com", Some("Other"))
+        .await;
+    let mine = other.first_org();
+    let theirs = &m.org;
+    let t = Some(other.access_token.as_str());
+    let body = Some(json!({}));
+    let cases: Vec<(Method, String, Option<Value>)> = vec![
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{theirs}/incidents"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{theirs}/incidents/{incident}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{mine}/incidents/{incident}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{mine}/incidents/{incident}/acknowledge"),
+            body.clone(),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{mine}/incidents/{incident}/resolve"),
+            body.clone(),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{mine}/incidents/{incident}/reopen"),
+            body.clone(),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{mine}/incidents/{incident}/comments"),
+            Some(json!({"body": "hi"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{theirs}/incidents/{incident}/comments"),
+            Some(json!({"body": "hi"})),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{theirs}/workflow-runs"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{theirs}/workflow-runs/stats"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{mine}/workflow-runs/{run}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{mine}/workflow-runs/{run}/rerun"),
+            body.clone(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{theirs}/integrations"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{mine}/integrations/{integration}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{mine}/integrations/{integration}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/notifications/{note}/read"),
+            None,
+        ),
+    ];
+    for (method, path, body) in cases {
+        let res = m.app.call(method.clone(), &path, t, body).await;
+        assert_eq!(res.status, 404, "{method} {path}: {}", res.text());
+    }
+    for path in [
+        "incidents",
+        "workflow-runs",
+        "workflow-runs/stats",
+        "integrations",
+    ] {
+        let res = m
+            .app
+            .call(Method::GET, &format!("/api/v1/orgs/{mine}/{path}"), t, None)
+            .await;
+        assert_eq!(res.status, 200, "{path}");
+        assert_eq!(res.json()["data"]["items"], json!([]), "{path}");
+    }
+    let notes = m
+        .app
+        .call(Method::GET, "/api/v1/notifications", t, None)
+        .await
+        .json();
+    assert_eq!(notes["data"]["items"], json!([]));
+    // Nothing changed for the owner.
+    let still = m.incident(&incident).await;
+    assert_eq!(
+        (
+            still["status"].as_str(),
+            still["timeline"].as_array().unwrap().len()
+        ),
+        (Some("open"), 2)
+    );
+    assert_eq!(
+        m.admin_call(Method::GET, "integrations", None).await.json()["data"]["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
