@@ -121,8 +121,14 @@ async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_adm
 
     // Slack: one message per mapped channel, with the bot token the integration holds.
     let posted = m.slack.posted();
-    let channels: Vec<&str> = posted.iter().map(|p| p.channel.as_str()).collect();
-    assert_eq!(channels, CHANNELS);
+    let mut channels: Vec<&str> = posted.iter().map(|p| p.channel.as_str()).collect();
+    channels.sort();
+    let mut expected = CHANNELS.to_vec();
+    expected.sort();
+    assert_eq!(
+        channels, expected,
+        "one message per mapped channel (jobs run in any order)"
+    );
     for p in &posted {
         assert!(
             p.text.starts_with(&format!(
@@ -844,5 +850,104 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
             .unwrap()
             .len(),
         1
+    );
+}
+
+#[tokio::test]
+async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_completes_its_run() {
+    let m = Monitored::start(&[]).await;
+    // The run starts (no conclusion yet): recorded, no incident.
+    let mut started = m.workflow_run(6601, 40, 1, "main", "failure");
+    started["action"] = json!("in_progress");
+    started["workflow_run"]["status"] = json!("in_progress");
+    started["workflow_run"]["conclusion"] = Value::Null;
+    m.run_completes("s-1", &started).await;
+    assert_eq!(m.incidents().await.len(), 0);
+
+    // One of its jobs fails (the corpus workflow_job payload).
+    let mut job: Value = serde_json::from_str(include_str!(
+        "../fixtures/github/webhooks/workflow_job/completed.failure.with-organization.payload.json"
+    ))
+    .unwrap();
+    job["installation"] = json!({"id": repopal_tests::monitored::INSTALLATION});
+    job["repository"]["id"] = json!(m.repo_github_id);
+    job["workflow_job"]["run_id"] = json!(6601);
+    job["workflow_job"]["run_attempt"] = json!(1);
+    m.deliver("workflow_job", "s-2", &job).await;
+    m.run_jobs().await;
+    let runs = m
+        .admin_call(Method::GET, "workflow-runs", None)
+        .await
+        .json();
+    let run = runs["data"]["items"][0].clone();
+    assert_eq!(run["status"], "in_progress");
+    let detail = m
+        .admin_call(
+            Method::GET,
+            &format!("workflow-runs/{}", run["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .json();
+    let jobs = detail["data"]["jobs"].as_array().unwrap().clone();
+    assert_eq!(jobs.len(), 1, "{detail}");
+    assert_eq!(jobs[0]["name"], "linters");
+    assert_eq!(jobs[0]["conclusion"], "failure");
+    assert_eq!(
+        jobs[0]["failed_steps"],
+        json!(["Run yarn run format-check"])
+    );
+
+    // The run's completed delivery is lost; its check suite's completion still completes the run.
+    let mut suite: Value = serde_json::from_str(include_str!(
+        "../fixtures/github/webhooks/check_suite/completed.payload.json"
+    ))
+    .unwrap();
+    suite["installation"] = json!({"id": repopal_tests::monitored::INSTALLATION});
+    suite["repository"]["id"] = json!(m.repo_github_id);
+    suite["check_suite"]["id"] = started["workflow_run"]["check_suite_id"].clone();
+    suite["check_suite"]["conclusion"] = json!("failure");
+    m.deliver("check_suite", "s-3", &suite).await;
+    m.run_jobs().await;
+    let list = m.incidents().await;
+    assert_eq!(list.len(), 1, "the suite's failure opened the incident");
+    assert_eq!(
+        list[0]["occurrences"],
+        Value::Null,
+        "list items are summaries"
+    );
+    let runs = m
+        .admin_call(Method::GET, "workflow-runs?conclusion=failure", None)
+        .await
+        .json();
+    assert_eq!(runs["data"]["items"][0]["evaluation"], "opened");
+
+    // Deliveries for a repository RepoPal does not monitor are kept and marked ignored.
+    let mut other = m.workflow_run(6602, 41, 1, "main", "failure");
+    other["repository"]["id"] = json!(999_999_999);
+    m.run_completes("s-4", &other).await;
+    let status: String = sqlx::query_scalar(
+        "SELECT status_detail FROM webhook_deliveries WHERE delivery_id = 's-4'",
+    )
+    .fetch_one(&m.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "workflow_run: repository not monitored");
+    assert_eq!(m.incidents().await.len(), 1);
+
+    // A payload RepoPal cannot read is kept and marked failed, with the reason.
+    let mut broken = m.workflow_run(6603, 42, 1, "main", "failure");
+    broken["workflow_run"]["run_number"] = json!("forty-two");
+    m.run_completes("s-5", &broken).await;
+    let (status, detail): (String, String) = sqlx::query_as(
+        "SELECT status, status_detail FROM webhook_deliveries WHERE delivery_id = 's-5'",
+    )
+    .fetch_one(&m.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "failed");
+    assert!(
+        detail.starts_with("workflow_run payload: invalid type"),
+        "{detail}"
     );
 }

@@ -52,11 +52,30 @@ pub async fn apply_delivery(
     let Some(repo) = repositories::find_monitored(pool, org, github_id).await? else {
         return Ok(ignored(format!("{event}: repository not monitored")));
     };
+    match apply(pool, notify_window_secs, event, action, org, repo.id, json).await {
+        // A payload RepoPal cannot read is kept, marked failed with the reason (replayable).
+        Err(Error::Invalid(reason)) => Ok(Applied {
+            status: "failed",
+            detail: reason,
+        }),
+        other => other,
+    }
+}
+
+async fn apply(
+    pool: &PgPool,
+    notify_window_secs: i64,
+    event: &str,
+    action: &str,
+    org: OrgId,
+    repo_id: Uuid,
+    json: &[u8],
+) -> Result<Applied, Error> {
     let bad = |e: serde_json::Error| Error::Invalid(format!("{event} payload: {e}"));
     match event {
         "workflow_run" => {
             let run = payload::workflow_run(json).map_err(bad)?;
-            let id = workflow_runs::upsert(pool, org, repo.id, &run).await?;
+            let id = workflow_runs::upsert(pool, org, repo_id, &run).await?;
             let outcome = incidents::evaluate(pool, notify_window_secs, id).await?;
             Ok(processed(format!(
                 "run {} attempt {} {}: {outcome}",
@@ -66,7 +85,7 @@ pub async fn apply_delivery(
         "workflow_job" => {
             let job = payload::workflow_job(json).map_err(bad)?;
             let detail = format!("job {} {}", job.job_id, job.status);
-            workflow_runs::upsert_jobs(pool, org, repo.id, &[job]).await?;
+            workflow_runs::upsert_jobs(pool, org, repo_id, &[job]).await?;
             Ok(processed(detail))
         }
         "check_suite" if action == "completed" => {
@@ -74,7 +93,7 @@ pub async fn apply_delivery(
             let changed = workflow_runs::complete_by_check_suite(
                 pool,
                 org,
-                repo.id,
+                repo_id,
                 suite.id,
                 suite.conclusion.as_deref(),
                 suite.updated_at.unwrap_or_else(chrono::Utc::now),
