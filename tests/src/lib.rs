@@ -10,6 +10,7 @@ pub mod fake_github;
 pub mod fake_slack;
 pub mod fake_smtp;
 pub mod http;
+pub mod log_capture;
 pub mod monitored;
 pub mod process;
 pub mod worker;

@@ -83,7 +83,10 @@ async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_adm
     );
     assert_eq!(tail.lines().count(), 30, "only the tail is kept");
     let calls = m.github.calls();
-    let jobs_call = format!("GET /repos/{}/actions/runs/9001/jobs", m.full_name);
+    let jobs_call = format!(
+        "GET /repos/{}/actions/runs/9001/attempts/1/jobs",
+        m.full_name
+    );
     let log_call = format!("GET /repos/{}/actions/jobs/90010/logs", m.full_name);
     assert!(
         calls.contains(&jobs_call) && calls.contains(&log_call),
@@ -647,6 +650,19 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
     assert!(
         !bad.text().contains("not-a-token"),
         "the rejected value is not echoed"
+    );
+    let not_an_object = m
+        .admin_call(
+            Method::POST,
+            "integrations",
+            Some(json!({"type": "slack", "name": "Str", "credentials": "xoxb-given-as-a-string"})),
+        )
+        .await;
+    assert_eq!(not_an_object.status, 422, "{}", not_an_object.text());
+    assert!(
+        !not_an_object.text().contains("xoxb-given"),
+        "{}",
+        not_an_object.text()
     );
     let unknown = m
         .admin_call(

@@ -2,7 +2,6 @@
 //! secret runs with all logs (TRACE, every crate) captured, then both are searched.
 
 use std::{
-    io::Write,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -16,41 +15,14 @@ use repopal_tests::{
     auth::PASSWORD,
     fake_github::{FakeAccount, FakeGithub},
     http::{TEST_ENCRYPTION_KEYS, TEST_JWT_KEY, TEST_WEBHOOK_SECRET},
+    log_capture::CapturedLogs,
     worker::{InProcessWorker, drain, test_worker_config},
 };
 use serde_json::json;
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-struct Guard(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Guard {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Guard;
-    fn make_writer(&'a self) -> Self::Writer {
-        Guard(self.0.clone())
-    }
-}
 
 #[tokio::test]
 async fn secrets_never_reach_responses_or_logs() {
-    let logs = Captured::default();
-    tracing_subscriber::fmt()
-        .with_env_filter("trace")
-        .with_writer(logs.clone())
-        .json()
-        .init();
+    let logs = CapturedLogs::install();
 
     let fake = FakeGithub::start().await;
     let env = fake.env();
@@ -296,7 +268,7 @@ async fn secrets_never_reach_responses_or_logs() {
             );
         }
     }
-    let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let log_text = logs.text();
     assert!(log_text.lines().count() > 50, "logs were captured");
     for line in log_text.lines() {
         for secret in &never_in_logs {

@@ -32,8 +32,9 @@ pub struct IntegrationCreateIn {
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
     /// For `slack`: `{"bot_token": "xoxb-…"}`. Never returned.
+    /// Taken as any JSON and checked by RepoPal, so a malformed value is never echoed in an error.
     #[schema(value_type = Object)]
-    pub credentials: serde_json::Map<String, serde_json::Value>,
+    pub credentials: serde_json::Value,
 }
 
 fn empty_object() -> serde_json::Value {

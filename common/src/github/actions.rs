@@ -3,28 +3,40 @@
 
 use reqwest::Method;
 
-use super::{Auth, Github};
+use super::{Auth, Github, GithubError};
 use crate::{Error, workflows::payload::JobList};
 
 impl Github {
-    /// The jobs of the run's latest attempt (`GET …/actions/runs/{run_id}/jobs`).
+    /// The jobs of one run attempt (`GET …/actions/runs/{run_id}/attempts/{attempt}/jobs`), following
+    /// pagination up to `MAX_JOB_PAGES` pages of 100.
     pub async fn run_jobs(
         &self,
         installation_id: i64,
         full_name: &str,
         run_id: i64,
+        attempt: i32,
     ) -> Result<JobList, Error> {
-        let path = format!("/repos/{full_name}/actions/runs/{run_id}/jobs?per_page=100");
-        self.with_installation_token(installation_id, |token| {
-            let path = path.clone();
-            async move {
-                self.client
-                    .get::<JobList>(&path, &Auth::Bearer(&token))
-                    .await
-                    .map(|p| p.items)
-            }
-        })
-        .await
+        const MAX_JOB_PAGES: usize = 10;
+        let mut all = JobList { jobs: Vec::new() };
+        let mut next = Some(format!(
+            "/repos/{full_name}/actions/runs/{run_id}/attempts/{attempt}/jobs?per_page=100"
+        ));
+        for _ in 0..MAX_JOB_PAGES {
+            let Some(path) = next.take() else { break };
+            let page = self
+                .with_installation_token(installation_id, |token| {
+                    let path = path.clone();
+                    async move {
+                        self.client
+                            .get::<JobList>(&path, &Auth::Bearer(&token))
+                            .await
+                    }
+                })
+                .await?;
+            all.jobs.extend(page.items.jobs);
+            next = page.next;
+        }
+        Ok(all)
     }
 
     /// The last `max_bytes` of a job's log, or `None` when GitHub has none (expired or not kept).
@@ -70,10 +82,17 @@ impl Github {
         self.with_installation_token(installation_id, |token| {
             let path = path.clone();
             async move {
-                self.client
+                match self
+                    .client
                     .send::<serde_json::Value>(Method::POST, &path, &Auth::Bearer(&token), None)
                     .await
-                    .map(|_| ())
+                {
+                    Ok(_) => Ok(()),
+                    // The POST is retried after a 5xx or network error; if the first one went
+                    // through, GitHub answers that the workflow is already running.
+                    Err(GithubError::Forbidden(m)) if m.contains("already running") => Ok(()),
+                    Err(e) => Err(e),
+                }
             }
         })
         .await

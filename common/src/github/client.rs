@@ -208,12 +208,19 @@ impl GithubClient {
             .map_err(|e| GithubError::Network(e.without_url().to_string()))?;
         match res.status() {
             s if s.is_success() => {
-                let bytes = res
-                    .bytes()
+                // Streamed: only the last `max_bytes` are ever held, however long the log.
+                let mut res = res;
+                let mut tail: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
+                while let Some(chunk) = res
+                    .chunk()
                     .await
-                    .map_err(|e| GithubError::Network(e.without_url().to_string()))?;
-                let tail = &bytes[bytes.len().saturating_sub(max_bytes)..];
-                Ok(String::from_utf8_lossy(tail).into_owned())
+                    .map_err(|e| GithubError::Network(e.without_url().to_string()))?
+                {
+                    tail.extend(chunk.iter());
+                    let excess = tail.len().saturating_sub(max_bytes);
+                    tail.drain(..excess);
+                }
+                Ok(String::from_utf8_lossy(tail.make_contiguous()).into_owned())
             }
             StatusCode::UNAUTHORIZED => Err(GithubError::Unauthorized),
             StatusCode::NOT_FOUND | StatusCode::GONE => Err(GithubError::NotFound),

@@ -65,7 +65,7 @@ pub async fn act(
 ) -> Result<Incident, Error> {
     let (from, to, kind, audit_action) = action.rule();
     let mut tx = pool.begin().await?;
-    let current = incidents::find(&mut *tx, org, id)
+    let current = incidents::lock(&mut tx, org, id)
         .await?
         .ok_or(Error::NotFound)?;
     let resolution = note.unwrap_or("Resolved by a person");

@@ -42,11 +42,12 @@ pub async fn gather(
         None => json!({
             "summary": "No GitHub App installation covers this repository, so its jobs could not be fetched.",
             "run_number": run.run_number,
+            "run_attempt": run.run_attempt,
             "run_url": run.html_url,
         }),
         Some(installation) => {
             let list = github
-                .run_jobs(installation, &repo.full_name, run.run_id)
+                .run_jobs(installation, &repo.full_name, run.run_id, run.run_attempt)
                 .await?;
             let jobs: Vec<JobRow> = list.jobs.into_iter().map(Into::into).collect();
             workflow_runs::upsert_jobs(pool, org, repo.id, &jobs).await?;
@@ -100,12 +101,17 @@ pub async fn gather(
     let incident = incidents::find(&mut *tx, org, job.incident_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let newer_stored = incident
-        .context
-        .as_ref()
-        .and_then(|c| c.get("run_number"))
-        .and_then(Value::as_i64)
-        .is_some_and(|n| n > run.run_number);
+    let stored = |field: &str| {
+        incident
+            .context
+            .as_ref()
+            .and_then(|c| c.get(field))
+            .and_then(Value::as_i64)
+    };
+    let newer_stored = match (stored("run_number"), stored("run_attempt")) {
+        (Some(n), a) => (n, a.unwrap_or(1)) > (run.run_number, i64::from(run.run_attempt)),
+        (None, _) => false,
+    };
     if !newer_stored {
         incidents::set_context(&mut tx, org, job.incident_id, &context).await?;
     }

@@ -34,7 +34,7 @@ pub async fn evaluate(pool: &PgPool, notify_window_secs: i64, id: Uuid) -> Resul
     let key = format!("{}:{}:{}", run.repository_id, run.workflow_id, run.branch);
     incidents::lock_key(&mut tx, run.org_id, &key).await?;
     let outcome = decide(&mut tx, notify_window_secs, &run, &key).await?;
-    workflow_runs::set_evaluation(&mut tx, run.id, outcome).await?;
+    workflow_runs::set_evaluation(&mut tx, run.org_id, run.id, outcome).await?;
     tx.commit().await?;
     Ok(outcome.to_owned())
 }
@@ -81,7 +81,7 @@ async fn decide(
                 incidents::add_event(tx, org, incident.id, "occurrence", None, None, data).await?;
             record(tx, run, incident.id, "incident.occurrence").await?;
             fetch_context(tx, run, incident.id).await?;
-            if incidents::take_notify_slot(tx, incident.id, window_secs).await? {
+            if incidents::take_notify_slot(tx, org, incident.id, window_secs).await? {
                 fan_out(
                     tx,
                     &repo,

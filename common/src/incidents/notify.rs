@@ -49,14 +49,23 @@ pub(super) async fn fan_out(
     Ok(())
 }
 
+/// Slack's control characters in text that comes from GitHub or people (branch names, authors,
+/// notes), so nobody can inject `<!channel>` or links.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 fn field<'a>(event: &'a Event, name: &str) -> Option<&'a serde_json::Value> {
     event.data.get(name).filter(|v| !v.is_null())
 }
 
 /// The Slack text for a timeline event of `incident`.
 pub fn message(incident: &Incident, event: &Event) -> String {
+    let title = escape(&incident.title);
     let run = match (field(event, "run_number"), field(event, "html_url")) {
-        (Some(n), Some(url)) => format!(" Run #{n}: {}", url.as_str().unwrap_or_default()),
+        (Some(n), Some(url)) => format!(" Run #{n}: {}", escape(url.as_str().unwrap_or_default())),
         (Some(n), None) => format!(" Run #{n}."),
         _ => String::new(),
     };
@@ -66,26 +75,25 @@ pub fn message(incident: &Incident, event: &Event) -> String {
             let who = incident
                 .suspect_author
                 .as_deref()
-                .map(|a| format!(" by {a}"))
+                .map(|a| format!(" by {}", escape(a)))
                 .unwrap_or_default();
             format!(
-                ":red_circle: Incident opened: {} ({}). Suspect commit {sha}{who}.{run}",
-                incident.title, incident.severity
+                ":red_circle: Incident opened: {title} ({}). Suspect commit {}{who}.{run}",
+                incident.severity,
+                escape(&sha)
             )
         }
         "occurrence" => format!(
-            ":repeat: Still failing ({} occurrences): {}.{run}",
+            ":repeat: Still failing ({} occurrences): {title}.{run}",
             field(event, "occurrence_count")
                 .and_then(|v| v.as_i64())
-                .unwrap_or(0),
-            incident.title
+                .unwrap_or(0)
         ),
         "resolved" => format!(
-            ":large_green_circle: Resolved: {}. {}",
-            incident.title,
-            event.body.as_deref().unwrap_or("Resolved.")
+            ":large_green_circle: Resolved: {title}. {}",
+            escape(event.body.as_deref().unwrap_or("Resolved."))
         ),
-        other => format!("{}: {other}", incident.title),
+        other => format!("{title}: {other}"),
     }
 }
 
@@ -107,15 +115,15 @@ pub async fn post_to_slack(
     let incident = incidents::find(pool, org, event.incident_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut tx = pool.begin().await?;
-    if !crate::repo::job_effects::claim(&mut tx, job_id).await? {
-        return Ok("already posted");
-    }
     let Some((integration, token)) =
         crate::integrations::slack_bot_token(pool, keyring, org, "notify_slack").await?
     else {
         return Ok("no Slack integration");
     };
+    let mut tx = pool.begin().await?;
+    if !crate::repo::job_effects::claim(&mut tx, job_id).await? {
+        return Ok("already posted");
+    }
     match slack
         .post_message(&token, &job.channel, &message(&incident, &event))
         .await
@@ -131,6 +139,7 @@ pub async fn post_to_slack(
         Err(SlackError::Auth(code)) => {
             integrations::mark_reauth_required(
                 pool,
+                org,
                 integration,
                 &format!("Slack refused the bot token: {code}"),
             )
@@ -141,5 +150,18 @@ pub async fn post_to_slack(
             ))
         }
         Err(SlackError::Rejected(code)) => Err(Error::rejected("slack_rejected", code)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn slack_control_characters_are_escaped() {
+        assert_eq!(
+            escape("<!channel> & <https://x|y>"),
+            "&lt;!channel&gt; &amp; &lt;https://x|y&gt;"
+        );
     }
 }

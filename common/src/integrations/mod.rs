@@ -26,7 +26,8 @@ pub struct IntegrationIn {
     pub kind: String,
     pub name: String,
     pub config: Value,
-    pub credentials: Map<String, Value>,
+    /// Must be an object; checked here so a malformed value is never echoed back.
+    pub credentials: Value,
 }
 
 fn binding(id: &str) -> Binding<'_> {
@@ -64,9 +65,17 @@ fn validate(input: &IntegrationIn) -> Vec<(String, String)> {
     if !input.config.is_object() {
         problems.push(("config".into(), "must be an object".into()));
     }
+    let empty = Map::new();
+    let credentials = match input.credentials.as_object() {
+        Some(c) => c,
+        None => {
+            problems.push(("credentials".into(), "must be an object".into()));
+            &empty
+        }
+    };
     match input.kind.as_str() {
         "slack" => {
-            match input.credentials.get("bot_token").and_then(Value::as_str) {
+            match credentials.get("bot_token").and_then(Value::as_str) {
                 Some(t)
                     if (t.starts_with("xoxb-") || t.starts_with("xoxe.xoxb-"))
                         && t.len() <= 512 => {}
@@ -76,11 +85,7 @@ fn validate(input: &IntegrationIn) -> Vec<(String, String)> {
                 )),
                 None => problems.push(("credentials.bot_token".into(), "is required".into())),
             }
-            for key in input
-                .credentials
-                .keys()
-                .filter(|k| k.as_str() != "bot_token")
-            {
+            for key in credentials.keys().filter(|k| k.as_str() != "bot_token") {
                 problems.push((format!("credentials.{key}"), "is not a known field".into()));
             }
         }
@@ -113,12 +118,12 @@ pub async fn create(
         ));
     }
     let id = Uuid::new_v4();
-    let hints: Map<String, Value> = input
-        .credentials
+    let credentials = input.credentials.as_object().cloned().unwrap_or_default();
+    let hints: Map<String, Value> = credentials
         .iter()
         .map(|(k, v)| (k.clone(), json!(hint(v.as_str().unwrap_or_default()))))
         .collect();
-    let plaintext = SecretString::from(Value::Object(input.credentials).to_string());
+    let plaintext = SecretString::from(Value::Object(credentials).to_string());
     let sealed = keyring.seal(binding(&id.to_string()), &plaintext)?;
     let mut tx = pool.begin().await?;
     let row = integrations::insert(

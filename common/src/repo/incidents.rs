@@ -128,9 +128,10 @@ pub async fn add_occurrence(
         == 1;
     if added {
         sqlx::query(
-            "UPDATE incidents SET occurrence_count = occurrence_count + 1, last_seen_at = now(), updated_at = now()
-             WHERE id = $1",
+                        "UPDATE incidents SET occurrence_count = occurrence_count + 1, last_seen_at = now(), updated_at = now()
+             WHERE org_id = $1 AND id = $2",
         )
+        .bind(org)
         .bind(incident)
         .execute(tx)
         .await?;
@@ -142,13 +143,16 @@ pub async fn add_occurrence(
 /// `window_secs`; false when a message went out within the window.
 pub async fn take_notify_slot(
     tx: &mut PgConnection,
+    org: OrgId,
     incident: Uuid,
     window_secs: i64,
 ) -> Result<bool, Error> {
     Ok(sqlx::query(
         "UPDATE incidents SET last_notified_at = now()
-         WHERE id = $1 AND (last_notified_at IS NULL OR last_notified_at <= now() - make_interval(secs => $2))",
+         WHERE org_id = $1 AND id = $2
+           AND (last_notified_at IS NULL OR last_notified_at <= now() - make_interval(secs => $3))",
     )
+    .bind(org)
     .bind(incident)
     .bind(window_secs as f64)
     .execute(tx)
@@ -204,6 +208,18 @@ pub async fn set_context(
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// The incident, locked until the transaction ends.
+pub async fn lock(tx: &mut PgConnection, org: OrgId, id: Uuid) -> Result<Option<Incident>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM incidents i JOIN repositories r ON r.id = i.repository_id
+         WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE OF i"
+    )))
+    .bind(org)
+    .bind(id)
+    .fetch_optional(tx)
+    .await?)
 }
 
 pub async fn find(

@@ -121,12 +121,15 @@ pub async fn usable_of_kind(
 /// Records a provider's refusal of the credentials: the integration needs new ones.
 pub async fn mark_reauth_required(
     db: impl PgExecutor<'_>,
+    org: OrgId,
     id: Uuid,
     error: &str,
 ) -> Result<(), Error> {
     sqlx::query(
-        "UPDATE integrations SET status = 'reauth_required', last_error = $2, updated_at = now() WHERE id = $1",
+        "UPDATE integrations SET status = 'reauth_required', last_error = $3, updated_at = now()
+         WHERE org_id = $1 AND id = $2",
     )
+    .bind(org)
     .bind(id)
     .bind(error)
     .execute(db)

@@ -85,7 +85,11 @@ pub async fn upsert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
          ON CONFLICT (org_id, run_id, run_attempt) DO UPDATE SET
              status = CASE WHEN workflow_runs.status = 'completed' THEN workflow_runs.status ELSE EXCLUDED.status END,
-             conclusion = CASE WHEN workflow_runs.status = 'completed' THEN workflow_runs.conclusion ELSE EXCLUDED.conclusion END,
+             -- The run's own completed result replaces one taken from its check suite until evaluated.
+             conclusion = CASE
+                 WHEN EXCLUDED.status = 'completed' AND workflow_runs.evaluation IS NULL THEN EXCLUDED.conclusion
+                 WHEN workflow_runs.status = 'completed' THEN workflow_runs.conclusion
+                 ELSE EXCLUDED.conclusion END,
              completed_at = coalesce(workflow_runs.completed_at, EXCLUDED.completed_at),
              duration_ms = coalesce(workflow_runs.duration_ms, EXCLUDED.duration_ms),
              workflow_name = CASE WHEN EXCLUDED.workflow_name <> '' THEN EXCLUDED.workflow_name ELSE workflow_runs.workflow_name END,
@@ -126,8 +130,9 @@ pub async fn upsert(
     .await?)
 }
 
-/// A check suite finished: the run attempts it belongs to that are not completed yet take its
-/// result. Returns the ids of the attempts that changed.
+/// A check suite finished: its run attempts that are not completed yet take its result. Returns
+/// every attempt of the suite still waiting for incident evaluation (including ones completed
+/// earlier whose evaluation was interrupted), so a retried delivery finishes the job.
 pub async fn complete_by_check_suite(
     db: impl PgExecutor<'_>,
     org: OrgId,
@@ -137,11 +142,13 @@ pub async fn complete_by_check_suite(
     at: DateTime<Utc>,
 ) -> Result<Vec<Uuid>, Error> {
     Ok(sqlx::query_scalar(
-        "UPDATE workflow_runs SET status = 'completed', conclusion = $4, completed_at = $5,
-             duration_ms = CASE WHEN run_started_at <= $5
-                                THEN (extract(epoch FROM $5 - run_started_at) * 1000)::bigint END,
-             updated_at = now()
-         WHERE org_id = $1 AND repository_id = $2 AND check_suite_id = $3 AND status <> 'completed'
+        "UPDATE workflow_runs SET
+             conclusion = CASE WHEN status = 'completed' THEN conclusion ELSE $4 END,
+             completed_at = coalesce(completed_at, $5),
+             duration_ms = coalesce(duration_ms, CASE WHEN run_started_at <= $5
+                                THEN (extract(epoch FROM $5 - run_started_at) * 1000)::bigint END),
+             status = 'completed', updated_at = now()
+         WHERE org_id = $1 AND repository_id = $2 AND check_suite_id = $3 AND evaluation IS NULL
          RETURNING id",
     )
     .bind(org)
@@ -187,10 +194,12 @@ pub async fn newer_result_exists(tx: &mut PgConnection, run: &WorkflowRun) -> Re
 /// Records what incident evaluation did with the attempt.
 pub async fn set_evaluation(
     tx: &mut PgConnection,
+    org: OrgId,
     id: Uuid,
     evaluation: &str,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE workflow_runs SET evaluation = $2 WHERE id = $1")
+    sqlx::query("UPDATE workflow_runs SET evaluation = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org)
         .bind(id)
         .bind(evaluation)
         .execute(tx)

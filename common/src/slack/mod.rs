@@ -73,7 +73,8 @@ impl Slack {
                 .build()
                 .unwrap_or_default(),
             api_url: cfg.api_url.as_str().trim_end_matches('/').to_owned(),
-            group_notify_window: Duration::from_secs(cfg.group_notify_window_secs),
+            // At most a year, so `now() - window` always stays a valid timestamp.
+            group_notify_window: Duration::from_secs(cfg.group_notify_window_secs.min(31_536_000)),
         }
     }
 

@@ -15,7 +15,7 @@ use super::{Inner, Shared, installation_auth, unauthorized};
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
         .route(
-            "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs",
             get(run_jobs),
         )
         .route(
@@ -74,15 +74,16 @@ pub(super) fn set_run_jobs(inner: &mut Inner, run_id: i64, jobs: &[(&str, &str, 
 }
 
 type RunPath = Path<(String, String, i64)>;
+type AttemptPath = Path<(String, String, i64, i64)>;
 
 async fn run_jobs(
     State(s): State<Shared>,
-    Path((owner, repo, run_id)): RunPath,
+    Path((owner, repo, run_id, attempt)): AttemptPath,
     headers: HeaderMap,
 ) -> Response {
     let mut inner = s.lock().expect("state");
     inner.calls.push(format!(
-        "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+        "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs"
     ));
     if !installation_auth(&inner, &headers) {
         return unauthorized();

@@ -1,0 +1,61 @@
+//! The Slack bot token never appears in a log line or a response: the whole incident flow (setup,
+//! a failure, Slack posts, a Slack that refuses a token) runs with every log line captured.
+
+use axum::http::Method;
+use repopal_tests::{fake_slack::SLACK_BOT_TOKEN, log_capture::CapturedLogs, monitored::Monitored};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_slack_bot_token_never_reaches_logs_or_responses() {
+    let logs = CapturedLogs::install();
+    let refused = "xoxb-0000-refused-token-value";
+
+    let m = Monitored::start(&[]).await;
+    m.run_completes("n-1", &m.workflow_run(1, 1, 1, "main", "failure"))
+        .await;
+    assert_eq!(m.slack.posted().len(), 2);
+    // A token Slack refuses: its error travels through the job, the integration and the logs.
+    sqlx::query("DELETE FROM integrations")
+        .execute(&m.app.db.pool)
+        .await
+        .unwrap();
+    let created = m
+        .admin_call(
+            Method::POST,
+            "integrations",
+            Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": refused}})),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    m.run_completes("n-2", &m.workflow_run(2, 2, 1, "main", "success"))
+        .await;
+    let listed = m.admin_call(Method::GET, "integrations", None).await.json();
+    assert_eq!(listed["data"]["items"][0]["status"], "reauth_required");
+
+    let mut responses = vec![created.text()];
+    for path in [
+        "integrations",
+        "incidents",
+        "audit-logs",
+        "workflow-runs",
+        "webhook-deliveries",
+    ] {
+        let res = m.admin_call(Method::GET, path, None).await;
+        assert_eq!(res.status, 200, "{path}");
+        responses.push(res.text());
+    }
+    let incident = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
+    responses.push(
+        m.admin_call(Method::GET, &format!("incidents/{incident}"), None)
+            .await
+            .text(),
+    );
+    let logs = logs.text();
+    assert!(logs.contains("slack notification"), "the flow was logged");
+    for secret in [SLACK_BOT_TOKEN, refused] {
+        assert!(!logs.contains(secret), "a log line holds a Slack token");
+        for r in &responses {
+            assert!(!r.contains(secret), "a response holds a Slack token: {r}");
+        }
+    }
+}
