@@ -291,7 +291,7 @@ impl Config {
                     env,
                     "INCIDENT_NOTIFY_WINDOW_SECS",
                     900,
-                    parse_u64,
+                    parse_notify_window,
                 )?,
             },
             log: LogConfig { format },
@@ -559,6 +559,14 @@ fn parse_u64(v: &str) -> Result<u64, String> {
         .map_err(|_| format!("`{v}` is not a positive whole number"))
 }
 
+/// At most a year, so `now() - window` is always a valid timestamp.
+fn parse_notify_window(v: &str) -> Result<u64, String> {
+    match parse_u64(v)? {
+        secs if secs <= 31_536_000 => Ok(secs),
+        _ => Err(format!("`{v}` is more than a year (31536000 seconds)")),
+    }
+}
+
 fn parse_usize(v: &str) -> Result<usize, String> {
     v.parse()
         .map_err(|_| format!("`{v}` is not a positive whole number"))
@@ -600,6 +608,13 @@ mod tests {
     use super::*;
 
     const KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn the_notify_window_is_at_most_a_year() {
+        assert_eq!(parse_notify_window("900"), Ok(900));
+        assert!(parse_notify_window("31536001").is_err());
+        assert!(parse_notify_window("-1").is_err());
+    }
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         let mut map: HashMap<String, String> = pairs

@@ -4,9 +4,11 @@
 mod client;
 mod json;
 mod org;
+mod path;
 mod user;
 
 pub use client::{Client, client_ip};
 pub use json::{FieldErrors, ValidJson, ValidQuery};
 pub use org::{OrgMember, perm};
+pub use path::path_uuid;
 pub use user::CurrentUser;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, perm},
+    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
     pagination,
     state::AppState,
 };
@@ -197,10 +197,6 @@ pub struct IncidentDetailOut {
     pub timeline: Vec<TimelineEntryOut>,
 }
 
-fn incident_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
-}
-
 /// One incident with its occurrences and timeline.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
@@ -210,7 +206,7 @@ pub async fn get(
     member: OrgMember<perm::IncidentsRead>,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<IncidentDetailOut> {
-    let id = incident_id(&id)?;
+    let id = path_uuid(&id)?;
     let incident = incidents::find(&state.pool, member.org_id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -249,7 +245,7 @@ async fn act(
         meta,
         member.org_id,
         member.caller.user_id,
-        incident_id(id)?,
+        path_uuid(id)?,
         action,
         note.as_deref(),
     )
@@ -333,7 +329,7 @@ pub async fn comment(
         &meta,
         member.org_id,
         member.caller.user_id,
-        incident_id(&id)?,
+        path_uuid(&id)?,
         text,
     )
     .await?;

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, OrgMember, ValidJson, perm},
+    extract::{Client, OrgMember, ValidJson, path_uuid, perm},
     state::AppState,
 };
 
@@ -123,10 +123,6 @@ pub async fn list(
     }))
 }
 
-fn integration_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
-}
-
 /// One integration.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
@@ -136,7 +132,7 @@ pub async fn get(
     member: OrgMember<perm::IntegrationsRead>,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<IntegrationOut> {
-    let row = integrations::find(&state.pool, member.org_id, integration_id(&id)?)
+    let row = integrations::find(&state.pool, member.org_id, path_uuid(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(row.into()))
@@ -157,7 +153,7 @@ pub async fn delete(
         &meta,
         member.org_id,
         member.caller.user_id,
-        integration_id(&id)?,
+        path_uuid(&id)?,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

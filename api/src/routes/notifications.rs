@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{CurrentUser, ValidQuery},
+    extract::{CurrentUser, ValidQuery, path_uuid},
     pagination,
     state::AppState,
 };
@@ -95,7 +95,7 @@ pub async fn read(
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id: Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    let id = path_uuid(&id)?;
     if notifications::mark_read(&state.pool, caller.user_id, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, CurrentUser, ValidQuery},
+    extract::{Client, CurrentUser, ValidQuery, path_uuid},
     flow_cookie::FlowCookie,
     state::AppState,
 };
@@ -122,10 +122,6 @@ pub async fn list(
     ))
 }
 
-fn connection_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
-}
-
 /// Revoke the token at GitHub, then delete the connection.
 #[utoipa::path(delete, path = "/api/v1/oauth/connections/{connection_id}", tag = "github", security(("bearer" = [])),
     params(("connection_id" = String, Path, format = Uuid)),
@@ -138,7 +134,7 @@ pub async fn delete(
 ) -> ApiResult<DoneOut> {
     state
         .identity
-        .disconnect_connection(&meta, caller, connection_id(&id)?)
+        .disconnect_connection(&meta, caller, path_uuid(&id)?)
         .await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
@@ -154,7 +150,7 @@ pub async fn refresh(
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = state
         .identity
-        .refresh_connection_now(caller, connection_id(&id)?)
+        .refresh_connection_now(caller, path_uuid(&id)?)
         .await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, perm},
+    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
     state::AppState,
 };
 
@@ -115,15 +115,11 @@ pub async fn get(
     member: OrgMember<perm::ReposRead>,
     Path((_org, repo_id)): Path<(String, String)>,
 ) -> ApiResult<RepositoryOut> {
-    let id: Uuid = repo_id.parse().map_err(|_| ApiError::not_found())?;
+    let id = path_uuid(&repo_id)?;
     let repo = repositories::find(&state.pool, member.org_id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(repo.into()))
-}
-
-fn repo_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -144,7 +140,7 @@ async fn start(
         meta,
         member.org_id,
         member.caller.user_id,
-        repo_id(repo)?,
+        path_uuid(repo)?,
         action,
     )
     .await?;
@@ -238,7 +234,7 @@ pub async fn update(
     Path((_org, repo)): Path<(String, String)>,
     ValidJson(body): ValidJson<RepositoryPatch>,
 ) -> ApiResult<RepositoryOut> {
-    let id = repo_id(&repo)?;
+    let id = path_uuid(&repo)?;
     let mut errors = FieldErrors::default();
     if let Some(channels) = &body.slack_channels {
         errors.require(
@@ -279,7 +275,7 @@ pub async fn status(
     member: OrgMember<perm::ReposRead>,
     Path((_org, repo)): Path<(String, String)>,
 ) -> ApiResult<RepositoryStatusOut> {
-    let repo = repositories::find(&state.pool, member.org_id, repo_id(&repo)?)
+    let repo = repositories::find(&state.pool, member.org_id, path_uuid(&repo)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let hooks =

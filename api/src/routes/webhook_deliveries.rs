@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{OrgMember, ValidQuery, perm},
+    extract::{OrgMember, ValidQuery, path_uuid, perm},
     pagination,
     state::AppState,
 };
@@ -122,7 +122,7 @@ pub async fn replay(
     member: OrgMember<perm::WebhooksReplay>,
     Path((_org, delivery_id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id: Uuid = delivery_id.parse().map_err(|_| ApiError::not_found())?;
+    let id = path_uuid(&delivery_id)?;
     let job = state.webhooks.replay(member.org_id, id).await?;
     Ok((StatusCode::ACCEPTED, Envelope(ReplayOut { job_id: job.0 })))
 }

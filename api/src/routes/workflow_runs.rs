@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, OrgMember, ValidJson, ValidQuery, perm},
+    extract::{Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
     pagination,
     routes::repositories::JobStartedOut,
     state::AppState,
@@ -170,10 +170,6 @@ pub struct WorkflowRunDetailOut {
     pub jobs: Vec<WorkflowJobOut>,
 }
 
-fn run_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
-}
-
 /// One run attempt with its jobs.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
@@ -183,7 +179,7 @@ pub async fn get(
     member: OrgMember<perm::IncidentsRead>,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<WorkflowRunDetailOut> {
-    let run = workflow_runs::find(&state.pool, member.org_id, run_id(&id)?)
+    let run = workflow_runs::find(&state.pool, member.org_id, path_uuid(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let jobs =
@@ -276,7 +272,7 @@ pub async fn rerun(
         &meta,
         member.org_id,
         member.caller.user_id,
-        run_id(&id)?,
+        path_uuid(&id)?,
         body.failed_only,
     )
     .await?;

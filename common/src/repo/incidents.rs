@@ -266,15 +266,7 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec
     if let Some(b) = &f.branch {
         q.push(" AND i.branch = ").push_bind(b.clone());
     }
-    if let Some((at, id)) = f.before {
-        q.push(" AND (i.last_seen_at, i.id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    q.push(" ORDER BY i.last_seen_at DESC, i.id DESC LIMIT ")
-        .push_bind(f.limit);
+    super::paging::push_page(&mut q, "i.last_seen_at", "i.id", f.before, f.limit);
     Ok(q.build_query_as().fetch_all(db).await?)
 }
 

@@ -14,6 +14,7 @@ pub mod login_attempts;
 pub mod notifications;
 pub mod oauth;
 pub mod orgs;
+pub mod paging;
 pub mod probe;
 pub mod repositories;
 pub mod repository_hooks;

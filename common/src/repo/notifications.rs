@@ -64,15 +64,7 @@ pub async fn list(
     if f.unread {
         q.push(" AND n.read_at IS NULL");
     }
-    if let Some((at, id)) = f.before {
-        q.push(" AND (n.created_at, n.id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ")
-        .push_bind(f.limit);
+    super::paging::push_page(&mut q, "n.created_at", "n.id", f.before, f.limit);
     Ok(q.build_query_as().fetch_all(db).await?)
 }
 

@@ -147,15 +147,7 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec
     if let Some(status) = &f.status {
         q.push(" AND status = ").push_bind(status.clone());
     }
-    if let Some((at, id)) = f.before {
-        q.push(" AND (received_at, id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    q.push(" ORDER BY received_at DESC, id DESC LIMIT ")
-        .push_bind(f.limit);
+    super::paging::push_page(&mut q, "received_at", "id", f.before, f.limit);
     Ok(q.build_query_as().fetch_all(db).await?)
 }
 

@@ -267,15 +267,7 @@ pub async fn list(
         "SELECT {COLUMNS} FROM workflow_runs w JOIN repositories r ON r.id = w.repository_id"
     ));
     push_filter(&mut q, org, f);
-    if let Some((at, id)) = f.before {
-        q.push(" AND (w.received_at, w.id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    q.push(" ORDER BY w.received_at DESC, w.id DESC LIMIT ")
-        .push_bind(f.limit);
+    super::paging::push_page(&mut q, "w.received_at", "w.id", f.before, f.limit);
     Ok(q.build_query_as().fetch_all(db).await?)
 }
 

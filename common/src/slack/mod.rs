@@ -73,8 +73,7 @@ impl Slack {
                 .build()
                 .unwrap_or_default(),
             api_url: cfg.api_url.as_str().trim_end_matches('/').to_owned(),
-            // At most a year, so `now() - window` always stays a valid timestamp.
-            group_notify_window: Duration::from_secs(cfg.group_notify_window_secs.min(31_536_000)),
+            group_notify_window: Duration::from_secs(cfg.group_notify_window_secs),
         }
     }
 
