@@ -40,7 +40,7 @@ pub use state::AppState;
         (name = "webhooks", description = "GitHub webhook receiver and deliveries"),
         (name = "github", description = "GitHub App installations, repositories and jobs"),
         (name = "incidents", description = "Workflow runs, incidents and notifications"),
-        (name = "integrations", description = "Credentials for Slack and other tools"),
+        (name = "integrations", description = "Integrations: catalogue, credentials, connection tests, health"),
     )
 )]
 struct ApiDoc;
@@ -77,7 +77,11 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
         config.keyring.clone(),
     );
     let github = common::github::Github::new(pool.clone(), &config)?;
+    let slack = common::slack::Slack::new(&config.slack);
+    let tester = common::integrations::Tester::new(&config, github.clone());
     Ok(AppState {
+        slack,
+        tester,
         pool,
         config,
         api: Arc::new(api),
@@ -92,9 +96,9 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
 /// The routes and the OpenAPI document generated from them.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        audit_logs, auth, github_app, github_login, health, incidents, integrations, jobs, members,
-        notifications, oauth_connections, orgs, repositories, webhook_deliveries, webhooks,
-        workflow_runs,
+        audit_logs, auth, github_app, github_login, health, incidents, integration_health,
+        integration_types, integrations, jobs, members, notifications, oauth_connections, orgs,
+        repositories, slack_connect, webhook_deliveries, webhooks, workflow_runs,
     };
     // GitHub sends deliveries of up to 25 MB; every other route keeps `BODY_LIMIT_BYTES`.
     let receiver = OpenApiRouter::new()
@@ -150,7 +154,23 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(notifications::read))
         .routes(routes!(notifications::read_all))
         .routes(routes!(integrations::create, integrations::list))
-        .routes(routes!(integrations::get, integrations::delete))
+        .routes(routes!(
+            integrations::get,
+            integrations::update,
+            integrations::delete
+        ))
+        .routes(routes!(integrations::enable))
+        .routes(routes!(integrations::disable))
+        .routes(routes!(integrations::replace_credentials))
+        .routes(routes!(integrations::test))
+        .routes(routes!(integrations::logs))
+        .routes(routes!(integration_health::health))
+        .routes(routes!(integration_health::history))
+        .routes(routes!(integration_health::metrics))
+        .routes(routes!(integration_types::list))
+        .routes(routes!(integration_types::get))
+        .routes(routes!(slack_connect::authorize))
+        .routes(routes!(slack_connect::callback))
         .routes(routes!(jobs::get))
         .routes(routes!(oauth_connections::authorize))
         .routes(routes!(oauth_connections::callback))

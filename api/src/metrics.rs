@@ -84,3 +84,36 @@ pub async fn refresh_job_counts(pool: &sqlx::PgPool) -> Result<(), common::Error
     }
     Ok(())
 }
+
+/// Updates the per-integration gauges from the `integrations` table: health (1 when `active`),
+/// the state as a labelled gauge, API calls and errors made by checks and tests, last latency and
+/// consecutive failures.
+pub async fn refresh_integration_gauges(pool: &sqlx::PgPool) -> Result<(), common::Error> {
+    const STATUSES: &[&str] = &["active", "degraded", "error", "disabled", "reauth_required"];
+    for g in common::repo::integrations::gauges(pool).await? {
+        let labels = [
+            ("org_id", g.org_id.0.to_string()),
+            ("integration_id", g.id.to_string()),
+            ("type", g.kind.clone()),
+        ];
+        metrics::gauge!("repopal_integration_up", &labels).set(if g.status == "active" {
+            1.0
+        } else {
+            0.0
+        });
+        for status in STATUSES {
+            let mut with_status = labels.to_vec();
+            with_status.push(("status", (*status).to_owned()));
+            metrics::gauge!("repopal_integration_status", &with_status)
+                .set(if g.status == *status { 1.0 } else { 0.0 });
+        }
+        metrics::gauge!("repopal_integration_api_calls", &labels).set(g.api_calls as f64);
+        metrics::gauge!("repopal_integration_api_errors", &labels).set(g.api_errors as f64);
+        metrics::gauge!("repopal_integration_consecutive_failures", &labels)
+            .set(f64::from(g.consecutive_failures));
+        if let Some(ms) = g.last_latency_ms {
+            metrics::gauge!("repopal_integration_latency_ms", &labels).set(f64::from(ms));
+        }
+    }
+    Ok(())
+}

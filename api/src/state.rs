@@ -21,5 +21,8 @@ pub struct AppState {
     pub identity: Identity,
     pub webhooks: WebhookReceiver,
     pub github: common::github::Github,
+    pub slack: common::slack::Slack,
+    /// Connection tests of integrations.
+    pub tester: common::integrations::Tester,
     pub auth_limiter: AuthLimiter,
 }

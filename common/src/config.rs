@@ -46,6 +46,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub github: GithubConfig,
     pub slack: SlackConfig,
+    pub health: HealthConfig,
     pub log: LogConfig,
     /// Keys sealing third-party secrets (`ENCRYPTION_KEYS`, `ENCRYPTION_ACTIVE_KEY_ID`).
     pub keyring: crate::crypto::keyring::Keyring,
@@ -86,6 +87,35 @@ pub struct SlackConfig {
     pub api_url: Url,
     /// At most one "still failing" message per incident in this many seconds.
     pub group_notify_window_secs: u64,
+    /// The Slack app for "Add to Slack" (OAuth v2); both or neither.
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// Slack's authorize page (`https://slack.com/oauth/v2/authorize`).
+    pub authorize_url: Url,
+    /// Bot scopes asked for.
+    pub scopes: String,
+}
+
+/// How integrations are health-checked.
+#[derive(Debug, Clone)]
+pub struct HealthConfig {
+    /// Time between checks of a healthy integration.
+    pub interval: Duration,
+    /// Delay before re-checking after the first failure; doubles per consecutive failure, with
+    /// jitter, up to `interval`.
+    pub retry_base: Duration,
+    /// Consecutive failures that turn `degraded` into `error`.
+    pub error_after: u32,
+    /// Failing for this long turns the integration `disabled` (checks stop).
+    pub disable_after: Duration,
+    /// Timeout of one request of a check.
+    pub request_timeout: Duration,
+    /// Retries inside one check (exponential with jitter, from `inline_retry_base`).
+    pub inline_retries: usize,
+    pub inline_retry_base: Duration,
+    /// A `Retry-After` up to this long is waited for inside the check; a longer one ends the check
+    /// and the next one is scheduled after it.
+    pub max_inline_wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +238,18 @@ impl Config {
                         .into(),
             });
         }
+        let slack_client_id = env.get("SLACK_CLIENT_ID");
+        let slack_client_secret = env.get("SLACK_CLIENT_SECRET").map(SecretString::from);
+        if slack_client_id.is_some() != slack_client_secret.is_some() {
+            return Err(ConfigError::Malformed {
+                name: if slack_client_id.is_some() {
+                    "SLACK_CLIENT_SECRET"
+                } else {
+                    "SLACK_CLIENT_ID"
+                },
+                reason: "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together".into(),
+            });
+        }
         let format = match env.get("LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -292,6 +334,62 @@ impl Config {
                     "INCIDENT_NOTIFY_WINDOW_SECS",
                     900,
                     parse_notify_window,
+                )?,
+                client_id: slack_client_id,
+                client_secret: slack_client_secret,
+                authorize_url: or_default(
+                    env,
+                    "SLACK_AUTHORIZE_URL",
+                    default_url("https://slack.com/oauth/v2/authorize"),
+                    parse_url,
+                )?,
+                scopes: env
+                    .get("SLACK_SCOPES")
+                    .unwrap_or_else(|| "chat:write,channels:read".to_owned()),
+            },
+            health: HealthConfig {
+                interval: or_default(
+                    env,
+                    "HEALTH_CHECK_INTERVAL_SECS",
+                    Duration::from_secs(300),
+                    parse_positive_secs,
+                )?,
+                retry_base: or_default(
+                    env,
+                    "HEALTH_RETRY_BASE_SECS",
+                    Duration::from_secs(30),
+                    parse_positive_secs,
+                )?,
+                error_after: or_default(env, "HEALTH_ERROR_AFTER", 3, |v| {
+                    parse_positive(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+                })?,
+                disable_after: or_default(
+                    env,
+                    "HEALTH_DISABLE_AFTER_DAYS",
+                    Duration::from_secs(3 * 86400),
+                    |v| {
+                        parse_positive(v)
+                            .map(|d| Duration::from_secs((d as u64).saturating_mul(86400)))
+                    },
+                )?,
+                request_timeout: or_default(
+                    env,
+                    "HEALTH_REQUEST_TIMEOUT_SECS",
+                    Duration::from_secs(10),
+                    parse_positive_secs,
+                )?,
+                inline_retries: or_default(env, "HEALTH_INLINE_RETRIES", 2, parse_usize)?,
+                inline_retry_base: or_default(
+                    env,
+                    "HEALTH_INLINE_RETRY_MS",
+                    Duration::from_millis(500),
+                    parse_positive_millis,
+                )?,
+                max_inline_wait: or_default(
+                    env,
+                    "HEALTH_MAX_INLINE_WAIT_SECS",
+                    Duration::from_secs(5),
+                    parse_positive_secs,
                 )?,
             },
             log: LogConfig { format },

@@ -17,6 +17,8 @@ use axum::{
 };
 use serde_json::{Value, json};
 
+use crate::fake_faults::{self, Fault, Faults, Flavor};
+
 /// The GitHub account a code logs in as.
 #[derive(Debug, Clone)]
 pub struct FakeAccount {
@@ -76,6 +78,8 @@ struct Inner {
     /// Actions: the jobs list of each run, and each job's log text.
     run_jobs: HashMap<i64, Value>,
     job_logs: HashMap<i64, String>,
+    /// Faults for `GET /user`, `GET /installation/repositories` and hook pings.
+    faults: Faults,
 }
 
 #[derive(Clone)]
@@ -173,6 +177,36 @@ impl FakeGithub {
 
     pub fn fail_next(&self, failures: &[Failure]) {
         self.lock().failures.extend(failures.iter().copied());
+    }
+
+    /// Queues one-shot faults for the next calls to `GET /user`, `GET /installation/repositories`
+    /// and `POST /repos/{owner}/{repo}/hooks/{id}/pings` (before any `fail_next` failure).
+    pub fn fault_next(&self, faults: &[Fault]) {
+        self.lock().faults.push(faults);
+    }
+
+    /// Sets (or with `None` clears) a fault for every call to those routes once the queued ones
+    /// are used up.
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.lock().faults.set_persistent(fault);
+    }
+
+    /// Makes `token` (e.g. a personal access token) valid for `account` on the user endpoints.
+    pub fn add_token(&self, token: &str, account: FakeAccount) {
+        self.lock().tokens.insert(token.to_owned(), account);
+    }
+
+    /// Makes `token` invalid (401 "Bad credentials") wherever it was accepted.
+    pub fn revoke_token_value(&self, token: &str) {
+        let mut inner = self.lock();
+        inner.tokens.remove(token);
+        inner.installation_tokens.remove(token);
+    }
+
+    /// Every installation token minted so far stops working (401 "Bad credentials"); new ones
+    /// can be minted as usual.
+    pub fn revoke_installation_tokens(&self) {
+        self.lock().installation_tokens.clear();
     }
 
     pub fn reject_fresh_tokens_once(&self) {
@@ -302,8 +336,10 @@ async fn installation_repositories(
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> Response {
+    if let Some(response) = record_and_fault(&s, "GET /installation/repositories".into()).await {
+        return response;
+    }
     let mut inner = s.lock().expect("state");
-    inner.calls.push("GET /installation/repositories".into());
     if let Some(failure) = inner.failures.pop_front() {
         return match failure {
             Failure::RateLimited(secs) => (
@@ -469,9 +505,25 @@ fn issue_expiring(inner: &mut Inner, account: FakeAccount) -> Value {
     })
 }
 
+/// Records the call and takes its scripted fault under the lock, then carries the fault out with
+/// the lock released (a `Slow` fault sleeps and lets the handler answer).
+async fn record_and_fault(s: &Shared, call: String) -> Option<Response> {
+    let fault = {
+        let mut inner = s.lock().expect("state");
+        inner.calls.push(call);
+        inner.faults.next()
+    };
+    fake_faults::apply(fault, Flavor::Github).await
+}
+
 fn account_for(s: &Shared, headers: &HeaderMap, call: &str) -> Result<FakeAccount, Box<Response>> {
-    let mut inner = s.lock().expect("state");
-    inner.calls.push(call.to_owned());
+    s.lock().expect("state").calls.push(call.to_owned());
+    lookup_account(s, headers)
+}
+
+/// The account the request's user token belongs to, or a 401.
+fn lookup_account(s: &Shared, headers: &HeaderMap) -> Result<FakeAccount, Box<Response>> {
+    let inner = s.lock().expect("state");
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -489,7 +541,10 @@ fn account_for(s: &Shared, headers: &HeaderMap, call: &str) -> Result<FakeAccoun
 }
 
 async fn user(State(s): State<Shared>, headers: HeaderMap) -> Response {
-    let account = match account_for(&s, &headers, "GET /user") {
+    if let Some(response) = record_and_fault(&s, "GET /user".into()).await {
+        return response;
+    }
+    let account = match lookup_account(&s, &headers) {
         Ok(a) => a,
         Err(r) => return *r,
     };
@@ -637,10 +692,12 @@ async fn ping_hook(
     headers: HeaderMap,
     axum::extract::Path((owner, repo, id)): HookPath,
 ) -> Response {
-    let mut inner = s.lock().expect("state");
-    inner
-        .calls
-        .push(format!("POST /repos/{owner}/{repo}/hooks/{id}/pings"));
+    if let Some(response) =
+        record_and_fault(&s, format!("POST /repos/{owner}/{repo}/hooks/{id}/pings")).await
+    {
+        return response;
+    }
+    let inner = s.lock().expect("state");
     if !installation_auth(&inner, &headers) {
         return unauthorized();
     }
@@ -746,4 +803,41 @@ async fn user_installations(State(s): State<Shared>, headers: HeaderMap) -> Resp
         ids.iter().map(|id| json!({"id": id, "account": {"login": account.login, "id": account.id}, "app_id": TEST_APP_ID})).collect();
     Json(json!({"total_count": installations.len(), "installations": installations}))
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn personal_token_faults_and_revocation_on_user() {
+        let github = FakeGithub::start().await;
+        let account = FakeAccount {
+            id: 7,
+            login: "octocat".into(),
+            name: "Mona".into(),
+            email: "mona@example.com".into(),
+            email_verified: true,
+        };
+        github.add_token("ghp_personal", account);
+        let client = reqwest::Client::new();
+        let get_user = || {
+            client
+                .get(format!("{}/user", github.url))
+                .bearer_auth("ghp_personal")
+                .send()
+        };
+        let status = |r: reqwest::Response| r.status().as_u16();
+        github.fault_next(&[Fault::RateLimited(2), Fault::Slow(10)]);
+        let limited = get_user().await.expect("send");
+        assert_eq!(limited.headers()["retry-after"], "2");
+        assert_eq!(status(limited), 429);
+        assert_eq!(status(get_user().await.expect("send")), 200);
+        github.set_fault(Some(Fault::Unavailable));
+        assert_eq!(status(get_user().await.expect("send")), 503);
+        github.set_fault(None);
+        github.revoke_token_value("ghp_personal");
+        assert_eq!(status(get_user().await.expect("send")), 401);
+        assert_eq!(github.count("GET /user"), 4);
+    }
 }

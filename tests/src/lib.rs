@@ -6,6 +6,8 @@ pub mod auth;
 pub mod bench;
 pub mod cluster;
 pub mod db;
+pub mod fake_argocd;
+pub mod fake_faults;
 pub mod fake_github;
 pub mod fake_slack;
 pub mod fake_smtp;

@@ -16,6 +16,8 @@ pub struct JobContext {
     pub mail: Arc<MailConfig>,
     pub github: Arc<common::github::Github>,
     pub slack: Arc<common::slack::Slack>,
+    /// Connection tests and health checks of integrations.
+    pub tester: Arc<common::integrations::Tester>,
     pub job_id: JobId,
     /// 1 for the first run, 2 for the first retry, and so on.
     pub attempt: u32,

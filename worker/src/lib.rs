@@ -28,6 +28,9 @@ pub fn registrations() -> Vec<Registration> {
         handle(jobs::incident_context::run),
         handle(jobs::notify_slack::run),
         handle(jobs::rerun_workflow::run),
+        handle(jobs::check_integration::run),
+        handle(jobs::check_integration::run_due),
+        handle(jobs::refresh_integration_token::run),
     ]
 }
 
@@ -38,9 +41,11 @@ pub async fn run(
     app: &Config,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), common::Error> {
+    let github = common::github::Github::new(pool.clone(), app)?;
     let services = runner::Services {
         mail: app.mail.clone(),
-        github: common::github::Github::new(pool.clone(), app)?,
+        tester: common::integrations::Tester::new(app, github.clone()),
+        github,
         slack: common::slack::Slack::new(&app.slack),
     };
     let scheduler = tokio::spawn(schedule::run(

@@ -70,6 +70,7 @@ struct Shared {
     mail: Arc<MailConfig>,
     github: Arc<common::github::Github>,
     slack: Arc<common::slack::Slack>,
+    tester: Arc<common::integrations::Tester>,
     /// Every worker name this process has registered, for the final hand-back at shutdown.
     names: std::sync::Mutex<Vec<String>>,
     /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
@@ -114,6 +115,7 @@ async fn execute(
             mail: shared.mail.clone(),
             github: shared.github.clone(),
             slack: shared.slack.clone(),
+            tester: shared.tester.clone(),
             job_id: job_id.clone(),
             attempt,
         };
@@ -271,6 +273,7 @@ pub struct Services {
     pub mail: MailConfig,
     pub github: common::github::Github,
     pub slack: common::slack::Slack,
+    pub tester: common::integrations::Tester,
 }
 
 /// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
@@ -294,6 +297,7 @@ pub async fn run(
         mail: Arc::new(services.mail),
         github: Arc::new(services.github),
         slack: Arc::new(services.slack),
+        tester: Arc::new(services.tester),
         names: std::sync::Mutex::new(Vec::new()),
         in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),
     });

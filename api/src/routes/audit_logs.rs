@@ -53,7 +53,7 @@ pub struct AuditPageOut {
     pub next_cursor: Option<String>,
 }
 
-fn bad_query(message: &str) -> ApiError {
+pub fn bad_query(message: &str) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::BAD_REQUEST,
         "invalid_query",
@@ -88,10 +88,16 @@ pub async fn list(
         actor: q.actor.map(UserId),
         from: q.from,
         to: q.to,
+        resource: None,
         before_id,
         limit: limit + 1,
     };
-    let mut entries: Vec<Entry> = state.identity.audit_log(member.org_id, &filter).await?;
+    let entries: Vec<Entry> = state.identity.audit_log(member.org_id, &filter).await?;
+    Ok(Envelope(page_out(entries, limit)))
+}
+
+/// One page of entries (fetched with `limit + 1` to know whether there is more).
+pub fn page_out(mut entries: Vec<Entry>, limit: i64) -> AuditPageOut {
     let more = entries.len() as i64 > limit;
     entries.truncate(usize::try_from(limit).unwrap_or(50));
     let next_cursor = if more {
@@ -99,7 +105,7 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Envelope(AuditPageOut {
+    AuditPageOut {
         items: entries
             .into_iter()
             .map(|e| AuditEntryOut {
@@ -116,5 +122,5 @@ pub async fn list(
             })
             .collect(),
         next_cursor,
-    }))
+    }
 }

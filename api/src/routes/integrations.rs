@@ -1,5 +1,6 @@
-//! `/api/v1/orgs/{org_id}/integrations`: the organisation's integrations (Slack so far).
-//! Credentials are write-only: responses show which fields are set and a masked hint of each.
+//! `/api/v1/orgs/{org_id}/integrations`: the organisation's integrations. Credentials are
+//! write-only: responses show which fields are set and a masked hint of each. Health and metrics
+//! are in `integration_health`.
 
 use axum::{
     extract::{Path, State},
@@ -7,38 +8,63 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use common::{
-    integrations::IntegrationIn,
-    repo::integrations::{self, Integration},
+    integrations::{IntegrationIn, TestReport, catalogue, health},
+    repo::{
+        audit_logs::Filter,
+        integrations::{self, Integration},
+    },
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::audit_logs::{AuditPageOut, bad_query, page_out};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, OrgMember, ValidJson, path_uuid, perm},
+    extract::{Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
+    pagination,
     state::AppState,
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationCreateIn {
-    /// `slack` (more types arrive with the integrations catalogue).
+    /// One of the catalogue's types (`GET /api/v1/integration-types`).
     #[serde(rename = "type")]
     pub kind: String,
     /// Unique within the organisation, 1–100 characters.
     pub name: String,
+    /// Checked against the type's `config_schema`.
     #[serde(default = "empty_object")]
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
-    /// For `slack`: `{"bot_token": "xoxb-…"}`. Never returned.
-    /// Taken as any JSON and checked by RepoPal, so a malformed value is never echoed in an error.
+    /// Checked against the type's `credentials_schema`; never returned. Taken as any JSON and
+    /// checked by RepoPal, so a malformed value is never echoed in an error.
+    #[serde(default = "empty_object")]
     #[schema(value_type = Object)]
     pub credentials: serde_json::Value,
 }
 
 fn empty_object() -> serde_json::Value {
     serde_json::json!({})
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationUpdateIn {
+    pub name: Option<String>,
+    /// Replaces the whole config; checked against the type's `config_schema`.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsIn {
+    /// The complete new credentials, checked against the type's `credentials_schema` and then
+    /// tested; never returned.
+    #[schema(value_type = Object)]
+    pub credentials: serde_json::Value,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,6 +80,10 @@ pub struct IntegrationOut {
     /// `active`, `degraded`, `error`, `disabled` or `reauth_required`.
     pub status: String,
     pub last_error: Option<String>,
+    pub last_check_at: Option<DateTime<Utc>>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// When a rotating token (Slack) expires; it is refreshed before then.
+    pub token_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -69,6 +99,9 @@ impl From<Integration> for IntegrationOut {
             enabled: i.enabled,
             status: i.status,
             last_error: i.last_error,
+            last_check_at: i.last_check_at,
+            next_check_at: i.next_check_at,
+            token_expires_at: i.token_expires_at,
             created_at: i.created_at,
             updated_at: i.updated_at,
         }
@@ -80,12 +113,75 @@ pub struct IntegrationListOut {
     pub items: Vec<IntegrationOut>,
 }
 
-/// Create an integration (org_admin); credentials are sealed and never returned.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IntegrationQuery {
+    /// `active`, `degraded`, `error`, `disabled` or `reauth_required`.
+    pub status: Option<String>,
+    /// An integration type.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestOut {
+    pub ok: bool,
+    /// `ok` or `failed`.
+    pub status: &'static str,
+    pub latency_ms: i32,
+    /// Requests sent, retries included.
+    pub attempts: i32,
+    pub error: Option<String>,
+    /// What the provider reported (account, team, applications, HTTP status, …).
+    pub details: serde_json::Value,
+    /// A recovery action taken while testing (`token_refreshed`, `hook_reinstall`).
+    pub action: Option<String>,
+}
+
+impl From<TestReport> for TestOut {
+    fn from(r: TestReport) -> Self {
+        Self {
+            ok: r.ok,
+            status: if r.ok { "ok" } else { "failed" },
+            latency_ms: r.latency_ms,
+            attempts: r.attempts,
+            error: r.error(),
+            details: r.details,
+            action: r.action,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialsOut {
+    pub integration: IntegrationOut,
+    /// The connection test the new credentials passed.
+    pub test: TestOut,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LogQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+const STATUSES: &[&str] = &[
+    health::ACTIVE,
+    health::DEGRADED,
+    health::ERROR,
+    health::DISABLED,
+    health::REAUTH_REQUIRED,
+];
+
+/// Create an integration (org_admin); credentials are sealed and never returned. Its first health
+/// check runs at once.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     request_body = IntegrationCreateIn,
     responses((status = 201, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+              (status = 409, body = ErrorEnvelope), (status = 422, description = "validation_failed: each failing field", body = ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
@@ -109,15 +205,23 @@ pub async fn create(
     Ok((StatusCode::CREATED, Envelope(row.into())))
 }
 
-/// The organisation's integrations (org_admin, team_lead).
+/// The organisation's integrations, by name (org_admin, team_lead).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = IntegrationListOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    params(("org_id" = String, Path, format = Uuid), IntegrationQuery),
+    responses((status = 200, body = IntegrationListOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsRead>,
+    ValidQuery(q): ValidQuery<IntegrationQuery>,
 ) -> ApiResult<IntegrationListOut> {
-    let rows = integrations::list(&state.pool, member.org_id).await?;
+    pagination::one_of("status", q.status.as_deref(), STATUSES)?;
+    pagination::one_of("type", q.kind.as_deref(), &catalogue::kinds())?;
+    let filter = integrations::Filter {
+        status: q.status,
+        kind: q.kind,
+    };
+    let rows = integrations::list(&state.pool, member.org_id, &filter).await?;
     Ok(Envelope(IntegrationListOut {
         items: rows.into_iter().map(Into::into).collect(),
     }))
@@ -138,7 +242,33 @@ pub async fn get(
     Ok(Envelope(row.into()))
 }
 
-/// Delete an integration and its credentials (org_admin).
+/// Change the name and/or config (org_admin).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    request_body = IntegrationUpdateIn,
+    responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn update(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<IntegrationUpdateIn>,
+) -> ApiResult<IntegrationOut> {
+    let row = common::integrations::update(
+        &state.pool,
+        &meta,
+        member.org_id,
+        member.caller.user_id,
+        path_uuid(&id)?,
+        body.name,
+        body.config,
+    )
+    .await?;
+    Ok(Envelope(row.into()))
+}
+
+/// Delete an integration, its credentials and its health history (org_admin).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -157,4 +287,138 @@ pub async fn delete(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn switch(
+    state: &AppState,
+    member: &OrgMember<perm::IntegrationsManage>,
+    meta: &common::identity::ClientMeta,
+    id: &str,
+    enabled: bool,
+) -> ApiResult<IntegrationOut> {
+    let row = common::integrations::set_enabled(
+        &state.pool,
+        meta,
+        member.org_id,
+        member.caller.user_id,
+        path_uuid(id)?,
+        enabled,
+    )
+    .await?;
+    Ok(Envelope(row.into()))
+}
+
+/// Enable: used again, health starts afresh and is checked at once (org_admin). An integration
+/// in `reauth_required` stays so until its credentials are replaced.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/enable", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn enable(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<IntegrationOut> {
+    switch(&state, &member, &meta, &id, true).await
+}
+
+/// Disable: not used and not checked (org_admin).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/disable", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn disable(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<IntegrationOut> {
+    switch(&state, &member, &meta, &id, false).await
+}
+
+/// Replace the credentials: they are tested first, and kept only when the test passes
+/// (otherwise 400 `credentials_test_failed` and the old ones stay). Resets the health (org_admin).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/credentials", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    request_body = CredentialsIn,
+    responses((status = 200, body = CredentialsOut), (status = 400, description = "credentials_test_failed", body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn replace_credentials(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<CredentialsIn>,
+) -> ApiResult<CredentialsOut> {
+    let (row, report) = common::integrations::replace_credentials(
+        &state.tester,
+        &state.pool,
+        &meta,
+        member.org_id,
+        member.caller.user_id,
+        path_uuid(&id)?,
+        body.credentials,
+    )
+    .await?;
+    Ok(Envelope(CredentialsOut {
+        integration: row.into(),
+        test: report.into(),
+    }))
+}
+
+/// Run the connection test now with the stored credentials: status, latency and details
+/// (org_admin). Recorded in the health history; the health state is left to the scheduled checks.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/test", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = TestOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn test(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<TestOut> {
+    let report = common::integrations::test_now(
+        &state.tester,
+        &state.pool,
+        &meta,
+        member.org_id,
+        member.caller.user_id,
+        path_uuid(&id)?,
+    )
+    .await?;
+    Ok(Envelope(report.into()))
+}
+
+/// The integration's log: its audit trail (created, changed, credentials replaced or decrypted,
+/// tested, enabled, disabled, health transitions), newest first (org_admin, team_lead).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/logs", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid), LogQuery),
+    responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope)))]
+pub async fn logs(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsRead>,
+    Path((_org, id)): Path<(String, String)>,
+    ValidQuery(q): ValidQuery<LogQuery>,
+) -> ApiResult<AuditPageOut> {
+    let id = path_uuid(&id)?;
+    integrations::find(&state.pool, member.org_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let limit = pagination::limit(q.limit, 50, 200)?;
+    let before_id = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| bad_query("cursor is not valid"))
+        })
+        .transpose()?;
+    let filter = Filter {
+        resource: Some(("integration", id.to_string())),
+        before_id,
+        limit: limit + 1,
+        ..Filter::default()
+    };
+    let entries = state.identity.audit_log(member.org_id, &filter).await?;
+    Ok(Envelope(page_out(entries, limit)))
 }

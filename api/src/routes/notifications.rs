@@ -36,7 +36,9 @@ pub struct NotificationOut {
     pub id: Uuid,
     pub org_id: OrgId,
     pub incident_id: Option<Uuid>,
-    /// `opened`, `still_failing` or `resolved`.
+    pub integration_id: Option<Uuid>,
+    /// About incidents: `opened`, `still_failing` or `resolved`; about integrations:
+    /// `integration_error` or `integration_recovered`.
     pub kind: String,
     pub title: String,
     pub read: bool,
@@ -49,6 +51,7 @@ impl From<Notification> for NotificationOut {
             id: n.id,
             org_id: n.org_id,
             incident_id: n.incident_id,
+            integration_id: n.integration_id,
             kind: n.kind,
             title: n.title,
             read: n.read_at.is_some(),

@@ -30,6 +30,17 @@ struct Hook {
     config: HookConfig,
 }
 
+/// Whether RepoPal's hook on a repository still works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookHealth {
+    /// GitHub accepted a ping.
+    Alive,
+    /// GitHub no longer has the hook (deleted by someone, or the repository moved).
+    Gone,
+    /// RepoPal has not installed one (yet).
+    NotInstalled,
+}
+
 /// What installing did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookOutcome {
@@ -213,4 +224,65 @@ impl Github {
         .await?;
         Ok(hook)
     }
+}
+
+impl Github {
+    /// Pings RepoPal's hook on a monitored repository to see whether it still exists.
+    pub async fn hook_health(&self, org: OrgId, repository: Uuid) -> Result<HookHealth, Error> {
+        let repo = repositories::find(&self.pool, org, repository)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let Some(installation) = repo.installation_id else {
+            return Ok(HookHealth::NotInstalled);
+        };
+        let Some(hook) = repository_hooks::for_repository(&self.pool, org, repo.github_id)
+            .await?
+            .first()
+            .copied()
+        else {
+            return Ok(HookHealth::NotInstalled);
+        };
+        let path = format!("/repos/{}/hooks/{hook}/pings", repo.full_name);
+        let result = self
+            .with_installation_token(installation, |t| {
+                let path = path.clone();
+                async move {
+                    match self
+                        .client
+                        .send::<()>(Method::POST, &path, &Auth::Bearer(&t), None)
+                        .await
+                    {
+                        Ok(_) => Ok(HookHealth::Alive),
+                        Err(GithubError::NotFound) => Ok(HookHealth::Gone),
+                        Err(e) => Err(e),
+                    }
+                }
+            })
+            .await?;
+        Ok(result)
+    }
+}
+
+/// Forgets a repository's vanished hook and enqueues its re-installation.
+pub async fn reinstall_hook(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    repository: Uuid,
+) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    let repo = repositories::find(&mut *tx, org, repository)
+        .await?
+        .ok_or(Error::NotFound)?;
+    repository_hooks::delete_for_repository(&mut *tx, org, repo.github_id).await?;
+    crate::jobs::push(
+        &mut tx,
+        &crate::jobs::RepositoryWebhook {
+            org_id: org,
+            repository_id: repository,
+            action: crate::jobs::HookAction::Install,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -11,10 +11,10 @@ use crate::domain::{OrgId, UserId};
 pub struct InstallState;
 
 impl InstallState {
-    fn mac(key: &[u8], payload: &str) -> String {
+    fn mac(key: &[u8], purpose: &str, payload: &str) -> String {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!("any key length"));
-        mac.update(b"repopal-install-state:");
+        mac.update(format!("repopal-{purpose}-state:").as_bytes());
         mac.update(payload.as_bytes());
         mac.finalize()
             .into_bytes()
@@ -24,6 +24,16 @@ impl InstallState {
     }
 
     pub fn sign(key: &[u8], org: OrgId, user: UserId, ttl_secs: i64) -> String {
+        Self::sign_for(key, "install", org, user, ttl_secs)
+    }
+
+    /// The organisation and user of a valid, unexpired state.
+    pub fn verify(key: &[u8], state: &str) -> Option<(OrgId, UserId)> {
+        Self::verify_for(key, "install", state)
+    }
+
+    /// A state for another flow (`purpose`), which no other flow accepts.
+    pub fn sign_for(key: &[u8], purpose: &str, org: OrgId, user: UserId, ttl_secs: i64) -> String {
         // A random nonce makes every link distinct (each can be used once).
         let nonce = Uuid::new_v4().simple();
         let payload = format!(
@@ -32,14 +42,13 @@ impl InstallState {
             user.0.simple(),
             Utc::now().timestamp() + ttl_secs
         );
-        format!("{payload}.{}", Self::mac(key, &payload))
+        format!("{payload}.{}", Self::mac(key, purpose, &payload))
     }
 
-    /// The organisation and user of a valid, unexpired state.
-    pub fn verify(key: &[u8], state: &str) -> Option<(OrgId, UserId)> {
+    pub fn verify_for(key: &[u8], purpose: &str, state: &str) -> Option<(OrgId, UserId)> {
         let (payload, mac) = state.rsplit_once('.')?;
         if !crate::crypto::tokens::constant_time_eq(
-            Self::mac(key, payload).as_bytes(),
+            Self::mac(key, purpose, payload).as_bytes(),
             mac.as_bytes(),
         ) {
             return None;

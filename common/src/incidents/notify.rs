@@ -24,7 +24,14 @@ pub(super) async fn fan_out(
     title: &str,
 ) -> Result<(), Error> {
     let org = repo.org_id;
-    notifications::notify_admins(tx, org, incident, kind, title).await?;
+    notifications::notify_admins(
+        tx,
+        org,
+        notifications::About::Incident(incident),
+        kind,
+        title,
+    )
+    .await?;
     if integrations::usable_of_kind(&mut *tx, org, "slack")
         .await?
         .is_none()

@@ -1,104 +1,117 @@
-//! Integrations: an organisation's credentials for other tools, sealed at rest, write-only through
-//! the API (only masked hints come back), every change and every decrypt audit-logged.
-//! Only Slack is supported so far (its bot token posts incident notifications).
+//! Integrations: an organisation's connections to other tools (see `catalogue`), with credentials
+//! sealed at rest and write-only through the API (only masked hints come back), every credential
+//! change and every decrypt audit-logged, connection tests (`testers`) and health checks on a
+//! schedule (`check`, `health`).
 
+pub mod catalogue;
+mod check;
+mod credentials;
+pub mod health;
+mod slack_connect;
+mod testers;
+
+pub use check::{CheckRun, check_due, run_check};
+pub use credentials::{decrypt, hint};
+pub use slack_connect::{SlackConnect, refresh_token};
+pub use testers::{Failure, TestReport, Tester};
+
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{
     Error,
-    crypto::keyring::{Binding, Keyring},
+    crypto::keyring::Keyring,
     domain::{OrgId, UserId},
     identity::{ClientMeta, audit},
+    jobs::{self, CheckIntegration, Enqueue},
     repo::{
-        audit_logs::{self, NewEntry},
-        integrations::{self, Integration, NewIntegration},
+        audit_logs::NewEntry,
+        installations,
+        integrations::{self, Integration, NewCheck, NewIntegration},
     },
 };
-
-/// Integration kinds accepted today.
-pub const SUPPORTED_KINDS: &[&str] = &["slack"];
+use catalogue::Part;
 
 /// What a client sends to create an integration.
 pub struct IntegrationIn {
     pub kind: String,
     pub name: String,
     pub config: Value,
-    /// Must be an object; checked here so a malformed value is never echoed back.
+    /// Checked against the type's schema here, so a malformed value is never echoed back.
     pub credentials: Value,
 }
 
-fn binding(id: &str) -> Binding<'_> {
-    Binding {
-        table: "integrations",
-        column: "credentials_sealed",
-        row_id: id,
-    }
+fn invalid(problems: &[(String, String)]) -> Error {
+    Error::Invalid(
+        problems
+            .iter()
+            .map(|(f, p)| format!("{f}: {p}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
-/// A masked hint of a secret: its last four characters.
-fn hint(secret: &str) -> String {
-    let tail: String = secret
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    if secret.chars().count() > 8 {
-        format!("…{tail}")
-    } else {
-        "…".to_owned()
-    }
-}
-
-/// Checks the credentials for `kind`: field → problem for each bad field.
-fn validate(input: &IntegrationIn) -> Vec<(String, String)> {
-    let mut problems = Vec::new();
-    let name_len = input.name.trim().chars().count();
-    if !(1..=100).contains(&name_len) {
+fn check_name(name: &str, problems: &mut Vec<(String, String)>) {
+    let len = name.trim().chars().count();
+    if !(1..=100).contains(&len) {
         problems.push(("name".into(), "must be 1 to 100 characters".into()));
     }
-    if !input.config.is_object() {
-        problems.push(("config".into(), "must be an object".into()));
-    }
-    let empty = Map::new();
-    let credentials = match input.credentials.as_object() {
-        Some(c) => c,
-        None => {
-            problems.push(("credentials".into(), "must be an object".into()));
-            &empty
-        }
-    };
-    match input.kind.as_str() {
-        "slack" => {
-            match credentials.get("bot_token").and_then(Value::as_str) {
-                Some(t)
-                    if (t.starts_with("xoxb-") || t.starts_with("xoxe.xoxb-"))
-                        && t.len() <= 512 => {}
-                Some(_) => problems.push((
-                    "credentials.bot_token".into(),
-                    "must be a Slack bot token (xoxb-…)".into(),
-                )),
-                None => problems.push(("credentials.bot_token".into(), "is required".into())),
-            }
-            for key in credentials.keys().filter(|k| k.as_str() != "bot_token") {
-                problems.push((format!("credentials.{key}"), "is not a known field".into()));
-            }
-        }
-        _ => problems.push((
-            "type".into(),
-            format!("must be one of: {}", SUPPORTED_KINDS.join(", ")),
-        )),
-    }
-    problems
 }
 
-/// Creates an integration with sealed credentials. Bad input is `Error::Invalid` with a
-/// `field: problem; …` list.
+/// A `github_app` integration must name an installation linked to the organisation.
+async fn check_installation(
+    pool: &PgPool,
+    org: OrgId,
+    kind: &str,
+    config: &Value,
+    problems: &mut Vec<(String, String)>,
+) -> Result<(), Error> {
+    if kind != "github_app" || !problems.is_empty() {
+        return Ok(());
+    }
+    let id = config["installation_id"].as_i64().unwrap_or_default();
+    if installations::org_of(pool, id).await? != Some(org) {
+        problems.push((
+            "config.installation_id".into(),
+            "is not an installation linked to this organisation".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `t` rounded up to a whole second (job run times have second precision, and a due time must
+/// survive the round trip through a job payload exactly).
+pub fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0);
+    DateTime::from_timestamp(secs, 0).unwrap_or(t)
+}
+
+/// Enqueues the check due at `due` (once: the job is keyed by the due time).
+pub async fn schedule_check(
+    conn: &mut PgConnection,
+    id: Uuid,
+    due: DateTime<Utc>,
+) -> Result<(), Error> {
+    jobs::push_with(
+        conn,
+        &CheckIntegration {
+            integration_id: id,
+            due_at: due,
+        },
+        Enqueue {
+            run_at: Some(due),
+            idempotency_key: Some(format!("check:{id}:{}", due.timestamp())),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates an integration with sealed credentials; its first check is due at once. Bad input is
+/// `Error::Invalid` with a `field: problem; …` list.
 pub async fn create(
     pool: &PgPool,
     keyring: &Keyring,
@@ -107,24 +120,28 @@ pub async fn create(
     actor: UserId,
     input: IntegrationIn,
 ) -> Result<Integration, Error> {
-    let problems = validate(&input);
-    if !problems.is_empty() {
-        return Err(Error::Invalid(
-            problems
-                .iter()
-                .map(|(f, p)| format!("{f}: {p}"))
-                .collect::<Vec<_>>()
-                .join("; "),
+    let mut problems = Vec::new();
+    check_name(&input.name, &mut problems);
+    problems.extend(catalogue::validate(
+        &input.kind,
+        Part::Config,
+        &input.config,
+    ));
+    if catalogue::find(&input.kind).is_some() {
+        problems.extend(catalogue::validate(
+            &input.kind,
+            Part::Credentials,
+            &input.credentials,
         ));
     }
+    check_installation(pool, org, &input.kind, &input.config, &mut problems).await?;
+    if !problems.is_empty() {
+        return Err(invalid(&problems));
+    }
     let id = Uuid::new_v4();
-    let credentials = input.credentials.as_object().cloned().unwrap_or_default();
-    let hints: Map<String, Value> = credentials
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(hint(v.as_str().unwrap_or_default()))))
-        .collect();
-    let plaintext = SecretString::from(Value::Object(credentials).to_string());
-    let sealed = keyring.seal(binding(&id.to_string()), &plaintext)?;
+    let creds = input.credentials.as_object().cloned().unwrap_or_default();
+    let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
+    let due = whole_second(Utc::now());
     let mut tx = pool.begin().await?;
     let row = integrations::insert(
         &mut *tx,
@@ -135,11 +152,14 @@ pub async fn create(
             name: input.name.trim(),
             config: &input.config,
             credentials_sealed: &sealed,
-            credential_hints: &Value::Object(hints),
-            created_by: actor,
+            credential_hints: &hints,
+            created_by: Some(actor),
+            token_expires_at: None,
+            next_check_at: due,
         },
     )
     .await?;
+    schedule_check(&mut tx, id, due).await?;
     audit(
         &mut *tx,
         meta,
@@ -147,14 +167,96 @@ pub async fn create(
             .org(org)
             .actor(actor)
             .resource("integration", id)
-            .meta(json!({"type": input.kind, "credential_fields": row.credential_hints.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>())})),
+            .meta(json!({"type": input.kind, "credential_fields": credentials::fields(&hints)})),
     )
     .await?;
     tx.commit().await?;
     Ok(row)
 }
 
-/// Deletes an integration and its credentials.
+/// Changes the name and/or config (validated against the type's schema).
+pub async fn update(
+    pool: &PgPool,
+    meta: &ClientMeta,
+    org: OrgId,
+    actor: UserId,
+    id: Uuid,
+    name: Option<String>,
+    config: Option<Value>,
+) -> Result<Integration, Error> {
+    let current = integrations::find(pool, org, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut problems = Vec::new();
+    if let Some(n) = &name {
+        check_name(n, &mut problems);
+    }
+    if let Some(c) = &config {
+        problems.extend(catalogue::validate(&current.kind, Part::Config, c));
+        check_installation(pool, org, &current.kind, c, &mut problems).await?;
+    }
+    if !problems.is_empty() {
+        return Err(invalid(&problems));
+    }
+    let mut tx = pool.begin().await?;
+    let row = integrations::update_config(
+        &mut *tx,
+        org,
+        id,
+        name.as_deref().map(str::trim),
+        config.as_ref(),
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("integration.update")
+            .org(org)
+            .actor(actor)
+            .resource("integration", id)
+            .meta(json!({"name": name.is_some(), "config": config.is_some()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Enables (health starts afresh, checked at once) or disables (no checks, not used).
+pub async fn set_enabled(
+    pool: &PgPool,
+    meta: &ClientMeta,
+    org: OrgId,
+    actor: UserId,
+    id: Uuid,
+    enabled: bool,
+) -> Result<Integration, Error> {
+    let due = whole_second(Utc::now());
+    let mut tx = pool.begin().await?;
+    let row = integrations::set_enabled(&mut *tx, org, id, enabled, enabled.then_some(due))
+        .await?
+        .ok_or(Error::NotFound)?;
+    if enabled {
+        schedule_check(&mut tx, id, due).await?;
+    }
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success(if enabled {
+            "integration.enable"
+        } else {
+            "integration.disable"
+        })
+        .org(org)
+        .actor(actor)
+        .resource("integration", id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Deletes an integration, its credentials and its health history.
 pub async fn delete(
     pool: &PgPool,
     meta: &ClientMeta,
@@ -179,6 +281,134 @@ pub async fn delete(
     Ok(())
 }
 
+/// Runs the integration's connection test now with its stored credentials, and records it in the
+/// health history (a manual test does not move the health state).
+pub async fn test_now(
+    tester: &Tester,
+    pool: &PgPool,
+    meta: &ClientMeta,
+    org: OrgId,
+    actor: UserId,
+    id: Uuid,
+) -> Result<TestReport, Error> {
+    let row = integrations::sealed(pool, id)
+        .await?
+        .filter(|r| r.org_id == org)
+        .ok_or(Error::NotFound)?;
+    let creds = decrypt(pool, &tester.github.keyring, &row, "connection_test").await?;
+    let report = tester.test(org, &row.kind, &row.config, &creds).await;
+    let mut tx = pool.begin().await?;
+    integrations::count_calls(&mut *tx, id, report.attempts, report.errors).await?;
+    integrations::insert_check(
+        &mut *tx,
+        &NewCheck {
+            integration: id,
+            org,
+            due_at: None,
+            ok: report.ok,
+            latency_ms: report.latency_ms,
+            attempts: report.attempts,
+            error: report.error().as_deref(),
+            details: &report.details,
+            action: report.action.as_deref(),
+            status_before: &row.status,
+            status_after: &row.status,
+        },
+    )
+    .await?;
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("integration.test")
+            .org(org)
+            .actor(actor)
+            .resource("integration", id)
+            .meta(json!({"ok": report.ok, "error": report.error()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Replaces the credentials, but only after they pass the connection test: when the test fails
+/// the old credentials stay (400 `credentials_test_failed`). Success resets the health to
+/// `active` (also out of `reauth_required`).
+pub async fn replace_credentials(
+    tester: &Tester,
+    pool: &PgPool,
+    meta: &ClientMeta,
+    org: OrgId,
+    actor: UserId,
+    id: Uuid,
+    new: Value,
+) -> Result<(Integration, TestReport), Error> {
+    let current = integrations::find(pool, org, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let problems = catalogue::validate(&current.kind, Part::Credentials, &new);
+    if !problems.is_empty() {
+        return Err(invalid(&problems));
+    }
+    let creds = new.as_object().cloned().unwrap_or_default();
+    let report = tester
+        .test(org, &current.kind, &current.config, &creds)
+        .await;
+    integrations::count_calls(pool, id, report.attempts, report.errors).await?;
+    let fields = credentials::fields(&credentials::hints(&creds));
+    if !report.ok {
+        let error = report.error().unwrap_or_default();
+        crate::repo::audit_logs::insert(
+            pool,
+            &NewEntry::failure("integration.credentials_update")
+                .org(org)
+                .actor(actor)
+                .resource("integration", id)
+                .meta(json!({"fields": fields, "error": error})),
+        )
+        .await?;
+        return Err(Error::rejected(
+            "credentials_test_failed",
+            format!(
+                "the new credentials failed the connection test ({error}); the old ones are kept"
+            ),
+        ));
+    }
+    let (sealed, hints) = credentials::seal(&tester.github.keyring, id, &creds)?;
+    let due = whole_second(
+        Utc::now() + chrono::Duration::from_std(tester.policy.interval).unwrap_or_default(),
+    );
+    let mut tx = pool.begin().await?;
+    integrations::lock(&mut tx, id).await?;
+    let row = integrations::replace_credentials(
+        &mut *tx,
+        id,
+        &integrations::NewCredentials {
+            sealed: &sealed,
+            hints: &hints,
+            token_expires_at: None,
+            refreshed: false,
+            next_check_at: due,
+        },
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    if row.enabled {
+        schedule_check(&mut tx, id, due).await?;
+    }
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("integration.credentials_update")
+            .org(org)
+            .actor(actor)
+            .resource("integration", id)
+            .meta(json!({"fields": fields, "tested": true})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((row, report))
+}
+
 /// The organisation's usable Slack bot token, decrypted (and the decrypt audit-logged with its
 /// purpose), or `None` when no Slack integration is usable.
 pub async fn slack_bot_token(
@@ -187,34 +417,16 @@ pub async fn slack_bot_token(
     org: OrgId,
     purpose: &str,
 ) -> Result<Option<(Uuid, SecretString)>, Error> {
-    let Some((id, sealed)) = integrations::usable_of_kind(pool, org, "slack").await? else {
+    let Some((id, _)) = integrations::usable_of_kind(pool, org, "slack").await? else {
         return Ok(None);
     };
-    let plaintext = keyring.open(binding(&id.to_string()), &sealed)?;
-    audit_logs::insert(
-        pool,
-        &NewEntry::success("integration.credentials_decrypt")
-            .org(org)
-            .resource("integration", id)
-            .meta(json!({ "purpose": purpose })),
-    )
-    .await?;
-    let creds: Map<String, Value> =
-        serde_json::from_str(secrecy::ExposeSecret::expose_secret(&plaintext))?;
+    let Some(row) = integrations::sealed(pool, id).await? else {
+        return Ok(None);
+    };
+    let creds: Map<String, Value> = decrypt(pool, keyring, &row, purpose).await?;
     let token = creds
         .get("bot_token")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::Invalid("the Slack integration has no bot_token".into()))?;
     Ok(Some((id, SecretString::from(token.to_owned()))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hints_show_only_the_last_four_characters() {
-        assert_eq!(hint("xoxb-1234567890-abcd"), "…abcd");
-        assert_eq!(hint("short"), "…");
-    }
 }

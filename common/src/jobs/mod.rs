@@ -1,6 +1,7 @@
 //! Job definitions: payloads, permanent queue names and enqueueing inside the caller's transaction.
 //! This module and the worker's runner are the only places that know about apalis.
 
+mod check_integration;
 mod incident_context;
 mod noop;
 mod notify_slack;
@@ -9,12 +10,14 @@ mod process_webhook;
 mod prune;
 mod push;
 mod queue;
+mod refresh_integration_token;
 mod refresh_oauth_token;
 mod repository_webhook;
 mod rerun_workflow;
 mod send_email;
 mod sync_repositories;
 
+pub use check_integration::{CheckDueIntegrations, CheckIntegration};
 pub use incident_context::IncidentContext;
 pub use noop::Noop;
 pub use notify_slack::NotifySlack;
@@ -23,6 +26,7 @@ pub use process_webhook::ProcessWebhook;
 pub use prune::PruneJobs;
 pub use push::{Enqueue, JobId, push, push_many, push_with};
 pub use queue::{ALL_QUEUES, Queue};
+pub use refresh_integration_token::RefreshIntegrationToken;
 pub use refresh_oauth_token::{RefreshDueTokens, RefreshOAuthToken};
 pub use repository_webhook::{HookAction, RepositoryWebhook};
 pub use rerun_workflow::RerunWorkflow;

@@ -116,6 +116,33 @@ impl Queue {
     };
 }
 
+impl Queue {
+    /// One integration health check (a few HTTP requests, retried inside within seconds).
+    pub const CHECK_INTEGRATION: Queue = Queue {
+        name: "check_integration",
+        max_attempts: 10,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(8),
+    };
+    /// Fans out the due checks (scheduler tick).
+    pub const CHECK_DUE_INTEGRATIONS: Queue = Queue {
+        name: "check_due_integrations",
+        max_attempts: 3,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(1),
+    };
+    /// Refreshes one integration's rotating token (Slack).
+    pub const REFRESH_INTEGRATION_TOKEN: Queue = Queue {
+        name: "refresh_integration_token",
+        max_attempts: 6,
+        timeout: Duration::from_secs(60),
+        batch_size: 1,
+        concurrency: None,
+    };
+}
+
 /// Every queue a worker process serves.
 pub const ALL_QUEUES: &[Queue] = &[
     Queue::NOOP,
@@ -131,4 +158,7 @@ pub const ALL_QUEUES: &[Queue] = &[
     Queue::INCIDENT_CONTEXT,
     Queue::NOTIFY_SLACK,
     Queue::RERUN_WORKFLOW,
+    Queue::CHECK_INTEGRATION,
+    Queue::CHECK_DUE_INTEGRATIONS,
+    Queue::REFRESH_INTEGRATION_TOKEN,
 ];

@@ -115,6 +115,8 @@ pub struct Filter {
     pub actor: Option<UserId>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Only entries about this resource (type, id).
+    pub resource: Option<(&'static str, String)>,
     /// Only entries older than this id (the cursor).
     pub before_id: Option<i64>,
     pub limit: i64,
@@ -137,6 +139,12 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec
     }
     if let Some(to) = f.to {
         q.push(" AND created_at < ").push_bind(to);
+    }
+    if let Some((kind, id)) = &f.resource {
+        q.push(" AND resource_type = ")
+            .push_bind(*kind)
+            .push(" AND resource_id = ")
+            .push_bind(id.clone());
     }
     if let Some(before) = f.before_id {
         q.push(" AND id < ").push_bind(before);

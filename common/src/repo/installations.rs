@@ -46,6 +46,22 @@ pub async fn org_of(db: impl PgExecutor<'_>, installation_id: i64) -> Result<Opt
     .flatten())
 }
 
+/// When the installation's repositories were last synced.
+pub async fn last_synced(
+    db: impl PgExecutor<'_>,
+    installation_id: i64,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+    Ok(
+        sqlx::query_scalar::<_, Option<chrono::DateTime<chrono::Utc>>>(
+            "SELECT last_synced_at FROM github_installations WHERE installation_id = $1",
+        )
+        .bind(installation_id)
+        .fetch_optional(db)
+        .await?
+        .flatten(),
+    )
+}
+
 pub async fn mark_synced(db: impl PgExecutor<'_>, installation_id: i64) -> Result<(), Error> {
     sqlx::query(
         "UPDATE github_installations SET last_synced_at = now() WHERE installation_id = $1",

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgConnection, PgExecutor, QueryBuilder};
 use uuid::Uuid;
 
 use crate::{
@@ -22,11 +22,22 @@ pub struct Integration {
     pub enabled: bool,
     pub status: String,
     pub last_error: Option<String>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub last_check_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_latency_ms: Option<i32>,
+    pub consecutive_failures: i32,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub api_calls: i64,
+    pub api_errors: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, org_id, kind, name, config, credential_hints, enabled, status, last_error, created_at, updated_at";
+const COLUMNS: &str = "id, org_id, kind, name, config, credential_hints, enabled, status, last_error, \
+    next_check_at, last_check_at, last_success_at, last_latency_ms, consecutive_failures, failing_since, \
+    token_expires_at, api_calls, api_errors, created_at, updated_at";
 
 pub struct NewIntegration<'a> {
     pub id: Uuid,
@@ -36,14 +47,17 @@ pub struct NewIntegration<'a> {
     pub config: &'a serde_json::Value,
     pub credentials_sealed: &'a str,
     pub credential_hints: &'a serde_json::Value,
-    pub created_by: UserId,
+    pub created_by: Option<UserId>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub next_check_at: DateTime<Utc>,
 }
 
 /// Inserts; a name already used in the organisation is a conflict.
 pub async fn insert(db: impl PgExecutor<'_>, n: &NewIntegration<'_>) -> Result<Integration, Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO integrations (id, org_id, kind, name, config, credentials_sealed, credential_hints, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        "INSERT INTO integrations (id, org_id, kind, name, config, credentials_sealed, credential_hints, created_by,
+                                   token_expires_at, next_check_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
     )))
     .bind(n.id)
     .bind(n.org)
@@ -53,6 +67,8 @@ pub async fn insert(db: impl PgExecutor<'_>, n: &NewIntegration<'_>) -> Result<I
     .bind(n.credentials_sealed)
     .bind(n.credential_hints)
     .bind(n.created_by)
+    .bind(n.token_expires_at)
+    .bind(n.next_check_at)
     .fetch_one(db)
     .await
     .map_err(|e| {
@@ -65,11 +81,357 @@ pub async fn insert(db: impl PgExecutor<'_>, n: &NewIntegration<'_>) -> Result<I
     })
 }
 
-pub async fn list(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Integration>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM integrations WHERE org_id = $1 ORDER BY name"
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+}
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    f: &Filter,
+) -> Result<Vec<Integration>, Error> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {COLUMNS} FROM integrations WHERE org_id = "
+    ));
+    q.push_bind(org);
+    if let Some(status) = &f.status {
+        q.push(" AND status = ").push_bind(status.clone());
+    }
+    if let Some(kind) = &f.kind {
+        q.push(" AND kind = ").push_bind(kind.clone());
+    }
+    q.push(" ORDER BY name");
+    Ok(q.build_query_as().fetch_all(db).await?)
+}
+
+pub async fn update_config(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+    name: Option<&str>,
+    config: Option<&serde_json::Value>,
+) -> Result<Option<Integration>, Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE integrations SET name = coalesce($3, name), config = coalesce($4, config), updated_at = now()
+         WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
     )))
     .bind(org)
+    .bind(id)
+    .bind(name)
+    .bind(config)
+    .fetch_optional(db)
+    .await
+    .map_err(|e| {
+        let e = Error::from(e);
+        if e.is_unique_violation() {
+            Error::conflict("integration_name_taken", "an integration with this name already exists")
+        } else {
+            e
+        }
+    })
+}
+
+/// Enables (health reset, checked at `next_check_at`; new credentials are still needed after a
+/// rejection) or disables (no more checks, not used) an integration.
+pub async fn set_enabled(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+    enabled: bool,
+    next_check_at: Option<DateTime<Utc>>,
+) -> Result<Option<Integration>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE integrations SET enabled = $3, next_check_at = $4,
+             status = CASE WHEN $3 AND status <> 'reauth_required' THEN 'active' ELSE status END,
+             consecutive_failures = CASE WHEN $3 THEN 0 ELSE consecutive_failures END,
+             failing_since = CASE WHEN $3 THEN NULL ELSE failing_since END,
+             updated_at = now()
+         WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    )))
+    .bind(org)
+    .bind(id)
+    .bind(enabled)
+    .bind(next_check_at)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// What a check or test needs: the integration and its sealed credentials.
+#[derive(Debug, Clone, FromRow)]
+pub struct Sealed {
+    pub id: Uuid,
+    pub org_id: OrgId,
+    pub kind: String,
+    pub config: serde_json::Value,
+    pub credentials_sealed: Option<String>,
+    pub enabled: bool,
+    pub status: String,
+    pub consecutive_failures: i32,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+}
+
+const SEALED: &str = "id, org_id, kind, config, credentials_sealed, enabled, status, consecutive_failures, \
+    failing_since, next_check_at, token_expires_at, last_refreshed_at";
+
+pub async fn sealed(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Sealed>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SEALED} FROM integrations WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The same, locked until the transaction ends (one check or credentials change at a time).
+pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<Sealed>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SEALED} FROM integrations WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(tx)
+    .await?)
+}
+
+/// New credentials: stored, and the health starts afresh (`active`, checked at `next_check_at`).
+pub struct NewCredentials<'a> {
+    pub sealed: &'a str,
+    pub hints: &'a serde_json::Value,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub refreshed: bool,
+    pub next_check_at: DateTime<Utc>,
+}
+
+pub async fn replace_credentials(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    c: &NewCredentials<'_>,
+) -> Result<Option<Integration>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE integrations SET credentials_sealed = $2, credential_hints = $3, token_expires_at = $4,
+             last_refreshed_at = CASE WHEN $5 THEN now() ELSE last_refreshed_at END,
+             status = CASE WHEN status IN ('reauth_required', 'error', 'degraded') THEN 'active' ELSE status END,
+             consecutive_failures = 0, failing_since = NULL, last_error = NULL,
+             next_check_at = CASE WHEN enabled THEN $6 END, updated_at = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(c.sealed)
+    .bind(c.hints)
+    .bind(c.token_expires_at)
+    .bind(c.refreshed)
+    .bind(c.next_check_at)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The health after a scheduled check.
+pub struct CheckApplied<'a> {
+    pub ok: bool,
+    pub status: &'a str,
+    pub consecutive_failures: i32,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub last_error: Option<&'a str>,
+    pub latency_ms: i32,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub api_calls: i32,
+    pub api_errors: i32,
+}
+
+pub async fn apply_check(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    c: &CheckApplied<'_>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE integrations SET status = $2, consecutive_failures = $3, failing_since = $4, last_error = $5,
+             last_latency_ms = $6, next_check_at = $7, last_check_at = now(),
+             last_success_at = CASE WHEN $8 THEN now() ELSE last_success_at END,
+             api_calls = api_calls + $9, api_errors = api_errors + $10, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(c.status)
+    .bind(c.consecutive_failures)
+    .bind(c.failing_since)
+    .bind(c.last_error)
+    .bind(c.latency_ms)
+    .bind(c.next_check_at)
+    .bind(c.ok)
+    .bind(c.api_calls)
+    .bind(c.api_errors)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Counts the requests of a manual test.
+pub async fn count_calls(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    calls: i32,
+    errors: i32,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE integrations SET api_calls = api_calls + $2, api_errors = api_errors + $3 WHERE id = $1")
+        .bind(id)
+        .bind(calls)
+        .bind(errors)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// One check or test in the health history.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Check {
+    pub id: Uuid,
+    pub source: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub checked_at: DateTime<Utc>,
+    pub ok: bool,
+    pub latency_ms: i32,
+    pub attempts: i32,
+    pub error: Option<String>,
+    pub details: serde_json::Value,
+    pub action: Option<String>,
+    pub status_before: String,
+    pub status_after: String,
+}
+
+pub struct NewCheck<'a> {
+    pub integration: Uuid,
+    pub org: OrgId,
+    pub due_at: Option<DateTime<Utc>>,
+    pub ok: bool,
+    pub latency_ms: i32,
+    pub attempts: i32,
+    pub error: Option<&'a str>,
+    pub details: &'a serde_json::Value,
+    pub action: Option<&'a str>,
+    pub status_before: &'a str,
+    pub status_after: &'a str,
+}
+
+/// Records a check; false when this due time was already checked.
+pub async fn insert_check(db: impl PgExecutor<'_>, c: &NewCheck<'_>) -> Result<bool, Error> {
+    Ok(sqlx::query(
+        "INSERT INTO integration_checks (integration_id, org_id, source, due_at, ok, latency_ms, attempts, error,
+                                         details, action, status_before, status_after)
+         VALUES ($1, $2, CASE WHEN $3::timestamptz IS NULL THEN 'manual' ELSE 'scheduled' END, $3, $4, $5, $6, $7,
+                 $8, $9, $10, $11)
+         ON CONFLICT (integration_id, due_at) WHERE due_at IS NOT NULL DO NOTHING",
+    )
+    .bind(c.integration)
+    .bind(c.org)
+    .bind(c.due_at)
+    .bind(c.ok)
+    .bind(c.latency_ms)
+    .bind(c.attempts)
+    .bind(c.error)
+    .bind(c.details)
+    .bind(c.action)
+    .bind(c.status_before)
+    .bind(c.status_after)
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+#[derive(Debug, Default)]
+pub struct HistoryFilter {
+    /// Only checks that changed the status.
+    pub transitions: bool,
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: i64,
+}
+
+pub async fn history(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+    f: &HistoryFilter,
+) -> Result<Vec<Check>, Error> {
+    let mut q = QueryBuilder::new(
+        "SELECT id, source, due_at, checked_at, ok, latency_ms, attempts, error, details, action, status_before,
+                status_after
+         FROM integration_checks WHERE org_id = ",
+    );
+    q.push_bind(org)
+        .push(" AND integration_id = ")
+        .push_bind(id);
+    if f.transitions {
+        q.push(" AND status_before <> status_after");
+    }
+    super::paging::push_page(&mut q, "checked_at", "id", f.before, f.limit);
+    Ok(q.build_query_as().fetch_all(db).await?)
+}
+
+/// Integrations whose next check is due: (id, due time).
+pub async fn due_for_check(db: impl PgExecutor<'_>) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT id, next_check_at FROM integrations
+         WHERE enabled AND status NOT IN ('disabled', 'reauth_required') AND next_check_at <= now()
+         ORDER BY next_check_at LIMIT 5000",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Integrations with a rotating token expiring within `margin_secs`: (id, expiry).
+pub async fn due_for_token_refresh(
+    db: impl PgExecutor<'_>,
+    margin_secs: f64,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT id, token_expires_at FROM integrations
+         WHERE enabled AND status <> 'reauth_required' AND token_expires_at IS NOT NULL
+           AND token_expires_at <= now() + make_interval(secs => $1)
+         ORDER BY token_expires_at LIMIT 5000",
+    )
+    .bind(margin_secs)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The organisation's Slack integration for a workspace, if it has one.
+pub async fn find_slack_team(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    team_id: &str,
+) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM integrations WHERE org_id = $1 AND kind = 'slack' AND config->>'team_id' = $2
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(org)
+    .bind(team_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Per-integration figures for the Prometheus exposition.
+#[derive(Debug, Clone, FromRow)]
+pub struct Gauge {
+    pub id: Uuid,
+    pub org_id: OrgId,
+    pub kind: String,
+    pub status: String,
+    pub api_calls: i64,
+    pub api_errors: i64,
+    pub last_latency_ms: Option<i32>,
+    pub consecutive_failures: i32,
+}
+
+pub async fn gauges(db: impl PgExecutor<'_>) -> Result<Vec<Gauge>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT id, org_id, kind, status, api_calls, api_errors, last_latency_ms, consecutive_failures
+         FROM integrations ORDER BY org_id, id LIMIT 10000",
+    )
     .fetch_all(db)
     .await?)
 }
@@ -134,5 +496,41 @@ pub async fn mark_reauth_required(
     .bind(error)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// Stores a refreshed token pair without touching the health.
+pub async fn store_refreshed(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    sealed: &str,
+    hints: &serde_json::Value,
+    token_expires_at: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE integrations SET credentials_sealed = $2, credential_hints = $3, token_expires_at = $4,
+             last_refreshed_at = now(), updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(sealed)
+    .bind(hints)
+    .bind(token_expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the config of an integration (connecting a Slack workspace again).
+pub async fn set_config(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    config: &serde_json::Value,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE integrations SET config = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(config)
+        .execute(db)
+        .await?;
     Ok(())
 }

@@ -10,20 +10,32 @@ use crate::{
     domain::{OrgId, UserId},
 };
 
+/// What a notification is about.
+#[derive(Debug, Clone, Copy)]
+pub enum About {
+    Incident(Uuid),
+    Integration(Uuid),
+}
+
 /// One notification for every admin of `org`. Returns how many were written.
 pub async fn notify_admins(
     tx: &mut PgConnection,
     org: OrgId,
-    incident: Uuid,
+    about: About,
     kind: &str,
     title: &str,
 ) -> Result<u64, Error> {
+    let (incident, integration) = match about {
+        About::Incident(id) => (Some(id), None),
+        About::Integration(id) => (None, Some(id)),
+    };
     Ok(sqlx::query(
-        "INSERT INTO notifications (user_id, org_id, incident_id, kind, title)
-         SELECT m.user_id, m.org_id, $2, $3, $4 FROM memberships m WHERE m.org_id = $1 AND m.role = 'org_admin'",
+        "INSERT INTO notifications (user_id, org_id, incident_id, integration_id, kind, title)
+         SELECT m.user_id, m.org_id, $2, $3, $4, $5 FROM memberships m WHERE m.org_id = $1 AND m.role = 'org_admin'",
     )
     .bind(org)
     .bind(incident)
+    .bind(integration)
     .bind(kind)
     .bind(title)
     .execute(tx)
@@ -36,6 +48,7 @@ pub struct Notification {
     pub id: Uuid,
     pub org_id: OrgId,
     pub incident_id: Option<Uuid>,
+    pub integration_id: Option<Uuid>,
     pub kind: String,
     pub title: String,
     pub read_at: Option<DateTime<Utc>>,
@@ -56,7 +69,7 @@ pub async fn list(
     f: &Filter,
 ) -> Result<Vec<Notification>, Error> {
     let mut q = QueryBuilder::new(
-        "SELECT n.id, n.org_id, n.incident_id, n.kind, n.title, n.read_at, n.created_at
+        "SELECT n.id, n.org_id, n.incident_id, n.integration_id, n.kind, n.title, n.read_at, n.created_at
          FROM notifications n JOIN memberships m ON m.org_id = n.org_id AND m.user_id = n.user_id
          WHERE n.user_id = ",
     );

@@ -206,6 +206,23 @@ pub async fn find_monitored(
     .await?)
 }
 
+/// The organisation's monitored repositories reached through `installation`, by name.
+pub async fn monitored_of_installation(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    installation: i64,
+) -> Result<Vec<Repository>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM repositories
+         WHERE org_id = $1 AND installation_id = $2 AND monitoring_enabled AND removed_at IS NULL
+         ORDER BY full_name"
+    )))
+    .bind(org)
+    .bind(installation)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Turns monitoring on or off; false when the organisation has no such repository.
 pub async fn set_monitoring(
     db: impl PgExecutor<'_>,

@@ -8,6 +8,10 @@ use serde::Deserialize;
 
 use crate::config::SlackConfig;
 
+mod oauth;
+
+pub use oauth::SlackGrant;
+
 /// Why a Slack call failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SlackError {
@@ -62,6 +66,8 @@ pub struct Slack {
     http: reqwest::Client,
     api_url: String,
     pub group_notify_window: Duration,
+    /// The Slack app's OAuth settings ("Add to Slack").
+    pub config: SlackConfig,
 }
 
 impl Slack {
@@ -74,6 +80,7 @@ impl Slack {
                 .unwrap_or_default(),
             api_url: cfg.api_url.as_str().trim_end_matches('/').to_owned(),
             group_notify_window: Duration::from_secs(cfg.group_notify_window_secs),
+            config: cfg.clone(),
         }
     }
 

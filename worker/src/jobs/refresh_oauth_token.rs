@@ -1,11 +1,12 @@
 //! `refresh_oauth_token`: refreshes one connection's GitHub token (single-flight, see
 //! `common::github::token_refresh`); `refresh_due_tokens`: fans out refreshes for connections that
-//! expire soon, each enqueued once per expiry.
+//! expire soon (users' GitHub tokens and integrations' rotating tokens), each enqueued once per
+//! expiry.
 
 use common::{
     github::{REFRESH_MARGIN, RefreshOutcome},
-    jobs::{self, Enqueue, RefreshDueTokens, RefreshOAuthToken},
-    repo::oauth,
+    jobs::{self, Enqueue, RefreshDueTokens, RefreshIntegrationToken, RefreshOAuthToken},
+    repo::{integrations, oauth},
 };
 
 use crate::{context::JobContext, error::JobError};
@@ -42,6 +43,30 @@ pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobE
         )
         .await?;
     }
-    tracing::info!(due = due.len(), "token refreshes enqueued");
+    // Integrations with rotating tokens (Slack), the same way.
+    let integrations_due =
+        integrations::due_for_token_refresh(&ctx.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
+    for (id, expires_at) in &integrations_due {
+        let opts = Enqueue {
+            idempotency_key: Some(format!(
+                "refresh-integration:{id}:{}",
+                expires_at.timestamp()
+            )),
+            ..Enqueue::default()
+        };
+        jobs::push_with(
+            &mut conn,
+            &RefreshIntegrationToken {
+                integration_id: *id,
+            },
+            opts,
+        )
+        .await?;
+    }
+    tracing::info!(
+        due = due.len(),
+        integrations_due = integrations_due.len(),
+        "token refreshes enqueued"
+    );
     Ok(())
 }

@@ -1,0 +1,83 @@
+//! Connecting Slack with OAuth v2 ("Add to Slack"): the authorize link for an organisation, and
+//! the callback Slack redirects the browser to.
+
+use axum::{extract::State, http::StatusCode};
+use common::integrations::SlackConnect;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::integrations::IntegrationOut;
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, OrgMember, ValidQuery, perm},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlackAuthorizeOut {
+    /// Send the browser here; Slack returns it to `/api/v1/slack/callback`.
+    pub url: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SlackCallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// Set by Slack when the user cancels (`access_denied`).
+    pub error: Option<String>,
+}
+
+fn connect(state: &AppState) -> SlackConnect<'_> {
+    SlackConnect {
+        slack: &state.slack,
+        pool: &state.pool,
+        keyring: &state.config.keyring,
+        state_key: state.api.auth.jwt_signing_key.expose_secret().as_bytes(),
+        public_url: &state.config.public_url,
+    }
+}
+
+/// Slack's "Add to Slack" page for this organisation, with a signed state valid for 10 minutes
+/// (org_admin). 400 `slack_oauth_not_configured` without `SLACK_CLIENT_ID`.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/slack/authorize", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = SlackAuthorizeOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope)))]
+pub async fn authorize(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+) -> ApiResult<SlackAuthorizeOut> {
+    let url = connect(&state).authorize_url(member.org_id, member.caller.user_id)?;
+    Ok(Envelope(SlackAuthorizeOut { url }))
+}
+
+/// Slack redirects here: the code is exchanged at `oauth.v2.access` and the organisation's Slack
+/// integration for that workspace is created (201) or given the new credentials (200).
+#[utoipa::path(get, path = "/api/v1/slack/callback", tag = "integrations", params(SlackCallbackQuery),
+    responses((status = 200, body = IntegrationOut), (status = 201, body = IntegrationOut),
+              (status = 400, description = "invalid_oauth_state, oauth_denied, oauth_code_invalid", body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
+pub async fn callback(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    ValidQuery(q): ValidQuery<SlackCallbackQuery>,
+) -> Result<(StatusCode, Envelope<IntegrationOut>), ApiError> {
+    if q.error.is_some() {
+        return Err(
+            common::Error::rejected("oauth_denied", "Slack access was not granted.").into(),
+        );
+    }
+    let (Some(code), Some(slack_state)) = (q.code.as_deref(), q.state.as_deref()) else {
+        return Err(
+            common::Error::rejected("invalid_oauth_state", "code and state are required").into(),
+        );
+    };
+    let row = connect(&state).complete(&meta, code, slack_state).await?;
+    let status = if row.created_at == row.updated_at {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Envelope(row.into())))
+}

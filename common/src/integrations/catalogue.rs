@@ -1,0 +1,310 @@
+//! The integration catalogue: every supported type with the JSON Schemas of its `config` and
+//! `credentials`, and validation against them (the `jsonschema` crate). Problems are reported per
+//! field in RepoPal's own words, so a credential value is never echoed back.
+
+use std::sync::LazyLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// One integration type of the catalogue.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntegrationType {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// What `POST …/{id}/test` and each health check do.
+    pub connection_test: &'static str,
+    /// Connected through an OAuth flow as well as by pasting credentials.
+    pub oauth: bool,
+    pub config_schema: Value,
+    pub credentials_schema: Value,
+}
+
+fn object(properties: Value, required: &[&str]) -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false
+    })
+}
+
+const HTTP_URL: &str = "^https?://[^\\s/?#]+([/?#][^\\s]*)?$";
+
+static CATALOGUE: LazyLock<Vec<IntegrationType>> = LazyLock::new(|| {
+    vec![
+        IntegrationType {
+            kind: "github",
+            title: "GitHub (token)",
+            description: "GitHub through a personal access token or an OAuth token.",
+            connection_test: "GET /user on the GitHub API with the token",
+            oauth: false,
+            config_schema: object(json!({}), &[]),
+            credentials_schema: object(
+                json!({"token": {"type": "string", "description": "A GitHub token (ghp_…, github_pat_…, gho_…, ghu_…)",
+                    "pattern": "^(ghp_|github_pat_|gho_|ghu_)[A-Za-z0-9_]{8,}$", "maxLength": 255, "writeOnly": true}}),
+                &["token"],
+            ),
+        },
+        IntegrationType {
+            kind: "github_app",
+            title: "GitHub App installation",
+            description: "An installation of RepoPal's GitHub App linked to this organisation; \
+                          authenticates with the App's key, so it has no credentials of its own.",
+            connection_test: "mint an installation token and GET /installation/repositories; \
+                              ping RepoPal's hooks on monitored repositories",
+            oauth: false,
+            config_schema: object(
+                json!({"installation_id": {"type": "integer", "minimum": 1,
+                    "description": "The installation's id, linked through the App's install link"}}),
+                &["installation_id"],
+            ),
+            credentials_schema: object(json!({}), &[]),
+        },
+        IntegrationType {
+            kind: "slack",
+            title: "Slack",
+            description: "A Slack workspace: a bot token pasted here, or connected with \"Add to Slack\" \
+                          (OAuth v2, token rotation supported).",
+            connection_test: "auth.test with the bot token",
+            oauth: true,
+            config_schema: object(
+                json!({
+                    "team_id": {"type": "string", "maxLength": 64},
+                    "team_name": {"type": "string", "maxLength": 200}
+                }),
+                &[],
+            ),
+            credentials_schema: object(
+                json!({
+                    "bot_token": {"type": "string", "pattern": "^(xoxb-|xoxe\\.xoxb-)[A-Za-z0-9-]+$", "maxLength": 512, "writeOnly": true},
+                    "refresh_token": {"type": "string", "pattern": "^xoxe-[A-Za-z0-9-]+$", "maxLength": 512, "writeOnly": true}
+                }),
+                &["bot_token"],
+            ),
+        },
+        IntegrationType {
+            kind: "argocd",
+            title: "Argo CD",
+            description: "An Argo CD API server and an API token.",
+            connection_test: "GET /api/v1/applications on the server with the token",
+            oauth: false,
+            config_schema: object(
+                json!({"server_url": {"type": "string", "pattern": HTTP_URL, "maxLength": 2048,
+                    "description": "The Argo CD server, e.g. https://argocd.example.com"}}),
+                &["server_url"],
+            ),
+            credentials_schema: object(
+                json!({"token": {"type": "string", "minLength": 8, "maxLength": 8192, "writeOnly": true}}),
+                &["token"],
+            ),
+        },
+        IntegrationType {
+            kind: "http",
+            title: "HTTP health probe",
+            description: "Any URL that answers health probes, optionally with a bearer token.",
+            connection_test: "the configured request; healthy when the status matches",
+            oauth: false,
+            config_schema: object(
+                json!({
+                    "url": {"type": "string", "pattern": HTTP_URL, "maxLength": 2048},
+                    "method": {"enum": ["GET", "HEAD"], "default": "GET"},
+                    "expected_status": {"type": "integer", "minimum": 100, "maximum": 599,
+                        "description": "Healthy status; any 2xx when absent"}
+                }),
+                &["url"],
+            ),
+            credentials_schema: object(
+                json!({"bearer_token": {"type": "string", "minLength": 1, "maxLength": 8192, "writeOnly": true}}),
+                &[],
+            ),
+        },
+    ]
+});
+
+static VALIDATORS: LazyLock<Vec<(&'static str, jsonschema::Validator, jsonschema::Validator)>> =
+    LazyLock::new(|| {
+        CATALOGUE
+            .iter()
+            .map(|t| {
+                let compile = |s: &Value| {
+                    jsonschema::validator_for(s).unwrap_or_else(|e| {
+                        panic!("catalogue schema for {} is invalid: {e}", t.kind)
+                    })
+                };
+                (
+                    t.kind,
+                    compile(&t.config_schema),
+                    compile(&t.credentials_schema),
+                )
+            })
+            .collect()
+    });
+
+pub fn all() -> &'static [IntegrationType] {
+    &CATALOGUE
+}
+
+pub fn find(kind: &str) -> Option<&'static IntegrationType> {
+    CATALOGUE.iter().find(|t| t.kind == kind)
+}
+
+pub fn kinds() -> Vec<&'static str> {
+    CATALOGUE.iter().map(|t| t.kind).collect()
+}
+
+/// Which part of an integration a value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Config,
+    Credentials,
+}
+
+/// `(field, problem)` for each way `value` breaks the `part` schema of `kind` (an unknown kind is
+/// one problem on `type`). Fields are dotted paths (`credentials.bot_token`).
+pub fn validate(kind: &str, part: Part, value: &Value) -> Vec<(String, String)> {
+    let Some((_, config, credentials)) = VALIDATORS.iter().find(|(k, ..)| *k == kind) else {
+        return vec![(
+            "type".into(),
+            format!("must be one of: {}", kinds().join(", ")),
+        )];
+    };
+    let (validator, prefix) = match part {
+        Part::Config => (config, "config"),
+        Part::Credentials => (credentials, "credentials"),
+    };
+    let mut problems: Vec<(String, String)> = validator
+        .iter_errors(value)
+        .flat_map(|e| {
+            let path: String = e
+                .instance_path()
+                .as_str()
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| format!(".{s}"))
+                .collect();
+            let field = format!("{prefix}{path}");
+            describe(e.kind(), &field)
+        })
+        .collect();
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+/// RepoPal's words for one schema error; never quotes the offending value.
+fn describe(kind: &ValidationErrorKind, field: &str) -> Vec<(String, String)> {
+    let one = |problem: String| vec![(field.to_owned(), problem)];
+    match kind {
+        ValidationErrorKind::Required { property } => vec![(
+            format!("{field}.{}", property.as_str().unwrap_or("?")),
+            "is required".into(),
+        )],
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|p| (format!("{field}.{p}"), "is not a known field".into()))
+            .collect(),
+        ValidationErrorKind::Type { kind } => one(format!(
+            "must be {}",
+            match kind {
+                TypeKind::Single(t) => format!(
+                    "a{} {t}",
+                    if t.as_str().starts_with(['a', 'i', 'o']) {
+                        "n"
+                    } else {
+                        ""
+                    }
+                ),
+                TypeKind::Multiple(_) => "of another type".into(),
+            }
+        )),
+        ValidationErrorKind::Pattern { .. } => one("does not have the expected format".into()),
+        ValidationErrorKind::MinLength { limit } => {
+            one(format!("must be at least {limit} characters"))
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            one(format!("must be at most {limit} characters"))
+        }
+        ValidationErrorKind::Minimum { limit } => one(format!("must be at least {limit}")),
+        ValidationErrorKind::Maximum { limit } => one(format!("must be at most {limit}")),
+        ValidationErrorKind::Enum { options } => one(format!("must be one of {options}")),
+        _ => one("is not valid".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_compiles_and_types_are_unique() {
+        assert_eq!(VALIDATORS.len(), 5);
+        assert_eq!(kinds(), ["github", "github_app", "slack", "argocd", "http"]);
+    }
+
+    #[test]
+    fn problems_name_fields_and_never_quote_values() {
+        let secret = "not-a-slack-token-SECRET";
+        let problems = validate(
+            "slack",
+            Part::Credentials,
+            &json!({"bot_token": secret, "extra": 1}),
+        );
+        assert_eq!(
+            problems,
+            [
+                (
+                    "credentials.bot_token".to_owned(),
+                    "does not have the expected format".to_owned()
+                ),
+                (
+                    "credentials.extra".to_owned(),
+                    "is not a known field".to_owned()
+                ),
+            ]
+        );
+        assert!(!format!("{problems:?}").contains("SECRET"));
+        assert_eq!(
+            validate("argocd", Part::Config, &json!({})),
+            [("config.server_url".to_owned(), "is required".to_owned())]
+        );
+        assert_eq!(
+            validate(
+                "http",
+                Part::Config,
+                &json!({"url": "ftp://x", "expected_status": 7})
+            ),
+            [
+                (
+                    "config.expected_status".to_owned(),
+                    "must be at least 100".to_owned()
+                ),
+                (
+                    "config.url".to_owned(),
+                    "does not have the expected format".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(
+            validate("github_app", Part::Config, &json!({"installation_id": "7"})),
+            [(
+                "config.installation_id".to_owned(),
+                "must be an integer".to_owned()
+            )]
+        );
+        assert_eq!(validate("nope", Part::Config, &json!({}))[0].0, "type");
+        assert!(
+            validate(
+                "http",
+                Part::Config,
+                &json!({"url": "https://status.example.com/healthz"})
+            )
+            .is_empty()
+        );
+        assert!(validate("http", Part::Credentials, &json!({})).is_empty());
+    }
+}

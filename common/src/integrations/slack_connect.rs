@@ -1,0 +1,260 @@
+//! Connecting Slack with OAuth v2 ("Add to Slack"), and refreshing rotating Slack tokens.
+//!
+//! The authorize link carries a signed, expiring, single-use state naming the organisation and the
+//! admin who asked; the callback exchanges the code for the bot token (plus refresh token and
+//! expiry when token rotation is on) and creates the organisation's Slack integration for that
+//! workspace, or gives an existing one the new credentials.
+
+use chrono::Utc;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{credentials, decrypt, whole_second};
+use crate::{
+    Error,
+    crypto::keyring::Keyring,
+    domain::{OrgId, Permission, UserId},
+    github::{InstallState, REFRESH_MARGIN, RefreshOutcome},
+    identity::{ClientMeta, audit},
+    repo::{
+        audit_logs::{self, NewEntry},
+        integrations::{self, Integration, NewCredentials, NewIntegration},
+        oauth, orgs,
+    },
+    slack::{Slack, SlackError, SlackGrant},
+};
+
+const STATE_PURPOSE: &str = "slack-connect";
+const STATE_TTL_SECS: i64 = 600;
+
+/// The "Add to Slack" flow.
+pub struct SlackConnect<'a> {
+    pub slack: &'a Slack,
+    pub pool: &'a PgPool,
+    pub keyring: &'a Keyring,
+    /// Signs the state.
+    pub state_key: &'a [u8],
+    pub public_url: &'a url::Url,
+}
+
+impl SlackConnect<'_> {
+    fn redirect_uri(&self) -> String {
+        let mut url = self.public_url.clone();
+        url.set_path("/api/v1/slack/callback");
+        url.to_string()
+    }
+
+    /// Slack's authorize page for `org`, started by `user`.
+    pub fn authorize_url(&self, org: OrgId, user: UserId) -> Result<String, Error> {
+        let state =
+            InstallState::sign_for(self.state_key, STATE_PURPOSE, org, user, STATE_TTL_SECS);
+        self.slack
+            .authorize_url(&state, &self.redirect_uri())
+            .map_err(|e| Error::rejected("slack_oauth_not_configured", e.to_string()))
+    }
+
+    /// Completes the flow: the organisation's Slack integration for the workspace, new or updated.
+    pub async fn complete(
+        &self,
+        meta: &ClientMeta,
+        code: &str,
+        state: &str,
+    ) -> Result<Integration, Error> {
+        let invalid_state = || {
+            Error::rejected(
+                "invalid_oauth_state",
+                "The Slack link is invalid, expired or already used; start again.",
+            )
+        };
+        let (org, user) = InstallState::verify_for(self.state_key, STATE_PURPOSE, state)
+            .ok_or_else(invalid_state)?;
+        let still_admin = orgs::role_of(self.pool, org, user)
+            .await?
+            .is_some_and(|r| r.allows(Permission::IntegrationsManage));
+        if !still_admin {
+            return Err(Error::forbidden(
+                "forbidden",
+                "only an organisation admin can connect Slack",
+            ));
+        }
+        if !oauth::use_once(
+            self.pool,
+            &crate::crypto::tokens::hash(state),
+            "slack_connect",
+        )
+        .await?
+        {
+            return Err(invalid_state());
+        }
+        let grant = self
+            .slack
+            .exchange_code(code, &self.redirect_uri())
+            .await
+            .map_err(|e| match e {
+                SlackError::Transient(m) => Error::Upstream {
+                    provider: "slack",
+                    message: m,
+                },
+                other => Error::rejected(
+                    "oauth_code_invalid",
+                    format!("Slack refused the code: {other}"),
+                ),
+            })?;
+        let team_id = grant.team_id.clone().unwrap_or_default();
+        let team_name = grant.team_name.clone().unwrap_or_else(|| team_id.clone());
+        let config = json!({"team_id": team_id, "team_name": team_name});
+        let creds = grant_credentials(&grant, None);
+        let expires_at = expiry(&grant);
+        let due = whole_second(Utc::now());
+        let existing = integrations::find_slack_team(self.pool, org, &team_id).await?;
+        let id = existing.unwrap_or_else(Uuid::new_v4);
+        let (sealed, hints) = credentials::seal(self.keyring, id, &creds)?;
+        let mut tx = self.pool.begin().await?;
+        let row = if existing.is_some() {
+            integrations::lock(&mut tx, id).await?;
+            integrations::set_config(&mut *tx, id, &config).await?;
+            integrations::replace_credentials(
+                &mut *tx,
+                id,
+                &NewCredentials {
+                    sealed: &sealed,
+                    hints: &hints,
+                    token_expires_at: expires_at,
+                    refreshed: false,
+                    next_check_at: due,
+                },
+            )
+            .await?
+            .ok_or(Error::NotFound)?
+        } else {
+            integrations::insert(
+                &mut *tx,
+                &NewIntegration {
+                    id,
+                    org,
+                    kind: "slack",
+                    name: &format!("Slack {team_name}"),
+                    config: &config,
+                    credentials_sealed: &sealed,
+                    credential_hints: &hints,
+                    created_by: Some(user),
+                    token_expires_at: expires_at,
+                    next_check_at: due,
+                },
+            )
+            .await?
+        };
+        if row.enabled {
+            super::schedule_check(&mut tx, id, due).await?;
+        }
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success(if existing.is_some() {
+                "integration.credentials_update"
+            } else {
+                "integration.create"
+            })
+            .org(org)
+            .actor(user)
+            .resource("integration", id)
+            .meta(json!({"type": "slack", "via": "oauth", "team_id": team_id,
+                         "credential_fields": credentials::fields(&hints), "rotation": expires_at.is_some()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}
+
+fn grant_credentials(grant: &SlackGrant, previous_refresh: Option<&str>) -> Map<String, Value> {
+    let mut creds = Map::new();
+    creds.insert("bot_token".into(), json!(grant.bot_token.expose_secret()));
+    let refresh = grant
+        .refresh_token
+        .as_ref()
+        .map(|r| r.expose_secret().to_owned())
+        .or(previous_refresh.map(str::to_owned));
+    if let Some(r) = refresh {
+        creds.insert("refresh_token".into(), json!(r));
+    }
+    creds
+}
+
+fn expiry(grant: &SlackGrant) -> Option<chrono::DateTime<Utc>> {
+    grant
+        .expires_in_secs
+        .map(|s| Utc::now() + chrono::Duration::seconds(s))
+}
+
+/// Refreshes an integration's rotating token when it is due (or always, with `force`), once at a
+/// time per integration (the row is locked meanwhile, and re-read under the lock so a single-use
+/// refresh token is never sent twice). A refused refresh token marks it `reauth_required`.
+pub async fn refresh_token(
+    slack: &Slack,
+    pool: &PgPool,
+    keyring: &Keyring,
+    id: Uuid,
+    force: bool,
+) -> Result<RefreshOutcome, Error> {
+    let mut tx = pool.begin().await?;
+    let row = integrations::lock(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if row.kind != "slack" || !row.enabled || row.status == super::health::REAUTH_REQUIRED {
+        return Ok(RefreshOutcome::NotRefreshable);
+    }
+    let now = Utc::now();
+    let fresh = row
+        .token_expires_at
+        .is_some_and(|exp| exp - REFRESH_MARGIN > now);
+    let just_refreshed = row
+        .last_refreshed_at
+        .is_some_and(|at| at > now - chrono::TimeDelta::seconds(30));
+    if (fresh && !force) || just_refreshed {
+        return Ok(RefreshOutcome::AlreadyFresh);
+    }
+    let creds = decrypt(pool, keyring, &row, "token_refresh").await?;
+    let Some(refresh) = creds.get("refresh_token").and_then(Value::as_str) else {
+        return Ok(RefreshOutcome::NotRefreshable);
+    };
+    match slack
+        .refresh_token(&SecretString::from(refresh.to_owned()))
+        .await
+    {
+        Ok(grant) => {
+            let creds = grant_credentials(&grant, Some(refresh));
+            let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
+            integrations::store_refreshed(&mut *tx, id, &sealed, &hints, expiry(&grant)).await?;
+            audit_logs::insert(
+                &mut *tx,
+                &NewEntry::success("integration.token_refresh")
+                    .org(row.org_id)
+                    .resource("integration", id),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(RefreshOutcome::Refreshed)
+        }
+        Err(SlackError::Auth(code)) => {
+            integrations::mark_reauth_required(&mut *tx, row.org_id, id, &format!("Slack: {code}"))
+                .await?;
+            audit_logs::insert(
+                &mut *tx,
+                &NewEntry::failure("integration.token_refresh")
+                    .org(row.org_id)
+                    .resource("integration", id)
+                    .meta(json!({"error": code})),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(RefreshOutcome::ReauthRequired)
+        }
+        Err(e) => Err(Error::Upstream {
+            provider: "slack",
+            message: format!("token refresh failed: {e}"),
+        }),
+    }
+}

@@ -1,0 +1,528 @@
+//! Connection tests, one per integration type, over plain HTTP with a per-request timeout:
+//! GitHub `GET /user` (token) or an installation token and `GET /installation/repositories`
+//! (App installation, plus a ping of RepoPal's hooks on its monitored repositories), Slack
+//! `auth.test`, Argo CD `GET /api/v1/applications`, and a generic URL probe.
+//!
+//! Transient failures (network, timeouts, 5xx, 429) are retried inside the test with exponential
+//! backoff and jitter (`backon`), honouring `Retry-After` up to `max_inline_wait`; a longer wait
+//! ends the test so the next check is scheduled after it instead of holding a worker.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use backon::Retryable;
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+
+use super::health::{Verdict, inline_backoff};
+use crate::{
+    Error,
+    config::{Config, HealthConfig},
+    domain::OrgId,
+    github::{Github, HookHealth, installation_token},
+    repo::repositories,
+};
+
+/// Why one attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth retrying: network, timeout, 5xx, 429 (with the provider's `Retry-After`).
+    Transient {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// A definite failure that retrying now will not change (404, unexpected status).
+    Failed(String),
+    /// The provider refused the credentials.
+    Rejected(String),
+    /// The access token expired and can be refreshed (Slack token rotation).
+    Expired(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Transient { message, .. }
+            | Self::Failed(message)
+            | Self::Rejected(message)
+            | Self::Expired(message) => message,
+        }
+    }
+}
+
+/// What a connection test found.
+#[derive(Debug, Clone)]
+pub struct TestReport {
+    pub ok: bool,
+    pub latency_ms: i32,
+    /// Requests sent, retries included.
+    pub attempts: i32,
+    /// Requests that failed.
+    pub errors: i32,
+    /// What the provider said (account, team, application count, status, …).
+    pub details: Value,
+    pub failure: Option<Failure>,
+    /// A recovery action taken during the test (`token_refreshed`, `hook_reinstall`).
+    pub action: Option<String>,
+}
+
+impl TestReport {
+    pub fn error(&self) -> Option<String> {
+        self.failure.as_ref().map(|f| f.message().to_owned())
+    }
+
+    /// The state machine's view of this report.
+    pub fn verdict(&self) -> Verdict {
+        match &self.failure {
+            None => Verdict::Healthy,
+            Some(Failure::Rejected(e)) => Verdict::Rejected { error: e.clone() },
+            Some(Failure::Transient {
+                message,
+                retry_after,
+            }) => Verdict::Failing {
+                error: message.clone(),
+                retry_after: *retry_after,
+            },
+            Some(f) => Verdict::Failing {
+                error: f.message().to_owned(),
+                retry_after: None,
+            },
+        }
+    }
+}
+
+/// Runs connection tests.
+#[derive(Clone)]
+pub struct Tester {
+    http: reqwest::Client,
+    pub policy: HealthConfig,
+    github_api: String,
+    slack_api: String,
+    pub github: Github,
+}
+
+type Attempt = Result<Value, Failure>;
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// The common reading of an HTTP status: `None` when it is a success.
+fn status_failure(provider: &str, status: StatusCode, headers: &HeaderMap) -> Option<Failure> {
+    if status.is_success() {
+        return None;
+    }
+    let limited = status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN
+            && headers
+                .get("x-ratelimit-remaining")
+                .is_some_and(|v| v.as_bytes() == b"0"));
+    Some(if limited || status.is_server_error() {
+        Failure::Transient {
+            message: format!("{provider} answered {status}"),
+            retry_after: retry_after(headers).or(limited.then_some(Duration::from_secs(60))),
+        }
+    } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        Failure::Rejected(format!("{provider} refused the credentials ({status})"))
+    } else {
+        Failure::Failed(format!("{provider} answered {status}"))
+    })
+}
+
+fn network(provider: &str, e: &reqwest::Error) -> Failure {
+    let what = if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        format!("unreachable: {}", e.without_url_ref())
+    };
+    Failure::Transient {
+        message: format!("{provider} {what}"),
+        retry_after: None,
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        // The URL may carry user-supplied query strings; keep it out of stored errors.
+        let mut s = self.to_string();
+        if let Some(url) = self.url() {
+            s = s.replace(url.as_str(), "<url>");
+        }
+        s
+    }
+}
+
+fn str_field<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
+    m.get(k).and_then(Value::as_str)
+}
+
+impl Tester {
+    pub fn new(config: &Config, github: Github) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .user_agent("RepoPal health check")
+                .timeout(config.health.request_timeout)
+                .redirect(reqwest::redirect::Policy::limited(3))
+                .build()
+                .unwrap_or_default(),
+            policy: config.health.clone(),
+            github_api: config
+                .github
+                .api_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            slack_api: config
+                .slack
+                .api_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            github,
+        }
+    }
+
+    /// Tests `kind` with these config and credentials, retrying transient failures.
+    pub async fn test(
+        &self,
+        org: OrgId,
+        kind: &str,
+        config: &Value,
+        credentials: &Map<String, Value>,
+    ) -> TestReport {
+        let started = Instant::now();
+        let attempts = Arc::new(AtomicU32::new(0));
+        let errors = Arc::new(AtomicU32::new(0));
+        let action: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+        let once = || {
+            let (attempts, errors, action) = (attempts.clone(), errors.clone(), action.clone());
+            async move {
+                attempts.fetch_add(1, Ordering::Relaxed);
+                let r = self.attempt(org, kind, config, credentials, &action).await;
+                if r.is_err() {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+                r
+            }
+        };
+        let max_wait = self.policy.max_inline_wait;
+        let result = once
+            .retry(inline_backoff(&self.policy))
+            .when(|f: &Failure| match f {
+                Failure::Transient { retry_after, .. } => retry_after.is_none_or(|w| w <= max_wait),
+                _ => false,
+            })
+            .adjust(|f: &Failure, dur| match f {
+                Failure::Transient {
+                    retry_after: Some(wait),
+                    ..
+                } => Some(*wait),
+                _ => dur,
+            })
+            .notify(|f: &Failure, dur: Duration| {
+                tracing::info!(
+                    kind,
+                    error = f.message(),
+                    retry_in_ms = dur.as_millis() as u64,
+                    "connection test failed; retrying"
+                )
+            })
+            .await;
+        let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        let action = action.lock().map(|a| a.clone()).unwrap_or_default();
+        let (ok, details, failure) = match result {
+            Ok(details) => (true, details, None),
+            Err(f) => (false, json!({}), Some(f)),
+        };
+        TestReport {
+            ok,
+            latency_ms,
+            attempts: attempts.load(Ordering::Relaxed) as i32,
+            errors: errors.load(Ordering::Relaxed) as i32,
+            details,
+            failure,
+            action,
+        }
+    }
+
+    async fn attempt(
+        &self,
+        org: OrgId,
+        kind: &str,
+        config: &Value,
+        creds: &Map<String, Value>,
+        action: &std::sync::Mutex<Option<String>>,
+    ) -> Attempt {
+        let empty = Map::new();
+        let config = config.as_object().unwrap_or(&empty);
+        match kind {
+            "github" => self.github_token(creds).await,
+            "github_app" => self.github_app(org, config, action).await,
+            "slack" => self.slack(creds).await,
+            "argocd" => self.argocd(config, creds).await,
+            "http" => self.http_probe(config, creds).await,
+            other => Err(Failure::Failed(format!("no connection test for `{other}`"))),
+        }
+    }
+
+    async fn send(
+        &self,
+        provider: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Failure> {
+        let res = req.send().await.map_err(|e| network(provider, &e))?;
+        match status_failure(provider, res.status(), res.headers()) {
+            Some(f) => Err(f),
+            None => Ok(res),
+        }
+    }
+
+    async fn json(provider: &str, res: reqwest::Response) -> Result<Value, Failure> {
+        res.json::<Value>()
+            .await
+            .map_err(|_| Failure::Failed(format!("{provider} answered an unexpected body")))
+    }
+
+    fn github_request(
+        &self,
+        method: Method,
+        path: &str,
+        token: &SecretString,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.github_api))
+            .bearer_auth(token.expose_secret())
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+    }
+
+    async fn github_token(&self, creds: &Map<String, Value>) -> Attempt {
+        let token = SecretString::from(str_field(creds, "token").unwrap_or_default().to_owned());
+        let res = self
+            .send("GitHub", self.github_request(Method::GET, "/user", &token))
+            .await?;
+        let scopes = res
+            .headers()
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let user = Self::json("GitHub", res).await?;
+        Ok(json!({"login": user["login"], "account_id": user["id"], "scopes": scopes}))
+    }
+
+    /// The installation answers with a fresh token (a refused cached one is replaced: the
+    /// `token_refreshed` recovery), and RepoPal's hooks on its monitored repositories still exist
+    /// (a missing one is removed from the records and reinstalled: `hook_reinstall`).
+    async fn github_app(
+        &self,
+        org: OrgId,
+        config: &Map<String, Value>,
+        action: &std::sync::Mutex<Option<String>>,
+    ) -> Attempt {
+        let installation = config
+            .get("installation_id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Failure::Failed("config.installation_id is missing".into()))?;
+        let gh = &self.github;
+        let app = gh.app.as_ref().ok_or_else(|| {
+            Failure::Failed("the GitHub App is not configured (GITHUB_APP_ID)".into())
+        })?;
+        let linked = crate::repo::installations::org_of(&gh.pool, installation)
+            .await
+            .map_err(|e| Failure::Transient {
+                message: e.to_string(),
+                retry_after: None,
+            })?;
+        if linked != Some(org) {
+            return Err(Failure::Rejected(
+                "the installation is not linked to this organisation".into(),
+            ));
+        }
+        let mut fresh = false;
+        let repos = loop {
+            let token =
+                installation_token(&gh.pool, &gh.keyring, &gh.client, app, installation, fresh)
+                    .await
+                    .map_err(|e| match e {
+                        Error::NotFound => {
+                            Failure::Rejected("GitHub no longer knows this installation".into())
+                        }
+                        other => Failure::Transient {
+                            message: other.to_string(),
+                            retry_after: None,
+                        },
+                    })?;
+            let req =
+                self.github_request(Method::GET, "/installation/repositories?per_page=1", &token);
+            match self.send("GitHub", req).await {
+                Err(Failure::Rejected(_)) if !fresh => {
+                    // The cached installation token was revoked or expired early: mint another.
+                    fresh = true;
+                    if let Ok(mut a) = action.lock() {
+                        *a = Some("token_refreshed".into());
+                    }
+                }
+                other => break Self::json("GitHub", other?).await?,
+            }
+        };
+        let mut reinstalled = Vec::new();
+        let monitored = repositories::monitored_of_installation(&gh.pool, org, installation)
+            .await
+            .map_err(|e| Failure::Transient {
+                message: e.to_string(),
+                retry_after: None,
+            })?;
+        for repo in monitored.iter().take(20) {
+            match gh.hook_health(org, repo.id).await {
+                Ok(HookHealth::Gone) => {
+                    crate::github::reinstall_hook(&gh.pool, org, repo.id)
+                        .await
+                        .map_err(|e| Failure::Transient {
+                            message: e.to_string(),
+                            retry_after: None,
+                        })?;
+                    reinstalled.push(repo.full_name.clone());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(Failure::Transient {
+                        message: format!("pinging the hook of {}: {e}", repo.full_name),
+                        retry_after: None,
+                    });
+                }
+            }
+        }
+        if !reinstalled.is_empty()
+            && let Ok(mut a) = action.lock()
+        {
+            *a = Some("hook_reinstall".into());
+        }
+        Ok(json!({
+            "installation_id": installation,
+            "repositories": repos["total_count"],
+            "hooks_checked": monitored.len().min(20),
+            "hooks_reinstalled": reinstalled,
+        }))
+    }
+
+    async fn slack(&self, creds: &Map<String, Value>) -> Attempt {
+        let token = str_field(creds, "bot_token").unwrap_or_default();
+        let req = self
+            .http
+            .post(format!("{}/auth.test", self.slack_api))
+            .bearer_auth(token);
+        let answer = Self::json("Slack", self.send("Slack", req).await?).await?;
+        if answer["ok"].as_bool() == Some(true) {
+            return Ok(json!({
+                "team": answer["team"], "team_id": answer["team_id"],
+                "user": answer["user"], "bot_id": answer["bot_id"],
+            }));
+        }
+        let code = answer["error"]
+            .as_str()
+            .unwrap_or("unknown_error")
+            .to_owned();
+        Err(match crate::slack::classify(&code) {
+            _ if code == "token_expired" => Failure::Expired(format!("Slack: {code}")),
+            crate::slack::SlackError::Auth(_) => Failure::Rejected(format!("Slack: {code}")),
+            crate::slack::SlackError::Transient(_) => Failure::Transient {
+                message: format!("Slack: {code}"),
+                retry_after: None,
+            },
+            crate::slack::SlackError::Rejected(_) => Failure::Failed(format!("Slack: {code}")),
+        })
+    }
+
+    async fn argocd(&self, config: &Map<String, Value>, creds: &Map<String, Value>) -> Attempt {
+        let server = str_field(config, "server_url")
+            .unwrap_or_default()
+            .trim_end_matches('/');
+        let req = self
+            .http
+            .get(format!("{server}/api/v1/applications"))
+            .bearer_auth(str_field(creds, "token").unwrap_or_default());
+        let list = Self::json("Argo CD", self.send("Argo CD", req).await?).await?;
+        let items = list["items"].as_array().map(Vec::len).unwrap_or(0);
+        Ok(json!({"applications": items}))
+    }
+
+    async fn http_probe(&self, config: &Map<String, Value>, creds: &Map<String, Value>) -> Attempt {
+        let url = str_field(config, "url").unwrap_or_default();
+        let method = if str_field(config, "method") == Some("HEAD") {
+            Method::HEAD
+        } else {
+            Method::GET
+        };
+        let mut req = self.http.request(method, url);
+        if let Some(token) = str_field(creds, "bearer_token") {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.map_err(|e| network("the endpoint", &e))?;
+        let status = res.status();
+        let expected = config.get("expected_status").and_then(Value::as_u64);
+        let healthy = match expected {
+            Some(code) => u64::from(status.as_u16()) == code,
+            None => status.is_success(),
+        };
+        if healthy {
+            return Ok(json!({"status": status.as_u16()}));
+        }
+        Err(
+            status_failure("the endpoint", status, res.headers()).unwrap_or_else(|| {
+                Failure::Failed(format!(
+                    "the endpoint answered {status}, expected {}",
+                    expected.map_or("2xx".to_owned(), |c| c.to_string())
+                ))
+            }),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_failures() {
+        let h = HeaderMap::new();
+        assert_eq!(status_failure("X", StatusCode::OK, &h), None);
+        assert!(matches!(
+            status_failure("X", StatusCode::UNAUTHORIZED, &h),
+            Some(Failure::Rejected(_))
+        ));
+        assert!(matches!(
+            status_failure("X", StatusCode::NOT_FOUND, &h),
+            Some(Failure::Failed(_))
+        ));
+        let mut limited = HeaderMap::new();
+        limited.insert("retry-after", "120".parse().unwrap());
+        assert_eq!(
+            status_failure("X", StatusCode::TOO_MANY_REQUESTS, &limited),
+            Some(Failure::Transient {
+                message: "X answered 429 Too Many Requests".into(),
+                retry_after: Some(Duration::from_secs(120)),
+            })
+        );
+        assert!(matches!(
+            status_failure("X", StatusCode::BAD_GATEWAY, &h),
+            Some(Failure::Transient {
+                retry_after: None,
+                ..
+            })
+        ));
+    }
+}
