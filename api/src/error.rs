@@ -109,6 +109,18 @@ impl From<common::Error> for ApiError {
             E::Invalid(msg) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg)
             }
+            E::InvalidFields(fields) => {
+                let map: serde_json::Map<String, Value> = fields
+                    .iter()
+                    .map(|(f, p)| (f.clone(), Value::String(p.clone())))
+                    .collect();
+                Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "Some fields are not valid.",
+                )
+                .with_details(json!({ "fields": map }))
+            }
             E::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
             E::Unauthorized { code, message } => Self::new(StatusCode::UNAUTHORIZED, code, message),
             E::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),

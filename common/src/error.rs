@@ -7,6 +7,9 @@ pub enum Error {
     NotFound,
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// Invalid input, per field (`field` → problem), e.g. schema validation of an integration.
+    #[error("invalid fields: {0:?}")]
+    InvalidFields(Vec<(String, String)>),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]

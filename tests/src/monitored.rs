@@ -159,6 +159,17 @@ impl Monitored {
             .await
     }
 
+    /// A worker with this setup's configuration, running until stopped.
+    pub fn start_worker(&self) -> InProcessWorker {
+        let pairs: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        InProcessWorker::start_with(self.app.db.pool.clone(), test_worker_config(&[]), &pairs)
+    }
+
+    /// This setup's configuration (fake URLs and the extra settings).
+    pub fn env(&self) -> &[(&'static str, String)] {
+        &self.env
+    }
+
     /// Runs a worker until every incident-related queue is empty.
     pub async fn run_jobs(&self) {
         let pairs: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -132,7 +132,12 @@ async fn a_non_member_gets_404_on_every_org_route_and_a_member_without_permissio
             )
             .await;
         // Per the permission matrix, a viewer may use every GET except these.
-        let admin_reads = ["/audit-logs", "/webhook-deliveries", "/github/install"];
+        let admin_reads = [
+            "/audit-logs",
+            "/webhook-deliveries",
+            "/github/install",
+            "/slack/authorize",
+        ];
         let viewer_may = method == Method::GET
             && !admin_reads.iter().any(|suffix| path.ends_with(suffix))
             && !path.contains("/integrations");

@@ -17,8 +17,8 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
     let results = futures_join(&db, tick).await;
     let created: usize = results.iter().map(Vec::len).sum();
     assert_eq!(
-        created, 2,
-        "the tick's two periodic jobs (prune, token refresh fan-out), each enqueued once"
+        created, 3,
+        "the tick's three periodic jobs (prune, token refresh and health check fan-outs), each enqueued once"
     );
     assert_eq!(
         repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
@@ -27,13 +27,13 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
             .len(),
         1
     );
-    assert_eq!(
-        repo::jobs::list_queue(&db.pool, "refresh_due_tokens")
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    for queue in ["refresh_due_tokens", "check_due_integrations"] {
+        assert_eq!(
+            repo::jobs::list_queue(&db.pool, queue).await.unwrap().len(),
+            1,
+            "{queue}"
+        );
+    }
 }
 
 async fn futures_join(db: &TestDb, tick: chrono::DateTime<Utc>) -> Vec<Vec<common::jobs::JobId>> {

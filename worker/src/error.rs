@@ -41,6 +41,7 @@ impl From<common::Error> for JobError {
         match e {
             common::Error::NotFound
             | common::Error::Invalid(_)
+            | common::Error::InvalidFields(_)
             | common::Error::Rejected { .. }
             | common::Error::Conflict { .. }
             | common::Error::Forbidden { .. } => Self::Permanent(e.to_string()),

@@ -45,13 +45,7 @@ pub struct IntegrationIn {
 }
 
 fn invalid(problems: &[(String, String)]) -> Error {
-    Error::Invalid(
-        problems
-            .iter()
-            .map(|(f, p)| format!("{f}: {p}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-    )
+    Error::InvalidFields(problems.to_vec())
 }
 
 fn check_name(name: &str, problems: &mut Vec<(String, String)>) {
@@ -111,7 +105,7 @@ pub async fn schedule_check(
 }
 
 /// Creates an integration with sealed credentials; its first check is due at once. Bad input is
-/// `Error::Invalid` with a `field: problem; …` list.
+/// `Error::InvalidFields`, one problem per field.
 pub async fn create(
     pool: &PgPool,
     keyring: &Keyring,

@@ -1,0 +1,170 @@
+//! Integration health tests: a monitored setup (GitHub App installation with a hooked repository,
+//! Slack) plus a fake Argo CD, health settings that keep scheduled checks out of the way (tests
+//! make a check due explicitly and wait for its history row), and helpers for the API.
+
+use std::time::Duration;
+
+use axum::http::Method;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    fake_argocd::{ARGOCD_TOKEN, FakeArgo},
+    fake_slack::{SLACK_CLIENT_ID, SLACK_CLIENT_SECRET},
+    http::TestResponse,
+    monitored::Monitored,
+    worker::{InProcessWorker, eventually},
+};
+
+/// Health settings for tests: a scheduled check never comes due by itself during a test (an hour,
+/// and ten minutes after a failure), retries inside a check are quick, requests time out after 1 s.
+pub const HEALTH_ENV: &[(&str, &str)] = &[
+    ("HEALTH_CHECK_INTERVAL_SECS", "3600"),
+    ("HEALTH_RETRY_BASE_SECS", "600"),
+    ("HEALTH_ERROR_AFTER", "3"),
+    ("HEALTH_INLINE_RETRIES", "2"),
+    ("HEALTH_INLINE_RETRY_MS", "10"),
+    ("HEALTH_MAX_INLINE_WAIT_SECS", "2"),
+    ("HEALTH_REQUEST_TIMEOUT_SECS", "1"),
+    ("SLACK_CLIENT_ID", SLACK_CLIENT_ID),
+    ("SLACK_CLIENT_SECRET", SLACK_CLIENT_SECRET),
+    (
+        "SLACK_AUTHORIZE_URL",
+        "https://slack.test/oauth/v2/authorize",
+    ),
+];
+
+pub struct HealthSetup {
+    pub m: Monitored,
+    pub argo: FakeArgo,
+}
+
+impl HealthSetup {
+    /// The monitored setup with `HEALTH_ENV`, overridden by `extra`.
+    pub async fn start(extra: &[(&'static str, &str)]) -> Self {
+        let argo = FakeArgo::start().await;
+        let mut env: Vec<(&'static str, &str)> = HEALTH_ENV
+            .iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .copied()
+            .collect();
+        env.extend_from_slice(extra);
+        let m = Monitored::start(&env).await;
+        Self { m, argo }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
+        self.m.admin_call(method, path, body).await
+    }
+
+    /// Creates an integration; panics unless 201. Returns its id.
+    pub async fn create(&self, kind: &str, name: &str, config: Value, credentials: Value) -> Uuid {
+        let res = self
+            .call(
+                Method::POST,
+                "integrations",
+                Some(json!({"type": kind, "name": name, "config": config, "credentials": credentials})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        res.json()["data"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid")
+    }
+
+    /// An Argo CD integration against the fake, with its valid token.
+    pub async fn create_argocd(&self, name: &str) -> Uuid {
+        self.create(
+            "argocd",
+            name,
+            json!({"server_url": self.argo.url}),
+            json!({"token": ARGOCD_TOKEN}),
+        )
+        .await
+    }
+
+    pub async fn health(&self, id: Uuid) -> Value {
+        let res = self
+            .call(Method::GET, &format!("integrations/{id}/health"), None)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        res.json()["data"].clone()
+    }
+
+    /// Makes the integration's next check due now (or a second after its last scheduled one, so
+    /// every due time is new), enqueues its job as the scheduler's fan-out would, and waits (a worker must be
+    /// running) for its history row, which it returns.
+    pub async fn check_now(&self, id: Uuid) -> Value {
+        let pool = &self.m.app.db.pool;
+        let due: DateTime<Utc> = sqlx::query_scalar(
+            "UPDATE integrations SET next_check_at = greatest(
+                 date_trunc('second', now()),
+                 (SELECT max(due_at) FROM integration_checks WHERE integration_id = $1) + interval '1 second')
+             WHERE id = $1 RETURNING next_check_at",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .expect("make due");
+        let mut conn = pool.acquire().await.expect("connection");
+        common::integrations::schedule_check(&mut conn, id, due)
+            .await
+            .expect("enqueue the check");
+        self.wait_for_check(id, due).await
+    }
+
+    /// Waits for the scheduled check of `due` and returns it as the API shows it.
+    pub async fn wait_for_check(&self, id: Uuid, due: DateTime<Utc>) -> Value {
+        let pool = &self.m.app.db.pool;
+        eventually(
+            "the check's history row",
+            Duration::from_secs(30),
+            || async {
+                sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM integration_checks WHERE integration_id = $1 AND due_at = $2",
+            )
+            .bind(id)
+            .bind(due)
+            .fetch_one(pool)
+            .await
+            .ok()
+            .filter(|n| *n == 1)
+            },
+        )
+        .await;
+        let history = self
+            .call(
+                Method::GET,
+                &format!("integrations/{id}/health/history?limit=1"),
+                None,
+            )
+            .await
+            .json();
+        history["data"]["items"][0].clone()
+    }
+
+    pub fn worker(&self) -> InProcessWorker {
+        self.m.start_worker()
+    }
+
+    /// The in-app notifications of the org admin.
+    pub async fn notifications(&self) -> Vec<Value> {
+        let res = self
+            .m
+            .app
+            .call(
+                Method::GET,
+                "/api/v1/notifications",
+                Some(&self.m.admin.access_token),
+                None,
+            )
+            .await;
+        res.json()["data"]["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
