@@ -99,16 +99,25 @@ impl HealthSetup {
     /// running) for its history row, which it returns.
     pub async fn check_now(&self, id: Uuid) -> Value {
         let pool = &self.m.app.db.pool;
+        // Under the row lock (a running check holds it until its result is written), so the last
+        // recorded due time is read after any check in flight has committed.
+        let mut tx = pool.begin().await.expect("transaction");
+        sqlx::query("SELECT 1 FROM integrations WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .expect("lock");
         let due: DateTime<Utc> = sqlx::query_scalar(
             "UPDATE integrations SET next_check_at = greatest(
-                 date_trunc('second', now()),
+                 date_trunc('second', clock_timestamp()),
                  (SELECT max(due_at) FROM integration_checks WHERE integration_id = $1) + interval '1 second')
              WHERE id = $1 RETURNING next_check_at",
         )
         .bind(id)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await
         .expect("make due");
+        tx.commit().await.expect("commit");
         let mut conn = pool.acquire().await.expect("connection");
         common::integrations::schedule_check(&mut conn, id, due)
             .await

@@ -1,0 +1,171 @@
+//! No integration credential appears in any response or log line: every type is created, tested,
+//! checked by the worker (passing and failing), given new credentials (refused and accepted), and
+//! connected and refreshed through Slack OAuth, with every log line captured.
+
+use std::time::Duration;
+
+use axum::http::Method;
+use repopal_tests::{
+    fake_argocd::ARGOCD_TOKEN, fake_faults::Fault, fake_github::FakeAccount,
+    fake_slack::SLACK_BOT_TOKEN, health::HealthSetup, log_capture::CapturedLogs, worker::drain,
+};
+use serde_json::json;
+
+#[tokio::test]
+async fn integration_credentials_never_reach_responses_or_logs() {
+    let logs = CapturedLogs::install();
+    let h = HealthSetup::start(&[]).await;
+    let worker = h.worker();
+    let gh_token = "ghp_secretgithubtoken0123456789";
+    let bearer = "probe-secret-bearer-0123456789";
+    let wrong_argo = "argo-secret-but-wrong-0123456789";
+    let refused_new = "ghp_secretrefusedtoken0123456789";
+    h.m.github.add_token(
+        gh_token,
+        FakeAccount {
+            id: 9,
+            login: "bot".into(),
+            name: "Bot".into(),
+            email: "bot@example.com".into(),
+            email_verified: true,
+        },
+    );
+    let mut responses = Vec::new();
+    let github = h
+        .create("github", "GitHub", json!({}), json!({"token": gh_token}))
+        .await;
+    let argo = h.create_argocd("Argo").await;
+    let wrong = h
+        .create(
+            "argocd",
+            "Argo wrong",
+            json!({"server_url": h.argo.url}),
+            json!({"token": wrong_argo}),
+        )
+        .await;
+    let probe = h
+        .create(
+            "http",
+            "Probe",
+            json!({"url": format!("{}/healthz", h.argo.url)}),
+            json!({"bearer_token": bearer}),
+        )
+        .await;
+    for id in [github, argo, probe] {
+        h.check_now(id).await;
+    }
+    for id in [github, argo, wrong, probe] {
+        let res = h
+            .call(
+                Method::POST,
+                &format!("integrations/{id}/test"),
+                Some(json!({})),
+            )
+            .await;
+        responses.push(res.text());
+    }
+    // Failing checks log their errors.
+    h.argo.set_fault(Some(Fault::ServerError));
+    h.check_now(argo).await;
+    h.argo.set_fault(None);
+    let res = h
+        .call(
+            Method::PATCH,
+            &format!("integrations/{github}/credentials"),
+            Some(json!({"credentials": {"token": refused_new}})),
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    responses.push(res.text());
+    let res = h
+        .call(
+            Method::PATCH,
+            &format!("integrations/{github}/credentials"),
+            Some(json!({"credentials": {"token": gh_token}})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    responses.push(res.text());
+
+    // Slack through OAuth with rotation, refreshed by the token job.
+    let link = h.call(Method::GET, "slack/authorize", None).await.json();
+    let url = url::Url::parse(link["data"]["url"].as_str().unwrap()).unwrap();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    h.m.slack.authorize_code("secret-code", true);
+    let res =
+        h.m.app
+            .call(
+                Method::GET,
+                &format!("/api/v1/slack/callback?code=secret-code&state={state}"),
+                None,
+                None,
+            )
+            .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    responses.push(res.text());
+    let pool = &h.m.app.db.pool;
+    sqlx::query("UPDATE integrations SET token_expires_at = now() WHERE kind = 'slack'")
+        .execute(pool)
+        .await
+        .unwrap();
+    {
+        let mut conn = pool.acquire().await.unwrap();
+        common::jobs::push(&mut conn, &common::jobs::RefreshDueTokens {})
+            .await
+            .unwrap();
+    }
+    drain(
+        pool,
+        &["refresh_due_tokens", "refresh_integration_token"],
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(h.m.slack.refresh_tokens_used() >= 1);
+
+    for id in [github, argo, wrong, probe] {
+        for suffix in ["", "/health", "/health/history", "/metrics", "/logs"] {
+            let res = h
+                .call(Method::GET, &format!("integrations/{id}{suffix}"), None)
+                .await;
+            assert_eq!(res.status, 200, "{suffix}");
+            responses.push(res.text());
+        }
+    }
+    for path in ["integrations", "audit-logs"] {
+        responses.push(h.call(Method::GET, path, None).await.text());
+    }
+    responses.push(h.m.app.get("/metrics").await.text());
+    worker.stop().await;
+
+    let mut secrets: Vec<String> = [
+        gh_token,
+        bearer,
+        wrong_argo,
+        refused_new,
+        ARGOCD_TOKEN,
+        SLACK_BOT_TOKEN,
+        "slack-client-secret-value",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    secrets.extend(h.m.slack.issued_tokens());
+    let logs = logs.text();
+    assert!(
+        logs.contains("integration checked"),
+        "the checks were logged"
+    );
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a log line holds {secret}");
+        for r in &responses {
+            assert!(
+                !r.contains(secret.as_str()),
+                "a response holds {secret}: {r}"
+            );
+        }
+    }
+}
