@@ -86,6 +86,21 @@ impl HealthSetup {
         .await
     }
 
+    /// The `github_app` integration created when the installation was linked.
+    pub async fn installation_integration(&self) -> Uuid {
+        let list = self
+            .call(Method::GET, "integrations?type=github_app", None)
+            .await
+            .json();
+        let items = list["data"]["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "one integration per installation: {list}");
+        assert_eq!(
+            items[0]["config"]["installation_id"],
+            crate::monitored::INSTALLATION
+        );
+        items[0]["id"].as_str().expect("id").parse().expect("uuid")
+    }
+
     pub async fn health(&self, id: Uuid) -> Value {
         let res = self
             .call(Method::GET, &format!("integrations/{id}/health"), None)

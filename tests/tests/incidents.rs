@@ -622,7 +622,9 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
 #[tokio::test]
 async fn slack_integration_credentials_are_write_only_and_validated() {
     let m = Monitored::start(&[]).await;
-    let list = m.admin_call(Method::GET, "integrations", None).await;
+    let list = m
+        .admin_call(Method::GET, "integrations?type=slack", None)
+        .await;
     assert_eq!(list.status, 200);
     let text = list.text();
     assert!(
@@ -632,10 +634,11 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
     let item = &list.json()["data"]["items"][0];
     assert_eq!(item["type"], "slack");
     assert_eq!(item["credentials"], json!({"bot_token": "…bqgy"}));
-    let sealed: String = sqlx::query_scalar("SELECT credentials_sealed FROM integrations")
-        .fetch_one(&m.app.db.pool)
-        .await
-        .unwrap();
+    let sealed: String =
+        sqlx::query_scalar("SELECT credentials_sealed FROM integrations WHERE kind = 'slack'")
+            .fetch_one(&m.app.db.pool)
+            .await
+            .unwrap();
     assert!(!sealed.contains("xoxb"), "sealed at rest");
 
     let bad = m
@@ -706,7 +709,10 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
         .await,
         2
     );
-    let item = m.admin_call(Method::GET, "integrations", None).await.json();
+    let item = m
+        .admin_call(Method::GET, "integrations?type=slack", None)
+        .await
+        .json();
     assert_eq!(item["data"]["items"][0]["status"], "reauth_required");
 }
 
@@ -865,7 +871,8 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
             .as_array()
             .unwrap()
             .len(),
-        1
+        2,
+        "the Slack integration and the installation's"
     );
 }
 

@@ -299,14 +299,11 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
     let worker = h.worker();
 
     // GitHub App installation: a revoked installation token is replaced by a new one.
-    let app = h
-        .create(
-            "github_app",
-            "GitHub",
-            json!({"installation_id": INSTALLATION}),
-            json!({}),
-        )
-        .await;
+    // Linking the installation created its integration; its first check is an interval away.
+    let app = h.installation_integration().await;
+    let health = h.health(app).await;
+    assert_eq!(health["last_check_at"], Value::Null);
+    assert!(health["next_check_at"].is_string());
     let first = h.check_now(app).await;
     assert_eq!(first["ok"], true, "{first}");
     assert_eq!(first["details"]["hooks_checked"], 1);

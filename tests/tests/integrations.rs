@@ -107,6 +107,10 @@ async fn schema_validation_lists_every_failing_field_without_echoing_secrets() {
             vec!["config.installation_id"],
         ),
         (
+            json!({"type": "github_app", "name": "G", "config": {"installation_id": INSTALLATION}}),
+            vec!["config.installation_id"],
+        ),
+        (
             json!({"type": "http", "name": "H", "config": {"url": "https://ok.example.com/health", "method": "POST", "expected_status": 42}}),
             vec!["config.method", "config.expected_status"],
         ),
@@ -188,7 +192,10 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
             .map(|i| i["name"].as_str().unwrap().to_owned())
             .collect::<Vec<_>>()
     };
-    assert_eq!(list("").await, ["Argo", "Probe", "Slack"]);
+    assert_eq!(
+        list("").await,
+        ["Argo", "GitHub App installation 27182", "Probe", "Slack"]
+    );
     assert_eq!(list("?type=argocd").await, ["Argo"]);
     assert_eq!(list("?status=active&type=http").await, ["Probe"]);
     assert!(list("?status=error").await.is_empty());
@@ -373,14 +380,7 @@ async fn every_tester_reports_status_latency_and_details() {
     assert!(t["error"].as_str().unwrap().contains("refused"), "{t}");
     assert_eq!(t["attempts"], 1, "a refused credential is not retried");
 
-    let app = h
-        .create(
-            "github_app",
-            "App",
-            json!({"installation_id": INSTALLATION}),
-            json!({}),
-        )
-        .await;
+    let app = h.installation_integration().await;
     let t = test_of(&h, app).await;
     assert_eq!(t["ok"], true, "{t}");
     assert_eq!(t["details"]["repositories"], 1);

@@ -29,7 +29,10 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
     assert_eq!(created.status, 201);
     m.run_completes("n-2", &m.workflow_run(2, 2, 1, "main", "success"))
         .await;
-    let listed = m.admin_call(Method::GET, "integrations", None).await.json();
+    let listed = m
+        .admin_call(Method::GET, "integrations?type=slack", None)
+        .await
+        .json();
     assert_eq!(listed["data"]["items"][0]["status"], "reauth_required");
 
     let mut responses = vec![created.text()];

@@ -187,6 +187,23 @@ impl super::Github {
         }
         let job = jobs::push(&mut tx, &SyncRepositories { installation_id }).await?;
         job_rows::record_for_org(&mut *tx, org, &job, "sync_repositories").await?;
+        // The connection is watched from now on: its first health check after one interval (the
+        // install itself just proved it works).
+        let due = crate::integrations::whole_second(
+            chrono::Utc::now()
+                + chrono::Duration::from_std(self.health_interval).unwrap_or_default(),
+        );
+        if let Some(id) = crate::repo::integrations::ensure_installation(
+            &mut *tx,
+            org,
+            installation_id,
+            user,
+            due,
+        )
+        .await?
+        {
+            crate::integrations::schedule_check(&mut tx, id, due).await?;
+        }
         let entry = NewEntry::success("github.installation_link")
             .org(org)
             .actor(user)

@@ -41,6 +41,8 @@ pub struct Github {
     pub oauth_http: reqwest::Client,
     /// Paces hook creation (GitHub's secondary limits punish bursts of content-creating requests).
     pub hook_pacer: std::sync::Arc<governor::DefaultDirectRateLimiter>,
+    /// How often connections are health-checked (`HEALTH_CHECK_INTERVAL_SECS`).
+    pub health_interval: std::time::Duration,
 }
 
 impl Github {
@@ -53,6 +55,7 @@ impl Github {
             public_url: config.public_url.clone(),
             config: config.github.clone(),
             oauth_http: oauth_http(),
+            health_interval: config.health.interval,
             hook_pacer: std::sync::Arc::new(governor::RateLimiter::direct(
                 governor::Quota::per_second(
                     std::num::NonZeroU32::new(5).unwrap_or(std::num::NonZeroU32::MIN),

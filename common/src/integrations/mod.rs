@@ -55,12 +55,14 @@ fn check_name(name: &str, problems: &mut Vec<(String, String)>) {
     }
 }
 
-/// A `github_app` integration must name an installation linked to the organisation.
+/// A `github_app` integration must name an installation linked to the organisation, and only one
+/// integration may watch an installation.
 async fn check_installation(
     pool: &PgPool,
     org: OrgId,
     kind: &str,
     config: &Value,
+    except: Option<Uuid>,
     problems: &mut Vec<(String, String)>,
 ) -> Result<(), Error> {
     if kind != "github_app" || !problems.is_empty() {
@@ -71,6 +73,14 @@ async fn check_installation(
         problems.push((
             "config.installation_id".into(),
             "is not an installation linked to this organisation".into(),
+        ));
+    } else if integrations::for_installation(pool, org, id)
+        .await?
+        .is_some_and(|found| Some(found) != except)
+    {
+        problems.push((
+            "config.installation_id".into(),
+            "already has an integration (created when it was linked)".into(),
         ));
     }
     Ok(())
@@ -128,7 +138,7 @@ pub async fn create(
             &input.credentials,
         ));
     }
-    check_installation(pool, org, &input.kind, &input.config, &mut problems).await?;
+    check_installation(pool, org, &input.kind, &input.config, None, &mut problems).await?;
     if !problems.is_empty() {
         return Err(invalid(&problems));
     }
@@ -187,7 +197,7 @@ pub async fn update(
     }
     if let Some(c) = &config {
         problems.extend(catalogue::validate(&current.kind, Part::Config, c));
-        check_installation(pool, org, &current.kind, c, &mut problems).await?;
+        check_installation(pool, org, &current.kind, c, Some(id), &mut problems).await?;
     }
     if !problems.is_empty() {
         return Err(invalid(&problems));

@@ -534,3 +534,45 @@ pub async fn set_config(
         .await?;
     Ok(())
 }
+
+/// The organisation's `github_app` integration for an installation, created when the
+/// installation is linked (so every GitHub connection is health-checked). Returns the id when it
+/// was created now, `None` when it existed.
+pub async fn ensure_installation(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    installation_id: i64,
+    created_by: UserId,
+    next_check_at: DateTime<Utc>,
+) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO integrations (org_id, kind, name, config, created_by, next_check_at)
+         SELECT $1, 'github_app', 'GitHub App installation ' || $2::text, jsonb_build_object('installation_id', $2::bigint), $3, $4
+         WHERE NOT EXISTS (SELECT 1 FROM integrations WHERE org_id = $1 AND kind = 'github_app'
+                             AND (config->>'installation_id')::bigint = $2::bigint)
+         ON CONFLICT (org_id, name) DO NOTHING
+         RETURNING id",
+    )
+    .bind(org)
+    .bind(installation_id)
+    .bind(created_by)
+    .bind(next_check_at)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The organisation's `github_app` integration for an installation, if any.
+pub async fn for_installation(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    installation_id: i64,
+) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM integrations WHERE org_id = $1 AND kind = 'github_app'
+           AND (config->>'installation_id')::bigint = $2",
+    )
+    .bind(org)
+    .bind(installation_id)
+    .fetch_optional(db)
+    .await?)
+}
