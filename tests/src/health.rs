@@ -170,6 +170,59 @@ impl HealthSetup {
         history["data"]["items"][0].clone()
     }
 
+    /// Starts "Add to Slack": the query of Slack's authorize URL (`client_id`, `state`, …).
+    pub async fn slack_authorize(&self) -> std::collections::HashMap<String, String> {
+        let link = self.call(Method::GET, "slack/authorize", None).await;
+        assert_eq!(link.status.as_u16(), 200, "{}", link.text());
+        let url = url::Url::parse(link.json()["data"]["url"].as_str().expect("url")).expect("url");
+        let mut q: std::collections::HashMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        q.insert("host".into(), url.host_str().unwrap_or_default().to_owned());
+        q
+    }
+
+    /// Slack's redirect back to RepoPal with `code` and `state`.
+    pub async fn slack_callback(&self, code: &str, state: &str) -> TestResponse {
+        self.m
+            .app
+            .call(
+                Method::GET,
+                &format!("/api/v1/slack/callback?code={code}&state={state}"),
+                None,
+                None,
+            )
+            .await
+    }
+
+    /// Connects a Slack workspace through OAuth (Slack grants `code`); returns the integration id.
+    pub async fn connect_slack(&self, code: &str, rotation: bool) -> Uuid {
+        let state = self.slack_authorize().await["state"].clone();
+        self.m.slack.authorize_code(code, rotation);
+        let res = self.slack_callback(code, &state).await;
+        assert!(res.status.is_success(), "{}", res.text());
+        res.json()["data"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid")
+    }
+
+    /// Runs the token job's fan-out now and waits for the refreshes it enqueues (a worker must be
+    /// running).
+    pub async fn run_token_refresh(&self) {
+        let pool = &self.m.app.db.pool;
+        let mut conn = pool.acquire().await.expect("connection");
+        common::jobs::push(&mut conn, &common::jobs::RefreshDueTokens {})
+            .await
+            .expect("enqueue");
+        crate::worker::drain(
+            pool,
+            &["refresh_due_tokens", "refresh_integration_token"],
+            Duration::from_secs(30),
+        )
+        .await;
+    }
+
     pub fn worker(&self) -> InProcessWorker {
         self.m.start_worker()
     }

@@ -348,7 +348,7 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
     );
 
     // Slack with token rotation: an expired token is refreshed during the check.
-    let slack = connect_slack_with_rotation(&h).await;
+    let slack = h.connect_slack("rotating-code", true).await;
     let c = h.check_now(slack).await;
     assert_eq!(c["ok"], true, "{c}");
     let token = h.m.slack.issued_tokens().last().cloned().unwrap();
@@ -403,31 +403,6 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
         "no more checks until new credentials"
     );
     worker.stop().await;
-}
-
-/// Connects a Slack workspace through OAuth v2 with token rotation; returns the integration id.
-async fn connect_slack_with_rotation(h: &HealthSetup) -> Uuid {
-    let link = h.call(Method::GET, "slack/authorize", None).await;
-    assert_eq!(link.status, 200, "{}", link.text());
-    let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    h.m.slack.authorize_code("rotating-code", true);
-    let res =
-        h.m.app
-            .call(
-                Method::GET,
-                &format!("/api/v1/slack/callback?code=rotating-code&state={state}"),
-                None,
-                None,
-            )
-            .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["data"]["id"].as_str().unwrap().parse().unwrap()
 }
 
 #[tokio::test]

@@ -2,12 +2,9 @@
 //! disable, the log, every type's connection test against the fakes, credentials replaced only
 //! after a passing test, and Slack OAuth v2 with token rotation refreshed by the token job.
 
-use std::time::Duration;
-
 use axum::http::Method;
 use repopal_tests::{
     fake_faults::Fault, fake_github::FakeAccount, health::HealthSetup, monitored::INSTALLATION,
-    worker::drain,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -589,11 +586,8 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
 #[tokio::test]
 async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() {
     let h = HealthSetup::start(&[]).await;
-    let link = h.call(Method::GET, "slack/authorize", None).await;
-    assert_eq!(link.status.as_u16(), 200, "{}", link.text());
-    let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
-    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-    assert_eq!(url.host_str(), Some("slack.test"));
+    let q = h.slack_authorize().await;
+    assert_eq!(q["host"], "slack.test");
     assert_eq!(q["client_id"], "T-CLIENT.1");
     assert_eq!(
         q["redirect_uri"],
@@ -602,8 +596,7 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
     let state = q["state"].clone();
 
     h.m.slack.authorize_code("code-1", true);
-    let callback = format!("/api/v1/slack/callback?code=code-1&state={state}");
-    let res = h.m.app.call(Method::GET, &callback, None, None).await;
+    let res = h.slack_callback("code-1", &state).await;
     assert_eq!(res.status.as_u16(), 201, "{}", res.text());
     let created = res.json()["data"].clone();
     assert_eq!(
@@ -663,23 +656,8 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
     assert_eq!(forged.status.as_u16(), 400);
 
     // Connecting the same workspace again updates that integration.
-    let link = h.call(Method::GET, "slack/authorize", None).await.json();
-    let url = url::Url::parse(link["data"]["url"].as_str().unwrap()).unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let res =
-        h.m.app
-            .call(
-                Method::GET,
-                &format!("/api/v1/slack/callback?code=code-2&state={state}"),
-                None,
-                None,
-            )
-            .await;
+    let state = h.slack_authorize().await["state"].clone();
+    let res = h.slack_callback("code-2", &state).await;
     assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     assert_eq!(res.json()["data"]["id"], json!(id));
 
@@ -691,18 +669,7 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
         .await
         .unwrap();
     let worker = h.worker();
-    {
-        let mut conn = pool.acquire().await.unwrap();
-        common::jobs::push(&mut conn, &common::jobs::RefreshDueTokens {})
-            .await
-            .unwrap();
-    }
-    drain(
-        pool,
-        &["refresh_due_tokens", "refresh_integration_token"],
-        Duration::from_secs(30),
-    )
-    .await;
+    h.run_token_refresh().await;
     worker.stop().await;
     assert_eq!(h.m.slack.refresh_tokens_used(), 1);
     let one = h

@@ -2,12 +2,10 @@
 //! checked by the worker (passing and failing), given new credentials (refused and accepted), and
 //! connected and refreshed through Slack OAuth, with every log line captured.
 
-use std::time::Duration;
-
 use axum::http::Method;
 use repopal_tests::{
     fake_argocd::ARGOCD_TOKEN, fake_faults::Fault, fake_github::FakeAccount,
-    fake_slack::SLACK_BOT_TOKEN, health::HealthSetup, log_capture::CapturedLogs, worker::drain,
+    fake_slack::SLACK_BOT_TOKEN, health::HealthSetup, log_capture::CapturedLogs,
 };
 use serde_json::json;
 
@@ -88,43 +86,16 @@ async fn integration_credentials_never_reach_responses_or_logs() {
     responses.push(res.text());
 
     // Slack through OAuth with rotation, refreshed by the token job.
-    let link = h.call(Method::GET, "slack/authorize", None).await.json();
-    let url = url::Url::parse(link["data"]["url"].as_str().unwrap()).unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = h.slack_authorize().await["state"].clone();
     h.m.slack.authorize_code("secret-code", true);
-    let res =
-        h.m.app
-            .call(
-                Method::GET,
-                &format!("/api/v1/slack/callback?code=secret-code&state={state}"),
-                None,
-                None,
-            )
-            .await;
+    let res = h.slack_callback("secret-code", &state).await;
     assert_eq!(res.status, 201, "{}", res.text());
     responses.push(res.text());
-    let pool = &h.m.app.db.pool;
     sqlx::query("UPDATE integrations SET token_expires_at = now() WHERE kind = 'slack'")
-        .execute(pool)
+        .execute(&h.m.app.db.pool)
         .await
         .unwrap();
-    {
-        let mut conn = pool.acquire().await.unwrap();
-        common::jobs::push(&mut conn, &common::jobs::RefreshDueTokens {})
-            .await
-            .unwrap();
-    }
-    drain(
-        pool,
-        &["refresh_due_tokens", "refresh_integration_token"],
-        Duration::from_secs(30),
-    )
-    .await;
+    h.run_token_refresh().await;
     assert!(h.m.slack.refresh_tokens_used() >= 1);
 
     for id in [github, argo, wrong, probe] {
