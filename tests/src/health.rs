@@ -14,7 +14,7 @@ use crate::{
     fake_slack::{SLACK_CLIENT_ID, SLACK_CLIENT_SECRET},
     http::TestResponse,
     monitored::Monitored,
-    worker::{InProcessWorker, eventually},
+    worker::InProcessWorker,
 };
 
 /// Health settings for tests: a scheduled check never comes due by itself during a test (an hour,
@@ -109,8 +109,9 @@ impl HealthSetup {
         res.json()["data"].clone()
     }
 
-    /// Makes the integration's next check due now (or a second after its last scheduled one, so
-    /// every due time is new), enqueues its job as the scheduler's fan-out would, and waits (a worker must be
+    /// Makes the integration's next check due at the next whole second (or a second after its
+    /// last checked one, so every due time is new: a due time whose job already ran can never be
+    /// chosen again), enqueues its job as the scheduler's fan-out would, and waits (a worker must be
     /// running) for its history row, which it returns.
     pub async fn check_now(&self, id: Uuid) -> Value {
         let pool = &self.m.app.db.pool;
@@ -124,7 +125,7 @@ impl HealthSetup {
             .expect("lock");
         let due: DateTime<Utc> = sqlx::query_scalar(
             "UPDATE integrations SET next_check_at = greatest(
-                 date_trunc('second', clock_timestamp()),
+                 date_trunc('second', clock_timestamp()) + interval '1 second',
                  (SELECT max(due_at) FROM integration_checks WHERE integration_id = $1) + interval '1 second')
              WHERE id = $1 RETURNING next_check_at",
         )
@@ -143,22 +144,39 @@ impl HealthSetup {
     /// Waits for the scheduled check of `due` and returns it as the API shows it.
     pub async fn wait_for_check(&self, id: Uuid, due: DateTime<Utc>) -> Value {
         let pool = &self.m.app.db.pool;
-        eventually(
-            "the check's history row",
-            Duration::from_secs(30),
-            || async {
-                sqlx::query_scalar::<_, i64>(
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let n: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM integration_checks WHERE integration_id = $1 AND due_at = $2",
             )
             .bind(id)
             .bind(due)
             .fetch_one(pool)
             .await
-            .ok()
-            .filter(|n| *n == 1)
-            },
-        )
-        .await;
+            .expect("count checks");
+            if n == 1 {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let state: (Option<DateTime<Utc>>, String, bool) = sqlx::query_as(
+                    "SELECT next_check_at, status, enabled FROM integrations WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_one(pool)
+                .await
+                .expect("integration");
+                let jobs: Vec<(String, String, DateTime<Utc>, i32, Option<Value>)> = sqlx::query_as(
+                    "SELECT idempotency_key, status, run_at, attempts, last_result FROM apalis.jobs
+                     WHERE idempotency_key LIKE 'check:' || $1 || ':%' ORDER BY run_at",
+                )
+                .bind(id.to_string())
+                .fetch_all(pool)
+                .await
+                .expect("jobs");
+                panic!("no check for due {due} after 30 s; integration {state:?}; jobs {jobs:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let history = self
             .call(
                 Method::GET,
