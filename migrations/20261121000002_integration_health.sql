@@ -19,6 +19,9 @@ UPDATE integrations SET next_check_at = now() WHERE enabled;
 
 CREATE INDEX integrations_due_idx ON integrations (next_check_at)
     WHERE enabled AND status NOT IN ('disabled', 'reauth_required');
+-- One integration watches an installation.
+CREATE UNIQUE INDEX integrations_installation_idx
+    ON integrations (org_id, ((config->>'installation_id')::bigint)) WHERE kind = 'github_app';
 CREATE INDEX integrations_token_expiry_idx ON integrations (token_expires_at)
     WHERE token_expires_at IS NOT NULL;
 

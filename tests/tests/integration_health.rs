@@ -266,6 +266,16 @@ async fn retry_after_is_honoured_inside_a_check_or_by_the_next_check() {
         "waited the second Argo CD asked for: {c}"
     );
 
+    // A short one every time: the retries stop at HEALTH_INLINE_RETRIES however often it comes.
+    h.argo.set_fault(Some(Fault::RateLimited(1)));
+    let c = h.check_now(id).await;
+    assert_eq!(
+        (c["ok"].clone(), c["attempts"].clone()),
+        (json!(false), json!(3)),
+        "{c}"
+    );
+    h.argo.set_fault(None);
+
     // A long one ends the check at once; the next check comes after it, not after the backoff.
     h.argo.set_fault(Some(Fault::RateLimited(120)));
     let c = h.check_now(id).await;

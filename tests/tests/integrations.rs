@@ -234,6 +234,33 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
         (409, json!("integration_name_taken"))
     );
 
+    // Credentials go nowhere new without being given again: another origin for the probe is 422,
+    // and accepted together with its credentials (tested against the new address).
+    let moved = h
+        .call(
+            Method::PATCH,
+            &format!("integrations/{probe}"),
+            Some(json!({"config": {"url": "https://elsewhere.example.com/healthz"}})),
+        )
+        .await;
+    assert_eq!(moved.status.as_u16(), 422, "{}", moved.text());
+    assert!(moved.json()["error"]["details"]["fields"]["config.url"].is_string());
+    let res = h
+        .call(
+            Method::PATCH,
+            &format!("integrations/{probe}/credentials"),
+            Some(
+                json!({"config": {"url": format!("{}/healthz?via=patch", h.argo.url)},
+                        "credentials": {"bearer_token": "probe-bearer-token-value"}}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
+    assert_eq!(
+        res.json()["data"]["integration"]["config"]["url"],
+        format!("{}/healthz?via=patch", h.argo.url)
+    );
+
     let off = h
         .call(
             Method::POST,
@@ -451,6 +478,20 @@ async fn every_tester_reports_status_latency_and_details() {
     let t = test_of(&h, picky).await;
     assert_eq!(t["ok"], false);
     assert_eq!(t["error"], "the endpoint answered 200 OK, expected 204");
+    // A probe without a token of its own: a 401 is a wrong answer, not a refused credential.
+    let guarded = h
+        .create(
+            "http",
+            "Guarded",
+            json!({"url": format!("{}/api/v1/applications", h.argo.url)}),
+            json!({}),
+        )
+        .await;
+    let t = test_of(&h, guarded).await;
+    assert_eq!(
+        t["error"],
+        "the endpoint answered 401 Unauthorized, expected 2xx"
+    );
     let nowhere = h
         .create(
             "http",
@@ -538,7 +579,20 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
     h.m.github.revoke_token_value("ghp_oldtoken1234567890aaaa");
     assert_eq!(test_of(&h, id).await["ok"], true, "the new token is in use");
 
-    // A refused credential (reauth_required) becomes active again with new credentials.
+    // A refused or disabled integration becomes active again with new credentials.
+    sqlx::query("UPDATE integrations SET status = 'disabled', next_check_at = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&h.m.app.db.pool)
+        .await
+        .unwrap();
+    let res = h
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"credentials": {"token": "ghp_newtoken1234567890bbbb"}})),
+        )
+        .await;
+    assert_eq!(res.json()["data"]["integration"]["status"], "active");
     sqlx::query(
         "UPDATE integrations SET status = 'reauth_required', next_check_at = NULL WHERE id = $1",
     )
@@ -575,6 +629,7 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
     assert_eq!(
         updates,
         [
+            ("success", "token"),
             ("success", "token"),
             ("success", "token"),
             ("failure", "token")

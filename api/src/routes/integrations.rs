@@ -26,7 +26,8 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// No `Debug`: it holds plaintext credentials.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationCreateIn {
     /// One of the catalogue's types (`GET /api/v1/integration-types`).
@@ -58,13 +59,18 @@ pub struct IntegrationUpdateIn {
     pub config: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// No `Debug`: it holds plaintext credentials.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsIn {
     /// The complete new credentials, checked against the type's `credentials_schema` and then
     /// tested; never returned.
     #[schema(value_type = Object)]
     pub credentials: serde_json::Value,
+    /// A new config to test them against and store with them: needed to move credentials to
+    /// another server (`server_url`/`url` with a new origin).
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -357,6 +363,7 @@ pub async fn replace_credentials(
         member.caller.user_id,
         path_uuid(&id)?,
         body.credentials,
+        body.config,
     )
     .await?;
     Ok(Envelope(CredentialsOut {

@@ -143,9 +143,36 @@ pub async fn post_to_slack(
             provider: "slack",
             message: m,
         }),
+        Err(SlackError::Auth(code)) if code == "token_expired" => {
+            // A rotating token that expired before the token job refreshed it: refresh it now
+            // and let this job retry with the new one.
+            drop(tx);
+            use crate::github::RefreshOutcome::*;
+            match crate::integrations::refresh_token(slack, pool, keyring, integration, true, true)
+                .await?
+            {
+                Refreshed | AlreadyFresh => Err(Error::Upstream {
+                    provider: "slack",
+                    message: "the bot token had expired; refreshed, retrying".into(),
+                }),
+                NotRefreshable | ReauthRequired => {
+                    let mut conn = pool.acquire().await?;
+                    crate::integrations::mark_refused(
+                        &mut conn,
+                        org,
+                        integration,
+                        "Slack: token_expired, and it cannot be refreshed",
+                    )
+                    .await?;
+                    Err(Error::rejected("slack_auth", "the Slack bot token expired"))
+                }
+            }
+        }
         Err(SlackError::Auth(code)) => {
-            integrations::mark_reauth_required(
-                pool,
+            drop(tx);
+            let mut conn = pool.acquire().await?;
+            crate::integrations::mark_refused(
+                &mut conn,
                 org,
                 integration,
                 &format!("Slack refused the bot token: {code}"),

@@ -109,7 +109,13 @@ pub async fn run_check(
     )
     .await?;
     if !recorded {
-        return Ok(CheckRun::Skipped("already checked"));
+        // This due time was checked before, yet it is due again (set back by a clock behind the
+        // database's): move on to a new due time rather than skip it for ever.
+        let at = whole_second(now + chrono::Duration::seconds(1));
+        integrations::set_next_check(&mut *tx, id, at).await?;
+        schedule_check(&mut tx, id, at).await?;
+        tx.commit().await?;
+        return Ok(CheckRun::Skipped("already checked; rescheduled"));
     }
     integrations::apply_check(
         &mut *tx,
@@ -184,7 +190,7 @@ async fn recover_expired(
         r.failure = Some(Failure::Rejected(why));
         r
     };
-    match refresh_token(slack, pool, &tester.github.keyring, id, true).await {
+    match refresh_token(slack, pool, &tester.github.keyring, id, true, false).await {
         Ok(RefreshOutcome::Refreshed | RefreshOutcome::AlreadyFresh) => {
             let Some(row) = integrations::sealed(pool, id).await? else {
                 return Ok(first);

@@ -198,6 +198,9 @@ pub async fn update(
     if let Some(c) = &config {
         problems.extend(catalogue::validate(&current.kind, Part::Config, c));
         check_installation(pool, org, &current.kind, c, Some(id), &mut problems).await?;
+        if problems.is_empty() {
+            problems.extend(moves_credentials(&current, c));
+        }
     }
     if !problems.is_empty() {
         return Err(invalid(&problems));
@@ -226,6 +229,42 @@ pub async fn update(
     Ok(row)
 }
 
+/// The config field naming where the credentials are sent, for the types that send them to a
+/// configured address.
+fn destination_field(kind: &str) -> Option<&'static str> {
+    match kind {
+        "argocd" => Some("server_url"),
+        "http" => Some("url"),
+        _ => None,
+    }
+}
+
+/// The origin (scheme, host, port) of a URL, as text.
+fn origin(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+}
+
+/// Sending stored credentials to a new origin needs them given again (otherwise changing the URL
+/// and testing would hand them to any server): the problem, when `config` does that.
+fn moves_credentials(current: &Integration, config: &Value) -> Option<(String, String)> {
+    let field = destination_field(&current.kind)?;
+    let has_credentials = current
+        .credential_hints
+        .as_object()
+        .is_some_and(|h| !h.is_empty());
+    let before = origin(current.config[field].as_str().unwrap_or_default());
+    let after = origin(config[field].as_str().unwrap_or_default());
+    (has_credentials && before != after).then(|| {
+        (
+            format!("config.{field}"),
+            "a new origin needs the credentials again: send config and credentials to PATCH …/credentials"
+                .into(),
+        )
+    })
+}
+
 /// Enables (health starts afresh, checked at once) or disables (no checks, not used).
 pub async fn set_enabled(
     pool: &PgPool,
@@ -240,8 +279,9 @@ pub async fn set_enabled(
     let row = integrations::set_enabled(&mut *tx, org, id, enabled, enabled.then_some(due))
         .await?
         .ok_or(Error::NotFound)?;
-    if enabled {
-        schedule_check(&mut tx, id, due).await?;
+    // `reauth_required` stays unchecked until new credentials arrive.
+    if let Some(at) = row.next_check_at {
+        schedule_check(&mut tx, id, at).await?;
     }
     audit(
         &mut *tx,
@@ -336,7 +376,9 @@ pub async fn test_now(
 
 /// Replaces the credentials, but only after they pass the connection test: when the test fails
 /// the old credentials stay (400 `credentials_test_failed`). Success resets the health to
-/// `active` (also out of `reauth_required`).
+/// `active` (also out of `reauth_required` and `disabled`). A new `config` may come with them (it is
+/// what they are tested against, and is stored with them).
+#[allow(clippy::too_many_arguments)]
 pub async fn replace_credentials(
     tester: &Tester,
     pool: &PgPool,
@@ -345,17 +387,27 @@ pub async fn replace_credentials(
     actor: UserId,
     id: Uuid,
     new: Value,
+    config: Option<Value>,
 ) -> Result<(Integration, TestReport), Error> {
     let current = integrations::find(pool, org, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let problems = catalogue::validate(&current.kind, Part::Credentials, &new);
+    let mut problems = catalogue::validate(&current.kind, Part::Credentials, &new);
+    if let Some(c) = &config {
+        problems.extend(catalogue::validate(&current.kind, Part::Config, c));
+        check_installation(pool, org, &current.kind, c, Some(id), &mut problems).await?;
+    }
     if !problems.is_empty() {
         return Err(invalid(&problems));
     }
     let creds = new.as_object().cloned().unwrap_or_default();
     let report = tester
-        .test(org, &current.kind, &current.config, &creds)
+        .test(
+            org,
+            &current.kind,
+            config.as_ref().unwrap_or(&current.config),
+            &creds,
+        )
         .await;
     integrations::count_calls(pool, id, report.attempts, report.errors).await?;
     let fields = credentials::fields(&credentials::hints(&creds));
@@ -387,6 +439,7 @@ pub async fn replace_credentials(
         &mut *tx,
         id,
         &integrations::NewCredentials {
+            config: config.as_ref(),
             sealed: &sealed,
             hints: &hints,
             token_expires_at: None,
@@ -406,7 +459,7 @@ pub async fn replace_credentials(
             .org(org)
             .actor(actor)
             .resource("integration", id)
-            .meta(json!({"fields": fields, "tested": true})),
+            .meta(json!({"fields": fields, "tested": true, "config": config.is_some()})),
     )
     .await?;
     tx.commit().await?;
@@ -433,4 +486,25 @@ pub async fn slack_bot_token(
         .and_then(Value::as_str)
         .ok_or_else(|| Error::Invalid("the Slack integration has no bot_token".into()))?;
     Ok(Some((id, SecretString::from(token.to_owned()))))
+}
+
+/// A provider refused the credentials outside a check (a token refresh, a Slack post): the
+/// integration becomes `reauth_required` (no more checks), and the transition is audit-logged.
+pub async fn mark_refused(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: Uuid,
+    error: &str,
+) -> Result<(), Error> {
+    if let Some(before) = integrations::mark_reauth_required(&mut *conn, org, id, error).await? {
+        crate::repo::audit_logs::insert(
+            &mut *conn,
+            &NewEntry::success("integration.health_transition")
+                .org(org)
+                .resource("integration", id)
+                .meta(json!({"from": before, "to": health::REAUTH_REQUIRED, "error": error})),
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -119,6 +119,7 @@ impl SlackConnect<'_> {
                 &mut *tx,
                 id,
                 &NewCredentials {
+                    config: None,
                     sealed: &sealed,
                     hints: &hints,
                     token_expires_at: expires_at,
@@ -191,13 +192,15 @@ fn expiry(grant: &SlackGrant) -> Option<chrono::DateTime<Utc>> {
 
 /// Refreshes an integration's rotating token when it is due (or always, with `force`), once at a
 /// time per integration (the row is locked meanwhile, and re-read under the lock so a single-use
-/// refresh token is never sent twice). A refused refresh token marks it `reauth_required`.
+/// refresh token is never sent twice). A refused refresh token marks it `reauth_required` when
+/// `mark_refused` (a health check leaves that to its own result, recorded in its history).
 pub async fn refresh_token(
     slack: &Slack,
     pool: &PgPool,
     keyring: &Keyring,
     id: Uuid,
     force: bool,
+    mark_refused: bool,
 ) -> Result<RefreshOutcome, Error> {
     let mut tx = pool.begin().await?;
     let row = integrations::lock(&mut tx, id)
@@ -239,8 +242,15 @@ pub async fn refresh_token(
             Ok(RefreshOutcome::Refreshed)
         }
         Err(SlackError::Auth(code)) => {
-            integrations::mark_reauth_required(&mut *tx, row.org_id, id, &format!("Slack: {code}"))
+            if mark_refused {
+                super::mark_refused(
+                    &mut tx,
+                    row.org_id,
+                    id,
+                    &format!("Slack refused the refresh token: {code}"),
+                )
                 .await?;
+            }
             audit_logs::insert(
                 &mut *tx,
                 &NewEntry::failure("integration.token_refresh")

@@ -29,6 +29,9 @@ use crate::{
     repo::repositories,
 };
 
+/// The longest one connection test may take, retries included (the check job's timeout is 120 s).
+pub const TEST_BUDGET: Duration = Duration::from_secs(60);
+
 /// Why one attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -122,11 +125,13 @@ fn status_failure(provider: &str, status: StatusCode, headers: &HeaderMap) -> Op
     if status.is_success() {
         return None;
     }
+    // GitHub's secondary limits answer 403 with `Retry-After` (and calls to spare).
     let limited = status == StatusCode::TOO_MANY_REQUESTS
         || (status == StatusCode::FORBIDDEN
-            && headers
+            && (headers
                 .get("x-ratelimit-remaining")
-                .is_some_and(|v| v.as_bytes() == b"0"));
+                .is_some_and(|v| v.as_bytes() == b"0")
+                || headers.contains_key("retry-after")));
     Some(if limited || status.is_server_error() {
         Failure::Transient {
             message: format!("{provider} answered {status}"),
@@ -220,18 +225,22 @@ impl Tester {
             }
         };
         let max_wait = self.policy.max_inline_wait;
-        let result = once
+        let retried = once
             .retry(inline_backoff(&self.policy))
             .when(|f: &Failure| match f {
                 Failure::Transient { retry_after, .. } => retry_after.is_none_or(|w| w <= max_wait),
                 _ => false,
             })
-            .adjust(|f: &Failure, dur| match f {
-                Failure::Transient {
-                    retry_after: Some(wait),
-                    ..
-                } => Some(*wait),
-                _ => dur,
+            // `dur` is `None` once the retries are used up: that ends the retrying, whatever the
+            // provider asks for. A `Retry-After` only ever lengthens the wait.
+            .adjust(|f: &Failure, dur| {
+                dur.map(|d| match f {
+                    Failure::Transient {
+                        retry_after: Some(wait),
+                        ..
+                    } => d.max(*wait),
+                    _ => d,
+                })
             })
             .notify(|f: &Failure, dur: Duration| {
                 tracing::info!(
@@ -241,7 +250,16 @@ impl Tester {
                     "connection test failed; retrying"
                 )
             })
-            .await;
+            .into_future();
+        // However the provider behaves, a test ends within its budget (well inside the job's
+        // timeout), as an ordinary failure that is recorded and rescheduled.
+        let result = match tokio::time::timeout(TEST_BUDGET, retried).await {
+            Ok(r) => r,
+            Err(_) => Err(Failure::Transient {
+                message: format!("the test took longer than {} s", TEST_BUDGET.as_secs()),
+                retry_after: None,
+            }),
+        };
         let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         let action = action.lock().map(|a| a.clone()).unwrap_or_default();
         let (ok, details, failure) = match result {
@@ -387,7 +405,14 @@ impl Tester {
                 retry_after: None,
             })?;
         for repo in monitored.iter().take(20) {
-            match gh.hook_health(org, repo.id).await {
+            let ping =
+                tokio::time::timeout(self.policy.request_timeout, gh.hook_health(org, repo.id))
+                    .await
+                    .map_err(|_| Failure::Transient {
+                        message: format!("pinging the hook of {} timed out", repo.full_name),
+                        retry_after: None,
+                    })?;
+            match ping {
                 Ok(HookHealth::Gone) => {
                     crate::github::reinstall_hook(&gh.pool, org, repo.id)
                         .await
@@ -468,7 +493,8 @@ impl Tester {
             Method::GET
         };
         let mut req = self.http.request(method, url);
-        if let Some(token) = str_field(creds, "bearer_token") {
+        let token = str_field(creds, "bearer_token");
+        if let Some(token) = token {
             req = req.bearer_auth(token);
         }
         let res = req.send().await.map_err(|e| network("the endpoint", &e))?;
@@ -481,13 +507,19 @@ impl Tester {
         if healthy {
             return Ok(json!({"status": status.as_u16()}));
         }
+        let mismatch = || {
+            Failure::Failed(format!(
+                "the endpoint answered {status}, expected {}",
+                expected.map_or("2xx".to_owned(), |c| c.to_string())
+            ))
+        };
         Err(
-            status_failure("the endpoint", status, res.headers()).unwrap_or_else(|| {
-                Failure::Failed(format!(
-                    "the endpoint answered {status}, expected {}",
-                    expected.map_or("2xx".to_owned(), |c| c.to_string())
-                ))
-            }),
+            match status_failure("the endpoint", status, res.headers()) {
+                // Without a token of ours to refuse, a 401/403 is just the wrong answer.
+                Some(Failure::Rejected(_)) if token.is_none() => mismatch(),
+                Some(f) => f,
+                None => mismatch(),
+            },
         )
     }
 }
@@ -521,6 +553,14 @@ mod tests {
             status_failure("X", StatusCode::BAD_GATEWAY, &h),
             Some(Failure::Transient {
                 retry_after: None,
+                ..
+            })
+        ));
+        // A secondary rate limit: 403 with Retry-After is not a refused credential.
+        assert!(matches!(
+            status_failure("X", StatusCode::FORBIDDEN, &limited),
+            Some(Failure::Transient {
+                retry_after: Some(_),
                 ..
             })
         ));

@@ -49,13 +49,15 @@ pub async fn org_of(db: impl PgExecutor<'_>, installation_id: i64) -> Result<Opt
 /// When the installation's repositories were last synced.
 pub async fn last_synced(
     db: impl PgExecutor<'_>,
+    org: OrgId,
     installation_id: i64,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
     Ok(
         sqlx::query_scalar::<_, Option<chrono::DateTime<chrono::Utc>>>(
-            "SELECT last_synced_at FROM github_installations WHERE installation_id = $1",
+            "SELECT last_synced_at FROM github_installations WHERE installation_id = $1 AND org_id = $2",
         )
         .bind(installation_id)
+        .bind(org)
         .fetch_optional(db)
         .await?
         .flatten(),

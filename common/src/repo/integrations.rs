@@ -52,6 +52,26 @@ pub struct NewIntegration<'a> {
     pub next_check_at: DateTime<Utc>,
 }
 
+/// A unique violation as the conflict it means: a name taken, or an installation watched twice.
+fn unique_conflict(e: sqlx::Error) -> Error {
+    let installation = matches!(&e, sqlx::Error::Database(d)
+        if d.constraint() == Some("integrations_installation_idx"));
+    let e = Error::from(e);
+    if !e.is_unique_violation() {
+        e
+    } else if installation {
+        Error::conflict(
+            "installation_already_watched",
+            "an integration already watches this installation",
+        )
+    } else {
+        Error::conflict(
+            "integration_name_taken",
+            "an integration with this name already exists",
+        )
+    }
+}
+
 /// Inserts; a name already used in the organisation is a conflict.
 pub async fn insert(db: impl PgExecutor<'_>, n: &NewIntegration<'_>) -> Result<Integration, Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -71,14 +91,7 @@ pub async fn insert(db: impl PgExecutor<'_>, n: &NewIntegration<'_>) -> Result<I
     .bind(n.next_check_at)
     .fetch_one(db)
     .await
-    .map_err(|e| {
-        let e = Error::from(e);
-        if e.is_unique_violation() {
-            Error::conflict("integration_name_taken", "an integration with this name already exists")
-        } else {
-            e
-        }
-    })
+    .map_err(unique_conflict)
 }
 
 #[derive(Debug, Default)]
@@ -123,14 +136,7 @@ pub async fn update_config(
     .bind(config)
     .fetch_optional(db)
     .await
-    .map_err(|e| {
-        let e = Error::from(e);
-        if e.is_unique_violation() {
-            Error::conflict("integration_name_taken", "an integration with this name already exists")
-        } else {
-            e
-        }
-    })
+    .map_err(unique_conflict)
 }
 
 /// Enables (health reset, checked at `next_check_at`; new credentials are still needed after a
@@ -143,7 +149,8 @@ pub async fn set_enabled(
     next_check_at: Option<DateTime<Utc>>,
 ) -> Result<Option<Integration>, Error> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE integrations SET enabled = $3, next_check_at = $4,
+        "UPDATE integrations SET enabled = $3,
+             next_check_at = CASE WHEN $3 AND status <> 'reauth_required' THEN $4::timestamptz END,
              status = CASE WHEN $3 AND status <> 'reauth_required' THEN 'active' ELSE status END,
              consecutive_failures = CASE WHEN $3 THEN 0 ELSE consecutive_failures END,
              failing_since = CASE WHEN $3 THEN NULL ELSE failing_since END,
@@ -199,6 +206,8 @@ pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<Sealed>, Err
 
 /// New credentials: stored, and the health starts afresh (`active`, checked at `next_check_at`).
 pub struct NewCredentials<'a> {
+    /// A new config to store with them (the credentials were tested against it).
+    pub config: Option<&'a serde_json::Value>,
     pub sealed: &'a str,
     pub hints: &'a serde_json::Value,
     pub token_expires_at: Option<DateTime<Utc>>,
@@ -214,7 +223,8 @@ pub async fn replace_credentials(
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE integrations SET credentials_sealed = $2, credential_hints = $3, token_expires_at = $4,
              last_refreshed_at = CASE WHEN $5 THEN now() ELSE last_refreshed_at END,
-             status = CASE WHEN status IN ('reauth_required', 'error', 'degraded') THEN 'active' ELSE status END,
+             config = coalesce($7, config),
+             status = 'active',
              consecutive_failures = 0, failing_since = NULL, last_error = NULL,
              next_check_at = CASE WHEN enabled THEN $6 END, updated_at = now()
          WHERE id = $1 RETURNING {COLUMNS}"
@@ -223,8 +233,9 @@ pub async fn replace_credentials(
     .bind(c.sealed)
     .bind(c.hints)
     .bind(c.token_expires_at)
-    .bind(c.refreshed)
+        .bind(c.refreshed)
     .bind(c.next_check_at)
+    .bind(c.config)
     .fetch_optional(db)
     .await?)
 }
@@ -480,23 +491,26 @@ pub async fn usable_of_kind(
     .await?)
 }
 
-/// Records a provider's refusal of the credentials: the integration needs new ones.
+/// Records a provider's refusal of the credentials: the integration needs new ones and is not
+/// checked until then. Returns the status it had, when it was not already `reauth_required`.
 pub async fn mark_reauth_required(
     db: impl PgExecutor<'_>,
     org: OrgId,
     id: Uuid,
     error: &str,
-) -> Result<(), Error> {
-    sqlx::query(
-        "UPDATE integrations SET status = 'reauth_required', last_error = $3, updated_at = now()
-         WHERE org_id = $1 AND id = $2",
+) -> Result<Option<String>, Error> {
+    Ok(sqlx::query_scalar(
+        "UPDATE integrations i SET status = 'reauth_required', last_error = $3, next_check_at = NULL,
+             updated_at = now()
+         FROM (SELECT id, status FROM integrations WHERE org_id = $1 AND id = $2 FOR UPDATE) old
+         WHERE i.id = old.id AND old.status <> 'reauth_required'
+         RETURNING old.status",
     )
     .bind(org)
     .bind(id)
     .bind(error)
-    .execute(db)
-    .await?;
-    Ok(())
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Stores a refreshed token pair without touching the health.
@@ -550,7 +564,7 @@ pub async fn ensure_installation(
          SELECT $1, 'github_app', 'GitHub App installation ' || $2::text, jsonb_build_object('installation_id', $2::bigint), $3, $4
          WHERE NOT EXISTS (SELECT 1 FROM integrations WHERE org_id = $1 AND kind = 'github_app'
                              AND (config->>'installation_id')::bigint = $2::bigint)
-         ON CONFLICT (org_id, name) DO NOTHING
+         ON CONFLICT DO NOTHING
          RETURNING id",
     )
     .bind(org)
@@ -575,4 +589,17 @@ pub async fn for_installation(
     .bind(installation_id)
     .fetch_optional(db)
     .await?)
+}
+
+pub async fn set_next_check(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query("UPDATE integrations SET next_check_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -12,6 +12,7 @@ pub async fn run(job: RefreshIntegrationToken, ctx: JobContext) -> Result<(), Jo
         &ctx.github.keyring,
         job.integration_id,
         false,
+        true,
     )
     .await?;
     tracing::info!(integration = %job.integration_id, ?outcome, "integration token refresh");
