@@ -32,6 +32,22 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
     let h = HealthSetup::start(&[]).await;
     let worker = h.worker();
     let id = h.create_argocd("Argo").await;
+    // Health alerts also go to the Slack integration's alert channel.
+    let slack = h
+        .call(Method::GET, "integrations?type=slack", None)
+        .await
+        .json()["data"]["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = h
+        .call(
+            Method::PATCH,
+            &format!("integrations/{slack}"),
+            Some(json!({"config": {"alert_channel": "#ops"}})),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
 
     // Created → checked at once.
     let first = h.check_now(id).await;
@@ -141,6 +157,27 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
         .map(|n| n["kind"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(kinds, ["integration_recovered", "integration_error"]);
+    let alerts = eventually("two Slack alerts", Duration::from_secs(30), || async {
+        let posted: Vec<_> =
+            h.m.slack
+                .posted()
+                .into_iter()
+                .filter(|p| p.channel == "#ops")
+                .collect();
+        (posted.len() >= 2).then_some(posted)
+    })
+    .await;
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert!(
+        alerts[0].text.starts_with(
+            ":red_circle: The argocd integration \"Argo\" is failing: Argo CD answered 500"
+        ),
+        "{alerts:?}"
+    );
+    assert_eq!(
+        alerts[1].text,
+        ":large_green_circle: The argocd integration \"Argo\" is healthy again."
+    );
 
     // Failing for longer than HEALTH_DISABLE_AFTER_DAYS (3): disabled, and no more checks.
     h.argo.set_fault(Some(Fault::Unavailable));

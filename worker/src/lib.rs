@@ -31,6 +31,7 @@ pub fn registrations() -> Vec<Registration> {
         handle(jobs::check_integration::run),
         handle(jobs::check_integration::run_due),
         handle(jobs::refresh_integration_token::run),
+        handle(jobs::notify_integration_health::run),
     ]
 }
 

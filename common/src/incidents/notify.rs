@@ -56,13 +56,7 @@ pub(super) async fn fan_out(
     Ok(())
 }
 
-/// Slack's control characters in text that comes from GitHub or people (branch names, authors,
-/// notes), so nobody can inject `<!channel>` or links.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+use crate::slack::escape;
 
 fn field<'a>(event: &'a Event, name: &str) -> Option<&'a serde_json::Value> {
     event.data.get(name).filter(|v| !v.is_null())

@@ -75,7 +75,9 @@ static CATALOGUE: LazyLock<Vec<IntegrationType>> = LazyLock::new(|| {
             config_schema: object(
                 json!({
                     "team_id": {"type": "string", "maxLength": 64},
-                    "team_name": {"type": "string", "maxLength": 200}
+                    "team_name": {"type": "string", "maxLength": 200},
+                    "alert_channel": {"type": "string", "pattern": "^(#[a-z0-9._-]{1,80}|[CG][A-Z0-9]{2,20})$",
+                        "description": "Where integration health alerts are posted (#name or a channel id)"}
                 }),
                 &[],
             ),

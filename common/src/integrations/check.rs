@@ -18,6 +18,7 @@ use super::{
 use crate::{
     Error,
     github::RefreshOutcome,
+    jobs::{self, NotifyIntegrationHealth},
     repo::{
         audit_logs::{self, NewEntry},
         integrations::{self, CheckApplied, NewCheck},
@@ -91,7 +92,7 @@ pub async fn run_check(
     );
     let next_check_at = next.next_check_at.map(whole_second);
     let error = report.error();
-    let recorded = integrations::insert_check(
+    let check_id = integrations::insert_check(
         &mut *tx,
         &NewCheck {
             integration: id,
@@ -108,7 +109,7 @@ pub async fn run_check(
         },
     )
     .await?;
-    if !recorded {
+    let Some(check_id) = check_id else {
         // This due time was checked before, yet it is due again (set back by a clock behind the
         // database's): move on to a new due time rather than skip it for ever.
         let at = whole_second(now + chrono::Duration::seconds(1));
@@ -116,7 +117,7 @@ pub async fn run_check(
         schedule_check(&mut tx, id, at).await?;
         tx.commit().await?;
         return Ok(CheckRun::Skipped("already checked; rescheduled"));
-    }
+    };
     integrations::apply_check(
         &mut *tx,
         id,
@@ -162,6 +163,15 @@ pub async fn run_check(
         };
         notifications::notify_admins(&mut tx, row.org_id, About::Integration(id), kind, &title)
             .await?;
+        // And to the Slack alert channel, by its own job (retried on its own, after this commits).
+        jobs::push(
+            &mut tx,
+            &NotifyIntegrationHealth {
+                org_id: row.org_id,
+                check_id,
+            },
+        )
+        .await?;
     }
     if let Some(at) = next_check_at {
         schedule_check(&mut tx, id, at).await?;

@@ -3,6 +3,7 @@
 //! change and every decrypt audit-logged, connection tests (`testers`) and health checks on a
 //! schedule (`check`, `health`).
 
+mod alert;
 pub mod catalogue;
 mod check;
 mod credentials;
@@ -10,6 +11,7 @@ pub mod health;
 mod slack_connect;
 mod testers;
 
+pub use alert::post_alert;
 pub use check::{CheckRun, check_due, run_check};
 pub use credentials::{decrypt, hint};
 pub use slack_connect::{SlackConnect, refresh_token};

@@ -4,6 +4,7 @@
 mod check_integration;
 mod incident_context;
 mod noop;
+mod notify_integration_health;
 mod notify_slack;
 mod probe;
 mod process_webhook;
@@ -20,6 +21,7 @@ mod sync_repositories;
 pub use check_integration::{CheckDueIntegrations, CheckIntegration};
 pub use incident_context::IncidentContext;
 pub use noop::Noop;
+pub use notify_integration_health::NotifyIntegrationHealth;
 pub use notify_slack::NotifySlack;
 pub use probe::{Probe, ProbeBehaviour};
 pub use process_webhook::ProcessWebhook;

@@ -133,6 +133,14 @@ impl Queue {
         batch_size: 1,
         concurrency: Some(1),
     };
+    /// Posts one integration health alert to the Slack alert channel.
+    pub const NOTIFY_INTEGRATION_HEALTH: Queue = Queue {
+        name: "notify_integration_health",
+        max_attempts: 8,
+        timeout: Duration::from_secs(30),
+        batch_size: 1,
+        concurrency: Some(4),
+    };
     /// Refreshes one integration's rotating token (Slack).
     pub const REFRESH_INTEGRATION_TOKEN: Queue = Queue {
         name: "refresh_integration_token",
@@ -161,4 +169,5 @@ pub const ALL_QUEUES: &[Queue] = &[
     Queue::CHECK_INTEGRATION,
     Queue::CHECK_DUE_INTEGRATIONS,
     Queue::REFRESH_INTEGRATION_TOKEN,
+    Queue::NOTIFY_INTEGRATION_HEALTH,
 ];

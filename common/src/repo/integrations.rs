@@ -327,14 +327,18 @@ pub struct NewCheck<'a> {
     pub status_after: &'a str,
 }
 
-/// Records a check; false when this due time was already checked.
-pub async fn insert_check(db: impl PgExecutor<'_>, c: &NewCheck<'_>) -> Result<bool, Error> {
-    Ok(sqlx::query(
+/// Records a check; `None` when this due time was already checked.
+pub async fn insert_check(
+    db: impl PgExecutor<'_>,
+    c: &NewCheck<'_>,
+) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO integration_checks (integration_id, org_id, source, due_at, ok, latency_ms, attempts, error,
                                          details, action, status_before, status_after)
          VALUES ($1, $2, CASE WHEN $3::timestamptz IS NULL THEN 'manual' ELSE 'scheduled' END, $3, $4, $5, $6, $7,
                  $8, $9, $10, $11)
-         ON CONFLICT (integration_id, due_at) WHERE due_at IS NOT NULL DO NOTHING",
+         ON CONFLICT (integration_id, due_at) WHERE due_at IS NOT NULL DO NOTHING
+         RETURNING id",
     )
     .bind(c.integration)
     .bind(c.org)
@@ -346,11 +350,9 @@ pub async fn insert_check(db: impl PgExecutor<'_>, c: &NewCheck<'_>) -> Result<b
     .bind(c.details)
     .bind(c.action)
     .bind(c.status_before)
-    .bind(c.status_after)
-    .execute(db)
-    .await?
-    .rows_affected()
-        == 1)
+        .bind(c.status_after)
+    .fetch_optional(db)
+    .await?)
 }
 
 #[derive(Debug, Default)]
@@ -602,4 +604,31 @@ pub async fn set_next_check(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// One check with what an alert about it needs: the integration's type and name.
+#[derive(Debug, Clone, FromRow)]
+pub struct CheckAlert {
+    pub kind: String,
+    pub name: String,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub status_before: String,
+    pub status_after: String,
+}
+
+pub async fn check_alert(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    check: Uuid,
+) -> Result<Option<CheckAlert>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT i.kind, i.name, c.ok, c.error, c.status_before, c.status_after
+         FROM integration_checks c JOIN integrations i ON i.id = c.integration_id
+         WHERE c.org_id = $1 AND c.id = $2",
+    )
+    .bind(org)
+    .bind(check)
+    .fetch_optional(db)
+    .await?)
 }

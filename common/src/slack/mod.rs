@@ -42,6 +42,14 @@ const TRANSIENT_ERRORS: &[&str] = &[
     "request_timeout",
 ];
 
+/// Slack's control characters in text that comes from GitHub, people or other tools (branch
+/// names, authors, notes, error messages), so nobody can inject `<!channel>` or links.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// Classifies an `ok: false` error code.
 pub fn classify(error: &str) -> SlackError {
     if AUTH_ERRORS.contains(&error) {

@@ -3,6 +3,7 @@
 pub mod check_integration;
 pub mod incident_context;
 pub mod noop;
+pub mod notify_integration_health;
 pub mod notify_slack;
 pub mod probe;
 pub mod process_webhook;

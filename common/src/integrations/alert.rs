@@ -1,0 +1,91 @@
+//! Health alerts in Slack: an integration entering `error`, or back to `active` from it, posted to
+//! the `alert_channel` of the organisation's Slack integration (when it has one), once per job.
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+use super::{mark_refused, slack_bot_token};
+use crate::{
+    Error,
+    crypto::keyring::Keyring,
+    jobs::{JobId, NotifyIntegrationHealth},
+    repo::{
+        integrations::{self, CheckAlert},
+        job_effects,
+    },
+    slack::{Slack, SlackError, escape},
+};
+
+/// The alert's text.
+pub fn message(a: &CheckAlert) -> String {
+    let name = escape(&a.name);
+    if a.ok {
+        format!(
+            ":large_green_circle: The {} integration \"{name}\" is healthy again.",
+            a.kind
+        )
+    } else {
+        format!(
+            ":red_circle: The {} integration \"{name}\" is failing: {}",
+            a.kind,
+            escape(a.error.as_deref().unwrap_or("unknown error"))
+        )
+    }
+}
+
+/// Posts the job's alert; nothing to do without a usable Slack integration with an
+/// `alert_channel`.
+pub async fn post_alert(
+    pool: &PgPool,
+    keyring: &Keyring,
+    slack: &Slack,
+    job_id: &JobId,
+    job: &NotifyIntegrationHealth,
+) -> Result<&'static str, Error> {
+    let org = job.org_id;
+    let Some(alert) = integrations::check_alert(pool, org, job.check_id).await? else {
+        return Ok("check deleted");
+    };
+    let Some((slack_id, _)) = integrations::usable_of_kind(pool, org, "slack").await? else {
+        return Ok("no Slack integration");
+    };
+    let Some(target) = integrations::find(pool, org, slack_id).await? else {
+        return Ok("no Slack integration");
+    };
+    let Some(channel) = target.config.get("alert_channel").and_then(Value::as_str) else {
+        return Ok("no alert channel");
+    };
+    let Some((slack_id, token)) = slack_bot_token(pool, keyring, org, "health_alert").await? else {
+        return Ok("no Slack integration");
+    };
+    let mut tx = pool.begin().await?;
+    if !job_effects::claim(&mut tx, job_id).await? {
+        return Ok("already posted");
+    }
+    match slack.post_message(&token, channel, &message(&alert)).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok("posted")
+        }
+        Err(SlackError::Transient(m)) => Err(Error::Upstream {
+            provider: "slack",
+            message: m,
+        }),
+        Err(SlackError::Auth(code)) => {
+            drop(tx);
+            let mut conn = pool.acquire().await?;
+            mark_refused(
+                &mut conn,
+                org,
+                slack_id,
+                &format!("Slack refused the bot token: {code}"),
+            )
+            .await?;
+            Err(Error::rejected(
+                "slack_auth",
+                format!("Slack refused the bot token: {code}"),
+            ))
+        }
+        Err(SlackError::Rejected(code)) => Err(Error::rejected("slack_rejected", code)),
+    }
+}

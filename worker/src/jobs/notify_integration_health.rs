@@ -1,0 +1,19 @@
+//! `notify_integration_health`: posts one health alert to the Slack alert channel; retried with
+//! backoff on its own.
+
+use common::jobs::NotifyIntegrationHealth;
+
+use crate::{context::JobContext, error::JobError};
+
+pub async fn run(job: NotifyIntegrationHealth, ctx: JobContext) -> Result<(), JobError> {
+    let outcome = common::integrations::post_alert(
+        &ctx.pool,
+        &ctx.github.keyring,
+        &ctx.slack,
+        &ctx.job_id,
+        &job,
+    )
+    .await?;
+    tracing::info!(check = %job.check_id, outcome, "integration health alert");
+    Ok(())
+}
