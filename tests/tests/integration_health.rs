@@ -552,3 +552,43 @@ async fn three_worker_processes_check_each_due_time_once() {
         "the checks were spread over the workers ({ran_by})"
     );
 }
+
+#[tokio::test]
+async fn a_slack_post_that_meets_an_expired_rotating_token_refreshes_it_and_posts() {
+    let h = HealthSetup::start(&[]).await;
+    sqlx::query("DELETE FROM integrations WHERE kind = 'slack'")
+        .execute(&h.m.app.db.pool)
+        .await
+        .unwrap();
+    let slack = h.connect_slack("rotating-code", true).await;
+    // No health check of it in this test: only the posts can meet the expired token.
+    sqlx::query("UPDATE integrations SET next_check_at = NULL WHERE id = $1")
+        .bind(slack)
+        .execute(&h.m.app.db.pool)
+        .await
+        .unwrap();
+    let token = h.m.slack.issued_tokens().last().cloned().unwrap();
+    h.m.slack.expire_token(&token);
+
+    // A failing run opens an incident: both channels' posts meet the expired token first.
+    h.m.run_completes("d-1", &h.m.workflow_run(1, 1, 1, "main", "failure"))
+        .await;
+    assert_eq!(
+        h.m.slack.refresh_tokens_used(),
+        1,
+        "refreshed once for both posts"
+    );
+    let posted = h.m.slack.posted();
+    assert_eq!(posted.len(), 2, "{posted:?}");
+    let health = h.health(slack).await;
+    assert_eq!(health["status"], "active", "{health}");
+    let history = h
+        .call(
+            Method::GET,
+            &format!("integrations/{slack}/health/history"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(history["data"]["items"], json!([]), "no check did it");
+}

@@ -108,7 +108,7 @@ pub async fn post_to_slack(
     job_id: &crate::jobs::JobId,
     job: &NotifySlack,
 ) -> Result<&'static str, Error> {
-    use crate::{repo::incidents, slack::SlackError};
+    use crate::repo::incidents;
     let org = job.org_id;
     let event = incidents::find_event(pool, org, job.event_id)
         .await?
@@ -133,51 +133,13 @@ pub async fn post_to_slack(
             tx.commit().await?;
             Ok("posted")
         }
-        Err(SlackError::Transient(m)) => Err(Error::Upstream {
-            provider: "slack",
-            message: m,
-        }),
-        Err(SlackError::Auth(code)) if code == "token_expired" => {
-            // A rotating token that expired before the token job refreshed it: refresh it now
-            // and let this job retry with the new one.
+        Err(e) => {
             drop(tx);
-            use crate::github::RefreshOutcome::*;
-            match crate::integrations::refresh_token(slack, pool, keyring, integration, true, true)
-                .await?
-            {
-                Refreshed | AlreadyFresh => Err(Error::Upstream {
-                    provider: "slack",
-                    message: "the bot token had expired; refreshed, retrying".into(),
-                }),
-                NotRefreshable | ReauthRequired => {
-                    let mut conn = pool.acquire().await?;
-                    crate::integrations::mark_refused(
-                        &mut conn,
-                        org,
-                        integration,
-                        "Slack: token_expired, and it cannot be refreshed",
-                    )
-                    .await?;
-                    Err(Error::rejected("slack_auth", "the Slack bot token expired"))
-                }
-            }
-        }
-        Err(SlackError::Auth(code)) => {
-            drop(tx);
-            let mut conn = pool.acquire().await?;
-            crate::integrations::mark_refused(
-                &mut conn,
-                org,
-                integration,
-                &format!("Slack refused the bot token: {code}"),
+            Err(
+                crate::integrations::slack_post_error(slack, pool, keyring, org, integration, e)
+                    .await,
             )
-            .await?;
-            Err(Error::rejected(
-                "slack_auth",
-                format!("Slack refused the bot token: {code}"),
-            ))
         }
-        Err(SlackError::Rejected(code)) => Err(Error::rejected("slack_rejected", code)),
     }
 }
 

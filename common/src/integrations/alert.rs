@@ -4,10 +4,14 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::{mark_refused, slack_bot_token};
+use uuid::Uuid;
+
+use super::{mark_refused, refresh_token, slack_bot_token};
 use crate::{
     Error,
     crypto::keyring::Keyring,
+    domain::OrgId,
+    github::RefreshOutcome,
     jobs::{JobId, NotifyIntegrationHealth},
     repo::{
         integrations::{self, CheckAlert},
@@ -67,25 +71,57 @@ pub async fn post_alert(
             tx.commit().await?;
             Ok("posted")
         }
-        Err(SlackError::Transient(m)) => Err(Error::Upstream {
-            provider: "slack",
-            message: m,
-        }),
-        Err(SlackError::Auth(code)) => {
+        Err(e) => {
             drop(tx);
-            let mut conn = pool.acquire().await?;
-            mark_refused(
-                &mut conn,
-                org,
-                slack_id,
-                &format!("Slack refused the bot token: {code}"),
-            )
-            .await?;
-            Err(Error::rejected(
-                "slack_auth",
-                format!("Slack refused the bot token: {code}"),
-            ))
+            Err(slack_post_error(slack, pool, keyring, org, slack_id, e).await)
         }
-        Err(SlackError::Rejected(code)) => Err(Error::rejected("slack_rejected", code)),
+    }
+}
+
+/// What a failed post with the organisation's Slack integration means for the posting job:
+/// - unavailable → `Upstream` (the job retries);
+/// - an expired rotating token → refreshed now, then `Upstream` (the retry uses the new one);
+/// - refused credentials → the integration becomes `reauth_required`, and the job stops;
+/// - anything else Slack rejects (`channel_not_found`, …) → the job stops.
+pub async fn slack_post_error(
+    slack: &Slack,
+    pool: &PgPool,
+    keyring: &Keyring,
+    org: OrgId,
+    integration: Uuid,
+    e: SlackError,
+) -> Error {
+    let outcome: Result<Error, Error> = async {
+        Ok(match e {
+            SlackError::Transient(m) => Error::Upstream {
+                provider: "slack",
+                message: m,
+            },
+            SlackError::Auth(code) if code == "token_expired" => {
+                match refresh_token(slack, pool, keyring, integration, true, true).await? {
+                    RefreshOutcome::Refreshed | RefreshOutcome::AlreadyFresh => Error::Upstream {
+                        provider: "slack",
+                        message: "the bot token had expired; refreshed, retrying".into(),
+                    },
+                    RefreshOutcome::NotRefreshable | RefreshOutcome::ReauthRequired => {
+                        let mut conn = pool.acquire().await?;
+                        let why = "Slack: token_expired, and it cannot be refreshed";
+                        mark_refused(&mut conn, org, integration, why).await?;
+                        Error::rejected("slack_auth", why)
+                    }
+                }
+            }
+            SlackError::Auth(code) => {
+                let why = format!("Slack refused the bot token: {code}");
+                let mut conn = pool.acquire().await?;
+                mark_refused(&mut conn, org, integration, &why).await?;
+                Error::rejected("slack_auth", why)
+            }
+            SlackError::Rejected(code) => Error::rejected("slack_rejected", code),
+        })
+    }
+    .await;
+    match outcome {
+        Ok(e) | Err(e) => e,
     }
 }

@@ -11,7 +11,7 @@ pub mod health;
 mod slack_connect;
 mod testers;
 
-pub use alert::post_alert;
+pub use alert::{post_alert, slack_post_error};
 pub use check::{CheckRun, check_due, run_check};
 pub use credentials::{decrypt, hint};
 pub use slack_connect::{SlackConnect, refresh_token};
