@@ -22,6 +22,13 @@ CREATE INDEX integrations_due_idx ON integrations (next_check_at)
 -- One integration watches an installation.
 CREATE UNIQUE INDEX integrations_installation_idx
     ON integrations (org_id, ((config->>'installation_id')::bigint)) WHERE kind = 'github_app';
+-- Installations linked before this migration get their integration too (checked at the first tick).
+INSERT INTO integrations (org_id, kind, name, config, next_check_at)
+SELECT gi.org_id, 'github_app', 'GitHub App installation ' || gi.installation_id,
+       jsonb_build_object('installation_id', gi.installation_id), now()
+FROM github_installations gi
+WHERE gi.org_id IS NOT NULL AND gi.deleted_at IS NULL
+ON CONFLICT DO NOTHING;
 CREATE INDEX integrations_token_expiry_idx ON integrations (token_expires_at)
     WHERE token_expires_at IS NOT NULL;
 

@@ -710,11 +710,24 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
             .await;
     assert_eq!(forged.status.as_u16(), 400);
 
-    // Connecting the same workspace again updates that integration.
+    // Connecting the same workspace again updates that integration, keeping its settings.
+    let res = h
+        .call(
+            Method::PATCH,
+            &format!("integrations/{id}"),
+            Some(json!({"config": {"team_id": "T9TK3CUKW", "alert_channel": "#ops"}})),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     let state = h.slack_authorize().await["state"].clone();
     let res = h.slack_callback("code-2", &state).await;
     assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     assert_eq!(res.json()["data"]["id"], json!(id));
+    assert_eq!(res.json()["data"]["config"]["alert_channel"], "#ops");
+    assert_eq!(
+        res.json()["data"]["config"]["team_name"],
+        "Slack Softball Team"
+    );
 
     // The token job refreshes a token about to expire (like GitHub's), with the refresh token.
     let pool = &h.m.app.db.pool;

@@ -116,7 +116,7 @@ pub async fn post_to_slack(
     let incident = incidents::find(pool, org, event.incident_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let Some((integration, token)) =
+    let Some(token) =
         crate::integrations::slack_bot_token(pool, keyring, org, "notify_slack").await?
     else {
         return Ok("no Slack integration");
@@ -126,7 +126,7 @@ pub async fn post_to_slack(
         return Ok("already posted");
     }
     match slack
-        .post_message(&token, &job.channel, &message(&incident, &event))
+        .post_message(&token.token, &job.channel, &message(&incident, &event))
         .await
     {
         Ok(_) => {
@@ -135,10 +135,7 @@ pub async fn post_to_slack(
         }
         Err(e) => {
             drop(tx);
-            Err(
-                crate::integrations::slack_post_error(slack, pool, keyring, org, integration, e)
-                    .await,
-            )
+            Err(crate::integrations::slack_post_error(slack, pool, keyring, org, &token, e).await)
         }
     }
 }

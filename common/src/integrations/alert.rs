@@ -4,9 +4,7 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use uuid::Uuid;
-
-use super::{mark_refused, refresh_token, slack_bot_token};
+use super::{SlackToken, mark_refused, refresh_token, slack_bot_token};
 use crate::{
     Error,
     crypto::keyring::Keyring,
@@ -50,6 +48,10 @@ pub async fn post_alert(
     let Some(alert) = integrations::check_alert(pool, org, job.check_id).await? else {
         return Ok("check deleted");
     };
+    if alert.current_status != alert.status_after {
+        // A later transition has its own alert; this one (retried late) would only mislead.
+        return Ok("superseded");
+    }
     let Some((slack_id, _)) = integrations::usable_of_kind(pool, org, "slack").await? else {
         return Ok("no Slack integration");
     };
@@ -59,21 +61,24 @@ pub async fn post_alert(
     let Some(channel) = target.config.get("alert_channel").and_then(Value::as_str) else {
         return Ok("no alert channel");
     };
-    let Some((slack_id, token)) = slack_bot_token(pool, keyring, org, "health_alert").await? else {
+    let Some(token) = slack_bot_token(pool, keyring, org, "health_alert").await? else {
         return Ok("no Slack integration");
     };
     let mut tx = pool.begin().await?;
     if !job_effects::claim(&mut tx, job_id).await? {
         return Ok("already posted");
     }
-    match slack.post_message(&token, channel, &message(&alert)).await {
+    match slack
+        .post_message(&token.token, channel, &message(&alert))
+        .await
+    {
         Ok(_) => {
             tx.commit().await?;
             Ok("posted")
         }
         Err(e) => {
             drop(tx);
-            Err(slack_post_error(slack, pool, keyring, org, slack_id, e).await)
+            Err(slack_post_error(slack, pool, keyring, org, &token, e).await)
         }
     }
 }
@@ -88,9 +93,11 @@ pub async fn slack_post_error(
     pool: &PgPool,
     keyring: &Keyring,
     org: OrgId,
-    integration: Uuid,
+    used: &SlackToken,
     e: SlackError,
 ) -> Error {
+    let integration = used.integration;
+    let refused = used.sealed.as_deref();
     let outcome: Result<Error, Error> = async {
         Ok(match e {
             SlackError::Transient(m) => Error::Upstream {
@@ -106,7 +113,7 @@ pub async fn slack_post_error(
                     RefreshOutcome::NotRefreshable | RefreshOutcome::ReauthRequired => {
                         let mut conn = pool.acquire().await?;
                         let why = "Slack: token_expired, and it cannot be refreshed";
-                        mark_refused(&mut conn, org, integration, why).await?;
+                        mark_refused(&mut conn, org, integration, refused, why).await?;
                         Error::rejected("slack_auth", why)
                     }
                 }
@@ -114,7 +121,7 @@ pub async fn slack_post_error(
             SlackError::Auth(code) => {
                 let why = format!("Slack refused the bot token: {code}");
                 let mut conn = pool.acquire().await?;
-                mark_refused(&mut conn, org, integration, &why).await?;
+                mark_refused(&mut conn, org, integration, refused, &why).await?;
                 Error::rejected("slack_auth", why)
             }
             SlackError::Rejected(code) => Error::rejected("slack_rejected", code),

@@ -27,6 +27,9 @@ use crate::{
     slack::Slack,
 };
 
+/// The longest a whole check may take (the `check_integration` job's timeout is 120 s).
+pub const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// What a check job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckRun {
@@ -63,12 +66,23 @@ pub async fn run_check(
         return Ok(CheckRun::Skipped("not due"));
     }
     let creds = decrypt(pool, keyring, &row, "health_check").await?;
-    let mut report = tester
-        .test(row.org_id, &row.kind, &row.config, &creds)
-        .await;
-    if matches!(report.failure, Some(Failure::Expired(_))) {
-        report = recover_expired(tester, slack, pool, id, report).await?;
-    }
+    // One deadline for the whole check (a test, a token refresh, a second test), well inside the
+    // job's timeout: running out is an ordinary, recorded failure.
+    let started = std::time::Instant::now();
+    let work = async {
+        let report = tester
+            .test(row.org_id, &row.kind, &row.config, &creds)
+            .await;
+        if matches!(report.failure, Some(Failure::Expired(_))) {
+            recover_expired(tester, slack, pool, id, report).await
+        } else {
+            Ok(report)
+        }
+    };
+    let report = match tokio::time::timeout(CHECK_BUDGET, work).await {
+        Ok(report) => report?,
+        Err(_) => TestReport::gave_up(CHECK_BUDGET, started.elapsed()),
+    };
 
     let mut tx = pool.begin().await?;
     let Some(locked) = integrations::lock(&mut tx, id).await? else {
@@ -112,9 +126,14 @@ pub async fn run_check(
     let Some(check_id) = check_id else {
         // This due time was checked before, yet it is due again (set back by a clock behind the
         // database's): move on to a new due time rather than skip it for ever.
-        let at = whole_second(now + chrono::Duration::seconds(1));
+        let mut at = whole_second(now.max(due_at) + chrono::Duration::seconds(1));
+        for _ in 0..60 {
+            if schedule_check(&mut tx, id, at).await? {
+                break;
+            }
+            at += chrono::Duration::seconds(1);
+        }
         integrations::set_next_check(&mut *tx, id, at).await?;
-        schedule_check(&mut tx, id, at).await?;
         tx.commit().await?;
         return Ok(CheckRun::Skipped("already checked; rescheduled"));
     };

@@ -95,13 +95,14 @@ pub fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or(t)
 }
 
-/// Enqueues the check due at `due` (once: the job is keyed by the due time).
+/// Enqueues the check due at `due` (once: the job is keyed by the due time). False when a job for
+/// that due time exists already (or existed, until it is pruned).
 pub async fn schedule_check(
     conn: &mut PgConnection,
     id: Uuid,
     due: DateTime<Utc>,
-) -> Result<(), Error> {
-    jobs::push_with(
+) -> Result<bool, Error> {
+    Ok(jobs::push_with(
         conn,
         &CheckIntegration {
             integration_id: id,
@@ -112,8 +113,8 @@ pub async fn schedule_check(
             idempotency_key: Some(format!("check:{id}:{}", due.timestamp())),
         },
     )
-    .await?;
-    Ok(())
+    .await?
+    .is_some())
 }
 
 /// Creates an integration with sealed credentials; its first check is due at once. Bad input is
@@ -468,6 +469,15 @@ pub async fn replace_credentials(
     Ok((row, report))
 }
 
+/// A usable Slack bot token and where it came from.
+pub struct SlackToken {
+    pub integration: Uuid,
+    pub token: SecretString,
+    /// The sealed credentials it was read from: a refusal of this token marks the integration only
+    /// while they are still the stored ones.
+    pub sealed: Option<String>,
+}
+
 /// The organisation's usable Slack bot token, decrypted (and the decrypt audit-logged with its
 /// purpose), or `None` when no Slack integration is usable.
 pub async fn slack_bot_token(
@@ -475,7 +485,7 @@ pub async fn slack_bot_token(
     keyring: &Keyring,
     org: OrgId,
     purpose: &str,
-) -> Result<Option<(Uuid, SecretString)>, Error> {
+) -> Result<Option<SlackToken>, Error> {
     let Some((id, _)) = integrations::usable_of_kind(pool, org, "slack").await? else {
         return Ok(None);
     };
@@ -487,18 +497,27 @@ pub async fn slack_bot_token(
         .get("bot_token")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::Invalid("the Slack integration has no bot_token".into()))?;
-    Ok(Some((id, SecretString::from(token.to_owned()))))
+    Ok(Some(SlackToken {
+        integration: id,
+        token: SecretString::from(token.to_owned()),
+        sealed: row.credentials_sealed.clone(),
+    }))
 }
 
 /// A provider refused the credentials outside a check (a token refresh, a Slack post): the
 /// integration becomes `reauth_required` (no more checks), and the transition is audit-logged.
+/// With `refused_sealed`, only while those are still the stored credentials (new ones may have
+/// arrived meanwhile).
 pub async fn mark_refused(
     conn: &mut PgConnection,
     org: OrgId,
     id: Uuid,
+    refused_sealed: Option<&str>,
     error: &str,
 ) -> Result<(), Error> {
-    if let Some(before) = integrations::mark_reauth_required(&mut *conn, org, id, error).await? {
+    if let Some(before) =
+        integrations::mark_reauth_required(&mut *conn, org, id, refused_sealed, error).await?
+    {
         crate::repo::audit_logs::insert(
             &mut *conn,
             &NewEntry::success("integration.health_transition")

@@ -114,7 +114,7 @@ impl SlackConnect<'_> {
         let mut tx = self.pool.begin().await?;
         let row = if existing.is_some() {
             integrations::lock(&mut tx, id).await?;
-            integrations::set_config(&mut *tx, id, &config).await?;
+            integrations::merge_config(&mut *tx, id, &config).await?;
             integrations::replace_credentials(
                 &mut *tx,
                 id,
@@ -247,6 +247,7 @@ pub async fn refresh_token(
                     &mut tx,
                     row.org_id,
                     id,
+                    None,
                     &format!("Slack refused the refresh token: {code}"),
                 )
                 .await?;

@@ -49,6 +49,14 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// A test that ran out of time.
+    pub fn over_budget(budget: Duration) -> Self {
+        Self::Transient {
+            message: format!("the test took longer than {} s", budget.as_secs()),
+            retry_after: None,
+        }
+    }
+
     pub fn message(&self) -> &str {
         match self {
             Self::Transient { message, .. }
@@ -76,6 +84,19 @@ pub struct TestReport {
 }
 
 impl TestReport {
+    /// A test cut off at its `budget`.
+    pub fn gave_up(budget: Duration, took: Duration) -> Self {
+        Self {
+            ok: false,
+            latency_ms: i32::try_from(took.as_millis()).unwrap_or(i32::MAX),
+            attempts: 1,
+            errors: 1,
+            details: json!({}),
+            failure: Some(Failure::over_budget(budget)),
+            action: None,
+        }
+    }
+
     pub fn error(&self) -> Option<String> {
         self.failure.as_ref().map(|f| f.message().to_owned())
     }
@@ -255,10 +276,7 @@ impl Tester {
         // timeout), as an ordinary failure that is recorded and rescheduled.
         let result = match tokio::time::timeout(TEST_BUDGET, retried).await {
             Ok(r) => r,
-            Err(_) => Err(Failure::Transient {
-                message: format!("the test took longer than {} s", TEST_BUDGET.as_secs()),
-                retry_after: None,
-            }),
+            Err(_) => Err(Failure::over_budget(TEST_BUDGET)),
         };
         let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         let action = action.lock().map(|a| a.clone()).unwrap_or_default();

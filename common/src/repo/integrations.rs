@@ -234,10 +234,11 @@ pub async fn replace_credentials(
     .bind(c.hints)
     .bind(c.token_expires_at)
         .bind(c.refreshed)
-    .bind(c.next_check_at)
+        .bind(c.next_check_at)
     .bind(c.config)
     .fetch_optional(db)
-    .await?)
+    .await
+    .map_err(unique_conflict)?)
 }
 
 /// The health after a scheduled check.
@@ -499,18 +500,21 @@ pub async fn mark_reauth_required(
     db: impl PgExecutor<'_>,
     org: OrgId,
     id: Uuid,
+    refused_sealed: Option<&str>,
     error: &str,
 ) -> Result<Option<String>, Error> {
     Ok(sqlx::query_scalar(
         "UPDATE integrations i SET status = 'reauth_required', last_error = $3, next_check_at = NULL,
              updated_at = now()
          FROM (SELECT id, status FROM integrations WHERE org_id = $1 AND id = $2 FOR UPDATE) old
-         WHERE i.id = old.id AND old.status <> 'reauth_required'
+         WHERE i.id = old.id AND old.status <> 'reauth_required' AND i.enabled
+           AND ($4::text IS NULL OR i.credentials_sealed = $4)
          RETURNING old.status",
     )
     .bind(org)
     .bind(id)
     .bind(error)
+    .bind(refused_sealed)
     .fetch_optional(db)
     .await?)
 }
@@ -537,13 +541,14 @@ pub async fn store_refreshed(
     Ok(())
 }
 
-/// Replaces the config of an integration (connecting a Slack workspace again).
-pub async fn set_config(
+/// Merges `config` into an integration's config (connecting a Slack workspace again keeps
+/// settings such as `alert_channel`).
+pub async fn merge_config(
     db: impl PgExecutor<'_>,
     id: Uuid,
     config: &serde_json::Value,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE integrations SET config = $2, updated_at = now() WHERE id = $1")
+    sqlx::query("UPDATE integrations SET config = config || $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(config)
         .execute(db)
@@ -563,7 +568,12 @@ pub async fn ensure_installation(
 ) -> Result<Option<Uuid>, Error> {
     Ok(sqlx::query_scalar(
         "INSERT INTO integrations (org_id, kind, name, config, created_by, next_check_at)
-         SELECT $1, 'github_app', 'GitHub App installation ' || $2::text, jsonb_build_object('installation_id', $2::bigint), $3, $4
+         SELECT $1, 'github_app',
+                CASE WHEN EXISTS (SELECT 1 FROM integrations WHERE org_id = $1
+                                   AND name = 'GitHub App installation ' || $2::text)
+                     THEN 'GitHub App installation ' || $2::text || ' ' || left(gen_random_uuid()::text, 8)
+                     ELSE 'GitHub App installation ' || $2::text END,
+                jsonb_build_object('installation_id', $2::bigint), $3, $4
          WHERE NOT EXISTS (SELECT 1 FROM integrations WHERE org_id = $1 AND kind = 'github_app'
                              AND (config->>'installation_id')::bigint = $2::bigint)
          ON CONFLICT DO NOTHING
@@ -609,6 +619,8 @@ pub async fn set_next_check(
 /// One check with what an alert about it needs: the integration's type and name.
 #[derive(Debug, Clone, FromRow)]
 pub struct CheckAlert {
+    /// The integration's status now (a later transition supersedes this alert).
+    pub current_status: String,
     pub kind: String,
     pub name: String,
     pub ok: bool,
@@ -623,7 +635,7 @@ pub async fn check_alert(
     check: Uuid,
 ) -> Result<Option<CheckAlert>, Error> {
     Ok(sqlx::query_as(
-        "SELECT i.kind, i.name, c.ok, c.error, c.status_before, c.status_after
+        "SELECT i.status AS current_status, i.kind, i.name, c.ok, c.error, c.status_before, c.status_after
          FROM integration_checks c JOIN integrations i ON i.id = c.integration_id
          WHERE c.org_id = $1 AND c.id = $2",
     )
