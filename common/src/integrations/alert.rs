@@ -4,7 +4,7 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::{SlackToken, mark_refused, refresh_token, slack_bot_token};
+use super::{SlackToken, bot_token_of, mark_refused, refresh_token};
 use crate::{
     Error,
     crypto::keyring::Keyring,
@@ -52,18 +52,13 @@ pub async fn post_alert(
         // A later transition has its own alert; this one (retried late) would only mislead.
         return Ok("superseded");
     }
-    let Some((slack_id, _)) = integrations::usable_of_kind(pool, org, "slack").await? else {
-        return Ok("no Slack integration");
-    };
-    let Some(target) = integrations::find(pool, org, slack_id).await? else {
+    let Some(target) = integrations::usable_of_kind(pool, org, "slack").await? else {
         return Ok("no Slack integration");
     };
     let Some(channel) = target.config.get("alert_channel").and_then(Value::as_str) else {
         return Ok("no alert channel");
     };
-    let Some(token) = slack_bot_token(pool, keyring, org, "health_alert").await? else {
-        return Ok("no Slack integration");
-    };
+    let token = bot_token_of(pool, keyring, &target, "health_alert").await?;
     let mut tx = pool.begin().await?;
     if !job_effects::claim(&mut tx, job_id).await? {
         return Ok("already posted");

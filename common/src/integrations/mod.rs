@@ -13,7 +13,7 @@ mod testers;
 
 pub use alert::{post_alert, slack_post_error};
 pub use check::{CheckRun, check_due, run_check};
-pub use credentials::{decrypt, hint};
+pub use credentials::decrypt;
 pub use slack_connect::{SlackConnect, refresh_token};
 pub use testers::{Failure, TestReport, Tester};
 
@@ -486,22 +486,29 @@ pub async fn slack_bot_token(
     org: OrgId,
     purpose: &str,
 ) -> Result<Option<SlackToken>, Error> {
-    let Some((id, _)) = integrations::usable_of_kind(pool, org, "slack").await? else {
-        return Ok(None);
-    };
-    let Some(row) = integrations::sealed(pool, id).await? else {
-        return Ok(None);
-    };
-    let creds: Map<String, Value> = decrypt(pool, keyring, &row, purpose).await?;
+    match integrations::usable_of_kind(pool, org, "slack").await? {
+        Some(row) => bot_token_of(pool, keyring, &row, purpose).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The bot token of this Slack integration, decrypted (audit-logged with its purpose).
+pub async fn bot_token_of(
+    pool: &PgPool,
+    keyring: &Keyring,
+    row: &integrations::Sealed,
+    purpose: &str,
+) -> Result<SlackToken, Error> {
+    let creds: Map<String, Value> = decrypt(pool, keyring, row, purpose).await?;
     let token = creds
         .get("bot_token")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::Invalid("the Slack integration has no bot_token".into()))?;
-    Ok(Some(SlackToken {
-        integration: id,
+    Ok(SlackToken {
+        integration: row.id,
         token: SecretString::from(token.to_owned()),
         sealed: row.credentials_sealed.clone(),
-    }))
+    })
 }
 
 /// A provider refused the credentials outside a check (a token refresh, a Slack post): the

@@ -8,10 +8,7 @@
 //! ends the test so the next check is scheduled after it instead of holding a worker.
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU32, Ordering},
-    },
+    sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
 
@@ -165,30 +162,16 @@ fn status_failure(provider: &str, status: StatusCode, headers: &HeaderMap) -> Op
     })
 }
 
-fn network(provider: &str, e: &reqwest::Error) -> Failure {
+/// A request that got no answer. The URL (which may carry user-supplied query strings) is left out.
+fn network(provider: &str, e: reqwest::Error) -> Failure {
     let what = if e.is_timeout() {
         "timed out".to_owned()
     } else {
-        format!("unreachable: {}", e.without_url_ref())
+        format!("unreachable: {}", e.without_url())
     };
     Failure::Transient {
         message: format!("{provider} {what}"),
         retry_after: None,
-    }
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        // The URL may carry user-supplied query strings; keep it out of stored errors.
-        let mut s = self.to_string();
-        if let Some(url) = self.url() {
-            s = s.replace(url.as_str(), "<url>");
-        }
-        s
     }
 }
 
@@ -231,19 +214,19 @@ impl Tester {
         credentials: &Map<String, Value>,
     ) -> TestReport {
         let started = Instant::now();
-        let attempts = Arc::new(AtomicU32::new(0));
-        let errors = Arc::new(AtomicU32::new(0));
-        let action: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
-        let once = || {
-            let (attempts, errors, action) = (attempts.clone(), errors.clone(), action.clone());
-            async move {
-                attempts.fetch_add(1, Ordering::Relaxed);
-                let r = self.attempt(org, kind, config, credentials, &action).await;
-                if r.is_err() {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-                r
+        let attempts = AtomicU32::new(0);
+        let errors = AtomicU32::new(0);
+        let action = std::sync::Mutex::new(None::<String>);
+        let (attempts_ref, errors_ref, action_ref) = (&attempts, &errors, &action);
+        let once = || async move {
+            attempts_ref.fetch_add(1, Ordering::Relaxed);
+            let r = self
+                .attempt(org, kind, config, credentials, action_ref)
+                .await;
+            if r.is_err() {
+                errors_ref.fetch_add(1, Ordering::Relaxed);
             }
+            r
         };
         let max_wait = self.policy.max_inline_wait;
         let retried = once
@@ -279,7 +262,7 @@ impl Tester {
             Err(_) => Err(Failure::over_budget(TEST_BUDGET)),
         };
         let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
-        let action = action.lock().map(|a| a.clone()).unwrap_or_default();
+        let action = action.into_inner().unwrap_or_default();
         let (ok, details, failure) = match result {
             Ok(details) => (true, details, None),
             Err(f) => (false, json!({}), Some(f)),
@@ -320,7 +303,7 @@ impl Tester {
         provider: &str,
         req: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, Failure> {
-        let res = req.send().await.map_err(|e| network(provider, &e))?;
+        let res = req.send().await.map_err(|e| network(provider, e))?;
         match status_failure(provider, res.status(), res.headers()) {
             Some(f) => Err(f),
             None => Ok(res),
@@ -515,7 +498,7 @@ impl Tester {
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
-        let res = req.send().await.map_err(|e| network("the endpoint", &e))?;
+        let res = req.send().await.map_err(|e| network("the endpoint", e))?;
         let status = res.status();
         let expected = config.get("expected_status").and_then(Value::as_u64);
         let healthy = match expected {

@@ -476,18 +476,18 @@ pub async fn delete(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Result<boo
     )
 }
 
-/// The organisation's first enabled, usable integration of `kind` and its sealed credentials.
+/// The organisation's first enabled, usable integration of `kind`, with its sealed credentials.
 pub async fn usable_of_kind(
     db: impl PgExecutor<'_>,
     org: OrgId,
     kind: &str,
-) -> Result<Option<(Uuid, String)>, Error> {
-    Ok(sqlx::query_as(
-        "SELECT id, credentials_sealed FROM integrations
+) -> Result<Option<Sealed>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SEALED} FROM integrations
          WHERE org_id = $1 AND kind = $2 AND enabled AND status NOT IN ('disabled', 'reauth_required')
            AND credentials_sealed IS NOT NULL
-         ORDER BY created_at LIMIT 1",
-    )
+         ORDER BY created_at LIMIT 1"
+    )))
     .bind(org)
     .bind(kind)
     .fetch_optional(db)
