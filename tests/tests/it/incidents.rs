@@ -889,7 +889,7 @@ async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_comple
 
     // One of its jobs fails (the corpus workflow_job payload).
     let mut job: Value = serde_json::from_str(include_str!(
-        "../fixtures/github/webhooks/workflow_job/completed.failure.with-organization.payload.json"
+        "../../fixtures/github/webhooks/workflow_job/completed.failure.with-organization.payload.json"
     ))
     .unwrap();
     job["installation"] = json!({"id": repopal_tests::monitored::INSTALLATION});
@@ -923,7 +923,7 @@ async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_comple
 
     // The run's completed delivery is lost; its check suite's completion still completes the run.
     let mut suite: Value = serde_json::from_str(include_str!(
-        "../fixtures/github/webhooks/check_suite/completed.payload.json"
+        "../../fixtures/github/webhooks/check_suite/completed.payload.json"
     ))
     .unwrap();
     suite["installation"] = json!({"id": repopal_tests::monitored::INSTALLATION});
