@@ -210,6 +210,7 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(WEBHOOK_BODY_LIMIT.max(body_limit)))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
         .layer(middleware::from_fn_with_state(limiter_state, rate_limit::limit_auth))
+        .layer(middleware::from_fn(extract::refuse_nul_in_uri))
         .layer(middleware::from_fn(error::envelope_errors))
         .layer(middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::x_request_id())

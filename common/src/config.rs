@@ -403,20 +403,8 @@ impl ApiConfig {
     }
 
     pub fn from_source(env: &dyn Source) -> Result<Self, ConfigError> {
-        let secret = required(env, "GITHUB_WEBHOOK_SECRET")?;
-        if secret.len() < 16 {
-            return Err(ConfigError::Malformed {
-                name: "GITHUB_WEBHOOK_SECRET",
-                reason: "must be at least 16 characters".into(),
-            });
-        }
-        let jwt = required(env, "JWT_SIGNING_KEY")?;
-        if jwt.len() < 32 {
-            return Err(ConfigError::Malformed {
-                name: "JWT_SIGNING_KEY",
-                reason: "must be at least 32 characters".into(),
-            });
-        }
+        let secret = strong_secret(env, "GITHUB_WEBHOOK_SECRET", 16)?;
+        let jwt = strong_secret(env, "JWT_SIGNING_KEY", 32)?;
         let auth = AuthConfig {
             jwt_signing_key: SecretString::from(jwt),
             jwt_key_id: env.get("JWT_KEY_ID").unwrap_or_else(|| "k1".to_owned()),
@@ -607,6 +595,25 @@ fn database_url(env: &dyn Source) -> Result<String, ConfigError> {
     Ok(url)
 }
 
+/// A required secret of at least `min_len` characters that is neither a placeholder nor guessable.
+fn strong_secret(
+    env: &dyn Source,
+    name: &'static str,
+    min_len: usize,
+) -> Result<String, ConfigError> {
+    let value = required(env, name)?;
+    if value.chars().count() < min_len {
+        return Err(ConfigError::Malformed {
+            name,
+            reason: format!("must be at least {min_len} characters"),
+        });
+    }
+    if let Some(reason) = crate::crypto::strength::weakness(&value) {
+        return Err(ConfigError::Malformed { name, reason });
+    }
+    Ok(value)
+}
+
 fn required(env: &dyn Source, name: &'static str) -> Result<String, ConfigError> {
     env.get(name).ok_or(ConfigError::Missing(name))
 }
@@ -720,7 +727,7 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         map.entry("JWT_SIGNING_KEY".into())
-            .or_insert_with(|| "x".repeat(32));
+            .or_insert_with(|| "unit-test-jwt-key-5f0e9a1c7b3d8e2f4a6c".into());
         if map.contains_key("DATABASE_URL") {
             map.entry("ENCRYPTION_KEYS".into())
                 .or_insert_with(|| KEYS.into());
@@ -747,7 +754,7 @@ mod tests {
         );
 
         let e = env(&[
-            ("GITHUB_WEBHOOK_SECRET", "0123456789abcdef"),
+            ("GITHUB_WEBHOOK_SECRET", "unit-test-webhook-secret-9d2c71"),
             ("PORT", "eighty"),
         ]);
         assert!(
@@ -813,7 +820,7 @@ mod tests {
                 .to_string()
                 .starts_with("ENCRYPTION_KEYS is malformed")
         );
-        let mut e = env(&[("GITHUB_WEBHOOK_SECRET", "0123456789abcdef")]);
+        let mut e = env(&[("GITHUB_WEBHOOK_SECRET", "unit-test-webhook-secret-9d2c71")]);
         e.insert("JWT_SIGNING_KEY".into(), "short".into());
         assert!(
             ApiConfig::from_source(&e)

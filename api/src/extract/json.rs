@@ -4,43 +4,112 @@
 use std::collections::BTreeMap;
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection},
-    http::{StatusCode, request::Parts},
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Query, Request},
+    http::{HeaderMap, StatusCode, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::error::ApiError;
 
-/// `Json<T>` with envelope errors: 415 for a wrong content type, 400 for malformed JSON, 422 for
-/// JSON of the wrong shape.
+/// `Json<T>` with envelope errors: 415 for a wrong content type, 400 for malformed JSON, 400
+/// `invalid_characters` for a NUL character in any string or key, 422 for JSON of the wrong shape.
 pub struct ValidJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Send the body as application/json.",
-            )),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "The request body does not have the expected fields.",
-            )
-            .with_details(json!({ "reason": e.body_text() }))),
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-                "The request body is not valid JSON.",
-            )),
-            Err(e) => Err(ApiError::from_status(e.status())),
+            ));
         }
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::from_status(e.status()))?;
+        let value: Value = serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                shape_error(&e)
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_json",
+                    "The request body is not valid JSON.",
+                )
+            }
+        })?;
+        if has_nul(&value) {
+            return Err(invalid_characters());
+        }
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|e| shape_error(&e))
     }
+}
+
+fn shape_error(e: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        "The request body does not have the expected fields.",
+    )
+    .with_details(json!({ "reason": e.to_string() }))
+}
+
+/// `application/json` or any `…+json` media type, as axum's `Json` accepts.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
+
+/// True when a NUL character appears in any string or object key (PostgreSQL text cannot hold
+/// one, and no field of RepoPal's has a use for it).
+pub fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// 400 `invalid_characters`.
+pub fn invalid_characters() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_characters",
+        "The request contains a NUL character, which no field accepts.",
+    )
+}
+
+/// Refuses a request whose path or query string decodes to a NUL character (400
+/// `invalid_characters`), before any route sees it.
+pub async fn refuse_nul_in_uri(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let in_path = percent_decodes_to_nul(uri.path().as_bytes());
+    let in_query = uri.query().is_some_and(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k.contains('\0') || v.contains('\0'))
+    });
+    if in_path || in_query {
+        return invalid_characters().into_response();
+    }
+    next.run(req).await
+}
+
+fn percent_decodes_to_nul(raw: &[u8]) -> bool {
+    raw.contains(&0) || raw.windows(3).any(|w| w == b"%00")
 }
 
 /// `Query<T>` with envelope errors (400 `invalid_query`).

@@ -8,7 +8,7 @@ mod path;
 mod user;
 
 pub use client::{Client, client_ip};
-pub use json::{FieldErrors, ValidJson, ValidQuery};
+pub use json::{FieldErrors, ValidJson, ValidQuery, refuse_nul_in_uri};
 pub use org::{OrgMember, perm};
 pub use path::path_uuid;
 pub use user::CurrentUser;

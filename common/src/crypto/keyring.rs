@@ -78,6 +78,9 @@ impl Keyring {
                 .map_err(|_| format!("key {id} is not base64"))?;
             let cipher = XChaCha20Poly1305::new_from_slice(&bytes)
                 .map_err(|_| format!("key {id} must be 32 bytes"))?;
+            if let Some(reason) = crate::crypto::strength::key_weakness(&bytes) {
+                return Err(format!("key {id} {reason}"));
+            }
             first.get_or_insert_with(|| id.to_owned());
             if keys.insert(id.to_owned(), cipher).is_some() {
                 return Err(format!("key id {id} appears twice"));

@@ -6,4 +6,5 @@ pub mod keyring;
 pub mod password;
 pub mod rotation;
 pub mod signature;
+pub mod strength;
 pub mod tokens;

@@ -12,7 +12,8 @@ use crate::{
     repo::{
         audit_logs::NewEntry,
         email_tokens::{self, RESET_PASSWORD, VERIFY_EMAIL},
-        login_attempts, sessions,
+        login_attempts::{self, Reservation},
+        oauth, sessions,
         users::{self, User, UserOrg},
     },
 };
@@ -28,6 +29,8 @@ pub struct Registration {
 
 const VERIFY_TTL_HOURS: i64 = 48;
 const RESET_TTL_MINUTES: i64 = 60;
+/// How recent a sign-in must be to set a first password without the emailed link.
+const FIRST_PASSWORD_WINDOW_MINUTES: i64 = 10;
 
 fn invalid_credentials() -> Error {
     Error::unauthorized("invalid_credentials", "Invalid email or password.")
@@ -100,32 +103,12 @@ impl Identity {
         url.to_string()
     }
 
-    /// When the account is locked for this client, how many seconds remain. Locks are per account
-    /// and client IP: failures from one address never lock the owner out from another.
-    async fn lockout_remaining(
-        &self,
-        email: &Email,
-        ip: Option<&str>,
-    ) -> Result<Option<u64>, Error> {
-        let window = self.auth.lockout_max.as_secs_f64() * 4.0;
-        let (failures, last) =
-            login_attempts::recent_failures(&self.pool, email, ip, window).await?;
-        let threshold = i64::from(self.auth.lockout_threshold);
-        let Some(last) = last.filter(|_| failures >= threshold) else {
-            return Ok(None);
-        };
-        let doublings = u32::try_from(failures - threshold)
-            .unwrap_or(u32::MAX)
-            .min(16);
-        let lock = self
-            .auth
-            .lockout_base
-            .saturating_mul(2u32.saturating_pow(doublings))
-            .min(self.auth.lockout_max);
-        let until =
-            last + chrono::Duration::from_std(lock).unwrap_or(chrono::Duration::minutes(15));
-        let remaining = (until - Utc::now()).num_seconds();
-        Ok((remaining > 0).then(|| u64::try_from(remaining).unwrap_or(1).max(1)))
+    fn lock_policy(&self) -> login_attempts::LockPolicy {
+        login_attempts::LockPolicy {
+            threshold: self.auth.lockout_threshold,
+            base_secs: self.auth.lockout_base.as_secs_f64(),
+            max_secs: self.auth.lockout_max.as_secs_f64(),
+        }
     }
 
     /// Password login. Unknown email and wrong password take the same time and give the same
@@ -136,7 +119,10 @@ impl Identity {
         email: &Email,
         pw: &SecretString,
     ) -> Result<SignedIn, Error> {
-        if let Some(retry_after_secs) = self.lockout_remaining(email, meta.ip.as_deref()).await? {
+        // Counted per account across every address, before any hash is checked.
+        if let Reservation::Locked(until) =
+            login_attempts::reserve(&self.pool, email, self.lock_policy()).await?
+        {
             audit(
                 &self.pool,
                 meta,
@@ -144,7 +130,10 @@ impl Identity {
                     .meta(json!({ "email": email.as_str(), "reason": "locked" })),
             )
             .await?;
-            return Err(Error::Locked { retry_after_secs });
+            let remaining = (until - Utc::now()).num_seconds().max(1);
+            return Err(Error::Locked {
+                retry_after_secs: u64::try_from(remaining).unwrap_or(1),
+            });
         }
         let user = users::find_by_email(&self.pool, email).await?;
         let verified =
@@ -162,6 +151,7 @@ impl Identity {
             tx.commit().await?;
             return Err(invalid_credentials());
         };
+        login_attempts::clear(&mut *tx, email.as_str()).await?;
         if verified.needs_rehash {
             let fresh = password::hash(pw).await?;
             users::set_password(&mut *tx, user.id, &fresh).await?;
@@ -225,6 +215,27 @@ impl Identity {
                 "wrong_password",
                 "The current password is not correct.",
             ));
+        }
+        if !has_password {
+            // A first password on a GitHub-only account: only right after signing in (a stolen
+            // long-lived session cannot add a password); otherwise the emailed reset link.
+            let session = sessions::find_active(&self.pool, caller.session_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            if Utc::now() - session.created_at > chrono::Duration::minutes(FIRST_PASSWORD_WINDOW_MINUTES) {
+                audit(
+                    &self.pool,
+                    meta,
+                    NewEntry::failure("auth.password_change")
+                        .actor(user.id)
+                        .meta(json!({ "reason": "sign_in_not_recent" })),
+                )
+                .await?;
+                return Err(Error::forbidden(
+                    "recent_sign_in_required",
+                    "Sign in again (within 10 minutes) or use the emailed link from forgot-password to set a first password.",
+                ));
+            }
         }
         let hash = password::hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
@@ -303,6 +314,11 @@ impl Identity {
                 )
             })?;
         users::set_password(&mut *tx, user, &hash).await?;
+        // Whoever linked GitHub while the address was unproven loses the link; the lock ends.
+        let unlinked = oauth::delete_linked_unverified(&mut *tx, user).await?;
+        if let Some(account) = users::find(&mut *tx, user).await? {
+            login_attempts::clear(&mut *tx, &account.email).await?;
+        }
         users::mark_verified(&mut *tx, user).await?;
         email_tokens::use_up_all(&mut *tx, user, RESET_PASSWORD).await?;
         let revoked = sessions::revoke_all_except(&mut *tx, user, None, "password_reset").await?;
@@ -312,7 +328,7 @@ impl Identity {
             NewEntry::success("auth.password_reset")
                 .actor(user)
                 .resource("user", user)
-                .meta(json!({ "sessions_revoked": revoked })),
+                .meta(json!({ "sessions_revoked": revoked, "unverified_links_removed": unlinked })),
         )
         .await?;
         tx.commit().await?;

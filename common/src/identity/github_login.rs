@@ -134,6 +134,32 @@ impl Identity {
         let existing = oauth::find_by_provider_user(&mut *tx, PROVIDER, &provider_user_id).await?;
         let (user, linked) = match existing {
             Some(conn) => {
+                let owner = users::find(&mut *tx, conn.user_id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                // A link is a sign-in method only when it was made on a verified account, or when
+                // this GitHub identity proves the account's address now.
+                if conn.linked_unverified || owner.email_verified_at.is_none() {
+                    if owner.email != email.as_str() {
+                        audit(
+                            &mut *tx,
+                            meta,
+                            NewEntry::failure("auth.login").resource("user", owner.id).meta(
+                                json!({ "method": "github", "reason": "link_made_while_unverified" }),
+                            ),
+                        )
+                        .await?;
+                        tx.commit().await?;
+                        return Err(Error::forbidden(
+                            "github_link_unverified",
+                            "This GitHub account was linked before the account's email address was verified, so it cannot sign in to it.",
+                        ));
+                    }
+                    if owner.email_verified_at.is_none() {
+                        self.reclaim(&mut tx, meta, &owner, Some(conn.id)).await?;
+                    }
+                    oauth::mark_linked_verified(&mut *tx, conn.id).await?;
+                }
                 let sealed = self.seal_token(conn.id, access)?;
                 oauth::update_tokens(&mut *tx, conn.id, &gh.login, scopes, &sealed).await?;
                 (
@@ -148,21 +174,7 @@ impl Identity {
                     // Someone registered this address without proving it; the GitHub user has
                     // proved it. They get the account, and whatever the registrant set goes.
                     Some(user) if user.email_verified_at.is_none() => {
-                        users::reclaim_unverified(&mut *tx, user.id).await?;
-                        sessions::revoke_all_except(
-                            &mut *tx,
-                            user.id,
-                            None,
-                            "reclaimed_by_verified_owner",
-                        )
-                        .await?;
-                        audit(
-                            &mut *tx,
-                            meta,
-                            NewEntry::success("auth.account_reclaim").actor(user.id).resource("user", user.id)
-                                .meta(json!({ "provider": PROVIDER, "reason": "unverified_email_proved_via_github" })),
-                        )
-                        .await?;
+                        self.reclaim(&mut tx, meta, &user, None).await?;
                         users::find(&mut *tx, user.id)
                             .await?
                             .ok_or(Error::NotFound)?
@@ -214,6 +226,35 @@ impl Identity {
         )
         .await?;
         self.signed_in(tx, user, meta).await
+    }
+
+    /// The proven owner of an unverified account's address takes it over: the password set by
+    /// whoever registered it goes, every session ends, and every GitHub link made while the
+    /// address was unproven is removed (but `keep`, the identity proving it now).
+    async fn reclaim(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        meta: &ClientMeta,
+        user: &users::User,
+        keep: Option<Uuid>,
+    ) -> Result<(), Error> {
+        if let Some(keep) = keep {
+            oauth::mark_linked_verified(&mut *tx, keep).await?;
+        }
+        users::reclaim_unverified(&mut *tx, user.id).await?;
+        let unlinked = oauth::delete_linked_unverified(&mut *tx, user.id).await?;
+        sessions::revoke_all_except(&mut *tx, user.id, None, "reclaimed_by_verified_owner").await?;
+        crate::repo::login_attempts::clear(&mut *tx, &user.email).await?;
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success("auth.account_reclaim").actor(user.id).resource("user", user.id).meta(json!({
+                "provider": PROVIDER,
+                "reason": "unverified_email_proved_via_github",
+                "unverified_links_removed": unlinked,
+            })),
+        )
+        .await
     }
 
     fn seal_token(&self, connection: Uuid, token: &SecretString) -> Result<String, Error> {

@@ -1,4 +1,5 @@
-//! `login_attempts`: every password login, kept to lock an account after repeated failures.
+//! `login_attempts` (every password check, for the record) and `login_throttle` (failed logins per
+//! account across all addresses, with an exponentially growing lock).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -20,24 +21,72 @@ pub async fn record(
     Ok(())
 }
 
-/// Failures for `email` from `ip` since the account's last success, within `window_secs`, and
-/// when the latest of them happened.
-pub async fn recent_failures(
-    db: impl PgExecutor<'_>,
+/// How failures turn into locks.
+#[derive(Debug, Clone, Copy)]
+pub struct LockPolicy {
+    /// Failures before the account locks.
+    pub threshold: u32,
+    /// The first lock, in seconds; it doubles per further failure.
+    pub base_secs: f64,
+    /// The longest lock, in seconds.
+    pub max_secs: f64,
+}
+
+/// The outcome of asking to check a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Go ahead: the attempt is already counted as a failure until `clear` says otherwise.
+    Granted,
+    /// The account is locked until then; nothing was counted.
+    Locked(DateTime<Utc>),
+}
+
+/// Counts one attempt for `email` before its password is checked, in one statement, so that
+/// concurrent guesses are serialised on the row: the attempt that reaches the threshold sets the
+/// lock at once and every later one is refused without a hash. A lock doubles per failure past
+/// the threshold, up to the policy's maximum. Failures older than a day are forgotten.
+pub async fn reserve(
+    db: impl PgExecutor<'_> + Copy,
     email: &Email,
-    ip: Option<&str>,
-    window_secs: f64,
-) -> Result<(i64, Option<DateTime<Utc>>), Error> {
-    Ok(sqlx::query_as(
-        "SELECT count(*), max(created_at) FROM login_attempts
-         WHERE email = $1 AND ip IS NOT DISTINCT FROM $2 AND NOT succeeded
-           AND created_at > now() - make_interval(secs => $3)
-           AND created_at > coalesce(
-               (SELECT max(created_at) FROM login_attempts WHERE email = $1 AND succeeded), '-infinity')",
+    policy: LockPolicy,
+) -> Result<Reservation, Error> {
+    let granted: Option<(i32,)> = sqlx::query_as(
+        "INSERT INTO login_throttle AS t (email, failures, locked_until)
+         VALUES ($1, 1, CASE WHEN $2 <= 1 THEN now() + make_interval(secs => $3) END)
+         ON CONFLICT (email) DO UPDATE SET
+             failures = CASE WHEN t.updated_at < now() - interval '1 day' THEN 1 ELSE t.failures + 1 END,
+             locked_until = CASE
+                 WHEN (CASE WHEN t.updated_at < now() - interval '1 day' THEN 1 ELSE t.failures + 1 END) >= $2
+                 THEN now() + make_interval(secs => least($4, $3 * power(2, least(30,
+                     (CASE WHEN t.updated_at < now() - interval '1 day' THEN 1 ELSE t.failures + 1 END) - $2))))
+             END,
+             updated_at = now()
+         WHERE t.locked_until IS NULL OR t.locked_until <= now()
+         RETURNING failures",
     )
     .bind(email.as_str())
-    .bind(ip)
-    .bind(window_secs)
-    .fetch_one(db)
-    .await?)
+    .bind(i32::try_from(policy.threshold).unwrap_or(i32::MAX))
+    .bind(policy.base_secs)
+    .bind(policy.max_secs)
+    .fetch_optional(db)
+    .await?;
+    if granted.is_some() {
+        return Ok(Reservation::Granted);
+    }
+    let until: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(db)
+            .await?
+            .flatten();
+    Ok(Reservation::Locked(until.unwrap_or_else(Utc::now)))
+}
+
+/// Forgets the account's failures and lock (a successful login or password reset).
+pub async fn clear(db: impl PgExecutor<'_>, email: &str) -> Result<(), Error> {
+    sqlx::query("DELETE FROM login_throttle WHERE email = $1")
+        .bind(email)
+        .execute(db)
+        .await?;
+    Ok(())
 }

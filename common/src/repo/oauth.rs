@@ -82,9 +82,12 @@ pub struct Connection {
     pub purpose: String,
     pub token_expires_at: Option<DateTime<Utc>>,
     pub last_refreshed_at: Option<DateTime<Utc>>,
+    /// Linked while the account's email was unverified: never a sign-in method, and removed by a
+    /// password reset or a reclaim.
+    pub linked_unverified: bool,
 }
 
-const COLUMNS: &str = "id, user_id, provider, provider_user_id, login, scopes, created_at, status, purpose, token_expires_at, last_refreshed_at";
+const COLUMNS: &str = "id, user_id, provider, provider_user_id, login, scopes, created_at, status, purpose, token_expires_at, last_refreshed_at, linked_unverified";
 
 pub async fn find_by_provider_user(
     db: impl PgExecutor<'_>,
@@ -125,8 +128,8 @@ pub async fn insert(
     access_token_sealed: &str,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO oauth_connections (id, user_id, provider, provider_user_id, login, scopes, access_token_sealed)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO oauth_connections (id, user_id, provider, provider_user_id, login, scopes, access_token_sealed, linked_unverified)
+         SELECT $1, $2, $3, $4, $5, $6, $7, u.email_verified_at IS NULL FROM users u WHERE u.id = $2",
     )
     .bind(id)
     .bind(user)
@@ -162,6 +165,26 @@ pub async fn update_tokens(
     .bind(access_token_sealed)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// Removes the user's links made while their email was unverified; returns how many.
+pub async fn delete_linked_unverified(db: impl PgExecutor<'_>, user: UserId) -> Result<u64, Error> {
+    Ok(
+        sqlx::query("DELETE FROM oauth_connections WHERE user_id = $1 AND linked_unverified")
+            .bind(user)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Marks a link as proven by the account's own (verified) email.
+pub async fn mark_linked_verified(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), Error> {
+    sqlx::query("UPDATE oauth_connections SET linked_unverified = false WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -242,8 +265,9 @@ pub async fn upsert_repo_access(
     let (access, refresh) = sealed;
     let row: Option<(Uuid,)> = sqlx::query_as(
         "INSERT INTO oauth_connections (id, user_id, provider, provider_user_id, login, scopes, access_token_sealed,
-                                        refresh_token_sealed, token_expires_at, purpose)
-         VALUES ($1, $2, 'github', $3, $4, $5, $6, $7, $8, 'repo_access')
+                                        refresh_token_sealed, token_expires_at, purpose, linked_unverified)
+         SELECT $1, $2, 'github', $3, $4, $5, $6, $7, $8, 'repo_access', u.email_verified_at IS NULL
+         FROM users u WHERE u.id = $2
          ON CONFLICT (provider, provider_user_id) DO NOTHING
          RETURNING id",
     )

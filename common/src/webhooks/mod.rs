@@ -6,5 +6,5 @@ mod parse;
 mod receive;
 
 pub use ingest::{Ingested, Ingestor};
-pub use parse::{ParsedDelivery, parse_delivery};
+pub use parse::{ParsedDelivery, parse_delivery, without_nul};
 pub use receive::{DeliveryHeaders, WebhookReceiver};

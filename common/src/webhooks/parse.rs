@@ -39,11 +39,41 @@ pub fn parse_delivery(content_type: &str, body: &[u8]) -> Result<ParsedDelivery,
     let envelope: Envelope =
         serde_json::from_slice(&json).map_err(|e| format!("payload is not a JSON object: {e}"))?;
     Ok(ParsedDelivery {
-        action: envelope.action,
+        action: envelope.action.map(|a| a.replace('\0', "\u{FFFD}")),
         installation_id: envelope.installation.map(|i| i.id),
         repository_id: envelope.repository.map(|r| r.id),
         json,
     })
+}
+
+/// The payload with every NUL character in its strings and keys replaced by U+FFFD, for the
+/// handlers that copy fields into PostgreSQL text (which cannot hold NUL). The stored delivery
+/// keeps the exact bytes GitHub sent.
+pub fn without_nul(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use serde_json::Value;
+    fn clean(v: &mut Value) {
+        match v {
+            Value::String(s) if s.contains('\0') => *s = s.replace('\0', "\u{FFFD}"),
+            Value::Array(items) => items.iter_mut().for_each(clean),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (k, mut v) in entries {
+                    clean(&mut v);
+                    map.insert(k.replace('\0', "\u{FFFD}"), v);
+                }
+            }
+            _ => {}
+        }
+    }
+    // A NUL can only be written `\u0000` in JSON text.
+    if !json.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(json) else {
+        return std::borrow::Cow::Borrowed(json);
+    };
+    clean(&mut value);
+    serde_json::to_vec(&value).map_or(std::borrow::Cow::Borrowed(json), std::borrow::Cow::Owned)
 }
 
 #[cfg(test)]

@@ -533,7 +533,7 @@ async fn the_auth_rate_limit_answers_429_with_retry_after_per_client_ip() {
 }
 
 #[tokio::test]
-async fn lockout_engages_grows_is_capped_expires_and_never_locks_out_other_clients() {
+async fn lockout_engages_grows_is_capped_and_a_success_clears_it() {
     let app = TestApp::with_env(&[
         ("LOGIN_LOCKOUT_THRESHOLD", "3"),
         ("LOGIN_LOCKOUT_BASE_SECS", "60"),
@@ -554,7 +554,7 @@ async fn lockout_engages_grows_is_capped_expires_and_never_locks_out_other_clien
     assert_eq!(
         locked.status,
         429,
-        "this client waits even with the right password: {}",
+        "the account waits even with the right password: {}",
         locked.text()
     );
     assert_eq!(locked.json()["error"]["code"], "account_locked");
@@ -567,9 +567,16 @@ async fn lockout_engages_grows_is_capped_expires_and_never_locks_out_other_clien
         (50..=60).contains(&retry),
         "first lock is the base: {retry}"
     );
+    // The lock is the account's, whatever the address.
+    assert_eq!(
+        app.login_from("192.0.2.10", "ivy@example.com", PASSWORD)
+            .await
+            .status,
+        429
+    );
 
     // Time passes beyond the lock; one more failure locks again for twice as long, capped at 100 s.
-    sqlx::query("UPDATE login_attempts SET created_at = created_at - interval '61 seconds'")
+    sqlx::query("UPDATE login_throttle SET locked_until = now() - interval '1 second'")
         .execute(&app.db.pool)
         .await
         .unwrap();
@@ -592,19 +599,23 @@ async fn lockout_engages_grows_is_capped_expires_and_never_locks_out_other_clien
         "doubled (120 s) and capped at 100 s: {retry}"
     );
 
-    // The owner, from their own address, is not locked out by the attacker's failures.
+    // Once the lock has passed, the right password signs in and clears the count.
+    sqlx::query("UPDATE login_throttle SET locked_until = now() - interval '1 second'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(
         app.login_from("192.0.2.10", "ivy@example.com", PASSWORD)
             .await
             .status,
         200
     );
-    // And a success clears the count for everyone.
     assert_eq!(
-        app.login_from(attacker, "ivy@example.com", PASSWORD)
+        app.login_from(attacker, "ivy@example.com", "Wrong-pass-1")
             .await
             .status,
-        200
+        401,
+        "a fresh count after the success"
     );
     let failures: i64 =
         sqlx::query_scalar("SELECT count(*) FROM login_attempts WHERE NOT succeeded")
@@ -612,8 +623,8 @@ async fn lockout_engages_grows_is_capped_expires_and_never_locks_out_other_clien
             .await
             .unwrap();
     assert_eq!(
-        failures, 4,
-        "attempts during a lock are refused without being counted"
+        failures, 5,
+        "attempts during a lock are refused without a hash and without being counted"
     );
 }
 

@@ -43,7 +43,7 @@ async fn the_api_names_a_malformed_variable() {
         ("DATABASE_URL", "postgres://localhost:1/x"),
         ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
         ("JWT_SIGNING_KEY", repopal_tests::http::TEST_JWT_KEY),
-        ("GITHUB_WEBHOOK_SECRET", "0123456789abcdef0123"),
+        ("GITHUB_WEBHOOK_SECRET", repopal_tests::http::TEST_WEBHOOK_SECRET),
         ("PORT", "http"),
     ];
     let (ok, log) = exit_output("repopal-api", &["serve"], &env).await;
@@ -57,4 +57,45 @@ async fn the_api_names_a_malformed_variable() {
     .await;
     assert!(!ok);
     assert!(log.contains("DATABASE_URL is malformed"), "{log}");
+}
+
+/// The placeholders shipped in `.env.example`, and secrets below 128 bits of estimated entropy,
+/// stop start-up with a message naming the variable (the real binary, attacked with each).
+#[tokio::test]
+async fn the_api_refuses_placeholder_and_weak_secrets() {
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.env.example"),
+    )
+    .unwrap();
+    let placeholder = |name: &str| {
+        example
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in .env.example"))
+            .to_owned()
+    };
+    let zero_key = format!("k1:{}", "A".repeat(43) + "=");
+    let cases: Vec<(&str, String)> = vec![
+        ("JWT_SIGNING_KEY", placeholder("JWT_SIGNING_KEY")),
+        ("GITHUB_WEBHOOK_SECRET", placeholder("GITHUB_WEBHOOK_SECRET")),
+        ("ENCRYPTION_KEYS", placeholder("ENCRYPTION_KEYS")),
+        ("JWT_SIGNING_KEY", "a".repeat(64)),
+        ("JWT_SIGNING_KEY", "passwordpasswordpasswordpassword".into()),
+        ("GITHUB_WEBHOOK_SECRET", "0123456789abcdef0123".into()),
+        ("ENCRYPTION_KEYS", zero_key),
+    ];
+    for (name, value) in cases {
+        let mut env = vec![
+            ("DATABASE_URL", "postgres://localhost:1/x"),
+            ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
+            ("JWT_SIGNING_KEY", repopal_tests::http::TEST_JWT_KEY),
+            ("GITHUB_WEBHOOK_SECRET", repopal_tests::http::TEST_WEBHOOK_SECRET),
+        ];
+        env.retain(|(k, _)| *k != name);
+        env.push((name, value.as_str()));
+        let (ok, log) = exit_output("repopal-api", &["serve"], &env).await;
+        assert!(!ok, "{name}={value} was accepted");
+        assert!(log.contains(&format!("{name} is malformed")), "{name}: {log}");
+        assert!(!log.contains(value.as_str()), "the value is never echoed: {log}");
+    }
 }

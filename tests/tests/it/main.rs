@@ -19,3 +19,5 @@ mod oauth_connections;
 mod orgs;
 mod scheduler;
 mod webhooks;
+mod account_takeover;
+mod invalid_characters;

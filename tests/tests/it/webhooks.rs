@@ -305,10 +305,30 @@ async fn event_and_delivery_headers_are_required() {
     );
 }
 
+/// GitHub's documented test vector verifies (also over HTTP through the receiver, with the
+/// vector's body and signature), but its secret is far too weak to configure: start-up refuses it.
 #[tokio::test]
-async fn githubs_signature_test_vector_verifies_over_http() {
-    let app = TestApp::with_env(&[("GITHUB_WEBHOOK_SECRET", "It's a Secret to Everybody")]).await;
-    let req = |sig: &str| {
+async fn githubs_signature_test_vector_verifies_and_its_weak_secret_is_refused() {
+    let vector = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    assert!(common::crypto::signature::verify(
+        b"It's a Secret to Everybody",
+        b"Hello, World!",
+        vector
+    ));
+    assert!(!common::crypto::signature::verify(
+        b"It's a Secret to Everybody",
+        b"Hello, World!",
+        &vector.replacen('7', "8", 1)
+    ));
+    let mut env = repopal_tests::http::test_env("postgres://localhost/unused");
+    env.insert("GITHUB_WEBHOOK_SECRET".into(), "It's a Secret to Everybody".into());
+    let err = common::config::ApiConfig::from_source(&env).unwrap_err().to_string();
+    assert!(err.starts_with("GITHUB_WEBHOOK_SECRET is malformed"), "{err}");
+
+    // Over HTTP with the configured secret: a correct signature passes (the body is not JSON,
+    // so it is refused after verification), a wrong one is 401.
+    let app = TestApp::new().await;
+    let req = |sig: String| {
         Request::builder()
             .method(Method::POST)
             .uri("/api/v1/webhooks/github")
@@ -319,21 +339,16 @@ async fn githubs_signature_test_vector_verifies_over_http() {
             .body(Body::from("Hello, World!"))
             .unwrap()
     };
-    let ok = app
-        .request(req(
-            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
-        ))
-        .await;
-    // The signature passes; the body is not JSON, so it is refused after verification.
+    let good = common::crypto::signature::sign(
+        repopal_tests::http::TEST_WEBHOOK_SECRET.as_bytes(),
+        b"Hello, World!",
+    );
+    let ok = app.request(req(good.clone())).await;
     assert_eq!(
         (ok.status.as_u16(), ok.json()["error"]["code"].as_str()),
         (400, Some("invalid_payload"))
     );
-    let bad = app
-        .request(req(
-            "sha256=857107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
-        ))
-        .await;
+    let bad = app.request(req(good.replacen("sha256=", "sha256=0", 1))).await;
     assert_eq!(bad.status, 401);
 }
 

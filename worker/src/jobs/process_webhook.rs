@@ -35,6 +35,8 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
     else {
         return Err(JobError::permanent("delivery no longer exists"));
     };
+    // Fields are copied into text columns, which cannot hold NUL: such characters become U+FFFD.
+    let payload = common::webhooks::without_nul(&payload);
     let action = delivery.action.as_deref().unwrap_or("");
     let mut org = match delivery.installation_id {
         Some(id) => installations::org_of(&ctx.pool, id).await?,

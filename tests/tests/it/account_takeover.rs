@@ -1,0 +1,358 @@
+//! Account takeover, attempted: a squatter pre-registers the victim's address and links their own
+//! GitHub (by "Connect GitHub" or by a link made while unverified), then waits for the owner to reset
+//! or reclaim; a stolen old session sets a first password; forty addresses guess one password; 25
+//! guesses race the lock. Each attack must fail.
+
+use axum::{
+    body::Body,
+    http::{Method, Request},
+};
+use repopal_tests::{
+    TestApp,
+    auth::{PASSWORD, Session},
+    fake_github::{FakeAccount, FakeGithub},
+    http::TestResponse,
+};
+use serde_json::json;
+
+const VICTIM: &str = "victim@corp.example";
+
+fn account(id: i64, login: &str, email: &str) -> FakeAccount {
+    FakeAccount {
+        id,
+        login: login.into(),
+        name: login.into(),
+        email: email.into(),
+        email_verified: true,
+    }
+}
+
+/// The squatter's own GitHub account: its verified address is the squatter's, not the victim's.
+fn squatter_github() -> FakeAccount {
+    account(666, "squatter", "squatter@evil.example")
+}
+
+fn owner_github() -> FakeAccount {
+    account(42, "owner", VICTIM)
+}
+
+async fn app_with(fake: &FakeGithub) -> TestApp {
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    TestApp::with_env(&env).await
+}
+
+fn cookie_of(res: &TestResponse) -> String {
+    res.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn state_of(url: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+async fn get_with_cookie(app: &TestApp, uri: &str, cookie: &str) -> TestResponse {
+    let req = Request::builder()
+        .uri(uri)
+        .header("cookie", cookie)
+        .body(Body::empty())
+        .unwrap();
+    app.request(req).await
+}
+
+/// "Sign in with GitHub" with `code` in a fresh browser.
+async fn github_sign_in(app: &TestApp, code: &str) -> TestResponse {
+    let start = app
+        .call(Method::GET, "/api/v1/auth/oauth/github/authorize", None, None)
+        .await;
+    assert_eq!(start.status, 302, "{}", start.text());
+    let state = state_of(start.headers["location"].to_str().unwrap());
+    let uri = format!("/api/v1/auth/oauth/github/callback?code={code}&state={state}");
+    get_with_cookie(app, &uri, &cookie_of(&start)).await
+}
+
+/// "Connect GitHub" for repository access by a signed-in user.
+async fn connect_github(app: &TestApp, user: &Session, code: &str) -> TestResponse {
+    let start = app
+        .call(
+            Method::GET,
+            "/api/v1/oauth/github/authorize",
+            Some(&user.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(start.status, 200, "{}", start.text());
+    let state = state_of(start.json()["data"]["url"].as_str().unwrap());
+    let uri = format!("/api/v1/oauth/github/callback?code={code}&state={state}");
+    get_with_cookie(app, &uri, &cookie_of(&start)).await
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+fn code_of(res: &TestResponse) -> (u16, String) {
+    (
+        res.status.as_u16(),
+        res.json()["error"]["code"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+/// The squatter registers the victim's address, connects their own GitHub for repository access,
+/// and tries to use it as a way in: refused at once, and gone after the owner's reset.
+#[tokio::test]
+async fn a_github_link_made_while_unverified_never_signs_in_and_a_reset_removes_it() {
+    let fake = FakeGithub::start().await;
+    let app = app_with(&fake).await;
+    let squatter = app.register(VICTIM, None).await;
+    fake.authorize_expiring("squat-connect", squatter_github());
+    let linked = connect_github(&app, &squatter, "squat-connect").await;
+    assert_eq!(linked.status, 200, "{}", linked.text());
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM oauth_connections WHERE linked_unverified").await,
+        1
+    );
+
+    // The link is not a sign-in method of the unverified account.
+    fake.authorize("squat-login", squatter_github());
+    let refused = github_sign_in(&app, "squat-login").await;
+    assert_eq!(
+        code_of(&refused),
+        (403, "github_link_unverified".to_owned()),
+        "{}",
+        refused.text()
+    );
+
+    // The owner resets the password through the mailed link.
+    let forgot = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/forgot-password",
+            None,
+            Some(json!({"email": VICTIM})),
+        )
+        .await;
+    assert_eq!(forgot.status, 202);
+    let token = app.mailed_token(VICTIM).await;
+    let reset = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": token, "new_password": "Owner-owns-it-7"})),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+
+    // Every link made while unverified is gone, and the squatter's sessions ended.
+    assert_eq!(count(&app, "SELECT count(*) FROM oauth_connections").await, 0);
+    let me = app
+        .call(Method::GET, "/api/v1/auth/me", Some(&squatter.access_token), None)
+        .await;
+    assert_eq!(me.status, 401);
+    // The squatter's GitHub now signs in only to an account of its own address.
+    fake.authorize("squat-login-2", squatter_github());
+    let own = github_sign_in(&app, "squat-login-2").await;
+    assert_eq!(own.status, 200, "{}", own.text());
+    assert_eq!(own.json()["data"]["user"]["email"], "squatter@evil.example");
+    assert_ne!(own.json()["data"]["user"]["id"], squatter.user_id.as_str());
+    assert_eq!(app.login(VICTIM, "Owner-owns-it-7").await.status, 200);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM audit_logs WHERE action = 'auth.password_reset' AND metadata->>'unverified_links_removed' = '1'").await,
+        1
+    );
+}
+
+/// The owner reclaims the address through GitHub: the squatter's GitHub link, password and sessions
+/// all go, and the squatter's GitHub cannot sign in to the owner's account afterwards.
+#[tokio::test]
+async fn a_reclaim_through_github_removes_the_squatters_links_and_sessions() {
+    let fake = FakeGithub::start().await;
+    let app = app_with(&fake).await;
+    let squatter = app.register(VICTIM, None).await;
+    fake.authorize_expiring("squat-connect", squatter_github());
+    assert_eq!(connect_github(&app, &squatter, "squat-connect").await.status, 200);
+
+    fake.authorize("owner-login", owner_github());
+    let owner = github_sign_in(&app, "owner-login").await;
+    assert_eq!(owner.status, 200, "{}", owner.text());
+    assert_eq!(owner.json()["data"]["user"]["id"], squatter.user_id.as_str());
+    assert_eq!(owner.json()["data"]["user"]["email_verified"], true);
+
+    let logins: Vec<String> = sqlx::query_scalar("SELECT login FROM oauth_connections ORDER BY login")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(logins, vec!["owner"], "only the owner's own link remains");
+    let me = app
+        .call(Method::GET, "/api/v1/auth/me", Some(&squatter.access_token), None)
+        .await;
+    assert_eq!(me.status, 401, "the squatter's sessions ended");
+    assert_eq!(app.login(VICTIM, PASSWORD).await.status, 401, "their password is gone");
+
+    fake.authorize("squat-login", squatter_github());
+    let squat = github_sign_in(&app, "squat-login").await;
+    assert_eq!(squat.status, 200, "{}", squat.text());
+    assert_ne!(
+        squat.json()["data"]["user"]["id"],
+        squatter.user_id.as_str(),
+        "the squatter's GitHub gets an account of its own, never the owner's"
+    );
+}
+
+/// The owner connected GitHub before verifying; proving the address with that same GitHub
+/// identity makes it a sign-in method (it was verified by that identity).
+#[tokio::test]
+async fn the_owners_own_early_link_becomes_a_sign_in_method_once_it_proves_the_address() {
+    let fake = FakeGithub::start().await;
+    let app = app_with(&fake).await;
+    let owner = app.register(VICTIM, None).await;
+    fake.authorize_expiring("connect", owner_github());
+    assert_eq!(connect_github(&app, &owner, "connect").await.status, 200);
+    fake.authorize("login", owner_github());
+    let signed_in = github_sign_in(&app, "login").await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.text());
+    assert_eq!(signed_in.json()["data"]["user"]["id"], owner.user_id.as_str());
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM oauth_connections WHERE NOT linked_unverified").await,
+        1
+    );
+}
+
+/// A first password on a GitHub-only account needs a sign-in from the last 10 minutes: an old
+/// (stolen) session cannot add one; a fresh sign-in can.
+#[tokio::test]
+async fn a_first_password_needs_a_recent_sign_in() {
+    let fake = FakeGithub::start().await;
+    let app = app_with(&fake).await;
+    fake.authorize("c1", owner_github());
+    let first = github_sign_in(&app, "c1").await;
+    assert_eq!(first.status, 200);
+    let old_access = first.json()["data"]["tokens"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sqlx::query("UPDATE sessions SET created_at = now() - interval '11 minutes'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let set = |token: String| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/auth/change-password",
+                Some(&token),
+                Some(json!({"current_password": "", "new_password": "Attacker-sets-1"})),
+            )
+            .await
+        }
+    };
+    let refused = set(old_access).await;
+    assert_eq!(
+        code_of(&refused),
+        (403, "recent_sign_in_required".to_owned()),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(app.login(VICTIM, "Attacker-sets-1").await.status, 401);
+
+    fake.authorize("c2", owner_github());
+    let fresh = github_sign_in(&app, "c2").await;
+    let fresh_access = fresh.json()["data"]["tokens"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(set(fresh_access).await.status, 200);
+    assert_eq!(app.login(VICTIM, "Attacker-sets-1").await.status, 200);
+}
+
+/// Forty wrong passwords from forty addresses lock the account (counted per account), only the
+/// threshold's worth of hashes is checked, the owner waits too, and a password reset clears the
+/// lock.
+#[tokio::test]
+async fn guesses_from_many_addresses_lock_the_account_until_a_reset() {
+    let app = TestApp::new().await;
+    app.register("ivy@example.com", None).await;
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let res = app
+            .login_from(&format!("198.51.100.{i}"), "ivy@example.com", "Wrong-pass-1")
+            .await;
+        statuses.push(res.status.as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 35, "{statuses:?}");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM login_attempts").await,
+        5,
+        "a locked account costs no hash"
+    );
+    let owner = app.login_from("192.0.2.200", "ivy@example.com", PASSWORD).await;
+    assert_eq!(code_of(&owner), (429, "account_locked".to_owned()));
+    assert!(owner.headers.contains_key("retry-after"));
+
+    app.call(
+        Method::POST,
+        "/api/v1/auth/forgot-password",
+        None,
+        Some(json!({"email": "ivy@example.com"})),
+    )
+    .await;
+    let token = app.mailed_token("ivy@example.com").await;
+    let reset = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": token, "new_password": "Ivy-is-back-22"})),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    assert_eq!(
+        app.login_from("192.0.2.200", "ivy@example.com", "Ivy-is-back-22")
+            .await
+            .status,
+        200
+    );
+}
+
+/// 25 concurrent wrong passwords: the count is atomic, so at most the threshold's worth of hashes
+/// is verified and every other guess is refused as locked.
+#[tokio::test]
+async fn concurrent_guesses_cannot_outrun_the_lock() {
+    let app = TestApp::new().await;
+    app.register("race@example.com", None).await;
+    let guesses = (0..25).map(|i| {
+        let app = &app;
+        async move {
+            app.login_from(&format!("203.0.113.{i}"), "race@example.com", "Wrong-pass-1")
+                .await
+                .status
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let verified = count(&app, "SELECT count(*) FROM login_attempts").await;
+    assert!(verified <= 5, "{verified} hashes checked");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        usize::try_from(verified).unwrap(),
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+}

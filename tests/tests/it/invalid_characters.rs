@@ -1,0 +1,167 @@
+//! Strange input, sent to every operation: a NUL character in a JSON string, a JSON key, a query
+//! parameter or a path segment is 400 `invalid_characters` (never a 500); deep JSON and huge numbers
+//! get clear errors; a signed delivery carrying NUL characters is accepted and processed.
+
+use axum::{
+    body::Body,
+    http::{Method, Request},
+};
+use repopal_tests::{TestApp, monitored::Monitored};
+use serde_json::json;
+
+/// Every operation of the OpenAPI document as (method, path with ids filled in).
+async fn operations(app: &TestApp, org: &str) -> Vec<(Method, String, bool)> {
+    let doc = app.get("/openapi.json").await.json();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let mut filled = path.replace("{org_id}", org);
+            while let Some(start) = filled.find('{') {
+                let end = filled[start..].find('}').unwrap() + start;
+                filled.replace_range(start..=end, "00000000-0000-4000-8000-000000000000");
+            }
+            ops.push((method, filled, op.get("requestBody").is_some()));
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn nul_characters_anywhere_are_refused_clearly_on_every_operation() {
+    let app = TestApp::new().await;
+    let admin = app.register("nul@example.com", Some("Nul Org")).await;
+    let org = admin.first_org();
+    let ops = operations(&app, &org).await;
+    assert!(ops.len() > 60, "{}", ops.len());
+    let mut bodies_checked = 0;
+    for (method, path, has_body) in ops {
+        if path == "/api/v1/webhooks/github" {
+            continue;
+        }
+        // In the query string (and the same for a path segment).
+        let res = app
+            .call(
+                method.clone(),
+                &format!("{path}?cursor=a%00b&status=%00"),
+                Some(&admin.access_token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (res.status.as_u16(), res.json()["error"]["code"].clone()),
+            (400, json!("invalid_characters")),
+            "{method} {path}?…%00: {}",
+            res.text()
+        );
+        let res = app
+            .call(method.clone(), &format!("{path}/a%00b"), Some(&admin.access_token), None)
+            .await;
+        assert!(res.status.as_u16() == 400, "{method} {path}/a%00b: {}", res.text());
+
+        // In a JSON string and in a key, signed in and not.
+        if has_body {
+            bodies_checked += 1;
+            for token in [Some(admin.access_token.as_str()), None] {
+                for body in [
+                    json!({"name": "a\u{0}b", "email": "x\u{0}@example.com", "password": "P\u{0}ssw0rd!", "full_name": "\u{0}"}),
+                    json!({"nested": [{"ke\u{0}y": 1}]}),
+                ] {
+                    let res = app.call(method.clone(), &path, token, Some(body)).await;
+                    assert!(
+                        res.status.as_u16() < 500,
+                        "{method} {path}: {} {}",
+                        res.status,
+                        res.text()
+                    );
+                    // Signed in, the body is the only thing wrong; signed out, a route that needs
+                    // a session may say so first.
+                    let code = res.json()["error"]["code"].clone();
+                    assert!(
+                        code == "invalid_characters" || (token.is_none() && code == "unauthorized"),
+                        "{method} {path}: {}",
+                        res.text()
+                    );
+                }
+            }
+        }
+    }
+    assert!(bodies_checked > 20, "{bodies_checked}");
+    // Nothing was created by any of it.
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+}
+
+#[tokio::test]
+async fn deep_json_and_huge_numbers_get_clear_errors() {
+    let app = TestApp::new().await;
+    let admin = app.register("deep@example.com", Some("Deep Org")).await;
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/auth/register")
+        .header("content-type", "application/json")
+        .body(Body::from(deep))
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"]["code"].clone()),
+        (400, json!("invalid_json"))
+    );
+    let path = format!("/api/v1/orgs/{}/incidents?limit=99999999999999999999999", admin.first_org());
+    let res = app.call(Method::GET, &path, Some(&admin.access_token), None).await;
+    assert_eq!(res.status.as_u16(), 400, "{}", res.text());
+    for raw in [
+        r#"{"email": 1e400, "password": "x"}"#,
+        r#"{"email": "a@example.com", "password": 99999999999999999999999999999}"#,
+    ] {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/auth/login")
+            .header("content-type", "application/json")
+            .body(Body::from(raw))
+            .unwrap();
+        let res = app.request(req).await;
+        let code = res.json()["error"]["code"].clone();
+        assert!(
+            (res.status.as_u16() == 400 && code == "invalid_json")
+                || (res.status.as_u16() == 422 && code == "validation_failed"),
+            "{raw}: {} {}",
+            res.status,
+            res.text()
+        );
+    }
+}
+
+/// A signed delivery whose strings carry NUL characters is stored (202), processed, and its
+/// run recorded with the characters replaced; never a 5xx and never a failed job.
+#[tokio::test]
+async fn a_signed_delivery_with_nul_characters_is_accepted_and_processed() {
+    let m = Monitored::start(&[]).await;
+    let mut payload = m.workflow_run(9100, 1, 1, "main", "failure");
+    payload["action"] = json!("completed");
+    payload["workflow_run"]["name"] = json!("te\u{0}st");
+    payload["workflow_run"]["display_title"] = json!("a\u{0}b");
+    payload["workflow_run"]["head_commit"]["message"] = json!("fix\u{0}: nul");
+    payload["extra\u{0}key"] = json!("\u{0}");
+    let res = m.deliver("workflow_run", "nul-1", &payload).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    m.run_jobs().await;
+    let (status, detail): (String, Option<String>) =
+        sqlx::query_as("SELECT status, status_detail FROM webhook_deliveries WHERE delivery_id = 'nul-1'")
+            .fetch_one(&m.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "processed", "{detail:?}");
+    let name: String = sqlx::query_scalar("SELECT workflow_name FROM workflow_runs WHERE run_id = 9100")
+        .fetch_one(&m.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "te\u{FFFD}st");
+    assert_eq!(m.incidents().await.len(), 1);
+}
