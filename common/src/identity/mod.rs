@@ -4,6 +4,7 @@
 mod accounts;
 mod github_connect;
 mod github_login;
+mod invitations;
 mod mail;
 mod oauth_flow;
 mod orgs;
