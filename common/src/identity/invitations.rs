@@ -232,9 +232,7 @@ impl Identity {
                 })),
         )
         .await?;
-        let org = orgs::find(&mut *tx, org_id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let org = orgs::find(&mut *tx, org_id).await?.ok_or(Error::NotFound)?;
         tx.commit().await?;
         Ok(org)
     }

@@ -9,7 +9,11 @@ use crate::{Error, domain::Email, repo::audit_logs::NewEntry, repo::users};
 
 /// Grants (`on`) or withdraws the super-admin flag of the account with this email and records it;
 /// false when there is no such account.
-pub async fn set_super_admin_from_cli(pool: &PgPool, email: &Email, on: bool) -> Result<bool, Error> {
+pub async fn set_super_admin_from_cli(
+    pool: &PgPool,
+    email: &Email,
+    on: bool,
+) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     let Some((user, was)) = users::set_super_admin(&mut *tx, email, on).await? else {
         return Ok(false);

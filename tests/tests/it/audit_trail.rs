@@ -1,5 +1,6 @@
 //! The audit trail of sensitive actions: repository settings, webhook replay, super-admin changes
 //! and key rotation from the CLI, and members refused by their role (`authz.denied`).
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed assertion
 
 use axum::http::Method;
 use common::crypto::keyring::{Binding, Keyring};
@@ -76,7 +77,9 @@ async fn insert_repository(app: &TestApp, org: &str) -> String {
 #[tokio::test]
 async fn a_repository_settings_change_is_audited_with_old_and_new_values() {
     let app = TestApp::new().await;
-    let admin = app.register("repo-audit@example.com", Some("Settings")).await;
+    let admin = app
+        .register("repo-audit@example.com", Some("Settings"))
+        .await;
     let org = admin.first_org();
     let repo = insert_repository(&app, &org).await;
     let url = format!("/api/v1/orgs/{org}/repositories/{repo}");
@@ -107,7 +110,9 @@ async fn a_repository_settings_change_is_audited_with_old_and_new_values() {
     assert_eq!(unchanged["metadata"]["changes"], json!({}));
 
     // Another org's repository id is 404 and leaves nothing.
-    let other = app.register("repo-other@example.com", Some("Other Settings")).await;
+    let other = app
+        .register("repo-other@example.com", Some("Other Settings"))
+        .await;
     let res = app
         .call(
             Method::PATCH,
@@ -118,7 +123,9 @@ async fn a_repository_settings_change_is_audited_with_old_and_new_values() {
         .await;
     assert_eq!(res.status, 404);
     assert_eq!(
-        entries(&app, &admin, &org, "repository.settings_update").await.len(),
+        entries(&app, &admin, &org, "repository.settings_update")
+            .await
+            .len(),
         2
     );
 }
@@ -126,7 +133,9 @@ async fn a_repository_settings_change_is_audited_with_old_and_new_values() {
 #[tokio::test]
 async fn a_webhook_replay_is_audited() {
     let app = TestApp::new().await;
-    let admin = app.register("replay-audit@example.com", Some("Replay")).await;
+    let admin = app
+        .register("replay-audit@example.com", Some("Replay"))
+        .await;
     let org = admin.first_org();
     let id = uuid::Uuid::new_v4();
     sqlx::query(
@@ -163,10 +172,14 @@ fn forbidden(res: &TestResponse) -> bool {
 #[tokio::test]
 async fn a_member_refused_by_their_role_leaves_an_authz_denied_entry() {
     let app = TestApp::new().await;
-    let admin = app.register("deny-admin@example.com", Some("Denials")).await;
+    let admin = app
+        .register("deny-admin@example.com", Some("Denials"))
+        .await;
     let org = admin.first_org();
     let viewer = add_member(&app, &admin, &org, "deny-viewer@example.com", "viewer").await;
-    let outsider = app.register("deny-out@example.com", Some("Elsewhere")).await;
+    let outsider = app
+        .register("deny-out@example.com", Some("Elsewhere"))
+        .await;
     let invitation = uuid::Uuid::new_v4();
 
     let res = app
@@ -231,7 +244,9 @@ async fn recording_a_denial_never_turns_the_403_into_a_500_even_under_a_flood() 
     .execute(&app.db.pool)
     .await
     .unwrap();
-    let res = app.call(Method::GET, &url, Some(&viewer.access_token), None).await;
+    let res = app
+        .call(Method::GET, &url, Some(&viewer.access_token), None)
+        .await;
     assert!(forbidden(&res), "{}", res.text());
     assert_eq!(
         entries(&app, &admin, &org, "authz.denied").await.len(),
@@ -240,7 +255,10 @@ async fn recording_a_denial_never_turns_the_403_into_a_500_even_under_a_flood() 
 }
 
 /// All audit entries with this action, oldest first, from the table (CLI entries have no org).
-async fn table_entries(app: &TestApp, action: &str) -> Vec<(Option<String>, Option<String>, Option<String>, Value)> {
+async fn table_entries(
+    app: &TestApp,
+    action: &str,
+) -> Vec<(Option<String>, Option<String>, Option<String>, Value)> {
     sqlx::query_as(
         "SELECT org_id::text, actor_user_id::text, resource_id, metadata FROM audit_logs
          WHERE action = $1 ORDER BY id",
@@ -252,7 +270,10 @@ async fn table_entries(app: &TestApp, action: &str) -> Vec<(Option<String>, Opti
 }
 
 async fn cli(app: &TestApp, args: &[&str], keys: &str, active: Option<&str>) -> String {
-    let mut env = vec![("DATABASE_URL", app.db.url.as_str()), ("ENCRYPTION_KEYS", keys)];
+    let mut env = vec![
+        ("DATABASE_URL", app.db.url.as_str()),
+        ("ENCRYPTION_KEYS", keys),
+    ];
     if let Some(active) = active {
         env.push(("ENCRYPTION_ACTIVE_KEY_ID", active));
     }
@@ -269,7 +290,12 @@ async fn super_admin_grant_and_revoke_by_the_cli_are_audited() {
     let ops = app.register("ops-audit@example.com", None).await;
     let grant = ["super-admin", "--email", "ops-audit@example.com"];
     cli(&app, &grant, TEST_ENCRYPTION_KEYS, None).await;
-    let revoke = ["super-admin", "--email", "ops-audit@example.com", "--revoke"];
+    let revoke = [
+        "super-admin",
+        "--email",
+        "ops-audit@example.com",
+        "--revoke",
+    ];
     cli(&app, &revoke, TEST_ENCRYPTION_KEYS, None).await;
 
     for (action, was) in [
@@ -279,7 +305,11 @@ async fn super_admin_grant_and_revoke_by_the_cli_are_audited() {
         let rows = table_entries(&app, action).await;
         assert_eq!(rows.len(), 1, "{action}: {rows:?}");
         let (org, actor, resource, meta) = &rows[0];
-        assert_eq!((org, actor), (&None, &None), "no org, no actor: the CLI did it");
+        assert_eq!(
+            (org, actor),
+            (&None, &None),
+            "no org, no actor: the CLI did it"
+        );
         assert_eq!(resource.as_deref(), Some(ops.user_id.as_str()));
         assert_eq!(meta["via"], "cli");
         assert_eq!(meta["email"], "ops-audit@example.com");
@@ -297,7 +327,9 @@ async fn super_admin_grant_and_revoke_by_the_cli_are_audited() {
 async fn each_key_rotation_run_leaves_one_audit_entry_with_the_counts() {
     const K2: &str = "k2:HxwdHhscGxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwI=";
     let app = TestApp::new().await;
-    let owner = app.register("rot-audit@example.com", Some("Rotation")).await;
+    let owner = app
+        .register("rot-audit@example.com", Some("Rotation"))
+        .await;
     let old = Keyring::parse(&SecretString::from(TEST_ENCRYPTION_KEYS.to_owned()), None).unwrap();
     let sealed = old
         .seal(
@@ -323,11 +355,20 @@ async fn each_key_rotation_run_leaves_one_audit_entry_with_the_counts() {
     assert_eq!(rows.len(), 2, "one entry per run: {rows:?}");
     let counts: Vec<(Value, Value, Value)> = rows
         .iter()
-        .map(|(_, _, _, m)| (m["resealed"].clone(), m["failed"].clone(), m["remaining"].clone()))
+        .map(|(_, _, _, m)| {
+            (
+                m["resealed"].clone(),
+                m["failed"].clone(),
+                m["remaining"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         counts,
-        vec![(json!(1), json!(0), json!(0)), (json!(0), json!(0), json!(0))]
+        vec![
+            (json!(1), json!(0), json!(0)),
+            (json!(0), json!(0), json!(0))
+        ]
     );
     for (org, actor, _, meta) in &rows {
         assert_eq!((org, actor), (&None, &None));
@@ -336,7 +377,9 @@ async fn each_key_rotation_run_leaves_one_audit_entry_with_the_counts() {
         assert_eq!(meta["complete"], true);
         let text = meta.to_string();
         assert!(
-            !text.contains("HxwdHhsc") && !text.contains("AAECAwQF") && !text.contains("hook-secret"),
+            !text.contains("HxwdHhsc")
+                && !text.contains("AAECAwQF")
+                && !text.contains("hook-secret"),
             "no key material or secrets: {text}"
         );
     }

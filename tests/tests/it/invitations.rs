@@ -1,5 +1,6 @@
 //! Invitations as attack surface: revoked, replaced, orphaned (inviter demoted, removed or gone) and
 //! leftover tokens are refused; a token redeems once; another organisation's invitations are 404.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed assertion
 
 use axum::http::Method;
 use repopal_tests::{TestApp, auth::Session, http::TestResponse};
@@ -353,8 +354,12 @@ async fn an_invitation_token_is_single_use_even_when_raced() {
 #[tokio::test]
 async fn an_admin_of_another_org_cannot_list_or_revoke_its_invitations() {
     let app = TestApp::new().await;
-    let alpha = app.register("alpha-admin@example.com", Some("Alpha Inv")).await;
-    let bravo = app.register("bravo-admin@example.com", Some("Bravo Inv")).await;
+    let alpha = app
+        .register("alpha-admin@example.com", Some("Alpha Inv"))
+        .await;
+    let bravo = app
+        .register("bravo-admin@example.com", Some("Bravo Inv"))
+        .await;
     let (org_a, org_b) = (alpha.first_org(), bravo.first_org());
     let viewer = join(&app, &bravo, &org_b, "bravo-viewer@example.com", "viewer").await;
     let sent = invite(&app, &bravo, &org_b, "target@example.com", "developer").await;
