@@ -94,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
             let email =
                 common::domain::Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
             let pool = common::db::connect(&config.database).await?;
-            if !common::repo::users::set_super_admin(&pool, &email, !revoke).await? {
+            if !common::identity::set_super_admin_from_cli(&pool, &email, !revoke).await? {
                 anyhow::bail!("no account with email {email}");
             }
             println!(

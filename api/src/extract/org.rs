@@ -1,19 +1,20 @@
 //! `OrgMember<P>`: the caller is a member of the organisation in the path and their role grants
 //! permission `P`. A non-member gets 404 (the organisation's existence is not revealed); a member
-//! without the permission gets 403. Every organisation route takes this extractor first.
+//! without the permission gets 403 and leaves an `authz.denied` audit entry. Every organisation
+//! route takes this extractor first.
 
 use std::{collections::HashMap, marker::PhantomData};
 
 use axum::{
-    extract::{FromRequestParts, Path},
+    extract::{FromRequestParts, MatchedPath, Path},
     http::{StatusCode, request::Parts},
 };
 use common::{
     domain::{OrgId, Permission, Role},
-    identity::Caller,
+    identity::{Caller, Denial},
 };
 
-use super::CurrentUser;
+use super::{Client, CurrentUser};
 use crate::{error::ApiError, state::AppState};
 
 /// A permission an organisation route requires, as a type.
@@ -82,6 +83,22 @@ impl<P: Requires> FromRequestParts<AppState> for OrgMember<P> {
             .await?
             .ok_or_else(ApiError::not_found)?;
         if !role.allows(P::PERMISSION) {
+            let meta = Client::from_request_parts(parts, state)
+                .await
+                .map(|c| c.0)
+                .unwrap_or_default();
+            let route = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map_or("", MatchedPath::as_str);
+            let denial = Denial {
+                org: org_id,
+                role,
+                permission: P::PERMISSION,
+                method: parts.method.as_str(),
+                route,
+            };
+            state.identity.record_denial(&meta, caller, denial).await;
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

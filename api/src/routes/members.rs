@@ -1,4 +1,4 @@
-//! `/api/v1/orgs/{org_id}/members` and invitations: list, invite, change role, remove, accept.
+//! `/api/v1/orgs/{org_id}/members` and invitations: list, invite, revoke, change role, remove, accept.
 
 use axum::{
     extract::{Path, State},
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::auth::DoneOut;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, CurrentUser, FieldErrors, OrgMember, ValidJson, perm},
+    extract::{Client, CurrentUser, FieldErrors, OrgMember, ValidJson, path_uuid, perm},
     state::AppState,
 };
 
@@ -33,6 +33,8 @@ pub struct InvitationOut {
     pub id: Uuid,
     pub email: String,
     pub role: String,
+    /// Who sent it (`null` once their account is gone).
+    pub invited_by: Option<UserId>,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -43,6 +45,7 @@ impl From<common::repo::invitations::Invitation> for InvitationOut {
             id: i.id,
             email: i.email,
             role: i.role,
+            invited_by: i.invited_by,
             expires_at: i.expires_at,
             created_at: i.created_at,
         }
@@ -112,6 +115,36 @@ pub async fn invite(
         StatusCode::CREATED,
         Envelope(InvitationOut::from(invitation)),
     ))
+}
+
+/// Open invitations: unused, unrevoked and unexpired (any member, like the member list).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invitations", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Vec<InvitationOut>), (status = 404, body = ErrorEnvelope)))]
+pub async fn list_invitations(
+    State(state): State<AppState>,
+    member: OrgMember<perm::MembersRead>,
+) -> ApiResult<Vec<InvitationOut>> {
+    let invitations = state.identity.invitations(member.org_id).await?;
+    Ok(Envelope(invitations.into_iter().map(Into::into).collect()))
+}
+
+/// Revoke an open invitation: its token stops working (org_admin).
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/invitations/{invitation_id}", tag = "orgs", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("invitation_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    member: OrgMember<perm::MembersManage>,
+    Client(meta): Client,
+    Path((_org, invitation_id)): Path<(String, String)>,
+) -> ApiResult<DoneOut> {
+    let id = path_uuid(&invitation_id)?;
+    state
+        .identity
+        .revoke_invitation(&meta, member.caller, member.org_id, id)
+        .await?;
+    Ok(Envelope(DoneOut { ok: true }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -231,6 +231,7 @@ fn valid_channel(c: &str) -> bool {
 pub async fn update(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposManage>,
+    Client(meta): Client,
     Path((_org, repo)): Path<(String, String)>,
     ValidJson(body): ValidJson<RepositoryPatch>,
 ) -> ApiResult<RepositoryOut> {
@@ -245,15 +246,16 @@ pub async fn update(
     }
     errors.finish()?;
     let channels = body.slack_channels.map(|c| serde_json::json!(c));
-    let repo = repositories::update_settings(
+    let repo = common::github::update_settings(
         &state.pool,
+        &meta,
         member.org_id,
+        member.caller.user_id,
         id,
         body.auto_incident,
         channels.as_ref(),
     )
-    .await?
-    .ok_or_else(ApiError::not_found)?;
+    .await?;
     Ok(Envelope(repo.into()))
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{OrgMember, ValidQuery, path_uuid, perm},
+    extract::{Client, OrgMember, ValidQuery, path_uuid, perm},
     pagination,
     state::AppState,
 };
@@ -120,9 +120,13 @@ pub struct ReplayOut {
 pub async fn replay(
     State(state): State<AppState>,
     member: OrgMember<perm::WebhooksReplay>,
+    Client(meta): Client,
     Path((_org, delivery_id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = path_uuid(&delivery_id)?;
-    let job = state.webhooks.replay(member.org_id, id).await?;
+    let job = state
+        .webhooks
+        .replay(&meta, member.caller.user_id, member.org_id, id)
+        .await?;
     Ok((StatusCode::ACCEPTED, Envelope(ReplayOut { job_id: job.0 })))
 }

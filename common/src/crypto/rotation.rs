@@ -3,12 +3,17 @@
 //! written back only if unchanged meanwhile. A value that does not open is reported, not dropped.
 
 use serde::Serialize;
+use serde_json::json;
 use sqlx::PgPool;
 
 use super::keyring::{Binding, Keyring};
 use crate::{
     Error,
-    repo::sealed::{self, SEALED_COLUMNS},
+    identity::{ClientMeta, audit},
+    repo::{
+        audit_logs::NewEntry,
+        sealed::{self, SEALED_COLUMNS},
+    },
 };
 
 /// What a rotation did, per column.
@@ -80,5 +85,21 @@ pub async fn rotate(pool: &PgPool, keyring: &Keyring, batch: i64) -> Result<Rota
         r.remaining = sealed::count_not_on_key(pool, col, &active).await?;
         report.columns.push(r);
     }
+    record(pool, &report).await?;
     Ok(report)
+}
+
+/// One audit entry per run, with the counts (key ids only, never key material).
+async fn record(pool: &PgPool, report: &RotationReport) -> Result<(), Error> {
+    let total = |f: fn(&ColumnReport) -> i64| report.columns.iter().map(f).sum::<i64>();
+    let entry = NewEntry::success("keys.rotate").meta(json!({
+        "via": "cli",
+        "active_key_id": report.active_key_id,
+        "resealed": total(|c| i64::try_from(c.resealed).unwrap_or(i64::MAX)),
+        "failed": total(|c| i64::try_from(c.failed).unwrap_or(i64::MAX)),
+        "remaining": total(|c| c.remaining),
+        "complete": report.complete(),
+        "columns": report.columns,
+    }));
+    audit(pool, &ClientMeta::default(), entry).await
 }

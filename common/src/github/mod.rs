@@ -18,7 +18,7 @@ pub use client::{Auth, GithubClient, GithubError, Page};
 pub use hooks::{HOOK_EVENTS, HookHealth, HookOutcome, reinstall_hook};
 pub use install::{InstallState, install_url};
 pub use oauth_app::{OAuthClient, granted_scopes, oauth_client, oauth_http};
-pub use repos::{connection_sync_job, hook_job};
+pub use repos::{connection_sync_job, hook_job, update_settings};
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;

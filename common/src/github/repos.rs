@@ -1,6 +1,8 @@
 //! Repository monitoring switches: connect (monitor + install the hook), disconnect (stop + remove
-//! the hook), settings, and the hook ping. Each writes its change and its job in one transaction.
+//! the hook), settings (audited with old and new values), and the hook ping. Each writes its change
+//! and its job in one transaction.
 
+use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -64,6 +66,52 @@ pub async fn hook_job(
     }
     tx.commit().await?;
     Ok(job)
+}
+
+/// Changes a repository's settings (`None` leaves a field as it is) and audits
+/// `repository.settings_update` with each changed field's old and new value.
+pub async fn update_settings(
+    pool: &PgPool,
+    meta: &ClientMeta,
+    org: OrgId,
+    actor: UserId,
+    repository: Uuid,
+    auto_incident: Option<bool>,
+    slack_channels: Option<&serde_json::Value>,
+) -> Result<repositories::Repository, Error> {
+    let mut tx = pool.begin().await?;
+    let before = repositories::lock(&mut tx, org, repository)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let after =
+        repositories::update_settings(&mut *tx, org, repository, auto_incident, slack_channels)
+            .await?
+            .ok_or(Error::NotFound)?;
+    let mut changes = serde_json::Map::new();
+    if before.auto_incident != after.auto_incident {
+        changes.insert(
+            "auto_incident".into(),
+            json!({ "from": before.auto_incident, "to": after.auto_incident }),
+        );
+    }
+    if before.slack_channels != after.slack_channels {
+        changes.insert(
+            "slack_channels".into(),
+            json!({ "from": before.slack_channels, "to": after.slack_channels }),
+        );
+    }
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("repository.settings_update")
+            .org(org)
+            .actor(actor)
+            .resource("repository", repository)
+            .meta(json!({ "full_name": after.full_name, "changes": changes })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 /// Enqueues a sync of the caller's connection's repositories into `org` (the connection must be

@@ -2,19 +2,24 @@
 //! written to the audit log. API handlers call exactly one function here.
 
 mod accounts;
+mod authz;
 mod github_connect;
 mod github_login;
+mod invitations;
 mod mail;
 mod oauth_flow;
 mod orgs;
+mod platform;
 mod sessions;
 
 use std::sync::Arc;
 
 pub use accounts::Registration;
+pub use authz::Denial;
 pub use mail::queue_email;
 pub use oauth_flow::GithubAuthorize;
 pub use orgs::{slugify, valid_slug};
+pub use platform::set_super_admin_from_cli;
 use sqlx::PgPool;
 
 use crate::{

@@ -1,24 +1,20 @@
-//! Organisations and membership: create, update, delete, invite, change roles, remove; the last
-//! org_admin can never be removed or demoted.
+//! Organisations and membership: create, update, delete, change roles, remove; the last
+//! org_admin can never be removed or demoted (invitations are in `invitations.rs`).
 
-use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::{Caller, ClientMeta, Identity, audit, queue_email};
+use super::{Caller, ClientMeta, Identity, audit, invitations::revoke_if_inviter_demoted};
 use crate::{
     Error,
-    crypto::tokens,
-    domain::{Email, OrgId, Role, UserId},
+    domain::{OrgId, Role, UserId},
     repo::{
         audit_logs::{self, Entry, Filter, NewEntry},
-        invitations::{self, Invitation},
+        invitations::{self, Invitation, RevokeReason},
         orgs::{self, Member, Org},
         users::{self, UserOrg},
     },
 };
-
-const INVITE_TTL_DAYS: i64 = 7;
 
 /// A URL-safe slug from a name: lower-case letters, digits and single dashes, 3–48 characters.
 pub fn slugify(name: &str) -> String {
@@ -171,101 +167,6 @@ impl Identity {
         ))
     }
 
-    /// Invites `email` to `org` with `role`; the token goes out by mail.
-    pub async fn invite(
-        &self,
-        meta: &ClientMeta,
-        caller: Caller,
-        org: OrgId,
-        email: &Email,
-        role: Role,
-    ) -> Result<Invitation, Error> {
-        let organisation = self.org(org).await?;
-        let (token, hash) = tokens::generate("rpi_");
-        let mut tx = self.pool.begin().await?;
-        let invitation = invitations::insert(
-            &mut *tx,
-            org,
-            email,
-            role,
-            &hash,
-            caller.user_id,
-            Utc::now() + chrono::Duration::days(INVITE_TTL_DAYS),
-        )
-        .await?;
-        let mut link = self.config.public_url.clone();
-        link.set_path("accept-invitation");
-        link.query_pairs_mut().append_pair("token", &token);
-        let body = format!(
-            "You have been invited to join {} on RepoPal as {}.\n\nAccept here: {link}\nor POST the token to /api/v1/invitations/accept: {token}\n\nThe invitation expires in {INVITE_TTL_DAYS} days.\n",
-            organisation.name,
-            role.as_str()
-        );
-        queue_email(
-            &mut tx,
-            email.as_str(),
-            &format!("Join {} on RepoPal", organisation.name),
-            &body,
-        )
-        .await?;
-        audit(
-            &mut *tx,
-            meta,
-            NewEntry::success("member.invite")
-                .org(org)
-                .actor(caller.user_id)
-                .resource("invitation", invitation.id)
-                .meta(json!({ "email": email.as_str(), "role": role.as_str() })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(invitation)
-    }
-
-    /// Accepts an invitation addressed to the caller's email.
-    pub async fn accept_invitation(
-        &self,
-        meta: &ClientMeta,
-        caller: Caller,
-        token: &str,
-    ) -> Result<Org, Error> {
-        let user = users::find(&self.pool, caller.user_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let mut tx = self.pool.begin().await?;
-        let invitation = invitations::redeem(&mut tx, &tokens::hash(token))
-            .await?
-            .ok_or_else(|| {
-                Error::rejected(
-                    "invalid_token",
-                    "The invitation is invalid, used or expired.",
-                )
-            })?;
-        if invitation.email != user.email {
-            return Err(Error::forbidden(
-                "invitation_email_mismatch",
-                "This invitation was sent to another email address.",
-            ));
-        }
-        let role = Role::parse(&invitation.role).map_err(Error::Invalid)?;
-        orgs::add_member(&mut *tx, invitation.org_id, user.id, role).await?;
-        audit(
-            &mut *tx,
-            meta,
-            NewEntry::success("member.join")
-                .org(invitation.org_id)
-                .actor(user.id)
-                .resource("membership", user.id)
-                .meta(json!({ "role": role.as_str(), "invitation_id": invitation.id })),
-        )
-        .await?;
-        let org = orgs::find(&mut *tx, invitation.org_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        tx.commit().await?;
-        Ok(org)
-    }
-
     /// Changes a member's role; refuses to demote the last org_admin.
     pub async fn change_role(
         &self,
@@ -287,6 +188,8 @@ impl Identity {
             ));
         }
         orgs::set_role(&mut *tx, org, member, role).await?;
+        // Their open invitations die with their right to invite.
+        let revoked = revoke_if_inviter_demoted(&mut tx, org, member, Some(role)).await?;
         audit(
             &mut *tx,
             meta,
@@ -294,7 +197,11 @@ impl Identity {
                 .org(org)
                 .actor(caller.user_id)
                 .resource("membership", member)
-                .meta(json!({ "from": current.as_str(), "to": role.as_str() })),
+                .meta(json!({
+                    "from": current.as_str(),
+                    "to": role.as_str(),
+                    "invitations_revoked": revoked,
+                })),
         )
         .await?;
         tx.commit().await?;
@@ -321,6 +228,21 @@ impl Identity {
             ));
         }
         orgs::remove_member(&mut *tx, org, member).await?;
+        // Invitations they sent die with their right to invite, and invitations to them (a
+        // leftover token) can no longer bring them back.
+        let sent = revoke_if_inviter_demoted(&mut tx, org, member, None).await?;
+        let to_them = match users::find(&mut *tx, member).await? {
+            Some(user) => {
+                invitations::revoke_for_email(
+                    &mut *tx,
+                    org,
+                    &user.email,
+                    RevokeReason::MemberRemoved,
+                )
+                .await?
+            }
+            None => 0,
+        };
         audit(
             &mut *tx,
             meta,
@@ -328,7 +250,10 @@ impl Identity {
                 .org(org)
                 .actor(caller.user_id)
                 .resource("membership", member)
-                .meta(json!({ "role": current.as_str() })),
+                .meta(json!({
+                    "role": current.as_str(),
+                    "invitations_revoked": sent + to_them,
+                })),
         )
         .await?;
         tx.commit().await?;

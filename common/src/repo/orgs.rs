@@ -91,13 +91,14 @@ pub async fn delete(db: impl PgExecutor<'_>, id: OrgId) -> Result<(), Error> {
     Ok(())
 }
 
+/// Adds a member; false (and the existing role kept) when they already are one.
 pub async fn add_member(
     db: impl PgExecutor<'_>,
     org: OrgId,
     user: UserId,
     role: Role,
-) -> Result<(), Error> {
-    sqlx::query(
+) -> Result<bool, Error> {
+    Ok(sqlx::query(
         "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (org_id, user_id) DO NOTHING",
     )
@@ -105,8 +106,9 @@ pub async fn add_member(
     .bind(user)
     .bind(role.as_str())
     .execute(db)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// The user's role in the organisation, or `None` when not a member.
@@ -135,12 +137,19 @@ pub async fn members(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Member>,
     .await?)
 }
 
-/// Locks the organisation's memberships for a role change and returns the number of admins.
-pub async fn lock_admin_count(tx: &mut PgConnection, org: OrgId) -> Result<i64, Error> {
+/// Locks the organisation's row: membership changes and invitations of one organisation take
+/// this lock, so they happen one after another.
+pub async fn lock(tx: &mut PgConnection, org: OrgId) -> Result<(), Error> {
     sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
         .bind(org)
-        .execute(&mut *tx)
+        .execute(tx)
         .await?;
+    Ok(())
+}
+
+/// Locks the organisation's memberships for a role change and returns the number of admins.
+pub async fn lock_admin_count(tx: &mut PgConnection, org: OrgId) -> Result<i64, Error> {
+    lock(&mut *tx, org).await?;
     Ok(sqlx::query_scalar(
         "SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'org_admin'",
     )

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor, QueryBuilder};
+use sqlx::{FromRow, PgConnection, PgExecutor, QueryBuilder};
 use uuid::Uuid;
 
 use crate::{Error, domain::OrgId};
@@ -174,6 +174,21 @@ pub async fn list(
     }
     q.push(" ORDER BY full_name LIMIT ").push_bind(f.limit);
     Ok(q.build_query_as().fetch_all(db).await?)
+}
+
+/// The repository, locked until the end of the transaction (to record a change's old values).
+pub async fn lock(
+    tx: &mut PgConnection,
+    org: OrgId,
+    id: Uuid,
+) -> Result<Option<Repository>, Error> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM repositories WHERE org_id = $1 AND id = $2 FOR UPDATE"
+    )))
+    .bind(org)
+    .bind(id)
+    .fetch_optional(tx)
+    .await?)
 }
 
 pub async fn find(

@@ -142,18 +142,21 @@ pub async fn orgs(db: impl PgExecutor<'_>, id: UserId) -> Result<Vec<UserOrg>, E
 }
 
 /// Grants or withdraws the platform super-admin flag; false when no such account.
+/// Sets the super-admin flag; returns the user and the flag's previous value, `None` when no
+/// account has this email.
 pub async fn set_super_admin(
     db: impl PgExecutor<'_>,
     email: &Email,
     on: bool,
-) -> Result<bool, Error> {
-    Ok(
-        sqlx::query("UPDATE users SET is_super_admin = $2, updated_at = now() WHERE email = $1")
-            .bind(email.as_str())
-            .bind(on)
-            .execute(db)
-            .await?
-            .rows_affected()
-            == 1,
+) -> Result<Option<(UserId, bool)>, Error> {
+    Ok(sqlx::query_as(
+        "UPDATE users u SET is_super_admin = $2, updated_at = now()
+         FROM (SELECT id, is_super_admin FROM users WHERE email = $1 FOR UPDATE) old
+         WHERE u.id = old.id
+         RETURNING u.id, old.is_super_admin",
     )
+    .bind(email.as_str())
+    .bind(on)
+    .fetch_optional(db)
+    .await?)
 }

@@ -120,7 +120,14 @@ impl WebhookReceiver {
     }
 
     /// Processes an organisation's delivery again (a new job); 404 when it is not theirs.
-    pub async fn replay(&self, org: OrgId, delivery: Uuid) -> Result<JobId, Error> {
+    /// Processes a stored delivery again, audited as `webhook.replay` by `actor`.
+    pub async fn replay(
+        &self,
+        meta: &crate::identity::ClientMeta,
+        actor: crate::domain::UserId,
+        org: OrgId,
+        delivery: Uuid,
+    ) -> Result<JobId, Error> {
         let mut tx = self.pool.begin().await?;
         if !webhook_deliveries::mark_replayed(&mut tx, org, delivery).await? {
             return Err(Error::NotFound);
@@ -133,6 +140,12 @@ impl WebhookReceiver {
         )
         .await?;
         crate::repo::jobs::record_for_org(&mut *tx, org, &job, "process_webhook").await?;
+        let entry = crate::repo::audit_logs::NewEntry::success("webhook.replay")
+            .org(org)
+            .actor(actor)
+            .resource("webhook_delivery", delivery)
+            .meta(serde_json::json!({ "job_id": job.0 }));
+        crate::identity::audit(&mut *tx, meta, entry).await?;
         tx.commit().await?;
         Ok(job)
     }

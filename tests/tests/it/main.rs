@@ -1,6 +1,7 @@
 //! Every integration test in one binary (links once; nextest still runs each test in its own process).
 
 mod api_foundation;
+mod audit_trail;
 mod auth;
 mod config;
 mod crash_recovery;
@@ -10,6 +11,7 @@ mod github_login;
 mod incidents;
 mod integration_health;
 mod integrations;
+mod invitations;
 mod jobs;
 mod keys;
 mod no_secrets;
