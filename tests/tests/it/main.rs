@@ -18,4 +18,5 @@ mod no_secrets_slack;
 mod oauth_connections;
 mod orgs;
 mod scheduler;
+mod ssrf;
 mod webhooks;
