@@ -86,7 +86,7 @@ impl Org {
         self.call(
             Method::POST,
             "integrations",
-            Some(json!({"type": kind, "name": "target", "config": config, "credentials": credentials})),
+            Some(json!({"type": kind, "name": format!("{kind} target"), "config": config, "credentials": credentials})),
         )
         .await
     }
