@@ -814,19 +814,29 @@ mod tests {
     #[test]
     fn outbound_cidrs_parse_or_fail_by_name() {
         let base = [("DATABASE_URL", "postgres://localhost/x")];
-        let c = Config::from_source(&env(&base)).unwrap();
+        let c = Config::from_source(&env(&base)).expect("config");
         assert!(c.outbound_allowed_cidrs.is_empty());
         let mut e = env(&base);
         e.insert(
             "OUTBOUND_ALLOWED_CIDRS".into(),
             " 10.0.0.0/8, 127.0.0.1 ,fd00::/8".into(),
         );
-        let c = Config::from_source(&e).unwrap();
-        let listed: Vec<String> = c.outbound_allowed_cidrs.iter().map(|n| n.to_string()).collect();
+        let c = Config::from_source(&e).expect("config");
+        let listed: Vec<String> = c
+            .outbound_allowed_cidrs
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
         assert_eq!(listed, ["10.0.0.0/8", "127.0.0.1/32", "fd00::/8"]);
-        e.insert("OUTBOUND_ALLOWED_CIDRS".into(), "10.0.0.0/8,intranet".into());
-        let err = Config::from_source(&e).unwrap_err().to_string();
-        assert!(err.starts_with("OUTBOUND_ALLOWED_CIDRS is malformed"), "{err}");
+        e.insert(
+            "OUTBOUND_ALLOWED_CIDRS".into(),
+            "10.0.0.0/8,intranet".into(),
+        );
+        let err = Config::from_source(&e).expect_err("malformed").to_string();
+        assert!(
+            err.starts_with("OUTBOUND_ALLOWED_CIDRS is malformed"),
+            "{err}"
+        );
         e.insert("OUTBOUND_ALLOWED_CIDRS".into(), "10.0.0.0/33".into());
         assert!(Config::from_source(&e).is_err());
     }

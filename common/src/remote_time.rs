@@ -20,7 +20,9 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>, max: Duration) -> Opti
         // All digits: any length (too long for u64 is simply "very long").
         Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX))
     } else {
-        let date = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+        let date = DateTime::parse_from_rfc2822(value)
+            .ok()?
+            .with_timezone(&Utc);
         (date - now).to_std().unwrap_or_default()
     };
     Some(wait.min(max))
@@ -73,15 +75,24 @@ mod tests {
         assert_eq!(p("Fri, 31 Dec 9999 23:59:59 GMT"), Some(HOUR));
         assert_eq!(p("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         let soon = (now + chrono::Duration::seconds(90)).to_rfc2822();
-        let got = p(&soon).unwrap();
-        assert!(got <= Duration::from_secs(90) && got >= Duration::from_secs(88), "{got:?}");
+        let got = p(&soon).expect("a wait");
+        assert!(
+            got <= Duration::from_secs(90) && got >= Duration::from_secs(88),
+            "{got:?}"
+        );
     }
 
     #[test]
     fn times_saturate() {
         let now = Utc::now();
-        assert_eq!(after(now, Duration::from_secs(u64::MAX)), DateTime::<Utc>::MAX_UTC);
-        assert_eq!(after(now, Duration::from_secs(99_999_999_999_999)), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(
+            after(now, Duration::from_secs(u64::MAX)),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert_eq!(
+            after(now, Duration::from_secs(99_999_999_999_999)),
+            DateTime::<Utc>::MAX_UTC
+        );
         assert_eq!(expires_at(now, i64::MAX), after(now, MAX_LIFETIME));
         assert_eq!(expires_at(now, -10), now);
         assert_eq!(expires_after(now, Duration::MAX), after(now, MAX_LIFETIME));

@@ -190,7 +190,10 @@ mod tests {
         assert_eq!(secs(1, Some(Duration::from_secs(120)), 0.0), 120.0);
         assert_eq!(secs(3, Some(Duration::from_secs(10)), 0.0), 120.0);
         // An absurd one waits the interval, no more.
-        assert_eq!(secs(1, Some(Duration::from_secs(99_999_999_999_999)), 0.0), 300.0);
+        assert_eq!(
+            secs(1, Some(Duration::from_secs(99_999_999_999_999)), 0.0),
+            300.0
+        );
         assert_eq!(secs(1, Some(Duration::MAX), 0.0), 300.0);
     }
 

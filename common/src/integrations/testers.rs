@@ -332,7 +332,11 @@ impl Tester {
         self.answered(provider, res)
     }
 
-    fn answered(&self, provider: &str, res: reqwest::Response) -> Result<reqwest::Response, Failure> {
+    fn answered(
+        &self,
+        provider: &str,
+        res: reqwest::Response,
+    ) -> Result<reqwest::Response, Failure> {
         match status_failure(provider, res.status(), res.headers(), self.policy.interval) {
             Some(f) => Err(f),
             None => Ok(res),
@@ -572,9 +576,13 @@ mod tests {
 
     #[test]
     fn absurd_retry_afters_are_clamped_to_the_maximum() {
-        for absurd in ["99999999999999", "18446744073709551616", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+        for absurd in [
+            "99999999999999",
+            "18446744073709551616",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
             let mut h = HeaderMap::new();
-            h.insert("retry-after", absurd.parse().unwrap());
+            h.insert("retry-after", absurd.parse().expect("header value"));
             assert_eq!(
                 status_failure("X", StatusCode::TOO_MANY_REQUESTS, &h),
                 Some(Failure::Transient {
@@ -585,7 +593,7 @@ mod tests {
             );
         }
         let mut h = HeaderMap::new();
-        h.insert("retry-after", "-1".parse().unwrap());
+        h.insert("retry-after", "-1".parse().expect("header value"));
         assert!(matches!(
             status_failure("X", StatusCode::TOO_MANY_REQUESTS, &h),
             Some(Failure::Transient { retry_after: Some(d), .. }) if d == Duration::from_secs(60)

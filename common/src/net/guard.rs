@@ -171,16 +171,18 @@ impl Outbound {
                 let found = tokio::time::timeout(RESOLVE_TIMEOUT, self.resolver.lookup(name, port))
                     .await
                     .map_err(|_| OutboundError::Resolve(format!("resolving {name} timed out")))?
-                    .map_err(|e| OutboundError::Resolve(format!("{name} does not resolve ({e})")))?;
+                    .map_err(|e| {
+                        OutboundError::Resolve(format!("{name} does not resolve ({e})"))
+                    })?;
                 if found.is_empty() {
                     return Err(OutboundError::Resolve(format!("{name} has no address")));
                 }
                 // One refused address refuses the name: no mixing a public answer with an
                 // internal one and hoping the connection picks the latter.
                 for addr in &found {
-                    self.policy
-                        .check(addr.ip())
-                        .map_err(|class| refused(&format!("{name} resolves to an address that"), class))?;
+                    self.policy.check(addr.ip()).map_err(|class| {
+                        refused(&format!("{name} resolves to an address that"), class)
+                    })?;
                 }
                 found
             }

@@ -65,12 +65,7 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         return Some(mapped);
     }
     let s = ip.segments();
-    let low = Ipv4Addr::new(
-        (s[6] >> 8) as u8,
-        s[6] as u8,
-        (s[7] >> 8) as u8,
-        s[7] as u8,
-    );
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     // IPv4-compatible (deprecated), except :: and ::1 themselves.
     if s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1) {
         return Some(low);
@@ -102,8 +97,14 @@ fn special_block(ip: IpAddr) -> Option<(Class, IpNet)> {
     let blocks = [
         (Class::Loopback, IpNet::V4(v4(127, 0, 0, 0, 8))),
         (Class::LinkLocal, IpNet::V4(v4(169, 254, 0, 0, 16))),
-        (Class::Loopback, IpNet::V6(v6([0, 0, 0, 0, 0, 0, 0, 1], 128))),
-        (Class::LinkLocal, IpNet::V6(v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10))),
+        (
+            Class::Loopback,
+            IpNet::V6(v6([0, 0, 0, 0, 0, 0, 0, 1], 128)),
+        ),
+        (
+            Class::LinkLocal,
+            IpNet::V6(v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10)),
+        ),
     ];
     blocks.into_iter().find(|(_, block)| block.contains(&ip))
 }
@@ -209,11 +210,11 @@ mod tests {
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
+        s.parse().expect("an address")
     }
 
     fn nets(list: &[&str]) -> Policy {
-        let nets: Vec<IpNet> = list.iter().map(|n| n.parse().unwrap()).collect();
+        let nets: Vec<IpNet> = list.iter().map(|n| n.parse().expect("a CIDR")).collect();
         Policy::new(&nets)
     }
 
@@ -255,7 +256,13 @@ mod tests {
     fn defaults_refuse_everything_but_public() {
         let p = Policy::default();
         assert_eq!(p.check(ip("8.8.8.8")), Ok(()));
-        for a in ["127.0.0.1", "10.0.0.1", "169.254.169.254", "::ffff:10.0.0.1", "fc00::1"] {
+        for a in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "169.254.169.254",
+            "::ffff:10.0.0.1",
+            "fc00::1",
+        ] {
             assert!(p.check(ip(a)).is_err(), "{a}");
         }
     }

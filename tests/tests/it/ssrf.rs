@@ -96,7 +96,10 @@ fn assert_refused(res: &TestResponse, field: &str, url: &str) {
     assert_eq!(res.status.as_u16(), 422, "{url}: {}", res.text());
     let body = res.json();
     assert_eq!(body["success"], false, "{url}");
-    assert_eq!(body["error"]["code"], "destination_not_allowed", "{url}: {body}");
+    assert_eq!(
+        body["error"]["code"], "destination_not_allowed",
+        "{url}: {body}"
+    );
     assert_eq!(body["error"]["details"]["field"], field, "{url}: {body}");
     assert!(
         body["error"]["message"]
@@ -118,7 +121,11 @@ async fn create_and_update_refuse_internal_destinations_in_every_spelling() {
         let res = o.create("http", json!({"url": url}), json!({})).await;
         assert_refused(&res, "config.url", url);
         let res = o
-            .create("argocd", json!({"server_url": url}), json!({"token": ARGOCD_TOKEN}))
+            .create(
+                "argocd",
+                json!({"server_url": url}),
+                json!({"token": ARGOCD_TOKEN}),
+            )
             .await;
         assert_refused(&res, "config.server_url", url);
     }
@@ -129,7 +136,7 @@ async fn create_and_update_refuse_internal_destinations_in_every_spelling() {
         .create("http", json!({"url": "http://1.1.1.1/healthz"}), json!({}))
         .await;
     assert_eq!(probe.status.as_u16(), 201, "{}", probe.text());
-    let probe = probe.json()["data"]["id"].as_str().unwrap().to_owned();
+    let probe = probe.json()["data"]["id"].as_str().expect("id").to_owned();
     let argo = o
         .create(
             "argocd",
@@ -138,7 +145,7 @@ async fn create_and_update_refuse_internal_destinations_in_every_spelling() {
         )
         .await;
     assert_eq!(argo.status.as_u16(), 201, "{}", argo.text());
-    let argo = argo.json()["data"]["id"].as_str().unwrap().to_owned();
+    let argo = argo.json()["data"]["id"].as_str().expect("id").to_owned();
 
     for url in INTERNAL {
         // PATCH of the config.
@@ -155,15 +162,23 @@ async fn create_and_update_refuse_internal_destinations_in_every_spelling() {
             .call(
                 Method::PATCH,
                 &format!("integrations/{argo}/credentials"),
-                Some(json!({"credentials": {"token": ARGOCD_TOKEN}, "config": {"server_url": url}})),
+                Some(
+                    json!({"credentials": {"token": ARGOCD_TOKEN}, "config": {"server_url": url}}),
+                ),
             )
             .await;
         assert_refused(&res, "config.server_url", url);
     }
     // The stored destinations are unchanged.
-    let got = o.call(Method::GET, &format!("integrations/{probe}"), None).await.json();
+    let got = o
+        .call(Method::GET, &format!("integrations/{probe}"), None)
+        .await
+        .json();
     assert_eq!(got["data"]["config"]["url"], "http://1.1.1.1/healthz");
-    let got = o.call(Method::GET, &format!("integrations/{argo}"), None).await.json();
+    let got = o
+        .call(Method::GET, &format!("integrations/{argo}"), None)
+        .await
+        .json();
     assert_eq!(got["data"]["config"]["server_url"], "https://1.1.1.1");
 }
 
@@ -198,21 +213,31 @@ async fn test_through_bouncer(to: &str) -> Value {
         .await
         .expect("bind 127.0.0.2");
     let res = o
-        .create("http", json!({"url": format!("{}/status", bouncer.url)}), json!({}))
+        .create(
+            "http",
+            json!({"url": format!("{}/status", bouncer.url)}),
+            json!({}),
+        )
         .await;
     assert_eq!(res.status.as_u16(), 201, "{}", res.text());
-    let id = res.json()["data"]["id"].as_str().unwrap().to_owned();
+    let id = res.json()["data"]["id"].as_str().expect("id").to_owned();
     let res = o
         .call(Method::POST, &format!("integrations/{id}/test"), None)
         .await;
     assert_eq!(res.status.as_u16(), 200, "{}", res.text());
-    assert_eq!(bouncer.hits(), 1, "the first hop was allowed, and not retried");
+    assert_eq!(
+        bouncer.hits(),
+        1,
+        "the first hop was allowed, and not retried"
+    );
     res.json()["data"].clone()
 }
 
 #[tokio::test]
 async fn a_redirect_to_a_refused_address_is_never_followed() {
-    let target = FakeTarget::start(SocketAddr::new(LOOPBACK, 0)).await.expect("bind");
+    let target = FakeTarget::start(SocketAddr::new(LOOPBACK, 0))
+        .await
+        .expect("bind");
     let port = target.addr.port();
     for to in [
         format!("http://127.0.0.1:{port}/secret"),
@@ -230,7 +255,9 @@ async fn a_redirect_to_a_refused_address_is_never_followed() {
     assert_eq!(target.hits(), 0, "the redirect target was never contacted");
 
     // Control: the same bounce to an allowed address is followed.
-    let allowed = FakeTarget::start(SocketAddr::new(LOOPBACK_2, 0)).await.expect("bind");
+    let allowed = FakeTarget::start(SocketAddr::new(LOOPBACK_2, 0))
+        .await
+        .expect("bind");
     let report = test_through_bouncer(&format!("{}/fine", allowed.url)).await;
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(allowed.hits(), 1);
@@ -253,7 +280,11 @@ impl Resolve for Rebinding {
         Box<dyn std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send + 'a>,
     > {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        let ips = if n < self.honest { &self.first } else { &self.then };
+        let ips = if n < self.honest {
+            &self.first
+        } else {
+            &self.then
+        };
         let addrs = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
         Box::pin(std::future::ready(Ok(addrs)))
     }
@@ -261,7 +292,7 @@ impl Resolve for Rebinding {
 
 fn outbound(allowed: &str, resolver: Arc<Rebinding>) -> Outbound {
     Outbound::with_resolver(
-        Policy::new(&[allowed.parse().unwrap()]),
+        Policy::new(&[allowed.parse().expect("a CIDR")]),
         Duration::from_secs(2),
         resolver,
     )
@@ -283,13 +314,23 @@ async fn dns_rebinding_cannot_reach_a_refused_address() {
         then: vec![LOOPBACK],
     });
     let client = outbound("127.0.0.2/32", resolver.clone());
-    let res = client.send(Method::GET, &url, None).await.expect("first request");
+    let res = client
+        .send(Method::GET, &url, None)
+        .await
+        .expect("first request");
     assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(resolver.calls.load(Ordering::SeqCst), 1, "one lookup per hop");
+    assert_eq!(
+        resolver.calls.load(Ordering::SeqCst),
+        1,
+        "one lookup per hop"
+    );
     assert_eq!((good.hits(), evil.hits()), (1, 0));
 
     // The next request looks up again, gets the rebound answer, and is refused.
-    let err = client.send(Method::GET, &url, None).await.unwrap_err();
+    let err = client
+        .send(Method::GET, &url, None)
+        .await
+        .expect_err("refused");
     assert!(matches!(err, OutboundError::NotAllowed(_)), "{err:?}");
     assert_eq!((good.hits(), evil.hits()), (1, 0));
 
@@ -303,7 +344,7 @@ async fn dns_rebinding_cannot_reach_a_refused_address() {
     let err = outbound("127.0.0.2/32", mixed)
         .send(Method::GET, &url, None)
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert!(matches!(err, OutboundError::NotAllowed(_)), "{err:?}");
 
     // A public-looking name that bounces to loopback: the bounce is refused, its target untouched.
@@ -324,7 +365,7 @@ async fn dns_rebinding_cannot_reach_a_refused_address() {
             None,
         )
         .await
-        .unwrap_err();
+        .expect_err("refused");
     assert!(matches!(err, OutboundError::NotAllowed(_)), "{err:?}");
     assert_eq!((bouncer.hits(), evil.hits()), (1, 0));
 }
@@ -353,7 +394,10 @@ async fn a_worker_check_against_a_refused_destination_is_a_recorded_failure() {
     assert_eq!(h.argo.count("/api/v1/applications"), 0, "never contacted");
     let health = h.health(id).await;
     assert_eq!(health["status"], "degraded", "{health}");
-    assert!(health["next_check_at"].is_string(), "checks go on: {health}");
+    assert!(
+        health["next_check_at"].is_string(),
+        "checks go on: {health}"
+    );
     worker.stop().await;
 }
 
