@@ -125,6 +125,12 @@ impl From<common::Error> for ApiError {
             E::Unauthorized { code, message } => Self::new(StatusCode::UNAUTHORIZED, code, message),
             E::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
             E::Rejected { code, message } => Self::new(StatusCode::BAD_REQUEST, code, message),
+            E::DestinationNotAllowed { field, message } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "destination_not_allowed",
+                message.clone(),
+            )
+            .with_details(json!({ "field": field.clone(), "fields": { (field): message } })),
             E::Locked { retry_after_secs } => {
                 let mut e = Self::new(
                     StatusCode::TOO_MANY_REQUESTS,

@@ -47,6 +47,9 @@ pub struct Config {
     pub github: GithubConfig,
     pub slack: SlackConfig,
     pub health: HealthConfig,
+    /// Networks that requests to user-typed URLs may reach (`OUTBOUND_ALLOWED_CIDRS`; the rules
+    /// are in `crate::net::policy`).
+    pub outbound_allowed_cidrs: Vec<ipnet::IpNet>,
     pub log: LogConfig,
     /// Keys sealing third-party secrets (`ENCRYPTION_KEYS`, `ENCRYPTION_ACTIVE_KEY_ID`).
     pub keyring: crate::crypto::keyring::Keyring,
@@ -392,6 +395,12 @@ impl Config {
                     parse_positive_secs,
                 )?,
             },
+            outbound_allowed_cidrs: or_default(
+                env,
+                "OUTBOUND_ALLOWED_CIDRS",
+                Vec::new(),
+                parse_cidrs,
+            )?,
             log: LogConfig { format },
         })
     }
@@ -649,6 +658,19 @@ fn parse_url(v: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// Comma-separated CIDRs (`10.0.0.0/8, 127.0.0.1/32`); a bare address is its own /32 or /128.
+fn parse_cidrs(v: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("`{item}` is not a CIDR such as 10.0.0.0/8 or fd00::/8"))
+        })
+        .collect()
+}
+
 fn parse_u16(v: &str) -> Result<u16, String> {
     v.parse()
         .map_err(|_| format!("`{v}` is not a number between 0 and 65535"))
@@ -794,6 +816,36 @@ mod tests {
                 .to_string()
                 .starts_with("JOB_TIMEOUT_SECS_PROBE")
         );
+    }
+
+    #[test]
+    fn outbound_cidrs_parse_or_fail_by_name() {
+        let base = [("DATABASE_URL", "postgres://localhost/x")];
+        let c = Config::from_source(&env(&base)).expect("config");
+        assert!(c.outbound_allowed_cidrs.is_empty());
+        let mut e = env(&base);
+        e.insert(
+            "OUTBOUND_ALLOWED_CIDRS".into(),
+            " 10.0.0.0/8, 127.0.0.1 ,fd00::/8".into(),
+        );
+        let c = Config::from_source(&e).expect("config");
+        let listed: Vec<String> = c
+            .outbound_allowed_cidrs
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(listed, ["10.0.0.0/8", "127.0.0.1/32", "fd00::/8"]);
+        e.insert(
+            "OUTBOUND_ALLOWED_CIDRS".into(),
+            "10.0.0.0/8,intranet".into(),
+        );
+        let err = Config::from_source(&e).expect_err("malformed").to_string();
+        assert!(
+            err.starts_with("OUTBOUND_ALLOWED_CIDRS is malformed"),
+            "{err}"
+        );
+        e.insert("OUTBOUND_ALLOWED_CIDRS".into(), "10.0.0.0/33".into());
+        assert!(Config::from_source(&e).is_err());
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub enum Error {
         provider: &'static str,
         message: String,
     },
+    /// A user-typed destination (`field`, e.g. `config.url`) that the outbound policy refuses
+    /// (`common::net`, `OUTBOUND_ALLOWED_CIDRS`).
+    #[error("{message}")]
+    DestinationNotAllowed { field: String, message: String },
     /// The input was understood but is not acceptable, with a stable code.
     #[error("{message}")]
     Rejected { code: &'static str, message: String },

@@ -10,6 +10,8 @@ pub mod identity;
 pub mod incidents;
 pub mod integrations;
 pub mod jobs;
+pub mod net;
+pub mod remote_time;
 pub mod repo;
 pub mod slack;
 pub mod telemetry;

@@ -23,6 +23,8 @@ pub enum Fault {
     Unavailable,
     /// HTTP 429 with `Retry-After: secs`.
     RateLimited(u64),
+    /// HTTP 429 with this exact `Retry-After` text (an HTTP-date, a negative or huge number…).
+    RateLimitedRaw(&'static str),
     /// Sleep this many milliseconds, then answer normally.
     Slow(u64),
     /// HTTP 401.
@@ -81,6 +83,14 @@ pub enum Flavor {
 pub fn error_response(fault: Fault, flavor: Flavor) -> Option<Response> {
     let response = match (fault, flavor) {
         (Fault::Slow(_), _) => return None,
+        (Fault::RateLimitedRaw(raw), _) => {
+            let mut response = error_response(Fault::RateLimited(0), flavor)?;
+            response.headers_mut().insert(
+                "retry-after",
+                axum::http::HeaderValue::from_static(raw),
+            );
+            response
+        }
         (Fault::ServerError, Flavor::Github) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             Json(json!({"message": "Server Error"})),

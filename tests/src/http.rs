@@ -53,6 +53,8 @@ pub fn test_env(db_url: &str) -> std::collections::HashMap<String, String> {
         ("REQUEST_TIMEOUT_SECS", "5"),
         ("AUTH_RATE_LIMIT_PER_MINUTE", "1000"),
         ("PUBLIC_URL", "http://repopal.test"),
+        // The fakes (Argo CD, HTTP probe targets) listen on 127.0.0.1; nothing else is opened.
+        ("OUTBOUND_ALLOWED_CIDRS", "127.0.0.1/32"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -11,6 +11,7 @@ pub mod fake_faults;
 pub mod fake_github;
 pub mod fake_slack;
 pub mod fake_smtp;
+pub mod fake_target;
 pub mod health;
 pub mod http;
 pub mod log_capture;

@@ -43,6 +43,7 @@ impl From<common::Error> for JobError {
             | common::Error::Invalid(_)
             | common::Error::InvalidFields(_)
             | common::Error::Rejected { .. }
+            | common::Error::DestinationNotAllowed { .. }
             | common::Error::Conflict { .. }
             | common::Error::Forbidden { .. } => Self::Permanent(e.to_string()),
             other => Self::Retryable(other.to_string()),

@@ -187,7 +187,7 @@ const STATUSES: &[&str] = &[
     params(("org_id" = String, Path, format = Uuid)),
     request_body = IntegrationCreateIn,
     responses((status = 201, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-              (status = 409, body = ErrorEnvelope), (status = 422, description = "validation_failed: each failing field", body = ErrorEnvelope)))]
+              (status = 409, body = ErrorEnvelope), (status = 422, description = "validation_failed: each failing field; destination_not_allowed: a URL the outbound policy refuses (OUTBOUND_ALLOWED_CIDRS)", body = ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
@@ -197,6 +197,7 @@ pub async fn create(
     let row = common::integrations::create(
         &state.pool,
         &state.config.keyring,
+        &state.tester.outbound,
         &meta,
         member.org_id,
         member.caller.user_id,
@@ -263,6 +264,7 @@ pub async fn update(
 ) -> ApiResult<IntegrationOut> {
     let row = common::integrations::update(
         &state.pool,
+        &state.tester.outbound,
         &meta,
         member.org_id,
         member.caller.user_id,

@@ -44,6 +44,8 @@ impl GithubError {
 
 /// Waits up to this long inside a request for a rate limit to lift; longer waits are reported.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
+/// The longest wait GitHub's headers are believed for (its primary limit resets hourly).
+const MAX_REPORTED_WAIT: Duration = Duration::from_secs(3600);
 
 /// One page of a list and the URL of the next one.
 #[derive(Debug)]
@@ -65,14 +67,14 @@ fn rate_limit_wait(status: StatusCode, headers: &HeaderMap) -> Option<Duration> 
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
-    if let Some(secs) = header("retry-after") {
-        return Some(Duration::from_secs(secs));
+    if let Some(wait) = crate::remote_time::retry_after(headers, MAX_REPORTED_WAIT) {
+        return Some(wait);
     }
     let exhausted = header("x-ratelimit-remaining") == Some(0);
     if (status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS) && exhausted {
         let reset = header("x-ratelimit-reset")?;
         let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-        return Some(Duration::from_secs(reset.saturating_sub(now).max(1)));
+        return Some(Duration::from_secs(reset.saturating_sub(now).max(1)).min(MAX_REPORTED_WAIT));
     }
     (status == StatusCode::TOO_MANY_REQUESTS).then_some(Duration::from_secs(60))
 }

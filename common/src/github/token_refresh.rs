@@ -90,8 +90,7 @@ impl Github {
                     .map(|r| SecretString::from(r.secret().clone()));
                 let expires_at = token
                     .expires_in()
-                    .and_then(|d| chrono::Duration::from_std(d).ok())
-                    .map(|d| Utc::now() + d);
+                    .map(|d| crate::remote_time::expires_after(Utc::now(), d));
                 let (access, refresh) =
                     seal_pair(&self.keyring, id, &access, next_refresh.as_ref())?;
                 oauth::store_tokens(&mut *tx, id, &access, refresh.as_deref(), expires_at).await?;

@@ -157,8 +157,7 @@ impl Identity {
                 .map(|r| SecretString::from(r.secret().clone())),
             expires_at: token
                 .expires_in()
-                .and_then(|d| chrono::Duration::from_std(d).ok())
-                .map(|d| Utc::now() + d),
+                .map(|d| crate::remote_time::expires_after(Utc::now(), d)),
             scopes: granted_scopes(&token),
         })
     }

@@ -62,7 +62,8 @@ impl Next {
 
 /// Delay before the next check after `failures` consecutive failures: `retry_base` doubling per
 /// failure up to `interval`, minus up to 20% jitter (`jitter` in `0.0..1.0`), and never before the
-/// provider's `Retry-After`.
+/// provider's `Retry-After` — itself believed only up to `interval`, so an absurd one cannot stop
+/// the checks.
 pub fn failure_delay(
     policy: &HealthConfig,
     failures: i32,
@@ -75,7 +76,7 @@ pub fn failure_delay(
         .saturating_mul(2u32.saturating_pow(exp))
         .min(policy.interval);
     let jittered = backoff.mul_f64(1.0 - 0.2 * jitter.clamp(0.0, 1.0));
-    jittered.max(retry_after.unwrap_or_default())
+    jittered.max(retry_after.unwrap_or_default().min(policy.interval))
 }
 
 /// Applies one check's verdict at `now`.
@@ -86,7 +87,7 @@ pub fn next(
     now: DateTime<Utc>,
     jitter: f64,
 ) -> Next {
-    let at = |d: Duration| now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+    let at = |d: Duration| crate::remote_time::after(now, d);
     match verdict {
         Verdict::Healthy => Next {
             status: ACTIVE,
@@ -188,6 +189,29 @@ mod tests {
         // Retry-After wins when it is later.
         assert_eq!(secs(1, Some(Duration::from_secs(120)), 0.0), 120.0);
         assert_eq!(secs(3, Some(Duration::from_secs(10)), 0.0), 120.0);
+        // An absurd one waits the interval, no more.
+        assert_eq!(
+            secs(1, Some(Duration::from_secs(99_999_999_999_999)), 0.0),
+            300.0
+        );
+        assert_eq!(secs(1, Some(Duration::MAX), 0.0), 300.0);
+    }
+
+    #[test]
+    fn an_absurd_retry_after_schedules_within_the_interval() {
+        let p = policy();
+        let t0 = Utc::now();
+        let n = next(
+            &p,
+            &state(ACTIVE, 0, None),
+            &Verdict::Failing {
+                error: "Argo CD answered 429".into(),
+                retry_after: Some(Duration::MAX),
+            },
+            t0,
+            0.0,
+        );
+        assert_eq!(n.next_check_at, Some(t0 + chrono::Duration::seconds(300)));
     }
 
     #[test]

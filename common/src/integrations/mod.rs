@@ -29,6 +29,7 @@ use crate::{
     domain::{OrgId, UserId},
     identity::{ClientMeta, audit},
     jobs::{self, CheckIntegration, Enqueue},
+    net::{Outbound, OutboundError},
     repo::{
         audit_logs::NewEntry,
         installations,
@@ -88,6 +89,26 @@ async fn check_installation(
     Ok(())
 }
 
+/// A destination in `config` that the outbound policy refuses is 422 `destination_not_allowed`
+/// naming the field (for the types that send requests to a configured address). Runs after the
+/// schema checks passed.
+async fn check_destination(outbound: &Outbound, kind: &str, config: &Value) -> Result<(), Error> {
+    let Some(field) = destination_field(kind) else {
+        return Ok(());
+    };
+    let Some(url) = config[field].as_str() else {
+        return Ok(());
+    };
+    let field = format!("config.{field}");
+    match outbound.check_destination(url).await {
+        Ok(()) => Ok(()),
+        Err(OutboundError::NotAllowed(message)) => {
+            Err(Error::DestinationNotAllowed { field, message })
+        }
+        Err(e) => Err(invalid(&[(field, e.to_string())])),
+    }
+}
+
 /// `t` rounded up to a whole second (job run times have second precision, and a due time must
 /// survive the round trip through a job payload exactly).
 pub fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -118,10 +139,13 @@ pub async fn schedule_check(
 }
 
 /// Creates an integration with sealed credentials; its first check is due at once. Bad input is
-/// `Error::InvalidFields`, one problem per field.
+/// `Error::InvalidFields`, one problem per field; a refused destination is
+/// `Error::DestinationNotAllowed`.
+#[allow(clippy::too_many_arguments)]
 pub async fn create(
     pool: &PgPool,
     keyring: &Keyring,
+    outbound: &Outbound,
     meta: &ClientMeta,
     org: OrgId,
     actor: UserId,
@@ -145,6 +169,7 @@ pub async fn create(
     if !problems.is_empty() {
         return Err(invalid(&problems));
     }
+    check_destination(outbound, &input.kind, &input.config).await?;
     let id = Uuid::new_v4();
     let creds = input.credentials.as_object().cloned().unwrap_or_default();
     let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
@@ -181,9 +206,12 @@ pub async fn create(
     Ok(row)
 }
 
-/// Changes the name and/or config (validated against the type's schema).
+/// Changes the name and/or config (validated against the type's schema and, for a destination,
+/// the outbound policy).
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     pool: &PgPool,
+    outbound: &Outbound,
     meta: &ClientMeta,
     org: OrgId,
     actor: UserId,
@@ -207,6 +235,9 @@ pub async fn update(
     }
     if !problems.is_empty() {
         return Err(invalid(&problems));
+    }
+    if let Some(c) = &config {
+        check_destination(outbound, &current.kind, c).await?;
     }
     let mut tx = pool.begin().await?;
     let row = integrations::update_config(
@@ -402,6 +433,9 @@ pub async fn replace_credentials(
     }
     if !problems.is_empty() {
         return Err(invalid(&problems));
+    }
+    if let Some(c) = &config {
+        check_destination(&tester.outbound, &current.kind, c).await?;
     }
     let creds = new.as_object().cloned().unwrap_or_default();
     let report = tester

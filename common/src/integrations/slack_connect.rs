@@ -187,7 +187,7 @@ fn grant_credentials(grant: &SlackGrant, previous_refresh: Option<&str>) -> Map<
 fn expiry(grant: &SlackGrant) -> Option<chrono::DateTime<Utc>> {
     grant
         .expires_in_secs
-        .map(|s| Utc::now() + chrono::Duration::seconds(s))
+        .map(|s| crate::remote_time::expires_at(Utc::now(), s))
 }
 
 /// Refreshes an integration's rotating token when it is due (or always, with `force`), once at a

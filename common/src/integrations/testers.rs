@@ -1,11 +1,14 @@
 //! Connection tests, one per integration type, over plain HTTP with a per-request timeout:
 //! GitHub `GET /user` (token) or an installation token and `GET /installation/repositories`
 //! (App installation, plus a ping of RepoPal's hooks on its monitored repositories), Slack
-//! `auth.test`, Argo CD `GET /api/v1/applications`, and a generic URL probe.
+//! `auth.test`, Argo CD `GET /api/v1/applications`, and a generic URL probe. Argo CD and the probe
+//! go to user-typed URLs, so only through the guarded `common::net::Outbound`; a refused
+//! destination is a definite failure (recorded, never retried inline).
 //!
 //! Transient failures (network, timeouts, 5xx, 429) are retried inside the test with exponential
 //! backoff and jitter (`backon`), honouring `Retry-After` up to `max_inline_wait`; a longer wait
-//! ends the test so the next check is scheduled after it instead of holding a worker.
+//! ends the test so the next check is scheduled after it instead of holding a worker. A
+//! `Retry-After` is believed up to the health interval, never further (`crate::remote_time`).
 
 use std::{
     sync::atomic::{AtomicU32, Ordering},
@@ -23,6 +26,7 @@ use crate::{
     config::{Config, HealthConfig},
     domain::OrgId,
     github::{Github, HookHealth, installation_token},
+    net::{Outbound, OutboundError, Policy},
     repo::repositories,
 };
 
@@ -121,7 +125,10 @@ impl TestReport {
 /// Runs connection tests.
 #[derive(Clone)]
 pub struct Tester {
+    /// For the operator-configured GitHub and Slack only.
     http: reqwest::Client,
+    /// For every user-typed URL.
+    pub outbound: Outbound,
     pub policy: HealthConfig,
     github_api: String,
     slack_api: String,
@@ -130,16 +137,14 @@ pub struct Tester {
 
 type Attempt = Result<Value, Failure>;
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-/// The common reading of an HTTP status: `None` when it is a success.
-fn status_failure(provider: &str, status: StatusCode, headers: &HeaderMap) -> Option<Failure> {
+/// The common reading of an HTTP status: `None` when it is a success. A `Retry-After` is believed
+/// up to `max_wait`.
+fn status_failure(
+    provider: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    max_wait: Duration,
+) -> Option<Failure> {
     if status.is_success() {
         return None;
     }
@@ -153,7 +158,8 @@ fn status_failure(provider: &str, status: StatusCode, headers: &HeaderMap) -> Op
     Some(if limited || status.is_server_error() {
         Failure::Transient {
             message: format!("{provider} answered {status}"),
-            retry_after: retry_after(headers).or(limited.then_some(Duration::from_secs(60))),
+            retry_after: crate::remote_time::retry_after(headers, max_wait)
+                .or(limited.then_some(Duration::from_secs(60).min(max_wait))),
         }
     } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         Failure::Rejected(format!("{provider} refused the credentials ({status})"))
@@ -175,6 +181,21 @@ fn network(provider: &str, e: reqwest::Error) -> Failure {
     }
 }
 
+/// A guarded request that did not get an answer: a refused or invalid destination is definite,
+/// the rest is worth retrying.
+fn outbound_failure(provider: &str, e: OutboundError) -> Failure {
+    match e {
+        OutboundError::NotAllowed(m) | OutboundError::InvalidUrl(m) => {
+            Failure::Failed(format!("{provider}: {m}"))
+        }
+        OutboundError::TooManyRedirects => Failure::Failed(format!("{provider}: {e}")),
+        OutboundError::Resolve(m) | OutboundError::Network(m) => Failure::Transient {
+            message: format!("{provider} {m}"),
+            retry_after: None,
+        },
+    }
+}
+
 fn str_field<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
     m.get(k).and_then(Value::as_str)
 }
@@ -188,6 +209,10 @@ impl Tester {
                 .redirect(reqwest::redirect::Policy::limited(3))
                 .build()
                 .unwrap_or_default(),
+            outbound: Outbound::new(
+                Policy::new(&config.outbound_allowed_cidrs),
+                config.health.request_timeout,
+            ),
             policy: config.health.clone(),
             github_api: config
                 .github
@@ -304,7 +329,15 @@ impl Tester {
         req: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, Failure> {
         let res = req.send().await.map_err(|e| network(provider, e))?;
-        match status_failure(provider, res.status(), res.headers()) {
+        self.answered(provider, res)
+    }
+
+    fn answered(
+        &self,
+        provider: &str,
+        res: reqwest::Response,
+    ) -> Result<reqwest::Response, Failure> {
+        match status_failure(provider, res.status(), res.headers(), self.policy.interval) {
             Some(f) => Err(f),
             None => Ok(res),
         }
@@ -477,11 +510,17 @@ impl Tester {
         let server = str_field(config, "server_url")
             .unwrap_or_default()
             .trim_end_matches('/');
-        let req = self
-            .http
-            .get(format!("{server}/api/v1/applications"))
-            .bearer_auth(str_field(creds, "token").unwrap_or_default());
-        let list = Self::json("Argo CD", self.send("Argo CD", req).await?).await?;
+        let token = str_field(creds, "token").unwrap_or_default();
+        let res = self
+            .outbound
+            .send(
+                Method::GET,
+                &format!("{server}/api/v1/applications"),
+                Some(token),
+            )
+            .await
+            .map_err(|e| outbound_failure("Argo CD", e))?;
+        let list = Self::json("Argo CD", self.answered("Argo CD", res)?).await?;
         let items = list["items"].as_array().map(Vec::len).unwrap_or(0);
         Ok(json!({"applications": items}))
     }
@@ -493,12 +532,12 @@ impl Tester {
         } else {
             Method::GET
         };
-        let mut req = self.http.request(method, url);
         let token = str_field(creds, "bearer_token");
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        let res = req.send().await.map_err(|e| network("the endpoint", e))?;
+        let res = self
+            .outbound
+            .send(method, url, token)
+            .await
+            .map_err(|e| outbound_failure("the endpoint", e))?;
         let status = res.status();
         let expected = config.get("expected_status").and_then(Value::as_u64);
         let healthy = match expected {
@@ -515,7 +554,7 @@ impl Tester {
             ))
         };
         Err(
-            match status_failure("the endpoint", status, res.headers()) {
+            match status_failure("the endpoint", status, res.headers(), self.policy.interval) {
                 // Without a token of ours to refuse, a 401/403 is just the wrong answer.
                 Some(Failure::Rejected(_)) if token.is_none() => mismatch(),
                 Some(f) => f,
@@ -528,6 +567,38 @@ impl Tester {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    fn status_failure(provider: &str, status: StatusCode, h: &HeaderMap) -> Option<Failure> {
+        super::status_failure(provider, status, h, DAY)
+    }
+
+    #[test]
+    fn absurd_retry_afters_are_clamped_to_the_maximum() {
+        for absurd in [
+            "99999999999999",
+            "18446744073709551616",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("retry-after", absurd.parse().expect("header value"));
+            assert_eq!(
+                status_failure("X", StatusCode::TOO_MANY_REQUESTS, &h),
+                Some(Failure::Transient {
+                    message: "X answered 429 Too Many Requests".into(),
+                    retry_after: Some(DAY),
+                }),
+                "{absurd}"
+            );
+        }
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "-1".parse().expect("header value"));
+        assert!(matches!(
+            status_failure("X", StatusCode::TOO_MANY_REQUESTS, &h),
+            Some(Failure::Transient { retry_after: Some(d), .. }) if d == Duration::from_secs(60)
+        ));
+    }
 
     #[test]
     fn statuses_map_to_failures() {

@@ -480,6 +480,8 @@ async fn three_worker_processes_check_each_due_time_once() {
         ("WORKER_SHUTDOWN_TIMEOUT_SECS", "4".into()),
         ("WORKER_POLL_INTERVAL_MS", "100".into()),
         ("SCHEDULER_TICK_SECS", "1".into()),
+        // The fake Argo CD and the probe target listen on 127.0.0.1.
+        ("OUTBOUND_ALLOWED_CIDRS", "127.0.0.1/32".into()),
     ]);
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let workers: Vec<_> = (0..3)

@@ -20,6 +20,7 @@ mod no_secrets_slack;
 mod oauth_connections;
 mod orgs;
 mod scheduler;
+mod ssrf;
 mod webhooks;
 mod account_takeover;
 mod invalid_characters;
