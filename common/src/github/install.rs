@@ -125,12 +125,16 @@ impl super::Github {
         };
         let claims = signed_state::verify(key, cb.state).ok_or_else(invalid_state)?;
         let (org, user) = (claims.org, claims.user);
+        // None when the maker left (or the organisation or the user is gone).
+        let role = orgs::role_of(&self.pool, org, user).await?;
         let refuse = |reason: &'static str, err: Error| async move {
-            let entry = NewEntry::failure("github.installation_link")
-                .org(org)
-                .actor(user)
+            let mut entry = NewEntry::failure("github.installation_link")
                 .resource("github_installation", cb.installation_id)
                 .meta(json!({ "reason": reason }));
+            // Only a current membership proves both rows still exist for the audit's references.
+            if role.is_some() {
+                entry = entry.org(org).actor(user);
+            }
             crate::identity::audit(&self.pool, meta, entry).await?;
             Err::<(OrgId, JobId), Error>(err)
         };
@@ -148,10 +152,7 @@ impl super::Github {
             return refuse("state_reused", invalid_state()).await;
         }
         // The link dies with its maker's admin rights.
-        let still_admin = orgs::role_of(&self.pool, org, user)
-            .await?
-            .is_some_and(|r| r.allows(Permission::GithubManage));
-        if !still_admin {
+        if !role.is_some_and(|r| r.allows(Permission::GithubManage)) {
             return refuse(
                 "not_admin",
                 Error::forbidden(

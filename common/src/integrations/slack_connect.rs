@@ -84,16 +84,16 @@ impl SlackConnect<'_> {
         };
         let claims = signed_state::verify(self.state_key, state).ok_or_else(invalid_state)?;
         let (org, user) = (claims.org, claims.user);
+        // None when the maker left (or the organisation or the user is gone).
+        let role = orgs::role_of(self.pool, org, user).await?;
         if !signed_state::same_browser(&claims, browser_nonce) {
-            audit(
-                self.pool,
-                meta,
-                NewEntry::failure("integration.create")
-                    .org(org)
-                    .actor(user)
-                    .meta(json!({"type": "slack", "via": "oauth", "reason": "other_browser"})),
-            )
-            .await?;
+            let mut entry = NewEntry::failure("integration.create")
+                .meta(json!({"type": "slack", "via": "oauth", "reason": "other_browser"}));
+            // Only a current membership proves both rows still exist for the audit's references.
+            if role.is_some() {
+                entry = entry.org(org).actor(user);
+            }
+            audit(self.pool, meta, entry).await?;
             return Err(invalid_state());
         }
         if !oauth::use_once(
@@ -106,10 +106,7 @@ impl SlackConnect<'_> {
             return Err(invalid_state());
         }
         // The link dies with its maker's admin rights (checked after the state is used up).
-        let still_admin = orgs::role_of(self.pool, org, user)
-            .await?
-            .is_some_and(|r| r.allows(Permission::IntegrationsManage));
-        if !still_admin {
+        if !role.is_some_and(|r| r.allows(Permission::IntegrationsManage)) {
             return Err(Error::forbidden(
                 "forbidden",
                 "The Slack link was made by someone who no longer administers this organisation.",

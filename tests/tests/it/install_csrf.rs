@@ -339,3 +339,26 @@ async fn the_install_cookie_is_httponly_lax_scoped_to_the_setup_url_and_secure_o
         "Secure on https"
     );
 }
+
+#[tokio::test]
+async fn a_link_of_a_deleted_organisation_is_refused_cleanly_in_any_browser() {
+    let (fake, app) = start().await;
+    let admin = app.register("admin@example.com", Some("Org")).await;
+    let org = admin.first_org();
+    let (state, cookie) = install_state(&app, &admin, &org).await;
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/orgs/{org}"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    assert!(deleted.status.is_success(), "{}", deleted.text());
+    fake.authorize("code", victim());
+    let res = app.browser_get(&setup_url(&state, "code"), None).await;
+    assert_eq!(code_of(&res), (400, "invalid_install_state".into()));
+    let res = app.browser_get(&setup_url(&state, "code"), Some(&cookie)).await;
+    assert_eq!(code_of(&res), (403, "forbidden".into()));
+    assert_eq!(linked(&app).await, 0);
+}

@@ -166,6 +166,23 @@ async fn a_slack_callback_after_the_actor_was_demoted_or_removed_is_refused() {
     let res = callback(&app, "code-1", &state, Some(&cookie)).await;
     assert_eq!(code_of(&res), (403, "forbidden".into()));
     assert_eq!(slack_integrations(&app).await, 0);
+
+    // The organisation is deleted while a link is out: refused cleanly, in any browser.
+    let (state, cookie) = authorize(&app, &owner, &org).await;
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/orgs/{org}"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert!(deleted.status.is_success(), "{}", deleted.text());
+    let res = callback(&app, "code-1", &state, None).await;
+    assert_eq!(code_of(&res), (400, "invalid_oauth_state".into()));
+    let res = callback(&app, "code-1", &state, Some(&cookie)).await;
+    assert_eq!(code_of(&res), (403, "forbidden".into()));
+    assert_eq!(slack_integrations(&app).await, 0);
     assert_eq!(slack.count("oauth.v2.access"), 0, "no code was redeemed");
 }
 
