@@ -350,7 +350,9 @@ fn app_jwt_refusal(headers: &HeaderMap) -> Option<Response> {
         return Some(
             (
                 StatusCode::UNAUTHORIZED,
-                Json(json!({"message": "'Expiration time' claim ('exp') is too far in the future"})),
+                Json(
+                    json!({"message": "'Expiration time' claim ('exp') is too far in the future"}),
+                ),
             )
                 .into_response(),
         );

@@ -203,7 +203,12 @@ impl HealthSetup {
     }
 
     /// Slack's redirect back to RepoPal with `code` and `state`, in a browser presenting `cookie`.
-    pub async fn slack_callback(&self, code: &str, state: &str, cookie: Option<&str>) -> TestResponse {
+    pub async fn slack_callback(
+        &self,
+        code: &str,
+        state: &str,
+        cookie: Option<&str>,
+    ) -> TestResponse {
         self.m
             .app
             .browser_get(
@@ -217,7 +222,9 @@ impl HealthSetup {
     pub async fn connect_slack(&self, code: &str, rotation: bool) -> Uuid {
         let q = self.slack_authorize().await;
         self.m.slack.authorize_code(code, rotation);
-        let res = self.slack_callback(code, &q["state"], Some(&q["cookie"])).await;
+        let res = self
+            .slack_callback(code, &q["state"], Some(&q["cookie"]))
+            .await;
         assert!(res.status.is_success(), "{}", res.text());
         res.json()["data"]["id"]
             .as_str()

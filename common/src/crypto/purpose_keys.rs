@@ -116,7 +116,8 @@ mod tests {
             other.github_install.mac_hex(b"x")
         );
         // Not the raw secret used as an HMAC key.
-        let mut raw = Hmac::<Sha256>::new_from_slice("s".repeat(40).as_bytes()).unwrap();
+        let mut raw =
+            Hmac::<Sha256>::new_from_slice("s".repeat(40).as_bytes()).expect("test value");
         raw.update(b"x");
         let raw: String = raw
             .finalize()

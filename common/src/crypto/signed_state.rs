@@ -86,10 +86,7 @@ pub fn verify(key: &PurposeKey, state: &str) -> Option<StateClaims> {
 pub fn same_browser(claims: &StateClaims, browser_nonce: Option<&str>) -> bool {
     browser_nonce.is_some_and(|n| {
         !n.is_empty()
-            && tokens::constant_time_eq(
-                tokens::hash(n).as_bytes(),
-                claims.browser_hash.as_bytes(),
-            )
+            && tokens::constant_time_eq(tokens::hash(n).as_bytes(), claims.browser_hash.as_bytes())
     })
 }
 
@@ -107,7 +104,7 @@ mod tests {
         let other = PurposeKey::derive(&secret, KeyPurpose::SlackConnectState);
         let (org, user) = (OrgId::new(), UserId::new());
         let started = start(&key, org, user, 600);
-        let claims = verify(&key, &started.state).unwrap();
+        let claims = verify(&key, &started.state).expect("test value");
         assert_eq!((claims.org, claims.user), (org, user));
         assert!(same_browser(&claims, Some(&started.browser_nonce)));
         assert!(!same_browser(&claims, Some("another-browser")));

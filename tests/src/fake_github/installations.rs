@@ -37,7 +37,11 @@ fn not_found(doc: &str) -> Response {
 }
 
 /// `GET /app/installations/{id}`: needs the App JWT; 404 for an installation the App does not have.
-async fn installation(State(s): State<Shared>, Path(id): Path<i64>, headers: HeaderMap) -> Response {
+async fn installation(
+    State(s): State<Shared>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
     s.lock()
         .expect("state")
         .calls

@@ -63,14 +63,14 @@ async fn linked(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM github_installations WHERE org_id IS NOT NULL")
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("test fixture")
 }
 
 async fn sync_jobs(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'sync_repositories'")
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("test fixture")
 }
 
 #[tokio::test]
@@ -108,12 +108,15 @@ async fn an_attackers_install_link_completed_in_the_victims_browser_links_nothin
     )
     .fetch_one(&app.db.pool)
     .await
-    .unwrap();
+    .expect("test fixture");
     assert_eq!(refusals, 3);
 
     // The attacker's own cookie is what the state needs: the state itself was never the problem.
     let res = app
-        .browser_get(&setup_url(&attacker_state, "victim-code"), Some(&attacker_cookie))
+        .browser_get(
+            &setup_url(&attacker_state, "victim-code"),
+            Some(&attacker_cookie),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
 }
@@ -124,10 +127,14 @@ async fn a_replayed_install_state_is_refused() {
     let admin = app.register("admin@example.com", Some("Org")).await;
     let (state, cookie) = install_state(&app, &admin, &admin.first_org()).await;
     fake.authorize("c1", victim());
-    let ok = app.browser_get(&setup_url(&state, "c1"), Some(&cookie)).await;
+    let ok = app
+        .browser_get(&setup_url(&state, "c1"), Some(&cookie))
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
     fake.authorize("c2", victim());
-    let again = app.browser_get(&setup_url(&state, "c2"), Some(&cookie)).await;
+    let again = app
+        .browser_get(&setup_url(&state, "c2"), Some(&cookie))
+        .await;
     assert_eq!(code_of(&again), (400, "invalid_install_state".into()));
     assert_eq!(sync_jobs(&app).await, 1, "one link, one sync");
     assert_eq!(fake.count("POST /login/oauth/access_token"), 1);
@@ -154,7 +161,9 @@ async fn a_github_user_who_only_reads_the_installation_cannot_link_it() {
         let code = format!("code-{}", account.id);
         fake.authorize(&code, account.clone());
         let (state, cookie) = install_state(&app, &admin, &org).await;
-        let res = app.browser_get(&setup_url(&state, &code), Some(&cookie)).await;
+        let res = app
+            .browser_get(&setup_url(&state, &code), Some(&cookie))
+            .await;
         assert_eq!(
             code_of(&res),
             (403, "installation_not_yours".into()),
@@ -200,13 +209,17 @@ async fn a_personal_installation_is_linked_only_by_its_owner() {
 
     fake.authorize("collab-code", collaborator);
     let (state, cookie) = install_state(&app, &admin, &org).await;
-    let res = app.browser_get(&url(&state, "collab-code"), Some(&cookie)).await;
+    let res = app
+        .browser_get(&url(&state, "collab-code"), Some(&cookie))
+        .await;
     assert_eq!(code_of(&res), (403, "installation_not_yours".into()));
     assert_eq!(linked(&app).await, 0);
 
     fake.authorize("owner-code", owner);
     let (state, cookie) = install_state(&app, &admin, &org).await;
-    let res = app.browser_get(&url(&state, "owner-code"), Some(&cookie)).await;
+    let res = app
+        .browser_get(&url(&state, "owner-code"), Some(&cookie))
+        .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(linked(&app).await, 1);
 }
@@ -216,7 +229,8 @@ async fn an_install_link_dies_when_its_maker_is_demoted_or_removed() {
     let (fake, app) = start().await;
     let owner = app.register("owner@example.com", Some("Org")).await;
     let org = owner.first_org();
-    let second = crate::orgs::add_member(&app, &owner, &org, "second@example.com", "org_admin").await;
+    let second =
+        crate::orgs::add_member(&app, &owner, &org, "second@example.com", "org_admin").await;
     let set_role = |role: &'static str| {
         let (app, owner, org, second) = (&app, &owner, &org, &second);
         async move {
@@ -236,7 +250,9 @@ async fn an_install_link_dies_when_its_maker_is_demoted_or_removed() {
     let (state, cookie) = install_state(&app, &second, &org).await;
     set_role("developer").await;
     fake.authorize("code-1", victim());
-    let res = app.browser_get(&setup_url(&state, "code-1"), Some(&cookie)).await;
+    let res = app
+        .browser_get(&setup_url(&state, "code-1"), Some(&cookie))
+        .await;
     assert_eq!(code_of(&res), (403, "forbidden".into()));
     assert_eq!(linked(&app).await, 0);
 
@@ -253,7 +269,9 @@ async fn an_install_link_dies_when_its_maker_is_demoted_or_removed() {
         .await;
     assert_eq!(removed.status, 200, "{}", removed.text());
     fake.authorize("code-2", victim());
-    let res = app.browser_get(&setup_url(&state, "code-2"), Some(&cookie)).await;
+    let res = app
+        .browser_get(&setup_url(&state, "code-2"), Some(&cookie))
+        .await;
     assert_eq!(code_of(&res), (403, "forbidden".into()));
     assert_eq!(linked(&app).await, 0);
     assert_eq!(sync_jobs(&app).await, 0);
@@ -269,10 +287,9 @@ async fn states_signed_with_the_access_token_key_or_another_flows_key_are_refuse
     let (fake, app) = start().await;
     let admin = app.register("admin@example.com", Some("Org")).await;
     let (state, cookie) = install_state(&app, &admin, &admin.first_org()).await;
-    let (payload, _) = state.rsplit_once('.').unwrap();
+    let (payload, _) = state.rsplit_once('.').expect("test fixture");
     // The same claims, signed with the raw JWT key (what states were signed with before) ...
-    let jwt_mac =
-        common::crypto::signature::sign(TEST_JWT_KEY.as_bytes(), payload.as_bytes());
+    let jwt_mac = common::crypto::signature::sign(TEST_JWT_KEY.as_bytes(), payload.as_bytes());
     let with_jwt_key = format!("{payload}.{}", jwt_mac.trim_start_matches("sha256="));
     // ... and with the key derived for "Add to Slack".
     let slack_key = PurposeKey::derive(
@@ -283,7 +300,9 @@ async fn states_signed_with_the_access_token_key_or_another_flows_key_are_refuse
     for forged in [&with_jwt_key, &with_slack_key] {
         assert_ne!(forged, &state);
         fake.authorize("code", victim());
-        let res = app.browser_get(&setup_url(forged, "code"), Some(&cookie)).await;
+        let res = app
+            .browser_get(&setup_url(forged, "code"), Some(&cookie))
+            .await;
         assert_eq!(code_of(&res), (400, "invalid_install_state".into()));
     }
     assert_eq!(linked(&app).await, 0);
@@ -294,7 +313,9 @@ async fn states_signed_with_the_access_token_key_or_another_flows_key_are_refuse
     assert_eq!(code_of(&res), (400, "invalid_install_state".into()));
 
     // The genuine state, signed with the install key, works in the same browser.
-    let res = app.browser_get(&setup_url(&state, "code"), Some(&cookie)).await;
+    let res = app
+        .browser_get(&setup_url(&state, "code"), Some(&cookie))
+        .await;
     assert_eq!(res.status, 200, "{}", res.text());
 }
 
@@ -310,7 +331,7 @@ async fn the_install_cookie_is_httponly_lax_scoped_to_the_setup_url_and_secure_o
             None,
         )
         .await;
-    let cookie = res.set_cookie("repopal_install").unwrap();
+    let cookie = res.set_cookie("repopal_install").expect("test fixture");
     assert!(
         cookie.contains("HttpOnly")
             && cookie.contains("SameSite=Lax")
@@ -334,7 +355,7 @@ async fn the_install_cookie_is_httponly_lax_scoped_to_the_setup_url_and_secure_o
         .await;
     assert!(
         res.set_cookie("repopal_install")
-            .unwrap()
+            .expect("test fixture")
             .contains("; Secure"),
         "Secure on https"
     );
@@ -358,7 +379,9 @@ async fn a_link_of_a_deleted_organisation_is_refused_cleanly_in_any_browser() {
     fake.authorize("code", victim());
     let res = app.browser_get(&setup_url(&state, "code"), None).await;
     assert_eq!(code_of(&res), (400, "invalid_install_state".into()));
-    let res = app.browser_get(&setup_url(&state, "code"), Some(&cookie)).await;
+    let res = app
+        .browser_get(&setup_url(&state, "code"), Some(&cookie))
+        .await;
     assert_eq!(code_of(&res), (403, "forbidden".into()));
     assert_eq!(linked(&app).await, 0);
 }

@@ -713,7 +713,9 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
         .await;
     assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     let q = h.slack_authorize().await;
-    let res = h.slack_callback("code-2", &q["state"], Some(&q["cookie"])).await;
+    let res = h
+        .slack_callback("code-2", &q["state"], Some(&q["cookie"]))
+        .await;
     assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     assert_eq!(res.json()["data"]["id"], json!(id));
     assert_eq!(res.json()["data"]["config"]["alert_channel"], "#ops");

@@ -21,7 +21,10 @@ async fn start() -> (FakeSlack, TestApp) {
         ("SLACK_API_URL", slack.url.as_str()),
         ("SLACK_CLIENT_ID", SLACK_CLIENT_ID),
         ("SLACK_CLIENT_SECRET", SLACK_CLIENT_SECRET),
-        ("SLACK_AUTHORIZE_URL", "https://slack.test/oauth/v2/authorize"),
+        (
+            "SLACK_AUTHORIZE_URL",
+            "https://slack.test/oauth/v2/authorize",
+        ),
     ];
     let app = TestApp::with_env(&env).await;
     (slack, app)
@@ -39,7 +42,8 @@ async fn authorize(app: &TestApp, admin: &Session, org: &str) -> (String, String
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let cookie = res.cookie("repopal_slack").expect("the Slack flow cookie");
-    let url = url::Url::parse(res.json()["data"]["url"].as_str().unwrap()).unwrap();
+    let url = url::Url::parse(res.json()["data"]["url"].as_str().expect("test fixture"))
+        .expect("test fixture");
     let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
     (q["state"].clone(), cookie)
 }
@@ -66,7 +70,7 @@ async fn slack_integrations(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM integrations WHERE kind = 'slack'")
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("test fixture")
 }
 
 #[tokio::test]
@@ -74,8 +78,7 @@ async fn a_slack_callback_without_the_browsers_cookie_creates_no_integration() {
     let (slack, app) = start().await;
     let attacker = app.register("attacker@example.com", Some("Evil")).await;
     let victim = app.register("victim@example.com", Some("Victim")).await;
-    let (attacker_state, attacker_cookie) =
-        authorize(&app, &attacker, &attacker.first_org()).await;
+    let (attacker_state, attacker_cookie) = authorize(&app, &attacker, &attacker.first_org()).await;
     let set = app
         .call(
             Method::GET,
@@ -85,7 +88,7 @@ async fn a_slack_callback_without_the_browsers_cookie_creates_no_integration() {
         )
         .await
         .set_cookie("repopal_slack")
-        .unwrap();
+        .expect("test fixture");
     assert!(
         set.contains("HttpOnly")
             && set.contains("SameSite=Lax")
@@ -160,7 +163,12 @@ async fn a_slack_callback_after_the_actor_was_demoted_or_removed_is_refused() {
     assert_eq!(promoted.status, 200, "{}", promoted.text());
     let (state, cookie) = authorize(&app, &second, &org).await;
     let removed = app
-        .call(Method::DELETE, &member_path, Some(&owner.access_token), None)
+        .call(
+            Method::DELETE,
+            &member_path,
+            Some(&owner.access_token),
+            None,
+        )
         .await;
     assert_eq!(removed.status, 200, "{}", removed.text());
     let res = callback(&app, "code-1", &state, Some(&cookie)).await;
@@ -191,7 +199,7 @@ async fn slack_states_signed_with_the_access_token_key_or_the_install_key_are_re
     let (slack, app) = start().await;
     let admin = app.register("admin@example.com", Some("Org")).await;
     let (state, cookie) = authorize(&app, &admin, &admin.first_org()).await;
-    let (payload, _) = state.rsplit_once('.').unwrap();
+    let (payload, _) = state.rsplit_once('.').expect("test fixture");
     let jwt_mac = common::crypto::signature::sign(TEST_JWT_KEY.as_bytes(), payload.as_bytes());
     let with_jwt_key = format!("{payload}.{}", jwt_mac.trim_start_matches("sha256="));
     let install_key = PurposeKey::derive(
