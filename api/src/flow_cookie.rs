@@ -15,6 +15,11 @@ impl FlowCookie {
         self.header(public_url, nonce, 600)
     }
 
+    /// `Set-Cookie` value carrying `nonce` for `max_age_secs` (as long as the flow's state lives).
+    pub fn set_for(&self, public_url: &url::Url, nonce: &str, max_age_secs: u32) -> String {
+        self.header(public_url, nonce, max_age_secs)
+    }
+
     /// `Set-Cookie` value removing the cookie.
     pub fn clear(&self, public_url: &url::Url) -> String {
         self.header(public_url, "", 0)

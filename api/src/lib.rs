@@ -79,7 +79,11 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
     let github = common::github::Github::new(pool.clone(), &config)?;
     let slack = common::slack::Slack::new(&config.slack);
     let tester = common::integrations::Tester::new(&config, github.clone());
+    let state_keys = Arc::new(common::crypto::purpose_keys::StateKeys::derive(
+        &api.auth.jwt_signing_key,
+    ));
     Ok(AppState {
+        state_keys,
         slack,
         tester,
         pool,

@@ -25,4 +25,6 @@ pub struct AppState {
     /// Connection tests of integrations.
     pub tester: common::integrations::Tester,
     pub auth_limiter: AuthLimiter,
+    /// Keys for the signed states of the install and "Add to Slack" flows, derived once at boot.
+    pub state_keys: Arc<common::crypto::purpose_keys::StateKeys>,
 }

@@ -70,6 +70,10 @@ struct Inner {
     refresh_delay_ms: u64,
     /// Installations each GitHub account (by id) can access.
     user_installations: HashMap<i64, Vec<i64>>,
+    /// The account each installation is on (`GET /app/installations/{id}`).
+    installation_accounts: HashMap<i64, installations::InstallationAccount>,
+    /// (organisation login, lowercased; account id) → (role, state) of the membership.
+    org_memberships: HashMap<(String, i64), (String, String)>,
     /// access token → account
     tokens: HashMap<String, FakeAccount>,
     /// When set, the token endpoint answers 500.
@@ -116,6 +120,7 @@ impl FakeGithub {
             )
             .route("/repos/{owner}/{repo}/hooks/{id}/pings", post(ping_hook))
             .merge(actions::routes())
+            .merge(installations::routes())
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -149,6 +154,47 @@ impl FakeGithub {
             .entry(account_id)
             .or_default()
             .push(installation_id);
+    }
+
+    /// Installation `installation_id` is on the organisation `org_login` (account id `org_id`).
+    pub fn install_on_org(&self, installation_id: i64, org_login: &str, org_id: i64) {
+        self.lock().installation_accounts.insert(
+            installation_id,
+            installations::InstallationAccount {
+                login: org_login.to_owned(),
+                id: org_id,
+                kind: "Organization",
+            },
+        );
+    }
+
+    /// Installation `installation_id` is on `account`'s own user account.
+    pub fn install_on_user(&self, installation_id: i64, account: &FakeAccount) {
+        self.lock().installation_accounts.insert(
+            installation_id,
+            installations::InstallationAccount {
+                login: account.login.clone(),
+                id: account.id,
+                kind: "User",
+            },
+        );
+    }
+
+    /// `account_id` belongs to organisation `org_login` with `role` (`admin`, `member`) in
+    /// `state` (`active`, `pending`).
+    pub fn set_org_membership(&self, org_login: &str, account_id: i64, role: &str, state: &str) {
+        self.lock().org_memberships.insert(
+            (org_login.to_ascii_lowercase(), account_id),
+            (role.to_owned(), state.to_owned()),
+        );
+    }
+
+    /// The usual setup: installation `installation_id` is on the organisation `acme`, which
+    /// `account` administers (active) and can therefore access.
+    pub fn admin_installation(&self, account: &FakeAccount, installation_id: i64) {
+        self.install_on_org(installation_id, ACME_LOGIN, ACME_ID);
+        self.set_org_membership(ACME_LOGIN, account.id, "admin", "active");
+        self.grant_installation(account.id, installation_id);
     }
 
     pub fn set_refresh_delay_ms(&self, ms: u64) {
@@ -259,8 +305,12 @@ impl FakeGithub {
 type Shared = Arc<Mutex<Inner>>;
 
 mod actions;
+mod installations;
 
 pub const TEST_APP_ID: u64 = 424242;
+/// The GitHub organisation of `admin_installation` (its repositories are `acme/…`).
+pub const ACME_LOGIN: &str = "acme";
+pub const ACME_ID: i64 = 9001;
 
 #[derive(serde::Deserialize)]
 struct AppClaims {
@@ -269,17 +319,9 @@ struct AppClaims {
     iss: String,
 }
 
-/// `POST /app/installations/{id}/access_tokens`: needs a valid RS256 app JWT signed with the App's
-/// key (checked against its public key), answers with the documented token shape.
-async fn mint_installation_token(
-    State(s): State<Shared>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-    headers: HeaderMap,
-) -> Response {
-    let mut inner = s.lock().expect("state");
-    inner
-        .calls
-        .push(format!("POST /app/installations/{id}/access_tokens"));
+/// The 401 GitHub answers unless the request carries a valid RS256 app JWT signed with the App's
+/// key (checked against its public key), issued by the test App and valid at most 10 minutes.
+fn app_jwt_refusal(headers: &HeaderMap) -> Option<Response> {
     let jwt = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -294,20 +336,43 @@ async fn mint_installation_token(
     let claims = match jsonwebtoken::decode::<AppClaims>(jwt, &key, &validation) {
         Ok(d) => d.claims,
         Err(_) => {
-            return (
-                StatusCode::UNAUTHORIZED,
-                Json(json!({"message": "A JSON web token could not be decoded"})),
-            )
-                .into_response();
+            return Some(
+                (
+                    StatusCode::UNAUTHORIZED,
+                    Json(json!({"message": "A JSON web token could not be decoded"})),
+                )
+                    .into_response(),
+            );
         }
     };
     let now = chrono::Utc::now().timestamp();
     if claims.iss != TEST_APP_ID.to_string() || claims.exp - claims.iat > 600 || claims.iat > now {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"message": "'Expiration time' claim ('exp') is too far in the future"})),
-        )
-            .into_response();
+        return Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(
+                    json!({"message": "'Expiration time' claim ('exp') is too far in the future"}),
+                ),
+            )
+                .into_response(),
+        );
+    }
+    None
+}
+
+/// `POST /app/installations/{id}/access_tokens`: needs a valid RS256 app JWT signed with the App's
+/// key (checked against its public key), answers with the documented token shape.
+async fn mint_installation_token(
+    State(s): State<Shared>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    inner
+        .calls
+        .push(format!("POST /app/installations/{id}/access_tokens"));
+    if let Some(refusal) = app_jwt_refusal(&headers) {
+        return refusal;
     }
     let token = format!("ghs_{}", uuid::Uuid::new_v4().simple());
     inner.installation_tokens.insert(token.clone(), id);
@@ -799,8 +864,16 @@ async fn user_installations(State(s): State<Shared>, headers: HeaderMap) -> Resp
         .get(&account.id)
         .cloned()
         .unwrap_or_default();
-    let installations: Vec<Value> =
-        ids.iter().map(|id| json!({"id": id, "account": {"login": account.login, "id": account.id}, "app_id": TEST_APP_ID})).collect();
+    let installations: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            let (login, owner_id, kind) = match inner.installation_accounts.get(id) {
+                Some(a) => (a.login.clone(), a.id, a.kind),
+                None => (account.login.clone(), account.id, "User"),
+            };
+            json!({"id": id, "account": {"login": login, "id": owner_id, "type": kind}, "app_id": TEST_APP_ID, "target_type": kind})
+        })
+        .collect();
     Json(json!({"total_count": installations.len(), "installations": installations}))
         .into_response()
 }

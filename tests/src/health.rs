@@ -188,35 +188,43 @@ impl HealthSetup {
         history["data"]["items"][0].clone()
     }
 
-    /// Starts "Add to Slack": the query of Slack's authorize URL (`client_id`, `state`, …).
+    /// Starts "Add to Slack": the query of Slack's authorize URL (`client_id`, `state`, …), plus
+    /// `cookie`: the `name=value` of the browser cookie the callback needs.
     pub async fn slack_authorize(&self) -> std::collections::HashMap<String, String> {
         let link = self.call(Method::GET, "slack/authorize", None).await;
         assert_eq!(link.status.as_u16(), 200, "{}", link.text());
+        let cookie = link.cookie("repopal_slack").expect("the Slack flow cookie");
         let url = url::Url::parse(link.json()["data"]["url"].as_str().expect("url")).expect("url");
         let mut q: std::collections::HashMap<String, String> =
             url.query_pairs().into_owned().collect();
         q.insert("host".into(), url.host_str().unwrap_or_default().to_owned());
+        q.insert("cookie".into(), cookie);
         q
     }
 
-    /// Slack's redirect back to RepoPal with `code` and `state`.
-    pub async fn slack_callback(&self, code: &str, state: &str) -> TestResponse {
+    /// Slack's redirect back to RepoPal with `code` and `state`, in a browser presenting `cookie`.
+    pub async fn slack_callback(
+        &self,
+        code: &str,
+        state: &str,
+        cookie: Option<&str>,
+    ) -> TestResponse {
         self.m
             .app
-            .call(
-                Method::GET,
+            .browser_get(
                 &format!("/api/v1/slack/callback?code={code}&state={state}"),
-                None,
-                None,
+                cookie,
             )
             .await
     }
 
     /// Connects a Slack workspace through OAuth (Slack grants `code`); returns the integration id.
     pub async fn connect_slack(&self, code: &str, rotation: bool) -> Uuid {
-        let state = self.slack_authorize().await["state"].clone();
+        let q = self.slack_authorize().await;
         self.m.slack.authorize_code(code, rotation);
-        let res = self.slack_callback(code, &state).await;
+        let res = self
+            .slack_callback(code, &q["state"], Some(&q["cookie"]))
+            .await;
         assert!(res.status.is_success(), "{}", res.text());
         res.json()["data"]["id"]
             .as_str()

@@ -41,6 +41,23 @@ impl TestResponse {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The `name=value` pair of the cookie this response sets under `name` (as a browser would
+    /// send it back), if it sets one.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookie(name)
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned())
+    }
+
+    /// The whole `Set-Cookie` value for the cookie `name` (with its attributes).
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
 }
 
 /// Configuration for tests: everything defaulted except what is required.
@@ -95,6 +112,22 @@ impl TestApp {
 
     pub async fn request(&self, req: Request<Body>) -> TestResponse {
         send(&self.router, req).await
+    }
+
+    /// A GET from a browser that presents `cookie` (`name=value`), or no cookie at all: the way a
+    /// provider's redirect arrives.
+    pub async fn browser_get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        let peer: std::net::SocketAddr = "192.0.2.1:40000".parse().expect("ip");
+        let mut req = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header("user-agent", "repopal-tests-browser/1.0")
+            .extension(axum::extract::ConnectInfo(peer));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        self.request(req.body(Body::empty()).expect("request"))
+            .await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {

@@ -61,7 +61,7 @@ impl Monitored {
     pub async fn start(extra: &[(&'static str, &str)]) -> Self {
         let github = FakeGithub::start().await;
         github.set_repositories(1);
-        github.grant_installation(installer().id, INSTALLATION);
+        github.admin_installation(&installer(), INSTALLATION);
         github.authorize("setup-code", installer());
         let slack = FakeSlack::start().await;
         let mut env = github.env();
@@ -119,10 +119,9 @@ impl Monitored {
     }
 
     async fn install(&self) {
-        let link = self
-            .admin_call(Method::GET, "github/install", None)
-            .await
-            .json();
+        let link = self.admin_call(Method::GET, "github/install", None).await;
+        let cookie = link.cookie("repopal_install");
+        let link = link.json();
         let url = url::Url::parse(link["data"]["url"].as_str().expect("install url")).expect("url");
         let state = url
             .query_pairs()
@@ -132,11 +131,9 @@ impl Monitored {
             .into_owned();
         let res = self
             .app
-            .call(
-                Method::GET,
+            .browser_get(
                 &format!("/api/v1/github/setup?installation_id={INSTALLATION}&setup_action=install&state={state}&code=setup-code"),
-                None,
-                None,
+                cookie.as_deref(),
             )
             .await;
         assert_eq!(res.status, 200, "{}", res.text());

@@ -1,26 +1,36 @@
 //! Linking GitHub App installations to organisations: the install link and the setup callback.
 
-use axum::extract::State;
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use common::domain::OrgId;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use axum::http::StatusCode;
-
 use crate::{
-    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    error::{ApiError, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidQuery, perm},
+    flow_cookie::FlowCookie,
     state::AppState,
+};
+
+/// Binds the install state to the browser that asked for the link; sent back to the setup URL.
+const COOKIE: FlowCookie = FlowCookie {
+    name: "repopal_install",
+    path: "/api/v1/github/setup",
 };
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InstallLinkOut {
-    /// Send the browser here; GitHub comes back to the setup callback with the state.
+    /// Send the browser here; GitHub comes back to the setup callback with the state. The cookie
+    /// set with this answer must come back with that callback (same browser).
     pub url: String,
 }
 
-/// The GitHub App's install link for this organisation, with a signed state (org_admin).
+/// The GitHub App's install link for this organisation (org_admin), with a signed state bound to
+/// this browser by an HttpOnly cookie.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/github/install", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = InstallLinkOut), (status = 400, description = "github_app_not_configured", body = ErrorEnvelope),
@@ -28,15 +38,23 @@ pub struct InstallLinkOut {
 pub async fn install_link(
     State(state): State<AppState>,
     member: OrgMember<perm::GithubManage>,
-) -> ApiResult<InstallLinkOut> {
-    let key = state.api.auth.jwt_signing_key.expose_secret().as_bytes();
-    let url = common::github::install_url(
+) -> Result<Response, ApiError> {
+    let link = common::github::install_url(
         &state.config.github,
-        key,
+        &state.state_keys.github_install,
         member.org_id,
         member.caller.user_id,
     )?;
-    Ok(Envelope(InstallLinkOut { url }))
+    let cookie = COOKIE.set_for(
+        &state.config.public_url,
+        &link.browser_nonce,
+        common::github::INSTALL_STATE_TTL_SECS,
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Envelope(InstallLinkOut { url: link.url }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,19 +77,21 @@ pub struct InstallLinkedOut {
     pub job_id: String,
 }
 
-/// GitHub's setup URL: links the installation to the organisation in the state and syncs it.
+/// GitHub's setup URL: links the installation to the organisation in the state and syncs it, only
+/// in the browser that got the install link, while its maker is still an admin, and for a GitHub
+/// user who administers the installation's account.
 #[utoipa::path(get, path = "/api/v1/github/setup", tag = "github", params(SetupQuery),
     responses((status = 200, body = InstallLinkedOut),
               (status = 202, description = "Waiting for an owner's approval", body = PendingOut),
               (status = 400, description = "invalid_install_state, install_code_missing, oauth_code_invalid", body = ErrorEnvelope),
-              (status = 403, description = "installation_not_yours", body = ErrorEnvelope),
+              (status = 403, description = "installation_not_yours, forbidden (the link's maker is no longer an admin)", body = ErrorEnvelope),
               (status = 409, description = "installation_linked_elsewhere", body = ErrorEnvelope)))]
 pub async fn setup(
     State(state): State<AppState>,
     Client(meta): Client,
+    headers: HeaderMap,
     ValidQuery(q): ValidQuery<SetupQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
+) -> Result<Response, ApiError> {
     let Some(installation_id) = q.installation_id else {
         // `setup_action=request`: an organisation owner must approve the install first; GitHub
         // sends the `installation` webhook (and the owner comes back through the setup URL) then.
@@ -83,24 +103,31 @@ pub async fn setup(
         )
             .into_response());
     };
-    let key = state.api.auth.jwt_signing_key.expose_secret().as_bytes();
+    let nonce = COOKIE.read(&headers);
     let (org_id, job) = state
         .github
         .complete_install(
-            key,
+            &state.state_keys.github_install,
             &meta,
-            &q.state,
-            installation_id,
-            q.setup_action.as_deref().unwrap_or("install"),
-            q.code.as_deref(),
+            common::github::SetupCallback {
+                state: &q.state,
+                browser_nonce: nonce.as_deref(),
+                installation_id,
+                setup_action: q.setup_action.as_deref().unwrap_or("install"),
+                code: q.code.as_deref(),
+            },
         )
         .await?;
-    Ok(Envelope(InstallLinkedOut {
-        org_id,
-        installation_id,
-        job_id: job.0,
-    })
-    .into_response())
+    let clear = COOKIE.clear(&state.config.public_url);
+    Ok((
+        [(header::SET_COOKIE, clear)],
+        Envelope(InstallLinkedOut {
+            org_id,
+            installation_id,
+            job_id: job.0,
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,22 +1,33 @@
 //! Connecting Slack with OAuth v2 ("Add to Slack"): the authorize link for an organisation, and
 //! the callback Slack redirects the browser to.
 
-use axum::{extract::State, http::StatusCode};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use common::integrations::SlackConnect;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::integrations::IntegrationOut;
 use crate::{
-    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    error::{ApiError, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidQuery, perm},
+    flow_cookie::FlowCookie,
     state::AppState,
+};
+
+/// Binds the Slack state to the browser that asked for the link; sent back to the callback.
+const COOKIE: FlowCookie = FlowCookie {
+    name: "repopal_slack",
+    path: "/api/v1/slack/callback",
 };
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SlackAuthorizeOut {
-    /// Send the browser here; Slack returns it to `/api/v1/slack/callback`.
+    /// Send the browser here; Slack returns it to `/api/v1/slack/callback`, which needs the cookie
+    /// set with this answer (same browser).
     pub url: String,
 }
 
@@ -33,7 +44,7 @@ fn connect(state: &AppState) -> SlackConnect<'_> {
         slack: &state.slack,
         pool: &state.pool,
         keyring: &state.config.keyring,
-        state_key: state.api.auth.jwt_signing_key.expose_secret().as_bytes(),
+        state_key: &state.state_keys.slack_connect,
         public_url: &state.config.public_url,
     }
 }
@@ -47,9 +58,14 @@ fn connect(state: &AppState) -> SlackConnect<'_> {
 pub async fn authorize(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
-) -> ApiResult<SlackAuthorizeOut> {
-    let url = connect(&state).authorize_url(member.org_id, member.caller.user_id)?;
-    Ok(Envelope(SlackAuthorizeOut { url }))
+) -> Result<Response, ApiError> {
+    let start = connect(&state).authorize_url(member.org_id, member.caller.user_id)?;
+    let cookie = COOKIE.set(&state.config.public_url, &start.browser_nonce);
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Envelope(SlackAuthorizeOut { url: start.url }),
+    )
+        .into_response())
 }
 
 /// Slack redirects here: the code is exchanged at `oauth.v2.access` and the organisation's Slack
@@ -61,8 +77,9 @@ pub async fn authorize(
 pub async fn callback(
     State(state): State<AppState>,
     Client(meta): Client,
+    headers: HeaderMap,
     ValidQuery(q): ValidQuery<SlackCallbackQuery>,
-) -> Result<(StatusCode, Envelope<IntegrationOut>), ApiError> {
+) -> Result<Response, ApiError> {
     if q.error.is_some() {
         return Err(
             common::Error::rejected("oauth_denied", "Slack access was not granted.").into(),
@@ -73,11 +90,20 @@ pub async fn callback(
             common::Error::rejected("invalid_oauth_state", "code and state are required").into(),
         );
     };
-    let row = connect(&state).complete(&meta, code, slack_state).await?;
+    let nonce = COOKIE.read(&headers);
+    let row = connect(&state)
+        .complete(&meta, code, slack_state, nonce.as_deref())
+        .await?;
     let status = if row.created_at == row.updated_at {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Envelope(row.into())))
+    let clear = COOKIE.clear(&state.config.public_url);
+    Ok((
+        status,
+        [(header::SET_COOKIE, clear)],
+        Envelope::<IntegrationOut>(row.into()),
+    )
+        .into_response())
 }

@@ -1,143 +1,166 @@
-//! The signed `state` of the App install link: which organisation (and who) asked, until when.
-//! `org.user.expiry.hmac` with HMAC-SHA256, so the setup callback can trust it without a session.
+//! Linking a GitHub App installation to an organisation: the install link (a signed state bound to
+//! the admin's browser) and the setup callback, which links only for that browser, for an admin who
+//! still is one, and for a GitHub user who administers the installation's account.
 
-use chrono::Utc;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use uuid::Uuid;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
 
-use crate::domain::{OrgId, UserId};
+use super::client::{Auth, GithubError};
+use crate::{
+    Error,
+    crypto::{purpose_keys::PurposeKey, signed_state, tokens},
+    domain::{OrgId, Permission, UserId},
+    identity::ClientMeta,
+    jobs::JobId,
+};
 
-pub struct InstallState;
+/// How long an install link (and its browser cookie) stays valid.
+pub const INSTALL_STATE_TTL_SECS: u32 = 3600;
 
-impl InstallState {
-    fn mac(key: &[u8], purpose: &str, payload: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!("any key length"));
-        mac.update(format!("repopal-{purpose}-state:").as_bytes());
-        mac.update(payload.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-
-    pub fn sign(key: &[u8], org: OrgId, user: UserId, ttl_secs: i64) -> String {
-        Self::sign_for(key, "install", org, user, ttl_secs)
-    }
-
-    /// The organisation and user of a valid, unexpired state.
-    pub fn verify(key: &[u8], state: &str) -> Option<(OrgId, UserId)> {
-        Self::verify_for(key, "install", state)
-    }
-
-    /// A state for another flow (`purpose`), which no other flow accepts.
-    pub fn sign_for(key: &[u8], purpose: &str, org: OrgId, user: UserId, ttl_secs: i64) -> String {
-        // A random nonce makes every link distinct (each can be used once).
-        let nonce = Uuid::new_v4().simple();
-        let payload = format!(
-            "{}.{}.{}.{nonce}",
-            org.0.simple(),
-            user.0.simple(),
-            Utc::now().timestamp() + ttl_secs
-        );
-        format!("{payload}.{}", Self::mac(key, purpose, &payload))
-    }
-
-    pub fn verify_for(key: &[u8], purpose: &str, state: &str) -> Option<(OrgId, UserId)> {
-        let (payload, mac) = state.rsplit_once('.')?;
-        if !crate::crypto::tokens::constant_time_eq(
-            Self::mac(key, purpose, payload).as_bytes(),
-            mac.as_bytes(),
-        ) {
-            return None;
-        }
-        let mut parts = payload.split('.');
-        let org = Uuid::parse_str(parts.next()?).ok()?;
-        let user = Uuid::parse_str(parts.next()?).ok()?;
-        let exp: i64 = parts.next()?.parse().ok()?;
-        (exp > Utc::now().timestamp()).then_some((OrgId(org), UserId(user)))
-    }
+/// The install link to send the browser to, and the nonce for its cookie.
+#[derive(Debug, Clone)]
+pub struct InstallLink {
+    pub url: String,
+    pub browser_nonce: String,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signed_states_verify_and_others_do_not() {
-        let (org, user) = (OrgId::new(), UserId::new());
-        let s = InstallState::sign(b"key", org, user, 600);
-        assert_eq!(InstallState::verify(b"key", &s), Some((org, user)));
-        assert_eq!(InstallState::verify(b"other", &s), None);
-        let tampered = s.replacen(
-            &org.0.simple().to_string(),
-            &OrgId::new().0.simple().to_string(),
-            1,
-        );
-        assert_eq!(InstallState::verify(b"key", &tampered), None);
-        assert_eq!(
-            InstallState::verify(b"key", &InstallState::sign(b"key", org, user, -1)),
-            None,
-            "expired"
-        );
-    }
+/// The setup callback's inputs, as GitHub and the browser sent them.
+pub struct SetupCallback<'a> {
+    pub state: &'a str,
+    /// The install cookie's nonce, when the browser sent one.
+    pub browser_nonce: Option<&'a str>,
+    pub installation_id: i64,
+    pub setup_action: &'a str,
+    pub code: Option<&'a str>,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct UserInstallation {
     id: i64,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct UserInstallations {
     installations: Vec<UserInstallation>,
 }
 
+/// `GET /app/installations/{id}`: the account the App is installed on.
+#[derive(Deserialize)]
+struct AppInstallation {
+    account: Option<InstallationAccount>,
+}
+
+#[derive(Deserialize)]
+struct InstallationAccount {
+    login: String,
+    id: i64,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// `GET /user`.
+#[derive(Deserialize)]
+struct GithubUserId {
+    id: i64,
+}
+
+/// `GET /user/memberships/orgs/{org}`.
+#[derive(Deserialize)]
+struct OrgMembership {
+    role: String,
+    state: String,
+}
+
+fn invalid_state() -> Error {
+    Error::rejected(
+        "invalid_install_state",
+        "The install link is invalid, expired, already used or was started in another browser; start again.",
+    )
+}
+
+fn not_yours() -> Error {
+    Error::forbidden(
+        "installation_not_yours",
+        "Your GitHub account does not administer this installation's account.",
+    )
+}
+
+fn upstream(e: &GithubError) -> Error {
+    Error::Upstream {
+        provider: "github",
+        message: e.to_string(),
+    }
+}
+
+/// GitHub's 404 (and 403) for "not yours to see": a refusal; anything else is GitHub's failure.
+fn refused_or_upstream(e: GithubError) -> Error {
+    match e {
+        GithubError::NotFound | GithubError::Forbidden(_) => not_yours(),
+        other => upstream(&other),
+    }
+}
+
 impl super::Github {
-    /// Links an installation to the organisation named by a valid, unused install state, after
-    /// proving the person completing the install can access that installation: the App must request
-    /// user authorization during installation, and the `code` it returns is exchanged for a user
-    /// token whose `GET /user/installations` has to list the installation. Then the first sync is
-    /// enqueued.
+    /// Links an installation to the organisation named by the install state, once every check holds:
+    /// - the state is signed with the install key, unexpired, unused, and the browser presents the
+    ///   cookie nonce it was started with (a link completed in another browser is refused);
+    /// - the RepoPal user who made the link is still a member allowed to manage GitHub;
+    /// - the App requested user authorization during installation, and the GitHub user behind the
+    ///   `code` can access the installation (`GET /user/installations`) AND administers its account:
+    ///   is that user for a user account, or an active admin member of the organisation.
+    ///
+    /// Then the first sync is enqueued in the linking transaction.
     pub async fn complete_install(
         &self,
-        key: &[u8],
-        meta: &crate::identity::ClientMeta,
-        state: &str,
-        installation_id: i64,
-        setup_action: &str,
-        code: Option<&str>,
-    ) -> Result<(OrgId, crate::jobs::JobId), crate::Error> {
+        key: &PurposeKey,
+        meta: &ClientMeta,
+        cb: SetupCallback<'_>,
+    ) -> Result<(OrgId, JobId), Error> {
         use oauth2::{AuthorizationCode, TokenResponse};
-        use secrecy::SecretString;
 
-        use super::client::Auth;
         use crate::{
-            Error,
             jobs::{self, SyncRepositories},
-            repo::{audit_logs::NewEntry, installations, jobs as job_rows, oauth},
+            repo::{audit_logs::NewEntry, installations, jobs as job_rows, oauth, orgs},
         };
-        let (org, user) = InstallState::verify(key, state).ok_or_else(|| {
-            Error::rejected(
-                "invalid_install_state",
-                "The install link is invalid or expired; start again.",
-            )
-        })?;
-        let code = code.ok_or_else(|| {
+        let claims = signed_state::verify(key, cb.state).ok_or_else(invalid_state)?;
+        let (org, user) = (claims.org, claims.user);
+        // None when the maker left (or the organisation or the user is gone).
+        let role = orgs::role_of(&self.pool, org, user).await?;
+        let refuse = |reason: &'static str, err: Error| async move {
+            let mut entry = NewEntry::failure("github.installation_link")
+                .resource("github_installation", cb.installation_id)
+                .meta(json!({ "reason": reason }));
+            // Only a current membership proves both rows still exist for the audit's references.
+            if role.is_some() {
+                entry = entry.org(org).actor(user);
+            }
+            crate::identity::audit(&self.pool, meta, entry).await?;
+            Err::<(OrgId, JobId), Error>(err)
+        };
+        if !signed_state::same_browser(&claims, cb.browser_nonce) {
+            return refuse("other_browser", invalid_state()).await;
+        }
+        let code = cb.code.ok_or_else(|| {
             Error::rejected(
                 "install_code_missing",
                 "The App must request user authorization during installation, so the installation can be verified.",
             )
         })?;
         // Each install link works once.
-        let state_hash = crate::crypto::tokens::hash(state);
-        if !oauth::use_once(&self.pool, &state_hash, "github_install").await? {
-            return Err(Error::rejected(
-                "invalid_install_state",
-                "This install link was already used; start again.",
-            ));
+        if !oauth::use_once(&self.pool, &tokens::hash(cb.state), "github_install").await? {
+            return refuse("state_reused", invalid_state()).await;
+        }
+        // The link dies with its maker's admin rights.
+        if !role.is_some_and(|r| r.allows(Permission::GithubManage)) {
+            return refuse(
+                "not_admin",
+                Error::forbidden(
+                    "forbidden",
+                    "The install link was made by someone who no longer administers this organisation.",
+                ),
+            )
+            .await;
         }
         let token = super::oauth_client(&self.config, None)?
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -150,17 +173,71 @@ impl super::Github {
                 )
             })?;
         let user_token = SecretString::from(token.access_token().secret().clone());
+        if !self
+            .installer_administers(&user_token, cb.installation_id)
+            .await?
+        {
+            return refuse("installation_not_yours", not_yours()).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        if !installations::link(&mut *tx, cb.installation_id, org).await? {
+            return Err(Error::conflict(
+                "installation_linked_elsewhere",
+                "This installation belongs to another organisation.",
+            ));
+        }
+        let job = jobs::push(
+            &mut tx,
+            &SyncRepositories {
+                installation_id: cb.installation_id,
+            },
+        )
+        .await?;
+        job_rows::record_for_org(&mut *tx, org, &job, "sync_repositories").await?;
+        // The connection is watched from now on: its first health check after one interval (the
+        // install itself just proved it works).
+        let due = crate::integrations::whole_second(
+            chrono::Utc::now()
+                + chrono::Duration::from_std(self.health_interval).unwrap_or_default(),
+        );
+        if let Some(id) = crate::repo::integrations::ensure_installation(
+            &mut *tx,
+            org,
+            cb.installation_id,
+            user,
+            due,
+        )
+        .await?
+        {
+            crate::integrations::schedule_check(&mut tx, id, due).await?;
+        }
+        let entry = NewEntry::success("github.installation_link")
+            .org(org)
+            .actor(user)
+            .resource("github_installation", cb.installation_id)
+            .meta(json!({ "setup_action": cb.setup_action }));
+        crate::identity::audit(&mut *tx, meta, entry).await?;
+        tx.commit().await?;
+        Ok((org, job))
+    }
+
+    /// Whether the GitHub user of `user_token` can access the installation and administers the
+    /// account it is installed on. `GET /user/installations` alone is not enough: it also lists
+    /// installations the user can merely read.
+    async fn installer_administers(
+        &self,
+        user_token: &SecretString,
+        installation_id: i64,
+    ) -> Result<bool, Error> {
+        let user_auth = Auth::Bearer(user_token);
         let mut next = Some("/user/installations?per_page=100".to_owned());
         let mut accessible = false;
         while let Some(url) = next.take() {
             let page = self
                 .client
-                .get::<UserInstallations>(&url, &Auth::Bearer(&user_token))
+                .get::<UserInstallations>(&url, &user_auth)
                 .await
-                .map_err(|e| Error::Upstream {
-                    provider: "github",
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| upstream(&e))?;
             if page
                 .items
                 .installations
@@ -173,64 +250,89 @@ impl super::Github {
             next = page.next;
         }
         if !accessible {
-            return Err(Error::forbidden(
-                "installation_not_yours",
-                "Your GitHub account cannot access this installation.",
-            ));
+            return Ok(false);
         }
-        let mut tx = self.pool.begin().await?;
-        if !installations::link(&mut *tx, installation_id, org).await? {
-            return Err(Error::conflict(
-                "installation_linked_elsewhere",
-                "This installation belongs to another organisation.",
-            ));
-        }
-        let job = jobs::push(&mut tx, &SyncRepositories { installation_id }).await?;
-        job_rows::record_for_org(&mut *tx, org, &job, "sync_repositories").await?;
-        // The connection is watched from now on: its first health check after one interval (the
-        // install itself just proved it works).
-        let due = crate::integrations::whole_second(
-            chrono::Utc::now()
-                + chrono::Duration::from_std(self.health_interval).unwrap_or_default(),
-        );
-        if let Some(id) = crate::repo::integrations::ensure_installation(
-            &mut *tx,
-            org,
-            installation_id,
-            user,
-            due,
-        )
-        .await?
+        // Whose installation it is, in the App's own words.
+        let app = self.app.as_ref().ok_or_else(|| {
+            Error::rejected(
+                "github_app_not_configured",
+                "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are not set",
+            )
+        })?;
+        let jwt = app.jwt()?;
+        let installation = match self
+            .client
+            .get::<AppInstallation>(
+                &format!("/app/installations/{installation_id}"),
+                &Auth::Bearer(&jwt),
+            )
+            .await
         {
-            crate::integrations::schedule_check(&mut tx, id, due).await?;
+            Ok(page) => page.items,
+            Err(GithubError::NotFound) => return Ok(false),
+            Err(e) => return Err(upstream(&e)),
+        };
+        let Some(account) = installation.account else {
+            return Ok(false);
+        };
+        match account.kind.as_str() {
+            "User" => {
+                let me = self
+                    .client
+                    .get::<GithubUserId>("/user", &user_auth)
+                    .await
+                    .map_err(refused_or_upstream)?;
+                Ok(me.items.id == account.id)
+            }
+            "Organization" => {
+                // GitHub logins are ASCII letters, digits and hyphens; anything else is not asked.
+                if account.login.is_empty()
+                    || !account
+                        .login
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                {
+                    return Ok(false);
+                }
+                match self
+                    .client
+                    .get::<OrgMembership>(
+                        &format!("/user/memberships/orgs/{}", account.login),
+                        &user_auth,
+                    )
+                    .await
+                {
+                    Ok(m) => Ok(m.items.role == "admin" && m.items.state == "active"),
+                    Err(GithubError::NotFound | GithubError::Forbidden(_)) => Ok(false),
+                    Err(e) => Err(upstream(&e)),
+                }
+            }
+            // Enterprise installations and anything new: nobody is proven to administer them.
+            _ => Ok(false),
         }
-        let entry = NewEntry::success("github.installation_link")
-            .org(org)
-            .actor(user)
-            .resource("github_installation", installation_id)
-            .meta(serde_json::json!({ "setup_action": setup_action }));
-        crate::identity::audit(&mut *tx, meta, entry).await?;
-        tx.commit().await?;
-        Ok((org, job))
     }
 }
 
-/// The App's install link for `org`, carrying a signed state good for an hour.
+/// The App's install link for `org`, carrying a state signed with the install key, good for an
+/// hour and only in the browser that gets the returned nonce as its cookie.
 pub fn install_url(
     config: &crate::config::GithubConfig,
-    key: &[u8],
+    key: &PurposeKey,
     org: OrgId,
     user: UserId,
-) -> Result<String, crate::Error> {
+) -> Result<InstallLink, Error> {
     let slug = config.app_slug.as_deref().ok_or_else(|| {
-        crate::Error::rejected(
+        Error::rejected(
             "github_app_not_configured",
             "GITHUB_APP_SLUG is not set on this server.",
         )
     })?;
+    let started = signed_state::start(key, org, user, i64::from(INSTALL_STATE_TTL_SECS));
     let mut url = config.web_url.clone();
     url.set_path(&format!("/apps/{slug}/installations/new"));
-    url.query_pairs_mut()
-        .append_pair("state", &InstallState::sign(key, org, user, 3600));
-    Ok(url.to_string())
+    url.query_pairs_mut().append_pair("state", &started.state);
+    Ok(InstallLink {
+        url: url.to_string(),
+        browser_nonce: started.browser_nonce,
+    })
 }

@@ -16,7 +16,7 @@ use std::future::Future;
 pub use app::{AppAuth, installation_token};
 pub use client::{Auth, GithubClient, GithubError, Page};
 pub use hooks::{HOOK_EVENTS, HookHealth, HookOutcome, reinstall_hook};
-pub use install::{InstallState, install_url};
+pub use install::{INSTALL_STATE_TTL_SECS, InstallLink, SetupCallback, install_url};
 pub use oauth_app::{OAuthClient, granted_scopes, oauth_client, oauth_http};
 pub use repos::{connection_sync_job, hook_job, update_settings};
 use secrecy::SecretString;

@@ -14,7 +14,7 @@ mod testers;
 pub use alert::{post_alert, slack_post_error};
 pub use check::{CheckRun, check_due, run_check};
 pub use credentials::decrypt;
-pub use slack_connect::{SlackConnect, refresh_token};
+pub use slack_connect::{SlackAuthorize, SlackConnect, refresh_token};
 pub use testers::{Failure, TestReport, Tester};
 
 use chrono::{DateTime, Utc};

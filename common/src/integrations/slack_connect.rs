@@ -1,9 +1,11 @@
 //! Connecting Slack with OAuth v2 ("Add to Slack"), and refreshing rotating Slack tokens.
 //!
-//! The authorize link carries a signed, expiring, single-use state naming the organisation and the
-//! admin who asked; the callback exchanges the code for the bot token (plus refresh token and
-//! expiry when token rotation is on) and creates the organisation's Slack integration for that
-//! workspace, or gives an existing one the new credentials.
+//! The authorize link carries a state signed with the Slack-connect key, naming the organisation
+//! and the admin who asked and bound to a cookie nonce in that admin's browser; it expires, works
+//! once, only in that browser and only while its maker is still an admin. The callback exchanges
+//! the code for the bot token (plus refresh token and expiry when token rotation is on) and creates
+//! the organisation's Slack integration for that workspace, or gives an existing one the new
+//! credentials.
 
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
@@ -14,9 +16,9 @@ use uuid::Uuid;
 use super::{credentials, decrypt, whole_second};
 use crate::{
     Error,
-    crypto::keyring::Keyring,
+    crypto::{keyring::Keyring, purpose_keys::PurposeKey, signed_state},
     domain::{OrgId, Permission, UserId},
-    github::{InstallState, REFRESH_MARGIN, RefreshOutcome},
+    github::{REFRESH_MARGIN, RefreshOutcome},
     identity::{ClientMeta, audit},
     repo::{
         audit_logs::{self, NewEntry},
@@ -26,16 +28,22 @@ use crate::{
     slack::{Slack, SlackError, SlackGrant},
 };
 
-const STATE_PURPOSE: &str = "slack-connect";
 const STATE_TTL_SECS: i64 = 600;
+
+/// Where to send the browser, and the nonce to set as its cookie.
+#[derive(Debug, Clone)]
+pub struct SlackAuthorize {
+    pub url: String,
+    pub browser_nonce: String,
+}
 
 /// The "Add to Slack" flow.
 pub struct SlackConnect<'a> {
     pub slack: &'a Slack,
     pub pool: &'a PgPool,
     pub keyring: &'a Keyring,
-    /// Signs the state.
-    pub state_key: &'a [u8],
+    /// Signs the state (the Slack-connect purpose key).
+    pub state_key: &'a PurposeKey,
     pub public_url: &'a url::Url,
 }
 
@@ -46,38 +54,47 @@ impl SlackConnect<'_> {
         url.to_string()
     }
 
-    /// Slack's authorize page for `org`, started by `user`.
-    pub fn authorize_url(&self, org: OrgId, user: UserId) -> Result<String, Error> {
-        let state =
-            InstallState::sign_for(self.state_key, STATE_PURPOSE, org, user, STATE_TTL_SECS);
-        self.slack
-            .authorize_url(&state, &self.redirect_uri())
-            .map_err(|e| Error::rejected("slack_oauth_not_configured", e.to_string()))
+    /// Slack's authorize page for `org`, started by `user`, and the nonce for the browser cookie.
+    pub fn authorize_url(&self, org: OrgId, user: UserId) -> Result<SlackAuthorize, Error> {
+        let started = signed_state::start(self.state_key, org, user, STATE_TTL_SECS);
+        let url = self
+            .slack
+            .authorize_url(&started.state, &self.redirect_uri())
+            .map_err(|e| Error::rejected("slack_oauth_not_configured", e.to_string()))?;
+        Ok(SlackAuthorize {
+            url,
+            browser_nonce: started.browser_nonce,
+        })
     }
 
     /// Completes the flow: the organisation's Slack integration for the workspace, new or updated.
+    /// `browser_nonce` is the cookie the browser presented with the callback.
     pub async fn complete(
         &self,
         meta: &ClientMeta,
         code: &str,
         state: &str,
+        browser_nonce: Option<&str>,
     ) -> Result<Integration, Error> {
         let invalid_state = || {
             Error::rejected(
                 "invalid_oauth_state",
-                "The Slack link is invalid, expired or already used; start again.",
+                "The Slack link is invalid, expired, already used or was started in another browser; start again.",
             )
         };
-        let (org, user) = InstallState::verify_for(self.state_key, STATE_PURPOSE, state)
-            .ok_or_else(invalid_state)?;
-        let still_admin = orgs::role_of(self.pool, org, user)
-            .await?
-            .is_some_and(|r| r.allows(Permission::IntegrationsManage));
-        if !still_admin {
-            return Err(Error::forbidden(
-                "forbidden",
-                "only an organisation admin can connect Slack",
-            ));
+        let claims = signed_state::verify(self.state_key, state).ok_or_else(invalid_state)?;
+        let (org, user) = (claims.org, claims.user);
+        // None when the maker left (or the organisation or the user is gone).
+        let role = orgs::role_of(self.pool, org, user).await?;
+        if !signed_state::same_browser(&claims, browser_nonce) {
+            let mut entry = NewEntry::failure("integration.create")
+                .meta(json!({"type": "slack", "via": "oauth", "reason": "other_browser"}));
+            // Only a current membership proves both rows still exist for the audit's references.
+            if role.is_some() {
+                entry = entry.org(org).actor(user);
+            }
+            audit(self.pool, meta, entry).await?;
+            return Err(invalid_state());
         }
         if !oauth::use_once(
             self.pool,
@@ -87,6 +104,13 @@ impl SlackConnect<'_> {
         .await?
         {
             return Err(invalid_state());
+        }
+        // The link dies with its maker's admin rights (checked after the state is used up).
+        if !role.is_some_and(|r| r.allows(Permission::IntegrationsManage)) {
+            return Err(Error::forbidden(
+                "forbidden",
+                "The Slack link was made by someone who no longer administers this organisation.",
+            ));
         }
         let grant = self
             .slack

@@ -17,8 +17,9 @@ const INSTALLATION: i64 = 31415;
 async fn setup(n_repos: usize) -> (FakeGithub, TestApp, Session, String) {
     let fake = FakeGithub::start().await;
     fake.set_repositories(n_repos);
-    // The installer's GitHub account can access the installation; every install sends this code.
-    fake.grant_installation(installer().id, INSTALLATION);
+    // The installation is on a GitHub organisation the installer administers; every install sends
+    // this code.
+    fake.admin_installation(&installer(), INSTALLATION);
     for _ in 0..4 {
         fake.authorize("install-code", installer());
     }
@@ -40,8 +41,8 @@ fn installer() -> repopal_tests::fake_github::FakeAccount {
     }
 }
 
-/// The install link's state for `org`.
-async fn install_state(app: &TestApp, admin: &Session, org: &str) -> String {
+/// The install link's state for `org`, and the cookie (`name=value`) it set in the admin's browser.
+pub(crate) async fn install_state(app: &TestApp, admin: &Session, org: &str) -> (String, String) {
     let link = app
         .call(
             Method::GET,
@@ -51,13 +52,16 @@ async fn install_state(app: &TestApp, admin: &Session, org: &str) -> String {
         )
         .await;
     assert_eq!(link.status, 200, "{}", link.text());
+    let cookie = link.cookie("repopal_install").expect("the install cookie");
     let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
     assert_eq!(url.path(), "/apps/repopal-test/installations/new");
-    url.query_pairs()
+    let state = url
+        .query_pairs()
         .find(|(k, _)| k == "state")
         .unwrap()
         .1
-        .into_owned()
+        .into_owned();
+    (state, cookie)
 }
 
 /// Follows the install link the way GitHub would (with user authorization during installation)
@@ -67,13 +71,11 @@ async fn install(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value
 }
 
 async fn install_with(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value {
-    let state = install_state(app, admin, org).await;
+    let (state, cookie) = install_state(app, admin, org).await;
     let res = app
-        .call(
-            Method::GET,
+        .browser_get(
             &format!("/api/v1/github/setup?installation_id={INSTALLATION}&setup_action=install&state={state}&code=install-code"),
-            None,
-            None,
+            Some(&cookie),
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
@@ -291,12 +293,11 @@ async fn an_install_is_linked_only_for_a_verified_installer_and_a_single_use_sta
         )
     };
 
+    let (_, some_cookie) = install_state(&app, &admin, &org).await;
     let forged = app
-        .call(
-            Method::GET,
+        .browser_get(
             &setup_url("forged.state", Some("install-code")),
-            None,
-            None,
+            Some(&some_cookie),
         )
         .await;
     assert_eq!(
@@ -304,9 +305,9 @@ async fn an_install_is_linked_only_for_a_verified_installer_and_a_single_use_sta
         (400, Some("invalid_install_state".into()))
     );
 
-    let state = install_state(&app, &admin, &org).await;
+    let (state, cookie) = install_state(&app, &admin, &org).await;
     let no_code = app
-        .call(Method::GET, &setup_url(&state, None), None, None)
+        .browser_get(&setup_url(&state, None), Some(&cookie))
         .await;
     assert_eq!(
         code_of(&no_code),
@@ -320,14 +321,9 @@ async fn an_install_is_linked_only_for_a_verified_installer_and_a_single_use_sta
         ..installer()
     };
     fake.authorize("stranger-code", stranger);
-    let state = install_state(&app, &admin, &org).await;
+    let (state, cookie) = install_state(&app, &admin, &org).await;
     let claim = app
-        .call(
-            Method::GET,
-            &setup_url(&state, Some("stranger-code")),
-            None,
-            None,
-        )
+        .browser_get(&setup_url(&state, Some("stranger-code")), Some(&cookie))
         .await;
     assert_eq!(
         code_of(&claim),
@@ -341,37 +337,27 @@ async fn an_install_is_linked_only_for_a_verified_installer_and_a_single_use_sta
     assert_eq!(linked, 0);
 
     // The real installer links it; the same state cannot be used again.
-    let state = install_state(&app, &admin, &org).await;
+    let (state, cookie) = install_state(&app, &admin, &org).await;
     let ok = app
-        .call(
-            Method::GET,
-            &setup_url(&state, Some("install-code")),
-            None,
-            None,
-        )
+        .browser_get(&setup_url(&state, Some("install-code")), Some(&cookie))
         .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
+    assert!(
+        ok.set_cookie("repopal_install")
+            .is_some_and(|c| c.contains("Max-Age=0")),
+        "the install cookie is cleared"
+    );
     fake.authorize("install-code", installer());
     let again = app
-        .call(
-            Method::GET,
-            &setup_url(&state, Some("install-code")),
-            None,
-            None,
-        )
+        .browser_get(&setup_url(&state, Some("install-code")), Some(&cookie))
         .await;
     assert_eq!(code_of(&again), (400, Some("invalid_install_state".into())));
 
     // Another organisation cannot take the installation over, even with the installer's account.
     let other = app.register("other-admin@example.com", Some("Mike")).await;
-    let state = install_state(&app, &other, &other.first_org()).await;
+    let (state, cookie) = install_state(&app, &other, &other.first_org()).await;
     let res = app
-        .call(
-            Method::GET,
-            &setup_url(&state, Some("install-code")),
-            None,
-            None,
-        )
+        .browser_get(&setup_url(&state, Some("install-code")), Some(&cookie))
         .await;
     assert_eq!(
         code_of(&res),

@@ -649,9 +649,10 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
         "http://repopal.test/api/v1/slack/callback"
     );
     let state = q["state"].clone();
+    let cookie = q["cookie"].clone();
 
     h.m.slack.authorize_code("code-1", true);
-    let res = h.slack_callback("code-1", &state).await;
+    let res = h.slack_callback("code-1", &state, Some(&cookie)).await;
     assert_eq!(res.status.as_u16(), 201, "{}", res.text());
     let created = res.json()["data"].clone();
     assert_eq!(
@@ -670,15 +671,7 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
 
     // The state works once; a cancelled authorization is a clear error.
     h.m.slack.authorize_code("code-2", true);
-    let again =
-        h.m.app
-            .call(
-                Method::GET,
-                &format!("/api/v1/slack/callback?code=code-2&state={state}"),
-                None,
-                None,
-            )
-            .await;
+    let again = h.slack_callback("code-2", &state, Some(&cookie)).await;
     assert_eq!(
         (again.status.as_u16(), again.json()["error"]["code"].clone()),
         (400, json!("invalid_oauth_state"))
@@ -719,8 +712,10 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
         )
         .await;
     assert_eq!(res.status.as_u16(), 200, "{}", res.text());
-    let state = h.slack_authorize().await["state"].clone();
-    let res = h.slack_callback("code-2", &state).await;
+    let q = h.slack_authorize().await;
+    let res = h
+        .slack_callback("code-2", &q["state"], Some(&q["cookie"]))
+        .await;
     assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     assert_eq!(res.json()["data"]["id"], json!(id));
     assert_eq!(res.json()["data"]["config"]["alert_channel"], "#ops");

@@ -86,9 +86,11 @@ async fn integration_credentials_never_reach_responses_or_logs() {
     responses.push(res.text());
 
     // Slack through OAuth with rotation, refreshed by the token job.
-    let state = h.slack_authorize().await["state"].clone();
+    let q = h.slack_authorize().await;
     h.m.slack.authorize_code("secret-code", true);
-    let res = h.slack_callback("secret-code", &state).await;
+    let res = h
+        .slack_callback("secret-code", &q["state"], Some(&q["cookie"]))
+        .await;
     assert_eq!(res.status, 201, "{}", res.text());
     responses.push(res.text());
     sqlx::query("UPDATE integrations SET token_expires_at = now() WHERE kind = 'slack'")

@@ -37,7 +37,13 @@ fn fill(path: &str, org: &str, member: &str) -> String {
     out
 }
 
-async fn add_member(app: &TestApp, admin: &Session, org: &str, email: &str, role: &str) -> Session {
+pub(crate) async fn add_member(
+    app: &TestApp,
+    admin: &Session,
+    org: &str,
+    email: &str,
+    role: &str,
+) -> Session {
     let invite = app
         .call(
             Method::POST,
