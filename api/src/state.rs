@@ -25,4 +25,6 @@ pub struct AppState {
     /// Connection tests of integrations.
     pub tester: common::integrations::Tester,
     pub auth_limiter: AuthLimiter,
+    /// Webhook body bytes being read at once (`WEBHOOK_MAX_INFLIGHT_BYTES`).
+    pub webhook_bytes: crate::inflight::InflightBytes,
 }

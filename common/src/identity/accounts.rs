@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{Caller, ClientMeta, Identity, SignedIn, audit, orgs::create_org_in, queue_email};
 use crate::{
     Error,
-    crypto::{password, tokens},
+    crypto::tokens,
     domain::{Email, NewPassword, UserId},
     repo::{
         audit_logs::NewEntry,
@@ -41,7 +41,7 @@ impl Identity {
         meta: &ClientMeta,
         input: Registration,
     ) -> Result<SignedIn, Error> {
-        let hash = password::hash(input.password.secret()).await?;
+        let hash = self.passwords.hash(input.password.secret()).await?;
         let mut tx = self.pool.begin().await?;
         let user = users::insert(
             &mut tx,
@@ -147,8 +147,10 @@ impl Identity {
             return Err(Error::Locked { retry_after_secs });
         }
         let user = users::find_by_email(&self.pool, email).await?;
-        let verified =
-            password::verify(pw, user.as_ref().and_then(|u| u.password_hash.clone())).await;
+        let verified = self
+            .passwords
+            .verify(pw, user.as_ref().and_then(|u| u.password_hash.clone()))
+            .await?;
         let mut tx = self.pool.begin().await?;
         login_attempts::record(&mut *tx, email, meta.ip.as_deref(), verified.matches).await?;
         let Some(user) = user.filter(|_| verified.matches) else {
@@ -163,7 +165,7 @@ impl Identity {
             return Err(invalid_credentials());
         };
         if verified.needs_rehash {
-            let fresh = password::hash(pw).await?;
+            let fresh = self.passwords.hash(pw).await?;
             users::set_password(&mut *tx, user.id, &fresh).await?;
         }
         audit(
@@ -209,8 +211,10 @@ impl Identity {
             .ok_or(Error::NotFound)?;
         let has_password = user.password_hash.is_some();
         if has_password
-            && !password::verify(current, user.password_hash.clone())
-                .await
+            && !self
+                .passwords
+                .verify(current, user.password_hash.clone())
+                .await?
                 .matches
         {
             audit(
@@ -226,7 +230,7 @@ impl Identity {
                 "The current password is not correct.",
             ));
         }
-        let hash = password::hash(new.secret()).await?;
+        let hash = self.passwords.hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
         users::set_password(&mut *tx, user.id, &hash).await?;
         email_tokens::use_up_all(&mut *tx, user.id, RESET_PASSWORD).await?;
@@ -292,7 +296,6 @@ impl Identity {
         token: &str,
         new: &NewPassword,
     ) -> Result<(), Error> {
-        let hash = password::hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
         let user = email_tokens::consume(&mut tx, RESET_PASSWORD, &tokens::hash(token))
             .await?
@@ -302,6 +305,8 @@ impl Identity {
                     "The reset token is invalid, used or expired.",
                 )
             })?;
+        // Only a valid token costs a hash; if hashing is busy the rollback keeps the token usable.
+        let hash = self.passwords.hash(new.secret()).await?;
         users::set_password(&mut *tx, user, &hash).await?;
         users::mark_verified(&mut *tx, user).await?;
         email_tokens::use_up_all(&mut *tx, user, RESET_PASSWORD).await?;
