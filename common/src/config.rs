@@ -161,6 +161,9 @@ pub struct AuthConfig {
     pub rate_limit_per_minute: u32,
     /// Password hashes (argon2) computed at once (`PASSWORD_HASH_CONCURRENCY`, default: cores).
     pub password_hash_concurrency: usize,
+    /// How long a request waits for a hashing slot before 503 `server_busy`
+    /// (`PASSWORD_HASH_MAX_WAIT_MS`, default 2 s).
+    pub password_hash_max_wait: Duration,
     /// Failed logins (since the last success) before an account is locked, the first lock's length
     /// (doubling per further failure) and the longest lock.
     pub lockout_threshold: u32,
@@ -458,6 +461,12 @@ impl ApiConfig {
                 "PASSWORD_HASH_CONCURRENCY",
                 std::thread::available_parallelism().map_or(2, usize::from),
                 parse_positive,
+            )?,
+            password_hash_max_wait: or_default(
+                env,
+                "PASSWORD_HASH_MAX_WAIT_MS",
+                Duration::from_secs(2),
+                parse_positive_millis,
             )?,
             lockout_threshold: or_default(env, "LOGIN_LOCKOUT_THRESHOLD", 5, |v| {
                 parse_positive(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX))

@@ -15,6 +15,8 @@ pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
 /// A fixed test keyring (32 zero-to-31 bytes); never used outside tests.
 pub const TEST_ENCRYPTION_KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 pub const TEST_JWT_KEY: &str = "test-jwt-signing-key-0123456789abcdef";
+/// The bearer token `/metrics` wants in tests.
+pub const TEST_METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
 /// The API on a fresh database.
 pub struct TestApp {
@@ -53,6 +55,7 @@ pub fn test_env(db_url: &str) -> std::collections::HashMap<String, String> {
         ("REQUEST_TIMEOUT_SECS", "5"),
         ("AUTH_RATE_LIMIT_PER_MINUTE", "1000"),
         ("PUBLIC_URL", "http://repopal.test"),
+        ("METRICS_TOKEN", TEST_METRICS_TOKEN),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -93,6 +96,19 @@ impl TestApp {
 
     pub async fn request(&self, req: Request<Body>) -> TestResponse {
         send(&self.router, req).await
+    }
+
+    /// `GET /metrics` with the test metrics token.
+    pub async fn metrics(&self) -> TestResponse {
+        self.request(
+            Request::builder()
+                .method(Method::GET)
+                .uri("/metrics")
+                .header("authorization", format!("Bearer {TEST_METRICS_TOKEN}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {

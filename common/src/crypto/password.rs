@@ -43,23 +43,22 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// How long a request waits for a free hashing slot before it is answered 503 `server_busy`.
-pub const MAX_WAIT: Duration = Duration::from_secs(2);
-
 /// The bound on argon2 work: at most `concurrency` hashes or verifications run at once (each
-/// holds ~19 MiB for its duration); a caller waits at most [`MAX_WAIT`] for a slot and then gets
+/// holds ~19 MiB for its duration); a caller waits at most `max_wait` for a slot and then gets
 /// [`Error::Busy`], so a flood of requests costs neither unbounded memory nor an unbounded queue.
 /// Built once from the configuration and shared (cheap to clone).
 #[derive(Clone)]
 pub struct Hashing {
     slots: Arc<Semaphore>,
+    max_wait: Duration,
     computed: Arc<AtomicU64>,
 }
 
 impl Hashing {
-    pub fn new(concurrency: usize) -> Self {
+    pub fn new(concurrency: usize, max_wait: Duration) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            max_wait,
             computed: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -75,10 +74,10 @@ impl Hashing {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Error> {
-        let slot = tokio::time::timeout(MAX_WAIT, self.slots.clone().acquire_owned())
+        let slot = tokio::time::timeout(self.max_wait, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| Error::Busy {
-                retry_after_secs: MAX_WAIT.as_secs(),
+                retry_after_secs: self.max_wait.as_secs().max(1),
             })?
             .map_err(|_| Error::Crypto("password hashing is shut down".into()))?;
         let computed = self.computed.clone();
@@ -152,7 +151,7 @@ mod tests {
 
     #[tokio::test]
     async fn hash_verify_and_rehash_detection() {
-        let hashing = Hashing::new(2);
+        let hashing = Hashing::new(2, Duration::from_secs(2));
         let pw = SecretString::from("Correct-horse1".to_owned());
         let h = hashing.hash(&pw).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));

@@ -94,7 +94,10 @@ impl Identity {
         Self {
             pool,
             tokens,
-            passwords: crate::crypto::password::Hashing::new(auth.password_hash_concurrency),
+            passwords: crate::crypto::password::Hashing::new(
+                auth.password_hash_concurrency,
+                auth.password_hash_max_wait,
+            ),
             auth,
             config,
             http,

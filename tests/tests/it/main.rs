@@ -7,6 +7,7 @@ mod crash_recovery;
 mod database_outage;
 mod github_app;
 mod github_login;
+mod http_hardening;
 mod incidents;
 mod integration_health;
 mod integrations;
