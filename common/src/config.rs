@@ -885,6 +885,50 @@ mod tests {
     }
 
     #[test]
+    fn http_hardening_settings_are_parsed_or_named() {
+        let base = [("GITHUB_WEBHOOK_SECRET", "0123456789abcdef")];
+        let with = |k: &str, v: &str| {
+            let mut e = env(&base);
+            e.insert(k.into(), v.into());
+            ApiConfig::from_source(&e)
+        };
+        for (name, bad) in [
+            ("TRUSTED_PROXY_CIDRS", "10.0.0.0/8, not-a-cidr"),
+            ("CORS_ALLOWED_ORIGINS", "https://app.example/path"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+            ("METRICS_TOKEN", "short"),
+            ("METRICS_ADDR", "localhost"),
+            ("WEBHOOK_MAX_INFLIGHT_BYTES", "0"),
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
+            ("TRUST_PROXY_HEADERS", "true"),
+        ] {
+            let err = with(name, bad).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{name} is malformed")), "{err}");
+        }
+        let c = with(
+            "TRUSTED_PROXY_CIDRS",
+            "10.0.0.0/8, 2001:db8::/32, 192.0.2.1",
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        let c = with(
+            "CORS_ALLOWED_ORIGINS",
+            "https://App.example, http://localhost:3000/",
+        )
+        .unwrap();
+        assert_eq!(
+            c.cors_allowed_origins,
+            ["https://app.example", "http://localhost:3000"]
+        );
+        let c = ApiConfig::from_source(&env(&base)).unwrap();
+        assert!(c.trusted_proxies.is_empty() && c.cors_allowed_origins.is_empty());
+        assert!(c.metrics_token.is_none() && c.metrics_addr.is_none());
+        assert_eq!(c.webhook_max_inflight_bytes, 64 * 1024 * 1024);
+        assert!(c.auth.password_hash_concurrency >= 1);
+        assert!(with("TRUST_PROXY_HEADERS", "false").is_ok());
+    }
+
+    #[test]
     fn app_credentials_come_in_pairs() {
         let e = env(&[
             ("DATABASE_URL", "postgres://localhost/x"),
