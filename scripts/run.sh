@@ -7,6 +7,13 @@ eval "$db_env"
 dev_env=$(scripts/dev-env.sh)
 eval "$dev_env"
 export PORT=${PORT:-8080}
+# /metrics is not public: locally it gets its own loopback listener unless you chose otherwise.
+if [ -z "${METRICS_TOKEN:-}" ]; then export METRICS_ADDR=${METRICS_ADDR:-127.0.0.1:9100}; fi
+if [ -n "${METRICS_ADDR:-}" ]; then
+    metrics_url="http://${METRICS_ADDR}/metrics"
+else
+    metrics_url="http://localhost:$PORT/metrics (Authorization: Bearer \$METRICS_TOKEN)"
+fi
 WORKERS=${WORKERS:-2}
 
 cargo build --bins
@@ -38,7 +45,7 @@ cat >&2 <<MSG
     API       http://localhost:$PORT
     Docs      http://localhost:$PORT/docs
     OpenAPI   http://localhost:$PORT/openapi.json
-    Metrics   http://localhost:$PORT/metrics
+    Metrics   $metrics_url
     Health    http://localhost:$PORT/healthz   http://localhost:$PORT/readyz
 
 MSG

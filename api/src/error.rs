@@ -45,6 +45,17 @@ impl ApiError {
         )
     }
 
+    /// 503 `server_busy` with `Retry-After`: a bounded resource is saturated, try again shortly.
+    pub fn busy(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "The server is busy; try again shortly.",
+        );
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
     /// An unexpected failure: the cause is logged once here and never shown to the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -140,6 +151,7 @@ impl From<common::Error> for ApiError {
                 e.retry_after = Some(retry_after_secs);
                 e
             }
+            E::Busy { retry_after_secs } => Self::busy(retry_after_secs),
             E::Upstream { provider, message } => {
                 tracing::warn!(provider, error = %message, "upstream provider failed");
                 Self::new(
@@ -182,6 +194,12 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

@@ -3,10 +3,12 @@
 pub mod error;
 pub mod extract;
 pub mod flow_cookie;
+pub mod inflight;
 pub mod metrics;
 pub mod pagination;
 pub mod rate_limit;
 pub mod routes;
+pub mod security;
 pub mod state;
 
 use std::sync::Arc;
@@ -71,6 +73,7 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
     let config = Arc::new(config);
     let identity = common::identity::Identity::new(pool.clone(), config.clone(), api.auth.clone());
     let auth_limiter = rate_limit::limiter(api.auth.rate_limit_per_minute);
+    let webhook_bytes = inflight::InflightBytes::new(api.webhook_max_inflight_bytes);
     let webhooks = common::webhooks::WebhookReceiver::new(
         pool.clone(),
         api.github_webhook_secret.clone(),
@@ -92,26 +95,28 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
         metrics: metrics::handle(),
         identity,
         auth_limiter,
+        webhook_bytes,
         webhooks,
         github,
     })
 }
 
-/// The routes and the OpenAPI document generated from them.
-fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The routes, the `/metrics` route (mounted only where configured) and the OpenAPI document.
+fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
         audit_logs, auth, github_app, github_login, health, incidents, integration_health,
         integration_types, integrations, jobs, members, notifications, oauth_connections, orgs,
         repositories, slack_connect, webhook_deliveries, webhooks, workflow_runs,
     };
-    // GitHub sends deliveries of up to 25 MB; every other route keeps `BODY_LIMIT_BYTES`.
-    let receiver = OpenApiRouter::new()
-        .routes(routes!(webhooks::github))
-        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    // GitHub sends deliveries of up to 25 MB (the receiver reads its body itself, within
+    // `WEBHOOK_BODY_LIMIT` and the in-flight budget); every other route keeps `BODY_LIMIT_BYTES`.
+    let receiver = OpenApiRouter::new().routes(routes!(webhooks::github));
+    let (metrics, metrics_doc) = OpenApiRouter::new()
+        .routes(routes!(routes::metrics::metrics))
+        .split_for_parts();
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
-        .routes(routes!(routes::metrics::metrics))
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
@@ -184,7 +189,9 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oauth_connections::refresh))
         .routes(routes!(oauth_connections::my_job))
         .merge(receiver)
-        .split_for_parts()
+        .split_for_parts();
+    doc.merge(metrics_doc);
+    (router, metrics, doc)
 }
 
 /// Largest webhook delivery accepted (GitHub's own cap).
@@ -192,17 +199,32 @@ pub const WEBHOOK_BODY_LIMIT: usize = 25 * 1024 * 1024;
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().1
+    routes().2
+}
+
+/// The router of the separate metrics listener (`METRICS_ADDR`): `/metrics` only.
+pub fn metrics_app(state: AppState) -> Router {
+    let (_, metrics, _) = routes();
+    let router = metrics
+        .fallback(|| async { error::ApiError::not_found() })
+        .with_state(state.clone());
+    security::headers(router, &state)
 }
 
 /// The complete application.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = routes();
+    let (mut router, metrics_route, api) = routes();
+    // `/metrics` lists every tenant's ids: public only behind METRICS_TOKEN, and never when it has
+    // its own listener (METRICS_ADDR).
+    if state.api.metrics_token.is_some() && state.api.metrics_addr.is_none() {
+        router = router.merge(metrics_route);
+    }
     let timeout = state.api.request_timeout;
     let body_limit = state.api.body_limit_bytes;
     let limiter_state = state.clone();
+    let outer_state = state.clone();
     // Layers run outside-in in the reverse order of the calls below.
-    router
+    let router = router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .route_layer(middleware::from_fn(metrics::tag_route))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -223,10 +245,12 @@ pub fn app(state: AppState) -> Router {
             let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
             tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id)
         }))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    security::headers(security::cors(router, &outer_state.api), &outer_state)
 }
 
-/// Serves `app` on `0.0.0.0:port` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves `app` on `0.0.0.0:port` (and `/metrics` on `METRICS_ADDR` when set) until `shutdown`
+/// resolves, then finishes in-flight requests.
 pub async fn serve(
     state: AppState,
     port: u16,
@@ -234,9 +258,23 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     tracing::info!(addr = %listener.local_addr()?, "repopal-api listening");
+    let metrics = match state.api.metrics_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(addr = %listener.local_addr()?, "repopal-api metrics listening");
+            let app = metrics_app(state.clone());
+            Some(tokio::spawn(
+                async move { axum::serve(listener, app).await },
+            ))
+        }
+        None => None,
+    };
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+        .await;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
+    served
 }

@@ -27,4 +27,6 @@ pub struct AppState {
     pub auth_limiter: AuthLimiter,
     /// Keys for the signed states of the install and "Add to Slack" flows, derived once at boot.
     pub state_keys: Arc<common::crypto::purpose_keys::StateKeys>,
+    /// Webhook body bytes being read at once (`WEBHOOK_MAX_INFLIGHT_BYTES`).
+    pub webhook_bytes: crate::inflight::InflightBytes,
 }

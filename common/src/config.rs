@@ -140,6 +140,17 @@ pub struct ApiConfig {
     pub body_limit_bytes: usize,
     pub github_webhook_secret: SecretString,
     pub auth: AuthConfig,
+    /// Peers (and `X-Forwarded-For` hops) whose forwarding headers are believed
+    /// (`TRUSTED_PROXY_CIDRS`); empty means the peer address is always the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins a browser may call the API from (`CORS_ALLOWED_ORIGINS`); empty closes CORS.
+    pub cors_allowed_origins: Vec<String>,
+    /// Bearer token `/metrics` requires (`METRICS_TOKEN`).
+    pub metrics_token: Option<SecretString>,
+    /// A separate listener for `/metrics` (`METRICS_ADDR`); when set, the public port has none.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Bytes of webhook bodies being read at once, across requests (`WEBHOOK_MAX_INFLIGHT_BYTES`).
+    pub webhook_max_inflight_bytes: usize,
 }
 
 /// Sessions, tokens and brute-force protection.
@@ -151,8 +162,11 @@ pub struct AuthConfig {
     pub refresh_token_ttl: Duration,
     /// Requests per minute per client IP on the `/api/v1/auth` endpoints.
     pub rate_limit_per_minute: u32,
-    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
-    pub trust_proxy_headers: bool,
+    /// Password hashes (argon2) computed at once (`PASSWORD_HASH_CONCURRENCY`, default: cores).
+    pub password_hash_concurrency: usize,
+    /// How long a request waits for a hashing slot before 503 `server_busy`
+    /// (`PASSWORD_HASH_MAX_WAIT_MS`, default 2 s).
+    pub password_hash_max_wait: Duration,
     /// Failed logins (since the last success) before an account is locked, the first lock's length
     /// (doubling per further failure) and the longest lock.
     pub lockout_threshold: u32,
@@ -414,6 +428,13 @@ impl ApiConfig {
     pub fn from_source(env: &dyn Source) -> Result<Self, ConfigError> {
         let secret = strong_secret(env, "GITHUB_WEBHOOK_SECRET", 16)?;
         let jwt = strong_secret(env, "JWT_SIGNING_KEY", 32)?;
+        if optional(env, "TRUST_PROXY_HEADERS", parse_bool)? == Some(true) {
+            return Err(ConfigError::Malformed {
+                name: "TRUST_PROXY_HEADERS",
+                reason: "was replaced by TRUSTED_PROXY_CIDRS: list your proxies' addresses instead"
+                    .into(),
+            });
+        }
         let auth = AuthConfig {
             jwt_signing_key: SecretString::from(jwt),
             jwt_key_id: env.get("JWT_KEY_ID").unwrap_or_else(|| "k1".to_owned()),
@@ -432,7 +453,18 @@ impl ApiConfig {
             rate_limit_per_minute: or_default(env, "AUTH_RATE_LIMIT_PER_MINUTE", 30, |v| {
                 parse_positive(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             })?,
-            trust_proxy_headers: or_default(env, "TRUST_PROXY_HEADERS", false, parse_bool)?,
+            password_hash_concurrency: or_default(
+                env,
+                "PASSWORD_HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(2, usize::from),
+                parse_positive,
+            )?,
+            password_hash_max_wait: or_default(
+                env,
+                "PASSWORD_HASH_MAX_WAIT_MS",
+                Duration::from_secs(2),
+                parse_positive_millis,
+            )?,
             lockout_threshold: or_default(env, "LOGIN_LOCKOUT_THRESHOLD", 5, |v| {
                 parse_positive(v).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             })?,
@@ -467,6 +499,31 @@ impl ApiConfig {
             )?,
             body_limit_bytes: or_default(env, "BODY_LIMIT_BYTES", 1024 * 1024, parse_usize)?,
             github_webhook_secret: SecretString::from(secret),
+            trusted_proxies: optional(env, "TRUSTED_PROXY_CIDRS", parse_cidrs)?.unwrap_or_default(),
+            cors_allowed_origins: optional(env, "CORS_ALLOWED_ORIGINS", parse_origins)?
+                .unwrap_or_default(),
+            metrics_token: match env.get("METRICS_TOKEN") {
+                Some(t) if t.trim().len() < 16 => {
+                    return Err(ConfigError::Malformed {
+                        name: "METRICS_TOKEN",
+                        reason: "must be at least 16 characters".into(),
+                    });
+                }
+                t => t.map(|t| SecretString::from(t.trim().to_owned())),
+            },
+            metrics_addr: optional(env, "METRICS_ADDR", |v| {
+                v.parse()
+                    .map_err(|_| format!("`{v}` is not an address and port, e.g. 127.0.0.1:9100"))
+            })?,
+            webhook_max_inflight_bytes: or_default(
+                env,
+                "WEBHOOK_MAX_INFLIGHT_BYTES",
+                64 * 1024 * 1024,
+                |v| match parse_positive(v)? {
+                    n if n <= u32::MAX as usize => Ok(n),
+                    _ => Err(format!("`{v}` is more than 4294967295")),
+                },
+            )?,
         })
     }
 }
@@ -658,19 +715,6 @@ fn parse_url(v: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// Comma-separated CIDRs (`10.0.0.0/8, 127.0.0.1/32`); a bare address is its own /32 or /128.
-fn parse_cidrs(v: &str) -> Result<Vec<ipnet::IpNet>, String> {
-    v.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|item| {
-            item.parse::<ipnet::IpNet>()
-                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| format!("`{item}` is not a CIDR such as 10.0.0.0/8 or fd00::/8"))
-        })
-        .collect()
-}
-
 fn parse_u16(v: &str) -> Result<u16, String> {
     v.parse()
         .map_err(|_| format!("`{v}` is not a number between 0 and 65535"))
@@ -705,6 +749,44 @@ fn parse_bool(v: &str) -> Result<bool, String> {
         "0" | "false" | "no" => Ok(false),
         _ => Err(format!("`{v}` is not true or false")),
     }
+}
+
+/// Comma-separated CIDRs (`10.0.0.0/8, 2001:db8::/32`); a bare address means just that address.
+fn parse_cidrs(v: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse::<ipnet::IpNet>()
+                .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|n| n.trunc())
+                .map_err(|_| format!("`{c}` is not a CIDR such as 10.0.0.0/8"))
+        })
+        .collect()
+}
+
+/// Comma-separated browser origins (`https://app.example.com`): scheme, host and optional port,
+/// nothing else; `*` is refused (CORS stays an allow-list).
+fn parse_origins(v: &str) -> Result<Vec<String>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let url = parse_url(o).map_err(|e| format!("`{o}`: {e}"))?;
+            let bare = url.path() == "/"
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.username().is_empty()
+                && url.password().is_none()
+                && !o.contains('*');
+            if url.host().is_none() || !bare {
+                return Err(format!(
+                    "`{o}` is not an origin (scheme://host[:port], no path, no wildcard)"
+                ));
+            }
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 fn parse_positive(v: &str) -> Result<usize, String> {
@@ -846,6 +928,50 @@ mod tests {
         );
         e.insert("OUTBOUND_ALLOWED_CIDRS".into(), "10.0.0.0/33".into());
         assert!(Config::from_source(&e).is_err());
+    }
+
+    #[test]
+    fn http_hardening_settings_are_parsed_or_named() {
+        let base = [("GITHUB_WEBHOOK_SECRET", "unit-test-webhook-secret-9d2c71")];
+        let with = |k: &str, v: &str| {
+            let mut e = env(&base);
+            e.insert(k.into(), v.into());
+            ApiConfig::from_source(&e)
+        };
+        for (name, bad) in [
+            ("TRUSTED_PROXY_CIDRS", "10.0.0.0/8, not-a-cidr"),
+            ("CORS_ALLOWED_ORIGINS", "https://app.example/path"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+            ("METRICS_TOKEN", "short"),
+            ("METRICS_ADDR", "localhost"),
+            ("WEBHOOK_MAX_INFLIGHT_BYTES", "0"),
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
+            ("TRUST_PROXY_HEADERS", "true"),
+        ] {
+            let err = with(name, bad).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{name} is malformed")), "{err}");
+        }
+        let c = with(
+            "TRUSTED_PROXY_CIDRS",
+            "10.0.0.0/8, 2001:db8::/32, 192.0.2.1",
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        let c = with(
+            "CORS_ALLOWED_ORIGINS",
+            "https://App.example, http://localhost:3000/",
+        )
+        .unwrap();
+        assert_eq!(
+            c.cors_allowed_origins,
+            ["https://app.example", "http://localhost:3000"]
+        );
+        let c = ApiConfig::from_source(&env(&base)).unwrap();
+        assert!(c.trusted_proxies.is_empty() && c.cors_allowed_origins.is_empty());
+        assert!(c.metrics_token.is_none() && c.metrics_addr.is_none());
+        assert_eq!(c.webhook_max_inflight_bytes, 64 * 1024 * 1024);
+        assert!(c.auth.password_hash_concurrency >= 1);
+        assert!(with("TRUST_PROXY_HEADERS", "false").is_ok());
     }
 
     #[test]

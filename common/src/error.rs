@@ -45,6 +45,10 @@ pub enum Error {
     /// The input was understood but is not acceptable, with a stable code.
     #[error("{message}")]
     Rejected { code: &'static str, message: String },
+    /// A bounded resource (password hashing, webhook bytes in flight) is saturated; retry after
+    /// this many seconds.
+    #[error("server busy")]
+    Busy { retry_after_secs: u64 },
 }
 
 impl Error {

@@ -15,6 +15,8 @@ pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
 /// A fixed test keyring (32 zero-to-31 bytes); never used outside tests.
 pub const TEST_ENCRYPTION_KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 pub const TEST_JWT_KEY: &str = "test-jwt-signing-key-0123456789abcdef";
+/// The bearer token `/metrics` wants in tests.
+pub const TEST_METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
 /// The API on a fresh database.
 pub struct TestApp {
@@ -72,6 +74,7 @@ pub fn test_env(db_url: &str) -> std::collections::HashMap<String, String> {
         ("PUBLIC_URL", "http://repopal.test"),
         // The fakes (Argo CD, HTTP probe targets) listen on 127.0.0.1; nothing else is opened.
         ("OUTBOUND_ALLOWED_CIDRS", "127.0.0.1/32"),
+        ("METRICS_TOKEN", TEST_METRICS_TOKEN),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -128,6 +131,19 @@ impl TestApp {
         }
         self.request(req.body(Body::empty()).expect("request"))
             .await
+    }
+
+    /// `GET /metrics` with the test metrics token.
+    pub async fn metrics(&self) -> TestResponse {
+        self.request(
+            Request::builder()
+                .method(Method::GET)
+                .uri("/metrics")
+                .header("authorization", format!("Bearer {TEST_METRICS_TOKEN}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {

@@ -7,6 +7,7 @@ use axum::{
     http::{HeaderMap, request::Parts},
 };
 use common::identity::ClientMeta;
+use ipnet::IpNet;
 
 use crate::{error::ApiError, state::AppState};
 
@@ -14,26 +15,43 @@ use crate::{error::ApiError, state::AppState};
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientMeta);
 
-/// The client IP: with a trusted proxy, the last `X-Forwarded-For` hop (the one that proxy added;
-/// earlier hops are whatever the client sent), else the peer address.
+/// The client IP. Starts from the peer address; while the current hop is a trusted proxy, steps to
+/// the next `X-Forwarded-For` address from the right (the one that proxy added). The first address
+/// that is not a trusted proxy is the client, so a client's own `X-Forwarded-For` entries are only
+/// ever read past proxies the operator listed.
 pub fn client_ip(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
-    trust_proxy: bool,
+    trusted: &[IpNet],
 ) -> Option<IpAddr> {
-    if trust_proxy {
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .next_back()
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
+    let mut current = peer?.ip().to_canonical();
+    if trusted.is_empty() {
+        return Some(current);
     }
-    peer.map(|p| p.ip())
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut from_right = hops.into_iter().rev();
+    while trusted.iter().any(|net| net.contains(&current)) {
+        // A proxy that added nothing (or something unreadable) is itself the last address known.
+        let Some(next) = from_right.next().and_then(parse_hop) else {
+            break;
+        };
+        current = next;
+    }
+    Some(current)
+}
+
+/// One `X-Forwarded-For` entry: an address, possibly with a port (`[v6]:port`, `v4:port`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
 }
 
 impl FromRequestParts<AppState> for Client {
@@ -47,8 +65,8 @@ impl FromRequestParts<AppState> for Client {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
-        let ip = client_ip(&parts.headers, peer, state.api.auth.trust_proxy_headers)
-            .map(|ip| ip.to_string());
+        let ip =
+            client_ip(&parts.headers, peer, &state.api.trusted_proxies).map(|ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)
@@ -62,19 +80,45 @@ impl FromRequestParts<AppState> for Client {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_proxy_added_hop_wins_only_when_trusted() {
+    fn xff(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", "6.6.6.6, 10.0.0.5".parse().unwrap());
+        h.insert("x-forwarded-for", v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn forwarded_hops_are_read_only_past_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let peer: SocketAddr = "10.0.0.1:1234".parse().unwrap();
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        // Proxy chain 10.0.0.5 -> 10.0.0.1: the first untrusted hop from the right is the client.
         assert_eq!(
-            client_ip(&h, Some(peer), true),
-            Some("10.0.0.5".parse().unwrap())
+            client_ip(&xff("6.6.6.6, 7.7.7.7, 10.0.0.5"), Some(peer), &trusted),
+            ip("7.7.7.7")
+        );
+        assert_eq!(client_ip(&xff("6.6.6.6"), Some(peer), &[]), ip("10.0.0.1"));
+        let outsider: SocketAddr = "203.0.113.9:1".parse().unwrap();
+        assert_eq!(
+            client_ip(&xff("6.6.6.6"), Some(outsider), &trusted),
+            ip("203.0.113.9")
         );
         assert_eq!(
-            client_ip(&h, Some(peer), false),
-            Some("10.0.0.1".parse().unwrap())
+            client_ip(&xff("garbage"), Some(peer), &trusted),
+            ip("10.0.0.1")
         );
-        assert_eq!(client_ip(&HeaderMap::new(), None, true), None);
+        assert_eq!(
+            client_ip(&HeaderMap::new(), Some(peer), &trusted),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_ip(&xff("[2001:db8::1]:443"), Some(peer), &trusted),
+            ip("2001:db8::1")
+        );
+        assert_eq!(client_ip(&HeaderMap::new(), None, &trusted), None);
+        let mapped: SocketAddr = "[::ffff:10.0.0.1]:80".parse().unwrap();
+        assert_eq!(
+            client_ip(&xff("7.7.7.7"), Some(mapped), &trusted),
+            ip("7.7.7.7")
+        );
     }
 }

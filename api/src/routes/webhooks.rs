@@ -1,8 +1,10 @@
-//! `POST /api/v1/webhooks/github`: the GitHub webhook receiver. Verified deliveries are stored once
-//! with their processing job and answered 202; a redelivery is answered 200 `duplicate: true`.
+//! `POST /api/v1/webhooks/github`: the GitHub webhook receiver. The body is read within the
+//! in-flight byte budget and its signature computed while it arrives; verified deliveries are
+//! stored once with their processing job and answered 202; a redelivery is answered 200
+//! `duplicate: true`.
 
 use axum::{
-    body::Bytes,
+    body::Body,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
@@ -48,11 +50,12 @@ fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
         (status = 400, description = "missing_header or invalid_payload", body = ErrorEnvelope),
         (status = 401, description = "missing_signature or invalid_signature", body = ErrorEnvelope),
         (status = 413, description = "payload_too_large", body = ErrorEnvelope),
+        (status = 503, description = "server_busy: too many webhook bytes in flight; retry after Retry-After", body = ErrorEnvelope),
     ))]
 pub async fn github(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
     let delivery = DeliveryHeaders {
         signature_256: header_value(&headers, "x-hub-signature-256"),
@@ -61,22 +64,33 @@ pub async fn github(
         hook_id: header_value(&headers, "x-github-hook-id"),
         content_type: header_value(&headers, header::CONTENT_TYPE.as_str()).unwrap_or_default(),
     };
-    Ok(match state.webhooks.receive(delivery, &body).await? {
-        Ingested::Stored { id, job_id } => (
-            StatusCode::ACCEPTED,
-            Envelope(DeliveryAcceptedOut {
-                id: Some(id),
-                job_id: Some(job_id.0),
-                duplicate: false,
-            }),
-        ),
-        Ingested::Duplicate => (
-            StatusCode::OK,
-            Envelope(DeliveryAcceptedOut {
-                id: None,
-                job_id: None,
-                duplicate: true,
-            }),
-        ),
-    })
+    // Refuses an unsigned delivery unread, and knows every candidate secret before reading.
+    let mut verifier = state.webhooks.verifier(&delivery).await?;
+    let (body, _reserved) = state
+        .webhook_bytes
+        .read(body, crate::WEBHOOK_BODY_LIMIT, |chunk| {
+            verifier.update(chunk)
+        })
+        .await?;
+    let verified = verifier.finish()?;
+    Ok(
+        match state.webhooks.receive(delivery, verified, &body).await? {
+            Ingested::Stored { id, job_id } => (
+                StatusCode::ACCEPTED,
+                Envelope(DeliveryAcceptedOut {
+                    id: Some(id),
+                    job_id: Some(job_id.0),
+                    duplicate: false,
+                }),
+            ),
+            Ingested::Duplicate => (
+                StatusCode::OK,
+                Envelope(DeliveryAcceptedOut {
+                    id: None,
+                    job_id: None,
+                    duplicate: true,
+                }),
+            ),
+        },
+    )
 }

@@ -1,11 +1,19 @@
 //! Password hashing: argon2id with the OWASP parameters (m=19456 KiB, t=2, p=1), always off the
 //! async runtime. Verifying against a missing hash still does the full work (a dummy hash), so an
-//! unknown email costs the same time as a wrong password.
+//! unknown email costs the same time as a wrong password. At most a configured number of
+//! computations run at once (`Hashing`).
 
-use std::sync::OnceLock;
+use std::{
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
 
 use crate::Error;
 
@@ -35,12 +43,85 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// Hashes a new password.
-pub async fn hash(password: &SecretString) -> Result<String, Error> {
-    let password = password.clone();
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret()))
+/// The bound on argon2 work: at most `concurrency` hashes or verifications run at once (each
+/// holds ~19 MiB for its duration); a caller waits at most `max_wait` for a slot and then gets
+/// [`Error::Busy`], so a flood of requests costs neither unbounded memory nor an unbounded queue.
+/// Built once from the configuration and shared (cheap to clone).
+#[derive(Clone)]
+pub struct Hashing {
+    slots: Arc<Semaphore>,
+    max_wait: Duration,
+    computed: Arc<AtomicU64>,
+}
+
+impl Hashing {
+    pub fn new(concurrency: usize, max_wait: Duration) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            max_wait,
+            computed: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many argon2 computations (hashes and verifications) this instance has run.
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` on the blocking pool while holding a slot; the slot is released when the work
+    /// ends, even if the request that asked for it was dropped meanwhile.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let slot = tokio::time::timeout(self.max_wait, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| Error::Busy {
+                retry_after_secs: self.max_wait.as_secs().max(1),
+            })?
+            .map_err(|_| Error::Crypto("password hashing is shut down".into()))?;
+        let computed = self.computed.clone();
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            computed.fetch_add(1, Ordering::Relaxed);
+            work()
+        })
         .await
-        .map_err(|e| Error::Crypto(format!("hashing task failed: {e}")))?
+        .map_err(|e| Error::Crypto(format!("hashing task failed: {e}")))
+    }
+
+    /// Hashes a new password.
+    pub async fn hash(&self, password: &SecretString) -> Result<String, Error> {
+        let password = password.clone();
+        self.run(move || hash_blocking(password.expose_secret()))
+            .await?
+    }
+
+    /// Checks `password` against `stored` (or, when there is none, against a dummy hash, taking
+    /// the same time and always failing).
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        stored: Option<String>,
+    ) -> Result<Verified, Error> {
+        let password = password.clone();
+        self.run(move || {
+            let (hash, real) = match stored.as_deref() {
+                Some(h) => (h.to_owned(), true),
+                None => (dummy_hash().to_owned(), false),
+            };
+            let matches = hasher()
+                .verify_password(password.expose_secret().as_bytes(), hash.as_str())
+                .is_ok()
+                && real;
+            let needs_rehash = matches && !uses_current_params(&hash);
+            Verified {
+                matches,
+                needs_rehash,
+            }
+        })
+        .await
+    }
 }
 
 /// The result of checking a password.
@@ -49,32 +130,6 @@ pub struct Verified {
     pub matches: bool,
     /// The stored hash uses other parameters than today's: store a fresh hash.
     pub needs_rehash: bool,
-}
-
-/// Checks `password` against `stored` (or, when there is none, against a dummy hash, taking the
-/// same time and always failing).
-pub async fn verify(password: &SecretString, stored: Option<String>) -> Verified {
-    let password = password.clone();
-    tokio::task::spawn_blocking(move || {
-        let (hash, real) = match stored.as_deref() {
-            Some(h) => (h.to_owned(), true),
-            None => (dummy_hash().to_owned(), false),
-        };
-        let matches = hasher()
-            .verify_password(password.expose_secret().as_bytes(), hash.as_str())
-            .is_ok()
-            && real;
-        let needs_rehash = matches && !uses_current_params(&hash);
-        Verified {
-            matches,
-            needs_rehash,
-        }
-    })
-    .await
-    .unwrap_or(Verified {
-        matches: false,
-        needs_rehash: false,
-    })
 }
 
 fn uses_current_params(hash: &str) -> bool {
@@ -96,19 +151,23 @@ mod tests {
 
     #[tokio::test]
     async fn hash_verify_and_rehash_detection() {
+        let hashing = Hashing::new(2, Duration::from_secs(2));
         let pw = SecretString::from("Correct-horse1".to_owned());
-        let h = hash(&pw).await.unwrap();
+        let h = hashing.hash(&pw).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert_eq!(
-            verify(&pw, Some(h.clone())).await,
+            hashing.verify(&pw, Some(h.clone())).await.unwrap(),
             Verified {
                 matches: true,
                 needs_rehash: false
             }
         );
         let wrong = SecretString::from("nope".to_owned());
-        assert!(!verify(&wrong, Some(h)).await.matches);
-        assert!(!verify(&pw, None).await.matches, "no account never matches");
+        assert!(!hashing.verify(&wrong, Some(h)).await.unwrap().matches);
+        assert!(
+            !hashing.verify(&pw, None).await.unwrap().matches,
+            "no account never matches"
+        );
 
         let weak = Argon2::new(
             Algorithm::Argon2id,
@@ -119,7 +178,7 @@ mod tests {
         .unwrap()
         .to_string();
         assert_eq!(
-            verify(&pw, Some(weak)).await,
+            hashing.verify(&pw, Some(weak)).await.unwrap(),
             Verified {
                 matches: true,
                 needs_rehash: true

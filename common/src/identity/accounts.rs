@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{Caller, ClientMeta, Identity, SignedIn, audit, orgs::create_org_in, queue_email};
 use crate::{
     Error,
-    crypto::{password, tokens},
+    crypto::tokens,
     domain::{Email, NewPassword, UserId},
     repo::{
         audit_logs::NewEntry,
@@ -44,7 +44,7 @@ impl Identity {
         meta: &ClientMeta,
         input: Registration,
     ) -> Result<SignedIn, Error> {
-        let hash = password::hash(input.password.secret()).await?;
+        let hash = self.passwords.hash(input.password.secret()).await?;
         let mut tx = self.pool.begin().await?;
         let user = users::insert(
             &mut tx,
@@ -136,8 +136,10 @@ impl Identity {
             });
         }
         let user = users::find_by_email(&self.pool, email).await?;
-        let verified =
-            password::verify(pw, user.as_ref().and_then(|u| u.password_hash.clone())).await;
+        let verified = self
+            .passwords
+            .verify(pw, user.as_ref().and_then(|u| u.password_hash.clone()))
+            .await?;
         let mut tx = self.pool.begin().await?;
         login_attempts::record(&mut *tx, email, meta.ip.as_deref(), verified.matches).await?;
         let Some(user) = user.filter(|_| verified.matches) else {
@@ -153,7 +155,7 @@ impl Identity {
         };
         login_attempts::clear(&mut *tx, email.as_str()).await?;
         if verified.needs_rehash {
-            let fresh = password::hash(pw).await?;
+            let fresh = self.passwords.hash(pw).await?;
             users::set_password(&mut *tx, user.id, &fresh).await?;
         }
         audit(
@@ -199,8 +201,10 @@ impl Identity {
             .ok_or(Error::NotFound)?;
         let has_password = user.password_hash.is_some();
         if has_password
-            && !password::verify(current, user.password_hash.clone())
-                .await
+            && !self
+                .passwords
+                .verify(current, user.password_hash.clone())
+                .await?
                 .matches
         {
             audit(
@@ -237,7 +241,7 @@ impl Identity {
                 ));
             }
         }
-        let hash = password::hash(new.secret()).await?;
+        let hash = self.passwords.hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
         users::set_password(&mut *tx, user.id, &hash).await?;
         email_tokens::use_up_all(&mut *tx, user.id, RESET_PASSWORD).await?;
@@ -303,7 +307,6 @@ impl Identity {
         token: &str,
         new: &NewPassword,
     ) -> Result<(), Error> {
-        let hash = password::hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
         let user = email_tokens::consume(&mut tx, RESET_PASSWORD, &tokens::hash(token))
             .await?
@@ -313,6 +316,8 @@ impl Identity {
                     "The reset token is invalid, used or expired.",
                 )
             })?;
+        // Only a valid token costs a hash; if hashing is busy the rollback keeps the token usable.
+        let hash = self.passwords.hash(new.secret()).await?;
         users::set_password(&mut *tx, user, &hash).await?;
         // Whoever linked GitHub while the address was unproven loses the link; the lock ends.
         let unlinked = oauth::delete_linked_unverified(&mut *tx, user).await?;

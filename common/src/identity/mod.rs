@@ -78,6 +78,8 @@ pub struct Identity {
     pub tokens: AccessTokens,
     pub auth: AuthConfig,
     pub config: Arc<Config>,
+    /// The bounded argon2 pool (`PASSWORD_HASH_CONCURRENCY`).
+    pub passwords: crate::crypto::password::Hashing,
     http: reqwest::Client,
 }
 
@@ -97,6 +99,10 @@ impl Identity {
         Self {
             pool,
             tokens,
+            passwords: crate::crypto::password::Hashing::new(
+                auth.password_hash_concurrency,
+                auth.password_hash_max_wait,
+            ),
             auth,
             config,
             http,

@@ -7,4 +7,4 @@ mod receive;
 
 pub use ingest::{Ingested, Ingestor};
 pub use parse::{ParsedDelivery, parse_delivery, without_nul};
-pub use receive::{DeliveryHeaders, WebhookReceiver};
+pub use receive::{BodyVerifier, DeliveryHeaders, SignedBy, Verified, WebhookReceiver};

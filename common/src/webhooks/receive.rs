@@ -1,6 +1,6 @@
-//! The webhook receiver's logic: verify the signature over the raw body (App secret, or the secret
-//! of the repository hook named by `X-GitHub-Hook-ID`), require the event and delivery headers,
-//! parse, and store once with its processing job.
+//! The webhook receiver's logic: verify the signature over the raw body while it is read (App
+//! secret, or the secret of the repository hook named by `X-GitHub-Hook-ID`), require the event
+//! and delivery headers, parse, and store once with its processing job.
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
@@ -17,6 +17,62 @@ use crate::{
     jobs::{self, JobId, ProcessWebhook},
     repo::webhook_deliveries::{self, NewDelivery},
 };
+
+/// Which secret a delivery was signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedBy {
+    /// The GitHub App's webhook secret (`GITHUB_WEBHOOK_SECRET`).
+    App,
+    /// The secret of the repository hook with this GitHub hook id.
+    Hook(i64),
+}
+
+/// Proof that a body's signature was checked; only [`BodyVerifier::finish`] makes one.
+#[derive(Debug, Clone, Copy)]
+pub struct Verified(SignedBy);
+
+impl Verified {
+    pub fn signed_by(&self) -> SignedBy {
+        self.0
+    }
+}
+
+/// The signature check of one delivery, fed the body chunk by chunk as it is read: an HMAC per
+/// candidate secret (the App's and, when known, the named hook's).
+pub struct BodyVerifier {
+    claimed: signature::Claimed,
+    app: signature::Streaming,
+    hook: Option<(i64, signature::Streaming)>,
+}
+
+impl BodyVerifier {
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.app.update(chunk);
+        if let Some((_, mac)) = &mut self.hook {
+            mac.update(chunk);
+        }
+    }
+
+    /// After the whole body: which secret signed it, or 401 `invalid_signature`.
+    pub fn finish(self) -> Result<Verified, Error> {
+        if self.app.matches(&self.claimed) {
+            return Ok(Verified(SignedBy::App));
+        }
+        if let Some((id, mac)) = self.hook
+            && mac.matches(&self.claimed)
+        {
+            return Ok(Verified(SignedBy::Hook(id)));
+        }
+        Err(invalid_signature())
+    }
+}
+
+fn invalid_signature() -> Error {
+    Error::unauthorized(
+        "invalid_signature",
+        "The signature does not match the body.",
+    )
+}
 
 /// The delivery headers RepoPal reads.
 #[derive(Debug, Clone, Default)]
@@ -47,51 +103,60 @@ impl WebhookReceiver {
         }
     }
 
-    async fn signature_valid(&self, headers: &DeliveryHeaders, body: &[u8]) -> Result<bool, Error> {
-        let Some(sig) = headers.signature_256.as_deref() else {
-            return Ok(false);
-        };
-        if signature::verify(self.app_secret.expose_secret().as_bytes(), body, sig) {
-            return Ok(true);
-        }
-        let Some(hook_id) = headers
-            .hook_id
-            .as_deref()
-            .and_then(|h| h.parse::<i64>().ok())
-        else {
-            return Ok(false);
-        };
-        let Some(sealed) = webhook_deliveries::hook_secret(&self.pool, hook_id).await? else {
-            return Ok(false);
-        };
-        let row_id = hook_id.to_string();
-        let at = Binding {
-            table: "github_repository_hooks",
-            column: "secret_sealed",
-            row_id: &row_id,
-        };
-        let secret = self.keyring.open(at, &sealed)?;
-        Ok(signature::verify(
-            secret.expose_secret().as_bytes(),
-            body,
-            sig,
-        ))
-    }
-
-    /// Verifies, parses and stores one delivery.
-    pub async fn receive(&self, headers: DeliveryHeaders, body: &[u8]) -> Result<Ingested, Error> {
-        if headers.signature_256.is_none() {
+    /// Prepares the signature check of one delivery BEFORE its body is read: the claimed digest
+    /// and, when `X-GitHub-Hook-ID` names a repository hook RepoPal installed, that hook's
+    /// secret. A delivery without a well-formed `X-Hub-Signature-256` is refused here, unread.
+    pub async fn verifier(&self, headers: &DeliveryHeaders) -> Result<BodyVerifier, Error> {
+        let Some(header) = headers.signature_256.as_deref() else {
             return Err(Error::unauthorized(
                 "missing_signature",
                 "X-Hub-Signature-256 is required.",
             ));
-        }
-        if !self.signature_valid(&headers, body).await? {
-            return Err(Error::unauthorized(
-                "invalid_signature",
-                "The signature does not match the body.",
-            ));
-        }
+        };
+        let Some(claimed) = signature::Claimed::parse(header) else {
+            return Err(invalid_signature());
+        };
+        let app = signature::Streaming::new(self.app_secret.expose_secret().as_bytes());
+        let hook = match headers
+            .hook_id
+            .as_deref()
+            .and_then(|h| h.parse::<i64>().ok())
+        {
+            Some(hook_id) => match webhook_deliveries::hook_secret(&self.pool, hook_id).await? {
+                Some(sealed) => {
+                    let row_id = hook_id.to_string();
+                    let at = Binding {
+                        table: "github_repository_hooks",
+                        column: "secret_sealed",
+                        row_id: &row_id,
+                    };
+                    match self.keyring.open(at, &sealed) {
+                        Ok(secret) => Some((
+                            hook_id,
+                            signature::Streaming::new(secret.expose_secret().as_bytes()),
+                        )),
+                        // An App-signed delivery must not fail on an unrelated hook's secret.
+                        Err(e) => {
+                            tracing::warn!(hook_id, error = %e, "hook secret could not be opened");
+                            None
+                        }
+                    }
+                }
+                None => None,
+            },
+            None => None,
+        };
+        Ok(BodyVerifier { claimed, app, hook })
+    }
+
+    /// Parses and stores one delivery whose signature `verified` checked.
+    pub async fn receive(
+        &self,
+        headers: DeliveryHeaders,
+        verified: Verified,
+        body: &[u8],
+    ) -> Result<Ingested, Error> {
+        tracing::debug!(signed_by = ?verified.signed_by(), "webhook signature verified");
         let (Some(event), Some(delivery_id)) = (headers.event, headers.delivery) else {
             return Err(Error::rejected(
                 "missing_header",

@@ -98,7 +98,7 @@ async fn metrics_show_requests_by_route_and_status_and_jobs_by_queue_and_outcome
     .unwrap();
     drop(conn);
 
-    let res = app.get("/metrics").await;
+    let res = app.metrics().await;
     assert_eq!(res.status, StatusCode::OK);
     let text = res.text();
     assert!(

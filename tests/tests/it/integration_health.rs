@@ -272,7 +272,7 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
         "six failed checks of three requests each: {m}"
     );
     assert_eq!(m["health_status"], "active");
-    let text = h.m.app.get("/metrics").await.text();
+    let text = h.m.app.metrics().await.text();
     assert!(
         text.contains(&format!(
             "repopal_integration_up{{org_id=\"{}\",integration_id=\"{id}\",type=\"argocd\"}} 1",

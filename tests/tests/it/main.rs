@@ -8,6 +8,7 @@ mod crash_recovery;
 mod database_outage;
 mod github_app;
 mod github_login;
+mod http_hardening;
 mod incidents;
 mod install_csrf;
 mod integration_health;

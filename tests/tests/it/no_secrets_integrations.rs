@@ -112,7 +112,7 @@ async fn integration_credentials_never_reach_responses_or_logs() {
     for path in ["integrations", "audit-logs"] {
         responses.push(h.call(Method::GET, path, None).await.text());
     }
-    responses.push(h.m.app.get("/metrics").await.text());
+    responses.push(h.m.app.metrics().await.text());
     worker.stop().await;
 
     let mut secrets: Vec<String> = [
