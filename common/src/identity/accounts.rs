@@ -136,10 +136,18 @@ impl Identity {
             });
         }
         let user = users::find_by_email(&self.pool, email).await?;
-        let verified = self
+        let verified = match self
             .passwords
             .verify(pw, user.as_ref().and_then(|u| u.password_hash.clone()))
-            .await?;
+            .await
+        {
+            Ok(v) => v,
+            Err(e) => {
+                // Busy (503): the password was never checked, so the attempt does not count.
+                login_attempts::release(&self.pool, email, self.auth.lockout_threshold).await?;
+                return Err(e);
+            }
+        };
         let mut tx = self.pool.begin().await?;
         login_attempts::record(&mut *tx, email, meta.ip.as_deref(), verified.matches).await?;
         let Some(user) = user.filter(|_| verified.matches) else {

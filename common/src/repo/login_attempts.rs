@@ -90,3 +90,30 @@ pub async fn clear(db: impl PgExecutor<'_>, email: &str) -> Result<(), Error> {
         .await?;
     Ok(())
 }
+
+/// Undoes a granted reservation whose password was never checked (hashing was busy): one failure
+/// fewer, and no lock unless the remaining failures still reach the threshold.
+pub async fn release(db: impl PgExecutor<'_>, email: &Email, threshold: u32) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE login_throttle SET failures = greatest(failures - 1, 0),
+             locked_until = CASE WHEN failures - 1 >= $2 THEN locked_until END
+         WHERE email = $1",
+    )
+    .bind(email.as_str())
+    .bind(i32::try_from(threshold).unwrap_or(i32::MAX))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes throttles that no longer count: unlocked (or expired) and untouched for a day, the
+/// time after which failures are forgotten anyway. Returns how many.
+pub async fn prune_throttles(db: impl PgExecutor<'_>) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "DELETE FROM login_throttle
+         WHERE updated_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())",
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}

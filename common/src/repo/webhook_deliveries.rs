@@ -11,7 +11,10 @@ use crate::{Error, domain::OrgId};
 /// A parsed, verified delivery about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
+    /// `X-GitHub-Hook-ID` as sent (part of the duplicate key, never of the attribution).
     pub hook_id: String,
+    /// The repository hook whose secret signed the delivery; `None` when the App's did.
+    pub signed_by_hook: Option<i64>,
     pub delivery_id: String,
     pub event: String,
     pub action: Option<String>,
@@ -32,11 +35,11 @@ pub async fn insert_batch(
         "INSERT INTO webhook_deliveries
              (id, hook_id, delivery_id, event, action, installation_id, repository_id, org_id, payload)
          SELECT d.id, d.hook_id, d.delivery_id, d.event, d.action, d.installation_id, d.repository_id,
-                coalesce(h.org_id, i.org_id), d.payload
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bytea[])
-              WITH ORDINALITY AS d(id, hook_id, delivery_id, event, action, installation_id, repository_id, payload, n)
-         LEFT JOIN github_installations i ON i.installation_id = d.installation_id
-         LEFT JOIN github_repository_hooks h ON d.hook_id <> '' AND h.hook_id::text = d.hook_id
+                CASE WHEN d.signed_hook IS NULL THEN i.org_id ELSE h.org_id END, d.payload
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bytea[], $9::bigint[])
+              WITH ORDINALITY AS d(id, hook_id, delivery_id, event, action, installation_id, repository_id, payload, signed_hook, n)
+         LEFT JOIN github_installations i ON i.installation_id = d.installation_id AND d.signed_hook IS NULL
+         LEFT JOIN github_repository_hooks h ON h.hook_id = d.signed_hook
          ORDER BY d.hook_id, d.delivery_id
          ON CONFLICT (hook_id, delivery_id) DO NOTHING
          RETURNING id",
@@ -49,6 +52,7 @@ pub async fn insert_batch(
     .bind(batch.iter().map(|d| d.installation_id).collect::<Vec<_>>())
     .bind(batch.iter().map(|d| d.repository_id).collect::<Vec<_>>())
     .bind(batch.iter().map(|d| d.payload.clone()).collect::<Vec<_>>())
+    .bind(batch.iter().map(|d| d.signed_by_hook).collect::<Vec<_>>())
     .fetch_all(tx)
     .await?;
     let inserted: std::collections::HashSet<Uuid> = rows.into_iter().map(|(id,)| id).collect();

@@ -174,6 +174,12 @@ impl WebhookReceiver {
         self.ingestor
             .ingest(NewDelivery {
                 hook_id: headers.hook_id.unwrap_or_default(),
+                // Only a hook's own signature vouches for its hook id; the header alone is
+                // unsigned, so an App delivery is credited through its payload's installation.
+                signed_by_hook: match verified.signed_by() {
+                    SignedBy::Hook(id) => Some(id),
+                    SignedBy::App => None,
+                },
                 delivery_id,
                 event,
                 action: parsed.action,
@@ -184,7 +190,6 @@ impl WebhookReceiver {
             .await
     }
 
-    /// Processes an organisation's delivery again (a new job); 404 when it is not theirs.
     /// Processes a stored delivery again, audited as `webhook.replay` by `actor`.
     pub async fn replay(
         &self,

@@ -27,3 +27,4 @@ mod slack_csrf;
 mod webhooks;
 mod account_takeover;
 mod invalid_characters;
+mod webhook_attribution;

@@ -43,7 +43,7 @@ async fn secrets_never_reach_responses_or_logs() {
     record(app.login("secret@example.com", "Wrong-password-7").await);
     record(app.login("secret@example.com", "Wrong-password-7").await);
     record(app.login("secret@example.com", PASSWORD).await); // locked
-    sqlx::query("DELETE FROM login_attempts")
+    sqlx::query("DELETE FROM login_throttle")
         .execute(&app.db.pool)
         .await
         .unwrap();

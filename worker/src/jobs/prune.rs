@@ -1,4 +1,5 @@
-//! `prune_jobs`: deletes finished job rows, stale worker rows and old effect records.
+//! `prune_jobs`: deletes finished job rows, stale worker rows, old effect records and login
+//! throttles that no longer count (unlocked and quiet for a day).
 
 use common::{jobs::PruneJobs, repo};
 
@@ -12,5 +13,7 @@ pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
         effects = pruned.effects,
         "pruned job history"
     );
+    let throttles = repo::login_attempts::prune_throttles(&ctx.pool).await?;
+    tracing::info!(throttles, "pruned login throttles");
     Ok(())
 }
