@@ -15,3 +15,9 @@ CREATE TABLE login_throttle (
     locked_until timestamptz,
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
+
+-- A password chosen while the account's email was unproven may be a squatter's. When GitHub later
+-- proves the address, such a password (and every session) goes. A password reset through the
+-- mailed link proves it. Existing unverified accounts' passwords are marked.
+ALTER TABLE users ADD COLUMN password_unproven boolean NOT NULL DEFAULT false;
+UPDATE users SET password_unproven = true WHERE password_hash IS NOT NULL AND email_verified_at IS NULL;

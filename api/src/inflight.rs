@@ -54,9 +54,11 @@ impl InflightBytes {
     }
 
     /// Reads a whole body of at most `limit` bytes, handing each chunk to `on_chunk` as it
-    /// arrives. A body whose declared length would not fit in the remaining budget is refused
-    /// before any of it is read; one of unknown length (chunked) is refused as soon as it would
-    /// not fit. Returns the bytes and their reservation, which the caller holds until done.
+    /// arrives. A body declared larger than `limit` is refused unread (413). Bytes are taken from
+    /// the budget as they arrive, never on the strength of a declared length, so a connection that
+    /// declares a large body and then sends nothing holds nothing; a body is refused (503) as soon
+    /// as its bytes would not fit. Returns the bytes and their reservation, which the caller holds
+    /// until done.
     pub async fn read(
         &self,
         mut body: Body,
@@ -72,23 +74,17 @@ impl InflightBytes {
             return Err(too_large());
         }
         let mut reserved = Reserved(None);
-        let mut held = declared.unwrap_or(0);
-        self.reserve(&mut reserved, held)?;
-        let mut buf = Vec::with_capacity(held);
+        let mut buf = Vec::new();
         while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
         {
             let frame = frame.map_err(|e| read_error(&e))?;
             let Ok(chunk) = frame.into_data() else {
                 continue;
             };
-            let total = buf.len() + chunk.len();
-            if total > limit {
+            if buf.len() + chunk.len() > limit {
                 return Err(too_large());
             }
-            if total > held {
-                self.reserve(&mut reserved, total - held)?;
-                held = total;
-            }
+            self.reserve(&mut reserved, chunk.len())?;
             on_chunk(&chunk);
             buf.extend_from_slice(&chunk);
         }

@@ -503,13 +503,10 @@ impl ApiConfig {
             cors_allowed_origins: optional(env, "CORS_ALLOWED_ORIGINS", parse_origins)?
                 .unwrap_or_default(),
             metrics_token: match env.get("METRICS_TOKEN") {
-                Some(t) if t.trim().len() < 16 => {
-                    return Err(ConfigError::Malformed {
-                        name: "METRICS_TOKEN",
-                        reason: "must be at least 16 characters".into(),
-                    });
-                }
-                t => t.map(|t| SecretString::from(t.trim().to_owned())),
+                Some(_) => Some(SecretString::from(
+                    strong_secret(env, "METRICS_TOKEN", 16)?.trim().to_owned(),
+                )),
+                None => None,
             },
             metrics_addr: optional(env, "METRICS_ADDR", |v| {
                 v.parse()
@@ -816,7 +813,7 @@ fn parse_positive_millis(v: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
 
-    const KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    const KEYS: &str = "k1:3TKzmA4wcXL3tI5Sif0zKxGHR7/nlp1UtrBawwpG7J4=";
 
     #[test]
     fn the_notify_window_is_at_most_a_year() {

@@ -11,12 +11,12 @@ use tower::ServiceExt;
 
 use crate::TestDb;
 
-pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
-/// A fixed test keyring (32 zero-to-31 bytes); never used outside tests.
-pub const TEST_ENCRYPTION_KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-pub const TEST_JWT_KEY: &str = "test-jwt-signing-key-0123456789abcdef";
+pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret-Qm7Vx2Kp9Lr4Zt8Wn3Hb";
+/// A fixed test keyring (32 random bytes); never used outside tests.
+pub const TEST_ENCRYPTION_KEYS: &str = "k1:3TKzmA4wcXL3tI5Sif0zKxGHR7/nlp1UtrBawwpG7J4=";
+pub const TEST_JWT_KEY: &str = "test-jwt-key-Vq8ZxN2mRk7Lw4Hp9Ty3Jd6Fs1";
 /// The bearer token `/metrics` wants in tests.
-pub const TEST_METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+pub const TEST_METRICS_TOKEN: &str = "test-metrics-token-Hn4Rz8Wq2Xk6Pv9Lc3Tb";
 
 /// The API on a fresh database.
 pub struct TestApp {

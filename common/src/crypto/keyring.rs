@@ -161,8 +161,8 @@ mod tests {
         Keyring::parse(&SecretString::from(spec.to_owned()), active).unwrap()
     }
 
-    const K1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-    const K2: &str = "HxwdHhscGxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwI=";
+    const K1: &str = "3TKzmA4wcXL3tI5Sif0zKxGHR7/nlp1UtrBawwpG7J4=";
+    const K2: &str = "05xFfbuUzxY3VKihpNAoCYS6pETIQJBbx8qxXf849xU=";
 
     #[test]
     fn seal_open_and_bindings() {

@@ -3,8 +3,11 @@
 //!
 //! The estimate is the secret's length times the entropy per symbol measured in the secret itself
 //! (Shannon, with the Miller–Madow correction for short samples), capped by the alphabet its
-//! characters come from. Repetition (`aaaa…`, `abab…`) and small alphabets score low; 32 random
-//! bytes, raw or base64, score well above the bar. A random hex string of 32 characters (exactly
+//! characters come from. It is taken twice, over the symbols and over the steps between
+//! neighbours, and the lower counts, so runs like `0123…`, `abcd…` or bytes 0x00, 0x01, … score
+//! low; and for text, runs of four or more characters from a keyboard row or the alphabet
+//! (`qwerty`, `asdf`, `7890`, forwards or backwards) count as one guess each. Repetition (`aaaa…`,
+//! `abab…`) and small alphabets score low; 32 random bytes, raw or base64, score well above the bar. A random hex string of 32 characters (exactly
 //! 128 bits) sits on the bar, so the advice is 32 random bytes, e.g. `openssl rand -base64 32`.
 
 use std::collections::HashMap;
@@ -43,9 +46,59 @@ pub fn estimated_bits<T: std::hash::Hash + Eq + Copy>(symbols: &[T], alphabet_bi
     corrected.min(alphabet_bits) * n
 }
 
+/// Sequences people type instead of random characters.
+const WALKS: [&str; 5] = [
+    "abcdefghijklmnopqrstuvwxyz",
+    "0123456789",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+];
+
+/// The characters left once every run of four or more taken from a walk (either direction) is
+/// removed, and how many runs there were.
+fn without_walks(chars: &[char]) -> (Vec<char>, usize) {
+    let lower: Vec<char> = chars.iter().map(char::to_ascii_lowercase).collect();
+    let walks: Vec<Vec<char>> = WALKS
+        .iter()
+        .flat_map(|w| [w.chars().collect(), w.chars().rev().collect()])
+        .collect();
+    let (mut kept, mut runs, mut i) = (Vec::new(), 0, 0);
+    while i < lower.len() {
+        let longest = walks
+            .iter()
+            .flat_map(|w| (0..w.len()).map(move |start| &w[start..]))
+            .map(|tail| {
+                tail.iter()
+                    .zip(&lower[i..])
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        if longest >= 4 {
+            runs += 1;
+            i += longest;
+        } else {
+            kept.push(chars[i]);
+            i += 1;
+        }
+    }
+    (kept, runs)
+}
+
+/// Steps between neighbouring symbols (`b - a`), for spotting arithmetic runs.
+fn steps(symbols: &[i64]) -> Vec<i64> {
+    symbols.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
 /// Estimated entropy of a textual secret, in bits.
 pub fn text_bits(secret: &str) -> f64 {
     let chars: Vec<char> = secret.chars().collect();
+    let (kept, runs) = without_walks(&chars);
+    #[allow(clippy::cast_precision_loss)]
+    let walk_bits = runs as f64 * 8.0;
+    let codes: Vec<i64> = chars.iter().map(|c| i64::from(u32::from(*c))).collect();
     let hex = chars.iter().all(char::is_ascii_hexdigit);
     let pool: u32 = if hex {
         16
@@ -61,7 +114,8 @@ pub fn text_bits(secret: &str) -> f64 {
         .map(|(_, size)| size)
         .sum()
     };
-    estimated_bits(&chars, f64::from(pool.max(1)).log2())
+    let alphabet = f64::from(pool.max(1)).log2();
+    (estimated_bits(&kept, alphabet) + walk_bits).min(estimated_bits(&steps(&codes), alphabet))
 }
 
 /// Why a textual secret is refused, if it is.
@@ -75,7 +129,8 @@ pub fn weakness(secret: &str) -> Option<String> {
 
 /// Why raw key bytes are refused, if they are.
 pub fn key_weakness(key: &[u8]) -> Option<String> {
-    bits_below_minimum(estimated_bits(key, 8.0))
+    let codes: Vec<i64> = key.iter().map(|b| i64::from(*b)).collect();
+    bits_below_minimum(estimated_bits(key, 8.0).min(estimated_bits(&steps(&codes), 8.0)))
 }
 
 fn bits_below_minimum(bits: f64) -> Option<String> {
@@ -99,13 +154,20 @@ mod tests {
         assert!(weakness("0123456789abcdef0123").is_some());
         assert!(key_weakness(&[0u8; 32]).is_some());
         assert!(key_weakness(&[1, 2].repeat(16)).is_some());
+        // Runs and keyboard walks (found by a review).
+        assert!(weakness(&"0123456789abcdef".repeat(3)).is_some());
+        assert!(weakness("abcdefghijklmnopqrstuvwxyz0123456789").is_some());
+        assert!(weakness("qwertyuiopasdfghjklzxcvbnm1234567890").is_some());
+        assert!(weakness("QWERTYuiop!!asdfGHJKL??zxcvbnm0987654321").is_some());
+        let run: Vec<u8> = (0u8..32).collect();
+        assert!(key_weakness(&run).is_some());
     }
 
     #[test]
     fn random_values_pass() {
         assert!(weakness("HW1EG/uPBw4hpAohEMUvJsGn/ExX109CDHz+gb6IqIs=").is_none());
-        assert!(weakness("test-jwt-signing-key-0123456789abcdef").is_none());
-        let bytes: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(97).wrapping_add(13)).collect();
-        assert!(key_weakness(&bytes).is_none());
+        assert!(weakness("Rnw4Dm6S7ha585F1Wp3562TKD7e1fScP5UauX70mfNY=").is_none());
+        assert!(weakness("4f1c9e07b2d86a35e0c7f49d1b8a2e6c53f0d9a7c1e4b8f2d6a0c3e5b7f9d1a4").is_none());
+        assert!(weakness("test-jwt-key-Vq8ZxN2mRk7Lw4Hp9Ty3Jd6Fs1").is_none());
     }
 }

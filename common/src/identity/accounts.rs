@@ -326,7 +326,7 @@ impl Identity {
             })?;
         // Only a valid token costs a hash; if hashing is busy the rollback keeps the token usable.
         let hash = self.passwords.hash(new.secret()).await?;
-        users::set_password(&mut *tx, user, &hash).await?;
+        users::set_password_proven(&mut *tx, user, &hash).await?;
         // Whoever linked GitHub while the address was unproven loses the link; the lock ends.
         let unlinked = oauth::delete_linked_unverified(&mut *tx, user).await?;
         if let Some(account) = users::find(&mut *tx, user).await? {

@@ -155,7 +155,7 @@ impl Identity {
                             "This GitHub account was linked before the account's email address was verified, so it cannot sign in to it.",
                         ));
                     }
-                    if owner.email_verified_at.is_none() {
+                    if owner.email_verified_at.is_none() || owner.password_unproven {
                         self.reclaim(&mut tx, meta, &owner, Some(conn.id)).await?;
                     }
                     oauth::mark_linked_verified(&mut *tx, conn.id).await?;
@@ -171,9 +171,10 @@ impl Identity {
             }
             None => {
                 let user = match users::find_by_email(&mut *tx, &email).await? {
-                    // Someone registered this address without proving it; the GitHub user has
-                    // proved it. They get the account, and whatever the registrant set goes.
-                    Some(user) if user.email_verified_at.is_none() => {
+                    // Someone registered this address without proving it (even if the owner
+                    // has since clicked the verification mail); the GitHub user has proved it.
+                    // They get the account, and whatever the registrant set goes.
+                    Some(user) if user.email_verified_at.is_none() || user.password_unproven => {
                         self.reclaim(&mut tx, meta, &user, None).await?;
                         users::find(&mut *tx, user.id)
                             .await?
@@ -228,9 +229,9 @@ impl Identity {
         self.signed_in(tx, user, meta).await
     }
 
-    /// The proven owner of an unverified account's address takes it over: the password set by
-    /// whoever registered it goes, every session ends, and every GitHub link made while the
-    /// address was unproven is removed (but `keep`, the identity proving it now).
+    /// The proven owner of an account's address takes it over: a password set while the address
+    /// was unproven goes, every session ends, and every GitHub link made while the address was
+    /// unproven is removed (but `keep`, the identity proving it now).
     async fn reclaim(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -241,7 +242,7 @@ impl Identity {
         if let Some(keep) = keep {
             oauth::mark_linked_verified(&mut *tx, keep).await?;
         }
-        users::reclaim_unverified(&mut *tx, user.id).await?;
+        users::reclaim(&mut *tx, user.id).await?;
         let unlinked = oauth::delete_linked_unverified(&mut *tx, user.id).await?;
         sessions::revoke_all_except(&mut *tx, user.id, None, "reclaimed_by_verified_owner").await?;
         crate::repo::login_attempts::clear(&mut *tx, &user.email).await?;
@@ -250,7 +251,7 @@ impl Identity {
             meta,
             NewEntry::success("auth.account_reclaim").actor(user.id).resource("user", user.id).meta(json!({
                 "provider": PROVIDER,
-                "reason": "unverified_email_proved_via_github",
+                "reason": if user.email_verified_at.is_none() { "unverified_email_proved_via_github" } else { "password_set_before_email_proved" },
                 "unverified_links_removed": unlinked,
             })),
         )

@@ -17,6 +17,8 @@ pub struct User {
     pub email_verified_at: Option<DateTime<Utc>>,
     pub is_super_admin: bool,
     pub created_at: DateTime<Utc>,
+    /// The password was set while the email was unproven (by whoever registered the address).
+    pub password_unproven: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -31,12 +33,13 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// Takes over an account whose email was never verified for the person who proved they own the
-/// address (via GitHub): any password set by someone else is removed and the email is verified.
-pub async fn reclaim_unverified(db: impl PgExecutor<'_>, id: UserId) -> Result<(), Error> {
+/// Hands an account to the person who just proved its address (via GitHub): a password chosen
+/// before the address was proven is removed and the email is verified.
+pub async fn reclaim(db: impl PgExecutor<'_>, id: UserId) -> Result<(), Error> {
     sqlx::query(
-        "UPDATE users SET password_hash = NULL, email_verified_at = now(), updated_at = now()
-         WHERE id = $1 AND email_verified_at IS NULL",
+        "UPDATE users SET password_hash = NULL, password_unproven = false,
+                          email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+         WHERE id = $1",
     )
     .bind(id)
     .execute(db)
@@ -53,7 +56,7 @@ pub struct UserOrg {
 }
 
 const COLUMNS: &str =
-    "id, email, full_name, password_hash, email_verified_at, is_super_admin, created_at";
+    "id, email, full_name, password_hash, email_verified_at, is_super_admin, created_at, password_unproven";
 
 pub async fn insert(
     tx: &mut PgConnection,
@@ -63,8 +66,8 @@ pub async fn insert(
     verified: bool,
 ) -> Result<User, Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO users (id, email, full_name, password_hash, email_verified_at)
-         VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END) RETURNING {COLUMNS}"
+        "INSERT INTO users (id, email, full_name, password_hash, email_verified_at, password_unproven)
+         VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $4 IS NOT NULL AND NOT $5) RETURNING {COLUMNS}"
     )))
     .bind(UserId::new())
     .bind(email.as_str())
@@ -99,12 +102,33 @@ pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> Result<Opt
     .await?)
 }
 
+/// Sets the password (change, re-hash). It stays unproven if it was, or if the email is.
 pub async fn set_password(db: impl PgExecutor<'_>, id: UserId, hash: &str) -> Result<(), Error> {
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(hash)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, updated_at = now(),
+                          password_unproven = password_unproven OR email_verified_at IS NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(hash)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Sets a password chosen through the mailed reset link, which proves the address.
+pub async fn set_password_proven(
+    db: impl PgExecutor<'_>,
+    id: UserId,
+    hash: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, password_unproven = false, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(hash)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -325,7 +325,7 @@ async fn super_admin_grant_and_revoke_by_the_cli_are_audited() {
 
 #[tokio::test]
 async fn each_key_rotation_run_leaves_one_audit_entry_with_the_counts() {
-    const K2: &str = "k2:HxwdHhscGxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwI=";
+    const K2: &str = "k2:05xFfbuUzxY3VKihpNAoCYS6pETIQJBbx8qxXf849xU=";
     let app = TestApp::new().await;
     let owner = app
         .register("rot-audit@example.com", Some("Rotation"))

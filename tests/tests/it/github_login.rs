@@ -142,6 +142,81 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
     let fake = FakeGithub::start().await;
     let app = app_with(&fake).await;
     let existing = app.register("linus@example.com", None).await;
+    // The password is proven through the mailed reset link (the owner chose it with the mailbox).
+    app.call(
+        Method::POST,
+        "/api/v1/auth/forgot-password",
+        None,
+        Some(serde_json::json!({"email": "linus@example.com"})),
+    )
+    .await;
+    let token = app.mailed_token("linus@example.com").await;
+    let reset = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(serde_json::json!({"token": token, "new_password": "Linus-owns-it-1"})),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    let session = app.login_ok_with("linus@example.com", "Linus-owns-it-1").await;
+    fake.authorize("code", account(42, "linus", "linus@example.com"));
+    let (state, cookie) = start(&app, &fake).await;
+    let res = callback(&app, &format!("code=code&state={state}"), Some(&cookie)).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["data"]["user"]["id"], existing.user_id);
+    let audit: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_logs WHERE actor_user_id = $1::uuid ORDER BY id",
+    )
+    .bind(&existing.user_id)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(audit.contains(&"auth.oauth_link".to_owned()), "{audit:?}");
+    assert!(!audit.contains(&"auth.account_reclaim".to_owned()), "{audit:?}");
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&session), None)
+            .await
+            .status,
+        200,
+        "a proven owner's own sessions are untouched"
+    );
+
+    // With a password, GitHub can be unlinked; the account still signs in with the password.
+    let unlink = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/oauth/github/disconnect",
+            Some(&session),
+            None,
+        )
+        .await;
+    assert_eq!(unlink.status, 200, "{}", unlink.text());
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/oauth/github/disconnect",
+            Some(&session),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 404);
+    assert_eq!(
+        app.login("linus@example.com", "Linus-owns-it-1").await.status,
+        200
+    );
+}
+
+/// Pre-hijack through the verification mail (found by a review): a squatter registers the
+/// owner's address with a password; the owner clicks the verification mail that sign-up sent,
+/// then signs in with GitHub. The password chosen before the address was proven, and every
+/// session, must go.
+#[tokio::test]
+async fn a_password_chosen_before_the_address_was_proven_goes_when_github_proves_it() {
+    let fake = FakeGithub::start().await;
+    let app = app_with(&fake).await;
+    let squatter = app.register("linus@example.com", None).await;
     let token = app.mailed_token("linus@example.com").await;
     let verified = app
         .call(
@@ -156,53 +231,28 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
     let (state, cookie) = start(&app, &fake).await;
     let res = callback(&app, &format!("code=code&state={state}"), Some(&cookie)).await;
     assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(res.json()["data"]["user"]["id"], existing.user_id);
-    let audit: Vec<String> = sqlx::query_scalar(
-        "SELECT action FROM audit_logs WHERE actor_user_id = $1::uuid ORDER BY id",
-    )
-    .bind(&existing.user_id)
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
-    assert!(audit.contains(&"auth.oauth_link".to_owned()), "{audit:?}");
+    assert_eq!(res.json()["data"]["user"]["id"], squatter.user_id);
     assert_eq!(
-        app.call(
-            Method::GET,
-            "/api/v1/auth/me",
-            Some(&existing.access_token),
-            None
-        )
-        .await
-        .status,
-        200,
-        "a verified owner's own sessions are untouched"
+        app.call(Method::GET, "/api/v1/auth/me", Some(&squatter.access_token), None)
+            .await
+            .status,
+        401,
+        "the registrant's sessions end"
     );
-
-    // With a password, GitHub can be unlinked; the account still signs in with the password.
-    let unlink = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/oauth/github/disconnect",
-            Some(&existing.access_token),
-            None,
-        )
-        .await;
-    assert_eq!(unlink.status, 200, "{}", unlink.text());
-    let again = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/oauth/github/disconnect",
-            Some(&existing.access_token),
-            None,
-        )
-        .await;
-    assert_eq!(again.status, 404);
     assert_eq!(
         app.login("linus@example.com", repopal_tests::auth::PASSWORD)
             .await
             .status,
-        200
+        401,
+        "the registrant's password is gone"
     );
+    let reason: String = sqlx::query_scalar(
+        "SELECT metadata->>'reason' FROM audit_logs WHERE action = 'auth.account_reclaim'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(reason, "password_set_before_email_proved");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use common::crypto::keyring::{Binding, Keyring};
 use repopal_tests::{TestApp, http::TEST_ENCRYPTION_KEYS, process::spawn};
 use secrecy::{ExposeSecret, SecretString};
 
-const K2: &str = "k2:HxwdHhscGxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwI=";
+const K2: &str = "k2:05xFfbuUzxY3VKihpNAoCYS6pETIQJBbx8qxXf849xU=";
 
 fn ring(spec: &str, active: Option<&str>) -> Keyring {
     Keyring::parse(&SecretString::from(spec.to_owned()), active).unwrap()
