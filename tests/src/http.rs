@@ -44,6 +44,15 @@ impl TestResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// The status and the envelope's error code (empty when there is none).
+    pub fn error_code(&self) -> (u16, String) {
+        let code = serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        (self.status.as_u16(), code)
+    }
+
     /// The `name=value` pair of the cookie this response sets under `name` (as a browser would
     /// send it back), if it sets one.
     pub fn cookie(&self, name: &str) -> Option<String> {

@@ -167,7 +167,9 @@ mod tests {
     fn random_values_pass() {
         assert!(weakness("HW1EG/uPBw4hpAohEMUvJsGn/ExX109CDHz+gb6IqIs=").is_none());
         assert!(weakness("Rnw4Dm6S7ha585F1Wp3562TKD7e1fScP5UauX70mfNY=").is_none());
-        assert!(weakness("4f1c9e07b2d86a35e0c7f49d1b8a2e6c53f0d9a7c1e4b8f2d6a0c3e5b7f9d1a4").is_none());
+        assert!(
+            weakness("4f1c9e07b2d86a35e0c7f49d1b8a2e6c53f0d9a7c1e4b8f2d6a0c3e5b7f9d1a4").is_none()
+        );
         assert!(weakness("test-jwt-key-Vq8ZxN2mRk7Lw4Hp9Ty3Jd6Fs1").is_none());
     }
 }

@@ -234,7 +234,9 @@ impl Identity {
             let session = sessions::find_active(&self.pool, caller.session_id)
                 .await?
                 .ok_or(Error::NotFound)?;
-            if Utc::now() - session.created_at > chrono::Duration::minutes(FIRST_PASSWORD_WINDOW_MINUTES) {
+            if Utc::now() - session.created_at
+                > chrono::Duration::minutes(FIRST_PASSWORD_WINDOW_MINUTES)
+            {
                 audit(
                     &self.pool,
                     meta,

@@ -55,8 +55,7 @@ pub struct UserOrg {
     pub role: String,
 }
 
-const COLUMNS: &str =
-    "id, email, full_name, password_hash, email_verified_at, is_super_admin, created_at, password_unproven";
+const COLUMNS: &str = "id, email, full_name, password_hash, email_verified_at, is_super_admin, created_at, password_unproven";
 
 pub async fn insert(
     tx: &mut PgConnection,

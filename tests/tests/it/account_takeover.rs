@@ -42,16 +42,6 @@ async fn app_with(fake: &FakeGithub) -> TestApp {
     TestApp::with_env(&env).await
 }
 
-fn cookie_of(res: &TestResponse) -> String {
-    res.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 fn state_of(url: &str) -> String {
     url::Url::parse(url)
         .unwrap()
@@ -73,17 +63,24 @@ async fn get_with_cookie(app: &TestApp, uri: &str, cookie: &str) -> TestResponse
 
 /// "Sign in with GitHub" with `code` in a fresh browser.
 async fn github_sign_in(app: &TestApp, code: &str) -> TestResponse {
+    const COOKIE: &str = "repopal_oauth";
     let start = app
-        .call(Method::GET, "/api/v1/auth/oauth/github/authorize", None, None)
+        .call(
+            Method::GET,
+            "/api/v1/auth/oauth/github/authorize",
+            None,
+            None,
+        )
         .await;
     assert_eq!(start.status, 302, "{}", start.text());
     let state = state_of(start.headers["location"].to_str().unwrap());
     let uri = format!("/api/v1/auth/oauth/github/callback?code={code}&state={state}");
-    get_with_cookie(app, &uri, &cookie_of(&start)).await
+    get_with_cookie(app, &uri, &start.cookie(COOKIE).expect("flow cookie")).await
 }
 
 /// "Connect GitHub" for repository access by a signed-in user.
 async fn connect_github(app: &TestApp, user: &Session, code: &str) -> TestResponse {
+    const COOKIE: &str = "repopal_connect";
     let start = app
         .call(
             Method::GET,
@@ -95,7 +92,7 @@ async fn connect_github(app: &TestApp, user: &Session, code: &str) -> TestRespon
     assert_eq!(start.status, 200, "{}", start.text());
     let state = state_of(start.json()["data"]["url"].as_str().unwrap());
     let uri = format!("/api/v1/oauth/github/callback?code={code}&state={state}");
-    get_with_cookie(app, &uri, &cookie_of(&start)).await
+    get_with_cookie(app, &uri, &start.cookie(COOKIE).expect("flow cookie")).await
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -103,13 +100,6 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         .fetch_one(&app.db.pool)
         .await
         .unwrap()
-}
-
-fn code_of(res: &TestResponse) -> (u16, String) {
-    (
-        res.status.as_u16(),
-        res.json()["error"]["code"].as_str().unwrap_or("").to_owned(),
-    )
 }
 
 /// The squatter registers the victim's address, connects their own GitHub for repository access,
@@ -123,7 +113,11 @@ async fn a_github_link_made_while_unverified_never_signs_in_and_a_reset_removes_
     let linked = connect_github(&app, &squatter, "squat-connect").await;
     assert_eq!(linked.status, 200, "{}", linked.text());
     assert_eq!(
-        count(&app, "SELECT count(*) FROM oauth_connections WHERE linked_unverified").await,
+        count(
+            &app,
+            "SELECT count(*) FROM oauth_connections WHERE linked_unverified"
+        )
+        .await,
         1
     );
 
@@ -131,7 +125,7 @@ async fn a_github_link_made_while_unverified_never_signs_in_and_a_reset_removes_
     fake.authorize("squat-login", squatter_github());
     let refused = github_sign_in(&app, "squat-login").await;
     assert_eq!(
-        code_of(&refused),
+        refused.error_code(),
         (403, "github_link_unverified".to_owned()),
         "{}",
         refused.text()
@@ -159,9 +153,17 @@ async fn a_github_link_made_while_unverified_never_signs_in_and_a_reset_removes_
     assert_eq!(reset.status, 200, "{}", reset.text());
 
     // Every link made while unverified is gone, and the squatter's sessions ended.
-    assert_eq!(count(&app, "SELECT count(*) FROM oauth_connections").await, 0);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM oauth_connections").await,
+        0
+    );
     let me = app
-        .call(Method::GET, "/api/v1/auth/me", Some(&squatter.access_token), None)
+        .call(
+            Method::GET,
+            "/api/v1/auth/me",
+            Some(&squatter.access_token),
+            None,
+        )
         .await;
     assert_eq!(me.status, 401);
     // The squatter's GitHub now signs in only to an account of its own address.
@@ -185,24 +187,42 @@ async fn a_reclaim_through_github_removes_the_squatters_links_and_sessions() {
     let app = app_with(&fake).await;
     let squatter = app.register(VICTIM, None).await;
     fake.authorize_expiring("squat-connect", squatter_github());
-    assert_eq!(connect_github(&app, &squatter, "squat-connect").await.status, 200);
+    assert_eq!(
+        connect_github(&app, &squatter, "squat-connect")
+            .await
+            .status,
+        200
+    );
 
     fake.authorize("owner-login", owner_github());
     let owner = github_sign_in(&app, "owner-login").await;
     assert_eq!(owner.status, 200, "{}", owner.text());
-    assert_eq!(owner.json()["data"]["user"]["id"], squatter.user_id.as_str());
+    assert_eq!(
+        owner.json()["data"]["user"]["id"],
+        squatter.user_id.as_str()
+    );
     assert_eq!(owner.json()["data"]["user"]["email_verified"], true);
 
-    let logins: Vec<String> = sqlx::query_scalar("SELECT login FROM oauth_connections ORDER BY login")
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
+    let logins: Vec<String> =
+        sqlx::query_scalar("SELECT login FROM oauth_connections ORDER BY login")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(logins, vec!["owner"], "only the owner's own link remains");
     let me = app
-        .call(Method::GET, "/api/v1/auth/me", Some(&squatter.access_token), None)
+        .call(
+            Method::GET,
+            "/api/v1/auth/me",
+            Some(&squatter.access_token),
+            None,
+        )
         .await;
     assert_eq!(me.status, 401, "the squatter's sessions ended");
-    assert_eq!(app.login(VICTIM, PASSWORD).await.status, 401, "their password is gone");
+    assert_eq!(
+        app.login(VICTIM, PASSWORD).await.status,
+        401,
+        "their password is gone"
+    );
 
     fake.authorize("squat-login", squatter_github());
     let squat = github_sign_in(&app, "squat-login").await;
@@ -226,9 +246,16 @@ async fn the_owners_own_early_link_becomes_a_sign_in_method_once_it_proves_the_a
     fake.authorize("login", owner_github());
     let signed_in = github_sign_in(&app, "login").await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.text());
-    assert_eq!(signed_in.json()["data"]["user"]["id"], owner.user_id.as_str());
     assert_eq!(
-        count(&app, "SELECT count(*) FROM oauth_connections WHERE NOT linked_unverified").await,
+        signed_in.json()["data"]["user"]["id"],
+        owner.user_id.as_str()
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM oauth_connections WHERE NOT linked_unverified"
+        )
+        .await,
         1
     );
 }
@@ -264,7 +291,7 @@ async fn a_first_password_needs_a_recent_sign_in() {
     };
     let refused = set(old_access).await;
     assert_eq!(
-        code_of(&refused),
+        refused.error_code(),
         (403, "recent_sign_in_required".to_owned()),
         "{}",
         refused.text()
@@ -291,19 +318,33 @@ async fn guesses_from_many_addresses_lock_the_account_until_a_reset() {
     let mut statuses = Vec::new();
     for i in 0..40 {
         let res = app
-            .login_from(&format!("198.51.100.{i}"), "ivy@example.com", "Wrong-pass-1")
+            .login_from(
+                &format!("198.51.100.{i}"),
+                "ivy@example.com",
+                "Wrong-pass-1",
+            )
             .await;
         statuses.push(res.status.as_u16());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 35, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        35,
+        "{statuses:?}"
+    );
     assert_eq!(
         count(&app, "SELECT count(*) FROM login_attempts").await,
         5,
         "a locked account costs no hash"
     );
-    let owner = app.login_from("192.0.2.200", "ivy@example.com", PASSWORD).await;
-    assert_eq!(code_of(&owner), (429, "account_locked".to_owned()));
+    let owner = app
+        .login_from("192.0.2.200", "ivy@example.com", PASSWORD)
+        .await;
+    assert_eq!(owner.error_code(), (429, "account_locked".to_owned()));
     assert!(owner.headers.contains_key("retry-after"));
 
     app.call(
@@ -340,10 +381,14 @@ async fn concurrent_guesses_cannot_outrun_the_lock() {
     let guesses = (0..25).map(|i| {
         let app = &app;
         async move {
-            app.login_from(&format!("203.0.113.{i}"), "race@example.com", "Wrong-pass-1")
-                .await
-                .status
-                .as_u16()
+            app.login_from(
+                &format!("203.0.113.{i}"),
+                "race@example.com",
+                "Wrong-pass-1",
+            )
+            .await
+            .status
+            .as_u16()
         }
     });
     let statuses = futures::future::join_all(guesses).await;
@@ -354,5 +399,8 @@ async fn concurrent_guesses_cannot_outrun_the_lock() {
         usize::try_from(verified).unwrap(),
         "{statuses:?}"
     );
-    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
 }

@@ -43,7 +43,10 @@ async fn the_api_names_a_malformed_variable() {
         ("DATABASE_URL", "postgres://localhost:1/x"),
         ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
         ("JWT_SIGNING_KEY", repopal_tests::http::TEST_JWT_KEY),
-        ("GITHUB_WEBHOOK_SECRET", repopal_tests::http::TEST_WEBHOOK_SECRET),
+        (
+            "GITHUB_WEBHOOK_SECRET",
+            repopal_tests::http::TEST_WEBHOOK_SECRET,
+        ),
         ("PORT", "http"),
     ];
     let (ok, log) = exit_output("repopal-api", &["serve"], &env).await;
@@ -77,7 +80,10 @@ async fn the_api_refuses_placeholder_and_weak_secrets() {
     let zero_key = format!("k1:{}", "A".repeat(43) + "=");
     let cases: Vec<(&str, String)> = vec![
         ("JWT_SIGNING_KEY", placeholder("JWT_SIGNING_KEY")),
-        ("GITHUB_WEBHOOK_SECRET", placeholder("GITHUB_WEBHOOK_SECRET")),
+        (
+            "GITHUB_WEBHOOK_SECRET",
+            placeholder("GITHUB_WEBHOOK_SECRET"),
+        ),
         ("ENCRYPTION_KEYS", placeholder("ENCRYPTION_KEYS")),
         ("JWT_SIGNING_KEY", "a".repeat(64)),
         ("JWT_SIGNING_KEY", "passwordpasswordpasswordpassword".into()),
@@ -89,13 +95,22 @@ async fn the_api_refuses_placeholder_and_weak_secrets() {
             ("DATABASE_URL", "postgres://localhost:1/x"),
             ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
             ("JWT_SIGNING_KEY", repopal_tests::http::TEST_JWT_KEY),
-            ("GITHUB_WEBHOOK_SECRET", repopal_tests::http::TEST_WEBHOOK_SECRET),
+            (
+                "GITHUB_WEBHOOK_SECRET",
+                repopal_tests::http::TEST_WEBHOOK_SECRET,
+            ),
         ];
         env.retain(|(k, _)| *k != name);
         env.push((name, value.as_str()));
         let (ok, log) = exit_output("repopal-api", &["serve"], &env).await;
         assert!(!ok, "{name}={value} was accepted");
-        assert!(log.contains(&format!("{name} is malformed")), "{name}: {log}");
-        assert!(!log.contains(value.as_str()), "the value is never echoed: {log}");
+        assert!(
+            log.contains(&format!("{name} is malformed")),
+            "{name}: {log}"
+        );
+        assert!(
+            !log.contains(value.as_str()),
+            "the value is never echoed: {log}"
+        );
     }
 }

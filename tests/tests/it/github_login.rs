@@ -160,7 +160,9 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
         )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.text());
-    let session = app.login_ok_with("linus@example.com", "Linus-owns-it-1").await;
+    let session = app
+        .login_ok_with("linus@example.com", "Linus-owns-it-1")
+        .await;
     fake.authorize("code", account(42, "linus", "linus@example.com"));
     let (state, cookie) = start(&app, &fake).await;
     let res = callback(&app, &format!("code=code&state={state}"), Some(&cookie)).await;
@@ -174,7 +176,10 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
     .await
     .unwrap();
     assert!(audit.contains(&"auth.oauth_link".to_owned()), "{audit:?}");
-    assert!(!audit.contains(&"auth.account_reclaim".to_owned()), "{audit:?}");
+    assert!(
+        !audit.contains(&"auth.account_reclaim".to_owned()),
+        "{audit:?}"
+    );
     assert_eq!(
         app.call(Method::GET, "/api/v1/auth/me", Some(&session), None)
             .await
@@ -203,7 +208,9 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
         .await;
     assert_eq!(again.status, 404);
     assert_eq!(
-        app.login("linus@example.com", "Linus-owns-it-1").await.status,
+        app.login("linus@example.com", "Linus-owns-it-1")
+            .await
+            .status,
         200
     );
 }
@@ -233,9 +240,14 @@ async fn a_password_chosen_before_the_address_was_proven_goes_when_github_proves
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["data"]["user"]["id"], squatter.user_id);
     assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&squatter.access_token), None)
-            .await
-            .status,
+        app.call(
+            Method::GET,
+            "/api/v1/auth/me",
+            Some(&squatter.access_token),
+            None
+        )
+        .await
+        .status,
         401,
         "the registrant's sessions end"
     );

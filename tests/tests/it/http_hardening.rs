@@ -529,14 +529,19 @@ async fn a_webhook_body_flood_is_bounded_by_the_inflight_budget_and_released() {
 async fn idle_declared_length_connections_do_not_starve_genuine_deliveries() {
     let db = repopal_tests::TestDb::new().await;
     let mut env = repopal_tests::http::test_env(&db.url);
-    env.insert("WEBHOOK_MAX_INFLIGHT_BYTES".into(), (1024 * 1024).to_string());
+    env.insert(
+        "WEBHOOK_MAX_INFLIGHT_BYTES".into(),
+        (1024 * 1024).to_string(),
+    );
     let config = common::config::Config::from_source(&env).unwrap();
     let api = common::config::ApiConfig::from_source(&env).unwrap();
     let state = repopal_api::state(db.pool.clone(), config, api).unwrap();
     let router = repopal_api::app(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let served = router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = router
+        .clone()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, served).await });
 
     // The attacker: headers only, 1 MiB declared, a made-up signature, then silence.
@@ -560,13 +565,23 @@ async fn idle_declared_length_connections_do_not_starve_genuine_deliveries() {
         .header("content-type", "application/json")
         .header("x-github-event", "ping")
         .header("x-github-delivery", "genuine")
-        .header("x-hub-signature-256", common::crypto::signature::sign(repopal_tests::http::TEST_WEBHOOK_SECRET.as_bytes(), &body))
-        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from(([192, 0, 2, 9], 1))))
+        .header(
+            "x-hub-signature-256",
+            common::crypto::signature::sign(
+                repopal_tests::http::TEST_WEBHOOK_SECRET.as_bytes(),
+                &body,
+            ),
+        )
+        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [192, 0, 2, 9],
+            1,
+        ))))
         .body(Body::from(body))
         .unwrap();
     let res = repopal_tests::http::send(&router, req).await;
     assert_eq!(
-        res.status, 202,
+        res.status,
+        202,
         "genuine delivery got {} {}",
         res.status,
         res.text()

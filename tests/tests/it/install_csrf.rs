@@ -10,7 +10,7 @@ use repopal_tests::{
     TestApp,
     auth::Session,
     fake_github::{ACME_LOGIN, FakeAccount, FakeGithub},
-    http::{TEST_JWT_KEY, TestResponse},
+    http::TEST_JWT_KEY,
 };
 use secrecy::SecretString;
 
@@ -48,16 +48,6 @@ fn setup_url(state: &str, code: &str) -> String {
     )
 }
 
-fn code_of(res: &TestResponse) -> (u16, String) {
-    (
-        res.status.as_u16(),
-        res.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    )
-}
-
 /// Installations linked to any organisation.
 async fn linked(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM github_installations WHERE org_id IS NOT NULL")
@@ -89,7 +79,7 @@ async fn an_attackers_install_link_completed_in_the_victims_browser_links_nothin
             .browser_get(&setup_url(&attacker_state, "victim-code"), cookie)
             .await;
         assert_eq!(
-            code_of(&res),
+            res.error_code(),
             (400, "invalid_install_state".into()),
             "cookie {cookie:?}"
         );
@@ -135,7 +125,7 @@ async fn a_replayed_install_state_is_refused() {
     let again = app
         .browser_get(&setup_url(&state, "c2"), Some(&cookie))
         .await;
-    assert_eq!(code_of(&again), (400, "invalid_install_state".into()));
+    assert_eq!(again.error_code(), (400, "invalid_install_state".into()));
     assert_eq!(sync_jobs(&app).await, 1, "one link, one sync");
     assert_eq!(fake.count("POST /login/oauth/access_token"), 1);
 }
@@ -165,7 +155,7 @@ async fn a_github_user_who_only_reads_the_installation_cannot_link_it() {
             .browser_get(&setup_url(&state, &code), Some(&cookie))
             .await;
         assert_eq!(
-            code_of(&res),
+            res.error_code(),
             (403, "installation_not_yours".into()),
             "{}",
             account.login
@@ -212,7 +202,7 @@ async fn a_personal_installation_is_linked_only_by_its_owner() {
     let res = app
         .browser_get(&url(&state, "collab-code"), Some(&cookie))
         .await;
-    assert_eq!(code_of(&res), (403, "installation_not_yours".into()));
+    assert_eq!(res.error_code(), (403, "installation_not_yours".into()));
     assert_eq!(linked(&app).await, 0);
 
     fake.authorize("owner-code", owner);
@@ -253,7 +243,7 @@ async fn an_install_link_dies_when_its_maker_is_demoted_or_removed() {
     let res = app
         .browser_get(&setup_url(&state, "code-1"), Some(&cookie))
         .await;
-    assert_eq!(code_of(&res), (403, "forbidden".into()));
+    assert_eq!(res.error_code(), (403, "forbidden".into()));
     assert_eq!(linked(&app).await, 0);
 
     // Made while an admin, completed after being removed from the organisation.
@@ -272,7 +262,7 @@ async fn an_install_link_dies_when_its_maker_is_demoted_or_removed() {
     let res = app
         .browser_get(&setup_url(&state, "code-2"), Some(&cookie))
         .await;
-    assert_eq!(code_of(&res), (403, "forbidden".into()));
+    assert_eq!(res.error_code(), (403, "forbidden".into()));
     assert_eq!(linked(&app).await, 0);
     assert_eq!(sync_jobs(&app).await, 0);
     assert_eq!(
@@ -303,14 +293,14 @@ async fn states_signed_with_the_access_token_key_or_another_flows_key_are_refuse
         let res = app
             .browser_get(&setup_url(forged, "code"), Some(&cookie))
             .await;
-        assert_eq!(code_of(&res), (400, "invalid_install_state".into()));
+        assert_eq!(res.error_code(), (400, "invalid_install_state".into()));
     }
     assert_eq!(linked(&app).await, 0);
     // An access token (signed with the JWT key) is no state either.
     let res = app
         .browser_get(&setup_url(&admin.access_token, "code"), Some(&cookie))
         .await;
-    assert_eq!(code_of(&res), (400, "invalid_install_state".into()));
+    assert_eq!(res.error_code(), (400, "invalid_install_state".into()));
 
     // The genuine state, signed with the install key, works in the same browser.
     let res = app
@@ -378,10 +368,10 @@ async fn a_link_of_a_deleted_organisation_is_refused_cleanly_in_any_browser() {
     assert!(deleted.status.is_success(), "{}", deleted.text());
     fake.authorize("code", victim());
     let res = app.browser_get(&setup_url(&state, "code"), None).await;
-    assert_eq!(code_of(&res), (400, "invalid_install_state".into()));
+    assert_eq!(res.error_code(), (400, "invalid_install_state".into()));
     let res = app
         .browser_get(&setup_url(&state, "code"), Some(&cookie))
         .await;
-    assert_eq!(code_of(&res), (403, "forbidden".into()));
+    assert_eq!(res.error_code(), (403, "forbidden".into()));
     assert_eq!(linked(&app).await, 0);
 }

@@ -57,9 +57,18 @@ async fn nul_characters_anywhere_are_refused_clearly_on_every_operation() {
             res.text()
         );
         let res = app
-            .call(method.clone(), &format!("{path}/a%00b"), Some(&admin.access_token), None)
+            .call(
+                method.clone(),
+                &format!("{path}/a%00b"),
+                Some(&admin.access_token),
+                None,
+            )
             .await;
-        assert!(res.status.as_u16() == 400, "{method} {path}/a%00b: {}", res.text());
+        assert!(
+            res.status.as_u16() == 400,
+            "{method} {path}/a%00b: {}",
+            res.text()
+        );
 
         // In a JSON string and in a key, signed in and not.
         if has_body {
@@ -113,8 +122,13 @@ async fn deep_json_and_huge_numbers_get_clear_errors() {
         (res.status.as_u16(), res.json()["error"]["code"].clone()),
         (400, json!("invalid_json"))
     );
-    let path = format!("/api/v1/orgs/{}/incidents?limit=99999999999999999999999", admin.first_org());
-    let res = app.call(Method::GET, &path, Some(&admin.access_token), None).await;
+    let path = format!(
+        "/api/v1/orgs/{}/incidents?limit=99999999999999999999999",
+        admin.first_org()
+    );
+    let res = app
+        .call(Method::GET, &path, Some(&admin.access_token), None)
+        .await;
     assert_eq!(res.status.as_u16(), 400, "{}", res.text());
     for raw in [
         r#"{"email": 1e400, "password": "x"}"#,
@@ -152,16 +166,18 @@ async fn a_signed_delivery_with_nul_characters_is_accepted_and_processed() {
     let res = m.deliver("workflow_run", "nul-1", &payload).await;
     assert_eq!(res.status, 202, "{}", res.text());
     m.run_jobs().await;
-    let (status, detail): (String, Option<String>) =
-        sqlx::query_as("SELECT status, status_detail FROM webhook_deliveries WHERE delivery_id = 'nul-1'")
+    let (status, detail): (String, Option<String>) = sqlx::query_as(
+        "SELECT status, status_detail FROM webhook_deliveries WHERE delivery_id = 'nul-1'",
+    )
+    .fetch_one(&m.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "processed", "{detail:?}");
+    let name: String =
+        sqlx::query_scalar("SELECT workflow_name FROM workflow_runs WHERE run_id = 9100")
             .fetch_one(&m.app.db.pool)
             .await
             .unwrap();
-    assert_eq!(status, "processed", "{detail:?}");
-    let name: String = sqlx::query_scalar("SELECT workflow_name FROM workflow_runs WHERE run_id = 9100")
-        .fetch_one(&m.app.db.pool)
-        .await
-        .unwrap();
     assert_eq!(name, "te\u{FFFD}st");
     assert_eq!(m.incidents().await.len(), 1);
 }

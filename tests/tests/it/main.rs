@@ -1,5 +1,6 @@
 //! Every integration test in one binary (links once; nextest still runs each test in its own process).
 
+mod account_takeover;
 mod api_foundation;
 mod audit_trail;
 mod auth;
@@ -13,6 +14,7 @@ mod incidents;
 mod install_csrf;
 mod integration_health;
 mod integrations;
+mod invalid_characters;
 mod invitations;
 mod jobs;
 mod keys;
@@ -22,9 +24,7 @@ mod no_secrets_slack;
 mod oauth_connections;
 mod orgs;
 mod scheduler;
-mod ssrf;
 mod slack_csrf;
-mod webhooks;
-mod account_takeover;
-mod invalid_characters;
+mod ssrf;
 mod webhook_attribution;
+mod webhooks;

@@ -56,16 +56,6 @@ async fn callback(app: &TestApp, code: &str, state: &str, cookie: Option<&str>) 
     .await
 }
 
-fn code_of(res: &TestResponse) -> (u16, String) {
-    (
-        res.status.as_u16(),
-        res.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    )
-}
-
 async fn slack_integrations(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM integrations WHERE kind = 'slack'")
         .fetch_one(&app.db.pool)
@@ -102,7 +92,7 @@ async fn a_slack_callback_without_the_browsers_cookie_creates_no_integration() {
     for cookie in [None, Some(victim_cookie.as_str()), Some("repopal_slack=")] {
         let res = callback(&app, "victim-code", &attacker_state, cookie).await;
         assert_eq!(
-            code_of(&res),
+            res.error_code(),
             (400, "invalid_oauth_state".into()),
             "cookie {cookie:?}"
         );
@@ -124,7 +114,7 @@ async fn a_slack_callback_without_the_browsers_cookie_creates_no_integration() {
     );
     slack.authorize_code("code-2", false);
     let replay = callback(&app, "code-2", &attacker_state, Some(&attacker_cookie)).await;
-    assert_eq!(code_of(&replay), (400, "invalid_oauth_state".into()));
+    assert_eq!(replay.error_code(), (400, "invalid_oauth_state".into()));
     assert_eq!(slack_integrations(&app).await, 1);
 }
 
@@ -149,7 +139,7 @@ async fn a_slack_callback_after_the_actor_was_demoted_or_removed_is_refused() {
     assert_eq!(demoted.status, 200, "{}", demoted.text());
     slack.authorize_code("code-1", false);
     let res = callback(&app, "code-1", &state, Some(&cookie)).await;
-    assert_eq!(code_of(&res), (403, "forbidden".into()));
+    assert_eq!(res.error_code(), (403, "forbidden".into()));
     assert_eq!(slack_integrations(&app).await, 0);
 
     let promoted = app
@@ -172,7 +162,7 @@ async fn a_slack_callback_after_the_actor_was_demoted_or_removed_is_refused() {
         .await;
     assert_eq!(removed.status, 200, "{}", removed.text());
     let res = callback(&app, "code-1", &state, Some(&cookie)).await;
-    assert_eq!(code_of(&res), (403, "forbidden".into()));
+    assert_eq!(res.error_code(), (403, "forbidden".into()));
     assert_eq!(slack_integrations(&app).await, 0);
 
     // The organisation is deleted while a link is out: refused cleanly, in any browser.
@@ -187,9 +177,9 @@ async fn a_slack_callback_after_the_actor_was_demoted_or_removed_is_refused() {
         .await;
     assert!(deleted.status.is_success(), "{}", deleted.text());
     let res = callback(&app, "code-1", &state, None).await;
-    assert_eq!(code_of(&res), (400, "invalid_oauth_state".into()));
+    assert_eq!(res.error_code(), (400, "invalid_oauth_state".into()));
     let res = callback(&app, "code-1", &state, Some(&cookie)).await;
-    assert_eq!(code_of(&res), (403, "forbidden".into()));
+    assert_eq!(res.error_code(), (403, "forbidden".into()));
     assert_eq!(slack_integrations(&app).await, 0);
     assert_eq!(slack.count("oauth.v2.access"), 0, "no code was redeemed");
 }
@@ -210,7 +200,7 @@ async fn slack_states_signed_with_the_access_token_key_or_the_install_key_are_re
     slack.authorize_code("code", false);
     for forged in [&with_jwt_key, &with_install_key] {
         let res = callback(&app, "code", forged, Some(&cookie)).await;
-        assert_eq!(code_of(&res), (400, "invalid_oauth_state".into()));
+        assert_eq!(res.error_code(), (400, "invalid_oauth_state".into()));
     }
     assert_eq!(slack_integrations(&app).await, 0);
     let res = callback(&app, "code", &state, Some(&cookie)).await;

@@ -61,15 +61,23 @@ async fn an_app_delivery_is_credited_through_its_installation_never_the_hook_hea
     let mut payload = m.workflow_run(7001, 1, 1, "main", "failure");
     payload["installation"] = json!({"id": ATTACKER_INSTALLATION});
     assert_eq!(
-        send(&m, "forged-1", victim_hook, TEST_WEBHOOK_SECRET.as_bytes(), &payload).await,
+        send(
+            &m,
+            "forged-1",
+            victim_hook,
+            TEST_WEBHOOK_SECRET.as_bytes(),
+            &payload
+        )
+        .await,
         202
     );
     m.run_jobs().await;
-    let credited: Option<String> =
-        sqlx::query_scalar("SELECT org_id::text FROM webhook_deliveries WHERE delivery_id = 'forged-1'")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    let credited: Option<String> = sqlx::query_scalar(
+        "SELECT org_id::text FROM webhook_deliveries WHERE delivery_id = 'forged-1'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
     assert_eq!(credited.as_deref(), Some(attacker_org.as_str()));
     let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM workflow_runs")
         .fetch_one(pool)
@@ -96,15 +104,23 @@ async fn an_app_delivery_is_credited_through_its_installation_never_the_hook_hea
         .unwrap();
     let payload = m.workflow_run(7002, 2, 1, "main", "failure");
     assert_eq!(
-        send(&m, "hook-1", victim_hook, secret.expose_secret().as_bytes(), &payload).await,
+        send(
+            &m,
+            "hook-1",
+            victim_hook,
+            secret.expose_secret().as_bytes(),
+            &payload
+        )
+        .await,
         202
     );
     m.run_jobs().await;
-    let credited: Option<String> =
-        sqlx::query_scalar("SELECT org_id::text FROM webhook_deliveries WHERE delivery_id = 'hook-1'")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    let credited: Option<String> = sqlx::query_scalar(
+        "SELECT org_id::text FROM webhook_deliveries WHERE delivery_id = 'hook-1'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
     assert_eq!(credited.as_deref(), Some(m.org.as_str()));
     assert_eq!(m.incidents().await.len(), 1);
 }

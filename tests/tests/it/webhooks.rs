@@ -321,9 +321,17 @@ async fn githubs_signature_test_vector_verifies_and_its_weak_secret_is_refused()
         &vector.replacen('7', "8", 1)
     ));
     let mut env = repopal_tests::http::test_env("postgres://localhost/unused");
-    env.insert("GITHUB_WEBHOOK_SECRET".into(), "It's a Secret to Everybody".into());
-    let err = common::config::ApiConfig::from_source(&env).unwrap_err().to_string();
-    assert!(err.starts_with("GITHUB_WEBHOOK_SECRET is malformed"), "{err}");
+    env.insert(
+        "GITHUB_WEBHOOK_SECRET".into(),
+        "It's a Secret to Everybody".into(),
+    );
+    let err = common::config::ApiConfig::from_source(&env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("GITHUB_WEBHOOK_SECRET is malformed"),
+        "{err}"
+    );
 
     // Over HTTP with the configured secret: a correct signature passes (the body is not JSON,
     // so it is refused after verification), a wrong one is 401.
@@ -348,7 +356,9 @@ async fn githubs_signature_test_vector_verifies_and_its_weak_secret_is_refused()
         (ok.status.as_u16(), ok.json()["error"]["code"].as_str()),
         (400, Some("invalid_payload"))
     );
-    let bad = app.request(req(good.replacen("sha256=", "sha256=0", 1))).await;
+    let bad = app
+        .request(req(good.replacen("sha256=", "sha256=0", 1)))
+        .await;
     assert_eq!(bad.status, 401);
 }
 
