@@ -161,6 +161,14 @@ impl From<common::Error> for ApiError {
                 )
                 .with_details(json!({ "provider": provider }))
             }
+            other if other.is_data_exception() => {
+                tracing::warn!(error = %other, "the database refused a value from the request");
+                Self::new(
+                    StatusCode::BAD_REQUEST,
+                    "value_out_of_range",
+                    "A value in the request is outside the range RepoPal can store or compare.",
+                )
+            }
             other => Self::internal(&other),
         }
     }

@@ -1,5 +1,8 @@
 //! The browser cookie that binds an OAuth `state` to the browser that started the flow: HttpOnly,
-//! SameSite=Lax, scoped to the flow's path, Secure when `PUBLIC_URL` is https.
+//! SameSite=Lax. When `PUBLIC_URL` is https it is a `__Host-` cookie (Secure, `Path=/`, no
+//! `Domain`), so no sibling or parent domain can toss its own nonce into a victim's browser; over
+//! plain http (development) it is scoped to the flow's path. A request carrying the cookie twice
+//! (a tossed one beside the genuine one) counts as carrying none.
 
 use axum::http::{HeaderMap, header};
 
@@ -25,27 +28,37 @@ impl FlowCookie {
         self.header(public_url, "", 0)
     }
 
+    /// The cookie's name and path for this deployment.
+    fn scoped(&self, public_url: &url::Url) -> (String, &'static str) {
+        if public_url.scheme() == "https" {
+            (format!("__Host-{}", self.name), "/")
+        } else {
+            (self.name.to_owned(), self.path)
+        }
+    }
+
     fn header(&self, public_url: &url::Url, value: &str, max_age: u32) -> String {
+        let (name, path) = self.scoped(public_url);
         let secure = if public_url.scheme() == "https" {
             "; Secure"
         } else {
             ""
         };
-        format!(
-            "{}={value}; Path={}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-            self.name, self.path
-        )
+        format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
     }
 
-    /// The nonce the browser sent back.
-    pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        headers
+    /// The nonce the browser sent back, when it sent exactly one.
+    pub fn read(&self, public_url: &url::Url, headers: &HeaderMap) -> Option<String> {
+        let (name, _) = self.scoped(public_url);
+        let mut values = headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == self.name)
-            .map(|(_, v)| v.to_owned())
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned());
+        let first = values.next()?;
+        values.next().is_none().then_some(first)
     }
 }

@@ -37,10 +37,10 @@ pub fn time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, A
     raw.map(|c| {
         c.split_once('_')
             .and_then(|(at, id)| {
-                Some((
-                    DateTime::from_timestamp_micros(at.parse().ok()?)?,
-                    id.parse().ok()?,
-                ))
+                let at = DateTime::from_timestamp_micros(at.parse().ok()?)?;
+                // Only times this server hands out (and PostgreSQL can compare).
+                (1..=9999).contains(&chrono::Datelike::year(&at)).then_some(())?;
+                Some((at, id.parse().ok()?))
             })
             .ok_or_else(|| bad_query("cursor is not valid"))
     })

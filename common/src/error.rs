@@ -90,4 +90,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// PostgreSQL refused a value the client gave as out of its range (SQLSTATE class 22, a data
+    /// exception: a date before 4713 BC, a number too large, …): the input's fault, not ours.
+    pub fn is_data_exception(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(e)) => {
+                e.code().is_some_and(|c| c.starts_with("22"))
+            }
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -103,7 +103,7 @@ pub async fn setup(
         )
             .into_response());
     };
-    let nonce = COOKIE.read(&headers);
+    let nonce = COOKIE.read(&state.config.public_url, &headers);
     let (org_id, job) = state
         .github
         .complete_install(

@@ -34,6 +34,10 @@ use crate::{
 pub const TEST_BUDGET: Duration = Duration::from_secs(60);
 
 /// Why one attempt failed.
+
+/// The largest answer body a connection test reads (an Argo CD list of many applications fits).
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// Worth retrying: network, timeout, 5xx, 429 (with the provider's `Retry-After`).
@@ -343,9 +347,25 @@ impl Tester {
         }
     }
 
-    async fn json(provider: &str, res: reqwest::Response) -> Result<Value, Failure> {
-        res.json::<Value>()
+    /// The answer's JSON body, read up to `MAX_BODY_BYTES`: a server (possibly one a user typed)
+    /// cannot make a check hold more memory than that.
+    async fn json(provider: &str, mut res: reqwest::Response) -> Result<Value, Failure> {
+        let too_large = || Failure::Failed(format!("{provider} answered a body over {MAX_BODY_BYTES} bytes"));
+        if res.content_length().is_some_and(|n| n > u64::try_from(MAX_BODY_BYTES).unwrap_or(u64::MAX)) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = res
+            .chunk()
             .await
+            .map_err(|_| Failure::Failed(format!("{provider}'s answer broke off")))?
+        {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body)
             .map_err(|_| Failure::Failed(format!("{provider} answered an unexpected body")))
     }
 

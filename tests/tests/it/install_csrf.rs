@@ -343,12 +343,44 @@ async fn the_install_cookie_is_httponly_lax_scoped_to_the_setup_url_and_secure_o
             None,
         )
         .await;
+    let cookie = res.set_cookie("__Host-repopal_install").expect("a __Host- cookie on https");
     assert!(
-        res.set_cookie("repopal_install")
-            .expect("test fixture")
-            .contains("; Secure"),
-        "Secure on https"
+        cookie.contains("; Secure") && cookie.contains("Path=/;") && !cookie.contains("Domain"),
+        "on https a __Host- cookie (Secure, Path=/, no Domain), so no other host can toss one: {cookie}"
     );
+}
+
+/// Cookie tossing (found by a review): a host under a shared parent domain plants its own nonce
+/// beside the victim's genuine cookie. A callback carrying the flow cookie twice is refused,
+/// before the provider's code is redeemed.
+#[tokio::test]
+async fn a_tossed_second_cookie_makes_the_callback_fail() {
+    let (fake, app) = start().await;
+    let admin = app.register("admin@example.com", Some("Org")).await;
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{}/github/install", admin.first_org()),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    let genuine = res.cookie("repopal_install").expect("cookie");
+    let url = res.json()["data"]["url"].as_str().expect("url").to_owned();
+    let state = url::Url::parse(&url)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("state")
+        .1
+        .into_owned();
+    let both = format!("repopal_install=tossed-by-attacker; {genuine}");
+    let res = app
+        .browser_get(&setup_url(&state, "setup-code"), Some(&both))
+        .await;
+    assert_eq!(res.error_code(), (400, "invalid_install_state".into()));
+    assert_eq!(linked(&app).await, 0);
+    assert_eq!(fake.count("POST /login/oauth/access_token"), 0);
 }
 
 #[tokio::test]

@@ -181,3 +181,32 @@ async fn a_signed_delivery_with_nul_characters_is_accepted_and_processed() {
     assert_eq!(name, "te\u{FFFD}st");
     assert_eq!(m.incidents().await.len(), 1);
 }
+
+/// Out-of-range timestamps (found by a review; chrono accepts years down to -262143; Postgres only from 4713 BC)
+/// and cursors must be 400, never 500.
+#[tokio::test]
+async fn out_of_range_times_and_cursors_are_400_never_500() {
+    let app = TestApp::new().await;
+    let admin = app.register("r2-odd@example.com", Some("Odd")).await;
+    let org = admin.first_org();
+    let uuid = "00000000-0000-4000-8000-000000000000";
+    let mut bad = Vec::new();
+    for q in [
+        format!("/api/v1/orgs/{org}/audit-logs?from=-9999-01-01T00:00:00Z"),
+        format!("/api/v1/orgs/{org}/audit-logs?to=-200000-01-01T00:00:00Z"),
+        format!("/api/v1/orgs/{org}/workflow-runs?from=-9999-01-01T00:00:00Z"),
+        format!("/api/v1/orgs/{org}/workflow-runs/stats?to=-9999-01-01T00:00:00Z"),
+        format!("/api/v1/orgs/{org}/workflow-runs?cursor=-8000000000000000000_{uuid}"),
+        format!("/api/v1/orgs/{org}/incidents?cursor=-8000000000000000000_{uuid}"),
+        format!("/api/v1/orgs/{org}/workflow-runs?cursor=9000000000000000000_{uuid}"),
+    ] {
+        let res = app.call(Method::GET, &q, Some(&admin.access_token), None).await;
+        let code = res.json()["error"]["code"].clone();
+        if res.status.as_u16() != 400
+            || !(code == "invalid_query" || code == "value_out_of_range")
+        {
+            bad.push(format!("{q} -> {} {}", res.status, res.text()));
+        }
+    }
+    assert!(bad.is_empty(), "not a clear 400:\n{}", bad.join("\n"));
+}

@@ -440,3 +440,51 @@ async fn an_absurd_retry_after_is_clamped_and_the_checks_go_on() {
     }
     worker.stop().await;
 }
+
+/// A user-typed Argo CD server answering a huge body (found by a review): the check reads at most
+/// 8 MiB of it and fails.
+#[tokio::test]
+async fn a_huge_answer_from_a_user_typed_server_is_not_read_whole() {
+    const PAD: usize = 48 * 1024 * 1024;
+    let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+    .await
+    .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let body = format!("{{\"items\":[1,2,3],\"pad\":\"{}\"}}", "A".repeat(PAD));
+    let router = axum::Router::new().route(
+        "/api/v1/applications",
+        axum::routing::get(move || {
+            let b = body.clone();
+            async move { ([("content-type", "application/json")], b) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let app = TestApp::with_env(&[("OUTBOUND_ALLOWED_CIDRS", "127.0.0.1/32")]).await;
+    let admin = app.register("r2-argo@example.com", Some("Argo")).await;
+    let org = admin.first_org();
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/integrations"),
+            Some(&admin.access_token),
+            Some(json!({"type": "argocd", "name": "big", "config": {"server_url": format!("http://{addr}")},
+                        "credentials": {"token": "argocd-token-123"}})),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+    let id = res.json()["data"]["id"].as_str().expect("id").to_owned();
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/integrations/{id}/test"),
+            Some(&admin.access_token),
+            None,
+        )
+        .await;
+    let report = res.json()["data"].clone();
+    assert_eq!(report["ok"], false, "a {PAD}-byte body was accepted: {report}");
+    assert!(
+        report["error"].as_str().unwrap_or_default().contains("over 8388608 bytes"),
+        "{report}"
+    );
+}
