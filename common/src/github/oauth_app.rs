@@ -35,13 +35,13 @@ pub fn oauth_client(cfg: &GithubConfig, redirect: Option<&url::Url>) -> Result<O
 }
 
 /// An HTTP client for the token endpoint: no redirects, bounded time.
-pub fn oauth_http() -> reqwest::Client {
+pub fn oauth_http() -> Result<reqwest::Client, Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(20))
         .user_agent("RepoPal")
         .build()
-        .unwrap_or_default()
+        .map_err(|e| Error::startup("the GitHub OAuth HTTP client", e))
 }
 
 /// GitHub separates granted scopes with commas, which `oauth2` does not split.

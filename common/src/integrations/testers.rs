@@ -29,6 +29,8 @@ use crate::{
     net::{Outbound, OutboundError, Policy},
     repo::repositories,
 };
+use crate::crypto::keyring::Keyring;
+use sqlx::PgPool;
 
 /// The longest one connection test may take, retries included (the check job's timeout is 120 s).
 pub const TEST_BUDGET: Duration = Duration::from_secs(60);
@@ -132,7 +134,10 @@ pub struct Tester {
     pub policy: HealthConfig,
     github_api: String,
     slack_api: String,
-    pub github: Github,
+    /// For the GitHub App test, which reads and repairs the installation's rows.
+    github: Github,
+    pool: PgPool,
+    keyring: Keyring,
 }
 
 type Attempt = Result<Value, Failure>;
@@ -201,14 +206,15 @@ fn str_field<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
 }
 
 impl Tester {
-    pub fn new(config: &Config, github: Github) -> Self {
-        Self {
+    /// Built once at boot (`crate::services::Services`); a client that cannot be built is an error.
+    pub fn new(config: &Config, github: Github, pool: PgPool) -> Result<Self, Error> {
+        Ok(Self {
             http: reqwest::Client::builder()
                 .user_agent("RepoPal health check")
                 .timeout(config.health.request_timeout)
                 .redirect(reqwest::redirect::Policy::limited(3))
                 .build()
-                .unwrap_or_default(),
+                .map_err(|e| Error::startup("the health-check HTTP client", e))?,
             outbound: Outbound::new(
                 Policy::new(&config.outbound_allowed_cidrs),
                 config.health.request_timeout,
@@ -227,7 +233,9 @@ impl Tester {
                 .trim_end_matches('/')
                 .to_owned(),
             github,
-        }
+            pool,
+            keyring: config.keyring.clone(),
+        })
     }
 
     /// Tests `kind` with these config and credentials, retrying transient failures.
@@ -389,11 +397,11 @@ impl Tester {
             .get("installation_id")
             .and_then(Value::as_i64)
             .ok_or_else(|| Failure::Failed("config.installation_id is missing".into()))?;
-        let gh = &self.github;
+        let gh = self.github.with_db(&self.pool, &self.keyring);
         let app = gh.app.as_ref().ok_or_else(|| {
             Failure::Failed("the GitHub App is not configured (GITHUB_APP_ID)".into())
         })?;
-        let linked = crate::repo::installations::org_of(&gh.pool, installation)
+        let linked = crate::repo::installations::org_of(gh.pool, installation)
             .await
             .map_err(|e| Failure::Transient {
                 message: e.to_string(),
@@ -407,7 +415,7 @@ impl Tester {
         let mut fresh = false;
         let repos = loop {
             let token =
-                installation_token(&gh.pool, &gh.keyring, &gh.client, app, installation, fresh)
+                installation_token(gh.pool, gh.keyring, &gh.client, app, installation, fresh)
                     .await
                     .map_err(|e| match e {
                         Error::NotFound => {
@@ -432,7 +440,7 @@ impl Tester {
             }
         };
         let mut reinstalled = Vec::new();
-        let monitored = repositories::monitored_of_installation(&gh.pool, org, installation)
+        let monitored = repositories::monitored_of_installation(gh.pool, org, installation)
             .await
             .map_err(|e| Failure::Transient {
                 message: e.to_string(),
@@ -448,7 +456,7 @@ impl Tester {
                     })?;
             match ping {
                 Ok(HookHealth::Gone) => {
-                    crate::github::reinstall_hook(&gh.pool, org, repo.id)
+                    crate::github::reinstall_hook(gh.pool, org, repo.id)
                         .await
                         .map_err(|e| Failure::Transient {
                             message: e.to_string(),

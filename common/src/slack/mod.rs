@@ -79,17 +79,17 @@ pub struct Slack {
 }
 
 impl Slack {
-    pub fn new(cfg: &SlackConfig) -> Self {
-        Self {
+    pub fn new(cfg: &SlackConfig) -> Result<Self, crate::Error> {
+        Ok(Self {
             http: reqwest::Client::builder()
                 .user_agent("RepoPal")
                 .timeout(Duration::from_secs(15))
                 .build()
-                .unwrap_or_default(),
+                .map_err(|e| crate::Error::startup("the Slack HTTP client", e))?,
             api_url: cfg.api_url.as_str().trim_end_matches('/').to_owned(),
             group_notify_window: Duration::from_secs(cfg.group_notify_window_secs),
             config: cfg.clone(),
-        }
+        })
     }
 
     /// Posts `text` to `channel` (id or `#name`); returns the message's `ts`.

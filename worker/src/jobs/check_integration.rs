@@ -7,9 +7,7 @@ use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: CheckIntegration, ctx: JobContext) -> Result<(), JobError> {
     let outcome = common::integrations::run_check(
-        &ctx.tester,
-        &ctx.slack,
-        &ctx.pool,
+        &ctx.services,
         job.integration_id,
         job.due_at,
     )
@@ -19,7 +17,7 @@ pub async fn run(job: CheckIntegration, ctx: JobContext) -> Result<(), JobError>
 }
 
 pub async fn run_due(_job: CheckDueIntegrations, ctx: JobContext) -> Result<(), JobError> {
-    let due = common::integrations::check_due(&ctx.pool).await?;
+    let due = common::integrations::check_due(&ctx.services.pool).await?;
     tracing::info!(due, "due integration checks enqueued");
     Ok(())
 }

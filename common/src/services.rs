@@ -1,0 +1,47 @@
+//! Everything built once at boot and shared by the API state and the job context.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::{
+    Error, config::Config, crypto::keyring::Keyring, github::Github, integrations::Tester,
+    slack::Slack,
+};
+
+/// The process's long-lived dependencies: the pool, the keyring, the HTTP clients (inside GitHub,
+/// Slack and the tester) and the settings they were built from. Cheap to share behind an `Arc`.
+pub struct Services {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    /// The keyring sealing third-party credentials (`config.keyring`, named here for its users).
+    pub keyring: Keyring,
+    pub github: Github,
+    pub slack: Slack,
+    /// Connection tests and health checks of integrations.
+    pub tester: Tester,
+}
+
+impl Services {
+    /// Builds every client once. A client that cannot be built (its timeout or redirect policy
+    /// refused) stops start-up with [`Error::Startup`] naming it, instead of falling back to a
+    /// default client without those limits.
+    pub fn build(pool: PgPool, config: Arc<Config>) -> Result<Self, Error> {
+        let github = Github::new(&config)?;
+        let slack = Slack::new(&config.slack)?;
+        let tester = Tester::new(&config, github.clone(), pool.clone())?;
+        Ok(Self {
+            keyring: config.keyring.clone(),
+            pool,
+            config,
+            github,
+            slack,
+            tester,
+        })
+    }
+
+    /// GitHub with this process's database and keyring, for operations that read or write rows.
+    pub fn github_db(&self) -> crate::github::GithubDb<'_> {
+        self.github.with_db(&self.pool, &self.keyring)
+    }
+}
