@@ -45,3 +45,35 @@ impl Services {
         self.github.with_db(&self.pool, &self.keyring)
     }
 }
+
+/// Builds an HTTP client, or says which one (`what`) could not be built and why. Every client of
+/// the process is built through here, so none silently loses its timeout or redirect policy.
+pub fn http_client(builder: reqwest::ClientBuilder, what: &str) -> Result<reqwest::Client, Error> {
+    builder.build().map_err(|e| Error::startup(what, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_that_cannot_be_built_is_a_startup_error_naming_it() {
+        // rustls offers TLS 1.2 and 1.3 only: capping at 1.0 leaves no version, and the build fails.
+        let builder = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(1))
+            .max_tls_version(reqwest::tls::Version::TLS_1_0);
+        match http_client(builder, "the test client") {
+            Err(Error::Startup(message)) => {
+                assert!(message.starts_with("the test client: "), "{message}");
+            }
+            Err(other) => panic!("wrong error: {other}"),
+            Ok(_) => panic!("a client without a TLS version was built"),
+        }
+    }
+
+    #[test]
+    fn a_usable_builder_gives_its_client() {
+        let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        assert!(http_client(builder, "the test client").is_ok());
+    }
+}

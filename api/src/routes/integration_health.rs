@@ -169,8 +169,12 @@ pub async fn metrics(
     let i = find(&state, member.org_id, &id).await?;
     let last_sync_at = match i.config["installation_id"].as_i64() {
         Some(installation) if i.kind == "github_app" => {
-            common::repo::installations::last_synced(&state.services.pool, member.org_id, installation)
-                .await?
+            common::repo::installations::last_synced(
+                &state.services.pool,
+                member.org_id,
+                installation,
+            )
+            .await?
         }
         _ => i.last_success_at,
     };

@@ -387,12 +387,9 @@ pub async fn test(
     Client(meta): Client,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<TestOut> {
-    let report = common::integrations::test_now(
-        &state.services,
-        &acting(&member, &meta),
-        path_uuid(&id)?,
-    )
-    .await?;
+    let report =
+        common::integrations::test_now(&state.services, &acting(&member, &meta), path_uuid(&id)?)
+            .await?;
     Ok(Envelope(report.into()))
 }
 

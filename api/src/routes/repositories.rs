@@ -280,9 +280,12 @@ pub async fn status(
     let repo = repositories::find(&state.services.pool, member.org_id, path_uuid(&repo)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let hooks =
-        common::repo::repository_hooks::for_repository(&state.services.pool, member.org_id, repo.github_id)
-            .await?;
+    let hooks = common::repo::repository_hooks::for_repository(
+        &state.services.pool,
+        member.org_id,
+        repo.github_id,
+    )
+    .await?;
     Ok(Envelope(RepositoryStatusOut {
         monitoring_enabled: repo.monitoring_enabled,
         removed: repo.removed_at.is_some(),

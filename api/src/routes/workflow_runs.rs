@@ -182,8 +182,13 @@ pub async fn get(
     let run = workflow_runs::find(&state.services.pool, member.org_id, path_uuid(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let jobs =
-        workflow_runs::jobs_of(&state.services.pool, member.org_id, run.run_id, run.run_attempt).await?;
+    let jobs = workflow_runs::jobs_of(
+        &state.services.pool,
+        member.org_id,
+        run.run_id,
+        run.run_attempt,
+    )
+    .await?;
     Ok(Envelope(WorkflowRunDetailOut {
         run: run.into(),
         jobs: jobs.into_iter().map(Into::into).collect(),

@@ -36,12 +36,13 @@ pub fn oauth_client(cfg: &GithubConfig, redirect: Option<&url::Url>) -> Result<O
 
 /// An HTTP client for the token endpoint: no redirects, bounded time.
 pub fn oauth_http() -> Result<reqwest::Client, Error> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(20))
-        .user_agent("RepoPal")
-        .build()
-        .map_err(|e| Error::startup("the GitHub OAuth HTTP client", e))
+    crate::services::http_client(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(20))
+            .user_agent("RepoPal"),
+        "the GitHub OAuth HTTP client",
+    )
 }
 
 /// GitHub separates granted scopes with commas, which `oauth2` does not split.

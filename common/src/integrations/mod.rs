@@ -371,11 +371,7 @@ pub async fn delete(pool: &PgPool, by: &Acting<'_>, id: Uuid) -> Result<(), Erro
 
 /// Runs the integration's connection test now with its stored credentials, and records it in the
 /// health history (a manual test does not move the health state).
-pub async fn test_now(
-    services: &Services,
-    by: &Acting<'_>,
-    id: Uuid,
-) -> Result<TestReport, Error> {
+pub async fn test_now(services: &Services, by: &Acting<'_>, id: Uuid) -> Result<TestReport, Error> {
     let (tester, pool) = (&services.tester, &services.pool);
     let Acting { meta, org, actor } = *by;
     let row = integrations::sealed(pool, id)

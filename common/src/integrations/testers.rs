@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
 use super::health::{Verdict, inline_backoff};
+use crate::crypto::keyring::Keyring;
 use crate::{
     Error,
     config::{Config, HealthConfig},
@@ -29,7 +30,6 @@ use crate::{
     net::{Outbound, OutboundError, Policy},
     repo::repositories,
 };
-use crate::crypto::keyring::Keyring;
 use sqlx::PgPool;
 
 /// The longest one connection test may take, retries included (the check job's timeout is 120 s).
@@ -209,12 +209,13 @@ impl Tester {
     /// Built once at boot (`crate::services::Services`); a client that cannot be built is an error.
     pub fn new(config: &Config, github: Github, pool: PgPool) -> Result<Self, Error> {
         Ok(Self {
-            http: reqwest::Client::builder()
-                .user_agent("RepoPal health check")
-                .timeout(config.health.request_timeout)
-                .redirect(reqwest::redirect::Policy::limited(3))
-                .build()
-                .map_err(|e| Error::startup("the health-check HTTP client", e))?,
+            http: crate::services::http_client(
+                reqwest::Client::builder()
+                    .user_agent("RepoPal health check")
+                    .timeout(config.health.request_timeout)
+                    .redirect(reqwest::redirect::Policy::limited(3)),
+                "the health-check HTTP client",
+            )?,
             outbound: Outbound::new(
                 Policy::new(&config.outbound_allowed_cidrs),
                 config.health.request_timeout,

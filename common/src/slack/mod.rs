@@ -81,11 +81,12 @@ pub struct Slack {
 impl Slack {
     pub fn new(cfg: &SlackConfig) -> Result<Self, crate::Error> {
         Ok(Self {
-            http: reqwest::Client::builder()
-                .user_agent("RepoPal")
-                .timeout(Duration::from_secs(15))
-                .build()
-                .map_err(|e| crate::Error::startup("the Slack HTTP client", e))?,
+            http: crate::services::http_client(
+                reqwest::Client::builder()
+                    .user_agent("RepoPal")
+                    .timeout(Duration::from_secs(15)),
+                "the Slack HTTP client",
+            )?,
             api_url: cfg.api_url.as_str().trim_end_matches('/').to_owned(),
             group_notify_window: Duration::from_secs(cfg.group_notify_window_secs),
             config: cfg.clone(),

@@ -6,12 +6,8 @@ use common::jobs::{CheckDueIntegrations, CheckIntegration};
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: CheckIntegration, ctx: JobContext) -> Result<(), JobError> {
-    let outcome = common::integrations::run_check(
-        &ctx.services,
-        job.integration_id,
-        job.due_at,
-    )
-    .await?;
+    let outcome =
+        common::integrations::run_check(&ctx.services, job.integration_id, job.due_at).await?;
     tracing::debug!(integration = %job.integration_id, ?outcome, "health check job");
     Ok(())
 }

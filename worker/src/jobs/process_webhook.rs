@@ -31,7 +31,8 @@ struct InstallationEvent {
 }
 
 pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
-    let Some((delivery, payload)) = webhook_deliveries::find(&ctx.services.pool, job.delivery_id).await?
+    let Some((delivery, payload)) =
+        webhook_deliveries::find(&ctx.services.pool, job.delivery_id).await?
     else {
         return Err(JobError::permanent("delivery no longer exists"));
     };
@@ -67,7 +68,8 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
             .await?
             .or(org);
             if action == "deleted" {
-                repositories::remove_installation(&ctx.services.pool, event.installation.id).await?;
+                repositories::remove_installation(&ctx.services.pool, event.installation.id)
+                    .await?;
             } else if org.is_some() && action != "suspend" {
                 enqueue_sync(&ctx, event.installation.id).await?;
             }
@@ -105,7 +107,8 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
             ),
         ),
     };
-    webhook_deliveries::set_status(&ctx.services.pool, delivery.id, status, Some(&detail), org).await?;
+    webhook_deliveries::set_status(&ctx.services.pool, delivery.id, status, Some(&detail), org)
+        .await?;
     tracing::debug!(event = %delivery.event, action, status, "webhook delivery processed");
     Ok(())
 }

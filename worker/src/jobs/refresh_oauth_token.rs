@@ -26,7 +26,8 @@ pub async fn run(job: RefreshOAuthToken, ctx: JobContext) -> Result<(), JobError
 }
 
 pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobError> {
-    let due = oauth::due_for_refresh(&ctx.services.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
+    let due =
+        oauth::due_for_refresh(&ctx.services.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
     let mut conn = ctx.services.pool.acquire().await?;
     for (id, expires_at) in &due {
         let key = format!("refresh:{id}:{}", expires_at.timestamp());
@@ -45,8 +46,11 @@ pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobE
         .await?;
     }
     // Integrations with rotating tokens (Slack), the same way.
-    let integrations_due =
-        integrations::due_for_token_refresh(&ctx.services.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
+    let integrations_due = integrations::due_for_token_refresh(
+        &ctx.services.pool,
+        REFRESH_MARGIN.num_seconds() as f64,
+    )
+    .await?;
     for (id, expires_at) in &integrations_due {
         let opts = Enqueue {
             idempotency_key: Some(format!(

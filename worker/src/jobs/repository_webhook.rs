@@ -23,7 +23,11 @@ pub async fn run(job: RepositoryWebhook, ctx: JobContext) -> Result<(), JobError
             tracing::info!(repository = %job.repository_id, removed, "repository hook removed");
         }
         HookAction::Ping => {
-            let hook = ctx.services.github_db().ping_hook(job.org_id, job.repository_id).await?;
+            let hook = ctx
+                .services
+                .github_db()
+                .ping_hook(job.org_id, job.repository_id)
+                .await?;
             tracing::info!(repository = %job.repository_id, hook, "repository hook pinged");
         }
     }

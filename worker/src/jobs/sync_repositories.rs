@@ -5,7 +5,11 @@ use common::jobs::SyncRepositories;
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: SyncRepositories, ctx: JobContext) -> Result<(), JobError> {
-    let report = ctx.services.github_db().sync_installation(job.installation_id).await?;
+    let report = ctx
+        .services
+        .github_db()
+        .sync_installation(job.installation_id)
+        .await?;
     tracing::info!(
         installation_id = job.installation_id,
         pages = report.pages,
