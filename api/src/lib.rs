@@ -70,34 +70,27 @@ impl utoipa::Modify for BearerAuth {
 ///
 /// Fails when the GitHub App key in the configuration is unusable.
 pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, common::Error> {
-    let config = Arc::new(config);
-    let identity = common::identity::Identity::new(pool.clone(), config.clone(), api.auth.clone());
+    let services = Arc::new(common::services::Services::build(pool, Arc::new(config))?);
+    let identity = common::identity::Identity::new(&services, api.auth.clone());
     let auth_limiter = rate_limit::limiter(api.auth.rate_limit_per_minute);
     let webhook_bytes = inflight::InflightBytes::new(api.webhook_max_inflight_bytes);
     let webhooks = common::webhooks::WebhookReceiver::new(
-        pool.clone(),
+        services.pool.clone(),
         api.github_webhook_secret.clone(),
-        config.keyring.clone(),
+        services.keyring.clone(),
     );
-    let github = common::github::Github::new(pool.clone(), &config)?;
-    let slack = common::slack::Slack::new(&config.slack);
-    let tester = common::integrations::Tester::new(&config, github.clone());
     let state_keys = Arc::new(common::crypto::purpose_keys::StateKeys::derive(
         &api.auth.jwt_signing_key,
     ));
     Ok(AppState {
+        services,
         state_keys,
-        slack,
-        tester,
-        pool,
-        config,
         api: Arc::new(api),
         metrics: metrics::handle(),
         identity,
         auth_limiter,
         webhook_bytes,
         webhooks,
-        github,
     })
 }
 

@@ -40,7 +40,7 @@ pub fn headers(router: Router, state: &AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("frame-ancestors 'none'"),
         ));
-    if state.config.public_url.scheme() == "https" {
+    if state.services.config.public_url.scheme() == "https" {
         router.layer(SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static(HSTS),

@@ -49,9 +49,16 @@ pub enum Error {
     /// this many seconds.
     #[error("server busy")]
     Busy { retry_after_secs: u64 },
+    /// Something built once at boot (an HTTP client, a key) could not be built; start-up stops.
+    #[error("start-up failed: {0}")]
+    Startup(String),
 }
 
 impl Error {
+    /// A client or key that could not be built at boot, named by `what`.
+    pub fn startup(what: &str, cause: impl std::fmt::Display) -> Self {
+        Self::Startup(format!("{what}: {cause}"))
+    }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::Conflict {
             code,

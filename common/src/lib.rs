@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod net;
 pub mod remote_time;
 pub mod repo;
+pub mod services;
 pub mod slack;
 pub mod telemetry;
 pub mod webhooks;

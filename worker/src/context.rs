@@ -2,22 +2,15 @@
 
 use std::sync::Arc;
 
-use common::{
-    config::{MailConfig, WorkerConfig},
-    jobs::JobId,
-};
-use sqlx::PgPool;
+use common::{config::WorkerConfig, jobs::JobId, services::Services};
 
-/// Per-run context: the database, the job's id (for exactly-once effects) and which run this is.
+/// Per-run context: the boot-time services (the same `Services` the API state holds), the
+/// worker's settings, the job's id (for exactly-once effects) and which run this is.
 #[derive(Clone)]
 pub struct JobContext {
-    pub pool: PgPool,
+    /// The pool, keyring, GitHub, Slack, the integration tester and the settings they came from.
+    pub services: Arc<Services>,
     pub config: Arc<WorkerConfig>,
-    pub mail: Arc<MailConfig>,
-    pub github: Arc<common::github::Github>,
-    pub slack: Arc<common::slack::Slack>,
-    /// Connection tests and health checks of integrations.
-    pub tester: Arc<common::integrations::Tester>,
     pub job_id: JobId,
     /// 1 for the first run, 2 for the first retry, and so on.
     pub attempt: u32,

@@ -6,7 +6,12 @@ pub mod jobs;
 pub mod runner;
 pub mod schedule;
 
-use common::config::{Config, WorkerConfig};
+use std::sync::Arc;
+
+use common::{
+    config::{Config, WorkerConfig},
+    services::Services,
+};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -42,19 +47,13 @@ pub async fn run(
     app: &Config,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), common::Error> {
-    let github = common::github::Github::new(pool.clone(), app)?;
-    let services = runner::Services {
-        mail: app.mail.clone(),
-        tester: common::integrations::Tester::new(app, github.clone()),
-        github,
-        slack: common::slack::Slack::new(&app.slack),
-    };
+    let services = Arc::new(Services::build(pool, Arc::new(app.clone()))?);
     let scheduler = tokio::spawn(schedule::run(
-        pool.clone(),
+        services.pool.clone(),
         config.scheduler_tick,
         shutdown.clone(),
     ));
-    runner::run(pool, config, services, registrations(), shutdown).await;
+    runner::run(services, config, registrations(), shutdown).await;
     let _ = scheduler.await;
     Ok(())
 }

@@ -15,9 +15,10 @@ use std::{
 use apalis::prelude::*;
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use common::{
-    config::{MailConfig, WorkerConfig},
+    config::WorkerConfig,
     jobs::{Job, JobId, Queue},
     repo,
+    services::Services,
 };
 use futures::FutureExt;
 use rand::Rng;
@@ -62,15 +63,11 @@ where
 
 /// Everything a run needs that is the same for every job of the process.
 struct Shared {
-    pool: PgPool,
+    services: Arc<Services>,
     /// A separate small pool for the queue machinery (fetch, ack, heartbeat), so busy handlers
     /// can never starve a heartbeat and get their worker declared dead.
     queue_pool: PgPool,
     config: Arc<WorkerConfig>,
-    mail: Arc<MailConfig>,
-    github: Arc<common::github::Github>,
-    slack: Arc<common::slack::Slack>,
-    tester: Arc<common::integrations::Tester>,
     /// Every worker name this process has registered, for the final hand-back at shutdown.
     names: std::sync::Mutex<Vec<String>>,
     /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
@@ -110,12 +107,8 @@ async fn execute(
             return Err(AbortError::new(JobError::permanent("attempts exhausted by interrupted runs")).into());
         }
         let ctx = JobContext {
-            pool: shared.pool.clone(),
+            services: shared.services.clone(),
             config: shared.config.clone(),
-            mail: shared.mail.clone(),
-            github: shared.github.clone(),
-            slack: shared.slack.clone(),
-            tester: shared.tester.clone(),
             job_id: job_id.clone(),
             attempt,
         };
@@ -143,7 +136,7 @@ async fn execute(
             Err(e) => {
                 let delay = retry_delay(attempt, shared.config.retry_base, shared.config.retry_max, &mut rand::rng());
                 tracing::warn!(elapsed_ms, error = %e, retry_in_ms = delay.as_millis(), "job failed; will retry");
-                if let Err(defer) = repo::jobs::defer_retry(&shared.pool, &job_id, delay).await {
+                if let Err(defer) = repo::jobs::defer_retry(&shared.services.pool, &job_id, delay).await {
                     tracing::warn!(error = %defer, "could not delay the retry; it will run at once");
                 }
                 Err(e.into())
@@ -268,20 +261,11 @@ async fn supervise(
     }
 }
 
-/// The outside services handlers use.
-pub struct Services {
-    pub mail: MailConfig,
-    pub github: common::github::Github,
-    pub slack: common::slack::Slack,
-    pub tester: common::integrations::Tester,
-}
-
 /// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
 /// (up to the shutdown timeout) and fetched-but-unstarted jobs go back to the queue.
 pub async fn run(
-    pool: PgPool,
+    services: Arc<Services>,
     config: WorkerConfig,
-    services: Services,
     registrations: Vec<Registration>,
     shutdown: watch::Receiver<bool>,
 ) {
@@ -289,15 +273,11 @@ pub async fn run(
     let queue_pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(u32::try_from(registrations.len() * 3 + 2).unwrap_or(32))
         .acquire_timeout(Duration::from_secs(5))
-        .connect_lazy_with((*pool.connect_options()).clone());
+        .connect_lazy_with((*services.pool.connect_options()).clone());
     let shared = Arc::new(Shared {
-        pool,
+        services,
         queue_pool,
         config: Arc::new(config),
-        mail: Arc::new(services.mail),
-        github: Arc::new(services.github),
-        slack: Arc::new(services.slack),
-        tester: Arc::new(services.tester),
         names: std::sync::Mutex::new(Vec::new()),
         in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),
     });
@@ -337,7 +317,7 @@ pub async fn run(
     // timeout. Jobs that finished but whose result was not written stay for orphan recovery (their
     // effects are idempotent); only interrupted ones are released as a used attempt.
     let names = shared.names.lock().map(|n| n.clone()).unwrap_or_default();
-    match repo::jobs::release_held(&shared.pool, &names, &interrupted).await {
+    match repo::jobs::release_held(&shared.services.pool, &names, &interrupted).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "returned held jobs to the queue"),
         Err(e) => {

@@ -40,13 +40,13 @@ pub async fn install_link(
     member: OrgMember<perm::GithubManage>,
 ) -> Result<Response, ApiError> {
     let link = common::github::install_url(
-        &state.config.github,
+        &state.services.config.github,
         &state.state_keys.github_install,
         member.org_id,
         member.caller.user_id,
     )?;
     let cookie = COOKIE.set_for(
-        &state.config.public_url,
+        &state.services.config.public_url,
         &link.browser_nonce,
         common::github::INSTALL_STATE_TTL_SECS,
     );
@@ -105,7 +105,8 @@ pub async fn setup(
     };
     let nonce = COOKIE.read(&state.config.public_url, &headers);
     let (org_id, job) = state
-        .github
+        .services
+        .github_db()
         .complete_install(
             &state.state_keys.github_install,
             &meta,
@@ -118,7 +119,7 @@ pub async fn setup(
             },
         )
         .await?;
-    let clear = COOKIE.clear(&state.config.public_url);
+    let clear = COOKIE.clear(&state.services.config.public_url);
     Ok((
         [(header::SET_COOKIE, clear)],
         Envelope(InstallLinkedOut {

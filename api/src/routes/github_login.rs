@@ -26,7 +26,7 @@ const COOKIE: FlowCookie = FlowCookie {
     responses((status = 302, description = "Redirect to GitHub"), (status = 400, description = "oauth_not_configured", body = ErrorEnvelope)))]
 pub async fn authorize(State(state): State<AppState>) -> Result<Response, ApiError> {
     let start = state.identity.github_authorize().await?;
-    let cookie = COOKIE.set(&state.config.public_url, &start.browser_nonce);
+    let cookie = COOKIE.set(&state.services.config.public_url, &start.browser_nonce);
     Ok((
         StatusCode::FOUND,
         [(header::LOCATION, start.url), (header::SET_COOKIE, cookie)],
@@ -64,7 +64,7 @@ pub async fn callback(
             q.error.as_deref(),
         )
         .await?;
-    let clear = COOKIE.clear(&state.config.public_url);
+    let clear = COOKIE.clear(&state.services.config.public_url);
     Ok((
         [(header::SET_COOKIE, clear)],
         Envelope(AuthOut::from(signed_in)),

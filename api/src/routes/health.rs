@@ -31,7 +31,11 @@ pub async fn healthz() -> ApiResult<HealthOut> {
         (status = 503, description = "Database unreachable", body = ErrorEnvelope),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<HealthOut> {
-    let ping = tokio::time::timeout(Duration::from_secs(2), common::db::ping(&state.pool)).await;
+    let ping = tokio::time::timeout(
+        Duration::from_secs(2),
+        common::db::ping(&state.services.pool),
+    )
+    .await;
     if matches!(ping, Ok(true)) {
         Ok(Envelope(HealthOut { status: "ok" }))
     } else {

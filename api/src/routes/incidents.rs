@@ -127,7 +127,7 @@ pub async fn list(
         before: pagination::time_cursor(q.cursor.as_deref())?,
         limit: limit + 1,
     };
-    let rows = incidents::list(&state.pool, member.org_id, &filter).await?;
+    let rows = incidents::list(&state.services.pool, member.org_id, &filter).await?;
     let (rows, next_cursor) = pagination::page(rows, limit, |i| (i.last_seen_at, i.id));
     Ok(Envelope(IncidentPageOut {
         items: rows.into_iter().map(Into::into).collect(),
@@ -207,11 +207,11 @@ pub async fn get(
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<IncidentDetailOut> {
     let id = path_uuid(&id)?;
-    let incident = incidents::find(&state.pool, member.org_id, id)
+    let incident = incidents::find(&state.services.pool, member.org_id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let occurrences = incidents::occurrences(&state.pool, member.org_id, id).await?;
-    let timeline = incidents::events(&state.pool, member.org_id, id).await?;
+    let occurrences = incidents::occurrences(&state.services.pool, member.org_id, id).await?;
+    let timeline = incidents::events(&state.services.pool, member.org_id, id).await?;
     Ok(Envelope(IncidentDetailOut {
         incident: incident.into(),
         occurrences: occurrences.into_iter().map(Into::into).collect(),
@@ -241,7 +241,7 @@ async fn act(
         errors.finish()?;
     }
     let incident = common::incidents::act(
-        &state.pool,
+        &state.services.pool,
         meta,
         member.org_id,
         member.caller.user_id,
@@ -325,7 +325,7 @@ pub async fn comment(
         errors.finish()?;
     }
     let event = common::incidents::comment(
-        &state.pool,
+        &state.services.pool,
         &meta,
         member.org_id,
         member.caller.user_id,

@@ -102,7 +102,7 @@ async fn find(
     org: common::domain::OrgId,
     id: &str,
 ) -> Result<integrations::Integration, ApiError> {
-    integrations::find(&state.pool, org, path_uuid(id)?)
+    integrations::find(&state.services.pool, org, path_uuid(id)?)
         .await?
         .ok_or_else(ApiError::not_found)
 }
@@ -148,7 +148,7 @@ pub async fn history(
         before: pagination::time_cursor(q.cursor.as_deref())?,
         limit: limit + 1,
     };
-    let rows = integrations::history(&state.pool, member.org_id, i.id, &filter).await?;
+    let rows = integrations::history(&state.services.pool, member.org_id, i.id, &filter).await?;
     let (items, next_cursor) = pagination::page(rows, limit, |c| (c.checked_at, c.id));
     Ok(Envelope(HistoryOut {
         items: items.into_iter().map(Into::into).collect(),
@@ -169,8 +169,12 @@ pub async fn metrics(
     let i = find(&state, member.org_id, &id).await?;
     let last_sync_at = match i.config["installation_id"].as_i64() {
         Some(installation) if i.kind == "github_app" => {
-            common::repo::installations::last_synced(&state.pool, member.org_id, installation)
-                .await?
+            common::repo::installations::last_synced(
+                &state.services.pool,
+                member.org_id,
+                installation,
+            )
+            .await?
         }
         _ => i.last_success_at,
     };

@@ -195,12 +195,8 @@ pub async fn create(
     ValidJson(body): ValidJson<IntegrationCreateIn>,
 ) -> Result<(StatusCode, Envelope<IntegrationOut>), ApiError> {
     let row = common::integrations::create(
-        &state.pool,
-        &state.config.keyring,
-        &state.tester.outbound,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        &state.services,
+        &acting(&member, &meta),
         IntegrationIn {
             kind: body.kind,
             name: body.name,
@@ -228,7 +224,7 @@ pub async fn list(
         status: q.status,
         kind: q.kind,
     };
-    let rows = integrations::list(&state.pool, member.org_id, &filter).await?;
+    let rows = integrations::list(&state.services.pool, member.org_id, &filter).await?;
     Ok(Envelope(IntegrationListOut {
         items: rows.into_iter().map(Into::into).collect(),
     }))
@@ -243,7 +239,7 @@ pub async fn get(
     member: OrgMember<perm::IntegrationsRead>,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<IntegrationOut> {
-    let row = integrations::find(&state.pool, member.org_id, path_uuid(&id)?)
+    let row = integrations::find(&state.services.pool, member.org_id, path_uuid(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(row.into()))
@@ -263,14 +259,13 @@ pub async fn update(
     ValidJson(body): ValidJson<IntegrationUpdateIn>,
 ) -> ApiResult<IntegrationOut> {
     let row = common::integrations::update(
-        &state.pool,
-        &state.tester.outbound,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        &state.services,
+        &acting(&member, &meta),
         path_uuid(&id)?,
-        body.name,
-        body.config,
+        common::integrations::IntegrationPatch {
+            name: body.name,
+            config: body.config,
+        },
     )
     .await?;
     Ok(Envelope(row.into()))
@@ -287,14 +282,24 @@ pub async fn delete(
     Path((_org, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     common::integrations::delete(
-        &state.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        &state.services.pool,
+        &acting(&member, &meta),
         path_uuid(&id)?,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The member acting on the organisation's integrations, for the audit log.
+fn acting<'a>(
+    member: &OrgMember<perm::IntegrationsManage>,
+    meta: &'a common::identity::ClientMeta,
+) -> common::integrations::Acting<'a> {
+    common::integrations::Acting {
+        meta,
+        org: member.org_id,
+        actor: member.caller.user_id,
+    }
 }
 
 async fn switch(
@@ -305,10 +310,8 @@ async fn switch(
     enabled: bool,
 ) -> ApiResult<IntegrationOut> {
     let row = common::integrations::set_enabled(
-        &state.pool,
-        meta,
-        member.org_id,
-        member.caller.user_id,
+        &state.services.pool,
+        &acting(member, meta),
         path_uuid(id)?,
         enabled,
     )
@@ -358,14 +361,13 @@ pub async fn replace_credentials(
     ValidJson(body): ValidJson<CredentialsIn>,
 ) -> ApiResult<CredentialsOut> {
     let (row, report) = common::integrations::replace_credentials(
-        &state.tester,
-        &state.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        &state.services,
+        &acting(&member, &meta),
         path_uuid(&id)?,
-        body.credentials,
-        body.config,
+        common::integrations::CredentialsIn {
+            credentials: body.credentials,
+            config: body.config,
+        },
     )
     .await?;
     Ok(Envelope(CredentialsOut {
@@ -385,15 +387,9 @@ pub async fn test(
     Client(meta): Client,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<TestOut> {
-    let report = common::integrations::test_now(
-        &state.tester,
-        &state.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
-        path_uuid(&id)?,
-    )
-    .await?;
+    let report =
+        common::integrations::test_now(&state.services, &acting(&member, &meta), path_uuid(&id)?)
+            .await?;
     Ok(Envelope(report.into()))
 }
 
@@ -410,7 +406,7 @@ pub async fn logs(
     ValidQuery(q): ValidQuery<LogQuery>,
 ) -> ApiResult<AuditPageOut> {
     let id = path_uuid(&id)?;
-    integrations::find(&state.pool, member.org_id, id)
+    integrations::find(&state.services.pool, member.org_id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let limit = pagination::limit(q.limit, 50, 200)?;

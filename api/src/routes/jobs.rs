@@ -34,7 +34,7 @@ pub async fn get(
     member: OrgMember<perm::JobsRead>,
     Path((_org, job_id)): Path<(String, String)>,
 ) -> ApiResult<JobOut> {
-    let job = common::repo::jobs::find_for_org(&state.pool, member.org_id, &job_id)
+    let job = common::repo::jobs::find_for_org(&state.services.pool, member.org_id, &job_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(job_out(job)))

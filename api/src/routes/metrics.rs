@@ -43,10 +43,10 @@ pub async fn metrics(
             ));
         }
     }
-    if let Err(e) = crate::metrics::refresh_job_counts(&state.pool).await {
+    if let Err(e) = crate::metrics::refresh_job_counts(&state.services.pool).await {
         tracing::warn!(error = %e, "could not read job counts for /metrics");
     }
-    if let Err(e) = crate::metrics::refresh_integration_gauges(&state.pool).await {
+    if let Err(e) = crate::metrics::refresh_integration_gauges(&state.services.pool).await {
         tracing::warn!(error = %e, "could not read integration health for /metrics");
     }
     Ok((

@@ -81,7 +81,7 @@ pub async fn list(
         before: pagination::time_cursor(q.cursor.as_deref())?,
         limit: limit + 1,
     };
-    let rows = notifications::list(&state.pool, caller.user_id, &filter).await?;
+    let rows = notifications::list(&state.services.pool, caller.user_id, &filter).await?;
     let (rows, next_cursor) = pagination::page(rows, limit, |n| (n.created_at, n.id));
     Ok(Envelope(NotificationPageOut {
         items: rows.into_iter().map(Into::into).collect(),
@@ -99,7 +99,7 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = path_uuid(&id)?;
-    if notifications::mark_read(&state.pool, caller.user_id, id).await? {
+    if notifications::mark_read(&state.services.pool, caller.user_id, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())
@@ -118,6 +118,6 @@ pub async fn read_all(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
 ) -> ApiResult<ReadAllOut> {
-    let marked = notifications::mark_all_read(&state.pool, caller.user_id).await?;
+    let marked = notifications::mark_all_read(&state.services.pool, caller.user_id).await?;
     Ok(Envelope(ReadAllOut { marked }))
 }

@@ -72,7 +72,7 @@ pub async fn authorize(
     CurrentUser(caller): CurrentUser,
 ) -> Result<Response, ApiError> {
     let start = state.identity.connect_authorize(caller).await?;
-    let cookie = COOKIE.set(&state.config.public_url, &start.browser_nonce);
+    let cookie = COOKIE.set(&state.services.config.public_url, &start.browser_nonce);
     Ok((
         [(header::SET_COOKIE, cookie)],
         Envelope(AuthorizeOut { url: start.url }),
@@ -167,7 +167,7 @@ pub async fn my_job(
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<JobOut> {
-    let job = common::repo::jobs::find_for_user(&state.pool, caller.user_id, &id)
+    let job = common::repo::jobs::find_for_user(&state.services.pool, caller.user_id, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(super::jobs::job_out(job)))

@@ -92,7 +92,7 @@ pub async fn list(
         after: q.cursor,
         limit: limit + 1,
     };
-    let mut items = repositories::list(&state.pool, member.org_id, &filter).await?;
+    let mut items = repositories::list(&state.services.pool, member.org_id, &filter).await?;
     let more = items.len() as i64 > limit;
     items.truncate(usize::try_from(limit).unwrap_or(100));
     let next_cursor = if more {
@@ -116,7 +116,7 @@ pub async fn get(
     Path((_org, repo_id)): Path<(String, String)>,
 ) -> ApiResult<RepositoryOut> {
     let id = path_uuid(&repo_id)?;
-    let repo = repositories::find(&state.pool, member.org_id, id)
+    let repo = repositories::find(&state.services.pool, member.org_id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(repo.into()))
@@ -136,7 +136,7 @@ async fn start(
     action: common::jobs::HookAction,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::github::hook_job(
-        &state.pool,
+        &state.services.pool,
         meta,
         member.org_id,
         member.caller.user_id,
@@ -247,7 +247,7 @@ pub async fn update(
     errors.finish()?;
     let channels = body.slack_channels.map(|c| serde_json::json!(c));
     let repo = common::github::update_settings(
-        &state.pool,
+        &state.services.pool,
         &meta,
         member.org_id,
         member.caller.user_id,
@@ -277,12 +277,15 @@ pub async fn status(
     member: OrgMember<perm::ReposRead>,
     Path((_org, repo)): Path<(String, String)>,
 ) -> ApiResult<RepositoryStatusOut> {
-    let repo = repositories::find(&state.pool, member.org_id, path_uuid(&repo)?)
+    let repo = repositories::find(&state.services.pool, member.org_id, path_uuid(&repo)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let hooks =
-        common::repo::repository_hooks::for_repository(&state.pool, member.org_id, repo.github_id)
-            .await?;
+    let hooks = common::repo::repository_hooks::for_repository(
+        &state.services.pool,
+        member.org_id,
+        repo.github_id,
+    )
+    .await?;
     Ok(Envelope(RepositoryStatusOut {
         monitoring_enabled: repo.monitoring_enabled,
         removed: repo.removed_at.is_some(),
@@ -308,7 +311,7 @@ pub async fn sync(
     ValidJson(body): ValidJson<SyncIn>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::github::connection_sync_job(
-        &state.pool,
+        &state.services.pool,
         member.org_id,
         member.caller.user_id,
         body.connection_id,

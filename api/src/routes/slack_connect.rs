@@ -41,11 +41,11 @@ pub struct SlackCallbackQuery {
 
 fn connect(state: &AppState) -> SlackConnect<'_> {
     SlackConnect {
-        slack: &state.slack,
-        pool: &state.pool,
-        keyring: &state.config.keyring,
+        slack: &state.services.slack,
+        pool: &state.services.pool,
+        keyring: &state.services.config.keyring,
         state_key: &state.state_keys.slack_connect,
-        public_url: &state.config.public_url,
+        public_url: &state.services.config.public_url,
     }
 }
 
@@ -60,7 +60,7 @@ pub async fn authorize(
     member: OrgMember<perm::IntegrationsManage>,
 ) -> Result<Response, ApiError> {
     let start = connect(&state).authorize_url(member.org_id, member.caller.user_id)?;
-    let cookie = COOKIE.set(&state.config.public_url, &start.browser_nonce);
+    let cookie = COOKIE.set(&state.services.config.public_url, &start.browser_nonce);
     Ok((
         [(header::SET_COOKIE, cookie)],
         Envelope(SlackAuthorizeOut { url: start.url }),
@@ -99,7 +99,7 @@ pub async fn callback(
     } else {
         StatusCode::OK
     };
-    let clear = COOKIE.clear(&state.config.public_url);
+    let clear = COOKIE.clear(&state.services.config.public_url);
     Ok((
         status,
         [(header::SET_COOKIE, clear)],

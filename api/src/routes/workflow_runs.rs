@@ -128,7 +128,7 @@ pub async fn list(
     ValidQuery(q): ValidQuery<RunQuery>,
 ) -> ApiResult<WorkflowRunPageOut> {
     let (filter, limit) = q.filter()?;
-    let rows = workflow_runs::list(&state.pool, member.org_id, &filter).await?;
+    let rows = workflow_runs::list(&state.services.pool, member.org_id, &filter).await?;
     let (rows, next_cursor) = pagination::page(rows, limit, |r| (r.received_at, r.id));
     Ok(Envelope(WorkflowRunPageOut {
         items: rows.into_iter().map(Into::into).collect(),
@@ -179,11 +179,16 @@ pub async fn get(
     member: OrgMember<perm::IncidentsRead>,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<WorkflowRunDetailOut> {
-    let run = workflow_runs::find(&state.pool, member.org_id, path_uuid(&id)?)
+    let run = workflow_runs::find(&state.services.pool, member.org_id, path_uuid(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let jobs =
-        workflow_runs::jobs_of(&state.pool, member.org_id, run.run_id, run.run_attempt).await?;
+    let jobs = workflow_runs::jobs_of(
+        &state.services.pool,
+        member.org_id,
+        run.run_id,
+        run.run_attempt,
+    )
+    .await?;
     Ok(Envelope(WorkflowRunDetailOut {
         run: run.into(),
         jobs: jobs.into_iter().map(Into::into).collect(),
@@ -240,7 +245,7 @@ pub async fn stats(
     ValidQuery(q): ValidQuery<RunQuery>,
 ) -> ApiResult<WorkflowStatsOut> {
     let (filter, _) = q.filter()?;
-    let rows = workflow_runs::stats(&state.pool, member.org_id, &filter).await?;
+    let rows = workflow_runs::stats(&state.services.pool, member.org_id, &filter).await?;
     Ok(Envelope(WorkflowStatsOut {
         items: rows.into_iter().map(Into::into).collect(),
     }))
@@ -268,7 +273,7 @@ pub async fn rerun(
     ValidJson(body): ValidJson<RerunIn>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::workflows::request_rerun(
-        &state.pool,
+        &state.services.pool,
         &meta,
         member.org_id,
         member.caller.user_id,

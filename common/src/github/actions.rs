@@ -3,10 +3,10 @@
 
 use reqwest::Method;
 
-use super::{Auth, Github, GithubError};
+use super::{Auth, GithubDb, GithubError};
 use crate::{Error, workflows::payload::JobList};
 
-impl Github {
+impl GithubDb<'_> {
     /// The jobs of one run attempt (`GET …/actions/runs/{run_id}/attempts/{attempt}/jobs`), following
     /// pagination up to `MAX_JOB_PAGES` pages of 100.
     pub async fn run_jobs(

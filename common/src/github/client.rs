@@ -93,17 +93,18 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
 }
 
 impl GithubClient {
-    pub fn new(api_url: &url::Url) -> Self {
-        let http = reqwest::Client::builder()
-            .user_agent("RepoPal")
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-            .unwrap_or_default();
-        Self {
+    pub fn new(api_url: &url::Url) -> Result<Self, crate::Error> {
+        let http = crate::services::http_client(
+            reqwest::Client::builder()
+                .user_agent("RepoPal")
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::limited(3)),
+            "the GitHub HTTP client",
+        )?;
+        Ok(Self {
             http,
             api_url: api_url.as_str().trim_end_matches('/').to_owned(),
-        }
+        })
     }
 
     /// An absolute URL for an API path (`/installation/repositories`), or the URL itself.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Github, GithubError, client::Auth};
+use super::{GithubDb, GithubError, client::Auth};
 use crate::{
     Error,
     crypto::{keyring::Binding, tokens},
@@ -50,7 +50,7 @@ pub enum HookOutcome {
     NotMonitored,
 }
 
-impl Github {
+impl GithubDb<'_> {
     fn receiver_url(&self) -> String {
         let mut url = self.public_url.clone();
         url.set_path("/api/v1/webhooks/github");
@@ -72,7 +72,7 @@ impl Github {
         org: OrgId,
         repository: Uuid,
     ) -> Result<HookOutcome, Error> {
-        let repo = repositories::find(&self.pool, org, repository)
+        let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
         if !repo.monitoring_enabled || repo.removed_at.is_some() {
@@ -102,7 +102,7 @@ impl Github {
             .filter(|h| h.config.url.as_deref() == Some(&receiver))
             .map(|h| h.id)
             .collect();
-        let known = repository_hooks::for_repository(&self.pool, org, repo.github_id).await?;
+        let known = repository_hooks::for_repository(self.pool, org, repo.github_id).await?;
         if let Some(id) = ours.iter().find(|id| known.contains(id)) {
             return Ok(HookOutcome::AlreadyInstalled(*id));
         }
@@ -110,7 +110,7 @@ impl Github {
         // replace it, since deliveries from it could not be verified.
         for id in ours {
             self.delete_hook(installation, &repo.full_name, id).await?;
-            repository_hooks::delete(&self.pool, id).await?;
+            repository_hooks::delete(self.pool, id).await?;
         }
         self.hook_pacer.until_ready().await;
         let (secret, _) = tokens::generate("rph_");
@@ -140,7 +140,7 @@ impl Github {
             },
             &SecretString::from(secret),
         )?;
-        repository_hooks::insert(&self.pool, created.id, org, repo.github_id, &sealed).await?;
+        repository_hooks::insert(self.pool, created.id, org, repo.github_id, &sealed).await?;
         Ok(HookOutcome::Created(created.id))
     }
 
@@ -177,32 +177,32 @@ impl Github {
     }
 
     async fn remove_hook_locked(&self, org: OrgId, repository: Uuid) -> Result<u32, Error> {
-        let repo = repositories::find(&self.pool, org, repository)
+        let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
         if repo.monitoring_enabled {
             // Connected again after this removal was requested: the hook stays.
             return Ok(0);
         }
-        let hooks = repository_hooks::for_repository(&self.pool, org, repo.github_id).await?;
+        let hooks = repository_hooks::for_repository(self.pool, org, repo.github_id).await?;
         let Some(installation) = repo.installation_id else {
-            repository_hooks::delete_for_repository(&self.pool, org, repo.github_id).await?;
+            repository_hooks::delete_for_repository(self.pool, org, repo.github_id).await?;
             return Ok(0);
         };
         for id in &hooks {
             self.delete_hook(installation, &repo.full_name, *id).await?;
-            repository_hooks::delete(&self.pool, *id).await?;
+            repository_hooks::delete(self.pool, *id).await?;
         }
         Ok(u32::try_from(hooks.len()).unwrap_or(u32::MAX))
     }
 
     /// Asks GitHub to send RepoPal's hook a `ping`.
     pub async fn ping_hook(&self, org: OrgId, repository: Uuid) -> Result<i64, Error> {
-        let repo = repositories::find(&self.pool, org, repository)
+        let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
         let installation = repo.installation_id.ok_or(Error::NotFound)?;
-        let hook = *repository_hooks::for_repository(&self.pool, org, repo.github_id)
+        let hook = *repository_hooks::for_repository(self.pool, org, repo.github_id)
             .await?
             .first()
             .ok_or_else(|| {
@@ -226,16 +226,16 @@ impl Github {
     }
 }
 
-impl Github {
+impl GithubDb<'_> {
     /// Pings RepoPal's hook on a monitored repository to see whether it still exists.
     pub async fn hook_health(&self, org: OrgId, repository: Uuid) -> Result<HookHealth, Error> {
-        let repo = repositories::find(&self.pool, org, repository)
+        let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
         let Some(installation) = repo.installation_id else {
             return Ok(HookHealth::NotInstalled);
         };
-        let Some(hook) = repository_hooks::for_repository(&self.pool, org, repo.github_id)
+        let Some(hook) = repository_hooks::for_repository(self.pool, org, repo.github_id)
             .await?
             .first()
             .copied()

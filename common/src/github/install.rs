@@ -101,7 +101,7 @@ fn refused_or_upstream(e: GithubError) -> Error {
     }
 }
 
-impl super::Github {
+impl super::GithubDb<'_> {
     /// Links an installation to the organisation named by the install state, once every check holds:
     /// - the state is signed with the install key, unexpired, unused, and the browser presents the
     ///   cookie nonce it was started with (a link completed in another browser is refused);
@@ -126,7 +126,7 @@ impl super::Github {
         let claims = signed_state::verify(key, cb.state).ok_or_else(invalid_state)?;
         let (org, user) = (claims.org, claims.user);
         // None when the maker left (or the organisation or the user is gone).
-        let role = orgs::role_of(&self.pool, org, user).await?;
+        let role = orgs::role_of(self.pool, org, user).await?;
         let refuse = |reason: &'static str, err: Error| async move {
             let mut entry = NewEntry::failure("github.installation_link")
                 .resource("github_installation", cb.installation_id)
@@ -135,7 +135,7 @@ impl super::Github {
             if role.is_some() {
                 entry = entry.org(org).actor(user);
             }
-            crate::identity::audit(&self.pool, meta, entry).await?;
+            crate::identity::audit(self.pool, meta, entry).await?;
             Err::<(OrgId, JobId), Error>(err)
         };
         if !signed_state::same_browser(&claims, cb.browser_nonce) {
@@ -148,7 +148,7 @@ impl super::Github {
             )
         })?;
         // Each install link works once.
-        if !oauth::use_once(&self.pool, &tokens::hash(cb.state), "github_install").await? {
+        if !oauth::use_once(self.pool, &tokens::hash(cb.state), "github_install").await? {
             return refuse("state_reused", invalid_state()).await;
         }
         // The link dies with its maker's admin rights.

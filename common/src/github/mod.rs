@@ -26,13 +26,12 @@ pub use token_refresh::{REFRESH_MARGIN, RefreshOutcome, seal_pair};
 
 use crate::{Error, config::Config, crypto::keyring::Keyring};
 
-/// Everything needed to talk to GitHub on behalf of installations.
+/// Everything needed to talk to GitHub on behalf of installations (remote only: the rows it reads
+/// and writes come with [`GithubDb`]).
 #[derive(Clone)]
 pub struct Github {
-    pub pool: PgPool,
     pub client: GithubClient,
     pub app: Option<AppAuth>,
-    pub keyring: Keyring,
     /// Where GitHub should send hook deliveries (`PUBLIC_URL`).
     pub public_url: url::Url,
     /// GitHub settings (the OAuth app, for refreshing user tokens and verifying installers).
@@ -46,15 +45,14 @@ pub struct Github {
 }
 
 impl Github {
-    pub fn new(pool: PgPool, config: &Config) -> Result<Self, Error> {
+    /// Built once at boot (`crate::services::Services`); a client that cannot be built is an error.
+    pub fn new(config: &Config) -> Result<Self, Error> {
         Ok(Self {
-            pool,
-            client: GithubClient::new(&config.github.api_url),
+            client: GithubClient::new(&config.github.api_url)?,
             app: AppAuth::from_config(&config.github)?,
-            keyring: config.keyring.clone(),
             public_url: config.public_url.clone(),
             config: config.github.clone(),
-            oauth_http: oauth_http(),
+            oauth_http: oauth_http()?,
             health_interval: config.health.interval,
             hook_pacer: std::sync::Arc::new(governor::RateLimiter::direct(
                 governor::Quota::per_second(
@@ -64,6 +62,34 @@ impl Github {
         })
     }
 
+    /// This client with the database and keyring its stateful operations run against.
+    pub fn with_db<'a>(&'a self, pool: &'a PgPool, keyring: &'a Keyring) -> GithubDb<'a> {
+        GithubDb {
+            github: self,
+            pool,
+            keyring,
+        }
+    }
+}
+
+/// GitHub work that reads or writes rows (installation tokens, hooks, repository sync, token
+/// refresh): the remote client with the pool and keyring it runs against, borrowed for the call.
+#[derive(Clone, Copy)]
+pub struct GithubDb<'a> {
+    pub github: &'a Github,
+    pub pool: &'a PgPool,
+    pub keyring: &'a Keyring,
+}
+
+impl std::ops::Deref for GithubDb<'_> {
+    type Target = Github;
+
+    fn deref(&self) -> &Github {
+        self.github
+    }
+}
+
+impl GithubDb<'_> {
     /// Runs `work` while holding the session advisory lock `key` (waiting for it if held elsewhere).
     pub async fn exclusively<T, Fut>(&self, key: &str, work: Fut) -> Result<T, Error>
     where
@@ -99,8 +125,8 @@ impl Github {
         let mut fresh = false;
         for attempt in 0..3 {
             let token = installation_token(
-                &self.pool,
-                &self.keyring,
+                self.pool,
+                self.keyring,
                 &self.client,
                 app,
                 installation_id,

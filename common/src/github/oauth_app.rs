@@ -35,13 +35,14 @@ pub fn oauth_client(cfg: &GithubConfig, redirect: Option<&url::Url>) -> Result<O
 }
 
 /// An HTTP client for the token endpoint: no redirects, bounded time.
-pub fn oauth_http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(20))
-        .user_agent("RepoPal")
-        .build()
-        .unwrap_or_default()
+pub fn oauth_http() -> Result<reqwest::Client, Error> {
+    crate::services::http_client(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(20))
+            .user_agent("RepoPal"),
+        "the GitHub OAuth HTTP client",
+    )
 }
 
 /// GitHub separates granted scopes with commas, which `oauth2` does not split.

@@ -8,7 +8,7 @@ use std::future::Future;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Github, Page, client::Auth};
+use super::{GithubDb, Page, client::Auth};
 use crate::{
     Error,
     crypto::keyring::Binding,
@@ -54,10 +54,10 @@ pub struct SyncReport {
     pub removed: u64,
 }
 
-impl Github {
+impl GithubDb<'_> {
     /// Syncs the repositories of `installation_id` into its organisation.
     pub async fn sync_installation(&self, installation_id: i64) -> Result<SyncReport, Error> {
-        let Some(org) = installations::org_of(&self.pool, installation_id).await? else {
+        let Some(org) = installations::org_of(self.pool, installation_id).await? else {
             return Err(Error::rejected(
                 "installation_not_linked",
                 "the installation is not linked to an organisation",
@@ -86,7 +86,7 @@ impl Github {
                     },
                 )
                 .await?;
-            installations::mark_synced(&self.pool, installation_id).await?;
+            installations::mark_synced(self.pool, installation_id).await?;
             Ok(report)
         };
         self.exclusively(&format!("repopal:sync:{installation_id}"), work)
@@ -95,7 +95,7 @@ impl Github {
 
     /// Syncs the repositories a user's OAuth connection can see (`GET /user/repos`) into `org`.
     pub async fn sync_connection(&self, org: OrgId, connection: Uuid) -> Result<SyncReport, Error> {
-        let tokens = oauth::sealed_tokens(&self.pool, connection)
+        let tokens = oauth::sealed_tokens(self.pool, connection)
             .await?
             .ok_or(Error::NotFound)?;
         if tokens.status != "active" {
@@ -151,11 +151,11 @@ impl Github {
             let page = fetch(url).await?;
             let repos: Vec<RepoIn> = page.items.into_iter().map(RepoIn::from).collect();
             report.repositories +=
-                repositories::upsert_page(&self.pool, org, source, sync_id, &repos).await?;
+                repositories::upsert_page(self.pool, org, source, sync_id, &repos).await?;
             report.pages += 1;
             next = page.next;
         }
-        report.removed = repositories::mark_vanished(&self.pool, org, source, sync_id).await?;
+        report.removed = repositories::mark_vanished(self.pool, org, source, sync_id).await?;
         Ok(report)
     }
 }

@@ -8,7 +8,7 @@ use oauth2::{RefreshToken, RequestTokenError, TokenResponse};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use super::Github;
+use super::GithubDb;
 use crate::{Error, crypto::keyring::Binding, repo::oauth};
 
 /// Refresh tokens early: this long before the access token expires.
@@ -48,7 +48,7 @@ pub fn seal_pair(
     Ok((access, refresh))
 }
 
-impl Github {
+impl GithubDb<'_> {
     /// Refreshes one connection's tokens if it needs it.
     pub async fn refresh_connection(&self, id: Uuid, force: bool) -> Result<RefreshOutcome, Error> {
         let client = super::oauth_client(&self.config, None)?;
@@ -92,7 +92,7 @@ impl Github {
                     .expires_in()
                     .map(|d| crate::remote_time::expires_after(Utc::now(), d));
                 let (access, refresh) =
-                    seal_pair(&self.keyring, id, &access, next_refresh.as_ref())?;
+                    seal_pair(self.keyring, id, &access, next_refresh.as_ref())?;
                 oauth::store_tokens(&mut *tx, id, &access, refresh.as_deref(), expires_at).await?;
                 tx.commit().await?;
                 Ok(RefreshOutcome::Refreshed)

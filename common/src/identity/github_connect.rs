@@ -91,13 +91,15 @@ impl Identity {
                 let sealed = seal_pair(&self.config.keyring, id, &access, refresh.as_ref())?;
                 oauth::upsert_repo_access(
                     &mut *tx,
-                    id,
-                    user,
-                    &provider_user_id,
-                    &gh.login,
-                    &scopes,
-                    sealed,
-                    expires_at,
+                    oauth::NewRepoAccess {
+                        id,
+                        user,
+                        provider_user_id: &provider_user_id,
+                        login: &gh.login,
+                        scopes: &scopes,
+                        sealed,
+                        token_expires_at: expires_at,
+                    },
                 )
                 .await?
             }

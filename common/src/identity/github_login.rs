@@ -194,13 +194,15 @@ impl Identity {
                 let sealed = self.seal_token(id, access)?;
                 oauth::insert(
                     &mut tx,
-                    id,
-                    user.id,
-                    PROVIDER,
-                    &provider_user_id,
-                    &gh.login,
-                    scopes,
-                    &sealed,
+                    &oauth::NewLink {
+                        id,
+                        user: user.id,
+                        provider: PROVIDER,
+                        provider_user_id: &provider_user_id,
+                        login: &gh.login,
+                        scopes,
+                        access_token_sealed: &sealed,
+                    },
                 )
                 .await?;
                 (user, true)

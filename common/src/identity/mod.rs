@@ -84,20 +84,18 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn new(pool: PgPool, config: Arc<Config>, auth: AuthConfig) -> Self {
+    /// Sign-in and accounts over the boot-time services; GitHub's token endpoint and `/user` go
+    /// through their OAuth client (no redirects, bounded time).
+    pub fn new(services: &crate::services::Services, auth: AuthConfig) -> Self {
         let tokens = AccessTokens::new(
             &auth.jwt_key_id,
             &auth.jwt_signing_key,
             auth.access_token_ttl,
         );
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(20))
-            .user_agent("RepoPal")
-            .build()
-            .unwrap_or_default();
+        let config = services.config.clone();
+        let http = services.github.oauth_http.clone();
         Self {
-            pool,
+            pool: services.pool.clone(),
             tokens,
             passwords: crate::crypto::password::Hashing::new(
                 auth.password_hash_concurrency,

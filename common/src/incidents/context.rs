@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Error,
-    github::Github,
+    github::GithubDb,
     jobs::{IncidentContext, JobId},
     repo::{
         incidents, job_effects, repositories,
@@ -26,11 +26,11 @@ fn tail_lines(text: &str) -> String {
 
 /// Fetches and stores the context for `job`; `job_id` makes the timeline entry happen once.
 pub async fn gather(
-    github: &Github,
+    github: &GithubDb<'_>,
     job_id: &JobId,
     job: &IncidentContext,
 ) -> Result<String, Error> {
-    let pool = &github.pool;
+    let pool = github.pool;
     let org = job.org_id;
     let run = workflow_runs::find(pool, org, job.workflow_run_id)
         .await?

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    Failure, TestReport, Tester, decrypt,
+    Failure, TestReport, decrypt,
     health::{self, HealthState, REAUTH_REQUIRED},
     refresh_token, schedule_check, whole_second,
 };
@@ -24,7 +24,7 @@ use crate::{
         integrations::{self, CheckApplied, NewCheck},
         notifications::{self, About},
     },
-    slack::Slack,
+    services::Services,
 };
 
 /// The longest a whole check may take (the `check_integration` job's timeout is 120 s).
@@ -49,13 +49,11 @@ fn not_checked(status: &str) -> bool {
 
 /// Checks integration `id` for its due time `due_at`.
 pub async fn run_check(
-    tester: &Tester,
-    slack: &Slack,
-    pool: &PgPool,
+    services: &Services,
     id: Uuid,
     due_at: chrono::DateTime<Utc>,
 ) -> Result<CheckRun, Error> {
-    let keyring = &tester.github.keyring;
+    let (tester, pool, keyring) = (&services.tester, &services.pool, &services.keyring);
     let Some(row) = integrations::sealed(pool, id).await? else {
         return Ok(CheckRun::Skipped("deleted"));
     };
@@ -74,7 +72,7 @@ pub async fn run_check(
             .test(row.org_id, &row.kind, &row.config, &creds)
             .await;
         if matches!(report.failure, Some(Failure::Expired(_))) {
-            recover_expired(tester, slack, pool, id, report).await
+            recover_expired(services, id, report).await
         } else {
             Ok(report)
         }
@@ -208,23 +206,22 @@ pub async fn run_check(
 /// An expired token: refresh it and test again; without a way to refresh, the credentials need
 /// replacing (rejected).
 async fn recover_expired(
-    tester: &Tester,
-    slack: &Slack,
-    pool: &PgPool,
+    services: &Services,
     id: Uuid,
     first: TestReport,
 ) -> Result<TestReport, Error> {
+    let (tester, pool, keyring) = (&services.tester, &services.pool, &services.keyring);
     let message = first.error().unwrap_or_default();
     let rejected = |mut r: TestReport, why: String| {
         r.failure = Some(Failure::Rejected(why));
         r
     };
-    match refresh_token(slack, pool, &tester.github.keyring, id, true, false).await {
+    match refresh_token(&services.slack, pool, keyring, id, true, false).await {
         Ok(RefreshOutcome::Refreshed | RefreshOutcome::AlreadyFresh) => {
             let Some(row) = integrations::sealed(pool, id).await? else {
                 return Ok(first);
             };
-            let creds = decrypt(pool, &tester.github.keyring, &row, "health_check").await?;
+            let creds = decrypt(pool, keyring, &row, "health_check").await?;
             let mut again = tester
                 .test(row.org_id, &row.kind, &row.config, &creds)
                 .await;

@@ -35,6 +35,7 @@ use crate::{
         installations,
         integrations::{self, Integration, NewCheck, NewIntegration},
     },
+    services::Services,
 };
 use catalogue::Part;
 
@@ -45,6 +46,26 @@ pub struct IntegrationIn {
     pub config: Value,
     /// Checked against the type's schema here, so a malformed value is never echoed back.
     pub credentials: Value,
+}
+
+/// Who is changing an organisation's integrations, and from where (for the audit log).
+#[derive(Clone, Copy)]
+pub struct Acting<'a> {
+    pub meta: &'a ClientMeta,
+    pub org: OrgId,
+    pub actor: UserId,
+}
+
+/// A change of an integration's name and/or config.
+pub struct IntegrationPatch {
+    pub name: Option<String>,
+    pub config: Option<Value>,
+}
+
+/// New credentials for an integration, with the config they are to be tested and stored with.
+pub struct CredentialsIn {
+    pub credentials: Value,
+    pub config: Option<Value>,
 }
 
 fn invalid(problems: &[(String, String)]) -> Error {
@@ -141,16 +162,13 @@ pub async fn schedule_check(
 /// Creates an integration with sealed credentials; its first check is due at once. Bad input is
 /// `Error::InvalidFields`, one problem per field; a refused destination is
 /// `Error::DestinationNotAllowed`.
-#[allow(clippy::too_many_arguments)]
 pub async fn create(
-    pool: &PgPool,
-    keyring: &Keyring,
-    outbound: &Outbound,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    services: &Services,
+    by: &Acting<'_>,
     input: IntegrationIn,
 ) -> Result<Integration, Error> {
+    let (pool, keyring, outbound) = (&services.pool, &services.keyring, &services.tester.outbound);
+    let Acting { meta, org, actor } = *by;
     let mut problems = Vec::new();
     check_name(&input.name, &mut problems);
     problems.extend(catalogue::validate(
@@ -208,17 +226,15 @@ pub async fn create(
 
 /// Changes the name and/or config (validated against the type's schema and, for a destination,
 /// the outbound policy).
-#[allow(clippy::too_many_arguments)]
 pub async fn update(
-    pool: &PgPool,
-    outbound: &Outbound,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    services: &Services,
+    by: &Acting<'_>,
     id: Uuid,
-    name: Option<String>,
-    config: Option<Value>,
+    patch: IntegrationPatch,
 ) -> Result<Integration, Error> {
+    let (pool, outbound) = (&services.pool, &services.tester.outbound);
+    let Acting { meta, org, actor } = *by;
+    let IntegrationPatch { name, config } = patch;
     let current = integrations::find(pool, org, id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -302,12 +318,11 @@ fn moves_credentials(current: &Integration, config: &Value) -> Option<(String, S
 /// Enables (health starts afresh, checked at once) or disables (no checks, not used).
 pub async fn set_enabled(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: &Acting<'_>,
     id: Uuid,
     enabled: bool,
 ) -> Result<Integration, Error> {
+    let Acting { meta, org, actor } = *by;
     let due = whole_second(Utc::now());
     let mut tx = pool.begin().await?;
     let row = integrations::set_enabled(&mut *tx, org, id, enabled, enabled.then_some(due))
@@ -335,13 +350,8 @@ pub async fn set_enabled(
 }
 
 /// Deletes an integration, its credentials and its health history.
-pub async fn delete(
-    pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
-    id: Uuid,
-) -> Result<(), Error> {
+pub async fn delete(pool: &PgPool, by: &Acting<'_>, id: Uuid) -> Result<(), Error> {
+    let Acting { meta, org, actor } = *by;
     let mut tx = pool.begin().await?;
     if !integrations::delete(&mut *tx, org, id).await? {
         return Err(Error::NotFound);
@@ -361,19 +371,14 @@ pub async fn delete(
 
 /// Runs the integration's connection test now with its stored credentials, and records it in the
 /// health history (a manual test does not move the health state).
-pub async fn test_now(
-    tester: &Tester,
-    pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
-    id: Uuid,
-) -> Result<TestReport, Error> {
+pub async fn test_now(services: &Services, by: &Acting<'_>, id: Uuid) -> Result<TestReport, Error> {
+    let (tester, pool) = (&services.tester, &services.pool);
+    let Acting { meta, org, actor } = *by;
     let row = integrations::sealed(pool, id)
         .await?
         .filter(|r| r.org_id == org)
         .ok_or(Error::NotFound)?;
-    let creds = decrypt(pool, &tester.github.keyring, &row, "connection_test").await?;
+    let creds = decrypt(pool, &services.keyring, &row, "connection_test").await?;
     let report = tester.test(org, &row.kind, &row.config, &creds).await;
     let mut tx = pool.begin().await?;
     integrations::count_calls(&mut *tx, id, report.attempts, report.errors).await?;
@@ -412,17 +417,18 @@ pub async fn test_now(
 /// the old credentials stay (400 `credentials_test_failed`). Success resets the health to
 /// `active` (also out of `reauth_required` and `disabled`). A new `config` may come with them (it is
 /// what they are tested against, and is stored with them).
-#[allow(clippy::too_many_arguments)]
 pub async fn replace_credentials(
-    tester: &Tester,
-    pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    services: &Services,
+    by: &Acting<'_>,
     id: Uuid,
-    new: Value,
-    config: Option<Value>,
+    input: CredentialsIn,
 ) -> Result<(Integration, TestReport), Error> {
+    let (tester, pool) = (&services.tester, &services.pool);
+    let Acting { meta, org, actor } = *by;
+    let CredentialsIn {
+        credentials: new,
+        config,
+    } = input;
     let current = integrations::find(pool, org, id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -466,7 +472,7 @@ pub async fn replace_credentials(
             ),
         ));
     }
-    let (sealed, hints) = credentials::seal(&tester.github.keyring, id, &creds)?;
+    let (sealed, hints) = credentials::seal(&services.keyring, id, &creds)?;
     let due = whole_second(
         Utc::now() + chrono::Duration::from_std(tester.policy.interval).unwrap_or_default(),
     );

@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
 use super::health::{Verdict, inline_backoff};
+use crate::crypto::keyring::Keyring;
 use crate::{
     Error,
     config::{Config, HealthConfig},
@@ -29,6 +30,7 @@ use crate::{
     net::{Outbound, OutboundError, Policy},
     repo::repositories,
 };
+use sqlx::PgPool;
 
 /// The longest one connection test may take, retries included (the check job's timeout is 120 s).
 pub const TEST_BUDGET: Duration = Duration::from_secs(60);
@@ -136,7 +138,10 @@ pub struct Tester {
     pub policy: HealthConfig,
     github_api: String,
     slack_api: String,
-    pub github: Github,
+    /// For the GitHub App test, which reads and repairs the installation's rows.
+    github: Github,
+    pool: PgPool,
+    keyring: Keyring,
 }
 
 type Attempt = Result<Value, Failure>;
@@ -205,14 +210,16 @@ fn str_field<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
 }
 
 impl Tester {
-    pub fn new(config: &Config, github: Github) -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .user_agent("RepoPal health check")
-                .timeout(config.health.request_timeout)
-                .redirect(reqwest::redirect::Policy::limited(3))
-                .build()
-                .unwrap_or_default(),
+    /// Built once at boot (`crate::services::Services`); a client that cannot be built is an error.
+    pub fn new(config: &Config, github: Github, pool: PgPool) -> Result<Self, Error> {
+        Ok(Self {
+            http: crate::services::http_client(
+                reqwest::Client::builder()
+                    .user_agent("RepoPal health check")
+                    .timeout(config.health.request_timeout)
+                    .redirect(reqwest::redirect::Policy::limited(3)),
+                "the health-check HTTP client",
+            )?,
             outbound: Outbound::new(
                 Policy::new(&config.outbound_allowed_cidrs),
                 config.health.request_timeout,
@@ -231,7 +238,9 @@ impl Tester {
                 .trim_end_matches('/')
                 .to_owned(),
             github,
-        }
+            pool,
+            keyring: config.keyring.clone(),
+        })
     }
 
     /// Tests `kind` with these config and credentials, retrying transient failures.
@@ -409,11 +418,11 @@ impl Tester {
             .get("installation_id")
             .and_then(Value::as_i64)
             .ok_or_else(|| Failure::Failed("config.installation_id is missing".into()))?;
-        let gh = &self.github;
+        let gh = self.github.with_db(&self.pool, &self.keyring);
         let app = gh.app.as_ref().ok_or_else(|| {
             Failure::Failed("the GitHub App is not configured (GITHUB_APP_ID)".into())
         })?;
-        let linked = crate::repo::installations::org_of(&gh.pool, installation)
+        let linked = crate::repo::installations::org_of(gh.pool, installation)
             .await
             .map_err(|e| Failure::Transient {
                 message: e.to_string(),
@@ -427,7 +436,7 @@ impl Tester {
         let mut fresh = false;
         let repos = loop {
             let token =
-                installation_token(&gh.pool, &gh.keyring, &gh.client, app, installation, fresh)
+                installation_token(gh.pool, gh.keyring, &gh.client, app, installation, fresh)
                     .await
                     .map_err(|e| match e {
                         Error::NotFound => {
@@ -452,7 +461,7 @@ impl Tester {
             }
         };
         let mut reinstalled = Vec::new();
-        let monitored = repositories::monitored_of_installation(&gh.pool, org, installation)
+        let monitored = repositories::monitored_of_installation(gh.pool, org, installation)
             .await
             .map_err(|e| Failure::Transient {
                 message: e.to_string(),
@@ -468,7 +477,7 @@ impl Tester {
                     })?;
             match ping {
                 Ok(HookHealth::Gone) => {
-                    crate::github::reinstall_hook(&gh.pool, org, repo.id)
+                    crate::github::reinstall_hook(gh.pool, org, repo.id)
                         .await
                         .map_err(|e| Failure::Transient {
                             message: e.to_string(),

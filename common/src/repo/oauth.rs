@@ -115,18 +115,28 @@ pub async fn list_for_user(
     .await?)
 }
 
+/// A new link of a user to a provider account (its access token sealed for `id`).
+pub struct NewLink<'a> {
+    pub id: Uuid,
+    pub user: UserId,
+    pub provider: &'a str,
+    pub provider_user_id: &'a str,
+    pub login: &'a str,
+    pub scopes: &'a [String],
+    pub access_token_sealed: &'a str,
+}
+
 /// Creates the link with a fresh id (the caller seals tokens for that id first).
-#[allow(clippy::too_many_arguments)]
-pub async fn insert(
-    tx: &mut PgConnection,
-    id: Uuid,
-    user: UserId,
-    provider: &str,
-    provider_user_id: &str,
-    login: &str,
-    scopes: &[String],
-    access_token_sealed: &str,
-) -> Result<(), Error> {
+pub async fn insert(tx: &mut PgConnection, link: &NewLink<'_>) -> Result<(), Error> {
+    let NewLink {
+        id,
+        user,
+        provider,
+        provider_user_id,
+        login,
+        scopes,
+        access_token_sealed,
+    } = *link;
     sqlx::query(
         "INSERT INTO oauth_connections (id, user_id, provider, provider_user_id, login, scopes, access_token_sealed, linked_unverified)
          SELECT $1, $2, $3, $4, $5, $6, $7, u.email_verified_at IS NULL FROM users u WHERE u.id = $2",
@@ -250,19 +260,32 @@ pub async fn sealed_tokens(
     .await?)
 }
 
+/// A GitHub connection made for repository access, its tokens sealed for `id`.
+pub struct NewRepoAccess<'a> {
+    pub id: Uuid,
+    pub user: UserId,
+    pub provider_user_id: &'a str,
+    pub login: &'a str,
+    pub scopes: &'a [String],
+    /// The sealed access token and, for expiring tokens, the sealed refresh token.
+    pub sealed: (String, Option<String>),
+    pub token_expires_at: Option<DateTime<Utc>>,
+}
+
 /// Stores a connection made for repository access (or upgrades the user's login link).
-#[allow(clippy::too_many_arguments)]
 pub async fn upsert_repo_access(
     db: impl PgExecutor<'_>,
-    id: Uuid,
-    user: UserId,
-    provider_user_id: &str,
-    login: &str,
-    scopes: &[String],
-    sealed: (String, Option<String>),
-    token_expires_at: Option<DateTime<Utc>>,
+    new: NewRepoAccess<'_>,
 ) -> Result<Uuid, Error> {
-    let (access, refresh) = sealed;
+    let NewRepoAccess {
+        id,
+        user,
+        provider_user_id,
+        login,
+        scopes,
+        sealed: (access, refresh),
+        token_expires_at,
+    } = new;
     let row: Option<(Uuid,)> = sqlx::query_as(
         "INSERT INTO oauth_connections (id, user_id, provider, provider_user_id, login, scopes, access_token_sealed,
                                         refresh_token_sealed, token_expires_at, purpose, linked_unverified)

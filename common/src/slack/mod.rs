@@ -79,17 +79,18 @@ pub struct Slack {
 }
 
 impl Slack {
-    pub fn new(cfg: &SlackConfig) -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .user_agent("RepoPal")
-                .timeout(Duration::from_secs(15))
-                .build()
-                .unwrap_or_default(),
+    pub fn new(cfg: &SlackConfig) -> Result<Self, crate::Error> {
+        Ok(Self {
+            http: crate::services::http_client(
+                reqwest::Client::builder()
+                    .user_agent("RepoPal")
+                    .timeout(Duration::from_secs(15)),
+                "the Slack HTTP client",
+            )?,
             api_url: cfg.api_url.as_str().trim_end_matches('/').to_owned(),
             group_notify_window: Duration::from_secs(cfg.group_notify_window_secs),
             config: cfg.clone(),
-        }
+        })
     }
 
     /// Posts `text` to `channel` (id or `#name`); returns the message's `ts`.

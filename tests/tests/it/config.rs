@@ -114,3 +114,33 @@ async fn the_api_refuses_placeholder_and_weak_secrets() {
         );
     }
 }
+
+/// What is built once at boot (`common::services::Services`: GitHub's clients and App key, Slack,
+/// the tester) stops both binaries when it cannot be built, with a message saying what, instead of
+/// serving with a default stand-in. A key that passes the PEM framing check but is not an RSA key
+/// is such a setting.
+#[tokio::test]
+async fn both_binaries_stop_when_a_boot_time_service_cannot_be_built() {
+    let pem = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+    let env = [
+        ("DATABASE_URL", "postgres://localhost:1/x"),
+        ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
+        ("JWT_SIGNING_KEY", repopal_tests::http::TEST_JWT_KEY),
+        (
+            "GITHUB_WEBHOOK_SECRET",
+            repopal_tests::http::TEST_WEBHOOK_SECRET,
+        ),
+        ("GITHUB_APP_ID", "42"),
+        ("GITHUB_APP_PRIVATE_KEY", pem),
+    ];
+    for (binary, args) in [("repopal-api", &["serve"][..]), ("repopal-worker", &[][..])] {
+        let (ok, log) = exit_output(binary, args, &env).await;
+        assert!(!ok, "{binary} started");
+        assert!(
+            log.contains("GITHUB_APP_PRIVATE_KEY is not a usable RSA private key"),
+            "{binary}: {log}"
+        );
+        assert!(!log.contains("AAAA"), "the key is never echoed: {log}");
+        assert!(!log.contains("listening"), "{binary} served: {log}");
+    }
+}

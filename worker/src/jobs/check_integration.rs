@@ -6,20 +6,14 @@ use common::jobs::{CheckDueIntegrations, CheckIntegration};
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: CheckIntegration, ctx: JobContext) -> Result<(), JobError> {
-    let outcome = common::integrations::run_check(
-        &ctx.tester,
-        &ctx.slack,
-        &ctx.pool,
-        job.integration_id,
-        job.due_at,
-    )
-    .await?;
+    let outcome =
+        common::integrations::run_check(&ctx.services, job.integration_id, job.due_at).await?;
     tracing::debug!(integration = %job.integration_id, ?outcome, "health check job");
     Ok(())
 }
 
 pub async fn run_due(_job: CheckDueIntegrations, ctx: JobContext) -> Result<(), JobError> {
-    let due = common::integrations::check_due(&ctx.pool).await?;
+    let due = common::integrations::check_due(&ctx.services.pool).await?;
     tracing::info!(due, "due integration checks enqueued");
     Ok(())
 }

@@ -5,7 +5,8 @@ use common::jobs::IncidentContext;
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: IncidentContext, ctx: JobContext) -> Result<(), JobError> {
-    let summary = common::incidents::gather_context(&ctx.github, &ctx.job_id, &job).await?;
+    let summary =
+        common::incidents::gather_context(&ctx.services.github_db(), &ctx.job_id, &job).await?;
     tracing::info!(incident = %job.incident_id, summary, "incident context stored");
     Ok(())
 }

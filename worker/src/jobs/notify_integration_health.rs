@@ -7,9 +7,9 @@ use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: NotifyIntegrationHealth, ctx: JobContext) -> Result<(), JobError> {
     let outcome = common::integrations::post_alert(
-        &ctx.pool,
-        &ctx.github.keyring,
-        &ctx.slack,
+        &ctx.services.pool,
+        &ctx.services.keyring,
+        &ctx.services.slack,
         &ctx.job_id,
         &job,
     )

@@ -6,9 +6,9 @@ use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: NotifySlack, ctx: JobContext) -> Result<(), JobError> {
     let outcome = common::incidents::post_to_slack(
-        &ctx.pool,
-        &ctx.github.keyring,
-        &ctx.slack,
+        &ctx.services.pool,
+        &ctx.services.keyring,
+        &ctx.services.slack,
         &ctx.job_id,
         &job,
     )

@@ -10,7 +10,7 @@ use common::{
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: Probe, ctx: JobContext) -> Result<(), JobError> {
-    repo::probe::record_start(&ctx.pool, &job.key).await?;
+    repo::probe::record_start(&ctx.services.pool, &job.key).await?;
     tokio::time::sleep(Duration::from_millis(job.sleep_ms)).await;
     match job.behaviour {
         ProbeBehaviour::Succeed => {}
@@ -21,7 +21,7 @@ pub async fn run(job: Probe, ctx: JobContext) -> Result<(), JobError> {
         ProbeBehaviour::Panic => panic!("probe asked to panic"),
         ProbeBehaviour::Hang => std::future::pending::<()>().await,
     }
-    let mut tx = ctx.pool.begin().await?;
+    let mut tx = ctx.services.pool.begin().await?;
     if repo::job_effects::claim(&mut tx, &ctx.job_id).await? {
         repo::probe::record_completion(&mut tx, &job.key).await?;
     }

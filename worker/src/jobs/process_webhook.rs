@@ -31,7 +31,8 @@ struct InstallationEvent {
 }
 
 pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
-    let Some((delivery, payload)) = webhook_deliveries::find(&ctx.pool, job.delivery_id).await?
+    let Some((delivery, payload)) =
+        webhook_deliveries::find(&ctx.services.pool, job.delivery_id).await?
     else {
         return Err(JobError::permanent("delivery no longer exists"));
     };
@@ -39,7 +40,7 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
     let payload = common::webhooks::without_nul(&payload);
     let action = delivery.action.as_deref().unwrap_or("");
     let mut org = match delivery.installation_id {
-        Some(id) => installations::org_of(&ctx.pool, id).await?,
+        Some(id) => installations::org_of(&ctx.services.pool, id).await?,
         None => None,
     };
     let (status, detail) = match delivery.event.as_str() {
@@ -58,7 +59,7 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
                 .map_err(|e| JobError::permanent(format!("installation payload: {e}")))?;
             let account = event.installation.account.as_ref();
             org = installations::apply_event(
-                &ctx.pool,
+                &ctx.services.pool,
                 event.installation.id,
                 action,
                 account.and_then(|a| a.login.as_deref()),
@@ -67,7 +68,8 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
             .await?
             .or(org);
             if action == "deleted" {
-                repositories::remove_installation(&ctx.pool, event.installation.id).await?;
+                repositories::remove_installation(&ctx.services.pool, event.installation.id)
+                    .await?;
             } else if org.is_some() && action != "suspend" {
                 enqueue_sync(&ctx, event.installation.id).await?;
             }
@@ -82,8 +84,8 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
         "workflow_run" | "workflow_job" | "check_suite" => {
             org = delivery.org_id.or(org);
             let applied = common::workflows::apply_delivery(
-                &ctx.pool,
-                i64::try_from(ctx.slack.group_notify_window.as_secs()).unwrap_or(i64::MAX),
+                &ctx.services.pool,
+                i64::try_from(ctx.services.slack.group_notify_window.as_secs()).unwrap_or(i64::MAX),
                 &delivery.event,
                 action,
                 org,
@@ -105,13 +107,14 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
             ),
         ),
     };
-    webhook_deliveries::set_status(&ctx.pool, delivery.id, status, Some(&detail), org).await?;
+    webhook_deliveries::set_status(&ctx.services.pool, delivery.id, status, Some(&detail), org)
+        .await?;
     tracing::debug!(event = %delivery.event, action, status, "webhook delivery processed");
     Ok(())
 }
 
 async fn enqueue_sync(ctx: &JobContext, installation_id: i64) -> Result<(), JobError> {
-    let mut conn = ctx.pool.acquire().await?;
+    let mut conn = ctx.services.pool.acquire().await?;
     jobs::push(&mut conn, &SyncRepositories { installation_id }).await?;
     Ok(())
 }

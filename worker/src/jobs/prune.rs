@@ -6,14 +6,14 @@ use common::{jobs::PruneJobs, repo};
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
-    let pruned = repo::jobs::prune(&ctx.pool, ctx.config.job_retention).await?;
+    let pruned = repo::jobs::prune(&ctx.services.pool, ctx.config.job_retention).await?;
     tracing::info!(
         jobs = pruned.jobs,
         workers = pruned.workers,
         effects = pruned.effects,
         "pruned job history"
     );
-    let throttles = repo::login_attempts::prune_throttles(&ctx.pool).await?;
+    let throttles = repo::login_attempts::prune_throttles(&ctx.services.pool).await?;
     tracing::info!(throttles, "pruned login throttles");
     Ok(())
 }

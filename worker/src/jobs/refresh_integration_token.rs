@@ -7,9 +7,9 @@ use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: RefreshIntegrationToken, ctx: JobContext) -> Result<(), JobError> {
     let outcome = common::integrations::refresh_token(
-        &ctx.slack,
-        &ctx.pool,
-        &ctx.github.keyring,
+        &ctx.services.slack,
+        &ctx.services.pool,
+        &ctx.services.keyring,
         job.integration_id,
         false,
         true,

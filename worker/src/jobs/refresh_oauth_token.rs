@@ -13,7 +13,8 @@ use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: RefreshOAuthToken, ctx: JobContext) -> Result<(), JobError> {
     let outcome = ctx
-        .github
+        .services
+        .github_db()
         .refresh_connection(job.connection_id, job.force)
         .await?;
     if outcome == RefreshOutcome::ReauthRequired {
@@ -25,8 +26,9 @@ pub async fn run(job: RefreshOAuthToken, ctx: JobContext) -> Result<(), JobError
 }
 
 pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobError> {
-    let due = oauth::due_for_refresh(&ctx.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
-    let mut conn = ctx.pool.acquire().await?;
+    let due =
+        oauth::due_for_refresh(&ctx.services.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
+    let mut conn = ctx.services.pool.acquire().await?;
     for (id, expires_at) in &due {
         let key = format!("refresh:{id}:{}", expires_at.timestamp());
         let opts = Enqueue {
@@ -44,8 +46,11 @@ pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobE
         .await?;
     }
     // Integrations with rotating tokens (Slack), the same way.
-    let integrations_due =
-        integrations::due_for_token_refresh(&ctx.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
+    let integrations_due = integrations::due_for_token_refresh(
+        &ctx.services.pool,
+        REFRESH_MARGIN.num_seconds() as f64,
+    )
+    .await?;
     for (id, expires_at) in &integrations_due {
         let opts = Enqueue {
             idempotency_key: Some(format!(

@@ -8,20 +8,26 @@ pub async fn run(job: RepositoryWebhook, ctx: JobContext) -> Result<(), JobError
     match job.action {
         HookAction::Install => {
             let outcome = ctx
-                .github
+                .services
+                .github_db()
                 .install_hook(job.org_id, job.repository_id)
                 .await?;
             tracing::info!(repository = %job.repository_id, ?outcome, "repository hook installed");
         }
         HookAction::Remove => {
             let removed = ctx
-                .github
+                .services
+                .github_db()
                 .remove_hook(job.org_id, job.repository_id)
                 .await?;
             tracing::info!(repository = %job.repository_id, removed, "repository hook removed");
         }
         HookAction::Ping => {
-            let hook = ctx.github.ping_hook(job.org_id, job.repository_id).await?;
+            let hook = ctx
+                .services
+                .github_db()
+                .ping_hook(job.org_id, job.repository_id)
+                .await?;
             tracing::info!(repository = %job.repository_id, hook, "repository hook pinged");
         }
     }

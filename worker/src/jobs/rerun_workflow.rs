@@ -8,16 +8,17 @@ use common::{
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: RerunWorkflow, ctx: JobContext) -> Result<(), JobError> {
-    let run = workflow_runs::find(&ctx.pool, job.org_id, job.workflow_run_id)
+    let run = workflow_runs::find(&ctx.services.pool, job.org_id, job.workflow_run_id)
         .await?
         .ok_or_else(|| JobError::permanent("the workflow run no longer exists"))?;
-    let repo = repositories::find(&ctx.pool, job.org_id, run.repository_id)
+    let repo = repositories::find(&ctx.services.pool, job.org_id, run.repository_id)
         .await?
         .ok_or_else(|| JobError::permanent("the repository no longer exists"))?;
     let installation = repo.installation_id.ok_or_else(|| {
         JobError::permanent("no_installation: no GitHub App installation covers this repository")
     })?;
-    ctx.github
+    ctx.services
+        .github_db()
         .rerun(installation, &repo.full_name, run.run_id, job.failed_only)
         .await?;
     tracing::info!(

@@ -11,16 +11,16 @@ use secrecy::ExposeSecret;
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: SendEmail, ctx: JobContext) -> Result<(), JobError> {
-    let Some(email) = email_tokens::find_outbox(&ctx.pool, job.email_id).await? else {
+    let Some(email) = email_tokens::find_outbox(&ctx.services.pool, job.email_id).await? else {
         return Err(JobError::permanent("outbox message no longer exists"));
     };
     if email.sent_at.is_some() {
         return Ok(());
     }
-    let delivery = match &ctx.mail.smtp_url {
+    let delivery = match &ctx.services.config.mail.smtp_url {
         Some(url) => {
             let message = Message::builder()
-                .from(ctx.mail.from.parse().map_err(|e| {
+                .from(ctx.services.config.mail.from.parse().map_err(|e| {
                     JobError::permanent(format!("MAIL_FROM is not an address: {e}"))
                 })?)
                 .to(email.to_address.parse().map_err(|e| {
@@ -52,6 +52,6 @@ pub async fn run(job: SendEmail, ctx: JobContext) -> Result<(), JobError> {
             "outbox"
         }
     };
-    email_tokens::mark_sent(&ctx.pool, email.id, delivery, delivery == "outbox").await?;
+    email_tokens::mark_sent(&ctx.services.pool, email.id, delivery, delivery == "outbox").await?;
     Ok(())
 }

@@ -5,7 +5,11 @@ use common::jobs::SyncRepositories;
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: SyncRepositories, ctx: JobContext) -> Result<(), JobError> {
-    let report = ctx.github.sync_installation(job.installation_id).await?;
+    let report = ctx
+        .services
+        .github_db()
+        .sync_installation(job.installation_id)
+        .await?;
     tracing::info!(
         installation_id = job.installation_id,
         pages = report.pages,
@@ -23,7 +27,8 @@ pub async fn run_connection(
     ctx: JobContext,
 ) -> Result<(), JobError> {
     let report = ctx
-        .github
+        .services
+        .github_db()
         .sync_connection(job.org_id, job.connection_id)
         .await?;
     tracing::info!(connection = %job.connection_id, pages = report.pages, repositories = report.repositories, removed = report.removed, "connection repositories synced");
