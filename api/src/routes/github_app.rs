@@ -103,7 +103,7 @@ pub async fn setup(
         )
             .into_response());
     };
-    let nonce = COOKIE.read(&state.config.public_url, &headers);
+    let nonce = COOKIE.read(&state.services.config.public_url, &headers);
     let (org_id, job) = state
         .services
         .github_db()

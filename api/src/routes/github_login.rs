@@ -53,7 +53,7 @@ pub async fn callback(
     headers: HeaderMap,
     ValidQuery(q): ValidQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
-    let nonce = COOKIE.read(&state.config.public_url, &headers);
+    let nonce = COOKIE.read(&state.services.config.public_url, &headers);
     let signed_in = state
         .identity
         .github_callback(

@@ -90,7 +90,7 @@ pub async fn callback(
     headers: HeaderMap,
     ValidQuery(q): ValidQuery<CallbackQuery>,
 ) -> ApiResult<ConnectionOut> {
-    let nonce = COOKIE.read(&state.config.public_url, &headers);
+    let nonce = COOKIE.read(&state.services.config.public_url, &headers);
     let conn = state
         .identity
         .connect_callback(

@@ -90,7 +90,7 @@ pub async fn callback(
             common::Error::rejected("invalid_oauth_state", "code and state are required").into(),
         );
     };
-    let nonce = COOKIE.read(&state.config.public_url, &headers);
+    let nonce = COOKIE.read(&state.services.config.public_url, &headers);
     let row = connect(&state)
         .complete(&meta, code, slack_state, nonce.as_deref())
         .await?;
