@@ -705,9 +705,7 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
         assert!(
             job.last_result
                 .as_ref()
-                .unwrap()
-                .to_string()
-                .contains("invalid_auth"),
+                .is_some_and(|r| r.to_string().contains("invalid_auth")),
             "{dead:?}"
         );
     }
