@@ -2,6 +2,8 @@
 # `make test`: the same database provisioning as `make run`, then the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Landed migrations are immutable: fail before building if one changed (see README, Layout).
+scripts/migrations.sh check
 db_env=$(scripts/db.sh env)
 eval "$db_env"
 # The outage tests start private clusters from the PostgreSQL binaries, even with DATABASE_URL set.

@@ -8,6 +8,7 @@ use axum::{
     body::Body,
     http::{Method, Request},
 };
+use common::repo::jobs::JobRow;
 use serde_json::{Value, json};
 
 use crate::{
@@ -16,7 +17,7 @@ use crate::{
     fake_github::{FakeAccount, FakeGithub},
     fake_slack::{FakeSlack, SLACK_BOT_TOKEN},
     http::{TEST_WEBHOOK_SECRET, TestResponse},
-    worker::{InProcessWorker, drain, test_worker_config},
+    worker::{InProcessWorker, drain, drain_expecting_dead, test_worker_config},
 };
 
 pub const INSTALLATION: i64 = 27182;
@@ -176,6 +177,17 @@ impl Monitored {
         worker.stop().await;
     }
 
+    /// Like [`Self::run_jobs`], for a test that expects jobs to die (e.g. Slack refusing a token):
+    /// returns the dead jobs.
+    pub async fn run_jobs_expecting_dead(&self) -> Vec<JobRow> {
+        let pairs: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let worker =
+            InProcessWorker::start_with(self.app.db.pool.clone(), test_worker_config(&[]), &pairs);
+        let dead = drain_expecting_dead(&self.app.db.pool, QUEUES, Duration::from_secs(60)).await;
+        worker.stop().await;
+        dead
+    }
+
     /// The corpus `workflow_run.completed` payload for this repository, App installation and
     /// workflow, with the run's id, number, attempt, branch and conclusion set.
     pub fn workflow_run(
@@ -233,6 +245,16 @@ impl Monitored {
     pub async fn run_completes(&self, delivery: &str, payload: &Value) {
         self.deliver("workflow_run", delivery, payload).await;
         self.run_jobs().await;
+    }
+
+    /// Like [`Self::run_completes`], for a test that expects jobs to die: returns the dead jobs.
+    pub async fn run_completes_expecting_dead(
+        &self,
+        delivery: &str,
+        payload: &Value,
+    ) -> Vec<JobRow> {
+        self.deliver("workflow_run", delivery, payload).await;
+        self.run_jobs_expecting_dead().await
     }
 
     /// The organisation's incidents (newest first).

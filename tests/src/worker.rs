@@ -1,9 +1,13 @@
 //! In-process workers and queue draining: tests run jobs by draining the queue, never by sleeping
 //! for a guessed time.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{Mutex, MutexGuard},
+    time::Duration,
+};
 
-use common::config::WorkerConfig;
+use common::{config::WorkerConfig, repo::jobs::JobRow};
 use sqlx::PgPool;
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -62,15 +66,46 @@ impl InProcessWorker {
     }
 }
 
-/// Waits until no job in `queues` is pending, running or waiting to retry. Panics after `limit`.
+/// Dead jobs a test already accepted through [`drain_expecting_dead`], so a later [`drain`] of the
+/// same queues does not fail on them again. Job ids are unique across test databases.
+static ACCEPTED_DEAD: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// Waits until no job in `queues` is pending, running or waiting to retry. Panics after `limit`,
+/// and panics when a job of `queues` is dead at the end (`Killed`, or `Failed` with no attempts
+/// left) that no earlier [`drain_expecting_dead`] accepted: a job dying is a failure unless the
+/// test says it expects one.
 pub async fn drain(pool: &PgPool, queues: &[&str], limit: Duration) {
+    let dead = drain_and_collect_dead(pool, queues, limit).await;
+    assert!(
+        dead.is_empty(),
+        "{} job(s) went dead while draining {queues:?} (a test that means this uses \
+         drain_expecting_dead): {}",
+        dead.len(),
+        describe(&dead)
+    );
+}
+
+/// Like [`drain`], for a test that expects jobs to die: returns the newly dead jobs of `queues`
+/// (oldest first) for the test to assert on, and panics when none died.
+pub async fn drain_expecting_dead(pool: &PgPool, queues: &[&str], limit: Duration) -> Vec<JobRow> {
+    let dead = drain_and_collect_dead(pool, queues, limit).await;
+    assert!(
+        !dead.is_empty(),
+        "expected a dead job while draining {queues:?}, none died"
+    );
+    accepted_dead().extend(dead.iter().map(|j| j.id.clone()));
+    dead
+}
+
+/// Waits for `queues` to have nothing unfinished, then returns their dead jobs not yet accepted.
+async fn drain_and_collect_dead(pool: &PgPool, queues: &[&str], limit: Duration) -> Vec<JobRow> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let left = common::repo::jobs::unfinished(pool, queues)
             .await
             .expect("count unfinished jobs");
         if left == 0 {
-            return;
+            break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -78,6 +113,37 @@ pub async fn drain(pool: &PgPool, queues: &[&str], limit: Duration) {
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let dead = common::repo::jobs::dead_in(pool, queues)
+        .await
+        .expect("list dead jobs");
+    let accepted = accepted_dead();
+    dead.into_iter()
+        .filter(|j| !accepted.contains(&j.id))
+        .collect()
+}
+
+fn accepted_dead() -> MutexGuard<'static, BTreeSet<String>> {
+    // A panicking test cannot leave the set half-updated, so a poisoned lock is still usable.
+    ACCEPTED_DEAD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn describe(jobs: &[JobRow]) -> String {
+    jobs.iter()
+        .map(|j| {
+            format!(
+                "{} {} {} after {}/{} attempts, last result {}",
+                j.queue,
+                j.id,
+                j.status,
+                j.attempts,
+                j.max_attempts,
+                j.last_result
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), ToString::to_string)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Polls `check` until it returns `Some`, panicking with `what` after `limit`.

@@ -64,6 +64,20 @@ pub async fn dead(pool: &PgPool, limit: i64) -> Result<Vec<JobRow>, Error> {
     .await?)
 }
 
+/// Dead jobs (see [`dead`]) of the given queues, oldest first.
+pub async fn dead_in(pool: &PgPool, queues: &[&str]) -> Result<Vec<JobRow>, Error> {
+    let queues: Vec<String> = queues.iter().map(|q| (*q).to_owned()).collect();
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "{} WHERE job_type = ANY($1)
+           AND (status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))
+         ORDER BY id",
+        select_jobs()
+    )))
+    .bind(&queues)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Every job of one queue, oldest first (for tests and the CLI).
 pub async fn list_queue(pool: &PgPool, queue: &str) -> Result<Vec<JobRow>, Error> {
     Ok(sqlx::query_as(AssertSqlSafe(format!(

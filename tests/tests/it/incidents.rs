@@ -695,8 +695,20 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
         .admin_call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": "xoxb-0000-revoked-token"}})))
         .await;
     assert_eq!(wrong.status, 201);
-    m.run_completes("d-1", &m.workflow_run(2001, 1, 1, "main", "failure"))
+    let dead = m
+        .run_completes_expecting_dead("d-1", &m.workflow_run(2001, 1, 1, "main", "failure"))
         .await;
+    // Slack's refusal is permanent: the posts that reached Slack end dead, nothing else does.
+    assert!(dead.len() <= 2, "{dead:?}");
+    for job in &dead {
+        assert_eq!(job.queue, "notify_slack", "{dead:?}");
+        assert!(
+            job.last_result
+                .as_ref()
+                .is_some_and(|r| r.to_string().contains("invalid_auth")),
+            "{dead:?}"
+        );
+    }
     assert_eq!(m.slack.posted().len(), 0);
     // Each channel's job ran once: the refusal is permanent. Once the integration is marked, later
     // posts are skipped, so Slack saw one or two attempts depending on timing.

@@ -9,7 +9,7 @@ use common::{
 };
 use repopal_tests::{
     TestDb,
-    worker::{InProcessWorker, drain, test_worker_config},
+    worker::{InProcessWorker, drain, drain_expecting_dead, test_worker_config},
 };
 
 fn probe(key: &str, behaviour: ProbeBehaviour) -> Probe {
@@ -29,6 +29,15 @@ async fn run_to_completion(db: &TestDb, overrides: &[(&str, &str)]) {
     let worker = InProcessWorker::start(db.pool.clone(), test_worker_config(overrides));
     drain(&db.pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;
     worker.stop().await;
+}
+
+/// Runs the queue dry like [`run_to_completion`], for tests whose jobs are meant to die: returns
+/// the ids of the dead jobs.
+async fn run_until_dead(db: &TestDb, overrides: &[(&str, &str)]) -> Vec<String> {
+    let worker = InProcessWorker::start(db.pool.clone(), test_worker_config(overrides));
+    let dead = drain_expecting_dead(&db.pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;
+    worker.stop().await;
+    dead.into_iter().map(|j| j.id).collect()
 }
 
 #[tokio::test]
@@ -126,7 +135,8 @@ async fn a_retryable_failure_backs_off_and_ends_dead_after_max_attempts() {
     let id = push(&db, &probe("flaky", ProbeBehaviour::Fail)).await;
     // A 300 ms base makes the backoff visible: retries 1 and 2 wait >= 150 ms and >= 300 ms.
     let started = std::time::Instant::now();
-    run_to_completion(&db, &[("JOB_RETRY_BASE_MS", "300")]).await;
+    let dead = run_until_dead(&db, &[("JOB_RETRY_BASE_MS", "300")]).await;
+    assert_eq!(dead, vec![id.0.clone()], "only this job died");
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
     assert_eq!(
@@ -157,7 +167,8 @@ async fn a_retryable_failure_backs_off_and_ends_dead_after_max_attempts() {
 async fn a_panicking_job_fails_is_retried_and_ends_dead_never_stuck_running() {
     let db = TestDb::new().await;
     let id = push(&db, &probe("panics", ProbeBehaviour::Panic)).await;
-    run_to_completion(&db, &[]).await;
+    let dead = run_until_dead(&db, &[]).await;
+    assert_eq!(dead, vec![id.0.clone()], "only this job died");
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
     assert_eq!(
@@ -179,7 +190,8 @@ async fn a_panicking_job_fails_is_retried_and_ends_dead_never_stuck_running() {
 async fn a_job_over_its_timeout_fails_is_retried_and_ends_dead() {
     let db = TestDb::new().await;
     let id = push(&db, &probe("hangs", ProbeBehaviour::Hang)).await;
-    run_to_completion(&db, &[("JOB_TIMEOUT_SECS_PROBE", "1")]).await;
+    let dead = run_until_dead(&db, &[("JOB_TIMEOUT_SECS_PROBE", "1")]).await;
+    assert_eq!(dead, vec![id.0.clone()], "only this job died");
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
     assert_eq!(
@@ -201,7 +213,8 @@ async fn a_job_over_its_timeout_fails_is_retried_and_ends_dead() {
 async fn a_permanent_error_is_not_retried() {
     let db = TestDb::new().await;
     let id = push(&db, &probe("fatal", ProbeBehaviour::FailPermanently)).await;
-    run_to_completion(&db, &[]).await;
+    let dead = run_until_dead(&db, &[]).await;
+    assert_eq!(dead, vec![id.0.clone()], "only this job died");
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
     assert_eq!(
@@ -229,7 +242,8 @@ async fn an_undecodable_payload_is_dead_and_the_worker_keeps_going() {
         .await
         .unwrap();
     let good = push(&db, &probe("after-poison", ProbeBehaviour::Succeed)).await;
-    run_to_completion(&db, &[]).await;
+    let dead = run_until_dead(&db, &[]).await;
+    assert_eq!(dead, vec![bad.0.clone()], "only this job died");
 
     let bad = repo::jobs::find(&db.pool, &bad).await.unwrap().unwrap();
     assert_eq!(
@@ -307,7 +321,8 @@ async fn a_job_interrupted_on_every_attempt_is_dead_instead_of_looping() {
         .execute(&db.pool)
         .await
         .unwrap();
-    run_to_completion(&db, &[]).await;
+    let dead = run_until_dead(&db, &[]).await;
+    assert_eq!(dead, vec![id.0.clone()], "only this job died");
 
     let row = repo::jobs::find(&db.pool, &id).await.unwrap().unwrap();
     assert_eq!(
@@ -321,4 +336,41 @@ async fn a_job_interrupted_on_every_attempt_is_dead_instead_of_looping() {
             .is_none(),
         "the handler did not run again"
     );
+}
+
+#[tokio::test]
+async fn the_drain_helper_fails_a_test_whose_job_died_unless_it_expects_that() {
+    let db = TestDb::new().await;
+    let id = push(&db, &probe("unexpected", ProbeBehaviour::FailPermanently)).await;
+    let worker = InProcessWorker::start(db.pool.clone(), test_worker_config(&[]));
+    let pool = db.pool.clone();
+    let plain = tokio::spawn(async move {
+        drain(&pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;
+    })
+    .await;
+    let panic = plain
+        .expect_err("a plain drain fails on a dead job")
+        .into_panic();
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("went dead") && message.contains(&id.0),
+        "the failure names the job: {message}"
+    );
+
+    // Saying so accepts it, once: a later plain drain of the same queue passes...
+    let dead = drain_expecting_dead(&db.pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;
+    assert_eq!(
+        dead.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
+        vec![id.0.clone()]
+    );
+    drain(&db.pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;
+    // ...and expecting a death that does not come fails.
+    push(&db, &probe("fine", ProbeBehaviour::Succeed)).await;
+    let pool = db.pool.clone();
+    let expecting = tokio::spawn(async move {
+        drain_expecting_dead(&pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;
+    })
+    .await;
+    assert!(expecting.expect_err("nothing died").is_panic());
+    worker.stop().await;
 }

@@ -18,6 +18,7 @@ mod invalid_characters;
 mod invitations;
 mod jobs;
 mod keys;
+mod migrations;
 mod no_secrets;
 mod no_secrets_integrations;
 mod no_secrets_slack;

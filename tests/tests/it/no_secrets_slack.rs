@@ -27,8 +27,13 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
         )
         .await;
     assert_eq!(created.status, 201);
-    m.run_completes("n-2", &m.workflow_run(2, 2, 1, "main", "success"))
+    let dead = m
+        .run_completes_expecting_dead("n-2", &m.workflow_run(2, 2, 1, "main", "success"))
         .await;
+    assert!(
+        dead.iter().all(|j| j.queue == "notify_slack"),
+        "only the refused Slack posts die: {dead:?}"
+    );
     let listed = m
         .admin_call(Method::GET, "integrations?type=slack", None)
         .await
