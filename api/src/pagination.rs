@@ -39,7 +39,9 @@ pub fn time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, A
             .and_then(|(at, id)| {
                 let at = DateTime::from_timestamp_micros(at.parse().ok()?)?;
                 // Only times this server hands out (and PostgreSQL can compare).
-                (1..=9999).contains(&chrono::Datelike::year(&at)).then_some(())?;
+                (1..=9999)
+                    .contains(&chrono::Datelike::year(&at))
+                    .then_some(())?;
                 Some((at, id.parse().ok()?))
             })
             .ok_or_else(|| bad_query("cursor is not valid"))

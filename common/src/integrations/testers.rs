@@ -359,8 +359,15 @@ impl Tester {
     /// The answer's JSON body, read up to `MAX_BODY_BYTES`: a server (possibly one a user typed)
     /// cannot make a check hold more memory than that.
     async fn json(provider: &str, mut res: reqwest::Response) -> Result<Value, Failure> {
-        let too_large = || Failure::Failed(format!("{provider} answered a body over {MAX_BODY_BYTES} bytes"));
-        if res.content_length().is_some_and(|n| n > u64::try_from(MAX_BODY_BYTES).unwrap_or(u64::MAX)) {
+        let too_large = || {
+            Failure::Failed(format!(
+                "{provider} answered a body over {MAX_BODY_BYTES} bytes"
+            ))
+        };
+        if res
+            .content_length()
+            .is_some_and(|n| n > u64::try_from(MAX_BODY_BYTES).unwrap_or(u64::MAX))
+        {
             return Err(too_large());
         }
         let mut body = Vec::new();

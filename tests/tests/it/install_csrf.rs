@@ -343,7 +343,9 @@ async fn the_install_cookie_is_httponly_lax_scoped_to_the_setup_url_and_secure_o
             None,
         )
         .await;
-    let cookie = res.set_cookie("__Host-repopal_install").expect("a __Host- cookie on https");
+    let cookie = res
+        .set_cookie("__Host-repopal_install")
+        .expect("a __Host- cookie on https");
     assert!(
         cookie.contains("; Secure") && cookie.contains("Path=/;") && !cookie.contains("Domain"),
         "on https a __Host- cookie (Secure, Path=/, no Domain), so no other host can toss one: {cookie}"

@@ -200,10 +200,11 @@ async fn out_of_range_times_and_cursors_are_400_never_500() {
         format!("/api/v1/orgs/{org}/incidents?cursor=-8000000000000000000_{uuid}"),
         format!("/api/v1/orgs/{org}/workflow-runs?cursor=9000000000000000000_{uuid}"),
     ] {
-        let res = app.call(Method::GET, &q, Some(&admin.access_token), None).await;
+        let res = app
+            .call(Method::GET, &q, Some(&admin.access_token), None)
+            .await;
         let code = res.json()["error"]["code"].clone();
-        if res.status.as_u16() != 400
-            || !(code == "invalid_query" || code == "value_out_of_range")
+        if res.status.as_u16() != 400 || !(code == "invalid_query" || code == "value_out_of_range")
         {
             bad.push(format!("{q} -> {} {}", res.status, res.text()));
         }

@@ -447,8 +447,8 @@ async fn an_absurd_retry_after_is_clamped_and_the_checks_go_on() {
 async fn a_huge_answer_from_a_user_typed_server_is_not_read_whole() {
     const PAD: usize = 48 * 1024 * 1024;
     let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-    .await
-    .expect("bind");
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let body = format!("{{\"items\":[1,2,3],\"pad\":\"{}\"}}", "A".repeat(PAD));
     let router = axum::Router::new().route(
@@ -482,9 +482,15 @@ async fn a_huge_answer_from_a_user_typed_server_is_not_read_whole() {
         )
         .await;
     let report = res.json()["data"].clone();
-    assert_eq!(report["ok"], false, "a {PAD}-byte body was accepted: {report}");
+    assert_eq!(
+        report["ok"], false,
+        "a {PAD}-byte body was accepted: {report}"
+    );
     assert!(
-        report["error"].as_str().unwrap_or_default().contains("over 8388608 bytes"),
+        report["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("over 8388608 bytes"),
         "{report}"
     );
 }
