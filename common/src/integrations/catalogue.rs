@@ -1,6 +1,7 @@
-//! The integration catalogue: every supported type with the JSON Schemas of its `config` and
-//! `credentials`, and validation against them (the `jsonschema` crate). Problems are reported per
-//! field in RepoPal's own words, so a credential value is never echoed back.
+//! The integration catalogue: every supported type (from `super::providers`) with the JSON Schemas
+//! of its `config` and `credentials`, and validation against them (the `jsonschema` crate).
+//! Problems are reported per field in RepoPal's own words, so a credential value is never echoed
+//! back.
 
 use std::sync::LazyLock;
 
@@ -23,7 +24,7 @@ pub struct IntegrationType {
     pub credentials_schema: Value,
 }
 
-fn object(properties: Value, required: &[&str]) -> Value {
+pub(super) fn object(properties: Value, required: &[&str]) -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
@@ -33,99 +34,14 @@ fn object(properties: Value, required: &[&str]) -> Value {
     })
 }
 
-const HTTP_URL: &str = "^https?://[^\\s/?#]+([/?#][^\\s]*)?$";
+pub(super) const HTTP_URL: &str = "^https?://[^\\s/?#]+([/?#][^\\s]*)?$";
 
+/// The catalogue entries, built once from the providers (in `PROVIDERS` order).
 static CATALOGUE: LazyLock<Vec<IntegrationType>> = LazyLock::new(|| {
-    vec![
-        IntegrationType {
-            kind: "github",
-            title: "GitHub (token)",
-            description: "GitHub through a personal access token or an OAuth token.",
-            connection_test: "GET /user on the GitHub API with the token",
-            oauth: false,
-            config_schema: object(json!({}), &[]),
-            credentials_schema: object(
-                json!({"token": {"type": "string", "description": "A GitHub token (ghp_…, github_pat_…, gho_…, ghu_…)",
-                    "pattern": "^(ghp_|github_pat_|gho_|ghu_)[A-Za-z0-9_]{8,}$", "maxLength": 255, "writeOnly": true}}),
-                &["token"],
-            ),
-        },
-        IntegrationType {
-            kind: "github_app",
-            title: "GitHub App installation",
-            description: "An installation of RepoPal's GitHub App linked to this organisation; \
-                          authenticates with the App's key, so it has no credentials of its own.",
-            connection_test: "mint an installation token and GET /installation/repositories; \
-                              ping RepoPal's hooks on monitored repositories",
-            oauth: false,
-            config_schema: object(
-                json!({"installation_id": {"type": "integer", "minimum": 1,
-                    "description": "The installation's id, linked through the App's install link"}}),
-                &["installation_id"],
-            ),
-            credentials_schema: object(json!({}), &[]),
-        },
-        IntegrationType {
-            kind: "slack",
-            title: "Slack",
-            description: "A Slack workspace: a bot token pasted here, or connected with \"Add to Slack\" \
-                          (OAuth v2, token rotation supported).",
-            connection_test: "auth.test with the bot token",
-            oauth: true,
-            config_schema: object(
-                json!({
-                    "team_id": {"type": "string", "maxLength": 64},
-                    "team_name": {"type": "string", "maxLength": 200},
-                    "alert_channel": {"type": "string", "pattern": "^(#[a-z0-9._-]{1,80}|[CG][A-Z0-9]{2,20})$",
-                        "description": "Where integration health alerts are posted (#name or a channel id)"}
-                }),
-                &[],
-            ),
-            credentials_schema: object(
-                json!({
-                    "bot_token": {"type": "string", "pattern": "^(xoxb-|xoxe\\.xoxb-)[A-Za-z0-9-]+$", "maxLength": 512, "writeOnly": true},
-                    "refresh_token": {"type": "string", "pattern": "^xoxe-[A-Za-z0-9-]+$", "maxLength": 512, "writeOnly": true}
-                }),
-                &["bot_token"],
-            ),
-        },
-        IntegrationType {
-            kind: "argocd",
-            title: "Argo CD",
-            description: "An Argo CD API server and an API token.",
-            connection_test: "GET /api/v1/applications on the server with the token",
-            oauth: false,
-            config_schema: object(
-                json!({"server_url": {"type": "string", "pattern": HTTP_URL, "maxLength": 2048,
-                    "description": "The Argo CD server, e.g. https://argocd.example.com"}}),
-                &["server_url"],
-            ),
-            credentials_schema: object(
-                json!({"token": {"type": "string", "minLength": 8, "maxLength": 8192, "writeOnly": true}}),
-                &["token"],
-            ),
-        },
-        IntegrationType {
-            kind: "http",
-            title: "HTTP health probe",
-            description: "Any URL that answers health probes, optionally with a bearer token.",
-            connection_test: "the configured request; healthy when the status matches",
-            oauth: false,
-            config_schema: object(
-                json!({
-                    "url": {"type": "string", "pattern": HTTP_URL, "maxLength": 2048},
-                    "method": {"enum": ["GET", "HEAD"], "default": "GET"},
-                    "expected_status": {"type": "integer", "minimum": 100, "maximum": 599,
-                        "description": "Healthy status; any 2xx when absent"}
-                }),
-                &["url"],
-            ),
-            credentials_schema: object(
-                json!({"bearer_token": {"type": "string", "minLength": 1, "maxLength": 8192, "writeOnly": true}}),
-                &[],
-            ),
-        },
-    ]
+    super::providers::PROVIDERS
+        .iter()
+        .map(|p| p.entry())
+        .collect()
 });
 
 static VALIDATORS: LazyLock<Vec<(&'static str, jsonschema::Validator, jsonschema::Validator)>> =

@@ -230,7 +230,8 @@ pub async fn refresh_token(
     let row = integrations::lock(&mut tx, id)
         .await?
         .ok_or(Error::NotFound)?;
-    if row.kind != "slack" || !row.enabled || row.status == super::health::REAUTH_REQUIRED {
+    let refreshes = super::providers::find(&row.kind).is_some_and(|p| p.refreshes_tokens());
+    if !refreshes || !row.enabled || row.status == super::health::REAUTH_REQUIRED {
         return Ok(RefreshOutcome::NotRefreshable);
     }
     let now = Utc::now();

@@ -1,0 +1,226 @@
+//! Creating, changing, enabling, disabling and deleting integrations (audit-logged).
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{
+    catalogue::{self, Part},
+    credentials,
+    schedule::{schedule_check, whole_second},
+    validate::{check_destination, check_installation, check_name, invalid, moves_credentials},
+};
+use crate::{
+    Error,
+    domain::{OrgId, UserId},
+    identity::{ClientMeta, audit},
+    repo::{
+        audit_logs::NewEntry,
+        integrations::{self, Integration, NewIntegration},
+    },
+    services::Services,
+};
+
+/// What a client sends to create an integration.
+pub struct IntegrationIn {
+    pub kind: String,
+    pub name: String,
+    pub config: Value,
+    /// Checked against the type's schema here, so a malformed value is never echoed back.
+    pub credentials: Value,
+}
+
+/// Who is changing an organisation's integrations, and from where (for the audit log).
+#[derive(Clone, Copy)]
+pub struct Acting<'a> {
+    pub meta: &'a ClientMeta,
+    pub org: OrgId,
+    pub actor: UserId,
+}
+
+/// A change of an integration's name and/or config.
+pub struct IntegrationPatch {
+    pub name: Option<String>,
+    pub config: Option<Value>,
+}
+
+/// New credentials for an integration, with the config they are to be tested and stored with.
+pub struct CredentialsIn {
+    pub credentials: Value,
+    pub config: Option<Value>,
+}
+
+/// Creates an integration with sealed credentials; its first check is due at once. Bad input is
+/// `Error::InvalidFields`, one problem per field; a refused destination is
+/// `Error::DestinationNotAllowed`.
+pub async fn create(
+    services: &Services,
+    by: &Acting<'_>,
+    input: IntegrationIn,
+) -> Result<Integration, Error> {
+    let (pool, keyring, outbound) = (&services.pool, &services.keyring, &services.tester.outbound);
+    let Acting { meta, org, actor } = *by;
+    let mut problems = Vec::new();
+    check_name(&input.name, &mut problems);
+    problems.extend(catalogue::validate(
+        &input.kind,
+        Part::Config,
+        &input.config,
+    ));
+    if catalogue::find(&input.kind).is_some() {
+        problems.extend(catalogue::validate(
+            &input.kind,
+            Part::Credentials,
+            &input.credentials,
+        ));
+    }
+    check_installation(pool, org, &input.kind, &input.config, None, &mut problems).await?;
+    if !problems.is_empty() {
+        return Err(invalid(&problems));
+    }
+    check_destination(outbound, &input.kind, &input.config).await?;
+    let id = Uuid::new_v4();
+    let creds = input.credentials.as_object().cloned().unwrap_or_default();
+    let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
+    let due = whole_second(Utc::now());
+    let mut tx = pool.begin().await?;
+    let row = integrations::insert(
+        &mut *tx,
+        &NewIntegration {
+            id,
+            org,
+            kind: &input.kind,
+            name: input.name.trim(),
+            config: &input.config,
+            credentials_sealed: &sealed,
+            credential_hints: &hints,
+            created_by: Some(actor),
+            token_expires_at: None,
+            next_check_at: due,
+        },
+    )
+    .await?;
+    schedule_check(&mut tx, id, due).await?;
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("integration.create")
+            .org(org)
+            .actor(actor)
+            .resource("integration", id)
+            .meta(json!({"type": input.kind, "credential_fields": credentials::fields(&hints)})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Changes the name and/or config (validated against the type's schema and, for a destination,
+/// the outbound policy).
+pub async fn update(
+    services: &Services,
+    by: &Acting<'_>,
+    id: Uuid,
+    patch: IntegrationPatch,
+) -> Result<Integration, Error> {
+    let (pool, outbound) = (&services.pool, &services.tester.outbound);
+    let Acting { meta, org, actor } = *by;
+    let IntegrationPatch { name, config } = patch;
+    let current = integrations::find(pool, org, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut problems = Vec::new();
+    if let Some(n) = &name {
+        check_name(n, &mut problems);
+    }
+    if let Some(c) = &config {
+        problems.extend(catalogue::validate(&current.kind, Part::Config, c));
+        check_installation(pool, org, &current.kind, c, Some(id), &mut problems).await?;
+        if problems.is_empty() {
+            problems.extend(moves_credentials(&current, c));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(invalid(&problems));
+    }
+    if let Some(c) = &config {
+        check_destination(outbound, &current.kind, c).await?;
+    }
+    let mut tx = pool.begin().await?;
+    let row = integrations::update_config(
+        &mut *tx,
+        org,
+        id,
+        name.as_deref().map(str::trim),
+        config.as_ref(),
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("integration.update")
+            .org(org)
+            .actor(actor)
+            .resource("integration", id)
+            .meta(json!({"name": name.is_some(), "config": config.is_some()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Enables (health starts afresh, checked at once) or disables (no checks, not used).
+pub async fn set_enabled(
+    pool: &PgPool,
+    by: &Acting<'_>,
+    id: Uuid,
+    enabled: bool,
+) -> Result<Integration, Error> {
+    let Acting { meta, org, actor } = *by;
+    let due = whole_second(Utc::now());
+    let mut tx = pool.begin().await?;
+    let row = integrations::set_enabled(&mut *tx, org, id, enabled, enabled.then_some(due))
+        .await?
+        .ok_or(Error::NotFound)?;
+    // `reauth_required` stays unchecked until new credentials arrive.
+    if let Some(at) = row.next_check_at {
+        schedule_check(&mut tx, id, at).await?;
+    }
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success(if enabled {
+            "integration.enable"
+        } else {
+            "integration.disable"
+        })
+        .org(org)
+        .actor(actor)
+        .resource("integration", id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Deletes an integration, its credentials and its health history.
+pub async fn delete(pool: &PgPool, by: &Acting<'_>, id: Uuid) -> Result<(), Error> {
+    let Acting { meta, org, actor } = *by;
+    let mut tx = pool.begin().await?;
+    if !integrations::delete(&mut *tx, org, id).await? {
+        return Err(Error::NotFound);
+    }
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("integration.delete")
+            .org(org)
+            .actor(actor)
+            .resource("integration", id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

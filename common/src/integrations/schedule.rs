@@ -1,0 +1,39 @@
+//! Scheduling health checks: one job per due time.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    Error,
+    jobs::{self, CheckIntegration, Enqueue},
+};
+
+/// `t` rounded up to a whole second (job run times have second precision, and a due time must
+/// survive the round trip through a job payload exactly).
+pub fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0);
+    DateTime::from_timestamp(secs, 0).unwrap_or(t)
+}
+
+/// Enqueues the check due at `due` (once: the job is keyed by the due time). False when a job for
+/// that due time exists already (or existed, until it is pruned).
+pub async fn schedule_check(
+    conn: &mut PgConnection,
+    id: Uuid,
+    due: DateTime<Utc>,
+) -> Result<bool, Error> {
+    Ok(jobs::push_with(
+        conn,
+        &CheckIntegration {
+            integration_id: id,
+            due_at: due,
+        },
+        Enqueue {
+            run_at: Some(due),
+            idempotency_key: Some(format!("check:{id}:{}", due.timestamp())),
+        },
+    )
+    .await?
+    .is_some())
+}

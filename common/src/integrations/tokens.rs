@@ -1,0 +1,86 @@
+//! Stored tokens used outside checks: the organisation's Slack bot token, and marking refused
+//! credentials `reauth_required`.
+
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::{decrypt, health};
+use crate::{
+    Error,
+    crypto::keyring::Keyring,
+    domain::OrgId,
+    repo::{
+        audit_logs::NewEntry,
+        integrations::{self},
+    },
+};
+
+/// A usable Slack bot token and where it came from.
+pub struct SlackToken {
+    pub integration: Uuid,
+    pub token: SecretString,
+    /// The sealed credentials it was read from: a refusal of this token marks the integration only
+    /// while they are still the stored ones.
+    pub sealed: Option<String>,
+}
+
+/// The organisation's usable Slack bot token, decrypted (and the decrypt audit-logged with its
+/// purpose), or `None` when no Slack integration is usable.
+pub async fn slack_bot_token(
+    pool: &PgPool,
+    keyring: &Keyring,
+    org: OrgId,
+    purpose: &str,
+) -> Result<Option<SlackToken>, Error> {
+    match integrations::usable_of_kind(pool, org, "slack").await? {
+        Some(row) => bot_token_of(pool, keyring, &row, purpose).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The bot token of this Slack integration, decrypted (audit-logged with its purpose).
+pub async fn bot_token_of(
+    pool: &PgPool,
+    keyring: &Keyring,
+    row: &integrations::Sealed,
+    purpose: &str,
+) -> Result<SlackToken, Error> {
+    let creds: Map<String, Value> = decrypt(pool, keyring, row, purpose).await?;
+    let token = creds
+        .get("bot_token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::Invalid("the Slack integration has no bot_token".into()))?;
+    Ok(SlackToken {
+        integration: row.id,
+        token: SecretString::from(token.to_owned()),
+        sealed: row.credentials_sealed.clone(),
+    })
+}
+
+/// A provider refused the credentials outside a check (a token refresh, a Slack post): the
+/// integration becomes `reauth_required` (no more checks), and the transition is audit-logged.
+/// With `refused_sealed`, only while those are still the stored credentials (new ones may have
+/// arrived meanwhile).
+pub async fn mark_refused(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: Uuid,
+    refused_sealed: Option<&str>,
+    error: &str,
+) -> Result<(), Error> {
+    if let Some(before) =
+        integrations::mark_reauth_required(&mut *conn, org, id, refused_sealed, error).await?
+    {
+        crate::repo::audit_logs::insert(
+            &mut *conn,
+            &NewEntry::success("integration.health_transition")
+                .org(org)
+                .resource("integration", id)
+                .meta(json!({"from": before, "to": health::REAUTH_REQUIRED, "error": error})),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! Checks of an integration's name, installation and destination before it is stored.
+
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::providers;
+use crate::{
+    Error,
+    domain::OrgId,
+    net::{Outbound, OutboundError},
+    repo::{
+        installations,
+        integrations::{self, Integration},
+    },
+};
+
+pub(super) fn invalid(problems: &[(String, String)]) -> Error {
+    Error::InvalidFields(problems.to_vec())
+}
+
+pub(super) fn check_name(name: &str, problems: &mut Vec<(String, String)>) {
+    let len = name.trim().chars().count();
+    if !(1..=100).contains(&len) {
+        problems.push(("name".into(), "must be 1 to 100 characters".into()));
+    }
+}
+
+/// A `github_app` integration must name an installation linked to the organisation, and only one
+/// integration may watch an installation.
+pub(super) async fn check_installation(
+    pool: &PgPool,
+    org: OrgId,
+    kind: &str,
+    config: &Value,
+    except: Option<Uuid>,
+    problems: &mut Vec<(String, String)>,
+) -> Result<(), Error> {
+    if !providers::find(kind).is_some_and(|p| p.links_installation()) || !problems.is_empty() {
+        return Ok(());
+    }
+    let id = config["installation_id"].as_i64().unwrap_or_default();
+    if installations::org_of(pool, id).await? != Some(org) {
+        problems.push((
+            "config.installation_id".into(),
+            "is not an installation linked to this organisation".into(),
+        ));
+    } else if integrations::for_installation(pool, org, id)
+        .await?
+        .is_some_and(|found| Some(found) != except)
+    {
+        problems.push((
+            "config.installation_id".into(),
+            "already has an integration (created when it was linked)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A destination in `config` that the outbound policy refuses is 422 `destination_not_allowed`
+/// naming the field (for the types that send requests to a configured address). Runs after the
+/// schema checks passed.
+pub(super) async fn check_destination(
+    outbound: &Outbound,
+    kind: &str,
+    config: &Value,
+) -> Result<(), Error> {
+    let Some(field) = destination_field(kind) else {
+        return Ok(());
+    };
+    let Some(url) = config[field].as_str() else {
+        return Ok(());
+    };
+    let field = format!("config.{field}");
+    match outbound.check_destination(url).await {
+        Ok(()) => Ok(()),
+        Err(OutboundError::NotAllowed(message)) => {
+            Err(Error::DestinationNotAllowed { field, message })
+        }
+        Err(e) => Err(invalid(&[(field, e.to_string())])),
+    }
+}
+
+/// The config field naming where the credentials are sent, for the types that send them to a
+/// configured address.
+pub(super) fn destination_field(kind: &str) -> Option<&'static str> {
+    providers::find(kind)?.destination_field()
+}
+
+/// The origin (scheme, host, port) of a URL, as text.
+pub(super) fn origin(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+}
+
+/// Sending stored credentials to a new origin needs them given again (otherwise changing the URL
+/// and testing would hand them to any server): the problem, when `config` does that.
+pub(super) fn moves_credentials(current: &Integration, config: &Value) -> Option<(String, String)> {
+    let field = destination_field(&current.kind)?;
+    let has_credentials = current
+        .credential_hints
+        .as_object()
+        .is_some_and(|h| !h.is_empty());
+    let before = origin(current.config[field].as_str().unwrap_or_default());
+    let after = origin(config[field].as_str().unwrap_or_default());
+    (has_credentials && before != after).then(|| {
+        (
+            format!("config.{field}"),
+            "a new origin needs the credentials again: send config and credentials to PATCH …/credentials"
+                .into(),
+        )
+    })
+}
