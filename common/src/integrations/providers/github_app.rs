@@ -50,7 +50,7 @@ impl Provider for GithubApp {
     /// (a missing one is removed from the records and reinstalled: `hook_reinstall`).
     fn test<'a>(&'a self, t: &'a Tester, cx: &'a TestCx<'a>) -> BoxFuture<'a, Attempt> {
         Box::pin(async move {
-            let (org, config, action) = (cx.org, cx.config, cx.action);
+            let (org, config) = (cx.org, cx.config);
             let installation = config
                 .get("installation_id")
                 .and_then(Value::as_i64)
@@ -90,9 +90,7 @@ impl Provider for GithubApp {
                     Err(Failure::Rejected(_)) if !fresh => {
                         // The cached installation token was revoked or expired early: mint another.
                         fresh = true;
-                        if let Ok(mut a) = action.lock() {
-                            *a = Some("token_refreshed".into());
-                        }
+                        cx.took("token_refreshed");
                     }
                     other => break Tester::json("GitHub", other?).await?,
                 }
@@ -131,10 +129,8 @@ impl Provider for GithubApp {
                     }
                 }
             }
-            if !reinstalled.is_empty()
-                && let Ok(mut a) = action.lock()
-            {
-                *a = Some("hook_reinstall".into());
+            if !reinstalled.is_empty() {
+                cx.took("hook_reinstall");
             }
             Ok(json!({
                 "installation_id": installation,
