@@ -218,7 +218,7 @@ pub async fn replace_credentials(
     id: Uuid,
     c: &NewCredentials<'_>,
 ) -> Result<Option<Integration>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE integrations SET credentials_sealed = $2, credential_hints = $3, token_expires_at = $4,
              last_refreshed_at = CASE WHEN $5 THEN now() ELSE last_refreshed_at END,
              config = coalesce($7, config),
@@ -231,13 +231,13 @@ pub async fn replace_credentials(
     .bind(c.sealed)
     .bind(c.hints)
     .bind(c.token_expires_at)
-        .bind(c.refreshed)
-        .bind(c.next_check_at)
+    .bind(c.refreshed)
+    .bind(c.next_check_at)
     .bind(c.config)
     .bind(org)
     .fetch_optional(db)
     .await
-    .map_err(super::conflicts::map)?)
+    .map_err(super::conflicts::map)
 }
 
 /// The health after a scheduled check.
@@ -354,7 +354,7 @@ pub async fn insert_check(
     .bind(c.details)
     .bind(c.action)
     .bind(c.status_before)
-        .bind(c.status_after)
+    .bind(c.status_after)
     .fetch_optional(db)
     .await?)
 }

@@ -16,8 +16,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 async fn org(db: &TestDb, slug: &str) -> common::domain::OrgId {
-    let mut conn = db.pool.acquire().await.unwrap();
-    orgs::insert(&mut conn, slug, slug).await.unwrap().id
+    let mut conn = db.pool.acquire().await.expect("as expected");
+    orgs::insert(&mut conn, slug, slug)
+        .await
+        .expect("as expected")
+        .id
 }
 
 fn new_integration<'a>(
@@ -43,7 +46,7 @@ fn new_integration<'a>(
 
 /// A due time far ahead, so nothing in the test runs a check.
 fn fixed_due() -> chrono::DateTime<Utc> {
-    chrono::DateTime::from_timestamp(4_000_000_000, 0).unwrap()
+    chrono::DateTime::from_timestamp(4_000_000_000, 0).expect("as expected")
 }
 
 /// Every integration function that takes an id is scoped by organisation: org B naming org A's
@@ -56,14 +59,27 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
     let id = Uuid::new_v4();
     integrations::insert(&db.pool, &new_integration(id, a, "A's", &config, &hints))
         .await
-        .unwrap();
+        .expect("as expected");
     let pool = &db.pool;
 
-    assert_eq!(integrations::org_of(pool, id).await.unwrap(), Some(a));
-    assert!(integrations::sealed(pool, b, id).await.unwrap().is_none());
-    let mut tx = pool.begin().await.unwrap();
-    assert!(integrations::lock(&mut tx, b, id).await.unwrap().is_none());
-    tx.commit().await.unwrap();
+    assert_eq!(
+        integrations::org_of(pool, id).await.expect("as expected"),
+        Some(a)
+    );
+    assert!(
+        integrations::sealed(pool, b, id)
+            .await
+            .expect("as expected")
+            .is_none()
+    );
+    let mut tx = pool.begin().await.expect("as expected");
+    assert!(
+        integrations::lock(&mut tx, b, id)
+            .await
+            .expect("as expected")
+            .is_none()
+    );
+    tx.commit().await.expect("as expected");
     let later = Utc::now() + Duration::hours(1);
     let creds = NewCredentials {
         config: Some(&json!({"url": "https://evil.example"})),
@@ -76,7 +92,7 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
     assert!(
         integrations::replace_credentials(pool, b, id, &creds)
             .await
-            .unwrap()
+            .expect("as expected")
             .is_none()
     );
     let check = CheckApplied {
@@ -92,20 +108,25 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
     };
     integrations::apply_check(pool, b, id, &check)
         .await
-        .unwrap();
-    integrations::count_calls(pool, b, id, 7, 7).await.unwrap();
+        .expect("as expected");
+    integrations::count_calls(pool, b, id, 7, 7)
+        .await
+        .expect("as expected");
     integrations::store_refreshed(pool, b, id, "sealed-b", &json!({}), Some(later))
         .await
-        .unwrap();
+        .expect("as expected");
     integrations::merge_config(pool, b, id, &json!({"url": "https://evil.example"}))
         .await
-        .unwrap();
+        .expect("as expected");
     integrations::set_next_check(pool, b, id, later)
         .await
-        .unwrap();
+        .expect("as expected");
 
     // Org A's row is as it was.
-    let row = integrations::sealed(pool, a, id).await.unwrap().unwrap();
+    let row = integrations::sealed(pool, a, id)
+        .await
+        .expect("as expected")
+        .expect("as expected");
     assert_eq!(row.credentials_sealed.as_deref(), Some("sealed-a"));
     assert_eq!(row.config, config);
     assert_eq!(row.status, "active");
@@ -113,18 +134,31 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
     assert_eq!(row.next_check_at, Some(fixed_due()));
     assert_eq!(row.token_expires_at, None);
     assert_eq!(row.last_refreshed_at, None);
-    let full = integrations::find(pool, a, id).await.unwrap().unwrap();
+    let full = integrations::find(pool, a, id)
+        .await
+        .expect("as expected")
+        .expect("as expected");
     assert_eq!((full.api_calls, full.api_errors), (0, 0));
     assert_eq!(full.last_error, None);
 
     // And the same calls with org A's id do reach it (the filter is not simply always false).
-    integrations::count_calls(pool, a, id, 2, 1).await.unwrap();
+    integrations::count_calls(pool, a, id, 2, 1)
+        .await
+        .expect("as expected");
     integrations::set_next_check(pool, a, id, later)
         .await
-        .unwrap();
-    let full = integrations::find(pool, a, id).await.unwrap().unwrap();
+        .expect("as expected");
+    let full = integrations::find(pool, a, id)
+        .await
+        .expect("as expected")
+        .expect("as expected");
     assert_eq!((full.api_calls, full.api_errors), (2, 1));
-    assert!(integrations::sealed(pool, a, id).await.unwrap().is_some());
+    assert!(
+        integrations::sealed(pool, a, id)
+            .await
+            .expect("as expected")
+            .is_some()
+    );
 }
 
 /// Every constraint in the conflict table names a unique index that exists (a typo would
@@ -138,7 +172,7 @@ async fn every_mapped_constraint_is_a_unique_index_of_the_schema() {
                 .bind(*name)
                 .fetch_optional(&db.pool)
                 .await
-                .unwrap();
+                .expect("as expected");
         assert_eq!(unique, Some(true), "{name} ({code}) is a unique index");
     }
 }
@@ -155,38 +189,38 @@ fn conflict_code(e: Error) -> &'static str {
 #[tokio::test]
 async fn unique_violations_map_to_their_codes_and_unknown_ones_stay_errors() {
     let db = TestDb::new().await;
-    let mut conn = db.pool.acquire().await.unwrap();
+    let mut conn = db.pool.acquire().await.expect("as expected");
     let a = org(&db, "dup-org").await;
     let e = orgs::insert(&mut conn, "dup-org", "again")
         .await
-        .unwrap_err();
+        .expect_err("a duplicate is refused");
     assert_eq!(conflict_code(e), "slug_taken");
 
-    let email = Email::parse("dup@example.com").unwrap();
+    let email = Email::parse("dup@example.com").expect("as expected");
     users::insert(&mut conn, &email, "One", None, true)
         .await
-        .unwrap();
+        .expect("as expected");
     let e = users::insert(&mut conn, &email, "Two", None, true)
         .await
-        .unwrap_err();
+        .expect_err("a duplicate is refused");
     assert_eq!(conflict_code(e), "email_taken");
 
     let (config, hints) = (json!({"url": "https://a.example"}), json!({}));
     let id = Uuid::new_v4();
     integrations::insert(&db.pool, &new_integration(id, a, "same", &config, &hints))
         .await
-        .unwrap();
+        .expect("as expected");
     let e = integrations::insert(
         &db.pool,
         &new_integration(Uuid::new_v4(), a, "same", &config, &hints),
     )
     .await
-    .unwrap_err();
+    .expect_err("a duplicate is refused");
     assert_eq!(conflict_code(e), "integration_name_taken");
 
     let e = integrations::insert(&db.pool, &new_integration(id, a, "other", &config, &hints))
         .await
-        .unwrap_err();
+        .expect_err("a duplicate is refused");
     assert!(
         matches!(&e, Error::Database(_)) && e.unique_constraint() == Some("integrations_pkey"),
         "an unmapped constraint is not a conflict: {e:?}"
