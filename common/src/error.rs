@@ -95,6 +95,17 @@ impl Error {
         };
         db.is_some_and(|e| e.code().as_deref() == Some("23505"))
     }
+
+    /// The name of the unique constraint (or unique index) a refused write violated, if that is
+    /// what this is (see `repo::conflicts` for the 409 each one means).
+    pub fn unique_constraint(&self) -> Option<&str> {
+        match self {
+            Self::Database(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+                e.constraint()
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Error {

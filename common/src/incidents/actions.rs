@@ -71,16 +71,7 @@ pub async fn act(
     let resolution = note.unwrap_or("Resolved by a person");
     let moved = incidents::transition(&mut tx, org, id, from, to, Some(actor), Some(resolution))
         .await
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                Error::conflict(
-                    "incident_already_open",
-                    "another incident for this workflow and branch is open",
-                )
-            } else {
-                e
-            }
-        })?;
+        .map_err(crate::repo::conflicts::map)?;
     if !moved {
         return Err(Error::conflict(
             "invalid_transition",

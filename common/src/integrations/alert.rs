@@ -100,7 +100,7 @@ pub async fn slack_post_error(
                 message: m,
             },
             SlackError::Auth(code) if code == "token_expired" => {
-                match refresh_token(slack, pool, keyring, integration, true, true).await? {
+                match refresh_token(slack, pool, keyring, org, integration, true, true).await? {
                     RefreshOutcome::Refreshed | RefreshOutcome::AlreadyFresh => Error::Upstream {
                         provider: "slack",
                         message: "the bot token had expired; refreshed, retrying".into(),

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     Error,
+    domain::OrgId,
     github::RefreshOutcome,
     jobs::{self, NotifyIntegrationHealth},
     repo::{
@@ -54,7 +55,11 @@ pub async fn run_check(
     due_at: chrono::DateTime<Utc>,
 ) -> Result<CheckRun, Error> {
     let (tester, pool, keyring) = (&services.tester, &services.pool, &services.keyring);
-    let Some(row) = integrations::sealed(pool, id).await? else {
+    // The job carries the integration id only: its organisation scopes every call below.
+    let Some(org) = integrations::org_of(pool, id).await? else {
+        return Ok(CheckRun::Skipped("deleted"));
+    };
+    let Some(row) = integrations::sealed(pool, org, id).await? else {
         return Ok(CheckRun::Skipped("deleted"));
     };
     if !row.enabled || not_checked(&row.status) {
@@ -72,7 +77,7 @@ pub async fn run_check(
             .test(row.org_id, &row.kind, &row.config, &creds)
             .await;
         if matches!(report.failure, Some(Failure::Expired(_))) {
-            recover_expired(services, id, report).await
+            recover_expired(services, org, id, report).await
         } else {
             Ok(report)
         }
@@ -83,7 +88,7 @@ pub async fn run_check(
     };
 
     let mut tx = pool.begin().await?;
-    let Some(locked) = integrations::lock(&mut tx, id).await? else {
+    let Some(locked) = integrations::lock(&mut tx, org, id).await? else {
         return Ok(CheckRun::Skipped("deleted"));
     };
     if locked.next_check_at != Some(due_at) || !locked.enabled || not_checked(&locked.status) {
@@ -131,12 +136,13 @@ pub async fn run_check(
             }
             at += chrono::Duration::seconds(1);
         }
-        integrations::set_next_check(&mut *tx, id, at).await?;
+        integrations::set_next_check(&mut *tx, org, id, at).await?;
         tx.commit().await?;
         return Ok(CheckRun::Skipped("already checked; rescheduled"));
     };
     integrations::apply_check(
         &mut *tx,
+        org,
         id,
         &CheckApplied {
             ok: report.ok,
@@ -207,6 +213,7 @@ pub async fn run_check(
 /// replacing (rejected).
 async fn recover_expired(
     services: &Services,
+    org: OrgId,
     id: Uuid,
     first: TestReport,
 ) -> Result<TestReport, Error> {
@@ -216,9 +223,9 @@ async fn recover_expired(
         r.failure = Some(Failure::Rejected(why));
         r
     };
-    match refresh_token(&services.slack, pool, keyring, id, true, false).await {
+    match refresh_token(&services.slack, pool, keyring, org, id, true, false).await {
         Ok(RefreshOutcome::Refreshed | RefreshOutcome::AlreadyFresh) => {
-            let Some(row) = integrations::sealed(pool, id).await? else {
+            let Some(row) = integrations::sealed(pool, org, id).await? else {
                 return Ok(first);
             };
             let creds = decrypt(pool, keyring, &row, "health_check").await?;

@@ -26,14 +26,13 @@ use crate::{
 pub async fn test_now(services: &Services, by: &Acting<'_>, id: Uuid) -> Result<TestReport, Error> {
     let (tester, pool) = (&services.tester, &services.pool);
     let Acting { meta, org, actor } = *by;
-    let row = integrations::sealed(pool, id)
+    let row = integrations::sealed(pool, org, id)
         .await?
-        .filter(|r| r.org_id == org)
         .ok_or(Error::NotFound)?;
     let creds = decrypt(pool, &services.keyring, &row, "connection_test").await?;
     let report = tester.test(org, &row.kind, &row.config, &creds).await;
     let mut tx = pool.begin().await?;
-    integrations::count_calls(&mut *tx, id, report.attempts, report.errors).await?;
+    integrations::count_calls(&mut *tx, org, id, report.attempts, report.errors).await?;
     integrations::insert_check(
         &mut *tx,
         &NewCheck {
@@ -104,7 +103,7 @@ pub async fn replace_credentials(
             &creds,
         )
         .await;
-    integrations::count_calls(pool, id, report.attempts, report.errors).await?;
+    integrations::count_calls(pool, org, id, report.attempts, report.errors).await?;
     let fields = credentials::fields(&credentials::hints(&creds));
     if !report.ok {
         let error = report.error().unwrap_or_default();
@@ -129,9 +128,10 @@ pub async fn replace_credentials(
         Utc::now() + chrono::Duration::from_std(tester.policy.interval).unwrap_or_default(),
     );
     let mut tx = pool.begin().await?;
-    integrations::lock(&mut tx, id).await?;
+    integrations::lock(&mut tx, org, id).await?;
     let row = integrations::replace_credentials(
         &mut *tx,
+        org,
         id,
         &integrations::NewCredentials {
             config: config.as_ref(),

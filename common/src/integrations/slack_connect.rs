@@ -137,10 +137,11 @@ impl SlackConnect<'_> {
         let (sealed, hints) = credentials::seal(self.keyring, id, &creds)?;
         let mut tx = self.pool.begin().await?;
         let row = if existing.is_some() {
-            integrations::lock(&mut tx, id).await?;
-            integrations::merge_config(&mut *tx, id, &config).await?;
+            integrations::lock(&mut tx, org, id).await?;
+            integrations::merge_config(&mut *tx, org, id, &config).await?;
             integrations::replace_credentials(
                 &mut *tx,
+                org,
                 id,
                 &NewCredentials {
                     config: None,
@@ -222,12 +223,13 @@ pub async fn refresh_token(
     slack: &Slack,
     pool: &PgPool,
     keyring: &Keyring,
+    org: OrgId,
     id: Uuid,
     force: bool,
     mark_refused: bool,
 ) -> Result<RefreshOutcome, Error> {
     let mut tx = pool.begin().await?;
-    let row = integrations::lock(&mut tx, id)
+    let row = integrations::lock(&mut tx, org, id)
         .await?
         .ok_or(Error::NotFound)?;
     let refreshes = super::providers::find(&row.kind).is_some_and(|p| p.refreshes_tokens());
@@ -255,7 +257,8 @@ pub async fn refresh_token(
         Ok(grant) => {
             let creds = grant_credentials(&grant, Some(refresh));
             let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
-            integrations::store_refreshed(&mut *tx, id, &sealed, &hints, expiry(&grant)).await?;
+            integrations::store_refreshed(&mut *tx, org, id, &sealed, &hints, expiry(&grant))
+                .await?;
             audit_logs::insert(
                 &mut *tx,
                 &NewEntry::success("integration.token_refresh")

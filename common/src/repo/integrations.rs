@@ -52,26 +52,6 @@ pub struct NewIntegration<'a> {
     pub next_check_at: DateTime<Utc>,
 }
 
-/// A unique violation as the conflict it means: a name taken, or an installation watched twice.
-fn unique_conflict(e: sqlx::Error) -> Error {
-    let installation = matches!(&e, sqlx::Error::Database(d)
-        if d.constraint() == Some("integrations_installation_idx"));
-    let e = Error::from(e);
-    if !e.is_unique_violation() {
-        e
-    } else if installation {
-        Error::conflict(
-            "installation_already_watched",
-            "an integration already watches this installation",
-        )
-    } else {
-        Error::conflict(
-            "integration_name_taken",
-            "an integration with this name already exists",
-        )
-    }
-}
-
 /// Inserts; a name already used in the organisation is a conflict.
 pub async fn insert(db: impl PgExecutor<'_>, n: &NewIntegration<'_>) -> Result<Integration, Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -91,7 +71,7 @@ pub async fn insert(db: impl PgExecutor<'_>, n: &NewIntegration<'_>) -> Result<I
     .bind(n.next_check_at)
     .fetch_one(db)
     .await
-    .map_err(unique_conflict)
+    .map_err(super::conflicts::map)
 }
 
 #[derive(Debug, Default)]
@@ -136,7 +116,7 @@ pub async fn update_config(
     .bind(config)
     .fetch_optional(db)
     .await
-    .map_err(unique_conflict)
+    .map_err(super::conflicts::map)
 }
 
 /// Enables (health reset, checked at `next_check_at`; new credentials are still needed after a
@@ -185,20 +165,37 @@ pub struct Sealed {
 const SEALED: &str = "id, org_id, kind, config, credentials_sealed, enabled, status, consecutive_failures, \
     failing_since, next_check_at, token_expires_at, last_refreshed_at";
 
-pub async fn sealed(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Sealed>, Error> {
+/// The organisation an integration belongs to, for work that starts from an integration id
+/// alone (a scheduled check or token refresh), before every call scoped by organisation.
+pub async fn org_of(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OrgId>, Error> {
+    Ok(
+        sqlx::query_scalar("SELECT org_id FROM integrations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+pub async fn sealed(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+) -> Result<Option<Sealed>, Error> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SEALED} FROM integrations WHERE id = $1"
+        "SELECT {SEALED} FROM integrations WHERE org_id = $1 AND id = $2"
     )))
+    .bind(org)
     .bind(id)
     .fetch_optional(db)
     .await?)
 }
 
 /// The same, locked until the transaction ends (one check or credentials change at a time).
-pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<Sealed>, Error> {
+pub async fn lock(tx: &mut PgConnection, org: OrgId, id: Uuid) -> Result<Option<Sealed>, Error> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SEALED} FROM integrations WHERE id = $1 FOR UPDATE"
+        "SELECT {SEALED} FROM integrations WHERE org_id = $1 AND id = $2 FOR UPDATE"
     )))
+    .bind(org)
     .bind(id)
     .fetch_optional(tx)
     .await?)
@@ -217,28 +214,30 @@ pub struct NewCredentials<'a> {
 
 pub async fn replace_credentials(
     db: impl PgExecutor<'_>,
+    org: OrgId,
     id: Uuid,
     c: &NewCredentials<'_>,
 ) -> Result<Option<Integration>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE integrations SET credentials_sealed = $2, credential_hints = $3, token_expires_at = $4,
              last_refreshed_at = CASE WHEN $5 THEN now() ELSE last_refreshed_at END,
              config = coalesce($7, config),
              status = 'active',
              consecutive_failures = 0, failing_since = NULL, last_error = NULL,
              next_check_at = CASE WHEN enabled THEN $6 END, updated_at = now()
-         WHERE id = $1 RETURNING {COLUMNS}"
+         WHERE id = $1 AND org_id = $8 RETURNING {COLUMNS}"
     )))
     .bind(id)
     .bind(c.sealed)
     .bind(c.hints)
     .bind(c.token_expires_at)
-        .bind(c.refreshed)
-        .bind(c.next_check_at)
+    .bind(c.refreshed)
+    .bind(c.next_check_at)
     .bind(c.config)
+    .bind(org)
     .fetch_optional(db)
     .await
-    .map_err(unique_conflict)?)
+    .map_err(super::conflicts::map)
 }
 
 /// The health after a scheduled check.
@@ -256,6 +255,7 @@ pub struct CheckApplied<'a> {
 
 pub async fn apply_check(
     db: impl PgExecutor<'_>,
+    org: OrgId,
     id: Uuid,
     c: &CheckApplied<'_>,
 ) -> Result<(), Error> {
@@ -264,7 +264,7 @@ pub async fn apply_check(
              last_latency_ms = $6, next_check_at = $7, last_check_at = now(),
              last_success_at = CASE WHEN $8 THEN now() ELSE last_success_at END,
              api_calls = api_calls + $9, api_errors = api_errors + $10, updated_at = now()
-         WHERE id = $1",
+         WHERE id = $1 AND org_id = $11",
     )
     .bind(id)
     .bind(c.status)
@@ -276,6 +276,7 @@ pub async fn apply_check(
     .bind(c.ok)
     .bind(c.api_calls)
     .bind(c.api_errors)
+    .bind(org)
     .execute(db)
     .await?;
     Ok(())
@@ -284,14 +285,16 @@ pub async fn apply_check(
 /// Counts the requests of a manual test.
 pub async fn count_calls(
     db: impl PgExecutor<'_>,
+    org: OrgId,
     id: Uuid,
     calls: i32,
     errors: i32,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE integrations SET api_calls = api_calls + $2, api_errors = api_errors + $3 WHERE id = $1")
+    sqlx::query("UPDATE integrations SET api_calls = api_calls + $2, api_errors = api_errors + $3 WHERE id = $1 AND org_id = $4")
         .bind(id)
         .bind(calls)
         .bind(errors)
+        .bind(org)
         .execute(db)
         .await?;
     Ok(())
@@ -351,7 +354,7 @@ pub async fn insert_check(
     .bind(c.details)
     .bind(c.action)
     .bind(c.status_before)
-        .bind(c.status_after)
+    .bind(c.status_after)
     .fetch_optional(db)
     .await?)
 }
@@ -385,7 +388,8 @@ pub async fn history(
     Ok(q.build_query_as().fetch_all(db).await?)
 }
 
-/// Integrations whose next check is due: (id, due time).
+/// Integrations whose next check is due: (id, due time). Across organisations on purpose: the
+/// scheduler's fan-out (each check then loads its organisation, `org_of`).
 pub async fn due_for_check(db: impl PgExecutor<'_>) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
     Ok(sqlx::query_as(
         "SELECT id, next_check_at FROM integrations
@@ -396,7 +400,8 @@ pub async fn due_for_check(db: impl PgExecutor<'_>) -> Result<Vec<(Uuid, DateTim
     .await?)
 }
 
-/// Integrations with a rotating token expiring within `margin_secs`: (id, expiry).
+/// Integrations with a rotating token expiring within `margin_secs`: (id, expiry). Across
+/// organisations on purpose, like `due_for_check`.
 pub async fn due_for_token_refresh(
     db: impl PgExecutor<'_>,
     margin_secs: f64,
@@ -428,7 +433,7 @@ pub async fn find_slack_team(
     .await?)
 }
 
-/// Per-integration figures for the Prometheus exposition.
+/// Per-integration figures for the Prometheus exposition (across organisations, labelled by org).
 #[derive(Debug, Clone, FromRow)]
 pub struct Gauge {
     pub id: Uuid,
@@ -522,6 +527,7 @@ pub async fn mark_reauth_required(
 /// Stores a refreshed token pair without touching the health.
 pub async fn store_refreshed(
     db: impl PgExecutor<'_>,
+    org: OrgId,
     id: Uuid,
     sealed: &str,
     hints: &serde_json::Value,
@@ -530,12 +536,13 @@ pub async fn store_refreshed(
     sqlx::query(
         "UPDATE integrations SET credentials_sealed = $2, credential_hints = $3, token_expires_at = $4,
              last_refreshed_at = now(), updated_at = now()
-         WHERE id = $1",
+         WHERE id = $1 AND org_id = $5",
     )
     .bind(id)
     .bind(sealed)
     .bind(hints)
     .bind(token_expires_at)
+    .bind(org)
     .execute(db)
     .await?;
     Ok(())
@@ -545,12 +552,14 @@ pub async fn store_refreshed(
 /// settings such as `alert_channel`).
 pub async fn merge_config(
     db: impl PgExecutor<'_>,
+    org: OrgId,
     id: Uuid,
     config: &serde_json::Value,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE integrations SET config = config || $2, updated_at = now() WHERE id = $1")
+    sqlx::query("UPDATE integrations SET config = config || $2, updated_at = now() WHERE id = $1 AND org_id = $3")
         .bind(id)
         .bind(config)
+        .bind(org)
         .execute(db)
         .await?;
     Ok(())
@@ -605,12 +614,14 @@ pub async fn for_installation(
 
 pub async fn set_next_check(
     db: impl PgExecutor<'_>,
+    org: OrgId,
     id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE integrations SET next_check_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE integrations SET next_check_at = $2 WHERE id = $1 AND org_id = $3")
         .bind(id)
         .bind(at)
+        .bind(org)
         .execute(db)
         .await?;
     Ok(())

@@ -150,10 +150,7 @@ pub async fn insert(tx: &mut PgConnection, link: &NewLink<'_>) -> Result<(), Err
     .bind(access_token_sealed)
     .execute(tx)
     .await
-    .map_err(|e| match Error::from(e) {
-        e if e.is_unique_violation() => Error::conflict("already_linked", "This GitHub account is linked to another user."),
-        e => e,
-    })?;
+    .map_err(super::conflicts::map)?;
     Ok(())
 }
 

@@ -25,16 +25,6 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
 }
 
-fn slug_taken(e: sqlx::Error) -> Error {
-    match Error::from(e) {
-        e if e.is_unique_violation() => Error::conflict(
-            "slug_taken",
-            "An organisation with this slug already exists.",
-        ),
-        e => e,
-    }
-}
-
 pub async fn insert(tx: &mut PgConnection, slug: &str, name: &str) -> Result<Org, Error> {
     sqlx::query_as("INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3) RETURNING id, slug, name, created_at")
         .bind(OrgId::new())
@@ -42,7 +32,7 @@ pub async fn insert(tx: &mut PgConnection, slug: &str, name: &str) -> Result<Org
         .bind(name)
         .fetch_one(tx)
         .await
-        .map_err(slug_taken)
+        .map_err(super::conflicts::map)
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: OrgId) -> Result<Option<Org>, Error> {
@@ -79,7 +69,7 @@ pub async fn update(
     .bind(slug)
     .fetch_optional(db)
     .await
-    .map_err(slug_taken)?
+    .map_err(super::conflicts::map)?
     .ok_or(Error::NotFound)
 }
 

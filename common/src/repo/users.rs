@@ -75,12 +75,7 @@ pub async fn insert(
     .bind(verified)
     .fetch_one(tx)
     .await
-    .map_err(|e| match Error::from(e) {
-        e if e.is_unique_violation() => {
-            Error::conflict("email_taken", "An account with this email already exists.")
-        }
-        e => e,
-    })
+    .map_err(super::conflicts::map)
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<User>, Error> {

@@ -27,5 +27,6 @@ mod orgs;
 mod scheduler;
 mod slack_csrf;
 mod ssrf;
+mod tenancy;
 mod webhook_attribution;
 mod webhooks;

@@ -6,10 +6,15 @@ use common::jobs::RefreshIntegrationToken;
 use crate::{context::JobContext, error::JobError};
 
 pub async fn run(job: RefreshIntegrationToken, ctx: JobContext) -> Result<(), JobError> {
+    // The job carries the integration id only: its organisation scopes the refresh.
+    let org = common::repo::integrations::org_of(&ctx.services.pool, job.integration_id)
+        .await?
+        .ok_or(common::Error::NotFound)?;
     let outcome = common::integrations::refresh_token(
         &ctx.services.slack,
         &ctx.services.pool,
         &ctx.services.keyring,
+        org,
         job.integration_id,
         false,
         true,
