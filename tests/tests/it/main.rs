@@ -16,6 +16,7 @@ mod integration_health;
 mod integrations;
 mod invalid_characters;
 mod invitations;
+mod job_registry;
 mod jobs;
 mod keys;
 mod migrations;

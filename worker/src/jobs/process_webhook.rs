@@ -30,6 +30,8 @@ struct InstallationEvent {
     installation: Installation,
 }
 
+handler!(ProcessWebhook => run);
+
 pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
     let Some((delivery, payload)) =
         webhook_deliveries::find(&ctx.services.pool, job.delivery_id).await?

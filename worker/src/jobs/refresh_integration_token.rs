@@ -5,6 +5,8 @@ use common::jobs::RefreshIntegrationToken;
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(RefreshIntegrationToken => run);
+
 pub async fn run(job: RefreshIntegrationToken, ctx: JobContext) -> Result<(), JobError> {
     let outcome = common::integrations::refresh_token(
         &ctx.services.slack,
