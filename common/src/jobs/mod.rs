@@ -21,6 +21,7 @@ mod repository_webhook;
 mod rerun_workflow;
 mod send_email;
 mod sync_repositories;
+mod trace;
 
 pub use check_integration::{CheckDueIntegrations, CheckIntegration};
 pub use incident_context::IncidentContext;
@@ -30,7 +31,7 @@ pub use notify_slack::NotifySlack;
 pub use probe::{Probe, ProbeBehaviour};
 pub use process_webhook::ProcessWebhook;
 pub use prune::PruneJobs;
-pub use push::{Enqueue, JobId, push, push_many, push_with};
+pub use push::{Enqueue, JobId, push, push_many, push_many_traced, push_with};
 pub use queue::Queue;
 pub use refresh_integration_token::RefreshIntegrationToken;
 pub use refresh_oauth_token::{RefreshDueTokens, RefreshOAuthToken};
@@ -38,6 +39,7 @@ pub use repository_webhook::{HookAction, RepositoryWebhook};
 pub use rerun_workflow::RerunWorkflow;
 pub use send_email::SendEmail;
 pub use sync_repositories::{SyncConnectionRepositories, SyncRepositories};
+pub use trace::{current_request_id, take_request_id, with_request_id};
 
 use serde::{Serialize, de::DeserializeOwned};
 

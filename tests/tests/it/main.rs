@@ -25,6 +25,7 @@ mod no_secrets_integrations;
 mod no_secrets_slack;
 mod oauth_connections;
 mod orgs;
+mod request_tracing;
 mod scheduler;
 mod slack_csrf;
 mod ssrf;
