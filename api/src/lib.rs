@@ -233,6 +233,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(extract::refuse_nul_in_uri))
         .layer(middleware::from_fn(error::envelope_errors))
         .layer(middleware::from_fn(metrics::track))
+        .layer(middleware::from_fn(request_id_scope))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
             let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -240,6 +241,19 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     security::headers(security::cors(router, &outer_state.api), &outer_state)
+}
+
+/// Runs the request with its `X-Request-Id` in scope, so every job it enqueues carries it.
+async fn request_id_scope(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    common::jobs::with_request_id(id, next.run(req)).await
 }
 
 /// Serves `app` on `0.0.0.0:port` (and `/metrics` on `METRICS_ADDR` when set) until `shutdown`

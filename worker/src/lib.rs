@@ -17,27 +17,15 @@ use tokio::sync::watch;
 
 use crate::runner::{Registration, handle};
 
-/// Every queue this worker serves, with its handler. Add new jobs here.
+macro_rules! register {
+    ($($job:ty),* $(,)?) => {
+        vec![$(handle(<$job as jobs::Handler>::run)),*]
+    };
+}
+
+/// Every queue this worker serves, with its handler: one per job in `common::for_each_job!`.
 pub fn registrations() -> Vec<Registration> {
-    vec![
-        handle(jobs::noop::run),
-        handle(jobs::probe::run),
-        handle(jobs::prune::run),
-        handle(jobs::send_email::run),
-        handle(jobs::process_webhook::run),
-        handle(jobs::sync_repositories::run),
-        handle(jobs::sync_repositories::run_connection),
-        handle(jobs::repository_webhook::run),
-        handle(jobs::refresh_oauth_token::run),
-        handle(jobs::refresh_oauth_token::run_due),
-        handle(jobs::incident_context::run),
-        handle(jobs::notify_slack::run),
-        handle(jobs::rerun_workflow::run),
-        handle(jobs::check_integration::run),
-        handle(jobs::check_integration::run_due),
-        handle(jobs::refresh_integration_token::run),
-        handle(jobs::notify_integration_health::run),
-    ]
+    common::for_each_job!(register)
 }
 
 /// Runs all queues and the scheduler until `shutdown` flips to true, then drains.

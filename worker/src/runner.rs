@@ -87,7 +87,7 @@ pub fn retry_delay(attempt: u32, base: Duration, max: Duration, rng: &mut impl R
 }
 
 async fn execute(
-    payload: serde_json::Value,
+    mut payload: serde_json::Value,
     registration: Data<Arc<Registration>>,
     shared: Data<Arc<Shared>>,
     attempt: Attempt,
@@ -96,7 +96,23 @@ async fn execute(
     let queue = shared.config.effective(registration.queue);
     let job_id = JobId(task_id.to_string());
     let attempt = u32::try_from(attempt.current()).unwrap_or(u32::MAX).max(1);
-    let span = tracing::info_span!("job", queue = queue.name, job_id = %job_id, attempt);
+    // The request the job was enqueued under, and the organisation when the payload names one
+    // (handlers that find it out later record it themselves), so a request can be followed here.
+    let request_id = common::jobs::take_request_id(&mut payload);
+    let span = tracing::info_span!(
+        "job",
+        queue = queue.name,
+        job_id = %job_id,
+        attempt,
+        request_id = tracing::field::Empty,
+        org_id = tracing::field::Empty,
+    );
+    if let Some(id) = &request_id {
+        span.record("request_id", id.as_str());
+    }
+    if let Some(org) = payload.get("org_id").and_then(serde_json::Value::as_str) {
+        span.record("org_id", org);
+    }
     let shared: Arc<Shared> = (*shared).clone();
     let _in_flight = InFlight::enter(shared.clone(), &job_id);
     async move {
@@ -113,7 +129,9 @@ async fn execute(
             attempt,
         };
         let started = Instant::now();
-        let run = AssertUnwindSafe((registration.handler)(payload, ctx)).catch_unwind();
+        // Jobs the handler enqueues carry the same request id.
+        let handler = (registration.handler)(payload, ctx);
+        let run = AssertUnwindSafe(common::jobs::with_request_id(request_id, handler)).catch_unwind();
         let outcome = match tokio::time::timeout(queue.timeout, run).await {
             Ok(Ok(result)) => result,
             Ok(Err(panic)) => Err(JobError::retryable(format!("panicked: {}", panic_message(&panic)))),

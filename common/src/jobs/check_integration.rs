@@ -2,6 +2,8 @@
 //! checked once across all workers); `check_due_integrations`: the scheduler tick's fan-out of
 //! the checks that are due and have no job yet.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,12 +18,26 @@ pub struct CheckIntegration {
 }
 
 impl Job for CheckIntegration {
-    const QUEUE: Queue = Queue::CHECK_INTEGRATION;
+    /// One integration health check (a few HTTP requests, retried inside within seconds).
+    const QUEUE: Queue = Queue {
+        name: "check_integration",
+        max_attempts: 10,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(8),
+    };
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckDueIntegrations {}
 
 impl Job for CheckDueIntegrations {
-    const QUEUE: Queue = Queue::CHECK_DUE_INTEGRATIONS;
+    /// Fans out the due checks (scheduler tick).
+    const QUEUE: Queue = Queue {
+        name: "check_due_integrations",
+        max_attempts: 3,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(1),
+    };
 }

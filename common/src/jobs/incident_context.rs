@@ -1,5 +1,7 @@
 //! `incident_context`: fetches a failing run's jobs, failed steps and log tails onto its incident.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,5 +16,12 @@ pub struct IncidentContext {
 }
 
 impl Job for IncidentContext {
-    const QUEUE: Queue = Queue::INCIDENT_CONTEXT;
+    /// Calls GitHub for a run's jobs and logs.
+    const QUEUE: Queue = Queue {
+        name: "incident_context",
+        max_attempts: 6,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(4),
+    };
 }

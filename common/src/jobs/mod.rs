@@ -1,5 +1,9 @@
 //! Job definitions: payloads, permanent queue names and enqueueing inside the caller's transaction.
 //! This module and the worker's runner are the only places that know about apalis.
+//!
+//! Adding a job: a payload type whose `impl Job` declares its queue (name and policy), one line in
+//! `for_each_job!`, and a handler in the worker (`worker::jobs`) bound with its `handler!` macro.
+//! The worker cannot compile without a handler for every job listed here.
 
 mod check_integration;
 mod incident_context;
@@ -17,6 +21,7 @@ mod repository_webhook;
 mod rerun_workflow;
 mod send_email;
 mod sync_repositories;
+mod trace;
 
 pub use check_integration::{CheckDueIntegrations, CheckIntegration};
 pub use incident_context::IncidentContext;
@@ -26,14 +31,15 @@ pub use notify_slack::NotifySlack;
 pub use probe::{Probe, ProbeBehaviour};
 pub use process_webhook::ProcessWebhook;
 pub use prune::PruneJobs;
-pub use push::{Enqueue, JobId, push, push_many, push_with};
-pub use queue::{ALL_QUEUES, Queue};
+pub use push::{Enqueue, JobId, push, push_many, push_many_traced, push_with};
+pub use queue::Queue;
 pub use refresh_integration_token::RefreshIntegrationToken;
 pub use refresh_oauth_token::{RefreshDueTokens, RefreshOAuthToken};
 pub use repository_webhook::{HookAction, RepositoryWebhook};
 pub use rerun_workflow::RerunWorkflow;
 pub use send_email::SendEmail;
 pub use sync_repositories::{SyncConnectionRepositories, SyncRepositories};
+pub use trace::{current_request_id, take_request_id, with_request_id};
 
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -41,3 +47,39 @@ use serde::{Serialize, de::DeserializeOwned};
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     const QUEUE: Queue;
 }
+
+/// Every job type, once. Calls `$callback! { Type, Type, ... }`: the queue list below and the
+/// worker's registrations are both generated from this list, so they cannot drift apart.
+#[macro_export]
+macro_rules! for_each_job {
+    ($callback:ident) => {
+        $callback! {
+            $crate::jobs::Noop,
+            $crate::jobs::Probe,
+            $crate::jobs::PruneJobs,
+            $crate::jobs::SendEmail,
+            $crate::jobs::ProcessWebhook,
+            $crate::jobs::SyncRepositories,
+            $crate::jobs::SyncConnectionRepositories,
+            $crate::jobs::RepositoryWebhook,
+            $crate::jobs::RefreshOAuthToken,
+            $crate::jobs::RefreshDueTokens,
+            $crate::jobs::IncidentContext,
+            $crate::jobs::NotifySlack,
+            $crate::jobs::RerunWorkflow,
+            $crate::jobs::CheckIntegration,
+            $crate::jobs::CheckDueIntegrations,
+            $crate::jobs::RefreshIntegrationToken,
+            $crate::jobs::NotifyIntegrationHealth,
+        }
+    };
+}
+
+macro_rules! queues_of {
+    ($($job:ty),* $(,)?) => {
+        &[$(<$job as Job>::QUEUE),*]
+    };
+}
+
+/// Every queue a worker process serves, in `for_each_job!` order.
+pub const ALL_QUEUES: &[Queue] = for_each_job!(queues_of);

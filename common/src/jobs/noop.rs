@@ -1,5 +1,7 @@
 //! `noop`: does nothing; the benchmark uses it to measure the queue itself.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Job, Queue};
@@ -12,5 +14,11 @@ pub struct Noop {
 }
 
 impl Job for Noop {
-    const QUEUE: Queue = Queue::NOOP;
+    const QUEUE: Queue = Queue {
+        name: "noop",
+        max_attempts: 3,
+        timeout: Duration::from_secs(10),
+        batch_size: 1000,
+        concurrency: Some(1000),
+    };
 }

@@ -1,6 +1,8 @@
 //! `notify_integration_health`: posts one health alert (an integration entered `error`, or came
 //! back to `active`) to the organisation's Slack alert channel.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,5 +17,12 @@ pub struct NotifyIntegrationHealth {
 }
 
 impl Job for NotifyIntegrationHealth {
-    const QUEUE: Queue = Queue::NOTIFY_INTEGRATION_HEALTH;
+    /// Posts one integration health alert to the Slack alert channel.
+    const QUEUE: Queue = Queue {
+        name: "notify_integration_health",
+        max_attempts: 8,
+        timeout: Duration::from_secs(30),
+        batch_size: 1,
+        concurrency: Some(4),
+    };
 }

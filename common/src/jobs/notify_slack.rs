@@ -1,5 +1,7 @@
 //! `notify_slack`: posts one incident timeline event to one Slack channel.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,5 +17,12 @@ pub struct NotifySlack {
 }
 
 impl Job for NotifySlack {
-    const QUEUE: Queue = Queue::NOTIFY_SLACK;
+    /// One Slack message per job; a failed post is retried with backoff on its own.
+    const QUEUE: Queue = Queue {
+        name: "notify_slack",
+        max_attempts: 8,
+        timeout: Duration::from_secs(30),
+        batch_size: 1,
+        concurrency: Some(8),
+    };
 }

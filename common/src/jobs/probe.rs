@@ -2,6 +2,8 @@
 //! its single completion in `probe_runs`, and can be told to be slow, fail, panic or hang, so tests
 //! and operators can check retries, timeouts and crash recovery on real processes.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Job, Queue};
@@ -34,5 +36,11 @@ pub enum ProbeBehaviour {
 }
 
 impl Job for Probe {
-    const QUEUE: Queue = Queue::PROBE;
+    const QUEUE: Queue = Queue {
+        name: "probe",
+        max_attempts: 3,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: None,
+    };
 }

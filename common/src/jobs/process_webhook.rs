@@ -1,5 +1,7 @@
 //! `process_webhook`: routes one stored delivery to what it means for RepoPal.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -11,5 +13,12 @@ pub struct ProcessWebhook {
 }
 
 impl Job for ProcessWebhook {
-    const QUEUE: Queue = Queue::PROCESS_WEBHOOK;
+    /// Webhook processing is database-only and fast: batched, like `noop`.
+    const QUEUE: Queue = Queue {
+        name: "process_webhook",
+        max_attempts: 8,
+        timeout: Duration::from_secs(60),
+        batch_size: 50,
+        concurrency: Some(50),
+    };
 }

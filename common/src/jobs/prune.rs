@@ -1,5 +1,7 @@
 //! `prune_jobs`: the periodic clean-up of finished job rows and stale worker rows.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Job, Queue};
@@ -8,5 +10,11 @@ use super::{Job, Queue};
 pub struct PruneJobs {}
 
 impl Job for PruneJobs {
-    const QUEUE: Queue = Queue::PRUNE_JOBS;
+    const QUEUE: Queue = Queue {
+        name: "prune_jobs",
+        max_attempts: 3,
+        timeout: Duration::from_secs(300),
+        batch_size: 1,
+        concurrency: Some(1),
+    };
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection};
 
-use super::Job;
+use super::{Job, trace};
 use crate::Error;
 
 /// The id of an enqueued job (a ULID, as stored in `apalis.jobs.id`).
@@ -37,18 +37,30 @@ pub struct Enqueue {
 /// Pushes one job to run now.
 pub async fn push<J: Job>(conn: &mut PgConnection, job: &J) -> Result<JobId, Error> {
     let id = JobId::generate();
-    let task = task::<J>(job, &id, &Enqueue::default())?;
+    let request_id = trace::current_request_id();
+    let task = task::<J>(job, &id, &Enqueue::default(), request_id.as_deref())?;
     apalis_postgres::queries::push_tasks(conn, J::QUEUE.name, vec![task]).await?;
     Ok(id)
 }
 
 /// Pushes many jobs of one type in a single statement.
 pub async fn push_many<J: Job>(conn: &mut PgConnection, jobs: &[J]) -> Result<Vec<JobId>, Error> {
+    let request_id = trace::current_request_id();
+    let traced: Vec<(&J, Option<&str>)> = jobs.iter().map(|j| (j, request_id.as_deref())).collect();
+    push_many_traced(conn, &traced).await
+}
+
+/// Pushes many jobs of one type in a single statement, each with the request id it belongs to
+/// (for work batched across requests, e.g. webhook group commit).
+pub async fn push_many_traced<J: Job>(
+    conn: &mut PgConnection,
+    jobs: &[(&J, Option<&str>)],
+) -> Result<Vec<JobId>, Error> {
     let ids: Vec<JobId> = jobs.iter().map(|_| JobId::generate()).collect();
     let tasks = jobs
         .iter()
         .zip(&ids)
-        .map(|(job, id)| task::<J>(job, id, &Enqueue::default()))
+        .map(|((job, request_id), id)| task::<J>(job, id, &Enqueue::default(), *request_id))
         .collect::<Result<Vec<_>, _>>()?;
     apalis_postgres::queries::push_tasks(conn, J::QUEUE.name, tasks).await?;
     Ok(ids)
@@ -62,7 +74,8 @@ pub async fn push_with<J: Job>(
     opts: Enqueue,
 ) -> Result<Option<JobId>, Error> {
     let id = JobId::generate();
-    let task = task::<J>(job, &id, &opts)?;
+    let request_id = trace::current_request_id();
+    let task = task::<J>(job, &id, &opts, request_id.as_deref())?;
     // A savepoint (or a transaction, on a bare connection) so a duplicate key aborts only this push.
     let mut sp = conn.begin().await?;
     match apalis_postgres::queries::push_tasks(&mut *sp, J::QUEUE.name, vec![task])
@@ -81,8 +94,15 @@ pub async fn push_with<J: Job>(
     }
 }
 
-fn task<J: Job>(job: &J, id: &JobId, opts: &Enqueue) -> Result<apalis_postgres::PgTask, Error> {
-    let mut builder = TaskBuilder::new(serde_json::to_vec(job)?)
+fn task<J: Job>(
+    job: &J,
+    id: &JobId,
+    opts: &Enqueue,
+    request_id: Option<&str>,
+) -> Result<apalis_postgres::PgTask, Error> {
+    let mut payload = serde_json::to_value(job)?;
+    trace::attach(&mut payload, request_id);
+    let mut builder = TaskBuilder::new(serde_json::to_vec(&payload)?)
         .task_id(TaskId::from_string(id.0.clone()))
         .max_attempts(J::QUEUE.max_attempts as usize);
     if let Some(at) = opts.run_at {

@@ -1,6 +1,8 @@
 //! `refresh_integration_token`: trades an integration's refresh token for a new token pair
 //! (Slack token rotation), enqueued by `refresh_due_tokens` before the token expires.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -12,5 +14,12 @@ pub struct RefreshIntegrationToken {
 }
 
 impl Job for RefreshIntegrationToken {
-    const QUEUE: Queue = Queue::REFRESH_INTEGRATION_TOKEN;
+    /// Refreshes one integration's rotating token (Slack).
+    const QUEUE: Queue = Queue {
+        name: "refresh_integration_token",
+        max_attempts: 6,
+        timeout: Duration::from_secs(60),
+        batch_size: 1,
+        concurrency: None,
+    };
 }

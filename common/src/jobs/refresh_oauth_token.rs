@@ -1,5 +1,7 @@
 //! `refresh_oauth_token` and `refresh_due_tokens`: keep users' GitHub tokens fresh.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,7 +17,13 @@ pub struct RefreshOAuthToken {
 }
 
 impl Job for RefreshOAuthToken {
-    const QUEUE: Queue = Queue::REFRESH_OAUTH_TOKEN;
+    const QUEUE: Queue = Queue {
+        name: "refresh_oauth_token",
+        max_attempts: 6,
+        timeout: Duration::from_secs(60),
+        batch_size: 1,
+        concurrency: None,
+    };
 }
 
 /// Periodic: enqueue a refresh for every connection expiring soon.
@@ -23,5 +31,11 @@ impl Job for RefreshOAuthToken {
 pub struct RefreshDueTokens {}
 
 impl Job for RefreshDueTokens {
-    const QUEUE: Queue = Queue::REFRESH_DUE_TOKENS;
+    const QUEUE: Queue = Queue {
+        name: "refresh_due_tokens",
+        max_attempts: 3,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(1),
+    };
 }

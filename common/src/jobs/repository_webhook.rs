@@ -1,5 +1,7 @@
 //! `repository_webhook`: install, remove or ping RepoPal's hook on one repository.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -22,5 +24,11 @@ pub struct RepositoryWebhook {
 }
 
 impl Job for RepositoryWebhook {
-    const QUEUE: Queue = Queue::REPOSITORY_WEBHOOK;
+    const QUEUE: Queue = Queue {
+        name: "repository_webhook",
+        max_attempts: 6,
+        timeout: Duration::from_secs(120),
+        batch_size: 1,
+        concurrency: Some(4),
+    };
 }

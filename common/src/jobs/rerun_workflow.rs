@@ -1,5 +1,7 @@
 //! `rerun_workflow`: asks GitHub to re-run a workflow run (all jobs, or only the failed ones).
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,5 +16,11 @@ pub struct RerunWorkflow {
 }
 
 impl Job for RerunWorkflow {
-    const QUEUE: Queue = Queue::RERUN_WORKFLOW;
+    const QUEUE: Queue = Queue {
+        name: "rerun_workflow",
+        max_attempts: 6,
+        timeout: Duration::from_secs(60),
+        batch_size: 1,
+        concurrency: Some(2),
+    };
 }

@@ -1,5 +1,7 @@
 //! `send_email`: delivers one outbox message (SMTP when configured, else the log).
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -11,5 +13,11 @@ pub struct SendEmail {
 }
 
 impl Job for SendEmail {
-    const QUEUE: Queue = Queue::SEND_EMAIL;
+    const QUEUE: Queue = Queue {
+        name: "send_email",
+        max_attempts: 6,
+        timeout: Duration::from_secs(60),
+        batch_size: 1,
+        concurrency: None,
+    };
 }

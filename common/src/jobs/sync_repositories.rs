@@ -1,6 +1,8 @@
 //! `sync_repositories`: refresh the repository list of one GitHub App installation;
 //! `sync_connection_repositories`: the same from a user's OAuth connection into an organisation.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,7 +15,14 @@ pub struct SyncRepositories {
 }
 
 impl Job for SyncRepositories {
-    const QUEUE: Queue = Queue::SYNC_REPOSITORIES;
+    /// Talks to GitHub for minutes at a time: one per fetch.
+    const QUEUE: Queue = Queue {
+        name: "sync_repositories",
+        max_attempts: 6,
+        timeout: Duration::from_secs(900),
+        batch_size: 1,
+        concurrency: Some(4),
+    };
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,5 +32,11 @@ pub struct SyncConnectionRepositories {
 }
 
 impl Job for SyncConnectionRepositories {
-    const QUEUE: Queue = Queue::SYNC_CONNECTION_REPOSITORIES;
+    const QUEUE: Queue = Queue {
+        name: "sync_connection_repositories",
+        max_attempts: 6,
+        timeout: Duration::from_secs(900),
+        batch_size: 1,
+        concurrency: Some(2),
+    };
 }

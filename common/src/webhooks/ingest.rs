@@ -25,17 +25,19 @@ pub enum Ingested {
 }
 
 type Reply = oneshot::Sender<Result<Ingested, String>>;
+/// A delivery, the request id it arrived with (its jobs carry it), and where to answer.
+type Item = (NewDelivery, Option<String>, Reply);
 
 /// Handle to the writer tasks; cheap to clone.
 #[derive(Clone)]
 pub struct Ingestor {
-    tx: mpsc::Sender<(NewDelivery, Reply)>,
+    tx: mpsc::Sender<Item>,
 }
 
 impl Ingestor {
     /// Starts `writers` writer tasks taking up to `max_batch` deliveries per transaction.
     pub fn start(pool: PgPool, writers: usize, max_batch: usize) -> Self {
-        let (tx, rx) = mpsc::channel::<(NewDelivery, Reply)>(max_batch * writers.max(1) * 4);
+        let (tx, rx) = mpsc::channel::<Item>(max_batch * writers.max(1) * 4);
         let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
         for _ in 0..writers.max(1) {
             let rx = rx.clone();
@@ -66,7 +68,7 @@ impl Ingestor {
     pub async fn ingest(&self, delivery: NewDelivery) -> Result<Ingested, Error> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send((delivery, reply))
+            .send((delivery, jobs::current_request_id(), reply))
             .await
             .map_err(|_| Error::Crypto("webhook writer stopped".into()))?;
         match tokio::time::timeout(Duration::from_secs(30), answer).await {
@@ -83,9 +85,16 @@ impl Ingestor {
     }
 }
 
-async fn write(pool: &PgPool, batch: Vec<(NewDelivery, Reply)>) {
-    let (deliveries, replies): (Vec<NewDelivery>, Vec<Reply>) = batch.into_iter().unzip();
-    match store(pool, &deliveries).await {
+async fn write(pool: &PgPool, batch: Vec<Item>) {
+    let mut deliveries = Vec::with_capacity(batch.len());
+    let mut request_ids = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    for (delivery, request_id, reply) in batch {
+        deliveries.push(delivery);
+        request_ids.push(request_id);
+        replies.push(reply);
+    }
+    match store(pool, &deliveries, &request_ids).await {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
@@ -94,8 +103,15 @@ async fn write(pool: &PgPool, batch: Vec<(NewDelivery, Reply)>) {
         Err(e) if deliveries.len() > 1 => {
             // One bad delivery (or a lock conflict) must not fail the others: store each alone.
             tracing::warn!(error = %e, deliveries = deliveries.len(), "batch write failed; writing deliveries one by one");
-            for (delivery, reply) in deliveries.into_iter().zip(replies) {
-                let result = store(pool, std::slice::from_ref(&delivery)).await;
+            for ((delivery, request_id), reply) in
+                deliveries.into_iter().zip(request_ids).zip(replies)
+            {
+                let result = store(
+                    pool,
+                    std::slice::from_ref(&delivery),
+                    std::slice::from_ref(&request_id),
+                )
+                .await;
                 let _ = reply.send(result.map(|mut o| o.remove(0)).map_err(|e| e.to_string()));
             }
         }
@@ -108,18 +124,28 @@ async fn write(pool: &PgPool, batch: Vec<(NewDelivery, Reply)>) {
     }
 }
 
-async fn store(pool: &PgPool, deliveries: &[NewDelivery]) -> Result<Vec<Ingested>, Error> {
+async fn store(
+    pool: &PgPool,
+    deliveries: &[NewDelivery],
+    request_ids: &[Option<String>],
+) -> Result<Vec<Ingested>, Error> {
     let mut tx = pool.begin().await?;
     let ids = webhook_deliveries::insert_batch(&mut tx, deliveries).await?;
-    let new: Vec<ProcessWebhook> = ids
+    let new: Vec<(ProcessWebhook, Option<&str>)> = ids
         .iter()
-        .flatten()
-        .map(|id| ProcessWebhook { delivery_id: *id })
+        .zip(request_ids)
+        .filter_map(|(id, request_id)| {
+            id.map(|delivery_id| (ProcessWebhook { delivery_id }, request_id.as_deref()))
+        })
         .collect();
     let job_ids = if new.is_empty() {
         Vec::new()
     } else {
-        jobs::push_many(&mut tx, &new).await?
+        let traced: Vec<(&ProcessWebhook, Option<&str>)> = new
+            .iter()
+            .map(|(job, request_id)| (job, *request_id))
+            .collect();
+        jobs::push_many_traced(&mut tx, &traced).await?
     };
     tx.commit().await?;
     let mut job_ids = job_ids.into_iter();

@@ -4,6 +4,8 @@ use common::jobs::IncidentContext;
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(IncidentContext => run);
+
 pub async fn run(job: IncidentContext, ctx: JobContext) -> Result<(), JobError> {
     let summary =
         common::incidents::gather_context(&ctx.services.github_db(), &ctx.job_id, &job).await?;

@@ -4,6 +4,8 @@ use common::jobs::Noop;
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(Noop => run);
+
 pub async fn run(_job: Noop, _ctx: JobContext) -> Result<(), JobError> {
     Ok(())
 }

@@ -5,6 +5,8 @@ use common::jobs::NotifyIntegrationHealth;
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(NotifyIntegrationHealth => run);
+
 pub async fn run(job: NotifyIntegrationHealth, ctx: JobContext) -> Result<(), JobError> {
     let outcome = common::integrations::post_alert(
         &ctx.services.pool,

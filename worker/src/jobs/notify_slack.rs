@@ -4,6 +4,8 @@ use common::jobs::NotifySlack;
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(NotifySlack => run);
+
 pub async fn run(job: NotifySlack, ctx: JobContext) -> Result<(), JobError> {
     let outcome = common::incidents::post_to_slack(
         &ctx.services.pool,

@@ -9,6 +9,8 @@ use common::{
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(Probe => run);
+
 pub async fn run(job: Probe, ctx: JobContext) -> Result<(), JobError> {
     repo::probe::record_start(&ctx.services.pool, &job.key).await?;
     tokio::time::sleep(Duration::from_millis(job.sleep_ms)).await;

@@ -5,6 +5,8 @@ use common::{jobs::PruneJobs, repo};
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(PruneJobs => run);
+
 pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
     let pruned = repo::jobs::prune(&ctx.services.pool, ctx.config.job_retention).await?;
     tracing::info!(

@@ -5,6 +5,8 @@ use common::jobs::RefreshIntegrationToken;
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(RefreshIntegrationToken => run);
+
 pub async fn run(job: RefreshIntegrationToken, ctx: JobContext) -> Result<(), JobError> {
     // The job carries the integration id only: its organisation scopes the refresh.
     let org = common::repo::integrations::org_of(&ctx.services.pool, job.integration_id)

@@ -11,6 +11,8 @@ use common::{
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(RefreshOAuthToken => run);
+
 pub async fn run(job: RefreshOAuthToken, ctx: JobContext) -> Result<(), JobError> {
     let outcome = ctx
         .services
@@ -24,6 +26,8 @@ pub async fn run(job: RefreshOAuthToken, ctx: JobContext) -> Result<(), JobError
     }
     Ok(())
 }
+
+handler!(RefreshDueTokens => run_due);
 
 pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobError> {
     let due =

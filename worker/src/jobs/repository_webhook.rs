@@ -4,6 +4,8 @@ use common::jobs::{HookAction, RepositoryWebhook};
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(RepositoryWebhook => run);
+
 pub async fn run(job: RepositoryWebhook, ctx: JobContext) -> Result<(), JobError> {
     match job.action {
         HookAction::Install => {

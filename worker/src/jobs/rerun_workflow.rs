@@ -7,6 +7,8 @@ use common::{
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(RerunWorkflow => run);
+
 pub async fn run(job: RerunWorkflow, ctx: JobContext) -> Result<(), JobError> {
     let run = workflow_runs::find(&ctx.services.pool, job.org_id, job.workflow_run_id)
         .await?

@@ -10,6 +10,8 @@ use secrecy::ExposeSecret;
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(SendEmail => run);
+
 pub async fn run(job: SendEmail, ctx: JobContext) -> Result<(), JobError> {
     let Some(email) = email_tokens::find_outbox(&ctx.services.pool, job.email_id).await? else {
         return Err(JobError::permanent("outbox message no longer exists"));

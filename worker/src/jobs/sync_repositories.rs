@@ -4,6 +4,8 @@ use common::jobs::SyncRepositories;
 
 use crate::{context::JobContext, error::JobError};
 
+handler!(SyncRepositories => run);
+
 pub async fn run(job: SyncRepositories, ctx: JobContext) -> Result<(), JobError> {
     let report = ctx
         .services
@@ -19,6 +21,8 @@ pub async fn run(job: SyncRepositories, ctx: JobContext) -> Result<(), JobError>
     );
     Ok(())
 }
+
+handler!(common::jobs::SyncConnectionRepositories => run_connection);
 
 /// `sync_connection_repositories`: lists a user's repositories (via their OAuth connection) into an
 /// organisation.
