@@ -260,16 +260,6 @@ impl Monitored {
         self.run_jobs().await;
     }
 
-    /// Like [`Self::run_completes`], for a test that expects jobs to die: returns the dead jobs.
-    pub async fn run_completes_expecting_dead(
-        &self,
-        delivery: &str,
-        payload: &Value,
-    ) -> Vec<JobRow> {
-        self.deliver("workflow_run", delivery, payload).await;
-        self.run_jobs_expecting_dead().await
-    }
-
     /// The organisation's incidents (newest first).
     pub async fn incidents(&self) -> Vec<Value> {
         let res = self.admin_call(Method::GET, "incidents", None).await;

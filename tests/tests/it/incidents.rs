@@ -695,9 +695,15 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
         .admin_call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": "xoxb-0000-revoked-token"}})))
         .await;
     assert_eq!(wrong.status, 201);
-    let dead = m
-        .run_completes_expecting_dead("d-1", &m.workflow_run(2001, 1, 1, "main", "failure"))
-        .await;
+    m.deliver(
+        "workflow_run",
+        "d-1",
+        &m.workflow_run(2001, 1, 1, "main", "failure"),
+    )
+    .await;
+    // The integration's first health check may mark the token refused before a post tries it
+    // (then the post is skipped), so how many posts die depends on timing.
+    let dead = m.run_jobs_allowing_dead().await;
     // Slack's refusal is permanent: the posts that reached Slack end dead, nothing else does.
     assert!(dead.len() <= 2, "{dead:?}");
     for job in &dead {
