@@ -404,3 +404,49 @@ async fn concurrent_guesses_cannot_outrun_the_lock() {
         "{statuses:?}"
     );
 }
+
+/// Logins refused because hashing is busy (503) never checked a password, so they do not count
+/// towards the account's lock: the stored failures equal the wrong passwords actually checked.
+#[tokio::test]
+async fn logins_refused_as_busy_do_not_count_against_the_account() {
+    let app = TestApp::with_env(&[
+        ("PASSWORD_HASH_CONCURRENCY", "1"),
+        ("PASSWORD_HASH_MAX_WAIT_MS", "1"),
+        ("LOGIN_LOCKOUT_THRESHOLD", "100"),
+    ])
+    .await;
+    app.register("busy@example.com", None).await;
+    let guesses = (0..12).map(|i| {
+        let app = &app;
+        async move {
+            app.login_from(
+                &format!("203.0.113.{i}"),
+                "busy@example.com",
+                "Wrong-pass-1",
+            )
+            .await
+            .status
+            .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 503) && statuses.contains(&503),
+        "some logins are refused as busy, none fails otherwise: {statuses:?}"
+    );
+    let failures: i32 =
+        sqlx::query_scalar("SELECT failures FROM login_throttle WHERE email = 'busy@example.com'")
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("a throttle row");
+    assert_eq!(
+        usize::try_from(failures).expect("non-negative"),
+        checked,
+        "only checked passwords count: {statuses:?}"
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM login_attempts").await,
+        i64::try_from(checked).expect("small")
+    );
+}
