@@ -64,15 +64,15 @@ pub async fn github(
         hook_id: header_value(&headers, "x-github-hook-id"),
         content_type: header_value(&headers, header::CONTENT_TYPE.as_str()).unwrap_or_default(),
     };
-    // Refuses an unsigned delivery unread, and knows every candidate secret before reading.
-    let mut verifier = state.webhooks.verifier(&delivery).await?;
+    // Refuses an unsigned delivery unread; the App secret's HMAC is computed while reading.
+    let mut verifier = state.webhooks.verifier(&delivery)?;
     let (body, _reserved) = state
         .webhook_bytes
         .read(body, crate::WEBHOOK_BODY_LIMIT, |chunk| {
             verifier.update(chunk)
         })
         .await?;
-    let verified = verifier.finish()?;
+    let verified = state.webhooks.verified(verifier, &body).await?;
     Ok(
         match state.webhooks.receive(delivery, verified, &body).await? {
             Ingested::Stored { id, job_id } => (

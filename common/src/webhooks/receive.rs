@@ -37,33 +37,18 @@ impl Verified {
     }
 }
 
-/// The signature check of one delivery, fed the body chunk by chunk as it is read: an HMAC per
-/// candidate secret (the App's and, when known, the named hook's).
+/// The signature check of one delivery, fed the body chunk by chunk as it is read: the HMAC with
+/// the App's secret. A repository hook's secret is looked up only when that one does not match
+/// (see [`WebhookReceiver::verified`]), so an App delivery costs no query.
 pub struct BodyVerifier {
     claimed: signature::Claimed,
     app: signature::Streaming,
-    hook: Option<(i64, signature::Streaming)>,
+    hook_id: Option<i64>,
 }
 
 impl BodyVerifier {
     pub fn update(&mut self, chunk: &[u8]) {
         self.app.update(chunk);
-        if let Some((_, mac)) = &mut self.hook {
-            mac.update(chunk);
-        }
-    }
-
-    /// After the whole body: which secret signed it, or 401 `invalid_signature`.
-    pub fn finish(self) -> Result<Verified, Error> {
-        if self.app.matches(&self.claimed) {
-            return Ok(Verified(SignedBy::App));
-        }
-        if let Some((id, mac)) = self.hook
-            && mac.matches(&self.claimed)
-        {
-            return Ok(Verified(SignedBy::Hook(id)));
-        }
-        Err(invalid_signature())
     }
 }
 
@@ -103,50 +88,52 @@ impl WebhookReceiver {
         }
     }
 
-    /// Prepares the signature check of one delivery BEFORE its body is read: the claimed digest
-    /// and, when `X-GitHub-Hook-ID` names a repository hook RepoPal installed, that hook's
-    /// secret. A delivery without a well-formed `X-Hub-Signature-256` is refused here, unread.
-    pub async fn verifier(&self, headers: &DeliveryHeaders) -> Result<BodyVerifier, Error> {
+    /// Prepares the signature check of one delivery BEFORE its body is read. A delivery without
+    /// a well-formed `X-Hub-Signature-256` is refused here, unread.
+    pub fn verifier(&self, headers: &DeliveryHeaders) -> Result<BodyVerifier, Error> {
         let Some(header) = headers.signature_256.as_deref() else {
             return Err(Error::unauthorized(
                 "missing_signature",
                 "X-Hub-Signature-256 is required.",
             ));
         };
-        let Some(claimed) = signature::Claimed::parse(header) else {
+        let claimed = signature::Claimed::parse(header).ok_or_else(invalid_signature)?;
+        Ok(BodyVerifier {
+            claimed,
+            app: signature::Streaming::new(self.app_secret.expose_secret().as_bytes()),
+            hook_id: headers.hook_id.as_deref().and_then(|h| h.parse().ok()),
+        })
+    }
+
+    /// After the whole body: which secret signed it (the App's, else the secret of the repository
+    /// hook named by `X-GitHub-Hook-ID`), or 401 `invalid_signature`.
+    pub async fn verified(&self, v: BodyVerifier, body: &[u8]) -> Result<Verified, Error> {
+        if v.app.matches(&v.claimed) {
+            return Ok(Verified(SignedBy::App));
+        }
+        let Some(hook_id) = v.hook_id else {
             return Err(invalid_signature());
         };
-        let app = signature::Streaming::new(self.app_secret.expose_secret().as_bytes());
-        let hook = match headers
-            .hook_id
-            .as_deref()
-            .and_then(|h| h.parse::<i64>().ok())
-        {
-            Some(hook_id) => match webhook_deliveries::hook_secret(&self.pool, hook_id).await? {
-                Some(sealed) => {
-                    let row_id = hook_id.to_string();
-                    let at = Binding {
-                        table: "github_repository_hooks",
-                        column: "secret_sealed",
-                        row_id: &row_id,
-                    };
-                    match self.keyring.open(at, &sealed) {
-                        Ok(secret) => Some((
-                            hook_id,
-                            signature::Streaming::new(secret.expose_secret().as_bytes()),
-                        )),
-                        // An App-signed delivery must not fail on an unrelated hook's secret.
-                        Err(e) => {
-                            tracing::warn!(hook_id, error = %e, "hook secret could not be opened");
-                            None
-                        }
-                    }
-                }
-                None => None,
-            },
-            None => None,
+        let Some(sealed) = webhook_deliveries::hook_secret(&self.pool, hook_id).await? else {
+            return Err(invalid_signature());
         };
-        Ok(BodyVerifier { claimed, app, hook })
+        let row_id = hook_id.to_string();
+        let at = Binding {
+            table: "github_repository_hooks",
+            column: "secret_sealed",
+            row_id: &row_id,
+        };
+        let secret = self.keyring.open(at, &sealed).map_err(|e| {
+            tracing::warn!(hook_id, error = %e, "hook secret could not be opened");
+            invalid_signature()
+        })?;
+        let mut mac = signature::Streaming::new(secret.expose_secret().as_bytes());
+        mac.update(body);
+        if mac.matches(&v.claimed) {
+            Ok(Verified(SignedBy::Hook(hook_id)))
+        } else {
+            Err(invalid_signature())
+        }
     }
 
     /// Parses and stores one delivery whose signature `verified` checked.
