@@ -116,7 +116,8 @@ pub struct ReplayOut {
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/webhook-deliveries/{delivery_id}/replay", tag = "webhooks",
     security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("delivery_id" = String, Path, format = Uuid)),
-    responses((status = 202, body = ReplayOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 202, body = ReplayOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "`payload_pruned`: the payload was dropped by retention", body = ErrorEnvelope)))]
 pub async fn replay(
     State(state): State<AppState>,
     member: OrgMember<perm::WebhooksReplay>,

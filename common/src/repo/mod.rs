@@ -19,6 +19,7 @@ pub mod paging;
 pub mod probe;
 pub mod repositories;
 pub mod repository_hooks;
+pub mod retention;
 pub mod sealed;
 pub mod sessions;
 pub mod users;

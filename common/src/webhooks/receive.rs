@@ -186,6 +186,18 @@ impl WebhookReceiver {
         delivery: Uuid,
     ) -> Result<JobId, Error> {
         let mut tx = self.pool.begin().await?;
+        match crate::repo::retention::delivery_payload_pruned(&mut *tx, org, delivery).await? {
+            None => return Err(Error::NotFound),
+            Some(true) => {
+                return Err(Error::Conflict {
+                    code: "payload_pruned",
+                    message: "this delivery's payload was dropped by retention \
+                              (RETENTION_DELIVERY_PAYLOAD_DAYS), so it cannot be processed again"
+                        .into(),
+                });
+            }
+            Some(false) => {}
+        }
         if !webhook_deliveries::mark_replayed(&mut tx, org, delivery).await? {
             return Err(Error::NotFound);
         }

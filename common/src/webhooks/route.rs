@@ -53,6 +53,10 @@ pub async fn route(
     let Some((delivery, payload)) = webhook_deliveries::find(pool, delivery_id).await? else {
         return Err(Error::Invalid("delivery no longer exists".into()));
     };
+    // Retention empties payloads of processed deliveries only; one emptied meanwhile is not retried.
+    if payload.is_empty() {
+        return Err(Error::Invalid("delivery payload was pruned by retention".into()));
+    }
     // Fields are copied into text columns, which cannot hold NUL: such characters become U+FFFD.
     let payload = super::without_nul(&payload);
     let action = delivery.action.as_deref().unwrap_or("");

@@ -26,6 +26,7 @@ mod no_secrets_slack;
 mod oauth_connections;
 mod orgs;
 mod request_tracing;
+mod retention;
 mod scheduler;
 mod slack_csrf;
 mod ssrf;
