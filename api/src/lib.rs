@@ -43,6 +43,7 @@ pub use state::AppState;
         (name = "github", description = "GitHub App installations, repositories and jobs"),
         (name = "incidents", description = "Workflow runs, incidents and notifications"),
         (name = "integrations", description = "Integrations: catalogue, credentials, connection tests, health"),
+        (name = "analytics", description = "Trends: run failure rates and durations, incident MTTA/MTTR, frequent failures, repository health"),
     )
 )]
 struct ApiDoc;
@@ -97,7 +98,7 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
 /// The routes, the `/metrics` route (mounted only where configured) and the OpenAPI document.
 fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        audit_logs, auth, github_app, github_login, health, incidents, integration_health,
+        analytics, audit_logs, auth, github_app, github_login, health, incidents, integration_health,
         integration_types, integrations, jobs, members, notifications, oauth_connections, orgs,
         repositories, slack_connect, webhook_deliveries, webhooks, workflow_runs,
     };
@@ -147,6 +148,10 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workflow_runs::stats))
         .routes(routes!(workflow_runs::get))
         .routes(routes!(workflow_runs::rerun))
+        .routes(routes!(analytics::workflows))
+        .routes(routes!(analytics::incidents))
+        .routes(routes!(analytics::failures))
+        .routes(routes!(analytics::repositories))
         .routes(routes!(incidents::list))
         .routes(routes!(incidents::get))
         .routes(routes!(incidents::acknowledge))

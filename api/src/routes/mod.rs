@@ -1,5 +1,6 @@
 //! Route modules, one per resource.
 
+pub mod analytics;
 pub mod audit_logs;
 pub mod auth;
 pub mod github_app;

@@ -1,5 +1,6 @@
 //! All SQL lives here: one file per table group, free functions taking an executor.
 
+pub mod analytics;
 pub mod audit_logs;
 pub mod conflicts;
 pub mod email_tokens;

@@ -1,6 +1,7 @@
 //! Every integration test in one binary (links once; nextest still runs each test in its own process).
 
 mod account_takeover;
+mod analytics;
 mod api_foundation;
 mod audit_trail;
 mod auth;
