@@ -3,6 +3,7 @@
 pub mod audit_logs;
 pub mod conflicts;
 pub mod email_tokens;
+pub mod incident_events;
 pub mod incidents;
 pub mod installation_tokens;
 pub mod installations;
@@ -23,4 +24,5 @@ pub mod sealed;
 pub mod sessions;
 pub mod users;
 pub mod webhook_deliveries;
+pub mod workflow_jobs;
 pub mod workflow_runs;
