@@ -72,7 +72,6 @@ pub struct DeliveryPageOut {
     pub next_cursor: Option<String>,
 }
 
-
 /// The organisation's webhook deliveries, newest first (org_admin, team_lead).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/webhook-deliveries", tag = "webhooks", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), DeliveryQuery),

@@ -8,7 +8,16 @@ macro_rules! id_type {
     ($name:ident: i64) => {
         /// A numeric id GitHub assigns.
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            Serialize,
+            Deserialize,
+            sqlx::Type,
+            utoipa::ToSchema,
         )]
         #[serde(transparent)]
         #[sqlx(transparent)]

@@ -80,3 +80,24 @@ impl Transition {
         self.from.contains(&status)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions_start_only_where_allowed() {
+        use IncidentStatus::*;
+        let allowed = |t: Transition| {
+            IncidentStatus::ALL
+                .iter()
+                .copied()
+                .filter(|s| t.allowed_from(*s))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(allowed(Transition::ACKNOWLEDGE), [Open]);
+        assert_eq!(allowed(Transition::RESOLVE), [Open, Acknowledged]);
+        assert_eq!(allowed(Transition::REOPEN), [Resolved]);
+        assert_eq!(Transition::REOPEN.event.as_str(), "reopened");
+    }
+}

@@ -60,11 +60,29 @@ mod tests {
 
     #[test]
     fn outcomes_follow_status_and_attempts() {
-        assert_eq!(JobOutcome::of(JobStatus::Failed, Attempts::of(3, 3)), JobOutcome::Dead);
-        assert_eq!(JobOutcome::of(JobStatus::Failed, Attempts::of(1, 3)), JobOutcome::Retrying);
-        assert_eq!(JobOutcome::of(JobStatus::Killed, Attempts::of(0, 3)), JobOutcome::Dead);
-        assert_eq!(JobOutcome::of(JobStatus::Queued, Attempts::of(0, 3)), JobOutcome::Running);
-        assert_eq!(JobOutcome::of(JobStatus::Done, Attempts::of(1, 1)), JobOutcome::Succeeded);
-        assert_eq!(JobOutcome::of(JobStatus::Pending, Attempts::of(0, 1)), JobOutcome::Pending);
+        assert_eq!(
+            JobOutcome::of(JobStatus::Failed, Attempts::of(3, 3)),
+            JobOutcome::Dead
+        );
+        assert_eq!(
+            JobOutcome::of(JobStatus::Failed, Attempts::of(1, 3)),
+            JobOutcome::Retrying
+        );
+        assert_eq!(
+            JobOutcome::of(JobStatus::Killed, Attempts::of(0, 3)),
+            JobOutcome::Dead
+        );
+        assert_eq!(
+            JobOutcome::of(JobStatus::Queued, Attempts::of(0, 3)),
+            JobOutcome::Running
+        );
+        assert_eq!(
+            JobOutcome::of(JobStatus::Done, Attempts::of(1, 1)),
+            JobOutcome::Succeeded
+        );
+        assert_eq!(
+            JobOutcome::of(JobStatus::Pending, Attempts::of(0, 1)),
+            JobOutcome::Pending
+        );
     }
 }

@@ -11,15 +11,17 @@ mod mail;
 mod password;
 mod role;
 
-pub use email::Email;
-pub use closed_set::NotInSet;
 pub use ci::{Conclusion, DeliveryStatus, Evaluation, RunStatus};
+pub use closed_set::NotInSet;
+pub use email::Email;
 pub use github::InstallationAction;
 pub use ids::{
     DeliveryId, IncidentEventId, IncidentId, InstallationId, NotificationId, OrgId, RepositoryId,
     SessionId, UserId, WorkflowRunId,
 };
-pub use incident::{EventKind, IncidentSource, IncidentStatus, NotificationKind, Severity, Transition};
+pub use incident::{
+    EventKind, IncidentSource, IncidentStatus, NotificationKind, Severity, Transition,
+};
 pub use job_state::{Attempts, JobOutcome, JobStatus};
 pub use mail::{EmailPurpose, MailDelivery};
 pub use password::NewPassword;

@@ -8,7 +8,6 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
-
 use super::{GithubDb, GithubError, client::Auth};
 use crate::{
     Error,
@@ -59,7 +58,11 @@ impl GithubDb<'_> {
 
     /// Installs RepoPal's hook on a monitored repository (one install or removal per repository
     /// at a time across all workers).
-    pub async fn install_hook(&self, org: OrgId, repository: RepositoryId) -> Result<HookOutcome, Error> {
+    pub async fn install_hook(
+        &self,
+        org: OrgId,
+        repository: RepositoryId,
+    ) -> Result<HookOutcome, Error> {
         self.exclusively(
             &format!("repopal:hook:{repository}"),
             self.install_hook_locked(org, repository),
@@ -228,7 +231,11 @@ impl GithubDb<'_> {
 
 impl GithubDb<'_> {
     /// Pings RepoPal's hook on a monitored repository to see whether it still exists.
-    pub async fn hook_health(&self, org: OrgId, repository: RepositoryId) -> Result<HookHealth, Error> {
+    pub async fn hook_health(
+        &self,
+        org: OrgId,
+        repository: RepositoryId,
+    ) -> Result<HookHealth, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;

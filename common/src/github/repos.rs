@@ -88,7 +88,7 @@ pub async fn update_settings(
         .await?
         .ok_or(Error::NotFound)?;
     let after =
-        repositories::update_settings(&mut *tx, org, repository, auto_incident, slack_channels)
+        repositories::update_settings(&mut tx, org, repository, auto_incident, slack_channels)
             .await?
             .ok_or(Error::NotFound)?;
     let mut changes = serde_json::Map::new();

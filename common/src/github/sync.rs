@@ -56,7 +56,10 @@ pub struct SyncReport {
 
 impl GithubDb<'_> {
     /// Syncs the repositories of `installation_id` into its organisation.
-    pub async fn sync_installation(&self, installation_id: InstallationId) -> Result<SyncReport, Error> {
+    pub async fn sync_installation(
+        &self,
+        installation_id: InstallationId,
+    ) -> Result<SyncReport, Error> {
         let Some(org) = installations::org_of(self.pool, installation_id).await? else {
             return Err(Error::rejected(
                 "installation_not_linked",

@@ -90,7 +90,15 @@ pub async fn act(
     if action == Action::Resolve
         && let Some(repo) = repositories::find(&mut *tx, org, current.repository_id).await?
     {
-        fan_out(&mut tx, &repo, id, event, NotificationKind::Resolved, &current.title).await?;
+        fan_out(
+            &mut tx,
+            &repo,
+            id,
+            event,
+            NotificationKind::Resolved,
+            &current.title,
+        )
+        .await?;
     }
     let after = incidents::find(&mut *tx, org, id)
         .await?

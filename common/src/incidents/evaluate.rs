@@ -86,8 +86,13 @@ async fn decide(
             }
             let mut data = run_data(run);
             data["occurrence_count"] = json!(incident.occurrence_count + 1);
-            let event = incident_events::add_event(tx, org, incident.id, system(EventKind::Occurrence, None, data))
-                .await?;
+            let event = incident_events::add_event(
+                tx,
+                org,
+                incident.id,
+                system(EventKind::Occurrence, None, data),
+            )
+            .await?;
             record(tx, run, incident.id, "incident.occurrence").await?;
             fetch_context(tx, run, incident.id).await?;
             if incidents::take_notify_slot(tx, org, incident.id, window_secs).await? {
@@ -127,8 +132,13 @@ async fn decide(
             )
             .await?;
             incidents::add_occurrence(tx, org, id, run.id).await?;
-            let event = incident_events::add_event(tx, org, id, system(EventKind::Opened, None, run_data(run)))
-                .await?;
+            let event = incident_events::add_event(
+                tx,
+                org,
+                id,
+                system(EventKind::Opened, None, run_data(run)),
+            )
+            .await?;
             record(tx, run, id, "incident.open").await?;
             fetch_context(tx, run, id).await?;
             fan_out(tx, &repo, id, event, NotificationKind::Opened, &title).await?;
@@ -154,8 +164,15 @@ async fn decide(
             )
             .await?;
             record(tx, run, incident.id, "incident.auto_resolve").await?;
-            fan_out(tx, &repo, incident.id, event, NotificationKind::Resolved, &incident.title)
-                .await?;
+            fan_out(
+                tx,
+                &repo,
+                incident.id,
+                event,
+                NotificationKind::Resolved,
+                &incident.title,
+            )
+            .await?;
             Ok(Evaluation::Resolved)
         }
         (false, None) => Ok(Evaluation::NoChange),

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use super::{Job, Queue};
 use crate::domain::{IncidentId, OrgId, WorkflowRunId};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IncidentContext {

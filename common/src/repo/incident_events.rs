@@ -57,11 +57,7 @@ pub enum Of {
     Event(IncidentEventId),
 }
 
-async fn select_events(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    of: Of,
-) -> Result<Vec<Event>, Error> {
+async fn select_events(db: impl PgExecutor<'_>, org: OrgId, of: Of) -> Result<Vec<Event>, Error> {
     let (incident, event) = match of {
         Of::Incident(id) => (Some(id), None),
         Of::Event(id) => (None, Some(id)),
@@ -94,5 +90,8 @@ pub async fn find_event(
     org: OrgId,
     id: IncidentEventId,
 ) -> Result<Option<Event>, Error> {
-    Ok(select_events(db, org, Of::Event(id)).await?.into_iter().next())
+    Ok(select_events(db, org, Of::Event(id))
+        .await?
+        .into_iter()
+        .next())
 }

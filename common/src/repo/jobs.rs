@@ -113,7 +113,12 @@ async fn list_jobs(pool: &PgPool, listing: Listing<'_>) -> Result<Vec<JobRow>, E
     let (queues, dead_only, newest_done_first, limit): (Vec<String>, bool, bool, Option<i64>) =
         match listing {
             Listing::Dead(limit) => (Vec::new(), true, true, Some(limit)),
-            Listing::DeadIn(queues) => (queues.iter().map(|q| (*q).to_owned()).collect(), true, false, None),
+            Listing::DeadIn(queues) => (
+                queues.iter().map(|q| (*q).to_owned()).collect(),
+                true,
+                false,
+                None,
+            ),
             Listing::Queue(queue) => (vec![queue.to_owned()], false, false, None),
         };
     let rows = sqlx::query_as!(
@@ -170,7 +175,11 @@ pub async fn counts(pool: &PgPool) -> Result<Vec<QueueCount>, Error> {
     .await?;
     let mut counts = std::collections::BTreeMap::<(String, &'static str), QueueCount>::new();
     for r in rows {
-        let attempts = if r.used_up { Attempts::UsedUp } else { Attempts::Left };
+        let attempts = if r.used_up {
+            Attempts::UsedUp
+        } else {
+            Attempts::Left
+        };
         let outcome = JobOutcome::of(r.status, attempts);
         counts
             .entry((r.queue.clone(), outcome.as_str()))

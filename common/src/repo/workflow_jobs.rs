@@ -38,7 +38,10 @@ pub async fn upsert_jobs(
     }
     let col = |f: fn(&JobRow) -> Option<String>| jobs.iter().map(f).collect::<Vec<_>>();
     let at = |f: fn(&JobRow) -> Option<DateTime<Utc>>| jobs.iter().map(f).collect::<Vec<_>>();
-    let steps: Vec<serde_json::Value> = jobs.iter().map(|j| serde_json::json!(j.failed_steps.0)).collect();
+    let steps: Vec<serde_json::Value> = jobs
+        .iter()
+        .map(|j| serde_json::json!(j.failed_steps.0))
+        .collect();
     sqlx::query!(
         "INSERT INTO workflow_jobs (org_id, repository_id, job_id, run_id, run_attempt, name, status,
              conclusion, html_url, started_at, completed_at, failed_steps)

@@ -321,9 +321,11 @@ pub async fn stats(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Ve
          FROM workflow_runs w JOIN repositories r ON r.id = w.repository_id",
     );
     push_filter(&mut q, org, f);
-    q.push(" AND w.status = ").push_bind(RunStatus::Completed).push(
-        " GROUP BY w.repository_id, r.full_name, w.workflow_id
+    q.push(" AND w.status = ")
+        .push_bind(RunStatus::Completed)
+        .push(
+            " GROUP BY w.repository_id, r.full_name, w.workflow_id
           ORDER BY r.full_name, workflow_name LIMIT 1000",
-    );
+        );
     Ok(q.build_query_as().fetch_all(db).await?)
 }

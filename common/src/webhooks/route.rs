@@ -55,7 +55,8 @@ pub async fn route(
     owner: Option<OrgId>,
     delivery_id: DeliveryId,
 ) -> Result<Routed, Error> {
-    let Some((delivery, payload)) = webhook_deliveries::find(pool, owner, delivery_id).await? else {
+    let Some((delivery, payload)) = webhook_deliveries::find(pool, owner, delivery_id).await?
+    else {
         return Err(Error::Invalid("delivery no longer exists".into()));
     };
     // Fields are copied into text columns, which cannot hold NUL: such characters become U+FFFD.

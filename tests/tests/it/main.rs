@@ -4,6 +4,7 @@ mod account_takeover;
 mod api_foundation;
 mod audit_trail;
 mod auth;
+mod ci_tenancy;
 mod config;
 mod crash_recovery;
 mod database_outage;
