@@ -70,15 +70,14 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// Updates the `repopal_jobs` gauge from the queue table (one row per queue and outcome).
 pub async fn refresh_job_counts(pool: &sqlx::PgPool) -> Result<(), common::Error> {
-    const OUTCOMES: &[&str] = &["pending", "running", "retrying", "succeeded", "dead"];
     let counts = common::repo::jobs::counts(pool).await?;
     for queue in common::jobs::ALL_QUEUES {
-        for outcome in OUTCOMES {
+        for outcome in common::domain::JobOutcome::ALL {
             let n = counts
                 .iter()
                 .find(|c| c.queue == queue.name && c.outcome == *outcome)
                 .map_or(0, |c| c.count);
-            metrics::gauge!("repopal_jobs", "queue" => queue.name, "outcome" => *outcome)
+            metrics::gauge!("repopal_jobs", "queue" => queue.name, "outcome" => outcome.as_str())
                 .set(n as f64);
         }
     }

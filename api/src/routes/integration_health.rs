@@ -172,7 +172,7 @@ pub async fn metrics(
             common::repo::installations::last_synced(
                 &state.services.pool,
                 member.org_id,
-                installation,
+                common::domain::InstallationId(installation),
             )
             .await?
         }

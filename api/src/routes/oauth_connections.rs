@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use common::repo::oauth::Connection;
+use common::{jobs::JobId, repo::oauth::Connection};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -167,7 +167,7 @@ pub async fn my_job(
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<JobOut> {
-    let job = common::repo::jobs::find_for_user(&state.services.pool, caller.user_id, &id)
+    let job = common::repo::jobs::find_for_user(&state.services.pool, caller.user_id, &JobId(id))
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(super::jobs::job_out(job)))

@@ -7,11 +7,3 @@ crate::closed_set! {
         Week = "week",
     }
 }
-
-crate::closed_set! {
-    /// Where an incident came from. GitHub Actions runs are the only source today; Argo CD
-    /// applications come next.
-    pub enum IncidentSource {
-        GithubActions = "github_actions",
-    }
-}

@@ -12,7 +12,7 @@ use super::{GithubDb, Page, client::Auth};
 use crate::{
     Error,
     crypto::keyring::Binding,
-    domain::OrgId,
+    domain::{InstallationId, OrgId},
     repo::{
         installations, oauth,
         repositories::{self, RepoIn, RepoSource},
@@ -56,7 +56,10 @@ pub struct SyncReport {
 
 impl GithubDb<'_> {
     /// Syncs the repositories of `installation_id` into its organisation.
-    pub async fn sync_installation(&self, installation_id: i64) -> Result<SyncReport, Error> {
+    pub async fn sync_installation(
+        &self,
+        installation_id: InstallationId,
+    ) -> Result<SyncReport, Error> {
         let Some(org) = installations::org_of(self.pool, installation_id).await? else {
             return Err(Error::rejected(
                 "installation_not_linked",
@@ -86,7 +89,7 @@ impl GithubDb<'_> {
                     },
                 )
                 .await?;
-            installations::mark_synced(self.pool, installation_id).await?;
+            installations::mark_synced(self.pool, org, installation_id).await?;
             Ok(report)
         };
         self.exclusively(&format!("repopal:sync:{installation_id}"), work)

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     Error,
-    domain::OrgId,
+    domain::{NotificationKind, OrgId},
     github::RefreshOutcome,
     jobs::{self, NotifyIntegrationHealth},
     repo::{
@@ -171,7 +171,7 @@ pub async fn run_check(
     if next.notifies(&before) {
         let (kind, title) = if next.status == health::ERROR {
             (
-                "integration_error",
+                NotificationKind::IntegrationError,
                 format!(
                     "{} integration failing: {}",
                     row.kind,
@@ -180,7 +180,7 @@ pub async fn run_check(
             )
         } else {
             (
-                "integration_recovered",
+                NotificationKind::IntegrationRecovered,
                 format!("{} integration recovered", row.kind),
             )
         };

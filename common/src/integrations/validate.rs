@@ -40,7 +40,7 @@ pub(super) async fn check_installation(
         return Ok(());
     }
     let id = config["installation_id"].as_i64().unwrap_or_default();
-    if installations::org_of(pool, id).await? != Some(org) {
+    if installations::org_of(pool, crate::domain::InstallationId(id)).await? != Some(org) {
         problems.push((
             "config.installation_id".into(),
             "is not an installation linked to this organisation".into(),

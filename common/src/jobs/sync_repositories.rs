@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Job, Queue};
-use crate::domain::OrgId;
+use crate::domain::{InstallationId, OrgId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncRepositories {
-    pub installation_id: i64,
+    pub installation_id: InstallationId,
 }
 
 impl Job for SyncRepositories {

@@ -104,12 +104,12 @@ pub async fn delete_audit_entries(
 pub async fn delivery_payload_pruned(
     db: impl PgExecutor<'_>,
     org_id: crate::domain::OrgId,
-    delivery: uuid::Uuid,
+    delivery: crate::domain::DeliveryId,
 ) -> Result<Option<bool>, Error> {
     Ok(sqlx::query_scalar!(
         r#"SELECT payload_pruned_at IS NOT NULL AS "pruned!"
            FROM webhook_deliveries WHERE id = $1 AND org_id = $2"#,
-        delivery,
+        delivery as crate::domain::DeliveryId,
         org_id as crate::domain::OrgId,
     )
     .fetch_optional(db)

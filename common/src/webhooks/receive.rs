@@ -4,7 +4,6 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::{Ingested, Ingestor, parse_delivery};
 use crate::{
@@ -170,7 +169,7 @@ impl WebhookReceiver {
                 delivery_id,
                 event,
                 action: parsed.action,
-                installation_id: parsed.installation_id,
+                installation_id: parsed.installation_id.map(crate::domain::InstallationId),
                 repository_id: parsed.repository_id,
                 payload: parsed.json,
             })
@@ -183,7 +182,7 @@ impl WebhookReceiver {
         meta: &crate::identity::ClientMeta,
         actor: crate::domain::UserId,
         org: OrgId,
-        delivery: Uuid,
+        delivery: crate::domain::DeliveryId,
     ) -> Result<JobId, Error> {
         let mut tx = self.pool.begin().await?;
         match crate::repo::retention::delivery_payload_pruned(&mut *tx, org, delivery).await? {
@@ -205,6 +204,7 @@ impl WebhookReceiver {
             &mut tx,
             &ProcessWebhook {
                 delivery_id: delivery,
+                owner: Some(org),
             },
         )
         .await?;

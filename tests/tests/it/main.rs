@@ -5,6 +5,7 @@ mod analytics;
 mod api_foundation;
 mod audit_trail;
 mod auth;
+mod ci_tenancy;
 mod config;
 mod crash_recovery;
 mod database_outage;

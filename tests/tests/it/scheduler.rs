@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::{
+    domain::{JobOutcome, JobStatus},
     jobs::{Job, PruneJobs},
     repo,
 };
@@ -119,10 +120,10 @@ async fn the_prune_job_runs_from_the_schedule() {
                 .await
                 .unwrap()
                 .into_iter()
-                .find(|j| j.status == "Done")
+                .find(|j| j.status == JobStatus::Done)
         },
     )
     .await;
     worker.stop().await;
-    assert_eq!(row.outcome, "succeeded");
+    assert_eq!(row.outcome, JobOutcome::Succeeded);
 }

@@ -54,6 +54,7 @@ impl Provider for GithubApp {
             let installation = config
                 .get("installation_id")
                 .and_then(Value::as_i64)
+                .map(crate::domain::InstallationId)
                 .ok_or_else(|| Failure::Failed("config.installation_id is missing".into()))?;
             let gh = t.github.with_db(&t.pool, &t.keyring);
             let app = gh.app.as_ref().ok_or_else(|| {
