@@ -8,7 +8,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use common::{
-    domain::{Email, NewPassword, OrgId, SessionId, UserId},
+    domain::{Email, NewPassword, OrgId, Role, SessionId, UserId},
     identity::{IssuedTokens, Registration, SignedIn},
     repo::{
         sessions::Session,
@@ -30,8 +30,7 @@ pub struct OrgRoleOut {
     pub id: OrgId,
     pub slug: String,
     pub name: String,
-    /// `org_admin`, `team_lead`, `developer` or `viewer`.
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,6 +6,7 @@ pub mod github_app;
 pub mod github_login;
 pub mod health;
 pub mod incidents;
+pub mod integration_actions;
 pub mod integration_health;
 pub mod integration_types;
 pub mod integrations;

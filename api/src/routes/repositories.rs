@@ -297,7 +297,7 @@ pub async fn status(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SyncIn {
     /// One of the caller's OAuth connections (`GET /api/v1/oauth/connections`).
-    pub connection_id: Uuid,
+    pub connection_id: common::domain::ConnectionId,
 }
 
 /// Sync the repositories the caller's GitHub connection can see into this organisation

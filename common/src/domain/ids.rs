@@ -45,3 +45,9 @@ macro_rules! id_type {
 id_type!(UserId);
 id_type!(OrgId);
 id_type!(SessionId);
+id_type!(IntegrationId);
+// A user's link to a provider account (`oauth_connections`).
+id_type!(ConnectionId);
+id_type!(InvitationId);
+// One check or test in an integration's health history.
+id_type!(CheckId);

@@ -148,7 +148,13 @@ impl super::GithubDb<'_> {
             )
         })?;
         // Each install link works once.
-        if !oauth::use_once(self.pool, &tokens::hash(cb.state), "github_install").await? {
+        if !oauth::use_once(
+            self.pool,
+            &tokens::hash(cb.state),
+            crate::domain::StateFlow::GithubInstall,
+        )
+        .await?
+        {
             return refuse("state_reused", invalid_state()).await;
         }
         // The link dies with its maker's admin rights.

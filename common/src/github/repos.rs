@@ -120,7 +120,7 @@ pub async fn connection_sync_job(
     pool: &PgPool,
     org: OrgId,
     actor: UserId,
-    connection: Uuid,
+    connection: crate::domain::ConnectionId,
 ) -> Result<JobId, Error> {
     let mut tx = pool.begin().await?;
     crate::repo::oauth::find_for_user(&mut *tx, actor, connection)

@@ -11,7 +11,7 @@ use super::{ClientMeta, Identity, audit, github_login::upstream};
 use crate::{
     Error,
     crypto::tokens,
-    domain::UserId,
+    domain::{StateFlow, UserId},
     github::{granted_scopes, oauth_client},
     repo::{
         audit_logs::NewEntry,
@@ -39,7 +39,7 @@ pub(crate) struct OAuthGrant {
 
 /// One kind of flow: its state namespace, callback path and the audit action for its failures.
 pub(crate) struct Flow {
-    pub provider: &'static str,
+    pub state: StateFlow,
     pub callback: &'static str,
     pub audit_action: &'static str,
 }
@@ -62,7 +62,7 @@ impl Identity {
             &self.pool,
             &state_hash,
             &browser_hash,
-            flow.provider,
+            flow.state,
             expires,
             user,
         )
@@ -101,7 +101,7 @@ impl Identity {
             &self.pool,
             &tokens::hash(state),
             &tokens::hash(nonce),
-            flow.provider,
+            flow.state,
         )
         .await?;
         let refused = match (check, error) {
