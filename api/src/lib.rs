@@ -97,10 +97,10 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
 /// The routes, the `/metrics` route (mounted only where configured) and the OpenAPI document.
 fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        audit_logs, auth, github_app, github_login, health, incidents, integration_actions,
-        integration_health, integration_types, integrations, jobs, members, notifications,
-        oauth_connections, orgs, repositories, slack_connect, webhook_deliveries, webhooks,
-        workflow_runs,
+        audit_logs, auth, auth_sessions, github_app, github_login, health, incidents,
+        integration_actions, integration_health, integration_types, integrations, jobs, members,
+        notifications, oauth_connections, orgs, passwords, repositories, slack_connect,
+        webhook_deliveries, webhooks, workflow_runs,
     };
     // GitHub sends deliveries of up to 25 MB (the receiver reads its body itself, within
     // `WEBHOOK_BODY_LIMIT` and the in-flight budget); every other route keeps `BODY_LIMIT_BYTES`.
@@ -116,12 +116,12 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me, auth::update_me))
-        .routes(routes!(auth::change_password))
-        .routes(routes!(auth::forgot_password))
-        .routes(routes!(auth::reset_password))
-        .routes(routes!(auth::verify_email))
-        .routes(routes!(auth::sessions))
-        .routes(routes!(auth::end_session))
+        .routes(routes!(passwords::change_password))
+        .routes(routes!(passwords::forgot_password))
+        .routes(routes!(passwords::reset_password))
+        .routes(routes!(passwords::verify_email))
+        .routes(routes!(auth_sessions::sessions))
+        .routes(routes!(auth_sessions::end_session))
         .routes(routes!(github_login::authorize))
         .routes(routes!(github_login::callback))
         .routes(routes!(github_login::disconnect))

@@ -2,6 +2,7 @@
 
 pub mod audit_logs;
 pub mod auth;
+pub mod auth_sessions;
 pub mod github_app;
 pub mod github_login;
 pub mod health;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod oauth_connections;
 pub mod orgs;
+pub mod passwords;
 pub mod repositories;
 pub mod slack_connect;
 pub mod webhook_deliveries;

@@ -22,6 +22,19 @@ pub struct Invitation {
     pub created_at: DateTime<Utc>,
 }
 
+/// `sqlx::query_as!` of a `Invitation`: `$head` (ending in `SELECT` or `RETURNING`), every column of the row, then
+/// `$tail`. The column list is written once, here.
+macro_rules! invitation_row {
+    ($head:literal, $tail:literal, $($args:tt)*) => {
+        sqlx::query_as!(
+            $crate::repo::invitations::Invitation,
+            $head + r#" id AS "id: _", org_id AS "org_id: _", email, role AS "role: _", invited_by AS "invited_by: _",
+             expires_at, accepted_at, revoked_at, created_at "# + $tail,
+            $($args)*
+        )
+    };
+}
+
 pub async fn insert(
     db: impl PgExecutor<'_>,
     org: OrgId,
@@ -31,12 +44,9 @@ pub async fn insert(
     invited_by: UserId,
     expires_at: DateTime<Utc>,
 ) -> Result<Invitation, Error> {
-    Ok(sqlx::query_as!(
-        Invitation,
-        r#"INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING id AS "id: _", org_id AS "org_id: _", email, role AS "role: _", invited_by AS "invited_by: _",
-             expires_at, accepted_at, revoked_at, created_at"#,
+    Ok(invitation_row!(
+        r#"INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING"#,
+        r#""#,
         InvitationId::new() as InvitationId,
         org as OrgId,
         email.as_str(),
@@ -54,11 +64,9 @@ pub async fn find_by_token(
     db: impl PgExecutor<'_>,
     token_hash: &str,
 ) -> Result<Option<Invitation>, Error> {
-    Ok(sqlx::query_as!(
-        Invitation,
-        r#"SELECT id AS "id: _", org_id AS "org_id: _", email, role AS "role: _", invited_by AS "invited_by: _",
-             expires_at, accepted_at, revoked_at, created_at
-         FROM invitations WHERE token_hash = $1"#,
+    Ok(invitation_row!(
+        r#"SELECT"#,
+        r#"FROM invitations WHERE token_hash = $1"#,
         token_hash,
     )
     .fetch_optional(db)
@@ -70,11 +78,9 @@ pub async fn lock_by_token(
     tx: &mut PgConnection,
     token_hash: &str,
 ) -> Result<Option<Invitation>, Error> {
-    Ok(sqlx::query_as!(
-        Invitation,
-        r#"SELECT id AS "id: _", org_id AS "org_id: _", email, role AS "role: _", invited_by AS "invited_by: _",
-             expires_at, accepted_at, revoked_at, created_at
-         FROM invitations WHERE token_hash = $1 FOR UPDATE"#,
+    Ok(invitation_row!(
+        r#"SELECT"#,
+        r#"FROM invitations WHERE token_hash = $1 FOR UPDATE"#,
         token_hash,
     )
     .fetch_optional(tx)
@@ -101,13 +107,9 @@ pub async fn mark_accepted(
 
 /// Open (unused, unrevoked, unexpired) invitations of the organisation, oldest first.
 pub async fn pending(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Invitation>, Error> {
-    Ok(sqlx::query_as!(
-        Invitation,
-        r#"SELECT id AS "id: _", org_id AS "org_id: _", email, role AS "role: _", invited_by AS "invited_by: _",
-             expires_at, accepted_at, revoked_at, created_at
-         FROM invitations
-         WHERE org_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-         ORDER BY created_at, id"#,
+    Ok(invitation_row!(
+        r#"SELECT"#,
+        r#"FROM invitations WHERE org_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at, id"#,
         org as OrgId,
     )
     .fetch_all(db)
@@ -121,12 +123,9 @@ pub async fn revoke(
     id: InvitationId,
     reason: RevokeReason,
 ) -> Result<Option<Invitation>, Error> {
-    Ok(sqlx::query_as!(
-        Invitation,
-        r#"UPDATE invitations SET revoked_at = now(), revoked_reason = $3
-         WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
-         RETURNING id AS "id: _", org_id AS "org_id: _", email, role AS "role: _", invited_by AS "invited_by: _",
-             expires_at, accepted_at, revoked_at, created_at"#,
+    Ok(invitation_row!(
+        r#"UPDATE invitations SET revoked_at = now(), revoked_reason = $3 WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING"#,
+        r#""#,
         org as OrgId,
         id as InvitationId,
         reason as RevokeReason,

@@ -113,17 +113,28 @@ pub struct Connection {
     pub linked_unverified: bool,
 }
 
+/// `sqlx::query_as!` of a `Connection`: `$head` (ending in `SELECT` or `RETURNING`), every column of the row, then
+/// `$tail`. The column list is written once, here.
+macro_rules! connection_row {
+    ($head:literal, $tail:literal, $($args:tt)*) => {
+        sqlx::query_as!(
+            $crate::repo::oauth::Connection,
+            $head + r#" id AS "id: _", user_id AS "user_id: _", provider AS "provider: _", provider_user_id, login,
+             scopes, created_at, status AS "status: _", purpose AS "purpose: _", token_expires_at,
+             last_refreshed_at, linked_unverified "# + $tail,
+            $($args)*
+        )
+    };
+}
+
 pub async fn find_by_provider_user(
     db: impl PgExecutor<'_>,
     provider: ConnectionProvider,
     provider_user_id: &str,
 ) -> Result<Option<Connection>, Error> {
-    Ok(sqlx::query_as!(
-        Connection,
-        r#"SELECT id AS "id: _", user_id AS "user_id: _", provider AS "provider: _", provider_user_id, login,
-             scopes, created_at, status AS "status: _", purpose AS "purpose: _", token_expires_at,
-             last_refreshed_at, linked_unverified
-         FROM oauth_connections WHERE provider = $1 AND provider_user_id = $2"#,
+    Ok(connection_row!(
+        r#"SELECT"#,
+        r#"FROM oauth_connections WHERE provider = $1 AND provider_user_id = $2"#,
         provider as ConnectionProvider,
         provider_user_id,
     )
@@ -135,12 +146,9 @@ pub async fn list_for_user(
     db: impl PgExecutor<'_>,
     user: UserId,
 ) -> Result<Vec<Connection>, Error> {
-    Ok(sqlx::query_as!(
-        Connection,
-        r#"SELECT id AS "id: _", user_id AS "user_id: _", provider AS "provider: _", provider_user_id, login,
-             scopes, created_at, status AS "status: _", purpose AS "purpose: _", token_expires_at,
-             last_refreshed_at, linked_unverified
-         FROM oauth_connections WHERE user_id = $1 ORDER BY created_at"#,
+    Ok(connection_row!(
+        r#"SELECT"#,
+        r#"FROM oauth_connections WHERE user_id = $1 ORDER BY created_at"#,
         user as UserId,
     )
     .fetch_all(db)
@@ -152,12 +160,9 @@ pub async fn find_for_user(
     user: UserId,
     id: ConnectionId,
 ) -> Result<Option<Connection>, Error> {
-    Ok(sqlx::query_as!(
-        Connection,
-        r#"SELECT id AS "id: _", user_id AS "user_id: _", provider AS "provider: _", provider_user_id, login,
-             scopes, created_at, status AS "status: _", purpose AS "purpose: _", token_expires_at,
-             last_refreshed_at, linked_unverified
-         FROM oauth_connections WHERE user_id = $1 AND id = $2"#,
+    Ok(connection_row!(
+        r#"SELECT"#,
+        r#"FROM oauth_connections WHERE user_id = $1 AND id = $2"#,
         user as UserId,
         id as ConnectionId,
     )

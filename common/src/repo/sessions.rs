@@ -20,6 +20,19 @@ pub struct Session {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// `sqlx::query_as!` of a `Session`: `$head` (ending in `SELECT` or `RETURNING`), every column of the row, then
+/// `$tail`. The column list is written once, here.
+macro_rules! session_row {
+    ($head:literal, $tail:literal, $($args:tt)*) => {
+        sqlx::query_as!(
+            $crate::repo::sessions::Session,
+            $head + r#" id AS "id: _", user_id AS "user_id: _", user_agent, ip, created_at, last_used_at, expires_at,
+             revoked_at "# + $tail,
+            $($args)*
+        )
+    };
+}
+
 pub async fn insert(
     db: impl PgExecutor<'_>,
     user: UserId,
@@ -27,11 +40,9 @@ pub async fn insert(
     ip: Option<&str>,
     expires_at: DateTime<Utc>,
 ) -> Result<Session, Error> {
-    Ok(sqlx::query_as!(
-        Session,
-        r#"INSERT INTO sessions (id, user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id AS "id: _", user_id AS "user_id: _", user_agent, ip, created_at, last_used_at, expires_at,
-             revoked_at"#,
+    Ok(session_row!(
+        r#"INSERT INTO sessions (id, user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING"#,
+        r#""#,
         SessionId::new() as SessionId,
         user as UserId,
         user_agent,
@@ -44,11 +55,9 @@ pub async fn insert(
 
 /// The session if it exists, is not revoked and has not expired.
 pub async fn find_active(db: impl PgExecutor<'_>, id: SessionId) -> Result<Option<Session>, Error> {
-    Ok(sqlx::query_as!(
-        Session,
-        r#"SELECT id AS "id: _", user_id AS "user_id: _", user_agent, ip, created_at, last_used_at, expires_at,
-             revoked_at
-         FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()"#,
+    Ok(session_row!(
+        r#"SELECT"#,
+        r#"FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()"#,
         id as SessionId,
     )
     .fetch_optional(db)
@@ -56,12 +65,9 @@ pub async fn find_active(db: impl PgExecutor<'_>, id: SessionId) -> Result<Optio
 }
 
 pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Session>, Error> {
-    Ok(sqlx::query_as!(
-        Session,
-        r#"SELECT id AS "id: _", user_id AS "user_id: _", user_agent, ip, created_at, last_used_at, expires_at,
-             revoked_at
-         FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
-         ORDER BY last_used_at DESC"#,
+    Ok(session_row!(
+        r#"SELECT"#,
+        r#"FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY last_used_at DESC"#,
         user as UserId,
     )
     .fetch_all(db)

@@ -62,6 +62,19 @@ pub enum EmailProof {
     Unproven,
 }
 
+/// `sqlx::query_as!` of a `User`: `$head` (ending in `SELECT` or `RETURNING`), every column of the row, then
+/// `$tail`. The column list is written once, here.
+macro_rules! user_row {
+    ($head:literal, $tail:literal, $($args:tt)*) => {
+        sqlx::query_as!(
+            $crate::repo::users::User,
+            $head + r#" id AS "id: _", email, full_name, password_hash, email_verified_at, is_super_admin, created_at,
+             password_unproven "# + $tail,
+            $($args)*
+        )
+    };
+}
+
 pub async fn insert(
     tx: &mut PgConnection,
     email: &Email,
@@ -69,12 +82,9 @@ pub async fn insert(
     password_hash: Option<&str>,
     proof: EmailProof,
 ) -> Result<User, Error> {
-    sqlx::query_as!(
-        User,
-        r#"INSERT INTO users (id, email, full_name, password_hash, email_verified_at, password_unproven)
-         VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $4::text IS NOT NULL AND NOT $5)
-         RETURNING id AS "id: _", email, full_name, password_hash, email_verified_at, is_super_admin, created_at,
-             password_unproven"#,
+    user_row!(
+        r#"INSERT INTO users (id, email, full_name, password_hash, email_verified_at, password_unproven) VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END, $4::text IS NOT NULL AND NOT $5) RETURNING"#,
+        r#""#,
         UserId::new() as UserId,
         email.as_str(),
         full_name,
@@ -87,23 +97,17 @@ pub async fn insert(
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: UserId) -> Result<Option<User>, Error> {
-    Ok(sqlx::query_as!(
-        User,
-        r#"SELECT id AS "id: _", email, full_name, password_hash, email_verified_at, is_super_admin, created_at,
-             password_unproven
-         FROM users WHERE id = $1"#,
-        id as UserId,
+    Ok(
+        user_row!(r#"SELECT"#, r#"FROM users WHERE id = $1"#, id as UserId,)
+            .fetch_optional(db)
+            .await?,
     )
-    .fetch_optional(db)
-    .await?)
 }
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> Result<Option<User>, Error> {
-    Ok(sqlx::query_as!(
-        User,
-        r#"SELECT id AS "id: _", email, full_name, password_hash, email_verified_at, is_super_admin, created_at,
-             password_unproven
-         FROM users WHERE email = $1"#,
+    Ok(user_row!(
+        r#"SELECT"#,
+        r#"FROM users WHERE email = $1"#,
         email.as_str(),
     )
     .fetch_optional(db)

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use super::Integration;
+use super::{Integration, rows::integration_row};
 use crate::{
     Error,
     domain::{HealthStatus, IntegrationId, IntegrationKind, OrgId},
@@ -27,17 +27,28 @@ pub struct Sealed {
     pub last_refreshed_at: Option<DateTime<Utc>>,
 }
 
+/// `sqlx::query_as!` of a `Sealed`: `$head` (ending in `SELECT` or `RETURNING`), the columns a check needs, then
+/// `$tail`. The column list is written once, here.
+macro_rules! sealed_row {
+    ($head:literal, $tail:literal, $($args:tt)*) => {
+        sqlx::query_as!(
+            $crate::repo::integrations::Sealed,
+            $head + r#" id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", config, credentials_sealed, enabled,
+             status AS "status: _", consecutive_failures, failing_since, next_check_at, token_expires_at,
+             last_refreshed_at "# + $tail,
+            $($args)*
+        )
+    };
+}
+
 pub async fn sealed(
     db: impl PgExecutor<'_>,
     org: OrgId,
     id: IntegrationId,
 ) -> Result<Option<Sealed>, Error> {
-    Ok(sqlx::query_as!(
-        Sealed,
-        r#"SELECT id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", config, credentials_sealed, enabled,
-             status AS "status: _", consecutive_failures, failing_since, next_check_at, token_expires_at,
-             last_refreshed_at
-         FROM integrations WHERE org_id = $1 AND id = $2"#,
+    Ok(sealed_row!(
+        r#"SELECT"#,
+        r#"FROM integrations WHERE org_id = $1 AND id = $2"#,
         org as OrgId,
         id as IntegrationId,
     )
@@ -51,12 +62,9 @@ pub async fn lock(
     org: OrgId,
     id: IntegrationId,
 ) -> Result<Option<Sealed>, Error> {
-    Ok(sqlx::query_as!(
-        Sealed,
-        r#"SELECT id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", config, credentials_sealed, enabled,
-             status AS "status: _", consecutive_failures, failing_since, next_check_at, token_expires_at,
-             last_refreshed_at
-         FROM integrations WHERE org_id = $1 AND id = $2 FOR UPDATE"#,
+    Ok(sealed_row!(
+        r#"SELECT"#,
+        r#"FROM integrations WHERE org_id = $1 AND id = $2 FOR UPDATE"#,
         org as OrgId,
         id as IntegrationId,
     )
@@ -70,15 +78,9 @@ pub async fn usable_of_kind(
     org: OrgId,
     kind: IntegrationKind,
 ) -> Result<Option<Sealed>, Error> {
-    Ok(sqlx::query_as!(
-        Sealed,
-        r#"SELECT id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", config, credentials_sealed, enabled,
-             status AS "status: _", consecutive_failures, failing_since, next_check_at, token_expires_at,
-             last_refreshed_at
-         FROM integrations
-         WHERE org_id = $1 AND kind = $2 AND enabled AND status NOT IN ($3, $4)
-           AND credentials_sealed IS NOT NULL
-         ORDER BY created_at LIMIT 1"#,
+    Ok(sealed_row!(
+        r#"SELECT"#,
+        r#"FROM integrations WHERE org_id = $1 AND kind = $2 AND enabled AND status NOT IN ($3, $4) AND credentials_sealed IS NOT NULL ORDER BY created_at LIMIT 1"#,
         org as OrgId,
         kind as IntegrationKind,
         HealthStatus::Disabled as HealthStatus,
@@ -104,18 +106,15 @@ pub async fn replace_credentials(
     id: IntegrationId,
     c: &NewCredentials<'_>,
 ) -> Result<Option<Integration>, Error> {
-    sqlx::query_as!(
-        Integration,
+    integration_row!(
         r#"UPDATE integrations SET credentials_sealed = $3, credential_hints = $4, token_expires_at = $5,
              config = coalesce($6, config),
              status = $7,
              consecutive_failures = 0, failing_since = NULL, last_error = NULL,
              next_check_at = CASE WHEN enabled THEN $8::timestamptz END, updated_at = now()
          WHERE org_id = $1 AND id = $2
-         RETURNING id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", name, config, credential_hints,
-             enabled, status AS "status: _", last_error, next_check_at, last_check_at, last_success_at,
-             last_latency_ms, consecutive_failures, failing_since, token_expires_at, api_calls, api_errors,
-             created_at, updated_at"#,
+         RETURNING"#,
+        r#""#,
         org as OrgId,
         id as IntegrationId,
         c.sealed,

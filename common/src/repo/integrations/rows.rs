@@ -9,6 +9,24 @@ use crate::{
     domain::{HealthStatus, IntegrationId, IntegrationKind, OrgId, UserId},
 };
 
+/// `sqlx::query_as!` of an `Integration`: `$head` (ending in `SELECT` or `RETURNING`), every
+/// column of the row, then `$tail`. The column list is written once, here.
+macro_rules! integration_row {
+    ($head:literal, $tail:literal, $($args:tt)*) => {
+        sqlx::query_as!(
+            $crate::repo::integrations::Integration,
+            $head
+                + r#" id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", name, config,
+                  credential_hints, enabled, status AS "status: _", last_error, next_check_at,
+                  last_check_at, last_success_at, last_latency_ms, consecutive_failures, failing_since,
+                  token_expires_at, api_calls, api_errors, created_at, updated_at "#
+                + $tail,
+            $($args)*
+        )
+    };
+}
+pub(super) use integration_row;
+
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Integration {
     pub id: IntegrationId,
@@ -48,15 +66,12 @@ pub struct NewIntegration<'a> {
 
 /// Inserts; a name already used in the organisation is a conflict.
 pub async fn insert(db: impl PgExecutor<'_>, n: &NewIntegration<'_>) -> Result<Integration, Error> {
-    sqlx::query_as!(
-        Integration,
+    integration_row!(
         r#"INSERT INTO integrations (id, org_id, kind, name, config, credentials_sealed, credential_hints,
                                    created_by, token_expires_at, next_check_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         RETURNING id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", name, config, credential_hints,
-             enabled, status AS "status: _", last_error, next_check_at, last_check_at, last_success_at,
-             last_latency_ms, consecutive_failures, failing_since, token_expires_at, api_calls, api_errors,
-             created_at, updated_at"#,
+         RETURNING"#,
+        r#""#,
         n.id as IntegrationId,
         n.org as OrgId,
         n.kind as IntegrationKind,
@@ -86,13 +101,9 @@ pub async fn list(
     org: OrgId,
     f: &Filter,
 ) -> Result<Vec<Integration>, Error> {
-    Ok(sqlx::query_as!(
-        Integration,
-        r#"SELECT id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", name, config, credential_hints,
-             enabled, status AS "status: _", last_error, next_check_at, last_check_at, last_success_at,
-             last_latency_ms, consecutive_failures, failing_since, token_expires_at, api_calls, api_errors,
-             created_at, updated_at
-         FROM integrations
+    Ok(integration_row!(
+        r#"SELECT"#,
+        r#"FROM integrations
          WHERE org_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR kind = $3)
          ORDER BY name"#,
         org as OrgId,
@@ -108,13 +119,9 @@ pub async fn find(
     org: OrgId,
     id: IntegrationId,
 ) -> Result<Option<Integration>, Error> {
-    Ok(sqlx::query_as!(
-        Integration,
-        r#"SELECT id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", name, config, credential_hints,
-             enabled, status AS "status: _", last_error, next_check_at, last_check_at, last_success_at,
-             last_latency_ms, consecutive_failures, failing_since, token_expires_at, api_calls, api_errors,
-             created_at, updated_at
-         FROM integrations WHERE org_id = $1 AND id = $2"#,
+    Ok(integration_row!(
+        r#"SELECT"#,
+        r#"FROM integrations WHERE org_id = $1 AND id = $2"#,
         org as OrgId,
         id as IntegrationId,
     )
@@ -129,14 +136,11 @@ pub async fn update_config(
     name: Option<&str>,
     config: Option<&serde_json::Value>,
 ) -> Result<Option<Integration>, Error> {
-    sqlx::query_as!(
-        Integration,
+    integration_row!(
         r#"UPDATE integrations SET name = coalesce($3, name), config = coalesce($4, config), updated_at = now()
          WHERE org_id = $1 AND id = $2
-         RETURNING id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", name, config, credential_hints,
-             enabled, status AS "status: _", last_error, next_check_at, last_check_at, last_success_at,
-             last_latency_ms, consecutive_failures, failing_since, token_expires_at, api_calls, api_errors,
-             created_at, updated_at"#,
+         RETURNING"#,
+        r#""#,
         org as OrgId,
         id as IntegrationId,
         name,
@@ -168,8 +172,7 @@ pub async fn set_enabled(
         Switch::On { next_check_at } => (true, Some(next_check_at)),
         Switch::Off => (false, None),
     };
-    Ok(sqlx::query_as!(
-        Integration,
+    Ok(integration_row!(
         r#"UPDATE integrations SET enabled = $3,
              next_check_at = CASE WHEN $3 AND status <> $5 THEN $4::timestamptz END,
              status = CASE WHEN $3 AND status <> $5 THEN $6 ELSE status END,
@@ -177,10 +180,8 @@ pub async fn set_enabled(
              failing_since = CASE WHEN $3 THEN NULL ELSE failing_since END,
              updated_at = now()
          WHERE org_id = $1 AND id = $2
-         RETURNING id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", name, config, credential_hints,
-             enabled, status AS "status: _", last_error, next_check_at, last_check_at, last_success_at,
-             last_latency_ms, consecutive_failures, failing_since, token_expires_at, api_calls, api_errors,
-             created_at, updated_at"#,
+         RETURNING"#,
+        r#""#,
         org as OrgId,
         id as IntegrationId,
         enabled,
