@@ -15,7 +15,7 @@ use crate::{
     github::{granted_scopes, oauth_client},
     repo::{
         audit_logs::NewEntry,
-        oauth::{self, StateCheck},
+        oauth_states::{self, StateCheck},
     },
 };
 
@@ -58,7 +58,7 @@ impl Identity {
         let (state, state_hash) = tokens::generate("");
         let (browser_nonce, browser_hash) = tokens::generate("");
         let expires = Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES);
-        oauth::insert_state(
+        oauth_states::insert_state(
             &self.pool,
             &state_hash,
             &browser_hash,
@@ -97,7 +97,7 @@ impl Identity {
         let (Some(nonce), Some(state)) = (browser_nonce, state) else {
             return Err(invalid_state());
         };
-        let (check, user) = oauth::consume_state(
+        let (check, user) = oauth_states::consume_state(
             &self.pool,
             &tokens::hash(state),
             &tokens::hash(nonce),

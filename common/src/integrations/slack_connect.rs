@@ -20,7 +20,7 @@ use crate::{
     repo::{
         audit_logs::NewEntry,
         integrations::{self, Integration, NewCredentials, NewIntegration},
-        oauth, orgs,
+        oauth_states, orgs,
     },
     slack::{Slack, SlackError},
 };
@@ -94,7 +94,7 @@ impl SlackConnect<'_> {
             audit(self.pool, meta, entry).await?;
             return Err(invalid_state());
         }
-        if !oauth::use_once(
+        if !oauth_states::use_once(
             self.pool,
             &crate::crypto::tokens::hash(state),
             StateFlow::SlackConnect,
