@@ -11,7 +11,6 @@ use common::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
@@ -300,7 +299,7 @@ pub async fn status(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SyncIn {
     /// One of the caller's OAuth connections (`GET /api/v1/oauth/connections`).
-    pub connection_id: Uuid,
+    pub connection_id: common::domain::ConnectionId,
 }
 
 /// Sync the repositories the caller's GitHub connection can see into this organisation

@@ -84,3 +84,9 @@ id_type!(WorkflowRunId);
 id_type!(DeliveryId);
 id_type!(NotificationId);
 id_type!(InstallationId: i64);
+id_type!(IntegrationId);
+// A user's link to a provider account (`oauth_connections`).
+id_type!(ConnectionId);
+id_type!(InvitationId);
+// One check or test in an integration's health history.
+id_type!(CheckId);

@@ -121,7 +121,7 @@ impl super::GithubDb<'_> {
 
         use crate::{
             jobs::{self, SyncRepositories},
-            repo::{audit_logs::NewEntry, installations, jobs as job_rows, oauth, orgs},
+            repo::{audit_logs::NewEntry, installations, jobs as job_rows, oauth_states, orgs},
         };
         let claims = signed_state::verify(key, cb.state).ok_or_else(invalid_state)?;
         let (org, user) = (claims.org, claims.user);
@@ -148,7 +148,13 @@ impl super::GithubDb<'_> {
             )
         })?;
         // Each install link works once.
-        if !oauth::use_once(self.pool, &tokens::hash(cb.state), "github_install").await? {
+        if !oauth_states::use_once(
+            self.pool,
+            &tokens::hash(cb.state),
+            crate::domain::StateFlow::GithubInstall,
+        )
+        .await?
+        {
             return refuse("state_reused", invalid_state()).await;
         }
         // The link dies with its maker's admin rights.

@@ -22,7 +22,7 @@ pub use repos::{connection_sync_job, hook_job, update_settings};
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;
-pub use token_refresh::{REFRESH_MARGIN, RefreshOutcome, seal_pair};
+pub use token_refresh::{REFRESH_MARGIN, RefreshOutcome, RefreshWhen, seal_pair};
 
 use crate::{Error, config::Config, crypto::keyring::Keyring, domain::InstallationId};
 

@@ -4,7 +4,6 @@
 
 use serde_json::json;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::{
     Error,
@@ -124,7 +123,7 @@ pub async fn connection_sync_job(
     pool: &PgPool,
     org: OrgId,
     actor: UserId,
-    connection: Uuid,
+    connection: crate::domain::ConnectionId,
 ) -> Result<JobId, Error> {
     let mut tx = pool.begin().await?;
     crate::repo::oauth::find_for_user(&mut *tx, actor, connection)

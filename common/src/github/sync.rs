@@ -97,13 +97,17 @@ impl GithubDb<'_> {
     }
 
     /// Syncs the repositories a user's OAuth connection can see (`GET /user/repos`) into `org`.
-    pub async fn sync_connection(&self, org: OrgId, connection: Uuid) -> Result<SyncReport, Error> {
+    pub async fn sync_connection(
+        &self,
+        org: OrgId,
+        connection: crate::domain::ConnectionId,
+    ) -> Result<SyncReport, Error> {
         let tokens = oauth::sealed_tokens(self.pool, connection)
             .await?
             .ok_or(Error::NotFound)?;
-        if tokens.status != "active" {
+        if tokens.status != crate::domain::ConnectionStatus::Active {
             return Err(Error::rejected(
-                "reauth_required",
+                crate::domain::ConnectionStatus::ReauthRequired.as_str(),
                 "the connection must be authorised again",
             ));
         }
@@ -116,7 +120,7 @@ impl GithubDb<'_> {
         let token = self.keyring.open(at, &tokens.access_token_sealed)?;
         let work = self.sync_pages(
             org,
-            RepoSource::Connection(connection),
+            RepoSource::Connection(connection.0),
             "/user/repos?per_page=100",
             |url| {
                 let token = &token;

@@ -8,7 +8,7 @@ use super::{Caller, ClientMeta, Identity, SignedIn, audit, orgs::create_org_in, 
 use crate::{
     Error,
     crypto::tokens,
-    domain::{Email, EmailPurpose, NewPassword, UserId},
+    domain::{Email, EmailPurpose, NewPassword, SessionEndReason, UserId},
     repo::{
         audit_logs::NewEntry,
         email_tokens,
@@ -51,7 +51,7 @@ impl Identity {
             &input.email,
             input.full_name.trim(),
             Some(&hash),
-            false,
+            users::EmailProof::Unproven,
         )
         .await?;
         if let Some(name) = input
@@ -259,7 +259,7 @@ impl Identity {
             &mut *tx,
             user.id,
             Some(caller.session_id),
-            "password_changed",
+            SessionEndReason::PasswordChanged,
         )
         .await?;
         audit(
@@ -318,14 +318,15 @@ impl Identity {
         new: &NewPassword,
     ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        let user = email_tokens::consume(&mut tx, EmailPurpose::ResetPassword, &tokens::hash(token))
-            .await?
-            .ok_or_else(|| {
-                Error::rejected(
-                    "invalid_token",
-                    "The reset token is invalid, used or expired.",
-                )
-            })?;
+        let user =
+            email_tokens::consume(&mut tx, EmailPurpose::ResetPassword, &tokens::hash(token))
+                .await?
+                .ok_or_else(|| {
+                    Error::rejected(
+                        "invalid_token",
+                        "The reset token is invalid, used or expired.",
+                    )
+                })?;
         // Only a valid token costs a hash; if hashing is busy the rollback keeps the token usable.
         let hash = self.passwords.hash(new.secret()).await?;
         users::set_password_proven(&mut *tx, user, &hash).await?;
@@ -336,7 +337,9 @@ impl Identity {
         }
         users::mark_verified(&mut *tx, user).await?;
         email_tokens::use_up_all(&mut *tx, user, EmailPurpose::ResetPassword).await?;
-        let revoked = sessions::revoke_all_except(&mut *tx, user, None, "password_reset").await?;
+        let revoked =
+            sessions::revoke_all_except(&mut *tx, user, None, SessionEndReason::PasswordReset)
+                .await?;
         audit(
             &mut *tx,
             meta,

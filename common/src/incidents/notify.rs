@@ -31,7 +31,7 @@ pub(super) async fn fan_out(
         title,
     )
     .await?;
-    if integrations::usable_of_kind(&mut *tx, org, "slack")
+    if integrations::usable_of_kind(&mut *tx, org, crate::domain::IntegrationKind::Slack)
         .await?
         .is_none()
     {

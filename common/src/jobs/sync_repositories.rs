@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
 use crate::domain::{InstallationId, OrgId};
@@ -28,7 +27,7 @@ impl Job for SyncRepositories {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncConnectionRepositories {
     pub org_id: OrgId,
-    pub connection_id: Uuid,
+    pub connection_id: crate::domain::ConnectionId,
 }
 
 impl Job for SyncConnectionRepositories {

@@ -16,6 +16,7 @@ pub mod locks;
 pub mod login_attempts;
 pub mod notifications;
 pub mod oauth;
+pub mod oauth_states;
 pub mod orgs;
 pub mod paging;
 pub mod probe;

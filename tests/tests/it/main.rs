@@ -15,6 +15,7 @@ mod http_hardening;
 mod incidents;
 mod install_csrf;
 mod integration_health;
+mod integration_sync;
 mod integrations;
 mod invalid_characters;
 mod invitations;
