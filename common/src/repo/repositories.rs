@@ -112,12 +112,26 @@ pub async fn remove_installation(
     .rows_affected())
 }
 
+/// RepoPal's webhook on a repository: none (not monitored), being installed, installed, or
+/// failed (with a stable code and a reason on the row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum HookState {
+    None,
+    Pending,
+    Active,
+    Failed,
+}
+
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Repository {
     pub id: Uuid,
     pub org_id: OrgId,
     pub github_id: i64,
     pub installation_id: Option<i64>,
+    /// The user's OAuth connection that reaches the repository, if one does.
+    pub connection_id: Option<Uuid>,
     pub full_name: String,
     pub default_branch: Option<String>,
     pub visibility: Option<String>,
@@ -127,11 +141,23 @@ pub struct Repository {
     pub auto_incident: bool,
     pub slack_channels: serde_json::Value,
     pub updated_at: DateTime<Utc>,
+    pub hook_state: HookState,
+    pub hook_error_code: Option<String>,
+    pub hook_error: Option<String>,
+    pub hook_state_at: Option<DateTime<Utc>>,
+}
+
+impl Repository {
+    /// Monitored in fact: asked for, still listed by GitHub, and RepoPal's hook is installed.
+    pub fn monitored(&self) -> bool {
+        self.monitoring_enabled && self.removed_at.is_none() && self.hook_state == HookState::Active
+    }
 }
 
 const COLUMNS: &str =
-    "id, org_id, github_id, installation_id, full_name, default_branch, visibility, archived, removed_at,
-                       monitoring_enabled, auto_incident, slack_channels, updated_at";
+    "id, org_id, github_id, installation_id, connection_id, full_name, default_branch, visibility, archived,
+                       removed_at, monitoring_enabled, auto_incident, slack_channels, updated_at,
+                       hook_state, hook_error_code, hook_error, hook_state_at";
 
 /// Filters for listing an organisation's repositories, by name.
 #[derive(Debug, Clone, Default)]
@@ -164,7 +190,8 @@ pub async fn list(
         q.push(" AND full_name ILIKE ").push_bind(pattern);
     }
     if let Some(m) = f.monitored {
-        q.push(" AND monitoring_enabled = ").push_bind(m);
+        q.push(" AND (monitoring_enabled AND hook_state = 'active') = ")
+            .push_bind(m);
     }
     if !f.include_removed {
         q.push(" AND removed_at IS NULL");
@@ -238,14 +265,20 @@ pub async fn monitored_of_installation(
     .await?)
 }
 
-/// Turns monitoring on or off; false when the organisation has no such repository.
+/// Turns monitoring on (its hook pending) or off (no hook); false when the organisation has no
+/// such repository.
 pub async fn set_monitoring(
     db: impl PgExecutor<'_>,
     org: OrgId,
     id: Uuid,
     on: bool,
 ) -> Result<bool, Error> {
-    Ok(sqlx::query("UPDATE repositories SET monitoring_enabled = $3, updated_at = now() WHERE org_id = $1 AND id = $2")
+    Ok(sqlx::query(
+        "UPDATE repositories SET monitoring_enabled = $3,
+                hook_state = CASE WHEN $3 THEN 'pending' ELSE 'none' END,
+                hook_error_code = NULL, hook_error = NULL, hook_state_at = now(), updated_at = now()
+         WHERE org_id = $1 AND id = $2",
+    )
         .bind(org)
         .bind(id)
         .bind(on)
@@ -274,4 +307,28 @@ pub async fn update_settings(
     .bind(slack_channels)
     .fetch_optional(db)
     .await?)
+}
+
+/// Records the hook's state (and, when failed, its stable code and reason). Only a repository
+/// still asked to be monitored changes: a late result of a connect does not undo a disconnect.
+pub async fn set_hook_state(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: Uuid,
+    state: HookState,
+    failure: Option<(&str, &str)>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE repositories SET hook_state = $3, hook_error_code = $4, hook_error = $5,
+                hook_state_at = now(), updated_at = now()
+         WHERE org_id = $1 AND id = $2 AND monitoring_enabled",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(state)
+    .bind(failure.map(|f| f.0))
+    .bind(failure.map(|f| f.1.chars().take(500).collect::<String>()))
+    .execute(db)
+    .await?;
+    Ok(())
 }
