@@ -332,3 +332,35 @@ pub async fn set_hook_state(
     .await?;
     Ok(())
 }
+
+/// Monitored repositories reached only through a connection whose hook was not checked for
+/// `older_than_secs`, least recently checked first (every organisation: the periodic check).
+pub async fn due_connection_hooks(
+    db: impl PgExecutor<'_>,
+    older_than_secs: f64,
+    limit: i64,
+) -> Result<Vec<(OrgId, Uuid)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT org_id, id FROM repositories
+         WHERE monitoring_enabled AND removed_at IS NULL AND installation_id IS NULL
+           AND connection_id IS NOT NULL AND hook_state = 'active'
+           AND coalesce(hook_state_at, '-infinity') < now() - make_interval(secs => $1)
+         ORDER BY hook_state_at NULLS FIRST LIMIT $2",
+    )
+    .bind(older_than_secs)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Notes that the repository's hook was just found alive.
+pub async fn touch_hook(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE repositories SET hook_state_at = now() WHERE org_id = $1 AND id = $2 AND hook_state = 'active'",
+    )
+    .bind(org)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
