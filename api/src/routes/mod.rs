@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod oauth_connections;
 pub mod orgs;
 pub mod repositories;
+pub mod repository_context;
 pub mod slack_connect;
 pub mod webhook_deliveries;
 pub mod webhooks;

@@ -23,6 +23,8 @@ pub struct GithubConfig {
     /// used by the setup callback to verify who installed the App.
     pub app_client_id: Option<String>,
     pub app_client_secret: Option<SecretString>,
+    /// The most bytes of a job's log the triage route streams (`GITHUB_LOG_MAX_BYTES`).
+    pub log_max_bytes: u64,
 }
 
 /// Default scopes of a "Connect GitHub" user token: private repositories, repository hooks, the
@@ -133,5 +135,6 @@ pub(super) fn read(
         oauth_client_secret,
         app_client_id,
         app_client_secret,
+        log_max_bytes: or_default(env, "GITHUB_LOG_MAX_BYTES", 8 * 1024 * 1024, parse_u64)?,
     })
 }

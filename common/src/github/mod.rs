@@ -7,17 +7,24 @@ mod app;
 mod client;
 mod hooks;
 mod install;
+mod job_log;
 mod oauth_app;
 mod repos;
 mod sync;
 mod token_refresh;
+mod triage;
 
 use std::future::Future;
 
 pub use access::{RepoAccess, upstream};
 pub use app::{AppAuth, installation_token};
-pub use client::{Auth, GithubClient, GithubError, Page};
+pub use client::{Auth, Conditional, GithubClient, GithubError, Page};
 pub use hooks::{HOOK_EVENTS, HookHealth, HookOutcome, reinstall_hook};
+pub use job_log::LogStream;
+pub use triage::{
+    ChangedFile, CommitDiff, DIFF_MAX_BYTES, DIFF_MAX_FILES, Entry, FILE_MAX_BYTES, FileContent,
+    PATCH_MAX_BYTES, WORKFLOWS_MAX, Workflow, valid_sha,
+};
 pub use install::{INSTALL_STATE_TTL_SECS, InstallLink, SetupCallback, install_url};
 pub use oauth_app::{
     OAuthClient, app_user_client, code_exchange_error, granted_scopes, oauth_client, oauth_http,

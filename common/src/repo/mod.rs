@@ -3,6 +3,7 @@
 pub mod audit_logs;
 pub mod conflicts;
 pub mod email_tokens;
+pub mod github_cache;
 pub mod incidents;
 pub mod installation_tokens;
 pub mod installations;
