@@ -49,7 +49,7 @@ pub struct FakeHook {
 }
 
 #[derive(Default)]
-struct Inner {
+pub(crate) struct Inner {
     hooks: Vec<FakeHook>,
     next_hook_id: i64,
     /// Installation tokens minted (token → installation id).
@@ -725,7 +725,7 @@ pub(super) enum Need {
 
 /// Records `call` with its token; `Err` with GitHub's answer when the token may not do it: 401
 /// for an unknown token, 404 for a user token without the scope (GitHub hides what it refuses).
-pub(super) fn repo_auth(
+pub(crate) fn repo_auth(
     inner: &mut Inner,
     headers: &HeaderMap,
     call: String,

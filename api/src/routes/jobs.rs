@@ -64,9 +64,11 @@ pub fn job_out(job: common::repo::jobs::JobRow) -> JobOut {
 }
 
 /// A job failure's code: the leading `snake_case` word of `{code}: {message}` (after the
-/// `permanent: ` marker of failures that are not retried).
+/// markers of failures that are not retried).
 fn error_code(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("permanent: ").unwrap_or(message);
+    // The queue's wrapper of failures that are not retried, then the runner's marker.
+    let rest = message.strip_prefix("AbortError: ").unwrap_or(message);
+    let rest = rest.strip_prefix("permanent: ").unwrap_or(rest);
     let (code, _) = rest.split_once(": ")?;
     (!code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
         .then(|| code.to_owned())

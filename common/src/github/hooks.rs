@@ -55,6 +55,13 @@ pub enum HookOutcome {
     NotMonitored,
 }
 
+fn hook_forbidden() -> Error {
+    Error::forbidden(
+        "github_hook_forbidden",
+        "GitHub refused to manage the repository's webhooks: the credential needs admin rights on the repository (a GitHub App with webhook permission, or a token with admin:repo_hook).",
+    )
+}
+
 impl GithubDb<'_> {
     fn receiver_url(&self) -> String {
         let mut url = self.public_url.clone();
@@ -90,13 +97,16 @@ impl GithubDb<'_> {
             .with_access(access, |t| {
                 let path = hooks_path.clone();
                 async move {
-                    self.client
-                        .get::<Vec<Hook>>(&path, &Auth::Bearer(&t))
-                        .await
-                        .map(|p| p.items)
+                    match self.client.get::<Vec<Hook>>(&path, &Auth::Bearer(&t)).await {
+                        Ok(page) => Ok(Ok(page.items)),
+                        // GitHub hides hooks from a credential that may not manage them.
+                        Err(GithubError::Forbidden(_) | GithubError::NotFound) => Ok(Err(())),
+                        Err(e) => Err(e),
+                    }
                 }
             })
-            .await?;
+            .await?
+            .map_err(|()| hook_forbidden())?;
         let ours: Vec<i64> = existing
             .iter()
             .filter(|h| h.config.url.as_deref() == Some(&receiver))
@@ -153,14 +163,7 @@ impl GithubDb<'_> {
                 }
             })
             .await
-            .and_then(|created| {
-                created.map_err(|()| {
-                    Error::forbidden(
-                        "github_hook_forbidden",
-                        "GitHub refused to create the webhook: the credential needs admin rights on the repository (a GitHub App with webhook permission, or a token with admin:repo_hook).",
-                    )
-                })
-            });
+            .and_then(|created| created.map_err(|()| hook_forbidden()));
         let created = match created {
             Ok(hook) => hook,
             Err(e) => {
