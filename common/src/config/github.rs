@@ -61,7 +61,17 @@ fn pair(
 
 pub(super) fn credentials(env: &dyn Source) -> Result<Credentials, ConfigError> {
     let app_id = optional(env, "GITHUB_APP_ID", parse_u64)?;
-    let app_private_key = env.get("GITHUB_APP_PRIVATE_KEY").map(SecretString::from);
+    // A multi-line PEM; env files that hold one line per variable may write its newlines as `\n`.
+    let app_private_key = env
+        .get("GITHUB_APP_PRIVATE_KEY")
+        .map(|key| {
+            if key.contains('\n') {
+                key
+            } else {
+                key.replace("\\n", "\n")
+            }
+        })
+        .map(SecretString::from);
     if app_id.is_some() != app_private_key.is_some() {
         let name = if app_id.is_some() {
             "GITHUB_APP_PRIVATE_KEY"
