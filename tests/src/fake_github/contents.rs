@@ -27,12 +27,15 @@ pub enum RateLimit {
     Secondary(u64),
 }
 
+/// A commit's message and its (filename, patch) changes.
+type Commit = (String, Vec<(String, String)>);
+
 #[derive(Default)]
 pub(super) struct Contents {
     /// (repository, ref, path) → text.
     files: BTreeMap<(String, String, String), String>,
     /// (repository, sha) → (message, [(filename, patch)]).
-    commits: HashMap<(String, String), (String, Vec<(String, String)>)>,
+    commits: HashMap<(String, String), Commit>,
     limits: VecDeque<RateLimit>,
     /// Requests that cost rate limit, and conditional ones answered 304.
     counted: usize,

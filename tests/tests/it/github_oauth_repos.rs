@@ -43,7 +43,7 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM github_pending_hook_secrets")
         .fetch_one(&m.app.db.pool)
         .await
-        .unwrap();
+        .expect("as set up");
     assert_eq!(pending, 0, "the pending secret moved to the installed hook");
     let status = m
         .admin_call(Method::GET, &format!("repositories/{}/status", m.repo), None)
@@ -75,7 +75,7 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         !used.is_empty() && used.iter().all(|t| t.starts_with("gho_")),
         "{used:?}"
     );
-    let id = items[0]["id"].as_str().unwrap();
+    let id = items[0]["id"].as_str().expect("as set up");
     let detail = m
         .admin_call(Method::GET, &format!("incidents/{id}"), None)
         .await
@@ -133,11 +133,11 @@ async fn a_vanished_hook_of_an_oauth_repository_is_reinstalled_by_the_health_che
     sqlx::query("UPDATE repositories SET hook_state_at = now() - interval '1 day'")
         .execute(&m.app.db.pool)
         .await
-        .unwrap();
-    let mut conn = m.app.db.pool.acquire().await.unwrap();
+        .expect("as set up");
+    let mut conn = m.app.db.pool.acquire().await.expect("as set up");
     common::jobs::push(&mut conn, &common::jobs::CheckRepositoryHooks {})
         .await
-        .unwrap();
+        .expect("as set up");
     drop(conn);
     m.run_jobs().await;
     let hooks = m.github.hooks();
@@ -159,7 +159,7 @@ async fn a_connect_without_hook_rights_fails_visibly_with_a_stable_code() {
         .admin_call(Method::POST, &format!("repositories/{}/connect", m.repo), None)
         .await;
     assert_eq!(res.status, 202);
-    let job = res.json()["data"]["job_id"].as_str().unwrap().to_owned();
+    let job = res.json()["data"]["job_id"].as_str().expect("as set up").to_owned();
     let pairs: Vec<(&str, &str)> = m.env().iter().map(|(k, v)| (*k, v.as_str())).collect();
     let worker = repopal_tests::worker::InProcessWorker::start_with(
         m.app.db.pool.clone(),
@@ -194,7 +194,7 @@ async fn a_connect_without_hook_rights_fails_visibly_with_a_stable_code() {
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM github_pending_hook_secrets")
         .fetch_one(&m.app.db.pool)
         .await
-        .unwrap();
+        .expect("as set up");
     assert_eq!(pending, 0, "the unused secret is dropped");
 }
 
@@ -214,14 +214,14 @@ async fn a_repository_reachable_both_ways_uses_the_app() {
             None,
         )
         .await;
-    let url = url::Url::parse(start.json()["data"]["url"].as_str().unwrap()).unwrap();
-    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    let cookie = start.headers["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("as set up")).expect("as set up");
+    let state = url.query_pairs().find(|(k, _)| k == "state").expect("as set up").1.into_owned();
+    let cookie = start.headers["set-cookie"].to_str().expect("as set up").split(';').next().expect("as set up").to_owned();
     let req = Request::builder()
         .uri(format!("/api/v1/oauth/github/callback?code=both-code&state={state}"))
         .header("cookie", cookie)
         .body(Body::empty())
-        .unwrap();
+        .expect("as set up");
     let conn = m.app.request(req).await;
     assert_eq!(conn.status, 200, "{}", conn.text());
     let sync = m
@@ -250,7 +250,7 @@ async fn a_repository_reachable_both_ways_uses_the_app() {
             .bind(&m.repo)
             .fetch_one(&m.app.db.pool)
             .await
-            .unwrap();
+            .expect("as set up");
     assert!(connection_id.is_some(), "the connection reaches it too");
     let repo = m
         .admin_call(Method::GET, &format!("repositories/{}", m.repo), None)
@@ -261,11 +261,11 @@ async fn a_repository_reachable_both_ways_uses_the_app() {
     m.github.drop_hook(m.github.hooks()[0].id);
     common::github::reinstall_hook(
         &m.app.db.pool,
-        common::domain::OrgId(m.org.parse().unwrap()),
-        m.repo.parse().unwrap(),
+        common::domain::OrgId(m.org.parse().expect("as set up")),
+        m.repo.parse().expect("as set up"),
     )
     .await
-    .unwrap();
+    .expect("as set up");
     m.run_jobs().await;
     let used = m.github.tokens_used(&hook_call);
     assert_eq!(used.len(), 2, "{used:?}");
@@ -286,14 +286,14 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
             None,
         )
         .await;
-    let url = url::Url::parse(start.json()["data"]["url"].as_str().unwrap()).unwrap();
-    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    let cookie = start.headers["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("as set up")).expect("as set up");
+    let state = url.query_pairs().find(|(k, _)| k == "state").expect("as set up").1.into_owned();
+    let cookie = start.headers["set-cookie"].to_str().expect("as set up").split(';').next().expect("as set up").to_owned();
     let req = Request::builder()
         .uri(format!("/api/v1/oauth/github/callback?code=connect-code&state={state}"))
         .header("cookie", cookie)
         .body(Body::empty())
-        .unwrap();
+        .expect("as set up");
     let res = m.app.request(req).await;
     assert_eq!(
         res.error_code(),
@@ -319,14 +319,14 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
             .call(Method::GET, "/api/v1/auth/oauth/github/authorize", None, None)
             .await;
         assert_eq!(start.status, 302, "{}", start.text());
-        let url = url::Url::parse(start.headers["location"].to_str().unwrap()).unwrap();
-        let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-        let cookie = start.headers["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let url = url::Url::parse(start.headers["location"].to_str().expect("as set up")).expect("as set up");
+        let state = url.query_pairs().find(|(k, _)| k == "state").expect("as set up").1.into_owned();
+        let cookie = start.headers["set-cookie"].to_str().expect("as set up").split(';').next().expect("as set up").to_owned();
         let req = Request::builder()
             .uri(format!("/api/v1/auth/oauth/github/callback?code=login-code&state={state}"))
             .header("cookie", cookie)
             .body(Body::empty())
-            .unwrap();
+            .expect("as set up");
         let res = m.app.request(req).await;
         assert_eq!(res.status.as_u16(), expected, "{}", res.text());
         if expected == 400 {
@@ -337,9 +337,9 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
     // App setup: the App's own client exchanges the code; a never-issued one is 400.
     let link = m.admin_call(Method::GET, "github/install", None).await;
     assert_eq!(link.status, 200, "{}", link.text());
-    let cookie = link.cookie("repopal_install").unwrap();
-    let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
-    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let cookie = link.cookie("repopal_install").expect("as set up");
+    let url = url::Url::parse(link.json()["data"]["url"].as_str().expect("as set up")).expect("as set up");
+    let state = url.query_pairs().find(|(k, _)| k == "state").expect("as set up").1.into_owned();
     let res = m
         .app
         .browser_get(

@@ -37,9 +37,9 @@ async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
     assert_eq!(root.status, 200, "{}", root.text());
     let mut names: Vec<String> = root.json()["data"]["items"]
         .as_array()
-        .unwrap()
+        .expect("as set up")
         .iter()
-        .map(|e| format!("{}:{}", e["type"].as_str().unwrap(), e["name"].as_str().unwrap()))
+        .map(|e| format!("{}:{}", e["type"].as_str().expect("as set up"), e["name"].as_str().expect("as set up")))
         .collect();
     names.sort();
     assert_eq!(names, ["dir:.github", "dir:src", "file:README.md", "file:big.bin"]);
@@ -89,11 +89,11 @@ async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
     assert_eq!(diff.status, 200, "{}", diff.text());
     let d = &diff.json()["data"];
     assert_eq!(d["message"], "Break the build");
-    assert_eq!(d["files"].as_array().unwrap().len(), 100);
+    assert_eq!(d["files"].as_array().expect("as set up").len(), 100);
     assert_eq!(d["truncated"], true);
     assert_eq!(d["files"][0]["patch_truncated"], true);
     assert_eq!(
-        d["files"][0]["patch"].as_str().unwrap().len(),
+        d["files"][0]["patch"].as_str().expect("as set up").len(),
         common::github::PATCH_MAX_BYTES
     );
     assert_eq!(d["files"][1]["patch"], "@@ -1 +1 @@\n-old 1\n+new 1");
@@ -145,7 +145,7 @@ async fn answers_are_reused_by_etag_and_rate_limits_become_429_with_retry_after(
     m.github.rate_limit_next(&[RateLimit::Primary(120)]);
     let res = m.admin_call(Method::GET, &path, None).await;
     assert_eq!(res.error_code(), (429, "upstream_rate_limited".to_owned()), "{}", res.text());
-    let wait: u64 = res.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = res.headers["retry-after"].to_str().expect("as set up").parse().expect("as set up");
     assert!((100..=121).contains(&wait), "{wait}");
     // Secondary limit: 429 with retry-after.
     m.github.rate_limit_next(&[RateLimit::Secondary(45)]);
@@ -189,7 +189,7 @@ async fn another_organisations_repository_and_run_are_404() {
         .await;
     m.run_jobs().await;
     let runs = m.admin_call(Method::GET, "workflow-runs", None).await.json();
-    let run = runs["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+    let run = runs["data"]["items"][0]["id"].as_str().expect("as set up").to_owned();
     let res = m
         .app
         .call(
@@ -219,13 +219,13 @@ async fn a_failed_jobs_log_is_streamed_and_capped() {
         .await;
     m.run_jobs().await;
     let runs = m.admin_call(Method::GET, "workflow-runs", None).await.json();
-    let run = runs["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+    let run = runs["data"]["items"][0]["id"].as_str().expect("as set up").to_owned();
     let res = m
         .admin_call(Method::GET, &format!("workflow-runs/{run}/logs"), None)
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.headers["x-repopal-job-id"], "92011", "the failed job");
-    assert!(res.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(res.headers["content-type"].to_str().expect("as set up").starts_with("text/plain"));
     let text = res.text();
     let (kept, note) = text.split_at(200);
     assert!(kept.starts_with("2026-11-21T00:00:01Z build log line 1"), "{text}");
@@ -249,7 +249,7 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
     m.monitor().await;
     m.github.set_run_jobs(9301, &[("build", "failure", Some("Compile"))]);
     let payload = m.workflow_run(9301, "failure");
-    let sha = payload["workflow_run"]["head_sha"].as_str().unwrap().to_owned();
+    let sha = payload["workflow_run"]["head_sha"].as_str().expect("as set up").to_owned();
     m.github.put_commit(
         &m.full_name,
         &sha,
@@ -259,13 +259,13 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
     m.deliver_from_hook("workflow_run", "d-link", &payload).await;
     m.run_jobs().await;
     let list = m.admin_call(Method::GET, "incidents", None).await.json();
-    let id = list["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+    let id = list["data"]["items"][0]["id"].as_str().expect("as set up").to_owned();
     let detail = m
         .admin_call(Method::GET, &format!("incidents/{id}"), None)
         .await
         .json();
     let links = &detail["data"]["links"];
-    let diff = links["suspect_commit_diff"].as_str().unwrap();
+    let diff = links["suspect_commit_diff"].as_str().expect("as set up");
     assert_eq!(
         diff,
         format!("/api/v1/orgs/{}/repositories/{}/commits/{sha}/diff", m.org, m.repo)
@@ -276,7 +276,7 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["data"]["message"], "Suspect");
-    let workflow = links["workflow"].as_str().unwrap();
+    let workflow = links["workflow"].as_str().expect("as set up");
     assert!(workflow.contains("/workflows?workflow_id="), "{workflow}");
 }
 
@@ -288,7 +288,7 @@ async fn an_expired_connection_token_is_refreshed_once_for_a_burst_of_fetches() 
     sqlx::query("UPDATE oauth_connections SET token_expires_at = now() - interval '1 minute'")
         .execute(&m.app.db.pool)
         .await
-        .unwrap();
+        .expect("as set up");
     let path = format!("repositories/{}/files/README.md", m.repo);
     let burst = (0..5).map(|_| m.admin_call(Method::GET, &path, None));
     let answers = futures::future::join_all(burst).await;
