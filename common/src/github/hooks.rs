@@ -137,6 +137,7 @@ impl GithubDb<'_> {
             },
             &secret,
         )?;
+        repository_hooks::clear_pending(self.pool, org, repo.github_id).await?;
         repository_hooks::insert_pending(self.pool, pending, org, repo.github_id, &sealed_pending)
             .await?;
         let body = json!({

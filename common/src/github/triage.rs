@@ -252,7 +252,11 @@ impl GithubDb<'_> {
             .await?;
         let body = match (answer, cached) {
             (None, _) => return Ok(None),
-            (Some(Conditional::NotModified), Some((_, body))) => body,
+            (Some(Conditional::NotModified), Some((_, body))) => {
+                // Revalidated: kept from pruning for another while.
+                github_cache::touch(self.pool, org, &key).await?;
+                body
+            }
             (Some(Conditional::NotModified), None) => {
                 return Err(upstream(GithubError::Decode(
                     "304 for a request that was not conditional".into(),

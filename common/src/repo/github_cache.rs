@@ -39,3 +39,24 @@ pub async fn put(
     .await?;
     Ok(())
 }
+
+/// Notes that GitHub confirmed the cached answer (304).
+pub async fn touch(db: impl PgExecutor<'_>, org: OrgId, key: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE github_etag_cache SET fetched_at = now() WHERE org_id = $1 AND cache_key = $2")
+        .bind(org)
+        .bind(key)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes answers not fetched (or revalidated) for `older_than_secs`, in every organisation.
+pub async fn prune(db: impl PgExecutor<'_>, older_than_secs: i64) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "DELETE FROM github_etag_cache WHERE fetched_at < now() - make_interval(secs => $1::double precision)",
+    )
+    .bind(older_than_secs as f64)
+    .execute(db)
+    .await?
+    .rows_affected())
+}

@@ -59,6 +59,21 @@ pub async fn delete_for_repository(
     Ok(())
 }
 
+/// Drops the organisation's pending secrets for a repository (left by a create call that never
+/// returned): called under the repository's hook lock, before a new create.
+pub async fn clear_pending(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    repository_github_id: i64,
+) -> Result<(), Error> {
+    sqlx::query("DELETE FROM github_pending_hook_secrets WHERE org_id = $1 AND repository_id = $2")
+        .bind(org)
+        .bind(repository_github_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Stores the secret of a hook about to be created on the repository with this GitHub id.
 pub async fn insert_pending(
     db: impl PgExecutor<'_>,
