@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::jobs::{
-    self, CheckDueIntegrations, Enqueue, Job, JobId, PruneHistory, PruneJobs, RefreshDueTokens,
+    self, CheckDueIntegrations, CheckRepositoryHooks, Enqueue, Job, JobId, PruneHistory, PruneJobs,
+    RefreshDueTokens,
 };
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -26,6 +27,7 @@ pub async fn enqueue_tick(pool: &PgPool, tick: DateTime<Utc>) -> Result<Vec<JobI
     created.extend(push_tick(&mut conn, &PruneHistory {}, tick).await?);
     created.extend(push_tick(&mut conn, &RefreshDueTokens {}, tick).await?);
     created.extend(push_tick(&mut conn, &CheckDueIntegrations {}, tick).await?);
+    created.extend(push_tick(&mut conn, &CheckRepositoryHooks {}, tick).await?);
     Ok(created)
 }
 

@@ -1,22 +1,27 @@
 //! Repository webhooks RepoPal installs: one per monitored repository, with its own random secret
-//! (sealed), for `workflow_run`, `workflow_job`, `check_suite` and `push`. Installing is idempotent
-//! (an existing RepoPal hook is reused or replaced), removal treats 404 as done, and creation is
-//! paced so bulk connects stay under GitHub's secondary limits.
+//! (sealed, and stored BEFORE the create call, since GitHub pings a new hook at once), for
+//! `workflow_run`, `workflow_job`, `check_suite` and `ping`, with whichever credential reaches the
+//! repository (the App's installation first, else the user's OAuth connection). Installing is
+//! idempotent (an existing RepoPal hook is reused or replaced), removal treats 404 as done, and
+//! creation is paced so bulk connects stay under GitHub's secondary limits.
 
 use reqwest::Method;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{GithubDb, GithubError, client::Auth};
+use super::{GithubDb, GithubError, RepoAccess, client::Auth};
 use crate::{
     Error,
     crypto::{keyring::Binding, tokens},
-    domain::{InstallationId, OrgId, RepositoryId},
-    repo::{repositories, repository_hooks},
+    domain::{OrgId, RepositoryId},
+    repo::{
+        repositories::{self, HookState},
+        repository_hooks,
+    },
 };
 
-pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "push"];
+pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "ping"];
 
 #[derive(Debug, Deserialize)]
 struct HookConfig {
@@ -47,6 +52,13 @@ pub enum HookOutcome {
     AlreadyInstalled(i64),
     /// Monitoring was switched off meanwhile: nothing to do.
     NotMonitored,
+}
+
+fn hook_forbidden() -> Error {
+    Error::forbidden(
+        "github_hook_forbidden",
+        "GitHub refused to manage the repository's webhooks: the credential needs admin rights on the repository (a GitHub App with webhook permission, or a token with admin:repo_hook).",
+    )
 }
 
 impl GithubDb<'_> {
@@ -81,25 +93,23 @@ impl GithubDb<'_> {
         if !repo.monitoring_enabled || repo.removed_at.is_some() {
             return Ok(HookOutcome::NotMonitored);
         }
-        let installation = repo.installation_id.ok_or_else(|| {
-            Error::rejected(
-                "no_installation",
-                "the repository is not reachable through an App installation",
-            )
-        })?;
+        let access = RepoAccess::require(&repo)?;
         let hooks_path = format!("/repos/{}/hooks", repo.full_name);
         let receiver = self.receiver_url();
         let existing: Vec<Hook> = self
-            .with_installation_token(installation, |t| {
+            .with_access(access, |t| {
                 let path = hooks_path.clone();
                 async move {
-                    self.client
-                        .get::<Vec<Hook>>(&path, &Auth::Bearer(&t))
-                        .await
-                        .map(|p| p.items)
+                    match self.client.get::<Vec<Hook>>(&path, &Auth::Bearer(&t)).await {
+                        Ok(page) => Ok(Ok(page.items)),
+                        // GitHub hides hooks from a credential that may not manage them.
+                        Err(GithubError::Forbidden(_) | GithubError::NotFound) => Ok(Err(())),
+                        Err(e) => Err(e),
+                    }
                 }
             })
-            .await?;
+            .await?
+            .map_err(|()| hook_forbidden())?;
         let ours: Vec<i64> = existing
             .iter()
             .filter(|h| h.config.url.as_deref() == Some(&receiver))
@@ -107,33 +117,64 @@ impl GithubDb<'_> {
             .collect();
         let known = repository_hooks::for_repository(self.pool, org, repo.github_id).await?;
         if let Some(id) = ours.iter().find(|id| known.contains(id)) {
+            repositories::set_hook_state(self.pool, org, repo.id, HookState::Active, None).await?;
             return Ok(HookOutcome::AlreadyInstalled(*id));
         }
         // A RepoPal hook whose secret we no longer hold (e.g. a crash right after creating it):
         // replace it, since deliveries from it could not be verified.
         for id in ours {
-            self.delete_hook(installation, &repo.full_name, id).await?;
+            self.delete_hook(access, &repo.full_name, id).await?;
             repository_hooks::delete(self.pool, org, id).await?;
         }
         self.hook_pacer.until_ready().await;
         let (secret, _) = tokens::generate("rph_");
+        let secret = SecretString::from(secret);
+        // Known to the receiver before GitHub's immediate ping can arrive.
+        let pending = uuid::Uuid::new_v4();
+        let pending_row = pending.to_string();
+        let sealed_pending = self.keyring.seal(
+            Binding {
+                table: "github_pending_hook_secrets",
+                column: "secret_sealed",
+                row_id: &pending_row,
+            },
+            &secret,
+        )?;
+        repository_hooks::clear_pending(self.pool, org, repo.github_id).await?;
+        repository_hooks::insert_pending(self.pool, pending, org, repo.github_id, &sealed_pending)
+            .await?;
         let body = json!({
             "name": "web",
             "active": true,
             "events": HOOK_EVENTS,
-            "config": { "url": receiver, "content_type": "json", "insecure_ssl": "0", "secret": secret },
+            "config": { "url": receiver, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose_secret() },
         });
-        let created: Hook = self
-            .with_installation_token(installation, |t| {
+        let created: Result<Hook, Error> = self
+            .with_access(access, |t| {
                 let (path, body) = (hooks_path.clone(), body.clone());
                 async move {
-                    self.client
+                    match self
+                        .client
                         .send::<Hook>(Method::POST, &path, &Auth::Bearer(&t), Some(&body))
                         .await
-                        .map(|p| p.items)
+                    {
+                        Ok(page) => Ok(Ok(page.items)),
+                        // Not allowed (no admin rights, or a token without `admin:repo_hook`):
+                        // trying again will not help.
+                        Err(GithubError::Forbidden(_) | GithubError::NotFound) => Ok(Err(())),
+                        Err(e) => Err(e),
+                    }
                 }
             })
-            .await?;
+            .await
+            .and_then(|created| created.map_err(|()| hook_forbidden()));
+        let created = match created {
+            Ok(hook) => hook,
+            Err(e) => {
+                repository_hooks::delete_pending(self.pool, pending).await?;
+                return Err(e);
+            }
+        };
         let row_id = created.id.to_string();
         let sealed = self.keyring.seal(
             Binding {
@@ -141,20 +182,24 @@ impl GithubDb<'_> {
                 column: "secret_sealed",
                 row_id: &row_id,
             },
-            &SecretString::from(secret),
+            &secret,
         )?;
-        repository_hooks::insert(self.pool, org, created.id, repo.github_id, &sealed).await?;
+        let mut tx = self.pool.begin().await?;
+        repository_hooks::insert(&mut *tx, org, created.id, repo.github_id, &sealed).await?;
+        repository_hooks::delete_pending(&mut *tx, pending).await?;
+        repositories::set_hook_state(&mut *tx, org, repo.id, HookState::Active, None).await?;
+        tx.commit().await?;
         Ok(HookOutcome::Created(created.id))
     }
 
     async fn delete_hook(
         &self,
-        installation: InstallationId,
+        access: RepoAccess,
         full_name: &str,
         hook_id: i64,
     ) -> Result<(), Error> {
         let path = format!("/repos/{full_name}/hooks/{hook_id}");
-        self.with_installation_token(installation, |t| {
+        self.with_access(access, |t| {
             let path = path.clone();
             async move {
                 match self
@@ -188,12 +233,12 @@ impl GithubDb<'_> {
             return Ok(0);
         }
         let hooks = repository_hooks::for_repository(self.pool, org, repo.github_id).await?;
-        let Some(installation) = repo.installation_id else {
+        let Some(access) = RepoAccess::of(&repo) else {
             repository_hooks::delete_for_repository(self.pool, org, repo.github_id).await?;
             return Ok(0);
         };
         for id in &hooks {
-            self.delete_hook(installation, &repo.full_name, *id).await?;
+            self.delete_hook(access, &repo.full_name, *id).await?;
             repository_hooks::delete(self.pool, org, *id).await?;
         }
         Ok(u32::try_from(hooks.len()).unwrap_or(u32::MAX))
@@ -204,7 +249,7 @@ impl GithubDb<'_> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
-        let installation = repo.installation_id.ok_or(Error::NotFound)?;
+        let access = RepoAccess::require(&repo)?;
         let hook = *repository_hooks::for_repository(self.pool, org, repo.github_id)
             .await?
             .first()
@@ -215,7 +260,7 @@ impl GithubDb<'_> {
                 )
             })?;
         let path = format!("/repos/{}/hooks/{hook}/pings", repo.full_name);
-        self.with_installation_token(installation, |t| {
+        self.with_access(access, |t| {
             let path = path.clone();
             async move {
                 self.client
@@ -239,7 +284,7 @@ impl GithubDb<'_> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
-        let Some(installation) = repo.installation_id else {
+        let Some(access) = RepoAccess::of(&repo) else {
             return Ok(HookHealth::NotInstalled);
         };
         let Some(hook) = repository_hooks::for_repository(self.pool, org, repo.github_id)
@@ -251,7 +296,7 @@ impl GithubDb<'_> {
         };
         let path = format!("/repos/{}/hooks/{hook}/pings", repo.full_name);
         let result = self
-            .with_installation_token(installation, |t| {
+            .with_access(access, |t| {
                 let path = path.clone();
                 async move {
                     match self
@@ -281,6 +326,7 @@ pub async fn reinstall_hook(
         .await?
         .ok_or(Error::NotFound)?;
     repository_hooks::delete_for_repository(&mut *tx, org, repo.github_id).await?;
+    repositories::set_hook_state(&mut *tx, org, repository, HookState::Pending, None).await?;
     crate::jobs::push(
         &mut tx,
         &crate::jobs::RepositoryWebhook {

@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod audit_logs;
 pub mod conflicts;
 pub mod email_tokens;
+pub mod github_cache;
 pub mod incident_events;
 pub mod incidents;
 pub mod installation_tokens;
