@@ -26,7 +26,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::{context::JobContext, error::JobError};
+use crate::{context::JobContext, error::JobError, listener::SharedListener};
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 type Handler = dyn Fn(serde_json::Value, JobContext) -> BoxFuture + Send + Sync;
@@ -68,6 +68,8 @@ struct Shared {
     /// can never starve a heartbeat and get their worker declared dead.
     queue_pool: PgPool,
     config: Arc<WorkerConfig>,
+    /// The process's one `LISTEN` connection, waking each queue when a job is inserted into it.
+    listener: SharedListener,
     /// Every worker name this process has registered, for the final hand-back at shutdown.
     names: std::sync::Mutex<Vec<String>>,
     /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
@@ -235,7 +237,7 @@ async fn supervise(
                     .heartbeat_interval(cfg.heartbeat)
                     .missed_heartbeats(cfg.missed_heartbeats),
             )
-            .with_pubsub()
+            .poll_with_stream(shared.listener.wakeups(queue.name))
             .poll_with_interval(cfg.poll_interval);
         let concurrency = queue.concurrency.unwrap_or(cfg.concurrency);
         let name = worker_name(queue.name, restarts);
@@ -287,14 +289,20 @@ pub async fn run(
     registrations: Vec<Registration>,
     shutdown: watch::Receiver<bool>,
 ) {
-    // Per queue: fetch/ack/heartbeat plus a LISTEN connection; a little headroom for restarts.
+    // Fetch, ack and heartbeat of every queue share a few connections (`WORKER_QUEUE_CONNECTIONS`),
+    // and new-job notifications for all queues arrive on one more: the process holds at most
+    // handler pool + queue pool + 1.
+    let options = (*services.pool.connect_options()).clone();
     let queue_pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(u32::try_from(registrations.len() * 3 + 2).unwrap_or(32))
+        .max_connections(config.queue_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_lazy_with((*services.pool.connect_options()).clone());
+        .connect_lazy_with(options.clone());
+    let queues: Vec<&'static str> = registrations.iter().map(|r| r.queue.name).collect();
+    let listener = SharedListener::start(options, &queues, shutdown.clone());
     let shared = Arc::new(Shared {
         services,
         queue_pool,
+        listener,
         config: Arc::new(config),
         names: std::sync::Mutex::new(Vec::new()),
         in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),

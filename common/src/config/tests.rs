@@ -230,3 +230,18 @@ fn queue_overrides_apply_to_their_queue_only() {
         "{err}"
     );
 }
+
+#[test]
+fn the_queue_pool_comes_out_of_the_worker_budget() {
+    let w = WorkerConfig::from_source(&env(&[])).unwrap();
+    assert_eq!(w.queue_connections, 4);
+    assert_eq!(w.handler_connections(20).unwrap(), 16);
+    let w = WorkerConfig::from_source(&env(&[("WORKER_QUEUE_CONNECTIONS", "2")])).unwrap();
+    assert_eq!(w.handler_connections(4).unwrap(), 2);
+    let err = w.handler_connections(2).unwrap_err().to_string();
+    assert!(err.starts_with("DATABASE_MAX_CONNECTIONS is malformed"), "{err}");
+    let err = WorkerConfig::from_source(&env(&[("WORKER_QUEUE_CONNECTIONS", "0")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("WORKER_QUEUE_CONNECTIONS is malformed"), "{err}");
+}

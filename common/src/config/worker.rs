@@ -25,6 +25,10 @@ pub struct WorkerConfig {
     pub scheduler_tick: Duration,
     /// Finished job rows and stale worker rows older than this are pruned.
     pub job_retention: Duration,
+    /// Connections of the pool that fetches, acknowledges and heartbeats for every queue of the
+    /// process (`WORKER_QUEUE_CONNECTIONS`). They come out of `DATABASE_MAX_CONNECTIONS`: handlers
+    /// get the rest, so a worker holds at most `DATABASE_MAX_CONNECTIONS` + 1 (its one `LISTEN`).
+    pub queue_connections: u32,
     /// Per-queue overrides from `JOB_TIMEOUT_SECS_<QUEUE>`, `JOB_BATCH_SIZE_<QUEUE>` and
     /// `JOB_CONCURRENCY_<QUEUE>` (queue name upper-cased, e.g. `JOB_TIMEOUT_SECS_PROBE`).
     pub queue_overrides: HashMap<String, QueueOverride>,
@@ -109,6 +113,7 @@ impl WorkerConfig {
                 Duration::from_secs(7 * 24 * 3600),
                 parse_hours,
             )?,
+            queue_connections: or_default(env, "WORKER_QUEUE_CONNECTIONS", 4, parse_u32)?,
             queue_overrides,
         }
         .validated()
@@ -117,6 +122,12 @@ impl WorkerConfig {
     /// Cross-field rules: a draining worker sends no heartbeats, so the shutdown timeout must end
     /// before other workers would consider it dead and start its jobs a second time.
     fn validated(self) -> Result<Self, ConfigError> {
+        if self.queue_connections == 0 {
+            return Err(ConfigError::Malformed {
+                name: "WORKER_QUEUE_CONNECTIONS",
+                reason: "must be at least 1".into(),
+            });
+        }
         if self.shutdown_timeout + self.heartbeat > self.orphan_after() {
             return Err(ConfigError::Malformed {
                 name: "WORKER_SHUTDOWN_TIMEOUT_SECS",
@@ -145,6 +156,21 @@ impl WorkerConfig {
                     .unwrap_or(self.concurrency),
             ),
             ..queue
+        }
+    }
+
+    /// The handlers' pool size when the whole process may use `database_max` pooled connections:
+    /// what the queue pool leaves. Fails when nothing is left.
+    pub fn handler_connections(&self, database_max: u32) -> Result<u32, ConfigError> {
+        match database_max.checked_sub(self.queue_connections) {
+            Some(n) if n >= 1 => Ok(n),
+            _ => Err(ConfigError::Malformed {
+                name: "DATABASE_MAX_CONNECTIONS",
+                reason: format!(
+                    "a worker needs more than WORKER_QUEUE_CONNECTIONS ({}) connections: the queue pool comes out of this budget",
+                    self.queue_connections
+                ),
+            }),
         }
     }
 

@@ -5,6 +5,7 @@ mod api_foundation;
 mod audit_trail;
 mod auth;
 mod config;
+mod connection_budget;
 mod crash_recovery;
 mod database_outage;
 mod github_app;
