@@ -10,7 +10,7 @@ use sqlx::{
     PgPool,
     postgres::{PgConnectOptions, PgListener, PgPoolOptions},
 };
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 /// The channel apalis-postgres's insert trigger notifies on.
 const CHANNEL: &str = "apalis::job::insert";
@@ -24,11 +24,12 @@ struct InsertEvent {
 /// Wake-ups per queue, fed by one listening connection.
 #[derive(Clone)]
 pub struct SharedListener {
-    queues: Arc<HashMap<&'static str, Arc<Notify>>>,
+    /// Per queue, a counter of notifications: every claim stream of the queue watches it.
+    queues: Arc<HashMap<&'static str, watch::Sender<u64>>>,
 }
 
-/// A stream that yields once per wake-up of one queue (wake-ups that arrive while nobody polls
-/// are merged into one, which is all a fetcher needs).
+/// A stream that yields once per wake-up of one queue (wake-ups that arrive while its claim stream
+/// is busy are merged into one, which is all a fetcher needs).
 pub type WakeStream = Pin<Box<dyn Stream<Item = ()> + Send>>;
 
 impl SharedListener {
@@ -39,9 +40,9 @@ impl SharedListener {
         queues: &[&'static str],
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        let queues: HashMap<&'static str, Arc<Notify>> = queues
+        let queues: HashMap<&'static str, watch::Sender<u64>> = queues
             .iter()
-            .map(|q| (*q, Arc::new(Notify::new())))
+            .map(|q| (*q, watch::Sender::new(0)))
             .collect();
         let this = Self {
             queues: Arc::new(queues),
@@ -55,26 +56,33 @@ impl SharedListener {
         this
     }
 
-    /// The wake-ups of one queue, for apalis's stream poll strategy.
+    /// The wake-ups of one queue, for apalis's stream poll strategy (one stream per claim stream;
+    /// each sees every wake-up). An unknown queue never wakes (polling still runs).
     pub fn wakeups(&self, queue: &str) -> WakeStream {
-        let notify = self.queues.get(queue).cloned().unwrap_or_default();
-        Box::pin(futures::stream::unfold(notify, |n| async move {
-            n.notified().await;
-            Some(((), n))
-        }))
+        match self.queues.get(queue) {
+            Some(sender) => Box::pin(futures::stream::unfold(sender.subscribe(), |mut rx| async move {
+                rx.changed().await.ok()?;
+                Some(((), rx))
+            })),
+            None => Box::pin(futures::stream::pending()),
+        }
+    }
+
+    fn wake(sender: &watch::Sender<u64>) {
+        sender.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     fn wake_all(&self) {
-        for n in self.queues.values() {
-            n.notify_one();
+        for sender in self.queues.values() {
+            Self::wake(sender);
         }
     }
 
     fn route(&self, payload: &str) {
         match serde_json::from_str::<InsertEvent>(payload) {
             Ok(ev) => {
-                if let Some(n) = self.queues.get(ev.job_type.as_str()) {
-                    n.notify_one();
+                if let Some(sender) = self.queues.get(ev.job_type.as_str()) {
+                    Self::wake(sender);
                 }
             }
             Err(e) => tracing::debug!(error = %e, "ignoring an unreadable job notification"),

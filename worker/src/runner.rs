@@ -201,15 +201,22 @@ fn panic_message(panic: &Box<dyn Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic payload".to_owned())
 }
 
-/// A name unique to this process and run, as apalis requires (`{queue}@{host}:{pid}:{nonce}`).
-fn worker_name(queue: &str, restarts: usize) -> String {
+/// A name unique to this process, claim stream and run, as apalis requires
+/// (`{queue}@{host}:{pid}:{nonce}.r{restarts}`, with `.f{n}` before the restart count for every claim
+/// stream after the first).
+fn worker_name(queue: &str, fetcher: usize, restarts: usize) -> String {
     static NONCE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let nonce = NONCE.get_or_init(|| rand::rng().random());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "host".to_owned());
+    let stream = if fetcher == 0 {
+        String::new()
+    } else {
+        format!(".f{fetcher}")
+    };
     format!(
-        "{queue}@{host}:{}:{nonce:08x}.r{restarts}",
+        "{queue}@{host}:{}:{nonce:08x}{stream}.r{restarts}",
         std::process::id()
     )
 }
@@ -219,6 +226,8 @@ fn worker_name(queue: &str, restarts: usize) -> String {
 async fn supervise(
     registration: Arc<Registration>,
     shared: Arc<Shared>,
+    fetcher: usize,
+    concurrency: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let cfg = shared.config.clone();
@@ -239,8 +248,7 @@ async fn supervise(
             )
             .poll_with_stream(shared.listener.wakeups(queue.name))
             .poll_with_interval(cfg.poll_interval);
-        let concurrency = queue.concurrency.unwrap_or(cfg.concurrency);
-        let name = worker_name(queue.name, restarts);
+        let name = worker_name(queue.name, fetcher, restarts);
         if let Ok(mut names) = shared.names.lock() {
             names.push(name.clone());
         }
@@ -309,11 +317,21 @@ pub async fn run(
     });
     let mut tasks = tokio::task::JoinSet::new();
     for registration in registrations {
-        tasks.spawn(supervise(
-            Arc::new(registration),
-            shared.clone(),
-            shutdown.clone(),
-        ));
+        let registration = Arc::new(registration);
+        let queue = shared.config.effective(registration.queue);
+        let total = queue.concurrency.unwrap_or(shared.config.concurrency);
+        let fetchers = shared.config.fetchers(registration.queue);
+        for fetcher in 0..fetchers {
+            // The queue's concurrency, split as evenly as possible between its claim streams.
+            let concurrency = total / fetchers + usize::from(fetcher < total % fetchers);
+            tasks.spawn(supervise(
+                registration.clone(),
+                shared.clone(),
+                fetcher,
+                concurrency,
+                shutdown.clone(),
+            ));
+        }
     }
     let mut stop = shutdown.clone();
     let _ = stop.wait_for(|s| *s).await;

@@ -40,6 +40,8 @@ pub struct QueueOverride {
     pub timeout: Option<Duration>,
     pub batch_size: Option<usize>,
     pub concurrency: Option<usize>,
+    /// Parallel claim streams of the queue in one process (`JOB_FETCHERS_<QUEUE>`, default 1).
+    pub fetchers: Option<usize>,
 }
 
 impl WorkerConfig {
@@ -58,6 +60,7 @@ impl WorkerConfig {
                 )?,
                 batch_size: optional(env, queue_var("JOB_BATCH_SIZE", queue), parse_positive)?,
                 concurrency: optional(env, queue_var("JOB_CONCURRENCY", queue), parse_positive)?,
+                fetchers: optional(env, queue_var("JOB_FETCHERS", queue), parse_positive)?,
             };
             queue_overrides.insert(queue.to_owned(), o);
         }
@@ -172,6 +175,18 @@ impl WorkerConfig {
                 ),
             }),
         }
+    }
+
+    /// How many claim streams (apalis workers, each fetching and acknowledging on its own) run the
+    /// queue in one process; the queue's concurrency is split between them. More than one lets an
+    /// unbatched queue claim several jobs at once instead of one round trip after another.
+    pub fn fetchers(&self, queue: crate::jobs::Queue) -> usize {
+        let concurrency = self.effective(queue).concurrency.unwrap_or(self.concurrency);
+        self.queue_overrides
+            .get(queue.name)
+            .and_then(|o| o.fetchers)
+            .unwrap_or(1)
+            .clamp(1, concurrency.max(1))
     }
 
     /// How long a worker may be silent before its jobs are handed to another worker.

@@ -1,6 +1,6 @@
-//! Webhook ingest measurement for `repopal-bench`: signed deliveries through the real HTTP endpoint
-//! of a running `repopal-api serve`, and pgbench doing the same transaction shape (one delivery row
-//! plus one job row) on the same server, in the same run.
+//! Webhook ingest for `repopal-bench`: signed deliveries through the real HTTP endpoint of a running
+//! `repopal-api serve` (at full speed, or paced at a fixed rate for latency), and pgbench doing the
+//! same transaction shape (one delivery row plus one job row) on the same server, in the same run.
 
 use std::{
     path::PathBuf,
@@ -25,7 +25,8 @@ pub struct IngestFigures {
     pub errors: u64,
 }
 
-fn payload() -> Vec<u8> {
+/// The corpus `ping` delivery body (2.3 KB).
+pub fn ping_payload() -> Vec<u8> {
     std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/github/webhooks/ping/payload.json"),
@@ -41,8 +42,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Sends signed deliveries from `clients` concurrent connections for `duration` to a fresh
-/// `repopal-api serve` and reports the sustained rate and latencies.
-pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> IngestFigures {
+/// `repopal-api serve` and reports the sustained rate and latencies: as fast as it answers, or at
+/// `rate` deliveries/s in total (each client paced) to read latency below saturation.
+pub async fn http_ingest(
+    db: &TestDb,
+    clients: usize,
+    duration: Duration,
+    rate: Option<f64>,
+) -> IngestFigures {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("port")
         .local_addr()
@@ -79,7 +86,7 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let body = Arc::new(payload());
+    let body = Arc::new(ping_payload());
     let sig = Arc::new(signature::sign(TEST_WEBHOOK_SECRET.as_bytes(), &body));
     let counter = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -98,7 +105,15 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut n = 0u64;
+            let mut pace = rate.map(|r| {
+                let mut i = tokio::time::interval(Duration::from_secs_f64(clients as f64 / r.max(1.0)));
+                i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                i
+            });
             while Instant::now() < deadline {
+                if let Some(p) = pace.as_mut() {
+                    p.tick().await;
+                }
                 n += 1;
                 let t = Instant::now();
                 let res = client
@@ -141,9 +156,22 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
     }
 }
 
-/// pgbench on the same database: per transaction, one delivery row and one job row (with the
-/// queue's NOTIFY trigger), `clients` connections for `duration`. Returns transactions per second.
-pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option<(f64, f64)> {
+/// pgbench on the same database: per transaction (`ingest_tx`), one delivery row and one job row,
+/// `clients` connections for `duration`; with the queue's per-row NOTIFY trigger when `notify`,
+/// else with it disabled on this throw-away database. Returns (tps, average latency ms).
+pub async fn pgbench_ingest(
+    db: &TestDb,
+    clients: usize,
+    duration: Duration,
+    notify: bool,
+) -> Option<(f64, f64)> {
+    let toggle = if notify { "ENABLE" } else { "DISABLE" };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE apalis.jobs {toggle} TRIGGER notify_workers"
+    )))
+    .execute(&db.pool)
+    .await
+    .ok()?;
     let bin = std::env::var("REPOPAL_PG_BIN")
         .map(PathBuf::from)
         .ok()
@@ -157,7 +185,7 @@ pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option
             dirs.sort();
             dirs.pop()
         })?;
-    let hex: String = payload().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = ping_payload().iter().map(|b| format!("{b:02x}")).collect();
     let script = format!(
         "\\set n random(1, 1000000000000)\n\
          BEGIN;\n\
@@ -173,7 +201,7 @@ pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option
         uuid::Uuid::new_v4().simple()
     ));
     std::fs::write(&path, script).ok()?;
-    let out = std::process::Command::new(bin.join("pgbench"))
+    let out = tokio::process::Command::new(bin.join("pgbench"))
         .args([
             "-n",
             "-c",
@@ -187,6 +215,7 @@ pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option
         .arg(&path)
         .arg(&db.url)
         .output()
+        .await
         .ok()?;
     let _ = std::fs::remove_file(&path);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
