@@ -23,6 +23,19 @@ pub struct IngestFigures {
     pub p99_ms: f64,
     pub requests: u64,
     pub errors: u64,
+    /// CPU time (user + system) of the API process per accepted delivery, in microseconds.
+    pub api_cpu_us: f64,
+}
+
+/// User + system CPU time of process `pid` so far, in seconds (from `/proc/<pid>/stat`).
+pub fn cpu_seconds(pid: i32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start at ") ".
+    let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; 100 ticks/s.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// The corpus `ping` delivery body (2.3 KB).
@@ -90,6 +103,7 @@ pub async fn http_ingest(
     let sig = Arc::new(signature::sign(TEST_WEBHOOK_SECRET.as_bytes(), &body));
     let counter = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_seconds(api.pid());
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -143,6 +157,7 @@ pub async fn http_ingest(
         latencies.extend(t.await.unwrap_or_default());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(api.pid()) - cpu_before;
     api.signal(nix::sys::signal::Signal::SIGTERM);
     let _ = tokio::time::timeout(Duration::from_secs(10), api.child.wait()).await;
     latencies.sort_by(f64::total_cmp);
@@ -153,6 +168,7 @@ pub async fn http_ingest(
         p99_ms: percentile(&latencies, 0.99),
         requests,
         errors: errors.load(Ordering::Relaxed),
+        api_cpu_us: cpu * 1e6 / (requests.max(1) as f64),
     }
 }
 
