@@ -4,6 +4,7 @@ mod account_takeover;
 mod api_foundation;
 mod audit_trail;
 mod auth;
+mod claim_streams;
 mod config;
 mod connection_budget;
 mod crash_recovery;
