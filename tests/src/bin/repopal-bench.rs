@@ -95,10 +95,14 @@ async fn queue(runs: usize) {
         "queue: {n_jobs} no-op jobs, {PROCESSES} processes x {CONCURRENCY} concurrent, median of {runs} runs (jobs/s)"
     );
     println!("{:<12} {:>12} {:>12} {:>7}   runs RepoPal | graphile-worker", "mode", "RepoPal", "graphile", "ratio");
-    for (mode, batch) in [("batched", "500"), ("unbatched", "1")] {
+    // Batched: 500 per claim, as graphile-worker's local queue. Unbatched: one job per claim, on 8
+    // claim streams so claims overlap as graphile-worker's 24 concurrent `get_job` calls do.
+    for (mode, batch, fetchers) in [("batched", "500", "1"), ("unbatched", "1", "8")] {
         let env = worker_env(&[
             ("JOB_BATCH_SIZE_NOOP", batch.into()),
             ("JOB_CONCURRENCY_NOOP", CONCURRENCY.to_string()),
+            ("JOB_FETCHERS_NOOP", fetchers.into()),
+            ("WORKER_QUEUE_CONNECTIONS", "8".into()),
         ]);
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..runs {
