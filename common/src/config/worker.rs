@@ -23,12 +23,12 @@ pub struct WorkerConfig {
     pub shutdown_timeout: Duration,
     /// Period of the scheduler tick that enqueues periodic jobs.
     pub scheduler_tick: Duration,
-    /// Finished job rows and stale worker rows older than this are pruned.
-    pub job_retention: Duration,
     /// Connections of the pool that fetches, acknowledges and heartbeats for every queue of the
     /// process (`WORKER_QUEUE_CONNECTIONS`). They come out of `DATABASE_MAX_CONNECTIONS`: handlers
     /// get the rest, so a worker holds at most `DATABASE_MAX_CONNECTIONS` + 1 (its one `LISTEN`).
     pub queue_connections: u32,
+    /// How long each class of history is kept (`RETENTION_*`).
+    pub retention: super::RetentionConfig,
     /// Per-queue overrides from `JOB_TIMEOUT_SECS_<QUEUE>`, `JOB_BATCH_SIZE_<QUEUE>` and
     /// `JOB_CONCURRENCY_<QUEUE>` (queue name upper-cased, e.g. `JOB_TIMEOUT_SECS_PROBE`).
     pub queue_overrides: HashMap<String, QueueOverride>,
@@ -110,13 +110,8 @@ impl WorkerConfig {
                 Duration::from_secs(60),
                 parse_positive_secs,
             )?,
-            job_retention: or_default(
-                env,
-                "JOB_RETENTION_HOURS",
-                Duration::from_secs(7 * 24 * 3600),
-                parse_hours,
-            )?,
             queue_connections: or_default(env, "WORKER_QUEUE_CONNECTIONS", 4, parse_u32)?,
+            retention: super::RetentionConfig::from_source(env)?,
             queue_overrides,
         }
         .validated()
