@@ -16,7 +16,19 @@ pub fn pool(cfg: &DatabaseConfig) -> Result<PgPool, Error> {
     Ok(PgPoolOptions::new()
         .max_connections(cfg.max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_lazy_with(options.application_name("repopal")))
+        .connect_lazy_with(options.application_name(&application_name())))
+}
+
+/// The name this process's connections carry in `pg_stat_activity`: `repopal-<binary>:<pid>`, so
+/// an operator (and `make bench`) can count the connections each process holds.
+pub fn application_name() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let role = exe.strip_prefix("repopal-").unwrap_or(&exe);
+    let role: String = role.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(24).collect();
+    format!("repopal-{role}:{}", std::process::id())
 }
 
 /// Connects and checks the connection, retrying for a while: used at boot.

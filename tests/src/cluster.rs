@@ -104,6 +104,11 @@ impl TempCluster {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// The server's log so far (e.g. to count refused connections).
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
     pub fn stop(&self) {
         let data = self.dir.to_str().expect("utf-8 path");
         let out = run_pg(

@@ -3,6 +3,7 @@
 pub mod context;
 pub mod error;
 pub mod jobs;
+pub mod listener;
 pub mod runner;
 pub mod schedule;
 

@@ -9,7 +9,13 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env().context("configuration")?;
     let worker_config = WorkerConfig::from_env().context("configuration")?;
     common::telemetry::init(config.log.format);
-    let pool = common::db::pool(&config.database)?;
+    // The queue pool and the LISTEN connection are opened by the runner; handlers get the rest of
+    // DATABASE_MAX_CONNECTIONS.
+    let mut handler_db = config.database.clone();
+    handler_db.max_connections = worker_config
+        .handler_connections(config.database.max_connections)
+        .context("configuration")?;
+    let pool = common::db::pool(&handler_db)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut term = signal(SignalKind::terminate())?;
     tokio::spawn(async move {

@@ -26,7 +26,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::{context::JobContext, error::JobError};
+use crate::{context::JobContext, error::JobError, listener::SharedListener};
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 type Handler = dyn Fn(serde_json::Value, JobContext) -> BoxFuture + Send + Sync;
@@ -68,6 +68,8 @@ struct Shared {
     /// can never starve a heartbeat and get their worker declared dead.
     queue_pool: PgPool,
     config: Arc<WorkerConfig>,
+    /// The process's one `LISTEN` connection, waking each queue when a job is inserted into it.
+    listener: SharedListener,
     /// Every worker name this process has registered, for the final hand-back at shutdown.
     names: std::sync::Mutex<Vec<String>>,
     /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
@@ -199,15 +201,22 @@ fn panic_message(panic: &Box<dyn Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic payload".to_owned())
 }
 
-/// A name unique to this process and run, as apalis requires (`{queue}@{host}:{pid}:{nonce}`).
-fn worker_name(queue: &str, restarts: usize) -> String {
+/// A name unique to this process, claim stream and run, as apalis requires
+/// (`{queue}@{host}:{pid}:{nonce}.r{restarts}`, with `.f{n}` before the restart count for every claim
+/// stream after the first).
+fn worker_name(queue: &str, fetcher: usize, restarts: usize) -> String {
     static NONCE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let nonce = NONCE.get_or_init(|| rand::rng().random());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "host".to_owned());
+    let stream = if fetcher == 0 {
+        String::new()
+    } else {
+        format!(".f{fetcher}")
+    };
     format!(
-        "{queue}@{host}:{}:{nonce:08x}.r{restarts}",
+        "{queue}@{host}:{}:{nonce:08x}{stream}.r{restarts}",
         std::process::id()
     )
 }
@@ -217,6 +226,8 @@ fn worker_name(queue: &str, restarts: usize) -> String {
 async fn supervise(
     registration: Arc<Registration>,
     shared: Arc<Shared>,
+    fetcher: usize,
+    concurrency: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let cfg = shared.config.clone();
@@ -235,10 +246,9 @@ async fn supervise(
                     .heartbeat_interval(cfg.heartbeat)
                     .missed_heartbeats(cfg.missed_heartbeats),
             )
-            .with_pubsub()
+            .poll_with_stream(shared.listener.wakeups(queue.name))
             .poll_with_interval(cfg.poll_interval);
-        let concurrency = queue.concurrency.unwrap_or(cfg.concurrency);
-        let name = worker_name(queue.name, restarts);
+        let name = worker_name(queue.name, fetcher, restarts);
         if let Ok(mut names) = shared.names.lock() {
             names.push(name.clone());
         }
@@ -287,25 +297,41 @@ pub async fn run(
     registrations: Vec<Registration>,
     shutdown: watch::Receiver<bool>,
 ) {
-    // Per queue: fetch/ack/heartbeat plus a LISTEN connection; a little headroom for restarts.
+    // Fetch, ack and heartbeat of every queue share a few connections (`WORKER_QUEUE_CONNECTIONS`),
+    // and new-job notifications for all queues arrive on one more: the process holds at most
+    // handler pool + queue pool + 1.
+    let options = (*services.pool.connect_options()).clone();
     let queue_pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(u32::try_from(registrations.len() * 3 + 2).unwrap_or(32))
+        .max_connections(config.queue_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_lazy_with((*services.pool.connect_options()).clone());
+        .connect_lazy_with(options.clone());
+    let queues: Vec<&'static str> = registrations.iter().map(|r| r.queue.name).collect();
+    let listener = SharedListener::start(options, &queues, shutdown.clone());
     let shared = Arc::new(Shared {
         services,
         queue_pool,
+        listener,
         config: Arc::new(config),
         names: std::sync::Mutex::new(Vec::new()),
         in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),
     });
     let mut tasks = tokio::task::JoinSet::new();
     for registration in registrations {
-        tasks.spawn(supervise(
-            Arc::new(registration),
-            shared.clone(),
-            shutdown.clone(),
-        ));
+        let registration = Arc::new(registration);
+        let queue = shared.config.effective(registration.queue);
+        let total = queue.concurrency.unwrap_or(shared.config.concurrency);
+        let fetchers = shared.config.fetchers(registration.queue);
+        for fetcher in 0..fetchers {
+            // The queue's concurrency, split as evenly as possible between its claim streams.
+            let concurrency = total / fetchers + usize::from(fetcher < total % fetchers);
+            tasks.spawn(supervise(
+                registration.clone(),
+                shared.clone(),
+                fetcher,
+                concurrency,
+                shutdown.clone(),
+            ));
+        }
     }
     let mut stop = shutdown.clone();
     let _ = stop.wait_for(|s| *s).await;

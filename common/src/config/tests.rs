@@ -267,3 +267,35 @@ fn a_private_key_with_escaped_newlines_is_read_as_pem() {
         "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
     );
 }
+
+#[test]
+fn the_queue_pool_comes_out_of_the_worker_budget() {
+    let w = WorkerConfig::from_source(&env(&[])).unwrap();
+    assert_eq!(w.queue_connections, 4);
+    assert_eq!(w.handler_connections(20).unwrap(), 16);
+    let w = WorkerConfig::from_source(&env(&[("WORKER_QUEUE_CONNECTIONS", "2")])).unwrap();
+    assert_eq!(w.handler_connections(4).unwrap(), 2);
+    let err = w.handler_connections(2).unwrap_err().to_string();
+    assert!(err.starts_with("DATABASE_MAX_CONNECTIONS is malformed"), "{err}");
+    let err = WorkerConfig::from_source(&env(&[("WORKER_QUEUE_CONNECTIONS", "0")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("WORKER_QUEUE_CONNECTIONS is malformed"), "{err}");
+}
+
+#[test]
+fn claim_streams_default_to_one_and_never_exceed_the_concurrency() {
+    let w = WorkerConfig::from_source(&env(&[])).unwrap();
+    assert_eq!(w.fetchers(crate::jobs::Queue::NOOP), 1);
+    let w = WorkerConfig::from_source(&env(&[
+        ("JOB_FETCHERS_NOOP", "4"),
+        ("JOB_FETCHERS_PROBE", "9"),
+        ("JOB_CONCURRENCY_PROBE", "3"),
+    ]))
+    .unwrap();
+    assert_eq!(w.fetchers(crate::jobs::Queue::NOOP), 4);
+    assert_eq!(w.fetchers(crate::jobs::Queue::PROBE), 3);
+    assert_eq!(w.fetchers(crate::jobs::Queue::PRUNE_JOBS), 1);
+    let err = WorkerConfig::from_source(&env(&[("JOB_FETCHERS_NOOP", "0")])).unwrap_err();
+    assert!(err.to_string().starts_with("JOB_FETCHERS_NOOP is malformed"), "{err}");
+}

@@ -23,6 +23,10 @@ pub struct WorkerConfig {
     pub shutdown_timeout: Duration,
     /// Period of the scheduler tick that enqueues periodic jobs.
     pub scheduler_tick: Duration,
+    /// Connections of the pool that fetches, acknowledges and heartbeats for every queue of the
+    /// process (`WORKER_QUEUE_CONNECTIONS`). They come out of `DATABASE_MAX_CONNECTIONS`: handlers
+    /// get the rest, so a worker holds at most `DATABASE_MAX_CONNECTIONS` + 1 (its one `LISTEN`).
+    pub queue_connections: u32,
     /// How long each class of history is kept (`RETENTION_*`).
     pub retention: super::RetentionConfig,
     /// Per-queue overrides from `JOB_TIMEOUT_SECS_<QUEUE>`, `JOB_BATCH_SIZE_<QUEUE>` and
@@ -36,6 +40,8 @@ pub struct QueueOverride {
     pub timeout: Option<Duration>,
     pub batch_size: Option<usize>,
     pub concurrency: Option<usize>,
+    /// Parallel claim streams of the queue in one process (`JOB_FETCHERS_<QUEUE>`, default 1).
+    pub fetchers: Option<usize>,
 }
 
 impl WorkerConfig {
@@ -54,6 +60,7 @@ impl WorkerConfig {
                 )?,
                 batch_size: optional(env, queue_var("JOB_BATCH_SIZE", queue), parse_positive)?,
                 concurrency: optional(env, queue_var("JOB_CONCURRENCY", queue), parse_positive)?,
+                fetchers: optional(env, queue_var("JOB_FETCHERS", queue), parse_positive)?,
             };
             queue_overrides.insert(queue.to_owned(), o);
         }
@@ -103,6 +110,7 @@ impl WorkerConfig {
                 Duration::from_secs(60),
                 parse_positive_secs,
             )?,
+            queue_connections: or_default(env, "WORKER_QUEUE_CONNECTIONS", 4, parse_u32)?,
             retention: super::RetentionConfig::from_source(env)?,
             queue_overrides,
         }
@@ -112,6 +120,12 @@ impl WorkerConfig {
     /// Cross-field rules: a draining worker sends no heartbeats, so the shutdown timeout must end
     /// before other workers would consider it dead and start its jobs a second time.
     fn validated(self) -> Result<Self, ConfigError> {
+        if self.queue_connections == 0 {
+            return Err(ConfigError::Malformed {
+                name: "WORKER_QUEUE_CONNECTIONS",
+                reason: "must be at least 1".into(),
+            });
+        }
         if self.shutdown_timeout + self.heartbeat > self.orphan_after() {
             return Err(ConfigError::Malformed {
                 name: "WORKER_SHUTDOWN_TIMEOUT_SECS",
@@ -141,6 +155,33 @@ impl WorkerConfig {
             ),
             ..queue
         }
+    }
+
+    /// The handlers' pool size when the whole process may use `database_max` pooled connections:
+    /// what the queue pool leaves. Fails when nothing is left.
+    pub fn handler_connections(&self, database_max: u32) -> Result<u32, ConfigError> {
+        match database_max.checked_sub(self.queue_connections) {
+            Some(n) if n >= 1 => Ok(n),
+            _ => Err(ConfigError::Malformed {
+                name: "DATABASE_MAX_CONNECTIONS",
+                reason: format!(
+                    "a worker needs more than WORKER_QUEUE_CONNECTIONS ({}) connections: the queue pool comes out of this budget",
+                    self.queue_connections
+                ),
+            }),
+        }
+    }
+
+    /// How many claim streams (apalis workers, each fetching and acknowledging on its own) run the
+    /// queue in one process; the queue's concurrency is split between them. More than one lets an
+    /// unbatched queue claim several jobs at once instead of one round trip after another.
+    pub fn fetchers(&self, queue: crate::jobs::Queue) -> usize {
+        let concurrency = self.effective(queue).concurrency.unwrap_or(self.concurrency);
+        self.queue_overrides
+            .get(queue.name)
+            .and_then(|o| o.fetchers)
+            .unwrap_or(1)
+            .clamp(1, concurrency.max(1))
     }
 
     /// How long a worker may be silent before its jobs are handed to another worker.

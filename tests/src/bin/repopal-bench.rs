@@ -1,16 +1,21 @@
-//! `make bench`: measures the job queue on the local PostgreSQL and prints the figures.
+//! `make bench`: every performance figure of the README, as medians of runs and ratios, in one run
+//! on the local PostgreSQL (scenario code in `repopal_tests::bench`).
 //!
-//! (a) drain rate of N no-op jobs by 1 and by 2 `repopal-worker` processes, batched (the `noop`
-//!     queue's default batch) and unbatched (`JOB_BATCH_SIZE_NOOP=1`), median of several runs;
-//! (b) enqueue-to-start latency of single jobs pushed into idle workers (median, p99);
-//! (c) webhook ingest: signed deliveries per second through `repopal-api serve` (p50, p99), beside
-//!     pgbench inserting the same delivery row + job row per transaction.
+//! (a) queue: graphile-worker 0.17 (its perfTest shape: bulk add_jobs, 4 processes × 24 concurrent)
+//!     beside RepoPal (the same job count, 4 `repopal-worker` processes × 24), batched (local queue
+//!     500 / fetch batch 500) and unbatched (one job per claim), and the ratio;
+//! (b) enqueue-to-start latency of single jobs pushed into an idle worker (median, p99);
+//! (c) webhook ingest: signed deliveries per second through `repopal-api serve` beside pgbench's
+//!     `ingest_tx` (delivery row + job row) without and with the NOTIFY trigger; then p50/p99 at
+//!     half of the maximum rate;
+//! (d) scale: a private `max_connections=100` cluster, the API and 16 workers sized by the formula;
+//! (e) end to end: `workflow_run` deliveries across 100 groups to the API with 4 workers.
 //!
-//! Environment: `BENCH_JOBS` (default 20000; unbatched runs use a tenth), `BENCH_RUNS` (default 3),
-//! `BENCH_LATENCY_JOBS` (default 500), `BENCH_ONLY` (`batched`, `unbatched`, `ingest` or `latency`), `BENCH_INGEST_SECS` (10),
-//! `BENCH_INGEST_CLIENTS` (64),
-//! `BENCH_WORKER_ENV` (extra `KEY=value` pairs for the workers, e.g. `JOB_CONCURRENCY_NOOP=400`),
-//! and `TEST_DATABASE_URL`/`DATABASE_URL` for the server.
+//! Environment: `BENCH_ONLY` (`queue`, `latency`, `ingest`, `scale`, `e2e`; comma-separated),
+//! `BENCH_RUNS` (3), `BENCH_JOBS` (200000 per queue run), `BENCH_LATENCY_JOBS` (500),
+//! `BENCH_INGEST_SECS` (10), `BENCH_INGEST_CLIENTS` (64), `BENCH_SCALE_WORKERS` (16),
+//! `BENCH_E2E_RUNS` (5 runs per group), `BENCH_WORKER_ENV` (extra `KEY=value` pairs for the queue
+//! workers), and `TEST_DATABASE_URL`/`DATABASE_URL` for the server.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -20,18 +25,11 @@ use common::{
 };
 use repopal_tests::{
     TestDb,
-    process::{Proc, spawn},
+    bench::{self, env_num, graphile, median, percentile},
 };
 
-/// One job per fetch and one at a time per process, as graphile-worker's unbatched mode.
-const UNBATCHED: [(&str, &str); 2] = [("JOB_BATCH_SIZE_NOOP", "1"), ("JOB_CONCURRENCY_NOOP", "1")];
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+const PROCESSES: usize = 4;
+const CONCURRENCY: usize = 24;
 
 fn now_us() -> i64 {
     i64::try_from(
@@ -43,57 +41,26 @@ fn now_us() -> i64 {
     .unwrap_or(0)
 }
 
-fn start_workers(db: &TestDb, n: usize, extra: &[(&str, &str)]) -> Vec<Proc> {
+fn worker_env(extra: &[(&'static str, String)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![("WORKER_POLL_INTERVAL_MS".into(), "500".into())];
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let operator = std::env::var("BENCH_WORKER_ENV").unwrap_or_default();
-    let operator: Vec<(&str, &str)> = operator
-        .split_whitespace()
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    (0..n)
-        .map(|_| {
-            let mut env = vec![
-                ("DATABASE_URL", db.url.as_str()),
-                ("ENCRYPTION_KEYS", repopal_tests::http::TEST_ENCRYPTION_KEYS),
-                ("SCHEDULER_TICK_SECS", "3600"),
-                ("WORKER_POLL_INTERVAL_MS", "500"),
-                ("RUST_LOG", "warn"),
-            ];
-            env.extend_from_slice(extra);
-            env.extend_from_slice(&operator);
-            spawn("repopal-worker", &[], &env)
-        })
-        .collect()
+    env.extend(
+        operator
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    env
 }
 
-async fn stop_workers(workers: Vec<Proc>) {
-    for mut w in workers {
-        w.signal(nix::sys::signal::Signal::SIGTERM);
-        let _ = tokio::time::timeout(Duration::from_secs(30), w.child.wait()).await;
-    }
-}
-
-/// Waits until the workers have registered on the noop queue (so start-up is not timed).
-async fn wait_registered(db: &TestDb, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let count: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM apalis.workers WHERE worker_type = $1")
-                .bind(Noop::QUEUE.name)
-                .fetch_one(&db.pool)
-                .await
-                .expect("count workers");
-        if count as usize >= n || Instant::now() > deadline {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// One drain: workers idle, N jobs committed at once, time until none is unfinished.
-async fn drain_once(n_jobs: usize, n_workers: usize, extra: &[(&str, &str)]) -> f64 {
+/// One RepoPal drain: workers idle and registered, N jobs committed at once, time until none is
+/// unfinished.
+async fn drain_once(n_jobs: usize, processes: usize, env: &[(String, String)]) -> f64 {
     let db = TestDb::new().await;
-    let workers = start_workers(&db, n_workers, extra);
-    wait_registered(&db, n_workers).await;
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let workers = bench::start_workers(&db.url, processes, &pairs);
+    bench::wait_registered(&db.pool, Noop::QUEUE.name, processes, Duration::from_secs(60)).await;
     let mut tx = db.pool.begin().await.expect("begin");
     for chunk in (0..n_jobs).collect::<Vec<_>>().chunks(5000) {
         let batch: Vec<Noop> = chunk.iter().map(|_| Noop { enqueued_at_us: 0 }).collect();
@@ -101,46 +68,75 @@ async fn drain_once(n_jobs: usize, n_workers: usize, extra: &[(&str, &str)]) -> 
     }
     let started = Instant::now();
     tx.commit().await.expect("commit");
-    loop {
-        let left = repo::jobs::unfinished(&db.pool, &[Noop::QUEUE.name])
-            .await
-            .expect("count");
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    while repo::jobs::unfinished(&db.pool, &[Noop::QUEUE.name])
+        .await
+        .expect("count")
+        > 0
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    stop_workers(workers).await;
+    bench::stop_all(workers).await;
     n_jobs as f64 / elapsed
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+fn shown(v: &[f64]) -> String {
+    v.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" ")
 }
 
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let idx = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[idx]
+/// (a) graphile-worker and RepoPal side by side, both modes.
+async fn queue(runs: usize) {
+    let n_jobs = env_num("BENCH_JOBS", 200_000);
+    let have_gw = graphile::available();
+    if !have_gw {
+        println!("graphile-worker: not installed (scripts/bench.sh installs it into bench/graphile)");
+    }
+    println!(
+        "queue: {n_jobs} no-op jobs, {PROCESSES} processes x {CONCURRENCY} concurrent, median of {runs} runs (jobs/s)"
+    );
+    println!("{:<12} {:>12} {:>12} {:>7}   runs RepoPal | graphile-worker", "mode", "RepoPal", "graphile", "ratio");
+    // Batched: 500 per claim, as graphile-worker's local queue. Unbatched: one job per claim, on 8
+    // claim streams so claims overlap as graphile-worker's 24 concurrent `get_job` calls do.
+    for (mode, batch, fetchers) in [("batched", "500", "1"), ("unbatched", "1", "8")] {
+        let env = worker_env(&[
+            ("JOB_BATCH_SIZE_NOOP", batch.into()),
+            ("JOB_CONCURRENCY_NOOP", CONCURRENCY.to_string()),
+            ("JOB_FETCHERS_NOOP", fetchers.into()),
+            ("WORKER_QUEUE_CONNECTIONS", "8".into()),
+        ]);
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            // Alternate, so load changes on the shared machine hit both alike.
+            ours.push(drain_once(n_jobs, PROCESSES, &env).await);
+            if have_gw {
+                match graphile::run(mode, n_jobs, PROCESSES, CONCURRENCY).await {
+                    Some(r) if r.left == 0 => theirs.push(r.jobs_per_sec),
+                    Some(r) => eprintln!("graphile-worker left {} jobs; run ignored", r.left),
+                    None => {}
+                }
+            }
+        }
+        let (a, b) = (median(&mut ours.clone()), median(&mut theirs.clone()));
+        let ratio = if b > 0.0 { format!("{:.2}x", a / b) } else { "-".into() };
+        println!(
+            "{mode:<12} {a:>12.0} {b:>12.0} {ratio:>7}   {} | {}",
+            shown(&ours),
+            shown(&theirs)
+        );
+    }
 }
 
-/// Pushes jobs one at a time into idle workers and reads when each started (`lock_at`).
-async fn latency(n_jobs: usize) -> Vec<f64> {
+/// (b) Pushes jobs one at a time into an idle worker and reads when each started (`lock_at`).
+async fn latency(n_jobs: usize) {
     let db = TestDb::new().await;
-    let workers = start_workers(&db, 1, &[]);
-    wait_registered(&db, 1).await;
+    let env = worker_env(&[]);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let workers = bench::start_workers(&db.url, 1, &pairs);
+    bench::wait_registered(&db.pool, Noop::QUEUE.name, 1, Duration::from_secs(60)).await;
     let mut conn = db.pool.acquire().await.expect("conn");
     for _ in 0..n_jobs {
-        jobs::push(
-            &mut conn,
-            &Noop {
-                enqueued_at_us: now_us(),
-            },
-        )
-        .await
-        .expect("push");
+        let job = Noop { enqueued_at_us: now_us() };
+        jobs::push(&mut conn, &job).await.expect("push");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     drop(conn);
@@ -151,7 +147,7 @@ async fn latency(n_jobs: usize) -> Vec<f64> {
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let rows: Vec<f64> = sqlx::query_scalar(
+    let mut rows: Vec<f64> = sqlx::query_scalar(
         "SELECT (extract(epoch FROM lock_at) * 1e6
                  - (convert_from(job, 'UTF8')::jsonb ->> 'enqueued_at_us')::float8) / 1000.0
          FROM apalis.jobs WHERE job_type = $1",
@@ -160,93 +156,164 @@ async fn latency(n_jobs: usize) -> Vec<f64> {
     .fetch_all(&db.pool)
     .await
     .expect("latencies");
-    stop_workers(workers).await;
-    rows
+    bench::stop_all(workers).await;
+    println!(
+        "enqueue-to-start latency, {} single jobs 10 ms apart into an idle worker: median {:.1} ms, p99 {:.1} ms",
+        rows.len(),
+        percentile(&mut rows, 0.5),
+        percentile(&mut rows, 0.99)
+    );
 }
 
-/// Webhook ingest through the real HTTP endpoint beside pgbench's raw figure for the same
-/// transaction shape, both on the local server in this run.
-async fn ingest() {
-    let secs = env_num("BENCH_INGEST_SECS", 10) as u64;
+/// (c) Webhook ingest over HTTP beside pgbench, then latency at half of the maximum rate.
+async fn ingest(runs: usize) {
+    let secs = Duration::from_secs(env_num("BENCH_INGEST_SECS", 10) as u64);
     let clients = env_num("BENCH_INGEST_CLIENTS", 64);
-    let db = TestDb::new().await;
-    let http = repopal_tests::bench::http_ingest(&db, clients, Duration::from_secs(secs)).await;
-    let db2 = TestDb::new().await;
-    let raw = repopal_tests::bench::pgbench_ingest(&db2, clients, Duration::from_secs(secs));
-    println!(
-        "webhook ingest, {clients} clients x {secs}s, signed ping deliveries over HTTP: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms ({} accepted, {} errors)",
-        http.per_second, http.p50_ms, http.p99_ms, http.requests, http.errors
-    );
-    match raw {
-        Some((tps, lat)) => println!(
-            "pgbench, same transaction shape (delivery row + job row), {clients} clients x {secs}s: {tps:.0} tps, average latency {lat:.1} ms; ratio HTTP/raw {:.2}",
-            http.per_second / tps
-        ),
-        None => println!("pgbench: not available"),
+    let (mut http, mut raw, mut raw_notify, mut p99s) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut cpu = Vec::new();
+    let mut client_cpu = Vec::new();
+    for _ in 0..runs {
+        let db = TestDb::new().await;
+        let me = i32::try_from(std::process::id()).unwrap_or(0);
+        let own_before = bench::ingest::cpu_seconds(me);
+        let f = bench::http_ingest(&db, clients, secs, None).await;
+        let own = bench::ingest::cpu_seconds(me) - own_before;
+        client_cpu.push(own * 1e6 / (f.requests.max(1) as f64));
+        cpu.push(f.api_cpu_us);
+        if f.errors > 0 {
+            eprintln!("ingest: {} requests failed", f.errors);
+        }
+        http.push(f.per_second);
+        p99s.push(f.p99_ms);
+        let db = TestDb::new().await;
+        if let Some((tps, _)) = bench::pgbench_ingest(&db, clients, secs, false).await {
+            raw.push(tps);
+        }
+        let db = TestDb::new().await;
+        if let Some((tps, _)) = bench::pgbench_ingest(&db, clients, secs, true).await {
+            raw_notify.push(tps);
+        }
     }
+    let (h, r, rn) = (median(&mut http.clone()), median(&mut raw.clone()), median(&mut raw_notify.clone()));
+    println!(
+        "webhook ingest, {clients} clients x {}s, median of {runs}: HTTP {h:.0}/s (p99 at saturation {:.1} ms) | pgbench ingest_tx without NOTIFY {r:.0} tps, ratio {:.2}x | with the NOTIFY trigger {rn:.0} tps, ratio {:.2}x   runs {} | {} | {}",
+        secs.as_secs(),
+        median(&mut p99s),
+        h / r.max(1.0),
+        h / rn.max(1.0),
+        shown(&http),
+        shown(&raw),
+        shown(&raw_notify)
+    );
+    // Where a delivery's time goes: the API's CPU per delivery (all of it: HTTP, HMAC, JSON,
+    // queries), the two parts measured alone here, and the NOTIFY trigger by pgbench with and
+    // without it above; the load generator shares the 2 cores.
+    let body = bench::ingest::ping_payload();
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(common::crypto::signature::sign(b"bench-secret", std::hint::black_box(&body)));
+    }
+    let hmac_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let t = Instant::now();
+    for _ in 0..n {
+        let v: serde_json::Value = serde_json::from_slice(std::hint::black_box(&body)).unwrap_or_default();
+        std::hint::black_box(v);
+    }
+    let json_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!(
+        "ingest cost per delivery: API CPU {:.0} us (median), of which HMAC-SHA256 of the {} B body {hmac_us:.1} us and a JSON parse {json_us:.1} us; the load generator spends {:.0} us; NOTIFY trigger costs pgbench {:.0}% of its rate",
+        median(&mut cpu),
+        body.len(),
+        median(&mut client_cpu),
+        if r > 0.0 { (1.0 - rn / r) * 100.0 } else { 0.0 }
+    );
+    let half = h / 2.0;
+    let db = TestDb::new().await;
+    let f = bench::http_ingest(&db, clients, secs, Some(half)).await;
+    println!(
+        "webhook ingest at half of the maximum ({half:.0}/s offered): {:.0}/s, p50 {:.1} ms, p99 {:.1} ms ({} errors)",
+        f.per_second, f.p50_ms, f.p99_ms, f.errors
+    );
+}
+
+/// (d) 16 workers and the API on 100 connections.
+async fn scale() {
+    let workers = env_num("BENCH_SCALE_WORKERS", 16);
+    let f = bench::scale::run(workers, 2000, 20_000, 400).await;
+    let w = &f.worker_peaks;
+    println!(
+        "scale: max_connections=100, API pool {} + {} workers x (pool {} + 1 LISTEN) = {} by the formula; {}/{} workers registered every queue",
+        f.api_pool, f.workers, f.worker_pool, f.budget, f.registered, f.workers
+    );
+    println!(
+        "scale: {} deliveries + {} jobs drained in {:.1}s; peak connections {} in all, API {}, per worker min {} median {} max {}, LISTEN per worker at most {}; refused connections {}, failed deliveries {}",
+        f.deliveries,
+        f.jobs,
+        f.drain_secs,
+        f.peak_total,
+        f.api_peak,
+        w.first().copied().unwrap_or(0),
+        w.get(w.len() / 2).copied().unwrap_or(0),
+        w.last().copied().unwrap_or(0),
+        f.listen_peak,
+        f.refused,
+        f.http_errors
+    );
+}
+
+/// (e) `workflow_run` deliveries to incidents, end to end.
+async fn e2e() {
+    let f = bench::e2e::run(env_num("BENCH_E2E_RUNS", 5), 4).await;
+    println!(
+        "end to end: {} workflow_run deliveries over HTTP, 4 workers: {:.0} deliveries/s processed, receipt to incident state p50 {:.1} ms, p99 {:.1} ms",
+        f.deliveries, f.per_second, f.p50_ms, f.p99_ms
+    );
+    let ok = f.failing_with_one_incident == f.failing_groups
+        && f.green_incidents == 0
+        && f.unprocessed == 0
+        && f.http_errors == 0;
+    println!(
+        "end to end check: {}/{} failing groups with exactly one open incident, {} incidents for {} green groups, {} unprocessed, {} failed deliveries: {}",
+        f.failing_with_one_incident,
+        f.failing_groups,
+        f.green_incidents,
+        f.green_groups,
+        f.unprocessed,
+        f.http_errors,
+        if ok { "OK" } else { "FAILED" }
+    );
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let n_jobs = env_num("BENCH_JOBS", 20_000);
     let runs = env_num("BENCH_RUNS", 3);
-    let n_latency = env_num("BENCH_LATENCY_JOBS", 500);
-    println!("RepoPal queue benchmark: {n_jobs} no-op jobs per run, median of {runs} runs");
-    println!("{:<42} {:>14} {:>24}", "scenario", "median jobs/s", "runs");
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let batch = format!("batched (batch {})", Noop::QUEUE.batch_size);
-    // (label, kind for BENCH_ONLY, worker processes, jobs, extra worker environment)
-    type Scenario<'a> = (String, &'a str, usize, usize, Vec<(&'a str, &'a str)>);
-    let scenarios: [Scenario; 4] = [
-        (format!("{batch}, 1 process"), "batched", 1, n_jobs, vec![]),
-        (
-            format!("{batch}, 2 processes"),
-            "batched",
-            2,
-            n_jobs,
-            vec![],
-        ),
-        (
-            "unbatched (1 job per fetch), 1 process".into(),
-            "unbatched",
-            1,
-            n_jobs / 10,
-            UNBATCHED.to_vec(),
-        ),
-        (
-            "unbatched (1 job per fetch), 2 processes".into(),
-            "unbatched",
-            2,
-            n_jobs / 10,
-            UNBATCHED.to_vec(),
-        ),
-    ];
-    for (name, kind, workers, jobs, extra) in &scenarios {
-        if !only.is_empty() && only != *kind {
-            continue;
-        }
-        let mut rates = Vec::new();
-        for _ in 0..runs {
-            rates.push(drain_once(*jobs, *workers, extra).await);
-        }
-        let shown: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
-        println!(
-            "{name:<42} {:>14.0} {:>24}",
-            median(&mut rates.clone()),
-            shown.join(" ")
-        );
-    }
-    if only.is_empty() || only == "ingest" {
-        ingest().await;
-    }
-    if !only.is_empty() && only != "latency" {
-        return;
-    }
-    let mut lat = latency(n_latency).await;
+    let on = |s: &str| only.is_empty() || only.split(',').any(|o| o.trim() == s);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "enqueue-to-start latency, {} single jobs into an idle worker: median {:.1} ms, p99 {:.1} ms",
-        lat.len(),
-        percentile(&mut lat, 0.5),
-        percentile(&mut lat, 0.99)
+        "RepoPal benchmark: {} cores, load average at start {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
+    if on("queue") {
+        queue(runs).await;
+    }
+    if on("latency") {
+        latency(env_num("BENCH_LATENCY_JOBS", 500)).await;
+    }
+    if on("ingest") {
+        ingest(runs).await;
+    }
+    if on("scale") {
+        scale().await;
+    }
+    if on("e2e") {
+        e2e().await;
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "load average at end {}",
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
 }

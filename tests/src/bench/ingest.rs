@@ -1,6 +1,6 @@
-//! Webhook ingest measurement for `repopal-bench`: signed deliveries through the real HTTP endpoint
-//! of a running `repopal-api serve`, and pgbench doing the same transaction shape (one delivery row
-//! plus one job row) on the same server, in the same run.
+//! Webhook ingest for `repopal-bench`: signed deliveries through the real HTTP endpoint of a running
+//! `repopal-api serve` (at full speed, or paced at a fixed rate for latency), and pgbench doing the
+//! same transaction shape (one delivery row plus one job row) on the same server, in the same run.
 
 use std::{
     path::PathBuf,
@@ -23,9 +23,23 @@ pub struct IngestFigures {
     pub p99_ms: f64,
     pub requests: u64,
     pub errors: u64,
+    /// CPU time (user + system) of the API process per accepted delivery, in microseconds.
+    pub api_cpu_us: f64,
 }
 
-fn payload() -> Vec<u8> {
+/// User + system CPU time of process `pid` so far, in seconds (from `/proc/<pid>/stat`).
+pub fn cpu_seconds(pid: i32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start at ") ".
+    let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; 100 ticks/s.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The corpus `ping` delivery body (2.3 KB).
+pub fn ping_payload() -> Vec<u8> {
     std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/github/webhooks/ping/payload.json"),
@@ -41,8 +55,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Sends signed deliveries from `clients` concurrent connections for `duration` to a fresh
-/// `repopal-api serve` and reports the sustained rate and latencies.
-pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> IngestFigures {
+/// `repopal-api serve` and reports the sustained rate and latencies: as fast as it answers, or at
+/// `rate` deliveries/s in total (each client paced) to read latency below saturation.
+pub async fn http_ingest(
+    db: &TestDb,
+    clients: usize,
+    duration: Duration,
+    rate: Option<f64>,
+) -> IngestFigures {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("port")
         .local_addr()
@@ -79,10 +99,11 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let body = Arc::new(payload());
+    let body = Arc::new(ping_payload());
     let sig = Arc::new(signature::sign(TEST_WEBHOOK_SECRET.as_bytes(), &body));
     let counter = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_seconds(api.pid());
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -98,7 +119,15 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut n = 0u64;
+            let mut pace = rate.map(|r| {
+                let mut i = tokio::time::interval(Duration::from_secs_f64(clients as f64 / r.max(1.0)));
+                i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                i
+            });
             while Instant::now() < deadline {
+                if let Some(p) = pace.as_mut() {
+                    p.tick().await;
+                }
                 n += 1;
                 let t = Instant::now();
                 let res = client
@@ -128,6 +157,7 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
         latencies.extend(t.await.unwrap_or_default());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(api.pid()) - cpu_before;
     api.signal(nix::sys::signal::Signal::SIGTERM);
     let _ = tokio::time::timeout(Duration::from_secs(10), api.child.wait()).await;
     latencies.sort_by(f64::total_cmp);
@@ -138,12 +168,26 @@ pub async fn http_ingest(db: &TestDb, clients: usize, duration: Duration) -> Ing
         p99_ms: percentile(&latencies, 0.99),
         requests,
         errors: errors.load(Ordering::Relaxed),
+        api_cpu_us: cpu * 1e6 / (requests.max(1) as f64),
     }
 }
 
-/// pgbench on the same database: per transaction, one delivery row and one job row (with the
-/// queue's NOTIFY trigger), `clients` connections for `duration`. Returns transactions per second.
-pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option<(f64, f64)> {
+/// pgbench on the same database: per transaction (`ingest_tx`), one delivery row and one job row,
+/// `clients` connections for `duration`; with the queue's per-row NOTIFY trigger when `notify`,
+/// else with it disabled on this throw-away database. Returns (tps, average latency ms).
+pub async fn pgbench_ingest(
+    db: &TestDb,
+    clients: usize,
+    duration: Duration,
+    notify: bool,
+) -> Option<(f64, f64)> {
+    let toggle = if notify { "ENABLE" } else { "DISABLE" };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE apalis.jobs {toggle} TRIGGER notify_workers"
+    )))
+    .execute(&db.pool)
+    .await
+    .ok()?;
     let bin = std::env::var("REPOPAL_PG_BIN")
         .map(PathBuf::from)
         .ok()
@@ -157,7 +201,7 @@ pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option
             dirs.sort();
             dirs.pop()
         })?;
-    let hex: String = payload().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = ping_payload().iter().map(|b| format!("{b:02x}")).collect();
     let script = format!(
         "\\set n random(1, 1000000000000)\n\
          BEGIN;\n\
@@ -173,7 +217,7 @@ pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option
         uuid::Uuid::new_v4().simple()
     ));
     std::fs::write(&path, script).ok()?;
-    let out = std::process::Command::new(bin.join("pgbench"))
+    let out = tokio::process::Command::new(bin.join("pgbench"))
         .args([
             "-n",
             "-c",
@@ -187,6 +231,7 @@ pub fn pgbench_ingest(db: &TestDb, clients: usize, duration: Duration) -> Option
         .arg(&path)
         .arg(&db.url)
         .output()
+        .await
         .ok()?;
     let _ = std::fs::remove_file(&path);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
