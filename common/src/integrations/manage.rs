@@ -59,27 +59,9 @@ pub async fn create(
     by: &Acting<'_>,
     input: IntegrationIn,
 ) -> Result<Integration, Error> {
-    let (pool, keyring, outbound) = (&services.pool, &services.keyring, &services.tester.outbound);
+    let (pool, keyring) = (&services.pool, &services.keyring);
     let Acting { meta, org, actor } = *by;
-    let mut problems = Vec::new();
-    check_name(&input.name, &mut problems);
-    problems.extend(catalogue::validate(
-        &input.kind,
-        Part::Config,
-        &input.config,
-    ));
-    if catalogue::find(&input.kind).is_some() {
-        problems.extend(catalogue::validate(
-            &input.kind,
-            Part::Credentials,
-            &input.credentials,
-        ));
-    }
-    check_installation(pool, org, &input.kind, &input.config, None, &mut problems).await?;
-    if !problems.is_empty() {
-        return Err(invalid(&problems));
-    }
-    check_destination(outbound, &input.kind, &input.config).await?;
+    check_input(services, org, &input).await?;
     let id = Uuid::new_v4();
     let creds = input.credentials.as_object().cloned().unwrap_or_default();
     let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
@@ -114,6 +96,35 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// The checks a new integration passes before it is tested or stored: its name, both parts against
+/// the type's schemas (one problem per field), the App installation it names and, for a
+/// user-typed destination, the outbound policy.
+pub(super) async fn check_input(
+    services: &Services,
+    org: OrgId,
+    input: &IntegrationIn,
+) -> Result<(), Error> {
+    let mut problems = Vec::new();
+    check_name(&input.name, &mut problems);
+    problems.extend(catalogue::validate(
+        &input.kind,
+        Part::Config,
+        &input.config,
+    ));
+    if catalogue::find(&input.kind).is_some() {
+        problems.extend(catalogue::validate(
+            &input.kind,
+            Part::Credentials,
+            &input.credentials,
+        ));
+    }
+    check_installation(&services.pool, org, &input.kind, &input.config, None, &mut problems).await?;
+    if !problems.is_empty() {
+        return Err(invalid(&problems));
+    }
+    check_destination(&services.tester.outbound, &input.kind, &input.config).await
 }
 
 /// Changes the name and/or config (validated against the type's schema and, for a destination,

@@ -5,6 +5,8 @@ mod api_foundation;
 mod audit_trail;
 mod auth;
 mod config;
+mod console;
+mod console_browser;
 mod crash_recovery;
 mod database_outage;
 mod github_app;
