@@ -10,7 +10,7 @@
     if (!id) { return; }
     window.setTimeout(function tick() {
       if (document.hidden) { window.setTimeout(tick, seconds * 1000); return; }
-      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Console-Fragment": id } })
+      fetch(window.location.href, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");

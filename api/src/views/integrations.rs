@@ -39,6 +39,8 @@ pub struct Row {
     pub enabled: bool,
     pub last_error: String,
     pub last_check: String,
+    /// A health check (or test) has run since it was saved.
+    pub checked: bool,
 }
 
 impl Row {
@@ -102,6 +104,7 @@ pub async fn list(
             status: i.status,
             enabled: i.enabled,
             last_error: i.last_error.unwrap_or_default(),
+            checked: i.last_check_at.is_some(),
             last_check: i
                 .last_check_at
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())

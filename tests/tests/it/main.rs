@@ -7,6 +7,7 @@ mod auth;
 mod config;
 mod console;
 mod console_browser;
+mod console_pages;
 mod crash_recovery;
 mod database_outage;
 mod github_app;

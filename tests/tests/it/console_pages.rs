@@ -1,0 +1,217 @@
+//! Console pages over HTTP (in-process) against the fakes: the integrations wizard generated from
+//! the schemas (field errors, test before save, never a pre-filled secret) and the incidents board
+//! and detail page with their actions.
+
+use repopal_tests::{
+    TestApp,
+    auth::PASSWORD,
+    console::{Browser, location},
+    fake_argocd::FakeArgo,
+    monitored::Monitored,
+};
+
+use repopal_tests::fake_argocd::ARGOCD_TOKEN as ARGO_TOKEN;
+
+#[tokio::test]
+async fn the_argocd_wizard_is_generated_from_its_schema_and_tests_before_it_saves() {
+    let argo = FakeArgo::start().await;
+    let app = TestApp::new().await;
+    let mut b = Browser::default();
+    b.sign_up(&app, "Ops", "ops@example.com", "Wizards").await;
+
+    let catalogue = b.get(&app, "/orgs/wizards/integrations/new").await;
+    assert_eq!(catalogue.status, 200, "{}", catalogue.text());
+    let html = catalogue.text();
+    for heading in ["Source control", "Chat", "Deployments", "Monitoring"] {
+        assert!(html.contains(&format!("<h2>{heading}</h2>")), "{heading}");
+    }
+    assert!(html.contains("/orgs/wizards/integrations/new/argocd"));
+
+    let form = b.get(&app, "/orgs/wizards/integrations/new/argocd").await;
+    let html = form.text();
+    assert!(html.contains("<label for=\"server_url\">Server URL</label>"), "{html}");
+    assert!(html.contains("name=\"server_url\" type=\"text\""), "{html}");
+    assert!(html.contains("name=\"token\" type=\"password\""), "{html}");
+    assert!(html.contains("The Argo CD server, e.g. https://argocd.example.com"), "help text");
+    // The HTTP probe's enum is a select with its default chosen.
+    let probe = b.get(&app, "/orgs/wizards/integrations/new/http").await.text();
+    assert!(probe.contains("<select id=\"method\" name=\"method\""), "{probe}");
+    assert!(probe.contains("<option value=\"GET\" selected>"), "{probe}");
+
+    // A bad URL: the API's problem beside the field; the secret is not sent back.
+    let res = b
+        .post(
+            &app,
+            "/orgs/wizards/integrations/new/argocd",
+            &[
+                ("name", "Argo"),
+                ("server_url", "ftp://argo"),
+                ("token", ARGO_TOKEN),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let html = res.text();
+    assert!(html.contains("id=\"server_url-error\""), "{html}");
+    assert!(html.contains("value=\"ftp://argo\""));
+    assert!(!html.contains(ARGO_TOKEN), "a secret is never pre-filled");
+    assert_eq!(argo.count("/api/v1/applications"), 0);
+
+    // Test only: the fake is called, nothing is stored.
+    let res = b
+        .post(
+            &app,
+            "/orgs/wizards/integrations/new/argocd",
+            &[
+                ("name", "Argo"),
+                ("server_url", &argo.url),
+                ("token", ARGO_TOKEN),
+                ("action", "test"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(res.text().contains("data-ok=\"true\""), "{}", res.text());
+    assert!(!res.text().contains(ARGO_TOKEN));
+    assert_eq!(argo.count("/api/v1/applications"), 1);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM integrations")
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0);
+
+    // A server that does not answer the API: the test fails and nothing is saved.
+    let res = b
+        .post(
+            &app,
+            "/orgs/wizards/integrations/new/argocd",
+            &[
+                ("name", "Argo"),
+                ("server_url", &format!("{}/not-argo", argo.url)),
+                ("token", ARGO_TOKEN),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(res.text().contains("data-ok=\"false\""));
+
+    // Test and save.
+    let res = b
+        .post(
+            &app,
+            "/orgs/wizards/integrations/new/argocd",
+            &[
+                ("name", "Production Argo"),
+                ("server_url", &argo.url),
+                ("token", ARGO_TOKEN),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(location(&res), "/orgs/wizards/integrations?notice=integration_saved");
+    let (kind, config): (String, serde_json::Value) =
+        sqlx::query_as("SELECT kind, config FROM integrations WHERE name = 'Production Argo'")
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("saved");
+    assert_eq!(kind, "argocd");
+    assert_eq!(config["server_url"], argo.url.as_str());
+    let list = b.get(&app, &location(&res)).await.text();
+    assert!(list.contains("Production Argo"));
+    assert!(list.contains("Argo CD"));
+    assert!(list.contains("passed its connection test"));
+    // Filters narrow the list.
+    let none = b.get(&app, "/orgs/wizards/integrations?type=slack").await.text();
+    assert!(!none.contains("Production Argo"));
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_wizard() {
+    let app = TestApp::new().await;
+    let mut admin = Browser::default();
+    admin.sign_up(&app, "Admin", "own@example.com", "Roles").await;
+    // Someone outside the organisation gets a 404 page for its wizard.
+    let mut other = Browser::default();
+    other.sign_up(&app, "Other", "other@example.com", "Other").await;
+    let res = other.get(&app, "/orgs/roles/integrations/new/argocd").await;
+    assert_eq!(res.status, 404);
+}
+
+#[tokio::test]
+async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
+    let m = Monitored::start(&[]).await;
+    m.github
+        .set_run_jobs(9001, &[("build", "failure", Some("Run <tests>"))]);
+    m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
+        .await;
+    let id = m.incidents().await[0]["id"]
+        .as_str()
+        .expect("incident")
+        .to_owned();
+
+    let mut b = Browser::default();
+    b.get(&m.app, "/login").await;
+    let res = b
+        .post(
+            &m.app,
+            "/login",
+            &[("email", "incidents-admin@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+
+    let board = b.get(&m.app, "/orgs/kilo/incidents").await;
+    assert_eq!(board.status, 200, "{}", board.text());
+    let html = board.text();
+    assert!(html.contains(&format!("/orgs/kilo/incidents/{id}")), "{html}");
+    assert!(html.contains("data-refresh="), "the board refreshes itself");
+    let filtered = b
+        .get(&m.app, "/orgs/kilo/incidents?status=resolved")
+        .await
+        .text();
+    assert!(!filtered.contains(&id));
+
+    let detail = b.get(&m.app, &format!("/orgs/kilo/incidents/{id}")).await;
+    let html = detail.text();
+    assert!(html.contains("Run &#60;tests&#62;") || html.contains("Run &lt;tests&gt;"), "{html}");
+    assert!(html.contains("id=\"acknowledge\""));
+
+    let res = b
+        .post(
+            &m.app,
+            &format!("/orgs/kilo/incidents/{id}/acknowledge"),
+            &[("note", "looking")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(m.incident(&id).await["status"], "acknowledged");
+    b.get(&m.app, &location(&res)).await;
+    let res = b
+        .post(
+            &m.app,
+            &format!("/orgs/kilo/incidents/{id}/comment"),
+            &[("note", "<b>bold</b> claim")],
+        )
+        .await;
+    let page = b.get(&m.app, &location(&res)).await.text();
+    assert!(!page.contains("<b>bold</b>"));
+    assert!(page.contains("Your comment was added."));
+
+    // A green run resolves it; the board says so.
+    m.run_completes("d-2", &m.workflow_run(9002, 11, 1, "main", "success"))
+        .await;
+    assert_eq!(m.incident(&id).await["status"], "resolved");
+    let resolved = b
+        .get(&m.app, "/orgs/kilo/incidents?status=resolved")
+        .await
+        .text();
+    assert!(resolved.contains(&id));
+    // Acting on it again with a stale form is a refused transition page, not a 500.
+    let res = b
+        .post(&m.app, &format!("/orgs/kilo/incidents/{id}/acknowledge"), &[])
+        .await;
+    assert_eq!(res.status, 409);
+}
