@@ -108,7 +108,12 @@ impl Browser {
         Ok(b)
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             req = req.json(&body);
@@ -143,11 +148,21 @@ impl Browser {
     }
 
     pub async fn url(&self) -> anyhow::Result<String> {
-        Ok(self.get("/url").await?.as_str().unwrap_or_default().to_owned())
+        Ok(self
+            .get("/url")
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
     }
 
     pub async fn source(&self) -> anyhow::Result<String> {
-        Ok(self.get("/source").await?.as_str().unwrap_or_default().to_owned())
+        Ok(self
+            .get("/source")
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
     }
 
     /// The first element matching `css`, waiting for it to appear.

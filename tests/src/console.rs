@@ -77,7 +77,12 @@ impl Browser {
     }
 
     /// Posts `fields` (plus the page's CSRF token) as a same-origin browser form would.
-    pub async fn post(&mut self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+    pub async fn post(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
         let csrf = self.csrf.clone().unwrap_or_default();
         let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
@@ -106,7 +111,9 @@ impl Browser {
         if let Some(o) = origin {
             req = req.header("origin", o);
         }
-        let res = app.request(req.body(Body::from(body)).expect("request")).await;
+        let res = app
+            .request(req.body(Body::from(body)).expect("request"))
+            .await;
         self.remember(&res);
         res
     }

@@ -16,7 +16,9 @@ use serde::Deserialize;
 
 use super::{
     page::{ConsoleError, FieldErrors, Layout, field_errors, ok, render},
-    session::{AnonCsrf, MaybeSigned, Posted, SESSION_COOKIE, safe_next, session_value, set_cookie},
+    session::{
+        AnonCsrf, MaybeSigned, Posted, SESSION_COOKIE, safe_next, session_value, set_cookie,
+    },
 };
 use crate::{error::ApiError, extract::Client, routes::auth::RegisterIn, state::AppState};
 
@@ -29,7 +31,10 @@ pub struct PageQuery {
 }
 
 fn token_of(token: &Option<SecretString>) -> &str {
-    token.as_ref().map(ExposeSecret::expose_secret).unwrap_or_default()
+    token
+        .as_ref()
+        .map(ExposeSecret::expose_secret)
+        .unwrap_or_default()
 }
 
 fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
@@ -40,7 +45,11 @@ fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
 }
 
 /// Sets the console cookie for the session `signed_in` started and sends the browser on.
-async fn start_session(state: &AppState, signed_in: &SignedIn, next: &str) -> Result<Response, ConsoleError> {
+async fn start_session(
+    state: &AppState,
+    signed_in: &SignedIn,
+    next: &str,
+) -> Result<Response, ConsoleError> {
     let caller = state
         .identity
         .authenticate(&signed_in.tokens.access_token)
@@ -48,9 +57,17 @@ async fn start_session(state: &AppState, signed_in: &SignedIn, next: &str) -> Re
         .ok_or_else(|| ConsoleError::internal(&"fresh session did not authenticate"))?;
     let public_url = &state.services.config.public_url;
     let max_age = i64::try_from(state.api.auth.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
-    let cookie = set_cookie(public_url, SESSION_COOKIE, &session_value(&state.state_keys, caller.session_id), max_age);
+    let cookie = set_cookie(
+        public_url,
+        SESSION_COOKIE,
+        &session_value(&state.state_keys, caller.session_id),
+        max_age,
+    );
     let target = if safe_next(next) { next } else { "/" };
-    Ok(with_cookie(Redirect::to(target).into_response(), Some(cookie)))
+    Ok(with_cookie(
+        Redirect::to(target).into_response(),
+        Some(cookie),
+    ))
 }
 
 // ---- sign in ----
@@ -122,7 +139,11 @@ pub async fn login(
             let page = LoginPage {
                 l: Layout::anonymous("Sign in", &form.csrf),
                 email: form.email,
-                next: if safe_next(&form.next) { form.next } else { String::new() },
+                next: if safe_next(&form.next) {
+                    form.next
+                } else {
+                    String::new()
+                },
                 error: Some(e.message),
                 github: state.services.config.github.oauth_client_id.is_some(),
             };
@@ -211,7 +232,10 @@ pub async fn signup(
     match result {
         Ok(signed_in) => {
             let next = if invited {
-                format!("/accept-invitation?token={}", super::session::urlencode(&form.invitation))
+                format!(
+                    "/accept-invitation?token={}",
+                    super::session::urlencode(&form.invitation)
+                )
             } else {
                 "/".to_owned()
             };
@@ -250,7 +274,10 @@ pub async fn logout(
         return ConsoleError::from(e).into_response();
     }
     let clear = set_cookie(&state.services.config.public_url, SESSION_COOKIE, "", 0);
-    with_cookie(Redirect::to("/login?notice=signed_out").into_response(), Some(clear))
+    with_cookie(
+        Redirect::to("/login?notice=signed_out").into_response(),
+        Some(clear),
+    )
 }
 
 // ---- forgotten password ----
@@ -394,7 +421,11 @@ pub async fn verify(
     Client(meta): Client,
     Posted { form, signed }: Posted<TokenForm>,
 ) -> Response {
-    match state.identity.verify_email(&meta, token_of(&form.token)).await {
+    match state
+        .identity
+        .verify_email(&meta, token_of(&form.token))
+        .await
+    {
         Ok(_) if signed.is_some() => Redirect::to("/profile?notice=email_verified").into_response(),
         Ok(_) => Redirect::to("/login?notice=email_verified").into_response(),
         Err(e) => {
@@ -478,7 +509,9 @@ pub async fn accept_invitation(
         .accept_invitation(&meta, signed.caller, token_of(&form.token))
         .await
     {
-        Ok(org) => Redirect::to(&format!("/orgs/{}?notice=invitation_accepted", org.slug)).into_response(),
+        Ok(org) => {
+            Redirect::to(&format!("/orgs/{}?notice=invitation_accepted", org.slug)).into_response()
+        }
         Err(e) => ConsoleError::from(e).into_response(),
     }
 }

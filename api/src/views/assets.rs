@@ -58,7 +58,10 @@ pub async fn serve(Path(name): Path<String>) -> Response {
         Some(a) => {
             let mut response = a.body.into_response();
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(a.content_type),
+            );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
             response
         }

@@ -14,7 +14,9 @@ use serde_json::Value;
 use super::{
     home::OrgCtx,
     page::ConsoleError,
-    session::{Console, SESSION_COOKIE, cookie_name, read_cookie, session_value, set_cookie, urlencode},
+    session::{
+        Console, SESSION_COOKIE, cookie_name, read_cookie, session_value, set_cookie, urlencode,
+    },
 };
 use crate::{error::ApiError, flow_cookie::FlowCookie, routes, state::AppState};
 
@@ -62,7 +64,14 @@ impl Flow {
 }
 
 /// A redirect to the provider with the API's flow cookie and the console's marker.
-fn start(state: &AppState, flow: Flow, cookie: &FlowCookie, nonce: &str, ttl: u32, url: &str) -> Response {
+fn start(
+    state: &AppState,
+    flow: Flow,
+    cookie: &FlowCookie,
+    nonce: &str,
+    ttl: u32,
+    url: &str,
+) -> Response {
     let public_url = &state.services.config.public_url;
     let mut response = Redirect::to(url).into_response();
     let headers = response.headers_mut();
@@ -186,7 +195,9 @@ pub async fn land_on_console(State(state): State<AppState>, req: Request, next: 
     };
     // Keep the API's cookie changes (the flow cookie cleared), and clear the marker.
     for value in parts.headers.get_all(header::SET_COOKIE) {
-        landed.headers_mut().append(header::SET_COOKIE, value.clone());
+        landed
+            .headers_mut()
+            .append(header::SET_COOKIE, value.clone());
     }
     if let Ok(v) = HeaderValue::from_str(&set_cookie(&public_url, MARKER, "", 0)) {
         landed.headers_mut().append(header::SET_COOKIE, v);
@@ -195,7 +206,12 @@ pub async fn land_on_console(State(state): State<AppState>, req: Request, next: 
 }
 
 /// Where a completed flow sends the browser.
-async fn landing(state: &AppState, flow: Flow, status: StatusCode, data: &Value) -> Result<Response, ConsoleError> {
+async fn landing(
+    state: &AppState,
+    flow: Flow,
+    status: StatusCode,
+    data: &Value,
+) -> Result<Response, ConsoleError> {
     match flow {
         Flow::GithubLogin => {
             let token = data["tokens"]["access_token"].as_str().unwrap_or_default();
@@ -205,7 +221,8 @@ async fn landing(state: &AppState, flow: Flow, status: StatusCode, data: &Value)
                 .await?
                 .ok_or_else(|| ConsoleError::internal(&"GitHub sign-in gave no session"))?;
             let public_url = &state.services.config.public_url;
-            let max_age = i64::try_from(state.api.auth.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
+            let max_age =
+                i64::try_from(state.api.auth.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
             let cookie = set_cookie(
                 public_url,
                 SESSION_COOKIE,

@@ -165,6 +165,7 @@ impl From<incidents::Incident> for IncidentRow {
 }
 
 pub struct UnhealthyRow {
+    pub id: String,
     pub name: String,
     pub kind: String,
     pub status: String,
@@ -228,6 +229,7 @@ pub async fn dashboard(
         all.into_iter()
             .filter(|i| i.enabled && i.status != common::integrations::health::ACTIVE)
             .map(|i| UnhealthyRow {
+                id: i.id.to_string(),
                 name: i.name,
                 kind: i.kind,
                 status: i.status,

@@ -6,11 +6,7 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use common::{
-    domain::Permission,
-    incidents::Action,
-    repo::incidents,
-};
+use common::{domain::Permission, incidents::Action, repo::incidents};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -57,7 +53,10 @@ pub async fn board(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Incidents").await?;
     org.require(Permission::IncidentsRead)?;
-    let status = STATUSES.iter().find(|s| **s == q.status).map(|s| (*s).to_owned());
+    let status = STATUSES
+        .iter()
+        .find(|s| **s == q.status)
+        .map(|s| (*s).to_owned());
     let severity = SEVERITIES
         .iter()
         .find(|s| **s == q.severity)

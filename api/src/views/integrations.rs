@@ -33,6 +33,7 @@ const STATUSES: [&str; 5] = [
 ];
 
 pub struct Row {
+    pub id: String,
     pub name: String,
     pub kind: String,
     pub status: String,
@@ -99,6 +100,7 @@ pub async fn list(
         .await?
         .into_iter()
         .map(|i| Row {
+            id: i.id.to_string(),
             name: i.name,
             kind: catalogue::find(&i.kind).map_or(i.kind.clone(), |t| t.title.to_owned()),
             status: i.status,
@@ -226,7 +228,13 @@ pub async fn wizard_page(
         title: format!("Add {}", t.title),
         ..l
     };
-    Ok(ok(&wizard(l, &org.slug, t, &BTreeMap::new(), &BTreeMap::new())))
+    Ok(ok(&wizard(
+        l,
+        &org.slug,
+        t,
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+    )))
 }
 
 /// `POST /orgs/{slug}/integrations/new/{kind}`: `action=test` runs the connection test only;

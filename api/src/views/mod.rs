@@ -6,7 +6,9 @@ mod assets;
 mod flows;
 mod home;
 mod incidents;
+mod integration_detail;
 mod integrations;
+mod members;
 mod page;
 mod profile;
 mod schema_form;
@@ -38,9 +40,18 @@ pub fn router() -> Router<AppState> {
         .route("/signup", get(account::signup_page).post(account::signup))
         .route("/login/github", get(flows::github_login))
         .route("/logout", post(account::logout))
-        .route("/forgot-password", get(account::forgot_page).post(account::forgot))
-        .route("/reset-password", get(account::reset_page).post(account::reset))
-        .route("/verify-email", get(account::verify_page).post(account::verify))
+        .route(
+            "/forgot-password",
+            get(account::forgot_page).post(account::forgot),
+        )
+        .route(
+            "/reset-password",
+            get(account::reset_page).post(account::reset),
+        )
+        .route(
+            "/verify-email",
+            get(account::verify_page).post(account::verify),
+        )
         .route(
             "/accept-invitation",
             get(account::invitation_page).post(account::accept_invitation),
@@ -52,11 +63,32 @@ pub fn router() -> Router<AppState> {
         .route("/profile/github/connect", get(flows::github_connect))
         .route("/orgs", post(home::create_org))
         .route("/orgs/{slug}/github/install", get(flows::github_install))
+        .route("/orgs/{slug}/members", get(members::show))
+        .route("/orgs/{slug}/members/invite", post(members::invite))
+        .route(
+            "/orgs/{slug}/members/{user}/{action}",
+            post(members::change),
+        )
+        .route(
+            "/orgs/{slug}/invitations/{id}/revoke",
+            post(members::revoke_invitation),
+        )
         .route("/orgs/{slug}/incidents", get(incidents::board))
         .route("/orgs/{slug}/incidents/{id}", get(incidents::detail))
         .route("/orgs/{slug}/incidents/{id}/{action}", post(incidents::act))
         .route("/orgs/{slug}/integrations", get(integrations::list))
-        .route("/orgs/{slug}/integrations/new", get(integrations::catalogue_page))
+        .route(
+            "/orgs/{slug}/integrations/new",
+            get(integrations::catalogue_page),
+        )
+        .route(
+            "/orgs/{slug}/integrations/{id}",
+            get(integration_detail::show),
+        )
+        .route(
+            "/orgs/{slug}/integrations/{id}/{action}",
+            post(integration_detail::toggle),
+        )
         .route(
             "/orgs/{slug}/integrations/new/{kind}",
             get(integrations::wizard_page).post(integrations::wizard_submit),

@@ -53,7 +53,11 @@ impl Layout {
     }
 
     /// The layout of a signed-in page: the person's name and organisations for the navigation.
-    pub async fn signed(state: &AppState, signed: &Signed, title: &str) -> Result<Self, ConsoleError> {
+    pub async fn signed(
+        state: &AppState,
+        signed: &Signed,
+        title: &str,
+    ) -> Result<Self, ConsoleError> {
         let (user, orgs) = state.identity.me(signed.caller).await?;
         Ok(Self {
             user_name: Some(user.full_name),
@@ -84,7 +88,9 @@ impl Layout {
 fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "signed_out" => "You are signed out.",
-        "reset_sent" => "If an account uses that address, a link to reset its password is on its way.",
+        "reset_sent" => {
+            "If an account uses that address, a link to reset its password is on its way."
+        }
         "password_reset" => "Your password was changed. Sign in with the new one.",
         "email_verified" => "Your email address is confirmed.",
         "profile_saved" => "Your profile was saved.",
@@ -94,12 +100,20 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "session_expired" => "Your session has ended. Sign in again.",
         "github_connected" => "Your GitHub account is connected.",
         "github_installed" => "The GitHub App is installed; its repositories are being synced.",
-        "github_install_pending" => "The install waits for an owner of the GitHub organisation to approve it.",
+        "github_install_pending" => {
+            "The install waits for an owner of the GitHub organisation to approve it."
+        }
         "slack_connected" => "Slack is connected.",
         "incident_acknowledge" => "The incident is acknowledged.",
         "incident_resolve" => "The incident is resolved.",
         "incident_reopen" => "The incident is open again.",
         "incident_commented" => "Your comment was added.",
+        "integration_enabled" => "The integration is enabled; it is checked again now.",
+        "integration_disabled" => "The integration is disabled; it is no longer checked.",
+        "invitation_sent" => "The invitation is on its way.",
+        "invitation_revoked" => "The invitation was revoked.",
+        "role_changed" => "The role was changed.",
+        "member_removed" => "The member was removed.",
         "integration_saved" => "The integration passed its connection test and was saved.",
         _ => return None,
     })

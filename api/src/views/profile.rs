@@ -51,7 +51,9 @@ async fn page(
     signed: &Signed,
     notice: Option<&str>,
 ) -> Result<ProfilePage, ConsoleError> {
-    let l = Layout::signed(state, signed, "Profile").await?.with_notice(notice);
+    let l = Layout::signed(state, signed, "Profile")
+        .await?
+        .with_notice(notice);
     let (user, _) = state.identity.me(signed.caller).await?;
     let sessions = state
         .identity

@@ -71,11 +71,7 @@ fn as_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
-        Value::Array(items) => items
-            .iter()
-            .map(as_text)
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Value::Array(items) => items.iter().map(as_text).collect::<Vec<_>>().join("\n"),
         other => other.to_string(),
     }
 }
@@ -209,10 +205,17 @@ mod tests {
         assert_eq!(by("server_url").error, "is required");
         assert!(by("server_url").required);
         assert_eq!(by("server_url").help, "The server");
-        assert_eq!((by("method").input, by("method").value.as_str()), ("select", "GET"));
+        assert_eq!(
+            (by("method").input, by("method").value.as_str()),
+            ("select", "GET")
+        );
         assert_eq!(by("expected_status").input, "number");
         let key = by("api_key");
-        assert_eq!((key.input, key.value.as_str()), ("password", ""), "never pre-filled");
+        assert_eq!(
+            (key.input, key.value.as_str()),
+            ("password", ""),
+            "never pre-filled"
+        );
         let obj = object(&schema, &typed);
         assert_eq!(obj, json!({"api_key": "s3cret", "expected_status": "abc"}));
     }

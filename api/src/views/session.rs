@@ -6,11 +6,7 @@ use axum::{
     http::{HeaderMap, Method, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
-use common::{
-    crypto::purpose_keys::StateKeys,
-    domain::SessionId,
-    identity::Caller,
-};
+use common::{crypto::purpose_keys::StateKeys, domain::SessionId, identity::Caller};
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
@@ -104,8 +100,8 @@ async fn signed(parts: &mut Parts, state: &AppState) -> Result<Option<Signed>, C
     }
     let public_url = &state.services.config.public_url;
     let name = cookie_name(public_url, SESSION_COOKIE);
-    let session = read_cookie(&parts.headers, &name)
-        .and_then(|v| parse_session_value(&state.state_keys, &v));
+    let session =
+        read_cookie(&parts.headers, &name).and_then(|v| parse_session_value(&state.state_keys, &v));
     let found = match session {
         Some(id) => state
             .identity
@@ -128,6 +124,7 @@ impl FromRequestParts<AppState> for Console {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        refuse_foreign_post(parts, state)?;
         match signed(parts, state).await {
             Ok(Some(s)) => Ok(Self(s)),
             Ok(None) => {
@@ -145,6 +142,21 @@ impl FromRequestParts<AppState> for Console {
     }
 }
 
+fn another_site() -> Response {
+    ConsoleError::forbidden("This form was sent from another site, so it was refused.")
+        .into_response()
+}
+
+/// A POST from another origin is refused before anything else looks at it (a cross-site post
+/// carries no session cookie, and must not be answered with a sign-in redirect either).
+fn refuse_foreign_post(parts: &Parts, state: &AppState) -> Result<(), Response> {
+    if parts.method == Method::POST && !origin_ok(&parts.headers, &state.services.config.public_url)
+    {
+        return Err(another_site());
+    }
+    Ok(())
+}
+
 /// A page anyone may open; `Some` when the browser is signed in.
 pub struct MaybeSigned(pub Option<Signed>);
 
@@ -152,6 +164,7 @@ impl FromRequestParts<AppState> for MaybeSigned {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        refuse_foreign_post(parts, state)?;
         signed(parts, state)
             .await
             .map(Self)
@@ -225,10 +238,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
             return Err(ConsoleError::not_found().into_response());
         }
         if !origin_ok(&parts.headers, &state.services.config.public_url) {
-            return Err(ConsoleError::forbidden(
-                "This form was sent from another site, so it was refused.",
-            )
-            .into_response());
+            return Err(another_site());
         }
         let signed = signed(&mut parts, state)
             .await
@@ -245,18 +255,21 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
         let bytes = axum::body::to_bytes(body, FORM_LIMIT)
             .await
             .map_err(|_| ConsoleError::bad_request("The form is too large.").into_response())?;
-        let sent: CsrfField = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| ConsoleError::bad_request("The form could not be read.").into_response())?;
-        let valid = expected
-            .is_some_and(|e| !sent.csrf.is_empty() && bool::from(e.as_bytes().ct_eq(sent.csrf.as_bytes())));
+        let sent: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            ConsoleError::bad_request("The form could not be read.").into_response()
+        })?;
+        let valid = expected.is_some_and(|e| {
+            !sent.csrf.is_empty() && bool::from(e.as_bytes().ct_eq(sent.csrf.as_bytes()))
+        });
         if !valid {
             return Err(ConsoleError::forbidden(
                 "This form has expired or was not sent from this page. Reload the page and try again.",
             )
             .into_response());
         }
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| ConsoleError::bad_request("The form could not be read.").into_response())?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            ConsoleError::bad_request("The form could not be read.").into_response()
+        })?;
         Ok(Self { form, signed })
     }
 }

@@ -120,7 +120,15 @@ pub(super) async fn check_input(
             &input.credentials,
         ));
     }
-    check_installation(&services.pool, org, &input.kind, &input.config, None, &mut problems).await?;
+    check_installation(
+        &services.pool,
+        org,
+        &input.kind,
+        &input.config,
+        None,
+        &mut problems,
+    )
+    .await?;
     if !problems.is_empty() {
         return Err(invalid(&problems));
     }

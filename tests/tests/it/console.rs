@@ -24,18 +24,35 @@ async fn sign_up_lands_on_the_dashboard_with_a_strict_csp_and_a_bound_cookie() {
     assert_eq!(page.status, 200);
     assert!(header(&page, "content-type").starts_with("text/html"));
     let csp = header(&page, "content-security-policy");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(header(&page, "cache-control"), "no-store");
     // Every input on the form is labelled.
     let html = page.text();
     for id in ["full_name", "email", "password", "organization_name"] {
-        assert!(html.contains(&format!("<label for=\"{id}\">")), "label for {id}");
+        assert!(
+            html.contains(&format!("<label for=\"{id}\">")),
+            "label for {id}"
+        );
     }
 
-    let to = b.sign_up(&app, "Ada Lovelace", "ada@example.com", "Analytical Engines").await;
+    let to = b
+        .sign_up(
+            &app,
+            "Ada Lovelace",
+            "ada@example.com",
+            "Analytical Engines",
+        )
+        .await;
     assert_eq!(to, "/");
-    let set = b.cookies.get("repopal_session").cloned().expect("session cookie");
+    let set = b
+        .cookies
+        .get("repopal_session")
+        .cloned()
+        .expect("session cookie");
     assert!(set.contains('.'), "id.mac");
     let home = b.get(&app, "/").await;
     assert_eq!(home.status, 303);
@@ -84,8 +101,13 @@ async fn sign_up_lands_on_the_dashboard_with_a_strict_csp_and_a_bound_cookie() {
 async fn the_session_cookie_is_secure_and_host_prefixed_over_https() {
     let app = TestApp::with_env(&[("PUBLIC_URL", "https://repopal.example")]).await;
     let page = app.browser_get("/login", None).await;
-    let pre = page.set_cookie("__Host-repopal_pre").expect("anonymous cookie");
-    assert!(pre.contains("Secure") && pre.contains("Path=/") && !pre.contains("Domain"), "{pre}");
+    let pre = page
+        .set_cookie("__Host-repopal_pre")
+        .expect("anonymous cookie");
+    assert!(
+        pre.contains("Secure") && pre.contains("Path=/") && !pre.contains("Domain"),
+        "{pre}"
+    );
     assert!(
         header(&page, "strict-transport-security").contains("max-age"),
         "HSTS on https"
@@ -96,13 +118,19 @@ async fn the_session_cookie_is_secure_and_host_prefixed_over_https() {
 async fn forms_without_their_token_or_from_another_origin_are_refused() {
     let app = TestApp::new().await;
     let mut b = Browser::default();
-    b.sign_up(&app, "Eve Target", "target@example.com", "Target Org").await;
+    b.sign_up(&app, "Eve Target", "target@example.com", "Target Org")
+        .await;
     let profile = b.get(&app, "/profile").await;
     let csrf = csrf_of(&profile.text()).expect("token on the page");
 
     // No token.
     let res = b
-        .post_raw(&app, "/profile/name", &[("full_name", "Pwned")], Some(ORIGIN))
+        .post_raw(
+            &app,
+            "/profile/name",
+            &[("full_name", "Pwned")],
+            Some(ORIGIN),
+        )
         .await;
     assert_eq!(res.status, 403, "{}", res.text());
     assert!(header(&res, "content-type").starts_with("text/html"));
@@ -133,6 +161,17 @@ async fn forms_without_their_token_or_from_another_origin_are_refused() {
             "/profile/name",
             &[("csrf", csrf.as_str()), ("full_name", "Pwned")],
             Some("null"),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    // A cross-site post arrives without the (SameSite=Lax) cookie: refused, not sent to sign in.
+    let mut cookieless = Browser::default();
+    let res = cookieless
+        .post_raw(
+            &app,
+            "/profile/name",
+            &[("csrf", csrf.as_str()), ("full_name", "Pwned")],
+            Some("https://evil.example"),
         )
         .await;
     assert_eq!(res.status, 403);
@@ -176,13 +215,19 @@ async fn forms_without_their_token_or_from_another_origin_are_refused() {
 async fn a_revoked_session_cookie_is_refused_and_logout_ends_the_api_session_too() {
     let app = TestApp::new().await;
     let mut b = Browser::default();
-    b.sign_up(&app, "Rita", "rita@example.com", "Rita Org").await;
+    b.sign_up(&app, "Rita", "rita@example.com", "Rita Org")
+        .await;
     assert_eq!(b.get(&app, "/profile").await.status, 200);
 
     // The same person signs in to the API and revokes the console's session from there.
     let api = app.login_ok("rita@example.com").await;
     let sessions = app
-        .call(Method::GET, "/api/v1/auth/sessions", Some(&api.access_token), None)
+        .call(
+            Method::GET,
+            "/api/v1/auth/sessions",
+            Some(&api.access_token),
+            None,
+        )
         .await
         .json();
     let console_session = sessions["data"]
@@ -219,7 +264,11 @@ async fn a_revoked_session_cookie_is_refused_and_logout_ends_the_api_session_too
     let mut c = Browser::default();
     c.get(&app, "/login").await;
     let res = c
-        .post(&app, "/login", &[("email", "rita@example.com"), ("password", PASSWORD)])
+        .post(
+            &app,
+            "/login",
+            &[("email", "rita@example.com"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
     let cookie = c.session_cookie().expect("signed in");
@@ -241,8 +290,12 @@ async fn a_revoked_session_cookie_is_refused_and_logout_ends_the_api_session_too
     // A password change through the API ends every other session, the console's included.
     let mut d = Browser::default();
     d.get(&app, "/login").await;
-    d.post(&app, "/login", &[("email", "rita@example.com"), ("password", PASSWORD)])
-        .await;
+    d.post(
+        &app,
+        "/login",
+        &[("email", "rita@example.com"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(d.get(&app, "/profile").await.status, 200);
     let res = app
         .call(
@@ -261,7 +314,8 @@ async fn user_text_with_markup_is_shown_as_text() {
     let app = TestApp::new().await;
     let mut b = Browser::default();
     let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
-    b.sign_up(&app, evil, "mallory@example.com", "\"><b>Org</b>").await;
+    b.sign_up(&app, evil, "mallory@example.com", "\"><b>Org</b>")
+        .await;
     let home = b.get(&app, "/").await;
     let dash = b.get(&app, &location(&home)).await;
     // askama writes `<` and `>` as numeric references; either form is text.
@@ -269,7 +323,10 @@ async fn user_text_with_markup_is_shown_as_text() {
     let html = unescape(dash.text());
     assert!(!html.contains("<script>alert(1)"), "{html}");
     assert!(!html.contains("<img src=x"), "{html}");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
     assert!(html.contains("&lt;b&gt;Org&lt;/b&gt;"), "{html}");
     let profile = unescape(b.get(&app, "/profile").await.text());
     assert!(profile.contains("&lt;img src=x onerror=alert(2)&gt;"));
@@ -300,12 +357,22 @@ async fn field_errors_come_from_the_api_validation_and_keep_what_was_typed() {
     assert!(html.contains("id=\"password-error\""), "{html}");
     assert!(!html.contains("id=\"full_name-error\""));
     assert!(html.contains("value=\"Kept Org\""));
-    assert!(!html.contains("value=\"short\""), "a password is never echoed");
+    assert!(
+        !html.contains("value=\"short\""),
+        "a password is never echoed"
+    );
     // Wrong password on login: one message, no session.
     let mut c = Browser::default();
     c.get(&app, "/login").await;
     let res = c
-        .post(&app, "/login", &[("email", "nobody@example.com"), ("password", "whatever-it-is")])
+        .post(
+            &app,
+            "/login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "whatever-it-is"),
+            ],
+        )
         .await;
     assert_eq!(res.status, 401);
     assert!(res.text().contains("Invalid email or password."));
@@ -324,11 +391,17 @@ async fn assets_are_content_hashed_and_cached_for_a_year() {
     assert!(css.starts_with("/assets/console.") && css.len() > "/assets/console..css".len() + 8);
     let res = app.get(&css).await;
     assert_eq!(res.status, 200);
-    assert_eq!(header(&res, "cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        header(&res, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert!(header(&res, "content-type").starts_with("text/css"));
     let stale = app.get("/assets/console.0000000000000000.css").await;
     assert_eq!(stale.status, 404);
-    assert_ne!(header(&stale, "cache-control"), "public, max-age=31536000, immutable");
+    assert_ne!(
+        header(&stale, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     // Nothing from another origin.
     assert!(!page.contains("https://"), "no CDN");
 }
@@ -337,13 +410,19 @@ async fn assets_are_content_hashed_and_cached_for_a_year() {
 async fn password_reset_email_verification_and_invitations_work_from_their_links() {
     let app = TestApp::new().await;
     let mut admin = Browser::default();
-    admin.sign_up(&app, "Admin", "admin@example.com", "Links Org").await;
+    admin
+        .sign_up(&app, "Admin", "admin@example.com", "Links Org")
+        .await;
 
     // Verify: the emailed token confirms the address through the page's button.
     let token = app.mailed_token("admin@example.com").await;
-    let page = admin.get(&app, &format!("/verify-email?token={token}")).await;
+    let page = admin
+        .get(&app, &format!("/verify-email?token={token}"))
+        .await;
     assert_eq!(page.status, 200);
-    let res = admin.post(&app, "/verify-email", &[("token", token.as_str())]).await;
+    let res = admin
+        .post(&app, "/verify-email", &[("token", token.as_str())])
+        .await;
     assert_eq!(location(&res), "/profile?notice=email_verified");
     let verified: bool = sqlx::query_scalar(
         "SELECT email_verified_at IS NOT NULL FROM users WHERE email = 'admin@example.com'",
@@ -361,15 +440,24 @@ async fn password_reset_email_verification_and_invitations_work_from_their_links
         .await;
     assert_eq!(location(&res), "/login?notice=reset_sent");
     let token = app.mailed_token("admin@example.com").await;
-    anon.get(&app, &format!("/reset-password?token={token}")).await;
+    anon.get(&app, &format!("/reset-password?token={token}"))
+        .await;
     let res = anon
         .post(
             &app,
             "/reset-password",
-            &[("token", token.as_str()), ("new_password", "Brand-new-password-7")],
+            &[
+                ("token", token.as_str()),
+                ("new_password", "Brand-new-password-7"),
+            ],
         )
         .await;
-    assert_eq!(location(&res), "/login?notice=password_reset", "{}", res.text());
+    assert_eq!(
+        location(&res),
+        "/login?notice=password_reset",
+        "{}",
+        res.text()
+    );
     // The reset ended the admin's console session.
     assert_eq!(admin.get(&app, "/profile").await.status, 303);
     admin.get(&app, "/login").await;
@@ -377,7 +465,10 @@ async fn password_reset_email_verification_and_invitations_work_from_their_links
         .post(
             &app,
             "/login",
-            &[("email", "admin@example.com"), ("password", "Brand-new-password-7")],
+            &[
+                ("email", "admin@example.com"),
+                ("password", "Brand-new-password-7"),
+            ],
         )
         .await;
     assert_eq!(res.status, 303);
@@ -429,12 +520,16 @@ async fn password_reset_email_verification_and_invitations_work_from_their_links
         .post(&app, "/accept-invitation", &[("token", token.as_str())])
         .await;
     assert_eq!(location(&res), "/orgs/links-org?notice=invitation_accepted");
-    let dash = newbie.get(&app, "/orgs/links-org?notice=invitation_accepted").await;
+    let dash = newbie
+        .get(&app, "/orgs/links-org?notice=invitation_accepted")
+        .await;
     assert_eq!(dash.status, 200);
     assert!(dash.text().contains("You joined the organisation."));
     // Someone else's organisation is a 404 page, not a leak.
     let mut outsider = Browser::default();
-    outsider.sign_up(&app, "Out", "out@example.com", "Elsewhere").await;
+    outsider
+        .sign_up(&app, "Out", "out@example.com", "Elsewhere")
+        .await;
     let res = outsider.get(&app, "/orgs/links-org").await;
     assert_eq!(res.status, 404);
     assert!(header(&res, "content-type").starts_with("text/html"));

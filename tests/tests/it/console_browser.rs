@@ -86,17 +86,24 @@ async fn the_console_in_a_real_browser() {
 
     // 1. Sign up, seeing a field error first; the typed values are kept (the password is not).
     b.goto(&format!("{base}/signup")).await.expect("signup");
-    b.fill("#full_name", "Grace <b>Hopper</b>").await.expect("name");
+    b.fill("#full_name", "Grace <b>Hopper</b>")
+        .await
+        .expect("name");
     b.fill("#email", "grace@example.com").await.expect("email");
     b.fill("#password", "short").await.expect("password");
-    b.fill("#organization_name", "Compilers & <i>Co</i>").await.expect("org");
+    b.fill("#organization_name", "Compilers & <i>Co</i>")
+        .await
+        .expect("org");
     b.screenshot(&shot("signup")).await.expect("shot");
     b.press("button[type=submit]").await.expect("submit");
     let problem = b.text_of("#password-error").await.expect("inline error");
     assert!(!problem.is_empty());
     let invalid = b.find("#password").await.expect("password");
     assert_eq!(
-        b.attribute(&invalid, "aria-invalid").await.expect("attr").as_deref(),
+        b.attribute(&invalid, "aria-invalid")
+            .await
+            .expect("attr")
+            .as_deref(),
         Some("true")
     );
     let org = b.find("#organization_name").await.expect("org");
@@ -112,7 +119,10 @@ async fn the_console_in_a_real_browser() {
     assert_eq!(heading, "Compilers & <i>Co</i>");
     let dashboard = b.url().await.expect("url");
     assert!(dashboard.ends_with("/orgs/compilers-i-co-i"), "{dashboard}");
-    assert_eq!(b.text_of(".who .name").await.expect("name"), "Grace <b>Hopper</b>");
+    assert_eq!(
+        b.text_of(".who .name").await.expect("name"),
+        "Grace <b>Hopper</b>"
+    );
     let injected = b
         .run("return document.querySelectorAll('main i, header b').length")
         .await
@@ -123,24 +133,43 @@ async fn the_console_in_a_real_browser() {
     // 3. An Argo CD integration through the generated form: a field error first, then a passing
     //    test, then saved; the worker's first health check turns its badge healthy on the list,
     //    which refreshes itself.
-    b.goto(&format!("{dashboard}/integrations/new")).await.expect("catalogue");
-    b.press("a[href$=\"/integrations/new/argocd\"]").await.expect("argo card");
-    b.fill("#server_url", "ftp://argo.example").await.expect("url");
+    b.goto(&format!("{dashboard}/integrations/new"))
+        .await
+        .expect("catalogue");
+    b.press("a[href$=\"/integrations/new/argocd\"]")
+        .await
+        .expect("argo card");
+    b.fill("#server_url", "ftp://argo.example")
+        .await
+        .expect("url");
     b.fill("#token", ARGOCD_TOKEN).await.expect("token");
     b.press("button[value=save]").await.expect("save");
-    assert!(!b.text_of("#server_url-error").await.expect("field error").is_empty());
+    assert!(
+        !b.text_of("#server_url-error")
+            .await
+            .expect("field error")
+            .is_empty()
+    );
     let token = b.find("#token").await.expect("token");
     assert_eq!(
         b.attribute(&token, "value").await.expect("value"),
         None,
         "the secret is not sent back"
     );
-    b.screenshot(&shot("integration-wizard")).await.expect("shot");
+    b.screenshot(&shot("integration-wizard"))
+        .await
+        .expect("shot");
     b.fill("#server_url", &argo.url).await.expect("url");
     b.fill("#token", ARGOCD_TOKEN).await.expect("token");
     b.press("button[value=test]").await.expect("test");
     let result = b.find("#test-result").await.expect("test result");
-    assert_eq!(b.attribute(&result, "data-ok").await.expect("ok").as_deref(), Some("true"));
+    assert_eq!(
+        b.attribute(&result, "data-ok")
+            .await
+            .expect("ok")
+            .as_deref(),
+        Some("true")
+    );
     b.fill("#token", ARGOCD_TOKEN).await.expect("token");
     b.press("button[value=save]").await.expect("save");
     b.find("#integrations").await.expect("the list");
@@ -148,6 +177,14 @@ async fn the_console_in_a_real_browser() {
         .await
         .expect("healthy after the worker's first check, without a reload");
     b.screenshot(&shot("integrations")).await.expect("shot");
+    b.press("#integrations a").await.expect("its page");
+    let bar = b
+        .find("svg.chart rect.bar-ok")
+        .await
+        .expect("a passing check in the chart");
+    assert!(b.text(&bar).await.is_ok());
+    assert_eq!(b.text_of("#health").await.expect("health"), "active");
+    b.screenshot(&shot("integration")).await.expect("shot");
 
     // 4. Profile; a form whose CSRF token was stripped is refused.
     b.goto(&format!("{base}/profile")).await.expect("profile");
@@ -169,7 +206,10 @@ async fn the_console_in_a_real_browser() {
     .await
     .expect("post without token");
     let refused = b.text_of("p.error").await.expect("refusal page");
-    assert!(refused.contains("expired or was not sent from this page"), "{refused}");
+    assert!(
+        refused.contains("expired or was not sent from this page"),
+        "{refused}"
+    );
 
     // 5. Another site posting the same form, even with the right token, is refused.
     let (attacker, task) = attacker_site(base.clone(), csrf).await;
@@ -177,11 +217,15 @@ async fn the_console_in_a_real_browser() {
     let refused = b.text_of("p.error").await.expect("refusal page");
     assert!(refused.contains("another site"), "{refused}");
     task.abort();
-    let name: String = sqlx::query_scalar("SELECT full_name FROM users WHERE email = 'grace@example.com'")
-        .fetch_one(&db.pool)
-        .await
-        .expect("user");
-    assert_eq!(name, "Grace <b>Hopper</b>", "neither refused form changed the name");
+    let name: String =
+        sqlx::query_scalar("SELECT full_name FROM users WHERE email = 'grace@example.com'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("user");
+    assert_eq!(
+        name, "Grace <b>Hopper</b>",
+        "neither refused form changed the name"
+    );
 
     // 6. Keyboard: the first Tab reaches the skip link, and focus is visible.
     b.goto(&format!("{base}/profile")).await.expect("profile");
@@ -197,7 +241,9 @@ async fn the_console_in_a_real_browser() {
     assert_ne!(outline, "none", "focus is visible");
 
     // 7. Sign out, then sign in again.
-    b.press("form[action=\"/logout\"] button").await.expect("sign out");
+    b.press("form[action=\"/logout\"] button")
+        .await
+        .expect("sign out");
     let notice = b.text_of("p.notice").await.expect("notice");
     assert_eq!(notice, "You are signed out.");
     b.screenshot(&shot("login")).await.expect("shot");
@@ -215,7 +261,10 @@ async fn the_console_in_a_real_browser() {
         .run("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
         .await
         .expect("width");
-    assert!(overflow.as_i64().unwrap_or(1) <= 0, "horizontal overflow {overflow}");
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "horizontal overflow {overflow}"
+    );
     b.screenshot(&shot("dashboard-375")).await.expect("shot");
     b.resize(1024, 720).await.expect("resize");
 
@@ -230,7 +279,9 @@ async fn the_console_in_a_real_browser() {
         .json()
         .await
         .expect("json");
-    let token = login["data"]["tokens"]["access_token"].as_str().expect("token");
+    let token = login["data"]["tokens"]["access_token"]
+        .as_str()
+        .expect("token");
     let sessions: serde_json::Value = client
         .get(format!("{base}/api/v1/auth/sessions"))
         .bearer_auth(token)
@@ -257,7 +308,10 @@ async fn the_console_in_a_real_browser() {
     assert!(b.url().await.expect("url").contains("/login?next="));
 
     b.quit().await;
-    eprintln!("browser test wall time: {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "browser test wall time: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// The incidents board in the browser, over the API router served on a real port with the
@@ -285,12 +339,21 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     });
     let b = Browser::start(1024, 720).await.expect("browser");
     b.goto(&format!("{base}/login")).await.expect("login");
-    b.fill("#email", "incidents-admin@example.com").await.expect("email");
+    b.fill("#email", "incidents-admin@example.com")
+        .await
+        .expect("email");
     b.fill("#password", PASSWORD).await.expect("password");
     b.press("button[type=submit]").await.expect("sign in");
     b.find("main h1").await.expect("dashboard");
-    b.goto(&format!("{base}/orgs/kilo/incidents")).await.expect("board");
-    assert!(b.text_of("#board").await.expect("board").contains("No incidents"));
+    b.goto(&format!("{base}/orgs/kilo/incidents"))
+        .await
+        .expect("board");
+    assert!(
+        b.text_of("#board")
+            .await
+            .expect("board")
+            .contains("No incidents")
+    );
 
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("Run tests"))]);

@@ -29,13 +29,25 @@ async fn the_argocd_wizard_is_generated_from_its_schema_and_tests_before_it_save
 
     let form = b.get(&app, "/orgs/wizards/integrations/new/argocd").await;
     let html = form.text();
-    assert!(html.contains("<label for=\"server_url\">Server URL</label>"), "{html}");
+    assert!(
+        html.contains("<label for=\"server_url\">Server URL</label>"),
+        "{html}"
+    );
     assert!(html.contains("name=\"server_url\" type=\"text\""), "{html}");
     assert!(html.contains("name=\"token\" type=\"password\""), "{html}");
-    assert!(html.contains("The Argo CD server, e.g. https://argocd.example.com"), "help text");
+    assert!(
+        html.contains("The Argo CD server, e.g. https://argocd.example.com"),
+        "help text"
+    );
     // The HTTP probe's enum is a select with its default chosen.
-    let probe = b.get(&app, "/orgs/wizards/integrations/new/http").await.text();
-    assert!(probe.contains("<select id=\"method\" name=\"method\""), "{probe}");
+    let probe = b
+        .get(&app, "/orgs/wizards/integrations/new/http")
+        .await
+        .text();
+    assert!(
+        probe.contains("<select id=\"method\" name=\"method\""),
+        "{probe}"
+    );
     assert!(probe.contains("<option value=\"GET\" selected>"), "{probe}");
 
     // A bad URL: the API's problem beside the field; the secret is not sent back.
@@ -111,7 +123,10 @@ async fn the_argocd_wizard_is_generated_from_its_schema_and_tests_before_it_save
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
-    assert_eq!(location(&res), "/orgs/wizards/integrations?notice=integration_saved");
+    assert_eq!(
+        location(&res),
+        "/orgs/wizards/integrations?notice=integration_saved"
+    );
     let (kind, config): (String, serde_json::Value) =
         sqlx::query_as("SELECT kind, config FROM integrations WHERE name = 'Production Argo'")
             .fetch_one(&app.db.pool)
@@ -123,8 +138,41 @@ async fn the_argocd_wizard_is_generated_from_its_schema_and_tests_before_it_save
     assert!(list.contains("Production Argo"));
     assert!(list.contains("Argo CD"));
     assert!(list.contains("passed its connection test"));
+    // Its page: disable, and it is no longer checked; enable again.
+    let id: String =
+        sqlx::query_scalar("SELECT id::text FROM integrations WHERE name = 'Production Argo'")
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("id");
+    let page = b
+        .get(&app, &format!("/orgs/wizards/integrations/{id}"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("No checks yet."));
+    let res = b
+        .post(
+            &app,
+            &format!("/orgs/wizards/integrations/{id}/disable"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        format!("/orgs/wizards/integrations/{id}?notice=integration_disabled")
+    );
+    let enabled: bool = sqlx::query_scalar("SELECT enabled FROM integrations WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("row");
+    assert!(!enabled);
+    let page = b.get(&app, &location(&res)).await.text();
+    assert!(page.contains(">Enable</button>"));
     // Filters narrow the list.
-    let none = b.get(&app, "/orgs/wizards/integrations?type=slack").await.text();
+    let none = b
+        .get(&app, "/orgs/wizards/integrations?type=slack")
+        .await
+        .text();
     assert!(!none.contains("Production Argo"));
 }
 
@@ -132,10 +180,14 @@ async fn the_argocd_wizard_is_generated_from_its_schema_and_tests_before_it_save
 async fn a_viewer_sees_no_wizard() {
     let app = TestApp::new().await;
     let mut admin = Browser::default();
-    admin.sign_up(&app, "Admin", "own@example.com", "Roles").await;
+    admin
+        .sign_up(&app, "Admin", "own@example.com", "Roles")
+        .await;
     // Someone outside the organisation gets a 404 page for its wizard.
     let mut other = Browser::default();
-    other.sign_up(&app, "Other", "other@example.com", "Other").await;
+    other
+        .sign_up(&app, "Other", "other@example.com", "Other")
+        .await;
     let res = other.get(&app, "/orgs/roles/integrations/new/argocd").await;
     assert_eq!(res.status, 404);
 }
@@ -158,7 +210,10 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
         .post(
             &m.app,
             "/login",
-            &[("email", "incidents-admin@example.com"), ("password", PASSWORD)],
+            &[
+                ("email", "incidents-admin@example.com"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
@@ -166,7 +221,10 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
     let board = b.get(&m.app, "/orgs/kilo/incidents").await;
     assert_eq!(board.status, 200, "{}", board.text());
     let html = board.text();
-    assert!(html.contains(&format!("/orgs/kilo/incidents/{id}")), "{html}");
+    assert!(
+        html.contains(&format!("/orgs/kilo/incidents/{id}")),
+        "{html}"
+    );
     assert!(html.contains("data-refresh="), "the board refreshes itself");
     let filtered = b
         .get(&m.app, "/orgs/kilo/incidents?status=resolved")
@@ -176,7 +234,10 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
 
     let detail = b.get(&m.app, &format!("/orgs/kilo/incidents/{id}")).await;
     let html = detail.text();
-    assert!(html.contains("Run &#60;tests&#62;") || html.contains("Run &lt;tests&gt;"), "{html}");
+    assert!(
+        html.contains("Run &#60;tests&#62;") || html.contains("Run &lt;tests&gt;"),
+        "{html}"
+    );
     assert!(html.contains("id=\"acknowledge\""));
 
     let res = b
@@ -211,7 +272,85 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
     assert!(resolved.contains(&id));
     // Acting on it again with a stale form is a refused transition page, not a 500.
     let res = b
-        .post(&m.app, &format!("/orgs/kilo/incidents/{id}/acknowledge"), &[])
+        .post(
+            &m.app,
+            &format!("/orgs/kilo/incidents/{id}/acknowledge"),
+            &[],
+        )
         .await;
     assert_eq!(res.status, 409);
+}
+
+#[tokio::test]
+async fn members_invitations_and_roles_are_managed_from_the_members_page() {
+    let app = TestApp::new().await;
+    let mut admin = Browser::default();
+    admin
+        .sign_up(&app, "Boss", "boss@example.com", "Team")
+        .await;
+    let page = admin.get(&app, "/orgs/team/members").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("boss@example.com"));
+
+    // A bad address: the problem on the page, nothing sent.
+    let res = admin
+        .post(
+            &app,
+            "/orgs/team/members/invite",
+            &[("email", "nope"), ("role", "developer")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.text().contains("id=\"members-error\""));
+    let res = admin
+        .post(
+            &app,
+            "/orgs/team/members/invite",
+            &[("email", "dev@example.com"), ("role", "developer")],
+        )
+        .await;
+    assert_eq!(location(&res), "/orgs/team/members?notice=invitation_sent");
+    let page = admin.get(&app, &location(&res)).await.text();
+    assert!(page.contains("dev@example.com"));
+    let invitation: String = sqlx::query_scalar(
+        "SELECT id::text FROM invitations WHERE email = 'dev@example.com' AND revoked_at IS NULL",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("invitation");
+    let res = admin
+        .post(
+            &app,
+            &format!("/orgs/team/invitations/{invitation}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        "/orgs/team/members?notice=invitation_revoked"
+    );
+    let revoked: bool =
+        sqlx::query_scalar("SELECT revoked_at IS NOT NULL FROM invitations WHERE id = $1::uuid")
+            .bind(&invitation)
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("row");
+    assert!(revoked);
+
+    // The last org_admin cannot demote themselves: a refusal page, the role unchanged.
+    let me: String =
+        sqlx::query_scalar("SELECT id::text FROM users WHERE email = 'boss@example.com'")
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("user");
+    admin.get(&app, "/orgs/team/members").await;
+    let res = admin
+        .post(
+            &app,
+            &format!("/orgs/team/members/{me}/role"),
+            &[("role", "viewer")],
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    assert!(res.text().contains("at least one org_admin"));
 }
