@@ -135,7 +135,7 @@ pub async fn github_install(
         Flow::GithubInstall,
         &routes::github_app::COOKIE,
         &link.browser_nonce,
-        u32::try_from(common::github::INSTALL_STATE_TTL_SECS).unwrap_or(600),
+        common::github::INSTALL_STATE_TTL_SECS,
         &link.url,
     ))
 }

@@ -124,7 +124,9 @@ impl FromRequestParts<AppState> for Console {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        refuse_foreign_post(parts, state)?;
+        if foreign_post(parts, state) {
+            return Err(another_site());
+        }
         match signed(parts, state).await {
             Ok(Some(s)) => Ok(Self(s)),
             Ok(None) => {
@@ -149,12 +151,8 @@ fn another_site() -> Response {
 
 /// A POST from another origin is refused before anything else looks at it (a cross-site post
 /// carries no session cookie, and must not be answered with a sign-in redirect either).
-fn refuse_foreign_post(parts: &Parts, state: &AppState) -> Result<(), Response> {
-    if parts.method == Method::POST && !origin_ok(&parts.headers, &state.services.config.public_url)
-    {
-        return Err(another_site());
-    }
-    Ok(())
+fn foreign_post(parts: &Parts, state: &AppState) -> bool {
+    parts.method == Method::POST && !origin_ok(&parts.headers, &state.services.config.public_url)
 }
 
 /// A page anyone may open; `Some` when the browser is signed in.
@@ -164,7 +162,9 @@ impl FromRequestParts<AppState> for MaybeSigned {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        refuse_foreign_post(parts, state)?;
+        if foreign_post(parts, state) {
+            return Err(another_site());
+        }
         signed(parts, state)
             .await
             .map(Self)

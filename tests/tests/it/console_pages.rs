@@ -354,3 +354,66 @@ async fn members_invitations_and_roles_are_managed_from_the_members_page() {
     assert_eq!(res.status, 409, "{}", res.text());
     assert!(res.text().contains("at least one org_admin"));
 }
+
+#[tokio::test]
+async fn sign_in_with_github_from_the_console_lands_on_a_console_page() {
+    use repopal_tests::fake_github::{FakeAccount, FakeGithub};
+    let fake = FakeGithub::start().await;
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = TestApp::with_env(&env).await;
+    fake.authorize(
+        "code-1",
+        FakeAccount {
+            id: 583231,
+            login: "octocat".into(),
+            name: "The Octocat".into(),
+            email: "octocat@github.com".into(),
+            email_verified: true,
+        },
+    );
+    let mut b = Browser::default();
+    let login = b.get(&app, "/login").await.text();
+    assert!(login.contains("href=\"/login/github\""), "{login}");
+    let res = b.get(&app, "/login/github").await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let to = location(&res);
+    assert!(
+        to.starts_with(&format!("{}/login/oauth/authorize?", fake.url)),
+        "{to}"
+    );
+    assert!(b.cookies.contains_key("repopal_console_flow"));
+    let state: String = url::Url::parse(&to)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("state");
+
+    // GitHub sends the browser back: a console session and a redirect, not JSON.
+    let callback = format!("/api/v1/auth/oauth/github/callback?code=code-1&state={state}");
+    let res = b.get(&app, &callback).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(location(&res), "/");
+    assert!(b.session_cookie().is_some());
+    assert!(
+        !b.cookies.contains_key("repopal_console_flow"),
+        "the marker is cleared"
+    );
+    let profile = b.get(&app, "/profile").await;
+    assert_eq!(profile.status, 200);
+    assert!(profile.text().contains("The Octocat"));
+
+    // A failed callback started from the console is an error page, not JSON.
+    b.get(&app, "/login/github").await;
+    let res = b
+        .get(
+            &app,
+            "/api/v1/auth/oauth/github/callback?error=access_denied&state=x",
+        )
+        .await;
+    assert!(res.status.is_client_error(), "{}", res.status);
+    let content_type = res.headers["content-type"].to_str().expect("type");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(res.text().contains("class=\"error\""));
+}
