@@ -102,7 +102,7 @@ impl Browser {
             http,
             base: format!("{base}/session/{id}"),
             _driver: driver,
-            wait: Duration::from_secs(15),
+            wait: Duration::from_secs(30),
         };
         b.set_wait(b.wait).await?;
         Ok(b)
