@@ -475,7 +475,7 @@ pub async fn invitation_page(
                 token,
                 org_name: org.name,
                 email: invitation.email,
-                role: invitation.role,
+                role: invitation.role.to_string(),
                 error: None,
             })
         }

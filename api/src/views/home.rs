@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use common::{
-    domain::{OrgId, Permission, Role},
+    domain::{HealthStatus, IncidentStatus, OrgId, Permission, Role, Severity},
     repo::{incidents, integrations},
 };
 use serde::Deserialize;
@@ -45,7 +45,7 @@ impl OrgCtx {
             .into_iter()
             .find(|o| o.slug == nav.slug)
             .ok_or_else(ConsoleError::not_found)?;
-        let role = Role::parse(&org.role).map_err(|e| ConsoleError::internal(&e))?;
+        let role = org.role;
         Ok((
             Self {
                 id: org.org_id,
@@ -156,8 +156,8 @@ impl From<incidents::Incident> for IncidentRow {
             title: i.title,
             repository: i.repository,
             branch: i.branch,
-            severity: i.severity,
-            status: i.status,
+            severity: i.severity.to_string(),
+            status: i.status.to_string(),
             last_seen: i.last_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             occurrences: i.occurrence_count,
         }
@@ -185,7 +185,12 @@ struct DashboardPage {
     unhealthy: Vec<UnhealthyRow>,
 }
 
-const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+const SEVERITIES: [Severity; 4] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
+];
 
 /// `/orgs/{slug}`: open incidents by severity and integrations that are not healthy.
 pub async fn dashboard(
@@ -198,9 +203,9 @@ pub async fn dashboard(
     let l = l.with_notice(q.notice.as_deref());
     let pool = &state.services.pool;
     let mut open = Vec::new();
-    for status in ["open", "acknowledged"] {
+    for status in [IncidentStatus::Open, IncidentStatus::Acknowledged] {
         let filter = incidents::Filter {
-            status: Some(status.to_owned()),
+            status: Some(status),
             severity: None,
             repository: None,
             branch: None,
@@ -212,7 +217,7 @@ pub async fn dashboard(
     let by_severity = SEVERITIES
         .iter()
         .map(|s| SeverityCount {
-            severity: s,
+            severity: s.as_str(),
             count: open.iter().filter(|i| i.severity == *s).count(),
         })
         .collect();
@@ -227,12 +232,12 @@ pub async fn dashboard(
         )
         .await?;
         all.into_iter()
-            .filter(|i| i.enabled && i.status != common::integrations::health::ACTIVE)
+            .filter(|i| i.enabled && i.status != HealthStatus::Active)
             .map(|i| UnhealthyRow {
                 id: i.id.to_string(),
                 name: i.name,
-                kind: i.kind,
-                status: i.status,
+                kind: i.kind.to_string(),
+                status: i.status.to_string(),
                 last_error: i.last_error.unwrap_or_default(),
             })
             .collect()

@@ -6,7 +6,11 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use common::{domain::Permission, incidents::Action, repo::incidents};
+use common::{
+    domain::{IncidentId, IncidentStatus, Permission, Severity},
+    incidents::Action,
+    repo::{incident_events, incidents},
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -16,9 +20,6 @@ use super::{
     session::{Console, Posted, urlencode},
 };
 use crate::{extract::Client, state::AppState};
-
-const STATUSES: [&str; 3] = ["open", "acknowledged", "resolved"];
-const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct BoardQuery {
@@ -53,18 +54,12 @@ pub async fn board(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Incidents").await?;
     org.require(Permission::IncidentsRead)?;
-    let status = STATUSES
-        .iter()
-        .find(|s| **s == q.status)
-        .map(|s| (*s).to_owned());
-    let severity = SEVERITIES
-        .iter()
-        .find(|s| **s == q.severity)
-        .map(|s| (*s).to_owned());
+    let status = q.status.parse::<IncidentStatus>().ok();
+    let severity = q.severity.parse::<Severity>().ok();
     let branch = Some(q.branch.trim().to_owned()).filter(|b| !b.is_empty() && b.len() <= 255);
     let filter = incidents::Filter {
-        status: status.clone(),
-        severity: severity.clone(),
+        status,
+        severity,
         repository: None,
         branch: branch.clone(),
         before: None,
@@ -79,10 +74,10 @@ pub async fn board(
         l: l.with_notice(q.notice.as_deref()),
         slug: org.slug,
         rows,
-        statuses: STATUSES.to_vec(),
-        severities: SEVERITIES.to_vec(),
-        status: status.unwrap_or_default(),
-        severity: severity.unwrap_or_default(),
+        statuses: IncidentStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        severities: Severity::ALL.iter().map(|s| s.as_str()).collect(),
+        status: status.map(|s| s.to_string()).unwrap_or_default(),
+        severity: severity.map(|s| s.to_string()).unwrap_or_default(),
         branch: branch.unwrap_or_default(),
     }))
 }
@@ -137,7 +132,7 @@ pub async fn detail(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Incident").await?;
     org.require(Permission::IncidentsRead)?;
-    let id: Uuid = id.parse().map_err(|_| ConsoleError::not_found())?;
+    let id = IncidentId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
     let pool = &state.services.pool;
     let incident = incidents::find(pool, org.id, id)
         .await?
@@ -175,11 +170,11 @@ pub async fn detail(
             at: when(o.occurred_at),
         })
         .collect();
-    let timeline = incidents::events(pool, org.id, id)
+    let timeline = incident_events::events(pool, org.id, id)
         .await?
         .into_iter()
         .map(|e| EventRow {
-            kind: e.kind,
+            kind: e.kind.to_string(),
             body: e.body.unwrap_or_default(),
             at: when(e.created_at),
         })
@@ -224,7 +219,7 @@ pub async fn act(
 ) -> Result<Response, ConsoleError> {
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Incident").await?;
     org.require(Permission::IncidentsManage)?;
-    let id: Uuid = id.parse().map_err(|_| ConsoleError::not_found())?;
+    let id = IncidentId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
     let note = form.note.trim();
     if note.chars().count() > 4000 {
         return Err(ConsoleError::new(
@@ -255,7 +250,7 @@ pub async fn act(
     Ok(back(&org.slug, id, &action))
 }
 
-fn back(slug: &str, id: Uuid, what: &str) -> Response {
+fn back(slug: &str, id: IncidentId, what: &str) -> Response {
     Redirect::to(&format!(
         "/orgs/{}/incidents/{id}?notice=incident_{what}",
         urlencode(slug)

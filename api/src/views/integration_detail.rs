@@ -7,8 +7,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use common::{
-    domain::Permission,
-    integrations::{self as integ, Acting, catalogue},
+    domain::{IntegrationId, Permission},
+    integrations::{self as integ, Acting, Toggle, catalogue},
     repo::integrations::{self, Check, HistoryFilter},
 };
 use serde::Deserialize;
@@ -104,7 +104,7 @@ pub async fn show(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Integration").await?;
     org.require(Permission::IntegrationsRead)?;
-    let id: Uuid = id.parse().map_err(|_| ConsoleError::not_found())?;
+    let id = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
     let pool = &state.services.pool;
     let i = integrations::find(pool, org.id, id)
         .await?
@@ -128,7 +128,7 @@ pub async fn show(
             at: c.checked_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             ok: c.ok,
             latency_ms: c.latency_ms,
-            source: c.source.clone(),
+            source: c.source.to_string(),
             error: c.error.clone().unwrap_or_default(),
             transition: if c.status_before == c.status_after {
                 String::new()
@@ -144,9 +144,9 @@ pub async fn show(
         },
         slug: org.slug.clone(),
         id: id.to_string(),
-        kind: catalogue::find(&i.kind).map_or(i.kind.clone(), |t| t.title.to_owned()),
+        kind: catalogue::find(i.kind).map_or_else(|| i.kind.to_string(), |t| t.title.to_owned()),
         name: i.name,
-        status: i.status,
+        status: i.status.to_string(),
         enabled: i.enabled,
         last_error: i.last_error.unwrap_or_default(),
         last_check: i
@@ -173,10 +173,10 @@ pub async fn toggle(
 ) -> Result<Response, ConsoleError> {
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Integration").await?;
     org.require(Permission::IntegrationsManage)?;
-    let id: Uuid = id.parse().map_err(|_| ConsoleError::not_found())?;
-    let enabled = match action.as_str() {
-        "enable" => true,
-        "disable" => false,
+    let id = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let toggle = match action.as_str() {
+        "enable" => Toggle::Enable,
+        "disable" => Toggle::Disable,
         _ => return Err(ConsoleError::not_found()),
     };
     let by = Acting {
@@ -184,7 +184,7 @@ pub async fn toggle(
         org: org.id,
         actor: signed.caller.user_id,
     };
-    integ::set_enabled(&state.services.pool, &by, id, enabled).await?;
+    integ::set_enabled(&state.services.pool, &by, id, toggle).await?;
     Ok(Redirect::to(&format!(
         "/orgs/{}/integrations/{id}?notice=integration_{action}d",
         urlencode(&org.slug)

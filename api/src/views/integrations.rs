@@ -10,8 +10,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use common::{
-    domain::Permission,
-    integrations::{self as integ, Acting, IntegrationIn, catalogue, health},
+    domain::{HealthStatus, IntegrationKind, Permission},
+    integrations::{self as integ, Acting, IntegrationIn, catalogue},
     repo::integrations,
 };
 use serde::Deserialize;
@@ -24,19 +24,18 @@ use super::{
 };
 use crate::{error::ApiError, extract::Client, state::AppState};
 
-const STATUSES: [&str; 5] = [
-    health::ACTIVE,
-    health::DEGRADED,
-    health::ERROR,
-    health::DISABLED,
-    health::REAUTH_REQUIRED,
-];
+/// The catalogue entry of a kind as spelled in a URL or a filter.
+pub fn find_type(kind: &str) -> Option<&'static catalogue::IntegrationType> {
+    kind.parse::<IntegrationKind>()
+        .ok()
+        .and_then(catalogue::find)
+}
 
 pub struct Row {
     pub id: String,
     pub name: String,
     pub kind: String,
-    pub status: String,
+    pub status: HealthStatus,
     pub enabled: bool,
     pub last_error: String,
     pub last_check: String,
@@ -47,10 +46,10 @@ pub struct Row {
 impl Row {
     /// The badge's tone for a status.
     pub fn tone(&self) -> &'static str {
-        match self.status.as_str() {
+        match self.status {
             _ if !self.enabled => "",
-            health::ACTIVE => "ok",
-            health::ERROR | health::REAUTH_REQUIRED => "bad",
+            HealthStatus::Active => "ok",
+            HealthStatus::Error | HealthStatus::ReauthRequired => "bad",
             _ => "warn",
         }
     }
@@ -87,22 +86,17 @@ pub async fn list(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Integrations").await?;
     org.require(Permission::IntegrationsRead)?;
-    let status = STATUSES
-        .iter()
-        .find(|s| **s == q.status)
-        .map(|s| (*s).to_owned());
-    let kind = catalogue::find(&q.kind).map(|t| t.kind.to_owned());
-    let filter = integrations::Filter {
-        status: status.clone(),
-        kind: kind.clone(),
-    };
+    let status = q.status.parse::<HealthStatus>().ok();
+    let kind = q.kind.parse::<IntegrationKind>().ok();
+    let filter = integrations::Filter { status, kind };
     let rows = integrations::list(&state.services.pool, org.id, &filter)
         .await?
         .into_iter()
         .map(|i| Row {
             id: i.id.to_string(),
             name: i.name,
-            kind: catalogue::find(&i.kind).map_or(i.kind.clone(), |t| t.title.to_owned()),
+            kind: catalogue::find(i.kind)
+                .map_or_else(|| i.kind.to_string(), |t| t.title.to_owned()),
             status: i.status,
             enabled: i.enabled,
             last_error: i.last_error.unwrap_or_default(),
@@ -117,10 +111,13 @@ pub async fn list(
         l: l.with_notice(q.notice.as_deref()),
         slug: org.slug.clone(),
         rows,
-        kinds: catalogue::all().iter().map(|t| (t.kind, t.title)).collect(),
-        statuses: STATUSES.to_vec(),
-        status: status.unwrap_or_default(),
-        kind: kind.unwrap_or_default(),
+        kinds: catalogue::all()
+            .iter()
+            .map(|t| (t.kind.as_str(), t.title))
+            .collect(),
+        statuses: HealthStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        status: status.map(|s| s.to_string()).unwrap_or_default(),
+        kind: kind.map(|k| k.to_string()).unwrap_or_default(),
         can_manage: org.role.allows(Permission::IntegrationsManage),
     }))
 }
@@ -198,7 +195,7 @@ fn wizard(
     WizardPage {
         l,
         slug: slug.to_owned(),
-        kind: t.kind,
+        kind: t.kind.as_str(),
         title: t.title,
         description: t.description,
         connection_test: t.connection_test,
@@ -223,7 +220,7 @@ pub async fn wizard_page(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Add an integration").await?;
     org.require(Permission::IntegrationsManage)?;
-    let t = catalogue::find(&kind).ok_or_else(ConsoleError::not_found)?;
+    let t = find_type(&kind).ok_or_else(ConsoleError::not_found)?;
     let l = Layout {
         title: format!("Add {}", t.title),
         ..l
@@ -248,7 +245,7 @@ pub async fn wizard_submit(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Add an integration").await?;
     org.require(Permission::IntegrationsManage)?;
-    let t = catalogue::find(&kind).ok_or_else(ConsoleError::not_found)?;
+    let t = find_type(&kind).ok_or_else(ConsoleError::not_found)?;
     let l = Layout {
         title: format!("Add {}", t.title),
         ..l
@@ -256,7 +253,7 @@ pub async fn wizard_submit(
     let values: BTreeMap<String, String> = form.into_iter().collect();
     let save = values.get("action").is_some_and(|a| a == "save");
     let input = IntegrationIn {
-        kind: t.kind.to_owned(),
+        kind: t.kind.to_string(),
         name: values.get("name").cloned().unwrap_or_default(),
         config: schema_form::object(&t.config_schema, &values),
         credentials: schema_form::object(&t.credentials_schema, &values),

@@ -7,7 +7,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use common::domain::{Email, Permission, Role, UserId};
+use common::domain::{Email, InvitationId, Permission, Role, UserId};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -67,7 +67,7 @@ async fn page(
                 user_id: m.user_id.to_string(),
                 name: m.full_name,
                 email: m.email,
-                role: m.role,
+                role: m.role.to_string(),
             })
             .collect(),
         invitations: if can_manage {
@@ -76,7 +76,7 @@ async fn page(
                 .map(|i| InvitationRow {
                     id: i.id.to_string(),
                     email: i.email,
-                    role: i.role,
+                    role: i.role.to_string(),
                     expires: i.expires_at.format("%Y-%m-%d").to_string(),
                 })
                 .collect()
@@ -166,7 +166,7 @@ pub async fn revoke_invitation(
 ) -> Result<Response, ConsoleError> {
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Members").await?;
     org.require(Permission::MembersManage)?;
-    let id: Uuid = id.parse().map_err(|_| ConsoleError::not_found())?;
+    let id = InvitationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
     state
         .identity
         .revoke_invitation(&meta, signed.caller, org.id, id)

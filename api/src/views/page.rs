@@ -66,7 +66,7 @@ impl Layout {
                 .map(|o| NavOrg {
                     slug: o.slug,
                     name: o.name,
-                    role: o.role,
+                    role: o.role.to_string(),
                 })
                 .collect(),
             ..Self::anonymous(title, &signed.csrf)

@@ -75,8 +75,8 @@ async fn page(
         .into_iter()
         .map(|c| ConnectionRow {
             login: c.login,
-            purpose: c.purpose,
-            status: c.status,
+            purpose: c.purpose.to_string(),
+            status: c.status.to_string(),
             scopes: c.scopes.join(", "),
         })
         .collect();

@@ -23,8 +23,8 @@ pub struct WorkerConfig {
     pub shutdown_timeout: Duration,
     /// Period of the scheduler tick that enqueues periodic jobs.
     pub scheduler_tick: Duration,
-    /// Finished job rows and stale worker rows older than this are pruned.
-    pub job_retention: Duration,
+    /// How long each class of history is kept (`RETENTION_*`).
+    pub retention: super::RetentionConfig,
     /// Per-queue overrides from `JOB_TIMEOUT_SECS_<QUEUE>`, `JOB_BATCH_SIZE_<QUEUE>` and
     /// `JOB_CONCURRENCY_<QUEUE>` (queue name upper-cased, e.g. `JOB_TIMEOUT_SECS_PROBE`).
     pub queue_overrides: HashMap<String, QueueOverride>,
@@ -103,12 +103,7 @@ impl WorkerConfig {
                 Duration::from_secs(60),
                 parse_positive_secs,
             )?,
-            job_retention: or_default(
-                env,
-                "JOB_RETENTION_HOURS",
-                Duration::from_secs(7 * 24 * 3600),
-                parse_hours,
-            )?,
+            retention: super::RetentionConfig::from_source(env)?,
             queue_overrides,
         }
         .validated()

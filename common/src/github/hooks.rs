@@ -7,13 +7,12 @@ use reqwest::Method;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{GithubDb, GithubError, client::Auth};
 use crate::{
     Error,
     crypto::{keyring::Binding, tokens},
-    domain::OrgId,
+    domain::{InstallationId, OrgId, RepositoryId},
     repo::{repositories, repository_hooks},
 };
 
@@ -59,7 +58,11 @@ impl GithubDb<'_> {
 
     /// Installs RepoPal's hook on a monitored repository (one install or removal per repository
     /// at a time across all workers).
-    pub async fn install_hook(&self, org: OrgId, repository: Uuid) -> Result<HookOutcome, Error> {
+    pub async fn install_hook(
+        &self,
+        org: OrgId,
+        repository: RepositoryId,
+    ) -> Result<HookOutcome, Error> {
         self.exclusively(
             &format!("repopal:hook:{repository}"),
             self.install_hook_locked(org, repository),
@@ -70,7 +73,7 @@ impl GithubDb<'_> {
     async fn install_hook_locked(
         &self,
         org: OrgId,
-        repository: Uuid,
+        repository: RepositoryId,
     ) -> Result<HookOutcome, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
@@ -110,7 +113,7 @@ impl GithubDb<'_> {
         // replace it, since deliveries from it could not be verified.
         for id in ours {
             self.delete_hook(installation, &repo.full_name, id).await?;
-            repository_hooks::delete(self.pool, id).await?;
+            repository_hooks::delete(self.pool, org, id).await?;
         }
         self.hook_pacer.until_ready().await;
         let (secret, _) = tokens::generate("rph_");
@@ -140,13 +143,13 @@ impl GithubDb<'_> {
             },
             &SecretString::from(secret),
         )?;
-        repository_hooks::insert(self.pool, created.id, org, repo.github_id, &sealed).await?;
+        repository_hooks::insert(self.pool, org, created.id, repo.github_id, &sealed).await?;
         Ok(HookOutcome::Created(created.id))
     }
 
     async fn delete_hook(
         &self,
-        installation: i64,
+        installation: InstallationId,
         full_name: &str,
         hook_id: i64,
     ) -> Result<(), Error> {
@@ -168,7 +171,7 @@ impl GithubDb<'_> {
     }
 
     /// Removes RepoPal's hook from a repository (already gone counts as done).
-    pub async fn remove_hook(&self, org: OrgId, repository: Uuid) -> Result<u32, Error> {
+    pub async fn remove_hook(&self, org: OrgId, repository: RepositoryId) -> Result<u32, Error> {
         self.exclusively(
             &format!("repopal:hook:{repository}"),
             self.remove_hook_locked(org, repository),
@@ -176,7 +179,7 @@ impl GithubDb<'_> {
         .await
     }
 
-    async fn remove_hook_locked(&self, org: OrgId, repository: Uuid) -> Result<u32, Error> {
+    async fn remove_hook_locked(&self, org: OrgId, repository: RepositoryId) -> Result<u32, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
@@ -191,13 +194,13 @@ impl GithubDb<'_> {
         };
         for id in &hooks {
             self.delete_hook(installation, &repo.full_name, *id).await?;
-            repository_hooks::delete(self.pool, *id).await?;
+            repository_hooks::delete(self.pool, org, *id).await?;
         }
         Ok(u32::try_from(hooks.len()).unwrap_or(u32::MAX))
     }
 
     /// Asks GitHub to send RepoPal's hook a `ping`.
-    pub async fn ping_hook(&self, org: OrgId, repository: Uuid) -> Result<i64, Error> {
+    pub async fn ping_hook(&self, org: OrgId, repository: RepositoryId) -> Result<i64, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
@@ -228,7 +231,11 @@ impl GithubDb<'_> {
 
 impl GithubDb<'_> {
     /// Pings RepoPal's hook on a monitored repository to see whether it still exists.
-    pub async fn hook_health(&self, org: OrgId, repository: Uuid) -> Result<HookHealth, Error> {
+    pub async fn hook_health(
+        &self,
+        org: OrgId,
+        repository: RepositoryId,
+    ) -> Result<HookHealth, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
@@ -267,7 +274,7 @@ impl GithubDb<'_> {
 pub async fn reinstall_hook(
     pool: &sqlx::PgPool,
     org: OrgId,
-    repository: Uuid,
+    repository: RepositoryId,
 ) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let repo = repositories::find(&mut *tx, org, repository)

@@ -8,7 +8,7 @@ use super::{Caller, ClientMeta, Identity, IssuedTokens, SignedIn, audit};
 use crate::{
     Error,
     crypto::tokens,
-    domain::{SessionId, UserId},
+    domain::{SessionEndReason, SessionId, UserId},
     repo::{audit_logs::NewEntry, sessions, sessions::Session, users},
 };
 
@@ -126,7 +126,7 @@ impl Identity {
                 &mut *tx,
                 found.user_id,
                 found.session_id,
-                "refresh_token_reuse",
+                SessionEndReason::RefreshTokenReuse,
             )
             .await?;
             audit(
@@ -165,7 +165,13 @@ impl Identity {
     /// Ends the caller's current session.
     pub async fn logout(&self, meta: &ClientMeta, caller: Caller) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        sessions::revoke(&mut *tx, caller.user_id, caller.session_id, "logout").await?;
+        sessions::revoke(
+            &mut *tx,
+            caller.user_id,
+            caller.session_id,
+            SessionEndReason::Logout,
+        )
+        .await?;
         audit(
             &mut *tx,
             meta,
@@ -190,7 +196,14 @@ impl Identity {
         session: SessionId,
     ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        if !sessions::revoke(&mut *tx, caller.user_id, session, "ended_by_user").await? {
+        if !sessions::revoke(
+            &mut *tx,
+            caller.user_id,
+            session,
+            SessionEndReason::EndedByUser,
+        )
+        .await?
+        {
             return Err(Error::NotFound);
         }
         audit(

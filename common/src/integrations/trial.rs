@@ -12,10 +12,7 @@ pub async fn test_unsaved(
     org: OrgId,
     input: &IntegrationIn,
 ) -> Result<TestReport, Error> {
-    check_input(services, org, input).await?;
+    let kind = check_input(services, org, input).await?;
     let creds = input.credentials.as_object().cloned().unwrap_or_default();
-    Ok(services
-        .tester
-        .test(org, &input.kind, &input.config, &creds)
-        .await)
+    Ok(services.tester.test(org, kind, &input.config, &creds).await)
 }

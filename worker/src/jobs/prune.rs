@@ -8,7 +8,7 @@ use crate::{context::JobContext, error::JobError};
 handler!(PruneJobs => run);
 
 pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
-    let pruned = repo::jobs::prune(&ctx.services.pool, ctx.config.job_retention).await?;
+    let pruned = repo::jobs::prune(&ctx.services.pool, ctx.config.retention.jobs).await?;
     tracing::info!(
         jobs = pruned.jobs,
         workers = pruned.workers,
