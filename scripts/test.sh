@@ -11,6 +11,8 @@ scripts/sqlx.sh check
 # The outage tests start private clusters from the PostgreSQL binaries, even with DATABASE_URL set.
 pg_bin=$(scripts/db.sh bin)
 eval "$pg_bin"
+# The console's browser test drives Debian's headless Chromium through chromedriver.
+scripts/browser.sh
 # Tests create (and drop) their own databases on this server; point them at its admin database.
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$DATABASE_URL}
 unset DATABASE_URL

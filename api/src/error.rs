@@ -246,11 +246,12 @@ pub async fn envelope_errors(
 ) -> Response {
     let response = next.run(req).await;
     let status = response.status();
+    // JSON errors are already enveloped; the console's HTML error pages stay pages.
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

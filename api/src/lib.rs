@@ -10,6 +10,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod security;
 pub mod state;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -239,6 +240,7 @@ pub fn app(state: AppState) -> Router {
     // Layers run outside-in in the reverse order of the calls below.
     let router = router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .merge(views::router())
         .route_layer(middleware::from_fn(metrics::tag_route))
         .layer(DefaultBodyLimit::max(body_limit))
         .fallback(|| async { error::ApiError::not_found() })
@@ -251,6 +253,10 @@ pub fn app(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
         .layer(middleware::from_fn_with_state(limiter_state, rate_limit::limit_auth))
         .layer(middleware::from_fn(extract::refuse_nul_in_uri))
+        .layer(middleware::from_fn_with_state(
+            outer_state.clone(),
+            views::land_on_console,
+        ))
         .layer(middleware::from_fn(error::envelope_errors))
         .layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn(request_id_scope))

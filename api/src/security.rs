@@ -20,7 +20,9 @@ use crate::state::AppState;
 
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-/// Adds the fixed security headers (outermost, so errors, 404s and timeouts get them too).
+/// Adds the fixed security headers (outermost, so errors, 404s and timeouts get them too). The
+/// console sets its own stricter CSP and a `same-origin` referrer policy (so its forms carry an
+/// `Origin`); everything else gets `no-referrer` and `frame-ancestors 'none'`.
 pub fn headers(router: Router, state: &AppState) -> Router {
     let router = router
         .layer(middleware::from_fn(no_store))
@@ -28,7 +30,7 @@ pub fn headers(router: Router, state: &AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
@@ -50,10 +52,12 @@ pub fn headers(router: Router, state: &AppState) -> Router {
     }
 }
 
-/// `Cache-Control: no-store` on everything but the Swagger UI assets: API answers carry tokens,
-/// secrets and tenant data that no shared or browser cache should keep.
+/// `Cache-Control: no-store` on everything but the Swagger UI and the console's content-hashed
+/// assets: API answers and pages carry tokens, secrets and tenant data that no shared or browser
+/// cache should keep.
 async fn no_store(req: Request, next: Next) -> Response {
-    let docs = req.uri().path().starts_with("/docs");
+    let path = req.uri().path();
+    let docs = path.starts_with("/docs") || path.starts_with("/assets/");
     let mut response = next.run(req).await;
     if !docs {
         response

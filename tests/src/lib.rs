@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod bench;
+pub mod browser;
 pub mod cluster;
+pub mod console;
 pub mod db;
 pub mod fake_argocd;
 pub mod fake_faults;

@@ -104,7 +104,7 @@ pub struct RegisterIn {
     pub organization_name: Option<String>,
 }
 
-fn full_name(raw: &str) -> Result<String, String> {
+pub(crate) fn full_name(raw: &str) -> Result<String, String> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err("must be 1 to 200 characters".into());
@@ -113,7 +113,8 @@ fn full_name(raw: &str) -> Result<String, String> {
 }
 
 impl RegisterIn {
-    fn parse(self) -> Result<Registration, ApiError> {
+    /// The same field checks for the JSON route and the console's sign-up form.
+    pub(crate) fn parse(self) -> Result<Registration, ApiError> {
         let mut errors = FieldErrors::default();
         let email = errors.check("email", Email::parse(&self.email));
         let password = errors.check("password", NewPassword::parse(&self.password));

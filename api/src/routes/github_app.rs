@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Binds the install state to the browser that asked for the link; sent back to the setup URL.
-const COOKIE: FlowCookie = FlowCookie {
+pub(crate) const COOKIE: FlowCookie = FlowCookie {
     name: "repopal_install",
     path: "/api/v1/github/setup",
 };

@@ -16,7 +16,7 @@ use crate::{
     state::AppState,
 };
 
-const COOKIE: FlowCookie = FlowCookie {
+pub(crate) const COOKIE: FlowCookie = FlowCookie {
     name: "repopal_oauth",
     path: "/api/v1/auth/oauth/github",
 };

@@ -25,7 +25,7 @@ use crate::{
     state::AppState,
 };
 
-const COOKIE: FlowCookie = FlowCookie {
+pub(crate) const COOKIE: FlowCookie = FlowCookie {
     name: "repopal_connect",
     path: "/api/v1/oauth/github",
 };

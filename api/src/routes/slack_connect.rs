@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// Binds the Slack state to the browser that asked for the link; sent back to the callback.
-const COOKIE: FlowCookie = FlowCookie {
+pub(crate) const COOKIE: FlowCookie = FlowCookie {
     name: "repopal_slack",
     path: "/api/v1/slack/callback",
 };
@@ -39,7 +39,7 @@ pub struct SlackCallbackQuery {
     pub error: Option<String>,
 }
 
-fn connect(state: &AppState) -> SlackConnect<'_> {
+pub(crate) fn connect(state: &AppState) -> SlackConnect<'_> {
     SlackConnect {
         slack: &state.services.slack,
         pool: &state.services.pool,

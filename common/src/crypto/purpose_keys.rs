@@ -18,6 +18,10 @@ pub enum KeyPurpose {
     GithubInstallState,
     /// The `state` of "Add to Slack".
     SlackConnectState,
+    /// The web console's session cookie (binds the cookie to its server-side session).
+    ConsoleSession,
+    /// The web console's CSRF tokens (one per session, or per anonymous browser).
+    ConsoleCsrf,
 }
 
 impl KeyPurpose {
@@ -26,6 +30,8 @@ impl KeyPurpose {
         match self {
             Self::GithubInstallState => "repopal/v1/state/github-install",
             Self::SlackConnectState => "repopal/v1/state/slack-connect",
+            Self::ConsoleSession => "repopal/v1/console/session",
+            Self::ConsoleCsrf => "repopal/v1/console/csrf",
         }
     }
 }
@@ -82,6 +88,8 @@ impl PurposeKey {
 pub struct StateKeys {
     pub github_install: PurposeKey,
     pub slack_connect: PurposeKey,
+    pub console_session: PurposeKey,
+    pub console_csrf: PurposeKey,
 }
 
 impl StateKeys {
@@ -89,6 +97,8 @@ impl StateKeys {
         Self {
             github_install: PurposeKey::derive(secret, KeyPurpose::GithubInstallState),
             slack_connect: PurposeKey::derive(secret, KeyPurpose::SlackConnectState),
+            console_session: PurposeKey::derive(secret, KeyPurpose::ConsoleSession),
+            console_csrf: PurposeKey::derive(secret, KeyPurpose::ConsoleCsrf),
         }
     }
 }

@@ -157,6 +157,24 @@ impl Identity {
         Ok(())
     }
 
+    /// What an open invitation offers, for the page its link opens: the organisation, the
+    /// address it was sent to and the role. Used, expired and revoked tokens answer `invalid_token`.
+    pub async fn invitation_preview(&self, token: &str) -> Result<(Org, Invitation), Error> {
+        let invitation = invitations::find_by_token(&self.pool, &tokens::hash(token))
+            .await?
+            .ok_or_else(invalid_token)?;
+        if invitation.accepted_at.is_some()
+            || invitation.revoked_at.is_some()
+            || invitation.expires_at <= Utc::now()
+        {
+            return Err(invalid_token());
+        }
+        let org = orgs::find(&self.pool, invitation.org_id)
+            .await?
+            .ok_or_else(invalid_token)?;
+        Ok((org, invitation))
+    }
+
     /// Accepts an invitation addressed to the caller's email, once. A revoked invitation, or one
     /// whose inviter can no longer invite, is refused (`invitation_revoked`).
     pub async fn accept_invitation(

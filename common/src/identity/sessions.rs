@@ -86,6 +86,23 @@ impl Identity {
         }))
     }
 
+    /// Resolves a console session (the cookie names the session) to its caller; `None` when the
+    /// session was revoked, expired or its user is gone, so logout, revocation and a password
+    /// change end the console's cookie exactly as they end API tokens.
+    pub async fn authenticate_session(&self, id: SessionId) -> Result<Option<Caller>, Error> {
+        let Some(session) = sessions::find_active(&self.pool, id).await? else {
+            return Ok(None);
+        };
+        let Some(user) = users::find(&self.pool, session.user_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Caller {
+            user_id: user.id,
+            session_id: session.id,
+            is_super_admin: user.is_super_admin,
+        }))
+    }
+
     /// Rotates a refresh token. Presenting one that was already used revokes its whole session.
     pub async fn refresh(
         &self,

@@ -17,6 +17,8 @@ pub struct IntegrationType {
     #[serde(rename = "type")]
     pub kind: IntegrationKind,
     pub title: &'static str,
+    /// Where the console's catalogue lists the type (`Source control`, `Chat`, …).
+    pub category: &'static str,
     pub description: &'static str,
     /// What `POST …/{id}/test` and each health check do.
     pub connection_test: &'static str,

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     Error,
-    domain::{IntegrationId, OrgId, UserId},
+    domain::{IntegrationId, IntegrationKind, OrgId, UserId},
     identity::{ClientMeta, audit},
     repo::{
         audit_logs::NewEntry,
@@ -59,28 +59,9 @@ pub async fn create(
     by: &Acting<'_>,
     input: IntegrationIn,
 ) -> Result<Integration, Error> {
-    let (pool, keyring, outbound) = (&services.pool, &services.keyring, &services.tester.outbound);
+    let (pool, keyring) = (&services.pool, &services.keyring);
     let Acting { meta, org, actor } = *by;
-    let mut problems = Vec::new();
-    check_name(&input.name, &mut problems);
-    let kind = match catalogue::parse_kind(&input.kind) {
-        Ok(kind) => kind,
-        Err(problem) => {
-            problems.push(problem);
-            return Err(invalid(&problems));
-        }
-    };
-    problems.extend(catalogue::validate(kind, Part::Config, &input.config));
-    problems.extend(catalogue::validate(
-        kind,
-        Part::Credentials,
-        &input.credentials,
-    ));
-    check_installation(pool, org, kind, &input.config, None, &mut problems).await?;
-    if !problems.is_empty() {
-        return Err(invalid(&problems));
-    }
-    check_destination(outbound, kind, &input.config).await?;
+    let kind = check_input(services, org, &input).await?;
     let id = IntegrationId::new();
     let creds = input.credentials.as_object().cloned().unwrap_or_default();
     let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
@@ -115,6 +96,45 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// The checks a new integration passes before it is tested or stored: its name, both parts against
+/// the type's schemas (one problem per field), the App installation it names and, for a
+/// user-typed destination, the outbound policy.
+pub(super) async fn check_input(
+    services: &Services,
+    org: OrgId,
+    input: &IntegrationIn,
+) -> Result<IntegrationKind, Error> {
+    let mut problems = Vec::new();
+    check_name(&input.name, &mut problems);
+    let kind = match catalogue::parse_kind(&input.kind) {
+        Ok(kind) => kind,
+        Err(problem) => {
+            problems.push(problem);
+            return Err(invalid(&problems));
+        }
+    };
+    problems.extend(catalogue::validate(kind, Part::Config, &input.config));
+    problems.extend(catalogue::validate(
+        kind,
+        Part::Credentials,
+        &input.credentials,
+    ));
+    check_installation(
+        &services.pool,
+        org,
+        kind,
+        &input.config,
+        None,
+        &mut problems,
+    )
+    .await?;
+    if !problems.is_empty() {
+        return Err(invalid(&problems));
+    }
+    check_destination(&services.tester.outbound, kind, &input.config).await?;
+    Ok(kind)
 }
 
 /// Changes the name and/or config (validated against the type's schema and, for a destination,

@@ -17,6 +17,7 @@ mod schedule;
 mod slack_connect;
 mod testers;
 mod tokens;
+mod trial;
 mod validate;
 
 pub use alert::{post_alert, slack_post_error};
@@ -33,4 +34,5 @@ pub use refresh::{OnRefusal, RefreshRequest, refresh_token};
 pub use schedule::{schedule_check, whole_second};
 pub use slack_connect::{SlackAuthorize, SlackConnect};
 pub use testers::{TestReport, Tester};
+pub use trial::test_unsaved;
 pub use tokens::{SlackToken, bot_token_of, mark_refused, slack_bot_token};

@@ -24,6 +24,7 @@ impl Provider for ArgoCd {
         IntegrationType {
             kind: self.kind(),
             title: "Argo CD",
+            category: "Deployments",
             description: "An Argo CD API server and an API token.",
             connection_test: "GET /api/v1/applications on the server with the token",
             oauth: false,

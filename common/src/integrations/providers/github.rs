@@ -23,6 +23,7 @@ impl Provider for GithubToken {
         IntegrationType {
             kind: self.kind(),
             title: "GitHub (token)",
+            category: "Source control",
             description: "GitHub through a personal access token or an OAuth token.",
             connection_test: "GET /user on the GitHub API with the token",
             oauth: false,

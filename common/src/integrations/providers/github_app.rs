@@ -32,6 +32,7 @@ impl Provider for GithubApp {
         IntegrationType {
             kind: self.kind(),
             title: "GitHub App installation",
+            category: "Source control",
             description: "An installation of RepoPal's GitHub App linked to this organisation; \
                           authenticates with the App's key, so it has no credentials of its own.",
             connection_test: "mint an installation token and GET /installation/repositories; \

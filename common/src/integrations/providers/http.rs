@@ -25,6 +25,7 @@ impl Provider for HttpProbe {
         IntegrationType {
             kind: self.kind(),
             title: "HTTP health probe",
+            category: "Monitoring",
             description: "Any URL that answers health probes, optionally with a bearer token.",
             connection_test: "the configured request; healthy when the status matches",
             oauth: false,

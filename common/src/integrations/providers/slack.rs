@@ -53,6 +53,7 @@ impl Provider for Slack {
         IntegrationType {
             kind: self.kind(),
             title: "Slack",
+            category: "Chat",
             description: "A Slack workspace: a bot token pasted here, or connected with \"Add to Slack\" \
                           (OAuth v2, token rotation supported).",
             connection_test: "auth.test with the bot token",

@@ -1,0 +1,517 @@
+//! Account pages: sign-up, sign-in (password or GitHub), sign-out, forgotten and reset passwords,
+//! email verification and accepting an invitation (with sign-up for an invitee without account).
+
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use common::{
+    domain::{Email, NewPassword},
+    identity::SignedIn,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::{
+    page::{ConsoleError, FieldErrors, Layout, field_errors, ok, render},
+    session::{
+        AnonCsrf, MaybeSigned, Posted, SESSION_COOKIE, safe_next, session_value, set_cookie,
+    },
+};
+use crate::{error::ApiError, extract::Client, routes::auth::RegisterIn, state::AppState};
+
+/// Query of pages that may carry a notice, a `next` target or a token.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    pub notice: Option<String>,
+    pub next: Option<String>,
+    pub token: Option<String>,
+}
+
+fn token_of(token: &Option<SecretString>) -> &str {
+    token
+        .as_ref()
+        .map(ExposeSecret::expose_secret)
+        .unwrap_or_default()
+}
+
+fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
+    if let Some(c) = cookie.and_then(|c| c.parse().ok()) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+/// Sets the console cookie for the session `signed_in` started and sends the browser on.
+async fn start_session(
+    state: &AppState,
+    signed_in: &SignedIn,
+    next: &str,
+) -> Result<Response, ConsoleError> {
+    let caller = state
+        .identity
+        .authenticate(&signed_in.tokens.access_token)
+        .await?
+        .ok_or_else(|| ConsoleError::internal(&"fresh session did not authenticate"))?;
+    let public_url = &state.services.config.public_url;
+    let max_age = i64::try_from(state.api.auth.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
+    let cookie = set_cookie(
+        public_url,
+        SESSION_COOKIE,
+        &session_value(&state.state_keys, caller.session_id),
+        max_age,
+    );
+    let target = if safe_next(next) { next } else { "/" };
+    Ok(with_cookie(
+        Redirect::to(target).into_response(),
+        Some(cookie),
+    ))
+}
+
+// ---- sign in ----
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    l: Layout,
+    email: String,
+    next: String,
+    error: Option<String>,
+    github: bool,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    MaybeSigned(signed): MaybeSigned,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    if signed.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let csrf = AnonCsrf::for_request(&state, &headers);
+    let page = LoginPage {
+        l: Layout::anonymous("Sign in", &csrf.token).with_notice(q.notice.as_deref()),
+        email: String::new(),
+        next: q.next.filter(|n| safe_next(n)).unwrap_or_default(),
+        error: None,
+        github: state.services.config.github.oauth_client_id.is_some(),
+    };
+    with_cookie(ok(&page), csrf.set_cookie)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    password: Option<SecretString>,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Posted { form, .. }: Posted<LoginForm>,
+) -> Response {
+    let password = form.password.unwrap_or_else(|| SecretString::from(""));
+    let result = match Email::parse(&form.email) {
+        Ok(email) => state
+            .identity
+            .login(&meta, &email, &password)
+            .await
+            .map_err(ApiError::from),
+        Err(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Invalid email or password.",
+        )),
+    };
+    match result {
+        Ok(signed_in) => start_session(&state, &signed_in, &form.next)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(e) => {
+            let page = LoginPage {
+                l: Layout::anonymous("Sign in", &form.csrf),
+                email: form.email,
+                next: if safe_next(&form.next) {
+                    form.next
+                } else {
+                    String::new()
+                },
+                error: Some(e.message),
+                github: state.services.config.github.oauth_client_id.is_some(),
+            };
+            render(e.status, &page)
+        }
+    }
+}
+
+// ---- sign up ----
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    l: Layout,
+    full_name: String,
+    email: String,
+    organization_name: String,
+    /// Set when signing up to accept an invitation: the token, and no organisation field.
+    invitation: String,
+    errors: FieldErrors,
+    error: Option<String>,
+}
+
+impl SignupPage {
+    fn err(&self, field: &str) -> String {
+        self.errors.get(field).cloned().unwrap_or_default()
+    }
+}
+
+pub async fn signup_page(
+    State(state): State<AppState>,
+    MaybeSigned(signed): MaybeSigned,
+    headers: HeaderMap,
+) -> Response {
+    if signed.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let csrf = AnonCsrf::for_request(&state, &headers);
+    let page = SignupPage {
+        l: Layout::anonymous("Create an account", &csrf.token),
+        full_name: String::new(),
+        email: String::new(),
+        organization_name: String::new(),
+        invitation: String::new(),
+        errors: FieldErrors::new(),
+        error: None,
+    };
+    with_cookie(ok(&page), csrf.set_cookie)
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    email: String,
+    password: Option<SecretString>,
+    #[serde(default)]
+    organization_name: String,
+    #[serde(default)]
+    invitation: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Posted { form, .. }: Posted<SignupForm>,
+) -> Response {
+    let invited = !form.invitation.is_empty();
+    let body = RegisterIn {
+        email: form.email.clone(),
+        password: form.password.unwrap_or_else(|| SecretString::from("")),
+        full_name: form.full_name.clone(),
+        organization_name: (!invited).then(|| form.organization_name.clone()),
+    };
+    let result = match body.parse() {
+        Ok(registration) => state
+            .identity
+            .register(&meta, registration)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(signed_in) => {
+            let next = if invited {
+                format!(
+                    "/accept-invitation?token={}",
+                    super::session::urlencode(&form.invitation)
+                )
+            } else {
+                "/".to_owned()
+            };
+            start_session(&state, &signed_in, &next)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
+        Err(e) => {
+            let page = SignupPage {
+                l: Layout::anonymous("Create an account", &form.csrf),
+                full_name: form.full_name,
+                email: form.email,
+                organization_name: form.organization_name,
+                invitation: form.invitation,
+                errors: field_errors(&e),
+                error: Some(e.message),
+            };
+            render(e.status, &page)
+        }
+    }
+}
+
+// ---- sign out ----
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Posted { signed, .. }: Posted<Empty>,
+) -> Response {
+    if let Some(s) = signed
+        && let Err(e) = state.identity.logout(&meta, s.caller).await
+    {
+        return ConsoleError::from(e).into_response();
+    }
+    let clear = set_cookie(&state.services.config.public_url, SESSION_COOKIE, "", 0);
+    with_cookie(
+        Redirect::to("/login?notice=signed_out").into_response(),
+        Some(clear),
+    )
+}
+
+// ---- forgotten password ----
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage {
+    l: Layout,
+}
+
+pub async fn forgot_page(
+    State(state): State<AppState>,
+    MaybeSigned(signed): MaybeSigned,
+    headers: HeaderMap,
+) -> Response {
+    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
+    let page = ForgotPage {
+        l: Layout::anonymous("Forgotten password", &csrf.token),
+    };
+    with_cookie(ok(&page), csrf.set_cookie)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn forgot(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Posted { form, .. }: Posted<ForgotForm>,
+) -> Response {
+    // The same answer whether or not the address has an account.
+    if let Ok(email) = Email::parse(&form.email)
+        && let Err(e) = state.identity.forgot_password(&meta, &email).await
+    {
+        return ConsoleError::from(e).into_response();
+    }
+    Redirect::to("/login?notice=reset_sent").into_response()
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    l: Layout,
+    token: String,
+    error: Option<String>,
+}
+
+pub async fn reset_page(
+    State(state): State<AppState>,
+    MaybeSigned(signed): MaybeSigned,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
+    let page = ResetPage {
+        l: Layout::anonymous("Choose a new password", &csrf.token),
+        token: q.token.unwrap_or_default(),
+        error: None,
+    };
+    with_cookie(ok(&page), csrf.set_cookie)
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    token: Option<SecretString>,
+    new_password: Option<SecretString>,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Posted { form, .. }: Posted<ResetForm>,
+) -> Response {
+    let password = form.new_password.unwrap_or_else(|| SecretString::from(""));
+    let result = match NewPassword::parse(&password) {
+        Ok(new) => state
+            .identity
+            .reset_password(&meta, token_of(&form.token), &new)
+            .await
+            .map_err(ApiError::from),
+        Err(problem) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("New password {problem}."),
+        )),
+    };
+    match result {
+        Ok(()) => Redirect::to("/login?notice=password_reset").into_response(),
+        Err(e) => {
+            let page = ResetPage {
+                l: Layout::anonymous("Choose a new password", &form.csrf),
+                token: token_of(&form.token).to_owned(),
+                error: Some(e.message),
+            };
+            render(e.status, &page)
+        }
+    }
+}
+
+// ---- email verification ----
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    l: Layout,
+    token: String,
+    error: Option<String>,
+}
+
+/// The link in the verification email opens a confirmation button (link scanners that fetch
+/// the page confirm nothing).
+pub async fn verify_page(
+    State(state): State<AppState>,
+    MaybeSigned(signed): MaybeSigned,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
+    let page = VerifyPage {
+        l: Layout::anonymous("Confirm your email", &csrf.token),
+        token: q.token.unwrap_or_default(),
+        error: None,
+    };
+    with_cookie(ok(&page), csrf.set_cookie)
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    token: Option<SecretString>,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Posted { form, signed }: Posted<TokenForm>,
+) -> Response {
+    match state
+        .identity
+        .verify_email(&meta, token_of(&form.token))
+        .await
+    {
+        Ok(_) if signed.is_some() => Redirect::to("/profile?notice=email_verified").into_response(),
+        Ok(_) => Redirect::to("/login?notice=email_verified").into_response(),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let page = VerifyPage {
+                l: Layout::anonymous("Confirm your email", &form.csrf),
+                token: String::new(),
+                error: Some(e.message),
+            };
+            render(e.status, &page)
+        }
+    }
+}
+
+// ---- invitations ----
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    l: Layout,
+    token: String,
+    org_name: String,
+    email: String,
+    role: String,
+    error: Option<String>,
+}
+
+pub async fn invitation_page(
+    State(state): State<AppState>,
+    MaybeSigned(signed): MaybeSigned,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let token = q.token.unwrap_or_default();
+    let (org, invitation) = match state.identity.invitation_preview(&token).await {
+        Ok(found) => found,
+        Err(e) => return ConsoleError::from(e).into_response(),
+    };
+    match signed {
+        Some(s) => {
+            let l = match Layout::signed(&state, &s, "Invitation").await {
+                Ok(l) => l,
+                Err(e) => return e.into_response(),
+            };
+            ok(&InvitationPage {
+                l,
+                token,
+                org_name: org.name,
+                email: invitation.email,
+                role: invitation.role.to_string(),
+                error: None,
+            })
+        }
+        None => {
+            // An invitee without an account signs up here, with the invited address.
+            let csrf = AnonCsrf::for_request(&state, &headers);
+            let page = SignupPage {
+                l: Layout::anonymous(&format!("Join {}", org.name), &csrf.token),
+                full_name: String::new(),
+                email: invitation.email,
+                organization_name: String::new(),
+                invitation: token,
+                errors: FieldErrors::new(),
+                error: None,
+            };
+            with_cookie(ok(&page), csrf.set_cookie)
+        }
+    }
+}
+
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    Posted { form, signed }: Posted<TokenForm>,
+) -> Response {
+    let Some(signed) = signed else {
+        return Redirect::to("/login").into_response();
+    };
+    match state
+        .identity
+        .accept_invitation(&meta, signed.caller, token_of(&form.token))
+        .await
+    {
+        Ok(org) => {
+            Redirect::to(&format!("/orgs/{}?notice=invitation_accepted", org.slug)).into_response()
+        }
+        Err(e) => ConsoleError::from(e).into_response(),
+    }
+}

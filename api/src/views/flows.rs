@@ -1,0 +1,259 @@
+//! Browser flows started from the console (Sign in with GitHub, Connect GitHub, the GitHub App
+//! install, Add to Slack): the console starts them, and a marker cookie makes their callbacks land
+//! on a console page that says what happened instead of the JSON the API answers.
+
+use axum::{
+    extract::{Path, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use common::domain::Permission;
+use serde_json::Value;
+
+use super::{
+    home::OrgCtx,
+    page::ConsoleError,
+    session::{
+        Console, SESSION_COOKIE, cookie_name, read_cookie, session_value, set_cookie, urlencode,
+    },
+};
+use crate::{error::ApiError, flow_cookie::FlowCookie, routes, state::AppState};
+
+/// Set when the console starts a flow; its value names the flow.
+pub const MARKER: &str = "repopal_console_flow";
+
+/// The flows, by the callback path the provider sends the browser back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    GithubLogin,
+    GithubConnect,
+    GithubInstall,
+    SlackConnect,
+}
+
+impl Flow {
+    fn name(self) -> &'static str {
+        match self {
+            Self::GithubLogin => "github_login",
+            Self::GithubConnect => "github_connect",
+            Self::GithubInstall => "github_install",
+            Self::SlackConnect => "slack_connect",
+        }
+    }
+
+    fn callback(self) -> &'static str {
+        match self {
+            Self::GithubLogin => "/api/v1/auth/oauth/github/callback",
+            Self::GithubConnect => "/api/v1/oauth/github/callback",
+            Self::GithubInstall => "/api/v1/github/setup",
+            Self::SlackConnect => "/api/v1/slack/callback",
+        }
+    }
+
+    fn by_callback(path: &str) -> Option<Self> {
+        [
+            Self::GithubLogin,
+            Self::GithubConnect,
+            Self::GithubInstall,
+            Self::SlackConnect,
+        ]
+        .into_iter()
+        .find(|f| f.callback() == path)
+    }
+}
+
+/// A redirect to the provider with the API's flow cookie and the console's marker.
+fn start(
+    state: &AppState,
+    flow: Flow,
+    cookie: &FlowCookie,
+    nonce: &str,
+    ttl: u32,
+    url: &str,
+) -> Response {
+    let public_url = &state.services.config.public_url;
+    let mut response = Redirect::to(url).into_response();
+    let headers = response.headers_mut();
+    for value in [
+        cookie.set_for(public_url, nonce, ttl),
+        set_cookie(public_url, MARKER, flow.name(), i64::from(ttl)),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// `GET /login/github`: Sign in with GitHub.
+pub async fn github_login(State(state): State<AppState>) -> Result<Response, ConsoleError> {
+    let begin = state.identity.github_authorize().await?;
+    Ok(start(
+        &state,
+        Flow::GithubLogin,
+        &routes::github_login::COOKIE,
+        &begin.browser_nonce,
+        600,
+        &begin.url,
+    ))
+}
+
+/// `GET /profile/github/connect`: Connect GitHub for repository access.
+pub async fn github_connect(
+    State(state): State<AppState>,
+    Console(signed): Console,
+) -> Result<Response, ConsoleError> {
+    let begin = state.identity.connect_authorize(signed.caller).await?;
+    Ok(start(
+        &state,
+        Flow::GithubConnect,
+        &routes::oauth_connections::COOKIE,
+        &begin.browser_nonce,
+        600,
+        &begin.url,
+    ))
+}
+
+/// `GET /orgs/{slug}/github/install`: the GitHub App's install page for this organisation.
+pub async fn github_install(
+    State(state): State<AppState>,
+    Console(signed): Console,
+    Path(slug): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let (org, _) = OrgCtx::load(&state, &signed, &slug, "Install").await?;
+    org.require(Permission::GithubManage)?;
+    let link = common::github::install_url(
+        &state.services.config.github,
+        &state.state_keys.github_install,
+        org.id,
+        signed.caller.user_id,
+    )
+    .map_err(ApiError::from)?;
+    Ok(start(
+        &state,
+        Flow::GithubInstall,
+        &routes::github_app::COOKIE,
+        &link.browser_nonce,
+        common::github::INSTALL_STATE_TTL_SECS,
+        &link.url,
+    ))
+}
+
+/// `GET /orgs/{slug}/slack/connect`: Add to Slack for this organisation.
+pub async fn slack_connect(
+    State(state): State<AppState>,
+    Console(signed): Console,
+    Path(slug): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let (org, _) = OrgCtx::load(&state, &signed, &slug, "Slack").await?;
+    org.require(Permission::IntegrationsManage)?;
+    let begin = routes::slack_connect::connect(&state)
+        .authorize_url(org.id, signed.caller.user_id)
+        .map_err(ApiError::from)?;
+    Ok(start(
+        &state,
+        Flow::SlackConnect,
+        &routes::slack_connect::COOKIE,
+        &begin.browser_nonce,
+        600,
+        &begin.url,
+    ))
+}
+
+/// Middleware on every request: a flow callback that carries the console's marker becomes a
+/// console page (a redirect to the page the flow was for, or an error page).
+pub async fn land_on_console(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(flow) = Flow::by_callback(req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let public_url = state.services.config.public_url.clone();
+    let marked = read_cookie(req.headers(), &cookie_name(&public_url, MARKER))
+        .is_some_and(|v| v == flow.name());
+    if !marked {
+        return next.run(req).await;
+    }
+    let response = next.run(req).await;
+    let status = response.status();
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, 1024 * 1024)
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .unwrap_or(Value::Null);
+    let mut landed = if status.is_success() {
+        match landing(&state, flow, status, &body["data"]).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        }
+    } else {
+        let message = body["error"]["message"]
+            .as_str()
+            .unwrap_or("The flow could not be completed.")
+            .to_owned();
+        ConsoleError::new(status, message).into_response()
+    };
+    // Keep the API's cookie changes (the flow cookie cleared), and clear the marker.
+    for value in parts.headers.get_all(header::SET_COOKIE) {
+        landed
+            .headers_mut()
+            .append(header::SET_COOKIE, value.clone());
+    }
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(&public_url, MARKER, "", 0)) {
+        landed.headers_mut().append(header::SET_COOKIE, v);
+    }
+    landed
+}
+
+/// Where a completed flow sends the browser.
+async fn landing(
+    state: &AppState,
+    flow: Flow,
+    status: StatusCode,
+    data: &Value,
+) -> Result<Response, ConsoleError> {
+    match flow {
+        Flow::GithubLogin => {
+            let token = data["tokens"]["access_token"].as_str().unwrap_or_default();
+            let caller = state
+                .identity
+                .authenticate(token)
+                .await?
+                .ok_or_else(|| ConsoleError::internal(&"GitHub sign-in gave no session"))?;
+            let public_url = &state.services.config.public_url;
+            let max_age =
+                i64::try_from(state.api.auth.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
+            let cookie = set_cookie(
+                public_url,
+                SESSION_COOKIE,
+                &session_value(&state.state_keys, caller.session_id),
+                max_age,
+            );
+            let mut r = Redirect::to("/").into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(r)
+        }
+        Flow::GithubConnect => Ok(Redirect::to("/profile?notice=github_connected").into_response()),
+        Flow::GithubInstall | Flow::SlackConnect => {
+            let notice = match (flow, status) {
+                (Flow::GithubInstall, StatusCode::ACCEPTED) => "github_install_pending",
+                (Flow::GithubInstall, _) => "github_installed",
+                _ => "slack_connected",
+            };
+            let org = data["org_id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .map(common::domain::OrgId);
+            let target = match org {
+                Some(id) => {
+                    let org = state.identity.org(id).await?;
+                    format!("/orgs/{}?notice={notice}", urlencode(&org.slug))
+                }
+                None => format!("/?notice={notice}"),
+            };
+            Ok(Redirect::to(&target).into_response())
+        }
+    }
+}

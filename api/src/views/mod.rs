@@ -1,0 +1,106 @@
+//! The web console at `/`: server-rendered pages (askama templates checked at compile time), one
+//! module per page group, calling the same `common` functions as the JSON routes.
+
+mod account;
+mod assets;
+mod flows;
+mod home;
+mod incidents;
+mod integration_detail;
+mod integrations;
+mod members;
+mod page;
+mod profile;
+mod schema_form;
+pub mod session;
+
+use axum::{
+    Router,
+    http::{HeaderValue, header},
+    routing::{get, post},
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::state::AppState;
+
+pub use flows::land_on_console;
+
+/// The console's Content-Security-Policy: only this origin's own script and stylesheet, no inline
+/// script or style, forms post only here, never framed.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Every console route, with the console's CSP and referrer policy (`same-origin`, so a form's
+/// `Origin` header names this site rather than `null`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::index))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/signup", get(account::signup_page).post(account::signup))
+        .route("/login/github", get(flows::github_login))
+        .route("/logout", post(account::logout))
+        .route(
+            "/forgot-password",
+            get(account::forgot_page).post(account::forgot),
+        )
+        .route(
+            "/reset-password",
+            get(account::reset_page).post(account::reset),
+        )
+        .route(
+            "/verify-email",
+            get(account::verify_page).post(account::verify),
+        )
+        .route(
+            "/accept-invitation",
+            get(account::invitation_page).post(account::accept_invitation),
+        )
+        .route("/profile", get(profile::show))
+        .route("/profile/name", post(profile::save_name))
+        .route("/profile/password", post(profile::change_password))
+        .route("/profile/sessions/{id}/end", post(profile::end_session))
+        .route("/profile/github/connect", get(flows::github_connect))
+        .route("/orgs", post(home::create_org))
+        .route("/orgs/{slug}/github/install", get(flows::github_install))
+        .route("/orgs/{slug}/members", get(members::show))
+        .route("/orgs/{slug}/members/invite", post(members::invite))
+        .route(
+            "/orgs/{slug}/members/{user}/{action}",
+            post(members::change),
+        )
+        .route(
+            "/orgs/{slug}/invitations/{id}/revoke",
+            post(members::revoke_invitation),
+        )
+        .route("/orgs/{slug}/incidents", get(incidents::board))
+        .route("/orgs/{slug}/incidents/{id}", get(incidents::detail))
+        .route("/orgs/{slug}/incidents/{id}/{action}", post(incidents::act))
+        .route("/orgs/{slug}/integrations", get(integrations::list))
+        .route(
+            "/orgs/{slug}/integrations/new",
+            get(integrations::catalogue_page),
+        )
+        .route(
+            "/orgs/{slug}/integrations/{id}",
+            get(integration_detail::show),
+        )
+        .route(
+            "/orgs/{slug}/integrations/{id}/{action}",
+            post(integration_detail::toggle),
+        )
+        .route(
+            "/orgs/{slug}/integrations/new/{kind}",
+            get(integrations::wizard_page).post(integrations::wizard_submit),
+        )
+        .route("/orgs/{slug}/slack/connect", get(flows::slack_connect))
+        .route("/orgs/{slug}", get(home::dashboard))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+}

@@ -1,0 +1,231 @@
+//! What every console page shares: the layout's data (assets, navigation, CSRF token), rendering
+//! a template into a response, and error pages.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::{
+    http::{StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+
+use super::{assets, session::Signed};
+use crate::{error::ApiError, state::AppState};
+
+/// An organisation in the switcher.
+#[derive(Debug, Clone)]
+pub struct NavOrg {
+    pub slug: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// Data the base layout needs.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub title: String,
+    pub css: String,
+    pub js: String,
+    /// The signed-in person's name; `None` on anonymous pages.
+    pub user_name: Option<String>,
+    pub orgs: Vec<NavOrg>,
+    /// The organisation the page belongs to (its slug), for the switcher.
+    pub current_org: Option<String>,
+    /// The CSRF token every form on the page carries.
+    pub csrf: String,
+    /// A fixed message chosen by a `notice` query value (never echoed user input).
+    pub notice: Option<&'static str>,
+}
+
+impl Layout {
+    /// The layout of an anonymous page whose forms carry `csrf`.
+    pub fn anonymous(title: &str, csrf: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            css: assets::css_path(),
+            js: assets::js_path(),
+            user_name: None,
+            orgs: Vec::new(),
+            current_org: None,
+            csrf: csrf.to_owned(),
+            notice: None,
+        }
+    }
+
+    /// The layout of a signed-in page: the person's name and organisations for the navigation.
+    pub async fn signed(
+        state: &AppState,
+        signed: &Signed,
+        title: &str,
+    ) -> Result<Self, ConsoleError> {
+        let (user, orgs) = state.identity.me(signed.caller).await?;
+        Ok(Self {
+            user_name: Some(user.full_name),
+            orgs: orgs
+                .into_iter()
+                .map(|o| NavOrg {
+                    slug: o.slug,
+                    name: o.name,
+                    role: o.role.to_string(),
+                })
+                .collect(),
+            ..Self::anonymous(title, &signed.csrf)
+        })
+    }
+
+    pub fn with_notice(mut self, notice: Option<&str>) -> Self {
+        self.notice = notice.and_then(notice_text);
+        self
+    }
+
+    pub fn in_org(mut self, slug: &str) -> Self {
+        self.current_org = Some(slug.to_owned());
+        self
+    }
+}
+
+/// The fixed texts a redirect may ask a page to show.
+fn notice_text(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "signed_out" => "You are signed out.",
+        "reset_sent" => {
+            "If an account uses that address, a link to reset its password is on its way."
+        }
+        "password_reset" => "Your password was changed. Sign in with the new one.",
+        "email_verified" => "Your email address is confirmed.",
+        "profile_saved" => "Your profile was saved.",
+        "password_changed" => "Your password was changed; your other sessions were ended.",
+        "session_ended" => "The session was ended.",
+        "invitation_accepted" => "You joined the organisation.",
+        "session_expired" => "Your session has ended. Sign in again.",
+        "github_connected" => "Your GitHub account is connected.",
+        "github_installed" => "The GitHub App is installed; its repositories are being synced.",
+        "github_install_pending" => {
+            "The install waits for an owner of the GitHub organisation to approve it."
+        }
+        "slack_connected" => "Slack is connected.",
+        "incident_acknowledge" => "The incident is acknowledged.",
+        "incident_resolve" => "The incident is resolved.",
+        "incident_reopen" => "The incident is open again.",
+        "incident_commented" => "Your comment was added.",
+        "integration_enabled" => "The integration is enabled; it is checked again now.",
+        "integration_disabled" => "The integration is disabled; it is no longer checked.",
+        "invitation_sent" => "The invitation is on its way.",
+        "invitation_revoked" => "The invitation was revoked.",
+        "role_changed" => "The role was changed.",
+        "member_removed" => "The member was removed.",
+        "integration_saved" => "The integration passed its connection test and was saved.",
+        _ => return None,
+    })
+}
+
+/// Field → problem, shown beside each input.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// The field errors an API validation error carries (`details.fields`).
+pub fn field_errors(e: &ApiError) -> FieldErrors {
+    e.details
+        .as_ref()
+        .and_then(|d| d.get("fields"))
+        .and_then(|f| f.as_object())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("is not valid").to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Renders `page` as an HTML response with `status`.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => ConsoleError::internal(&e).into_response(),
+    }
+}
+
+/// Renders `page` with 200.
+pub fn ok<T: Template>(page: &T) -> Response {
+    render(StatusCode::OK, page)
+}
+
+/// A console failure, shown as a page (never JSON, never a cause from below).
+#[derive(Debug)]
+pub struct ConsoleError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    l: Layout,
+    status: u16,
+    message: String,
+}
+
+impl ConsoleError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "This page does not exist.")
+    }
+    pub fn forbidden(message: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+    pub fn bad_request(message: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    /// An unexpected failure: logged once, shown as a generic message.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "console internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side.",
+        )
+    }
+}
+
+impl From<ApiError> for ConsoleError {
+    fn from(e: ApiError) -> Self {
+        // `ApiError` already logged a 5xx cause and keeps its message opaque.
+        Self::new(e.status, e.message)
+    }
+}
+
+impl From<common::Error> for ConsoleError {
+    fn from(e: common::Error) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            l: Layout::anonymous("Error", ""),
+            status: self.status.as_u16(),
+            message: self.message,
+        };
+        match page.render() {
+            Ok(body) => (self.status, Html(body)).into_response(),
+            Err(_) => (
+                self.status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                "<!doctype html><title>Error</title><p>Something went wrong.</p>",
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// The caller's organisation by slug, with their role; 404 when they are not a member.
+pub fn org_by_slug<'a>(l: &'a Layout, slug: &str) -> Result<&'a NavOrg, ConsoleError> {
+    l.orgs
+        .iter()
+        .find(|o| o.slug == slug)
+        .ok_or_else(ConsoleError::not_found)
+}
