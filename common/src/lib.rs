@@ -3,6 +3,7 @@
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod db_status;
 pub mod domain;
 pub mod error;
 pub mod github;
