@@ -8,6 +8,7 @@ pub mod installation_tokens;
 pub mod installations;
 pub mod integrations;
 pub mod invitations;
+pub mod effect_attempts;
 pub mod job_effects;
 pub mod jobs;
 pub mod locks;
