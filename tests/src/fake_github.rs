@@ -84,6 +84,21 @@ struct Inner {
     job_logs: HashMap<i64, String>,
     /// Faults for `GET /user`, `GET /installation/repositories` and hook pings.
     faults: Faults,
+    /// The App's webhook, its delivery attempts and the redeliveries asked for.
+    app_hook: Option<deliveries::AppHook>,
+    deliveries: Vec<deliveries::Delivery>,
+    next_delivery_id: i64,
+    redelivery_requests: Vec<i64>,
+    /// The fake's own URL (for `Link` headers).
+    base_url: String,
+    /// Workflow runs' attempts and status (a run not listed is attempt 1, completed).
+    runs: HashMap<i64, actions::RunState>,
+    /// While set, re-runs (hook creations) happen but their answers wait for `release`.
+    hold_reruns: bool,
+    held_reruns: usize,
+    hold_hooks: bool,
+    held_hooks: usize,
+    release: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Clone)]
@@ -121,11 +136,13 @@ impl FakeGithub {
             .route("/repos/{owner}/{repo}/hooks/{id}/pings", post(ping_hook))
             .merge(actions::routes())
             .merge(installations::routes())
+            .merge(deliveries::routes())
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake github");
         let addr: SocketAddr = listener.local_addr().expect("addr");
+        inner.lock().expect("state").base_url = format!("http://{addr}");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -278,6 +295,44 @@ impl FakeGithub {
         actions::set_run_jobs(&mut self.lock(), run_id, jobs);
     }
 
+    /// While `on`, a re-run request is applied but not answered; turning it off answers them.
+    pub fn hold_reruns(&self, on: bool) {
+        let mut inner = self.lock();
+        inner.hold_reruns = on;
+        if !on {
+            inner.release.notify_waiters();
+        }
+    }
+
+    /// While `on`, a hook creation is applied but not answered; turning it off answers them.
+    pub fn hold_hook_creations(&self, on: bool) {
+        let mut inner = self.lock();
+        inner.hold_hooks = on;
+        if !on {
+            inner.release.notify_waiters();
+        }
+    }
+
+    /// Hook creation answers held back right now.
+    pub fn held_hook_creations(&self) -> usize {
+        self.lock().held_hooks
+    }
+
+    /// Re-run answers held back right now.
+    pub fn held_reruns(&self) -> usize {
+        self.lock().held_reruns
+    }
+
+    /// The run's current attempt number (1 until re-run).
+    pub fn run_attempt(&self, run_id: i64) -> i64 {
+        self.lock()
+            .runs
+            .get(&run_id)
+            .copied()
+            .unwrap_or_default()
+            .attempt
+    }
+
     /// The environment pointing RepoPal at this fake.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -305,6 +360,7 @@ impl FakeGithub {
 type Shared = Arc<Mutex<Inner>>;
 
 mod actions;
+pub mod deliveries;
 mod installations;
 
 pub const TEST_APP_ID: u64 = 424242;
@@ -691,44 +747,60 @@ async fn create_hook(
     axum::extract::Path((owner, repo)): RepoPath,
     Json(body): Json<Value>,
 ) -> Response {
-    let mut inner = s.lock().expect("state");
-    inner
-        .calls
-        .push(format!("POST /repos/{owner}/{repo}/hooks"));
-    if !installation_auth(&inner, &headers) {
-        return unauthorized();
-    }
-    let url = body["config"]["url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    if url.is_empty() || body["config"]["content_type"] != "json" {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"message": "Validation Failed"})),
-        )
-            .into_response();
-    }
-    inner.next_hook_id += 1;
-    let hook = FakeHook {
-        id: 5000 + inner.next_hook_id,
-        repo: format!("{owner}/{repo}"),
-        url,
-        secret: body["config"]["secret"]
+    let (out, release) = {
+        let mut inner = s.lock().expect("state");
+        inner
+            .calls
+            .push(format!("POST /repos/{owner}/{repo}/hooks"));
+        if !installation_auth(&inner, &headers) {
+            return unauthorized();
+        }
+        let url = body["config"]["url"]
             .as_str()
             .unwrap_or_default()
-            .to_owned(),
-        events: body["events"]
-            .as_array()
-            .map(|e| {
-                e.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
+            .to_owned();
+        if url.is_empty() || body["config"]["content_type"] != "json" {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({"message": "Validation Failed"})),
+            )
+                .into_response();
+        }
+        inner.next_hook_id += 1;
+        let hook = FakeHook {
+            id: 5000 + inner.next_hook_id,
+            repo: format!("{owner}/{repo}"),
+            url,
+            secret: body["config"]["secret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            events: body["events"]
+                .as_array()
+                .map(|e| {
+                    e.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let out = hook_json(&hook);
+        inner.hooks.push(hook);
+        let release = inner.hold_hooks.then(|| inner.release.clone());
+        if release.is_some() {
+            inner.held_hooks += 1;
+        }
+        (out, release)
     };
-    let out = hook_json(&hook);
-    inner.hooks.push(hook);
+    if let Some(release) = release {
+        let released = release.notified();
+        // Released between the lock above and now: do not wait for a wake-up already sent.
+        let still_held = s.lock().expect("state").hold_hooks;
+        if still_held {
+            released.await;
+        }
+        s.lock().expect("state").held_hooks -= 1;
+    }
     (StatusCode::CREATED, Json(out)).into_response()
 }
 

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use common::jobs::{self, CheckDueIntegrations, Enqueue, Job, JobId, PruneJobs, RefreshDueTokens};
+use common::jobs::{
+    self, CheckDueIntegrations, Enqueue, Job, JobId, PruneJobs, RedeliverWebhooks, RefreshDueTokens,
+};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
@@ -23,6 +25,7 @@ pub async fn enqueue_tick(pool: &PgPool, tick: DateTime<Utc>) -> Result<Vec<JobI
     created.extend(push_tick(&mut conn, &PruneJobs {}, tick).await?);
     created.extend(push_tick(&mut conn, &RefreshDueTokens {}, tick).await?);
     created.extend(push_tick(&mut conn, &CheckDueIntegrations {}, tick).await?);
+    created.extend(push_tick(&mut conn, &RedeliverWebhooks {}, tick).await?);
     Ok(created)
 }
 

@@ -1,10 +1,10 @@
 //! Repository webhooks RepoPal installs: one per monitored repository, with its own random secret
 //! (sealed), for `workflow_run`, `workflow_job`, `check_suite` and `push`. Installing is idempotent
-//! (an existing RepoPal hook is reused or replaced), removal treats 404 as done, and creation is
+//! (an existing RepoPal hook is reused, one an interrupted attempt created is adopted, others replaced), removal treats 404 as done, and creation is
 //! paced so bulk connects stay under GitHub's secondary limits.
 
 use reqwest::Method;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -14,8 +14,17 @@ use crate::{
     Error,
     crypto::{keyring::Binding, tokens},
     domain::OrgId,
-    repo::{repositories, repository_hooks},
+    repo::{effect_attempts, repositories, repository_hooks},
 };
+
+/// Where an install attempt's secret is sealed while the hook is being created.
+fn mark_binding(key: &str) -> Binding<'_> {
+    Binding {
+        table: "effect_attempts",
+        column: "detail",
+        row_id: key,
+    }
+}
 
 pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "push"];
 
@@ -106,19 +115,44 @@ impl GithubDb<'_> {
         if let Some(id) = ours.iter().find(|id| known.contains(id)) {
             return Ok(HookOutcome::AlreadyInstalled(*id));
         }
-        // A RepoPal hook whose secret we no longer hold (e.g. a crash right after creating it):
-        // replace it, since deliveries from it could not be verified.
+        // A RepoPal hook we hold no secret for: the one an interrupted earlier attempt created
+        // (its secret is in the attempt's mark) is adopted; any other is replaced, since its
+        // deliveries could not be verified.
+        let mark_key = format!("hook:{repository}");
+        let mark = effect_attempts::find(self.pool, &mark_key).await?;
+        let marked_secret = mark
+            .as_ref()
+            .and_then(|m| m.detail.get("secret_sealed"))
+            .and_then(serde_json::Value::as_str)
+            .map(|sealed| self.keyring.open(mark_binding(&mark_key), sealed))
+            .transpose()?;
+        if let (Some(secret), [id]) = (&marked_secret, ours.as_slice()) {
+            self.store_hook(org, repo.github_id, *id, secret).await?;
+            effect_attempts::finish(self.pool, &mark_key).await?;
+            tracing::info!(hook = id, "adopted the hook an interrupted attempt created");
+            return Ok(HookOutcome::Created(*id));
+        }
         for id in ours {
             self.delete_hook(installation, &repo.full_name, id).await?;
             repository_hooks::delete(self.pool, id).await?;
         }
         self.hook_pacer.until_ready().await;
         let (secret, _) = tokens::generate("rph_");
+        let secret = SecretString::from(secret);
+        // Committed before GitHub is asked: a crash after GitHub created the hook leaves the
+        // secret here for the retry to adopt the hook with.
+        let sealed_for_mark = self.keyring.seal(mark_binding(&mark_key), &secret)?;
+        effect_attempts::replace(
+            self.pool,
+            &mark_key,
+            &json!({ "secret_sealed": sealed_for_mark }),
+        )
+        .await?;
         let body = json!({
             "name": "web",
             "active": true,
             "events": HOOK_EVENTS,
-            "config": { "url": receiver, "content_type": "json", "insecure_ssl": "0", "secret": secret },
+            "config": { "url": receiver, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose_secret() },
         });
         let created: Hook = self
             .with_installation_token(installation, |t| {
@@ -131,17 +165,30 @@ impl GithubDb<'_> {
                 }
             })
             .await?;
-        let row_id = created.id.to_string();
+        self.store_hook(org, repo.github_id, created.id, &secret)
+            .await?;
+        effect_attempts::finish(self.pool, &mark_key).await?;
+        Ok(HookOutcome::Created(created.id))
+    }
+
+    /// Seals the hook's secret to its row and stores it.
+    async fn store_hook(
+        &self,
+        org: OrgId,
+        repository_github_id: i64,
+        hook_id: i64,
+        secret: &SecretString,
+    ) -> Result<(), Error> {
+        let row_id = hook_id.to_string();
         let sealed = self.keyring.seal(
             Binding {
                 table: "github_repository_hooks",
                 column: "secret_sealed",
                 row_id: &row_id,
             },
-            &SecretString::from(secret),
+            secret,
         )?;
-        repository_hooks::insert(self.pool, created.id, org, repo.github_id, &sealed).await?;
-        Ok(HookOutcome::Created(created.id))
+        repository_hooks::insert(self.pool, hook_id, org, repository_github_id, &sealed).await
     }
 
     async fn delete_hook(

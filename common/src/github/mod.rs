@@ -4,10 +4,12 @@
 mod actions;
 mod app;
 mod client;
+mod deliveries;
 mod hooks;
 mod install;
 mod oauth_app;
 mod repos;
+mod rerun;
 mod sync;
 mod token_refresh;
 
@@ -15,6 +17,7 @@ use std::future::Future;
 
 pub use app::{AppAuth, installation_token};
 pub use client::{Auth, GithubClient, GithubError, Page};
+pub use deliveries::HookDelivery;
 pub use hooks::{HOOK_EVENTS, HookHealth, HookOutcome, reinstall_hook};
 pub use install::{INSTALL_STATE_TTL_SECS, InstallLink, SetupCallback, install_url};
 pub use oauth_app::{OAuthClient, granted_scopes, oauth_client, oauth_http};

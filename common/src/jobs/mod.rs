@@ -15,6 +15,7 @@ mod process_webhook;
 mod prune;
 mod push;
 mod queue;
+mod redeliver_webhooks;
 mod refresh_integration_token;
 mod refresh_oauth_token;
 mod repository_webhook;
@@ -33,6 +34,7 @@ pub use process_webhook::ProcessWebhook;
 pub use prune::PruneJobs;
 pub use push::{Enqueue, JobId, push, push_many, push_many_traced, push_with};
 pub use queue::Queue;
+pub use redeliver_webhooks::RedeliverWebhooks;
 pub use refresh_integration_token::RefreshIntegrationToken;
 pub use refresh_oauth_token::{RefreshDueTokens, RefreshOAuthToken};
 pub use repository_webhook::{HookAction, RepositoryWebhook};
@@ -71,6 +73,7 @@ macro_rules! for_each_job {
             $crate::jobs::CheckDueIntegrations,
             $crate::jobs::RefreshIntegrationToken,
             $crate::jobs::NotifyIntegrationHealth,
+            $crate::jobs::RedeliverWebhooks,
         }
     };
 }

@@ -48,3 +48,35 @@ pub async fn prune(db: impl PgExecutor<'_>, secs: f64) -> Result<u64, Error> {
     .await?
     .rows_affected())
 }
+
+/// Records (replacing any earlier one) that the effect `key` is being attempted with `detail`.
+pub async fn replace(db: impl PgExecutor<'_>, key: &str, detail: &Value) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO effect_attempts (key, detail) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET detail = EXCLUDED.detail, started_at = now()",
+    )
+    .bind(key)
+    .bind(detail)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The attempt marked for `key`, if any.
+pub async fn find(db: impl PgExecutor<'_>, key: &str) -> Result<Option<Earlier>, Error> {
+    Ok(sqlx::query_as::<_, Earlier>(
+        "SELECT started_at, detail FROM effect_attempts WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Forgets the mark of `key` once its effect is recorded elsewhere.
+pub async fn finish(db: impl PgExecutor<'_>, key: &str) -> Result<(), Error> {
+    sqlx::query("DELETE FROM effect_attempts WHERE key = $1")
+        .bind(key)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -2,13 +2,13 @@
 
 pub mod audit_logs;
 pub mod conflicts;
+pub mod effect_attempts;
 pub mod email_tokens;
 pub mod incidents;
 pub mod installation_tokens;
 pub mod installations;
 pub mod integrations;
 pub mod invitations;
-pub mod effect_attempts;
 pub mod job_effects;
 pub mod jobs;
 pub mod locks;

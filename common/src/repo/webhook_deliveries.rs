@@ -24,6 +24,22 @@ pub struct NewDelivery {
     pub payload: Vec<u8>,
 }
 
+/// Which of these delivery ids (`X-GitHub-Delivery`) are stored, from any hook.
+pub async fn stored_among(
+    db: impl sqlx::PgExecutor<'_>,
+    delivery_ids: &[&str],
+) -> Result<Vec<String>, Error> {
+    if delivery_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT delivery_id FROM webhook_deliveries WHERE delivery_id = ANY($1::text[])",
+    )
+    .bind(delivery_ids)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Inserts a batch; returns the ids of the rows that were new (by position in `batch`). Rows whose
 /// (hook id, delivery id) already exists, in the table or earlier in the batch, are skipped.
 pub async fn insert_batch(

@@ -34,13 +34,18 @@ pub async fn post_once(
         return Ok(Ok("already posted"));
     }
     // Committed at once (on the pool, not in `tx`): it must survive a crash after the post.
-    if let Some(earlier) = effect_attempts::begin(pool, &key, &json!({ "channel": channel })).await?
+    if let Some(earlier) =
+        effect_attempts::begin(pool, &key, &json!({ "channel": channel })).await?
     {
         let oldest = earlier.started_at.timestamp() - SKEW_SECS;
         match slack.find_keyed(token, channel, &key, oldest).await {
             Ok(Some(ts)) => {
                 tx.commit().await?;
-                tracing::info!(channel, ts, "an earlier attempt already posted this message");
+                tracing::info!(
+                    channel,
+                    ts,
+                    "an earlier attempt already posted this message"
+                );
                 return Ok(Ok("already posted (found in the channel's history)"));
             }
             Ok(None) => {}

@@ -160,7 +160,10 @@ async fn store_retrying(
     request_ids: &[Option<String>],
 ) -> Result<Vec<Ingested>, Error> {
     match store(pool, deliveries, request_ids).await {
-        Err(e) if e.is_database_unavailable() && !matches!(e, Error::Database(sqlx::Error::PoolTimedOut)) => {
+        Err(e)
+            if e.is_database_unavailable()
+                && !matches!(e, Error::Database(sqlx::Error::PoolTimedOut)) =>
+        {
             tracing::info!(error = %e, "webhook write lost its database session; retrying once");
             store(pool, deliveries, request_ids).await
         }

@@ -38,7 +38,13 @@ pub(super) fn channel_id(inner: &mut Inner, channel: &str) -> Option<String> {
             return None;
         }
         let next = format!("C{:08X}", inner.channels.len() + 1);
-        return Some(inner.channels.entry(name.to_owned()).or_insert(next).clone());
+        return Some(
+            inner
+                .channels
+                .entry(name.to_owned())
+                .or_insert(next)
+                .clone(),
+        );
     }
     let is_id = channel.len() > 2
         && matches!(channel.as_bytes()[0], b'C' | b'G')

@@ -32,8 +32,10 @@ fn api_on(db: TestDb) -> TestApp {
 }
 
 fn ping_delivery(delivery: &str) -> Request<Body> {
-    let body = serde_json::to_vec(&serde_json::json!({"zen": "Keep it logically awesome.", "hook_id": 1, "hook": {"id": 1}}))
-        .expect("json");
+    let body = serde_json::to_vec(
+        &serde_json::json!({"zen": "Keep it logically awesome.", "hook_id": 1, "hook": {"id": 1}}),
+    )
+    .expect("json");
     Request::builder()
         .method(Method::POST)
         .uri("/api/v1/webhooks/github")
@@ -52,9 +54,16 @@ fn ping_delivery(delivery: &str) -> Request<Body> {
 
 fn assert_unavailable(res: &TestResponse, what: &str) {
     assert_eq!(res.status, 503, "{what}: {}", res.text());
-    assert_eq!(res.json()["error"]["code"], "database_unavailable", "{what}");
+    assert_eq!(
+        res.json()["error"]["code"],
+        "database_unavailable",
+        "{what}"
+    );
     assert_eq!(res.json()["success"], false);
-    assert!(res.headers.get("retry-after").is_some(), "{what}: Retry-After");
+    assert!(
+        res.headers.get("retry-after").is_some(),
+        "{what}: Retry-After"
+    );
 }
 
 #[tokio::test]
@@ -75,7 +84,11 @@ async fn requests_answer_503_database_unavailable_quickly_while_postgres_is_down
         let started = Instant::now();
         let res = orgs().await;
         assert_unavailable(&res, "GET /api/v1/orgs");
-        assert!(started.elapsed() < quick, "round {round}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < quick,
+            "round {round}: {:?}",
+            started.elapsed()
+        );
 
         let started = Instant::now();
         let res = app.request(ping_delivery(&format!("down-{round}"))).await;
@@ -94,13 +107,18 @@ async fn requests_answer_503_database_unavailable_quickly_while_postgres_is_down
     }
     let ready = app.get("/readyz").await;
     assert_unavailable(&ready, "/readyz");
-    assert_eq!(ready.json()["error"]["details"]["cause"], "connection_refused");
+    assert_eq!(
+        ready.json()["error"]["details"]["cause"],
+        "connection_refused"
+    );
     assert_eq!(app.get("/healthz").await.status, 200);
 
     cluster.start_again();
-    eventually("requests to succeed again", Duration::from_secs(20), || async {
-        (orgs().await.status == 200).then_some(())
-    })
+    eventually(
+        "requests to succeed again",
+        Duration::from_secs(20),
+        || async { (orgs().await.status == 200).then_some(()) },
+    )
     .await;
     assert_eq!(app.get("/readyz").await.status, 200);
 }
@@ -149,9 +167,11 @@ async fn a_webhook_write_whose_session_is_killed_is_retried_and_stored_once() {
         .expect("terminate");
     assert!(killed);
     // The retry takes a fresh session and waits on the same row.
-    let retry = eventually("the write to be retried", Duration::from_secs(20), || async {
-        waiting().await.filter(|pid| *pid != victim)
-    })
+    let retry = eventually(
+        "the write to be retried",
+        Duration::from_secs(20),
+        || async { waiting().await.filter(|pid| *pid != victim) },
+    )
     .await;
     assert_ne!(retry, victim);
     tx.rollback().await.expect("rollback");
@@ -212,9 +232,11 @@ async fn refused_connections_are_named_once_reported_by_readyz_and_retried() {
             ("SCHEDULER_TICK_SECS", "3600"),
         ],
     );
-    eventually("the worker to name the cause", Duration::from_secs(30), || async {
-        worker.log_text().contains(REFUSED_LINE).then_some(())
-    })
+    eventually(
+        "the worker to name the cause",
+        Duration::from_secs(30),
+        || async { worker.log_text().contains(REFUSED_LINE).then_some(()) },
+    )
     .await;
     // Its queues keep failing to connect and are restarted with backoff meanwhile.
     eventually("queue restarts", Duration::from_secs(60), || async {
@@ -229,12 +251,18 @@ async fn refused_connections_are_named_once_reported_by_readyz_and_retried() {
     let router = TestApp::router_for(pool, &db.url);
     let ready = repopal_tests::http::send(
         &router,
-        Request::builder().uri("/readyz").body(Body::empty()).expect("request"),
+        Request::builder()
+            .uri("/readyz")
+            .body(Body::empty())
+            .expect("request"),
     )
     .await;
     assert_eq!(ready.status, 503, "{}", ready.text());
     assert_eq!(ready.json()["error"]["code"], "database_unavailable");
-    assert_eq!(ready.json()["error"]["details"]["cause"], "too_many_connections");
+    assert_eq!(
+        ready.json()["error"]["details"]["cause"],
+        "too_many_connections"
+    );
     assert_eq!(ready.json()["error"]["details"]["sqlstate"], "53300");
 
     drop(held);
@@ -263,5 +291,8 @@ async fn refused_connections_are_named_once_reported_by_readyz_and_retried() {
     .await;
     let log = worker.log_text();
     assert_eq!(log.matches(REFUSED_LINE).count(), 1, "named once:\n{log}");
-    assert!(log.contains("Postgres accepts repopal-worker again"), "{log}");
+    assert!(
+        log.contains("Postgres accepts repopal-worker again"),
+        "{log}"
+    );
 }

@@ -16,6 +16,7 @@ const PERMANENT_NAMES: &[&str] = &[
     "probe",
     "process_webhook",
     "prune_jobs",
+    "redeliver_webhooks",
     "refresh_due_tokens",
     "refresh_integration_token",
     "refresh_oauth_token",

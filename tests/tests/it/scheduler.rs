@@ -17,8 +17,8 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
     let results = futures_join(&db, tick).await;
     let created: usize = results.iter().map(Vec::len).sum();
     assert_eq!(
-        created, 3,
-        "the tick's three periodic jobs (prune, token refresh and health check fan-outs), each enqueued once"
+        created, 4,
+        "the tick's four periodic jobs (prune, token refresh and health check fan-outs, redelivery sweep), each enqueued once"
     );
     assert_eq!(
         repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
@@ -27,7 +27,11 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
             .len(),
         1
     );
-    for queue in ["refresh_due_tokens", "check_due_integrations"] {
+    for queue in [
+        "refresh_due_tokens",
+        "check_due_integrations",
+        "redeliver_webhooks",
+    ] {
         assert_eq!(
             repo::jobs::list_queue(&db.pool, queue).await.unwrap().len(),
             1,

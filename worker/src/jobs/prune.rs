@@ -15,11 +15,9 @@ pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
         effects = pruned.effects,
         "pruned job history"
     );
-    let attempts = repo::effect_attempts::prune(
-        &ctx.services.pool,
-        ctx.config.job_retention.as_secs_f64(),
-    )
-    .await?;
+    let attempts =
+        repo::effect_attempts::prune(&ctx.services.pool, ctx.config.job_retention.as_secs_f64())
+            .await?;
     tracing::info!(attempts, "pruned effect attempt marks");
     let throttles = repo::login_attempts::prune_throttles(&ctx.services.pool).await?;
     tracing::info!(throttles, "pruned login throttles");

@@ -1,4 +1,5 @@
-//! `rerun_workflow`: asks GitHub to re-run a workflow run with the repository's installation token.
+//! `rerun_workflow`: asks GitHub to re-run a workflow run with the repository's installation token,
+//! once per job even across a crash (`GithubDb::rerun_once`).
 
 use common::{
     jobs::RerunWorkflow,
@@ -19,14 +20,22 @@ pub async fn run(job: RerunWorkflow, ctx: JobContext) -> Result<(), JobError> {
     let installation = repo.installation_id.ok_or_else(|| {
         JobError::permanent("no_installation: no GitHub App installation covers this repository")
     })?;
-    ctx.services
+    let outcome = ctx
+        .services
         .github_db()
-        .rerun(installation, &repo.full_name, run.run_id, job.failed_only)
+        .rerun_once(
+            &ctx.job_id,
+            installation,
+            &repo.full_name,
+            run.run_id,
+            job.failed_only,
+        )
         .await?;
     tracing::info!(
         run = run.run_id,
         failed_only = job.failed_only,
-        "workflow re-run requested"
+        outcome,
+        "workflow re-run"
     );
     Ok(())
 }
