@@ -10,8 +10,12 @@ use sqlx::PgPool;
 use crate::{
     Error,
     github::{Github, HookDelivery},
-    repo::webhook_deliveries,
+    repo::{effect_attempts, webhook_deliveries},
 };
+
+/// An event asked to be redelivered is not asked again before this (GitHub redelivers
+/// asynchronously, and a sweep may run again before the redelivery is listed).
+const ASK_AGAIN_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 /// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +62,16 @@ pub async fn sweep(
         let Some(attempt) = latest.get(guid) else {
             continue;
         };
+        // GitHub redelivers asynchronously: one asked for recently may not be listed yet.
+        let key = format!("redeliver:{guid}");
+        if effect_attempts::find(pool, &key)
+            .await?
+            .is_some_and(|asked| Utc::now() - asked.started_at < ASK_AGAIN_AFTER)
+        {
+            continue;
+        }
+        effect_attempts::replace(pool, &key, &serde_json::json!({ "delivery": attempt.id }))
+            .await?;
         github.redeliver(attempt.id).await?;
         tracing::info!(
             delivery = guid,
