@@ -124,8 +124,8 @@ impl GithubDb<'_> {
             .as_ref()
             .and_then(|m| m.detail.get("secret_sealed"))
             .and_then(serde_json::Value::as_str)
-            .map(|sealed| self.keyring.open(mark_binding(&mark_key), sealed))
-            .transpose()?;
+            // A mark sealed with a key since retired cannot be opened: then it is no help.
+            .and_then(|sealed| self.keyring.open(mark_binding(&mark_key), sealed).ok());
         if let (Some(secret), [id]) = (&marked_secret, ours.as_slice()) {
             self.store_hook(org, repo.github_id, *id, secret).await?;
             effect_attempts::finish(self.pool, &mark_key).await?;
