@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/migrations.sh check
 db_env=$(scripts/db.sh env)
 eval "$db_env"
+# SQL is checked at build time against common/.sqlx; fail when that data no longer matches the migrations.
+scripts/sqlx.sh check
 # The outage tests start private clusters from the PostgreSQL binaries, even with DATABASE_URL set.
 pg_bin=$(scripts/db.sh bin)
 eval "$pg_bin"

@@ -43,6 +43,7 @@ pub use state::AppState;
         (name = "github", description = "GitHub App installations, repositories and jobs"),
         (name = "incidents", description = "Workflow runs, incidents and notifications"),
         (name = "integrations", description = "Integrations: catalogue, credentials, connection tests, health"),
+        (name = "analytics", description = "Trends: run failure rates and durations, incident MTTA/MTTR, frequent failures, repository health"),
     )
 )]
 struct ApiDoc;
@@ -97,9 +98,10 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
 /// The routes, the `/metrics` route (mounted only where configured) and the OpenAPI document.
 fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        audit_logs, auth, github_app, github_login, health, incidents, integration_health,
-        integration_types, integrations, jobs, members, notifications, oauth_connections, orgs,
-        repositories, slack_connect, webhook_deliveries, webhooks, workflow_runs,
+        analytics, audit_logs, auth, auth_sessions, github_app, github_login, health, incidents,
+        integration_actions, integration_health, integration_types, integrations, jobs, members,
+        notifications, oauth_connections, orgs, passwords, repositories, slack_connect,
+        webhook_deliveries, webhooks, workflow_runs,
     };
     // GitHub sends deliveries of up to 25 MB (the receiver reads its body itself, within
     // `WEBHOOK_BODY_LIMIT` and the in-flight budget); every other route keeps `BODY_LIMIT_BYTES`.
@@ -115,12 +117,12 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me, auth::update_me))
-        .routes(routes!(auth::change_password))
-        .routes(routes!(auth::forgot_password))
-        .routes(routes!(auth::reset_password))
-        .routes(routes!(auth::verify_email))
-        .routes(routes!(auth::sessions))
-        .routes(routes!(auth::end_session))
+        .routes(routes!(passwords::change_password))
+        .routes(routes!(passwords::forgot_password))
+        .routes(routes!(passwords::reset_password))
+        .routes(routes!(passwords::verify_email))
+        .routes(routes!(auth_sessions::sessions))
+        .routes(routes!(auth_sessions::end_session))
         .routes(routes!(github_login::authorize))
         .routes(routes!(github_login::callback))
         .routes(routes!(github_login::disconnect))
@@ -147,6 +149,10 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workflow_runs::stats))
         .routes(routes!(workflow_runs::get))
         .routes(routes!(workflow_runs::rerun))
+        .routes(routes!(analytics::workflows))
+        .routes(routes!(analytics::incidents))
+        .routes(routes!(analytics::failures))
+        .routes(routes!(analytics::repositories))
         .routes(routes!(incidents::list))
         .routes(routes!(incidents::get))
         .routes(routes!(incidents::acknowledge))
@@ -162,11 +168,12 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
             integrations::update,
             integrations::delete
         ))
-        .routes(routes!(integrations::enable))
-        .routes(routes!(integrations::disable))
-        .routes(routes!(integrations::replace_credentials))
-        .routes(routes!(integrations::test))
-        .routes(routes!(integrations::logs))
+        .routes(routes!(integration_actions::enable))
+        .routes(routes!(integration_actions::disable))
+        .routes(routes!(integration_actions::replace_credentials))
+        .routes(routes!(integration_actions::test))
+        .routes(routes!(integration_actions::sync))
+        .routes(routes!(integration_actions::logs))
         .routes(routes!(integration_health::health))
         .routes(routes!(integration_health::history))
         .routes(routes!(integration_health::metrics))

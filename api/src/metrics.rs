@@ -70,15 +70,14 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// Updates the `repopal_jobs` gauge from the queue table (one row per queue and outcome).
 pub async fn refresh_job_counts(pool: &sqlx::PgPool) -> Result<(), common::Error> {
-    const OUTCOMES: &[&str] = &["pending", "running", "retrying", "succeeded", "dead"];
     let counts = common::repo::jobs::counts(pool).await?;
     for queue in common::jobs::ALL_QUEUES {
-        for outcome in OUTCOMES {
+        for outcome in common::domain::JobOutcome::ALL {
             let n = counts
                 .iter()
                 .find(|c| c.queue == queue.name && c.outcome == *outcome)
                 .map_or(0, |c| c.count);
-            metrics::gauge!("repopal_jobs", "queue" => queue.name, "outcome" => *outcome)
+            metrics::gauge!("repopal_jobs", "queue" => queue.name, "outcome" => outcome.as_str())
                 .set(n as f64);
         }
     }
@@ -89,21 +88,23 @@ pub async fn refresh_job_counts(pool: &sqlx::PgPool) -> Result<(), common::Error
 /// the state as a labelled gauge, API calls and errors made by checks and tests, last latency and
 /// consecutive failures.
 pub async fn refresh_integration_gauges(pool: &sqlx::PgPool) -> Result<(), common::Error> {
-    const STATUSES: &[&str] = &["active", "degraded", "error", "disabled", "reauth_required"];
+    use common::domain::HealthStatus;
     for g in common::repo::integrations::gauges(pool).await? {
         let labels = [
             ("org_id", g.org_id.0.to_string()),
             ("integration_id", g.id.to_string()),
-            ("type", g.kind.clone()),
+            ("type", g.kind.to_string()),
         ];
-        metrics::gauge!("repopal_integration_up", &labels).set(if g.status == "active" {
-            1.0
-        } else {
-            0.0
-        });
-        for status in STATUSES {
+        metrics::gauge!("repopal_integration_up", &labels).set(
+            if g.status == HealthStatus::Active {
+                1.0
+            } else {
+                0.0
+            },
+        );
+        for status in HealthStatus::ALL {
             let mut with_status = labels.to_vec();
-            with_status.push(("status", (*status).to_owned()));
+            with_status.push(("status", status.to_string()));
             metrics::gauge!("repopal_integration_status", &with_status)
                 .set(if g.status == *status { 1.0 } else { 0.0 });
         }

@@ -32,6 +32,16 @@ pub fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), 
     }
 }
 
+/// Parses an optional query value of a closed set, naming the allowed values when it is outside.
+pub fn parse_set<T>(field: &str, value: Option<&str>) -> Result<Option<T>, ApiError>
+where
+    T: std::str::FromStr<Err = common::domain::NotInSet>,
+{
+    value
+        .map(|v| v.parse().map_err(|e| bad_query(&format!("{field} {e}"))))
+        .transpose()
+}
+
 /// Decodes a `next_cursor` given back by the client.
 pub fn time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, ApiError> {
     raw.map(|c| {

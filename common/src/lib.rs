@@ -1,5 +1,6 @@
 //! Shared core of RepoPal: configuration, database access, SQL, job definitions and telemetry.
 
+pub mod analytics;
 pub mod config;
 pub mod crypto;
 pub mod db;

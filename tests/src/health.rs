@@ -135,7 +135,7 @@ impl HealthSetup {
         .expect("make due");
         tx.commit().await.expect("commit");
         let mut conn = pool.acquire().await.expect("connection");
-        common::integrations::schedule_check(&mut conn, id, due)
+        common::integrations::schedule_check(&mut conn, common::domain::IntegrationId(id), due)
             .await
             .expect("enqueue the check");
         self.wait_for_check(id, due).await

@@ -101,7 +101,7 @@ pub async fn drain_expecting_dead(pool: &PgPool, queues: &[&str], limit: Duratio
 /// newly dead jobs, possibly none, for the test to assert on.
 pub async fn drain_allowing_dead(pool: &PgPool, queues: &[&str], limit: Duration) -> Vec<JobRow> {
     let dead = drain_and_collect_dead(pool, queues, limit).await;
-    accepted_dead().extend(dead.iter().map(|j| j.id.clone()));
+    accepted_dead().extend(dead.iter().map(|j| j.id.0.clone()));
     dead
 }
 
@@ -126,7 +126,7 @@ async fn drain_and_collect_dead(pool: &PgPool, queues: &[&str], limit: Duration)
         .expect("list dead jobs");
     let accepted = accepted_dead();
     dead.into_iter()
-        .filter(|j| !accepted.contains(&j.id))
+        .filter(|j| !accepted.contains(&j.id.0))
         .collect()
 }
 

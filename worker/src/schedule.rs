@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::jobs::{
-    self, CheckDueIntegrations, Enqueue, Job, JobId, PruneJobs, RedeliverWebhooks, RefreshDueTokens,
+    self, CheckDueIntegrations, Enqueue, Job, JobId, PruneHistory, PruneJobs, RedeliverWebhooks,
+    RefreshDueTokens,
 };
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -23,6 +24,7 @@ pub async fn enqueue_tick(pool: &PgPool, tick: DateTime<Utc>) -> Result<Vec<JobI
     let mut conn = pool.acquire().await?;
     let mut created = Vec::new();
     created.extend(push_tick(&mut conn, &PruneJobs {}, tick).await?);
+    created.extend(push_tick(&mut conn, &PruneHistory {}, tick).await?);
     created.extend(push_tick(&mut conn, &RefreshDueTokens {}, tick).await?);
     created.extend(push_tick(&mut conn, &CheckDueIntegrations {}, tick).await?);
     created.extend(push_tick(&mut conn, &RedeliverWebhooks {}, tick).await?);

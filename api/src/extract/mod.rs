@@ -10,5 +10,5 @@ mod user;
 pub use client::{Client, client_ip};
 pub use json::{FieldErrors, ValidJson, ValidQuery, refuse_nul_in_uri};
 pub use org::{OrgMember, perm};
-pub use path::path_uuid;
+pub use path::{path_id, path_uuid};
 pub use user::CurrentUser;

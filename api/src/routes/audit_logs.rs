@@ -3,7 +3,7 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use common::{
-    domain::UserId,
+    domain::{AuditStatus, UserId},
     repo::audit_logs::{Entry, Filter},
 };
 use serde::{Deserialize, Serialize};
@@ -40,8 +40,7 @@ pub struct AuditEntryOut {
     pub resource_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    /// `success` or `failure`.
-    pub status: String,
+    pub status: AuditStatus,
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }

@@ -1,19 +1,12 @@
-//! `/api/v1/auth/…`: register, login, refresh, logout, profile, passwords, email verification,
-//! and the caller's sessions.
+//! `/api/v1/auth/…`: register, login, refresh, logout and the profile. Passwords and email
+//! verification are in `passwords`, the caller's sessions in `auth_sessions`.
 
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-    response::IntoResponse,
-};
+use axum::{extract::State, http::StatusCode, response::IntoResponse};
 use chrono::{DateTime, Utc};
 use common::{
-    domain::{Email, NewPassword, OrgId, SessionId, UserId},
+    domain::{Email, NewPassword, OrgId, Role, UserId},
     identity::{IssuedTokens, Registration, SignedIn},
-    repo::{
-        sessions::Session,
-        users::{User, UserOrg},
-    },
+    repo::users::{User, UserOrg},
 };
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -30,8 +23,7 @@ pub struct OrgRoleOut {
     pub id: OrgId,
     pub slug: String,
     pub name: String,
-    /// `org_admin`, `team_lead`, `developer` or `viewer`.
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -266,158 +258,4 @@ pub async fn update_me(
         None => state.identity.me(caller).await?,
     };
     Ok(Envelope(UserOut::new(user, orgs)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ChangePasswordIn {
-    #[schema(value_type = String, format = Password)]
-    pub current_password: SecretString,
-    #[schema(value_type = String, format = Password)]
-    pub new_password: SecretString,
-}
-
-/// Change the password; every other session is ended.
-#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", security(("bearer" = [])),
-    request_body = ChangePasswordIn,
-    responses((status = 200, body = DoneOut), (status = 403, description = "wrong_password", body = ErrorEnvelope),
-              (status = 422, body = ErrorEnvelope)))]
-pub async fn change_password(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    CurrentUser(caller): CurrentUser,
-    ValidJson(body): ValidJson<ChangePasswordIn>,
-) -> ApiResult<DoneOut> {
-    let mut errors = FieldErrors::default();
-    let new = errors.check("new_password", NewPassword::parse(&body.new_password));
-    errors.finish()?;
-    let new = new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
-    state
-        .identity
-        .change_password(&meta, caller, &body.current_password, &new)
-        .await?;
-    Ok(Envelope(DoneOut { ok: true }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ForgotPasswordIn {
-    pub email: String,
-}
-
-/// Email a password-reset link when the account exists (the answer is the same either way).
-#[utoipa::path(post, path = "/api/v1/auth/forgot-password", tag = "auth", request_body = ForgotPasswordIn,
-    responses((status = 202, body = DoneOut)))]
-pub async fn forgot_password(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    ValidJson(body): ValidJson<ForgotPasswordIn>,
-) -> Result<impl IntoResponse, ApiError> {
-    if let Ok(email) = Email::parse(&body.email) {
-        state.identity.forgot_password(&meta, &email).await?;
-    }
-    Ok((StatusCode::ACCEPTED, Envelope(DoneOut { ok: true })))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ResetPasswordIn {
-    #[schema(value_type = String)]
-    pub token: SecretString,
-    #[schema(value_type = String, format = Password)]
-    pub new_password: SecretString,
-}
-
-/// Set a new password with a reset token; every session is ended.
-#[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "auth", request_body = ResetPasswordIn,
-    responses((status = 200, body = DoneOut), (status = 400, description = "invalid_token", body = ErrorEnvelope),
-              (status = 422, body = ErrorEnvelope)))]
-pub async fn reset_password(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    ValidJson(body): ValidJson<ResetPasswordIn>,
-) -> ApiResult<DoneOut> {
-    use secrecy::ExposeSecret;
-    let mut errors = FieldErrors::default();
-    let new = errors.check("new_password", NewPassword::parse(&body.new_password));
-    errors.finish()?;
-    let new = new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
-    state
-        .identity
-        .reset_password(&meta, body.token.expose_secret(), &new)
-        .await?;
-    Ok(Envelope(DoneOut { ok: true }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct VerifyEmailIn {
-    #[schema(value_type = String)]
-    pub token: SecretString,
-}
-
-/// Confirm an email address with the token from the verification email.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = VerifyEmailIn,
-    responses((status = 200, body = DoneOut), (status = 400, description = "invalid_token", body = ErrorEnvelope)))]
-pub async fn verify_email(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    ValidJson(body): ValidJson<VerifyEmailIn>,
-) -> ApiResult<DoneOut> {
-    use secrecy::ExposeSecret;
-    state
-        .identity
-        .verify_email(&meta, body.token.expose_secret())
-        .await?;
-    Ok(Envelope(DoneOut { ok: true }))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionOut {
-    pub id: SessionId,
-    /// The device, as its user agent.
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    /// This is the session making the request.
-    pub current: bool,
-}
-
-/// The signed-in user's active sessions.
-#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = Vec<SessionOut>)))]
-pub async fn sessions(
-    State(state): State<AppState>,
-    CurrentUser(caller): CurrentUser,
-) -> ApiResult<Vec<SessionOut>> {
-    let list = state.identity.list_sessions(caller).await?;
-    Ok(Envelope(
-        list.into_iter()
-            .map(|s: Session| SessionOut {
-                current: s.id == caller.session_id,
-                id: s.id,
-                user_agent: s.user_agent,
-                ip: s.ip,
-                created_at: s.created_at,
-                last_used_at: s.last_used_at,
-                expires_at: s.expires_at,
-            })
-            .collect(),
-    ))
-}
-
-/// End one of the signed-in user's sessions.
-#[utoipa::path(delete, path = "/api/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
-    params(("session_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope)))]
-pub async fn end_session(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    CurrentUser(caller): CurrentUser,
-    Path(session_id): Path<String>,
-) -> ApiResult<DoneOut> {
-    let id = session_id
-        .parse()
-        .map(SessionId)
-        .map_err(|_| ApiError::not_found())?;
-    state.identity.end_session(&meta, caller, id).await?;
-    Ok(Envelope(DoneOut { ok: true }))
 }

@@ -113,7 +113,7 @@ pub async fn setup(
             common::github::SetupCallback {
                 state: &q.state,
                 browser_nonce: nonce.as_deref(),
-                installation_id,
+                installation_id: common::domain::InstallationId(installation_id),
                 setup_action: q.setup_action.as_deref().unwrap_or("install"),
                 code: q.code.as_deref(),
             },

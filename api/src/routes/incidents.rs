@@ -7,9 +7,15 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use common::{
-    domain::UserId,
+    domain::{
+        EventKind, IncidentEventId, IncidentId, IncidentStatus, RepositoryId, Severity, UserId,
+        WorkflowRunId,
+    },
     incidents::Action,
-    repo::incidents::{self, Event, Filter, Incident, Occurrence},
+    repo::{
+        incident_events::{self, Event},
+        incidents::{self, Filter, Incident, Occurrence},
+    },
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +23,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
+    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
     pagination,
     state::AppState,
 };
@@ -38,16 +44,15 @@ pub struct IncidentQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncidentOut {
-    pub id: Uuid,
-    pub repository_id: Uuid,
+    pub id: IncidentId,
+    pub repository_id: RepositoryId,
     pub repository: String,
     pub workflow_id: i64,
     pub workflow_name: String,
     pub branch: String,
     pub title: String,
-    pub severity: String,
-    /// `open`, `acknowledged` or `resolved`.
-    pub status: String,
+    pub severity: Severity,
+    pub status: IncidentStatus,
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub occurrence_count: i32,
@@ -108,27 +113,19 @@ pub async fn list(
     member: OrgMember<perm::IncidentsRead>,
     ValidQuery(q): ValidQuery<IncidentQuery>,
 ) -> ApiResult<IncidentPageOut> {
-    pagination::one_of(
-        "status",
-        q.status.as_deref(),
-        &["open", "acknowledged", "resolved"],
-    )?;
-    pagination::one_of(
-        "severity",
-        q.severity.as_deref(),
-        &["critical", "high", "medium", "low"],
-    )?;
+    let status = pagination::parse_set::<IncidentStatus>("status", q.status.as_deref())?;
+    let severity = pagination::parse_set::<Severity>("severity", q.severity.as_deref())?;
     let limit = pagination::limit(q.limit, 50, 200)?;
     let filter = Filter {
-        status: q.status,
-        severity: q.severity,
-        repository: q.repository,
+        status,
+        severity,
+        repository: q.repository.map(RepositoryId),
         branch: q.branch,
         before: pagination::time_cursor(q.cursor.as_deref())?,
         limit: limit + 1,
     };
     let rows = incidents::list(&state.services.pool, member.org_id, &filter).await?;
-    let (rows, next_cursor) = pagination::page(rows, limit, |i| (i.last_seen_at, i.id));
+    let (rows, next_cursor) = pagination::page(rows, limit, |i| (i.last_seen_at, i.id.0));
     Ok(Envelope(IncidentPageOut {
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -137,7 +134,7 @@ pub async fn list(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OccurrenceOut {
-    pub workflow_run_id: Uuid,
+    pub workflow_run_id: WorkflowRunId,
     pub run_id: i64,
     pub run_attempt: i32,
     pub run_number: i64,
@@ -166,9 +163,8 @@ impl From<Occurrence> for OccurrenceOut {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntryOut {
-    pub id: Uuid,
-    /// `opened`, `occurrence`, `context`, `acknowledged`, `resolved`, `reopened` or `comment`.
-    pub kind: String,
+    pub id: IncidentEventId,
+    pub kind: EventKind,
     /// Who did it; null for RepoPal itself.
     pub actor_id: Option<UserId>,
     pub body: Option<String>,
@@ -206,12 +202,12 @@ pub async fn get(
     member: OrgMember<perm::IncidentsRead>,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<IncidentDetailOut> {
-    let id = path_uuid(&id)?;
+    let id = path_id(&id)?;
     let incident = incidents::find(&state.services.pool, member.org_id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let occurrences = incidents::occurrences(&state.services.pool, member.org_id, id).await?;
-    let timeline = incidents::events(&state.services.pool, member.org_id, id).await?;
+    let timeline = incident_events::events(&state.services.pool, member.org_id, id).await?;
     Ok(Envelope(IncidentDetailOut {
         incident: incident.into(),
         occurrences: occurrences.into_iter().map(Into::into).collect(),
@@ -245,7 +241,7 @@ async fn act(
         meta,
         member.org_id,
         member.caller.user_id,
-        path_uuid(id)?,
+        path_id(id)?,
         action,
         note.as_deref(),
     )
@@ -329,7 +325,7 @@ pub async fn comment(
         &meta,
         member.org_id,
         member.caller.user_id,
-        path_uuid(&id)?,
+        path_id::<IncidentId>(&id)?,
         text,
     )
     .await?;

@@ -3,10 +3,12 @@
 
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
-use common::repo::integrations::{self, Check, HistoryFilter};
+use common::{
+    domain::{CheckId, CheckSource, HealthStatus, IntegrationId, IntegrationKind, RecoveryAction},
+    repo::integrations::{self, Check, HistoryFilter},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
@@ -17,8 +19,7 @@ use crate::{
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthOut {
-    /// `active`, `degraded`, `error`, `disabled` or `reauth_required`.
-    pub status: String,
+    pub status: HealthStatus,
     pub enabled: bool,
     pub last_check_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
@@ -42,9 +43,9 @@ pub struct HistoryQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckOut {
-    pub id: Uuid,
-    /// `scheduled` or `manual` (`POST …/test`).
-    pub source: String,
+    pub id: CheckId,
+    /// `manual`: a `POST …/test`.
+    pub source: CheckSource,
     /// The due time a scheduled check ran for.
     pub due_at: Option<DateTime<Utc>>,
     pub checked_at: DateTime<Utc>,
@@ -53,10 +54,10 @@ pub struct CheckOut {
     pub attempts: i32,
     pub error: Option<String>,
     pub details: serde_json::Value,
-    /// A recovery action taken (`token_refreshed`, `hook_reinstall`).
-    pub action: Option<String>,
-    pub status_before: String,
-    pub status_after: String,
+    /// A recovery action taken.
+    pub action: Option<RecoveryAction>,
+    pub status_before: HealthStatus,
+    pub status_after: HealthStatus,
 }
 
 impl From<Check> for CheckOut {
@@ -92,7 +93,7 @@ pub struct MetricsOut {
     pub api_errors: i64,
     /// For a GitHub App installation its last repository sync; otherwise the last successful check.
     pub last_sync_at: Option<DateTime<Utc>>,
-    pub health_status: String,
+    pub health_status: HealthStatus,
     pub last_latency_ms: Option<i32>,
     pub consecutive_failures: i32,
 }
@@ -102,7 +103,7 @@ async fn find(
     org: common::domain::OrgId,
     id: &str,
 ) -> Result<integrations::Integration, ApiError> {
-    integrations::find(&state.services.pool, org, path_uuid(id)?)
+    integrations::find(&state.services.pool, org, path_uuid(id).map(IntegrationId)?)
         .await?
         .ok_or_else(ApiError::not_found)
 }
@@ -145,11 +146,11 @@ pub async fn history(
     let limit = pagination::limit(q.limit, 50, 200)?;
     let filter = HistoryFilter {
         transitions: q.transitions,
-        before: pagination::time_cursor(q.cursor.as_deref())?,
+        before: pagination::time_cursor(q.cursor.as_deref())?.map(|(at, id)| (at, CheckId(id))),
         limit: limit + 1,
     };
     let rows = integrations::history(&state.services.pool, member.org_id, i.id, &filter).await?;
-    let (items, next_cursor) = pagination::page(rows, limit, |c| (c.checked_at, c.id));
+    let (items, next_cursor) = pagination::page(rows, limit, |c| (c.checked_at, c.id.0));
     Ok(Envelope(HistoryOut {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -168,11 +169,11 @@ pub async fn metrics(
 ) -> ApiResult<MetricsOut> {
     let i = find(&state, member.org_id, &id).await?;
     let last_sync_at = match i.config["installation_id"].as_i64() {
-        Some(installation) if i.kind == "github_app" => {
+        Some(installation) if i.kind == IntegrationKind::GithubApp => {
             common::repo::installations::last_synced(
                 &state.services.pool,
                 member.org_id,
-                installation,
+                common::domain::InstallationId(installation),
             )
             .await?
         }

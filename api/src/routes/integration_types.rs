@@ -2,7 +2,10 @@
 //! `config` and `credentials` are validated against.
 
 use axum::extract::{Path, State};
-use common::integrations::catalogue::{self, IntegrationType};
+use common::{
+    domain::IntegrationKind,
+    integrations::catalogue::{self, IntegrationType},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,7 +18,7 @@ use crate::{
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IntegrationTypeOut {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: IntegrationKind,
     pub title: &'static str,
     pub description: &'static str,
     /// What `POST …/integrations/{id}/test` and the health checks do.
@@ -70,6 +73,7 @@ pub async fn get(
     _user: CurrentUser,
     Path(kind): Path<String>,
 ) -> ApiResult<IntegrationTypeOut> {
-    let t = catalogue::find(&kind).ok_or_else(ApiError::not_found)?;
+    let kind: IntegrationKind = kind.parse().map_err(|_| ApiError::not_found())?;
+    let t = catalogue::find(kind).ok_or_else(ApiError::not_found)?;
     Ok(Envelope(t.into()))
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/orgs/{org_id}/integrations`: the organisation's integrations. Credentials are
-//! write-only: responses show which fields are set and a masked hint of each. Health and metrics
-//! are in `integration_health`.
+//! write-only: responses show which fields are set and a masked hint of each. Actions on one
+//! integration are in `integration_actions`, health and metrics in `integration_health`.
 
 use axum::{
     extract::{Path, State},
@@ -8,17 +8,13 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use common::{
-    integrations::{IntegrationIn, TestReport, catalogue, health},
-    repo::{
-        audit_logs::Filter,
-        integrations::{self, Integration},
-    },
+    domain::{CheckOutcome, HealthStatus, IntegrationId, IntegrationKind, RecoveryAction},
+    integrations::{IntegrationIn, TestReport, catalogue},
+    repo::integrations::{self, Integration},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
-use super::audit_logs::{AuditPageOut, bad_query, page_out};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
@@ -75,16 +71,15 @@ pub struct CredentialsIn {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IntegrationOut {
-    pub id: Uuid,
+    pub id: IntegrationId,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: IntegrationKind,
     pub name: String,
     pub config: serde_json::Value,
     /// Each credential field that is set, with a masked hint (`…abcd`).
     pub credentials: serde_json::Value,
     pub enabled: bool,
-    /// `active`, `degraded`, `error`, `disabled` or `reauth_required`.
-    pub status: String,
+    pub status: HealthStatus,
     pub last_error: Option<String>,
     pub last_check_at: Option<DateTime<Utc>>,
     pub next_check_at: Option<DateTime<Utc>>,
@@ -132,23 +127,22 @@ pub struct IntegrationQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TestOut {
     pub ok: bool,
-    /// `ok` or `failed`.
-    pub status: &'static str,
+    pub status: CheckOutcome,
     pub latency_ms: i32,
     /// Requests sent, retries included.
     pub attempts: i32,
     pub error: Option<String>,
     /// What the provider reported (account, team, applications, HTTP status, …).
     pub details: serde_json::Value,
-    /// A recovery action taken while testing (`token_refreshed`, `hook_reinstall`).
-    pub action: Option<String>,
+    /// A recovery action taken while testing.
+    pub action: Option<RecoveryAction>,
 }
 
 impl From<TestReport> for TestOut {
     fn from(r: TestReport) -> Self {
         Self {
             ok: r.ok,
-            status: if r.ok { "ok" } else { "failed" },
+            status: CheckOutcome::of(r.ok),
             latency_ms: r.latency_ms,
             attempts: r.attempts,
             error: r.error(),
@@ -164,22 +158,6 @@ pub struct CredentialsOut {
     /// The connection test the new credentials passed.
     pub test: TestOut,
 }
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct LogQuery {
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// 1–200, default 50.
-    pub limit: Option<i64>,
-}
-
-const STATUSES: &[&str] = &[
-    health::ACTIVE,
-    health::DEGRADED,
-    health::ERROR,
-    health::DISABLED,
-    health::REAUTH_REQUIRED,
-];
 
 /// Create an integration (org_admin); credentials are sealed and never returned. Its first health
 /// check runs at once.
@@ -218,11 +196,12 @@ pub async fn list(
     member: OrgMember<perm::IntegrationsRead>,
     ValidQuery(q): ValidQuery<IntegrationQuery>,
 ) -> ApiResult<IntegrationListOut> {
-    pagination::one_of("status", q.status.as_deref(), STATUSES)?;
+    let statuses: Vec<&str> = HealthStatus::ALL.iter().map(|s| s.as_str()).collect();
+    pagination::one_of("status", q.status.as_deref(), &statuses)?;
     pagination::one_of("type", q.kind.as_deref(), &catalogue::kinds())?;
     let filter = integrations::Filter {
-        status: q.status,
-        kind: q.kind,
+        status: q.status.as_deref().and_then(|s| s.parse().ok()),
+        kind: q.kind.as_deref().and_then(|k| k.parse().ok()),
     };
     let rows = integrations::list(&state.services.pool, member.org_id, &filter).await?;
     Ok(Envelope(IntegrationListOut {
@@ -239,7 +218,7 @@ pub async fn get(
     member: OrgMember<perm::IntegrationsRead>,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<IntegrationOut> {
-    let row = integrations::find(&state.services.pool, member.org_id, path_uuid(&id)?)
+    let row = integrations::find(&state.services.pool, member.org_id, integration_id(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(row.into()))
@@ -261,7 +240,7 @@ pub async fn update(
     let row = common::integrations::update(
         &state.services,
         &acting(&member, &meta),
-        path_uuid(&id)?,
+        integration_id(&id)?,
         common::integrations::IntegrationPatch {
             name: body.name,
             config: body.config,
@@ -284,14 +263,14 @@ pub async fn delete(
     common::integrations::delete(
         &state.services.pool,
         &acting(&member, &meta),
-        path_uuid(&id)?,
+        integration_id(&id)?,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The member acting on the organisation's integrations, for the audit log.
-fn acting<'a>(
+pub(super) fn acting<'a>(
     member: &OrgMember<perm::IntegrationsManage>,
     meta: &'a common::identity::ClientMeta,
 ) -> common::integrations::Acting<'a> {
@@ -302,128 +281,7 @@ fn acting<'a>(
     }
 }
 
-async fn switch(
-    state: &AppState,
-    member: &OrgMember<perm::IntegrationsManage>,
-    meta: &common::identity::ClientMeta,
-    id: &str,
-    enabled: bool,
-) -> ApiResult<IntegrationOut> {
-    let row = common::integrations::set_enabled(
-        &state.services.pool,
-        &acting(member, meta),
-        path_uuid(id)?,
-        enabled,
-    )
-    .await?;
-    Ok(Envelope(row.into()))
-}
-
-/// Enable: used again, health starts afresh and is checked at once (org_admin). An integration
-/// in `reauth_required` stays so until its credentials are replaced.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/enable", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn enable(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
-) -> ApiResult<IntegrationOut> {
-    switch(&state, &member, &meta, &id, true).await
-}
-
-/// Disable: not used and not checked (org_admin).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/disable", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn disable(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
-) -> ApiResult<IntegrationOut> {
-    switch(&state, &member, &meta, &id, false).await
-}
-
-/// Replace the credentials: they are tested first, and kept only when the test passes
-/// (otherwise 400 `credentials_test_failed` and the old ones stay). Resets the health (org_admin).
-#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/credentials", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
-    request_body = CredentialsIn,
-    responses((status = 200, body = CredentialsOut), (status = 400, description = "credentials_test_failed", body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn replace_credentials(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
-    ValidJson(body): ValidJson<CredentialsIn>,
-) -> ApiResult<CredentialsOut> {
-    let (row, report) = common::integrations::replace_credentials(
-        &state.services,
-        &acting(&member, &meta),
-        path_uuid(&id)?,
-        common::integrations::CredentialsIn {
-            credentials: body.credentials,
-            config: body.config,
-        },
-    )
-    .await?;
-    Ok(Envelope(CredentialsOut {
-        integration: row.into(),
-        test: report.into(),
-    }))
-}
-
-/// Run the connection test now with the stored credentials: status, latency and details
-/// (org_admin). Recorded in the health history; the health state is left to the scheduled checks.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/test", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = TestOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn test(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
-) -> ApiResult<TestOut> {
-    let report =
-        common::integrations::test_now(&state.services, &acting(&member, &meta), path_uuid(&id)?)
-            .await?;
-    Ok(Envelope(report.into()))
-}
-
-/// The integration's log: its audit trail (created, changed, credentials replaced or decrypted,
-/// tested, enabled, disabled, health transitions), newest first (org_admin, team_lead).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/logs", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid), LogQuery),
-    responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope)))]
-pub async fn logs(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsRead>,
-    Path((_org, id)): Path<(String, String)>,
-    ValidQuery(q): ValidQuery<LogQuery>,
-) -> ApiResult<AuditPageOut> {
-    let id = path_uuid(&id)?;
-    integrations::find(&state.services.pool, member.org_id, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let limit = pagination::limit(q.limit, 50, 200)?;
-    let before_id = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| bad_query("cursor is not valid"))
-        })
-        .transpose()?;
-    let filter = Filter {
-        resource: Some(("integration", id.to_string())),
-        before_id,
-        limit: limit + 1,
-        ..Filter::default()
-    };
-    let entries = state.identity.audit_log(member.org_id, &filter).await?;
-    Ok(Envelope(page_out(entries, limit)))
+/// An integration id from the path; not a UUID is not found.
+pub(super) fn integration_id(raw: &str) -> Result<IntegrationId, ApiError> {
+    path_uuid(raw).map(IntegrationId)
 }

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use common::{domain::JobOutcome, jobs::JobId};
+
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, perm},
@@ -15,8 +17,7 @@ use crate::{
 pub struct JobOut {
     pub id: String,
     pub queue: String,
-    /// `pending`, `running`, `retrying`, `succeeded` or `dead`.
-    pub state: String,
+    pub state: JobOutcome,
     pub attempts: i32,
     pub max_attempts: i32,
     /// The last failure's message, if the last run failed.
@@ -34,7 +35,7 @@ pub async fn get(
     member: OrgMember<perm::JobsRead>,
     Path((_org, job_id)): Path<(String, String)>,
 ) -> ApiResult<JobOut> {
-    let job = common::repo::jobs::find_for_org(&state.services.pool, member.org_id, &job_id)
+    let job = common::repo::jobs::find_for_org(&state.services.pool, member.org_id, &JobId(job_id))
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(job_out(job)))
@@ -48,7 +49,7 @@ pub fn job_out(job: common::repo::jobs::JobRow) -> JobOut {
         .and_then(|r| r.get("Err"))
         .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned));
     JobOut {
-        id: job.id,
+        id: job.id.0,
         queue: job.queue,
         state: job.outcome,
         attempts: job.attempts,

@@ -6,11 +6,10 @@ use axum::{
     response::IntoResponse,
 };
 use chrono::{DateTime, Utc};
-use common::domain::{Email, OrgId, Role, UserId};
+use common::domain::{Email, InvitationId, OrgId, Role, UserId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::auth::DoneOut;
 use crate::{
@@ -24,15 +23,15 @@ pub struct MemberOut {
     pub user_id: UserId,
     pub email: String,
     pub full_name: String,
-    pub role: String,
+    pub role: Role,
     pub joined_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationOut {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     /// Who sent it (`null` once their account is gone).
     pub invited_by: Option<UserId>,
     pub expires_at: DateTime<Utc>,
@@ -139,7 +138,7 @@ pub async fn revoke_invitation(
     Client(meta): Client,
     Path((_org, invitation_id)): Path<(String, String)>,
 ) -> ApiResult<DoneOut> {
-    let id = path_uuid(&invitation_id)?;
+    let id = path_uuid(&invitation_id).map(InvitationId)?;
     state
         .identity
         .revoke_invitation(&meta, member.caller, member.org_id, id)

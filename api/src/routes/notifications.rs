@@ -7,8 +7,8 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use common::{
-    domain::OrgId,
-    repo::notifications::{self, Filter, Notification},
+    domain::{IncidentId, NotificationId, NotificationKind, OrgId},
+    repo::notifications::{self, Filter, Notification, Show},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{CurrentUser, ValidQuery, path_uuid},
+    extract::{CurrentUser, ValidQuery, path_id},
     pagination,
     state::AppState,
 };
@@ -33,13 +33,13 @@ pub struct NotificationQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationOut {
-    pub id: Uuid,
+    pub id: NotificationId,
     pub org_id: OrgId,
-    pub incident_id: Option<Uuid>,
+    pub incident_id: Option<IncidentId>,
     pub integration_id: Option<Uuid>,
     /// About incidents: `opened`, `still_failing` or `resolved`; about integrations:
     /// `integration_error` or `integration_recovered`.
-    pub kind: String,
+    pub kind: NotificationKind,
     pub title: String,
     pub read: bool,
     pub created_at: DateTime<Utc>,
@@ -77,12 +77,12 @@ pub async fn list(
 ) -> ApiResult<NotificationPageOut> {
     let limit = pagination::limit(q.limit, 50, 200)?;
     let filter = Filter {
-        unread: q.unread,
+        show: if q.unread { Show::Unread } else { Show::All },
         before: pagination::time_cursor(q.cursor.as_deref())?,
         limit: limit + 1,
     };
     let rows = notifications::list(&state.services.pool, caller.user_id, &filter).await?;
-    let (rows, next_cursor) = pagination::page(rows, limit, |n| (n.created_at, n.id));
+    let (rows, next_cursor) = pagination::page(rows, limit, |n| (n.created_at, n.id.0));
     Ok(Envelope(NotificationPageOut {
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -98,7 +98,7 @@ pub async fn read(
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_uuid(&id)?;
+    let id = path_id(&id)?;
     if notifications::mark_read(&state.services.pool, caller.user_id, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -7,10 +7,13 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use common::repo::oauth::Connection;
+use common::{
+    domain::{ConnectionId, ConnectionProvider, ConnectionPurpose, ConnectionStatus},
+    jobs::JobId,
+    repo::oauth::Connection,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::{
     auth::DoneOut, github_login::CallbackQuery, jobs::JobOut, repositories::JobStartedOut,
@@ -29,14 +32,13 @@ const COOKIE: FlowCookie = FlowCookie {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectionOut {
-    pub id: Uuid,
-    pub provider: String,
+    pub id: ConnectionId,
+    pub provider: ConnectionProvider,
     pub login: String,
     pub scopes: Vec<String>,
-    /// `active` or `reauth_required`.
-    pub status: String,
-    /// `login` (from "Sign in with GitHub") or `repo_access`.
-    pub purpose: String,
+    pub status: ConnectionStatus,
+    /// `login`: from "Sign in with GitHub".
+    pub purpose: ConnectionPurpose,
     pub token_expires_at: Option<DateTime<Utc>>,
     pub last_refreshed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -134,7 +136,7 @@ pub async fn delete(
 ) -> ApiResult<DoneOut> {
     state
         .identity
-        .disconnect_connection(&meta, caller, path_uuid(&id)?)
+        .disconnect_connection(&meta, caller, path_uuid(&id).map(ConnectionId)?)
         .await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
@@ -150,7 +152,7 @@ pub async fn refresh(
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = state
         .identity
-        .refresh_connection_now(caller, path_uuid(&id)?)
+        .refresh_connection_now(caller, path_uuid(&id).map(ConnectionId)?)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -167,7 +169,7 @@ pub async fn my_job(
     CurrentUser(caller): CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<JobOut> {
-    let job = common::repo::jobs::find_for_user(&state.services.pool, caller.user_id, &id)
+    let job = common::repo::jobs::find_for_user(&state.services.pool, caller.user_id, &JobId(id))
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(super::jobs::job_out(job)))

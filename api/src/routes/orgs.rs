@@ -2,7 +2,11 @@
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse};
 use chrono::{DateTime, Utc};
-use common::{domain::OrgId, identity::valid_slug, repo::orgs::Org};
+use common::{
+    domain::{OrgId, Role},
+    identity::valid_slug,
+    repo::orgs::Org,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -20,17 +24,17 @@ pub struct OrgOut {
     pub name: String,
     pub created_at: DateTime<Utc>,
     /// The caller's role.
-    pub role: String,
+    pub role: Role,
 }
 
 impl OrgOut {
-    fn new(org: Org, role: &str) -> Self {
+    fn new(org: Org, role: Role) -> Self {
         Self {
             id: org.id,
             slug: org.slug,
             name: org.name,
             created_at: org.created_at,
-            role: role.to_owned(),
+            role,
         }
     }
 }
@@ -82,7 +86,10 @@ pub async fn create(
         .identity
         .create_org(&meta, caller, &body.name, body.slug.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Envelope(OrgOut::new(org, "org_admin"))))
+    Ok((
+        StatusCode::CREATED,
+        Envelope(OrgOut::new(org, Role::OrgAdmin)),
+    ))
 }
 
 /// The organisations the caller belongs to, with their role in each.
@@ -114,7 +121,7 @@ pub async fn get(
     member: OrgMember<perm::OrgRead>,
 ) -> ApiResult<OrgOut> {
     let org = state.identity.org(member.org_id).await?;
-    Ok(Envelope(OrgOut::new(org, member.role.as_str())))
+    Ok(Envelope(OrgOut::new(org, member.role)))
 }
 
 /// Rename an organisation or change its slug (org_admin).
@@ -140,7 +147,7 @@ pub async fn update(
             body.slug.as_deref(),
         )
         .await?;
-    Ok(Envelope(OrgOut::new(org, member.role.as_str())))
+    Ok(Envelope(OrgOut::new(org, member.role)))
 }
 
 /// Delete an organisation and everything in it (org_admin).

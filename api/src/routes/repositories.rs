@@ -5,14 +5,16 @@ use axum::{
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
-use common::repo::repositories::{self, Filter, Repository};
+use common::{
+    domain::{InstallationId, RepositoryId},
+    repo::repositories::{self, Filter, Repository},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
+    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
     state::AppState,
 };
 
@@ -31,7 +33,7 @@ pub struct RepoQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RepositoryOut {
-    pub id: Uuid,
+    pub id: RepositoryId,
     pub github_id: i64,
     pub full_name: String,
     pub default_branch: Option<String>,
@@ -115,7 +117,7 @@ pub async fn get(
     member: OrgMember<perm::ReposRead>,
     Path((_org, repo_id)): Path<(String, String)>,
 ) -> ApiResult<RepositoryOut> {
-    let id = path_uuid(&repo_id)?;
+    let id = path_id(&repo_id)?;
     let repo = repositories::find(&state.services.pool, member.org_id, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -140,7 +142,7 @@ async fn start(
         meta,
         member.org_id,
         member.caller.user_id,
-        path_uuid(repo)?,
+        path_id(repo)?,
         action,
     )
     .await?;
@@ -235,7 +237,7 @@ pub async fn update(
     Path((_org, repo)): Path<(String, String)>,
     ValidJson(body): ValidJson<RepositoryPatch>,
 ) -> ApiResult<RepositoryOut> {
-    let id = path_uuid(&repo)?;
+    let id = path_id(&repo)?;
     let mut errors = FieldErrors::default();
     if let Some(channels) = &body.slack_channels {
         errors.require(
@@ -265,7 +267,7 @@ pub struct RepositoryStatusOut {
     pub removed: bool,
     /// RepoPal's webhook on GitHub, when installed.
     pub hook_id: Option<i64>,
-    pub installation_id: Option<i64>,
+    pub installation_id: Option<InstallationId>,
 }
 
 /// Whether the repository is monitored and its webhook installed.
@@ -277,7 +279,7 @@ pub async fn status(
     member: OrgMember<perm::ReposRead>,
     Path((_org, repo)): Path<(String, String)>,
 ) -> ApiResult<RepositoryStatusOut> {
-    let repo = repositories::find(&state.services.pool, member.org_id, path_uuid(&repo)?)
+    let repo = repositories::find(&state.services.pool, member.org_id, path_id(&repo)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let hooks = common::repo::repository_hooks::for_repository(
@@ -297,7 +299,7 @@ pub async fn status(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SyncIn {
     /// One of the caller's OAuth connections (`GET /api/v1/oauth/connections`).
-    pub connection_id: Uuid,
+    pub connection_id: common::domain::ConnectionId,
 }
 
 /// Sync the repositories the caller's GitHub connection can see into this organisation

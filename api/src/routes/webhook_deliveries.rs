@@ -6,14 +6,16 @@ use axum::{
     response::IntoResponse,
 };
 use chrono::{DateTime, Utc};
-use common::repo::webhook_deliveries::{Delivery, Filter};
+use common::{
+    domain::{DeliveryId, DeliveryStatus, InstallationId},
+    repo::webhook_deliveries::{Delivery, Filter},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, OrgMember, ValidQuery, path_uuid, perm},
+    extract::{Client, OrgMember, ValidQuery, path_id, perm},
     pagination,
     state::AppState,
 };
@@ -31,14 +33,14 @@ pub struct DeliveryQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryOut {
-    pub id: Uuid,
+    pub id: DeliveryId,
     pub hook_id: String,
     pub delivery_id: String,
     pub event: String,
     pub action: Option<String>,
-    pub installation_id: Option<i64>,
+    pub installation_id: Option<InstallationId>,
     pub repository_id: Option<i64>,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub status_detail: Option<String>,
     pub replay_count: i32,
     pub received_at: DateTime<Utc>,
@@ -70,10 +72,6 @@ pub struct DeliveryPageOut {
     pub next_cursor: Option<String>,
 }
 
-fn bad_query(message: &str) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
-}
-
 /// The organisation's webhook deliveries, newest first (org_admin, team_lead).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/webhook-deliveries", tag = "webhooks", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), DeliveryQuery),
@@ -85,22 +83,15 @@ pub async fn list(
     ValidQuery(q): ValidQuery<DeliveryQuery>,
 ) -> ApiResult<DeliveryPageOut> {
     let limit = pagination::limit(q.limit, 50, 200)?;
-    if q.status
-        .as_deref()
-        .is_some_and(|s| !["received", "processed", "ignored", "failed"].contains(&s))
-    {
-        return Err(bad_query(
-            "status must be received, processed, ignored or failed",
-        ));
-    }
+    let status = pagination::parse_set::<DeliveryStatus>("status", q.status.as_deref())?;
     let filter = Filter {
         event: q.event,
-        status: q.status,
+        status,
         before: pagination::time_cursor(q.cursor.as_deref())?,
         limit: limit + 1,
     };
     let items = state.webhooks.list(member.org_id, &filter).await?;
-    let (items, next_cursor) = pagination::page(items, limit, |d| (d.received_at, d.id));
+    let (items, next_cursor) = pagination::page(items, limit, |d| (d.received_at, d.id.0));
     Ok(Envelope(DeliveryPageOut {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -116,14 +107,15 @@ pub struct ReplayOut {
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/webhook-deliveries/{delivery_id}/replay", tag = "webhooks",
     security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("delivery_id" = String, Path, format = Uuid)),
-    responses((status = 202, body = ReplayOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 202, body = ReplayOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "`payload_pruned`: the payload was dropped by retention", body = ErrorEnvelope)))]
 pub async fn replay(
     State(state): State<AppState>,
     member: OrgMember<perm::WebhooksReplay>,
     Client(meta): Client,
     Path((_org, delivery_id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path_uuid(&delivery_id)?;
+    let id = path_id(&delivery_id)?;
     let job = state
         .webhooks
         .replay(&meta, member.caller.user_id, member.org_id, id)

@@ -21,7 +21,7 @@ use crate::{
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryAcceptedOut {
     /// RepoPal's id of the stored delivery (absent for a duplicate).
-    pub id: Option<uuid::Uuid>,
+    pub id: Option<common::domain::DeliveryId>,
     /// The processing job (absent for a duplicate).
     pub job_id: Option<String>,
     /// True when this delivery was already received (GitHub redelivery): nothing new was enqueued.

@@ -6,14 +6,20 @@ use axum::{
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
-use common::repo::workflow_runs::{self, Filter, JobRow, Stat, WorkflowRun};
+use common::{
+    domain::{Evaluation, RepositoryId, WorkflowRunId},
+    repo::{
+        workflow_jobs::{self, JobRow},
+        workflow_runs::{self, Filter, Stat, WorkflowRun},
+    },
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
+    extract::{Client, OrgMember, ValidJson, ValidQuery, path_id, perm},
     pagination,
     routes::repositories::JobStartedOut,
     state::AppState,
@@ -42,7 +48,7 @@ impl RunQuery {
         let limit = pagination::limit(self.limit, 50, 200)?;
         Ok((
             Filter {
-                repository: self.repository,
+                repository: self.repository.map(RepositoryId),
                 workflow: self.workflow,
                 branch: self.branch,
                 conclusion: self.conclusion,
@@ -58,8 +64,8 @@ impl RunQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkflowRunOut {
-    pub id: Uuid,
-    pub repository_id: Uuid,
+    pub id: WorkflowRunId,
+    pub repository_id: RepositoryId,
     pub repository: String,
     pub run_id: i64,
     pub run_attempt: i32,
@@ -78,8 +84,8 @@ pub struct WorkflowRunOut {
     pub run_started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
-    /// What incident evaluation did: `opened`, `grouped`, `resolved`, `stale`, `no_change`, …
-    pub evaluation: Option<String>,
+    /// What incident evaluation did with the attempt.
+    pub evaluation: Option<Evaluation>,
     pub received_at: DateTime<Utc>,
 }
 
@@ -129,7 +135,7 @@ pub async fn list(
 ) -> ApiResult<WorkflowRunPageOut> {
     let (filter, limit) = q.filter()?;
     let rows = workflow_runs::list(&state.services.pool, member.org_id, &filter).await?;
-    let (rows, next_cursor) = pagination::page(rows, limit, |r| (r.received_at, r.id));
+    let (rows, next_cursor) = pagination::page(rows, limit, |r| (r.received_at, r.id.0));
     Ok(Envelope(WorkflowRunPageOut {
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -179,10 +185,10 @@ pub async fn get(
     member: OrgMember<perm::IncidentsRead>,
     Path((_org, id)): Path<(String, String)>,
 ) -> ApiResult<WorkflowRunDetailOut> {
-    let run = workflow_runs::find(&state.services.pool, member.org_id, path_uuid(&id)?)
+    let run = workflow_runs::find(&state.services.pool, member.org_id, path_id(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let jobs = workflow_runs::jobs_of(
+    let jobs = workflow_jobs::jobs_of(
         &state.services.pool,
         member.org_id,
         run.run_id,
@@ -197,7 +203,7 @@ pub async fn get(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkflowStatOut {
-    pub repository_id: Uuid,
+    pub repository_id: RepositoryId,
     pub repository: String,
     pub workflow_id: i64,
     pub workflow_name: String,
@@ -277,7 +283,7 @@ pub async fn rerun(
         &meta,
         member.org_id,
         member.caller.user_id,
-        path_uuid(&id)?,
+        path_id(&id)?,
         body.failed_only,
     )
     .await?;

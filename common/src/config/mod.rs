@@ -11,6 +11,7 @@ mod database;
 mod github;
 mod health;
 mod parse;
+mod retention;
 mod slack;
 mod worker;
 
@@ -23,6 +24,7 @@ pub use auth::AuthConfig;
 pub use database::DatabaseConfig;
 pub use github::GithubConfig;
 pub use health::HealthConfig;
+pub use retention::RetentionConfig;
 pub use slack::SlackConfig;
 pub use worker::{QueueOverride, WorkerConfig};
 

@@ -145,10 +145,6 @@ pub(super) fn parse_secs(v: &str) -> Result<Duration, String> {
     parse_u64(v).map(Duration::from_secs)
 }
 
-pub(super) fn parse_hours(v: &str) -> Result<Duration, String> {
-    parse_positive(v).map(|h| Duration::from_secs(h as u64 * 3600))
-}
-
 pub(super) fn parse_positive_secs(v: &str) -> Result<Duration, String> {
     parse_positive(v).map(|n| Duration::from_secs(n as u64))
 }

@@ -23,11 +23,11 @@ pub struct WorkerConfig {
     pub shutdown_timeout: Duration,
     /// Period of the scheduler tick that enqueues periodic jobs.
     pub scheduler_tick: Duration,
-    /// Finished job rows and stale worker rows older than this are pruned.
-    pub job_retention: Duration,
     /// How far back the redelivery sweep looks at the App's deliveries
     /// (`WEBHOOK_REDELIVERY_WINDOW_HOURS`, 1 to 72: GitHub redelivers only the last 3 days).
     pub redelivery_window: Duration,
+    /// How long each class of history is kept (`RETENTION_*`).
+    pub retention: super::RetentionConfig,
     /// Per-queue overrides from `JOB_TIMEOUT_SECS_<QUEUE>`, `JOB_BATCH_SIZE_<QUEUE>` and
     /// `JOB_CONCURRENCY_<QUEUE>` (queue name upper-cased, e.g. `JOB_TIMEOUT_SECS_PROBE`).
     pub queue_overrides: HashMap<String, QueueOverride>,
@@ -106,21 +106,16 @@ impl WorkerConfig {
                 Duration::from_secs(60),
                 parse_positive_secs,
             )?,
-            job_retention: or_default(
-                env,
-                "JOB_RETENTION_HOURS",
-                Duration::from_secs(7 * 24 * 3600),
-                parse_hours,
-            )?,
             redelivery_window: or_default(
                 env,
                 "WEBHOOK_REDELIVERY_WINDOW_HOURS",
                 Duration::from_secs(24 * 3600),
-                |v| match parse_hours(v)? {
-                    d if (3600..=72 * 3600).contains(&d.as_secs()) => Ok(d),
+                |v| match parse_positive(v)? {
+                    h @ 1..=72 => Ok(Duration::from_secs(h as u64 * 3600)),
                     _ => Err(format!("`{v}` is not between 1 and 72 hours")),
                 },
             )?,
+            retention: super::RetentionConfig::from_source(env)?,
             queue_overrides,
         }
         .validated()

@@ -1,39 +1,22 @@
 //! Organisation roles and the permission matrix: the one place that says who may do what.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    OrgAdmin,
-    TeamLead,
-    Developer,
-    Viewer,
+crate::closed_set! {
+    /// A member's role in an organisation.
+    pub enum Role {
+        OrgAdmin = "org_admin",
+        TeamLead = "team_lead",
+        Developer = "developer",
+        Viewer = "viewer",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::OrgAdmin,
-        Role::TeamLead,
-        Role::Developer,
-        Role::Viewer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::OrgAdmin => "org_admin",
-            Role::TeamLead => "team_lead",
-            Role::Developer => "developer",
-            Role::Viewer => "viewer",
-        }
-    }
-
+    /// Parses a client's spelling; the error lists the allowed values (never the input).
     pub fn parse(s: &str) -> Result<Self, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| "must be one of org_admin, team_lead, developer, viewer".to_owned())
+        s.parse()
+            .map_err(|e: crate::domain::NotInSet| e.to_string())
     }
 
     /// The permission matrix. Platform super admins are allowed everything, in every organisation.

@@ -4,14 +4,14 @@
 use reqwest::Method;
 
 use super::{Auth, GithubDb, GithubError};
-use crate::{Error, workflows::payload::JobList};
+use crate::{Error, domain::InstallationId, workflows::payload::JobList};
 
 impl GithubDb<'_> {
     /// The jobs of one run attempt (`GET …/actions/runs/{run_id}/attempts/{attempt}/jobs`), following
     /// pagination up to `MAX_JOB_PAGES` pages of 100.
     pub async fn run_jobs(
         &self,
-        installation_id: i64,
+        installation_id: InstallationId,
         full_name: &str,
         run_id: i64,
         attempt: i32,
@@ -42,7 +42,7 @@ impl GithubDb<'_> {
     /// The last `max_bytes` of a job's log, or `None` when GitHub has none (expired or not kept).
     pub async fn job_log_tail(
         &self,
-        installation_id: i64,
+        installation_id: InstallationId,
         full_name: &str,
         job_id: i64,
         max_bytes: usize,
@@ -68,7 +68,7 @@ impl GithubDb<'_> {
     /// Re-runs a run: every job, or only the failed ones.
     pub async fn rerun(
         &self,
-        installation_id: i64,
+        installation_id: InstallationId,
         full_name: &str,
         run_id: i64,
         failed_only: bool,

@@ -16,6 +16,7 @@ use crate::{
     Error,
     config::GithubConfig,
     crypto::keyring::{Binding, Keyring},
+    domain::InstallationId,
     repo::installation_tokens,
 };
 
@@ -83,7 +84,7 @@ pub async fn installation_token(
     keyring: &Keyring,
     client: &GithubClient,
     app: &AppAuth,
-    installation_id: i64,
+    installation_id: InstallationId,
     fresh: bool,
 ) -> Result<SecretString, Error> {
     let row_id = installation_id.to_string();

@@ -7,13 +7,12 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{GithubDb, GithubError, client::Auth};
 use crate::{
     Error,
     crypto::{keyring::Binding, tokens},
-    domain::OrgId,
+    domain::{InstallationId, OrgId, RepositoryId},
     repo::{effect_attempts, repositories, repository_hooks},
 };
 
@@ -68,7 +67,11 @@ impl GithubDb<'_> {
 
     /// Installs RepoPal's hook on a monitored repository (one install or removal per repository
     /// at a time across all workers).
-    pub async fn install_hook(&self, org: OrgId, repository: Uuid) -> Result<HookOutcome, Error> {
+    pub async fn install_hook(
+        &self,
+        org: OrgId,
+        repository: RepositoryId,
+    ) -> Result<HookOutcome, Error> {
         self.exclusively(
             &format!("repopal:hook:{repository}"),
             self.install_hook_locked(org, repository),
@@ -79,7 +82,7 @@ impl GithubDb<'_> {
     async fn install_hook_locked(
         &self,
         org: OrgId,
-        repository: Uuid,
+        repository: RepositoryId,
     ) -> Result<HookOutcome, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
@@ -134,7 +137,7 @@ impl GithubDb<'_> {
         }
         for id in ours {
             self.delete_hook(installation, &repo.full_name, id).await?;
-            repository_hooks::delete(self.pool, id).await?;
+            repository_hooks::delete(self.pool, org, id).await?;
         }
         self.hook_pacer.until_ready().await;
         let (secret, _) = tokens::generate("rph_");
@@ -188,12 +191,12 @@ impl GithubDb<'_> {
             },
             secret,
         )?;
-        repository_hooks::insert(self.pool, hook_id, org, repository_github_id, &sealed).await
+        repository_hooks::insert(self.pool, org, hook_id, repository_github_id, &sealed).await
     }
 
     async fn delete_hook(
         &self,
-        installation: i64,
+        installation: InstallationId,
         full_name: &str,
         hook_id: i64,
     ) -> Result<(), Error> {
@@ -215,7 +218,7 @@ impl GithubDb<'_> {
     }
 
     /// Removes RepoPal's hook from a repository (already gone counts as done).
-    pub async fn remove_hook(&self, org: OrgId, repository: Uuid) -> Result<u32, Error> {
+    pub async fn remove_hook(&self, org: OrgId, repository: RepositoryId) -> Result<u32, Error> {
         self.exclusively(
             &format!("repopal:hook:{repository}"),
             self.remove_hook_locked(org, repository),
@@ -223,7 +226,7 @@ impl GithubDb<'_> {
         .await
     }
 
-    async fn remove_hook_locked(&self, org: OrgId, repository: Uuid) -> Result<u32, Error> {
+    async fn remove_hook_locked(&self, org: OrgId, repository: RepositoryId) -> Result<u32, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
@@ -238,13 +241,13 @@ impl GithubDb<'_> {
         };
         for id in &hooks {
             self.delete_hook(installation, &repo.full_name, *id).await?;
-            repository_hooks::delete(self.pool, *id).await?;
+            repository_hooks::delete(self.pool, org, *id).await?;
         }
         Ok(u32::try_from(hooks.len()).unwrap_or(u32::MAX))
     }
 
     /// Asks GitHub to send RepoPal's hook a `ping`.
-    pub async fn ping_hook(&self, org: OrgId, repository: Uuid) -> Result<i64, Error> {
+    pub async fn ping_hook(&self, org: OrgId, repository: RepositoryId) -> Result<i64, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
@@ -275,7 +278,11 @@ impl GithubDb<'_> {
 
 impl GithubDb<'_> {
     /// Pings RepoPal's hook on a monitored repository to see whether it still exists.
-    pub async fn hook_health(&self, org: OrgId, repository: Uuid) -> Result<HookHealth, Error> {
+    pub async fn hook_health(
+        &self,
+        org: OrgId,
+        repository: RepositoryId,
+    ) -> Result<HookHealth, Error> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
@@ -314,7 +321,7 @@ impl GithubDb<'_> {
 pub async fn reinstall_hook(
     pool: &sqlx::PgPool,
     org: OrgId,
-    repository: Uuid,
+    repository: RepositoryId,
 ) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let repo = repositories::find(&mut *tx, org, repository)

@@ -10,7 +10,7 @@ use super::client::{Auth, GithubError};
 use crate::{
     Error,
     crypto::{purpose_keys::PurposeKey, signed_state, tokens},
-    domain::{OrgId, Permission, UserId},
+    domain::{InstallationId, OrgId, Permission, UserId},
     identity::ClientMeta,
     jobs::JobId,
 };
@@ -30,7 +30,7 @@ pub struct SetupCallback<'a> {
     pub state: &'a str,
     /// The install cookie's nonce, when the browser sent one.
     pub browser_nonce: Option<&'a str>,
-    pub installation_id: i64,
+    pub installation_id: InstallationId,
     pub setup_action: &'a str,
     pub code: Option<&'a str>,
 }
@@ -121,7 +121,7 @@ impl super::GithubDb<'_> {
 
         use crate::{
             jobs::{self, SyncRepositories},
-            repo::{audit_logs::NewEntry, installations, jobs as job_rows, oauth, orgs},
+            repo::{audit_logs::NewEntry, installations, jobs as job_rows, oauth_states, orgs},
         };
         let claims = signed_state::verify(key, cb.state).ok_or_else(invalid_state)?;
         let (org, user) = (claims.org, claims.user);
@@ -148,7 +148,13 @@ impl super::GithubDb<'_> {
             )
         })?;
         // Each install link works once.
-        if !oauth::use_once(self.pool, &tokens::hash(cb.state), "github_install").await? {
+        if !oauth_states::use_once(
+            self.pool,
+            &tokens::hash(cb.state),
+            crate::domain::StateFlow::GithubInstall,
+        )
+        .await?
+        {
             return refuse("state_reused", invalid_state()).await;
         }
         // The link dies with its maker's admin rights.
@@ -203,7 +209,7 @@ impl super::GithubDb<'_> {
         if let Some(id) = crate::repo::integrations::ensure_installation(
             &mut *tx,
             org,
-            cb.installation_id,
+            cb.installation_id.0,
             user,
             due,
         )
@@ -227,7 +233,7 @@ impl super::GithubDb<'_> {
     async fn installer_administers(
         &self,
         user_token: &SecretString,
-        installation_id: i64,
+        installation_id: InstallationId,
     ) -> Result<bool, Error> {
         let user_auth = Auth::Bearer(user_token);
         let mut next = Some("/user/installations?per_page=100".to_owned());
@@ -242,7 +248,7 @@ impl super::GithubDb<'_> {
                 .items
                 .installations
                 .iter()
-                .any(|i| i.id == installation_id)
+                .any(|i| i.id == installation_id.0)
             {
                 accessible = true;
                 break;

@@ -25,9 +25,9 @@ pub use repos::{connection_sync_job, hook_job, update_settings};
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;
-pub use token_refresh::{REFRESH_MARGIN, RefreshOutcome, seal_pair};
+pub use token_refresh::{REFRESH_MARGIN, RefreshOutcome, RefreshWhen, seal_pair};
 
-use crate::{Error, config::Config, crypto::keyring::Keyring};
+use crate::{Error, config::Config, crypto::keyring::Keyring, domain::InstallationId};
 
 /// Everything needed to talk to GitHub on behalf of installations (remote only: the rows it reads
 /// and writes come with [`GithubDb`]).
@@ -112,7 +112,7 @@ impl GithubDb<'_> {
     /// minted and the call tried again, twice at most, pausing briefly for a just-minted token.
     pub async fn with_installation_token<T, F, Fut>(
         &self,
-        installation_id: i64,
+        installation_id: InstallationId,
         call: F,
     ) -> Result<T, Error>
     where

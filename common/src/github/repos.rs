@@ -4,14 +4,17 @@
 
 use serde_json::json;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::{
     Error,
-    domain::{OrgId, UserId},
+    domain::{OrgId, RepositoryId, UserId},
     identity::{ClientMeta, audit},
     jobs::{self, HookAction, JobId, RepositoryWebhook},
-    repo::{audit_logs::NewEntry, jobs as job_rows, repositories},
+    repo::{
+        audit_logs::NewEntry,
+        jobs as job_rows,
+        repositories::{self, Monitoring},
+    },
 };
 
 /// Switches monitoring and enqueues the matching hook job (or, for `Ping`, only the job).
@@ -20,16 +23,16 @@ pub async fn hook_job(
     meta: &ClientMeta,
     org: OrgId,
     actor: UserId,
-    repository: Uuid,
+    repository: RepositoryId,
     action: HookAction,
 ) -> Result<JobId, Error> {
     let mut tx = pool.begin().await?;
     let found = match action {
         HookAction::Install => {
-            repositories::set_monitoring(&mut *tx, org, repository, true).await?
+            repositories::set_monitoring(&mut *tx, org, repository, Monitoring::On).await?
         }
         HookAction::Remove => {
-            repositories::set_monitoring(&mut *tx, org, repository, false).await?
+            repositories::set_monitoring(&mut *tx, org, repository, Monitoring::Off).await?
         }
         HookAction::Ping => repositories::find(&mut *tx, org, repository)
             .await?
@@ -75,7 +78,7 @@ pub async fn update_settings(
     meta: &ClientMeta,
     org: OrgId,
     actor: UserId,
-    repository: Uuid,
+    repository: RepositoryId,
     auto_incident: Option<bool>,
     slack_channels: Option<&serde_json::Value>,
 ) -> Result<repositories::Repository, Error> {
@@ -84,7 +87,7 @@ pub async fn update_settings(
         .await?
         .ok_or(Error::NotFound)?;
     let after =
-        repositories::update_settings(&mut *tx, org, repository, auto_incident, slack_channels)
+        repositories::update_settings(&mut tx, org, repository, auto_incident, slack_channels)
             .await?
             .ok_or(Error::NotFound)?;
     let mut changes = serde_json::Map::new();
@@ -120,7 +123,7 @@ pub async fn connection_sync_job(
     pool: &PgPool,
     org: OrgId,
     actor: UserId,
-    connection: Uuid,
+    connection: crate::domain::ConnectionId,
 ) -> Result<JobId, Error> {
     let mut tx = pool.begin().await?;
     crate::repo::oauth::find_for_user(&mut *tx, actor, connection)

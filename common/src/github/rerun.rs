@@ -9,6 +9,7 @@ use serde_json::json;
 use super::{Auth, GithubDb};
 use crate::{
     Error,
+    domain::InstallationId,
     jobs::JobId,
     repo::{effect_attempts, job_effects},
 };
@@ -22,7 +23,7 @@ impl GithubDb<'_> {
     /// The run's current attempt number (`GET …/actions/runs/{run_id}`).
     pub async fn run_attempt(
         &self,
-        installation_id: i64,
+        installation_id: InstallationId,
         full_name: &str,
         run_id: i64,
     ) -> Result<i64, Error> {
@@ -43,7 +44,7 @@ impl GithubDb<'_> {
     pub async fn rerun_once(
         &self,
         job_id: &JobId,
-        installation_id: i64,
+        installation_id: InstallationId,
         full_name: &str,
         run_id: i64,
         failed_only: bool,

@@ -12,7 +12,7 @@ use super::{GithubDb, Page, client::Auth};
 use crate::{
     Error,
     crypto::keyring::Binding,
-    domain::OrgId,
+    domain::{InstallationId, OrgId},
     repo::{
         installations, oauth,
         repositories::{self, RepoIn, RepoSource},
@@ -56,7 +56,10 @@ pub struct SyncReport {
 
 impl GithubDb<'_> {
     /// Syncs the repositories of `installation_id` into its organisation.
-    pub async fn sync_installation(&self, installation_id: i64) -> Result<SyncReport, Error> {
+    pub async fn sync_installation(
+        &self,
+        installation_id: InstallationId,
+    ) -> Result<SyncReport, Error> {
         let Some(org) = installations::org_of(self.pool, installation_id).await? else {
             return Err(Error::rejected(
                 "installation_not_linked",
@@ -86,7 +89,7 @@ impl GithubDb<'_> {
                     },
                 )
                 .await?;
-            installations::mark_synced(self.pool, installation_id).await?;
+            installations::mark_synced(self.pool, org, installation_id).await?;
             Ok(report)
         };
         self.exclusively(&format!("repopal:sync:{installation_id}"), work)
@@ -94,13 +97,17 @@ impl GithubDb<'_> {
     }
 
     /// Syncs the repositories a user's OAuth connection can see (`GET /user/repos`) into `org`.
-    pub async fn sync_connection(&self, org: OrgId, connection: Uuid) -> Result<SyncReport, Error> {
+    pub async fn sync_connection(
+        &self,
+        org: OrgId,
+        connection: crate::domain::ConnectionId,
+    ) -> Result<SyncReport, Error> {
         let tokens = oauth::sealed_tokens(self.pool, connection)
             .await?
             .ok_or(Error::NotFound)?;
-        if tokens.status != "active" {
+        if tokens.status != crate::domain::ConnectionStatus::Active {
             return Err(Error::rejected(
-                "reauth_required",
+                crate::domain::ConnectionStatus::ReauthRequired.as_str(),
                 "the connection must be authorised again",
             ));
         }
@@ -113,7 +120,7 @@ impl GithubDb<'_> {
         let token = self.keyring.open(at, &tokens.access_token_sealed)?;
         let work = self.sync_pages(
             org,
-            RepoSource::Connection(connection),
+            RepoSource::Connection(connection.0),
             "/user/repos?per_page=100",
             |url| {
                 let token = &token;

@@ -6,13 +6,27 @@
 use chrono::Utc;
 use oauth2::{RefreshToken, RequestTokenError, TokenResponse};
 use secrecy::{ExposeSecret, SecretString};
-use uuid::Uuid;
 
 use super::GithubDb;
-use crate::{Error, crypto::keyring::Binding, repo::oauth};
+use crate::{
+    Error,
+    crypto::keyring::Binding,
+    domain::{ConnectionId, ConnectionStatus},
+    repo::oauth,
+};
 
 /// Refresh tokens early: this long before the access token expires.
 pub const REFRESH_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
+
+/// When a refresh goes ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshWhen {
+    /// Only when the token expires within `REFRESH_MARGIN` (the scheduled refresh).
+    Due,
+    /// Now, unless it was refreshed moments ago (a provider said the token expired, or a client
+    /// asked).
+    Now,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshOutcome {
@@ -36,7 +50,7 @@ fn binding<'a>(column: &'a str, row_id: &'a str) -> Binding<'a> {
 /// Seals a token pair for a connection row.
 pub fn seal_pair(
     keyring: &crate::crypto::keyring::Keyring,
-    id: Uuid,
+    id: ConnectionId,
     access: &SecretString,
     refresh: Option<&SecretString>,
 ) -> Result<(String, Option<String>), Error> {
@@ -50,14 +64,18 @@ pub fn seal_pair(
 
 impl GithubDb<'_> {
     /// Refreshes one connection's tokens if it needs it.
-    pub async fn refresh_connection(&self, id: Uuid, force: bool) -> Result<RefreshOutcome, Error> {
+    pub async fn refresh_connection(
+        &self,
+        id: ConnectionId,
+        when: RefreshWhen,
+    ) -> Result<RefreshOutcome, Error> {
         let client = super::oauth_client(&self.config, None)?;
         let mut tx = self.pool.begin().await?;
         oauth::lock_for_refresh(&mut tx, id).await?;
         let tokens = oauth::sealed_tokens(&mut *tx, id)
             .await?
             .ok_or(Error::NotFound)?;
-        if tokens.status != "active" {
+        if tokens.status != ConnectionStatus::Active {
             return Ok(RefreshOutcome::NotRefreshable);
         }
         let now = Utc::now();
@@ -67,7 +85,7 @@ impl GithubDb<'_> {
         let just_refreshed = tokens
             .last_refreshed_at
             .is_some_and(|at| at > now - chrono::TimeDelta::minutes(1));
-        if (fresh && !force) || just_refreshed {
+        if (fresh && when == RefreshWhen::Due) || just_refreshed {
             return Ok(RefreshOutcome::AlreadyFresh);
         }
         let Some(sealed_refresh) = tokens.refresh_token_sealed else {

@@ -8,10 +8,10 @@ use super::{Caller, ClientMeta, Identity, SignedIn, audit, orgs::create_org_in, 
 use crate::{
     Error,
     crypto::tokens,
-    domain::{Email, NewPassword, UserId},
+    domain::{Email, EmailPurpose, NewPassword, SessionEndReason, UserId},
     repo::{
         audit_logs::NewEntry,
-        email_tokens::{self, RESET_PASSWORD, VERIFY_EMAIL},
+        email_tokens,
         login_attempts::{self, Reservation},
         oauth, sessions,
         users::{self, User, UserOrg},
@@ -51,7 +51,7 @@ impl Identity {
             &input.email,
             input.full_name.trim(),
             Some(&hash),
-            false,
+            users::EmailProof::Unproven,
         )
         .await?;
         if let Some(name) = input
@@ -83,7 +83,7 @@ impl Identity {
         email_tokens::insert(
             &mut *tx,
             user.id,
-            VERIFY_EMAIL,
+            EmailPurpose::VerifyEmail,
             &hash,
             Utc::now() + chrono::Duration::hours(VERIFY_TTL_HOURS),
         )
@@ -254,12 +254,12 @@ impl Identity {
         let hash = self.passwords.hash(new.secret()).await?;
         let mut tx = self.pool.begin().await?;
         users::set_password(&mut *tx, user.id, &hash).await?;
-        email_tokens::use_up_all(&mut *tx, user.id, RESET_PASSWORD).await?;
+        email_tokens::use_up_all(&mut *tx, user.id, EmailPurpose::ResetPassword).await?;
         let revoked = sessions::revoke_all_except(
             &mut *tx,
             user.id,
             Some(caller.session_id),
-            "password_changed",
+            SessionEndReason::PasswordChanged,
         )
         .await?;
         audit(
@@ -287,7 +287,7 @@ impl Identity {
         email_tokens::insert(
             &mut *tx,
             user.id,
-            RESET_PASSWORD,
+            EmailPurpose::ResetPassword,
             &hash,
             Utc::now() + chrono::Duration::minutes(RESET_TTL_MINUTES),
         )
@@ -318,14 +318,15 @@ impl Identity {
         new: &NewPassword,
     ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        let user = email_tokens::consume(&mut tx, RESET_PASSWORD, &tokens::hash(token))
-            .await?
-            .ok_or_else(|| {
-                Error::rejected(
-                    "invalid_token",
-                    "The reset token is invalid, used or expired.",
-                )
-            })?;
+        let user =
+            email_tokens::consume(&mut tx, EmailPurpose::ResetPassword, &tokens::hash(token))
+                .await?
+                .ok_or_else(|| {
+                    Error::rejected(
+                        "invalid_token",
+                        "The reset token is invalid, used or expired.",
+                    )
+                })?;
         // Only a valid token costs a hash; if hashing is busy the rollback keeps the token usable.
         let hash = self.passwords.hash(new.secret()).await?;
         users::set_password_proven(&mut *tx, user, &hash).await?;
@@ -335,8 +336,10 @@ impl Identity {
             login_attempts::clear(&mut *tx, &account.email).await?;
         }
         users::mark_verified(&mut *tx, user).await?;
-        email_tokens::use_up_all(&mut *tx, user, RESET_PASSWORD).await?;
-        let revoked = sessions::revoke_all_except(&mut *tx, user, None, "password_reset").await?;
+        email_tokens::use_up_all(&mut *tx, user, EmailPurpose::ResetPassword).await?;
+        let revoked =
+            sessions::revoke_all_except(&mut *tx, user, None, SessionEndReason::PasswordReset)
+                .await?;
         audit(
             &mut *tx,
             meta,
@@ -353,7 +356,7 @@ impl Identity {
     /// Confirms an email address with its token.
     pub async fn verify_email(&self, meta: &ClientMeta, token: &str) -> Result<UserId, Error> {
         let mut tx = self.pool.begin().await?;
-        let user = email_tokens::consume(&mut tx, VERIFY_EMAIL, &tokens::hash(token))
+        let user = email_tokens::consume(&mut tx, EmailPurpose::VerifyEmail, &tokens::hash(token))
             .await?
             .ok_or_else(|| {
                 Error::rejected(

@@ -5,7 +5,6 @@
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{
     Caller, ClientMeta, Identity, audit,
@@ -15,6 +14,7 @@ use super::{
 use crate::{
     Error,
     crypto::keyring::Binding,
+    domain::{ConnectionId, ConnectionProvider, StateFlow},
     github::seal_pair,
     jobs::{self, JobId, RefreshOAuthToken},
     repo::{
@@ -24,11 +24,10 @@ use crate::{
     },
 };
 
-const PROVIDER: &str = "github_connect";
 const CONNECT_CALLBACK: &str = "/api/v1/oauth/github/callback";
 
 const CONNECT: Flow = Flow {
-    provider: PROVIDER,
+    state: StateFlow::GithubConnect,
     callback: CONNECT_CALLBACK,
     audit_action: "oauth.connect",
 };
@@ -70,7 +69,13 @@ impl Identity {
         let provider_user_id = gh.id.to_string();
 
         let mut tx = self.pool.begin().await?;
-        let id = match oauth::find_by_provider_user(&mut *tx, "github", &provider_user_id).await? {
+        let id = match oauth::find_by_provider_user(
+            &mut *tx,
+            ConnectionProvider::Github,
+            &provider_user_id,
+        )
+        .await?
+        {
             Some(existing) if existing.user_id != user => {
                 return Err(Error::conflict(
                     "already_linked",
@@ -87,7 +92,7 @@ impl Identity {
                 existing.id
             }
             None => {
-                let id = Uuid::new_v4();
+                let id = ConnectionId::new();
                 let sealed = seal_pair(&self.config.keyring, id, &access, refresh.as_ref())?;
                 oauth::upsert_repo_access(
                     &mut *tx,
@@ -107,7 +112,7 @@ impl Identity {
         let entry = NewEntry::success("oauth.connect")
             .actor(user)
             .resource("oauth_connection", id)
-            .meta(json!({ "provider": "github", "login": gh.login, "scopes": scopes, "expiring": refresh.is_some() }));
+            .meta(json!({ "provider": ConnectionProvider::Github, "login": gh.login, "scopes": scopes, "expiring": refresh.is_some() }));
         audit(&mut *tx, meta, entry).await?;
         let connection = oauth::find_for_user(&mut *tx, user, id)
             .await?
@@ -121,7 +126,11 @@ impl Identity {
     }
 
     /// Enqueues a refresh of one of the caller's connections.
-    pub async fn refresh_connection_now(&self, caller: Caller, id: Uuid) -> Result<JobId, Error> {
+    pub async fn refresh_connection_now(
+        &self,
+        caller: Caller,
+        id: ConnectionId,
+    ) -> Result<JobId, Error> {
         let mut tx = self.pool.begin().await?;
         oauth::find_for_user(&mut *tx, caller.user_id, id)
             .await?
@@ -144,7 +153,7 @@ impl Identity {
         &self,
         meta: &ClientMeta,
         caller: Caller,
-        id: Uuid,
+        id: ConnectionId,
     ) -> Result<(), Error> {
         oauth::find_for_user(&self.pool, caller.user_id, id)
             .await?

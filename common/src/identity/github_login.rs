@@ -6,7 +6,6 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{
     Caller, ClientMeta, Identity, SignedIn, audit,
@@ -15,11 +14,12 @@ use super::{
 use crate::{
     Error,
     crypto::keyring::Binding,
-    domain::Email,
+    domain::{ConnectionId, ConnectionProvider, Email, SessionEndReason, StateFlow},
     repo::{audit_logs::NewEntry, oauth, sessions, users},
 };
 
-const PROVIDER: &str = "github";
+/// The provider GitHub sign-in links accounts to.
+const PROVIDER: ConnectionProvider = ConnectionProvider::Github;
 const LOGIN_CALLBACK: &str = "/api/v1/auth/oauth/github/callback";
 
 #[derive(Debug, Deserialize)]
@@ -44,7 +44,7 @@ pub(crate) fn upstream(message: impl Into<String>) -> Error {
 }
 
 const LOGIN: Flow = Flow {
-    provider: PROVIDER,
+    state: StateFlow::GithubLogin,
     callback: LOGIN_CALLBACK,
     audit_action: "auth.login",
 };
@@ -187,10 +187,11 @@ impl Identity {
                             .clone()
                             .filter(|n| !n.trim().is_empty())
                             .unwrap_or_else(|| gh.login.clone());
-                        users::insert(&mut tx, &email, &name, None, true).await?
+                        users::insert(&mut tx, &email, &name, None, users::EmailProof::Proven)
+                            .await?
                     }
                 };
-                let id = Uuid::new_v4();
+                let id = ConnectionId::new();
                 let sealed = self.seal_token(id, access)?;
                 oauth::insert(
                     &mut tx,
@@ -239,14 +240,20 @@ impl Identity {
         tx: &mut sqlx::PgConnection,
         meta: &ClientMeta,
         user: &users::User,
-        keep: Option<Uuid>,
+        keep: Option<ConnectionId>,
     ) -> Result<(), Error> {
         if let Some(keep) = keep {
             oauth::mark_linked_verified(&mut *tx, keep).await?;
         }
         users::reclaim(&mut *tx, user.id).await?;
         let unlinked = oauth::delete_linked_unverified(&mut *tx, user.id).await?;
-        sessions::revoke_all_except(&mut *tx, user.id, None, "reclaimed_by_verified_owner").await?;
+        sessions::revoke_all_except(
+            &mut *tx,
+            user.id,
+            None,
+            SessionEndReason::ReclaimedByVerifiedOwner,
+        )
+        .await?;
         crate::repo::login_attempts::clear(&mut *tx, &user.email).await?;
         audit(
             &mut *tx,
@@ -260,7 +267,7 @@ impl Identity {
         .await
     }
 
-    fn seal_token(&self, connection: Uuid, token: &SecretString) -> Result<String, Error> {
+    fn seal_token(&self, connection: ConnectionId, token: &SecretString) -> Result<String, Error> {
         let row_id = connection.to_string();
         let at = Binding {
             table: "oauth_connections",

@@ -4,16 +4,15 @@
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::{Caller, ClientMeta, Identity, audit, queue_email};
 use crate::{
     Error,
     crypto::tokens,
-    domain::{Email, OrgId, Permission, Role, UserId},
+    domain::{Email, InvitationId, OrgId, Permission, RevokeReason, Role, UserId},
     repo::{
         audit_logs::NewEntry,
-        invitations::{self, Invitation, RevokeReason},
+        invitations::{self, Invitation},
         orgs::{self, Org},
         users,
     },
@@ -138,7 +137,7 @@ impl Identity {
         meta: &ClientMeta,
         caller: Caller,
         org: OrgId,
-        id: Uuid,
+        id: InvitationId,
     ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
         let invitation = invitations::revoke(&mut *tx, org, id, RevokeReason::Revoked)
@@ -207,16 +206,16 @@ impl Identity {
                     .org(org_id)
                     .actor(user.id)
                     .resource("invitation", invitation.id)
-                    .meta(json!({ "reason": RevokeReason::InviterLostRights.as_str() })),
+                    .meta(json!({ "reason": RevokeReason::InviterLostRights })),
             )
             .await?;
             tx.commit().await?;
             return Err(revoked());
         }
-        if !invitations::mark_accepted(&mut tx, invitation.id).await? {
+        if !invitations::mark_accepted(&mut tx, org_id, invitation.id).await? {
             return Err(invalid_token());
         }
-        let role = Role::parse(&invitation.role).map_err(Error::Invalid)?;
+        let role = invitation.role;
         let joined = orgs::add_member(&mut *tx, org_id, user.id, role).await?;
         audit(
             &mut *tx,

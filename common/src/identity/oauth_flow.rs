@@ -11,11 +11,11 @@ use super::{ClientMeta, Identity, audit, github_login::upstream};
 use crate::{
     Error,
     crypto::tokens,
-    domain::UserId,
+    domain::{StateFlow, UserId},
     github::{granted_scopes, oauth_client},
     repo::{
         audit_logs::NewEntry,
-        oauth::{self, StateCheck},
+        oauth_states::{self, StateCheck},
     },
 };
 
@@ -39,7 +39,7 @@ pub(crate) struct OAuthGrant {
 
 /// One kind of flow: its state namespace, callback path and the audit action for its failures.
 pub(crate) struct Flow {
-    pub provider: &'static str,
+    pub state: StateFlow,
     pub callback: &'static str,
     pub audit_action: &'static str,
 }
@@ -58,11 +58,11 @@ impl Identity {
         let (state, state_hash) = tokens::generate("");
         let (browser_nonce, browser_hash) = tokens::generate("");
         let expires = Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES);
-        oauth::insert_state(
+        oauth_states::insert_state(
             &self.pool,
             &state_hash,
             &browser_hash,
-            flow.provider,
+            flow.state,
             expires,
             user,
         )
@@ -97,11 +97,11 @@ impl Identity {
         let (Some(nonce), Some(state)) = (browser_nonce, state) else {
             return Err(invalid_state());
         };
-        let (check, user) = oauth::consume_state(
+        let (check, user) = oauth_states::consume_state(
             &self.pool,
             &tokens::hash(state),
             &tokens::hash(nonce),
-            flow.provider,
+            flow.state,
         )
         .await?;
         let refused = match (check, error) {

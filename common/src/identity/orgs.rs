@@ -7,10 +7,10 @@ use sqlx::PgConnection;
 use super::{Caller, ClientMeta, Identity, audit, invitations::revoke_if_inviter_demoted};
 use crate::{
     Error,
-    domain::{OrgId, Role, UserId},
+    domain::{OrgId, RevokeReason, Role, UserId},
     repo::{
         audit_logs::{self, Entry, Filter, NewEntry},
-        invitations::{self, Invitation, RevokeReason},
+        invitations::{self, Invitation},
         orgs::{self, Member, Org},
         users::{self, UserOrg},
     },

@@ -8,7 +8,7 @@ use super::{Caller, ClientMeta, Identity, IssuedTokens, SignedIn, audit};
 use crate::{
     Error,
     crypto::tokens,
-    domain::{SessionId, UserId},
+    domain::{SessionEndReason, SessionId, UserId},
     repo::{audit_logs::NewEntry, sessions, sessions::Session, users},
 };
 
@@ -109,7 +109,7 @@ impl Identity {
                 &mut *tx,
                 found.user_id,
                 found.session_id,
-                "refresh_token_reuse",
+                SessionEndReason::RefreshTokenReuse,
             )
             .await?;
             audit(
@@ -148,7 +148,13 @@ impl Identity {
     /// Ends the caller's current session.
     pub async fn logout(&self, meta: &ClientMeta, caller: Caller) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        sessions::revoke(&mut *tx, caller.user_id, caller.session_id, "logout").await?;
+        sessions::revoke(
+            &mut *tx,
+            caller.user_id,
+            caller.session_id,
+            SessionEndReason::Logout,
+        )
+        .await?;
         audit(
             &mut *tx,
             meta,
@@ -173,7 +179,14 @@ impl Identity {
         session: SessionId,
     ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        if !sessions::revoke(&mut *tx, caller.user_id, session, "ended_by_user").await? {
+        if !sessions::revoke(
+            &mut *tx,
+            caller.user_id,
+            session,
+            SessionEndReason::EndedByUser,
+        )
+        .await?
+        {
             return Err(Error::NotFound);
         }
         audit(

@@ -3,16 +3,16 @@
 
 use serde_json::json;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::notify::fan_out;
 use crate::{
     Error,
-    domain::{OrgId, UserId},
+    domain::{EventKind, IncidentId, NotificationKind, OrgId, Transition, UserId},
     identity::{ClientMeta, audit},
     repo::{
         audit_logs::NewEntry,
-        incidents::{self, Event, Incident},
+        incident_events::{self, Event, NewEvent},
+        incidents::{self, Incident, Moved},
         repositories,
     },
 };
@@ -26,29 +26,12 @@ pub enum Action {
 }
 
 impl Action {
-    /// (allowed from, to, timeline kind, audit action)
-    fn rule(
-        self,
-    ) -> (
-        &'static [&'static str],
-        &'static str,
-        &'static str,
-        &'static str,
-    ) {
+    /// The transition it asks for, and its audit action.
+    fn rule(self) -> (Transition, &'static str) {
         match self {
-            Self::Acknowledge => (
-                &["open"],
-                "acknowledged",
-                "acknowledged",
-                "incident.acknowledge",
-            ),
-            Self::Resolve => (
-                &["open", "acknowledged"],
-                "resolved",
-                "resolved",
-                "incident.resolve",
-            ),
-            Self::Reopen => (&["resolved"], "open", "reopened", "incident.reopen"),
+            Self::Acknowledge => (Transition::ACKNOWLEDGE, "incident.acknowledge"),
+            Self::Resolve => (Transition::RESOLVE, "incident.resolve"),
+            Self::Reopen => (Transition::REOPEN, "incident.reopen"),
         }
     }
 }
@@ -59,17 +42,21 @@ pub async fn act(
     meta: &ClientMeta,
     org: OrgId,
     actor: UserId,
-    id: Uuid,
+    id: IncidentId,
     action: Action,
     note: Option<&str>,
 ) -> Result<Incident, Error> {
-    let (from, to, kind, audit_action) = action.rule();
+    let (transition, audit_action) = action.rule();
     let mut tx = pool.begin().await?;
     let current = incidents::lock(&mut tx, org, id)
         .await?
         .ok_or(Error::NotFound)?;
     let resolution = note.unwrap_or("Resolved by a person");
-    let moved = incidents::transition(&mut tx, org, id, from, to, Some(actor), Some(resolution))
+    let by = Moved {
+        actor: Some(actor),
+        resolution: Some(resolution),
+    };
+    let moved = incidents::transition(&mut tx, org, id, transition, by)
         .await
         .map_err(crate::repo::conflicts::map)?;
     if !moved {
@@ -78,14 +65,16 @@ pub async fn act(
             format!("the incident is {}", current.status),
         ));
     }
-    let event = incidents::add_event(
+    let event = incident_events::add_event(
         &mut tx,
         org,
         id,
-        kind,
-        Some(actor),
-        note,
-        json!({"from": current.status}),
+        NewEvent {
+            kind: transition.event,
+            actor: Some(actor),
+            body: note,
+            data: json!({"from": current.status}),
+        },
     )
     .await?;
     audit(
@@ -95,13 +84,21 @@ pub async fn act(
             .org(org)
             .actor(actor)
             .resource("incident", id)
-            .meta(json!({"from": current.status, "to": to})),
+            .meta(json!({"from": current.status, "to": transition.to})),
     )
     .await?;
     if action == Action::Resolve
         && let Some(repo) = repositories::find(&mut *tx, org, current.repository_id).await?
     {
-        fan_out(&mut tx, &repo, id, event, "resolved", &current.title).await?;
+        fan_out(
+            &mut tx,
+            &repo,
+            id,
+            event,
+            NotificationKind::Resolved,
+            &current.title,
+        )
+        .await?;
     }
     let after = incidents::find(&mut *tx, org, id)
         .await?
@@ -116,21 +113,23 @@ pub async fn comment(
     meta: &ClientMeta,
     org: OrgId,
     actor: UserId,
-    id: Uuid,
+    id: IncidentId,
     body: &str,
 ) -> Result<Event, Error> {
     let mut tx = pool.begin().await?;
     incidents::find(&mut *tx, org, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let event = incidents::add_event(
+    let event = incident_events::add_event(
         &mut tx,
         org,
         id,
-        "comment",
-        Some(actor),
-        Some(body),
-        json!({}),
+        NewEvent {
+            kind: EventKind::Comment,
+            actor: Some(actor),
+            body: Some(body),
+            data: json!({}),
+        },
     )
     .await?;
     audit(
@@ -142,7 +141,7 @@ pub async fn comment(
             .resource("incident", id),
     )
     .await?;
-    let event = incidents::find_event(&mut *tx, org, event)
+    let event = incident_events::find_event(&mut *tx, org, event)
         .await?
         .ok_or(Error::NotFound)?;
     tx.commit().await?;

@@ -5,11 +5,14 @@ use serde_json::{Value, json};
 
 use crate::{
     Error,
+    domain::{Conclusion, EventKind},
     github::GithubDb,
     jobs::{IncidentContext, JobId},
     repo::{
+        incident_events::{self, NewEvent},
         incidents, job_effects, repositories,
-        workflow_runs::{self, JobRow},
+        workflow_jobs::{self, JobRow},
+        workflow_runs,
     },
 };
 
@@ -50,10 +53,10 @@ pub async fn gather(
                 .run_jobs(installation, &repo.full_name, run.run_id, run.run_attempt)
                 .await?;
             let jobs: Vec<JobRow> = list.jobs.into_iter().map(Into::into).collect();
-            workflow_runs::upsert_jobs(pool, org, repo.id, &jobs).await?;
+            workflow_jobs::upsert_jobs(pool, org, repo.id, &jobs).await?;
             let failed: Vec<&JobRow> = jobs
                 .iter()
-                .filter(|j| matches!(j.conclusion.as_deref(), Some("failure" | "timed_out")))
+                .filter(|j| Conclusion::is_failing(j.conclusion.as_deref()))
                 .collect();
             let mut out = Vec::new();
             for (i, j) in failed.iter().enumerate() {
@@ -115,14 +118,16 @@ pub async fn gather(
     if !newer_stored {
         incidents::set_context(&mut tx, org, job.incident_id, &context).await?;
     }
-    incidents::add_event(
+    incident_events::add_event(
         &mut tx,
         org,
         job.incident_id,
-        "context",
-        None,
-        Some(&summary),
-        json!({"workflow_run_id": run.id, "run_number": run.run_number}),
+        NewEvent {
+            kind: EventKind::Context,
+            actor: None,
+            body: Some(&summary),
+            data: json!({"workflow_run_id": run.id, "run_number": run.run_number}),
+        },
     )
     .await?;
     tx.commit().await?;

@@ -4,31 +4,40 @@
 
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 use super::notify::fan_out;
 use crate::{
     Error,
+    domain::{
+        Conclusion, Evaluation, EventKind, IncidentId, NotificationKind, OrgId, RunStatus,
+        Severity, Transition, WorkflowRunId,
+    },
     jobs::{self, IncidentContext},
     repo::{
         audit_logs::{self, NewEntry},
-        incidents::{self, NewIncident},
+        incident_events::{self, NewEvent},
+        incidents::{self, Moved, NewIncident},
         repositories::{self, Repository},
         workflow_runs::{self, WorkflowRun},
     },
 };
 
-/// Evaluates the run attempt `id` once it has completed; returns what happened (`opened`,
-/// `grouped`, `resolved`, `stale`, `no_change`, `auto_incident_off`, or `already …`).
-pub async fn evaluate(pool: &PgPool, notify_window_secs: i64, id: Uuid) -> Result<String, Error> {
+/// Evaluates the organisation's run attempt `id` once it has completed; returns what happened
+/// (an [`Evaluation`], `in_progress`, or `already …`).
+pub async fn evaluate(
+    pool: &PgPool,
+    notify_window_secs: i64,
+    org: OrgId,
+    id: WorkflowRunId,
+) -> Result<String, Error> {
     let mut tx = pool.begin().await?;
-    let run = workflow_runs::lock(&mut tx, id)
+    let run = workflow_runs::lock(&mut tx, org, id)
         .await?
         .ok_or(Error::NotFound)?;
     if let Some(done) = &run.evaluation {
         return Ok(format!("already {done}"));
     }
-    if run.status != "completed" {
+    if !RunStatus::is_completed(&run.status) {
         return Ok("in_progress".into());
     }
     let key = format!("{}:{}:{}", run.repository_id, run.workflow_id, run.branch);
@@ -36,7 +45,7 @@ pub async fn evaluate(pool: &PgPool, notify_window_secs: i64, id: Uuid) -> Resul
     let outcome = decide(&mut tx, notify_window_secs, &run, &key).await?;
     workflow_runs::set_evaluation(&mut tx, run.org_id, run.id, outcome).await?;
     tx.commit().await?;
-    Ok(outcome.to_owned())
+    Ok(outcome.to_string())
 }
 
 fn run_data(run: &WorkflowRun) -> serde_json::Value {
@@ -57,15 +66,15 @@ async fn decide(
     window_secs: i64,
     run: &WorkflowRun,
     key: &str,
-) -> Result<&'static str, Error> {
-    let failing = matches!(run.conclusion.as_deref(), Some("failure" | "timed_out"));
-    if !failing && run.conclusion.as_deref() != Some("success") {
-        return Ok("no_change");
-    }
-    if workflow_runs::newer_result_exists(tx, run).await? {
-        return Ok("stale");
-    }
+) -> Result<Evaluation, Error> {
+    let Some(conclusion) = Conclusion::of(run.conclusion.as_deref()) else {
+        return Ok(Evaluation::NoChange);
+    };
+    let failing = conclusion.is_failure();
     let org = run.org_id;
+    if workflow_runs::newer_result_exists(tx, org, run).await? {
+        return Ok(Evaluation::Stale);
+    }
     let repo = repositories::find(&mut *tx, org, run.repository_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -73,12 +82,17 @@ async fn decide(
     match (failing, open) {
         (true, Some(incident)) => {
             if !incidents::add_occurrence(tx, org, incident.id, run.id).await? {
-                return Ok("no_change");
+                return Ok(Evaluation::NoChange);
             }
             let mut data = run_data(run);
             data["occurrence_count"] = json!(incident.occurrence_count + 1);
-            let event =
-                incidents::add_event(tx, org, incident.id, "occurrence", None, None, data).await?;
+            let event = incident_events::add_event(
+                tx,
+                org,
+                incident.id,
+                system(EventKind::Occurrence, None, data),
+            )
+            .await?;
             record(tx, run, incident.id, "incident.occurrence").await?;
             fetch_context(tx, run, incident.id).await?;
             if incidents::take_notify_slot(tx, org, incident.id, window_secs).await? {
@@ -87,14 +101,14 @@ async fn decide(
                     &repo,
                     incident.id,
                     event,
-                    "still_failing",
+                    NotificationKind::StillFailing,
                     &incident.title,
                 )
                 .await?;
             }
-            Ok("grouped")
+            Ok(Evaluation::Grouped)
         }
-        (true, None) if !repo.auto_incident => Ok("auto_incident_off"),
+        (true, None) if !repo.auto_incident => Ok(Evaluation::AutoIncidentOff),
         (true, None) => {
             let title = format!(
                 "{} failing on {} in {}",
@@ -118,54 +132,76 @@ async fn decide(
             )
             .await?;
             incidents::add_occurrence(tx, org, id, run.id).await?;
-            let event =
-                incidents::add_event(tx, org, id, "opened", None, None, run_data(run)).await?;
+            let event = incident_events::add_event(
+                tx,
+                org,
+                id,
+                system(EventKind::Opened, None, run_data(run)),
+            )
+            .await?;
             record(tx, run, id, "incident.open").await?;
             fetch_context(tx, run, id).await?;
-            fan_out(tx, &repo, id, event, "opened", &title).await?;
-            Ok("opened")
+            fan_out(tx, &repo, id, event, NotificationKind::Opened, &title).await?;
+            Ok(Evaluation::Opened)
         }
         (false, Some(incident)) => {
             let why = format!(
                 "{} run #{} (attempt {}) succeeded on {}",
                 run.workflow_name, run.run_number, run.run_attempt, run.branch
             );
-            incidents::transition(
+            let by = Moved {
+                actor: None,
+                resolution: Some(&why),
+            };
+            incidents::transition(tx, org, incident.id, Transition::RESOLVE, by).await?;
+            let mut data = run_data(run);
+            data["automatic"] = json!(true);
+            let event = incident_events::add_event(
                 tx,
                 org,
                 incident.id,
-                &["open", "acknowledged"],
-                "resolved",
-                None,
-                Some(&why),
+                system(EventKind::Resolved, Some(&why), data),
             )
             .await?;
-            let mut data = run_data(run);
-            data["automatic"] = json!(true);
-            let event =
-                incidents::add_event(tx, org, incident.id, "resolved", None, Some(&why), data)
-                    .await?;
             record(tx, run, incident.id, "incident.auto_resolve").await?;
-            fan_out(tx, &repo, incident.id, event, "resolved", &incident.title).await?;
-            Ok("resolved")
+            fan_out(
+                tx,
+                &repo,
+                incident.id,
+                event,
+                NotificationKind::Resolved,
+                &incident.title,
+            )
+            .await?;
+            Ok(Evaluation::Resolved)
         }
-        (false, None) => Ok("no_change"),
+        (false, None) => Ok(Evaluation::NoChange),
+    }
+}
+
+/// A timeline entry RepoPal writes itself (no person acted).
+fn system(kind: EventKind, body: Option<&str>, data: serde_json::Value) -> NewEvent<'_> {
+    NewEvent {
+        kind,
+        actor: None,
+        body,
+        data,
     }
 }
 
 /// Failures on the default branch are `high`; elsewhere `medium`.
-fn severity(repo: &Repository, run: &WorkflowRun) -> &'static str {
+fn severity(repo: &Repository, run: &WorkflowRun) -> Severity {
     if repo.default_branch.as_deref() == Some(run.branch.as_str()) {
-        "high"
+        Severity::High
     } else {
-        "medium"
+        Severity::Medium
     }
 }
 
 async fn record(
     tx: &mut PgConnection,
     run: &WorkflowRun,
-    incident: Uuid,
+    incident: IncidentId,
     action: &str,
 ) -> Result<(), Error> {
     audit_logs::insert(
@@ -181,7 +217,7 @@ async fn record(
 async fn fetch_context(
     tx: &mut PgConnection,
     run: &WorkflowRun,
-    incident: Uuid,
+    incident: IncidentId,
 ) -> Result<(), Error> {
     jobs::push(
         tx,

@@ -2,14 +2,13 @@
 //! channels (one `notify_slack` job each) when the organisation has a usable Slack integration.
 
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::{
     Error,
+    domain::{EventKind, IncidentEventId, IncidentId, NotificationKind},
     jobs::{self, NotifySlack},
     repo::{
-        incidents::{Event, Incident},
-        integrations, notifications,
+        incident_events::Event, incidents::Incident, integrations, notifications,
         repositories::Repository,
     },
 };
@@ -18,9 +17,9 @@ use crate::{
 pub(super) async fn fan_out(
     tx: &mut PgConnection,
     repo: &Repository,
-    incident: Uuid,
-    event: Uuid,
-    kind: &str,
+    incident: IncidentId,
+    event: IncidentEventId,
+    kind: NotificationKind,
     title: &str,
 ) -> Result<(), Error> {
     let org = repo.org_id;
@@ -32,7 +31,7 @@ pub(super) async fn fan_out(
         title,
     )
     .await?;
-    if integrations::usable_of_kind(&mut *tx, org, "slack")
+    if integrations::usable_of_kind(&mut *tx, org, crate::domain::IntegrationKind::Slack)
         .await?
         .is_none()
     {
@@ -70,8 +69,8 @@ pub fn message(incident: &Incident, event: &Event) -> String {
         (Some(n), None) => format!(" Run #{n}."),
         _ => String::new(),
     };
-    match event.kind.as_str() {
-        "opened" => {
+    match event.kind {
+        EventKind::Opened => {
             let sha: String = incident.head_sha.chars().take(7).collect();
             let who = incident
                 .suspect_author
@@ -84,13 +83,13 @@ pub fn message(incident: &Incident, event: &Event) -> String {
                 escape(&sha)
             )
         }
-        "occurrence" => format!(
+        EventKind::Occurrence => format!(
             ":repeat: Still failing ({} occurrences): {title}.{run}",
             field(event, "occurrence_count")
                 .and_then(|v| v.as_i64())
                 .unwrap_or(0)
         ),
-        "resolved" => format!(
+        EventKind::Resolved => format!(
             ":large_green_circle: Resolved: {title}. {}",
             escape(event.body.as_deref().unwrap_or("Resolved."))
         ),
@@ -108,9 +107,9 @@ pub async fn post_to_slack(
     job_id: &crate::jobs::JobId,
     job: &NotifySlack,
 ) -> Result<&'static str, Error> {
-    use crate::repo::incidents;
+    use crate::repo::{incident_events, incidents};
     let org = job.org_id;
-    let event = incidents::find_event(pool, org, job.event_id)
+    let event = incident_events::find_event(pool, org, job.event_id)
         .await?
         .ok_or(Error::NotFound)?;
     let incident = incidents::find(pool, org, event.incident_id)

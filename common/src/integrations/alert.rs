@@ -4,12 +4,16 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::{SlackToken, bot_token_of, mark_refused, refresh_token};
+use super::{
+    SlackToken, bot_token_of, mark_refused,
+    providers::RefreshCx,
+    refresh::{OnRefusal, RefreshRequest, refresh_token},
+};
 use crate::{
     Error,
     crypto::keyring::Keyring,
-    domain::OrgId,
-    github::RefreshOutcome,
+    domain::{IntegrationKind, OrgId},
+    github::{RefreshOutcome, RefreshWhen},
     jobs::{JobId, NotifyIntegrationHealth},
     repo::integrations::{self, CheckAlert},
     slack::{Slack, SlackError, escape},
@@ -49,7 +53,8 @@ pub async fn post_alert(
         // A later transition has its own alert; this one (retried late) would only mislead.
         return Ok("superseded");
     }
-    let Some(target) = integrations::usable_of_kind(pool, org, "slack").await? else {
+    let Some(target) = integrations::usable_of_kind(pool, org, IntegrationKind::Slack).await?
+    else {
         return Ok("no Slack integration");
     };
     let Some(channel) = target.config.get("alert_channel").and_then(Value::as_str) else {
@@ -85,7 +90,16 @@ pub async fn slack_post_error(
                 message: m,
             },
             SlackError::Auth(code) if code == "token_expired" => {
-                match refresh_token(slack, pool, keyring, org, integration, true, true).await? {
+                let cx = RefreshCx {
+                    pool,
+                    keyring,
+                    slack,
+                };
+                let now_marking_refusal = RefreshRequest {
+                    when: RefreshWhen::Now,
+                    on_refusal: OnRefusal::MarkReauthRequired,
+                };
+                match refresh_token(&cx, org, integration, now_marking_refusal).await? {
                     RefreshOutcome::Refreshed | RefreshOutcome::AlreadyFresh => Error::Upstream {
                         provider: "slack",
                         message: "the bot token had expired; refreshed, retrying".into(),

@@ -9,11 +9,13 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::domain::IntegrationKind;
+
 /// One integration type of the catalogue.
 #[derive(Debug, Clone, Serialize)]
 pub struct IntegrationType {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: IntegrationKind,
     pub title: &'static str,
     pub description: &'static str,
     /// What `POST …/{id}/test` and each health check do.
@@ -36,43 +38,54 @@ pub(super) fn object(properties: Value, required: &[&str]) -> Value {
 
 pub(super) const HTTP_URL: &str = "^https?://[^\\s/?#]+([/?#][^\\s]*)?$";
 
-/// The catalogue entries, built once from the providers (in `PROVIDERS` order).
-static CATALOGUE: LazyLock<Vec<IntegrationType>> = LazyLock::new(|| {
-    super::providers::PROVIDERS
+/// The catalogue entries, built once from the providers (in `IntegrationKind` order).
+static CATALOGUE: LazyLock<Vec<IntegrationType>> =
+    LazyLock::new(|| super::providers::all().map(|p| p.entry()).collect());
+
+type Validators = (
+    IntegrationKind,
+    jsonschema::Validator,
+    jsonschema::Validator,
+);
+
+static VALIDATORS: LazyLock<Vec<Validators>> = LazyLock::new(|| {
+    CATALOGUE
         .iter()
-        .map(|p| p.entry())
+        .map(|t| {
+            let compile = |s: &Value| {
+                jsonschema::validator_for(s)
+                    .unwrap_or_else(|e| panic!("catalogue schema for {} is invalid: {e}", t.kind))
+            };
+            (
+                t.kind,
+                compile(&t.config_schema),
+                compile(&t.credentials_schema),
+            )
+        })
         .collect()
 });
-
-static VALIDATORS: LazyLock<Vec<(&'static str, jsonschema::Validator, jsonschema::Validator)>> =
-    LazyLock::new(|| {
-        CATALOGUE
-            .iter()
-            .map(|t| {
-                let compile = |s: &Value| {
-                    jsonschema::validator_for(s).unwrap_or_else(|e| {
-                        panic!("catalogue schema for {} is invalid: {e}", t.kind)
-                    })
-                };
-                (
-                    t.kind,
-                    compile(&t.config_schema),
-                    compile(&t.credentials_schema),
-                )
-            })
-            .collect()
-    });
 
 pub fn all() -> &'static [IntegrationType] {
     &CATALOGUE
 }
 
-pub fn find(kind: &str) -> Option<&'static IntegrationType> {
+/// The catalogue entry of `kind`.
+pub fn find(kind: IntegrationKind) -> Option<&'static IntegrationType> {
     CATALOGUE.iter().find(|t| t.kind == kind)
 }
 
+/// Parses a client's `type`: the problem on `type` when it is not in the catalogue.
+pub fn parse_kind(kind: &str) -> Result<IntegrationKind, (String, String)> {
+    kind.parse().map_err(|_| {
+        (
+            "type".to_owned(),
+            format!("must be one of: {}", kinds().join(", ")),
+        )
+    })
+}
+
 pub fn kinds() -> Vec<&'static str> {
-    CATALOGUE.iter().map(|t| t.kind).collect()
+    IntegrationKind::ALL.iter().map(|k| k.as_str()).collect()
 }
 
 /// Which part of an integration a value is.
@@ -82,14 +95,11 @@ pub enum Part {
     Credentials,
 }
 
-/// `(field, problem)` for each way `value` breaks the `part` schema of `kind` (an unknown kind is
-/// one problem on `type`). Fields are dotted paths (`credentials.bot_token`).
-pub fn validate(kind: &str, part: Part, value: &Value) -> Vec<(String, String)> {
+/// `(field, problem)` for each way `value` breaks the `part` schema of `kind`. Fields are dotted
+/// paths (`credentials.bot_token`).
+pub fn validate(kind: IntegrationKind, part: Part, value: &Value) -> Vec<(String, String)> {
     let Some((_, config, credentials)) = VALIDATORS.iter().find(|(k, ..)| *k == kind) else {
-        return vec![(
-            "type".into(),
-            format!("must be one of: {}", kinds().join(", ")),
-        )];
+        return vec![("type".into(), "has no schema".into())];
     };
     let (validator, prefix) = match part {
         Part::Config => (config, "config"),
@@ -168,7 +178,7 @@ mod tests {
     fn problems_name_fields_and_never_quote_values() {
         let secret = "not-a-slack-token-SECRET";
         let problems = validate(
-            "slack",
+            IntegrationKind::Slack,
             Part::Credentials,
             &json!({"bot_token": secret, "extra": 1}),
         );
@@ -187,12 +197,12 @@ mod tests {
         );
         assert!(!format!("{problems:?}").contains("SECRET"));
         assert_eq!(
-            validate("argocd", Part::Config, &json!({})),
+            validate(IntegrationKind::ArgoCd, Part::Config, &json!({})),
             [("config.server_url".to_owned(), "is required".to_owned())]
         );
         assert_eq!(
             validate(
-                "http",
+                IntegrationKind::Http,
                 Part::Config,
                 &json!({"url": "ftp://x", "expected_status": 7})
             ),
@@ -208,21 +218,25 @@ mod tests {
             ]
         );
         assert_eq!(
-            validate("github_app", Part::Config, &json!({"installation_id": "7"})),
+            validate(
+                IntegrationKind::GithubApp,
+                Part::Config,
+                &json!({"installation_id": "7"})
+            ),
             [(
                 "config.installation_id".to_owned(),
                 "must be an integer".to_owned()
             )]
         );
-        assert_eq!(validate("nope", Part::Config, &json!({}))[0].0, "type");
+        assert_eq!(parse_kind("nope").unwrap_err().0, "type");
         assert!(
             validate(
-                "http",
+                IntegrationKind::Http,
                 Part::Config,
                 &json!({"url": "https://status.example.com/healthz"})
             )
             .is_empty()
         );
-        assert!(validate("http", Part::Credentials, &json!({})).is_empty());
+        assert!(validate(IntegrationKind::Http, Part::Credentials, &json!({})).is_empty());
     }
 }

@@ -8,17 +8,18 @@
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::{
     Failure, TestReport, decrypt,
-    health::{self, HealthState, REAUTH_REQUIRED},
-    refresh_token, schedule_check, whole_second,
+    health::{self, HealthState},
+    providers::RefreshCx,
+    refresh::{OnRefusal, RefreshRequest, refresh_token},
+    schedule_check, whole_second,
 };
 use crate::{
     Error,
-    domain::OrgId,
-    github::RefreshOutcome,
+    domain::{HealthStatus, IntegrationId, NotificationKind, OrgId, RecoveryAction},
+    github::{RefreshOutcome, RefreshWhen},
     jobs::{self, NotifyIntegrationHealth},
     repo::{
         audit_logs::{self, NewEntry},
@@ -39,19 +40,19 @@ pub enum CheckRun {
     Skipped(&'static str),
     Checked {
         ok: bool,
-        status_before: String,
-        status_after: String,
+        status_before: HealthStatus,
+        status_after: HealthStatus,
     },
 }
 
-fn not_checked(status: &str) -> bool {
-    status == health::DISABLED || status == REAUTH_REQUIRED
+fn not_checked(status: HealthStatus) -> bool {
+    !status.is_checked()
 }
 
 /// Checks integration `id` for its due time `due_at`.
 pub async fn run_check(
     services: &Services,
-    id: Uuid,
+    id: IntegrationId,
     due_at: chrono::DateTime<Utc>,
 ) -> Result<CheckRun, Error> {
     let (tester, pool, keyring) = (&services.tester, &services.pool, &services.keyring);
@@ -62,7 +63,7 @@ pub async fn run_check(
     let Some(row) = integrations::sealed(pool, org, id).await? else {
         return Ok(CheckRun::Skipped("deleted"));
     };
-    if !row.enabled || not_checked(&row.status) {
+    if !row.enabled || not_checked(row.status) {
         return Ok(CheckRun::Skipped("not checked in this state"));
     }
     if row.next_check_at != Some(due_at) {
@@ -73,9 +74,7 @@ pub async fn run_check(
     // job's timeout: running out is an ordinary, recorded failure.
     let started = std::time::Instant::now();
     let work = async {
-        let report = tester
-            .test(row.org_id, &row.kind, &row.config, &creds)
-            .await;
+        let report = tester.test(row.org_id, row.kind, &row.config, &creds).await;
         if matches!(report.failure, Some(Failure::Expired(_))) {
             recover_expired(services, org, id, report).await
         } else {
@@ -91,11 +90,11 @@ pub async fn run_check(
     let Some(locked) = integrations::lock(&mut tx, org, id).await? else {
         return Ok(CheckRun::Skipped("deleted"));
     };
-    if locked.next_check_at != Some(due_at) || !locked.enabled || not_checked(&locked.status) {
+    if locked.next_check_at != Some(due_at) || !locked.enabled || not_checked(locked.status) {
         return Ok(CheckRun::Skipped("rescheduled meanwhile"));
     }
     let now = Utc::now();
-    let before = locked.status.clone();
+    let before = locked.status;
     let next = health::next(
         &tester.policy,
         &HealthState {
@@ -120,8 +119,8 @@ pub async fn run_check(
             attempts: report.attempts,
             error: error.as_deref(),
             details: &report.details,
-            action: report.action.as_deref(),
-            status_before: &before,
+            action: report.action,
+            status_before: before,
             status_after: next.status,
         },
     )
@@ -168,10 +167,10 @@ pub async fn run_check(
         )
         .await?;
     }
-    if next.notifies(&before) {
-        let (kind, title) = if next.status == health::ERROR {
+    if next.notifies(before) {
+        let (kind, title) = if next.status == HealthStatus::Error {
             (
-                "integration_error",
+                NotificationKind::IntegrationError,
                 format!(
                     "{} integration failing: {}",
                     row.kind,
@@ -180,11 +179,11 @@ pub async fn run_check(
             )
         } else {
             (
-                "integration_recovered",
+                NotificationKind::IntegrationRecovered,
                 format!("{} integration recovered", row.kind),
             )
         };
-        notifications::notify_admins(&mut tx, row.org_id, About::Integration(id), kind, &title)
+        notifications::notify_admins(&mut tx, row.org_id, About::Integration(id.0), kind, &title)
             .await?;
         // And to the Slack alert channel, by its own job (retried on its own, after this commits).
         jobs::push(
@@ -200,12 +199,12 @@ pub async fn run_check(
         schedule_check(&mut tx, id, at).await?;
     }
     tx.commit().await?;
-    tracing::info!(integration = %id, kind = row.kind, ok = report.ok, from = before, to = next.status,
+    tracing::info!(integration = %id, kind = %row.kind, ok = report.ok, from = %before, to = %next.status,
         latency_ms = report.latency_ms, attempts = report.attempts, "integration checked");
     Ok(CheckRun::Checked {
         ok: report.ok,
         status_before: before,
-        status_after: next.status.to_owned(),
+        status_after: next.status,
     })
 }
 
@@ -214,7 +213,7 @@ pub async fn run_check(
 async fn recover_expired(
     services: &Services,
     org: OrgId,
-    id: Uuid,
+    id: IntegrationId,
     first: TestReport,
 ) -> Result<TestReport, Error> {
     let (tester, pool, keyring) = (&services.tester, &services.pool, &services.keyring);
@@ -223,19 +222,21 @@ async fn recover_expired(
         r.failure = Some(Failure::Rejected(why));
         r
     };
-    match refresh_token(&services.slack, pool, keyring, org, id, true, false).await {
+    let now_leaving_health = RefreshRequest {
+        when: RefreshWhen::Now,
+        on_refusal: OnRefusal::LeaveHealth,
+    };
+    match refresh_token(&RefreshCx::of(services), org, id, now_leaving_health).await {
         Ok(RefreshOutcome::Refreshed | RefreshOutcome::AlreadyFresh) => {
             let Some(row) = integrations::sealed(pool, org, id).await? else {
                 return Ok(first);
             };
             let creds = decrypt(pool, keyring, &row, "health_check").await?;
-            let mut again = tester
-                .test(row.org_id, &row.kind, &row.config, &creds)
-                .await;
+            let mut again = tester.test(row.org_id, row.kind, &row.config, &creds).await;
             again.attempts += first.attempts;
             again.errors += first.errors;
             again.latency_ms = again.latency_ms.saturating_add(first.latency_ms);
-            again.action = Some("token_refreshed".into());
+            again.action = Some(RecoveryAction::TokenRefreshed);
             Ok(again)
         }
         Ok(RefreshOutcome::NotRefreshable) => Ok(rejected(
@@ -263,8 +264,8 @@ async fn recover_expired(
 pub async fn check_due(pool: &PgPool) -> Result<usize, Error> {
     let due = integrations::due_for_check(pool).await?;
     let mut conn = pool.acquire().await?;
-    for (id, at) in &due {
-        schedule_check(&mut conn, *id, *at).await?;
+    for d in &due {
+        schedule_check(&mut conn, d.id, d.at).await?;
     }
     Ok(due.len())
 }

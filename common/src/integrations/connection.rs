@@ -2,7 +2,6 @@
 
 use chrono::Utc;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{
     Acting, CredentialsIn, TestReport,
@@ -13,6 +12,7 @@ use super::{
 };
 use crate::{
     Error,
+    domain::IntegrationId,
     identity::audit,
     repo::{
         audit_logs::NewEntry,
@@ -23,14 +23,18 @@ use crate::{
 
 /// Runs the integration's connection test now with its stored credentials, and records it in the
 /// health history (a manual test does not move the health state).
-pub async fn test_now(services: &Services, by: &Acting<'_>, id: Uuid) -> Result<TestReport, Error> {
+pub async fn test_now(
+    services: &Services,
+    by: &Acting<'_>,
+    id: IntegrationId,
+) -> Result<TestReport, Error> {
     let (tester, pool) = (&services.tester, &services.pool);
     let Acting { meta, org, actor } = *by;
     let row = integrations::sealed(pool, org, id)
         .await?
         .ok_or(Error::NotFound)?;
     let creds = decrypt(pool, &services.keyring, &row, "connection_test").await?;
-    let report = tester.test(org, &row.kind, &row.config, &creds).await;
+    let report = tester.test(org, row.kind, &row.config, &creds).await;
     let mut tx = pool.begin().await?;
     integrations::count_calls(&mut *tx, org, id, report.attempts, report.errors).await?;
     integrations::insert_check(
@@ -44,9 +48,9 @@ pub async fn test_now(services: &Services, by: &Acting<'_>, id: Uuid) -> Result<
             attempts: report.attempts,
             error: report.error().as_deref(),
             details: &report.details,
-            action: report.action.as_deref(),
-            status_before: &row.status,
-            status_after: &row.status,
+            action: report.action,
+            status_before: row.status,
+            status_after: row.status,
         },
     )
     .await?;
@@ -71,7 +75,7 @@ pub async fn test_now(services: &Services, by: &Acting<'_>, id: Uuid) -> Result<
 pub async fn replace_credentials(
     services: &Services,
     by: &Acting<'_>,
-    id: Uuid,
+    id: IntegrationId,
     input: CredentialsIn,
 ) -> Result<(Integration, TestReport), Error> {
     let (tester, pool) = (&services.tester, &services.pool);
@@ -83,22 +87,22 @@ pub async fn replace_credentials(
     let current = integrations::find(pool, org, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut problems = catalogue::validate(&current.kind, Part::Credentials, &new);
+    let mut problems = catalogue::validate(current.kind, Part::Credentials, &new);
     if let Some(c) = &config {
-        problems.extend(catalogue::validate(&current.kind, Part::Config, c));
-        check_installation(pool, org, &current.kind, c, Some(id), &mut problems).await?;
+        problems.extend(catalogue::validate(current.kind, Part::Config, c));
+        check_installation(pool, org, current.kind, c, Some(id), &mut problems).await?;
     }
     if !problems.is_empty() {
         return Err(invalid(&problems));
     }
     if let Some(c) = &config {
-        check_destination(&tester.outbound, &current.kind, c).await?;
+        check_destination(&tester.outbound, current.kind, c).await?;
     }
     let creds = new.as_object().cloned().unwrap_or_default();
     let report = tester
         .test(
             org,
-            &current.kind,
+            current.kind,
             config.as_ref().unwrap_or(&current.config),
             &creds,
         )
@@ -138,7 +142,6 @@ pub async fn replace_credentials(
             sealed: &sealed,
             hints: &hints,
             token_expires_at: None,
-            refreshed: false,
             next_check_at: due,
         },
     )

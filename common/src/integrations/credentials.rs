@@ -4,11 +4,11 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::{
     Error,
     crypto::keyring::{Binding, Keyring},
+    domain::IntegrationId,
     repo::{
         audit_logs::{self, NewEntry},
         integrations::Sealed,
@@ -61,7 +61,7 @@ pub fn fields(hints: &Value) -> Vec<String> {
 /// Seals the credentials for row `id`; returns the sealed text and the hints.
 pub fn seal(
     keyring: &Keyring,
-    id: Uuid,
+    id: IntegrationId,
     creds: &Map<String, Value>,
 ) -> Result<(String, Value), Error> {
     let plaintext = SecretString::from(Value::Object(creds.clone()).to_string());

@@ -10,13 +10,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::{DateTime, Utc};
 
-use crate::config::HealthConfig;
-
-pub const ACTIVE: &str = "active";
-pub const DEGRADED: &str = "degraded";
-pub const ERROR: &str = "error";
-pub const DISABLED: &str = "disabled";
-pub const REAUTH_REQUIRED: &str = "reauth_required";
+use crate::{config::HealthConfig, domain::HealthStatus};
 
 /// How a check ended, as far as the state machine cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +30,7 @@ pub enum Verdict {
 /// The health fields of an integration before a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthState {
-    pub status: String,
+    pub status: HealthStatus,
     pub consecutive_failures: i32,
     pub failing_since: Option<DateTime<Utc>>,
 }
@@ -44,7 +38,7 @@ pub struct HealthState {
 /// The health fields after a check, and when the next one is due (`None`: no more checks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Next {
-    pub status: &'static str,
+    pub status: HealthStatus,
     pub consecutive_failures: i32,
     pub failing_since: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -54,9 +48,10 @@ pub struct Next {
 impl Next {
     /// Whether this is a transition worth telling people about: into `error`, or from `error`
     /// back to `active` (never the flapping between `active` and `degraded`).
-    pub fn notifies(&self, before: &str) -> bool {
+    pub fn notifies(&self, before: HealthStatus) -> bool {
         self.status != before
-            && (self.status == ERROR || (self.status == ACTIVE && before == ERROR))
+            && (self.status == HealthStatus::Error
+                || (self.status == HealthStatus::Active && before == HealthStatus::Error))
     }
 }
 
@@ -90,14 +85,14 @@ pub fn next(
     let at = |d: Duration| crate::remote_time::after(now, d);
     match verdict {
         Verdict::Healthy => Next {
-            status: ACTIVE,
+            status: HealthStatus::Active,
             consecutive_failures: 0,
             failing_since: None,
             last_error: None,
             next_check_at: Some(at(policy.interval)),
         },
         Verdict::Rejected { error } => Next {
-            status: REAUTH_REQUIRED,
+            status: HealthStatus::ReauthRequired,
             consecutive_failures: state.consecutive_failures.saturating_add(1),
             failing_since: state.failing_since.or(Some(now)),
             last_error: Some(error.clone()),
@@ -108,18 +103,18 @@ pub fn next(
             let since = state.failing_since.unwrap_or(now);
             let failing_for = (now - since).to_std().unwrap_or_default();
             let status = if failing_for >= policy.disable_after {
-                DISABLED
+                HealthStatus::Disabled
             } else if failures >= i32::try_from(policy.error_after).unwrap_or(i32::MAX) {
-                ERROR
+                HealthStatus::Error
             } else {
-                DEGRADED
+                HealthStatus::Degraded
             };
             Next {
                 status,
                 consecutive_failures: failures,
                 failing_since: Some(since),
                 last_error: Some(error.clone()),
-                next_check_at: (status != DISABLED)
+                next_check_at: (status != HealthStatus::Disabled)
                     .then(|| at(failure_delay(policy, failures, *retry_after, jitter))),
             }
         }
@@ -158,9 +153,9 @@ mod tests {
         }
     }
 
-    fn state(status: &str, failures: i32, since: Option<DateTime<Utc>>) -> HealthState {
+    fn state(status: HealthStatus, failures: i32, since: Option<DateTime<Utc>>) -> HealthState {
         HealthState {
-            status: status.into(),
+            status,
             consecutive_failures: failures,
             failing_since: since,
         }
@@ -203,7 +198,7 @@ mod tests {
         let t0 = Utc::now();
         let n = next(
             &p,
-            &state(ACTIVE, 0, None),
+            &state(HealthStatus::Active, 0, None),
             &Verdict::Failing {
                 error: "Argo CD answered 429".into(),
                 retry_after: Some(Duration::MAX),
@@ -234,51 +229,99 @@ mod tests {
     fn the_state_machine_degrades_errors_disables_and_recovers() {
         let p = policy();
         let t0 = Utc::now();
-        let n1 = next(&p, &state(ACTIVE, 0, None), &failing(), t0, 0.0);
+        let n1 = next(
+            &p,
+            &state(HealthStatus::Active, 0, None),
+            &failing(),
+            t0,
+            0.0,
+        );
         assert_eq!(
             (n1.status, n1.consecutive_failures, n1.failing_since),
-            (DEGRADED, 1, Some(t0))
+            (HealthStatus::Degraded, 1, Some(t0))
         );
         assert_eq!(n1.next_check_at, Some(t0 + chrono::Duration::seconds(30)));
-        assert!(!n1.notifies(ACTIVE));
+        assert!(!n1.notifies(HealthStatus::Active));
 
-        let n2 = next(&p, &state(DEGRADED, 1, Some(t0)), &failing(), t0, 0.0);
-        assert_eq!(n2.status, DEGRADED);
-        let n3 = next(&p, &state(DEGRADED, 2, Some(t0)), &failing(), t0, 0.0);
-        assert_eq!((n3.status, n3.consecutive_failures), (ERROR, 3));
-        assert!(n3.notifies(DEGRADED), "into error is announced");
-        let n4 = next(&p, &state(ERROR, 3, Some(t0)), &failing(), t0, 0.0);
-        assert!(!n4.notifies(ERROR), "staying in error is not");
+        let n2 = next(
+            &p,
+            &state(HealthStatus::Degraded, 1, Some(t0)),
+            &failing(),
+            t0,
+            0.0,
+        );
+        assert_eq!(n2.status, HealthStatus::Degraded);
+        let n3 = next(
+            &p,
+            &state(HealthStatus::Degraded, 2, Some(t0)),
+            &failing(),
+            t0,
+            0.0,
+        );
+        assert_eq!(
+            (n3.status, n3.consecutive_failures),
+            (HealthStatus::Error, 3)
+        );
+        assert!(
+            n3.notifies(HealthStatus::Degraded),
+            "into error is announced"
+        );
+        let n4 = next(
+            &p,
+            &state(HealthStatus::Error, 3, Some(t0)),
+            &failing(),
+            t0,
+            0.0,
+        );
+        assert!(!n4.notifies(HealthStatus::Error), "staying in error is not");
 
         let later = t0 + chrono::Duration::days(3);
-        let off = next(&p, &state(ERROR, 50, Some(t0)), &failing(), later, 0.0);
-        assert_eq!((off.status, off.next_check_at), (DISABLED, None));
+        let off = next(
+            &p,
+            &state(HealthStatus::Error, 50, Some(t0)),
+            &failing(),
+            later,
+            0.0,
+        );
+        assert_eq!(
+            (off.status, off.next_check_at),
+            (HealthStatus::Disabled, None)
+        );
 
-        let back = next(&p, &state(ERROR, 4, Some(t0)), &Verdict::Healthy, t0, 0.0);
+        let back = next(
+            &p,
+            &state(HealthStatus::Error, 4, Some(t0)),
+            &Verdict::Healthy,
+            t0,
+            0.0,
+        );
         assert_eq!(
             (back.status, back.consecutive_failures, back.failing_since),
-            (ACTIVE, 0, None)
+            (HealthStatus::Active, 0, None)
         );
         assert_eq!(
             back.next_check_at,
             Some(t0 + chrono::Duration::seconds(300))
         );
         assert!(
-            back.notifies(ERROR),
+            back.notifies(HealthStatus::Error),
             "back to active from error is announced"
         );
         let quiet = next(
             &p,
-            &state(DEGRADED, 1, Some(t0)),
+            &state(HealthStatus::Degraded, 1, Some(t0)),
             &Verdict::Healthy,
             t0,
             0.0,
         );
-        assert!(!quiet.notifies(DEGRADED), "degraded → active is not");
+        assert!(
+            !quiet.notifies(HealthStatus::Degraded),
+            "degraded → active is not"
+        );
 
         let rejected = next(
             &p,
-            &state(ACTIVE, 0, None),
+            &state(HealthStatus::Active, 0, None),
             &Verdict::Rejected {
                 error: "invalid_auth".into(),
             },
@@ -287,7 +330,7 @@ mod tests {
         );
         assert_eq!(
             (rejected.status, rejected.next_check_at),
-            (REAUTH_REQUIRED, None)
+            (HealthStatus::ReauthRequired, None)
         );
     }
 }

@@ -3,21 +3,21 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::{
     catalogue::{self, Part},
     credentials,
+    providers::{self, SyncOutcome},
     schedule::{schedule_check, whole_second},
     validate::{check_destination, check_installation, check_name, invalid, moves_credentials},
 };
 use crate::{
     Error,
-    domain::{OrgId, UserId},
+    domain::{IntegrationId, OrgId, UserId},
     identity::{ClientMeta, audit},
     repo::{
         audit_logs::NewEntry,
-        integrations::{self, Integration, NewIntegration},
+        integrations::{self, Integration, NewIntegration, Switch},
     },
     services::Services,
 };
@@ -63,24 +63,25 @@ pub async fn create(
     let Acting { meta, org, actor } = *by;
     let mut problems = Vec::new();
     check_name(&input.name, &mut problems);
+    let kind = match catalogue::parse_kind(&input.kind) {
+        Ok(kind) => kind,
+        Err(problem) => {
+            problems.push(problem);
+            return Err(invalid(&problems));
+        }
+    };
+    problems.extend(catalogue::validate(kind, Part::Config, &input.config));
     problems.extend(catalogue::validate(
-        &input.kind,
-        Part::Config,
-        &input.config,
+        kind,
+        Part::Credentials,
+        &input.credentials,
     ));
-    if catalogue::find(&input.kind).is_some() {
-        problems.extend(catalogue::validate(
-            &input.kind,
-            Part::Credentials,
-            &input.credentials,
-        ));
-    }
-    check_installation(pool, org, &input.kind, &input.config, None, &mut problems).await?;
+    check_installation(pool, org, kind, &input.config, None, &mut problems).await?;
     if !problems.is_empty() {
         return Err(invalid(&problems));
     }
-    check_destination(outbound, &input.kind, &input.config).await?;
-    let id = Uuid::new_v4();
+    check_destination(outbound, kind, &input.config).await?;
+    let id = IntegrationId::new();
     let creds = input.credentials.as_object().cloned().unwrap_or_default();
     let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
     let due = whole_second(Utc::now());
@@ -90,7 +91,7 @@ pub async fn create(
         &NewIntegration {
             id,
             org,
-            kind: &input.kind,
+            kind,
             name: input.name.trim(),
             config: &input.config,
             credentials_sealed: &sealed,
@@ -109,7 +110,7 @@ pub async fn create(
             .org(org)
             .actor(actor)
             .resource("integration", id)
-            .meta(json!({"type": input.kind, "credential_fields": credentials::fields(&hints)})),
+            .meta(json!({"type": kind, "credential_fields": credentials::fields(&hints)})),
     )
     .await?;
     tx.commit().await?;
@@ -121,7 +122,7 @@ pub async fn create(
 pub async fn update(
     services: &Services,
     by: &Acting<'_>,
-    id: Uuid,
+    id: IntegrationId,
     patch: IntegrationPatch,
 ) -> Result<Integration, Error> {
     let (pool, outbound) = (&services.pool, &services.tester.outbound);
@@ -135,8 +136,8 @@ pub async fn update(
         check_name(n, &mut problems);
     }
     if let Some(c) = &config {
-        problems.extend(catalogue::validate(&current.kind, Part::Config, c));
-        check_installation(pool, org, &current.kind, c, Some(id), &mut problems).await?;
+        problems.extend(catalogue::validate(current.kind, Part::Config, c));
+        check_installation(pool, org, current.kind, c, Some(id), &mut problems).await?;
         if problems.is_empty() {
             problems.extend(moves_credentials(&current, c));
         }
@@ -145,7 +146,7 @@ pub async fn update(
         return Err(invalid(&problems));
     }
     if let Some(c) = &config {
-        check_destination(outbound, &current.kind, c).await?;
+        check_destination(outbound, current.kind, c).await?;
     }
     let mut tx = pool.begin().await?;
     let row = integrations::update_config(
@@ -171,17 +172,34 @@ pub async fn update(
     Ok(row)
 }
 
-/// Enables (health starts afresh, checked at once) or disables (no checks, not used).
+/// Turning an integration on or off through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toggle {
+    /// Used again; health starts afresh, checked at once.
+    Enable,
+    /// Not used, not checked.
+    Disable,
+}
+
+/// Enables or disables an integration.
 pub async fn set_enabled(
     pool: &PgPool,
     by: &Acting<'_>,
-    id: Uuid,
-    enabled: bool,
+    id: IntegrationId,
+    toggle: Toggle,
 ) -> Result<Integration, Error> {
     let Acting { meta, org, actor } = *by;
-    let due = whole_second(Utc::now());
+    let (switch, action) = match toggle {
+        Toggle::Enable => (
+            Switch::On {
+                next_check_at: whole_second(Utc::now()),
+            },
+            "integration.enable",
+        ),
+        Toggle::Disable => (Switch::Off, "integration.disable"),
+    };
     let mut tx = pool.begin().await?;
-    let row = integrations::set_enabled(&mut *tx, org, id, enabled, enabled.then_some(due))
+    let row = integrations::set_enabled(&mut *tx, org, id, switch)
         .await?
         .ok_or(Error::NotFound)?;
     // `reauth_required` stays unchecked until new credentials arrive.
@@ -191,14 +209,10 @@ pub async fn set_enabled(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success(if enabled {
-            "integration.enable"
-        } else {
-            "integration.disable"
-        })
-        .org(org)
-        .actor(actor)
-        .resource("integration", id),
+        NewEntry::success(action)
+            .org(org)
+            .actor(actor)
+            .resource("integration", id),
     )
     .await?;
     tx.commit().await?;
@@ -206,7 +220,7 @@ pub async fn set_enabled(
 }
 
 /// Deletes an integration, its credentials and its health history.
-pub async fn delete(pool: &PgPool, by: &Acting<'_>, id: Uuid) -> Result<(), Error> {
+pub async fn delete(pool: &PgPool, by: &Acting<'_>, id: IntegrationId) -> Result<(), Error> {
     let Acting { meta, org, actor } = *by;
     let mut tx = pool.begin().await?;
     if !integrations::delete(&mut *tx, org, id).await? {
@@ -223,4 +237,31 @@ pub async fn delete(pool: &PgPool, by: &Acting<'_>, id: Uuid) -> Result<(), Erro
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Syncs an integration: what that means is its provider's (`Provider::sync`); the job it
+/// enqueues, if any, commits with the audit entry.
+pub async fn sync(pool: &PgPool, by: &Acting<'_>, id: IntegrationId) -> Result<SyncOutcome, Error> {
+    let Acting { meta, org, actor } = *by;
+    let mut tx = pool.begin().await?;
+    let row = integrations::find(&mut *tx, org, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let outcome = providers::of(row.kind).sync(&mut tx, &row).await?;
+    let job = match &outcome {
+        SyncOutcome::Enqueued(job) => Some(job.to_string()),
+        SyncOutcome::NothingToSync(_) => None,
+    };
+    audit(
+        &mut *tx,
+        meta,
+        NewEntry::success("integration.sync")
+            .org(org)
+            .actor(actor)
+            .resource("integration", id)
+            .meta(json!({"type": row.kind, "job_id": job})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
 }

@@ -12,6 +12,7 @@ mod failure;
 pub mod health;
 mod manage;
 pub mod providers;
+mod refresh;
 mod schedule;
 mod slack_connect;
 mod testers;
@@ -24,9 +25,12 @@ pub use connection::{replace_credentials, test_now};
 pub use credentials::decrypt;
 pub use failure::Failure;
 pub use manage::{
-    Acting, CredentialsIn, IntegrationIn, IntegrationPatch, create, delete, set_enabled, update,
+    Acting, CredentialsIn, IntegrationIn, IntegrationPatch, Toggle, create, delete, set_enabled,
+    sync, update,
 };
+pub use providers::SyncOutcome;
+pub use refresh::{OnRefusal, RefreshRequest, refresh_token};
 pub use schedule::{schedule_check, whole_second};
-pub use slack_connect::{SlackAuthorize, SlackConnect, refresh_token};
+pub use slack_connect::{SlackAuthorize, SlackConnect};
 pub use testers::{TestReport, Tester};
 pub use tokens::{SlackToken, bot_token_of, mark_refused, slack_bot_token};

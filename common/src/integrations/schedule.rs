@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::{
     Error,
+    domain::IntegrationId,
     jobs::{self, CheckIntegration, Enqueue},
 };
 
@@ -20,7 +20,7 @@ pub fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
 /// that due time exists already (or existed, until it is pruned).
 pub async fn schedule_check(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: IntegrationId,
     due: DateTime<Utc>,
 ) -> Result<bool, Error> {
     Ok(jobs::push_with(

@@ -8,24 +8,21 @@
 //! credentials.
 
 use chrono::Utc;
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use sqlx::PgPool;
-use uuid::Uuid;
 
-use super::{credentials, decrypt, whole_second};
+use super::{credentials, providers, whole_second};
 use crate::{
     Error,
     crypto::{keyring::Keyring, purpose_keys::PurposeKey, signed_state},
-    domain::{OrgId, Permission, UserId},
-    github::{REFRESH_MARGIN, RefreshOutcome},
+    domain::{IntegrationKind, OrgId, Permission, StateFlow, UserId},
     identity::{ClientMeta, audit},
     repo::{
-        audit_logs::{self, NewEntry},
+        audit_logs::NewEntry,
         integrations::{self, Integration, NewCredentials, NewIntegration},
-        oauth, orgs,
+        oauth_states, orgs,
     },
-    slack::{Slack, SlackError, SlackGrant},
+    slack::{Slack, SlackError},
 };
 
 const STATE_TTL_SECS: i64 = 600;
@@ -87,8 +84,9 @@ impl SlackConnect<'_> {
         // None when the maker left (or the organisation or the user is gone).
         let role = orgs::role_of(self.pool, org, user).await?;
         if !signed_state::same_browser(&claims, browser_nonce) {
-            let mut entry = NewEntry::failure("integration.create")
-                .meta(json!({"type": "slack", "via": "oauth", "reason": "other_browser"}));
+            let mut entry = NewEntry::failure("integration.create").meta(
+                json!({"type": IntegrationKind::Slack, "via": "oauth", "reason": "other_browser"}),
+            );
             // Only a current membership proves both rows still exist for the audit's references.
             if role.is_some() {
                 entry = entry.org(org).actor(user);
@@ -96,10 +94,10 @@ impl SlackConnect<'_> {
             audit(self.pool, meta, entry).await?;
             return Err(invalid_state());
         }
-        if !oauth::use_once(
+        if !oauth_states::use_once(
             self.pool,
             &crate::crypto::tokens::hash(state),
-            "slack_connect",
+            StateFlow::SlackConnect,
         )
         .await?
         {
@@ -129,11 +127,11 @@ impl SlackConnect<'_> {
         let team_id = grant.team_id.clone().unwrap_or_default();
         let team_name = grant.team_name.clone().unwrap_or_else(|| team_id.clone());
         let config = json!({"team_id": team_id, "team_name": team_name});
-        let creds = grant_credentials(&grant, None);
-        let expires_at = expiry(&grant);
+        let creds = providers::grant_credentials(&grant, None);
+        let expires_at = providers::grant_expiry(&grant);
         let due = whole_second(Utc::now());
         let existing = integrations::find_slack_team(self.pool, org, &team_id).await?;
-        let id = existing.unwrap_or_else(Uuid::new_v4);
+        let id = existing.unwrap_or_default();
         let (sealed, hints) = credentials::seal(self.keyring, id, &creds)?;
         let mut tx = self.pool.begin().await?;
         let row = if existing.is_some() {
@@ -148,7 +146,6 @@ impl SlackConnect<'_> {
                     sealed: &sealed,
                     hints: &hints,
                     token_expires_at: expires_at,
-                    refreshed: false,
                     next_check_at: due,
                 },
             )
@@ -160,7 +157,7 @@ impl SlackConnect<'_> {
                 &NewIntegration {
                     id,
                     org,
-                    kind: "slack",
+                    kind: IntegrationKind::Slack,
                     name: &format!("Slack {team_name}"),
                     config: &config,
                     credentials_sealed: &sealed,
@@ -186,114 +183,11 @@ impl SlackConnect<'_> {
             .org(org)
             .actor(user)
             .resource("integration", id)
-            .meta(json!({"type": "slack", "via": "oauth", "team_id": team_id,
+            .meta(json!({"type": IntegrationKind::Slack, "via": "oauth", "team_id": team_id,
                          "credential_fields": credentials::fields(&hints), "rotation": expires_at.is_some()})),
         )
         .await?;
         tx.commit().await?;
         Ok(row)
-    }
-}
-
-fn grant_credentials(grant: &SlackGrant, previous_refresh: Option<&str>) -> Map<String, Value> {
-    let mut creds = Map::new();
-    creds.insert("bot_token".into(), json!(grant.bot_token.expose_secret()));
-    let refresh = grant
-        .refresh_token
-        .as_ref()
-        .map(|r| r.expose_secret().to_owned())
-        .or(previous_refresh.map(str::to_owned));
-    if let Some(r) = refresh {
-        creds.insert("refresh_token".into(), json!(r));
-    }
-    creds
-}
-
-fn expiry(grant: &SlackGrant) -> Option<chrono::DateTime<Utc>> {
-    grant
-        .expires_in_secs
-        .map(|s| crate::remote_time::expires_at(Utc::now(), s))
-}
-
-/// Refreshes an integration's rotating token when it is due (or always, with `force`), once at a
-/// time per integration (the row is locked meanwhile, and re-read under the lock so a single-use
-/// refresh token is never sent twice). A refused refresh token marks it `reauth_required` when
-/// `mark_refused` (a health check leaves that to its own result, recorded in its history).
-pub async fn refresh_token(
-    slack: &Slack,
-    pool: &PgPool,
-    keyring: &Keyring,
-    org: OrgId,
-    id: Uuid,
-    force: bool,
-    mark_refused: bool,
-) -> Result<RefreshOutcome, Error> {
-    let mut tx = pool.begin().await?;
-    let row = integrations::lock(&mut tx, org, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let refreshes = super::providers::find(&row.kind).is_some_and(|p| p.refreshes_tokens());
-    if !refreshes || !row.enabled || row.status == super::health::REAUTH_REQUIRED {
-        return Ok(RefreshOutcome::NotRefreshable);
-    }
-    let now = Utc::now();
-    let fresh = row
-        .token_expires_at
-        .is_some_and(|exp| exp - REFRESH_MARGIN > now);
-    let just_refreshed = row
-        .last_refreshed_at
-        .is_some_and(|at| at > now - chrono::TimeDelta::seconds(30));
-    if (fresh && !force) || just_refreshed {
-        return Ok(RefreshOutcome::AlreadyFresh);
-    }
-    let creds = decrypt(pool, keyring, &row, "token_refresh").await?;
-    let Some(refresh) = creds.get("refresh_token").and_then(Value::as_str) else {
-        return Ok(RefreshOutcome::NotRefreshable);
-    };
-    match slack
-        .refresh_token(&SecretString::from(refresh.to_owned()))
-        .await
-    {
-        Ok(grant) => {
-            let creds = grant_credentials(&grant, Some(refresh));
-            let (sealed, hints) = credentials::seal(keyring, id, &creds)?;
-            integrations::store_refreshed(&mut *tx, org, id, &sealed, &hints, expiry(&grant))
-                .await?;
-            audit_logs::insert(
-                &mut *tx,
-                &NewEntry::success("integration.token_refresh")
-                    .org(row.org_id)
-                    .resource("integration", id),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(RefreshOutcome::Refreshed)
-        }
-        Err(SlackError::Auth(code)) => {
-            if mark_refused {
-                super::mark_refused(
-                    &mut tx,
-                    row.org_id,
-                    id,
-                    None,
-                    &format!("Slack refused the refresh token: {code}"),
-                )
-                .await?;
-            }
-            audit_logs::insert(
-                &mut *tx,
-                &NewEntry::failure("integration.token_refresh")
-                    .org(row.org_id)
-                    .resource("integration", id)
-                    .meta(json!({"error": code})),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(RefreshOutcome::ReauthRequired)
-        }
-        Err(e) => Err(Error::Upstream {
-            provider: "slack",
-            message: format!("token refresh failed: {e}"),
-        }),
     }
 }

@@ -26,7 +26,7 @@ use crate::crypto::keyring::Keyring;
 use crate::{
     Error,
     config::{Config, HealthConfig},
-    domain::OrgId,
+    domain::{IntegrationKind, OrgId, RecoveryAction},
     github::Github,
     net::{Outbound, Policy},
 };
@@ -51,7 +51,7 @@ pub struct TestReport {
     pub details: Value,
     pub failure: Option<Failure>,
     /// A recovery action taken during the test (`token_refreshed`, `hook_reinstall`).
-    pub action: Option<String>,
+    pub action: Option<RecoveryAction>,
 }
 
 impl TestReport {
@@ -150,14 +150,14 @@ impl Tester {
     pub async fn test(
         &self,
         org: OrgId,
-        kind: &str,
+        kind: IntegrationKind,
         config: &Value,
         credentials: &Map<String, Value>,
     ) -> TestReport {
         let started = Instant::now();
         let attempts = AtomicU32::new(0);
         let errors = AtomicU32::new(0);
-        let action = std::sync::Mutex::new(None::<String>);
+        let action = std::sync::Mutex::new(None::<RecoveryAction>);
         let (attempts_ref, errors_ref, action_ref) = (&attempts, &errors, &action);
         let once = || async move {
             attempts_ref.fetch_add(1, Ordering::Relaxed);
@@ -189,7 +189,7 @@ impl Tester {
             })
             .notify(|f: &Failure, dur: Duration| {
                 tracing::info!(
-                    kind,
+                    kind = %kind,
                     error = f.message(),
                     retry_in_ms = dur.as_millis() as u64,
                     "connection test failed; retrying"
@@ -222,16 +222,14 @@ impl Tester {
     async fn attempt(
         &self,
         org: OrgId,
-        kind: &str,
+        kind: IntegrationKind,
         config: &Value,
         creds: &Map<String, Value>,
-        action: &std::sync::Mutex<Option<String>>,
+        action: &std::sync::Mutex<Option<RecoveryAction>>,
     ) -> Attempt {
         let empty = Map::new();
         let config = config.as_object().unwrap_or(&empty);
-        let Some(provider) = providers::find(kind) else {
-            return Err(Failure::Failed(format!("no connection test for `{kind}`")));
-        };
+        let provider = providers::of(kind);
         let cx = TestCx {
             org,
             config,

@@ -4,13 +4,12 @@
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
-use super::{decrypt, health};
+use super::decrypt;
 use crate::{
     Error,
     crypto::keyring::Keyring,
-    domain::OrgId,
+    domain::{HealthStatus, IntegrationId, IntegrationKind, OrgId},
     repo::{
         audit_logs::NewEntry,
         integrations::{self},
@@ -19,7 +18,7 @@ use crate::{
 
 /// A usable Slack bot token and where it came from.
 pub struct SlackToken {
-    pub integration: Uuid,
+    pub integration: IntegrationId,
     pub token: SecretString,
     /// The sealed credentials it was read from: a refusal of this token marks the integration only
     /// while they are still the stored ones.
@@ -34,7 +33,7 @@ pub async fn slack_bot_token(
     org: OrgId,
     purpose: &str,
 ) -> Result<Option<SlackToken>, Error> {
-    match integrations::usable_of_kind(pool, org, "slack").await? {
+    match integrations::usable_of_kind(pool, org, IntegrationKind::Slack).await? {
         Some(row) => bot_token_of(pool, keyring, &row, purpose).await.map(Some),
         None => Ok(None),
     }
@@ -66,7 +65,7 @@ pub async fn bot_token_of(
 pub async fn mark_refused(
     conn: &mut PgConnection,
     org: OrgId,
-    id: Uuid,
+    id: IntegrationId,
     refused_sealed: Option<&str>,
     error: &str,
 ) -> Result<(), Error> {
@@ -78,7 +77,7 @@ pub async fn mark_refused(
             &NewEntry::success("integration.health_transition")
                 .org(org)
                 .resource("integration", id)
-                .meta(json!({"from": before, "to": health::REAUTH_REQUIRED, "error": error})),
+                .meta(json!({"from": before, "to": HealthStatus::ReauthRequired, "error": error})),
         )
         .await?;
     }

@@ -2,12 +2,11 @@
 
 use serde_json::Value;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::providers;
 use crate::{
     Error,
-    domain::OrgId,
+    domain::{IntegrationId, IntegrationKind, OrgId},
     net::{Outbound, OutboundError},
     repo::{
         installations,
@@ -31,16 +30,16 @@ pub(super) fn check_name(name: &str, problems: &mut Vec<(String, String)>) {
 pub(super) async fn check_installation(
     pool: &PgPool,
     org: OrgId,
-    kind: &str,
+    kind: IntegrationKind,
     config: &Value,
-    except: Option<Uuid>,
+    except: Option<IntegrationId>,
     problems: &mut Vec<(String, String)>,
 ) -> Result<(), Error> {
-    if !providers::find(kind).is_some_and(|p| p.links_installation()) || !problems.is_empty() {
+    if !providers::of(kind).links_installation() || !problems.is_empty() {
         return Ok(());
     }
     let id = config["installation_id"].as_i64().unwrap_or_default();
-    if installations::org_of(pool, id).await? != Some(org) {
+    if installations::org_of(pool, crate::domain::InstallationId(id)).await? != Some(org) {
         problems.push((
             "config.installation_id".into(),
             "is not an installation linked to this organisation".into(),
@@ -62,7 +61,7 @@ pub(super) async fn check_installation(
 /// schema checks passed.
 pub(super) async fn check_destination(
     outbound: &Outbound,
-    kind: &str,
+    kind: IntegrationKind,
     config: &Value,
 ) -> Result<(), Error> {
     let Some(field) = destination_field(kind) else {
@@ -83,8 +82,8 @@ pub(super) async fn check_destination(
 
 /// The config field naming where the credentials are sent, for the types that send them to a
 /// configured address.
-pub(super) fn destination_field(kind: &str) -> Option<&'static str> {
-    providers::find(kind)?.destination_field()
+pub(super) fn destination_field(kind: IntegrationKind) -> Option<&'static str> {
+    providers::of(kind).destination_field()
 }
 
 /// The origin (scheme, host, port) of a URL, as text.
@@ -97,7 +96,7 @@ pub(super) fn origin(url: &str) -> Option<String> {
 /// Sending stored credentials to a new origin needs them given again (otherwise changing the URL
 /// and testing would hand them to any server): the problem, when `config` does that.
 pub(super) fn moves_credentials(current: &Integration, config: &Value) -> Option<(String, String)> {
-    let field = destination_field(&current.kind)?;
+    let field = destination_field(current.kind)?;
     let has_credentials = current
         .credential_hints
         .as_object()

@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
+use crate::domain::IntegrationId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckIntegration {
-    pub integration_id: Uuid,
+    pub integration_id: IntegrationId,
     /// The `next_check_at` this check is for; a check whose time has moved on does nothing.
     pub due_at: DateTime<Utc>,
 }

@@ -2,17 +2,15 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
 use super::{Job, Queue};
-use crate::domain::OrgId;
+use crate::domain::{IncidentId, OrgId, WorkflowRunId};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IncidentContext {
     pub org_id: OrgId,
-    pub incident_id: Uuid,
-    pub workflow_run_id: Uuid,
+    pub incident_id: IncidentId,
+    pub workflow_run_id: WorkflowRunId,
 }
 
 impl Job for IncidentContext {

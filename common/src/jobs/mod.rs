@@ -13,6 +13,7 @@ mod notify_slack;
 mod probe;
 mod process_webhook;
 mod prune;
+mod prune_history;
 mod push;
 mod queue;
 mod redeliver_webhooks;
@@ -32,6 +33,7 @@ pub use notify_slack::NotifySlack;
 pub use probe::{Probe, ProbeBehaviour};
 pub use process_webhook::ProcessWebhook;
 pub use prune::PruneJobs;
+pub use prune_history::PruneHistory;
 pub use push::{Enqueue, JobId, push, push_many, push_many_traced, push_with};
 pub use queue::Queue;
 pub use redeliver_webhooks::RedeliverWebhooks;
@@ -59,6 +61,7 @@ macro_rules! for_each_job {
             $crate::jobs::Noop,
             $crate::jobs::Probe,
             $crate::jobs::PruneJobs,
+            $crate::jobs::PruneHistory,
             $crate::jobs::SendEmail,
             $crate::jobs::ProcessWebhook,
             $crate::jobs::SyncRepositories,

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::domain::CheckId;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
 use crate::domain::OrgId;
@@ -13,7 +13,7 @@ use crate::domain::OrgId;
 pub struct NotifyIntegrationHealth {
     pub org_id: OrgId,
     /// The check whose transition is announced.
-    pub check_id: Uuid,
+    pub check_id: CheckId,
 }
 
 impl Job for NotifyIntegrationHealth {

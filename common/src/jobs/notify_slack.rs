@@ -3,16 +3,15 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
-use crate::domain::OrgId;
+use crate::domain::{IncidentEventId, OrgId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NotifySlack {
     pub org_id: OrgId,
     /// The timeline event (`opened`, `occurrence`, `resolved`) the message is about.
-    pub event_id: Uuid,
+    pub event_id: IncidentEventId,
     pub channel: String,
 }
 

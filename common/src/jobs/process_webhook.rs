@@ -3,13 +3,18 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
+use crate::domain::{DeliveryId, OrgId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProcessWebhook {
-    pub delivery_id: Uuid,
+    pub delivery_id: DeliveryId,
+    /// The organisation the delivery was credited to when stored (`None`: none yet); the job
+    /// reads only a delivery that organisation holds. Jobs enqueued before this field existed
+    /// lack it, which reads as `None`.
+    #[serde(default)]
+    pub owner: Option<OrgId>,
 }
 
 impl Job for ProcessWebhook {

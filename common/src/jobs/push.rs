@@ -9,8 +9,9 @@ use super::{Job, trace};
 use crate::Error;
 
 /// The id of an enqueued job (a ULID, as stored in `apalis.jobs.id`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(transparent)]
+#[sqlx(transparent)]
 pub struct JobId(pub String);
 
 impl JobId {

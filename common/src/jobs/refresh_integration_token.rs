@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
+use crate::domain::IntegrationId;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshIntegrationToken {
-    pub integration_id: Uuid,
+    pub integration_id: IntegrationId,
 }
 
 impl Job for RefreshIntegrationToken {

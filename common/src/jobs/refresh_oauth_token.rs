@@ -2,15 +2,15 @@
 
 use std::time::Duration;
 
+use crate::domain::ConnectionId;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
 
 /// Refresh one connection's token (skipped when another refresh already made it fresh).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshOAuthToken {
-    pub connection_id: Uuid,
+    pub connection_id: ConnectionId,
     /// Refresh even if not close to expiry (on demand), unless refreshed in the last minute.
     #[serde(default)]
     pub force: bool,

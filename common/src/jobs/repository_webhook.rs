@@ -3,10 +3,9 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
-use crate::domain::OrgId;
+use crate::domain::{OrgId, RepositoryId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -19,7 +18,7 @@ pub enum HookAction {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepositoryWebhook {
     pub org_id: OrgId,
-    pub repository_id: Uuid,
+    pub repository_id: RepositoryId,
     pub action: HookAction,
 }
 

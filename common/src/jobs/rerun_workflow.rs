@@ -3,15 +3,14 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
-use crate::domain::OrgId;
+use crate::domain::{OrgId, WorkflowRunId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RerunWorkflow {
     pub org_id: OrgId,
-    pub workflow_run_id: Uuid,
+    pub workflow_run_id: WorkflowRunId,
     pub failed_only: bool,
 }
 

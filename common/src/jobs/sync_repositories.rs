@@ -4,14 +4,13 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Job, Queue};
-use crate::domain::OrgId;
+use crate::domain::{InstallationId, OrgId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncRepositories {
-    pub installation_id: i64,
+    pub installation_id: InstallationId,
 }
 
 impl Job for SyncRepositories {
@@ -28,7 +27,7 @@ impl Job for SyncRepositories {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncConnectionRepositories {
     pub org_id: OrgId,
-    pub connection_id: Uuid,
+    pub connection_id: crate::domain::ConnectionId,
 }
 
 impl Job for SyncConnectionRepositories {

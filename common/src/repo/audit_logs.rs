@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor, QueryBuilder};
+use sqlx::{FromRow, PgExecutor};
 
 use crate::{
     Error,
-    domain::{OrgId, UserId},
+    domain::{AuditStatus, OrgId, UserId},
 };
 
 /// One event to record.
@@ -79,7 +79,7 @@ pub struct Entry {
     pub resource_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    pub status: String,
+    pub status: AuditStatus,
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
@@ -90,19 +90,25 @@ pub async fn insert(db: impl PgExecutor<'_>, e: &NewEntry<'_>) -> Result<(), Err
     } else {
         e.metadata.clone()
     };
-    sqlx::query(
-        "INSERT INTO audit_logs (org_id, actor_user_id, action, resource_type, resource_id, ip, user_agent, status, metadata)
+    let status = if e.success {
+        AuditStatus::Success
+    } else {
+        AuditStatus::Failure
+    };
+    sqlx::query!(
+        "INSERT INTO audit_logs (org_id, actor_user_id, action, resource_type, resource_id, ip, user_agent,
+                                 status, metadata)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        e.org_id as Option<OrgId>,
+        e.actor as Option<UserId>,
+        e.action,
+        e.resource_type,
+        e.resource_id.as_deref(),
+        e.ip,
+        e.user_agent,
+        status as AuditStatus,
+        metadata,
     )
-    .bind(e.org_id)
-    .bind(e.actor)
-    .bind(e.action)
-    .bind(e.resource_type)
-    .bind(&e.resource_id)
-    .bind(e.ip)
-    .bind(e.user_agent)
-    .bind(if e.success { "success" } else { "failure" })
-    .bind(metadata)
     .execute(db)
     .await?;
     Ok(())
@@ -123,32 +129,30 @@ pub struct Filter {
 }
 
 pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec<Entry>, Error> {
-    let mut q = QueryBuilder::new(
-        "SELECT id, org_id, actor_user_id, action, resource_type, resource_id, ip, user_agent, status, metadata, created_at
-         FROM audit_logs WHERE org_id = ",
-    );
-    q.push_bind(org);
-    if let Some(action) = &f.action {
-        q.push(" AND action = ").push_bind(action.clone());
-    }
-    if let Some(actor) = f.actor {
-        q.push(" AND actor_user_id = ").push_bind(actor);
-    }
-    if let Some(from) = f.from {
-        q.push(" AND created_at >= ").push_bind(from);
-    }
-    if let Some(to) = f.to {
-        q.push(" AND created_at < ").push_bind(to);
-    }
-    if let Some((kind, id)) = &f.resource {
-        q.push(" AND resource_type = ")
-            .push_bind(*kind)
-            .push(" AND resource_id = ")
-            .push_bind(id.clone());
-    }
-    if let Some(before) = f.before_id {
-        q.push(" AND id < ").push_bind(before);
-    }
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit);
-    Ok(q.build_query_as().fetch_all(db).await?)
+    let (resource_type, resource_id) = f.resource.as_ref().map(|(k, id)| (*k, id.as_str())).unzip();
+    Ok(sqlx::query_as!(
+        Entry,
+        r#"SELECT id, org_id AS "org_id: _", actor_user_id AS "actor_user_id: _", action, resource_type,
+             resource_id, ip, user_agent, status AS "status: _", metadata, created_at
+         FROM audit_logs
+         WHERE org_id = $1
+           AND ($2::text IS NULL OR action = $2)
+           AND ($3::uuid IS NULL OR actor_user_id = $3)
+           AND ($4::timestamptz IS NULL OR created_at >= $4)
+           AND ($5::timestamptz IS NULL OR created_at < $5)
+           AND ($6::text IS NULL OR (resource_type = $6 AND resource_id = $7))
+           AND ($8::bigint IS NULL OR id < $8)
+         ORDER BY id DESC LIMIT $9"#,
+        org as OrgId,
+        f.action.as_deref(),
+        f.actor as Option<UserId>,
+        f.from,
+        f.to,
+        resource_type,
+        resource_id,
+        f.before_id,
+        f.limit,
+    )
+    .fetch_all(db)
+    .await?)
 }

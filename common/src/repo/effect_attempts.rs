@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::PgExecutor;
 
 use crate::Error;
 
 /// An earlier attempt at the same effect.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Earlier {
     pub started_at: DateTime<Utc>,
     pub detail: Value,
@@ -24,26 +24,27 @@ pub async fn begin(
 ) -> Result<Option<Earlier>, Error> {
     // The SELECT runs on the statement's snapshot: it sees a row that existed before, never the
     // one this statement inserts.
-    Ok(sqlx::query_as::<_, Earlier>(
-        "WITH inserted AS (
+    Ok(sqlx::query_as!(
+        Earlier,
+        r#"WITH inserted AS (
              INSERT INTO effect_attempts (key, detail) VALUES ($1, $2)
              ON CONFLICT (key) DO NOTHING RETURNING key
          )
-         SELECT started_at, detail FROM effect_attempts
-         WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM inserted)",
+         SELECT started_at AS "started_at!", detail AS "detail!" FROM effect_attempts
+         WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM inserted)"#,
+        key,
+        detail,
     )
-    .bind(key)
-    .bind(detail)
     .fetch_optional(db)
     .await?)
 }
 
 /// Forgets marks older than `secs` (their jobs are long finished); returns how many.
 pub async fn prune(db: impl PgExecutor<'_>, secs: f64) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "DELETE FROM effect_attempts WHERE started_at < now() - make_interval(secs => $1)",
+        secs,
     )
-    .bind(secs)
     .execute(db)
     .await?
     .rows_affected())
@@ -51,12 +52,12 @@ pub async fn prune(db: impl PgExecutor<'_>, secs: f64) -> Result<u64, Error> {
 
 /// Records (replacing any earlier one) that the effect `key` is being attempted with `detail`.
 pub async fn replace(db: impl PgExecutor<'_>, key: &str, detail: &Value) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO effect_attempts (key, detail) VALUES ($1, $2)
          ON CONFLICT (key) DO UPDATE SET detail = EXCLUDED.detail, started_at = now()",
+        key,
+        detail,
     )
-    .bind(key)
-    .bind(detail)
     .execute(db)
     .await?;
     Ok(())
@@ -64,18 +65,18 @@ pub async fn replace(db: impl PgExecutor<'_>, key: &str, detail: &Value) -> Resu
 
 /// The attempt marked for `key`, if any.
 pub async fn find(db: impl PgExecutor<'_>, key: &str) -> Result<Option<Earlier>, Error> {
-    Ok(sqlx::query_as::<_, Earlier>(
+    Ok(sqlx::query_as!(
+        Earlier,
         "SELECT started_at, detail FROM effect_attempts WHERE key = $1",
+        key,
     )
-    .bind(key)
     .fetch_optional(db)
     .await?)
 }
 
 /// Forgets the mark of `key` once its effect is recorded elsewhere.
 pub async fn finish(db: impl PgExecutor<'_>, key: &str) -> Result<(), Error> {
-    sqlx::query("DELETE FROM effect_attempts WHERE key = $1")
-        .bind(key)
+    sqlx::query!("DELETE FROM effect_attempts WHERE key = $1", key)
         .execute(db)
         .await?;
     Ok(())

@@ -1,44 +1,46 @@
 //! `email_tokens` and `email_outbox`: single-use, expiring tokens sent by mail, and the mail itself.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::{Error, domain::UserId};
-
-pub const VERIFY_EMAIL: &str = "verify_email";
-pub const RESET_PASSWORD: &str = "reset_password";
+use crate::{
+    Error,
+    domain::{EmailPurpose, MailDelivery, UserId},
+};
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
     user: UserId,
-    purpose: &str,
+    purpose: EmailPurpose,
     token_hash: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    sqlx::query("INSERT INTO email_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(token_hash)
-        .bind(user)
-        .bind(purpose)
-        .bind(expires_at)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO email_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)",
+        token_hash,
+        user as UserId,
+        purpose as EmailPurpose,
+        expires_at,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// Uses the token once: returns its user when it exists, has this purpose, is unused and unexpired.
 pub async fn consume(
     tx: &mut PgConnection,
-    purpose: &str,
+    purpose: EmailPurpose,
     token_hash: &str,
 ) -> Result<Option<UserId>, Error> {
-    Ok(sqlx::query_scalar(
-        "UPDATE email_tokens SET used_at = now()
+    Ok(sqlx::query_scalar!(
+        r#"UPDATE email_tokens SET used_at = now()
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
-         RETURNING user_id",
+         RETURNING user_id AS "user_id: UserId""#,
+        token_hash,
+        purpose as EmailPurpose,
     )
-    .bind(token_hash)
-    .bind(purpose)
     .fetch_optional(tx)
     .await?)
 }
@@ -48,17 +50,19 @@ pub async fn consume(
 pub async fn use_up_all(
     db: impl PgExecutor<'_>,
     user: UserId,
-    purpose: &str,
+    purpose: EmailPurpose,
 ) -> Result<u64, Error> {
-    Ok(sqlx::query("UPDATE email_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
-        .bind(user)
-        .bind(purpose)
-        .execute(db)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query!(
+        "UPDATE email_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        user as UserId,
+        purpose as EmailPurpose,
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
 }
 
-#[derive(Clone, FromRow)]
+#[derive(Clone)]
 pub struct OutboxEmail {
     pub id: Uuid,
     pub to_address: String,
@@ -84,22 +88,23 @@ pub async fn insert_outbox(
     subject: &str,
     body: &str,
 ) -> Result<Uuid, Error> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO email_outbox (id, to_address, subject, body) VALUES ($1, $2, $3, $4) RETURNING id",
+        Uuid::new_v4(),
+        to,
+        subject,
+        body,
     )
-    .bind(Uuid::new_v4())
-    .bind(to)
-    .bind(subject)
-    .bind(body)
     .fetch_one(db)
     .await?)
 }
 
 pub async fn find_outbox(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OutboxEmail>, Error> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        OutboxEmail,
         "SELECT id, to_address, subject, body, sent_at FROM email_outbox WHERE id = $1",
+        id,
     )
-    .bind(id)
     .fetch_optional(db)
     .await?)
 }
@@ -109,17 +114,17 @@ pub async fn find_outbox(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Out
 pub async fn mark_sent(
     db: impl PgExecutor<'_>,
     id: Uuid,
-    delivery: &str,
-    keep_body: bool,
+    delivery: MailDelivery,
 ) -> Result<(), Error> {
-    sqlx::query(
+    let keep_body = delivery == MailDelivery::Outbox;
+    sqlx::query!(
         "UPDATE email_outbox
          SET sent_at = now(), delivery = $2, body = CASE WHEN $3 THEN body ELSE '[delivered; body removed]' END
          WHERE id = $1 AND sent_at IS NULL",
+        id,
+        delivery as MailDelivery,
+        keep_body,
     )
-    .bind(id)
-    .bind(delivery)
-    .bind(keep_body)
     .execute(db)
     .await?;
     Ok(())

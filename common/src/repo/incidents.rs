@@ -1,29 +1,31 @@
-//! `incidents`, `incident_occurrences` and `incident_events`: one incident per failing workflow and
-//! branch, each failing run attempt once, and the timeline.
+//! `incidents` and `incident_occurrences`: one incident per failing workflow and branch, and each
+//! failing run attempt once (the timeline is in `incident_events`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgConnection, PgExecutor, QueryBuilder};
-use uuid::Uuid;
 
 use crate::{
     Error,
-    domain::{OrgId, UserId},
+    domain::{
+        IncidentId, IncidentStatus, OrgId, RepositoryId, Severity, Transition, UserId,
+        WorkflowRunId,
+    },
 };
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Incident {
-    pub id: Uuid,
+    pub id: IncidentId,
     pub org_id: OrgId,
-    pub repository_id: Uuid,
+    pub repository_id: RepositoryId,
     pub repository: String,
     pub dedupe_key: String,
     pub workflow_id: i64,
     pub workflow_name: String,
     pub branch: String,
     pub title: String,
-    pub severity: String,
-    pub status: String,
+    pub severity: Severity,
+    pub status: IncidentStatus,
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub occurrence_count: i32,
@@ -39,21 +41,16 @@ pub struct Incident {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "i.id, i.org_id, i.repository_id, r.full_name AS repository, i.dedupe_key, i.workflow_id,
-    i.workflow_name, i.branch, i.title, i.severity, i.status, i.first_seen_at, i.last_seen_at, i.occurrence_count,
-    i.head_sha, i.suspect_author, i.suspect_message, i.context, i.acknowledged_at, i.acknowledged_by,
-    i.resolved_at, i.resolved_by, i.resolution, i.created_at";
-
 /// What opens an incident.
 pub struct NewIncident<'a> {
     pub org: OrgId,
-    pub repository: Uuid,
+    pub repository: RepositoryId,
     pub dedupe_key: &'a str,
     pub workflow_id: i64,
     pub workflow_name: &'a str,
     pub branch: &'a str,
     pub title: &'a str,
-    pub severity: &'a str,
+    pub severity: Severity,
     pub head_sha: &'a str,
     pub suspect_author: Option<&'a str>,
     pub suspect_message: Option<&'a str>,
@@ -61,10 +58,12 @@ pub struct NewIncident<'a> {
 
 /// Serialises evaluations of one dedupe key until the transaction ends.
 pub async fn lock_key(tx: &mut PgConnection, org: OrgId, key: &str) -> Result<(), Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("incident:{org}:{key}"))
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        format!("incident:{org}:{key}"),
+    )
+    .fetch_one(tx)
+    .await?;
     Ok(())
 }
 
@@ -74,36 +73,41 @@ pub async fn open_for_key(
     org: OrgId,
     key: &str,
 ) -> Result<Option<Incident>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM incidents i JOIN repositories r ON r.id = i.repository_id
-         WHERE i.org_id = $1 AND i.dedupe_key = $2 AND i.status <> 'resolved' FOR UPDATE OF i"
-    )))
-    .bind(org)
-    .bind(key)
-    .fetch_optional(tx)
-    .await?)
+    let id = sqlx::query_scalar!(
+        r#"SELECT id AS "id: IncidentId" FROM incidents
+         WHERE org_id = $1 AND dedupe_key = $2 AND status <> $3 FOR UPDATE"#,
+        org as OrgId,
+        key,
+        IncidentStatus::Resolved as IncidentStatus,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match id {
+        Some(id) => find(tx, org, id).await,
+        None => Ok(None),
+    }
 }
 
 /// Opens an incident (its notification slot counts as used now). Returns its id.
-pub async fn insert(tx: &mut PgConnection, n: &NewIncident<'_>) -> Result<Uuid, Error> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO incidents (org_id, repository_id, dedupe_key, workflow_id, workflow_name, branch, title,
+pub async fn insert(tx: &mut PgConnection, n: &NewIncident<'_>) -> Result<IncidentId, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"INSERT INTO incidents (org_id, repository_id, dedupe_key, workflow_id, workflow_name, branch, title,
              severity, first_seen_at, last_seen_at, occurrence_count, head_sha, suspect_author, suspect_message,
              last_notified_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now(), 0, $9, $10, $11, now())
-         RETURNING id",
+         RETURNING id AS "id: IncidentId""#,
+        n.org as OrgId,
+        n.repository as RepositoryId,
+        n.dedupe_key,
+        n.workflow_id,
+        n.workflow_name,
+        n.branch,
+        n.title,
+        n.severity as Severity,
+        n.head_sha,
+        n.suspect_author,
+        n.suspect_message,
     )
-    .bind(n.org)
-    .bind(n.repository)
-    .bind(n.dedupe_key)
-    .bind(n.workflow_id)
-    .bind(n.workflow_name)
-    .bind(n.branch)
-    .bind(n.title)
-    .bind(n.severity)
-    .bind(n.head_sha)
-    .bind(n.suspect_author)
-    .bind(n.suspect_message)
     .fetch_one(tx)
     .await?)
 }
@@ -112,27 +116,27 @@ pub async fn insert(tx: &mut PgConnection, n: &NewIncident<'_>) -> Result<Uuid, 
 pub async fn add_occurrence(
     tx: &mut PgConnection,
     org: OrgId,
-    incident: Uuid,
-    workflow_run: Uuid,
+    incident: IncidentId,
+    workflow_run: WorkflowRunId,
 ) -> Result<bool, Error> {
-    let added = sqlx::query(
+    let added = sqlx::query!(
         "INSERT INTO incident_occurrences (org_id, incident_id, workflow_run_id) VALUES ($1, $2, $3)
          ON CONFLICT (workflow_run_id) DO NOTHING",
+        org as OrgId,
+        incident as IncidentId,
+        workflow_run as WorkflowRunId,
     )
-    .bind(org)
-    .bind(incident)
-    .bind(workflow_run)
     .execute(&mut *tx)
     .await?
     .rows_affected()
         == 1;
     if added {
-        sqlx::query(
-                        "UPDATE incidents SET occurrence_count = occurrence_count + 1, last_seen_at = now(), updated_at = now()
+        sqlx::query!(
+            "UPDATE incidents SET occurrence_count = occurrence_count + 1, last_seen_at = now(), updated_at = now()
              WHERE org_id = $1 AND id = $2",
+            org as OrgId,
+            incident as IncidentId,
         )
-        .bind(org)
-        .bind(incident)
         .execute(tx)
         .await?;
     }
@@ -144,49 +148,59 @@ pub async fn add_occurrence(
 pub async fn take_notify_slot(
     tx: &mut PgConnection,
     org: OrgId,
-    incident: Uuid,
+    incident: IncidentId,
     window_secs: i64,
 ) -> Result<bool, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE incidents SET last_notified_at = now()
          WHERE org_id = $1 AND id = $2
            AND (last_notified_at IS NULL OR last_notified_at <= now() - make_interval(secs => $3))",
+        org as OrgId,
+        incident as IncidentId,
+        window_secs as f64,
     )
-    .bind(org)
-    .bind(incident)
-    .bind(window_secs as f64)
     .execute(tx)
     .await?
     .rows_affected()
         == 1)
 }
 
-/// Moves an incident to `to` when it is in one of `from`; false when it was not.
+/// Who moved an incident, and why (a resolution note).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Moved<'a> {
+    pub actor: Option<UserId>,
+    pub resolution: Option<&'a str>,
+}
+
+/// Moves an incident along `t` when it is in one of `t.from`; false when it was not. Acknowledging
+/// stamps who and when, reopening clears that; resolving stamps who, when and why, and any other
+/// move clears it.
 pub async fn transition(
     tx: &mut PgConnection,
     org: OrgId,
-    id: Uuid,
-    from: &[&str],
-    to: &str,
-    actor: Option<UserId>,
-    resolution: Option<&str>,
+    id: IncidentId,
+    t: Transition,
+    by: Moved<'_>,
 ) -> Result<bool, Error> {
-    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
-    Ok(sqlx::query(
+    let acknowledges = t.to == IncidentStatus::Acknowledged;
+    let resolves = t.to == IncidentStatus::Resolved;
+    Ok(sqlx::query!(
         "UPDATE incidents SET status = $4, updated_at = now(),
-             acknowledged_at = CASE WHEN $4 = 'acknowledged' THEN now() WHEN $4 = 'open' THEN NULL ELSE acknowledged_at END,
-             acknowledged_by = CASE WHEN $4 = 'acknowledged' THEN $5 WHEN $4 = 'open' THEN NULL ELSE acknowledged_by END,
-             resolved_at = CASE WHEN $4 = 'resolved' THEN now() ELSE NULL END,
-             resolved_by = CASE WHEN $4 = 'resolved' THEN $5 ELSE NULL END,
-             resolution = CASE WHEN $4 = 'resolved' THEN $6 ELSE NULL END
+             acknowledged_at = CASE WHEN $7 THEN now() WHEN $8 THEN acknowledged_at END,
+             acknowledged_by = CASE WHEN $7 THEN $5 WHEN $8 THEN acknowledged_by END,
+             resolved_at = CASE WHEN $8 THEN now() END,
+             resolved_by = CASE WHEN $8 THEN $5 END,
+             resolution = CASE WHEN $8 THEN $6 END
          WHERE org_id = $1 AND id = $2 AND status = ANY($3)",
+        org as OrgId,
+        id as IncidentId,
+        t.from as &[IncidentStatus],
+        t.to as IncidentStatus,
+        by.actor as Option<UserId>,
+        by.resolution,
+        acknowledges,
+        resolves,
     )
-    .bind(org)
-    .bind(id)
-    .bind(from)
-    .bind(to)
-    .bind(actor)
-    .bind(resolution)
     .execute(tx)
     .await?
     .rows_affected()
@@ -196,69 +210,87 @@ pub async fn transition(
 pub async fn set_context(
     tx: &mut PgConnection,
     org: OrgId,
-    id: Uuid,
+    id: IncidentId,
     context: &serde_json::Value,
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE incidents SET context = $3, updated_at = now() WHERE org_id = $1 AND id = $2",
+        org as OrgId,
+        id as IncidentId,
+        context,
     )
-    .bind(org)
-    .bind(id)
-    .bind(context)
     .execute(tx)
     .await?;
     Ok(())
 }
 
 /// The incident, locked until the transaction ends.
-pub async fn lock(tx: &mut PgConnection, org: OrgId, id: Uuid) -> Result<Option<Incident>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM incidents i JOIN repositories r ON r.id = i.repository_id
-         WHERE i.org_id = $1 AND i.id = $2 FOR UPDATE OF i"
-    )))
-    .bind(org)
-    .bind(id)
-    .fetch_optional(tx)
-    .await?)
+pub async fn lock(
+    tx: &mut PgConnection,
+    org: OrgId,
+    id: IncidentId,
+) -> Result<Option<Incident>, Error> {
+    let locked = sqlx::query_scalar!(
+        "SELECT 1 AS one FROM incidents WHERE org_id = $1 AND id = $2 FOR UPDATE",
+        org as OrgId,
+        id as IncidentId,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match locked {
+        Some(_) => find(tx, org, id).await,
+        None => Ok(None),
+    }
 }
 
 pub async fn find(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    id: Uuid,
+    id: IncidentId,
 ) -> Result<Option<Incident>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM incidents i JOIN repositories r ON r.id = i.repository_id
-         WHERE i.org_id = $1 AND i.id = $2"
-    )))
-    .bind(org)
-    .bind(id)
+    Ok(sqlx::query_as!(
+        Incident,
+        r#"SELECT i.id AS "id: _", i.org_id AS "org_id: _", i.repository_id AS "repository_id: _",
+             r.full_name AS repository, i.dedupe_key, i.workflow_id, i.workflow_name, i.branch, i.title,
+             i.severity AS "severity: _", i.status AS "status: _", i.first_seen_at, i.last_seen_at,
+             i.occurrence_count, i.head_sha, i.suspect_author, i.suspect_message, i.context,
+             i.acknowledged_at, i.acknowledged_by AS "acknowledged_by: _", i.resolved_at,
+             i.resolved_by AS "resolved_by: _", i.resolution, i.created_at
+         FROM incidents i JOIN repositories r ON r.id = i.repository_id
+         WHERE i.org_id = $1 AND i.id = $2"#,
+        org as OrgId,
+        id as IncidentId,
+    )
     .fetch_optional(db)
     .await?)
 }
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub status: Option<String>,
-    pub severity: Option<String>,
-    pub repository: Option<Uuid>,
+    pub status: Option<IncidentStatus>,
+    pub severity: Option<Severity>,
+    pub repository: Option<RepositoryId>,
     pub branch: Option<String>,
     /// Only incidents seen before this one (the cursor).
-    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub before: Option<(DateTime<Utc>, uuid::Uuid)>,
     pub limit: i64,
 }
 
-/// Incidents, most recently seen first.
+/// Incidents, most recently seen first. Dynamic SQL: only the filters given are applied.
 pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec<Incident>, Error> {
-    let mut q = QueryBuilder::new(format!(
-        "SELECT {COLUMNS} FROM incidents i JOIN repositories r ON r.id = i.repository_id WHERE i.org_id = "
-    ));
+    let mut q = QueryBuilder::new(
+        "SELECT i.id, i.org_id, i.repository_id, r.full_name AS repository, i.dedupe_key, i.workflow_id,
+             i.workflow_name, i.branch, i.title, i.severity, i.status, i.first_seen_at, i.last_seen_at,
+             i.occurrence_count, i.head_sha, i.suspect_author, i.suspect_message, i.context, i.acknowledged_at,
+             i.acknowledged_by, i.resolved_at, i.resolved_by, i.resolution, i.created_at
+         FROM incidents i JOIN repositories r ON r.id = i.repository_id WHERE i.org_id = ",
+    );
     q.push_bind(org);
-    if let Some(s) = &f.status {
-        q.push(" AND i.status = ").push_bind(s.clone());
+    if let Some(s) = f.status {
+        q.push(" AND i.status = ").push_bind(s);
     }
-    if let Some(s) = &f.severity {
-        q.push(" AND i.severity = ").push_bind(s.clone());
+    if let Some(s) = f.severity {
+        q.push(" AND i.severity = ").push_bind(s);
     }
     if let Some(r) = f.repository {
         q.push(" AND i.repository_id = ").push_bind(r);
@@ -272,7 +304,7 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Occurrence {
-    pub workflow_run_id: Uuid,
+    pub workflow_run_id: WorkflowRunId,
     pub run_id: i64,
     pub run_attempt: i32,
     pub run_number: i64,
@@ -286,81 +318,17 @@ pub struct Occurrence {
 pub async fn occurrences(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    incident: Uuid,
+    incident: IncidentId,
 ) -> Result<Vec<Occurrence>, Error> {
-    Ok(sqlx::query_as(
-        "SELECT o.workflow_run_id, w.run_id, w.run_attempt, w.run_number, w.head_sha, w.conclusion,
-                w.commit_author, w.html_url, o.occurred_at
+    Ok(sqlx::query_as!(
+        Occurrence,
+        r#"SELECT o.workflow_run_id AS "workflow_run_id: _", w.run_id, w.run_attempt, w.run_number, w.head_sha,
+                w.conclusion, w.commit_author, w.html_url, o.occurred_at
          FROM incident_occurrences o JOIN workflow_runs w ON w.id = o.workflow_run_id
-         WHERE o.org_id = $1 AND o.incident_id = $2 ORDER BY o.occurred_at, w.run_number, w.run_attempt",
+         WHERE o.org_id = $1 AND o.incident_id = $2 ORDER BY o.occurred_at, w.run_number, w.run_attempt"#,
+        org as OrgId,
+        incident as IncidentId,
     )
-    .bind(org)
-    .bind(incident)
     .fetch_all(db)
-    .await?)
-}
-
-#[derive(Debug, Clone, FromRow, Serialize)]
-pub struct Event {
-    pub id: Uuid,
-    pub incident_id: Uuid,
-    pub kind: String,
-    pub actor_id: Option<UserId>,
-    pub body: Option<String>,
-    pub data: serde_json::Value,
-    pub created_at: DateTime<Utc>,
-}
-
-/// Adds a timeline entry; returns its id.
-pub async fn add_event(
-    tx: &mut PgConnection,
-    org: OrgId,
-    incident: Uuid,
-    kind: &str,
-    actor: Option<UserId>,
-    body: Option<&str>,
-    data: serde_json::Value,
-) -> Result<Uuid, Error> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO incident_events (org_id, incident_id, kind, actor_id, body, data)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(org)
-    .bind(incident)
-    .bind(kind)
-    .bind(actor)
-    .bind(body)
-    .bind(data)
-    .fetch_one(tx)
-    .await?)
-}
-
-pub async fn events(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    incident: Uuid,
-) -> Result<Vec<Event>, Error> {
-    Ok(sqlx::query_as(
-        "SELECT id, incident_id, kind, actor_id, body, data, created_at FROM incident_events
-         WHERE org_id = $1 AND incident_id = $2 ORDER BY created_at, id",
-    )
-    .bind(org)
-    .bind(incident)
-    .fetch_all(db)
-    .await?)
-}
-
-pub async fn find_event(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    id: Uuid,
-) -> Result<Option<Event>, Error> {
-    Ok(sqlx::query_as(
-        "SELECT id, incident_id, kind, actor_id, body, data, created_at FROM incident_events
-         WHERE org_id = $1 AND id = $2",
-    )
-    .bind(org)
-    .bind(id)
-    .fetch_optional(db)
     .await?)
 }

@@ -3,32 +3,36 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::Error;
+use crate::{Error, domain::InstallationId};
 
+/// The sealed token and when it expires.
 pub async fn find(
     db: impl PgExecutor<'_>,
-    installation_id: i64,
+    installation: InstallationId,
 ) -> Result<Option<(String, DateTime<Utc>)>, Error> {
-    Ok(sqlx::query_as("SELECT token_sealed, expires_at FROM github_installation_tokens WHERE installation_id = $1")
-        .bind(installation_id)
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query!(
+        "SELECT token_sealed, expires_at FROM github_installation_tokens WHERE installation_id = $1",
+        installation as InstallationId,
+    )
+    .fetch_optional(db)
+    .await?
+    .map(|r| (r.token_sealed, r.expires_at)))
 }
 
 pub async fn store(
     db: impl PgExecutor<'_>,
-    installation_id: i64,
+    installation: InstallationId,
     sealed: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO github_installation_tokens (installation_id, token_sealed, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (installation_id) DO UPDATE SET token_sealed = EXCLUDED.token_sealed,
              expires_at = EXCLUDED.expires_at, updated_at = now()",
+        installation as InstallationId,
+        sealed,
+        expires_at,
     )
-    .bind(installation_id)
-    .bind(sealed)
-    .bind(expires_at)
     .execute(db)
     .await?;
     Ok(())

@@ -2,19 +2,18 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection, PgExecutor};
-use uuid::Uuid;
 
 use crate::{
     Error,
-    domain::{Email, OrgId, Role, UserId},
+    domain::{Email, InvitationId, OrgId, RevokeReason, Role, UserId},
 };
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Invitation {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub org_id: OrgId,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     /// `None` once the inviter's account is gone (the invitation is then dead).
     pub invited_by: Option<UserId>,
     pub expires_at: DateTime<Utc>,
@@ -23,31 +22,17 @@ pub struct Invitation {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str =
-    "id, org_id, email, role, invited_by, expires_at, accepted_at, revoked_at, created_at";
-
-/// Why an invitation stopped being redeemable before it was used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevokeReason {
-    /// An org_admin revoked it.
-    Revoked,
-    /// A newer invitation to the same address replaced it.
-    Superseded,
-    /// The invitee was removed from the organisation.
-    MemberRemoved,
-    /// The inviter can no longer invite (demoted, removed, account gone).
-    InviterLostRights,
-}
-
-impl RevokeReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Revoked => "revoked",
-            Self::Superseded => "superseded",
-            Self::MemberRemoved => "member_removed",
-            Self::InviterLostRights => "inviter_lost_rights",
-        }
-    }
+/// `sqlx::query_as!` of a `Invitation`: `$head` (ending in `SELECT` or `RETURNING`), every column of the row, then
+/// `$tail`. The column list is written once, here.
+macro_rules! invitation_row {
+    ($head:literal, $tail:literal, $($args:tt)*) => {
+        sqlx::query_as!(
+            $crate::repo::invitations::Invitation,
+            $head + r#" id AS "id: _", org_id AS "org_id: _", email, role AS "role: _", invited_by AS "invited_by: _",
+             expires_at, accepted_at, revoked_at, created_at "# + $tail,
+            $($args)*
+        )
+    };
 }
 
 pub async fn insert(
@@ -59,18 +44,17 @@ pub async fn insert(
     invited_by: UserId,
     expires_at: DateTime<Utc>,
 ) -> Result<Invitation, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING {COLUMNS}"
-    )))
-    .bind(Uuid::new_v4())
-    .bind(org)
-    .bind(email.as_str())
-    .bind(role.as_str())
-    .bind(token_hash)
-    .bind(invited_by)
-    .bind(expires_at)
+    Ok(invitation_row!(
+        r#"INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING"#,
+        r#""#,
+        InvitationId::new() as InvitationId,
+        org as OrgId,
+        email.as_str(),
+        role as Role,
+        token_hash,
+        invited_by as UserId,
+        expires_at,
+    )
     .fetch_one(db)
     .await?)
 }
@@ -80,10 +64,11 @@ pub async fn find_by_token(
     db: impl PgExecutor<'_>,
     token_hash: &str,
 ) -> Result<Option<Invitation>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM invitations WHERE token_hash = $1"
-    )))
-    .bind(token_hash)
+    Ok(invitation_row!(
+        r#"SELECT"#,
+        r#"FROM invitations WHERE token_hash = $1"#,
+        token_hash,
+    )
     .fetch_optional(db)
     .await?)
 }
@@ -93,21 +78,27 @@ pub async fn lock_by_token(
     tx: &mut PgConnection,
     token_hash: &str,
 ) -> Result<Option<Invitation>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM invitations WHERE token_hash = $1 FOR UPDATE"
-    )))
-    .bind(token_hash)
+    Ok(invitation_row!(
+        r#"SELECT"#,
+        r#"FROM invitations WHERE token_hash = $1 FOR UPDATE"#,
+        token_hash,
+    )
     .fetch_optional(tx)
     .await?)
 }
 
 /// Marks an open invitation accepted; false when it was already used, revoked or expired.
-pub async fn mark_accepted(tx: &mut PgConnection, id: Uuid) -> Result<bool, Error> {
-    Ok(sqlx::query(
+pub async fn mark_accepted(
+    tx: &mut PgConnection,
+    org: OrgId,
+    id: InvitationId,
+) -> Result<bool, Error> {
+    Ok(sqlx::query!(
         "UPDATE invitations SET accepted_at = now()
-         WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()",
+         WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()",
+        org as OrgId,
+        id as InvitationId,
     )
-    .bind(id)
     .execute(tx)
     .await?
     .rows_affected()
@@ -116,12 +107,11 @@ pub async fn mark_accepted(tx: &mut PgConnection, id: Uuid) -> Result<bool, Erro
 
 /// Open (unused, unrevoked, unexpired) invitations of the organisation, oldest first.
 pub async fn pending(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Invitation>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM invitations
-         WHERE org_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-         ORDER BY created_at, id"
-    )))
-    .bind(org)
+    Ok(invitation_row!(
+        r#"SELECT"#,
+        r#"FROM invitations WHERE org_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at, id"#,
+        org as OrgId,
+    )
     .fetch_all(db)
     .await?)
 }
@@ -130,17 +120,16 @@ pub async fn pending(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Invitati
 pub async fn revoke(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    id: Uuid,
+    id: InvitationId,
     reason: RevokeReason,
 ) -> Result<Option<Invitation>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE invitations SET revoked_at = now(), revoked_reason = $3
-         WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
-         RETURNING {COLUMNS}"
-    )))
-    .bind(org)
-    .bind(id)
-    .bind(reason.as_str())
+    Ok(invitation_row!(
+        r#"UPDATE invitations SET revoked_at = now(), revoked_reason = $3 WHERE org_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING"#,
+        r#""#,
+        org as OrgId,
+        id as InvitationId,
+        reason as RevokeReason,
+    )
     .fetch_optional(db)
     .await?)
 }
@@ -152,13 +141,13 @@ pub async fn revoke_for_email(
     email: &str,
     reason: RevokeReason,
 ) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE invitations SET revoked_at = now(), revoked_reason = $3
          WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+        org as OrgId,
+        email,
+        reason as RevokeReason,
     )
-    .bind(org)
-    .bind(email)
-    .bind(reason.as_str())
     .execute(db)
     .await?
     .rows_affected())
@@ -171,13 +160,13 @@ pub async fn revoke_sent_by(
     inviter: UserId,
     reason: RevokeReason,
 ) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE invitations SET revoked_at = now(), revoked_reason = $3
          WHERE org_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+        org as OrgId,
+        inviter as UserId,
+        reason as RevokeReason,
     )
-    .bind(org)
-    .bind(inviter)
-    .bind(reason.as_str())
     .execute(db)
     .await?
     .rows_affected())

@@ -5,28 +5,21 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, FromRow, PgPool};
+use sqlx::PgPool;
 
-use crate::{Error, jobs::JobId};
+use crate::{
+    Error,
+    domain::{Attempts, JobOutcome, JobStatus, OrgId, UserId},
+    jobs::JobId,
+};
 
-/// Queries below splice only this constant into their text (never input), hence `AssertSqlSafe`.
-///
-/// How a job stands, from the point of view of someone waiting for it.
-pub const OUTCOME_SQL: &str = "CASE
-        WHEN status = 'Done' THEN 'succeeded'
-        WHEN status = 'Killed' THEN 'dead'
-        WHEN status = 'Failed' AND attempts >= max_attempts THEN 'dead'
-        WHEN status = 'Failed' THEN 'retrying'
-        WHEN status IN ('Queued', 'Running') THEN 'running'
-        ELSE 'pending'
-    END";
-
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct JobRow {
-    pub id: String,
+    pub id: JobId,
     pub queue: String,
-    pub status: String,
-    pub outcome: String,
+    pub status: JobStatus,
+    /// How the job stands for someone waiting for it (derived from status and attempts).
+    pub outcome: JobOutcome,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: DateTime<Utc>,
@@ -35,86 +28,182 @@ pub struct JobRow {
     pub last_result: Option<serde_json::Value>,
 }
 
-fn select_jobs() -> String {
-    format!(
-        "SELECT id, job_type AS queue, status, {OUTCOME_SQL} AS outcome, attempts, max_attempts, run_at,
-                lock_by, done_at, last_result
-         FROM apalis.jobs"
+/// `apalis.jobs` as stored; [`JobRow`] adds the outcome.
+struct Stored {
+    id: JobId,
+    queue: String,
+    status: JobStatus,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: DateTime<Utc>,
+    lock_by: Option<String>,
+    done_at: Option<DateTime<Utc>>,
+    last_result: Option<serde_json::Value>,
+}
+
+impl From<Stored> for JobRow {
+    fn from(s: Stored) -> Self {
+        Self {
+            outcome: JobOutcome::of(s.status, Attempts::of(s.attempts, s.max_attempts)),
+            id: s.id,
+            queue: s.queue,
+            status: s.status,
+            attempts: s.attempts,
+            max_attempts: s.max_attempts,
+            run_at: s.run_at,
+            lock_by: s.lock_by,
+            done_at: s.done_at,
+            last_result: s.last_result,
+        }
+    }
+}
+
+/// Who must have started a job for it to be found.
+#[derive(Debug, Clone, Copy)]
+enum StartedBy {
+    /// Anyone (the system's own view: tests, the CLI, the worker).
+    Anyone,
+    User(UserId),
+    Org(OrgId),
+}
+
+async fn find_started_by(
+    pool: &PgPool,
+    id: &JobId,
+    by: StartedBy,
+) -> Result<Option<JobRow>, Error> {
+    let (user, org) = match by {
+        StartedBy::Anyone => (None, None),
+        StartedBy::User(u) => (Some(u), None),
+        StartedBy::Org(o) => (None, Some(o)),
+    };
+    let row = sqlx::query_as!(
+        Stored,
+        r#"SELECT id AS "id: JobId", job_type AS queue, status AS "status: JobStatus", attempts, max_attempts,
+                run_at, lock_by, done_at, last_result
+         FROM apalis.jobs j WHERE id = $1
+           AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM org_jobs o WHERE o.job_id = j.id AND o.user_id = $2))
+           AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM org_jobs o WHERE o.job_id = j.id AND o.org_id = $3))"#,
+        id as &JobId,
+        user as Option<UserId>,
+        org as Option<OrgId>,
     )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(Into::into))
 }
 
 pub async fn find(pool: &PgPool, id: &JobId) -> Result<Option<JobRow>, Error> {
-    Ok(
-        sqlx::query_as(AssertSqlSafe(format!("{} WHERE id = $1", select_jobs())))
-            .bind(&id.0)
-            .fetch_optional(pool)
-            .await?,
+    find_started_by(pool, id, StartedBy::Anyone).await
+}
+
+/// Which jobs to list.
+#[derive(Debug, Clone, Copy)]
+enum Listing<'a> {
+    /// Dead jobs of every queue, most recently finished first, at most this many.
+    Dead(i64),
+    /// Dead jobs of these queues, oldest first.
+    DeadIn(&'a [&'a str]),
+    /// Every job of one queue, oldest first.
+    Queue(&'a str),
+}
+
+/// Jobs that will not run again by themselves are permanently failed or out of attempts ("dead").
+async fn list_jobs(pool: &PgPool, listing: Listing<'_>) -> Result<Vec<JobRow>, Error> {
+    let (queues, dead_only, newest_done_first, limit): (Vec<String>, bool, bool, Option<i64>) =
+        match listing {
+            Listing::Dead(limit) => (Vec::new(), true, true, Some(limit)),
+            Listing::DeadIn(queues) => (
+                queues.iter().map(|q| (*q).to_owned()).collect(),
+                true,
+                false,
+                None,
+            ),
+            Listing::Queue(queue) => (vec![queue.to_owned()], false, false, None),
+        };
+    let rows = sqlx::query_as!(
+        Stored,
+        r#"SELECT id AS "id: JobId", job_type AS queue, status AS "status: JobStatus", attempts, max_attempts,
+                run_at, lock_by, done_at, last_result
+         FROM apalis.jobs
+         WHERE (cardinality($1::text[]) = 0 OR job_type = ANY($1))
+           AND (NOT $2 OR status = $3 OR (status = $4 AND attempts >= max_attempts))
+         ORDER BY CASE WHEN $5 THEN done_at END DESC NULLS LAST, id
+         LIMIT $6"#,
+        &queues,
+        dead_only,
+        JobStatus::Killed as JobStatus,
+        JobStatus::Failed as JobStatus,
+        newest_done_first,
+        limit,
     )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 /// Jobs that will not run again by themselves: permanently failed or out of attempts.
 pub async fn dead(pool: &PgPool, limit: i64) -> Result<Vec<JobRow>, Error> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "{} WHERE status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts)
-         ORDER BY done_at DESC NULLS LAST LIMIT $1",
-        select_jobs()
-    )))
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    list_jobs(pool, Listing::Dead(limit)).await
 }
 
 /// Dead jobs (see [`dead`]) of the given queues, oldest first.
 pub async fn dead_in(pool: &PgPool, queues: &[&str]) -> Result<Vec<JobRow>, Error> {
-    let queues: Vec<String> = queues.iter().map(|q| (*q).to_owned()).collect();
-    Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "{} WHERE job_type = ANY($1)
-           AND (status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))
-         ORDER BY id",
-        select_jobs()
-    )))
-    .bind(&queues)
-    .fetch_all(pool)
-    .await?)
+    list_jobs(pool, Listing::DeadIn(queues)).await
 }
 
 /// Every job of one queue, oldest first (for tests and the CLI).
 pub async fn list_queue(pool: &PgPool, queue: &str) -> Result<Vec<JobRow>, Error> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "{} WHERE job_type = $1 ORDER BY id",
-        select_jobs()
-    )))
-    .bind(queue)
-    .fetch_all(pool)
-    .await?)
+    list_jobs(pool, Listing::Queue(queue)).await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct QueueCount {
     pub queue: String,
-    pub outcome: String,
+    pub outcome: JobOutcome,
     pub count: i64,
 }
 
 /// Job counts by queue and outcome, for `/metrics`.
 pub async fn counts(pool: &PgPool) -> Result<Vec<QueueCount>, Error> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT job_type AS queue, {OUTCOME_SQL} AS outcome, count(*) AS count
-         FROM apalis.jobs GROUP BY 1, 2 ORDER BY 1, 2"
-    )))
+    let rows = sqlx::query!(
+        r#"SELECT job_type AS queue, status AS "status: JobStatus", attempts >= max_attempts AS "used_up!",
+                count(*) AS "count!"
+         FROM apalis.jobs GROUP BY 1, 2, 3"#
+    )
     .fetch_all(pool)
-    .await?)
+    .await?;
+    let mut counts = std::collections::BTreeMap::<(String, &'static str), QueueCount>::new();
+    for r in rows {
+        let attempts = if r.used_up {
+            Attempts::UsedUp
+        } else {
+            Attempts::Left
+        };
+        let outcome = JobOutcome::of(r.status, attempts);
+        counts
+            .entry((r.queue.clone(), outcome.as_str()))
+            .or_insert(QueueCount {
+                queue: r.queue,
+                outcome,
+                count: 0,
+            })
+            .count += r.count;
+    }
+    Ok(counts.into_values().collect())
 }
 
 /// Unfinished jobs (pending, running or waiting to retry) in the given queues.
 pub async fn unfinished(pool: &PgPool, queues: &[&str]) -> Result<i64, Error> {
     let queues: Vec<String> = queues.iter().map(|q| (*q).to_owned()).collect();
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM apalis.jobs
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM apalis.jobs
          WHERE job_type = ANY($1)
-           AND (status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))",
+           AND (status = ANY($2) OR (status = $3 AND attempts < max_attempts))"#,
+        &queues,
+        &[JobStatus::Pending, JobStatus::Queued, JobStatus::Running] as &[JobStatus],
+        JobStatus::Failed as JobStatus,
     )
-    .bind(&queues)
     .fetch_one(pool)
     .await?)
 }
@@ -123,11 +212,13 @@ pub async fn unfinished(pool: &PgPool, queues: &[&str]) -> Result<i64, Error> {
 /// running again at once. Called by the worker just before it reports the failure.
 pub async fn defer_retry(pool: &PgPool, id: &JobId, delay: Duration) -> Result<(), Error> {
     let micros = i64::try_from(delay.as_micros()).unwrap_or(i64::MAX);
-    sqlx::query("UPDATE apalis.jobs SET run_at = now() + make_interval(secs => $2::float8 / 1e6) WHERE id = $1")
-        .bind(&id.0)
-        .bind(micros as f64)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "UPDATE apalis.jobs SET run_at = now() + make_interval(secs => $2::float8 / 1e6) WHERE id = $1",
+        id as &JobId,
+        micros as f64,
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -138,22 +229,26 @@ pub async fn release_held(
     workers: &[String],
     interrupted: &[String],
 ) -> Result<u64, Error> {
-    let queued = sqlx::query(
-        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
-         WHERE lock_by = ANY($1) AND status = 'Queued'",
+    let queued = sqlx::query!(
+        "UPDATE apalis.jobs SET status = $2, lock_by = NULL, lock_at = NULL
+         WHERE lock_by = ANY($1) AND status = $3",
+        workers,
+        JobStatus::Pending as JobStatus,
+        JobStatus::Queued as JobStatus,
     )
-    .bind(workers)
     .execute(pool)
     .await?
     .rows_affected();
-    let running = sqlx::query(
-        "UPDATE apalis.jobs
-         SET status = 'Pending', lock_by = NULL, lock_at = NULL, attempts = attempts + 1,
-             last_result = '{\"Err\": \"interrupted by worker shutdown\"}'::jsonb
-         WHERE lock_by = ANY($1) AND id = ANY($2) AND status = 'Running'",
+    let running = sqlx::query!(
+        r#"UPDATE apalis.jobs
+         SET status = $3, lock_by = NULL, lock_at = NULL, attempts = attempts + 1,
+             last_result = '{"Err": "interrupted by worker shutdown"}'::jsonb
+         WHERE lock_by = ANY($1) AND id = ANY($2) AND status = $4"#,
+        workers,
+        interrupted,
+        JobStatus::Pending as JobStatus,
+        JobStatus::Running as JobStatus,
     )
-    .bind(workers)
-    .bind(interrupted)
     .execute(pool)
     .await?
     .rows_affected();
@@ -174,28 +269,30 @@ pub struct Pruned {
 pub async fn prune(pool: &PgPool, older_than: Duration) -> Result<Pruned, Error> {
     let secs = older_than.as_secs_f64();
     let mut tx = pool.begin().await?;
-    let jobs = sqlx::query(
+    let jobs = sqlx::query!(
         "DELETE FROM apalis.jobs
          WHERE done_at < now() - make_interval(secs => $1)
-           AND (status IN ('Done', 'Killed') OR (status = 'Failed' AND attempts >= max_attempts))",
+           AND (status = ANY($2) OR (status = $3 AND attempts >= max_attempts))",
+        secs,
+        &[JobStatus::Done, JobStatus::Killed] as &[JobStatus],
+        JobStatus::Failed as JobStatus,
     )
-    .bind(secs)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let workers = sqlx::query(
+    let workers = sqlx::query!(
         "DELETE FROM apalis.workers w
          WHERE w.last_seen < now() - make_interval(secs => $1)
            AND NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.lock_by = w.id)",
+        secs,
     )
-    .bind(secs)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let effects = sqlx::query(
+    let effects = sqlx::query!(
         "DELETE FROM job_effects WHERE completed_at < now() - make_interval(secs => $1)",
+        secs,
     )
-    .bind(secs)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -210,63 +307,49 @@ pub async fn prune(pool: &PgPool, older_than: Duration) -> Result<Pruned, Error>
 /// Records that `job` was started for `org` (in the transaction that pushed it).
 pub async fn record_for_org(
     db: impl sqlx::PgExecutor<'_>,
-    org: crate::domain::OrgId,
+    org: OrgId,
     job: &JobId,
     kind: &str,
 ) -> Result<(), Error> {
-    sqlx::query("INSERT INTO org_jobs (job_id, org_id, kind) VALUES ($1, $2, $3)")
-        .bind(&job.0)
-        .bind(org)
-        .bind(kind)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO org_jobs (job_id, org_id, kind) VALUES ($1, $2, $3)",
+        job as &JobId,
+        org as OrgId,
+        kind,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// Records that `job` was started by `user` for their own account (e.g. a token refresh).
 pub async fn record_for_user(
     db: impl sqlx::PgExecutor<'_>,
-    user: crate::domain::UserId,
+    user: UserId,
     job: &JobId,
     kind: &str,
 ) -> Result<(), Error> {
-    sqlx::query("INSERT INTO org_jobs (job_id, user_id, kind) VALUES ($1, $2, $3)")
-        .bind(&job.0)
-        .bind(user)
-        .bind(kind)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO org_jobs (job_id, user_id, kind) VALUES ($1, $2, $3)",
+        job as &JobId,
+        user as UserId,
+        kind,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// A job the user started, with its state.
 pub async fn find_for_user(
     pool: &PgPool,
-    user: crate::domain::UserId,
-    id: &str,
+    user: UserId,
+    id: &JobId,
 ) -> Result<Option<JobRow>, Error> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "{} WHERE id = $1 AND EXISTS (SELECT 1 FROM org_jobs o WHERE o.job_id = apalis.jobs.id AND o.user_id = $2)",
-        select_jobs()
-    )))
-    .bind(id)
-    .bind(user)
-    .fetch_optional(pool)
-    .await?)
+    find_started_by(pool, id, StartedBy::User(user)).await
 }
 
 /// A job of `org`, with its state; `None` when it is not theirs (or pruned).
-pub async fn find_for_org(
-    pool: &PgPool,
-    org: crate::domain::OrgId,
-    id: &str,
-) -> Result<Option<JobRow>, Error> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "{} WHERE id = $1 AND EXISTS (SELECT 1 FROM org_jobs o WHERE o.job_id = apalis.jobs.id AND o.org_id = $2)",
-        select_jobs()
-    )))
-    .bind(id)
-    .bind(org)
-    .fetch_optional(pool)
-    .await?)
+pub async fn find_for_org(pool: &PgPool, org: OrgId, id: &JobId) -> Result<Option<JobRow>, Error> {
+    find_started_by(pool, id, StartedBy::Org(org)).await
 }

@@ -6,17 +6,15 @@ use sqlx::PgConnection;
 use crate::Error;
 
 pub async fn lock(conn: &mut PgConnection, key: &str) -> Result<(), Error> {
-    sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
-        .bind(key)
-        .execute(conn)
+    sqlx::query!("SELECT pg_advisory_lock(hashtext($1))", key)
+        .fetch_one(conn)
         .await?;
     Ok(())
 }
 
 pub async fn unlock(conn: &mut PgConnection, key: &str) -> Result<(), Error> {
-    sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
-        .bind(key)
-        .execute(conn)
+    sqlx::query!("SELECT pg_advisory_unlock(hashtext($1))", key)
+        .fetch_one(conn)
         .await?;
     Ok(())
 }

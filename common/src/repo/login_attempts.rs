@@ -12,12 +12,14 @@ pub async fn record(
     ip: Option<&str>,
     succeeded: bool,
 ) -> Result<(), Error> {
-    sqlx::query("INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)")
-        .bind(email.as_str())
-        .bind(ip)
-        .bind(succeeded)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)",
+        email.as_str(),
+        ip,
+        succeeded,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -50,7 +52,7 @@ pub async fn reserve(
     email: &Email,
     policy: LockPolicy,
 ) -> Result<Reservation, Error> {
-    let granted: Option<(i32,)> = sqlx::query_as(
+    let granted = sqlx::query_scalar!(
         "INSERT INTO login_throttle AS t (email, failures, locked_until)
          VALUES ($1, 1, CASE WHEN $2 <= 1 THEN now() + make_interval(secs => $3) END)
          ON CONFLICT (email) DO UPDATE SET
@@ -63,29 +65,29 @@ pub async fn reserve(
              updated_at = now()
          WHERE t.locked_until IS NULL OR t.locked_until <= now()
          RETURNING failures",
+        email.as_str(),
+        i32::try_from(policy.threshold).unwrap_or(i32::MAX),
+        policy.base_secs,
+        policy.max_secs,
     )
-    .bind(email.as_str())
-    .bind(i32::try_from(policy.threshold).unwrap_or(i32::MAX))
-    .bind(policy.base_secs)
-    .bind(policy.max_secs)
     .fetch_optional(db)
     .await?;
     if granted.is_some() {
         return Ok(Reservation::Granted);
     }
-    let until: Option<DateTime<Utc>> =
-        sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(db)
-            .await?
-            .flatten();
+    let until: Option<DateTime<Utc>> = sqlx::query_scalar!(
+        "SELECT locked_until FROM login_throttle WHERE email = $1",
+        email.as_str(),
+    )
+    .fetch_optional(db)
+    .await?
+    .flatten();
     Ok(Reservation::Locked(until.unwrap_or_else(Utc::now)))
 }
 
 /// Forgets the account's failures and lock (a successful login or password reset).
 pub async fn clear(db: impl PgExecutor<'_>, email: &str) -> Result<(), Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE email = $1")
-        .bind(email)
+    sqlx::query!("DELETE FROM login_throttle WHERE email = $1", email)
         .execute(db)
         .await?;
     Ok(())
@@ -94,13 +96,13 @@ pub async fn clear(db: impl PgExecutor<'_>, email: &str) -> Result<(), Error> {
 /// Undoes a granted reservation whose password was never checked (hashing was busy): one failure
 /// fewer, and no lock unless the remaining failures still reach the threshold.
 pub async fn release(db: impl PgExecutor<'_>, email: &Email, threshold: u32) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE login_throttle SET failures = greatest(failures - 1, 0),
              locked_until = CASE WHEN failures - 1 >= $2 THEN locked_until END
          WHERE email = $1",
+        email.as_str(),
+        i32::try_from(threshold).unwrap_or(i32::MAX),
     )
-    .bind(email.as_str())
-    .bind(i32::try_from(threshold).unwrap_or(i32::MAX))
     .execute(db)
     .await?;
     Ok(())
@@ -109,7 +111,7 @@ pub async fn release(db: impl PgExecutor<'_>, email: &Email, threshold: u32) -> 
 /// Deletes throttles that no longer count: unlocked (or expired) and untouched for a day, the
 /// time after which failures are forgotten anyway. Returns how many.
 pub async fn prune_throttles(db: impl PgExecutor<'_>) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "DELETE FROM login_throttle
          WHERE updated_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())",
     )

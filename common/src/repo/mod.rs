@@ -1,9 +1,11 @@
 //! All SQL lives here: one file per table group, free functions taking an executor.
 
+pub mod analytics;
 pub mod audit_logs;
 pub mod conflicts;
 pub mod effect_attempts;
 pub mod email_tokens;
+pub mod incident_events;
 pub mod incidents;
 pub mod installation_tokens;
 pub mod installations;
@@ -15,13 +17,16 @@ pub mod locks;
 pub mod login_attempts;
 pub mod notifications;
 pub mod oauth;
+pub mod oauth_states;
 pub mod orgs;
 pub mod paging;
 pub mod probe;
 pub mod repositories;
 pub mod repository_hooks;
+pub mod retention;
 pub mod sealed;
 pub mod sessions;
 pub mod users;
 pub mod webhook_deliveries;
+pub mod workflow_jobs;
 pub mod workflow_runs;

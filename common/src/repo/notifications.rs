@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use crate::{
     Error,
-    domain::{OrgId, UserId},
+    domain::{IncidentId, NotificationId, NotificationKind, OrgId, Role, UserId},
 };
 
 /// What a notification is about.
 #[derive(Debug, Clone, Copy)]
 pub enum About {
-    Incident(Uuid),
+    Incident(IncidentId),
     Integration(Uuid),
 }
 
@@ -22,22 +22,23 @@ pub async fn notify_admins(
     tx: &mut PgConnection,
     org: OrgId,
     about: About,
-    kind: &str,
+    kind: NotificationKind,
     title: &str,
 ) -> Result<u64, Error> {
     let (incident, integration) = match about {
         About::Incident(id) => (Some(id), None),
         About::Integration(id) => (None, Some(id)),
     };
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "INSERT INTO notifications (user_id, org_id, incident_id, integration_id, kind, title)
-         SELECT m.user_id, m.org_id, $2, $3, $4, $5 FROM memberships m WHERE m.org_id = $1 AND m.role = 'org_admin'",
+         SELECT m.user_id, m.org_id, $2, $3, $4, $5 FROM memberships m WHERE m.org_id = $1 AND m.role = $6",
+        org as OrgId,
+        incident as Option<IncidentId>,
+        integration,
+        kind as NotificationKind,
+        title,
+        Role::OrgAdmin.as_str(),
     )
-    .bind(org)
-    .bind(incident)
-    .bind(integration)
-    .bind(kind)
-    .bind(title)
     .execute(tx)
     .await?
     .rows_affected())
@@ -45,24 +46,33 @@ pub async fn notify_admins(
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Notification {
-    pub id: Uuid,
+    pub id: NotificationId,
     pub org_id: OrgId,
-    pub incident_id: Option<Uuid>,
+    pub incident_id: Option<IncidentId>,
     pub integration_id: Option<Uuid>,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub title: String,
     pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
+/// Which of the user's notifications to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Show {
+    #[default]
+    All,
+    Unread,
+}
+
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub unread: bool,
+    pub show: Show,
     pub before: Option<(DateTime<Utc>, Uuid)>,
     pub limit: i64,
 }
 
-/// The user's notifications, newest first, from organisations they still belong to.
+/// The user's notifications, newest first, from organisations they still belong to. Dynamic SQL:
+/// the unread filter and the cursor are applied only when given.
 pub async fn list(
     db: impl PgExecutor<'_>,
     user: UserId,
@@ -74,7 +84,7 @@ pub async fn list(
          WHERE n.user_id = ",
     );
     q.push_bind(user);
-    if f.unread {
+    if f.show == Show::Unread {
         q.push(" AND n.read_at IS NULL");
     }
     super::paging::push_page(&mut q, "n.created_at", "n.id", f.before, f.limit);
@@ -82,12 +92,16 @@ pub async fn list(
 }
 
 /// Marks one of the user's notifications read; false when it is not theirs.
-pub async fn mark_read(db: impl PgExecutor<'_>, user: UserId, id: Uuid) -> Result<bool, Error> {
-    Ok(sqlx::query(
+pub async fn mark_read(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    id: NotificationId,
+) -> Result<bool, Error> {
+    Ok(sqlx::query!(
         "UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE user_id = $1 AND id = $2",
+        user as UserId,
+        id as NotificationId,
     )
-    .bind(user)
-    .bind(id)
     .execute(db)
     .await?
     .rows_affected()
@@ -96,10 +110,10 @@ pub async fn mark_read(db: impl PgExecutor<'_>, user: UserId, id: Uuid) -> Resul
 
 /// Marks all of the user's notifications read; returns how many changed.
 pub async fn mark_all_read(db: impl PgExecutor<'_>, user: UserId) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL",
+        user as UserId,
     )
-    .bind(user)
     .execute(db)
     .await?
     .rows_affected())

@@ -21,37 +21,42 @@ pub struct Member {
     pub user_id: UserId,
     pub email: String,
     pub full_name: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: DateTime<Utc>,
 }
 
 pub async fn insert(tx: &mut PgConnection, slug: &str, name: &str) -> Result<Org, Error> {
-    sqlx::query_as("INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3) RETURNING id, slug, name, created_at")
-        .bind(OrgId::new())
-        .bind(slug)
-        .bind(name)
-        .fetch_one(tx)
-        .await
-        .map_err(super::conflicts::map)
+    sqlx::query_as!(
+        Org,
+        r#"INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3)
+         RETURNING id AS "id: _", slug, name, created_at"#,
+        OrgId::new() as OrgId,
+        slug,
+        name,
+    )
+    .fetch_one(tx)
+    .await
+    .map_err(super::conflicts::map)
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: OrgId) -> Result<Option<Org>, Error> {
-    Ok(
-        sqlx::query_as("SELECT id, slug, name, created_at FROM organizations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db)
-            .await?,
+    Ok(sqlx::query_as!(
+        Org,
+        r#"SELECT id AS "id: _", slug, name, created_at FROM organizations WHERE id = $1"#,
+        id as OrgId,
     )
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Whether `slug` is free (used to pick a unique slug for a new organisation).
 pub async fn slug_exists(db: impl PgExecutor<'_>, slug: &str) -> Result<bool, Error> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = $1)")
-            .bind(slug)
-            .fetch_one(db)
-            .await?,
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = $1) AS "exists!""#,
+        slug,
     )
+    .fetch_one(db)
+    .await?)
 }
 
 pub async fn update(
@@ -60,13 +65,14 @@ pub async fn update(
     name: Option<&str>,
     slug: Option<&str>,
 ) -> Result<Org, Error> {
-    sqlx::query_as(
-        "UPDATE organizations SET name = coalesce($2, name), slug = coalesce($3, slug), updated_at = now()
-         WHERE id = $1 RETURNING id, slug, name, created_at",
+    sqlx::query_as!(
+        Org,
+        r#"UPDATE organizations SET name = coalesce($2, name), slug = coalesce($3, slug), updated_at = now()
+         WHERE id = $1 RETURNING id AS "id: _", slug, name, created_at"#,
+        id as OrgId,
+        name,
+        slug,
     )
-    .bind(id)
-    .bind(name)
-    .bind(slug)
     .fetch_optional(db)
     .await
     .map_err(super::conflicts::map)?
@@ -74,8 +80,7 @@ pub async fn update(
 }
 
 pub async fn delete(db: impl PgExecutor<'_>, id: OrgId) -> Result<(), Error> {
-    sqlx::query("DELETE FROM organizations WHERE id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM organizations WHERE id = $1", id as OrgId)
         .execute(db)
         .await?;
     Ok(())
@@ -88,13 +93,13 @@ pub async fn add_member(
     user: UserId,
     role: Role,
 ) -> Result<bool, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (org_id, user_id) DO NOTHING",
+        org as OrgId,
+        user as UserId,
+        role as Role,
     )
-    .bind(org)
-    .bind(user)
-    .bind(role.as_str())
     .execute(db)
     .await?
     .rows_affected()
@@ -107,22 +112,23 @@ pub async fn role_of(
     org: OrgId,
     user: UserId,
 ) -> Result<Option<Role>, Error> {
-    let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
-            .bind(org)
-            .bind(user)
-            .fetch_optional(db)
-            .await?;
-    Ok(role.and_then(|r| Role::parse(&r).ok()))
+    Ok(sqlx::query_scalar!(
+        r#"SELECT role AS "role: Role" FROM memberships WHERE org_id = $1 AND user_id = $2"#,
+        org as OrgId,
+        user as UserId,
+    )
+    .fetch_optional(db)
+    .await?)
 }
 
 pub async fn members(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Member>, Error> {
-    Ok(sqlx::query_as(
-        "SELECT u.id AS user_id, u.email, u.full_name, m.role, m.created_at
+    Ok(sqlx::query_as!(
+        Member,
+        r#"SELECT u.id AS "user_id: _", u.email, u.full_name, m.role AS "role: _", m.created_at
          FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.org_id = $1 ORDER BY m.created_at, u.id",
+         WHERE m.org_id = $1 ORDER BY m.created_at, u.id"#,
+        org as OrgId,
     )
-    .bind(org)
     .fetch_all(db)
     .await?)
 }
@@ -130,20 +136,23 @@ pub async fn members(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Member>,
 /// Locks the organisation's row: membership changes and invitations of one organisation take
 /// this lock, so they happen one after another.
 pub async fn lock(tx: &mut PgConnection, org: OrgId) -> Result<(), Error> {
-    sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
-        .bind(org)
-        .execute(tx)
-        .await?;
+    sqlx::query_scalar!(
+        "SELECT 1 AS one FROM organizations WHERE id = $1 FOR UPDATE",
+        org as OrgId
+    )
+    .fetch_optional(tx)
+    .await?;
     Ok(())
 }
 
 /// Locks the organisation's memberships for a role change and returns the number of admins.
 pub async fn lock_admin_count(tx: &mut PgConnection, org: OrgId) -> Result<i64, Error> {
     lock(&mut *tx, org).await?;
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'org_admin'",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM memberships WHERE org_id = $1 AND role = $2"#,
+        org as OrgId,
+        Role::OrgAdmin as Role,
     )
-    .bind(org)
     .fetch_one(tx)
     .await?)
 }
@@ -154,16 +163,16 @@ pub async fn set_role(
     user: UserId,
     role: Role,
 ) -> Result<bool, Error> {
-    Ok(
-        sqlx::query("UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2")
-            .bind(org)
-            .bind(user)
-            .bind(role.as_str())
-            .execute(db)
-            .await?
-            .rows_affected()
-            == 1,
+    Ok(sqlx::query!(
+        "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2",
+        org as OrgId,
+        user as UserId,
+        role as Role,
     )
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 pub async fn remove_member(
@@ -171,13 +180,13 @@ pub async fn remove_member(
     org: OrgId,
     user: UserId,
 ) -> Result<bool, Error> {
-    Ok(
-        sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-            .bind(org)
-            .bind(user)
-            .execute(db)
-            .await?
-            .rows_affected()
-            == 1,
+    Ok(sqlx::query!(
+        "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+        org as OrgId,
+        user as UserId,
     )
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
 }

@@ -5,7 +5,10 @@ use serde::Serialize;
 use sqlx::{FromRow, PgConnection, PgExecutor, QueryBuilder};
 use uuid::Uuid;
 
-use crate::{Error, domain::OrgId};
+use crate::{
+    Error,
+    domain::{InstallationId, OrgId, RepositoryId},
+};
 
 /// One repository as GitHub lists it.
 #[derive(Debug, Clone)]
@@ -21,12 +24,12 @@ pub struct RepoIn {
 /// source stamps its own column, so one source's sync never makes the other's rows look stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RepoSource {
-    Installation(i64),
+    Installation(InstallationId),
     Connection(Uuid),
 }
 
 impl RepoSource {
-    fn ids(self) -> (Option<i64>, Option<Uuid>) {
+    fn ids(self) -> (Option<InstallationId>, Option<Uuid>) {
         match self {
             Self::Installation(id) => (Some(id), None),
             Self::Connection(id) => (None, Some(id)),
@@ -43,7 +46,7 @@ pub async fn upsert_page(
     repos: &[RepoIn],
 ) -> Result<u64, Error> {
     let (installation, connection) = source.ids();
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "INSERT INTO repositories (org_id, github_id, installation_id, connection_id, full_name, default_branch,
                                    visibility, archived, last_sync_id, last_connection_sync_id)
          SELECT $1, r.github_id, $2, $3, r.full_name, r.default_branch, r.visibility, r.archived,
@@ -58,16 +61,16 @@ pub async fn upsert_page(
              last_sync_id = coalesce(EXCLUDED.last_sync_id, repositories.last_sync_id),
              last_connection_sync_id = coalesce(EXCLUDED.last_connection_sync_id, repositories.last_connection_sync_id),
              removed_at = NULL, updated_at = now()",
+        org as OrgId,
+        installation as Option<InstallationId>,
+        connection,
+        sync_id,
+        &repos.iter().map(|r| r.github_id).collect::<Vec<_>>(),
+        &repos.iter().map(|r| r.full_name.clone()).collect::<Vec<_>>(),
+        &repos.iter().map(|r| r.default_branch.clone()).collect::<Vec<_>>() as &[Option<String>],
+        &repos.iter().map(|r| r.visibility.clone()).collect::<Vec<_>>() as &[Option<String>],
+        &repos.iter().map(|r| r.archived).collect::<Vec<_>>(),
     )
-    .bind(org)
-    .bind(installation)
-    .bind(connection)
-    .bind(sync_id)
-    .bind(repos.iter().map(|r| r.github_id).collect::<Vec<_>>())
-    .bind(repos.iter().map(|r| r.full_name.clone()).collect::<Vec<_>>())
-    .bind(repos.iter().map(|r| r.default_branch.clone()).collect::<Vec<_>>())
-    .bind(repos.iter().map(|r| r.visibility.clone()).collect::<Vec<_>>())
-    .bind(repos.iter().map(|r| r.archived).collect::<Vec<_>>())
     .execute(db)
     .await?
     .rows_affected())
@@ -82,31 +85,35 @@ pub async fn mark_vanished(
     sync_id: Uuid,
 ) -> Result<u64, Error> {
     let (installation, connection) = source.ids();
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE repositories SET removed_at = now(), updated_at = now()
          WHERE org_id = $1 AND removed_at IS NULL
            AND (($2::bigint IS NOT NULL AND installation_id = $2 AND last_sync_id IS DISTINCT FROM $4)
              OR ($3::uuid IS NOT NULL AND connection_id = $3 AND installation_id IS NULL
                  AND last_connection_sync_id IS DISTINCT FROM $4))",
+        org as OrgId,
+        installation as Option<InstallationId>,
+        connection,
+        sync_id,
     )
-    .bind(org)
-    .bind(installation)
-    .bind(connection)
-    .bind(sync_id)
     .execute(db)
     .await?
     .rows_affected())
 }
 
-/// Marks every repository of an installation removed (the installation was deleted).
+/// Marks every repository the organisation reached through an installation removed (the
+/// installation was deleted).
 pub async fn remove_installation(
     db: impl PgExecutor<'_>,
-    installation_id: i64,
+    org: OrgId,
+    installation: InstallationId,
 ) -> Result<u64, Error> {
-    Ok(sqlx::query(
-        "UPDATE repositories SET removed_at = now(), updated_at = now() WHERE installation_id = $1 AND removed_at IS NULL",
+    Ok(sqlx::query!(
+        "UPDATE repositories SET removed_at = now(), updated_at = now()
+         WHERE org_id = $1 AND installation_id = $2 AND removed_at IS NULL",
+        org as OrgId,
+        installation as InstallationId,
     )
-    .bind(installation_id)
     .execute(db)
     .await?
     .rows_affected())
@@ -114,10 +121,10 @@ pub async fn remove_installation(
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Repository {
-    pub id: Uuid,
+    pub id: RepositoryId,
     pub org_id: OrgId,
     pub github_id: i64,
-    pub installation_id: Option<i64>,
+    pub installation_id: Option<InstallationId>,
     pub full_name: String,
     pub default_branch: Option<String>,
     pub visibility: Option<String>,
@@ -128,10 +135,6 @@ pub struct Repository {
     pub slack_channels: serde_json::Value,
     pub updated_at: DateTime<Utc>,
 }
-
-const COLUMNS: &str =
-    "id, org_id, github_id, installation_id, full_name, default_branch, visibility, archived, removed_at,
-                       monitoring_enabled, auto_incident, slack_channels, updated_at";
 
 /// Filters for listing an organisation's repositories, by name.
 #[derive(Debug, Clone, Default)]
@@ -145,14 +148,17 @@ pub struct Filter {
     pub limit: i64,
 }
 
+/// Dynamic SQL: only the filters given are applied.
 pub async fn list(
     db: impl PgExecutor<'_>,
     org: OrgId,
     f: &Filter,
 ) -> Result<Vec<Repository>, Error> {
-    let mut q = QueryBuilder::new(format!(
-        "SELECT {COLUMNS} FROM repositories WHERE org_id = "
-    ));
+    let mut q = QueryBuilder::new(
+        "SELECT id, org_id, github_id, installation_id, full_name, default_branch, visibility, archived,
+                removed_at, monitoring_enabled, auto_incident, slack_channels, updated_at
+         FROM repositories WHERE org_id = ",
+    );
     q.push_bind(org);
     if let Some(s) = &f.search {
         let pattern = format!(
@@ -180,29 +186,67 @@ pub async fn list(
 pub async fn lock(
     tx: &mut PgConnection,
     org: OrgId,
-    id: Uuid,
+    id: RepositoryId,
 ) -> Result<Option<Repository>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM repositories WHERE org_id = $1 AND id = $2 FOR UPDATE"
-    )))
-    .bind(org)
-    .bind(id)
-    .fetch_optional(tx)
+    let locked = sqlx::query_scalar!(
+        "SELECT 1 AS one FROM repositories WHERE org_id = $1 AND id = $2 FOR UPDATE",
+        org as OrgId,
+        id as RepositoryId,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match locked {
+        Some(_) => find(tx, org, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Which of an organisation's repositories to read.
+#[derive(Debug, Clone, Copy)]
+enum Select {
+    Id(RepositoryId),
+    /// Monitored, not removed, with this GitHub id.
+    MonitoredGithubId(i64),
+    /// Monitored, not removed, reached through this installation.
+    MonitoredOfInstallation(InstallationId),
+}
+
+async fn select(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    which: Select,
+) -> Result<Vec<Repository>, Error> {
+    let (id, github_id, installation) = match which {
+        Select::Id(id) => (Some(id), None, None),
+        Select::MonitoredGithubId(g) => (None, Some(g), None),
+        Select::MonitoredOfInstallation(i) => (None, None, Some(i)),
+    };
+    Ok(sqlx::query_as!(
+        Repository,
+        r#"SELECT id AS "id: _", org_id AS "org_id: _", github_id, installation_id AS "installation_id: _",
+                full_name, default_branch, visibility, archived, removed_at, monitoring_enabled, auto_incident,
+                slack_channels, updated_at
+         FROM repositories
+         WHERE org_id = $1 AND (id = $2 OR $2 IS NULL)
+           AND (($3::bigint IS NULL AND $4::bigint IS NULL)
+             OR (monitoring_enabled AND removed_at IS NULL
+                 AND (github_id = $3 OR $3 IS NULL) AND (installation_id = $4 OR $4 IS NULL)))
+         ORDER BY full_name"#,
+        org as OrgId,
+        id as Option<RepositoryId>,
+        github_id,
+        installation as Option<InstallationId>,
+    )
+    .fetch_all(db)
     .await?)
 }
 
 pub async fn find(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    id: Uuid,
+    id: RepositoryId,
 ) -> Result<Option<Repository>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM repositories WHERE org_id = $1 AND id = $2"
-    )))
-    .bind(org)
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
+    Ok(select(db, org, Select::Id(id)).await?.into_iter().next())
 }
 
 /// The organisation's repository with this GitHub id, when RepoPal monitors it.
@@ -211,67 +255,69 @@ pub async fn find_monitored(
     org: OrgId,
     github_id: i64,
 ) -> Result<Option<Repository>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM repositories
-         WHERE org_id = $1 AND github_id = $2 AND monitoring_enabled AND removed_at IS NULL"
-    )))
-    .bind(org)
-    .bind(github_id)
-    .fetch_optional(db)
-    .await?)
+    Ok(select(db, org, Select::MonitoredGithubId(github_id))
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// The organisation's monitored repositories reached through `installation`, by name.
 pub async fn monitored_of_installation(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    installation: i64,
+    installation: InstallationId,
 ) -> Result<Vec<Repository>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM repositories
-         WHERE org_id = $1 AND installation_id = $2 AND monitoring_enabled AND removed_at IS NULL
-         ORDER BY full_name"
-    )))
-    .bind(org)
-    .bind(installation)
-    .fetch_all(db)
-    .await?)
+    select(db, org, Select::MonitoredOfInstallation(installation)).await
+}
+
+/// Monitoring on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Monitoring {
+    On,
+    Off,
 }
 
 /// Turns monitoring on or off; false when the organisation has no such repository.
 pub async fn set_monitoring(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    id: Uuid,
-    on: bool,
+    id: RepositoryId,
+    monitoring: Monitoring,
 ) -> Result<bool, Error> {
-    Ok(sqlx::query("UPDATE repositories SET monitoring_enabled = $3, updated_at = now() WHERE org_id = $1 AND id = $2")
-        .bind(org)
-        .bind(id)
-        .bind(on)
-        .execute(db)
-        .await?
-        .rows_affected()
+    Ok(sqlx::query!(
+        "UPDATE repositories SET monitoring_enabled = $3, updated_at = now() WHERE org_id = $1 AND id = $2",
+        org as OrgId,
+        id as RepositoryId,
+        monitoring == Monitoring::On,
+    )
+    .execute(db)
+    .await?
+    .rows_affected()
         == 1)
 }
 
 /// Updates settings (only those given); `None` when there is no such repository.
 pub async fn update_settings(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     org: OrgId,
-    id: Uuid,
+    id: RepositoryId,
     auto_incident: Option<bool>,
     slack_channels: Option<&serde_json::Value>,
 ) -> Result<Option<Repository>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let updated = sqlx::query!(
         "UPDATE repositories SET auto_incident = coalesce($3, auto_incident),
                 slack_channels = coalesce($4, slack_channels), updated_at = now()
-         WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
-    )))
-    .bind(org)
-    .bind(id)
-    .bind(auto_incident)
-    .bind(slack_channels)
-    .fetch_optional(db)
-    .await?)
+         WHERE org_id = $1 AND id = $2",
+        org as OrgId,
+        id as RepositoryId,
+        auto_incident,
+        slack_channels,
+    )
+    .execute(&mut *db)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(None);
+    }
+    find(db, org, id).await
 }

@@ -6,19 +6,19 @@ use crate::{Error, domain::OrgId};
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
-    hook_id: i64,
     org: OrgId,
+    hook_id: i64,
     repository_github_id: i64,
     sealed: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO github_repository_hooks (hook_id, org_id, repository_id, secret_sealed) VALUES ($1, $2, $3, $4)
          ON CONFLICT (hook_id) DO UPDATE SET secret_sealed = EXCLUDED.secret_sealed",
+        hook_id,
+        org as OrgId,
+        repository_github_id,
+        sealed,
     )
-    .bind(hook_id)
-    .bind(org)
-    .bind(repository_github_id)
-    .bind(sealed)
     .execute(db)
     .await?;
     Ok(())
@@ -29,18 +29,24 @@ pub async fn for_repository(
     org: OrgId,
     repository_github_id: i64,
 ) -> Result<Vec<i64>, Error> {
-    Ok(sqlx::query_scalar("SELECT hook_id FROM github_repository_hooks WHERE org_id = $1 AND repository_id = $2 ORDER BY hook_id")
-        .bind(org)
-        .bind(repository_github_id)
-        .fetch_all(db)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        "SELECT hook_id FROM github_repository_hooks WHERE org_id = $1 AND repository_id = $2 ORDER BY hook_id",
+        org as OrgId,
+        repository_github_id,
+    )
+    .fetch_all(db)
+    .await?)
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, hook_id: i64) -> Result<(), Error> {
-    sqlx::query("DELETE FROM github_repository_hooks WHERE hook_id = $1")
-        .bind(hook_id)
-        .execute(db)
-        .await?;
+/// Forgets one of the organisation's hooks.
+pub async fn delete(db: impl PgExecutor<'_>, org: OrgId, hook_id: i64) -> Result<(), Error> {
+    sqlx::query!(
+        "DELETE FROM github_repository_hooks WHERE org_id = $1 AND hook_id = $2",
+        org as OrgId,
+        hook_id,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -49,10 +55,12 @@ pub async fn delete_for_repository(
     org: OrgId,
     repository_github_id: i64,
 ) -> Result<(), Error> {
-    sqlx::query("DELETE FROM github_repository_hooks WHERE org_id = $1 AND repository_id = $2")
-        .bind(org)
-        .bind(repository_github_id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM github_repository_hooks WHERE org_id = $1 AND repository_id = $2",
+        org as OrgId,
+        repository_github_id,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }

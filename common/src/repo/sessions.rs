@@ -5,7 +5,7 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 
 use crate::{
     Error,
-    domain::{SessionId, UserId},
+    domain::{SessionEndReason, SessionId, UserId},
 };
 
 #[derive(Debug, Clone, FromRow)]
@@ -20,8 +20,18 @@ pub struct Session {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str =
-    "id, user_id, user_agent, ip, created_at, last_used_at, expires_at, revoked_at";
+/// `sqlx::query_as!` of a `Session`: `$head` (ending in `SELECT` or `RETURNING`), every column of the row, then
+/// `$tail`. The column list is written once, here.
+macro_rules! session_row {
+    ($head:literal, $tail:literal, $($args:tt)*) => {
+        sqlx::query_as!(
+            $crate::repo::sessions::Session,
+            $head + r#" id AS "id: _", user_id AS "user_id: _", user_agent, ip, created_at, last_used_at, expires_at,
+             revoked_at "# + $tail,
+            $($args)*
+        )
+    };
+}
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
@@ -30,34 +40,36 @@ pub async fn insert(
     ip: Option<&str>,
     expires_at: DateTime<Utc>,
 ) -> Result<Session, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO sessions (id, user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-    )))
-    .bind(SessionId::new())
-    .bind(user)
-    .bind(user_agent)
-    .bind(ip)
-    .bind(expires_at)
+    Ok(session_row!(
+        r#"INSERT INTO sessions (id, user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING"#,
+        r#""#,
+        SessionId::new() as SessionId,
+        user as UserId,
+        user_agent,
+        ip,
+        expires_at,
+    )
     .fetch_one(db)
     .await?)
 }
 
 /// The session if it exists, is not revoked and has not expired.
 pub async fn find_active(db: impl PgExecutor<'_>, id: SessionId) -> Result<Option<Session>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()"
-    )))
-    .bind(id)
+    Ok(session_row!(
+        r#"SELECT"#,
+        r#"FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()"#,
+        id as SessionId,
+    )
     .fetch_optional(db)
     .await?)
 }
 
 pub async fn list_active(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Session>, Error> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
-         ORDER BY last_used_at DESC"
-    )))
-    .bind(user)
+    Ok(session_row!(
+        r#"SELECT"#,
+        r#"FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY last_used_at DESC"#,
+        user as UserId,
+    )
     .fetch_all(db)
     .await?)
 }
@@ -68,13 +80,13 @@ pub async fn touch(
     ip: Option<&str>,
     user_agent: Option<&str>,
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE sessions SET last_used_at = now(), ip = coalesce($2, ip), user_agent = coalesce($3, user_agent)
          WHERE id = $1",
+        id as SessionId,
+        ip,
+        user_agent,
     )
-    .bind(id)
-    .bind(ip)
-    .bind(user_agent)
     .execute(db)
     .await?;
     Ok(())
@@ -85,15 +97,15 @@ pub async fn revoke(
     db: impl PgExecutor<'_>,
     user: UserId,
     id: SessionId,
-    reason: &str,
+    reason: SessionEndReason,
 ) -> Result<bool, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE sessions SET revoked_at = now(), revoked_reason = $3
          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        id as SessionId,
+        user as UserId,
+        reason as SessionEndReason,
     )
-    .bind(id)
-    .bind(user)
-    .bind(reason)
     .execute(db)
     .await?
     .rows_affected()
@@ -105,15 +117,15 @@ pub async fn revoke_all_except(
     db: impl PgExecutor<'_>,
     user: UserId,
     keep: Option<SessionId>,
-    reason: &str,
+    reason: SessionEndReason,
 ) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE sessions SET revoked_at = now(), revoked_reason = $3
          WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)",
+        user as UserId,
+        keep as Option<SessionId>,
+        reason as SessionEndReason,
     )
-    .bind(user)
-    .bind(keep)
-    .bind(reason)
     .execute(db)
     .await?
     .rows_affected())
@@ -124,11 +136,13 @@ pub async fn insert_refresh_token(
     session: SessionId,
     token_hash: &str,
 ) -> Result<(), Error> {
-    sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)")
-        .bind(token_hash)
-        .bind(session)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)",
+        token_hash,
+        session as SessionId,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -148,18 +162,20 @@ pub async fn spend_refresh_token(
     tx: &mut PgConnection,
     token_hash: &str,
 ) -> Result<Option<RefreshTokenUse>, Error> {
-    Ok(sqlx::query_as(
-        "WITH t AS (
+    Ok(sqlx::query_as!(
+        RefreshTokenUse,
+        r#"WITH t AS (
              SELECT token_hash, session_id, used_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE
          ), spent AS (
              UPDATE refresh_tokens r SET used_at = now() FROM t
              WHERE r.token_hash = t.token_hash AND t.used_at IS NULL
          )
-         SELECT t.session_id, s.user_id, (t.used_at IS NOT NULL) AS already_used,
-                (s.revoked_at IS NULL AND s.expires_at > now()) AS session_active
-         FROM t JOIN sessions s ON s.id = t.session_id",
+         SELECT t.session_id AS "session_id!: _", s.user_id AS "user_id: _",
+                (t.used_at IS NOT NULL) AS "already_used!",
+                (s.revoked_at IS NULL AND s.expires_at > now()) AS "session_active!"
+         FROM t JOIN sessions s ON s.id = t.session_id"#,
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(tx)
     .await?)
 }

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
-use uuid::Uuid;
 
 use crate::{
     Error,
+    domain::DeliveryId,
     jobs::{self, JobId, ProcessWebhook},
     repo::webhook_deliveries::{self, NewDelivery},
 };
@@ -19,7 +19,7 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
     /// Stored, and its processing job enqueued.
-    Stored { id: Uuid, job_id: JobId },
+    Stored { id: DeliveryId, job_id: JobId },
     /// Already stored earlier (a redelivery): nothing enqueued.
     Duplicate,
 }
@@ -182,7 +182,13 @@ async fn store(
         .iter()
         .zip(request_ids)
         .filter_map(|(id, request_id)| {
-            id.map(|delivery_id| (ProcessWebhook { delivery_id }, request_id.as_deref()))
+            id.map(|stored| {
+                let job = ProcessWebhook {
+                    delivery_id: stored.id,
+                    owner: stored.org,
+                };
+                (job, request_id.as_deref())
+            })
         })
         .collect();
     let job_ids = if new.is_empty() {
@@ -199,8 +205,8 @@ async fn store(
     Ok(ids
         .into_iter()
         .map(|id| match id {
-            Some(id) => Ingested::Stored {
-                id,
+            Some(stored) => Ingested::Stored {
+                id: stored.id,
                 job_id: job_ids.next().unwrap_or_else(|| JobId(String::new())),
             },
             None => Ingested::Duplicate,

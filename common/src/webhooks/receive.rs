@@ -4,7 +4,6 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::{Ingested, Ingestor, parse_delivery};
 use crate::{
@@ -170,7 +169,7 @@ impl WebhookReceiver {
                 delivery_id,
                 event,
                 action: parsed.action,
-                installation_id: parsed.installation_id,
+                installation_id: parsed.installation_id.map(crate::domain::InstallationId),
                 repository_id: parsed.repository_id,
                 payload: parsed.json,
             })
@@ -183,9 +182,21 @@ impl WebhookReceiver {
         meta: &crate::identity::ClientMeta,
         actor: crate::domain::UserId,
         org: OrgId,
-        delivery: Uuid,
+        delivery: crate::domain::DeliveryId,
     ) -> Result<JobId, Error> {
         let mut tx = self.pool.begin().await?;
+        match crate::repo::retention::delivery_payload_pruned(&mut *tx, org, delivery).await? {
+            None => return Err(Error::NotFound),
+            Some(true) => {
+                return Err(Error::Conflict {
+                    code: "payload_pruned",
+                    message: "this delivery's payload was dropped by retention \
+                              (RETENTION_DELIVERY_PAYLOAD_DAYS), so it cannot be processed again"
+                        .into(),
+                });
+            }
+            Some(false) => {}
+        }
         if !webhook_deliveries::mark_replayed(&mut tx, org, delivery).await? {
             return Err(Error::NotFound);
         }
@@ -193,6 +204,7 @@ impl WebhookReceiver {
             &mut tx,
             &ProcessWebhook {
                 delivery_id: delivery,
+                owner: Some(org),
             },
         )
         .await?;

@@ -5,13 +5,16 @@
 
 use serde::Deserialize;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::{
     Error,
-    domain::OrgId,
+    domain::{DeliveryId, DeliveryStatus, InstallationAction, InstallationId, OrgId},
     jobs::{self, SyncRepositories},
-    repo::{installations, repositories, webhook_deliveries},
+    repo::{
+        installations::{self, Account as AccountIn},
+        repositories,
+        webhook_deliveries::{self, Outcome},
+    },
 };
 
 #[derive(Deserialize)]
@@ -23,7 +26,7 @@ struct Account {
 
 #[derive(Deserialize)]
 struct Installation {
-    id: i64,
+    id: InstallationId,
     account: Option<Account>,
 }
 
@@ -37,22 +40,29 @@ struct InstallationEvent {
 pub struct Routed {
     /// The organisation the delivery was attributed to, if any.
     pub org: Option<OrgId>,
-    /// `processed` or `ignored`, as stored on the delivery.
-    pub status: &'static str,
+    /// `processed` or `ignored` (or `failed` for a payload RepoPal cannot read), as stored.
+    pub status: DeliveryStatus,
     pub detail: String,
 }
 
-/// Routes the stored delivery `delivery_id` and records the outcome on it. A delivery that no
-/// longer exists or an `installation` payload that does not decode is `Error::Invalid` (permanent).
-/// `notify_window_secs` is the Slack grouping window for workflow failures.
+/// Routes the stored delivery `delivery_id` (credited to `owner` when stored) and records the
+/// outcome on it. A delivery that no longer exists or an `installation` payload that does not
+/// decode is `Error::Invalid` (permanent). `notify_window_secs` is the Slack grouping window for
+/// workflow failures.
 pub async fn route(
     pool: &PgPool,
     notify_window_secs: i64,
-    delivery_id: Uuid,
+    owner: Option<OrgId>,
+    delivery_id: DeliveryId,
 ) -> Result<Routed, Error> {
-    let Some((delivery, payload)) = webhook_deliveries::find(pool, delivery_id).await? else {
+    let Some((delivery, payload)) = webhook_deliveries::find(pool, owner, delivery_id).await?
+    else {
         return Err(Error::Invalid("delivery no longer exists".into()));
     };
+    // Retention empties payloads of processed deliveries only; one emptied meanwhile is not retried.
+    if payload.is_empty() {
+        return Err(Error::Invalid("delivery payload was pruned by retention".into()));
+    }
     // Fields are copied into text columns, which cannot hold NUL: such characters become U+FFFD.
     let payload = super::without_nul(&payload);
     let action = delivery.action.as_deref().unwrap_or("");
@@ -60,44 +70,36 @@ pub async fn route(
         Some(id) => installations::org_of(pool, id).await?,
         None => None,
     };
-    let (status, detail) = match delivery.event.as_str() {
-        "ping" => ("processed", "pong".to_owned()),
-        "installation"
-            if [
-                "created",
-                "deleted",
-                "suspend",
-                "unsuspend",
-                "new_permissions_accepted",
-            ]
-            .contains(&action) =>
-        {
+    let installation_action = action.parse::<InstallationAction>().ok();
+    let (status, detail) = match (delivery.event.as_str(), installation_action) {
+        ("ping", _) => (DeliveryStatus::Processed, "pong".to_owned()),
+        ("installation", Some(change)) => {
             let event: InstallationEvent = serde_json::from_slice(&payload)
                 .map_err(|e| Error::Invalid(format!("installation payload: {e}")))?;
             let account = event.installation.account.as_ref();
-            org = installations::apply_event(
-                pool,
-                event.installation.id,
-                action,
-                account.and_then(|a| a.login.as_deref()),
-                account.and_then(|a| a.kind.as_deref()),
-            )
-            .await?
-            .or(org);
-            if action == "deleted" {
-                repositories::remove_installation(pool, event.installation.id).await?;
-            } else if org.is_some() && action != "suspend" {
-                enqueue_sync(pool, event.installation.id).await?;
+            let account = AccountIn {
+                login: account.and_then(|a| a.login.as_deref()),
+                kind: account.and_then(|a| a.kind.as_deref()),
+            };
+            org = installations::apply_event(pool, event.installation.id, change, account)
+                .await?
+                .or(org);
+            match (change, org) {
+                (InstallationAction::Deleted, Some(linked)) => {
+                    repositories::remove_installation(pool, linked, event.installation.id).await?;
+                }
+                (InstallationAction::Deleted | InstallationAction::Suspend, _) | (_, None) => {}
+                (_, Some(_)) => enqueue_sync(pool, event.installation.id).await?,
             }
-            ("processed", format!("installation {action}"))
+            (DeliveryStatus::Processed, format!("installation {action}"))
         }
-        "installation_repositories" if ["added", "removed"].contains(&action) => {
+        ("installation_repositories", _) if ["added", "removed"].contains(&action) => {
             if let (Some(id), Some(_)) = (delivery.installation_id, org) {
                 enqueue_sync(pool, id).await?;
             }
-            ("processed", format!("repositories {action}"))
+            (DeliveryStatus::Processed, format!("repositories {action}"))
         }
-        "workflow_run" | "workflow_job" | "check_suite" => {
+        ("workflow_run" | "workflow_job" | "check_suite", _) => {
             org = delivery.org_id.or(org);
             let applied = crate::workflows::apply_delivery(
                 pool,
@@ -111,8 +113,8 @@ pub async fn route(
             .await?;
             (applied.status, applied.detail)
         }
-        other => (
-            "ignored",
+        (other, _) => (
+            DeliveryStatus::Ignored,
             format!(
                 "no handler for {other}{}",
                 if action.is_empty() {
@@ -123,8 +125,13 @@ pub async fn route(
             ),
         ),
     };
-    webhook_deliveries::set_status(pool, delivery.id, status, Some(&detail), org).await?;
-    tracing::debug!(event = %delivery.event, action, status, "webhook delivery processed");
+    let outcome = Outcome {
+        status,
+        detail: Some(&detail),
+        org,
+    };
+    webhook_deliveries::set_status(pool, owner, delivery.id, &outcome).await?;
+    tracing::debug!(event = %delivery.event, action, %status, "webhook delivery processed");
     Ok(Routed {
         org,
         status,
@@ -132,7 +139,7 @@ pub async fn route(
     })
 }
 
-async fn enqueue_sync(pool: &PgPool, installation_id: i64) -> Result<(), Error> {
+async fn enqueue_sync(pool: &PgPool, installation_id: InstallationId) -> Result<(), Error> {
     let mut conn = pool.acquire().await?;
     jobs::push(&mut conn, &SyncRepositories { installation_id }).await?;
     Ok(())

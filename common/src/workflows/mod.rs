@@ -5,33 +5,33 @@ pub mod payload;
 
 use serde_json::json;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::{
     Error,
-    domain::{OrgId, UserId},
+    domain::{DeliveryStatus, OrgId, RepositoryId, RunStatus, UserId, WorkflowRunId},
     identity::{ClientMeta, audit},
     incidents,
     jobs::{self, JobId, RerunWorkflow},
-    repo::{audit_logs::NewEntry, jobs as job_rows, repositories, workflow_runs},
+    repo::{audit_logs::NewEntry, jobs as job_rows, repositories, workflow_jobs, workflow_runs},
 };
 
-/// The outcome of a delivery: `processed` or `ignored`, with a detail for the deliveries list.
+/// The outcome of a delivery (`processed`, `ignored`, or `failed` when unreadable), with a detail
+/// for the deliveries list.
 pub struct Applied {
-    pub status: &'static str,
+    pub status: DeliveryStatus,
     pub detail: String,
 }
 
 fn ignored(detail: impl Into<String>) -> Applied {
     Applied {
-        status: "ignored",
+        status: DeliveryStatus::Ignored,
         detail: detail.into(),
     }
 }
 
 fn processed(detail: impl Into<String>) -> Applied {
     Applied {
-        status: "processed",
+        status: DeliveryStatus::Processed,
         detail: detail.into(),
     }
 }
@@ -55,7 +55,7 @@ pub async fn apply_delivery(
     match apply(pool, notify_window_secs, event, action, org, repo.id, json).await {
         // A payload RepoPal cannot read is kept, marked failed with the reason (replayable).
         Err(Error::Invalid(reason)) => Ok(Applied {
-            status: "failed",
+            status: DeliveryStatus::Failed,
             detail: reason,
         }),
         other => other,
@@ -68,7 +68,7 @@ async fn apply(
     event: &str,
     action: &str,
     org: OrgId,
-    repo_id: Uuid,
+    repo_id: RepositoryId,
     json: &[u8],
 ) -> Result<Applied, Error> {
     let bad = |e: serde_json::Error| Error::Invalid(format!("{event} payload: {e}"));
@@ -76,7 +76,7 @@ async fn apply(
         "workflow_run" => {
             let run = payload::workflow_run(json).map_err(bad)?;
             let id = workflow_runs::upsert(pool, org, repo_id, &run).await?;
-            let outcome = incidents::evaluate(pool, notify_window_secs, id).await?;
+            let outcome = incidents::evaluate(pool, notify_window_secs, org, id).await?;
             Ok(processed(format!(
                 "run {} attempt {} {}: {outcome}",
                 run.run_id, run.run_attempt, run.status
@@ -85,10 +85,10 @@ async fn apply(
         "workflow_job" => {
             let job = payload::workflow_job(json).map_err(bad)?;
             let detail = format!("job {} {}", job.job_id, job.status);
-            workflow_runs::upsert_jobs(pool, org, repo_id, &[job]).await?;
+            workflow_jobs::upsert_jobs(pool, org, repo_id, &[job]).await?;
             Ok(processed(detail))
         }
-        "check_suite" if action == "completed" => {
+        "check_suite" if RunStatus::is_completed(action) => {
             let suite = payload::check_suite(json).map_err(bad)?;
             let changed = workflow_runs::complete_by_check_suite(
                 pool,
@@ -101,7 +101,7 @@ async fn apply(
             .await?;
             let mut outcomes = Vec::new();
             for id in &changed {
-                outcomes.push(incidents::evaluate(pool, notify_window_secs, *id).await?);
+                outcomes.push(incidents::evaluate(pool, notify_window_secs, org, *id).await?);
             }
             Ok(processed(format!(
                 "check suite {} {}: {} run(s) completed {outcomes:?}",
@@ -121,14 +121,14 @@ pub async fn request_rerun(
     meta: &ClientMeta,
     org: OrgId,
     actor: UserId,
-    workflow_run: Uuid,
+    workflow_run: WorkflowRunId,
     failed_only: bool,
 ) -> Result<JobId, Error> {
     let mut tx = pool.begin().await?;
     let run = workflow_runs::find(&mut *tx, org, workflow_run)
         .await?
         .ok_or(Error::NotFound)?;
-    if run.status != "completed" {
+    if !RunStatus::is_completed(&run.status) {
         return Err(Error::conflict(
             "run_in_progress",
             "only a completed run can be re-run",

@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::repo::workflow_runs::{JobRow, RunIn};
+use crate::{
+    domain::Conclusion,
+    repo::{workflow_jobs::JobRow, workflow_runs::RunIn},
+};
 
 #[derive(Deserialize)]
 struct Login {
@@ -134,7 +137,7 @@ impl From<Job> for JobRow {
             failed_steps: sqlx::types::Json(
                 j.steps
                     .into_iter()
-                    .filter(|s| matches!(s.conclusion.as_deref(), Some("failure" | "timed_out")))
+                    .filter(|s| Conclusion::is_failing(s.conclusion.as_deref()))
                     .map(|s| s.name)
                     .collect(),
             ),

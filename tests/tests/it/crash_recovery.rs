@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use common::{
+    domain::JobStatus,
     jobs::{self, Probe, ProbeBehaviour},
     repo,
 };
@@ -38,7 +39,7 @@ fn start_worker(db_url: &str) -> Proc {
 /// The pid whose worker currently holds the job, read from the worker name in `lock_by`.
 async fn holder_pid(db: &TestDb, job: &jobs::JobId) -> Option<i32> {
     let row = repo::jobs::find(&db.pool, job).await.ok()??;
-    if row.status != "Running" {
+    if row.status != JobStatus::Running {
         return None;
     }
     let name = row.lock_by?;
@@ -94,7 +95,7 @@ async fn a_job_of_a_killed_worker_is_completed_by_another_exactly_once() {
             repo::jobs::find(&db.pool, &id)
                 .await
                 .unwrap()
-                .filter(|r| r.status == "Done")
+                .filter(|r| r.status == JobStatus::Done)
         },
     )
     .await;
@@ -167,7 +168,7 @@ async fn sigterm_finishes_the_running_job_and_returns_unstarted_ones() {
     let row = repo::jobs::find(&db.pool, &slow).await.unwrap().unwrap();
     assert_eq!(
         row.status,
-        "Done",
+        JobStatus::Done,
         "the running job finished before exit: {}",
         w.log_text()
     );

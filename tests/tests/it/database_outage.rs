@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use axum::{body::Body, http::Request};
 use common::{
+    domain::JobStatus,
     jobs::{self, Probe, ProbeBehaviour},
     repo,
 };
@@ -29,7 +30,7 @@ async fn wait_done(db: &TestDb, id: &jobs::JobId, limit: Duration) {
             .await
             .ok()
             .flatten()
-            .filter(|r| r.status == "Done")
+            .filter(|r| r.status == JobStatus::Done)
     })
     .await;
 }

@@ -10,6 +10,7 @@ use axum::{
 };
 use common::{
     config::{ApiConfig, Config},
+    domain::JobStatus,
     jobs::{self, Probe, ProbeBehaviour},
     repo,
 };
@@ -286,7 +287,7 @@ async fn refused_connections_are_named_once_reported_by_readyz_and_retried() {
             .await
             .ok()
             .flatten()
-            .filter(|r| r.status == "Done")
+            .filter(|r| r.status == JobStatus::Done)
     })
     .await;
     let log = worker.log_text();

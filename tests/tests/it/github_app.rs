@@ -216,7 +216,7 @@ async fn installing_the_app_links_the_installation_and_syncs_its_repositories() 
     common::jobs::push(
         &mut conn,
         &common::jobs::SyncRepositories {
-            installation_id: INSTALLATION,
+            installation_id: common::domain::InstallationId(INSTALLATION),
         },
     )
     .await

@@ -15,6 +15,7 @@ const PERMANENT_NAMES: &[&str] = &[
     "notify_slack",
     "probe",
     "process_webhook",
+    "prune_history",
     "prune_jobs",
     "redeliver_webhooks",
     "refresh_due_tokens",

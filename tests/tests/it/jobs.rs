@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use common::{
+    domain::JobStatus,
     jobs::{self, Job, JobId, Probe, ProbeBehaviour},
     repo,
 };
@@ -37,7 +38,7 @@ async fn run_until_dead(db: &TestDb, overrides: &[(&str, &str)]) -> Vec<String> 
     let worker = InProcessWorker::start(db.pool.clone(), test_worker_config(overrides));
     let dead = drain_expecting_dead(&db.pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;
     worker.stop().await;
-    dead.into_iter().map(|j| j.id).collect()
+    dead.into_iter().map(|j| j.id.0).collect()
 }
 
 #[tokio::test]
@@ -158,7 +159,7 @@ async fn a_retryable_failure_backs_off_and_ends_dead_after_max_attempts() {
     );
     let dead = repo::jobs::dead(&db.pool, 10).await.unwrap();
     assert_eq!(
-        dead.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
+        dead.iter().map(|j| j.id.0.clone()).collect::<Vec<_>>(),
         vec![id.0]
     );
 }
@@ -251,7 +252,7 @@ async fn an_undecodable_payload_is_dead_and_the_worker_keeps_going() {
         ("Killed", "dead", 1)
     );
     let good = repo::jobs::find(&db.pool, &good).await.unwrap().unwrap();
-    assert_eq!(good.status, "Done");
+    assert_eq!(good.status, JobStatus::Done);
 }
 
 #[tokio::test]
@@ -360,7 +361,7 @@ async fn the_drain_helper_fails_a_test_whose_job_died_unless_it_expects_that() {
     // Saying so accepts it, once: a later plain drain of the same queue passes...
     let dead = drain_expecting_dead(&db.pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;
     assert_eq!(
-        dead.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
+        dead.iter().map(|j| j.id.0.clone()).collect::<Vec<_>>(),
         vec![id.0.clone()]
     );
     drain(&db.pool, &[Probe::QUEUE.name], Duration::from_secs(30)).await;

@@ -1,9 +1,11 @@
 //! Every integration test in one binary (links once; nextest still runs each test in its own process).
 
 mod account_takeover;
+mod analytics;
 mod api_foundation;
 mod audit_trail;
 mod auth;
+mod ci_tenancy;
 mod config;
 mod crash_recovery;
 mod database_outage;
@@ -15,6 +17,7 @@ mod http_hardening;
 mod incidents;
 mod install_csrf;
 mod integration_health;
+mod integration_sync;
 mod integrations;
 mod invalid_characters;
 mod invitations;
@@ -29,6 +32,7 @@ mod oauth_connections;
 mod orgs;
 mod redelivery;
 mod request_tracing;
+mod retention;
 mod scheduler;
 mod slack_csrf;
 mod ssrf;

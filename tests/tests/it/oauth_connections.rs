@@ -141,7 +141,7 @@ async fn twenty_concurrent_refresh_jobs_call_the_token_endpoint_once() {
     let mut conn_db = app.db.pool.acquire().await.unwrap();
     let jobs: Vec<common::jobs::RefreshOAuthToken> = (0..20)
         .map(|_| common::jobs::RefreshOAuthToken {
-            connection_id: id,
+            connection_id: common::domain::ConnectionId(id),
             force: false,
         })
         .collect();

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::{
+    domain::{JobOutcome, JobStatus},
     jobs::{Job, PruneJobs},
     repo,
 };
@@ -17,8 +18,8 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
     let results = futures_join(&db, tick).await;
     let created: usize = results.iter().map(Vec::len).sum();
     assert_eq!(
-        created, 4,
-        "the tick's four periodic jobs (prune, token refresh and health check fan-outs, redelivery sweep), each enqueued once"
+        created, 5,
+        "the tick's five periodic jobs (job and history pruning, token refresh and health check fan-outs, redelivery sweep), each enqueued once"
     );
     assert_eq!(
         repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
@@ -28,6 +29,7 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
         1
     );
     for queue in [
+        "prune_history",
         "refresh_due_tokens",
         "check_due_integrations",
         "redeliver_webhooks",
@@ -123,10 +125,10 @@ async fn the_prune_job_runs_from_the_schedule() {
                 .await
                 .unwrap()
                 .into_iter()
-                .find(|j| j.status == "Done")
+                .find(|j| j.status == JobStatus::Done)
         },
     )
     .await;
     worker.stop().await;
-    assert_eq!(row.outcome, "succeeded");
+    assert_eq!(row.outcome, JobOutcome::Succeeded);
 }

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use common::{
     Error,
-    domain::Email,
+    domain::{Email, HealthStatus, IntegrationId, IntegrationKind},
     repo::{
         conflicts::CONFLICTS,
         integrations::{self, CheckApplied, NewCredentials, NewIntegration},
@@ -13,7 +13,6 @@ use common::{
 };
 use repopal_tests::db::TestDb;
 use serde_json::json;
-use uuid::Uuid;
 
 async fn org(db: &TestDb, slug: &str) -> common::domain::OrgId {
     let mut conn = db.pool.acquire().await.expect("as expected");
@@ -24,7 +23,7 @@ async fn org(db: &TestDb, slug: &str) -> common::domain::OrgId {
 }
 
 fn new_integration<'a>(
-    id: Uuid,
+    id: IntegrationId,
     org: common::domain::OrgId,
     name: &'a str,
     config: &'a serde_json::Value,
@@ -33,7 +32,7 @@ fn new_integration<'a>(
     NewIntegration {
         id,
         org,
-        kind: "http",
+        kind: IntegrationKind::Http,
         name,
         config,
         credentials_sealed: "sealed-a",
@@ -56,7 +55,7 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
     let db = TestDb::new().await;
     let (a, b) = (org(&db, "tenant-a").await, org(&db, "tenant-b").await);
     let (config, hints) = (json!({"url": "https://a.example"}), json!({}));
-    let id = Uuid::new_v4();
+    let id = IntegrationId::new();
     integrations::insert(&db.pool, &new_integration(id, a, "A's", &config, &hints))
         .await
         .expect("as expected");
@@ -86,7 +85,6 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
         sealed: "sealed-b",
         hints: &json!({"token": "…b"}),
         token_expires_at: Some(later),
-        refreshed: true,
         next_check_at: later,
     };
     assert!(
@@ -97,7 +95,7 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
     );
     let check = CheckApplied {
         ok: false,
-        status: "error",
+        status: HealthStatus::Error,
         consecutive_failures: 9,
         failing_since: Some(later),
         last_error: Some("forged"),
@@ -129,7 +127,7 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
         .expect("as expected");
     assert_eq!(row.credentials_sealed.as_deref(), Some("sealed-a"));
     assert_eq!(row.config, config);
-    assert_eq!(row.status, "active");
+    assert_eq!(row.status, HealthStatus::Active);
     assert_eq!(row.consecutive_failures, 0);
     assert_eq!(row.next_check_at, Some(fixed_due()));
     assert_eq!(row.token_expires_at, None);
@@ -197,22 +195,22 @@ async fn unique_violations_map_to_their_codes_and_unknown_ones_stay_errors() {
     assert_eq!(conflict_code(e), "slug_taken");
 
     let email = Email::parse("dup@example.com").expect("as expected");
-    users::insert(&mut conn, &email, "One", None, true)
+    users::insert(&mut conn, &email, "One", None, users::EmailProof::Proven)
         .await
         .expect("as expected");
-    let e = users::insert(&mut conn, &email, "Two", None, true)
+    let e = users::insert(&mut conn, &email, "Two", None, users::EmailProof::Proven)
         .await
         .expect_err("a duplicate is refused");
     assert_eq!(conflict_code(e), "email_taken");
 
     let (config, hints) = (json!({"url": "https://a.example"}), json!({}));
-    let id = Uuid::new_v4();
+    let id = IntegrationId::new();
     integrations::insert(&db.pool, &new_integration(id, a, "same", &config, &hints))
         .await
         .expect("as expected");
     let e = integrations::insert(
         &db.pool,
-        &new_integration(Uuid::new_v4(), a, "same", &config, &hints),
+        &new_integration(IntegrationId::new(), a, "same", &config, &hints),
     )
     .await
     .expect_err("a duplicate is refused");

@@ -11,6 +11,7 @@ pub async fn run(job: ProcessWebhook, ctx: JobContext) -> Result<(), JobError> {
     let routed = common::webhooks::route(
         &ctx.services.pool,
         i64::try_from(window).unwrap_or(i64::MAX),
+        job.owner,
         job.delivery_id,
     )
     .await?;

@@ -8,7 +8,7 @@ use crate::{context::JobContext, error::JobError};
 handler!(PruneJobs => run);
 
 pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
-    let pruned = repo::jobs::prune(&ctx.services.pool, ctx.config.job_retention).await?;
+    let pruned = repo::jobs::prune(&ctx.services.pool, ctx.config.retention.jobs).await?;
     tracing::info!(
         jobs = pruned.jobs,
         workers = pruned.workers,
@@ -16,7 +16,7 @@ pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
         "pruned job history"
     );
     let attempts =
-        repo::effect_attempts::prune(&ctx.services.pool, ctx.config.job_retention.as_secs_f64())
+        repo::effect_attempts::prune(&ctx.services.pool, ctx.config.retention.jobs.as_secs_f64())
             .await?;
     tracing::info!(attempts, "pruned effect attempt marks");
     let throttles = repo::login_attempts::prune_throttles(&ctx.services.pool).await?;

@@ -4,7 +4,7 @@
 //! expiry.
 
 use common::{
-    github::{REFRESH_MARGIN, RefreshOutcome},
+    github::{REFRESH_MARGIN, RefreshOutcome, RefreshWhen},
     jobs::{self, Enqueue, RefreshDueTokens, RefreshIntegrationToken, RefreshOAuthToken},
     repo::{integrations, oauth},
 };
@@ -17,7 +17,14 @@ pub async fn run(job: RefreshOAuthToken, ctx: JobContext) -> Result<(), JobError
     let outcome = ctx
         .services
         .github_db()
-        .refresh_connection(job.connection_id, job.force)
+        .refresh_connection(
+            job.connection_id,
+            if job.force {
+                RefreshWhen::Now
+            } else {
+                RefreshWhen::Due
+            },
+        )
         .await?;
     if outcome == RefreshOutcome::ReauthRequired {
         tracing::warn!(connection = %job.connection_id, "GitHub refused the refresh token; the user must reconnect");
@@ -33,7 +40,8 @@ pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobE
     let due =
         oauth::due_for_refresh(&ctx.services.pool, REFRESH_MARGIN.num_seconds() as f64).await?;
     let mut conn = ctx.services.pool.acquire().await?;
-    for (id, expires_at) in &due {
+    for d in &due {
+        let (id, expires_at) = (d.id, d.token_expires_at);
         let key = format!("refresh:{id}:{}", expires_at.timestamp());
         let opts = Enqueue {
             idempotency_key: Some(key),
@@ -42,7 +50,7 @@ pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobE
         jobs::push_with(
             &mut conn,
             &RefreshOAuthToken {
-                connection_id: *id,
+                connection_id: id,
                 force: false,
             },
             opts,
@@ -55,7 +63,8 @@ pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobE
         REFRESH_MARGIN.num_seconds() as f64,
     )
     .await?;
-    for (id, expires_at) in &integrations_due {
+    for d in &integrations_due {
+        let (id, expires_at) = (d.id, d.at);
         let opts = Enqueue {
             idempotency_key: Some(format!(
                 "refresh-integration:{id}:{}",
@@ -65,9 +74,7 @@ pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobE
         };
         jobs::push_with(
             &mut conn,
-            &RefreshIntegrationToken {
-                integration_id: *id,
-            },
+            &RefreshIntegrationToken { integration_id: id },
             opts,
         )
         .await?;

@@ -2,7 +2,7 @@
 //! message stays readable in the `email_outbox` table and only its envelope is logged (never the
 //! body, which may hold a token). Idempotent: a sent message is not sent again.
 
-use common::{jobs::SendEmail, repo::email_tokens};
+use common::{domain::MailDelivery, jobs::SendEmail, repo::email_tokens};
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor, message::header::ContentType,
 };
@@ -42,7 +42,7 @@ pub async fn run(job: SendEmail, ctx: JobContext) -> Result<(), JobError> {
                     JobError::retryable(format!("SMTP delivery failed: {e}"))
                 }
             })?;
-            "smtp"
+            MailDelivery::Smtp
         }
         None => {
             tracing::info!(
@@ -51,9 +51,9 @@ pub async fn run(job: SendEmail, ctx: JobContext) -> Result<(), JobError> {
                 subject = %email.subject,
                 "no SMTP_URL: email kept in the email_outbox table"
             );
-            "outbox"
+            MailDelivery::Outbox
         }
     };
-    email_tokens::mark_sent(&ctx.services.pool, email.id, delivery, delivery == "outbox").await?;
+    email_tokens::mark_sent(&ctx.services.pool, email.id, delivery).await?;
     Ok(())
 }

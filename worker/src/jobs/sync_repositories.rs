@@ -13,7 +13,7 @@ pub async fn run(job: SyncRepositories, ctx: JobContext) -> Result<(), JobError>
         .sync_installation(job.installation_id)
         .await?;
     tracing::info!(
-        installation_id = job.installation_id,
+        installation_id = %job.installation_id,
         pages = report.pages,
         repositories = report.repositories,
         removed = report.removed,

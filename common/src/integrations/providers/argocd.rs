@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::{Attempt, BoxFuture, Provider, TestCx};
+use crate::domain::IntegrationKind;
 use crate::integrations::{
     Tester,
     catalogue::{HTTP_URL, IntegrationType, object},
@@ -15,8 +16,8 @@ use crate::integrations::{
 pub struct ArgoCd;
 
 impl Provider for ArgoCd {
-    fn kind(&self) -> &'static str {
-        "argocd"
+    fn kind(&self) -> IntegrationKind {
+        IntegrationKind::ArgoCd
     }
 
     fn entry(&self) -> IntegrationType {

@@ -5,6 +5,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::{Attempt, BoxFuture, Provider, TestCx};
+use crate::domain::IntegrationKind;
 use crate::integrations::{
     Tester,
     catalogue::{IntegrationType, object},
@@ -14,8 +15,8 @@ use crate::integrations::{
 pub struct GithubToken;
 
 impl Provider for GithubToken {
-    fn kind(&self) -> &'static str {
-        "github"
+    fn kind(&self) -> IntegrationKind {
+        IntegrationKind::Github
     }
 
     fn entry(&self) -> IntegrationType {

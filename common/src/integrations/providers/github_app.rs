@@ -5,7 +5,10 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Attempt, BoxFuture, Provider, TestCx};
+use sqlx::PgConnection;
+
+use super::{Attempt, BoxFuture, Provider, SyncOutcome, TestCx};
+use crate::domain::{IntegrationKind, RecoveryAction};
 use crate::{
     Error,
     github::{HookHealth, installation_token},
@@ -13,14 +16,16 @@ use crate::{
         Failure, Tester,
         catalogue::{IntegrationType, object},
     },
+    jobs::{self, SyncRepositories},
+    repo::integrations::Integration,
     repo::repositories,
 };
 
 pub struct GithubApp;
 
 impl Provider for GithubApp {
-    fn kind(&self) -> &'static str {
-        "github_app"
+    fn kind(&self) -> IntegrationKind {
+        IntegrationKind::GithubApp
     }
 
     fn entry(&self) -> IntegrationType {
@@ -45,6 +50,24 @@ impl Provider for GithubApp {
         true
     }
 
+    /// Lists the installation's repositories into RepoPal (the `sync_repositories` job).
+    fn sync<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        integration: &'a Integration,
+    ) -> BoxFuture<'a, Result<SyncOutcome, Error>> {
+        Box::pin(async move {
+            let installation_id = integration
+                .config
+                .get("installation_id")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| Error::Invalid("config.installation_id is missing".into()))?;
+            let installation_id = crate::domain::InstallationId(installation_id);
+            let job = jobs::push(conn, &SyncRepositories { installation_id }).await?;
+            Ok(SyncOutcome::Enqueued(job))
+        })
+    }
+
     /// The installation answers with a fresh token (a refused cached one is replaced: the
     /// `token_refreshed` recovery), and RepoPal's hooks on its monitored repositories still exist
     /// (a missing one is removed from the records and reinstalled: `hook_reinstall`).
@@ -54,6 +77,7 @@ impl Provider for GithubApp {
             let installation = config
                 .get("installation_id")
                 .and_then(Value::as_i64)
+                .map(crate::domain::InstallationId)
                 .ok_or_else(|| Failure::Failed("config.installation_id is missing".into()))?;
             let gh = t.github.with_db(&t.pool, &t.keyring);
             let app = gh.app.as_ref().ok_or_else(|| {
@@ -90,7 +114,7 @@ impl Provider for GithubApp {
                     Err(Failure::Rejected(_)) if !fresh => {
                         // The cached installation token was revoked or expired early: mint another.
                         fresh = true;
-                        cx.took("token_refreshed");
+                        cx.took(RecoveryAction::TokenRefreshed);
                     }
                     other => break Tester::json("GitHub", other?).await?,
                 }
@@ -130,7 +154,7 @@ impl Provider for GithubApp {
                 }
             }
             if !reinstalled.is_empty() {
-                cx.took("hook_reinstall");
+                cx.took(RecoveryAction::HookReinstall);
             }
             Ok(json!({
                 "installation_id": installation,

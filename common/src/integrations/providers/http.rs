@@ -6,6 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{Attempt, BoxFuture, Provider, TestCx};
+use crate::domain::IntegrationKind;
 use crate::integrations::{
     Failure, Tester,
     catalogue::{HTTP_URL, IntegrationType, object},
@@ -16,8 +17,8 @@ use crate::integrations::{
 pub struct HttpProbe;
 
 impl Provider for HttpProbe {
-    fn kind(&self) -> &'static str {
-        "http"
+    fn kind(&self) -> IntegrationKind {
+        IntegrationKind::Http
     }
 
     fn entry(&self) -> IntegrationType {

@@ -1,5 +1,5 @@
-//! The integration types, one file each behind the `Provider` trait; `PROVIDERS` lists them in
-//! catalogue order.
+//! The integration types, one file each behind the `Provider` trait; `of` maps each
+//! `IntegrationKind` to its provider.
 
 mod argocd;
 mod github;
@@ -8,18 +8,38 @@ mod http;
 mod provider;
 mod slack;
 
-pub use provider::{Attempt, BoxFuture, Provider, TestCx};
+pub use provider::{
+    Attempt, BoxFuture, Provider, RefreshCx, RefreshFailure, Refreshed, SyncOutcome, TestCx,
+};
 
-/// Every supported integration type, in catalogue order.
-pub static PROVIDERS: &[&dyn Provider] = &[
-    &github::GithubToken,
-    &github_app::GithubApp,
-    &slack::Slack,
-    &argocd::ArgoCd,
-    &http::HttpProbe,
-];
+pub(crate) use slack::{grant_credentials, grant_expiry};
 
-/// The provider of `kind`, when it is a supported type.
-pub fn find(kind: &str) -> Option<&'static dyn Provider> {
-    PROVIDERS.iter().copied().find(|p| p.kind() == kind)
+use crate::domain::IntegrationKind;
+
+/// The provider of `kind`. Every kind has one: a new variant does not compile until its arm is here.
+pub fn of(kind: IntegrationKind) -> &'static dyn Provider {
+    match kind {
+        IntegrationKind::Github => &github::GithubToken,
+        IntegrationKind::GithubApp => &github_app::GithubApp,
+        IntegrationKind::Slack => &slack::Slack,
+        IntegrationKind::ArgoCd => &argocd::ArgoCd,
+        IntegrationKind::Http => &http::HttpProbe,
+    }
+}
+
+/// Every provider, in catalogue order (the order of `IntegrationKind`).
+pub fn all() -> impl Iterator<Item = &'static dyn Provider> {
+    IntegrationKind::ALL.iter().map(|k| of(*k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_provider_answers_for_its_own_kind() {
+        for kind in IntegrationKind::ALL {
+            assert_eq!(of(*kind).kind(), *kind);
+        }
+    }
 }

@@ -2,11 +2,18 @@
 
 use std::{future::Future, pin::Pin, sync::Mutex};
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use sqlx::PgConnection;
 
 use crate::{
-    domain::OrgId,
+    Error,
+    crypto::keyring::Keyring,
+    domain::{IntegrationKind, OrgId, RecoveryAction},
     integrations::{Failure, Tester, catalogue::IntegrationType},
+    jobs::JobId,
+    repo::integrations::Integration,
+    slack::Slack,
 };
 
 /// One attempt of a connection test: the details to record, or why it failed.
@@ -20,23 +27,70 @@ pub struct TestCx<'a> {
     pub org: OrgId,
     pub config: &'a Map<String, Value>,
     pub creds: &'a Map<String, Value>,
-    /// A recovery action the test took (`token_refreshed`, `hook_reinstall`), for the report.
-    pub action: &'a Mutex<Option<String>>,
+    /// A recovery action the test took, for the report.
+    pub action: &'a Mutex<Option<RecoveryAction>>,
 }
 
 impl TestCx<'_> {
     /// Records a recovery action the test took.
-    pub fn took(&self, action: &str) {
+    pub fn took(&self, action: RecoveryAction) {
         if let Ok(mut a) = self.action.lock() {
-            *a = Some(action.to_owned());
+            *a = Some(action);
         }
     }
 }
 
-/// One integration type. Adding a type is a file implementing this and a line in `PROVIDERS`.
+/// What refreshing a token may use: the database, the keyring and the providers' clients.
+#[derive(Clone, Copy)]
+pub struct RefreshCx<'a> {
+    pub pool: &'a sqlx::PgPool,
+    pub keyring: &'a Keyring,
+    pub slack: &'a Slack,
+}
+
+impl<'a> RefreshCx<'a> {
+    pub fn of(services: &'a crate::services::Services) -> Self {
+        Self {
+            pool: &services.pool,
+            keyring: &services.keyring,
+            slack: &services.slack,
+        }
+    }
+}
+
+/// New credentials from exchanging a refresh token.
+pub struct Refreshed {
+    /// The complete credentials to seal in place of the old ones.
+    pub credentials: Map<String, Value>,
+    /// When the new access token expires (`None`: it does not).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Why a token refresh gave no new credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshFailure {
+    /// The type's tokens do not rotate, or these credentials hold no refresh token.
+    NotRefreshable,
+    /// The provider refused the refresh token: new credentials are needed.
+    Refused { code: String, message: String },
+    /// The provider could not be reached or failed: try again later.
+    Unavailable(String),
+}
+
+/// What syncing an integration did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// A job doing the sync was enqueued (in the caller's transaction).
+    Enqueued(JobId),
+    /// The type has nothing RepoPal copies from it; the reason, for the client.
+    NothingToSync(&'static str),
+}
+
+/// One integration type. Adding a type is a file implementing this, a variant of
+/// `IntegrationKind` and its arm in `providers::of` (the compiler asks for it).
 pub trait Provider: Send + Sync {
     /// The `type` clients name it by.
-    fn kind(&self) -> &'static str;
+    fn kind(&self) -> IntegrationKind;
 
     /// Its catalogue entry: title, description and the schemas of its `config` and `credentials`.
     fn entry(&self) -> IntegrationType;
@@ -54,13 +108,37 @@ pub trait Provider: Send + Sync {
         false
     }
 
-    /// Its access token expires and is renewed with a stored `refresh_token`
-    /// (`integrations::refresh_token`); an expired token found by a check is refreshed and the
+    /// Its access token expires and is renewed with `refresh` (driven by
+    /// `integrations::refresh_token`); an expired token found by a check is refreshed and the
     /// test repeated.
     fn refreshes_tokens(&self) -> bool {
         false
     }
 
+    /// Exchanges the refresh token in `credentials` for new credentials. Called under the
+    /// integration's row lock, so a single-use refresh token is sent once.
+    fn refresh<'a>(
+        &'a self,
+        _cx: &'a RefreshCx<'a>,
+        _credentials: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Refreshed, RefreshFailure>> {
+        Box::pin(async { Err(RefreshFailure::NotRefreshable) })
+    }
+
     /// One attempt of its connection test (`Tester::test` retries transient failures).
     fn test<'a>(&'a self, tester: &'a Tester, cx: &'a TestCx<'a>) -> BoxFuture<'a, Attempt>;
+
+    /// What syncing it means: enqueue the work that copies its data into RepoPal (in `conn`'s
+    /// transaction), or say there is nothing to copy.
+    fn sync<'a>(
+        &'a self,
+        _conn: &'a mut PgConnection,
+        _integration: &'a Integration,
+    ) -> BoxFuture<'a, Result<SyncOutcome, Error>> {
+        Box::pin(async {
+            Ok(SyncOutcome::NothingToSync(
+                "this integration type has nothing to sync",
+            ))
+        })
+    }
 }

@@ -1,20 +1,52 @@
 //! `slack`: a Slack workspace, by a pasted bot token or "Add to Slack" (OAuth v2, with token
 //! rotation: `integrations::refresh_token`); tested with `auth.test`.
 
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
 
-use super::{Attempt, BoxFuture, Provider, TestCx};
-use crate::integrations::{
-    Failure, Tester,
-    catalogue::{IntegrationType, object},
-    testers::str_field,
+use super::{Attempt, BoxFuture, Provider, RefreshCx, RefreshFailure, Refreshed, TestCx};
+use crate::{
+    domain::IntegrationKind,
+    integrations::{
+        Failure, Tester,
+        catalogue::{IntegrationType, object},
+        testers::str_field,
+    },
+    slack::{SlackError, SlackGrant},
 };
+
+/// The credentials a Slack grant gives: its bot token and, with token rotation, its refresh token
+/// (a grant without one keeps `previous_refresh`).
+pub(crate) fn grant_credentials(
+    grant: &SlackGrant,
+    previous_refresh: Option<&str>,
+) -> Map<String, Value> {
+    let mut creds = Map::new();
+    creds.insert("bot_token".into(), json!(grant.bot_token.expose_secret()));
+    let refresh = grant
+        .refresh_token
+        .as_ref()
+        .map(|r| r.expose_secret().to_owned())
+        .or(previous_refresh.map(str::to_owned));
+    if let Some(r) = refresh {
+        creds.insert("refresh_token".into(), json!(r));
+    }
+    creds
+}
+
+/// When a grant's bot token expires (token rotation), if it does.
+pub(crate) fn grant_expiry(grant: &SlackGrant) -> Option<DateTime<Utc>> {
+    grant
+        .expires_in_secs
+        .map(|s| crate::remote_time::expires_at(Utc::now(), s))
+}
 
 pub struct Slack;
 
 impl Provider for Slack {
-    fn kind(&self) -> &'static str {
-        "slack"
+    fn kind(&self) -> IntegrationKind {
+        IntegrationKind::Slack
     }
 
     fn entry(&self) -> IntegrationType {
@@ -46,6 +78,37 @@ impl Provider for Slack {
 
     fn refreshes_tokens(&self) -> bool {
         true
+    }
+
+    /// `oauth.v2.access` with `grant_type=refresh_token`; the grant's new refresh token replaces
+    /// the used one.
+    fn refresh<'a>(
+        &'a self,
+        cx: &'a RefreshCx<'a>,
+        credentials: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Refreshed, RefreshFailure>> {
+        Box::pin(async move {
+            let Some(refresh) = str_field(credentials, "refresh_token") else {
+                return Err(RefreshFailure::NotRefreshable);
+            };
+            match cx
+                .slack
+                .refresh_token(&SecretString::from(refresh.to_owned()))
+                .await
+            {
+                Ok(grant) => Ok(Refreshed {
+                    credentials: grant_credentials(&grant, Some(refresh)),
+                    expires_at: grant_expiry(&grant),
+                }),
+                Err(SlackError::Auth(code)) => Err(RefreshFailure::Refused {
+                    message: format!("Slack refused the refresh token: {code}"),
+                    code,
+                }),
+                Err(e) => Err(RefreshFailure::Unavailable(format!(
+                    "token refresh failed: {e}"
+                ))),
+            }
+        })
     }
 
     fn test<'a>(&'a self, t: &'a Tester, cx: &'a TestCx<'a>) -> BoxFuture<'a, Attempt> {

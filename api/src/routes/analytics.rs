@@ -1,0 +1,142 @@
+//! `/api/v1/orgs/{org_id}/analytics/…`: is the team getting better — run and incident time series,
+//! the most frequent failures and a ranked repository health score.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use common::{
+    analytics::{self, Failures, IncidentStats, RepositoryHealth, Window, WindowIn, WorkflowStats},
+    domain::{Bucket, IncidentSource},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiResult, Envelope, ErrorEnvelope},
+    extract::{OrgMember, ValidQuery, perm},
+    pagination,
+    state::AppState,
+};
+
+/// The window and filters every analytics read takes.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AnalyticsQuery {
+    /// Start of the window (RFC 3339, inclusive); default `to` minus 30 days. At most 400 days.
+    pub from: Option<DateTime<Utc>>,
+    /// End of the window (RFC 3339, exclusive); default now.
+    pub to: Option<DateTime<Utc>>,
+    /// Bucket width of time series; default `day`.
+    pub bucket: Option<Bucket>,
+    /// Repository id.
+    pub repository: Option<Uuid>,
+    /// Workflow name, exact.
+    pub workflow: Option<String>,
+    /// Branch, exact.
+    pub branch: Option<String>,
+    /// Incidents only: `critical`, `high`, `medium` or `low`.
+    pub severity: Option<String>,
+    /// Incidents only: where incidents came from.
+    pub source: Option<IncidentSource>,
+    /// Failures and repositories only: 1–200, default 20.
+    pub limit: Option<i64>,
+}
+
+impl AnalyticsQuery {
+    fn window(&self, member: &OrgMember<perm::IncidentsRead>) -> Result<Window, crate::error::ApiError> {
+        let input = WindowIn {
+            from: self.from,
+            to: self.to,
+            bucket: self.bucket,
+            repository: self.repository,
+            workflow: self.workflow.clone(),
+            branch: self.branch.clone(),
+        };
+        Ok(Window::new(member.org_id, input, Utc::now())?)
+    }
+}
+
+/// Runs per bucket (count, failures, failure rate, median and p90 duration), overall and per
+/// workflow. Buckets without runs are present with zeros.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/analytics/workflows", tag = "analytics",
+    operation_id = "analytics_workflows", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), AnalyticsQuery),
+    responses((status = 200, description = "The run series", body = WorkflowStats),
+        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
+        (status = 401, description = "No valid access token", body = ErrorEnvelope),
+        (status = 404, description = "No such organisation for this user", body = ErrorEnvelope),
+        (status = 422, description = "A reversed or overlong window", body = ErrorEnvelope)))]
+pub async fn workflows(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    ValidQuery(q): ValidQuery<AnalyticsQuery>,
+) -> ApiResult<WorkflowStats> {
+    let window = q.window(&member)?;
+    Ok(Envelope(analytics::workflows(&state.services.pool, &window).await?))
+}
+
+/// Incidents opened and resolved per bucket with MTTA and MTTR (median and p90), and the
+/// window's incidents by severity, repository and source.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/analytics/incidents", tag = "analytics",
+    operation_id = "analytics_incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), AnalyticsQuery),
+    responses((status = 200, description = "The incident series", body = IncidentStats),
+        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
+        (status = 401, description = "No valid access token", body = ErrorEnvelope),
+        (status = 404, description = "No such organisation for this user", body = ErrorEnvelope),
+        (status = 422, description = "A reversed or overlong window", body = ErrorEnvelope)))]
+pub async fn incidents(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    ValidQuery(q): ValidQuery<AnalyticsQuery>,
+) -> ApiResult<IncidentStats> {
+    pagination::one_of("severity", q.severity.as_deref(), &["critical", "high", "medium", "low"])?;
+    let window = q.window(&member)?;
+    let stats =
+        analytics::incidents(&state.services.pool, &window, q.severity.as_deref(), q.source).await?;
+    Ok(Envelope(stats))
+}
+
+/// The most frequent failing jobs and steps in the window, with the last run each failed in.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/analytics/failures", tag = "analytics",
+    operation_id = "analytics_failures", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), AnalyticsQuery),
+    responses((status = 200, description = "Failing jobs and steps", body = Failures),
+        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
+        (status = 401, description = "No valid access token", body = ErrorEnvelope),
+        (status = 404, description = "No such organisation for this user", body = ErrorEnvelope),
+        (status = 422, description = "A reversed or overlong window", body = ErrorEnvelope)))]
+pub async fn failures(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    ValidQuery(q): ValidQuery<AnalyticsQuery>,
+) -> ApiResult<Failures> {
+    let limit = pagination::limit(q.limit, 20, 200)?;
+    let window = q.window(&member)?;
+    Ok(Envelope(analytics::failures(&state.services.pool, &window, limit).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryHealthPageOut {
+    /// Worst score first. The formula is in the README (Analytics).
+    pub items: Vec<RepositoryHealth>,
+}
+
+/// Repositories ranked by health score, worst first, with the parts of each score.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/analytics/repositories", tag = "analytics",
+    operation_id = "analytics_repositories", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), AnalyticsQuery),
+    responses((status = 200, description = "The ranking", body = RepositoryHealthPageOut),
+        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
+        (status = 401, description = "No valid access token", body = ErrorEnvelope),
+        (status = 404, description = "No such organisation for this user", body = ErrorEnvelope),
+        (status = 422, description = "A reversed or overlong window", body = ErrorEnvelope)))]
+pub async fn repositories(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IncidentsRead>,
+    ValidQuery(q): ValidQuery<AnalyticsQuery>,
+) -> ApiResult<RepositoryHealthPageOut> {
+    let limit = pagination::limit(q.limit, 20, 200)?;
+    let window = q.window(&member)?;
+    let items = analytics::repositories(&state.services.pool, &window, limit as usize).await?;
+    Ok(Envelope(RepositoryHealthPageOut { items }))
+}

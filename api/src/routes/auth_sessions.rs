@@ -1,0 +1,68 @@
+//! `/api/v1/auth/sessions`: the signed-in user's sessions (one per login), and ending one.
+
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use common::{domain::SessionId, repo::sessions::Session};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::auth::DoneOut;
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, CurrentUser},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOut {
+    pub id: SessionId,
+    /// The device, as its user agent.
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// This is the session making the request.
+    pub current: bool,
+}
+
+/// The signed-in user's active sessions.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionOut>)))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+) -> ApiResult<Vec<SessionOut>> {
+    let list = state.identity.list_sessions(caller).await?;
+    Ok(Envelope(
+        list.into_iter()
+            .map(|s: Session| SessionOut {
+                current: s.id == caller.session_id,
+                id: s.id,
+                user_agent: s.user_agent,
+                ip: s.ip,
+                created_at: s.created_at,
+                last_used_at: s.last_used_at,
+                expires_at: s.expires_at,
+            })
+            .collect(),
+    ))
+}
+
+/// End one of the signed-in user's sessions.
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
+    params(("session_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope)))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    Client(meta): Client,
+    CurrentUser(caller): CurrentUser,
+    Path(session_id): Path<String>,
+) -> ApiResult<DoneOut> {
+    let id = session_id
+        .parse()
+        .map(SessionId)
+        .map_err(|_| ApiError::not_found())?;
+    state.identity.end_session(&meta, caller, id).await?;
+    Ok(Envelope(DoneOut { ok: true }))
+}

@@ -1,0 +1,202 @@
+//! `/api/v1/orgs/{org_id}/integrations/{integration_id}/…`: actions on one integration: enable,
+//! disable, replace its credentials, test it, sync it, read its log.
+
+use axum::extract::{Path, State};
+use common::{
+    integrations::{SyncOutcome, Toggle},
+    repo::{audit_logs::Filter, integrations},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    audit_logs::{AuditPageOut, bad_query, page_out},
+    integrations::{
+        CredentialsIn, CredentialsOut, IntegrationOut, TestOut, acting, integration_id,
+    },
+};
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{Client, OrgMember, ValidJson, ValidQuery, perm},
+    pagination,
+    state::AppState,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LogQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// What syncing did: a job started, or nothing to sync for this type.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncOut {
+    /// Whether a sync job was enqueued.
+    pub started: bool,
+    /// The job doing it (`GET /api/v1/orgs/{org_id}/jobs/{job_id}`).
+    pub job_id: Option<String>,
+    /// Why there is nothing to sync, when there is not.
+    pub reason: Option<&'static str>,
+}
+
+async fn switch(
+    state: &AppState,
+    member: &OrgMember<perm::IntegrationsManage>,
+    meta: &common::identity::ClientMeta,
+    id: &str,
+    toggle: Toggle,
+) -> ApiResult<IntegrationOut> {
+    let row = common::integrations::set_enabled(
+        &state.services.pool,
+        &acting(member, meta),
+        integration_id(id)?,
+        toggle,
+    )
+    .await?;
+    Ok(Envelope(row.into()))
+}
+
+/// Enable: used again, health starts afresh and is checked at once (org_admin). An integration
+/// in `reauth_required` stays so until its credentials are replaced.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/enable", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn enable(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<IntegrationOut> {
+    switch(&state, &member, &meta, &id, Toggle::Enable).await
+}
+
+/// Disable: not used and not checked (org_admin).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/disable", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn disable(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<IntegrationOut> {
+    switch(&state, &member, &meta, &id, Toggle::Disable).await
+}
+
+/// Replace the credentials: they are tested first, and kept only when the test passes
+/// (otherwise 400 `credentials_test_failed` and the old ones stay). Resets the health (org_admin).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/credentials", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    request_body = CredentialsIn,
+    responses((status = 200, body = CredentialsOut), (status = 400, description = "credentials_test_failed", body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn replace_credentials(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+    ValidJson(body): ValidJson<CredentialsIn>,
+) -> ApiResult<CredentialsOut> {
+    let (row, report) = common::integrations::replace_credentials(
+        &state.services,
+        &acting(&member, &meta),
+        integration_id(&id)?,
+        common::integrations::CredentialsIn {
+            credentials: body.credentials,
+            config: body.config,
+        },
+    )
+    .await?;
+    Ok(Envelope(CredentialsOut {
+        integration: row.into(),
+        test: report.into(),
+    }))
+}
+
+/// Run the connection test now with the stored credentials: status, latency and details
+/// (org_admin). Recorded in the health history; the health state is left to the scheduled checks.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/test", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = TestOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn test(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<TestOut> {
+    let report = common::integrations::test_now(
+        &state.services,
+        &acting(&member, &meta),
+        integration_id(&id)?,
+    )
+    .await?;
+    Ok(Envelope(report.into()))
+}
+
+/// The integration's log: its audit trail (created, changed, credentials replaced or decrypted,
+/// tested, enabled, disabled, health transitions), newest first (org_admin, team_lead).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/logs", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid), LogQuery),
+    responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope)))]
+pub async fn logs(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsRead>,
+    Path((_org, id)): Path<(String, String)>,
+    ValidQuery(q): ValidQuery<LogQuery>,
+) -> ApiResult<AuditPageOut> {
+    let id = integration_id(&id)?;
+    integrations::find(&state.services.pool, member.org_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let limit = pagination::limit(q.limit, 50, 200)?;
+    let before_id = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| bad_query("cursor is not valid"))
+        })
+        .transpose()?;
+    let filter = Filter {
+        resource: Some(("integration", id.to_string())),
+        before_id,
+        limit: limit + 1,
+        ..Filter::default()
+    };
+    let entries = state.identity.audit_log(member.org_id, &filter).await?;
+    Ok(Envelope(page_out(entries, limit)))
+}
+
+/// Sync: copy what RepoPal keeps of the integration afresh (org_admin). A GitHub App installation
+/// lists its repositories again (a job); other types have nothing to sync and say so.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/sync", tag = "integrations", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = SyncOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn sync(
+    State(state): State<AppState>,
+    member: OrgMember<perm::IntegrationsManage>,
+    Client(meta): Client,
+    Path((_org, id)): Path<(String, String)>,
+) -> ApiResult<SyncOut> {
+    let outcome = common::integrations::sync(
+        &state.services.pool,
+        &acting(&member, &meta),
+        integration_id(&id)?,
+    )
+    .await?;
+    Ok(Envelope(match outcome {
+        SyncOutcome::Enqueued(job) => SyncOut {
+            started: true,
+            job_id: Some(job.to_string()),
+            reason: None,
+        },
+        SyncOutcome::NothingToSync(reason) => SyncOut {
+            started: false,
+            job_id: None,
+            reason: Some(reason),
+        },
+    }))
+}

@@ -1,0 +1,44 @@
+"""Seeds the contract-fuzzing database over the API; prints the org admin's access token and the org id."""
+
+import sys
+
+import requests
+
+base = sys.argv[1]
+s = requests.Session()
+
+
+def call(method, path, token=None, **kw):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    r = s.request(method, base + path, headers=headers, timeout=30, **kw)
+    if r.status_code >= 300:
+        sys.exit(f"seed: {method} {path} answered {r.status_code}: {r.text}")
+    return r.json().get("data") if r.content else None
+
+
+auth = call(
+    "POST",
+    "/api/v1/auth/register",
+    json={
+        "email": "admin@contract.example",
+        "password": "correct horse battery staple 42",
+        "full_name": "Contract Admin",
+        "organization_name": "Contract Org",
+    },
+)
+token = auth["tokens"]["access_token"]
+org = call("GET", "/api/v1/orgs", token)
+org_id = (org["items"] if isinstance(org, dict) else org)[0]["id"]
+call(
+    "POST",
+    f"/api/v1/orgs/{org_id}/integrations",
+    token,
+    json={
+        "type": "http",
+        "name": "status page",
+        "config": {"url": "https://status.example.com/health", "method": "GET", "expected_status": 200},
+        "credentials": {},
+    },
+)
+call("POST", f"/api/v1/orgs/{org_id}/invitations", token, json={"email": "dev@contract.example", "role": "developer"})
+print(token, org_id)

@@ -1,0 +1,71 @@
+//! `POST …/integrations/{id}/sync`: what syncing means is the provider's. A GitHub App installation
+//! lists its repositories again through the `sync_repositories` job; a type with nothing to copy
+//! says so and enqueues nothing; another organisation's integration is not found.
+
+use axum::http::Method;
+use repopal_tests::health::HealthSetup;
+use serde_json::json;
+
+#[tokio::test]
+async fn syncing_an_installation_lists_its_repositories_again_and_other_types_have_nothing_to_sync()
+{
+    let h = HealthSetup::start(&[]).await;
+    let app = h.installation_integration().await;
+    let listed = h.m.github.count("GET /installation/repositories");
+
+    let res = h
+        .call(Method::POST, &format!("integrations/{app}/sync"), None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let out = res.json()["data"].clone();
+    assert_eq!(out["started"], true, "{out}");
+    assert!(out["job_id"].is_string(), "{out}");
+    assert_eq!(out["reason"], json!(null));
+    // Nothing has listed anything yet: the job does it.
+    assert_eq!(h.m.github.count("GET /installation/repositories"), listed);
+    h.m.run_jobs().await;
+    assert!(
+        h.m.github.count("GET /installation/repositories") > listed,
+        "{:?}",
+        h.m.github.calls()
+    );
+
+    // Argo CD has nothing RepoPal copies from it (its sync comes with its incident source).
+    let argo = h.create_argocd("argo").await;
+    let res = h
+        .call(Method::POST, &format!("integrations/{argo}/sync"), None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let out = res.json()["data"].clone();
+    assert_eq!(out["started"], false, "{out}");
+    assert_eq!(out["job_id"], json!(null));
+    assert_eq!(out["reason"], "this integration type has nothing to sync");
+    let calls = h.m.github.calls().len();
+    h.m.run_jobs().await;
+    assert_eq!(h.m.github.calls().len(), calls, "no job was enqueued");
+
+    // The sync is in the integration's log.
+    let log = h
+        .call(Method::GET, &format!("integrations/{app}/logs"), None)
+        .await
+        .json();
+    let actions: Vec<&str> = log["data"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"integration.sync"), "{log}");
+
+    // An unknown id, or one that is not a UUID, is not found.
+    let res = h
+        .call(
+            Method::POST,
+            &format!("integrations/{}/sync", uuid::Uuid::new_v4()),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    let res = h.call(Method::POST, "integrations/nope/sync", None).await;
+    assert_eq!(res.status, 404);
+}
