@@ -164,6 +164,19 @@ impl From<common::Error> for ApiError {
                 e
             }
             E::Busy { retry_after_secs } => Self::busy(retry_after_secs),
+            E::UpstreamRateLimited {
+                provider,
+                retry_after_secs,
+            } => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "upstream_rate_limited",
+                    format!("{provider} asks RepoPal to slow down; try again later."),
+                )
+                .with_details(json!({ "provider": provider }));
+                e.retry_after = Some(retry_after_secs.max(1));
+                e
+            }
             other if other.is_database_unavailable() => {
                 tracing::debug!(error = %other, "database unavailable");
                 Self::database_unavailable()

@@ -100,8 +100,8 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
         analytics, audit_logs, auth, auth_sessions, github_app, github_login, health, incidents,
         integration_actions, integration_health, integration_types, integrations, jobs, members,
-        notifications, oauth_connections, orgs, passwords, repositories, slack_connect,
-        webhook_deliveries, webhooks, workflow_runs,
+        notifications, oauth_connections, orgs, passwords, repositories, repository_context,
+        slack_connect, webhook_deliveries, webhooks, workflow_runs,
     };
     // GitHub sends deliveries of up to 25 MB (the receiver reads its body itself, within
     // `WEBHOOK_BODY_LIMIT` and the in-flight budget); every other route keeps `BODY_LIMIT_BYTES`.
@@ -145,6 +145,10 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(repositories::test))
         .routes(routes!(repositories::status))
         .routes(routes!(repositories::sync))
+        .routes(routes!(repository_context::list))
+        .routes(routes!(repository_context::workflows))
+        .routes(routes!(repository_context::diff))
+        .routes(routes!(repository_context::logs))
         .routes(routes!(workflow_runs::list))
         .routes(routes!(workflow_runs::stats))
         .routes(routes!(workflow_runs::get))
@@ -190,6 +194,15 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oauth_connections::my_job))
         .merge(receiver)
         .split_for_parts();
+    // A file path spans segments: axum's wildcard serves it, documented as `{path}`.
+    let (_, file_doc) = OpenApiRouter::new()
+        .routes(routes!(repository_context::file))
+        .split_for_parts();
+    let router = router.route(
+        "/api/v1/orgs/{org_id}/repositories/{repo_id}/files/{*path}",
+        axum::routing::get(repository_context::file),
+    );
+    doc.merge(file_doc);
     doc.merge(metrics_doc);
     (router, metrics, doc)
 }

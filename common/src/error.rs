@@ -38,6 +38,12 @@ pub enum Error {
         provider: &'static str,
         message: String,
     },
+    /// An upstream provider's rate limit: retry after this many seconds.
+    #[error("{provider} rate limit: retry in {retry_after_secs}s")]
+    UpstreamRateLimited {
+        provider: &'static str,
+        retry_after_secs: u64,
+    },
     /// A user-typed destination (`field`, e.g. `config.url`) that the outbound policy refuses
     /// (`common::net`, `OUTBOUND_ALLOWED_CIDRS`).
     #[error("{message}")]

@@ -49,7 +49,7 @@ pub struct FakeHook {
 }
 
 #[derive(Default)]
-struct Inner {
+pub(crate) struct Inner {
     hooks: Vec<FakeHook>,
     next_hook_id: i64,
     /// Installation tokens minted (token → installation id).
@@ -86,7 +86,7 @@ struct Inner {
     faults: Faults,
     /// The App's webhook, its delivery attempts and the redeliveries asked for.
     app_hook: Option<deliveries::AppHook>,
-    deliveries: Vec<deliveries::Delivery>,
+    app_deliveries: Vec<deliveries::Delivery>,
     next_delivery_id: i64,
     redelivery_requests: Vec<i64>,
     /// The fake's own URL (for `Link` headers).
@@ -99,6 +99,19 @@ struct Inner {
     hold_hooks: bool,
     held_hooks: usize,
     release: Arc<tokio::sync::Notify>,
+    /// Scopes granted with each code (comma-separated, as GitHub's `scope` field), and each
+    /// user token's scopes.
+    code_scopes: HashMap<String, String>,
+    token_scopes: HashMap<String, String>,
+    /// (call, token) of every repository call, to tell which credential RepoPal used.
+    token_uses: Vec<(String, String)>,
+    /// Client ids that exchanged codes (the OAuth App's or the GitHub App's).
+    code_clients: Vec<String>,
+    /// Deliveries the fake sent to hooks: (hook id, event, HTTP status RepoPal answered, 0 when
+    /// undeliverable).
+    deliveries: Vec<(i64, String, u16)>,
+    /// Repository contents, commits and rate limits of the contents routes.
+    contents: contents::Contents,
 }
 
 #[derive(Clone)]
@@ -137,6 +150,7 @@ impl FakeGithub {
             .merge(actions::routes())
             .merge(installations::routes())
             .merge(deliveries::routes())
+            .merge(contents::routes())
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -162,6 +176,33 @@ impl FakeGithub {
         let mut inner = self.lock();
         inner.codes.insert(code.to_owned(), account);
         inner.expiring_codes.insert(code.to_owned());
+    }
+
+    /// Like `authorize`, with the scopes GitHub grants (e.g. `repo,admin:repo_hook,read:user`).
+    pub fn authorize_with_scopes(&self, code: &str, account: FakeAccount, scopes: &str) {
+        let mut inner = self.lock();
+        inner.codes.insert(code.to_owned(), account);
+        inner.code_scopes.insert(code.to_owned(), scopes.to_owned());
+    }
+
+    /// Tokens used for `call` (e.g. `POST /repos/acme/repo-00001/hooks`), in order.
+    pub fn tokens_used(&self, call: &str) -> Vec<String> {
+        self.lock()
+            .token_uses
+            .iter()
+            .filter(|(c, _)| c == call)
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
+    /// Client ids that exchanged authorization codes, in order.
+    pub fn code_clients(&self) -> Vec<String> {
+        self.lock().code_clients.clone()
+    }
+
+    /// Deliveries sent to hooks: (hook id, event, status RepoPal answered; 0 = undeliverable).
+    pub fn deliveries(&self) -> Vec<(i64, String, u16)> {
+        self.lock().deliveries.clone()
     }
 
     /// Lets the GitHub account `account_id` access installation `installation_id`.
@@ -349,6 +390,11 @@ impl FakeGithub {
                 "GITHUB_OAUTH_CLIENT_SECRET",
                 "test-client-secret-value".to_owned(),
             ),
+            ("GITHUB_APP_CLIENT_ID", TEST_APP_CLIENT_ID.to_owned()),
+            (
+                "GITHUB_APP_CLIENT_SECRET",
+                TEST_APP_CLIENT_SECRET.to_owned(),
+            ),
         ]
     }
 
@@ -361,9 +407,15 @@ type Shared = Arc<Mutex<Inner>>;
 
 mod actions;
 pub mod deliveries;
+mod contents;
 mod installations;
 
+pub use contents::RateLimit;
+
 pub const TEST_APP_ID: u64 = 424242;
+/// The GitHub App's own client id and secret (user authorization during installation).
+pub const TEST_APP_CLIENT_ID: &str = "Iv23.testappclient";
+pub const TEST_APP_CLIENT_SECRET: &str = "test-app-client-secret-value";
 /// The GitHub organisation of `admin_installation` (its repositories are `acme/…`).
 pub const ACME_LOGIN: &str = "acme";
 pub const ACME_ID: i64 = 9001;
@@ -556,23 +608,34 @@ async fn token(
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
-    // The client authenticates with HTTP Basic (oauth2's default) or form fields.
-    let basic_ok = headers
+    // The client authenticates with HTTP Basic (oauth2's default) or form fields, as the OAuth
+    // App or as the GitHub App (its own client id and secret).
+    let known = [
+        ("Iv1.testclient", "test-client-secret-value"),
+        (TEST_APP_CLIENT_ID, TEST_APP_CLIENT_SECRET),
+    ];
+    let basic = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok())
-        .is_some_and(|creds| creds == b"Iv1.testclient:test-client-secret-value");
-    let form_ok = form.get("client_id").is_some_and(|c| c == "Iv1.testclient")
-        && form
-            .get("client_secret")
-            .is_some_and(|s| s == "test-client-secret-value");
-    if !(basic_ok || form_ok) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "incorrect_client_credentials"})),
-        )
-            .into_response();
+        .and_then(|creds| String::from_utf8(creds).ok());
+    let client = known.iter().find_map(|(id, secret)| {
+        let basic_ok = basic.as_deref() == Some(format!("{id}:{secret}").as_str());
+        let form_ok = form.get("client_id").is_some_and(|c| c == id)
+            && form.get("client_secret").is_some_and(|s| s == secret);
+        (basic_ok || form_ok).then_some(*id)
+    });
+    let Some(client) = client else {
+        // GitHub answers token-endpoint errors with HTTP 200 and an `error` field.
+        return Json(json!({
+            "error": "incorrect_client_credentials",
+            "error_description": "The client_id and/or client_secret passed are incorrect."
+        }))
+        .into_response();
+    };
+    if !refreshing {
+        inner.code_clients.push(client.to_owned());
     }
     if refreshing {
         let presented = form.get("refresh_token").cloned().unwrap_or_default();
@@ -598,15 +661,22 @@ async fn token(
             "error_description": "The code passed is incorrect or expired.",
             "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code"
         });
-        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        // HTTP 200 with an `error` field, as GitHub answers (an octokit maintainer's statement).
+        return Json(body).into_response();
     };
     let access = format!("gho_{}", uuid::Uuid::new_v4().simple());
+    let scope = inner
+        .code_scopes
+        .remove(&code)
+        .unwrap_or_else(|| "read:user,user:email".to_owned());
     inner.tokens.insert(access.clone(), account);
+    inner.token_scopes.insert(access.clone(), scope.clone());
     if wants_json {
-        Json(json!({"access_token": access, "scope": "read:user,user:email", "token_type": "bearer"})).into_response()
-    } else {
-        format!("access_token={access}&scope=read%3Auser%2Cuser%3Aemail&token_type=bearer")
+        Json(json!({"access_token": access, "scope": scope, "token_type": "bearer"}))
             .into_response()
+    } else {
+        let scope = scope.replace(':', "%3A").replace(',', "%2C");
+        format!("access_token={access}&scope={scope}&token_type=bearer").into_response()
     }
 }
 
@@ -615,6 +685,9 @@ fn issue_expiring(inner: &mut Inner, account: FakeAccount) -> Value {
     let access = format!("ghu_{}", uuid::Uuid::new_v4().simple());
     let refresh = format!("ghr_{}", uuid::Uuid::new_v4().simple());
     inner.tokens.insert(access.clone(), account.clone());
+    inner
+        .token_scopes
+        .insert(access.clone(), "repo,read:org".to_owned());
     inner.refresh_tokens.insert(refresh.clone(), account);
     json!({
         "access_token": access,
@@ -690,13 +763,62 @@ async fn emails(State(s): State<Shared>, headers: HeaderMap) -> Response {
     .into_response()
 }
 
-fn installation_auth(inner: &Inner, headers: &HeaderMap) -> bool {
-    let token = headers
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    inner.installation_tokens.contains_key(token)
+        .unwrap_or("")
+}
+
+/// What a repository call may do with its token: an installation token may do everything the
+/// App may; a user token only what its scopes grant (`repo` covers hooks too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Need {
+    Read,
+    Hooks,
+}
+
+/// Records `call` with its token; `Err` with GitHub's answer when the token may not do it: 401
+/// for an unknown token, 404 for a user token without the scope (GitHub hides what it refuses).
+pub(crate) fn repo_auth(
+    inner: &mut Inner,
+    headers: &HeaderMap,
+    call: String,
+    need: Need,
+) -> Result<(), Box<Response>> {
+    let token = bearer(headers).to_owned();
+    // Calls whose route records itself (with its faults) start with `auth `.
+    match call.strip_prefix("auth ") {
+        Some(call) => inner.token_uses.push((call.to_owned(), token.clone())),
+        None => {
+            inner.calls.push(call.clone());
+            inner.token_uses.push((call, token.clone()));
+        }
+    }
+    if inner.installation_tokens.contains_key(&token) {
+        return Ok(());
+    }
+    if !inner.tokens.contains_key(&token) {
+        return Err(Box::new(unauthorized()));
+    }
+    let scopes = inner.token_scopes.get(&token).cloned().unwrap_or_default();
+    let has = |s: &str| scopes.split(',').any(|g| g.trim() == s);
+    let allowed = match need {
+        Need::Read => has("repo"),
+        Need::Hooks => has("repo") || has("admin:repo_hook"),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Box::new(
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})),
+            )
+                .into_response(),
+        ))
+    }
 }
 
 fn hook_json(h: &FakeHook) -> Value {
@@ -725,9 +847,13 @@ async fn list_hooks(
     axum::extract::Path((owner, repo)): RepoPath,
 ) -> Response {
     let mut inner = s.lock().expect("state");
-    inner.calls.push(format!("GET /repos/{owner}/{repo}/hooks"));
-    if !installation_auth(&inner, &headers) {
-        return unauthorized();
+    if let Err(r) = repo_auth(
+        &mut inner,
+        &headers,
+        format!("GET /repos/{owner}/{repo}/hooks"),
+        Need::Hooks,
+    ) {
+        return *r;
     }
     let name = format!("{owner}/{repo}");
     Json(
@@ -741,19 +867,23 @@ async fn list_hooks(
     .into_response()
 }
 
+/// `POST /repos/{owner}/{repo}/hooks`: creates the hook and, as GitHub does, pings it at once:
+/// the ping is delivered (signed with the new hook's secret) BEFORE the 201 is answered.
 async fn create_hook(
     State(s): State<Shared>,
     headers: HeaderMap,
     axum::extract::Path((owner, repo)): RepoPath,
     Json(body): Json<Value>,
 ) -> Response {
-    let (out, release) = {
+    let (hook, out, repo_id, release) = {
         let mut inner = s.lock().expect("state");
-        inner
-            .calls
-            .push(format!("POST /repos/{owner}/{repo}/hooks"));
-        if !installation_auth(&inner, &headers) {
-            return unauthorized();
+        if let Err(r) = repo_auth(
+            &mut inner,
+            &headers,
+            format!("POST /repos/{owner}/{repo}/hooks"),
+            Need::Hooks,
+        ) {
+            return *r;
         }
         let url = body["config"]["url"]
             .as_str()
@@ -785,12 +915,18 @@ async fn create_hook(
                 .unwrap_or_default(),
         };
         let out = hook_json(&hook);
-        inner.hooks.push(hook);
+        let name = format!("{owner}/{repo}");
+        let repo_id = inner
+            .repos
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(0, |(id, _)| *id);
+        inner.hooks.push(hook.clone());
         let release = inner.hold_hooks.then(|| inner.release.clone());
         if release.is_some() {
             inner.held_hooks += 1;
         }
-        (out, release)
+        (hook, out, repo_id, release)
     };
     if let Some(release) = release {
         let released = release.notified();
@@ -801,7 +937,49 @@ async fn create_hook(
         }
         s.lock().expect("state").held_hooks -= 1;
     }
+    let status = deliver_ping(&hook, repo_id).await;
+    s.lock()
+        .expect("state")
+        .deliveries
+        .push((hook.id, "ping".into(), status));
     (StatusCode::CREATED, Json(out)).into_response()
+}
+
+/// Sends the corpus `ping` payload for `hook` to its URL as GitHub would; the status answered,
+/// or 0 when the URL is not a local address the fake can reach.
+async fn deliver_ping(hook: &FakeHook, repo_id: i64) -> u16 {
+    let local = url::Url::parse(&hook.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .is_some_and(|h| h == "127.0.0.1" || h == "localhost");
+    if !local {
+        return 0;
+    }
+    let mut payload: Value =
+        serde_json::from_str(include_str!("../fixtures/github/webhooks/ping/payload.json"))
+            .expect("fixture");
+    payload["hook_id"] = json!(hook.id);
+    payload["hook"]["id"] = json!(hook.id);
+    payload["hook"]["events"] = json!(hook.events);
+    payload["hook"]["config"]["url"] = json!(hook.url);
+    payload["repository"]["id"] = json!(repo_id);
+    payload["repository"]["full_name"] = json!(hook.repo);
+    let body = serde_json::to_vec(&payload).expect("json");
+    let signature = common::crypto::signature::sign(hook.secret.as_bytes(), &body);
+    let sent = reqwest::Client::new()
+        .post(&hook.url)
+        .header("content-type", "application/json")
+        .header("user-agent", "GitHub-Hookshot/044aadd")
+        .header("x-github-event", "ping")
+        .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+        .header("x-github-hook-id", hook.id.to_string())
+        .header("x-github-hook-installation-target-type", "repository")
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await;
+    sent.map_or(0, |r| r.status().as_u16())
 }
 
 async fn delete_hook(
@@ -810,11 +988,13 @@ async fn delete_hook(
     axum::extract::Path((owner, repo, id)): HookPath,
 ) -> Response {
     let mut inner = s.lock().expect("state");
-    inner
-        .calls
-        .push(format!("DELETE /repos/{owner}/{repo}/hooks/{id}"));
-    if !installation_auth(&inner, &headers) {
-        return unauthorized();
+    if let Err(r) = repo_auth(
+        &mut inner,
+        &headers,
+        format!("DELETE /repos/{owner}/{repo}/hooks/{id}"),
+        Need::Hooks,
+    ) {
+        return *r;
     }
     let before = inner.hooks.len();
     inner.hooks.retain(|h| h.id != id);
@@ -834,9 +1014,14 @@ async fn ping_hook(
     {
         return response;
     }
-    let inner = s.lock().expect("state");
-    if !installation_auth(&inner, &headers) {
-        return unauthorized();
+    let mut inner = s.lock().expect("state");
+    if let Err(r) = repo_auth(
+        &mut inner,
+        &headers,
+        format!("auth POST /repos/{owner}/{repo}/hooks/{id}/pings"),
+        Need::Hooks,
+    ) {
+        return *r;
     }
     if inner.hooks.iter().any(|h| h.id == id) {
         StatusCode::NO_CONTENT.into_response()
@@ -885,11 +1070,7 @@ async fn user_repos(
 ) -> Response {
     let mut inner = s.lock().expect("state");
     inner.calls.push("GET /user/repos".into());
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let token = bearer(&headers);
     if !inner.tokens.contains_key(token) {
         return unauthorized();
     }

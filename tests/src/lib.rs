@@ -16,6 +16,7 @@ pub mod health;
 pub mod http;
 pub mod log_capture;
 pub mod monitored;
+pub mod oauth_monitored;
 pub mod process;
 pub mod worker;
 

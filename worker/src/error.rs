@@ -19,6 +19,17 @@ impl JobError {
         Self::Permanent(msg.to_string())
     }
 
+    /// A failure with a stable code, readable by clients as the job's `error_code`
+    /// (`{code}: {message}`).
+    pub fn coded(code: &str, message: impl fmt::Display, permanent: bool) -> Self {
+        let text = format!("{code}: {message}");
+        if permanent {
+            Self::Permanent(text)
+        } else {
+            Self::Retryable(text)
+        }
+    }
+
     pub fn is_permanent(&self) -> bool {
         matches!(self, Self::Permanent(_))
     }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::jobs::{
-    self, CheckDueIntegrations, Enqueue, Job, JobId, PruneHistory, PruneJobs, RedeliverWebhooks,
-    RefreshDueTokens,
+    self, CheckDueIntegrations, CheckRepositoryHooks, Enqueue, Job, JobId, PruneHistory, PruneJobs,
+    RedeliverWebhooks, RefreshDueTokens,
 };
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -27,6 +27,7 @@ pub async fn enqueue_tick(pool: &PgPool, tick: DateTime<Utc>) -> Result<Vec<JobI
     created.extend(push_tick(&mut conn, &PruneHistory {}, tick).await?);
     created.extend(push_tick(&mut conn, &RefreshDueTokens {}, tick).await?);
     created.extend(push_tick(&mut conn, &CheckDueIntegrations {}, tick).await?);
+    created.extend(push_tick(&mut conn, &CheckRepositoryHooks {}, tick).await?);
     created.extend(push_tick(&mut conn, &RedeliverWebhooks {}, tick).await?);
     Ok(created)
 }

@@ -68,11 +68,30 @@ pub struct IncidentOut {
     pub resolved_by: Option<UserId>,
     /// Why it was resolved (automatically: which run succeeded).
     pub resolution: Option<String>,
+    /// Triage context to follow: the suspect commit's diff and the failing workflow's YAML.
+    pub links: IncidentLinks,
+}
+
+/// API paths of an incident's triage context (fetched from GitHub when followed).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentLinks {
+    /// `…/repositories/{id}/commits/{head_sha}/diff`; null without a commit.
+    pub suspect_commit_diff: Option<String>,
+    /// `…/repositories/{id}/workflows?workflow_id={workflow_id}`: the workflow with its YAML.
+    pub workflow: String,
 }
 
 impl From<Incident> for IncidentOut {
     fn from(i: Incident) -> Self {
+        let repo_path = format!("/api/v1/orgs/{}/repositories/{}", i.org_id, i.repository_id);
+        let links = IncidentLinks {
+            suspect_commit_diff: common::github::valid_sha(&i.head_sha)
+                .ok()
+                .map(|sha| format!("{repo_path}/commits/{sha}/diff")),
+            workflow: format!("{repo_path}/workflows?workflow_id={}", i.workflow_id),
+        };
         Self {
+            links,
             id: i.id,
             repository_id: i.repository_id,
             repository: i.repository,

@@ -22,6 +22,8 @@ pub struct JobOut {
     pub max_attempts: i32,
     /// The last failure's message, if the last run failed.
     pub last_error: Option<String>,
+    /// The last failure's stable code, when the job gave one (e.g. `github_hook_forbidden`).
+    pub error_code: Option<String>,
     pub run_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
 }
@@ -48,7 +50,9 @@ pub fn job_out(job: common::repo::jobs::JobRow) -> JobOut {
         .as_ref()
         .and_then(|r| r.get("Err"))
         .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned));
+    let error_code = last_error.as_deref().and_then(error_code);
     JobOut {
+        error_code,
         id: job.id.0,
         queue: job.queue,
         state: job.outcome,
@@ -58,4 +62,15 @@ pub fn job_out(job: common::repo::jobs::JobRow) -> JobOut {
         run_at: job.run_at,
         done_at: job.done_at,
     }
+}
+
+/// A job failure's code: the leading `snake_case` word of `{code}: {message}` (after the
+/// markers of failures that are not retried).
+fn error_code(message: &str) -> Option<String> {
+    // The queue's wrapper of failures that are not retried, then the runner's marker.
+    let rest = message.strip_prefix("AbortError: ").unwrap_or(message);
+    let rest = rest.strip_prefix("permanent: ").unwrap_or(rest);
+    let (code, _) = rest.split_once(": ")?;
+    (!code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .then(|| code.to_owned())
 }

@@ -20,6 +20,7 @@ pub mod oauth_connections;
 pub mod orgs;
 pub mod passwords;
 pub mod repositories;
+pub mod repository_context;
 pub mod slack_connect;
 pub mod webhook_deliveries;
 pub mod webhooks;

@@ -40,15 +40,46 @@ pub struct RepositoryOut {
     pub visibility: Option<String>,
     pub archived: bool,
     pub removed: bool,
+    /// Monitoring was asked for (connect); see `monitored` for whether it works.
     pub monitoring_enabled: bool,
+    /// Monitored in fact: asked for and RepoPal's webhook is installed (`hook_state` `active`).
+    pub monitored: bool,
+    pub hook: HookOut,
+    /// How RepoPal reaches the repository: `installation` (the GitHub App, preferred),
+    /// `connection` (a user's GitHub connection) or null.
+    pub access: Option<&'static str>,
     pub auto_incident: bool,
     pub slack_channels: serde_json::Value,
     pub updated_at: DateTime<Utc>,
 }
 
+/// RepoPal's webhook on the repository.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HookOut {
+    /// `none` (not monitored), `pending`, `active` or `failed`.
+    pub state: common::repo::repositories::HookState,
+    /// Why the last install failed: a stable code (e.g. `github_hook_forbidden`) and a reason.
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub changed_at: Option<DateTime<Utc>>,
+}
+
 impl From<Repository> for RepositoryOut {
     fn from(r: Repository) -> Self {
+        let monitored = r.monitored();
+        let access = common::github::RepoAccess::of(&r).map(|a| match a {
+            common::github::RepoAccess::Installation(_) => "installation",
+            common::github::RepoAccess::Connection(_) => "connection",
+        });
         Self {
+            monitored,
+            access,
+            hook: HookOut {
+                state: r.hook_state,
+                error_code: r.hook_error_code,
+                error: r.hook_error,
+                changed_at: r.hook_state_at,
+            },
             id: r.id,
             github_id: r.github_id,
             full_name: r.full_name,
@@ -264,6 +295,9 @@ pub async fn update(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RepositoryStatusOut {
     pub monitoring_enabled: bool,
+    /// Asked for AND the webhook is active.
+    pub monitored: bool,
+    pub hook: HookOut,
     pub removed: bool,
     /// RepoPal's webhook on GitHub, when installed.
     pub hook_id: Option<i64>,
@@ -289,6 +323,13 @@ pub async fn status(
     )
     .await?;
     Ok(Envelope(RepositoryStatusOut {
+        monitored: repo.monitored(),
+        hook: HookOut {
+            state: repo.hook_state,
+            error_code: repo.hook_error_code.clone(),
+            error: repo.hook_error.clone(),
+            changed_at: repo.hook_state_at,
+        },
         monitoring_enabled: repo.monitoring_enabled,
         removed: repo.removed_at.is_some(),
         hook_id: hooks.first().copied(),

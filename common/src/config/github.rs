@@ -15,9 +15,21 @@ pub struct GithubConfig {
     pub app_slug: Option<String>,
     /// Scopes asked for when a user connects GitHub for repository access.
     pub repo_scopes: Vec<String>,
+    /// The GitHub OAuth App (`GITHUB_OAUTH_CLIENT_ID`/`_SECRET`): "Sign in with GitHub" and
+    /// "Connect GitHub" (user tokens with `repo admin:repo_hook read:user`).
     pub oauth_client_id: Option<String>,
     pub oauth_client_secret: Option<SecretString>,
+    /// The GitHub App's own user-authorization credentials (`GITHUB_APP_CLIENT_ID`/`_SECRET`),
+    /// used by the setup callback to verify who installed the App.
+    pub app_client_id: Option<String>,
+    pub app_client_secret: Option<SecretString>,
+    /// The most bytes of a job's log the triage route streams (`GITHUB_LOG_MAX_BYTES`).
+    pub log_max_bytes: u64,
 }
+
+/// Default scopes of a "Connect GitHub" user token: private repositories, repository hooks, the
+/// user's identity.
+pub const DEFAULT_REPO_SCOPES: &str = "repo admin:repo_hook read:user";
 
 /// The App's and the OAuth app's credentials, each pair set together or not at all (checked first,
 /// before any address is parsed).
@@ -26,11 +38,40 @@ pub(super) struct Credentials {
     app_private_key: Option<SecretString>,
     oauth_client_id: Option<String>,
     oauth_client_secret: Option<SecretString>,
+    app_client_id: Option<String>,
+    app_client_secret: Option<SecretString>,
+}
+
+/// Both of a pair, or neither: (id, secret) named `id_name`/`secret_name`.
+fn pair(
+    env: &dyn Source,
+    id_name: &'static str,
+    secret_name: &'static str,
+) -> Result<(Option<String>, Option<SecretString>), ConfigError> {
+    let id = env.get(id_name);
+    let secret = env.get(secret_name).map(SecretString::from);
+    if id.is_some() != secret.is_some() {
+        return Err(ConfigError::Malformed {
+            name: if id.is_some() { secret_name } else { id_name },
+            reason: format!("{id_name} and {secret_name} must be set together"),
+        });
+    }
+    Ok((id, secret))
 }
 
 pub(super) fn credentials(env: &dyn Source) -> Result<Credentials, ConfigError> {
     let app_id = optional(env, "GITHUB_APP_ID", parse_u64)?;
-    let app_private_key = env.get("GITHUB_APP_PRIVATE_KEY").map(SecretString::from);
+    // A multi-line PEM; env files that hold one line per variable may write its newlines as `\n`.
+    let app_private_key = env
+        .get("GITHUB_APP_PRIVATE_KEY")
+        .map(|key| {
+            if key.contains('\n') {
+                key
+            } else {
+                key.replace("\\n", "\n")
+            }
+        })
+        .map(SecretString::from);
     if app_id.is_some() != app_private_key.is_some() {
         let name = if app_id.is_some() {
             "GITHUB_APP_PRIVATE_KEY"
@@ -51,27 +92,17 @@ pub(super) fn credentials(env: &dyn Source) -> Result<Credentials, ConfigError> 
             reason: "expected a PEM-encoded RSA private key".into(),
         });
     }
-    let oauth_client_id = env.get("GITHUB_OAUTH_CLIENT_ID");
-    let oauth_client_secret = env
-        .get("GITHUB_OAUTH_CLIENT_SECRET")
-        .map(SecretString::from);
-    if oauth_client_id.is_some() != oauth_client_secret.is_some() {
-        let name = if oauth_client_id.is_some() {
-            "GITHUB_OAUTH_CLIENT_SECRET"
-        } else {
-            "GITHUB_OAUTH_CLIENT_ID"
-        };
-        return Err(ConfigError::Malformed {
-            name,
-            reason: "GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET must be set together"
-                .into(),
-        });
-    }
+    let (oauth_client_id, oauth_client_secret) =
+        pair(env, "GITHUB_OAUTH_CLIENT_ID", "GITHUB_OAUTH_CLIENT_SECRET")?;
+    let (app_client_id, app_client_secret) =
+        pair(env, "GITHUB_APP_CLIENT_ID", "GITHUB_APP_CLIENT_SECRET")?;
     Ok(Credentials {
         app_id,
         app_private_key,
         oauth_client_id,
         oauth_client_secret,
+        app_client_id,
+        app_client_secret,
     })
 }
 
@@ -84,6 +115,8 @@ pub(super) fn read(
         app_private_key,
         oauth_client_id,
         oauth_client_secret,
+        app_client_id,
+        app_client_secret,
     } = credentials;
     Ok(GithubConfig {
         api_url: or_default(
@@ -103,12 +136,15 @@ pub(super) fn read(
         app_slug: env.get("GITHUB_APP_SLUG"),
         repo_scopes: env
             .get("GITHUB_REPO_SCOPES")
-            .unwrap_or_else(|| "repo read:org".to_owned())
+            .unwrap_or_else(|| DEFAULT_REPO_SCOPES.to_owned())
             .split([' ', ','])
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect(),
         oauth_client_id,
         oauth_client_secret,
+        app_client_id,
+        app_client_secret,
+        log_max_bytes: or_default(env, "GITHUB_LOG_MAX_BYTES", 8 * 1024 * 1024, parse_u64)?,
     })
 }

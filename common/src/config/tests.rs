@@ -230,3 +230,40 @@ fn queue_overrides_apply_to_their_queue_only() {
         "{err}"
     );
 }
+
+#[test]
+fn the_two_github_identities_are_separate_optional_pairs() {
+    let base = [("DATABASE_URL", "postgres://localhost/x")];
+    let c = Config::from_source(&env(&base)).unwrap();
+    assert!(c.github.app_client_id.is_none() && c.github.oauth_client_id.is_none());
+    assert_eq!(c.github.repo_scopes, ["repo", "admin:repo_hook", "read:user"]);
+    assert_eq!(c.github.log_max_bytes, 8 * 1024 * 1024);
+    let mut e = env(&base);
+    e.insert("GITHUB_APP_CLIENT_ID".into(), "Iv23.app".into());
+    let err = Config::from_source(&e).unwrap_err().to_string();
+    assert!(err.starts_with("GITHUB_APP_CLIENT_SECRET is malformed"), "{err}");
+    e.insert("GITHUB_APP_CLIENT_SECRET".into(), "app-secret".into());
+    let c = Config::from_source(&e).unwrap();
+    assert_eq!(c.github.app_client_id.as_deref(), Some("Iv23.app"));
+    assert!(c.github.oauth_client_id.is_none(), "the OAuth App stays unset");
+    let mut e = env(&base);
+    e.insert("GITHUB_OAUTH_CLIENT_SECRET".into(), "s".into());
+    let err = Config::from_source(&e).unwrap_err().to_string();
+    assert!(err.starts_with("GITHUB_OAUTH_CLIENT_ID is malformed"), "{err}");
+}
+
+#[test]
+fn a_private_key_with_escaped_newlines_is_read_as_pem() {
+    use secrecy::ExposeSecret;
+    let mut e = env(&[("DATABASE_URL", "postgres://localhost/x"), ("GITHUB_APP_ID", "42")]);
+    e.insert(
+        "GITHUB_APP_PRIVATE_KEY".into(),
+        "-----BEGIN RSA PRIVATE KEY-----\\nMIIB\\n-----END RSA PRIVATE KEY-----\\n".into(),
+    );
+    let c = Config::from_source(&e).unwrap();
+    let key = c.github.app_private_key.unwrap();
+    assert_eq!(
+        key.expose_secret(),
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
+    );
+}

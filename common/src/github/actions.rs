@@ -1,17 +1,17 @@
-//! GitHub Actions calls made with the repository's installation token: a run's jobs, a job's log
-//! tail, and re-running a run.
+//! GitHub Actions calls made with the credential that reaches the repository (installation or
+//! OAuth connection): a run's jobs, a job's log tail, and re-running a run.
 
 use reqwest::Method;
 
-use super::{Auth, GithubDb, GithubError};
-use crate::{Error, domain::InstallationId, workflows::payload::JobList};
+use super::{Auth, GithubDb, GithubError, RepoAccess};
+use crate::{Error, workflows::payload::JobList};
 
 impl GithubDb<'_> {
     /// The jobs of one run attempt (`GET …/actions/runs/{run_id}/attempts/{attempt}/jobs`), following
     /// pagination up to `MAX_JOB_PAGES` pages of 100.
     pub async fn run_jobs(
         &self,
-        installation_id: InstallationId,
+        access: RepoAccess,
         full_name: &str,
         run_id: i64,
         attempt: i32,
@@ -24,7 +24,7 @@ impl GithubDb<'_> {
         for _ in 0..MAX_JOB_PAGES {
             let Some(path) = next.take() else { break };
             let page = self
-                .with_installation_token(installation_id, |token| {
+                .with_access(access, |token| {
                     let path = path.clone();
                     async move {
                         self.client
@@ -42,13 +42,13 @@ impl GithubDb<'_> {
     /// The last `max_bytes` of a job's log, or `None` when GitHub has none (expired or not kept).
     pub async fn job_log_tail(
         &self,
-        installation_id: InstallationId,
+        access: RepoAccess,
         full_name: &str,
         job_id: i64,
         max_bytes: usize,
     ) -> Result<Option<String>, Error> {
         let path = format!("/repos/{full_name}/actions/jobs/{job_id}/logs");
-        self.with_installation_token(installation_id, |token| {
+        self.with_access(access, |token| {
             let path = path.clone();
             async move {
                 match self
@@ -68,7 +68,7 @@ impl GithubDb<'_> {
     /// Re-runs a run: every job, or only the failed ones.
     pub async fn rerun(
         &self,
-        installation_id: InstallationId,
+        access: RepoAccess,
         full_name: &str,
         run_id: i64,
         failed_only: bool,
@@ -79,7 +79,7 @@ impl GithubDb<'_> {
             "rerun"
         };
         let path = format!("/repos/{full_name}/actions/runs/{run_id}/{what}");
-        self.with_installation_token(installation_id, |token| {
+        self.with_access(access, |token| {
             let path = path.clone();
             async move {
                 match self

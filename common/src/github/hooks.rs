@@ -1,6 +1,9 @@
 //! Repository webhooks RepoPal installs: one per monitored repository, with its own random secret
-//! (sealed), for `workflow_run`, `workflow_job`, `check_suite` and `push`. Installing is idempotent
-//! (an existing RepoPal hook is reused, one an interrupted attempt created is adopted, others replaced), removal treats 404 as done, and creation is
+//! (sealed, and stored BEFORE the create call, since GitHub pings a new hook at once), for
+//! `workflow_run`, `workflow_job`, `check_suite` and `ping`, with whichever credential reaches the
+//! repository (the App's installation first, else the user's OAuth connection). Installing is
+//! idempotent (an existing RepoPal hook is reused; one an interrupted attempt created is adopted
+//! with its pending secret; others are replaced), removal treats 404 as done, and creation is
 //! paced so bulk connects stay under GitHub's secondary limits.
 
 use reqwest::Method;
@@ -8,24 +11,27 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{GithubDb, GithubError, client::Auth};
+use super::{GithubDb, GithubError, RepoAccess, client::Auth};
 use crate::{
     Error,
     crypto::{keyring::Binding, tokens},
-    domain::{InstallationId, OrgId, RepositoryId},
-    repo::{effect_attempts, repositories, repository_hooks},
+    domain::{OrgId, RepositoryId},
+    repo::{
+        repositories::{self, HookState},
+        repository_hooks,
+    },
 };
 
-/// Where an install attempt's secret is sealed while the hook is being created.
-fn mark_binding(key: &str) -> Binding<'_> {
+/// Where a hook's secret is sealed between the create call and GitHub's answer.
+fn pending_binding(row_id: &str) -> Binding<'_> {
     Binding {
-        table: "effect_attempts",
-        column: "detail",
-        row_id: key,
+        table: "github_pending_hook_secrets",
+        column: "secret_sealed",
+        row_id,
     }
 }
 
-pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "push"];
+pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "ping"];
 
 #[derive(Debug, Deserialize)]
 struct HookConfig {
@@ -56,6 +62,13 @@ pub enum HookOutcome {
     AlreadyInstalled(i64),
     /// Monitoring was switched off meanwhile: nothing to do.
     NotMonitored,
+}
+
+fn hook_forbidden() -> Error {
+    Error::forbidden(
+        "github_hook_forbidden",
+        "GitHub refused to manage the repository's webhooks: the credential needs admin rights on the repository (a GitHub App with webhook permission, or a token with admin:repo_hook).",
+    )
 }
 
 impl GithubDb<'_> {
@@ -90,25 +103,23 @@ impl GithubDb<'_> {
         if !repo.monitoring_enabled || repo.removed_at.is_some() {
             return Ok(HookOutcome::NotMonitored);
         }
-        let installation = repo.installation_id.ok_or_else(|| {
-            Error::rejected(
-                "no_installation",
-                "the repository is not reachable through an App installation",
-            )
-        })?;
+        let access = RepoAccess::require(&repo)?;
         let hooks_path = format!("/repos/{}/hooks", repo.full_name);
         let receiver = self.receiver_url();
         let existing: Vec<Hook> = self
-            .with_installation_token(installation, |t| {
+            .with_access(access, |t| {
                 let path = hooks_path.clone();
                 async move {
-                    self.client
-                        .get::<Vec<Hook>>(&path, &Auth::Bearer(&t))
-                        .await
-                        .map(|p| p.items)
+                    match self.client.get::<Vec<Hook>>(&path, &Auth::Bearer(&t)).await {
+                        Ok(page) => Ok(Ok(page.items)),
+                        // GitHub hides hooks from a credential that may not manage them.
+                        Err(GithubError::Forbidden(_) | GithubError::NotFound) => Ok(Err(())),
+                        Err(e) => Err(e),
+                    }
                 }
             })
-            .await?;
+            .await?
+            .map_err(|()| hook_forbidden())?;
         let ours: Vec<i64> = existing
             .iter()
             .filter(|h| h.config.url.as_deref() == Some(&receiver))
@@ -116,71 +127,92 @@ impl GithubDb<'_> {
             .collect();
         let known = repository_hooks::for_repository(self.pool, org, repo.github_id).await?;
         if let Some(id) = ours.iter().find(|id| known.contains(id)) {
+            repositories::set_hook_state(self.pool, org, repo.id, HookState::Active, None).await?;
             return Ok(HookOutcome::AlreadyInstalled(*id));
         }
-        // A RepoPal hook we hold no secret for: the one an interrupted earlier attempt created
-        // (its secret is in the attempt's mark) is adopted; any other is replaced, since its
-        // deliveries could not be verified.
-        let mark_key = format!("hook:{repository}");
-        let mark = effect_attempts::find(self.pool, &mark_key).await?;
-        let marked_secret = mark
-            .as_ref()
-            .and_then(|m| m.detail.get("secret_sealed"))
-            .and_then(serde_json::Value::as_str)
-            // A mark sealed with a key since retired cannot be opened: then it is no help.
-            .and_then(|sealed| self.keyring.open(mark_binding(&mark_key), sealed).ok());
-        if let (Some(secret), [id]) = (&marked_secret, ours.as_slice()) {
-            self.store_hook(org, repo.github_id, *id, secret).await?;
-            effect_attempts::finish(self.pool, &mark_key).await?;
+        // A RepoPal hook we hold no secret for: the one an interrupted earlier attempt created is
+        // adopted; any other is replaced, since its deliveries could not be verified. The pending secret an interrupted attempt stored before its create call: GitHub may
+        // have created that hook (then it is the only RepoPal hook we hold no secret for).
+        let pending = repository_hooks::pending_for_repository(self.pool, repo.github_id)
+            .await?
+            .into_iter()
+            // A secret sealed with a key since retired cannot be opened: then it is no help.
+            .find_map(|(id, sealed)| {
+                let row_id = id.to_string();
+                self.keyring
+                    .open(pending_binding(&row_id), &sealed)
+                    .ok()
+                    .map(|secret| (id, secret))
+            });
+        if let (Some((pending, secret)), [id]) = (&pending, ours.as_slice()) {
+            self.store_hook(org, &repo, *id, secret, *pending).await?;
             tracing::info!(hook = id, "adopted the hook an interrupted attempt created");
             return Ok(HookOutcome::Created(*id));
         }
         for id in ours {
-            self.delete_hook(installation, &repo.full_name, id).await?;
+            self.delete_hook(access, &repo.full_name, id).await?;
             repository_hooks::delete(self.pool, org, id).await?;
         }
         self.hook_pacer.until_ready().await;
         let (secret, _) = tokens::generate("rph_");
         let secret = SecretString::from(secret);
-        // Committed before GitHub is asked: a crash after GitHub created the hook leaves the
-        // secret here for the retry to adopt the hook with.
-        let sealed_for_mark = self.keyring.seal(mark_binding(&mark_key), &secret)?;
-        effect_attempts::replace(
-            self.pool,
-            &mark_key,
-            &json!({ "secret_sealed": sealed_for_mark }),
-        )
-        .await?;
+        // Known to the receiver before GitHub's immediate ping can arrive, and to a retry that
+        // finds the hook created after a crash (adopted above).
+        let pending = uuid::Uuid::new_v4();
+        let pending_row = pending.to_string();
+        let sealed_pending = self.keyring.seal(pending_binding(&pending_row), &secret)?;
+        repository_hooks::clear_pending(self.pool, org, repo.github_id).await?;
+        repository_hooks::insert_pending(self.pool, pending, org, repo.github_id, &sealed_pending)
+            .await?;
         let body = json!({
             "name": "web",
             "active": true,
             "events": HOOK_EVENTS,
             "config": { "url": receiver, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose_secret() },
         });
-        let created: Hook = self
-            .with_installation_token(installation, |t| {
+        let created: Result<Result<Hook, ()>, Error> = self
+            .with_access(access, |t| {
                 let (path, body) = (hooks_path.clone(), body.clone());
                 async move {
-                    self.client
+                    match self
+                        .client
                         .send::<Hook>(Method::POST, &path, &Auth::Bearer(&t), Some(&body))
                         .await
-                        .map(|p| p.items)
+                    {
+                        Ok(page) => Ok(Ok(page.items)),
+                        // Not allowed (no admin rights, or a token without `admin:repo_hook`):
+                        // trying again will not help.
+                        Err(GithubError::Forbidden(_) | GithubError::NotFound) => Ok(Err(())),
+                        Err(e) => Err(e),
+                    }
                 }
             })
+            .await;
+        let created = match created {
+            Ok(Ok(hook)) => hook,
+            Ok(Err(())) => {
+                // Refused: no hook was created.
+                repository_hooks::delete_pending(self.pool, pending).await?;
+                return Err(hook_forbidden());
+            }
+            // This may have come after GitHub created the hook: the pending secret stays for
+            // the retry to adopt the hook with.
+            Err(e) => return Err(e),
+        };
+        self.store_hook(org, &repo, created.id, &secret, pending)
             .await?;
-        self.store_hook(org, repo.github_id, created.id, &secret)
-            .await?;
-        effect_attempts::finish(self.pool, &mark_key).await?;
         Ok(HookOutcome::Created(created.id))
     }
 
-    /// Seals the hook's secret to its row and stores it.
+    /// Seals the hook's secret to its row, stores it in place of the pending one and marks the
+    /// repository's hook active.
     async fn store_hook(
         &self,
         org: OrgId,
-        repository_github_id: i64,
+        repo: &repositories::Repository,
         hook_id: i64,
         secret: &SecretString,
+        pending: uuid::Uuid,
     ) -> Result<(), Error> {
         let row_id = hook_id.to_string();
         let sealed = self.keyring.seal(
@@ -191,17 +223,22 @@ impl GithubDb<'_> {
             },
             secret,
         )?;
-        repository_hooks::insert(self.pool, org, hook_id, repository_github_id, &sealed).await
+        let mut tx = self.pool.begin().await?;
+        repository_hooks::insert(&mut *tx, org, hook_id, repo.github_id, &sealed).await?;
+        repository_hooks::delete_pending(&mut *tx, pending).await?;
+        repositories::set_hook_state(&mut *tx, org, repo.id, HookState::Active, None).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn delete_hook(
         &self,
-        installation: InstallationId,
+        access: RepoAccess,
         full_name: &str,
         hook_id: i64,
     ) -> Result<(), Error> {
         let path = format!("/repos/{full_name}/hooks/{hook_id}");
-        self.with_installation_token(installation, |t| {
+        self.with_access(access, |t| {
             let path = path.clone();
             async move {
                 match self
@@ -235,12 +272,12 @@ impl GithubDb<'_> {
             return Ok(0);
         }
         let hooks = repository_hooks::for_repository(self.pool, org, repo.github_id).await?;
-        let Some(installation) = repo.installation_id else {
+        let Some(access) = RepoAccess::of(&repo) else {
             repository_hooks::delete_for_repository(self.pool, org, repo.github_id).await?;
             return Ok(0);
         };
         for id in &hooks {
-            self.delete_hook(installation, &repo.full_name, *id).await?;
+            self.delete_hook(access, &repo.full_name, *id).await?;
             repository_hooks::delete(self.pool, org, *id).await?;
         }
         Ok(u32::try_from(hooks.len()).unwrap_or(u32::MAX))
@@ -251,7 +288,7 @@ impl GithubDb<'_> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
-        let installation = repo.installation_id.ok_or(Error::NotFound)?;
+        let access = RepoAccess::require(&repo)?;
         let hook = *repository_hooks::for_repository(self.pool, org, repo.github_id)
             .await?
             .first()
@@ -262,7 +299,7 @@ impl GithubDb<'_> {
                 )
             })?;
         let path = format!("/repos/{}/hooks/{hook}/pings", repo.full_name);
-        self.with_installation_token(installation, |t| {
+        self.with_access(access, |t| {
             let path = path.clone();
             async move {
                 self.client
@@ -286,7 +323,7 @@ impl GithubDb<'_> {
         let repo = repositories::find(self.pool, org, repository)
             .await?
             .ok_or(Error::NotFound)?;
-        let Some(installation) = repo.installation_id else {
+        let Some(access) = RepoAccess::of(&repo) else {
             return Ok(HookHealth::NotInstalled);
         };
         let Some(hook) = repository_hooks::for_repository(self.pool, org, repo.github_id)
@@ -298,7 +335,7 @@ impl GithubDb<'_> {
         };
         let path = format!("/repos/{}/hooks/{hook}/pings", repo.full_name);
         let result = self
-            .with_installation_token(installation, |t| {
+            .with_access(access, |t| {
                 let path = path.clone();
                 async move {
                     match self
@@ -328,6 +365,7 @@ pub async fn reinstall_hook(
         .await?
         .ok_or(Error::NotFound)?;
     repository_hooks::delete_for_repository(&mut *tx, org, repo.github_id).await?;
+    repositories::set_hook_state(&mut *tx, org, repository, HookState::Pending, None).await?;
     crate::jobs::push(
         &mut tx,
         &crate::jobs::RepositoryWebhook {

@@ -168,16 +168,11 @@ impl super::GithubDb<'_> {
             )
             .await;
         }
-        let token = super::oauth_client(&self.config, None)?
+        let token = super::app_user_client(&self.config)?
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .request_async(&self.oauth_http)
             .await
-            .map_err(|_| {
-                Error::rejected(
-                    "oauth_code_invalid",
-                    "The GitHub authorization code is invalid or expired.",
-                )
-            })?;
+            .map_err(|e| super::code_exchange_error(&e))?;
         let user_token = SecretString::from(token.access_token().secret().clone());
         if !self
             .installer_administers(&user_token, cb.installation_id)
@@ -262,7 +257,7 @@ impl super::GithubDb<'_> {
         let app = self.app.as_ref().ok_or_else(|| {
             Error::rejected(
                 "github_app_not_configured",
-                "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are not set",
+                "Verifying a GitHub App installation needs the GitHub App: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY on this server.",
             )
         })?;
         let jwt = app.jwt()?;

@@ -1,26 +1,38 @@
 //! GitHub: a REST client that follows pagination and honours rate limits, GitHub App
 //! authentication (app JWT → cached installation tokens), and installation linking.
 
+mod access;
 mod actions;
 mod app;
 mod client;
 mod deliveries;
 mod hooks;
 mod install;
+mod job_log;
 mod oauth_app;
 mod repos;
 mod rerun;
 mod sync;
 mod token_refresh;
+mod triage;
 
 use std::future::Future;
 
+pub use access::{RepoAccess, upstream};
 pub use app::{AppAuth, installation_token};
-pub use client::{Auth, GithubClient, GithubError, Page};
+pub use client::{Auth, Conditional, GithubClient, GithubError, Page};
 pub use deliveries::HookDelivery;
 pub use hooks::{HOOK_EVENTS, HookHealth, HookOutcome, reinstall_hook};
+pub use job_log::LogStream;
+pub use triage::{
+    ChangedFile, CommitDiff, DIFF_MAX_BYTES, DIFF_MAX_FILES, Entry, FILE_MAX_BYTES, FileContent,
+    PATCH_MAX_BYTES, WORKFLOWS_MAX, Workflow, valid_sha,
+};
 pub use install::{INSTALL_STATE_TTL_SECS, InstallLink, SetupCallback, install_url};
-pub use oauth_app::{OAuthClient, granted_scopes, oauth_client, oauth_http};
+pub use oauth_app::{
+    OAuthClient, app_user_client, code_exchange_error, granted_scopes, oauth_client, oauth_http,
+    token_error_code,
+};
 pub use repos::{connection_sync_job, hook_job, update_settings};
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -122,7 +134,7 @@ impl GithubDb<'_> {
         let app = self.app.as_ref().ok_or_else(|| {
             Error::rejected(
                 "github_app_not_configured",
-                "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are not set",
+                "This repository is reached through the GitHub App, which needs GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY on this server.",
             )
         })?;
         let mut fresh = false;
@@ -143,12 +155,7 @@ impl GithubDb<'_> {
                     }
                     fresh = true;
                 }
-                Err(e) => {
-                    return Err(Error::Upstream {
-                        provider: "github",
-                        message: e.to_string(),
-                    });
-                }
+                Err(e) => return Err(upstream(e)),
                 Ok(v) => return Ok(v),
             }
         }

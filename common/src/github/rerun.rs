@@ -6,10 +6,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Auth, GithubDb};
+use super::{Auth, GithubDb, RepoAccess};
 use crate::{
     Error,
-    domain::InstallationId,
     jobs::JobId,
     repo::{effect_attempts, job_effects},
 };
@@ -23,12 +22,12 @@ impl GithubDb<'_> {
     /// The run's current attempt number (`GET …/actions/runs/{run_id}`).
     pub async fn run_attempt(
         &self,
-        installation_id: InstallationId,
+        access: RepoAccess,
         full_name: &str,
         run_id: i64,
     ) -> Result<i64, Error> {
         let path = format!("/repos/{full_name}/actions/runs/{run_id}");
-        self.with_installation_token(installation_id, |token| {
+        self.with_access(access, |token| {
             let path = path.clone();
             async move {
                 self.client
@@ -44,7 +43,7 @@ impl GithubDb<'_> {
     pub async fn rerun_once(
         &self,
         job_id: &JobId,
-        installation_id: InstallationId,
+        access: RepoAccess,
         full_name: &str,
         run_id: i64,
         failed_only: bool,
@@ -53,7 +52,7 @@ impl GithubDb<'_> {
         if !job_effects::claim(&mut tx, job_id).await? {
             return Ok("already requested");
         }
-        let attempt = self.run_attempt(installation_id, full_name, run_id).await?;
+        let attempt = self.run_attempt(access, full_name, run_id).await?;
         let key = format!("rerun:{}", job_id.0);
         let earlier =
             effect_attempts::begin(self.pool, &key, &json!({ "run_attempt": attempt })).await?;
@@ -70,8 +69,7 @@ impl GithubDb<'_> {
             );
             return Ok("already re-run by an earlier attempt");
         }
-        self.rerun(installation_id, full_name, run_id, failed_only)
-            .await?;
+        self.rerun(access, full_name, run_id, failed_only).await?;
         tx.commit().await?;
         Ok("re-run requested")
     }

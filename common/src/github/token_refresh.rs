@@ -4,7 +4,7 @@
 //! connection `reauth_required` (no retry); network errors and 5xx are retried by the job.
 
 use chrono::Utc;
-use oauth2::{RefreshToken, RequestTokenError, TokenResponse};
+use oauth2::{RefreshToken, TokenResponse};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::GithubDb;
@@ -116,17 +116,7 @@ impl GithubDb<'_> {
                 Ok(RefreshOutcome::Refreshed)
             }
             Err(e) => {
-                let code =
-                    match &e {
-                        RequestTokenError::ServerResponse(r) => Some(r.error().as_ref().to_owned()),
-                        // GitHub answers errors with status 200 and an `error` field.
-                        RequestTokenError::Parse(_, body) => serde_json::from_slice::<
-                            serde_json::Value,
-                        >(body)
-                        .ok()
-                        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned)),
-                        _ => None,
-                    };
+                let code = super::token_error_code(&e);
                 match code.as_deref() {
                     Some(c @ ("bad_refresh_token" | "invalid_grant")) => {
                         oauth::mark_reauth_required(&mut *tx, id, c).await?;

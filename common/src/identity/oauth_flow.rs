@@ -3,16 +3,16 @@
 //! the flow (a cookie nonce) and, for a signed-in user, to that user; then the code exchange.
 
 use chrono::{DateTime, Utc};
-use oauth2::{AuthorizationCode, CsrfToken, RequestTokenError, Scope, TokenResponse};
+use oauth2::{AuthorizationCode, CsrfToken, Scope, TokenResponse};
 use secrecy::SecretString;
 use serde_json::json;
 
-use super::{ClientMeta, Identity, audit, github_login::upstream};
+use super::{ClientMeta, Identity, audit};
 use crate::{
     Error,
     crypto::tokens,
     domain::{StateFlow, UserId},
-    github::{granted_scopes, oauth_client},
+    github::{code_exchange_error, granted_scopes, oauth_client},
     repo::{
         audit_logs::NewEntry,
         oauth_states::{self, StateCheck},
@@ -131,24 +131,7 @@ impl Identity {
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .request_async(&self.http)
             .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r)
-                    if r.error().as_ref() == "bad_verification_code" =>
-                {
-                    Error::rejected(
-                        "oauth_code_invalid",
-                        "The GitHub authorization code is invalid or expired.",
-                    )
-                }
-                RequestTokenError::ServerResponse(r) => {
-                    upstream(format!("token endpoint refused: {}", r.error().as_ref()))
-                }
-                RequestTokenError::Request(_) => upstream("token endpoint unreachable"),
-                RequestTokenError::Parse(_, _) => {
-                    upstream("token endpoint answered an unexpected body")
-                }
-                RequestTokenError::Other(m) => upstream(m),
-            })?;
+            .map_err(|e| code_exchange_error(&e))?;
         Ok(OAuthGrant {
             user,
             access: SecretString::from(token.access_token().secret().clone()),

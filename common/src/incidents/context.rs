@@ -41,16 +41,16 @@ pub async fn gather(
     let repo = repositories::find(pool, org, run.repository_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let context = match repo.installation_id {
+    let context = match crate::github::RepoAccess::of(&repo) {
         None => json!({
-            "summary": "No GitHub App installation covers this repository, so its jobs could not be fetched.",
+            "summary": "Neither the GitHub App nor a GitHub connection reaches this repository, so its jobs could not be fetched.",
             "run_number": run.run_number,
             "run_attempt": run.run_attempt,
             "run_url": run.html_url,
         }),
-        Some(installation) => {
+        Some(access) => {
             let list = github
-                .run_jobs(installation, &repo.full_name, run.run_id, run.run_attempt)
+                .run_jobs(access, &repo.full_name, run.run_id, run.run_attempt)
                 .await?;
             let jobs: Vec<JobRow> = list.jobs.into_iter().map(Into::into).collect();
             workflow_jobs::upsert_jobs(pool, org, repo.id, &jobs).await?;
@@ -62,7 +62,7 @@ pub async fn gather(
             for (i, j) in failed.iter().enumerate() {
                 let log_tail = if i < MAX_LOGS {
                     github
-                        .job_log_tail(installation, &repo.full_name, j.job_id, LOG_TAIL_BYTES)
+                        .job_log_tail(access, &repo.full_name, j.job_id, LOG_TAIL_BYTES)
                         .await
                         .unwrap_or_else(|e| {
                             tracing::warn!(error = %e, job = j.job_id, "job log unavailable");

@@ -6,6 +6,7 @@
 //! The worker cannot compile without a handler for every job listed here.
 
 mod check_integration;
+mod check_repository_hooks;
 mod incident_context;
 mod noop;
 mod notify_integration_health;
@@ -26,6 +27,7 @@ mod sync_repositories;
 mod trace;
 
 pub use check_integration::{CheckDueIntegrations, CheckIntegration};
+pub use check_repository_hooks::CheckRepositoryHooks;
 pub use incident_context::IncidentContext;
 pub use noop::Noop;
 pub use notify_integration_health::NotifyIntegrationHealth;
@@ -77,6 +79,7 @@ macro_rules! for_each_job {
             $crate::jobs::RefreshIntegrationToken,
             $crate::jobs::NotifyIntegrationHealth,
             $crate::jobs::RedeliverWebhooks,
+            $crate::jobs::CheckRepositoryHooks,
         }
     };
 }

@@ -5,6 +5,7 @@ pub mod audit_logs;
 pub mod conflicts;
 pub mod effect_attempts;
 pub mod email_tokens;
+pub mod github_cache;
 pub mod incident_events;
 pub mod incidents;
 pub mod installation_tokens;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     Error,
-    domain::{InstallationId, OrgId, RepositoryId},
+    domain::{ConnectionId, InstallationId, OrgId, RepositoryId},
 };
 
 /// One repository as GitHub lists it.
@@ -119,12 +119,25 @@ pub async fn remove_installation(
     .rows_affected())
 }
 
+crate::closed_set! {
+    /// RepoPal's webhook on a repository: none (not monitored), being installed, installed, or
+    /// failed (with a stable code and a reason on the row).
+    pub enum HookState {
+        None = "none",
+        Pending = "pending",
+        Active = "active",
+        Failed = "failed",
+    }
+}
+
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Repository {
     pub id: RepositoryId,
     pub org_id: OrgId,
     pub github_id: i64,
     pub installation_id: Option<InstallationId>,
+    /// The user's OAuth connection that reaches the repository, if one does.
+    pub connection_id: Option<ConnectionId>,
     pub full_name: String,
     pub default_branch: Option<String>,
     pub visibility: Option<String>,
@@ -134,6 +147,17 @@ pub struct Repository {
     pub auto_incident: bool,
     pub slack_channels: serde_json::Value,
     pub updated_at: DateTime<Utc>,
+    pub hook_state: HookState,
+    pub hook_error_code: Option<String>,
+    pub hook_error: Option<String>,
+    pub hook_state_at: Option<DateTime<Utc>>,
+}
+
+impl Repository {
+    /// Monitored in fact: asked for, still listed by GitHub, and RepoPal's hook is installed.
+    pub fn monitored(&self) -> bool {
+        self.monitoring_enabled && self.removed_at.is_none() && self.hook_state == HookState::Active
+    }
 }
 
 /// Filters for listing an organisation's repositories, by name.
@@ -155,8 +179,9 @@ pub async fn list(
     f: &Filter,
 ) -> Result<Vec<Repository>, Error> {
     let mut q = QueryBuilder::new(
-        "SELECT id, org_id, github_id, installation_id, full_name, default_branch, visibility, archived,
-                removed_at, monitoring_enabled, auto_incident, slack_channels, updated_at
+        "SELECT id, org_id, github_id, installation_id, connection_id, full_name, default_branch,
+                visibility, archived, removed_at, monitoring_enabled, auto_incident, slack_channels,
+                updated_at, hook_state, hook_error_code, hook_error, hook_state_at
          FROM repositories WHERE org_id = ",
     );
     q.push_bind(org);
@@ -170,7 +195,8 @@ pub async fn list(
         q.push(" AND full_name ILIKE ").push_bind(pattern);
     }
     if let Some(m) = f.monitored {
-        q.push(" AND monitoring_enabled = ").push_bind(m);
+        q.push(" AND (monitoring_enabled AND hook_state = 'active') = ")
+            .push_bind(m);
     }
     if !f.include_removed {
         q.push(" AND removed_at IS NULL");
@@ -224,8 +250,9 @@ async fn select(
     Ok(sqlx::query_as!(
         Repository,
         r#"SELECT id AS "id: _", org_id AS "org_id: _", github_id, installation_id AS "installation_id: _",
-                full_name, default_branch, visibility, archived, removed_at, monitoring_enabled, auto_incident,
-                slack_channels, updated_at
+                connection_id AS "connection_id: _", full_name, default_branch, visibility, archived, removed_at,
+                monitoring_enabled, auto_incident, slack_channels, updated_at,
+                hook_state AS "hook_state: _", hook_error_code, hook_error, hook_state_at
          FROM repositories
          WHERE org_id = $1 AND (id = $2 OR $2 IS NULL)
            AND (($3::bigint IS NULL AND $4::bigint IS NULL)
@@ -277,7 +304,8 @@ pub enum Monitoring {
     Off,
 }
 
-/// Turns monitoring on or off; false when the organisation has no such repository.
+/// Turns monitoring on (its hook pending) or off (no hook); false when the organisation has no
+/// such repository.
 pub async fn set_monitoring(
     db: impl PgExecutor<'_>,
     org: OrgId,
@@ -285,7 +313,10 @@ pub async fn set_monitoring(
     monitoring: Monitoring,
 ) -> Result<bool, Error> {
     Ok(sqlx::query!(
-        "UPDATE repositories SET monitoring_enabled = $3, updated_at = now() WHERE org_id = $1 AND id = $2",
+        "UPDATE repositories SET monitoring_enabled = $3,
+                hook_state = CASE WHEN $3 THEN 'pending' ELSE 'none' END,
+                hook_error_code = NULL, hook_error = NULL, hook_state_at = now(), updated_at = now()
+         WHERE org_id = $1 AND id = $2",
         org as OrgId,
         id as RepositoryId,
         monitoring == Monitoring::On,
@@ -320,4 +351,61 @@ pub async fn update_settings(
         return Ok(None);
     }
     find(db, org, id).await
+}
+
+/// Records the hook's state (and, when failed, its stable code and reason). Only a repository
+/// still asked to be monitored changes: a late result of a connect does not undo a disconnect.
+pub async fn set_hook_state(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: RepositoryId,
+    state: HookState,
+    failure: Option<(&str, &str)>,
+) -> Result<(), Error> {
+    sqlx::query!(
+        "UPDATE repositories SET hook_state = $3, hook_error_code = $4, hook_error = $5,
+                hook_state_at = now(), updated_at = now()
+         WHERE org_id = $1 AND id = $2 AND monitoring_enabled",
+        org as OrgId,
+        id as RepositoryId,
+        state as HookState,
+        failure.map(|f| f.0),
+        failure.map(|f| f.1.chars().take(500).collect::<String>()),
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Monitored repositories reached only through a connection whose hook was not checked for
+/// `older_than_secs`, least recently checked first (every organisation: the periodic check).
+pub async fn due_connection_hooks(
+    db: impl PgExecutor<'_>,
+    older_than_secs: f64,
+    limit: i64,
+) -> Result<Vec<(OrgId, RepositoryId)>, Error> {
+    let rows = sqlx::query!(
+        r#"SELECT org_id AS "org_id: OrgId", id AS "id: RepositoryId" FROM repositories
+         WHERE monitoring_enabled AND removed_at IS NULL AND installation_id IS NULL
+           AND connection_id IS NOT NULL AND hook_state = 'active'
+           AND coalesce(hook_state_at, '-infinity') < now() - make_interval(secs => $1)
+         ORDER BY hook_state_at NULLS FIRST LIMIT $2"#,
+        older_than_secs,
+        limit,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.org_id, r.id)).collect())
+}
+
+/// Notes that the repository's hook was just found alive.
+pub async fn touch_hook(db: impl PgExecutor<'_>, org: OrgId, id: RepositoryId) -> Result<(), Error> {
+    sqlx::query!(
+        "UPDATE repositories SET hook_state_at = now() WHERE org_id = $1 AND id = $2 AND hook_state = 'active'",
+        org as OrgId,
+        id as RepositoryId,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -1,6 +1,8 @@
-//! `github_repository_hooks`: the hooks RepoPal installed, with their sealed secrets.
+//! `github_repository_hooks`: the hooks RepoPal installed, with their sealed secrets; and
+//! `github_pending_hook_secrets`: secrets of hooks being created, known before GitHub's 201.
 
 use sqlx::PgExecutor;
+use uuid::Uuid;
 
 use crate::{Error, domain::OrgId};
 
@@ -63,4 +65,61 @@ pub async fn delete_for_repository(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Drops the organisation's pending secrets for a repository (left by a create call that never
+/// returned): called under the repository's hook lock, before a new create.
+pub async fn clear_pending(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    repository_github_id: i64,
+) -> Result<(), Error> {
+    sqlx::query("DELETE FROM github_pending_hook_secrets WHERE org_id = $1 AND repository_id = $2")
+        .bind(org)
+        .bind(repository_github_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores the secret of a hook about to be created on the repository with this GitHub id.
+pub async fn insert_pending(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    org: OrgId,
+    repository_github_id: i64,
+    sealed: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO github_pending_hook_secrets (id, org_id, repository_id, secret_sealed) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(org)
+    .bind(repository_github_id)
+    .bind(sealed)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_pending(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), Error> {
+    sqlx::query("DELETE FROM github_pending_hook_secrets WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The newest pending secrets (id, sealed) for the repository with this GitHub id.
+pub async fn pending_for_repository(
+    db: impl PgExecutor<'_>,
+    repository_github_id: i64,
+) -> Result<Vec<(Uuid, String)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT id, secret_sealed FROM github_pending_hook_secrets WHERE repository_id = $1
+         ORDER BY created_at DESC LIMIT 4",
+    )
+    .bind(repository_github_id)
+    .fetch_all(db)
+    .await?)
 }

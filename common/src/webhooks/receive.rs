@@ -58,6 +58,12 @@ fn invalid_signature() -> Error {
     )
 }
 
+fn signed_with(secret: &SecretString, claimed: &signature::Claimed, body: &[u8]) -> bool {
+    let mut mac = signature::Streaming::new(secret.expose_secret().as_bytes());
+    mac.update(body);
+    mac.matches(claimed)
+}
+
 /// The delivery headers RepoPal reads.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryHeaders {
@@ -114,7 +120,7 @@ impl WebhookReceiver {
             return Err(invalid_signature());
         };
         let Some(sealed) = webhook_deliveries::hook_secret(&self.pool, hook_id).await? else {
-            return Err(invalid_signature());
+            return self.verified_pending(&v.claimed, hook_id, body).await;
         };
         let row_id = hook_id.to_string();
         let at = Binding {
@@ -126,13 +132,53 @@ impl WebhookReceiver {
             tracing::warn!(hook_id, error = %e, "hook secret could not be opened");
             invalid_signature()
         })?;
-        let mut mac = signature::Streaming::new(secret.expose_secret().as_bytes());
-        mac.update(body);
-        if mac.matches(&v.claimed) {
+        if signed_with(&secret, &v.claimed, body) {
             Ok(Verified(SignedBy::Hook(hook_id)))
         } else {
             Err(invalid_signature())
         }
+    }
+
+    /// A hook RepoPal is creating right now: GitHub pings it before its id is known here, so the
+    /// secrets stored for the payload's repository before the create call are tried.
+    async fn verified_pending(
+        &self,
+        claimed: &signature::Claimed,
+        hook_id: i64,
+        body: &[u8],
+    ) -> Result<Verified, Error> {
+        #[derive(serde::Deserialize)]
+        struct Repo {
+            id: i64,
+        }
+        #[derive(serde::Deserialize)]
+        struct Payload {
+            repository: Option<Repo>,
+        }
+        let Some(repository) = serde_json::from_slice::<Payload>(body)
+            .ok()
+            .and_then(|p| p.repository)
+        else {
+            return Err(invalid_signature());
+        };
+        for (id, sealed) in
+            crate::repo::repository_hooks::pending_for_repository(&self.pool, repository.id)
+                .await?
+        {
+            let row_id = id.to_string();
+            let at = Binding {
+                table: "github_pending_hook_secrets",
+                column: "secret_sealed",
+                row_id: &row_id,
+            };
+            let Ok(secret) = self.keyring.open(at, &sealed) else {
+                continue;
+            };
+            if signed_with(&secret, claimed, body) {
+                return Ok(Verified(SignedBy::Hook(hook_id)));
+            }
+        }
+        Err(invalid_signature())
     }
 
     /// Parses and stores one delivery whose signature `verified` checked.

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{Inner, Shared, installation_auth, unauthorized};
+use super::{Inner, Need, Shared, repo_auth};
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
@@ -83,11 +83,9 @@ async fn run_jobs(
     headers: HeaderMap,
 ) -> Response {
     let mut inner = s.lock().expect("state");
-    inner.calls.push(format!(
-        "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs"
-    ));
-    if !installation_auth(&inner, &headers) {
-        return unauthorized();
+    let call = format!("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs");
+    if let Err(r) = repo_auth(&mut inner, &headers, call, Need::Read) {
+        return *r;
     }
     match inner.run_jobs.get(&run_id) {
         Some(jobs) => Json(jobs.clone()).into_response(),
@@ -101,11 +99,9 @@ async fn job_logs(
     headers: HeaderMap,
 ) -> Response {
     let mut inner = s.lock().expect("state");
-    inner.calls.push(format!(
-        "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
-    ));
-    if !installation_auth(&inner, &headers) {
-        return unauthorized();
+    let call = format!("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs");
+    if let Err(r) = repo_auth(&mut inner, &headers, call, Need::Read) {
+        return *r;
     }
     if !inner.job_logs.contains_key(&job_id) {
         return (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response();
@@ -149,11 +145,9 @@ async fn get_run(
     headers: HeaderMap,
 ) -> Response {
     let mut inner = s.lock().expect("state");
-    inner
-        .calls
-        .push(format!("GET /repos/{owner}/{repo}/actions/runs/{run_id}"));
-    if !installation_auth(&inner, &headers) {
-        return unauthorized();
+    let call = format!("GET /repos/{owner}/{repo}/actions/runs/{run_id}");
+    if let Err(r) = repo_auth(&mut inner, &headers, call, Need::Read) {
+        return *r;
     }
     let state = inner.runs.get(&run_id).copied().unwrap_or_default();
     let mut run: Value =
@@ -182,11 +176,9 @@ async fn rerun(
     let release = {
         let mut inner = s.lock().expect("state");
         let what = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
-        inner.calls.push(format!(
-            "POST /repos/{owner}/{repo}/actions/runs/{run_id}/{what}"
-        ));
-        if !installation_auth(&inner, &headers) {
-            return unauthorized();
+        let call = format!("POST /repos/{owner}/{repo}/actions/runs/{run_id}/{what}");
+        if let Err(r) = repo_auth(&mut inner, &headers, call, Need::Read) {
+            return *r;
         }
         let state = inner.runs.entry(run_id).or_default();
         if state.running {

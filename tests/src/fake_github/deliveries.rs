@@ -106,7 +106,7 @@ fn record(s: &Shared, template: &Delivery, redelivery: bool, status_code: u16) -
         delivered_at: chrono::Utc::now(),
         ..template.clone()
     };
-    inner.deliveries.push(delivery.clone());
+    inner.app_deliveries.push(delivery.clone());
     delivery
 }
 
@@ -140,9 +140,9 @@ impl FakeGithub {
         record(&self.inner, &template, false, status_code)
     }
 
-    /// Every attempt so far, oldest first.
-    pub fn deliveries(&self) -> Vec<Delivery> {
-        self.lock().deliveries.clone()
+    /// Every App webhook delivery attempt so far, oldest first.
+    pub fn app_deliveries(&self) -> Vec<Delivery> {
+        self.lock().app_deliveries.clone()
     }
 
     /// Redelivery requests received (`POST …/attempts`), by delivery id.
@@ -180,7 +180,7 @@ async fn list(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<ListQ
             },
         };
         let mut newest_first: Vec<&Delivery> =
-            inner.deliveries.iter().filter(|d| d.id < below).collect();
+            inner.app_deliveries.iter().filter(|d| d.id < below).collect();
         newest_first.sort_by_key(|d| std::cmp::Reverse(d.id));
         let more = newest_first.len() > per_page;
         let page: Vec<&Delivery> = newest_first.into_iter().take(per_page).collect();
@@ -214,7 +214,7 @@ async fn redeliver(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<i
             .calls
             .push(format!("POST /app/hook/deliveries/{id}/attempts"));
         inner.redelivery_requests.push(id);
-        let Some(original) = inner.deliveries.iter().find(|d| d.id == id).cloned() else {
+        let Some(original) = inner.app_deliveries.iter().find(|d| d.id == id).cloned() else {
             return (
                 StatusCode::NOT_FOUND,
                 Json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook"})),

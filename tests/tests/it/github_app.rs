@@ -510,7 +510,7 @@ async fn connecting_a_repository_installs_a_verifiable_hook_once_and_disconnecti
     assert_eq!(hooks[0].url, "http://repopal.test/api/v1/webhooks/github");
     assert_eq!(
         hooks[0].events,
-        vec!["workflow_run", "workflow_job", "check_suite", "push"]
+        vec!["workflow_run", "workflow_job", "check_suite", "ping"]
     );
     assert!(hooks[0].secret.len() > 30);
     let state = app

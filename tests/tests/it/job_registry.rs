@@ -9,6 +9,7 @@ use common::jobs::ALL_QUEUES;
 const PERMANENT_NAMES: &[&str] = &[
     "check_due_integrations",
     "check_integration",
+    "check_repository_hooks",
     "incident_context",
     "noop",
     "notify_integration_health",

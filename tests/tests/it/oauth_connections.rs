@@ -47,7 +47,7 @@ async fn connect(app: &TestApp, fake: &FakeGithub, user: &Session) -> serde_json
     assert_eq!(start.status, 200, "{}", start.text());
     let url = url::Url::parse(start.json()["data"]["url"].as_str().unwrap()).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
-    assert_eq!(q["scope"], "repo read:org");
+    assert_eq!(q["scope"], "repo admin:repo_hook read:user");
     assert_eq!(
         q["redirect_uri"],
         "http://repopal.test/api/v1/oauth/github/callback"

@@ -112,7 +112,7 @@ async fn deliveries_refused_during_an_outage_are_redelivered_by_the_sweep_and_st
         .await;
     }
     let redelivered: Vec<_> = github
-        .deliveries()
+        .app_deliveries()
         .into_iter()
         .filter(|d| d.redelivery)
         .collect();

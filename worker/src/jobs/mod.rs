@@ -30,6 +30,7 @@ macro_rules! handler {
 }
 
 pub mod check_integration;
+pub mod check_repository_hooks;
 pub mod incident_context;
 pub mod noop;
 pub mod notify_integration_health;

@@ -1,5 +1,6 @@
-//! `prune_jobs`: deletes finished job rows, stale worker rows, old effect records and login
-//! throttles that no longer count (unlocked and quiet for a day).
+//! `prune_jobs`: deletes finished job rows, stale worker rows, old effect records, login
+//! throttles that no longer count (unlocked and quiet for a day) and GitHub answers cached by ETag
+//! that were not fetched for a week.
 
 use common::{jobs::PruneJobs, repo};
 
@@ -21,5 +22,7 @@ pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
     tracing::info!(attempts, "pruned effect attempt marks");
     let throttles = repo::login_attempts::prune_throttles(&ctx.services.pool).await?;
     tracing::info!(throttles, "pruned login throttles");
+    let cached = repo::github_cache::prune(&ctx.services.pool, 7 * 24 * 3600).await?;
+    tracing::info!(cached, "pruned cached GitHub answers");
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! `rerun_workflow`: asks GitHub to re-run a workflow run with the repository's installation token,
-//! once per job even across a crash (`GithubDb::rerun_once`).
+//! `rerun_workflow`: asks GitHub to re-run a workflow run with the credential that reaches the
+//! repository, once per job even across a crash (`GithubDb::rerun_once`).
 
 use common::{
     jobs::RerunWorkflow,
@@ -17,15 +17,17 @@ pub async fn run(job: RerunWorkflow, ctx: JobContext) -> Result<(), JobError> {
     let repo = repositories::find(&ctx.services.pool, job.org_id, run.repository_id)
         .await?
         .ok_or_else(|| JobError::permanent("the repository no longer exists"))?;
-    let installation = repo.installation_id.ok_or_else(|| {
-        JobError::permanent("no_installation: no GitHub App installation covers this repository")
+    let access = common::github::RepoAccess::of(&repo).ok_or_else(|| {
+        JobError::permanent(
+            "no_github_access: neither the GitHub App nor a GitHub connection reaches this repository",
+        )
     })?;
     let outcome = ctx
         .services
         .github_db()
         .rerun_once(
             &ctx.job_id,
-            installation,
+            access,
             &repo.full_name,
             run.run_id,
             job.failed_only,

@@ -1,0 +1,165 @@
+//! Triage context from GitHub for an organisation's repository (`/repositories/{id}/files`,
+//! `/files/{path}`, `/workflows`, `/commits/{sha}/diff`) and a run's job log
+//! (`/workflow-runs/{id}/logs`), fetched through the credential that reaches the repository.
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use common::{
+    domain::{RepositoryId, WorkflowRunId},
+    github::{CommitDiff, Entry, FileContent, Workflow},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    extract::{OrgMember, ValidQuery, path_uuid, perm},
+    state::AppState,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FilesQuery {
+    /// Directory to list (empty for the root).
+    #[serde(default)]
+    pub path: String,
+    /// Branch, tag or commit (default: the default branch).
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RefQuery {
+    /// Branch, tag or commit (default: the default branch).
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntriesOut {
+    pub items: Vec<Entry>,
+}
+
+/// A directory of the repository.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), FilesQuery),
+    responses((status = 200, body = EntriesOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposRead>,
+    Path((_org, repo)): Path<(String, String)>,
+    ValidQuery(q): ValidQuery<FilesQuery>,
+) -> ApiResult<EntriesOut> {
+    let items = state
+        .services
+        .github_db()
+        .list_dir(member.org_id, RepositoryId(path_uuid(&repo)?), &q.path, q.git_ref.as_deref())
+        .await?;
+    Ok(Envelope(EntriesOut { items }))
+}
+
+/// A file of the repository, up to 256 KiB (`file_too_large` beyond).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files/{path}", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), ("path" = String, Path), RefQuery),
+    responses((status = 200, body = FileContent), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
+pub async fn file(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposRead>,
+    Path((_org, repo, path)): Path<(String, String, String)>,
+    ValidQuery(q): ValidQuery<RefQuery>,
+) -> ApiResult<FileContent> {
+    let file = state
+        .services
+        .github_db()
+        .file(member.org_id, RepositoryId(path_uuid(&repo)?), &path, q.git_ref.as_deref())
+        .await?;
+    Ok(Envelope(file))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct WorkflowsQuery {
+    /// Only this GitHub workflow id (as an incident's `workflow_id`).
+    pub workflow_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowsOut {
+    pub items: Vec<Workflow>,
+}
+
+/// The repository's workflows with their YAML (at most 50).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/workflows", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), WorkflowsQuery),
+    responses((status = 200, body = WorkflowsOut), (status = 404, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope),
+        (status = 502, body = ErrorEnvelope)))]
+pub async fn workflows(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposRead>,
+    Path((_org, repo)): Path<(String, String)>,
+    ValidQuery(q): ValidQuery<WorkflowsQuery>,
+) -> ApiResult<WorkflowsOut> {
+    let items = state
+        .services
+        .github_db()
+        .workflows(member.org_id, RepositoryId(path_uuid(&repo)?), q.workflow_id)
+        .await?;
+    Ok(Envelope(WorkflowsOut { items }))
+}
+
+/// A commit's changed files with patches (at most 100 files, 32 KiB per patch, 256 KiB in all).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/commits/{sha}/diff", tag = "github", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), ("sha" = String, Path)),
+    responses((status = 200, body = CommitDiff), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
+pub async fn diff(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposRead>,
+    Path((_org, repo, sha)): Path<(String, String, String)>,
+) -> ApiResult<CommitDiff> {
+    let diff = state
+        .services
+        .github_db()
+        .commit_diff(member.org_id, RepositoryId(path_uuid(&repo)?), &sha)
+        .await?;
+    Ok(Envelope(diff))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LogQuery {
+    /// The GitHub job id (default: the run's first failed job).
+    pub job: Option<i64>,
+}
+
+/// A job's full log as plain text, streamed and cut at `GITHUB_LOG_MAX_BYTES`.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/logs", tag = "incidents", security(("bearer" = [])),
+    params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid), LogQuery),
+    responses((status = 200, content_type = "text/plain", body = String), (status = 400, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
+pub async fn logs(
+    State(state): State<AppState>,
+    member: OrgMember<perm::ReposRead>,
+    Path((_org, run)): Path<(String, String)>,
+    ValidQuery(q): ValidQuery<LogQuery>,
+) -> Result<Response, ApiError> {
+    let cap = state.services.config.github.log_max_bytes;
+    let log = state
+        .services
+        .github_db()
+        .job_log(member.org_id, WorkflowRunId(path_uuid(&run)?), q.job, cap)
+        .await?;
+    let mut response = Body::from_stream(log.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&log.job_id.to_string()) {
+        headers.insert("x-repopal-job-id", v);
+    }
+    Ok(response)
+}
