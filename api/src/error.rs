@@ -56,6 +56,18 @@ impl ApiError {
         e
     }
 
+    /// 503 `database_unavailable` with `Retry-After`: the database cannot be reached right now
+    /// (the process's database watcher logs the cause once; see `common::db_status`).
+    pub fn database_unavailable() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "The database is temporarily unavailable; try again shortly.",
+        );
+        e.retry_after = Some(2);
+        e
+    }
+
     /// An unexpected failure: the cause is logged once here and never shown to the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -164,6 +176,10 @@ impl From<common::Error> for ApiError {
                 .with_details(json!({ "provider": provider }));
                 e.retry_after = Some(retry_after_secs.max(1));
                 e
+            }
+            other if other.is_database_unavailable() => {
+                tracing::debug!(error = %other, "database unavailable");
+                Self::database_unavailable()
             }
             E::Upstream { provider, message } => {
                 tracing::warn!(provider, error = %message, "upstream provider failed");

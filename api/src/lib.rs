@@ -302,10 +302,18 @@ pub async fn serve(
         }
         None => None,
     };
+    let (stop_watch, watch_rx) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(common::db_status::watch(
+        state.services.pool.clone(),
+        "repopal-api",
+        watch_rx,
+    ));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    let _ = stop_watch.send(true);
+    let _ = watcher.await;
     if let Some(metrics) = metrics {
         metrics.abort();
     }

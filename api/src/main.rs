@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let api = ApiConfig::from_env().context("configuration")?;
-            let pool = common::db::pool(&config.database)?;
+            let pool = common::db::pool_with(&config.database, api.db_acquire_timeout)?;
             let port = api.port;
             let state = repopal_api::state(pool, config, api)?;
             repopal_api::serve(state, port, shutdown_signal()).await?;

@@ -55,6 +55,9 @@ pub enum Error {
     /// this many seconds.
     #[error("server busy")]
     Busy { retry_after_secs: u64 },
+    /// The database could not be reached or dropped the session (the cause, already classified).
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(String),
     /// Something built once at boot (an HTTP client, a key) could not be built; start-up stops.
     #[error("start-up failed: {0}")]
     Startup(String),
@@ -121,6 +124,23 @@ impl Error {
         match self {
             Self::Database(sqlx::Error::Database(e)) => {
                 e.code().is_some_and(|c| c.starts_with("22"))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Error {
+    /// The database could not be reached or dropped the session: no connection within the pool's
+    /// wait, a refused or broken connection, or the server shutting down or refusing new clients
+    /// (SQLSTATE classes 08 and 57P, 53300). Nothing about the request is wrong; try again later.
+    pub fn is_database_unavailable(&self) -> bool {
+        match self {
+            Self::DatabaseUnavailable(_) => true,
+            Self::Database(e) => crate::db_status::is_unavailable(e),
+            Self::Queue(apalis_postgres::Error::Database(e)) => crate::db_status::is_unavailable(e),
+            Self::Migrate(sqlx::migrate::MigrateError::Execute(e)) => {
+                crate::db_status::is_unavailable(e)
             }
             _ => false,
         }

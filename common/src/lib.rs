@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod db_status;
 pub mod domain;
 pub mod error;
 pub mod github;

@@ -55,6 +55,11 @@ fn free_port() -> u16 {
 
 impl TempCluster {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A cluster with extra `postgresql.conf` settings (e.g. `("max_connections", "8")`).
+    pub fn start_with(settings: &[(&str, &str)]) -> Self {
         let bin = pg_bin();
         let dir =
             std::env::temp_dir().join(format!("repopal-pg-{}", uuid::Uuid::new_v4().simple()));
@@ -87,9 +92,12 @@ impl TempCluster {
             String::from_utf8_lossy(&out.stderr)
         );
         let port = free_port();
-        let conf = format!(
+        let mut conf = format!(
             "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{data}'\nfsync = off\nmax_connections = 100\n"
         );
+        for (name, value) in settings {
+            conf.push_str(&format!("{name} = {value}\n"));
+        }
         let conf_path = dir.join("postgresql.conf");
         let mut existing = std::fs::read_to_string(&conf_path).expect("read conf");
         existing.push_str(&conf);

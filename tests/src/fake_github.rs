@@ -84,6 +84,21 @@ pub(crate) struct Inner {
     job_logs: HashMap<i64, String>,
     /// Faults for `GET /user`, `GET /installation/repositories` and hook pings.
     faults: Faults,
+    /// The App's webhook, its delivery attempts and the redeliveries asked for.
+    app_hook: Option<deliveries::AppHook>,
+    app_deliveries: Vec<deliveries::Delivery>,
+    next_delivery_id: i64,
+    redelivery_requests: Vec<i64>,
+    /// The fake's own URL (for `Link` headers).
+    base_url: String,
+    /// Workflow runs' attempts and status (a run not listed is attempt 1, completed).
+    runs: HashMap<i64, actions::RunState>,
+    /// While set, re-runs (hook creations) happen but their answers wait for `release`.
+    hold_reruns: bool,
+    held_reruns: usize,
+    hold_hooks: bool,
+    held_hooks: usize,
+    release: Arc<tokio::sync::Notify>,
     /// Scopes granted with each code (comma-separated, as GitHub's `scope` field), and each
     /// user token's scopes.
     code_scopes: HashMap<String, String>,
@@ -134,12 +149,14 @@ impl FakeGithub {
             .route("/repos/{owner}/{repo}/hooks/{id}/pings", post(ping_hook))
             .merge(actions::routes())
             .merge(installations::routes())
+            .merge(deliveries::routes())
             .merge(contents::routes())
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake github");
         let addr: SocketAddr = listener.local_addr().expect("addr");
+        inner.lock().expect("state").base_url = format!("http://{addr}");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -319,6 +336,44 @@ impl FakeGithub {
         actions::set_run_jobs(&mut self.lock(), run_id, jobs);
     }
 
+    /// While `on`, a re-run request is applied but not answered; turning it off answers them.
+    pub fn hold_reruns(&self, on: bool) {
+        let mut inner = self.lock();
+        inner.hold_reruns = on;
+        if !on {
+            inner.release.notify_waiters();
+        }
+    }
+
+    /// While `on`, a hook creation is applied but not answered; turning it off answers them.
+    pub fn hold_hook_creations(&self, on: bool) {
+        let mut inner = self.lock();
+        inner.hold_hooks = on;
+        if !on {
+            inner.release.notify_waiters();
+        }
+    }
+
+    /// Hook creation answers held back right now.
+    pub fn held_hook_creations(&self) -> usize {
+        self.lock().held_hooks
+    }
+
+    /// Re-run answers held back right now.
+    pub fn held_reruns(&self) -> usize {
+        self.lock().held_reruns
+    }
+
+    /// The run's current attempt number (1 until re-run).
+    pub fn run_attempt(&self, run_id: i64) -> i64 {
+        self.lock()
+            .runs
+            .get(&run_id)
+            .copied()
+            .unwrap_or_default()
+            .attempt
+    }
+
     /// The environment pointing RepoPal at this fake.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -351,6 +406,7 @@ impl FakeGithub {
 type Shared = Arc<Mutex<Inner>>;
 
 mod actions;
+pub mod deliveries;
 mod contents;
 mod installations;
 
@@ -819,7 +875,7 @@ async fn create_hook(
     axum::extract::Path((owner, repo)): RepoPath,
     Json(body): Json<Value>,
 ) -> Response {
-    let (hook, out, repo_id) = {
+    let (hook, out, repo_id, release) = {
         let mut inner = s.lock().expect("state");
         if let Err(r) = repo_auth(
             &mut inner,
@@ -866,8 +922,21 @@ async fn create_hook(
             .find(|(_, n)| *n == name)
             .map_or(0, |(id, _)| *id);
         inner.hooks.push(hook.clone());
-        (hook, out, repo_id)
+        let release = inner.hold_hooks.then(|| inner.release.clone());
+        if release.is_some() {
+            inner.held_hooks += 1;
+        }
+        (hook, out, repo_id, release)
     };
+    if let Some(release) = release {
+        let released = release.notified();
+        // Released between the lock above and now: do not wait for a wake-up already sent.
+        let still_held = s.lock().expect("state").hold_hooks;
+        if still_held {
+            released.await;
+        }
+        s.lock().expect("state").held_hooks -= 1;
+    }
     let status = deliver_ping(&hook, repo_id).await;
     s.lock()
         .expect("state")

@@ -5,8 +5,13 @@
 //! * `oauth.v2.access`, exchanging single-use codes (with or without token rotation) and
 //!   single-use refresh tokens.
 //!
+//! * `conversations.list` and `conversations.history` (with message `metadata`), in
+//!   `fake_slack/history.rs`: channels named `#name` get an id on first use, every accepted message
+//!   is kept in its channel's history, newest first.
+//!
 //! Tests read the messages it accepted, script faults for `auth.test` and `oauth.v2.access`
-//! (`fault_next`, `set_fault`) and make `chat.postMessage` fail (`go_down_for`).
+//! (`fault_next`, `set_fault`), make `chat.postMessage` fail (`go_down_for`) or accept a message
+//! and hold its answer back (`hold_answers`), as when the poster dies before hearing back.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -43,9 +48,19 @@ pub struct Posted {
     pub text: String,
 }
 
+mod history;
+
 #[derive(Default)]
 struct Inner {
     posted: Vec<Posted>,
+    /// Channel names (without `#`) → ids, assigned on first use.
+    channels: HashMap<String, String>,
+    /// Channel id → its messages, oldest first.
+    history: HashMap<String, Vec<Value>>,
+    /// Accepted messages answer only once released (`hold_answers(false)`).
+    holding: bool,
+    /// Answers being held back right now.
+    held: usize,
     /// Calls answered 500 before the fake works again.
     down_for: usize,
     /// Every `chat.postMessage` call, accepted or not.
@@ -93,20 +108,45 @@ impl Inner {
 pub struct FakeSlack {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
+    release: Arc<tokio::sync::Notify>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
+
+#[derive(Clone)]
+struct AppState {
+    inner: Shared,
+    release: Arc<tokio::sync::Notify>,
+}
+
+impl axum::extract::FromRef<AppState> for Shared {
+    fn from_ref(s: &AppState) -> Self {
+        s.inner.clone()
+    }
+}
 
 impl FakeSlack {
     pub async fn start() -> Self {
         let mut state = Inner::default();
         state.tokens.insert(SLACK_BOT_TOKEN.to_owned());
         let inner = Arc::new(Mutex::new(state));
+        let release = Arc::new(tokio::sync::Notify::new());
         let app = Router::new()
             .route("/api/chat.postMessage", post(post_message))
             .route("/api/auth.test", post(auth_test).get(auth_test))
             .route("/api/oauth.v2.access", post(oauth_access))
-            .with_state(inner.clone());
+            .route(
+                "/api/conversations.history",
+                post(history::conversations_history).get(history::conversations_history),
+            )
+            .route(
+                "/api/conversations.list",
+                post(history::conversations_list).get(history::conversations_list),
+            )
+            .with_state(AppState {
+                inner: inner.clone(),
+                release: release.clone(),
+            });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake slack");
@@ -117,7 +157,30 @@ impl FakeSlack {
         Self {
             url: format!("http://{addr}/api"),
             inner,
+            release,
         }
+    }
+
+    /// While `on`, every accepted `chat.postMessage` is recorded (and in its channel's history)
+    /// but not answered; turning it off answers the held ones.
+    pub fn hold_answers(&self, on: bool) {
+        self.lock().holding = on;
+        if !on {
+            self.release.notify_waiters();
+        }
+    }
+
+    /// Answers held back right now (see [`Self::hold_answers`]).
+    pub fn held(&self) -> usize {
+        self.lock().held
+    }
+
+    /// The messages in a channel's history (by id or `#name`), oldest first.
+    pub fn history(&self, channel: &str) -> Vec<Value> {
+        let inner = self.lock();
+        let id = history::existing_id(&inner, channel);
+        id.and_then(|id| inner.history.get(&id).cloned())
+            .unwrap_or_default()
     }
 
     /// The next `calls` calls to `chat.postMessage` answer 500 (Slack down).
@@ -212,32 +275,66 @@ async fn record_and_fault(s: &Shared, method: &str) -> Option<Response> {
     fake_faults::apply(fault, Flavor::Slack).await
 }
 
-async fn post_message(State(s): State<Shared>, headers: HeaderMap, body: Json<Value>) -> Response {
-    let mut inner = s.lock().expect("state");
-    inner.attempts += 1;
-    inner.record("chat.postMessage");
-    if inner.down_for > 0 {
-        inner.down_for -= 1;
-        return (StatusCode::INTERNAL_SERVER_ERROR, "upstream unavailable").into_response();
-    }
-    if let Err(error) = inner.check_token(bearer(&headers)) {
-        return slack_error(error);
-    }
-    let (Some(channel), Some(text)) = (body["channel"].as_str(), body["text"].as_str()) else {
-        return slack_error("no_text");
+async fn post_message(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Json<Value>,
+) -> Response {
+    let answer = {
+        let mut inner = app.inner.lock().expect("state");
+        inner.attempts += 1;
+        inner.record("chat.postMessage");
+        if inner.down_for > 0 {
+            inner.down_for -= 1;
+            return (StatusCode::INTERNAL_SERVER_ERROR, "upstream unavailable").into_response();
+        }
+        if let Err(error) = inner.check_token(bearer(&headers)) {
+            return slack_error(error);
+        }
+        let (Some(channel), Some(text)) = (body["channel"].as_str(), body["text"].as_str()) else {
+            return slack_error("no_text");
+        };
+        let metadata = match body.get("metadata") {
+            None | Some(Value::Null) => None,
+            Some(m) if history::valid_metadata(m) => Some(m.clone()),
+            Some(_) => return slack_error("invalid_metadata_format"),
+        };
+        let Some(channel_id) = history::channel_id(&mut inner, channel) else {
+            return slack_error("channel_not_found");
+        };
+        inner.posted.push(Posted {
+            channel: channel.to_owned(),
+            text: text.to_owned(),
+        });
+        let ts = history::next_ts(inner.posted.len());
+        let mut message = json!({"type": "message", "subtype": "bot_message", "text": text, "ts": ts, "bot_id": "B19LU7CSY", "app_id": "A0KRD7HC3"});
+        if let Some(metadata) = metadata {
+            message["metadata"] = metadata;
+        }
+        inner
+            .history
+            .entry(channel_id.clone())
+            .or_default()
+            .push(message.clone());
+        if inner.holding {
+            inner.held += 1;
+        }
+        json!({"ok": true, "channel": channel_id, "ts": ts, "message": message})
     };
-    inner.posted.push(Posted {
-        channel: channel.to_owned(),
-        text: text.to_owned(),
-    });
-    let ts = format!("1503435956.{:06}", inner.posted.len());
-    Json(json!({
-        "ok": true,
-        "channel": channel,
-        "ts": ts,
-        "message": {"type": "message", "subtype": "bot_message", "text": text, "ts": ts, "bot_id": "B19LU7CSY"}
-    }))
-    .into_response()
+    let was_held = {
+        let notified = app.release.notified();
+        let holding = app.inner.lock().expect("state").holding;
+        if holding {
+            notified.await;
+            true
+        } else {
+            false
+        }
+    };
+    if was_held {
+        app.inner.lock().expect("state").held -= 1;
+    }
+    Json(answer).into_response()
 }
 
 /// `auth.test`: who the bearer token (or a `token` form field) belongs to.

@@ -42,7 +42,13 @@ pub async fn run(
         config.scheduler_tick,
         shutdown.clone(),
     ));
+    let watcher = tokio::spawn(common::db_status::watch(
+        services.pool.clone(),
+        "repopal-worker",
+        shutdown.clone(),
+    ));
     runner::run(services, config, registrations(), shutdown).await;
     let _ = scheduler.await;
+    let _ = watcher.await;
     Ok(())
 }

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use axum::{extract::State, http::StatusCode};
+use axum::extract::State;
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::{
@@ -24,26 +25,24 @@ pub async fn healthz() -> ApiResult<HealthOut> {
     Ok(Envelope(HealthOut { status: "ok" }))
 }
 
-/// The database answers; 503 otherwise.
+/// The database answers; 503 otherwise, naming the cause in `details` (e.g.
+/// `{"cause": "too_many_connections", "sqlstate": "53300"}`).
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses(
         (status = 200, description = "Database reachable", body = HealthOut),
-        (status = 503, description = "Database unreachable", body = ErrorEnvelope),
+        (status = 503, description = "Database unreachable, or every pooled connection busy", body = ErrorEnvelope),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<HealthOut> {
-    let ping = tokio::time::timeout(
-        Duration::from_secs(2),
-        common::db::ping(&state.services.pool),
-    )
-    .await;
-    if matches!(ping, Ok(true)) {
-        Ok(Envelope(HealthOut { status: "ok" }))
-    } else {
-        tracing::warn!("readiness check failed: database unreachable");
-        Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "The database is not reachable.",
-        ))
+    match common::db_status::check(&state.services.pool, Duration::from_secs(2)).await {
+        Ok(()) => Ok(Envelope(HealthOut { status: "ok" })),
+        Err(cause) if cause.is_pool_exhausted() => {
+            tracing::warn!("readiness check failed: every pooled connection is busy");
+            Err(ApiError::busy(1).with_details(json!({ "cause": cause.code })))
+        }
+        Err(cause) => {
+            tracing::warn!(cause = %cause, "readiness check failed: database unavailable");
+            Err(ApiError::database_unavailable()
+                .with_details(json!({ "cause": cause.code, "sqlstate": cause.sqlstate })))
+        }
     }
 }

@@ -50,7 +50,7 @@ fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
         (status = 400, description = "missing_header or invalid_payload", body = ErrorEnvelope),
         (status = 401, description = "missing_signature or invalid_signature", body = ErrorEnvelope),
         (status = 413, description = "payload_too_large", body = ErrorEnvelope),
-        (status = 503, description = "server_busy: too many webhook bytes in flight; retry after Retry-After", body = ErrorEnvelope),
+        (status = 503, description = "server_busy: too many webhook bytes in flight, or database_unavailable; retry after Retry-After (the redelivery sweep asks GitHub to send it again)", body = ErrorEnvelope),
     ))]
 pub async fn github(
     State(state): State<AppState>,

@@ -26,6 +26,9 @@ pub struct ApiConfig {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// Bytes of webhook bodies being read at once, across requests (`WEBHOOK_MAX_INFLIGHT_BYTES`).
     pub webhook_max_inflight_bytes: usize,
+    /// How long a request waits for a database connection before it is answered 503
+    /// `database_unavailable` (`API_DB_ACQUIRE_TIMEOUT_MS`).
+    pub db_acquire_timeout: Duration,
 }
 
 impl ApiConfig {
@@ -76,6 +79,12 @@ impl ApiConfig {
                     n if n <= u32::MAX as usize => Ok(n),
                     _ => Err(format!("`{v}` is more than 4294967295")),
                 },
+            )?,
+            db_acquire_timeout: or_default(
+                env,
+                "API_DB_ACQUIRE_TIMEOUT_MS",
+                Duration::from_millis(1000),
+                parse_positive_millis,
             )?,
         })
     }

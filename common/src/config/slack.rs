@@ -64,8 +64,8 @@ pub(super) fn read(
             default_url("https://slack.com/oauth/v2/authorize"),
             parse_url,
         )?,
-        scopes: env
-            .get("SLACK_SCOPES")
-            .unwrap_or_else(|| "chat:write,channels:read".to_owned()),
+        scopes: env.get("SLACK_SCOPES").unwrap_or_else(|| {
+            "chat:write,channels:read,channels:history,groups:read,groups:history".to_owned()
+        }),
     })
 }

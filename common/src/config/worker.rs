@@ -27,6 +27,9 @@ pub struct WorkerConfig {
     /// process (`WORKER_QUEUE_CONNECTIONS`). They come out of `DATABASE_MAX_CONNECTIONS`: handlers
     /// get the rest, so a worker holds at most `DATABASE_MAX_CONNECTIONS` + 1 (its one `LISTEN`).
     pub queue_connections: u32,
+    /// How far back the redelivery sweep looks at the App's deliveries
+    /// (`WEBHOOK_REDELIVERY_WINDOW_HOURS`, 1 to 72: GitHub redelivers only the last 3 days).
+    pub redelivery_window: Duration,
     /// How long each class of history is kept (`RETENTION_*`).
     pub retention: super::RetentionConfig,
     /// Per-queue overrides from `JOB_TIMEOUT_SECS_<QUEUE>`, `JOB_BATCH_SIZE_<QUEUE>` and
@@ -111,6 +114,15 @@ impl WorkerConfig {
                 parse_positive_secs,
             )?,
             queue_connections: or_default(env, "WORKER_QUEUE_CONNECTIONS", 4, parse_u32)?,
+            redelivery_window: or_default(
+                env,
+                "WEBHOOK_REDELIVERY_WINDOW_HOURS",
+                Duration::from_secs(24 * 3600),
+                |v| match parse_positive(v)? {
+                    h @ 1..=72 => Ok(Duration::from_secs(h as u64 * 3600)),
+                    _ => Err(format!("`{v}` is not between 1 and 72 hours")),
+                },
+            )?,
             retention: super::RetentionConfig::from_source(env)?,
             queue_overrides,
         }

@@ -2,8 +2,9 @@
 //! (sealed, and stored BEFORE the create call, since GitHub pings a new hook at once), for
 //! `workflow_run`, `workflow_job`, `check_suite` and `ping`, with whichever credential reaches the
 //! repository (the App's installation first, else the user's OAuth connection). Installing is
-//! idempotent (an existing RepoPal hook is reused or replaced), removal treats 404 as done, and
-//! creation is paced so bulk connects stay under GitHub's secondary limits.
+//! idempotent (an existing RepoPal hook is reused; one an interrupted attempt created is adopted
+//! with its pending secret; others are replaced), removal treats 404 as done, and creation is
+//! paced so bulk connects stay under GitHub's secondary limits.
 
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -20,6 +21,15 @@ use crate::{
         repository_hooks,
     },
 };
+
+/// Where a hook's secret is sealed between the create call and GitHub's answer.
+fn pending_binding(row_id: &str) -> Binding<'_> {
+    Binding {
+        table: "github_pending_hook_secrets",
+        column: "secret_sealed",
+        row_id,
+    }
+}
 
 pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "ping"];
 
@@ -120,8 +130,25 @@ impl GithubDb<'_> {
             repositories::set_hook_state(self.pool, org, repo.id, HookState::Active, None).await?;
             return Ok(HookOutcome::AlreadyInstalled(*id));
         }
-        // A RepoPal hook whose secret we no longer hold (e.g. a crash right after creating it):
-        // replace it, since deliveries from it could not be verified.
+        // A RepoPal hook we hold no secret for: the one an interrupted earlier attempt created is
+        // adopted; any other is replaced, since its deliveries could not be verified. The pending secret an interrupted attempt stored before its create call: GitHub may
+        // have created that hook (then it is the only RepoPal hook we hold no secret for).
+        let pending = repository_hooks::pending_for_repository(self.pool, repo.github_id)
+            .await?
+            .into_iter()
+            // A secret sealed with a key since retired cannot be opened: then it is no help.
+            .find_map(|(id, sealed)| {
+                let row_id = id.to_string();
+                self.keyring
+                    .open(pending_binding(&row_id), &sealed)
+                    .ok()
+                    .map(|secret| (id, secret))
+            });
+        if let (Some((pending, secret)), [id]) = (&pending, ours.as_slice()) {
+            self.store_hook(org, &repo, *id, secret, *pending).await?;
+            tracing::info!(hook = id, "adopted the hook an interrupted attempt created");
+            return Ok(HookOutcome::Created(*id));
+        }
         for id in ours {
             self.delete_hook(access, &repo.full_name, id).await?;
             repository_hooks::delete(self.pool, org, id).await?;
@@ -129,17 +156,11 @@ impl GithubDb<'_> {
         self.hook_pacer.until_ready().await;
         let (secret, _) = tokens::generate("rph_");
         let secret = SecretString::from(secret);
-        // Known to the receiver before GitHub's immediate ping can arrive.
+        // Known to the receiver before GitHub's immediate ping can arrive, and to a retry that
+        // finds the hook created after a crash (adopted above).
         let pending = uuid::Uuid::new_v4();
         let pending_row = pending.to_string();
-        let sealed_pending = self.keyring.seal(
-            Binding {
-                table: "github_pending_hook_secrets",
-                column: "secret_sealed",
-                row_id: &pending_row,
-            },
-            &secret,
-        )?;
+        let sealed_pending = self.keyring.seal(pending_binding(&pending_row), &secret)?;
         repository_hooks::clear_pending(self.pool, org, repo.github_id).await?;
         repository_hooks::insert_pending(self.pool, pending, org, repo.github_id, &sealed_pending)
             .await?;
@@ -149,7 +170,7 @@ impl GithubDb<'_> {
             "events": HOOK_EVENTS,
             "config": { "url": receiver, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose_secret() },
         });
-        let created: Result<Hook, Error> = self
+        let created: Result<Result<Hook, ()>, Error> = self
             .with_access(access, |t| {
                 let (path, body) = (hooks_path.clone(), body.clone());
                 async move {
@@ -166,30 +187,48 @@ impl GithubDb<'_> {
                     }
                 }
             })
-            .await
-            .and_then(|created| created.map_err(|()| hook_forbidden()));
+            .await;
         let created = match created {
-            Ok(hook) => hook,
-            Err(e) => {
+            Ok(Ok(hook)) => hook,
+            Ok(Err(())) => {
+                // Refused: no hook was created.
                 repository_hooks::delete_pending(self.pool, pending).await?;
-                return Err(e);
+                return Err(hook_forbidden());
             }
+            // This may have come after GitHub created the hook: the pending secret stays for
+            // the retry to adopt the hook with.
+            Err(e) => return Err(e),
         };
-        let row_id = created.id.to_string();
+        self.store_hook(org, &repo, created.id, &secret, pending)
+            .await?;
+        Ok(HookOutcome::Created(created.id))
+    }
+
+    /// Seals the hook's secret to its row, stores it in place of the pending one and marks the
+    /// repository's hook active.
+    async fn store_hook(
+        &self,
+        org: OrgId,
+        repo: &repositories::Repository,
+        hook_id: i64,
+        secret: &SecretString,
+        pending: uuid::Uuid,
+    ) -> Result<(), Error> {
+        let row_id = hook_id.to_string();
         let sealed = self.keyring.seal(
             Binding {
                 table: "github_repository_hooks",
                 column: "secret_sealed",
                 row_id: &row_id,
             },
-            &secret,
+            secret,
         )?;
         let mut tx = self.pool.begin().await?;
-        repository_hooks::insert(&mut *tx, org, created.id, repo.github_id, &sealed).await?;
+        repository_hooks::insert(&mut *tx, org, hook_id, repo.github_id, &sealed).await?;
         repository_hooks::delete_pending(&mut *tx, pending).await?;
         repositories::set_hook_state(&mut *tx, org, repo.id, HookState::Active, None).await?;
         tx.commit().await?;
-        Ok(HookOutcome::Created(created.id))
+        Ok(())
     }
 
     async fn delete_hook(

@@ -97,8 +97,8 @@ pub fn message(incident: &Incident, event: &Event) -> String {
     }
 }
 
-/// Posts the `notify_slack` job's message: once per job (the ledger entry commits only after
-/// Slack accepted it). No usable Slack integration means nothing to do. Slack's transient errors
+/// Posts the `notify_slack` job's message: once per job, even across a crash after Slack accepted
+/// it (`slack::post_once`). No usable Slack integration means nothing to do. Slack's transient errors
 /// are `Upstream` (retried); refused credentials mark the integration `reauth_required`.
 pub async fn post_to_slack(
     pool: &sqlx::PgPool,
@@ -120,20 +120,10 @@ pub async fn post_to_slack(
     else {
         return Ok("no Slack integration");
     };
-    let mut tx = pool.begin().await?;
-    if !crate::repo::job_effects::claim(&mut tx, job_id).await? {
-        return Ok("already posted");
-    }
-    match slack
-        .post_message(&token.token, &job.channel, &message(&incident, &event))
-        .await
-    {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok("posted")
-        }
+    let text = message(&incident, &event);
+    match crate::slack::post_once(pool, slack, &token.token, job_id, &job.channel, &text).await? {
+        Ok(outcome) => Ok(outcome),
         Err(e) => {
-            drop(tx);
             Err(crate::integrations::slack_post_error(slack, pool, keyring, org, &token, e).await)
         }
     }

@@ -15,10 +15,7 @@ use crate::{
     domain::{IntegrationKind, OrgId},
     github::{RefreshOutcome, RefreshWhen},
     jobs::{JobId, NotifyIntegrationHealth},
-    repo::{
-        integrations::{self, CheckAlert},
-        job_effects,
-    },
+    repo::integrations::{self, CheckAlert},
     slack::{Slack, SlackError, escape},
 };
 
@@ -64,22 +61,10 @@ pub async fn post_alert(
         return Ok("no alert channel");
     };
     let token = bot_token_of(pool, keyring, &target, "health_alert").await?;
-    let mut tx = pool.begin().await?;
-    if !job_effects::claim(&mut tx, job_id).await? {
-        return Ok("already posted");
-    }
-    match slack
-        .post_message(&token.token, channel, &message(&alert))
-        .await
-    {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok("posted")
-        }
-        Err(e) => {
-            drop(tx);
-            Err(slack_post_error(slack, pool, keyring, org, &token, e).await)
-        }
+    let text = message(&alert);
+    match crate::slack::post_once(pool, slack, &token.token, job_id, channel, &text).await? {
+        Ok(outcome) => Ok(outcome),
+        Err(e) => Err(slack_post_error(slack, pool, keyring, org, &token, e).await),
     }
 }
 

@@ -17,6 +17,7 @@ mod prune;
 mod prune_history;
 mod push;
 mod queue;
+mod redeliver_webhooks;
 mod refresh_integration_token;
 mod refresh_oauth_token;
 mod repository_webhook;
@@ -37,6 +38,7 @@ pub use prune::PruneJobs;
 pub use prune_history::PruneHistory;
 pub use push::{Enqueue, JobId, push, push_many, push_many_traced, push_with};
 pub use queue::Queue;
+pub use redeliver_webhooks::RedeliverWebhooks;
 pub use refresh_integration_token::RefreshIntegrationToken;
 pub use refresh_oauth_token::{RefreshDueTokens, RefreshOAuthToken};
 pub use repository_webhook::{HookAction, RepositoryWebhook};
@@ -76,6 +78,7 @@ macro_rules! for_each_job {
             $crate::jobs::CheckDueIntegrations,
             $crate::jobs::RefreshIntegrationToken,
             $crate::jobs::NotifyIntegrationHealth,
+            $crate::jobs::RedeliverWebhooks,
             $crate::jobs::CheckRepositoryHooks,
         }
     };

@@ -3,6 +3,7 @@
 pub mod analytics;
 pub mod audit_logs;
 pub mod conflicts;
+pub mod effect_attempts;
 pub mod email_tokens;
 pub mod github_cache;
 pub mod incident_events;

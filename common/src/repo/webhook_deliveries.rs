@@ -27,6 +27,23 @@ pub struct NewDelivery {
     pub payload: Vec<u8>,
 }
 
+/// Which of these delivery ids (`X-GitHub-Delivery`) are stored, from any hook.
+pub async fn stored_among(
+    db: impl PgExecutor<'_>,
+    delivery_ids: &[&str],
+) -> Result<Vec<String>, Error> {
+    if delivery_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = delivery_ids.iter().map(|d| (*d).to_owned()).collect();
+    Ok(sqlx::query_scalar!(
+        r#"SELECT DISTINCT delivery_id AS "delivery_id!" FROM webhook_deliveries WHERE delivery_id = ANY($1::text[])"#,
+        &ids,
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// A stored delivery: its id and the organisation it was credited to (if any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stored {

@@ -8,9 +8,16 @@ use serde::Deserialize;
 
 use crate::config::SlackConfig;
 
+mod history;
 mod oauth;
+mod once;
 
 pub use oauth::SlackGrant;
+pub use once::post_once;
+
+/// The `event_type` of the message metadata RepoPal attaches to what it posts; its
+/// `event_payload.idempotency_key` names the intended message.
+pub const METADATA_EVENT_TYPE: &str = "repopal_message";
 
 /// Why a Slack call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -93,12 +100,14 @@ impl Slack {
         })
     }
 
-    /// Posts `text` to `channel` (id or `#name`); returns the message's `ts`.
+    /// Posts `text` to `channel` (id or `#name`) with `idempotency_key` in the message metadata
+    /// (found again by [`Slack::find_keyed`]); returns the message's `ts`.
     pub async fn post_message(
         &self,
         token: &SecretString,
         channel: &str,
         text: &str,
+        idempotency_key: &str,
     ) -> Result<String, SlackError> {
         let res = self
             .http
@@ -109,6 +118,10 @@ impl Slack {
                 "text": text,
                 "unfurl_links": false,
                 "unfurl_media": false,
+                "metadata": {
+                    "event_type": METADATA_EVENT_TYPE,
+                    "event_payload": { "idempotency_key": idempotency_key },
+                },
             }))
             .send()
             .await

@@ -24,7 +24,24 @@ pub enum Ingested {
     Duplicate,
 }
 
-type Reply = oneshot::Sender<Result<Ingested, String>>;
+/// Why a write failed, as the handler needs it: the database was unavailable (503) or not.
+#[derive(Debug, Clone)]
+enum WriteError {
+    Unavailable(String),
+    Other(String),
+}
+
+impl From<&Error> for WriteError {
+    fn from(e: &Error) -> Self {
+        if e.is_database_unavailable() {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Other(e.to_string())
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<Ingested, WriteError>>;
 /// A delivery, the request id it arrived with (its jobs carry it), and where to answer.
 type Item = (NewDelivery, Option<String>, Reply);
 
@@ -73,7 +90,8 @@ impl Ingestor {
             .map_err(|_| Error::Crypto("webhook writer stopped".into()))?;
         match tokio::time::timeout(Duration::from_secs(30), answer).await {
             Ok(Ok(Ok(outcome))) => Ok(outcome),
-            Ok(Ok(Err(e))) => Err(Error::Upstream {
+            Ok(Ok(Err(WriteError::Unavailable(e)))) => Err(Error::DatabaseUnavailable(e)),
+            Ok(Ok(Err(WriteError::Other(e)))) => Err(Error::Upstream {
                 provider: "database",
                 message: e,
             }),
@@ -94,7 +112,7 @@ async fn write(pool: &PgPool, batch: Vec<Item>) {
         request_ids.push(request_id);
         replies.push(reply);
     }
-    match store(pool, &deliveries, &request_ids).await {
+    match store_retrying(pool, &deliveries, &request_ids).await {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
@@ -106,21 +124,50 @@ async fn write(pool: &PgPool, batch: Vec<Item>) {
             for ((delivery, request_id), reply) in
                 deliveries.into_iter().zip(request_ids).zip(replies)
             {
-                let result = store(
+                let result = store_retrying(
                     pool,
                     std::slice::from_ref(&delivery),
                     std::slice::from_ref(&request_id),
                 )
                 .await;
-                let _ = reply.send(result.map(|mut o| o.remove(0)).map_err(|e| e.to_string()));
+                let _ = reply.send(
+                    result
+                        .map(|mut o| o.remove(0))
+                        .map_err(|e| WriteError::from(&e)),
+                );
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, "storing a webhook delivery failed");
+            if e.is_database_unavailable() {
+                tracing::warn!(error = %e, "storing a webhook delivery failed: database unavailable");
+            } else {
+                tracing::error!(error = %e, "storing a webhook delivery failed");
+            }
+            let e = WriteError::from(&e);
             for reply in replies {
-                let _ = reply.send(Err(e.to_string()));
+                let _ = reply.send(Err(e.clone()));
             }
         }
+    }
+}
+
+/// [`store`], tried a second time when the first attempt lost its session (e.g. the backend was
+/// terminated mid-transaction): the retry takes a fresh connection, and deliveries the first
+/// attempt did commit come back as duplicates, so nothing is stored twice.
+async fn store_retrying(
+    pool: &PgPool,
+    deliveries: &[NewDelivery],
+    request_ids: &[Option<String>],
+) -> Result<Vec<Ingested>, Error> {
+    match store(pool, deliveries, request_ids).await {
+        Err(e)
+            if e.is_database_unavailable()
+                && !matches!(e, Error::Database(sqlx::Error::PoolTimedOut)) =>
+        {
+            tracing::info!(error = %e, "webhook write lost its database session; retrying once");
+            store(pool, deliveries, request_ids).await
+        }
+        other => other,
     }
 }
 

@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<Shared> {
             get(job_logs),
         )
         .route("/log-downloads/{job_id}", get(download_log))
+        .route("/repos/{owner}/{repo}/actions/runs/{run_id}", get(get_run))
         .route(
             "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun",
             post(rerun),
@@ -120,17 +121,90 @@ async fn download_log(State(s): State<Shared>, Path(job_id): Path<i64>) -> Respo
     }
 }
 
+/// A run's state on the fake: its attempt number and whether it is running.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RunState {
+    pub attempt: i64,
+    pub running: bool,
+}
+
+impl Default for RunState {
+    fn default() -> Self {
+        Self {
+            attempt: 1,
+            running: false,
+        }
+    }
+}
+
+/// `GET …/actions/runs/{run_id}`: the published `workflow-run` example with this run's id, attempt
+/// and status.
+async fn get_run(
+    State(s): State<Shared>,
+    Path((owner, repo, run_id)): RunPath,
+    headers: HeaderMap,
+) -> Response {
+    let mut inner = s.lock().expect("state");
+    let call = format!("GET /repos/{owner}/{repo}/actions/runs/{run_id}");
+    if let Err(r) = repo_auth(&mut inner, &headers, call, Need::Read) {
+        return *r;
+    }
+    let state = inner.runs.get(&run_id).copied().unwrap_or_default();
+    let mut run: Value =
+        serde_json::from_str(include_str!("../../fixtures/github/workflow-run.json"))
+            .expect("fixture");
+    run["id"] = json!(run_id);
+    run["run_attempt"] = json!(state.attempt);
+    run["status"] = json!(if state.running { "queued" } else { "completed" });
+    run["conclusion"] = if state.running {
+        Value::Null
+    } else {
+        json!("failure")
+    };
+    Json(run).into_response()
+}
+
+/// `POST …/rerun` and `…/rerun-failed-jobs`: a completed run gets a new attempt (201); a running
+/// one is refused (403), as GitHub does. With answers held (`hold_reruns`), the re-run happens but
+/// the answer waits until released.
 async fn rerun(
     State(s): State<Shared>,
     Path((owner, repo, run_id)): RunPath,
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    let mut inner = s.lock().expect("state");
-    let what = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
-    let call = format!("POST /repos/{owner}/{repo}/actions/runs/{run_id}/{what}");
-    if let Err(r) = repo_auth(&mut inner, &headers, call, Need::Read) {
-        return *r;
+    let release = {
+        let mut inner = s.lock().expect("state");
+        let what = uri.path().rsplit('/').next().unwrap_or_default().to_owned();
+        let call = format!("POST /repos/{owner}/{repo}/actions/runs/{run_id}/{what}");
+        if let Err(r) = repo_auth(&mut inner, &headers, call, Need::Read) {
+            return *r;
+        }
+        let state = inner.runs.entry(run_id).or_default();
+        if state.running {
+            return (
+                StatusCode::FORBIDDEN,
+                Json(json!({"message": "This workflow is already running", "documentation_url": "https://docs.github.com/rest/actions/workflow-runs#re-run-a-workflow"})),
+            )
+                .into_response();
+        }
+        state.attempt += 1;
+        state.running = true;
+        if inner.hold_reruns {
+            inner.held_reruns += 1;
+            Some(inner.release.clone())
+        } else {
+            None
+        }
+    };
+    if let Some(release) = release {
+        let released = release.notified();
+        // Released between the lock above and now: do not wait for a wake-up already sent.
+        let still_held = s.lock().expect("state").hold_reruns;
+        if still_held {
+            released.await;
+        }
+        s.lock().expect("state").held_reruns -= 1;
     }
     StatusCode::CREATED.into_response()
 }

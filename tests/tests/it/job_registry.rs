@@ -18,6 +18,7 @@ const PERMANENT_NAMES: &[&str] = &[
     "process_webhook",
     "prune_history",
     "prune_jobs",
+    "redeliver_webhooks",
     "refresh_due_tokens",
     "refresh_integration_token",
     "refresh_oauth_token",

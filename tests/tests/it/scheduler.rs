@@ -18,8 +18,8 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
     let results = futures_join(&db, tick).await;
     let created: usize = results.iter().map(Vec::len).sum();
     assert_eq!(
-        created, 5,
-        "the tick's five periodic jobs (job and history pruning, token refresh and health check fan-outs, repository hook checks), each enqueued once"
+        created, 6,
+        "the tick's six periodic jobs (job and history pruning, token refresh and health check fan-outs, repository hook checks, redelivery sweep), each enqueued once"
     );
     assert_eq!(
         repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
@@ -28,7 +28,13 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
             .len(),
         1
     );
-    for queue in ["prune_history", "refresh_due_tokens", "check_due_integrations", "check_repository_hooks"] {
+    for queue in [
+        "prune_history",
+        "refresh_due_tokens",
+        "check_due_integrations",
+        "check_repository_hooks",
+        "redeliver_webhooks",
+    ] {
         assert_eq!(
             repo::jobs::list_queue(&db.pool, queue).await.unwrap().len(),
             1,

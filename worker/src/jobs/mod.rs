@@ -39,6 +39,7 @@ pub mod probe;
 pub mod process_webhook;
 pub mod prune;
 pub mod prune_history;
+pub mod redeliver_webhooks;
 pub mod refresh_integration_token;
 pub mod refresh_oauth_token;
 pub mod repository_webhook;

@@ -16,6 +16,10 @@ pub async fn run(_job: PruneJobs, ctx: JobContext) -> Result<(), JobError> {
         effects = pruned.effects,
         "pruned job history"
     );
+    let attempts =
+        repo::effect_attempts::prune(&ctx.services.pool, ctx.config.retention.jobs.as_secs_f64())
+            .await?;
+    tracing::info!(attempts, "pruned effect attempt marks");
     let throttles = repo::login_attempts::prune_throttles(&ctx.services.pool).await?;
     tracing::info!(throttles, "pruned login throttles");
     let cached = repo::github_cache::prune(&ctx.services.pool, 7 * 24 * 3600).await?;

@@ -1,4 +1,5 @@
-//! `rerun_workflow`: asks GitHub to re-run a workflow run with the credential that reaches the repository.
+//! `rerun_workflow`: asks GitHub to re-run a workflow run with the credential that reaches the
+//! repository, once per job even across a crash (`GithubDb::rerun_once`).
 
 use common::{
     jobs::RerunWorkflow,
@@ -21,14 +22,22 @@ pub async fn run(job: RerunWorkflow, ctx: JobContext) -> Result<(), JobError> {
             "no_github_access: neither the GitHub App nor a GitHub connection reaches this repository",
         )
     })?;
-    ctx.services
+    let outcome = ctx
+        .services
         .github_db()
-        .rerun(access, &repo.full_name, run.run_id, job.failed_only)
+        .rerun_once(
+            &ctx.job_id,
+            access,
+            &repo.full_name,
+            run.run_id,
+            job.failed_only,
+        )
         .await?;
     tracing::info!(
         run = run.run_id,
         failed_only = job.failed_only,
-        "workflow re-run requested"
+        outcome,
+        "workflow re-run"
     );
     Ok(())
 }

@@ -1,0 +1,172 @@
+//! Finding a message RepoPal posted earlier: `conversations.history` (with its metadata) of the
+//! channel, resolved from `#name` to its id with `conversations.list` when needed.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{METADATA_EVENT_TYPE, Slack, SlackError, classify};
+
+/// Pages read at most per lookup (200 entries each).
+const MAX_PAGES: usize = 10;
+
+#[derive(Deserialize)]
+struct Page {
+    ok: bool,
+    error: Option<String>,
+    #[serde(default)]
+    messages: Vec<Value>,
+    #[serde(default)]
+    channels: Vec<Value>,
+    response_metadata: Option<Cursor>,
+}
+
+#[derive(Deserialize)]
+struct Cursor {
+    next_cursor: Option<String>,
+}
+
+impl Page {
+    fn next(&self) -> Option<String> {
+        self.response_metadata
+            .as_ref()
+            .and_then(|m| m.next_cursor.clone())
+            .filter(|c| !c.is_empty())
+    }
+}
+
+/// The idempotency key in a message's metadata, if RepoPal attached one.
+fn key_of(message: &Value) -> Option<&str> {
+    let metadata = message.get("metadata")?;
+    if metadata.get("event_type")?.as_str()? != METADATA_EVENT_TYPE {
+        return None;
+    }
+    metadata
+        .get("event_payload")?
+        .get("idempotency_key")?
+        .as_str()
+}
+
+impl Slack {
+    async fn call(
+        &self,
+        token: &SecretString,
+        method: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Page, SlackError> {
+        let res = self
+            .http
+            .get(format!("{}/{method}", self.api_url))
+            .bearer_auth(token.expose_secret())
+            .query(query)
+            .send()
+            .await
+            .map_err(|e| SlackError::Transient(e.without_url().to_string()))?;
+        let status = res.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(SlackError::Transient(format!("{method}: HTTP {status}")));
+        }
+        let page: Page = res.json().await.map_err(|e| {
+            SlackError::Transient(format!("{method}: unexpected answer (HTTP {status}): {e}"))
+        })?;
+        match (page.ok, page.error.as_deref()) {
+            (true, _) => Ok(page),
+            (false, Some(error)) => Err(classify(error)),
+            (false, None) => Err(SlackError::Rejected(format!("{method}: ok: false"))),
+        }
+    }
+
+    /// The id of `channel`: itself when it is an id, else looked up by name (`#name`) among the
+    /// channels the bot can see.
+    async fn channel_id(&self, token: &SecretString, channel: &str) -> Result<String, SlackError> {
+        let Some(name) = channel.strip_prefix('#') else {
+            return Ok(channel.to_owned());
+        };
+        let mut cursor = String::new();
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .call(
+                    token,
+                    "conversations.list",
+                    &[
+                        ("types", "public_channel,private_channel"),
+                        ("exclude_archived", "true"),
+                        ("limit", "200"),
+                        ("cursor", &cursor),
+                    ],
+                )
+                .await?;
+            let found = page
+                .channels
+                .iter()
+                .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
+                .and_then(|c| c.get("id").and_then(Value::as_str));
+            if let Some(id) = found {
+                return Ok(id.to_owned());
+            }
+            match page.next() {
+                Some(next) => cursor = next,
+                None => break,
+            }
+        }
+        Err(SlackError::Rejected("channel_not_found".into()))
+    }
+
+    /// The `ts` of the message in `channel` whose metadata carries `idempotency_key`, looking at
+    /// messages posted since `oldest` (unix seconds).
+    pub async fn find_keyed(
+        &self,
+        token: &SecretString,
+        channel: &str,
+        idempotency_key: &str,
+        oldest: i64,
+    ) -> Result<Option<String>, SlackError> {
+        let id = self.channel_id(token, channel).await?;
+        let oldest = format!("{oldest}.000000");
+        let mut cursor = String::new();
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .call(
+                    token,
+                    "conversations.history",
+                    &[
+                        ("channel", &id),
+                        ("oldest", &oldest),
+                        ("include_all_metadata", "true"),
+                        ("limit", "200"),
+                        ("cursor", &cursor),
+                    ],
+                )
+                .await?;
+            let found = page
+                .messages
+                .iter()
+                .find(|m| key_of(m) == Some(idempotency_key))
+                .and_then(|m| m.get("ts").and_then(Value::as_str));
+            if let Some(ts) = found {
+                return Ok(Some(ts.to_owned()));
+            }
+            match page.next() {
+                Some(next) => cursor = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn only_repopal_metadata_carries_a_key() {
+        let ours = json!({"metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": {"idempotency_key": "k"}}});
+        let other = json!({"metadata": {"event_type": "deploy", "event_payload": {"idempotency_key": "k"}}});
+        assert_eq!(key_of(&ours), Some("k"));
+        assert_eq!(key_of(&other), None);
+        assert_eq!(key_of(&json!({"text": "k"})), None);
+    }
+}
