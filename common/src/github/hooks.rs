@@ -131,9 +131,10 @@ impl GithubDb<'_> {
             return Ok(HookOutcome::AlreadyInstalled(*id));
         }
         // A RepoPal hook we hold no secret for: the one an interrupted earlier attempt created is
-        // adopted; any other is replaced, since its deliveries could not be verified. The pending secret an interrupted attempt stored before its create call: GitHub may
+        // adopted; any other is replaced, since its deliveries could not be verified. The pending
+        // secret this organisation's interrupted attempt stored before its create call: GitHub may
         // have created that hook (then it is the only RepoPal hook we hold no secret for).
-        let pending = repository_hooks::pending_for_repository(self.pool, repo.github_id)
+        let pending = repository_hooks::pending_of_org_repository(self.pool, org, repo.github_id)
             .await?
             .into_iter()
             // A secret sealed with a key since retired cannot be opened: then it is no help.

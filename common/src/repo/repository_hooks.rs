@@ -123,3 +123,20 @@ pub async fn pending_for_repository(
     .fetch_all(db)
     .await?)
 }
+
+/// The organisation's newest pending secrets (id, sealed) for the repository with this GitHub id:
+/// what a retried hook creation may adopt (another organisation's pending secret never is).
+pub async fn pending_of_org_repository(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    repository_github_id: i64,
+) -> Result<Vec<(Uuid, String)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT id, secret_sealed FROM github_pending_hook_secrets WHERE org_id = $1 AND repository_id = $2
+         ORDER BY created_at DESC LIMIT 4",
+    )
+    .bind(org)
+    .bind(repository_github_id)
+    .fetch_all(db)
+    .await?)
+}

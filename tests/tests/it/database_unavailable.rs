@@ -153,7 +153,7 @@ async fn a_webhook_write_whose_session_is_killed_is_retried_and_stored_once() {
     let waiting = || async {
         sqlx::query_scalar::<_, i32>(
             "SELECT pid FROM pg_stat_activity
-             WHERE application_name = 'repopal' AND wait_event_type = 'Lock' AND datname = current_database()",
+             WHERE application_name LIKE 'repopal-%' AND wait_event_type = 'Lock' AND datname = current_database()",
         )
         .fetch_optional(&app.db.pool)
         .await
