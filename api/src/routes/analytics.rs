@@ -5,7 +5,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use common::{
     analytics::{self, Failures, IncidentStats, RepositoryHealth, Window, WindowIn, WorkflowStats},
-    domain::{Bucket, IncidentSource},
+    domain::{Bucket, IncidentSource, OrgId},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -42,7 +42,7 @@ pub struct AnalyticsQuery {
 }
 
 impl AnalyticsQuery {
-    fn window(&self, member: &OrgMember<perm::IncidentsRead>) -> Result<Window, crate::error::ApiError> {
+    fn window(&self, org: OrgId) -> Result<Window, crate::error::ApiError> {
         let input = WindowIn {
             from: self.from,
             to: self.to,
@@ -51,7 +51,7 @@ impl AnalyticsQuery {
             workflow: self.workflow.clone(),
             branch: self.branch.clone(),
         };
-        Ok(Window::new(member.org_id, input, Utc::now())?)
+        Ok(Window::new(org, input, Utc::now())?)
     }
 }
 
@@ -70,7 +70,7 @@ pub async fn workflows(
     member: OrgMember<perm::IncidentsRead>,
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<WorkflowStats> {
-    let window = q.window(&member)?;
+    let window = q.window(member.org_id)?;
     Ok(Envelope(analytics::workflows(&state.services.pool, &window).await?))
 }
 
@@ -90,7 +90,7 @@ pub async fn incidents(
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<IncidentStats> {
     pagination::one_of("severity", q.severity.as_deref(), &["critical", "high", "medium", "low"])?;
-    let window = q.window(&member)?;
+    let window = q.window(member.org_id)?;
     let stats =
         analytics::incidents(&state.services.pool, &window, q.severity.as_deref(), q.source).await?;
     Ok(Envelope(stats))
@@ -111,7 +111,7 @@ pub async fn failures(
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<Failures> {
     let limit = pagination::limit(q.limit, 20, 200)?;
-    let window = q.window(&member)?;
+    let window = q.window(member.org_id)?;
     Ok(Envelope(analytics::failures(&state.services.pool, &window, limit).await?))
 }
 
@@ -136,7 +136,7 @@ pub async fn repositories(
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<RepositoryHealthPageOut> {
     let limit = pagination::limit(q.limit, 20, 200)?;
-    let window = q.window(&member)?;
+    let window = q.window(member.org_id)?;
     let items = analytics::repositories(&state.services.pool, &window, limit as usize).await?;
     Ok(Envelope(RepositoryHealthPageOut { items }))
 }

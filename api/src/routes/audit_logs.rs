@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
+    error::{ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, ValidQuery, perm},
+    pagination,
     state::AppState,
 };
 
@@ -52,13 +53,6 @@ pub struct AuditPageOut {
     pub next_cursor: Option<String>,
 }
 
-pub fn bad_query(message: &str) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::BAD_REQUEST,
-        "invalid_query",
-        message,
-    )
-}
 
 /// The organisation's audit log, newest first, with filters and cursor pagination (org_admin).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit-logs", tag = "orgs", security(("bearer" = [])),
@@ -70,18 +64,8 @@ pub async fn list(
     member: OrgMember<perm::AuditRead>,
     ValidQuery(q): ValidQuery<AuditQuery>,
 ) -> ApiResult<AuditPageOut> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(bad_query("limit must be between 1 and 200"));
-    }
-    let before_id = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| bad_query("cursor is not valid"))
-        })
-        .transpose()?;
+    let limit = pagination::limit(q.limit, 50, 200)?;
+    let before_id = pagination::id_cursor(q.cursor.as_deref())?;
     let filter = Filter {
         action: q.action,
         actor: q.actor.map(UserId),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    audit_logs::{AuditPageOut, bad_query, page_out},
+    audit_logs::{AuditPageOut, page_out},
     integrations::{
         CredentialsIn, CredentialsOut, IntegrationOut, TestOut, acting, integration_id,
     },
@@ -152,14 +152,7 @@ pub async fn logs(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let limit = pagination::limit(q.limit, 50, 200)?;
-    let before_id = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| bad_query("cursor is not valid"))
-        })
-        .transpose()?;
+    let before_id = pagination::id_cursor(q.cursor.as_deref())?;
     let filter = Filter {
         resource: Some(("integration", id.to_string())),
         before_id,

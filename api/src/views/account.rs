@@ -8,14 +8,14 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use common::{
-    domain::{Email, NewPassword},
+    domain::Email,
     identity::SignedIn,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::{
-    page::{ConsoleError, FieldErrors, Layout, field_errors, ok, render},
+    page::{ConsoleError, FieldErrors, Layout, field_errors, new_password, ok, render},
     session::{
         AnonCsrf, MaybeSigned, Posted, SESSION_COOKIE, safe_next, session_value, set_cookie,
     },
@@ -357,17 +357,13 @@ pub async fn reset(
     Posted { form, .. }: Posted<ResetForm>,
 ) -> Response {
     let password = form.new_password.unwrap_or_else(|| SecretString::from(""));
-    let result = match NewPassword::parse(&password) {
+    let result = match new_password(&password) {
         Ok(new) => state
             .identity
             .reset_password(&meta, token_of(&form.token), &new)
             .await
             .map_err(ApiError::from),
-        Err(problem) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            format!("New password {problem}."),
-        )),
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => Redirect::to("/login?notice=password_reset").into_response(),

@@ -137,6 +137,18 @@ pub fn field_errors(e: &ApiError) -> FieldErrors {
 }
 
 /// Renders `page` as an HTML response with `status`.
+/// A new password typed into a form, checked by the same policy as the JSON routes (422
+/// `validation_failed` naming the problem).
+pub fn new_password(raw: &secrecy::SecretString) -> Result<common::domain::NewPassword, ApiError> {
+    common::domain::NewPassword::parse(raw).map_err(|problem| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("New password {problem}."),
+        )
+    })
+}
+
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {
         Ok(body) => (status, Html(body)).into_response(),

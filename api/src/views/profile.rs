@@ -6,13 +6,13 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use common::domain::{NewPassword, SessionId};
+use common::domain::SessionId;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{
     account::PageQuery,
-    page::{ConsoleError, Layout, render},
+    page::{ConsoleError, Layout, new_password, render},
     session::{Console, Posted, Signed},
 };
 use crate::{error::ApiError, extract::Client, routes::auth::full_name, state::AppState};
@@ -155,17 +155,13 @@ pub async fn change_password(
     let empty = || SecretString::from("");
     let current = form.current_password.unwrap_or_else(empty);
     let new = form.new_password.unwrap_or_else(empty);
-    let result = match NewPassword::parse(&new) {
+    let result = match new_password(&new) {
         Ok(new) => state
             .identity
             .change_password(&meta, signed.caller, &current, &new)
             .await
             .map_err(ApiError::from),
-        Err(problem) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            format!("New password {problem}."),
-        )),
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => Redirect::to("/profile?notice=password_changed").into_response(),
