@@ -61,8 +61,11 @@ pub fn time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, A
 
 /// Decodes an id cursor (the audit log pages by entry id).
 pub fn id_cursor(raw: Option<&str>) -> Result<Option<i64>, ApiError> {
-    raw.map(|c| c.parse::<i64>().map_err(|_| bad_query("cursor is not valid")))
-        .transpose()
+    raw.map(|c| {
+        c.parse::<i64>()
+            .map_err(|_| bad_query("cursor is not valid"))
+    })
+    .transpose()
 }
 
 /// Cuts `items` (fetched with `limit + 1`) to `limit` and returns the cursor of the next page.

@@ -33,7 +33,11 @@ pub fn application_name() -> String {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
     let role = exe.strip_prefix("repopal-").unwrap_or(&exe);
-    let role: String = role.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(24).collect();
+    let role: String = role
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(24)
+        .collect();
     format!("repopal-{role}:{}", std::process::id())
 }
 

@@ -406,8 +406,8 @@ impl FakeGithub {
 type Shared = Arc<Mutex<Inner>>;
 
 mod actions;
-pub mod deliveries;
 mod contents;
+pub mod deliveries;
 mod installations;
 
 pub use contents::RateLimit;
@@ -955,9 +955,10 @@ async fn deliver_ping(hook: &FakeHook, repo_id: i64) -> u16 {
     if !local {
         return 0;
     }
-    let mut payload: Value =
-        serde_json::from_str(include_str!("../fixtures/github/webhooks/ping/payload.json"))
-            .expect("fixture");
+    let mut payload: Value = serde_json::from_str(include_str!(
+        "../fixtures/github/webhooks/ping/payload.json"
+    ))
+    .expect("fixture");
     payload["hook_id"] = json!(hook.id);
     payload["hook"]["id"] = json!(hook.id);
     payload["hook"]["events"] = json!(hook.events);

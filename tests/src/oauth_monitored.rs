@@ -107,7 +107,10 @@ impl OAuthMonitored {
             .await;
         assert_eq!(sync.status, 202, "{}", sync.text());
         me.run_jobs().await;
-        let repos = me.admin_call(Method::GET, "repositories", None).await.json();
+        let repos = me
+            .admin_call(Method::GET, "repositories", None)
+            .await
+            .json();
         let repo = &repos["data"]["items"][0];
         me.repo = repo["id"].as_str().expect("a synced repository").to_owned();
         me.repo_github_id = repo["github_id"].as_i64().expect("github id");
@@ -165,7 +168,12 @@ impl OAuthMonitored {
     }
 
     /// `{method} /api/v1/orgs/{org}/{path}` as the org admin.
-    pub async fn admin_call(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
+    pub async fn admin_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
         self.app
             .call(
                 method,
@@ -193,7 +201,11 @@ impl OAuthMonitored {
     /// Connects the repository (its hook installed by the worker).
     pub async fn monitor(&self) {
         let res = self
-            .admin_call(Method::POST, &format!("repositories/{}/connect", self.repo), None)
+            .admin_call(
+                Method::POST,
+                &format!("repositories/{}/connect", self.repo),
+                None,
+            )
             .await;
         assert_eq!(res.status, 202, "{}", res.text());
         self.run_jobs().await;
@@ -222,7 +234,12 @@ impl OAuthMonitored {
     }
 
     /// Sends `payload` as the repository's hook would: signed with that hook's secret.
-    pub async fn deliver_from_hook(&self, event: &str, delivery: &str, payload: &Value) -> TestResponse {
+    pub async fn deliver_from_hook(
+        &self,
+        event: &str,
+        delivery: &str,
+        payload: &Value,
+    ) -> TestResponse {
         let hook = self
             .github
             .hooks()

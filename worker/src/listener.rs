@@ -40,10 +40,8 @@ impl SharedListener {
         queues: &[&'static str],
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        let queues: HashMap<&'static str, watch::Sender<u64>> = queues
-            .iter()
-            .map(|q| (*q, watch::Sender::new(0)))
-            .collect();
+        let queues: HashMap<&'static str, watch::Sender<u64>> =
+            queues.iter().map(|q| (*q, watch::Sender::new(0))).collect();
         let this = Self {
             queues: Arc::new(queues),
         };
@@ -60,10 +58,13 @@ impl SharedListener {
     /// each sees every wake-up). An unknown queue never wakes (polling still runs).
     pub fn wakeups(&self, queue: &str) -> WakeStream {
         match self.queues.get(queue) {
-            Some(sender) => Box::pin(futures::stream::unfold(sender.subscribe(), |mut rx| async move {
-                rx.changed().await.ok()?;
-                Some(((), rx))
-            })),
+            Some(sender) => Box::pin(futures::stream::unfold(
+                sender.subscribe(),
+                |mut rx| async move {
+                    rx.changed().await.ok()?;
+                    Some(((), rx))
+                },
+            )),
             None => Box::pin(futures::stream::pending()),
         }
     }
@@ -107,7 +108,10 @@ impl SharedListener {
             match listener.as_mut() {
                 Ok(l) => {
                     delay = Duration::from_millis(250);
-                    tracing::debug!(queues = self.queues.len(), "listening for new jobs on one shared connection");
+                    tracing::debug!(
+                        queues = self.queues.len(),
+                        "listening for new jobs on one shared connection"
+                    );
                     // Anything inserted while we were not listening is fetched now.
                     self.wake_all();
                     loop {

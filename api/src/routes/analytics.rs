@@ -71,7 +71,9 @@ pub async fn workflows(
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<WorkflowStats> {
     let window = q.window(member.org_id)?;
-    Ok(Envelope(analytics::workflows(&state.services.pool, &window).await?))
+    Ok(Envelope(
+        analytics::workflows(&state.services.pool, &window).await?,
+    ))
 }
 
 /// Incidents opened and resolved per bucket with MTTA and MTTR (median and p90), and the
@@ -89,10 +91,19 @@ pub async fn incidents(
     member: OrgMember<perm::IncidentsRead>,
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<IncidentStats> {
-    pagination::one_of("severity", q.severity.as_deref(), &["critical", "high", "medium", "low"])?;
+    pagination::one_of(
+        "severity",
+        q.severity.as_deref(),
+        &["critical", "high", "medium", "low"],
+    )?;
     let window = q.window(member.org_id)?;
-    let stats =
-        analytics::incidents(&state.services.pool, &window, q.severity.as_deref(), q.source).await?;
+    let stats = analytics::incidents(
+        &state.services.pool,
+        &window,
+        q.severity.as_deref(),
+        q.source,
+    )
+    .await?;
     Ok(Envelope(stats))
 }
 
@@ -112,7 +123,9 @@ pub async fn failures(
 ) -> ApiResult<Failures> {
     let limit = pagination::limit(q.limit, 20, 200)?;
     let window = q.window(member.org_id)?;
-    Ok(Envelope(analytics::failures(&state.services.pool, &window, limit).await?))
+    Ok(Envelope(
+        analytics::failures(&state.services.pool, &window, limit).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

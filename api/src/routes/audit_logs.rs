@@ -53,7 +53,6 @@ pub struct AuditPageOut {
     pub next_cursor: Option<String>,
 }
 
-
 /// The organisation's audit log, newest first, with filters and cursor pagination (org_admin).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit-logs", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), AuditQuery),

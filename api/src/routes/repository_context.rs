@@ -57,7 +57,12 @@ pub async fn list(
     let items = state
         .services
         .github_db()
-        .list_dir(member.org_id, RepositoryId(path_uuid(&repo)?), &q.path, q.git_ref.as_deref())
+        .list_dir(
+            member.org_id,
+            RepositoryId(path_uuid(&repo)?),
+            &q.path,
+            q.git_ref.as_deref(),
+        )
         .await?;
     Ok(Envelope(EntriesOut { items }))
 }
@@ -76,7 +81,12 @@ pub async fn file(
     let file = state
         .services
         .github_db()
-        .file(member.org_id, RepositoryId(path_uuid(&repo)?), &path, q.git_ref.as_deref())
+        .file(
+            member.org_id,
+            RepositoryId(path_uuid(&repo)?),
+            &path,
+            q.git_ref.as_deref(),
+        )
         .await?;
     Ok(Envelope(file))
 }
@@ -106,7 +116,11 @@ pub async fn workflows(
     let items = state
         .services
         .github_db()
-        .workflows(member.org_id, RepositoryId(path_uuid(&repo)?), q.workflow_id)
+        .workflows(
+            member.org_id,
+            RepositoryId(path_uuid(&repo)?),
+            q.workflow_id,
+        )
         .await?;
     Ok(Envelope(WorkflowsOut { items }))
 }

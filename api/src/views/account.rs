@@ -7,10 +7,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use common::{
-    domain::Email,
-    identity::SignedIn,
-};
+use common::{domain::Email, identity::SignedIn};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 

@@ -83,7 +83,13 @@ pub async fn repositories(
 mod tests {
     use super::*;
 
-    fn parts(runs: i64, failures: i64, open: i64, mttr: Option<f64>, monitored: bool) -> RepositoryParts {
+    fn parts(
+        runs: i64,
+        failures: i64,
+        open: i64,
+        mttr: Option<f64>,
+        monitored: bool,
+    ) -> RepositoryParts {
         RepositoryParts {
             repository_id: Uuid::nil(),
             repository: "o/r".into(),
@@ -100,7 +106,13 @@ mod tests {
         assert_eq!(health_score(&parts(0, 0, 0, None, true)), 100.0);
         assert_eq!(health_score(&parts(10, 10, 0, None, true)), 50.0);
         // 0.5 × 0.5 + 0.2 × 1/2 + 0.2 × (1 − 6/24) + 0 = 0.25 + 0.1 + 0.15 = 0.5
-        assert_eq!(health_score(&parts(4, 2, 1, Some(6.0 * 3600.0), false)), 50.0);
-        assert_eq!(health_score(&parts(1, 1, 1_000_000, Some(1e12), false)), 0.0);
+        assert_eq!(
+            health_score(&parts(4, 2, 1, Some(6.0 * 3600.0), false)),
+            50.0
+        );
+        assert_eq!(
+            health_score(&parts(1, 1, 1_000_000, Some(1e12), false)),
+            0.0
+        );
     }
 }

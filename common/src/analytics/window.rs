@@ -39,10 +39,16 @@ impl Window {
         if from >= to {
             problems.push(("from".to_owned(), "must be before `to`".to_owned()));
         } else if to - from > Duration::days(MAX_DAYS) {
-            problems.push(("from".to_owned(), format!("the window may span at most {MAX_DAYS} days")));
+            problems.push((
+                "from".to_owned(),
+                format!("the window may span at most {MAX_DAYS} days"),
+            ));
         }
         for (name, value) in [("workflow", &input.workflow), ("branch", &input.branch)] {
-            if value.as_ref().is_some_and(|v| v.is_empty() || v.chars().count() > 255) {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.is_empty() || v.chars().count() > 255)
+            {
                 problems.push((name.to_owned(), "must be 1 to 255 characters".to_owned()));
             }
         }
@@ -94,7 +100,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("valid time")
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .expect("valid time")
     }
 
     #[test]
@@ -106,7 +114,10 @@ mod tests {
             ..WindowIn::default()
         };
         let w = Window::new(OrgId::new(), input, at(2026, 11, 30, 0)).expect("window");
-        assert_eq!(w.bucket_starts(), vec![at(2026, 11, 2, 0), at(2026, 11, 9, 0), at(2026, 11, 16, 0)]);
+        assert_eq!(
+            w.bucket_starts(),
+            vec![at(2026, 11, 2, 0), at(2026, 11, 9, 0), at(2026, 11, 16, 0)]
+        );
         let days = Window::new(
             OrgId::new(),
             WindowIn {
@@ -117,19 +128,28 @@ mod tests {
             at(2026, 11, 30, 0),
         )
         .expect("window");
-        assert_eq!(days.bucket_starts(), vec![at(2026, 11, 4, 0), at(2026, 11, 5, 0)]);
+        assert_eq!(
+            days.bucket_starts(),
+            vec![at(2026, 11, 4, 0), at(2026, 11, 5, 0)]
+        );
     }
 
     #[test]
     fn reversed_and_overlong_windows_are_refused() {
         let now = at(2026, 11, 30, 0);
-        for (from, to) in [(at(2026, 11, 5, 0), at(2026, 11, 4, 0)), (at(2024, 1, 1, 0), now)] {
+        for (from, to) in [
+            (at(2026, 11, 5, 0), at(2026, 11, 4, 0)),
+            (at(2024, 1, 1, 0), now),
+        ] {
             let input = WindowIn {
                 from: Some(from),
                 to: Some(to),
                 ..WindowIn::default()
             };
-            assert!(matches!(Window::new(OrgId::new(), input, now), Err(Error::InvalidFields(_))));
+            assert!(matches!(
+                Window::new(OrgId::new(), input, now),
+                Err(Error::InvalidFields(_))
+            ));
         }
     }
 }

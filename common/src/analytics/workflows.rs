@@ -81,7 +81,11 @@ pub async fn workflows(pool: &PgPool, window: &Window) -> Result<WorkflowStats, 
             }
         })
         .collect();
-    workflows.sort_by(|a, b| b.runs.cmp(&a.runs).then_with(|| a.workflow.cmp(&b.workflow)));
+    workflows.sort_by(|a, b| {
+        b.runs
+            .cmp(&a.runs)
+            .then_with(|| a.workflow.cmp(&b.workflow))
+    });
     Ok(WorkflowStats {
         from: window.scope.from,
         to: window.scope.to,

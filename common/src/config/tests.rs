@@ -236,26 +236,41 @@ fn the_two_github_identities_are_separate_optional_pairs() {
     let base = [("DATABASE_URL", "postgres://localhost/x")];
     let c = Config::from_source(&env(&base)).unwrap();
     assert!(c.github.app_client_id.is_none() && c.github.oauth_client_id.is_none());
-    assert_eq!(c.github.repo_scopes, ["repo", "admin:repo_hook", "read:user"]);
+    assert_eq!(
+        c.github.repo_scopes,
+        ["repo", "admin:repo_hook", "read:user"]
+    );
     assert_eq!(c.github.log_max_bytes, 8 * 1024 * 1024);
     let mut e = env(&base);
     e.insert("GITHUB_APP_CLIENT_ID".into(), "Iv23.app".into());
     let err = Config::from_source(&e).unwrap_err().to_string();
-    assert!(err.starts_with("GITHUB_APP_CLIENT_SECRET is malformed"), "{err}");
+    assert!(
+        err.starts_with("GITHUB_APP_CLIENT_SECRET is malformed"),
+        "{err}"
+    );
     e.insert("GITHUB_APP_CLIENT_SECRET".into(), "app-secret".into());
     let c = Config::from_source(&e).unwrap();
     assert_eq!(c.github.app_client_id.as_deref(), Some("Iv23.app"));
-    assert!(c.github.oauth_client_id.is_none(), "the OAuth App stays unset");
+    assert!(
+        c.github.oauth_client_id.is_none(),
+        "the OAuth App stays unset"
+    );
     let mut e = env(&base);
     e.insert("GITHUB_OAUTH_CLIENT_SECRET".into(), "s".into());
     let err = Config::from_source(&e).unwrap_err().to_string();
-    assert!(err.starts_with("GITHUB_OAUTH_CLIENT_ID is malformed"), "{err}");
+    assert!(
+        err.starts_with("GITHUB_OAUTH_CLIENT_ID is malformed"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_private_key_with_escaped_newlines_is_read_as_pem() {
     use secrecy::ExposeSecret;
-    let mut e = env(&[("DATABASE_URL", "postgres://localhost/x"), ("GITHUB_APP_ID", "42")]);
+    let mut e = env(&[
+        ("DATABASE_URL", "postgres://localhost/x"),
+        ("GITHUB_APP_ID", "42"),
+    ]);
     e.insert(
         "GITHUB_APP_PRIVATE_KEY".into(),
         "-----BEGIN RSA PRIVATE KEY-----\\nMIIB\\n-----END RSA PRIVATE KEY-----\\n".into(),
@@ -276,11 +291,17 @@ fn the_queue_pool_comes_out_of_the_worker_budget() {
     let w = WorkerConfig::from_source(&env(&[("WORKER_QUEUE_CONNECTIONS", "2")])).unwrap();
     assert_eq!(w.handler_connections(4).unwrap(), 2);
     let err = w.handler_connections(2).unwrap_err().to_string();
-    assert!(err.starts_with("DATABASE_MAX_CONNECTIONS is malformed"), "{err}");
+    assert!(
+        err.starts_with("DATABASE_MAX_CONNECTIONS is malformed"),
+        "{err}"
+    );
     let err = WorkerConfig::from_source(&env(&[("WORKER_QUEUE_CONNECTIONS", "0")]))
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("WORKER_QUEUE_CONNECTIONS is malformed"), "{err}");
+    assert!(
+        err.starts_with("WORKER_QUEUE_CONNECTIONS is malformed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -297,5 +318,9 @@ fn claim_streams_default_to_one_and_never_exceed_the_concurrency() {
     assert_eq!(w.fetchers(crate::jobs::Queue::PROBE), 3);
     assert_eq!(w.fetchers(crate::jobs::Queue::PRUNE_JOBS), 1);
     let err = WorkerConfig::from_source(&env(&[("JOB_FETCHERS_NOOP", "0")])).unwrap_err();
-    assert!(err.to_string().starts_with("JOB_FETCHERS_NOOP is malformed"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("JOB_FETCHERS_NOOP is malformed"),
+        "{err}"
+    );
 }

@@ -188,7 +188,10 @@ impl WorkerConfig {
     /// queue in one process; the queue's concurrency is split between them. More than one lets an
     /// unbatched queue claim several jobs at once instead of one round trip after another.
     pub fn fetchers(&self, queue: crate::jobs::Queue) -> usize {
-        let concurrency = self.effective(queue).concurrency.unwrap_or(self.concurrency);
+        let concurrency = self
+            .effective(queue)
+            .concurrency
+            .unwrap_or(self.concurrency);
         self.queue_overrides
             .get(queue.name)
             .and_then(|o| o.fetchers)

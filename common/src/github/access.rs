@@ -5,8 +5,6 @@
 
 use std::future::Future;
 
-use chrono::Utc;
-use secrecy::SecretString;
 use super::{GithubDb, GithubError, REFRESH_MARGIN, RefreshOutcome, RefreshWhen};
 use crate::{
     Error,
@@ -14,6 +12,8 @@ use crate::{
     domain::{ConnectionId, ConnectionStatus, InstallationId},
     repo::{oauth, repositories::Repository},
 };
+use chrono::Utc;
+use secrecy::SecretString;
 
 /// The credential a repository is reached with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,18 +132,19 @@ impl GithubDb<'_> {
         let expiring = tokens
             .token_expires_at
             .is_some_and(|exp| exp - REFRESH_MARGIN <= Utc::now());
-        let tokens = if (expiring || when == RefreshWhen::Now) && tokens.refresh_token_sealed.is_some() {
-            match self.refresh_connection(connection, when).await? {
-                RefreshOutcome::ReauthRequired => return Err(reauth_required()),
-                RefreshOutcome::Refreshed
-                | RefreshOutcome::AlreadyFresh
-                | RefreshOutcome::NotRefreshable => oauth::sealed_tokens(self.pool, connection)
-                    .await?
-                    .ok_or_else(reauth_required)?,
-            }
-        } else {
-            tokens
-        };
+        let tokens =
+            if (expiring || when == RefreshWhen::Now) && tokens.refresh_token_sealed.is_some() {
+                match self.refresh_connection(connection, when).await? {
+                    RefreshOutcome::ReauthRequired => return Err(reauth_required()),
+                    RefreshOutcome::Refreshed
+                    | RefreshOutcome::AlreadyFresh
+                    | RefreshOutcome::NotRefreshable => oauth::sealed_tokens(self.pool, connection)
+                        .await?
+                        .ok_or_else(reauth_required)?,
+                }
+            } else {
+                tokens
+            };
         if tokens.status != ConnectionStatus::Active {
             return Err(reauth_required());
         }

@@ -285,7 +285,9 @@ impl GithubClient {
             if status == StatusCode::NOT_MODIFIED {
                 return Ok(Conditional::NotModified);
             }
-            if let Some(wait) = rate_limit_wait(status, res.headers()).filter(|_| !status.is_success()) {
+            if let Some(wait) =
+                rate_limit_wait(status, res.headers()).filter(|_| !status.is_success())
+            {
                 return Err(GithubError::RateLimited(wait));
             }
             if !status.is_success() {
@@ -318,8 +320,22 @@ impl GithubClient {
             Ok(Conditional::Fresh { etag, body })
         };
         attempt
-            .retry(ExponentialBuilder::default().with_min_delay(Duration::from_millis(200)).with_max_times(2).with_jitter())
-            .when(|e: &GithubError| matches!(e, GithubError::Network(_) | GithubError::Status { status: 500..=599, .. }))
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(Duration::from_millis(200))
+                    .with_max_times(2)
+                    .with_jitter(),
+            )
+            .when(|e: &GithubError| {
+                matches!(
+                    e,
+                    GithubError::Network(_)
+                        | GithubError::Status {
+                            status: 500..=599,
+                            ..
+                        }
+                )
+            })
             .await
     }
 
@@ -342,7 +358,8 @@ impl GithubClient {
             .await
             .map_err(|e| GithubError::Network(e.without_url().to_string()))?;
         let status = res.status();
-        if let Some(wait) = rate_limit_wait(status, res.headers()).filter(|_| !status.is_success()) {
+        if let Some(wait) = rate_limit_wait(status, res.headers()).filter(|_| !status.is_success())
+        {
             return Err(GithubError::RateLimited(wait));
         }
         match status {

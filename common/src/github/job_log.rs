@@ -2,9 +2,9 @@
 //! or listed by GitHub), the log is fetched with the credential that reaches the repository
 //! (GitHub's redirect to its log host is followed without the token) and streamed, cut at a cap.
 
+use crate::domain::WorkflowRunId;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
-use crate::domain::WorkflowRunId;
 
 use super::{GithubDb, GithubError, client::Auth};
 use crate::{
@@ -50,12 +50,21 @@ impl GithubDb<'_> {
             jobs = list.jobs.into_iter().map(Into::into).collect();
         }
         let chosen = match job {
-            Some(id) => jobs.iter().find(|j| j.job_id == id).ok_or(Error::NotFound)?,
+            Some(id) => jobs
+                .iter()
+                .find(|j| j.job_id == id)
+                .ok_or(Error::NotFound)?,
             None => jobs.iter().find(|j| failed(j)).ok_or_else(|| {
-                Error::rejected("no_failed_job", "No job of this run failed; name one with ?job=.")
+                Error::rejected(
+                    "no_failed_job",
+                    "No job of this run failed; name one with ?job=.",
+                )
             })?,
         };
-        let path = format!("/repos/{}/actions/jobs/{}/logs", repo.full_name, chosen.job_id);
+        let path = format!(
+            "/repos/{}/actions/jobs/{}/logs",
+            repo.full_name, chosen.job_id
+        );
         let response = self
             .with_access(access, |token| {
                 let path = path.clone();

@@ -23,12 +23,8 @@ pub use app::{AppAuth, installation_token};
 pub use client::{Auth, Conditional, GithubClient, GithubError, Page};
 pub use deliveries::HookDelivery;
 pub use hooks::{HOOK_EVENTS, HookHealth, HookOutcome, reinstall_hook};
-pub use job_log::LogStream;
-pub use triage::{
-    ChangedFile, CommitDiff, DIFF_MAX_BYTES, DIFF_MAX_FILES, Entry, FILE_MAX_BYTES, FileContent,
-    PATCH_MAX_BYTES, WORKFLOWS_MAX, Workflow, valid_sha,
-};
 pub use install::{INSTALL_STATE_TTL_SECS, InstallLink, SetupCallback, install_url};
+pub use job_log::LogStream;
 pub use oauth_app::{
     OAuthClient, app_user_client, code_exchange_error, granted_scopes, oauth_client, oauth_http,
     token_error_code,
@@ -38,6 +34,10 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;
 pub use token_refresh::{REFRESH_MARGIN, RefreshOutcome, RefreshWhen, seal_pair};
+pub use triage::{
+    ChangedFile, CommitDiff, DIFF_MAX_BYTES, DIFF_MAX_FILES, Entry, FILE_MAX_BYTES, FileContent,
+    PATCH_MAX_BYTES, WORKFLOWS_MAX, Workflow, valid_sha,
+};
 
 use crate::{Error, config::Config, crypto::keyring::Keyring, domain::InstallationId};
 

@@ -5,11 +5,11 @@
 //! `Error::UpstreamRateLimited`. Every path segment is checked and percent-encoded, so no input
 //! can reach another GitHub endpoint.
 
+use crate::domain::RepositoryId;
 use base64::Engine;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use crate::domain::RepositoryId;
 
-use super::{GithubDb, GithubError, RepoAccess, client::Conditional, client::Auth, upstream};
+use super::{GithubDb, GithubError, RepoAccess, client::Auth, client::Conditional, upstream};
 use crate::{
     Error,
     domain::OrgId,
@@ -215,7 +215,11 @@ fn cut(text: &mut String, max: usize) -> bool {
 
 impl GithubDb<'_> {
     /// The organisation's repository and the credential that reaches it (404 for another org's).
-    pub async fn reachable(&self, org: OrgId, id: RepositoryId) -> Result<(Repository, RepoAccess), Error> {
+    pub async fn reachable(
+        &self,
+        org: OrgId,
+        id: RepositoryId,
+    ) -> Result<(Repository, RepoAccess), Error> {
         let repo = repositories::find(self.pool, org, id)
             .await?
             .filter(|r| r.removed_at.is_none())
@@ -240,7 +244,12 @@ impl GithubDb<'_> {
                 async move {
                     match self
                         .client
-                        .get_conditional(path, &Auth::Bearer(&token), etag.as_deref(), ANSWER_MAX_BYTES)
+                        .get_conditional(
+                            path,
+                            &Auth::Bearer(&token),
+                            etag.as_deref(),
+                            ANSWER_MAX_BYTES,
+                        )
                         .await
                     {
                         Ok(c) => Ok(Some(c)),
@@ -285,9 +294,17 @@ impl GithubDb<'_> {
         let (repo, access) = self.reachable(org, id).await?;
         let encoded = encoded_path(path)?;
         let url = if encoded.is_empty() {
-            format!("/repos/{}/contents{}", repo.full_name, encoded_ref(git_ref)?)
+            format!(
+                "/repos/{}/contents{}",
+                repo.full_name,
+                encoded_ref(git_ref)?
+            )
         } else {
-            format!("/repos/{}/contents/{encoded}{}", repo.full_name, encoded_ref(git_ref)?)
+            format!(
+                "/repos/{}/contents/{encoded}{}",
+                repo.full_name,
+                encoded_ref(git_ref)?
+            )
         };
         let value: serde_json::Value = self
             .cached_json(org, access, &url)
@@ -326,7 +343,11 @@ impl GithubDb<'_> {
         if encoded.is_empty() {
             return Err(invalid("A file path is required."));
         }
-        let url = format!("/repos/{}/contents/{encoded}{}", repo.full_name, encoded_ref(git_ref)?);
+        let url = format!(
+            "/repos/{}/contents/{encoded}{}",
+            repo.full_name,
+            encoded_ref(git_ref)?
+        );
         let value: serde_json::Value = self
             .cached_json(org, access, &url)
             .await?
@@ -337,15 +358,21 @@ impl GithubDb<'_> {
                 "The path is a directory; list it with /files?path=.",
             ));
         }
-        let raw: RawFile =
-            serde_json::from_value(value).map_err(|e| upstream(GithubError::Decode(e.to_string())))?;
+        let raw: RawFile = serde_json::from_value(value)
+            .map_err(|e| upstream(GithubError::Decode(e.to_string())))?;
         if raw.kind != "file" {
-            return Err(Error::rejected("not_a_file", "The path is not a regular file."));
+            return Err(Error::rejected(
+                "not_a_file",
+                "The path is not a regular file.",
+            ));
         }
         if raw.size > FILE_MAX_BYTES {
             return Err(Error::rejected(
                 "file_too_large",
-                format!("The file has {} bytes; at most {FILE_MAX_BYTES} are shown.", raw.size),
+                format!(
+                    "The file has {} bytes; at most {FILE_MAX_BYTES} are shown.",
+                    raw.size
+                ),
             ));
         }
         let content = match (raw.encoding.as_deref(), raw.content) {
@@ -359,7 +386,9 @@ impl GithubDb<'_> {
             _ => {
                 return Err(Error::rejected(
                     "file_too_large",
-                    format!("GitHub did not inline the file; at most {FILE_MAX_BYTES} bytes are shown."),
+                    format!(
+                        "GitHub did not inline the file; at most {FILE_MAX_BYTES} bytes are shown."
+                    ),
                 ));
             }
         };
@@ -411,7 +440,12 @@ impl GithubDb<'_> {
     }
 
     /// A commit's changed files with their patches, within the diff caps.
-    pub async fn commit_diff(&self, org: OrgId, id: RepositoryId, sha: &str) -> Result<CommitDiff, Error> {
+    pub async fn commit_diff(
+        &self,
+        org: OrgId,
+        id: RepositoryId,
+        sha: &str,
+    ) -> Result<CommitDiff, Error> {
         let (repo, access) = self.reachable(org, id).await?;
         let url = format!("/repos/{}/commits/{}", repo.full_name, valid_sha(sha)?);
         let raw: RawCommit = self

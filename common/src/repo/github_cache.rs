@@ -42,11 +42,13 @@ pub async fn put(
 
 /// Notes that GitHub confirmed the cached answer (304).
 pub async fn touch(db: impl PgExecutor<'_>, org: OrgId, key: &str) -> Result<(), Error> {
-    sqlx::query("UPDATE github_etag_cache SET fetched_at = now() WHERE org_id = $1 AND cache_key = $2")
-        .bind(org)
-        .bind(key)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE github_etag_cache SET fetched_at = now() WHERE org_id = $1 AND cache_key = $2",
+    )
+    .bind(org)
+    .bind(key)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -399,7 +399,11 @@ pub async fn due_connection_hooks(
 }
 
 /// Notes that the repository's hook was just found alive.
-pub async fn touch_hook(db: impl PgExecutor<'_>, org: OrgId, id: RepositoryId) -> Result<(), Error> {
+pub async fn touch_hook(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: RepositoryId,
+) -> Result<(), Error> {
     sqlx::query!(
         "UPDATE repositories SET hook_state_at = now() WHERE org_id = $1 AND id = $2 AND hook_state = 'active'",
         org as OrgId,

@@ -61,7 +61,9 @@ pub async fn route(
     };
     // Retention empties payloads of processed deliveries only; one emptied meanwhile is not retried.
     if payload.is_empty() {
-        return Err(Error::Invalid("delivery payload was pruned by retention".into()));
+        return Err(Error::Invalid(
+            "delivery payload was pruned by retention".into(),
+        ));
     }
     // Fields are copied into text columns, which cannot hold NUL: such characters become U+FFFD.
     let payload = super::without_nul(&payload);

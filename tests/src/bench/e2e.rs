@@ -52,7 +52,13 @@ pub async fn run(runs: usize, workers: usize) -> E2eFigures {
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (api, base) = super::start_api(&m.app.db.url, &pairs).await;
     let procs = super::start_workers(&m.app.db.url, workers, &pairs);
-    super::wait_registered(&m.app.db.pool, "process_webhook", workers, Duration::from_secs(60)).await;
+    super::wait_registered(
+        &m.app.db.pool,
+        "process_webhook",
+        workers,
+        Duration::from_secs(60),
+    )
+    .await;
 
     // Run numbers grow per group in sending order; groups interleave.
     let mut bodies = Vec::new();
@@ -69,7 +75,10 @@ pub async fn run(runs: usize, workers: usize) -> E2eFigures {
                 );
                 p["workflow_run"]["workflow_id"] = json!(5000 + w);
                 p["workflow_run"]["name"] = json!(format!("workflow-{w}"));
-                bodies.push((format!("e2e-{run_id}"), serde_json::to_vec(&p).expect("json")));
+                bodies.push((
+                    format!("e2e-{run_id}"),
+                    serde_json::to_vec(&p).expect("json"),
+                ));
             }
         }
     }
@@ -80,7 +89,8 @@ pub async fn run(runs: usize, workers: usize) -> E2eFigures {
     let url = Arc::new(format!("{base}/api/v1/webhooks/github"));
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let (bodies, next, client, url) = (bodies.clone(), next.clone(), client.clone(), url.clone());
+        let (bodies, next, client, url) =
+            (bodies.clone(), next.clone(), client.clone(), url.clone());
         tasks.push(tokio::spawn(async move {
             let mut errors = 0usize;
             loop {

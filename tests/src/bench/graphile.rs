@@ -29,7 +29,12 @@ pub fn available() -> bool {
 
 /// Drains `jobs` no-op tasks with `processes` × `concurrency` graphile-worker in `mode`
 /// (`batched` or `unbatched`), as its perfTest does. `None` (with the reason on stderr) on failure.
-pub async fn run(mode: &str, jobs: usize, processes: usize, concurrency: usize) -> Option<GraphileRun> {
+pub async fn run(
+    mode: &str,
+    jobs: usize,
+    processes: usize,
+    concurrency: usize,
+) -> Option<GraphileRun> {
     let db = TestDb::new().await;
     let out = tokio::process::Command::new("node")
         .arg(driver_dir().join("driver.js"))

@@ -33,7 +33,12 @@ pub fn cpu_seconds(pid: i32) -> f64 {
     // Fields after the command name (which may contain spaces) start at ") ".
     let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; 100 ticks/s.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -120,7 +125,8 @@ pub async fn http_ingest(
             let mut latencies = Vec::new();
             let mut n = 0u64;
             let mut pace = rate.map(|r| {
-                let mut i = tokio::time::interval(Duration::from_secs_f64(clients as f64 / r.max(1.0)));
+                let mut i =
+                    tokio::time::interval(Duration::from_secs_f64(clients as f64 / r.max(1.0)));
                 i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 i
             });

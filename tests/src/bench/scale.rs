@@ -54,7 +54,11 @@ pub async fn run(workers: usize, deliveries: usize, noops: usize, probes: usize)
     // 100 slots: the bench's own pool (at most 10) and the formula's budget below.
     let (api_pool, worker_pool, queue_pool) = (8u32, 4u32, 2u32);
     let budget = api_pool + u32::try_from(workers).unwrap_or(u32::MAX) * (worker_pool + 1);
-    let (api_s, worker_s, queue_s) = (api_pool.to_string(), worker_pool.to_string(), queue_pool.to_string());
+    let (api_s, worker_s, queue_s) = (
+        api_pool.to_string(),
+        worker_pool.to_string(),
+        queue_pool.to_string(),
+    );
     let (api, base) = super::start_api(&db.url, &[("DATABASE_MAX_CONNECTIONS", &api_s)]).await;
     let procs = super::start_workers(
         &db.url,
@@ -74,7 +78,10 @@ pub async fn run(workers: usize, deliveries: usize, noops: usize, probes: usize)
         .fetch_all(&db.pool)
         .await
         .unwrap_or_default();
-        let full = per_pid.iter().filter(|n| **n as usize == ALL_QUEUES.len()).count();
+        let full = per_pid
+            .iter()
+            .filter(|n| **n as usize == ALL_QUEUES.len())
+            .count();
         if full >= workers || Instant::now() > deadline {
             break full;
         }
@@ -85,7 +92,9 @@ pub async fn run(workers: usize, deliveries: usize, noops: usize, probes: usize)
     let mut conn = db.pool.acquire().await.expect("conn");
     for chunk in (0..noops).collect::<Vec<_>>().chunks(5000) {
         let batch: Vec<Noop> = chunk.iter().map(|_| Noop { enqueued_at_us: 0 }).collect();
-        jobs::push_many(&mut conn, &batch).await.expect("push noops");
+        jobs::push_many(&mut conn, &batch)
+            .await
+            .expect("push noops");
     }
     let batch: Vec<Probe> = (0..probes)
         .map(|i| Probe {
@@ -94,7 +103,9 @@ pub async fn run(workers: usize, deliveries: usize, noops: usize, probes: usize)
             behaviour: ProbeBehaviour::Succeed,
         })
         .collect();
-    jobs::push_many(&mut conn, &batch).await.expect("push probes");
+    jobs::push_many(&mut conn, &batch)
+        .await
+        .expect("push probes");
     drop(conn);
     let sender = tokio::spawn(send_pings(base.clone(), deliveries, 16));
 
@@ -105,7 +116,11 @@ pub async fn run(workers: usize, deliveries: usize, noops: usize, probes: usize)
         let limit = Instant::now() + Duration::from_secs(600);
         loop {
             for (name, n, listening) in snapshot(&db).await {
-                listen_peak = listen_peak.max(if name.starts_with("repopal-worker") { listening } else { 0 });
+                listen_peak = listen_peak.max(if name.starts_with("repopal-worker") {
+                    listening
+                } else {
+                    0
+                });
                 let e = peaks.entry(name).or_default();
                 *e = (*e).max(n);
             }
@@ -127,7 +142,12 @@ pub async fn run(workers: usize, deliveries: usize, noops: usize, probes: usize)
     let api_peak = peaks.get(&api_name).copied().unwrap_or(0);
     let mut worker_peaks: Vec<i64> = procs
         .iter()
-        .map(|p| peaks.get(&format!("repopal-worker:{}", p.pid())).copied().unwrap_or(0))
+        .map(|p| {
+            peaks
+                .get(&format!("repopal-worker:{}", p.pid()))
+                .copied()
+                .unwrap_or(0)
+        })
         .collect();
     worker_peaks.sort_unstable();
     let mut procs = procs;
@@ -137,8 +157,15 @@ pub async fn run(workers: usize, deliveries: usize, noops: usize, probes: usize)
     let refused_marker = |l: &&str| {
         l.contains("too many clients already") || l.contains("remaining connection slots")
     };
-    let refused = cluster.server_log().lines().filter(|l| refused_marker(l)).count()
-        + logs.iter().map(|t| t.lines().filter(|l| refused_marker(l)).count()).sum::<usize>();
+    let refused = cluster
+        .server_log()
+        .lines()
+        .filter(|l| refused_marker(l))
+        .count()
+        + logs
+            .iter()
+            .map(|t| t.lines().filter(|l| refused_marker(l)).count())
+            .sum::<usize>();
     ScaleFigures {
         workers,
         registered,
@@ -166,7 +193,13 @@ async fn send_pings(base: String, n: usize, clients: usize) -> usize {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (client, url, body, sig, next) = (client.clone(), url.clone(), body.clone(), sig.clone(), next.clone());
+        let (client, url, body, sig, next) = (
+            client.clone(),
+            url.clone(),
+            body.clone(),
+            sig.clone(),
+            next.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut errors = 0;
             loop {

@@ -60,7 +60,13 @@ async fn drain_once(n_jobs: usize, processes: usize, env: &[(String, String)]) -
     let db = TestDb::new().await;
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let workers = bench::start_workers(&db.url, processes, &pairs);
-    bench::wait_registered(&db.pool, Noop::QUEUE.name, processes, Duration::from_secs(60)).await;
+    bench::wait_registered(
+        &db.pool,
+        Noop::QUEUE.name,
+        processes,
+        Duration::from_secs(60),
+    )
+    .await;
     let mut tx = db.pool.begin().await.expect("begin");
     for chunk in (0..n_jobs).collect::<Vec<_>>().chunks(5000) {
         let batch: Vec<Noop> = chunk.iter().map(|_| Noop { enqueued_at_us: 0 }).collect();
@@ -81,7 +87,10 @@ async fn drain_once(n_jobs: usize, processes: usize, env: &[(String, String)]) -
 }
 
 fn shown(v: &[f64]) -> String {
-    v.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" ")
+    v.iter()
+        .map(|r| format!("{r:.0}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// (a) graphile-worker and RepoPal side by side, both modes.
@@ -89,12 +98,17 @@ async fn queue(runs: usize) {
     let n_jobs = env_num("BENCH_JOBS", 200_000);
     let have_gw = graphile::available();
     if !have_gw {
-        println!("graphile-worker: not installed (scripts/bench.sh installs it into bench/graphile)");
+        println!(
+            "graphile-worker: not installed (scripts/bench.sh installs it into bench/graphile)"
+        );
     }
     println!(
         "queue: {n_jobs} no-op jobs, {PROCESSES} processes x {CONCURRENCY} concurrent, median of {runs} runs (jobs/s)"
     );
-    println!("{:<12} {:>12} {:>12} {:>7}   runs RepoPal | graphile-worker", "mode", "RepoPal", "graphile", "ratio");
+    println!(
+        "{:<12} {:>12} {:>12} {:>7}   runs RepoPal | graphile-worker",
+        "mode", "RepoPal", "graphile", "ratio"
+    );
     // Batched: 500 per claim, as graphile-worker's local queue. Unbatched: one job per claim, on 8
     // claim streams so claims overlap as graphile-worker's 24 concurrent `get_job` calls do.
     for (mode, batch, fetchers) in [("batched", "500", "1"), ("unbatched", "1", "8")] {
@@ -117,7 +131,11 @@ async fn queue(runs: usize) {
             }
         }
         let (a, b) = (median(&mut ours.clone()), median(&mut theirs.clone()));
-        let ratio = if b > 0.0 { format!("{:.2}x", a / b) } else { "-".into() };
+        let ratio = if b > 0.0 {
+            format!("{:.2}x", a / b)
+        } else {
+            "-".into()
+        };
         println!(
             "{mode:<12} {a:>12.0} {b:>12.0} {ratio:>7}   {} | {}",
             shown(&ours),
@@ -135,7 +153,9 @@ async fn latency(n_jobs: usize) {
     bench::wait_registered(&db.pool, Noop::QUEUE.name, 1, Duration::from_secs(60)).await;
     let mut conn = db.pool.acquire().await.expect("conn");
     for _ in 0..n_jobs {
-        let job = Noop { enqueued_at_us: now_us() };
+        let job = Noop {
+            enqueued_at_us: now_us(),
+        };
         jobs::push(&mut conn, &job).await.expect("push");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -169,7 +189,8 @@ async fn latency(n_jobs: usize) {
 async fn ingest(runs: usize) {
     let secs = Duration::from_secs(env_num("BENCH_INGEST_SECS", 10) as u64);
     let clients = env_num("BENCH_INGEST_CLIENTS", 64);
-    let (mut http, mut raw, mut raw_notify, mut p99s) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut http, mut raw, mut raw_notify, mut p99s) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut cpu = Vec::new();
     let mut client_cpu = Vec::new();
     for _ in 0..runs {
@@ -194,7 +215,11 @@ async fn ingest(runs: usize) {
             raw_notify.push(tps);
         }
     }
-    let (h, r, rn) = (median(&mut http.clone()), median(&mut raw.clone()), median(&mut raw_notify.clone()));
+    let (h, r, rn) = (
+        median(&mut http.clone()),
+        median(&mut raw.clone()),
+        median(&mut raw_notify.clone()),
+    );
     println!(
         "webhook ingest, {clients} clients x {}s, median of {runs}: HTTP {h:.0}/s (p99 at saturation {:.1} ms) | pgbench ingest_tx without NOTIFY {r:.0} tps, ratio {:.2}x | with the NOTIFY trigger {rn:.0} tps, ratio {:.2}x   runs {} | {} | {}",
         secs.as_secs(),
@@ -212,12 +237,16 @@ async fn ingest(runs: usize) {
     let n = 20_000;
     let t = Instant::now();
     for _ in 0..n {
-        std::hint::black_box(common::crypto::signature::sign(b"bench-secret", std::hint::black_box(&body)));
+        std::hint::black_box(common::crypto::signature::sign(
+            b"bench-secret",
+            std::hint::black_box(&body),
+        ));
     }
     let hmac_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
     let t = Instant::now();
     for _ in 0..n {
-        let v: serde_json::Value = serde_json::from_slice(std::hint::black_box(&body)).unwrap_or_default();
+        let v: serde_json::Value =
+            serde_json::from_slice(std::hint::black_box(&body)).unwrap_or_default();
         std::hint::black_box(v);
     }
     let json_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
@@ -294,7 +323,10 @@ async fn main() {
     println!(
         "RepoPal benchmark: {} cores, load average at start {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     if on("queue") {
         queue(runs).await;
@@ -314,6 +346,9 @@ async fn main() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "load average at end {}",
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 }

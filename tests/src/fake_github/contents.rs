@@ -153,7 +153,10 @@ fn answer(
     (
         [
             (header::ETAG, etag),
-            (header::CONTENT_TYPE, "application/json; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_owned(),
+            ),
         ],
         text,
     )
@@ -268,10 +271,7 @@ async fn commit(
         &headers,
         format!("GET /repos/{name}/commits/{sha}"),
         |inner| {
-            let (message, files) = inner
-                .contents
-                .commits
-                .get(&(name.clone(), sha.clone()))?;
+            let (message, files) = inner.contents.commits.get(&(name.clone(), sha.clone()))?;
             let files: Vec<Value> = files
                 .iter()
                 .take(300)

@@ -179,8 +179,11 @@ async fn list(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<ListQ
                 }
             },
         };
-        let mut newest_first: Vec<&Delivery> =
-            inner.app_deliveries.iter().filter(|d| d.id < below).collect();
+        let mut newest_first: Vec<&Delivery> = inner
+            .app_deliveries
+            .iter()
+            .filter(|d| d.id < below)
+            .collect();
         newest_first.sort_by_key(|d| std::cmp::Reverse(d.id));
         let more = newest_first.len() > per_page;
         let page: Vec<&Delivery> = newest_first.into_iter().take(per_page).collect();

@@ -59,7 +59,16 @@ async fn run(app: &TestApp, org: Uuid, r: Run<'_>) -> Uuid {
     .unwrap()
 }
 
-async fn failed_job(app: &TestApp, org: Uuid, repo: Uuid, job_id: i64, run_id: i64, name: &str, step: &str, at: &str) {
+async fn failed_job(
+    app: &TestApp,
+    org: Uuid,
+    repo: Uuid,
+    job_id: i64,
+    run_id: i64,
+    name: &str,
+    step: &str,
+    at: &str,
+) {
     sqlx::query(
         "INSERT INTO workflow_jobs (org_id, job_id, repository_id, run_id, run_attempt, name, status,
                                     conclusion, completed_at, failed_steps)
@@ -116,42 +125,182 @@ async fn seed(app: &TestApp) -> Org {
     let repo_a = repository(app, org, 1, "acme/api", true).await;
     let repo_b = repository(app, org, 2, "acme/web", false).await;
     let runs = [
-        (repo_a, 1, "CI", Some("success"), "2026-11-02T01:00:00Z", 100),
-        (repo_a, 2, "CI", Some("failure"), "2026-11-02T02:00:00Z", 200),
-        (repo_a, 3, "CI", Some("success"), "2026-11-02T03:00:00Z", 300),
-        (repo_a, 4, "CI", Some("timed_out"), "2026-11-04T05:00:00Z", 1000),
-        (repo_b, 5, "Deploy", Some("success"), "2026-11-02T04:00:00Z", 50),
+        (
+            repo_a,
+            1,
+            "CI",
+            Some("success"),
+            "2026-11-02T01:00:00Z",
+            100,
+        ),
+        (
+            repo_a,
+            2,
+            "CI",
+            Some("failure"),
+            "2026-11-02T02:00:00Z",
+            200,
+        ),
+        (
+            repo_a,
+            3,
+            "CI",
+            Some("success"),
+            "2026-11-02T03:00:00Z",
+            300,
+        ),
+        (
+            repo_a,
+            4,
+            "CI",
+            Some("timed_out"),
+            "2026-11-04T05:00:00Z",
+            1000,
+        ),
+        (
+            repo_b,
+            5,
+            "Deploy",
+            Some("success"),
+            "2026-11-02T04:00:00Z",
+            50,
+        ),
         // Outside the window, and one still running: neither counts.
-        (repo_a, 6, "CI", Some("failure"), "2026-11-01T23:59:59Z", 5000),
+        (
+            repo_a,
+            6,
+            "CI",
+            Some("failure"),
+            "2026-11-01T23:59:59Z",
+            5000,
+        ),
         (repo_a, 7, "CI", None, "2026-11-03T00:00:00Z", 7000),
     ];
     for (repo, run_id, workflow, conclusion, at, ms) in runs {
-        run(app, org, Run { repo, run_id, workflow, branch: "main", conclusion, completed_at: at, duration_ms: ms }).await;
+        run(
+            app,
+            org,
+            Run {
+                repo,
+                run_id,
+                workflow,
+                branch: "main",
+                conclusion,
+                completed_at: at,
+                duration_ms: ms,
+            },
+        )
+        .await;
     }
-    failed_job(app, org, repo_a, 21, 2, "test", "Run tests", "2026-11-02T02:00:00Z").await;
-    failed_job(app, org, repo_a, 41, 4, "test", "Run tests", "2026-11-04T05:00:00Z").await;
-    failed_job(app, org, repo_a, 42, 4, "lint", "eslint", "2026-11-04T04:00:00Z").await;
-    incident(app, org, Incident { repo: repo_a, key: "a1", severity: "high", first_seen: "2026-11-02T10:00:00Z",
-        acknowledged: Some("2026-11-02T10:10:00Z"), resolved: Some("2026-11-02T12:00:00Z") }).await;
-    incident(app, org, Incident { repo: repo_a, key: "a2", severity: "critical", first_seen: "2026-11-04T09:00:00Z",
-        acknowledged: None, resolved: None }).await;
-    incident(app, org, Incident { repo: repo_b, key: "b1", severity: "high", first_seen: "2026-10-30T00:00:00Z",
-        acknowledged: None, resolved: Some("2026-11-03T00:00:00Z") }).await;
+    failed_job(
+        app,
+        org,
+        repo_a,
+        21,
+        2,
+        "test",
+        "Run tests",
+        "2026-11-02T02:00:00Z",
+    )
+    .await;
+    failed_job(
+        app,
+        org,
+        repo_a,
+        41,
+        4,
+        "test",
+        "Run tests",
+        "2026-11-04T05:00:00Z",
+    )
+    .await;
+    failed_job(
+        app,
+        org,
+        repo_a,
+        42,
+        4,
+        "lint",
+        "eslint",
+        "2026-11-04T04:00:00Z",
+    )
+    .await;
+    incident(
+        app,
+        org,
+        Incident {
+            repo: repo_a,
+            key: "a1",
+            severity: "high",
+            first_seen: "2026-11-02T10:00:00Z",
+            acknowledged: Some("2026-11-02T10:10:00Z"),
+            resolved: Some("2026-11-02T12:00:00Z"),
+        },
+    )
+    .await;
+    incident(
+        app,
+        org,
+        Incident {
+            repo: repo_a,
+            key: "a2",
+            severity: "critical",
+            first_seen: "2026-11-04T09:00:00Z",
+            acknowledged: None,
+            resolved: None,
+        },
+    )
+    .await;
+    incident(
+        app,
+        org,
+        Incident {
+            repo: repo_b,
+            key: "b1",
+            severity: "high",
+            first_seen: "2026-10-30T00:00:00Z",
+            acknowledged: None,
+            resolved: Some("2026-11-03T00:00:00Z"),
+        },
+    )
+    .await;
 
     let other = app.register("rival@example.com", Some("Rivals")).await;
     let other_org: Uuid = other.first_org().parse().unwrap();
     let other_repo = repository(app, other_org, 1, "rival/api", true).await;
-    run(app, other_org, Run { repo: other_repo, run_id: 1, workflow: "CI", branch: "main",
-        conclusion: Some("failure"), completed_at: "2026-11-02T01:00:00Z", duration_ms: 9 }).await;
+    run(
+        app,
+        other_org,
+        Run {
+            repo: other_repo,
+            run_id: 1,
+            workflow: "CI",
+            branch: "main",
+            conclusion: Some("failure"),
+            completed_at: "2026-11-02T01:00:00Z",
+            duration_ms: 9,
+        },
+    )
+    .await;
 
-    Org { id: org, token: session.access_token, repo_a, repo_b }
+    Org {
+        id: org,
+        token: session.access_token,
+        repo_a,
+        repo_b,
+    }
 }
 
 const WINDOW: &str = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
 
 async fn get(app: &TestApp, org: &Org, what: &str, query: &str) -> Value {
     let r = app
-        .call(Method::GET, &format!("/api/v1/orgs/{}/analytics/{what}?{query}", org.id), Some(&org.token), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{}/analytics/{what}?{query}", org.id),
+            Some(&org.token),
+            None,
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["data"].clone()
@@ -162,29 +311,73 @@ async fn the_workflow_series_counts_failures_and_percentiles_per_day_and_per_wor
     let app = TestApp::new().await;
     let org = seed(&app).await;
     let data = get(&app, &org, "workflows", WINDOW).await;
-    assert_eq!((data["runs"].clone(), data["failures"].clone()), (json!(5), json!(2)));
+    assert_eq!(
+        (data["runs"].clone(), data["failures"].clone()),
+        (json!(5), json!(2))
+    );
     let overall = data["overall"].as_array().unwrap();
-    assert_eq!(overall.len(), 3, "one point per day, the empty day included: {overall:?}");
+    assert_eq!(
+        overall.len(),
+        3,
+        "one point per day, the empty day included: {overall:?}"
+    );
     assert_eq!(overall[0]["bucket_start"], "2026-11-02T00:00:00Z");
     assert_eq!(
-        (overall[0]["runs"].clone(), overall[0]["failures"].clone(), overall[0]["failure_rate"].clone()),
+        (
+            overall[0]["runs"].clone(),
+            overall[0]["failures"].clone(),
+            overall[0]["failure_rate"].clone()
+        ),
         (json!(4), json!(1), json!(0.25))
     );
     // Durations 50, 100, 200, 300 ms: median 150, p90 270 (linear interpolation).
-    assert_eq!((overall[0]["duration_p50_ms"].clone(), overall[0]["duration_p90_ms"].clone()), (json!(150), json!(270)));
-    assert_eq!((overall[1]["runs"].clone(), overall[1]["duration_p50_ms"].clone()), (json!(0), Value::Null));
-    assert_eq!((overall[2]["runs"].clone(), overall[2]["failures"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (
+            overall[0]["duration_p50_ms"].clone(),
+            overall[0]["duration_p90_ms"].clone()
+        ),
+        (json!(150), json!(270))
+    );
+    assert_eq!(
+        (
+            overall[1]["runs"].clone(),
+            overall[1]["duration_p50_ms"].clone()
+        ),
+        (json!(0), Value::Null)
+    );
+    assert_eq!(
+        (overall[2]["runs"].clone(), overall[2]["failures"].clone()),
+        (json!(1), json!(1))
+    );
     let workflows = data["workflows"].as_array().unwrap();
     assert_eq!(workflows[0]["workflow"], "CI");
-    assert_eq!((workflows[0]["runs"].clone(), workflows[0]["failures"].clone()), (json!(4), json!(2)));
+    assert_eq!(
+        (
+            workflows[0]["runs"].clone(),
+            workflows[0]["failures"].clone()
+        ),
+        (json!(4), json!(2))
+    );
     assert_eq!(workflows[1]["workflow"], "Deploy");
 
     // Filters narrow every figure; weekly buckets start on Monday 2 November.
-    let only_b = get(&app, &org, "workflows", &format!("{WINDOW}&repository={}&bucket=week", org.repo_b)).await;
+    let only_b = get(
+        &app,
+        &org,
+        "workflows",
+        &format!("{WINDOW}&repository={}&bucket=week", org.repo_b),
+    )
+    .await;
     assert_eq!(only_b["runs"], 1);
     assert_eq!(only_b["overall"].as_array().unwrap().len(), 1);
     assert_eq!(only_b["overall"][0]["bucket_start"], "2026-11-02T00:00:00Z");
-    let by_name = get(&app, &org, "workflows", &format!("{WINDOW}&workflow=Deploy")).await;
+    let by_name = get(
+        &app,
+        &org,
+        "workflows",
+        &format!("{WINDOW}&workflow=Deploy"),
+    )
+    .await;
     assert_eq!(by_name["runs"], 1);
 }
 
@@ -195,25 +388,65 @@ async fn the_incident_series_gives_opened_resolved_mtta_and_mttr() {
     let data = get(&app, &org, "incidents", WINDOW).await;
     let s = data["series"].as_array().unwrap();
     assert_eq!(s.len(), 3);
-    assert_eq!((s[0]["opened"].clone(), s[0]["resolved"].clone()), (json!(1), json!(1)));
-    assert_eq!((s[0]["mtta_p50_secs"].clone(), s[0]["mttr_p50_secs"].clone()), (json!(600), json!(7200)));
+    assert_eq!(
+        (s[0]["opened"].clone(), s[0]["resolved"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(
+        (s[0]["mtta_p50_secs"].clone(), s[0]["mttr_p50_secs"].clone()),
+        (json!(600), json!(7200))
+    );
     // Opened before the window, resolved on the 3rd after four days.
-    assert_eq!((s[1]["opened"].clone(), s[1]["resolved"].clone(), s[1]["mttr_p50_secs"].clone()), (json!(0), json!(1), json!(345_600)));
-    assert_eq!((s[2]["opened"].clone(), s[2]["mtta_p50_secs"].clone()), (json!(1), Value::Null));
+    assert_eq!(
+        (
+            s[1]["opened"].clone(),
+            s[1]["resolved"].clone(),
+            s[1]["mttr_p50_secs"].clone()
+        ),
+        (json!(0), json!(1), json!(345_600))
+    );
+    assert_eq!(
+        (s[2]["opened"].clone(), s[2]["mtta_p50_secs"].clone()),
+        (json!(1), Value::Null)
+    );
     let sev: Vec<(String, i64, i64)> = data["by_severity"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| (g["key"].as_str().unwrap().to_owned(), g["opened"].as_i64().unwrap(), g["resolved"].as_i64().unwrap()))
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_owned(),
+                g["opened"].as_i64().unwrap(),
+                g["resolved"].as_i64().unwrap(),
+            )
+        })
         .collect();
-    assert!(sev.contains(&("high".into(), 1, 1)) && sev.contains(&("critical".into(), 1, 0)), "{sev:?}");
-    assert_eq!(data["by_repository"].as_array().unwrap().len(), 1, "only acme/api opened incidents in the window");
+    assert!(
+        sev.contains(&("high".into(), 1, 1)) && sev.contains(&("critical".into(), 1, 0)),
+        "{sev:?}"
+    );
+    assert_eq!(
+        data["by_repository"].as_array().unwrap().len(),
+        1,
+        "only acme/api opened incidents in the window"
+    );
     assert_eq!(data["by_repository"][0]["key"], "acme/api");
     assert_eq!(data["by_source"][0]["key"], "github_actions");
     assert_eq!(data["by_source"][0]["opened"], 2);
 
-    let critical = get(&app, &org, "incidents", &format!("{WINDOW}&severity=critical")).await;
-    let opened: Vec<i64> = critical["series"].as_array().unwrap().iter().map(|b| b["opened"].as_i64().unwrap()).collect();
+    let critical = get(
+        &app,
+        &org,
+        "incidents",
+        &format!("{WINDOW}&severity=critical"),
+    )
+    .await;
+    let opened: Vec<i64> = critical["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["opened"].as_i64().unwrap())
+        .collect();
     assert_eq!(opened, vec![0, 0, 1]);
 }
 
@@ -225,22 +458,38 @@ async fn failures_rank_jobs_and_steps_and_repositories_rank_by_the_documented_sc
     assert_eq!(data["jobs"][0]["job"], "test");
     assert_eq!(data["jobs"][0]["failures"], 2);
     assert_eq!(data["jobs"][0]["workflow"], "CI");
-    let last_run: Uuid = sqlx::query_scalar("SELECT id FROM workflow_runs WHERE org_id = $1 AND run_id = 4")
-        .bind(org.id)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let last_run: Uuid =
+        sqlx::query_scalar("SELECT id FROM workflow_runs WHERE org_id = $1 AND run_id = 4")
+            .bind(org.id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(data["jobs"][0]["last_run_id"], last_run.to_string());
     assert_eq!(data["jobs"][1]["job"], "lint");
-    assert_eq!((data["steps"][0]["step"].clone(), data["steps"][0]["failures"].clone()), (json!("Run tests"), json!(2)));
+    assert_eq!(
+        (
+            data["steps"][0]["step"].clone(),
+            data["steps"][0]["failures"].clone()
+        ),
+        (json!("Run tests"), json!(2))
+    );
     assert_eq!(data["steps"][1]["step"], "eslint");
 
     let ranked = get(&app, &org, "repositories", WINDOW).await;
     let items = ranked["items"].as_array().unwrap();
     // acme/api: 0.5×(1−0.5) + 0.2×1/2 + 0.2×(1−2h/24h) + 0.1 = 0.6333; acme/web: 0.5 + 0.2 + 0 + 0 = 0.7.
     assert_eq!(items[0]["repository_id"], org.repo_a.to_string());
-    assert_eq!((items[0]["rank"].clone(), items[0]["score"].clone()), (json!(1), json!(63.3)));
-    assert_eq!((items[0]["open_incidents"].clone(), items[0]["failure_rate"].clone()), (json!(1), json!(0.5)));
+    assert_eq!(
+        (items[0]["rank"].clone(), items[0]["score"].clone()),
+        (json!(1), json!(63.3))
+    );
+    assert_eq!(
+        (
+            items[0]["open_incidents"].clone(),
+            items[0]["failure_rate"].clone()
+        ),
+        (json!(1), json!(0.5))
+    );
     assert_eq!(items[1]["repository_id"], org.repo_b.to_string());
     assert_eq!(items[1]["score"], json!(70.0));
 }
@@ -249,13 +498,27 @@ async fn failures_rank_jobs_and_steps_and_repositories_rank_by_the_documented_sc
 async fn another_organisation_and_bad_windows_are_refused() {
     let app = TestApp::new().await;
     let org = seed(&app).await;
-    let stranger = app.register("stranger@example.com", Some("Strangers")).await;
+    let stranger = app
+        .register("stranger@example.com", Some("Strangers"))
+        .await;
     for what in ["workflows", "incidents", "failures", "repositories"] {
         let r = app
-            .call(Method::GET, &format!("/api/v1/orgs/{}/analytics/{what}", org.id), Some(&stranger.access_token), None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/orgs/{}/analytics/{what}", org.id),
+                Some(&stranger.access_token),
+                None,
+            )
             .await;
         assert_eq!(r.status, 404, "{what}: {}", r.text());
-        let anonymous = app.call(Method::GET, &format!("/api/v1/orgs/{}/analytics/{what}", org.id), None, None).await;
+        let anonymous = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/orgs/{}/analytics/{what}", org.id),
+                None,
+                None,
+            )
+            .await;
         assert_eq!(anonymous.status, 401, "{what}");
     }
     let base = format!("/api/v1/orgs/{}/analytics/workflows", org.id);
@@ -266,11 +529,23 @@ async fn another_organisation_and_bad_windows_are_refused() {
         ("from=yesterday", 400),
         ("branch=", 422),
     ] {
-        let r = app.call(Method::GET, &format!("{base}?{query}"), Some(&org.token), None).await;
+        let r = app
+            .call(
+                Method::GET,
+                &format!("{base}?{query}"),
+                Some(&org.token),
+                None,
+            )
+            .await;
         assert_eq!(r.status, status, "{query}: {}", r.text());
     }
     let r = app
-        .call(Method::GET, &format!("/api/v1/orgs/{}/analytics/failures?limit=201", org.id), Some(&org.token), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{}/analytics/failures?limit=201", org.id),
+            Some(&org.token),
+            None,
+        )
         .await;
     assert_eq!(r.status, 400);
 }

@@ -28,22 +28,20 @@ async fn three_claim_streams_run_every_job_exactly_once() {
     drop(conn);
     drain(&db.pool, &[Probe::QUEUE.name], Duration::from_secs(60)).await;
 
-    let streams: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM apalis.workers WHERE worker_type = $1 ORDER BY id",
-    )
-    .bind(Probe::QUEUE.name)
-    .fetch_all(&db.pool)
-    .await
-    .expect("workers");
+    let streams: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM apalis.workers WHERE worker_type = $1 ORDER BY id")
+            .bind(Probe::QUEUE.name)
+            .fetch_all(&db.pool)
+            .await
+            .expect("workers");
     assert_eq!(streams.len(), 3, "{streams:?}");
     // Jobs were spread: more than one stream took some.
-    let holders: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT lock_by) FROM apalis.jobs WHERE job_type = $1",
-    )
-    .bind(Probe::QUEUE.name)
-    .fetch_one(&db.pool)
-    .await
-    .expect("holders");
+    let holders: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT lock_by) FROM apalis.jobs WHERE job_type = $1")
+            .bind(Probe::QUEUE.name)
+            .fetch_one(&db.pool)
+            .await
+            .expect("holders");
     assert!(holders >= 2, "one stream took every job");
     let runs: Vec<(i32, i32)> = sqlx::query_as("SELECT starts, completions FROM probe_runs")
         .fetch_all(&db.pool)

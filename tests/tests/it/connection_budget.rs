@@ -55,13 +55,20 @@ async fn a_worker_holds_one_listen_for_all_queues_and_stays_within_its_budget() 
     )
     .await;
     let (_, listening) = held(&db, pid).await;
-    assert_eq!(listening, 1, "one LISTEN connection for {} queues", ALL_QUEUES.len());
+    assert_eq!(
+        listening,
+        1,
+        "one LISTEN connection for {} queues",
+        ALL_QUEUES.len()
+    );
 
     // Jobs pushed into idle queues are woken by the one listener (polling is a minute away), and
     // the process stays within 4 + 1 connections while running them.
     let mut conn = db.pool.acquire().await.expect("conn");
     let noops: Vec<Noop> = (0..300).map(|_| Noop { enqueued_at_us: 0 }).collect();
-    jobs::push_many(&mut conn, &noops).await.expect("push noops");
+    jobs::push_many(&mut conn, &noops)
+        .await
+        .expect("push noops");
     for i in 0..12 {
         jobs::push(
             &mut conn,
@@ -82,7 +89,11 @@ async fn a_worker_holds_one_listen_for_all_queues_and_stays_within_its_budget() 
             let (total, listening) = held(&db, pid).await;
             assert!(listening <= 1, "{listening} LISTEN connections");
             most = most.max(total);
-            if common::repo::jobs::unfinished(&db.pool, &queues).await.expect("count") == 0 {
+            if common::repo::jobs::unfinished(&db.pool, &queues)
+                .await
+                .expect("count")
+                == 0
+            {
                 return most;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -90,7 +101,10 @@ async fn a_worker_holds_one_listen_for_all_queues_and_stays_within_its_budget() 
     };
     let (most, ()) = tokio::join!(sampler, drain(&db.pool, &queues, Duration::from_secs(30)));
     assert!(most >= 2, "the worker's connections were seen ({most})");
-    assert!(most <= 5, "held {most} connections, budget is DATABASE_MAX_CONNECTIONS 4 + 1 LISTEN");
+    assert!(
+        most <= 5,
+        "held {most} connections, budget is DATABASE_MAX_CONNECTIONS 4 + 1 LISTEN"
+    );
     let done: i64 = sqlx::query_scalar("SELECT count(*) FROM probe_runs WHERE completions = 1")
         .fetch_one(&db.pool)
         .await

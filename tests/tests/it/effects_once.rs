@@ -195,11 +195,12 @@ async fn a_hook_created_just_before_a_crash_is_adopted_not_created_again() {
         .await
         .expect("pending");
     assert_eq!(pending, 0, "the pending secret became the hook's");
-    let state: String = sqlx::query_scalar("SELECT hook_state FROM repositories WHERE id = $1::uuid")
-        .bind(&m.repo)
-        .fetch_one(&m.app.db.pool)
-        .await
-        .expect("hook state");
+    let state: String =
+        sqlx::query_scalar("SELECT hook_state FROM repositories WHERE id = $1::uuid")
+            .bind(&m.repo)
+            .fetch_one(&m.app.db.pool)
+            .await
+            .expect("hook state");
     assert_eq!(state, "active");
     assert!(
         survivor

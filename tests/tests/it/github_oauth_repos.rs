@@ -46,7 +46,11 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         .expect("as set up");
     assert_eq!(pending, 0, "the pending secret moved to the installed hook");
     let status = m
-        .admin_call(Method::GET, &format!("repositories/{}/status", m.repo), None)
+        .admin_call(
+            Method::GET,
+            &format!("repositories/{}/status", m.repo),
+            None,
+        )
         .await
         .json();
     assert_eq!(status["data"]["monitored"], true, "{status}");
@@ -55,15 +59,23 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
 
     // A failure from the repository hook becomes an incident, with context fetched with the
     // user's token.
-    m.github
-        .set_run_jobs(8101, &[("build", "failure", Some("Run tests")), ("lint", "success", None)]);
+    m.github.set_run_jobs(
+        8101,
+        &[
+            ("build", "failure", Some("Run tests")),
+            ("lint", "success", None),
+        ],
+    );
     let res = m
         .deliver_from_hook("workflow_run", "d-fail-1", &m.workflow_run(8101, "failure"))
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
     m.run_jobs().await;
     let list = m.admin_call(Method::GET, "incidents", None).await.json();
-    let items = list["data"]["items"].as_array().cloned().unwrap_or_default();
+    let items = list["data"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(items.len(), 1, "{list}");
     assert_eq!(items[0]["status"], "open");
     let jobs_call = format!(
@@ -103,7 +115,11 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
 
     // Disconnecting deletes the hook, with the user's token.
     let res = m
-        .admin_call(Method::POST, &format!("repositories/{}/disconnect", m.repo), None)
+        .admin_call(
+            Method::POST,
+            &format!("repositories/{}/disconnect", m.repo),
+            None,
+        )
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
     m.run_jobs().await;
@@ -118,7 +134,10 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         .await
         .json();
     assert_eq!(
-        (repo["data"]["monitored"].clone(), repo["data"]["hook"]["state"].clone()),
+        (
+            repo["data"]["monitored"].clone(),
+            repo["data"]["hook"]["state"].clone()
+        ),
         (json!(false), json!("none"))
     );
 }
@@ -144,7 +163,11 @@ async fn a_vanished_hook_of_an_oauth_repository_is_reinstalled_by_the_health_che
     assert_eq!(hooks.len(), 1, "reinstalled");
     assert_ne!(hooks[0].id, first);
     let status = m
-        .admin_call(Method::GET, &format!("repositories/{}/status", m.repo), None)
+        .admin_call(
+            Method::GET,
+            &format!("repositories/{}/status", m.repo),
+            None,
+        )
         .await
         .json();
     assert_eq!(status["data"]["hook"]["state"], "active");
@@ -156,10 +179,17 @@ async fn a_connect_without_hook_rights_fails_visibly_with_a_stable_code() {
     // GitHub granted only `read:user`: creating a hook answers 404.
     let m = OAuthMonitored::start_with(false, "read:user", &[]).await;
     let res = m
-        .admin_call(Method::POST, &format!("repositories/{}/connect", m.repo), None)
+        .admin_call(
+            Method::POST,
+            &format!("repositories/{}/connect", m.repo),
+            None,
+        )
         .await;
     assert_eq!(res.status, 202);
-    let job = res.json()["data"]["job_id"].as_str().expect("as set up").to_owned();
+    let job = res.json()["data"]["job_id"]
+        .as_str()
+        .expect("as set up")
+        .to_owned();
     let pairs: Vec<(&str, &str)> = m.env().iter().map(|(k, v)| (*k, v.as_str())).collect();
     let worker = repopal_tests::worker::InProcessWorker::start_with(
         m.app.db.pool.clone(),
@@ -187,8 +217,15 @@ async fn a_connect_without_hook_rights_fails_visibly_with_a_stable_code() {
         .admin_call(Method::GET, "repositories?monitored=true", None)
         .await
         .json();
-    assert_eq!(listed["data"]["items"], json!([]), "not listed as monitored");
-    let job = m.admin_call(Method::GET, &format!("jobs/{job}"), None).await.json();
+    assert_eq!(
+        listed["data"]["items"],
+        json!([]),
+        "not listed as monitored"
+    );
+    let job = m
+        .admin_call(Method::GET, &format!("jobs/{job}"), None)
+        .await
+        .json();
     assert_eq!(job["data"]["state"], "dead");
     assert_eq!(job["data"]["error_code"], "github_hook_forbidden", "{job}");
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM github_pending_hook_secrets")
@@ -214,11 +251,25 @@ async fn a_repository_reachable_both_ways_uses_the_app() {
             None,
         )
         .await;
-    let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("as set up")).expect("as set up");
-    let state = url.query_pairs().find(|(k, _)| k == "state").expect("as set up").1.into_owned();
-    let cookie = start.headers["set-cookie"].to_str().expect("as set up").split(';').next().expect("as set up").to_owned();
+    let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("as set up"))
+        .expect("as set up");
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("as set up")
+        .1
+        .into_owned();
+    let cookie = start.headers["set-cookie"]
+        .to_str()
+        .expect("as set up")
+        .split(';')
+        .next()
+        .expect("as set up")
+        .to_owned();
     let req = Request::builder()
-        .uri(format!("/api/v1/oauth/github/callback?code=both-code&state={state}"))
+        .uri(format!(
+            "/api/v1/oauth/github/callback?code=both-code&state={state}"
+        ))
         .header("cookie", cookie)
         .body(Body::empty())
         .expect("as set up");
@@ -286,11 +337,25 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
             None,
         )
         .await;
-    let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("as set up")).expect("as set up");
-    let state = url.query_pairs().find(|(k, _)| k == "state").expect("as set up").1.into_owned();
-    let cookie = start.headers["set-cookie"].to_str().expect("as set up").split(';').next().expect("as set up").to_owned();
+    let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("as set up"))
+        .expect("as set up");
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("as set up")
+        .1
+        .into_owned();
+    let cookie = start.headers["set-cookie"]
+        .to_str()
+        .expect("as set up")
+        .split(';')
+        .next()
+        .expect("as set up")
+        .to_owned();
     let req = Request::builder()
-        .uri(format!("/api/v1/oauth/github/callback?code=connect-code&state={state}"))
+        .uri(format!(
+            "/api/v1/oauth/github/callback?code=connect-code&state={state}"
+        ))
         .header("cookie", cookie)
         .body(Body::empty())
         .expect("as set up");
@@ -316,14 +381,33 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
     for expected in [200u16, 400] {
         let start = m
             .app
-            .call(Method::GET, "/api/v1/auth/oauth/github/authorize", None, None)
+            .call(
+                Method::GET,
+                "/api/v1/auth/oauth/github/authorize",
+                None,
+                None,
+            )
             .await;
         assert_eq!(start.status, 302, "{}", start.text());
-        let url = url::Url::parse(start.headers["location"].to_str().expect("as set up")).expect("as set up");
-        let state = url.query_pairs().find(|(k, _)| k == "state").expect("as set up").1.into_owned();
-        let cookie = start.headers["set-cookie"].to_str().expect("as set up").split(';').next().expect("as set up").to_owned();
+        let url = url::Url::parse(start.headers["location"].to_str().expect("as set up"))
+            .expect("as set up");
+        let state = url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .expect("as set up")
+            .1
+            .into_owned();
+        let cookie = start.headers["set-cookie"]
+            .to_str()
+            .expect("as set up")
+            .split(';')
+            .next()
+            .expect("as set up")
+            .to_owned();
         let req = Request::builder()
-            .uri(format!("/api/v1/auth/oauth/github/callback?code=login-code&state={state}"))
+            .uri(format!(
+                "/api/v1/auth/oauth/github/callback?code=login-code&state={state}"
+            ))
             .header("cookie", cookie)
             .body(Body::empty())
             .expect("as set up");
@@ -338,8 +422,14 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
     let link = m.admin_call(Method::GET, "github/install", None).await;
     assert_eq!(link.status, 200, "{}", link.text());
     let cookie = link.cookie("repopal_install").expect("as set up");
-    let url = url::Url::parse(link.json()["data"]["url"].as_str().expect("as set up")).expect("as set up");
-    let state = url.query_pairs().find(|(k, _)| k == "state").expect("as set up").1.into_owned();
+    let url = url::Url::parse(link.json()["data"]["url"].as_str().expect("as set up"))
+        .expect("as set up");
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("as set up")
+        .1
+        .into_owned();
     let res = m
         .app
         .browser_get(
@@ -347,7 +437,12 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
             Some(&cookie),
         )
         .await;
-    assert_eq!(res.error_code(), (400, "oauth_code_invalid".to_owned()), "{}", res.text());
+    assert_eq!(
+        res.error_code(),
+        (400, "oauth_code_invalid".to_owned()),
+        "{}",
+        res.text()
+    );
     assert_eq!(
         m.github.code_clients().last().map(String::as_str),
         Some(repopal_tests::fake_github::TEST_APP_CLIENT_ID),

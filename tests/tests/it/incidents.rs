@@ -721,7 +721,11 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
     assert!(m.slack.attempts() <= 2, "{}", m.slack.attempts());
     // When the health check marked the token first, the fan-out found no usable Slack integration
     // and enqueued no post at all; either way every post job that exists ran exactly once.
-    let posts = count(&m, "SELECT count(*) FROM apalis.jobs WHERE job_type = 'notify_slack'").await;
+    let posts = count(
+        &m,
+        "SELECT count(*) FROM apalis.jobs WHERE job_type = 'notify_slack'",
+    )
+    .await;
     assert!(posts == 0 || posts == 2, "{posts} notify_slack jobs");
     assert_eq!(
         count(

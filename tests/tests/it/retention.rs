@@ -42,7 +42,11 @@ async fn seed(app: &TestApp) -> (Seeded, String) {
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.text());
-    let integration = created.json()["data"]["id"].as_str().unwrap().parse().unwrap();
+    let integration = created.json()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let seeded = Seeded {
         org,
         user: session.user_id.parse().unwrap(),
@@ -113,7 +117,12 @@ async fn prune(app: &TestApp, settings: &[(&str, &str)]) {
     jobs::push(&mut conn, &PruneHistory {}).await.unwrap();
     drop(conn);
     let worker = InProcessWorker::start(app.db.pool.clone(), test_worker_config(settings));
-    drain(&app.db.pool, &[PruneHistory::QUEUE.name], Duration::from_secs(60)).await;
+    drain(
+        &app.db.pool,
+        &[PruneHistory::QUEUE.name],
+        Duration::from_secs(60),
+    )
+    .await;
     worker.stop().await;
 }
 
@@ -151,9 +160,18 @@ async fn each_class_is_pruned_at_its_default_age_and_nothing_younger_is_touched(
 
     prune(&app, &[]).await;
 
-    assert_eq!(payload_len(&app, old_delivery).await, (0, true), "old payload dropped");
+    assert_eq!(
+        payload_len(&app, old_delivery).await,
+        (0, true),
+        "old payload dropped"
+    );
     assert!(
-        exists(&app, "SELECT 1 FROM webhook_deliveries WHERE id = $1::uuid", old_delivery).await,
+        exists(
+            &app,
+            "SELECT 1 FROM webhook_deliveries WHERE id = $1::uuid",
+            old_delivery
+        )
+        .await,
         "the delivery row itself is kept"
     );
     let (len, pruned) = payload_len(&app, young_delivery).await;
@@ -194,7 +212,11 @@ async fn the_settings_move_each_age_and_pending_deliveries_keep_their_payload() 
 
     assert_eq!(payload_len(&app, old_delivery).await.1, true);
     assert_eq!(payload_len(&app, young_delivery).await.1, false);
-    assert_eq!(payload_len(&app, pending).await.1, false, "pending deliveries keep their payload");
+    assert_eq!(
+        payload_len(&app, pending).await.1,
+        false,
+        "pending deliveries keep their payload"
+    );
     let checks = "SELECT 1 FROM integration_checks WHERE id = $1::uuid";
     assert!(!exists(&app, checks, old_check).await);
     assert!(exists(&app, checks, young_check).await);
@@ -221,7 +243,12 @@ async fn a_delivery_whose_payload_was_pruned_is_listed_but_cannot_be_replayed() 
             None,
         )
         .await;
-    assert_eq!(replay.error_code(), (409, "payload_pruned".to_owned()), "{}", replay.text());
+    assert_eq!(
+        replay.error_code(),
+        (409, "payload_pruned".to_owned()),
+        "{}",
+        replay.text()
+    );
     let listed = app
         .call(
             Method::GET,
@@ -231,12 +258,17 @@ async fn a_delivery_whose_payload_was_pruned_is_listed_but_cannot_be_replayed() 
         )
         .await;
     assert_eq!(listed.status, 200);
-    assert!(listed.text().contains(&old.to_string()), "{}", listed.text());
-    let replays: i32 = sqlx::query_scalar("SELECT replay_count FROM webhook_deliveries WHERE id = $1")
-        .bind(old)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    assert!(
+        listed.text().contains(&old.to_string()),
+        "{}",
+        listed.text()
+    );
+    let replays: i32 =
+        sqlx::query_scalar("SELECT replay_count FROM webhook_deliveries WHERE id = $1")
+            .bind(old)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(replays, 0, "a refused replay is not counted");
 }
 
@@ -256,8 +288,14 @@ async fn retention_settings_refuse_zero_absurd_and_malformed_values() {
         assert!(err.contains(name), "{err}");
     }
     let env: std::collections::HashMap<String, String> =
-        [("JOB_RETENTION_HOURS".to_owned(), "12".to_owned())].into_iter().collect();
+        [("JOB_RETENTION_HOURS".to_owned(), "12".to_owned())]
+            .into_iter()
+            .collect();
     let cfg = WorkerConfig::from_source(&env).unwrap();
-    assert_eq!(cfg.retention.jobs, Duration::from_secs(12 * 3600), "the earlier name still works");
+    assert_eq!(
+        cfg.retention.jobs,
+        Duration::from_secs(12 * 3600),
+        "the earlier name still works"
+    );
     assert_eq!(cfg.retention.audit, Duration::from_secs(365 * 24 * 3600));
 }

@@ -13,18 +13,16 @@ use repopal_tests::{
 const CI_YAML: &str = "name: CI\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo test\n";
 
 async fn with_files(m: &OAuthMonitored) {
-    m.github.put_file(&m.full_name, "main", "README.md", "# Hello\n");
-    m.github.put_file(&m.full_name, "main", "src/lib.rs", "pub fn f() {}\n");
+    m.github
+        .put_file(&m.full_name, "main", "README.md", "# Hello\n");
+    m.github
+        .put_file(&m.full_name, "main", "src/lib.rs", "pub fn f() {}\n");
     m.github
         .put_file(&m.full_name, "main", ".github/workflows/ci.yml", CI_YAML);
     m.github
         .put_file(&m.full_name, "feature", "README.md", "# On a branch\n");
-    m.github.put_file(
-        &m.full_name,
-        "main",
-        "big.bin",
-        &"x".repeat(300 * 1024),
-    );
+    m.github
+        .put_file(&m.full_name, "main", "big.bin", &"x".repeat(300 * 1024));
 }
 
 #[tokio::test]
@@ -33,16 +31,27 @@ async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
     with_files(&m).await;
     let base = format!("repositories/{}", m.repo);
 
-    let root = m.admin_call(Method::GET, &format!("{base}/files"), None).await;
+    let root = m
+        .admin_call(Method::GET, &format!("{base}/files"), None)
+        .await;
     assert_eq!(root.status, 200, "{}", root.text());
     let mut names: Vec<String> = root.json()["data"]["items"]
         .as_array()
         .expect("as set up")
         .iter()
-        .map(|e| format!("{}:{}", e["type"].as_str().expect("as set up"), e["name"].as_str().expect("as set up")))
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["type"].as_str().expect("as set up"),
+                e["name"].as_str().expect("as set up")
+            )
+        })
         .collect();
     names.sort();
-    assert_eq!(names, ["dir:.github", "dir:src", "file:README.md", "file:big.bin"]);
+    assert_eq!(
+        names,
+        ["dir:.github", "dir:src", "file:README.md", "file:big.bin"]
+    );
     let src = m
         .admin_call(Method::GET, &format!("{base}/files?path=src"), None)
         .await
@@ -55,7 +64,11 @@ async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
     assert_eq!(file.status, 200, "{}", file.text());
     assert_eq!(file.json()["data"]["content"], "pub fn f() {}\n");
     let branch = m
-        .admin_call(Method::GET, &format!("{base}/files/README.md?ref=feature"), None)
+        .admin_call(
+            Method::GET,
+            &format!("{base}/files/README.md?ref=feature"),
+            None,
+        )
         .await
         .json();
     assert_eq!(branch["data"]["content"], "# On a branch\n");
@@ -78,11 +91,17 @@ async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
 
     // A commit of 120 files, one with a 40 KiB patch: 100 files, that patch cut.
     let mut files: Vec<(String, String)> = (0..120)
-        .map(|i| (format!("src/f{i:03}.rs"), format!("@@ -1 +1 @@\n-old {i}\n+new {i}")))
+        .map(|i| {
+            (
+                format!("src/f{i:03}.rs"),
+                format!("@@ -1 +1 @@\n-old {i}\n+new {i}"),
+            )
+        })
         .collect();
     files[0].1 = format!("@@ -1 +1 @@\n+{}", "y".repeat(40 * 1024));
     let sha = "0123456789abcdef0123456789abcdef01234567";
-    m.github.put_commit(&m.full_name, sha, "Break the build", &files);
+    m.github
+        .put_commit(&m.full_name, sha, "Break the build", &files);
     let diff = m
         .admin_call(Method::GET, &format!("{base}/commits/{sha}/diff"), None)
         .await;
@@ -112,17 +131,34 @@ async fn paths_that_would_leave_the_repository_are_refused_before_github_is_aske
         format!("{base}/files?path=src%5C..%5Cx"),
     ] {
         let res = m.admin_call(Method::GET, &attack, None).await;
-        assert_eq!(res.error_code(), (400, "invalid_path".to_owned()), "{attack}: {}", res.text());
+        assert_eq!(
+            res.error_code(),
+            (400, "invalid_path".to_owned()),
+            "{attack}: {}",
+            res.text()
+        );
     }
     let bad_ref = m
-        .admin_call(Method::GET, &format!("{base}/files?path=src&ref=a..b"), None)
+        .admin_call(
+            Method::GET,
+            &format!("{base}/files?path=src&ref=a..b"),
+            None,
+        )
         .await;
     assert_eq!(bad_ref.error_code(), (400, "invalid_ref".to_owned()));
     let bad_sha = m
-        .admin_call(Method::GET, &format!("{base}/commits/..%2F..%2Fuser/diff"), None)
+        .admin_call(
+            Method::GET,
+            &format!("{base}/commits/..%2F..%2Fuser/diff"),
+            None,
+        )
         .await;
     assert_eq!(bad_sha.error_code(), (400, "invalid_sha".to_owned()));
-    assert_eq!(m.github.calls().len(), calls_before, "GitHub was never asked");
+    assert_eq!(
+        m.github.calls().len(),
+        calls_before,
+        "GitHub was never asked"
+    );
 }
 
 #[tokio::test]
@@ -144,13 +180,26 @@ async fn answers_are_reused_by_etag_and_rate_limits_become_429_with_retry_after(
     // Primary limit: 403 with x-ratelimit-remaining 0.
     m.github.rate_limit_next(&[RateLimit::Primary(120)]);
     let res = m.admin_call(Method::GET, &path, None).await;
-    assert_eq!(res.error_code(), (429, "upstream_rate_limited".to_owned()), "{}", res.text());
-    let wait: u64 = res.headers["retry-after"].to_str().expect("as set up").parse().expect("as set up");
+    assert_eq!(
+        res.error_code(),
+        (429, "upstream_rate_limited".to_owned()),
+        "{}",
+        res.text()
+    );
+    let wait: u64 = res.headers["retry-after"]
+        .to_str()
+        .expect("as set up")
+        .parse()
+        .expect("as set up");
     assert!((100..=121).contains(&wait), "{wait}");
     // Secondary limit: 429 with retry-after.
     m.github.rate_limit_next(&[RateLimit::Secondary(45)]);
     let res = m
-        .admin_call(Method::GET, &format!("repositories/{}/workflows", m.repo), None)
+        .admin_call(
+            Method::GET,
+            &format!("repositories/{}/workflows", m.repo),
+            None,
+        )
         .await;
     assert_eq!(res.error_code(), (429, "upstream_rate_limited".to_owned()));
     assert_eq!(res.headers["retry-after"], "45");
@@ -184,12 +233,19 @@ async fn another_organisations_repository_and_run_are_404() {
     }
     // A run of the first organisation, asked for through the second.
     m.monitor().await;
-    m.github.set_run_jobs(9101, &[("build", "failure", Some("Compile"))]);
+    m.github
+        .set_run_jobs(9101, &[("build", "failure", Some("Compile"))]);
     m.deliver_from_hook("workflow_run", "d-x", &m.workflow_run(9101, "failure"))
         .await;
     m.run_jobs().await;
-    let runs = m.admin_call(Method::GET, "workflow-runs", None).await.json();
-    let run = runs["data"]["items"][0]["id"].as_str().expect("as set up").to_owned();
+    let runs = m
+        .admin_call(Method::GET, "workflow-runs", None)
+        .await
+        .json();
+    let run = runs["data"]["items"][0]["id"]
+        .as_str()
+        .expect("as set up")
+        .to_owned();
     let res = m
         .app
         .call(
@@ -210,25 +266,44 @@ async fn another_organisations_repository_and_run_are_404() {
 
 #[tokio::test]
 async fn a_failed_jobs_log_is_streamed_and_capped() {
-    let m = OAuthMonitored::start_with(false, REPO_SCOPES, &[("GITHUB_LOG_MAX_BYTES", "200")])
-        .await;
+    let m =
+        OAuthMonitored::start_with(false, REPO_SCOPES, &[("GITHUB_LOG_MAX_BYTES", "200")]).await;
     m.monitor().await;
-    m.github
-        .set_run_jobs(9201, &[("lint", "success", None), ("build", "failure", Some("Compile"))]);
+    m.github.set_run_jobs(
+        9201,
+        &[
+            ("lint", "success", None),
+            ("build", "failure", Some("Compile")),
+        ],
+    );
     m.deliver_from_hook("workflow_run", "d-log", &m.workflow_run(9201, "failure"))
         .await;
     m.run_jobs().await;
-    let runs = m.admin_call(Method::GET, "workflow-runs", None).await.json();
-    let run = runs["data"]["items"][0]["id"].as_str().expect("as set up").to_owned();
+    let runs = m
+        .admin_call(Method::GET, "workflow-runs", None)
+        .await
+        .json();
+    let run = runs["data"]["items"][0]["id"]
+        .as_str()
+        .expect("as set up")
+        .to_owned();
     let res = m
         .admin_call(Method::GET, &format!("workflow-runs/{run}/logs"), None)
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.headers["x-repopal-job-id"], "92011", "the failed job");
-    assert!(res.headers["content-type"].to_str().expect("as set up").starts_with("text/plain"));
+    assert!(
+        res.headers["content-type"]
+            .to_str()
+            .expect("as set up")
+            .starts_with("text/plain")
+    );
     let text = res.text();
     let (kept, note) = text.split_at(200);
-    assert!(kept.starts_with("2026-11-21T00:00:01Z build log line 1"), "{text}");
+    assert!(
+        kept.starts_with("2026-11-21T00:00:01Z build log line 1"),
+        "{text}"
+    );
     assert_eq!(note, "\n[RepoPal: log cut at 200 bytes]\n");
     let used = m.github.tokens_used(&format!(
         "GET /repos/{}/actions/jobs/92011/logs",
@@ -237,7 +312,11 @@ async fn a_failed_jobs_log_is_streamed_and_capped() {
     assert!(!used.is_empty() && used.iter().all(|t| t.starts_with("gho_")));
     // A job of another run is not this run's.
     let res = m
-        .admin_call(Method::GET, &format!("workflow-runs/{run}/logs?job=12345"), None)
+        .admin_call(
+            Method::GET,
+            &format!("workflow-runs/{run}/logs?job=12345"),
+            None,
+        )
         .await;
     assert_eq!(res.status, 404);
 }
@@ -247,19 +326,27 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
     let m = OAuthMonitored::start(false).await;
     with_files(&m).await;
     m.monitor().await;
-    m.github.set_run_jobs(9301, &[("build", "failure", Some("Compile"))]);
+    m.github
+        .set_run_jobs(9301, &[("build", "failure", Some("Compile"))]);
     let payload = m.workflow_run(9301, "failure");
-    let sha = payload["workflow_run"]["head_sha"].as_str().expect("as set up").to_owned();
+    let sha = payload["workflow_run"]["head_sha"]
+        .as_str()
+        .expect("as set up")
+        .to_owned();
     m.github.put_commit(
         &m.full_name,
         &sha,
         "Suspect",
         &[("src/lib.rs".into(), "@@ -1 +1 @@\n-a\n+b".into())],
     );
-    m.deliver_from_hook("workflow_run", "d-link", &payload).await;
+    m.deliver_from_hook("workflow_run", "d-link", &payload)
+        .await;
     m.run_jobs().await;
     let list = m.admin_call(Method::GET, "incidents", None).await.json();
-    let id = list["data"]["items"][0]["id"].as_str().expect("as set up").to_owned();
+    let id = list["data"]["items"][0]["id"]
+        .as_str()
+        .expect("as set up")
+        .to_owned();
     let detail = m
         .admin_call(Method::GET, &format!("incidents/{id}"), None)
         .await
@@ -268,7 +355,10 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
     let diff = links["suspect_commit_diff"].as_str().expect("as set up");
     assert_eq!(
         diff,
-        format!("/api/v1/orgs/{}/repositories/{}/commits/{sha}/diff", m.org, m.repo)
+        format!(
+            "/api/v1/orgs/{}/repositories/{}/commits/{sha}/diff",
+            m.org, m.repo
+        )
     );
     let res = m
         .app
@@ -301,6 +391,8 @@ async fn an_expired_connection_token_is_refreshed_once_for_a_burst_of_fetches() 
         1,
         "one refresh for the whole burst"
     );
-    let used = m.github.tokens_used(&format!("GET /repos/{}/contents/README.md", m.full_name));
+    let used = m
+        .github
+        .tokens_used(&format!("GET /repos/{}/contents/README.md", m.full_name));
     assert!(used.iter().all(|t| t.starts_with("ghu_")), "{used:?}");
 }

@@ -20,12 +20,23 @@ pub async fn run(_job: PruneHistory, ctx: JobContext) -> Result<(), JobError> {
     let pool = &ctx.services.pool;
     let keep = ctx.config.retention;
 
-    let payloads = batches(|| retention::drop_delivery_payloads(pool, cutoff(keep.delivery_payload), BATCH)).await?;
-    let checks = batches(|| retention::delete_checks(pool, cutoff(keep.check_history), BATCH)).await?;
+    let payloads =
+        batches(|| retention::drop_delivery_payloads(pool, cutoff(keep.delivery_payload), BATCH))
+            .await?;
+    let checks =
+        batches(|| retention::delete_checks(pool, cutoff(keep.check_history), BATCH)).await?;
     let notifications =
-        batches(|| retention::delete_notifications(pool, cutoff(keep.notifications), BATCH)).await?;
-    let audit = batches(|| retention::delete_audit_entries(pool, cutoff(keep.audit), BATCH)).await?;
-    tracing::info!(payloads, checks, notifications, audit, "pruned history past its retention");
+        batches(|| retention::delete_notifications(pool, cutoff(keep.notifications), BATCH))
+            .await?;
+    let audit =
+        batches(|| retention::delete_audit_entries(pool, cutoff(keep.audit), BATCH)).await?;
+    tracing::info!(
+        payloads,
+        checks,
+        notifications,
+        audit,
+        "pruned history past its retention"
+    );
     Ok(())
 }
 
