@@ -50,6 +50,11 @@ touch common/src/lib.rs
 SQLX_OFFLINE=false DATABASE_URL=$scratch_url SQLX_OFFLINE_DIR=$out \
     cargo build --quiet -p repopal-common
 touch common/src/lib.rs
+# On a fresh target/ the queue library compiles in that same build with the macros online and writes its
+# own query data into $out too; it is not RepoPal's (apalis-postgres ships it in its .sqlx/).
+for f in "$apalis_dir"/.sqlx/query-*.json; do
+    rm -f "$out/${f##*/}"
+done
 
 if [ "$cmd" = prepare ]; then
     rm -rf common/.sqlx
