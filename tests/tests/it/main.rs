@@ -2,6 +2,7 @@
 
 mod account_takeover;
 mod analytics;
+mod argocd_sync;
 mod api_foundation;
 mod audit_trail;
 mod auth;

@@ -34,6 +34,7 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
         "check_due_integrations",
         "check_repository_hooks",
         "redeliver_webhooks",
+        "sync_due_integrations",
     ] {
         assert_eq!(
             repo::jobs::list_queue(&db.pool, queue).await.unwrap().len(),
