@@ -54,8 +54,13 @@ impl AppStatus {
         Self {
             health: "Degraded",
             sync: "Synced",
-            operation_message: Some("one or more objects failed to apply: Deployment/guestbook-ui: ImagePullBackOff"),
-            condition: Some(("SyncError", "Failed sync attempt to 53e28ff: one or more objects failed to apply")),
+            operation_message: Some(
+                "one or more objects failed to apply: Deployment/guestbook-ui: ImagePullBackOff",
+            ),
+            condition: Some((
+                "SyncError",
+                "Failed sync attempt to 53e28ff: one or more objects failed to apply",
+            )),
         }
     }
 
@@ -308,7 +313,12 @@ async fn applications(
             application(&name, &status)
         })
         // Every fake application lives in `argocd`: another namespace lists none.
-        .filter(|_| inner.last_app_namespace.as_deref().is_none_or(|ns| ns == "argocd"))
+        .filter(|_| {
+            inner
+                .last_app_namespace
+                .as_deref()
+                .is_none_or(|ns| ns == "argocd")
+        })
         .collect();
     drop(inner);
     Json(json!({"metadata": {"resourceVersion": "12345"}, "items": items})).into_response()

@@ -18,9 +18,9 @@ pub mod health;
 pub mod http;
 pub mod log_capture;
 pub mod monitored;
-pub mod tls;
 pub mod oauth_monitored;
 pub mod process;
+pub mod tls;
 pub mod worker;
 
 pub use cluster::TempCluster;

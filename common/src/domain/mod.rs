@@ -27,8 +27,9 @@ pub use connection::{ConnectionProvider, ConnectionPurpose, ConnectionStatus, St
 pub use email::Email;
 pub use github::InstallationAction;
 pub use ids::{
-    ApplicationId, CheckId, ConnectionId, DeliveryId, IncidentEventId, IncidentId, InstallationId, IntegrationId,
-    InvitationId, NotificationId, OrgId, RepositoryId, SessionId, UserId, WorkflowRunId,
+    ApplicationId, CheckId, ConnectionId, DeliveryId, IncidentEventId, IncidentId, InstallationId,
+    IntegrationId, InvitationId, NotificationId, OrgId, RepositoryId, SessionId, UserId,
+    WorkflowRunId,
 };
 pub use incident::{
     EventKind, IncidentSource, IncidentStatus, NotificationKind, Severity, Transition,

@@ -228,10 +228,13 @@ async fn record(
 ) -> Result<(), Error> {
     audit_logs::insert(
         &mut *tx,
-        &NewEntry::success(action).org(app.org_id).resource("incident", incident).meta(
-            json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
+        &NewEntry::success(action)
+            .org(app.org_id)
+            .resource("incident", incident)
+            .meta(
+                json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
                    "application_id": app.id, "application": app.name}),
-        ),
+            ),
     )
     .await
 }

@@ -133,7 +133,8 @@ pub async fn run_sync(
         return Ok(SyncRun::Skipped("rescheduled meanwhile"));
     }
     let now = Utc::now();
-    let next = due_at.map(|_| whole_second(now + chrono::Duration::seconds(settings.sync_interval)));
+    let next =
+        due_at.map(|_| whole_second(now + chrono::Duration::seconds(settings.sync_interval)));
     let run = match listed {
         Err(error) => {
             integrations::apply_sync(

@@ -135,7 +135,11 @@ async fn a_sync_stores_the_applications_lists_them_and_marks_removed_ones() {
     assert_eq!(guestbook["last_operation"]["phase"], "Succeeded");
 
     // Filters on health and sync status; bad values are refused.
-    let degraded = get(&h, &format!("integrations/{id}/applications?health=Degraded")).await;
+    let degraded = get(
+        &h,
+        &format!("integrations/{id}/applications?health=Degraded"),
+    )
+    .await;
     let names: Vec<&str> = degraded["items"]
         .as_array()
         .expect("items")
@@ -148,7 +152,11 @@ async fn a_sync_stores_the_applications_lists_them_and_marks_removed_ones() {
         "one or more objects failed to apply: Deployment/guestbook-ui: ImagePullBackOff"
     );
     assert_eq!(degraded["items"][0]["conditions"][0]["type"], "SyncError");
-    let out_of_sync = get(&h, &format!("integrations/{id}/applications?sync=OutOfSync")).await;
+    let out_of_sync = get(
+        &h,
+        &format!("integrations/{id}/applications?sync=OutOfSync"),
+    )
+    .await;
     assert_eq!(out_of_sync["items"], json!([]));
     let bad = h
         .call(
@@ -215,8 +223,7 @@ async fn a_sync_stores_the_applications_lists_them_and_marks_removed_ones() {
 }
 
 #[tokio::test]
-async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_synced_resolves_it()
-{
+async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_synced_resolves_it() {
     let h = HealthSetup::start(&[]).await;
     let worker = h.worker();
     h.argo.set_status("guestbook", AppStatus::degraded());
@@ -258,13 +265,12 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
     assert_eq!(timeline(&h, &incident_id).await, ["opened"]);
     let notes = h.notifications().await;
     assert_eq!(notes.len(), 1, "{notes:?}");
-    let posts: Vec<_> = h
-        .m
-        .slack
-        .posted()
-        .into_iter()
-        .filter(|p| p.channel == "#deploys")
-        .collect();
+    let posts: Vec<_> =
+        h.m.slack
+            .posted()
+            .into_iter()
+            .filter(|p| p.channel == "#deploys")
+            .collect();
     assert_eq!(posts.len(), 1, "{posts:?}");
     assert!(posts[0].text.contains("guestbook"), "{}", posts[0].text);
     assert!(
@@ -307,13 +313,12 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
         timeline(&h, &incident_id).await,
         ["opened", "acknowledged", "resolved"]
     );
-    let posts = h
-        .m
-        .slack
-        .posted()
-        .into_iter()
-        .filter(|p| p.channel == "#deploys")
-        .count();
+    let posts =
+        h.m.slack
+            .posted()
+            .into_iter()
+            .filter(|p| p.channel == "#deploys")
+            .count();
     assert_eq!(posts, 2);
     let audit: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_logs WHERE resource_type = 'incident' AND resource_id = $1 ORDER BY id",
@@ -324,7 +329,11 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
     .expect("audit");
     assert_eq!(
         audit,
-        ["incident.open", "incident.acknowledge", "incident.auto_resolve"]
+        [
+            "incident.open",
+            "incident.acknowledge",
+            "incident.auto_resolve"
+        ]
     );
 
     // Broken again: a new incident for the same application (the old one stays resolved).
@@ -402,12 +411,13 @@ async fn a_server_outage_changes_no_incident_and_is_a_health_failure() {
     assert_eq!(before.len(), 1);
     let incident_id = before[0]["id"].as_str().expect("id").to_owned();
     let apps_before = get(&h, &format!("integrations/{id}/applications")).await;
-    let checks_before: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM integration_checks WHERE integration_id = $1 AND NOT ok")
-            .bind(id)
-            .fetch_one(&h.m.app.db.pool)
-            .await
-            .expect("checks");
+    let checks_before: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM integration_checks WHERE integration_id = $1 AND NOT ok",
+    )
+    .bind(id)
+    .fetch_one(&h.m.app.db.pool)
+    .await
+    .expect("checks");
 
     // The server goes down (and the application "recovers" meanwhile, unseen).
     h.argo.set_status("guestbook", AppStatus::healthy());
@@ -417,12 +427,13 @@ async fn a_server_outage_changes_no_incident_and_is_a_health_failure() {
     assert_eq!(integration["last_sync"]["ok"], false, "{integration}");
     assert!(integration["last_sync"]["error"].is_string());
     // The health check was brought forward and recorded the failure, with the backoff.
-    let failures: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM integration_checks WHERE integration_id = $1 AND NOT ok")
-            .bind(id)
-            .fetch_one(&h.m.app.db.pool)
-            .await
-            .expect("checks");
+    let failures: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM integration_checks WHERE integration_id = $1 AND NOT ok",
+    )
+    .bind(id)
+    .fetch_one(&h.m.app.db.pool)
+    .await
+    .expect("checks");
     assert_eq!(failures, checks_before + 1);
     let health = h.health(id).await;
     assert_eq!(health["consecutive_failures"], 1, "{health}");
@@ -467,7 +478,11 @@ async fn one_sync_runs_per_due_time_across_three_workers() {
     let fan_outs: Vec<_> = (0..3)
         .map(|_| {
             let pool = pool.clone();
-            tokio::spawn(async move { common::integrations::sync_due(&pool).await.expect("fan-out") })
+            tokio::spawn(async move {
+                common::integrations::sync_due(&pool)
+                    .await
+                    .expect("fan-out")
+            })
         })
         .collect();
     for f in fan_outs {
@@ -556,36 +571,42 @@ async fn tls_verify_false_reads_a_self_signed_server_which_the_default_refuses()
 async fn another_organisation_gets_404_on_the_new_routes() {
     let h = HealthSetup::start(&[]).await;
     let id = argocd(&h, "argo", json!({})).await;
-    let other = h
-        .m
-        .app
-        .register("someone-else@example.com", Some("Other Org"))
-        .await;
+    let other =
+        h.m.app
+            .register("someone-else@example.com", Some("Other Org"))
+            .await;
     let other_org = other.first_org();
     for (method, path) in [
-        (Method::GET, format!("/api/v1/orgs/{other_org}/integrations/{id}/applications")),
-        (Method::POST, format!("/api/v1/orgs/{other_org}/integrations/{id}/sync")),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{other_org}/integrations/{id}/applications"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{other_org}/integrations/{id}/sync"),
+        ),
         (
             Method::GET,
             format!("/api/v1/orgs/{}/integrations/{id}/applications", h.m.org),
         ),
     ] {
-        let res = h
-            .m
-            .app
-            .call(method.clone(), &path, Some(&other.access_token), None)
-            .await;
+        let res =
+            h.m.app
+                .call(method.clone(), &path, Some(&other.access_token), None)
+                .await;
         assert_eq!(res.status, 404, "{method} {path}: {}", res.text());
     }
-    let res = h
-        .m
-        .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{other_org}/integrations/{}/applications", Uuid::new_v4()),
-            Some(&other.access_token),
-            None,
-        )
-        .await;
+    let res =
+        h.m.app
+            .call(
+                Method::GET,
+                &format!(
+                    "/api/v1/orgs/{other_org}/integrations/{}/applications",
+                    Uuid::new_v4()
+                ),
+                Some(&other.access_token),
+                None,
+            )
+            .await;
     assert_eq!(res.status, 404);
 }

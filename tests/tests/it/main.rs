@@ -2,8 +2,8 @@
 
 mod account_takeover;
 mod analytics;
-mod argocd_sync;
 mod api_foundation;
+mod argocd_sync;
 mod audit_trail;
 mod auth;
 mod ci_tenancy;

@@ -271,14 +271,24 @@ mod tests {
 
     #[test]
     fn settings_default_and_clamp() {
-        let s = ArgoSettings::of(&json!({"server_url": "https://argo.example/", "sync_interval": 5}));
+        let s =
+            ArgoSettings::of(&json!({"server_url": "https://argo.example/", "sync_interval": 5}));
         assert_eq!(s.server, "https://argo.example");
         assert_eq!(s.sync_interval, MIN_SYNC_INTERVAL);
         assert_eq!(s.out_of_sync_grace, DEFAULT_OUT_OF_SYNC_GRACE);
-        assert_eq!(s.applications_url(), "https://argo.example/api/v1/applications");
+        assert_eq!(
+            s.applications_url(),
+            "https://argo.example/api/v1/applications"
+        );
         let s = ArgoSettings::of(&json!({"server_url": "https://a", "namespace": "team a"}));
-        assert_eq!(s.applications_url(), "https://a/api/v1/applications?appNamespace=team+a");
-        assert_eq!(s.app_link("argocd", "guestbook"), "https://a/applications/argocd/guestbook");
+        assert_eq!(
+            s.applications_url(),
+            "https://a/api/v1/applications?appNamespace=team+a"
+        );
+        assert_eq!(
+            s.app_link("argocd", "guestbook"),
+            "https://a/applications/argocd/guestbook"
+        );
     }
 
     #[test]
