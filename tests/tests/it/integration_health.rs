@@ -539,7 +539,7 @@ async fn three_worker_processes_check_each_due_time_once() {
     .bind(&ids[..])
     .fetch_one(&db.pool)
     .await
-    .unwrap();
+    .expect("count syncs");
     assert_eq!(
         (attempts + syncs) as usize,
         h.argo.count("/api/v1/applications"),
