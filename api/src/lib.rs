@@ -100,9 +100,10 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
 fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
         analytics, audit_logs, auth, auth_sessions, github_app, github_login, health, incidents,
-        integration_actions, integration_health, integration_types, integrations, jobs, members,
-        notifications, oauth_connections, orgs, passwords, repositories, repository_context,
-        slack_connect, webhook_deliveries, webhooks, workflow_runs,
+        integration_actions, integration_applications, integration_health, integration_types,
+        integrations, jobs, members, notifications, oauth_connections, orgs, passwords,
+        repositories, repository_context, slack_connect, webhook_deliveries, webhooks,
+        workflow_runs,
     };
     // GitHub sends deliveries of up to 25 MB (the receiver reads its body itself, within
     // `WEBHOOK_BODY_LIMIT` and the in-flight budget); every other route keeps `BODY_LIMIT_BYTES`.
@@ -179,6 +180,7 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(integration_actions::test))
         .routes(routes!(integration_actions::sync))
         .routes(routes!(integration_actions::logs))
+        .routes(routes!(integration_applications::list))
         .routes(routes!(integration_health::health))
         .routes(routes!(integration_health::history))
         .routes(routes!(integration_health::metrics))

@@ -1,6 +1,8 @@
-//! A fake ArgoCD API server over real HTTP: `GET /api/v1/applications` (bearer token, the
-//! `ApplicationList` shape, grpc-gateway error bodies) and `GET /healthz` (plain `ok`, used as a
-//! generic HTTP probe target). Tests script faults for both routes and read what they got.
+//! A fake ArgoCD API server over real HTTP (or HTTPS with a self-signed certificate):
+//! `GET /api/v1/applications` (bearer token, the `ApplicationList` shape, `appNamespace` filter,
+//! grpc-gateway error bodies), `GET /api/version` and `GET /healthz` (plain `ok`, used as a
+//! generic HTTP probe target). Tests script faults and each application's status, and read what
+//! the fake got.
 
 use std::{
     collections::HashMap,
@@ -10,7 +12,7 @@ use std::{
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
@@ -23,7 +25,54 @@ use crate::fake_faults::{self, Fault, Faults, Flavor};
 pub const ARGOCD_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.argocd-test-token.sig";
 
 const APPLICATIONS: &str = "/api/v1/applications";
+const VERSION: &str = "/api/version";
 const HEALTHZ: &str = "/healthz";
+
+/// What a test scripts for one application (by name): its health and sync status, and the
+/// conditions and last operation that come with a broken one.
+#[derive(Debug, Clone)]
+pub struct AppStatus {
+    pub health: &'static str,
+    pub sync: &'static str,
+    /// `operationState.message`, with phase `Failed` (or `Succeeded` when `None`).
+    pub operation_message: Option<&'static str>,
+    /// One condition `{type, message}`.
+    pub condition: Option<(&'static str, &'static str)>,
+}
+
+impl AppStatus {
+    pub fn healthy() -> Self {
+        Self {
+            health: "Healthy",
+            sync: "Synced",
+            operation_message: None,
+            condition: None,
+        }
+    }
+
+    pub fn degraded() -> Self {
+        Self {
+            health: "Degraded",
+            sync: "Synced",
+            operation_message: Some(
+                "one or more objects failed to apply: Deployment/guestbook-ui: ImagePullBackOff",
+            ),
+            condition: Some((
+                "SyncError",
+                "Failed sync attempt to 53e28ff: one or more objects failed to apply",
+            )),
+        }
+    }
+
+    pub fn out_of_sync() -> Self {
+        Self {
+            health: "Healthy",
+            sync: "OutOfSync",
+            operation_message: None,
+            condition: None,
+        }
+    }
+}
 
 struct Inner {
     faults: Faults,
@@ -33,6 +82,10 @@ struct Inner {
     last_authorization: Option<String>,
     /// How many applications the list holds.
     applications: usize,
+    /// Scripted statuses by application name (others are Healthy and Synced).
+    statuses: HashMap<String, AppStatus>,
+    /// The `appNamespace` of the last applications request, if it had one.
+    last_app_namespace: Option<String>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -45,17 +98,25 @@ pub struct FakeArgo {
 }
 
 impl FakeArgo {
-    pub async fn start() -> Self {
+    fn state() -> (Shared, Router) {
         let inner = Arc::new(Mutex::new(Inner {
             faults: Faults::default(),
             counts: HashMap::new(),
             last_authorization: None,
             applications: 1,
+            statuses: HashMap::new(),
+            last_app_namespace: None,
         }));
         let app = Router::new()
             .route(APPLICATIONS, get(applications))
+            .route(VERSION, get(version))
             .route(HEALTHZ, get(healthz))
             .with_state(inner.clone());
+        (inner, app)
+    }
+
+    pub async fn start() -> Self {
+        let (inner, app) = Self::state();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake argocd");
@@ -67,6 +128,34 @@ impl FakeArgo {
             url: format!("http://{addr}"),
             inner,
         }
+    }
+
+    /// The same server over HTTPS with a certificate for `127.0.0.1` that no CA signed (made
+    /// afresh here); returns it with the certificate's PEM, to trust as a CA bundle.
+    pub async fn start_self_signed() -> (Self, String) {
+        let (inner, app) = Self::state();
+        let (listener, pem) = crate::tls::self_signed_listener().await;
+        let addr = listener.local_addr();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (
+            Self {
+                url: format!("https://{addr}"),
+                inner,
+            },
+            pem,
+        )
+    }
+
+    /// Scripts the status of the application `name` (`guestbook` is the first).
+    pub fn set_status(&self, name: &str, status: AppStatus) {
+        self.lock().statuses.insert(name.to_owned(), status);
+    }
+
+    /// The `appNamespace` of the last applications request, if it had one.
+    pub fn last_app_namespace(&self) -> Option<String> {
+        self.lock().last_app_namespace.clone()
     }
 
     /// Queues one-shot faults for the next requests (to either route).
@@ -122,9 +211,39 @@ async fn healthz(State(s): State<Shared>, headers: HeaderMap) -> Response {
     "ok".into_response()
 }
 
-fn application(name: &str) -> Value {
+async fn version(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    if let Some(response) = record_and_fault(&s, VERSION, &headers).await {
+        return response;
+    }
+    Json(json!({
+        "Version": "v2.13.2+dc43124",
+        "BuildDate": "2024-12-11T18:37:15Z",
+        "GitCommit": "dc43124058130db9a747d141d86d7c2f4aac7bf9",
+        "GitTreeState": "clean",
+        "GoVersion": "go1.22.9",
+        "Compiler": "gc",
+        "Platform": "linux/amd64",
+        "KustomizeVersion": "v5.4.3 2024-07-19T16:40:33Z",
+        "HelmVersion": "v3.15.4+gfa9efb0",
+        "KubectlVersion": "v0.31.0",
+        "JsonnetVersion": "v0.20.0"
+    }))
+    .into_response()
+}
+
+fn application(name: &str, status: &AppStatus) -> Value {
+    let (phase, message) = match status.operation_message {
+        Some(m) => ("Failed", m),
+        None => ("Succeeded", "successfully synced (all tasks run)"),
+    };
+    let conditions: Vec<Value> = status
+        .condition
+        .iter()
+        .map(|(kind, message)| json!({"type": kind, "message": message, "lastTransitionTime": "2026-11-30T20:58:03Z"}))
+        .collect();
     json!({
-        "metadata": {"name": name, "namespace": "argocd"},
+        "metadata": {"name": name, "namespace": "argocd", "uid": format!("uid-{name}"),
+                     "resourceVersion": "123456", "creationTimestamp": "2026-11-01T10:00:00Z"},
         "spec": {
             "project": "default",
             "source": {
@@ -134,11 +253,31 @@ fn application(name: &str) -> Value {
             },
             "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"}
         },
-        "status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}
+        "status": {
+            "sync": {"status": status.sync, "revision": "53e28ff20cc530b9ada2173fbbd64d48338583ba",
+                     "comparedTo": {"source": {"repoURL": "https://github.com/argoproj/argocd-example-apps.git",
+                                               "path": name, "targetRevision": "HEAD"},
+                                    "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"}}},
+            "health": {"status": status.health},
+            "conditions": conditions,
+            "operationState": {
+                "operation": {"sync": {"revision": "53e28ff20cc530b9ada2173fbbd64d48338583ba"}},
+                "phase": phase,
+                "message": message,
+                "startedAt": "2026-11-30T20:57:55Z",
+                "finishedAt": "2026-11-30T20:58:03Z"
+            },
+            "reconciledAt": "2026-11-30T21:00:00Z",
+            "sourceType": "Directory"
+        }
     })
 }
 
-async fn applications(State(s): State<Shared>, headers: HeaderMap) -> Response {
+async fn applications(
+    State(s): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(response) = record_and_fault(&s, APPLICATIONS, &headers).await {
         return response;
     }
@@ -154,16 +293,34 @@ async fn applications(State(s): State<Shared>, headers: HeaderMap) -> Response {
         )
             .into_response();
     }
-    let n = s.lock().expect("state").applications;
-    let items: Vec<Value> = (1..=n)
+    let mut inner = s.lock().expect("state");
+    inner.last_app_namespace = query
+        .get("appNamespace")
+        .filter(|ns| !ns.is_empty())
+        .cloned();
+    let items: Vec<Value> = (1..=inner.applications)
         .map(|i| {
-            if i == 1 {
-                application("guestbook")
+            let name = if i == 1 {
+                "guestbook".to_owned()
             } else {
-                application(&format!("app-{i:03}"))
-            }
+                format!("app-{i:03}")
+            };
+            let status = inner
+                .statuses
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(AppStatus::healthy);
+            application(&name, &status)
+        })
+        // Every fake application lives in `argocd`: another namespace lists none.
+        .filter(|_| {
+            inner
+                .last_app_namespace
+                .as_deref()
+                .is_none_or(|ns| ns == "argocd")
         })
         .collect();
+    drop(inner);
     Json(json!({"metadata": {"resourceVersion": "12345"}, "items": items})).into_response()
 }
 

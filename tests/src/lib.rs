@@ -20,6 +20,7 @@ pub mod log_capture;
 pub mod monitored;
 pub mod oauth_monitored;
 pub mod process;
+pub mod tls;
 pub mod worker;
 
 pub use cluster::TempCluster;

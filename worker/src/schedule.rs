@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use common::jobs::{
     self, CheckDueIntegrations, CheckRepositoryHooks, Enqueue, Job, JobId, PruneHistory, PruneJobs,
-    RedeliverWebhooks, RefreshDueTokens,
+    RedeliverWebhooks, RefreshDueTokens, SyncDueIntegrations,
 };
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -29,6 +29,7 @@ pub async fn enqueue_tick(pool: &PgPool, tick: DateTime<Utc>) -> Result<Vec<JobI
     created.extend(push_tick(&mut conn, &CheckDueIntegrations {}, tick).await?);
     created.extend(push_tick(&mut conn, &CheckRepositoryHooks {}, tick).await?);
     created.extend(push_tick(&mut conn, &RedeliverWebhooks {}, tick).await?);
+    created.extend(push_tick(&mut conn, &SyncDueIntegrations {}, tick).await?);
     Ok(created)
 }
 

@@ -1,5 +1,5 @@
-//! `/api/v1/orgs/{org_id}/incidents`: incidents opened from failing workflow runs, their
-//! occurrences and timeline, and what people do with them.
+//! `/api/v1/orgs/{org_id}/incidents`: incidents opened from failing workflow runs and broken Argo
+//! CD deployments, their occurrences and timeline, and what people do with them.
 
 use axum::{
     extract::{Path, State},
@@ -8,8 +8,8 @@ use axum::{
 use chrono::{DateTime, Utc};
 use common::{
     domain::{
-        EventKind, IncidentEventId, IncidentId, IncidentStatus, RepositoryId, Severity, UserId,
-        WorkflowRunId,
+        ApplicationId, EventKind, IncidentEventId, IncidentId, IncidentSource, IncidentStatus,
+        IntegrationId, RepositoryId, Severity, UserId, WorkflowRunId,
     },
     incidents::Action,
     repo::{
@@ -34,6 +34,8 @@ pub struct IncidentQuery {
     pub status: Option<String>,
     /// `critical`, `high`, `medium` or `low`.
     pub severity: Option<String>,
+    /// `github_actions` or `argocd`.
+    pub source: Option<String>,
     /// Repository id.
     pub repository: Option<Uuid>,
     pub branch: Option<String>,
@@ -45,22 +47,29 @@ pub struct IncidentQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncidentOut {
     pub id: IncidentId,
-    pub repository_id: RepositoryId,
-    pub repository: String,
-    pub workflow_id: i64,
-    pub workflow_name: String,
-    pub branch: String,
+    /// What feeds it: `github_actions` (a workflow on a branch) or `argocd` (an application).
+    pub source: IncidentSource,
+    /// The CI subject; null for other sources.
+    pub repository_id: Option<RepositoryId>,
+    pub repository: Option<String>,
+    pub workflow_id: Option<i64>,
+    pub workflow_name: Option<String>,
+    pub branch: Option<String>,
+    /// The deployment subject (`argocd`): the integration and its application; null otherwise.
+    pub integration_id: Option<IntegrationId>,
+    pub application_id: Option<ApplicationId>,
     pub title: String,
     pub severity: Severity,
     pub status: IncidentStatus,
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub occurrence_count: i32,
-    /// The commit of the first failing run (the suspect) and its author.
-    pub head_sha: String,
+    /// The commit of the first failing run (the suspect) and its author (CI incidents).
+    pub head_sha: Option<String>,
     pub suspect_author: Option<String>,
     pub suspect_message: Option<String>,
-    /// Failed jobs and steps with links and log tails, fetched from GitHub by a job.
+    /// CI: failed jobs and steps with links and log tails, fetched from GitHub by a job. Argo CD:
+    /// the application's conditions, last operation message and `link` to it in Argo CD.
     pub context: Option<serde_json::Value>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<UserId>,
@@ -77,24 +86,39 @@ pub struct IncidentOut {
 pub struct IncidentLinks {
     /// `…/repositories/{id}/commits/{head_sha}/diff`; null without a commit.
     pub suspect_commit_diff: Option<String>,
-    /// `…/repositories/{id}/workflows?workflow_id={workflow_id}`: the workflow with its YAML.
-    pub workflow: String,
+    /// `…/repositories/{id}/workflows?workflow_id={workflow_id}`: the workflow with its YAML
+    /// (CI incidents).
+    pub workflow: Option<String>,
+    /// `…/integrations/{id}/applications`: the integration's applications (Argo CD incidents).
+    pub applications: Option<String>,
 }
 
 impl From<Incident> for IncidentOut {
     fn from(i: Incident) -> Self {
-        let repo_path = format!("/api/v1/orgs/{}/repositories/{}", i.org_id, i.repository_id);
+        let repo_path = i
+            .repository_id
+            .map(|r| format!("/api/v1/orgs/{}/repositories/{r}", i.org_id));
         let links = IncidentLinks {
-            suspect_commit_diff: common::github::valid_sha(&i.head_sha)
-                .ok()
-                .map(|sha| format!("{repo_path}/commits/{sha}/diff")),
-            workflow: format!("{repo_path}/workflows?workflow_id={}", i.workflow_id),
+            suspect_commit_diff: repo_path.as_ref().and_then(|path| {
+                let sha = common::github::valid_sha(i.head_sha.as_deref()?).ok()?;
+                Some(format!("{path}/commits/{sha}/diff"))
+            }),
+            workflow: repo_path
+                .as_ref()
+                .zip(i.workflow_id)
+                .map(|(path, w)| format!("{path}/workflows?workflow_id={w}")),
+            applications: i
+                .integration_id
+                .map(|g| format!("/api/v1/orgs/{}/integrations/{g}/applications", i.org_id)),
         };
         Self {
             links,
             id: i.id,
+            source: i.source,
             repository_id: i.repository_id,
             repository: i.repository,
+            integration_id: i.integration_id,
+            application_id: i.application_id,
             workflow_id: i.workflow_id,
             workflow_name: i.workflow_name,
             branch: i.branch,
@@ -134,10 +158,12 @@ pub async fn list(
 ) -> ApiResult<IncidentPageOut> {
     let status = pagination::parse_set::<IncidentStatus>("status", q.status.as_deref())?;
     let severity = pagination::parse_set::<Severity>("severity", q.severity.as_deref())?;
+    let source = pagination::parse_set::<IncidentSource>("source", q.source.as_deref())?;
     let limit = pagination::limit(q.limit, 50, 200)?;
     let filter = Filter {
         status,
         severity,
+        source,
         repository: q.repository.map(RepositoryId),
         branch: q.branch,
         before: pagination::time_cursor(q.cursor.as_deref())?,

@@ -1,7 +1,10 @@
 //! `/api/v1/orgs/{org_id}/integrations/{integration_id}/…`: actions on one integration: enable,
 //! disable, replace its credentials, test it, sync it, read its log.
 
-use axum::extract::{Path, State};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+};
 use common::{
     integrations::{SyncOutcome, Toggle},
     repo::{audit_logs::Filter, integrations},
@@ -164,32 +167,41 @@ pub async fn logs(
 }
 
 /// Sync: copy what RepoPal keeps of the integration afresh (org_admin). A GitHub App installation
-/// lists its repositories again (a job); other types have nothing to sync and say so.
+/// lists its repositories again, Argo CD its applications (202 with the job id); other types have
+/// nothing to sync and say so (200).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/sync", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = SyncOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 202, description = "A sync job started", body = SyncOut),
+              (status = 200, description = "Nothing to sync for this type", body = SyncOut),
+              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn sync(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
     Path((_org, id)): Path<(String, String)>,
-) -> ApiResult<SyncOut> {
+) -> Result<(StatusCode, Envelope<SyncOut>), ApiError> {
     let outcome = common::integrations::sync(
         &state.services.pool,
         &acting(&member, &meta),
         integration_id(&id)?,
     )
     .await?;
-    Ok(Envelope(match outcome {
-        SyncOutcome::Enqueued(job) => SyncOut {
-            started: true,
-            job_id: Some(job.to_string()),
-            reason: None,
-        },
-        SyncOutcome::NothingToSync(reason) => SyncOut {
-            started: false,
-            job_id: None,
-            reason: Some(reason),
-        },
-    }))
+    Ok(match outcome {
+        SyncOutcome::Enqueued(job) => (
+            StatusCode::ACCEPTED,
+            Envelope(SyncOut {
+                started: true,
+                job_id: Some(job.to_string()),
+                reason: None,
+            }),
+        ),
+        SyncOutcome::NothingToSync(reason) => (
+            StatusCode::OK,
+            Envelope(SyncOut {
+                started: false,
+                job_id: None,
+                reason: Some(reason),
+            }),
+        ),
+    })
 }

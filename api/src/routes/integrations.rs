@@ -87,6 +87,13 @@ pub struct IntegrationOut {
     pub token_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the last sync ran (types that sync, such as Argo CD).
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// When the next scheduled sync is due (every `config.sync_interval` seconds).
+    pub next_sync_at: Option<DateTime<Utc>>,
+    /// The last sync's outcome: `ok`, `error`, `applications`, `removed`, `opened`, `resolved`.
+    #[schema(value_type = Option<Object>)]
+    pub last_sync: Option<serde_json::Value>,
 }
 
 impl From<Integration> for IntegrationOut {
@@ -105,6 +112,9 @@ impl From<Integration> for IntegrationOut {
             token_expires_at: i.token_expires_at,
             created_at: i.created_at,
             updated_at: i.updated_at,
+            last_sync_at: i.last_sync_at,
+            next_sync_at: i.next_sync_at,
+            last_sync: i.last_sync,
         }
     }
 }

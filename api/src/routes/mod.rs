@@ -9,6 +9,7 @@ pub mod github_login;
 pub mod health;
 pub mod incidents;
 pub mod integration_actions;
+pub mod integration_applications;
 pub mod integration_health;
 pub mod integration_types;
 pub mod integrations;

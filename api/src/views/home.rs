@@ -154,8 +154,9 @@ impl From<incidents::Incident> for IncidentRow {
         Self {
             id: i.id.to_string(),
             title: i.title,
-            repository: i.repository,
-            branch: i.branch,
+            // A deployment incident has no repository: its source stands in its place.
+            repository: i.repository.unwrap_or_else(|| i.source.to_string()),
+            branch: i.branch.unwrap_or_default(),
             severity: i.severity.to_string(),
             status: i.status.to_string(),
             last_seen: i.last_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -207,6 +208,7 @@ pub async fn dashboard(
         let filter = incidents::Filter {
             status: Some(status),
             severity: None,
+            source: None,
             repository: None,
             branch: None,
             before: None,

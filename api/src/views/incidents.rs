@@ -60,6 +60,7 @@ pub async fn board(
     let filter = incidents::Filter {
         status,
         severity,
+        source: None,
         repository: None,
         branch: branch.clone(),
         before: None,
@@ -194,7 +195,7 @@ pub async fn detail(
         id: id.to_string(),
         summary: context["summary"].as_str().unwrap_or_default().to_owned(),
         suspect,
-        head_sha: incident.head_sha.clone(),
+        head_sha: incident.head_sha.clone().unwrap_or_default(),
         row: incident.into(),
         failed_jobs,
         occurrences,

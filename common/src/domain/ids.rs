@@ -90,3 +90,4 @@ id_type!(ConnectionId);
 id_type!(InvitationId);
 // One check or test in an integration's health history.
 id_type!(CheckId);
+id_type!(ApplicationId);

@@ -23,6 +23,7 @@ crate::closed_set! {
     /// What feeds an incident (its dedupe key and evidence come from the source).
     pub enum IncidentSource {
         GithubActions = "github_actions",
+        Argocd = "argocd",
     }
 }
 

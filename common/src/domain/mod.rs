@@ -1,6 +1,7 @@
 //! Parsed domain types: input is turned into these at the edge, so `common` never sees raw strings.
 
 mod analytics;
+mod argocd;
 mod audit;
 mod ci;
 mod closed_set;
@@ -18,6 +19,7 @@ mod role;
 mod session;
 
 pub use analytics::Bucket;
+pub use argocd::{AppHealth, AppSync};
 pub use audit::AuditStatus;
 pub use ci::{Conclusion, DeliveryStatus, Evaluation, RunStatus};
 pub use closed_set::NotInSet;
@@ -25,8 +27,9 @@ pub use connection::{ConnectionProvider, ConnectionPurpose, ConnectionStatus, St
 pub use email::Email;
 pub use github::InstallationAction;
 pub use ids::{
-    CheckId, ConnectionId, DeliveryId, IncidentEventId, IncidentId, InstallationId, IntegrationId,
-    InvitationId, NotificationId, OrgId, RepositoryId, SessionId, UserId, WorkflowRunId,
+    ApplicationId, CheckId, ConnectionId, DeliveryId, IncidentEventId, IncidentId, InstallationId,
+    IntegrationId, InvitationId, NotificationId, OrgId, RepositoryId, SessionId, UserId,
+    WorkflowRunId,
 };
 pub use incident::{
     EventKind, IncidentSource, IncidentStatus, NotificationKind, Severity, Transition,

@@ -4,7 +4,7 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::notify::fan_out;
+use super::notify::{channels_of, fan_out};
 use crate::{
     Error,
     domain::{EventKind, IncidentId, NotificationKind, OrgId, Transition, UserId},
@@ -13,7 +13,6 @@ use crate::{
         audit_logs::NewEntry,
         incident_events::{self, Event, NewEvent},
         incidents::{self, Incident, Moved},
-        repositories,
     },
 };
 
@@ -87,12 +86,12 @@ pub async fn act(
             .meta(json!({"from": current.status, "to": transition.to})),
     )
     .await?;
-    if action == Action::Resolve
-        && let Some(repo) = repositories::find(&mut *tx, org, current.repository_id).await?
-    {
+    if action == Action::Resolve {
+        let channels = channels_of(&mut tx, &current).await?;
         fan_out(
             &mut tx,
-            &repo,
+            org,
+            &channels,
             id,
             event,
             NotificationKind::Resolved,

@@ -5,7 +5,7 @@
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
-use super::notify::fan_out;
+use super::notify::{fan_out, repo_channels};
 use crate::{
     Error,
     domain::{
@@ -98,7 +98,8 @@ async fn decide(
             if incidents::take_notify_slot(tx, org, incident.id, window_secs).await? {
                 fan_out(
                     tx,
-                    &repo,
+                    org,
+                    &repo_channels(&repo),
                     incident.id,
                     event,
                     NotificationKind::StillFailing,
@@ -141,7 +142,16 @@ async fn decide(
             .await?;
             record(tx, run, id, "incident.open").await?;
             fetch_context(tx, run, id).await?;
-            fan_out(tx, &repo, id, event, NotificationKind::Opened, &title).await?;
+            fan_out(
+                tx,
+                org,
+                &repo_channels(&repo),
+                id,
+                event,
+                NotificationKind::Opened,
+                &title,
+            )
+            .await?;
             Ok(Evaluation::Opened)
         }
         (false, Some(incident)) => {
@@ -166,7 +176,8 @@ async fn decide(
             record(tx, run, incident.id, "incident.auto_resolve").await?;
             fan_out(
                 tx,
-                &repo,
+                org,
+                &repo_channels(&repo),
                 incident.id,
                 event,
                 NotificationKind::Resolved,

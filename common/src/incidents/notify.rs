@@ -1,28 +1,95 @@
-//! Who hears about an incident event: every org admin in the app, and the repository's Slack
-//! channels (one `notify_slack` job each) when the organisation has a usable Slack integration.
+//! Who hears about an incident event: every org admin in the app, and the source's Slack channels
+//! (one `notify_slack` job each) when the organisation has a usable Slack integration: a CI
+//! incident's repository channels, a deployment incident's `slack_channel` (or the Slack
+//! integration's `alert_channel`).
 
+use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::{
     Error,
-    domain::{EventKind, IncidentEventId, IncidentId, NotificationKind},
+    domain::{
+        EventKind, IncidentEventId, IncidentId, IncidentSource, IntegrationKind, NotificationKind,
+        OrgId,
+    },
     jobs::{self, NotifySlack},
     repo::{
-        incident_events::Event, incidents::Incident, integrations, notifications,
+        incident_events::Event, incidents::Incident, integrations, notifications, repositories,
         repositories::Repository,
     },
 };
 
-/// Queues the notifications of `event` (in the caller's transaction).
+/// A repository's Slack channels.
+pub(super) fn repo_channels(repo: &Repository) -> Vec<String> {
+    repo.slack_channels
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The Slack channels of a deployment incident: its integration's `slack_channel`, or else the
+/// Slack integration's `alert_channel`.
+pub(super) async fn deployment_channels(
+    tx: &mut PgConnection,
+    org: OrgId,
+    config: &Value,
+) -> Result<Vec<String>, Error> {
+    if let Some(c) = config.get("slack_channel").and_then(Value::as_str) {
+        return Ok(vec![c.to_owned()]);
+    }
+    let slack = integrations::usable_of_kind(&mut *tx, org, IntegrationKind::Slack).await?;
+    Ok(slack
+        .and_then(|s| {
+            s.config
+                .get("alert_channel")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .into_iter()
+        .collect())
+}
+
+/// The Slack channels of an incident, by its source.
+pub(super) async fn channels_of(
+    tx: &mut PgConnection,
+    incident: &Incident,
+) -> Result<Vec<String>, Error> {
+    let org = incident.org_id;
+    match incident.source {
+        IncidentSource::GithubActions => Ok(match incident.repository_id {
+            Some(id) => repositories::find(&mut *tx, org, id)
+                .await?
+                .map(|r| repo_channels(&r))
+                .unwrap_or_default(),
+            None => Vec::new(),
+        }),
+        IncidentSource::Argocd => {
+            let Some(id) = incident.integration_id else {
+                return Ok(Vec::new());
+            };
+            let config = integrations::find(&mut *tx, org, id)
+                .await?
+                .map(|i| i.config)
+                .unwrap_or_default();
+            deployment_channels(tx, org, &config).await
+        }
+    }
+}
+
+/// Queues the notifications of `event` (in the caller's transaction): the admins in the app, and
+/// `channels` in Slack.
 pub(super) async fn fan_out(
     tx: &mut PgConnection,
-    repo: &Repository,
+    org: OrgId,
+    channels: &[String],
     incident: IncidentId,
     event: IncidentEventId,
     kind: NotificationKind,
     title: &str,
 ) -> Result<(), Error> {
-    let org = repo.org_id;
     notifications::notify_admins(
         tx,
         org,
@@ -37,16 +104,12 @@ pub(super) async fn fan_out(
     {
         return Ok(());
     }
-    let channels: Vec<NotifySlack> = repo
-        .slack_channels
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.as_str())
+    let channels: Vec<NotifySlack> = channels
+        .iter()
         .map(|channel| NotifySlack {
             org_id: org,
             event_id: event,
-            channel: channel.to_owned(),
+            channel: channel.clone(),
         })
         .collect();
     if !channels.is_empty() {
@@ -70,8 +133,24 @@ pub fn message(incident: &Incident, event: &Event) -> String {
         _ => String::new(),
     };
     match event.kind {
+        EventKind::Opened if incident.source == IncidentSource::Argocd => {
+            let link = field(event, "link")
+                .and_then(|l| l.as_str())
+                .map(|l| format!(" {}", escape(l)))
+                .unwrap_or_default();
+            format!(
+                ":red_circle: Incident opened: {title} ({}).{link}",
+                incident.severity
+            )
+        }
         EventKind::Opened => {
-            let sha: String = incident.head_sha.chars().take(7).collect();
+            let sha: String = incident
+                .head_sha
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .take(7)
+                .collect();
             let who = incident
                 .suspect_author
                 .as_deref()

@@ -90,9 +90,9 @@ pub(super) fn network(provider: &str, e: reqwest::Error) -> Failure {
 /// the rest is worth retrying.
 pub(super) fn outbound_failure(provider: &str, e: OutboundError) -> Failure {
     match e {
-        OutboundError::NotAllowed(m) | OutboundError::InvalidUrl(m) => {
-            Failure::Failed(format!("{provider}: {m}"))
-        }
+        OutboundError::NotAllowed(m)
+        | OutboundError::InvalidUrl(m)
+        | OutboundError::InvalidCa(m) => Failure::Failed(format!("{provider}: {m}")),
         OutboundError::TooManyRedirects => Failure::Failed(format!("{provider}: {e}")),
         OutboundError::Resolve(m) | OutboundError::Network(m) => Failure::Transient {
             message: format!("{provider} {m}"),

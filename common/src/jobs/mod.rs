@@ -23,6 +23,7 @@ mod refresh_oauth_token;
 mod repository_webhook;
 mod rerun_workflow;
 mod send_email;
+mod sync_integration;
 mod sync_repositories;
 mod trace;
 
@@ -44,6 +45,7 @@ pub use refresh_oauth_token::{RefreshDueTokens, RefreshOAuthToken};
 pub use repository_webhook::{HookAction, RepositoryWebhook};
 pub use rerun_workflow::RerunWorkflow;
 pub use send_email::SendEmail;
+pub use sync_integration::{SyncDueIntegrations, SyncIntegration};
 pub use sync_repositories::{SyncConnectionRepositories, SyncRepositories};
 pub use trace::{current_request_id, take_request_id, with_request_id};
 
@@ -80,6 +82,8 @@ macro_rules! for_each_job {
             $crate::jobs::NotifyIntegrationHealth,
             $crate::jobs::RedeliverWebhooks,
             $crate::jobs::CheckRepositoryHooks,
+            $crate::jobs::SyncIntegration,
+            $crate::jobs::SyncDueIntegrations,
         }
     };
 }

@@ -51,6 +51,9 @@ pub enum OutboundError {
     /// The name did not resolve (now).
     #[error("{0}")]
     Resolve(String),
+    /// The CA bundle to trust is not usable.
+    #[error("{0}")]
+    InvalidCa(String),
     #[error("more than {MAX_REDIRECTS} redirects")]
     TooManyRedirects,
     /// No answer (the message never carries the URL).
@@ -70,6 +73,24 @@ fn network(e: reqwest::Error) -> OutboundError {
         source = s.source();
     }
     OutboundError::Network(message)
+}
+
+/// How a request checks the server's certificate: against the system's roots (and `ca_pem`'s
+/// certificates, when given), or not at all when `verify` is off (self-signed servers).
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub verify: bool,
+    /// PEM certificates to trust besides the system's roots.
+    pub ca_pem: Option<String>,
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Self {
+            verify: true,
+            ca_pem: None,
+        }
+    }
 }
 
 /// A checked destination: the URL and, for a name, the addresses it resolved to (all allowed).
@@ -201,19 +222,32 @@ impl Outbound {
 
     /// A client for one hop: no proxy, no redirects of its own, names resolved only to the
     /// checked addresses.
-    fn client_for(&self, dest: &Destination) -> Result<reqwest::Client, OutboundError> {
+    fn client_for(&self, dest: &Destination, tls: &Tls) -> Result<reqwest::Client, OutboundError> {
         let pinned = Pinned {
             host: dest.url.host_str().unwrap_or_default().to_owned(),
             addrs: dest.addrs.clone(),
         };
-        reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent("RepoPal health check")
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(Arc::new(pinned))
-            .build()
-            .map_err(network)
+            .dns_resolver(Arc::new(pinned));
+        if !tls.verify {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        if let Some(pem) = tls.ca_pem.as_deref().filter(|p| !p.trim().is_empty()) {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    OutboundError::InvalidCa("the CA bundle holds no valid PEM certificate".into())
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        builder.build().map_err(network)
     }
 
     /// Sends `method url` (with `bearer` as `Authorization` while the origin stays the first
@@ -224,11 +258,22 @@ impl Outbound {
         url: &str,
         bearer: Option<&str>,
     ) -> Result<reqwest::Response, OutboundError> {
+        self.send_with(method, url, bearer, &Tls::default()).await
+    }
+
+    /// `send`, checking the server's certificate as `tls` says.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        bearer: Option<&str>,
+        tls: &Tls,
+    ) -> Result<reqwest::Response, OutboundError> {
         let mut dest = self.check(url).await?;
         let origin = dest.url.origin();
         let mut method = method;
         for _ in 0..=MAX_REDIRECTS {
-            let client = self.client_for(&dest)?;
+            let client = self.client_for(&dest, tls)?;
             let mut req = client.request(method.clone(), dest.url.clone());
             if let Some(token) = bearer.filter(|_| dest.url.origin() == origin) {
                 req = req.bearer_auth(token);

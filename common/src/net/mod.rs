@@ -19,5 +19,7 @@
 mod guard;
 pub mod policy;
 
-pub use guard::{Destination, MAX_REDIRECTS, Outbound, OutboundError, Resolve, SystemResolver};
+pub use guard::{
+    Destination, MAX_REDIRECTS, Outbound, OutboundError, Resolve, SystemResolver, Tls,
+};
 pub use policy::{Class, Policy};

@@ -1,5 +1,6 @@
-//! `incidents` and `incident_occurrences`: one incident per failing workflow and branch, and each
-//! failing run attempt once (the timeline is in `incident_events`).
+//! `incidents` and `incident_occurrences`: one incident per dedupe key of its source (a failing
+//! workflow and branch; an Argo CD application), and each failing run attempt once (the timeline
+//! is in `incident_events`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -8,8 +9,8 @@ use sqlx::{FromRow, PgConnection, PgExecutor, QueryBuilder};
 use crate::{
     Error,
     domain::{
-        IncidentId, IncidentStatus, OrgId, RepositoryId, Severity, Transition, UserId,
-        WorkflowRunId,
+        ApplicationId, IncidentId, IncidentSource, IncidentStatus, IntegrationId, OrgId,
+        RepositoryId, Severity, Transition, UserId, WorkflowRunId,
     },
 };
 
@@ -17,19 +18,24 @@ use crate::{
 pub struct Incident {
     pub id: IncidentId,
     pub org_id: OrgId,
-    pub repository_id: RepositoryId,
-    pub repository: String,
+    pub source: IncidentSource,
+    /// The CI subject (GitHub Actions incidents).
+    pub repository_id: Option<RepositoryId>,
+    pub repository: Option<String>,
+    /// The deployment subject (Argo CD incidents).
+    pub integration_id: Option<IntegrationId>,
+    pub application_id: Option<ApplicationId>,
     pub dedupe_key: String,
-    pub workflow_id: i64,
-    pub workflow_name: String,
-    pub branch: String,
+    pub workflow_id: Option<i64>,
+    pub workflow_name: Option<String>,
+    pub branch: Option<String>,
     pub title: String,
     pub severity: Severity,
     pub status: IncidentStatus,
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub occurrence_count: i32,
-    pub head_sha: String,
+    pub head_sha: Option<String>,
     pub suspect_author: Option<String>,
     pub suspect_message: Option<String>,
     pub context: Option<serde_json::Value>,
@@ -54,6 +60,57 @@ pub struct NewIncident<'a> {
     pub head_sha: &'a str,
     pub suspect_author: Option<&'a str>,
     pub suspect_message: Option<&'a str>,
+}
+
+/// What opens a deployment incident.
+pub struct NewDeploymentIncident<'a> {
+    pub org: OrgId,
+    pub integration: IntegrationId,
+    pub application: ApplicationId,
+    pub dedupe_key: &'a str,
+    pub title: &'a str,
+    pub severity: Severity,
+    pub context: &'a serde_json::Value,
+}
+
+/// Opens a deployment incident (one occurrence; its notification slot counts as used now).
+pub async fn insert_deployment(
+    tx: &mut PgConnection,
+    n: &NewDeploymentIncident<'_>,
+) -> Result<IncidentId, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"INSERT INTO incidents (org_id, source, integration_id, application_id, dedupe_key, title, severity,
+             first_seen_at, last_seen_at, occurrence_count, context, last_notified_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now(), 1, $8, now())
+         RETURNING id AS "id: IncidentId""#,
+        n.org as OrgId,
+        IncidentSource::Argocd as IncidentSource,
+        n.integration as IntegrationId,
+        n.application as ApplicationId,
+        n.dedupe_key,
+        n.title,
+        n.severity as Severity,
+        n.context,
+    )
+    .fetch_one(tx)
+    .await?)
+}
+
+/// Counts one more occurrence of an incident whose source has no run to record.
+pub async fn bump_occurrence(
+    tx: &mut PgConnection,
+    org: OrgId,
+    incident: IncidentId,
+) -> Result<(), Error> {
+    sqlx::query!(
+        "UPDATE incidents SET occurrence_count = occurrence_count + 1, last_seen_at = now(), updated_at = now()
+         WHERE org_id = $1 AND id = $2",
+        org as OrgId,
+        incident as IncidentId,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Serialises evaluations of one dedupe key until the transaction ends.
@@ -250,13 +307,14 @@ pub async fn find(
 ) -> Result<Option<Incident>, Error> {
     Ok(sqlx::query_as!(
         Incident,
-        r#"SELECT i.id AS "id: _", i.org_id AS "org_id: _", i.repository_id AS "repository_id: _",
-             r.full_name AS repository, i.dedupe_key, i.workflow_id, i.workflow_name, i.branch, i.title,
+        r#"SELECT i.id AS "id: _", i.org_id AS "org_id: _", i.source AS "source: _",
+             i.repository_id AS "repository_id: _", r.full_name AS "repository?",
+             i.integration_id AS "integration_id: _", i.application_id AS "application_id: _", i.dedupe_key, i.workflow_id, i.workflow_name, i.branch, i.title,
              i.severity AS "severity: _", i.status AS "status: _", i.first_seen_at, i.last_seen_at,
              i.occurrence_count, i.head_sha, i.suspect_author, i.suspect_message, i.context,
              i.acknowledged_at, i.acknowledged_by AS "acknowledged_by: _", i.resolved_at,
              i.resolved_by AS "resolved_by: _", i.resolution, i.created_at
-         FROM incidents i JOIN repositories r ON r.id = i.repository_id
+         FROM incidents i LEFT JOIN repositories r ON r.id = i.repository_id
          WHERE i.org_id = $1 AND i.id = $2"#,
         org as OrgId,
         id as IncidentId,
@@ -269,6 +327,7 @@ pub async fn find(
 pub struct Filter {
     pub status: Option<IncidentStatus>,
     pub severity: Option<Severity>,
+    pub source: Option<IncidentSource>,
     pub repository: Option<RepositoryId>,
     pub branch: Option<String>,
     /// Only incidents seen before this one (the cursor).
@@ -279,11 +338,12 @@ pub struct Filter {
 /// Incidents, most recently seen first. Dynamic SQL: only the filters given are applied.
 pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec<Incident>, Error> {
     let mut q = QueryBuilder::new(
-        "SELECT i.id, i.org_id, i.repository_id, r.full_name AS repository, i.dedupe_key, i.workflow_id,
+        "SELECT i.id, i.org_id, i.source, i.repository_id, r.full_name AS repository, i.integration_id,
+             i.application_id, i.dedupe_key, i.workflow_id,
              i.workflow_name, i.branch, i.title, i.severity, i.status, i.first_seen_at, i.last_seen_at,
              i.occurrence_count, i.head_sha, i.suspect_author, i.suspect_message, i.context, i.acknowledged_at,
              i.acknowledged_by, i.resolved_at, i.resolved_by, i.resolution, i.created_at
-         FROM incidents i JOIN repositories r ON r.id = i.repository_id WHERE i.org_id = ",
+         FROM incidents i LEFT JOIN repositories r ON r.id = i.repository_id WHERE i.org_id = ",
     );
     q.push_bind(org);
     if let Some(s) = f.status {
@@ -291,6 +351,9 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec
     }
     if let Some(s) = f.severity {
         q.push(" AND i.severity = ").push_bind(s);
+    }
+    if let Some(s) = f.source {
+        q.push(" AND i.source = ").push_bind(s);
     }
     if let Some(r) = f.repository {
         q.push(" AND i.repository_id = ").push_bind(r);

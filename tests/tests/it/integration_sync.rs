@@ -1,6 +1,6 @@
 //! `POST …/integrations/{id}/sync`: what syncing means is the provider's. A GitHub App installation
-//! lists its repositories again through the `sync_repositories` job; a type with nothing to copy
-//! says so and enqueues nothing; another organisation's integration is not found.
+//! lists its repositories again through the `sync_repositories` job (202); a type with nothing to
+//! copy says so and enqueues nothing (200); another organisation's integration is not found.
 
 use axum::http::Method;
 use repopal_tests::health::HealthSetup;
@@ -16,7 +16,7 @@ async fn syncing_an_installation_lists_its_repositories_again_and_other_types_ha
     let res = h
         .call(Method::POST, &format!("integrations/{app}/sync"), None)
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.status, 202, "{}", res.text());
     let out = res.json()["data"].clone();
     assert_eq!(out["started"], true, "{out}");
     assert!(out["job_id"].is_string(), "{out}");
@@ -30,10 +30,17 @@ async fn syncing_an_installation_lists_its_repositories_again_and_other_types_ha
         h.m.github.calls()
     );
 
-    // Argo CD has nothing RepoPal copies from it (its sync comes with its incident source).
-    let argo = h.create_argocd("argo").await;
+    // An HTTP probe has nothing RepoPal copies from it (Argo CD's sync: `argocd_sync`).
+    let probe = h
+        .create(
+            "http",
+            "probe",
+            json!({"url": format!("{}/healthz", h.argo.url)}),
+            json!({}),
+        )
+        .await;
     let res = h
-        .call(Method::POST, &format!("integrations/{argo}/sync"), None)
+        .call(Method::POST, &format!("integrations/{probe}/sync"), None)
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let out = res.json()["data"].clone();

@@ -26,6 +26,8 @@ const PERMANENT_NAMES: &[&str] = &[
     "rerun_workflow",
     "send_email",
     "sync_connection_repositories",
+    "sync_due_integrations",
+    "sync_integration",
     "sync_repositories",
 ];
 

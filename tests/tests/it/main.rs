@@ -3,6 +3,7 @@
 mod account_takeover;
 mod analytics;
 mod api_foundation;
+mod argocd_sync;
 mod audit_trail;
 mod auth;
 mod ci_tenancy;

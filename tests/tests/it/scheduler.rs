@@ -18,8 +18,8 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
     let results = futures_join(&db, tick).await;
     let created: usize = results.iter().map(Vec::len).sum();
     assert_eq!(
-        created, 6,
-        "the tick's six periodic jobs (job and history pruning, token refresh and health check fan-outs, repository hook checks, redelivery sweep), each enqueued once"
+        created, 7,
+        "the tick's seven periodic jobs (job and history pruning, token refresh, health check and sync fan-outs, repository hook checks, redelivery sweep), each enqueued once"
     );
     assert_eq!(
         repo::jobs::list_queue(&db.pool, PruneJobs::QUEUE.name)
@@ -34,6 +34,7 @@ async fn concurrent_schedulers_enqueue_each_tick_once() {
         "check_due_integrations",
         "check_repository_hooks",
         "redeliver_webhooks",
+        "sync_due_integrations",
     ] {
         assert_eq!(
             repo::jobs::list_queue(&db.pool, queue).await.unwrap().len(),

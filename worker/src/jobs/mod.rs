@@ -45,4 +45,5 @@ pub mod refresh_oauth_token;
 pub mod repository_webhook;
 pub mod rerun_workflow;
 pub mod send_email;
+pub mod sync_integration;
 pub mod sync_repositories;

@@ -1,7 +1,7 @@
 //! The integration types, one file each behind the `Provider` trait; `of` maps each
 //! `IntegrationKind` to its provider.
 
-mod argocd;
+pub(crate) mod argocd;
 mod github;
 mod github_app;
 mod http;

@@ -128,6 +128,12 @@ pub trait Provider: Send + Sync {
     /// One attempt of its connection test (`Tester::test` retries transient failures).
     fn test<'a>(&'a self, tester: &'a Tester, cx: &'a TestCx<'a>) -> BoxFuture<'a, Attempt>;
 
+    /// It is synced on its own schedule as well (every `config.sync_interval` seconds), by the
+    /// `sync_integration` job.
+    fn syncs_on_interval(&self) -> bool {
+        false
+    }
+
     /// What syncing it means: enqueue the work that copies its data into RepoPal (in `conn`'s
     /// transaction), or say there is nothing to copy.
     fn sync<'a>(

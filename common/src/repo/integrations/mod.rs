@@ -5,6 +5,7 @@ mod checks;
 mod credentials;
 mod health;
 mod rows;
+mod sync;
 
 pub use checks::{Check, CheckAlert, HistoryFilter, NewCheck, check_alert, history, insert_check};
 pub use credentials::{
@@ -20,3 +21,4 @@ pub use rows::{
     find_slack_team, for_installation, insert, list, merge_config, org_of, set_enabled,
     update_config,
 };
+pub use sync::{apply_sync, due_for_sync, next_sync, schedule_first_syncs};

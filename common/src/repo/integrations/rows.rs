@@ -19,7 +19,8 @@ macro_rules! integration_row {
                 + r#" id AS "id: _", org_id AS "org_id: _", kind AS "kind: _", name, config,
                   credential_hints, enabled, status AS "status: _", last_error, next_check_at,
                   last_check_at, last_success_at, last_latency_ms, consecutive_failures, failing_since,
-                  token_expires_at, api_calls, api_errors, created_at, updated_at "#
+                  token_expires_at, api_calls, api_errors, created_at, updated_at, next_sync_at,
+                  last_sync_at, last_sync "#
                 + $tail,
             $($args)*
         )
@@ -49,6 +50,11 @@ pub struct Integration {
     pub api_errors: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the next scheduled sync is due (types that sync on an interval).
+    pub next_sync_at: Option<DateTime<Utc>>,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// The outcome of the last sync.
+    pub last_sync: Option<serde_json::Value>,
 }
 
 pub struct NewIntegration<'a> {
