@@ -1,5 +1,6 @@
 //! The RepoPal HTTP API: router assembly and the layers every request goes through.
 
+pub mod contract;
 pub mod error;
 pub mod extract;
 pub mod flow_cookie;
@@ -34,7 +35,7 @@ pub use state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "RepoPal API", description = "Keeps GitHub, Slack and other connections alive and turns CI failures into incidents."),
-    components(schemas(error::ErrorEnvelope, error::ErrorBody)),
+    components(schemas(error::ErrorEnvelope, error::ErrorBody, common::domain::IncidentSource)),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Probes and metrics"),
@@ -97,7 +98,7 @@ pub fn state(pool: PgPool, config: Config, api: ApiConfig) -> Result<AppState, c
 }
 
 /// The routes, the `/metrics` route (mounted only where configured) and the OpenAPI document.
-fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+fn routes() -> (Router<AppState>, Router<AppState>, serde_json::Value) {
     use routes::{
         analytics, audit_logs, auth, auth_sessions, github_app, github_login, health, incidents,
         integration_actions, integration_applications, integration_health, integration_types,
@@ -207,14 +208,14 @@ fn routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     );
     doc.merge(file_doc);
     doc.merge(metrics_doc);
-    (router, metrics, doc)
+    (router, metrics, contract::complete(doc))
 }
 
 /// Largest webhook delivery accepted (GitHub's own cap).
 pub const WEBHOOK_BODY_LIMIT: usize = 25 * 1024 * 1024;
 
-/// The OpenAPI document, as served at `/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document, as served at `/openapi.json` (completed by `contract`).
+pub fn openapi() -> serde_json::Value {
     routes().2
 }
 
@@ -241,7 +242,7 @@ pub fn app(state: AppState) -> Router {
     let outer_state = state.clone();
     // Layers run outside-in in the reverse order of the calls below.
     let router = router
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", api))
         .merge(views::router())
         .route_layer(middleware::from_fn(metrics::tag_route))
         .layer(DefaultBodyLimit::max(body_limit))

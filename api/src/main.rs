@@ -54,7 +54,7 @@ enum KeysCommand {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
-        println!("{}", repopal_api::openapi().to_pretty_json()?);
+        println!("{}", serde_json::to_string_pretty(&repopal_api::openapi())?);
         return Ok(());
     }
     let config = Config::from_env().context("configuration")?;

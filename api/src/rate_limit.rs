@@ -23,7 +23,7 @@ pub type AuthLimiter = Arc<DefaultKeyedRateLimiter<IpAddr>>;
 /// The routes that take or mint credentials: guessing passwords or tokens happens here. Routes
 /// of a signed-in user (`/auth/me`, `/auth/sessions`) are not limited: a team behind one NAT
 /// would share the bucket in normal use.
-const LIMITED: &[&str] = &[
+pub const LIMITED: &[&str] = &[
     "/api/v1/auth/login",
     "/api/v1/auth/register",
     "/api/v1/auth/refresh-token",

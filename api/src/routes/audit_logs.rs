@@ -54,7 +54,7 @@ pub struct AuditPageOut {
 }
 
 /// The organisation's audit log, newest first, with filters and cursor pagination (org_admin).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit-logs", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit-logs", operation_id = "audit_logs_list", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), AuditQuery),
     responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]

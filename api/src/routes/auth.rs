@@ -140,7 +140,7 @@ impl RegisterIn {
 }
 
 /// Create an account (optionally with an organisation) and sign in.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterIn,
+#[utoipa::path(post, path = "/api/v1/auth/register", operation_id = "auth_register", tag = "auth", request_body = RegisterIn,
     responses((status = 201, body = AuthOut), (status = 409, description = "email_taken", body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 pub async fn register(
@@ -160,7 +160,7 @@ pub struct LoginIn {
 }
 
 /// Sign in with email and password.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginIn,
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "auth_login", tag = "auth", request_body = LoginIn,
     responses((status = 200, body = AuthOut), (status = 401, description = "invalid_credentials", body = ErrorEnvelope),
               (status = 429, description = "account_locked or rate_limited", body = ErrorEnvelope)))]
 pub async fn login(
@@ -192,7 +192,7 @@ pub struct RefreshIn {
 }
 
 /// Exchange a refresh token for new tokens (the old refresh token stops working).
-#[utoipa::path(post, path = "/api/v1/auth/refresh-token", tag = "auth", request_body = RefreshIn,
+#[utoipa::path(post, path = "/api/v1/auth/refresh-token", operation_id = "auth_refresh_token", tag = "auth", request_body = RefreshIn,
     responses((status = 200, body = TokensOut), (status = 401, body = ErrorEnvelope)))]
 pub async fn refresh(
     State(state): State<AppState>,
@@ -215,7 +215,7 @@ pub struct DoneOut {
 }
 
 /// End the current session.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/auth/logout", operation_id = "auth_logout", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = DoneOut), (status = 401, body = ErrorEnvelope)))]
 pub async fn logout(
     State(state): State<AppState>,
@@ -227,7 +227,7 @@ pub async fn logout(
 }
 
 /// The signed-in user with organisations and roles.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/auth/me", operation_id = "me_get", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserOut), (status = 401, body = ErrorEnvelope)))]
 pub async fn me(
     State(state): State<AppState>,
@@ -243,7 +243,7 @@ pub struct ProfilePatch {
 }
 
 /// Update the signed-in user's profile.
-#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])), request_body = ProfilePatch,
+#[utoipa::path(patch, path = "/api/v1/auth/me", operation_id = "me_update", tag = "auth", security(("bearer" = [])), request_body = ProfilePatch,
     responses((status = 200, body = UserOut), (status = 422, body = ErrorEnvelope)))]
 pub async fn update_me(
     State(state): State<AppState>,

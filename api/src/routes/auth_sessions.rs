@@ -27,7 +27,7 @@ pub struct SessionOut {
 }
 
 /// The signed-in user's active sessions.
-#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/auth/sessions", operation_id = "sessions_list", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Vec<SessionOut>)))]
 pub async fn sessions(
     State(state): State<AppState>,
@@ -50,7 +50,7 @@ pub async fn sessions(
 }
 
 /// End one of the signed-in user's sessions.
-#[utoipa::path(delete, path = "/api/v1/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{session_id}", operation_id = "sessions_delete", tag = "auth", security(("bearer" = [])),
     params(("session_id" = String, Path, format = Uuid)),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn end_session(

@@ -31,7 +31,7 @@ pub struct InstallLinkOut {
 
 /// The GitHub App's install link for this organisation (org_admin), with a signed state bound to
 /// this browser by an HttpOnly cookie.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/github/install", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/github/install", operation_id = "github_app_install_link", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = InstallLinkOut), (status = 400, description = "github_app_not_configured", body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -80,7 +80,7 @@ pub struct InstallLinkedOut {
 /// GitHub's setup URL: links the installation to the organisation in the state and syncs it, only
 /// in the browser that got the install link, while its maker is still an admin, and for a GitHub
 /// user who administers the installation's account.
-#[utoipa::path(get, path = "/api/v1/github/setup", tag = "github", params(SetupQuery),
+#[utoipa::path(get, path = "/api/v1/github/setup", operation_id = "github_app_setup", tag = "github", params(SetupQuery),
     responses((status = 200, body = InstallLinkedOut),
               (status = 202, description = "Waiting for an owner's approval", body = PendingOut),
               (status = 400, description = "invalid_install_state, install_code_missing, oauth_code_invalid", body = ErrorEnvelope),

@@ -22,7 +22,7 @@ pub(crate) const COOKIE: FlowCookie = FlowCookie {
 };
 
 /// Redirect the browser to GitHub; sets the cookie the callback checks the state against.
-#[utoipa::path(get, path = "/api/v1/auth/oauth/github/authorize", tag = "auth",
+#[utoipa::path(get, path = "/api/v1/auth/oauth/github/authorize", operation_id = "github_login_authorize", tag = "auth",
     responses((status = 302, description = "Redirect to GitHub"), (status = 400, description = "oauth_not_configured", body = ErrorEnvelope)))]
 pub async fn authorize(State(state): State<AppState>) -> Result<Response, ApiError> {
     let start = state.identity.github_authorize().await?;
@@ -43,7 +43,7 @@ pub struct CallbackQuery {
 }
 
 /// GitHub redirects here; signs in (creating or linking the account) and answers like login.
-#[utoipa::path(get, path = "/api/v1/auth/oauth/github/callback", tag = "auth", params(CallbackQuery),
+#[utoipa::path(get, path = "/api/v1/auth/oauth/github/callback", operation_id = "github_login_callback", tag = "auth", params(CallbackQuery),
     responses((status = 200, body = AuthOut),
               (status = 400, description = "invalid_oauth_state, oauth_state_reused, oauth_denied, oauth_code_invalid", body = ErrorEnvelope),
               (status = 502, description = "upstream_error", body = ErrorEnvelope)))]
@@ -73,7 +73,7 @@ pub async fn callback(
 }
 
 /// Unlink GitHub from the signed-in account (refused when it is the only way to sign in).
-#[utoipa::path(post, path = "/api/v1/auth/oauth/github/disconnect", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/auth/oauth/github/disconnect", operation_id = "github_login_disconnect", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "last_login_method", body = ErrorEnvelope)))]
 pub async fn disconnect(

@@ -148,7 +148,7 @@ pub struct IncidentPageOut {
 }
 
 /// Incidents, most recently seen first, with filters and cursor pagination.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/incidents", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/incidents", operation_id = "incidents_list", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), IncidentQuery),
     responses((status = 200, body = IncidentPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
@@ -239,7 +239,7 @@ pub struct IncidentDetailOut {
 }
 
 /// One incident with its occurrences and timeline.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}", operation_id = "incidents_get", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
     responses((status = 200, body = IncidentDetailOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
@@ -295,7 +295,7 @@ async fn act(
 }
 
 /// Acknowledge an open incident (409 `invalid_transition` otherwise).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/acknowledge", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/acknowledge", operation_id = "incidents_acknowledge", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
@@ -310,7 +310,7 @@ pub async fn acknowledge(
 }
 
 /// Resolve an open or acknowledged incident; the note becomes the resolution.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/resolve", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/resolve", operation_id = "incidents_resolve", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
@@ -326,7 +326,7 @@ pub async fn resolve(
 
 /// Reopen a resolved incident (409 `incident_already_open` when a newer one is open for the
 /// same workflow and branch).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/reopen", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/reopen", operation_id = "incidents_reopen", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
@@ -348,7 +348,7 @@ pub struct CommentIn {
 }
 
 /// Add a comment to the incident's timeline.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/comments", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/comments", operation_id = "incidents_comment", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
     request_body = CommentIn,
     responses((status = 201, body = TimelineEntryOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]

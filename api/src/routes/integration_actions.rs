@@ -63,7 +63,7 @@ async fn switch(
 
 /// Enable: used again, health starts afresh and is checked at once (org_admin). An integration
 /// in `reauth_required` stays so until its credentials are replaced.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/enable", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/enable", operation_id = "integrations_enable", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn enable(
@@ -76,7 +76,7 @@ pub async fn enable(
 }
 
 /// Disable: not used and not checked (org_admin).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/disable", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/disable", operation_id = "integrations_disable", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn disable(
@@ -90,7 +90,7 @@ pub async fn disable(
 
 /// Replace the credentials: they are tested first, and kept only when the test passes
 /// (otherwise 400 `credentials_test_failed` and the old ones stay). Resets the health (org_admin).
-#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/credentials", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/credentials", operation_id = "integrations_replace_credentials", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     request_body = CredentialsIn,
     responses((status = 200, body = CredentialsOut), (status = 400, description = "credentials_test_failed", body = ErrorEnvelope),
@@ -120,7 +120,7 @@ pub async fn replace_credentials(
 
 /// Run the connection test now with the stored credentials: status, latency and details
 /// (org_admin). Recorded in the health history; the health state is left to the scheduled checks.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/test", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/test", operation_id = "integrations_test", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 200, body = TestOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn test(
@@ -140,7 +140,7 @@ pub async fn test(
 
 /// The integration's log: its audit trail (created, changed, credentials replaced or decrypted,
 /// tested, enabled, disabled, health transitions), newest first (org_admin, team_lead).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/logs", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/logs", operation_id = "integrations_logs", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid), LogQuery),
     responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)))]
@@ -169,7 +169,7 @@ pub async fn logs(
 /// Sync: copy what RepoPal keeps of the integration afresh (org_admin). A GitHub App installation
 /// lists its repositories again, Argo CD its applications (202 with the job id); other types have
 /// nothing to sync and say so (200).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/sync", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/sync", operation_id = "integrations_sync", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 202, description = "A sync job started", body = SyncOut),
               (status = 200, description = "Nothing to sync for this type", body = SyncOut),

@@ -18,6 +18,7 @@ use crate::{
 };
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IntegrationHealthOut)]
 pub struct HealthOut {
     pub status: HealthStatus,
     pub enabled: bool,
@@ -109,7 +110,7 @@ async fn find(
 }
 
 /// Current health: state, last check, latency, consecutive failures, next check (org_admin, team_lead).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/health", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/health", operation_id = "integrations_health", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 200, body = HealthOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn health(
@@ -132,7 +133,7 @@ pub async fn health(
 }
 
 /// Every check and test, newest first, with the status before and after (org_admin, team_lead).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/health/history", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/health/history", operation_id = "integrations_health_history", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid), HistoryQuery),
     responses((status = 200, body = HistoryOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)))]
@@ -159,7 +160,7 @@ pub async fn history(
 
 /// Per-connection counters: API calls, errors, last sync, health (org_admin, team_lead). The same
 /// figures are in the Prometheus exposition (`repopal_integration_*`).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/metrics", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/metrics", operation_id = "integrations_metrics", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 200, body = MetricsOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn metrics(

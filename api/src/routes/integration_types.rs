@@ -53,7 +53,7 @@ pub struct IntegrationTypeListOut {
 }
 
 /// Every integration type with its schemas (any signed-in user).
-#[utoipa::path(get, path = "/api/v1/integration-types", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/integration-types", operation_id = "integration_types_list", tag = "integrations", security(("bearer" = [])),
     responses((status = 200, body = IntegrationTypeListOut), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(
     State(_state): State<AppState>,
@@ -65,7 +65,7 @@ pub async fn list(
 }
 
 /// One integration type.
-#[utoipa::path(get, path = "/api/v1/integration-types/{type}", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/integration-types/{type}", operation_id = "integration_types_get", tag = "integrations", security(("bearer" = [])),
     params(("type" = String, Path)),
     responses((status = 200, body = IntegrationTypeOut), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(

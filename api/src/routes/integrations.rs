@@ -171,7 +171,7 @@ pub struct CredentialsOut {
 
 /// Create an integration (org_admin); credentials are sealed and never returned. Its first health
 /// check runs at once.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations", operation_id = "integrations_create", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     request_body = IntegrationCreateIn,
     responses((status = 201, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
@@ -197,7 +197,7 @@ pub async fn create(
 }
 
 /// The organisation's integrations, by name (org_admin, team_lead).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations", operation_id = "integrations_list", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), IntegrationQuery),
     responses((status = 200, body = IntegrationListOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)))]
@@ -220,7 +220,7 @@ pub async fn list(
 }
 
 /// One integration.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_get", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
@@ -235,7 +235,7 @@ pub async fn get(
 }
 
 /// Change the name and/or config (org_admin).
-#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_update", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     request_body = IntegrationUpdateIn,
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
@@ -261,7 +261,7 @@ pub async fn update(
 }
 
 /// Delete an integration, its credentials and its health history (org_admin).
-#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_delete", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delete(

@@ -29,7 +29,7 @@ pub struct JobOut {
 }
 
 /// A job's state, attempts and last error.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs/{job_id}", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs/{job_id}", operation_id = "jobs_get", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("job_id" = String, Path)),
     responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(

@@ -58,7 +58,7 @@ pub struct MembersOut {
 }
 
 /// Members of the organisation and pending invitations.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/members", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/members", operation_id = "members_list", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = MembersOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
@@ -89,7 +89,7 @@ pub struct InviteIn {
 }
 
 /// Invite someone by email; the invitation token is emailed (org_admin).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invitations", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invitations", operation_id = "invitations_create", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)), request_body = InviteIn,
     responses((status = 201, body = InvitationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
@@ -117,7 +117,7 @@ pub async fn invite(
 }
 
 /// Open invitations: unused, unrevoked and unexpired (any member, like the member list).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invitations", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invitations", operation_id = "invitations_list", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Vec<InvitationOut>), (status = 404, body = ErrorEnvelope)))]
 pub async fn list_invitations(
@@ -129,7 +129,7 @@ pub async fn list_invitations(
 }
 
 /// Revoke an open invitation: its token stops working (org_admin).
-#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/invitations/{invitation_id}", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/invitations/{invitation_id}", operation_id = "invitations_delete", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("invitation_id" = String, Path, format = Uuid)),
     responses((status = 200, body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_invitation(
@@ -156,7 +156,7 @@ fn member_id(raw: &str) -> Result<UserId, ApiError> {
 }
 
 /// Change a member's role; the last org_admin cannot be demoted (org_admin).
-#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/members/{user_id}", operation_id = "members_update", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)), request_body = RoleIn,
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "last_admin", body = ErrorEnvelope)))]
@@ -180,7 +180,7 @@ pub async fn change_role(
 }
 
 /// Remove a member; the last org_admin cannot be removed (org_admin).
-#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/members/{user_id}", operation_id = "members_delete", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "last_admin", body = ErrorEnvelope)))]
@@ -205,7 +205,7 @@ pub struct AcceptIn {
 }
 
 /// Accept an invitation sent to the signed-in user's email.
-#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "orgs", security(("bearer" = [])), request_body = AcceptIn,
+#[utoipa::path(post, path = "/api/v1/invitations/accept", operation_id = "invitations_accept", tag = "orgs", security(("bearer" = [])), request_body = AcceptIn,
     responses((status = 200, body = OrgBriefOut), (status = 400, description = "invalid_token", body = ErrorEnvelope),
               (status = 403, description = "invitation_email_mismatch", body = ErrorEnvelope)))]
 pub async fn accept(

@@ -16,7 +16,7 @@ use crate::{
 /// and each integration's health, API calls and errors (`repopal_integration_*`). Served on the
 /// public port only when `METRICS_TOKEN` is set (send it as a bearer token), or on its own
 /// listener (`METRICS_ADDR`).
-#[utoipa::path(get, path = "/metrics", tag = "health", security(("bearer" = [])),
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics_get", tag = "health", security(("bearer" = [])),
     responses(
         (status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
         (status = 401, description = "Missing or wrong METRICS_TOKEN", body = ErrorEnvelope),

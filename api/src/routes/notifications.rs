@@ -67,7 +67,7 @@ pub struct NotificationPageOut {
 }
 
 /// The caller's notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "notifications_list", tag = "incidents", security(("bearer" = [])),
     params(NotificationQuery),
     responses((status = 200, body = NotificationPageOut), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(
@@ -90,7 +90,7 @@ pub async fn list(
 }
 
 /// Mark one notification read (404 when it is not the caller's).
-#[utoipa::path(post, path = "/api/v1/notifications/{notification_id}/read", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/notifications/{notification_id}/read", operation_id = "notifications_read", tag = "incidents", security(("bearer" = [])),
     params(("notification_id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn read(
@@ -112,7 +112,7 @@ pub struct ReadAllOut {
 }
 
 /// Mark all of the caller's notifications read.
-#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/notifications/read-all", operation_id = "notifications_read_all", tag = "incidents", security(("bearer" = [])),
     responses((status = 200, body = ReadAllOut), (status = 401, body = ErrorEnvelope)))]
 pub async fn read_all(
     State(state): State<AppState>,

@@ -67,7 +67,7 @@ pub struct AuthorizeOut {
 }
 
 /// Start connecting GitHub for repository access (scopes from `GITHUB_REPO_SCOPES`).
-#[utoipa::path(get, path = "/api/v1/oauth/github/authorize", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/oauth/github/authorize", operation_id = "oauth_connections_authorize", tag = "github", security(("bearer" = [])),
     responses((status = 200, body = AuthorizeOut), (status = 400, description = "oauth_not_configured", body = ErrorEnvelope)))]
 pub async fn authorize(
     State(state): State<AppState>,
@@ -83,7 +83,7 @@ pub async fn authorize(
 }
 
 /// GitHub redirects here; stores the connection.
-#[utoipa::path(get, path = "/api/v1/oauth/github/callback", tag = "github", params(CallbackQuery),
+#[utoipa::path(get, path = "/api/v1/oauth/github/callback", operation_id = "oauth_connections_callback", tag = "github", params(CallbackQuery),
     responses((status = 200, body = ConnectionOut), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
               (status = 502, body = ErrorEnvelope)))]
 pub async fn callback(
@@ -107,7 +107,7 @@ pub async fn callback(
 }
 
 /// The signed-in user's connections (tokens are never shown).
-#[utoipa::path(get, path = "/api/v1/oauth/connections", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/oauth/connections", operation_id = "oauth_connections_list", tag = "github", security(("bearer" = [])),
     responses((status = 200, body = Vec<ConnectionOut>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -125,7 +125,7 @@ pub async fn list(
 }
 
 /// Revoke the token at GitHub, then delete the connection.
-#[utoipa::path(delete, path = "/api/v1/oauth/connections/{connection_id}", tag = "github", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/oauth/connections/{connection_id}", operation_id = "oauth_connections_delete", tag = "github", security(("bearer" = [])),
     params(("connection_id" = String, Path, format = Uuid)),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
 pub async fn delete(
@@ -142,7 +142,7 @@ pub async fn delete(
 }
 
 /// Refresh the connection's token now (202 with the job id; see `GET /api/v1/jobs/{job_id}`).
-#[utoipa::path(post, path = "/api/v1/oauth/connections/{connection_id}/refresh", tag = "github", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/oauth/connections/{connection_id}/refresh", operation_id = "oauth_connections_refresh", tag = "github", security(("bearer" = [])),
     params(("connection_id" = String, Path, format = Uuid)),
     responses((status = 202, body = JobStartedOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn refresh(
@@ -161,7 +161,7 @@ pub async fn refresh(
 }
 
 /// A job the signed-in user started (e.g. a token refresh).
-#[utoipa::path(get, path = "/api/v1/jobs/{job_id}", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/jobs/{job_id}", operation_id = "jobs_get_mine", tag = "github", security(("bearer" = [])),
     params(("job_id" = String, Path)),
     responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn my_job(

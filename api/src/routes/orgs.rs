@@ -70,7 +70,7 @@ fn check_fields(errors: &mut FieldErrors, name: Option<&str>, slug: Option<&str>
 }
 
 /// Create an organisation; the caller becomes its org_admin.
-#[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = OrgIn,
+#[utoipa::path(post, path = "/api/v1/orgs", operation_id = "orgs_create", tag = "orgs", security(("bearer" = [])), request_body = OrgIn,
     responses((status = 201, body = OrgOut), (status = 409, description = "slug_taken", body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
 pub async fn create(
@@ -93,7 +93,7 @@ pub async fn create(
 }
 
 /// The organisations the caller belongs to, with their role in each.
-#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs", operation_id = "orgs_list", tag = "orgs", security(("bearer" = [])),
     responses((status = 200, body = Vec<OrgRoleOut>)))]
 pub async fn list_mine(
     State(state): State<AppState>,
@@ -113,7 +113,7 @@ pub async fn list_mine(
 }
 
 /// One organisation.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}", operation_id = "orgs_get", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = OrgOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
@@ -125,7 +125,7 @@ pub async fn get(
 }
 
 /// Rename an organisation or change its slug (org_admin).
-#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}", operation_id = "orgs_update", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)), request_body = OrgPatch,
     responses((status = 200, body = OrgOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn update(
@@ -151,7 +151,7 @@ pub async fn update(
 }
 
 /// Delete an organisation and everything in it (org_admin).
-#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}", operation_id = "orgs_delete", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delete(

@@ -23,7 +23,7 @@ pub struct ChangePasswordIn {
 }
 
 /// Change the password; every other session is ended.
-#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/auth/change-password", operation_id = "passwords_change", tag = "auth", security(("bearer" = [])),
     request_body = ChangePasswordIn,
     responses((status = 200, body = DoneOut), (status = 403, description = "wrong_password", body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
@@ -50,7 +50,7 @@ pub struct ForgotPasswordIn {
 }
 
 /// Email a password-reset link when the account exists (the answer is the same either way).
-#[utoipa::path(post, path = "/api/v1/auth/forgot-password", tag = "auth", request_body = ForgotPasswordIn,
+#[utoipa::path(post, path = "/api/v1/auth/forgot-password", operation_id = "passwords_forgot", tag = "auth", request_body = ForgotPasswordIn,
     responses((status = 202, body = DoneOut)))]
 pub async fn forgot_password(
     State(state): State<AppState>,
@@ -72,7 +72,7 @@ pub struct ResetPasswordIn {
 }
 
 /// Set a new password with a reset token; every session is ended.
-#[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "auth", request_body = ResetPasswordIn,
+#[utoipa::path(post, path = "/api/v1/auth/reset-password", operation_id = "passwords_reset", tag = "auth", request_body = ResetPasswordIn,
     responses((status = 200, body = DoneOut), (status = 400, description = "invalid_token", body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
 pub async fn reset_password(
@@ -99,7 +99,7 @@ pub struct VerifyEmailIn {
 }
 
 /// Confirm an email address with the token from the verification email.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = VerifyEmailIn,
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", operation_id = "email_verify", tag = "auth", request_body = VerifyEmailIn,
     responses((status = 200, body = DoneOut), (status = 400, description = "invalid_token", body = ErrorEnvelope)))]
 pub async fn verify_email(
     State(state): State<AppState>,

@@ -102,7 +102,7 @@ pub struct RepositoryPageOut {
 }
 
 /// The organisation's repositories by name, with search and filters.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories", operation_id = "repositories_list", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), RepoQuery),
     responses((status = 200, body = RepositoryPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
@@ -140,7 +140,7 @@ pub async fn list(
 }
 
 /// One repository.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}", operation_id = "repositories_get", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
     responses((status = 200, body = RepositoryOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
@@ -184,7 +184,7 @@ async fn start(
 }
 
 /// Monitor the repository: RepoPal's webhook is installed by a job (202 with its id).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/connect", tag = "github", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/connect", operation_id = "repositories_connect", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn connect(
@@ -204,7 +204,7 @@ pub async fn connect(
 }
 
 /// Stop monitoring: the webhook is removed by a job (202 with its id).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/disconnect", tag = "github", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/disconnect", operation_id = "repositories_disconnect", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn disconnect(
@@ -224,7 +224,7 @@ pub async fn disconnect(
 }
 
 /// Ask GitHub to ping RepoPal's webhook (202 with the job id).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/test", tag = "github", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/test", operation_id = "repositories_test", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn test(
@@ -258,7 +258,7 @@ fn valid_channel(c: &str) -> bool {
 }
 
 /// Change a repository's settings.
-#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}", tag = "github", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}", operation_id = "repositories_update", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)), request_body = RepositoryPatch,
     responses((status = 200, body = RepositoryOut), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn update(
@@ -305,7 +305,7 @@ pub struct RepositoryStatusOut {
 }
 
 /// Whether the repository is monitored and its webhook installed.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/status", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/status", operation_id = "repositories_status", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
     responses((status = 200, body = RepositoryStatusOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn status(
@@ -345,7 +345,7 @@ pub struct SyncIn {
 
 /// Sync the repositories the caller's GitHub connection can see into this organisation
 /// (`GET /user/repos`); 202 with the job id.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/sync", tag = "github", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/sync", operation_id = "repositories_sync", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)), request_body = SyncIn,
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn sync(

@@ -44,7 +44,7 @@ pub struct EntriesOut {
 }
 
 /// A directory of the repository.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files", operation_id = "repository_files_list", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), FilesQuery),
     responses((status = 200, body = EntriesOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
@@ -68,7 +68,7 @@ pub async fn list(
 }
 
 /// A file of the repository, up to 256 KiB (`file_too_large` beyond).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files/{path}", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files/{path}", operation_id = "repository_files_get", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), ("path" = String, Path), RefQuery),
     responses((status = 200, body = FileContent), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
@@ -103,7 +103,7 @@ pub struct WorkflowsOut {
 }
 
 /// The repository's workflows with their YAML (at most 50).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/workflows", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/workflows", operation_id = "repository_workflows_list", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), WorkflowsQuery),
     responses((status = 200, body = WorkflowsOut), (status = 404, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope),
         (status = 502, body = ErrorEnvelope)))]
@@ -126,7 +126,7 @@ pub async fn workflows(
 }
 
 /// A commit's changed files with patches (at most 100 files, 32 KiB per patch, 256 KiB in all).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/commits/{sha}/diff", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/commits/{sha}/diff", operation_id = "repository_commits_diff", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), ("sha" = String, Path)),
     responses((status = 200, body = CommitDiff), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
@@ -150,7 +150,7 @@ pub struct LogQuery {
 }
 
 /// A job's full log as plain text, streamed and cut at `GITHUB_LOG_MAX_BYTES`.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/logs", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/logs", operation_id = "workflow_runs_logs", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid), LogQuery),
     responses((status = 200, content_type = "text/plain", body = String), (status = 400, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]

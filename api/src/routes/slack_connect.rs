@@ -51,7 +51,7 @@ pub(crate) fn connect(state: &AppState) -> SlackConnect<'_> {
 
 /// Slack's "Add to Slack" page for this organisation, with a signed state valid for 10 minutes
 /// (org_admin). 400 `slack_oauth_not_configured` without `SLACK_CLIENT_ID`.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/slack/authorize", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/slack/authorize", operation_id = "slack_authorize", tag = "integrations", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)),
     responses((status = 200, body = SlackAuthorizeOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)))]
@@ -70,7 +70,7 @@ pub async fn authorize(
 
 /// Slack redirects here: the code is exchanged at `oauth.v2.access` and the organisation's Slack
 /// integration for that workspace is created (201) or given the new credentials (200).
-#[utoipa::path(get, path = "/api/v1/slack/callback", tag = "integrations", params(SlackCallbackQuery),
+#[utoipa::path(get, path = "/api/v1/slack/callback", operation_id = "slack_callback", tag = "integrations", params(SlackCallbackQuery),
     responses((status = 200, body = IntegrationOut), (status = 201, body = IntegrationOut),
               (status = 400, description = "invalid_oauth_state, oauth_denied, oauth_code_invalid", body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]

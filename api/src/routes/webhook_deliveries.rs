@@ -73,7 +73,7 @@ pub struct DeliveryPageOut {
 }
 
 /// The organisation's webhook deliveries, newest first (org_admin, team_lead).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/webhook-deliveries", tag = "webhooks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/webhook-deliveries", operation_id = "webhook_deliveries_list", tag = "webhooks", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), DeliveryQuery),
     responses((status = 200, body = DeliveryPageOut), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -104,7 +104,7 @@ pub struct ReplayOut {
 }
 
 /// Process a delivery again (org_admin); 202 with the job id.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/webhook-deliveries/{delivery_id}/replay", tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/webhook-deliveries/{delivery_id}/replay", operation_id = "webhook_deliveries_replay", tag = "webhooks",
     security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("delivery_id" = String, Path, format = Uuid)),
     responses((status = 202, body = ReplayOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),

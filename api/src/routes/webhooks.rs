@@ -37,7 +37,7 @@ fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Receive a GitHub webhook delivery (JSON or form-encoded; up to 25 MB).
-#[utoipa::path(post, path = "/api/v1/webhooks/github", tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks/github", operation_id = "webhooks_github_receive", tag = "webhooks",
     request_body(content = String, description = "The delivery as GitHub sends it", content_type = "application/json"),
     params(
         ("X-Hub-Signature-256" = String, Header, description = "sha256=HMAC of the raw body"),

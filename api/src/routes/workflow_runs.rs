@@ -125,7 +125,7 @@ pub struct WorkflowRunPageOut {
 }
 
 /// Run attempts, newest first, with filters and cursor pagination.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs", operation_id = "workflow_runs_list", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), RunQuery),
     responses((status = 200, body = WorkflowRunPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
@@ -177,7 +177,7 @@ pub struct WorkflowRunDetailOut {
 }
 
 /// One run attempt with its jobs.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}", operation_id = "workflow_runs_get", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
     responses((status = 200, body = WorkflowRunDetailOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
@@ -242,7 +242,7 @@ pub struct WorkflowStatsOut {
 
 /// Per repository and workflow: completed runs, failure rate and median duration (same filters
 /// as the list; `cursor` and `limit` are ignored).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/stats", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/stats", operation_id = "workflow_runs_stats", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), RunQuery),
     responses((status = 200, body = WorkflowStatsOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn stats(
@@ -266,7 +266,7 @@ pub struct RerunIn {
 }
 
 /// Ask GitHub to re-run the run (all jobs or only failed ones): 202 with the job id.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/rerun", tag = "incidents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/rerun", operation_id = "workflow_runs_rerun", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
     request_body = RerunIn,
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),

@@ -23,6 +23,7 @@ macro_rules! closed_set {
             $(
                 $(#[$vmeta])*
                 #[serde(rename = $text)]
+                #[schema(rename = $text)]
                 #[sqlx(rename = $text)]
                 $variant,
             )+

@@ -13,6 +13,7 @@ mod connection_budget;
 mod console;
 mod console_browser;
 mod console_pages;
+mod contract;
 mod crash_recovery;
 mod database_outage;
 mod database_unavailable;
