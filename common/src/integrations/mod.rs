@@ -34,5 +34,5 @@ pub use refresh::{OnRefusal, RefreshRequest, refresh_token};
 pub use schedule::{schedule_check, whole_second};
 pub use slack_connect::{SlackAuthorize, SlackConnect};
 pub use testers::{TestReport, Tester};
-pub use tokens::{SlackToken, bot_token_of, mark_refused, slack_bot_token};
+pub use tokens::{SlackToken, bot_token_of, mark_refused, slack_bot_token, slack_channels};
 pub use trial::test_unsaved;

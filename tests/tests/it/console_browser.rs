@@ -328,7 +328,7 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let m = Monitored::start(&[("PUBLIC_URL", &base)]).await;
+    let m = Monitored::start_with_repositories(2, &[("PUBLIC_URL", &base)]).await;
     let router = m.app.router.clone();
     let server = tokio::spawn(async move {
         let _ = axum::serve(
@@ -345,6 +345,33 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     b.fill("#password", PASSWORD).await.expect("password");
     b.press("button[type=submit]").await.expect("sign in");
     b.find("main h1").await.expect("dashboard");
+    // Connect a repository: its toggle shows the hook job, then settles without a reload once
+    // the worker installed the webhook.
+    let second: String =
+        sqlx::query_scalar("SELECT id::text FROM repositories WHERE full_name = 'acme/repo-00002'")
+            .fetch_one(&m.app.db.pool)
+            .await
+            .expect("repository");
+    b.goto(&format!("{base}/orgs/kilo/repositories"))
+        .await
+        .expect("repositories");
+    b.press(&format!("#toggle-{second}"))
+        .await
+        .expect("connect");
+    b.find(&format!("#repo-{second}[data-hook=\"pending\"]"))
+        .await
+        .expect("the toggle shows the job");
+    m.run_jobs().await;
+    b.find(&format!("#repo-{second}[data-hook=\"active\"]"))
+        .await
+        .expect("the toggle settles without a reload");
+    b.screenshot(&shot("repositories")).await.expect("shot");
+    b.goto(&format!("{base}/orgs/kilo/repositories/{}", m.repo))
+        .await
+        .expect("repository");
+    assert_eq!(b.text_of("#hook-state").await.expect("hook"), "active");
+    b.screenshot(&shot("repository")).await.expect("shot");
+
     b.goto(&format!("{base}/orgs/kilo/incidents"))
         .await
         .expect("board");
