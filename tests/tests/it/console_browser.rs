@@ -366,11 +366,6 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .await
         .expect("the toggle settles without a reload");
     b.screenshot(&shot("repositories")).await.expect("shot");
-    b.goto(&format!("{base}/orgs/kilo/repositories/{}", m.repo))
-        .await
-        .expect("repository");
-    assert_eq!(b.text_of("#hook-state").await.expect("hook"), "active");
-    b.screenshot(&shot("repository")).await.expect("shot");
 
     b.goto(&format!("{base}/orgs/kilo/incidents"))
         .await
@@ -408,6 +403,39 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     b.find("#board tr.incident[data-status=\"resolved\"]")
         .await
         .expect("resolved by the green run");
+
+    // The repository's page: hook state, runs, and its Slack channels picked from the workspace
+    // (the channel the alerts went to is listed and ticked); untick it and save.
+    b.goto(&format!("{base}/orgs/kilo/repositories/{}", m.repo))
+        .await
+        .expect("repository");
+    assert_eq!(b.text_of("#hook-state").await.expect("hook"), "active");
+    let picked = b
+        .find("#channel-picker input[name=channel]:checked")
+        .await
+        .expect("the mapped channel is ticked in the picker");
+    let channel_id = b
+        .attribute(&picked, "value")
+        .await
+        .expect("value")
+        .expect("an id");
+    b.screenshot(&shot("repository")).await.expect("shot");
+    b.click(&picked).await.expect("untick");
+    b.press("form[action$=\"/settings\"] button[type=submit]")
+        .await
+        .expect("save");
+    b.find("p.notice").await.expect("saved");
+    let channels: serde_json::Value =
+        sqlx::query_scalar("SELECT slack_channels FROM repositories WHERE id = $1::uuid")
+            .bind(&m.repo)
+            .fetch_one(&m.app.db.pool)
+            .await
+            .expect("row");
+    assert_eq!(
+        channels,
+        serde_json::json!(["C0INCIDENTS"]),
+        "{channel_id} unticked"
+    );
     b.quit().await;
     server.abort();
 }
