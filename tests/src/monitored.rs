@@ -62,8 +62,14 @@ fn installer() -> FakeAccount {
 impl Monitored {
     /// Everything set up, with `extra` environment (e.g. `INCIDENT_NOTIFY_WINDOW_SECS`).
     pub async fn start(extra: &[(&'static str, &str)]) -> Self {
+        Self::start_with_repositories(1, extra).await
+    }
+
+    /// The same with `n` repositories on the installation (`acme/repo-00001`…); the first is the
+    /// monitored one.
+    pub async fn start_with_repositories(n: usize, extra: &[(&'static str, &str)]) -> Self {
         let github = FakeGithub::start().await;
-        github.set_repositories(1);
+        github.set_repositories(n);
         github.admin_installation(&installer(), INSTALLATION);
         github.authorize("setup-code", installer());
         let slack = FakeSlack::start().await;

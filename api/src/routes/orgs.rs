@@ -4,7 +4,6 @@ use axum::{extract::State, http::StatusCode, response::IntoResponse};
 use chrono::{DateTime, Utc};
 use common::{
     domain::{OrgId, Role},
-    identity::valid_slug,
     repo::orgs::Org,
 };
 use serde::{Deserialize, Serialize};
@@ -53,19 +52,8 @@ pub struct OrgPatch {
 }
 
 fn check_fields(errors: &mut FieldErrors, name: Option<&str>, slug: Option<&str>) {
-    if let Some(name) = name {
-        errors.require(
-            "name",
-            (1..=200).contains(&name.trim().chars().count()),
-            "must be 1 to 200 characters",
-        );
-    }
-    if let Some(slug) = slug {
-        errors.require(
-            "slug",
-            valid_slug(slug),
-            "must be 3-48 lower-case letters, digits and single dashes",
-        );
+    for (field, problem) in common::identity::org_field_problems(name, slug) {
+        errors.require(field, false, problem);
     }
 }
 

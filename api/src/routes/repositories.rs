@@ -110,29 +110,16 @@ pub async fn list(
     member: OrgMember<perm::ReposRead>,
     ValidQuery(q): ValidQuery<RepoQuery>,
 ) -> ApiResult<RepositoryPageOut> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "limit must be between 1 and 500",
-        ));
-    }
+    let limit = crate::pagination::limit(q.limit, 100, 500)?;
     let filter = Filter {
         search: q.search.filter(|s| !s.is_empty()),
         monitored: q.monitored,
         include_removed: q.include_removed,
         after: q.cursor,
-        limit: limit + 1,
+        limit,
     };
-    let mut items = repositories::list(&state.services.pool, member.org_id, &filter).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(usize::try_from(limit).unwrap_or(100));
-    let next_cursor = if more {
-        items.last().map(|r| r.full_name.clone())
-    } else {
-        None
-    };
+    let common::github::RepoPage { items, next_cursor } =
+        common::github::page(&state.services.pool, member.org_id, filter).await?;
     Ok(Envelope(RepositoryPageOut {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -251,12 +238,6 @@ pub struct RepositoryPatch {
     pub slack_channels: Option<Vec<String>>,
 }
 
-fn valid_channel(c: &str) -> bool {
-    (1..=80).contains(&c.len())
-        && c.chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || "#-_".contains(ch))
-}
-
 /// Change a repository's settings.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}", operation_id = "repositories_update", tag = "github", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)), request_body = RepositoryPatch,
@@ -271,10 +252,11 @@ pub async fn update(
     let id = path_id(&repo)?;
     let mut errors = FieldErrors::default();
     if let Some(channels) = &body.slack_channels {
+        let checked = common::github::check_channels(channels);
         errors.require(
             "slack_channels",
-            channels.len() <= 20 && channels.iter().all(|c| valid_channel(c)),
-            "at most 20 channel ids or #names of letters, digits, - and _",
+            checked.is_ok(),
+            checked.err().unwrap_or_default(),
         );
     }
     errors.finish()?;

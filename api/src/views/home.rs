@@ -74,6 +74,21 @@ impl OrgCtx {
 struct NoOrgPage {
     l: Layout,
     error: Option<String>,
+    /// The person has no organisation yet (else this is "create another").
+    first: bool,
+}
+
+/// `GET /orgs`: the form that creates another organisation (the switcher links here).
+pub async fn new_org_page(
+    State(state): State<AppState>,
+    super::session::Console(signed): super::session::Console,
+) -> Result<Response, ConsoleError> {
+    let l = Layout::signed(&state, &signed, "New organisation").await?;
+    Ok(ok(&NoOrgPage {
+        first: l.orgs.is_empty(),
+        l,
+        error: None,
+    }))
 }
 
 /// `/`: the first organisation's dashboard, a form to create one, or the sign-in page.
@@ -87,7 +102,11 @@ pub async fn index(State(state): State<AppState>, MaybeSigned(signed): MaybeSign
     };
     match l.orgs.first() {
         Some(org) => Redirect::to(&format!("/orgs/{}", urlencode(&org.slug))).into_response(),
-        None => ok(&NoOrgPage { l, error: None }),
+        None => ok(&NoOrgPage {
+            l,
+            error: None,
+            first: true,
+        }),
     }
 }
 
@@ -124,6 +143,7 @@ pub async fn create_org(
             Ok(l) => render(
                 e.status,
                 &NoOrgPage {
+                    first: l.orgs.is_empty(),
                     l,
                     error: Some(e.message),
                 },

@@ -3,14 +3,20 @@
 
 mod account;
 mod assets;
+mod audit;
 mod flows;
 mod home;
 mod incidents;
+mod integration_credentials;
 mod integration_detail;
 mod integrations;
 mod members;
+mod notifications;
+mod org_settings;
 mod page;
 mod profile;
+mod repositories;
+mod repository_detail;
 mod schema_form;
 pub mod session;
 
@@ -57,11 +63,20 @@ pub fn router() -> Router<AppState> {
             get(account::invitation_page).post(account::accept_invitation),
         )
         .route("/profile", get(profile::show))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read-all", post(notifications::read_all))
+        .route("/notifications/{id}/read", post(notifications::open))
         .route("/profile/name", post(profile::save_name))
         .route("/profile/password", post(profile::change_password))
         .route("/profile/sessions/{id}/end", post(profile::end_session))
         .route("/profile/github/connect", get(flows::github_connect))
-        .route("/orgs", post(home::create_org))
+        .route("/orgs", get(home::new_org_page).post(home::create_org))
+        .route(
+            "/orgs/{slug}/settings",
+            get(org_settings::show).post(org_settings::rename),
+        )
+        .route("/orgs/{slug}/delete", post(org_settings::delete))
+        .route("/orgs/{slug}/audit", get(audit::show))
         .route("/orgs/{slug}/github/install", get(flows::github_install))
         .route("/orgs/{slug}/members", get(members::show))
         .route("/orgs/{slug}/members/invite", post(members::invite))
@@ -72,6 +87,20 @@ pub fn router() -> Router<AppState> {
         .route(
             "/orgs/{slug}/invitations/{id}/revoke",
             post(members::revoke_invitation),
+        )
+        .route("/orgs/{slug}/repositories", get(repositories::list))
+        .route("/orgs/{slug}/repositories/batch", post(repositories::batch))
+        .route(
+            "/orgs/{slug}/repositories/{id}",
+            get(repository_detail::show),
+        )
+        .route(
+            "/orgs/{slug}/repositories/{id}/settings",
+            post(repository_detail::save_settings),
+        )
+        .route(
+            "/orgs/{slug}/repositories/{id}/{action}",
+            post(repositories::toggle),
         )
         .route("/orgs/{slug}/incidents", get(incidents::board))
         .route("/orgs/{slug}/incidents/{id}", get(incidents::detail))
@@ -84,6 +113,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/orgs/{slug}/integrations/{id}",
             get(integration_detail::show),
+        )
+        .route(
+            "/orgs/{slug}/integrations/{id}/credentials",
+            get(integration_credentials::show).post(integration_credentials::replace),
         )
         .route(
             "/orgs/{slug}/integrations/{id}/{action}",

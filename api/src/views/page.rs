@@ -15,6 +15,7 @@ use crate::{error::ApiError, state::AppState};
 /// An organisation in the switcher.
 #[derive(Debug, Clone)]
 pub struct NavOrg {
+    pub id: common::domain::OrgId,
     pub slug: String,
     pub name: String,
     pub role: String,
@@ -35,7 +36,14 @@ pub struct Layout {
     pub csrf: String,
     /// A fixed message chosen by a `notice` query value (never echoed user input).
     pub notice: Option<&'static str>,
+    /// The newest unread notifications, for the header's menu (at most [`MENU`]).
+    pub unread: Vec<super::notifications::NoteRow>,
+    /// More unread notifications than the menu shows.
+    pub unread_more: bool,
 }
+
+/// Unread notifications the header's menu shows.
+const MENU: usize = 5;
 
 impl Layout {
     /// The layout of an anonymous page whose forms carry `csrf`.
@@ -49,6 +57,8 @@ impl Layout {
             current_org: None,
             csrf: csrf.to_owned(),
             notice: None,
+            unread: Vec::new(),
+            unread_more: false,
         }
     }
 
@@ -59,23 +69,53 @@ impl Layout {
         title: &str,
     ) -> Result<Self, ConsoleError> {
         let (user, orgs) = state.identity.me(signed.caller).await?;
-        Ok(Self {
+        let mut unread = common::repo::notifications::list(
+            &state.services.pool,
+            signed.caller.user_id,
+            &common::repo::notifications::Filter {
+                show: common::repo::notifications::Show::Unread,
+                before: None,
+                limit: MENU as i64 + 1,
+            },
+        )
+        .await?;
+        let unread_more = unread.len() > MENU;
+        unread.truncate(MENU);
+        let mut l = Self {
             user_name: Some(user.full_name),
             orgs: orgs
                 .into_iter()
                 .map(|o| NavOrg {
+                    id: o.org_id,
                     slug: o.slug,
                     name: o.name,
                     role: o.role.to_string(),
                 })
                 .collect(),
+            unread_more,
             ..Self::anonymous(title, &signed.csrf)
-        })
+        };
+        l.unread = unread
+            .into_iter()
+            .map(|n| super::notifications::NoteRow::new(n, &l.orgs))
+            .collect();
+        Ok(l)
     }
 
     pub fn with_notice(mut self, notice: Option<&str>) -> Self {
         self.notice = notice.and_then(notice_text);
         self
+    }
+
+    /// The person administers the page's organisation (settings and audit log in the navigation).
+    pub fn can_admin(&self) -> bool {
+        self.current_org.as_deref().is_some_and(|slug| {
+            self.orgs.iter().any(|o| {
+                o.slug == slug
+                    && common::domain::Role::parse(&o.role)
+                        .is_ok_and(|r| r.allows(common::domain::Permission::OrgUpdate))
+            })
+        })
     }
 
     pub fn in_org(mut self, slug: &str) -> Self {
@@ -115,6 +155,14 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "role_changed" => "The role was changed.",
         "member_removed" => "The member was removed.",
         "integration_saved" => "The integration passed its connection test and was saved.",
+        "repository_connecting" => "Connecting: RepoPal is installing its webhook.",
+        "repository_disconnecting" => "Disconnected: RepoPal is removing its webhook.",
+        "org_saved" => "The organisation's settings were saved.",
+        "notifications_read" => "All notifications are marked read.",
+        "credentials_replaced" => {
+            "The new credentials passed the connection test and replaced the old ones."
+        }
+        "repository_saved" => "The repository's settings were saved.",
         _ => return None,
     })
 }

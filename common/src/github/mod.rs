@@ -29,7 +29,10 @@ pub use oauth_app::{
     OAuthClient, app_user_client, code_exchange_error, granted_scopes, oauth_client, oauth_http,
     token_error_code,
 };
-pub use repos::{connection_sync_job, hook_job, update_settings};
+pub use repos::{
+    BATCH_MAX, RepoPage, check_channels, connection_sync_job, hook_job, hook_jobs, page,
+    update_settings,
+};
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;

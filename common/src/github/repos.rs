@@ -27,6 +27,46 @@ pub async fn hook_job(
     action: HookAction,
 ) -> Result<JobId, Error> {
     let mut tx = pool.begin().await?;
+    let job = hook_job_in(&mut tx, meta, org, actor, repository, action).await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// [`hook_job`] for a selection, all or nothing (one transaction): 404 when any repository is
+/// not the organisation's. At most [`BATCH_MAX`] at once.
+pub async fn hook_jobs(
+    pool: &PgPool,
+    meta: &ClientMeta,
+    org: OrgId,
+    actor: UserId,
+    selection: &[RepositoryId],
+    action: HookAction,
+) -> Result<Vec<JobId>, Error> {
+    if selection.is_empty() || selection.len() > BATCH_MAX {
+        return Err(Error::Invalid(format!(
+            "select between 1 and {BATCH_MAX} repositories"
+        )));
+    }
+    let mut tx = pool.begin().await?;
+    let mut jobs = Vec::with_capacity(selection.len());
+    for repository in selection {
+        jobs.push(hook_job_in(&mut tx, meta, org, actor, *repository, action).await?);
+    }
+    tx.commit().await?;
+    Ok(jobs)
+}
+
+/// The most repositories one batch connect or disconnect takes (one page of the list).
+pub const BATCH_MAX: usize = 100;
+
+async fn hook_job_in(
+    tx: &mut sqlx::PgConnection,
+    meta: &ClientMeta,
+    org: OrgId,
+    actor: UserId,
+    repository: RepositoryId,
+    action: HookAction,
+) -> Result<JobId, Error> {
     let found = match action {
         HookAction::Install => {
             repositories::set_monitoring(&mut *tx, org, repository, Monitoring::On).await?
@@ -42,7 +82,7 @@ pub async fn hook_job(
         return Err(Error::NotFound);
     }
     let job = jobs::push(
-        &mut tx,
+        &mut *tx,
         &RepositoryWebhook {
             org_id: org,
             repository_id: repository,
@@ -67,8 +107,46 @@ pub async fn hook_job(
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(job)
+}
+
+/// One page of the organisation's repositories by name.
+pub struct RepoPage {
+    pub items: Vec<repositories::Repository>,
+    /// The last name on this page when more follow (give it back as `filter.after`).
+    pub next_cursor: Option<String>,
+}
+
+/// A page of `filter.limit` repositories (the caller checks the limit) and the cursor of the next.
+pub async fn page(
+    pool: &PgPool,
+    org: OrgId,
+    mut filter: repositories::Filter,
+) -> Result<RepoPage, Error> {
+    let limit = usize::try_from(filter.limit.max(1)).unwrap_or(1);
+    filter.limit = filter.limit.max(1) + 1;
+    let mut items = repositories::list(pool, org, &filter).await?;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = more
+        .then(|| items.last().map(|r| r.full_name.clone()))
+        .flatten();
+    Ok(RepoPage { items, next_cursor })
+}
+
+/// Checks a repository's Slack channel list: at most 20 channel ids or `#names` of letters,
+/// digits, `-` and `_`. The problem, as a field error text, when it is not valid.
+pub fn check_channels(channels: &[String]) -> Result<(), &'static str> {
+    let valid = |c: &str| {
+        (1..=80).contains(&c.len())
+            && c.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "#-_".contains(ch))
+    };
+    if channels.len() <= 20 && channels.iter().all(|c| valid(c)) {
+        Ok(())
+    } else {
+        Err("at most 20 channel ids or #names of letters, digits, - and _")
+    }
 }
 
 /// Changes a repository's settings (`None` leaves a field as it is) and audits

@@ -18,7 +18,7 @@ pub use accounts::Registration;
 pub use authz::Denial;
 pub use mail::queue_email;
 pub use oauth_flow::GithubAuthorize;
-pub use orgs::{slugify, valid_slug};
+pub use orgs::{org_field_problems, slugify, valid_slug};
 pub use platform::set_super_admin_from_cli;
 use sqlx::PgPool;
 

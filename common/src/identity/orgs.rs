@@ -46,6 +46,24 @@ pub fn valid_slug(slug: &str) -> bool {
         && !slug.contains("--")
 }
 
+/// Checks an organisation's name and slug as typed (each only when given): the problems, by field.
+pub fn org_field_problems(
+    name: Option<&str>,
+    slug: Option<&str>,
+) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    if name.is_some_and(|n| !(1..=200).contains(&n.trim().chars().count())) {
+        problems.push(("name", "must be 1 to 200 characters"));
+    }
+    if slug.is_some_and(|s| !valid_slug(s)) {
+        problems.push((
+            "slug",
+            "must be 3-48 lower-case letters, digits and single dashes",
+        ));
+    }
+    problems
+}
+
 /// Creates an organisation administered by `creator` inside `tx`.
 pub(crate) async fn create_org_in(
     tx: &mut PgConnection,

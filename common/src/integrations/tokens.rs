@@ -25,6 +25,31 @@ pub struct SlackToken {
     pub sealed: Option<String>,
 }
 
+/// The channels the organisation's Slack bot can see, for the console's channel pickers; `None`
+/// when no Slack integration is usable or Slack did not answer (the form then takes typed names).
+pub async fn slack_channels(
+    services: &crate::services::Services,
+    org: OrgId,
+) -> Result<Option<Vec<crate::slack::Channel>>, Error> {
+    let Some(token) = slack_bot_token(
+        &services.pool,
+        &services.keyring,
+        org,
+        "slack_channel_picker",
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    match services.slack.channels(&token.token).await {
+        Ok(channels) => Ok(Some(channels)),
+        Err(e) => {
+            tracing::warn!(error = %e, "listing Slack channels failed");
+            Ok(None)
+        }
+    }
+}
+
 /// The organisation's usable Slack bot token, decrypted (and the decrypt audit-logged with its
 /// purpose), or `None` when no Slack integration is usable.
 pub async fn slack_bot_token(

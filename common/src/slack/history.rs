@@ -1,5 +1,6 @@
 //! Finding a message RepoPal posted earlier: `conversations.history` (with its metadata) of the
-//! channel, resolved from `#name` to its id with `conversations.list` when needed.
+//! channel, resolved from `#name` to its id with `conversations.list` when needed; and the
+//! channels the bot can see, for the console's channel pickers.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -19,6 +20,14 @@ struct Page {
     #[serde(default)]
     channels: Vec<Value>,
     response_metadata: Option<Cursor>,
+}
+
+/// A Slack channel the bot can see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: String,
+    /// Without the `#`.
+    pub name: String,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +119,39 @@ impl Slack {
             }
         }
         Err(SlackError::Rejected("channel_not_found".into()))
+    }
+
+    /// The channels the bot can see (public and private, not archived), by name; at most
+    /// `MAX_PAGES` pages of 200.
+    pub async fn channels(&self, token: &SecretString) -> Result<Vec<Channel>, SlackError> {
+        let mut all = Vec::new();
+        let mut cursor = String::new();
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .call(
+                    token,
+                    "conversations.list",
+                    &[
+                        ("types", "public_channel,private_channel"),
+                        ("exclude_archived", "true"),
+                        ("limit", "200"),
+                        ("cursor", &cursor),
+                    ],
+                )
+                .await?;
+            all.extend(page.channels.iter().filter_map(|c| {
+                Some(Channel {
+                    id: c.get("id")?.as_str()?.to_owned(),
+                    name: c.get("name")?.as_str()?.to_owned(),
+                })
+            }));
+            match page.next() {
+                Some(next) => cursor = next,
+                None => break,
+            }
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
     }
 
     /// The `ts` of the message in `channel` whose metadata carries `idempotency_key`, looking at

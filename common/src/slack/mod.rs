@@ -12,6 +12,7 @@ mod history;
 mod oauth;
 mod once;
 
+pub use history::Channel;
 pub use oauth::SlackGrant;
 pub use once::post_once;
 

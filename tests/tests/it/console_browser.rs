@@ -328,7 +328,7 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let m = Monitored::start(&[("PUBLIC_URL", &base)]).await;
+    let m = Monitored::start_with_repositories(2, &[("PUBLIC_URL", &base)]).await;
     let router = m.app.router.clone();
     let server = tokio::spawn(async move {
         let _ = axum::serve(
@@ -345,6 +345,28 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     b.fill("#password", PASSWORD).await.expect("password");
     b.press("button[type=submit]").await.expect("sign in");
     b.find("main h1").await.expect("dashboard");
+    // Connect a repository: its toggle shows the hook job, then settles without a reload once
+    // the worker installed the webhook.
+    let second: String =
+        sqlx::query_scalar("SELECT id::text FROM repositories WHERE full_name = 'acme/repo-00002'")
+            .fetch_one(&m.app.db.pool)
+            .await
+            .expect("repository");
+    b.goto(&format!("{base}/orgs/kilo/repositories"))
+        .await
+        .expect("repositories");
+    b.press(&format!("#toggle-{second}"))
+        .await
+        .expect("connect");
+    b.find(&format!("#repo-{second}[data-hook=\"pending\"]"))
+        .await
+        .expect("the toggle shows the job");
+    m.run_jobs().await;
+    b.find(&format!("#repo-{second}[data-hook=\"active\"]"))
+        .await
+        .expect("the toggle settles without a reload");
+    b.screenshot(&shot("repositories")).await.expect("shot");
+
     b.goto(&format!("{base}/orgs/kilo/incidents"))
         .await
         .expect("board");
@@ -381,6 +403,39 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     b.find("#board tr.incident[data-status=\"resolved\"]")
         .await
         .expect("resolved by the green run");
+
+    // The repository's page: hook state, runs, and its Slack channels picked from the workspace
+    // (the channel the alerts went to is listed and ticked); untick it and save.
+    b.goto(&format!("{base}/orgs/kilo/repositories/{}", m.repo))
+        .await
+        .expect("repository");
+    assert_eq!(b.text_of("#hook-state").await.expect("hook"), "active");
+    let picked = b
+        .find("#channel-picker input[name=channel]:checked")
+        .await
+        .expect("the mapped channel is ticked in the picker");
+    let channel_id = b
+        .attribute(&picked, "value")
+        .await
+        .expect("value")
+        .expect("an id");
+    b.screenshot(&shot("repository")).await.expect("shot");
+    b.click(&picked).await.expect("untick");
+    b.press("form[action$=\"/settings\"] button[type=submit]")
+        .await
+        .expect("save");
+    b.find("p.notice").await.expect("saved");
+    let channels: serde_json::Value =
+        sqlx::query_scalar("SELECT slack_channels FROM repositories WHERE id = $1::uuid")
+            .bind(&m.repo)
+            .fetch_one(&m.app.db.pool)
+            .await
+            .expect("row");
+    assert_eq!(
+        channels,
+        serde_json::json!(["C0INCIDENTS"]),
+        "{channel_id} unticked"
+    );
     b.quit().await;
     server.abort();
 }
