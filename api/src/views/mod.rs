@@ -3,6 +3,7 @@
 
 mod account;
 mod assets;
+pub mod charts;
 mod flows;
 mod home;
 mod incidents;
@@ -13,6 +14,7 @@ mod page;
 mod profile;
 mod schema_form;
 pub mod session;
+pub mod trends;
 
 use axum::{
     Router,
@@ -94,6 +96,10 @@ pub fn router() -> Router<AppState> {
             get(integrations::wizard_page).post(integrations::wizard_submit),
         )
         .route("/orgs/{slug}/slack/connect", get(flows::slack_connect))
+        .route(
+            "/orgs/{slug}/repositories/{id}/trends",
+            get(trends::repository_trends),
+        )
         .route("/orgs/{slug}", get(home::dashboard))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -2,6 +2,7 @@
 
 mod account_takeover;
 mod analytics;
+mod analytics_charts;
 mod api_foundation;
 mod audit_trail;
 mod auth;
