@@ -489,7 +489,7 @@ mod tests {
         assert_eq!(ticks(0.0, Unit::Count), vec![0.0, 1.0]);
         assert_eq!(ticks(100.0, Unit::Score), vec![0.0, 50.0, 100.0]);
         let r = ticks(0.33, Unit::Ratio);
-        assert!(*r.last().unwrap() >= 0.33 && r.len() <= 6, "{r:?}");
+        assert!(*r.last().expect("a tick") >= 0.33 && r.len() <= 6, "{r:?}");
     }
 
     #[test]

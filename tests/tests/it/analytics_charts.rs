@@ -12,7 +12,7 @@ async fn org_id(app: &TestApp, slug: &str) -> Uuid {
         .bind(slug)
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("query")
 }
 
 async fn repository(app: &TestApp, org: Uuid, github_id: i64, name: &str) -> Uuid {
@@ -25,7 +25,7 @@ async fn repository(app: &TestApp, org: Uuid, github_id: i64, name: &str) -> Uui
     .bind(name)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("insert")
 }
 
 async fn run(
@@ -51,7 +51,7 @@ async fn run(
     .bind(ms)
     .execute(&app.db.pool)
     .await
-    .unwrap();
+    .expect("insert");
 }
 
 async fn failed_job(
@@ -77,7 +77,7 @@ async fn failed_job(
     .bind(json!(["Run tests"]))
     .execute(&app.db.pool)
     .await
-    .unwrap();
+    .expect("insert");
 }
 
 async fn incident(
@@ -102,7 +102,7 @@ async fn incident(
     .bind(resolved)
     .execute(&app.db.pool)
     .await
-    .unwrap();
+    .expect("insert");
 }
 
 fn day(t: DateTime<Utc>) -> String {
@@ -131,7 +131,9 @@ struct Seeded {
 /// acme/web with a passing run. Another organisation's repository has runs on the same days.
 async fn seed(app: &TestApp) -> Seeded {
     let org = org_id(app, "charts").await;
-    let today = Utc::now().duration_trunc(Duration::days(1)).unwrap();
+    let today = Utc::now()
+        .duration_trunc(Duration::days(1))
+        .expect("midnight");
     let (d2, d5) = (
         today - Duration::days(2) + Duration::hours(10),
         today - Duration::days(5) + Duration::hours(10),
@@ -148,7 +150,7 @@ async fn seed(app: &TestApp) -> Seeded {
     incident(app, org, repo_a, "a1", d5, Some(d5 + Duration::hours(2))).await;
 
     let other_signup = app.register("eve@example.com", Some("Others")).await;
-    let other: Uuid = other_signup.first_org().parse().unwrap();
+    let other: Uuid = other_signup.first_org().parse().expect("org id");
     let other_repo = repository(app, other, 3, "others/secret-repo").await;
     for i in 0..5 {
         run(app, other, other_repo, 100 + i, "failure", d2, 1_000).await;
