@@ -3,6 +3,7 @@
 mod account_takeover;
 mod analytics;
 mod analytics_charts;
+mod analytics_rollups;
 mod api_foundation;
 mod audit_trail;
 mod auth;
