@@ -204,6 +204,8 @@ struct DashboardPage {
     by_severity: Vec<SeverityCount>,
     open: Vec<IncidentRow>,
     unhealthy: Vec<UnhealthyRow>,
+    /// The last 30 days' analytics (`views::trends`).
+    charts: Vec<super::charts::Chart>,
 }
 
 const SEVERITIES: [Severity; 4] = [
@@ -267,6 +269,11 @@ pub async fn dashboard(
         Vec::new()
     };
     open.truncate(10);
+    let charts = if org.role.allows(Permission::IncidentsRead) {
+        super::trends::dashboard_charts(pool, org.id, chrono::Utc::now()).await?
+    } else {
+        Vec::new()
+    };
     Ok(ok(&DashboardPage {
         l,
         can_install: org.role.allows(Permission::GithubManage)
@@ -277,5 +284,6 @@ pub async fn dashboard(
         by_severity,
         open: open.into_iter().map(Into::into).collect(),
         unhealthy,
+        charts,
     }))
 }

@@ -4,6 +4,7 @@
 mod account;
 mod assets;
 mod audit;
+pub mod charts;
 mod flows;
 mod home;
 mod incidents;
@@ -19,6 +20,7 @@ mod repositories;
 mod repository_detail;
 mod schema_form;
 pub mod session;
+pub mod trends;
 
 use axum::{
     Router,
@@ -127,6 +129,10 @@ pub fn router() -> Router<AppState> {
             get(integrations::wizard_page).post(integrations::wizard_submit),
         )
         .route("/orgs/{slug}/slack/connect", get(flows::slack_connect))
+        .route(
+            "/orgs/{slug}/repositories/{id}/trends",
+            get(trends::repository_trends),
+        )
         .route("/orgs/{slug}", get(home::dashboard))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

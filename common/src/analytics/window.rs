@@ -86,6 +86,22 @@ impl Window {
     }
 }
 
+impl Window {
+    /// The whole buckets inside the window, as `[start of the first, end of the last)`; `None`
+    /// when no bucket lies wholly inside.
+    pub fn whole_buckets(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let s = &self.scope;
+        let step = match s.bucket {
+            Bucket::Day => Duration::days(1),
+            Bucket::Week => Duration::weeks(1),
+        };
+        let starts = self.bucket_starts();
+        let first = starts.iter().find(|b| **b >= s.from)?;
+        let last = starts.iter().rev().find(|b| **b + step <= s.to)?;
+        (first <= last).then_some((*first, *last + step))
+    }
+}
+
 fn truncate(t: DateTime<Utc>, bucket: Bucket) -> DateTime<Utc> {
     let day = t.duration_trunc(Duration::days(1)).unwrap_or(t);
     match bucket {
@@ -131,6 +147,36 @@ mod tests {
         assert_eq!(
             days.bucket_starts(),
             vec![at(2026, 11, 4, 0), at(2026, 11, 5, 0)]
+        );
+    }
+
+    #[test]
+    fn whole_buckets_leave_out_partial_ends() {
+        let w = |from, to, bucket| {
+            let input = WindowIn {
+                from: Some(from),
+                to: Some(to),
+                bucket: Some(bucket),
+                ..WindowIn::default()
+            };
+            Window::new(OrgId::new(), input, at(2026, 11, 30, 0)).expect("window")
+        };
+        assert_eq!(
+            w(at(2026, 11, 4, 15), at(2026, 11, 8, 1), Bucket::Day).whole_buckets(),
+            Some((at(2026, 11, 5, 0), at(2026, 11, 8, 0)))
+        );
+        assert_eq!(
+            w(at(2026, 11, 4, 0), at(2026, 11, 5, 0), Bucket::Day).whole_buckets(),
+            Some((at(2026, 11, 4, 0), at(2026, 11, 5, 0)))
+        );
+        assert_eq!(
+            w(at(2026, 11, 4, 1), at(2026, 11, 4, 23), Bucket::Day).whole_buckets(),
+            None
+        );
+        // 4 November is a Wednesday: the whole weeks start on the 9th and 16th.
+        assert_eq!(
+            w(at(2026, 11, 4, 0), at(2026, 11, 29, 0), Bucket::Week).whole_buckets(),
+            Some((at(2026, 11, 9, 0), at(2026, 11, 23, 0)))
         );
     }
 

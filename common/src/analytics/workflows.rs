@@ -12,7 +12,10 @@ use super::{Window, rate, whole};
 use crate::{
     Error,
     domain::Bucket,
-    repo::analytics::{self, RunBucket},
+    repo::{
+        analytics::{self, RunBucket, Scope},
+        analytics_rollups,
+    },
 };
 
 /// One point of a run series. Buckets without runs are present with zero runs.
@@ -54,8 +57,36 @@ pub struct WorkflowStats {
     pub workflows: Vec<WorkflowSeries>,
 }
 
+/// The run buckets of the window: whole buckets from the rollups (brought up to date first), the
+/// partial ends and any branch-filtered read from the runs themselves.
+async fn run_buckets(pool: &PgPool, window: &Window) -> Result<Vec<RunBucket>, Error> {
+    let s = &window.scope;
+    let whole = window.whole_buckets().filter(|_| s.branch.is_none());
+    let Some((lo, hi)) = whole else {
+        return analytics::run_series(pool, s).await;
+    };
+    analytics_rollups::refresh_runs(pool, s.org, lo, hi).await?;
+    let mut rows = Vec::new();
+    if s.from < lo {
+        let head = Scope {
+            to: lo,
+            ..s.clone()
+        };
+        rows.extend(analytics::run_series(pool, &head).await?);
+    }
+    rows.extend(analytics_rollups::run_rollups(pool, s, lo, hi).await?);
+    if hi < s.to {
+        let tail = Scope {
+            from: hi,
+            ..s.clone()
+        };
+        rows.extend(analytics::run_series(pool, &tail).await?);
+    }
+    Ok(rows)
+}
+
 pub async fn workflows(pool: &PgPool, window: &Window) -> Result<WorkflowStats, Error> {
-    let rows = analytics::run_series(pool, &window.scope).await?;
+    let rows = run_buckets(pool, window).await?;
     let starts = window.bucket_starts();
     let mut overall = Vec::new();
     let mut per_workflow: BTreeMap<String, Vec<RunBucket>> = BTreeMap::new();

@@ -1,6 +1,7 @@
 //! All SQL lives here: one file per table group, free functions taking an executor.
 
 pub mod analytics;
+pub mod analytics_rollups;
 pub mod applications;
 pub mod audit_logs;
 pub mod conflicts;

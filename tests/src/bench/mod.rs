@@ -2,6 +2,7 @@
 //! beside pgbench, graphile-worker beside RepoPal, the connection-budget scale run and the
 //! end-to-end incident run; plus the helpers they share (real binaries, percentiles).
 
+pub mod analytics;
 pub mod e2e;
 pub mod graphile;
 pub mod ingest;

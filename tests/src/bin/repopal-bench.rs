@@ -9,12 +9,17 @@
 //!     `ingest_tx` (delivery row + job row) without and with the NOTIFY trigger; then p50/p99 at
 //!     half of the maximum rate;
 //! (d) scale: a private `max_connections=100` cluster, the API and 16 workers sized by the formula;
-//! (e) end to end: `workflow_run` deliveries across 100 groups to the API with 4 workers.
+//! (e) end to end: `workflow_run` deliveries across 100 groups to the API with 4 workers;
+//! (f) analytics: one organisation with 1,000,000 runs and 100,000 incidents, every analytics route
+//!     over HTTP with a 90-day window (daily, weekly, one repository), p50/p95.
 //!
-//! Environment: `BENCH_ONLY` (`queue`, `latency`, `ingest`, `scale`, `e2e`; comma-separated),
+//! Environment: `BENCH_ONLY` (`queue`, `latency`, `ingest`, `scale`, `e2e`, `analytics`;
+//! comma-separated),
 //! `BENCH_RUNS` (3), `BENCH_JOBS` (200000 per queue run), `BENCH_LATENCY_JOBS` (500),
 //! `BENCH_INGEST_SECS` (10), `BENCH_INGEST_CLIENTS` (64), `BENCH_SCALE_WORKERS` (16),
-//! `BENCH_E2E_RUNS` (5 runs per group), `BENCH_WORKER_ENV` (extra `KEY=value` pairs for the queue
+//! `BENCH_E2E_RUNS` (5 runs per group), `BENCH_ANALYTICS_RUNS` (1000000),
+//! `BENCH_ANALYTICS_INCIDENTS` (100000), `BENCH_ANALYTICS_DAYS` (365, the span they cover),
+//! `BENCH_ANALYTICS_REQUESTS` (50 per route variant), `BENCH_WORKER_ENV` (extra `KEY=value` pairs for the queue
 //! workers), and `TEST_DATABASE_URL`/`DATABASE_URL` for the server.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -314,6 +319,41 @@ async fn e2e() {
     );
 }
 
+/// (f) Analytics routes over a large organisation.
+async fn analytics() {
+    let f = bench::analytics::run(
+        env_num("BENCH_ANALYTICS_RUNS", 1_000_000),
+        env_num("BENCH_ANALYTICS_INCIDENTS", 100_000),
+        env_num("BENCH_ANALYTICS_DAYS", 365),
+        env_num("BENCH_ANALYTICS_REQUESTS", 50),
+    )
+    .await;
+    println!(
+        "analytics: one organisation, {} runs ({} failing jobs) and {} incidents over {} days, seeded in {:.0}s; first request after the seed {:.0} ms; 90-day window, sequential requests:",
+        f.runs, f.failing_jobs, f.incidents, f.days, f.seed_secs, f.first_request_ms
+    );
+    println!(
+        "{:<14} {:<18} {:>9} {:>9} {:>9} {:>7}  target p95 < 200 ms",
+        "route", "variant", "p50 ms", "p95 ms", "max ms", "errors"
+    );
+    for r in &f.routes {
+        println!(
+            "{:<14} {:<18} {:>9.1} {:>9.1} {:>9.1} {:>7}  {}",
+            r.route,
+            r.variant,
+            r.p50_ms,
+            r.p95_ms,
+            r.max_ms,
+            r.errors,
+            if r.p95_ms < 200.0 && r.errors == 0 {
+                "met"
+            } else {
+                "MISSED"
+            }
+        );
+    }
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let runs = env_num("BENCH_RUNS", 3);
@@ -342,6 +382,9 @@ async fn main() {
     }
     if on("e2e") {
         e2e().await;
+    }
+    if on("analytics") {
+        analytics().await;
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(

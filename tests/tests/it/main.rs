@@ -2,6 +2,8 @@
 
 mod account_takeover;
 mod analytics;
+mod analytics_charts;
+mod analytics_rollups;
 mod api_foundation;
 mod argocd_sync;
 mod audit_trail;
