@@ -61,6 +61,8 @@ struct DetailPage {
     picker: Option<Vec<PickChannel>>,
     runs: Vec<RunRow>,
     open: Vec<IncidentRow>,
+    /// The last 30 days' failure rate and durations (inline SVG), for those who may read runs.
+    charts: Vec<super::charts::Chart>,
     error: Option<String>,
 }
 
@@ -78,6 +80,11 @@ async fn detail_page(
     let repo = repositories::find(pool, org.id, id)
         .await?
         .ok_or_else(ConsoleError::not_found)?;
+    let charts = if org.role.allows(Permission::IncidentsRead) {
+        super::trends::repository_charts(pool, org.id, id, chrono::Utc::now()).await?
+    } else {
+        Vec::new()
+    };
     let runs = if org.role.allows(Permission::IncidentsRead) {
         let filter = workflow_runs::Filter {
             repository: Some(id),
@@ -178,6 +185,7 @@ async fn detail_page(
         r: repo.into(),
         runs,
         open: open.into_iter().map(Into::into).collect(),
+        charts,
         error: None,
     })
 }
