@@ -100,7 +100,9 @@ pub(crate) async fn run(
                             _ = stop.wait_for(|s| *s) => None,
                             s = slots.acquire_owned() => s.ok(),
                         };
-                        let Some(slot) = slot else { return Some(job.id) };
+                        let Some(slot) = slot else {
+                            return Some(job.id);
+                        };
                         let ack = execute(job, &registration, &shared, name).await;
                         acker.ack(ack);
                         drop((slot, hold));
@@ -156,7 +158,9 @@ async fn give_back(pool: &sqlx::PgPool, worker: &str, ids: &mut Vec<String>) {
     }
     match job_claims::release(pool, worker, ids).await {
         Ok(n) => tracing::info!(jobs = n, worker, "returned unstarted jobs to the queue"),
-        Err(e) => tracing::warn!(error = %e, worker, "could not return unstarted jobs; orphan recovery will"),
+        Err(e) => {
+            tracing::warn!(error = %e, worker, "could not return unstarted jobs; orphan recovery will")
+        }
     }
     ids.clear();
 }

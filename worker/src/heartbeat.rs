@@ -25,8 +25,13 @@ pub(crate) async fn run(shared: Arc<Shared>, queues: Vec<&'static str>) {
             .await
         {
             Ok(0) => {}
-            Ok(n) => tracing::warn!(jobs = n, "re-queued the jobs of workers that stopped beating"),
-            Err(e) => tracing::warn!(error = %e, "orphan recovery failed; retrying at the next beat"),
+            Ok(n) => tracing::warn!(
+                jobs = n,
+                "re-queued the jobs of workers that stopped beating"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "orphan recovery failed; retrying at the next beat")
+            }
         }
     }
 }

@@ -118,7 +118,14 @@ pub(crate) async fn execute(
     let job_id = JobId(job.id);
     let outcome = match serde_json::from_slice::<serde_json::Value>(&job.job) {
         Ok(payload) => {
-            run_job(payload, registration, shared, &job_id, u32::try_from(attempt).unwrap_or(1)).await
+            run_job(
+                payload,
+                registration,
+                shared,
+                &job_id,
+                u32::try_from(attempt).unwrap_or(1),
+            )
+            .await
         }
         Err(e) => {
             tracing::warn!(queue = registration.queue.name, job_id = %job_id, error = %e, "job payload is not JSON; it is dead");
@@ -314,7 +321,12 @@ pub async fn run(
                 name,
                 concurrency,
             };
-            tasks.spawn(claim::run(spec, shared.clone(), acker.clone(), shutdown.clone()));
+            tasks.spawn(claim::run(
+                spec,
+                shared.clone(),
+                acker.clone(),
+                shutdown.clone(),
+            ));
         }
     }
     drop(acker);
@@ -342,7 +354,10 @@ pub async fn run(
         interrupted
     };
     // Every claim stream is gone, so the writer ends once the finished runs are written.
-    if tokio::time::timeout(Duration::from_secs(5), ack_writer).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), ack_writer)
+        .await
+        .is_err()
+    {
         tracing::warn!("finished jobs could not all be recorded; orphan recovery will re-run them");
     }
     heartbeat.abort();

@@ -54,7 +54,10 @@ async fn prefetched_jobs_that_never_started_go_back_unchanged_at_shutdown() {
     )
     .await;
     assert_eq!(held, 6);
-    assert!(started <= 2, "{started} runs at once with a concurrency of 2");
+    assert!(
+        started <= 2,
+        "{started} runs at once with a concurrency of 2"
+    );
     worker.stop().await;
 
     let rows: Vec<(String, String, i32, Option<String>)> = sqlx::query_as(
@@ -68,14 +71,24 @@ async fn prefetched_jobs_that_never_started_go_back_unchanged_at_shutdown() {
         .fetch_all(&db.pool)
         .await
         .expect("runs");
-    assert!(runs.iter().all(|r| *r == (1, 1)), "every started run finished once: {runs:?}");
+    assert!(
+        runs.iter().all(|r| *r == (1, 1)),
+        "every started run finished once: {runs:?}"
+    );
     let done = rows.iter().filter(|r| r.1 == "Done").count();
     assert_eq!(done, runs.len(), "{rows:?}");
-    assert!(done <= 4, "shutdown stopped the stream from starting the rest: {rows:?}");
+    assert!(
+        done <= 4,
+        "shutdown stopped the stream from starting the rest: {rows:?}"
+    );
     for (id, status, attempts, lock_by) in &rows {
         match status.as_str() {
             "Done" => assert_eq!(*attempts, 1, "{id}"),
-            "Pending" => assert_eq!((*attempts, lock_by.as_deref()), (0, None), "{id} came back unchanged"),
+            "Pending" => assert_eq!(
+                (*attempts, lock_by.as_deref()),
+                (0, None),
+                "{id} came back unchanged"
+            ),
             other => panic!("{id} left {other}: {rows:?}"),
         }
     }
