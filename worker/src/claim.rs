@@ -42,7 +42,7 @@ pub(crate) async fn run(
         match job_claims::register(&pool, &[(spec.name.clone(), queue.name.to_owned())]).await {
             Ok(()) => break,
             Err(e) => {
-                tracing::warn!(queue = queue.name, worker = %spec.name, error = %e, "cannot register the claim stream; retrying");
+                tracing::warn!(queue = queue.name, worker = %spec.name, error = %e, "cannot register; claim stream retrying with backoff");
                 if pause(&mut shutdown, &mut delay).await {
                     return;
                 }
@@ -130,7 +130,7 @@ pub(crate) async fn run(
             }
             Err(e) => {
                 drop(permit);
-                tracing::warn!(queue = queue.name, worker = %spec.name, error = %e, retry_in_ms = delay.as_millis(), "claim failed; retrying");
+                tracing::warn!(queue = queue.name, worker = %spec.name, error = %e, retry_in_ms = delay.as_millis(), "claim failed; claim stream retrying with backoff");
                 if pause(&mut shutdown, &mut delay).await {
                     break;
                 }
