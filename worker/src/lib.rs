@@ -1,7 +1,10 @@
 //! The RepoPal worker: every queue, its handler, and the periodic scheduler, in one process.
 
+pub mod acker;
+mod claim;
 pub mod context;
 pub mod error;
+mod heartbeat;
 pub mod jobs;
 pub mod listener;
 pub mod runner;

@@ -2,9 +2,8 @@
 //! routed to the queue they name, and every queue is woken after a reconnect (notifications sent
 //! while the listener was down are lost, so each queue fetches once to catch up).
 
-use std::{collections::HashMap, pin::Pin, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use futures::Stream;
 use serde::Deserialize;
 use sqlx::{
     PgPool,
@@ -28,10 +27,6 @@ pub struct SharedListener {
     queues: Arc<HashMap<&'static str, watch::Sender<u64>>>,
 }
 
-/// A stream that yields once per wake-up of one queue (wake-ups that arrive while its claim stream
-/// is busy are merged into one, which is all a fetcher needs).
-pub type WakeStream = Pin<Box<dyn Stream<Item = ()> + Send>>;
-
 impl SharedListener {
     /// Starts the listening task for `queues`. It holds exactly one connection of its own (a
     /// one-connection pool from `options`), reconnects with backoff, and stops at shutdown.
@@ -54,19 +49,11 @@ impl SharedListener {
         this
     }
 
-    /// The wake-ups of one queue, for apalis's stream poll strategy (one stream per claim stream;
-    /// each sees every wake-up). An unknown queue never wakes (polling still runs).
-    pub fn wakeups(&self, queue: &str) -> WakeStream {
-        match self.queues.get(queue) {
-            Some(sender) => Box::pin(futures::stream::unfold(
-                sender.subscribe(),
-                |mut rx| async move {
-                    rx.changed().await.ok()?;
-                    Some(((), rx))
-                },
-            )),
-            None => Box::pin(futures::stream::pending()),
-        }
+    /// The wake-up counter of one queue, for one claim stream: it changes whenever a job is inserted
+    /// into the queue (changes that arrive while the stream is busy merge into one, which is all a
+    /// claimer needs). `None` for a queue that never wakes (polling still runs).
+    pub fn subscribe(&self, queue: &str) -> Option<watch::Receiver<u64>> {
+        self.queues.get(queue).map(watch::Sender::subscribe)
     }
 
     fn wake(sender: &watch::Sender<u64>) {

@@ -1,7 +1,8 @@
-//! Runs the registered queues on apalis-postgres, with the guarantees apalis does not give alone:
-//! each run has its own timeout and panic capture (so a job never stays `Running`), retries back
-//! off exponentially with jitter by moving the job's `run_at`, permanent errors stop at once, and
-//! each queue's worker is restarted with backoff after a database outage.
+//! Runs the registered queues over apalis's tables with RepoPal's own claim path (`claim.rs`:
+//! one statement per claim, N claim streams per queue), batched acks (`acker.rs`) and heartbeat with
+//! orphan recovery (`heartbeat.rs`). Each run has its own timeout and panic capture (so a job never
+//! stays `Running`), retries back off exponentially with jitter by moving the job's `run_at`,
+//! permanent errors stop at once, and database errors are retried, never fatal.
 
 use std::{
     any::Any,
@@ -12,12 +13,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use apalis::prelude::*;
-use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use common::{
     config::WorkerConfig,
+    domain::JobStatus,
     jobs::{Job, JobId, Queue},
-    repo,
+    repo::{
+        self,
+        job_claims::{Ack, Claimed},
+    },
     services::Services,
 };
 use futures::FutureExt;
@@ -26,7 +29,13 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::{context::JobContext, error::JobError, listener::SharedListener};
+use crate::{
+    acker::Acker,
+    claim::{self, StreamSpec},
+    context::JobContext,
+    error::JobError,
+    listener::SharedListener,
+};
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 type Handler = dyn Fn(serde_json::Value, JobContext) -> BoxFuture + Send + Sync;
@@ -34,7 +43,7 @@ type Handler = dyn Fn(serde_json::Value, JobContext) -> BoxFuture + Send + Sync;
 /// A queue and the handler that runs its jobs.
 pub struct Registration {
     pub queue: Queue,
-    handler: Arc<Handler>,
+    pub(crate) handler: Arc<Handler>,
 }
 
 /// Binds a typed handler to its job's queue. A payload that does not decode is a permanent error
@@ -62,18 +71,19 @@ where
 }
 
 /// Everything a run needs that is the same for every job of the process.
-struct Shared {
-    services: Arc<Services>,
+pub(crate) struct Shared {
+    pub(crate) services: Arc<Services>,
     /// A separate small pool for the queue machinery (fetch, ack, heartbeat), so busy handlers
     /// can never starve a heartbeat and get their worker declared dead.
-    queue_pool: PgPool,
-    config: Arc<WorkerConfig>,
+    pub(crate) queue_pool: PgPool,
+    pub(crate) config: Arc<WorkerConfig>,
     /// The process's one `LISTEN` connection, waking each queue when a job is inserted into it.
-    listener: SharedListener,
-    /// Every worker name this process has registered, for the final hand-back at shutdown.
-    names: std::sync::Mutex<Vec<String>>,
+    pub(crate) listener: SharedListener,
+    /// Every claim stream this process has registered, `(name, queue)`: for the heartbeat and the
+    /// final hand-back at shutdown.
+    pub(crate) streams: std::sync::Mutex<Vec<(String, String)>>,
     /// Jobs whose handler is executing right now (to tell interrupted jobs from finished ones
-    /// whose result apalis has not written yet).
+    /// whose result is not written yet).
     in_flight: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
@@ -88,16 +98,62 @@ pub fn retry_delay(attempt: u32, base: Duration, max: Duration, rng: &mut impl R
     half + Duration::from_millis(rng.random_range(0..=jitter_ms))
 }
 
-async fn execute(
+/// How a run ended, as recorded.
+enum Outcome {
+    Done,
+    /// Retryable failure (the job runs again while it has attempts left).
+    Failed(String),
+    /// Permanent failure: the job is dead at once.
+    Killed(String),
+}
+
+/// Runs one claimed job and says how to record it.
+pub(crate) async fn execute(
+    job: Claimed,
+    registration: &Registration,
+    shared: &Arc<Shared>,
+    worker: String,
+) -> Ack {
+    let attempt = job.attempts.saturating_add(1).max(1);
+    let job_id = JobId(job.id);
+    let outcome = match serde_json::from_slice::<serde_json::Value>(&job.job) {
+        Ok(payload) => {
+            run_job(
+                payload,
+                registration,
+                shared,
+                &job_id,
+                u32::try_from(attempt).unwrap_or(1),
+            )
+            .await
+        }
+        Err(e) => {
+            tracing::warn!(queue = registration.queue.name, job_id = %job_id, error = %e, "job payload is not JSON; it is dead");
+            Outcome::Killed(JobError::permanent(format!("payload is not JSON: {e}")).to_string())
+        }
+    };
+    let (status, result) = match outcome {
+        Outcome::Done => (JobStatus::Done, serde_json::json!({ "Ok": null })),
+        Outcome::Failed(e) => (JobStatus::Failed, serde_json::json!({ "Err": e })),
+        Outcome::Killed(e) => (JobStatus::Killed, serde_json::json!({ "Err": e })),
+    };
+    Ack {
+        id: job_id.0,
+        worker,
+        status,
+        attempt,
+        result,
+    }
+}
+
+async fn run_job(
     mut payload: serde_json::Value,
-    registration: Data<Arc<Registration>>,
-    shared: Data<Arc<Shared>>,
-    attempt: Attempt,
-    task_id: TaskId,
-) -> Result<(), BoxDynError> {
+    registration: &Registration,
+    shared: &Arc<Shared>,
+    job_id: &JobId,
+    attempt: u32,
+) -> Outcome {
     let queue = shared.config.effective(registration.queue);
-    let job_id = JobId(task_id.to_string());
-    let attempt = u32::try_from(attempt.current()).unwrap_or(u32::MAX).max(1);
     // The request the job was enqueued under, and the organisation when the payload names one
     // (handlers that find it out later record it themselves), so a request can be followed here.
     let request_id = common::jobs::take_request_id(&mut payload);
@@ -115,14 +171,15 @@ async fn execute(
     if let Some(org) = payload.get("org_id").and_then(serde_json::Value::as_str) {
         span.record("org_id", org);
     }
-    let shared: Arc<Shared> = (*shared).clone();
-    let _in_flight = InFlight::enter(shared.clone(), &job_id);
+    let shared: Arc<Shared> = shared.clone();
+    let _in_flight = InFlight::enter(shared.clone(), job_id);
     async move {
         if attempt > queue.max_attempts {
-            // Only re-runs after a crash or an interrupted shutdown get here (apalis re-queues those
-            // without checking attempts): a job that keeps killing its worker must not loop forever.
+            // Only re-runs after a crash or an interrupted shutdown get here (orphan recovery
+            // re-queues those without checking attempts): a job that keeps killing its worker must
+            // not loop forever.
             tracing::error!(max_attempts = queue.max_attempts, "job was interrupted on every attempt; it is dead");
-            return Err(AbortError::new(JobError::permanent("attempts exhausted by interrupted runs")).into());
+            return Outcome::Killed(JobError::permanent("attempts exhausted by interrupted runs").to_string());
         }
         let ctx = JobContext {
             services: shared.services.clone(),
@@ -143,23 +200,23 @@ async fn execute(
         match outcome {
             Ok(()) => {
                 tracing::debug!(elapsed_ms, "job succeeded");
-                Ok(())
+                Outcome::Done
             }
             Err(e @ JobError::Permanent(_)) => {
                 tracing::warn!(elapsed_ms, error = %e, "job failed permanently; not retrying");
-                Err(AbortError::new(e).into())
+                Outcome::Killed(e.to_string())
             }
             Err(e) if attempt >= queue.max_attempts => {
                 tracing::error!(elapsed_ms, error = %e, max_attempts = queue.max_attempts, "job failed; no attempts left, it is dead");
-                Err(e.into())
+                Outcome::Failed(e.to_string())
             }
             Err(e) => {
                 let delay = retry_delay(attempt, shared.config.retry_base, shared.config.retry_max, &mut rand::rng());
                 tracing::warn!(elapsed_ms, error = %e, retry_in_ms = delay.as_millis(), "job failed; will retry");
-                if let Err(defer) = repo::jobs::defer_retry(&shared.services.pool, &job_id, delay).await {
+                if let Err(defer) = repo::jobs::defer_retry(&shared.services.pool, job_id, delay).await {
                     tracing::warn!(error = %defer, "could not delay the retry; it will run at once");
                 }
-                Err(e.into())
+                Outcome::Failed(e.to_string())
             }
         }
     }
@@ -201,10 +258,9 @@ fn panic_message(panic: &Box<dyn Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic payload".to_owned())
 }
 
-/// A name unique to this process, claim stream and run, as apalis requires
-/// (`{queue}@{host}:{pid}:{nonce}.r{restarts}`, with `.f{n}` before the restart count for every claim
-/// stream after the first).
-fn worker_name(queue: &str, fetcher: usize, restarts: usize) -> String {
+/// A name unique to this process and claim stream (`{queue}@{host}:{pid}:{nonce}`, with `.f{n}`
+/// for every claim stream after the first); the pid is the second `:`-field.
+fn worker_name(queue: &str, fetcher: usize) -> String {
     static NONCE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let nonce = NONCE.get_or_init(|| rand::rng().random());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -215,91 +271,21 @@ fn worker_name(queue: &str, fetcher: usize, restarts: usize) -> String {
     } else {
         format!(".f{fetcher}")
     };
-    format!(
-        "{queue}@{host}:{}:{nonce:08x}{stream}.r{restarts}",
-        std::process::id()
-    )
-}
-
-/// Runs one queue's worker until shutdown, restarting it (with backoff) whenever it dies, e.g.
-/// because the database went away.
-async fn supervise(
-    registration: Arc<Registration>,
-    shared: Arc<Shared>,
-    fetcher: usize,
-    concurrency: usize,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let cfg = shared.config.clone();
-    let queue = cfg.effective(registration.queue);
-    let mut restarts = 0usize;
-    let mut delay = Duration::from_millis(250);
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        let storage = PostgresStorage::<serde_json::Value>::new(&shared.queue_pool)
-            .with_config(
-                QueueConfig::default()
-                    .queue(queue.name)
-                    .batch_size(queue.batch_size)
-                    .heartbeat_interval(cfg.heartbeat)
-                    .missed_heartbeats(cfg.missed_heartbeats),
-            )
-            .poll_with_stream(shared.listener.wakeups(queue.name))
-            .poll_with_interval(cfg.poll_interval);
-        let name = worker_name(queue.name, fetcher, restarts);
-        if let Ok(mut names) = shared.names.lock() {
-            names.push(name.clone());
-        }
-        let worker = WorkerBuilder::new(name.clone())
-            .backend(storage)
-            .data(registration.clone())
-            .data(shared.clone())
-            .concurrency(concurrency)
-            .build(execute);
-        let mut stop = shutdown.clone();
-        let signal = async move {
-            let _ = stop.wait_for(|s| *s).await;
-            Ok::<(), std::io::Error>(())
-        };
-        let started = Instant::now();
-        tracing::info!(queue = queue.name, worker = %name, concurrency, "worker starting");
-        match worker.run_until(signal).await {
-            Ok(()) if *shutdown.borrow() => {
-                tracing::info!(queue = queue.name, worker = %name, "worker drained and stopped");
-                return;
-            }
-            Ok(()) => {
-                tracing::warn!(queue = queue.name, worker = %name, "worker stopped unexpectedly; restarting")
-            }
-            Err(e) => {
-                tracing::error!(queue = queue.name, worker = %name, error = %e, "worker died; restarting")
-            }
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            delay = Duration::from_millis(250);
-        }
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
-        delay = (delay * 2).min(Duration::from_secs(5));
-        restarts += 1;
-    }
+    format!("{queue}@{host}:{}:{nonce:08x}{stream}", std::process::id())
 }
 
 /// Runs every registered queue until `shutdown` flips to true, then drains: running jobs finish
-/// (up to the shutdown timeout) and fetched-but-unstarted jobs go back to the queue.
+/// (up to the shutdown timeout), their results are written, and interrupted ones go back to the
+/// queue.
 pub async fn run(
     services: Arc<Services>,
     config: WorkerConfig,
     registrations: Vec<Registration>,
     shutdown: watch::Receiver<bool>,
 ) {
-    // Fetch, ack and heartbeat of every queue share a few connections (`WORKER_QUEUE_CONNECTIONS`),
-    // and new-job notifications for all queues arrive on one more: the process holds at most
-    // handler pool + queue pool + 1.
+    // Claims, acks and heartbeats of every queue share a few connections
+    // (`WORKER_QUEUE_CONNECTIONS`), and new-job notifications for all queues arrive on one more:
+    // the process holds at most handler pool + queue pool + 1.
     let options = (*services.pool.connect_options()).clone();
     let queue_pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(config.queue_connections)
@@ -312,9 +298,11 @@ pub async fn run(
         queue_pool,
         listener,
         config: Arc::new(config),
-        names: std::sync::Mutex::new(Vec::new()),
+        streams: std::sync::Mutex::new(Vec::new()),
         in_flight: std::sync::Mutex::new(std::collections::HashSet::new()),
     });
+    let (acker, ack_writer) = Acker::start(shared.queue_pool.clone());
+    let heartbeat = tokio::spawn(crate::heartbeat::run(shared.clone(), queues));
     let mut tasks = tokio::task::JoinSet::new();
     for registration in registrations {
         let registration = Arc::new(registration);
@@ -324,15 +312,24 @@ pub async fn run(
         for fetcher in 0..fetchers {
             // The queue's concurrency, split as evenly as possible between its claim streams.
             let concurrency = total / fetchers + usize::from(fetcher < total % fetchers);
-            tasks.spawn(supervise(
-                registration.clone(),
-                shared.clone(),
-                fetcher,
+            let name = worker_name(queue.name, fetcher);
+            if let Ok(mut streams) = shared.streams.lock() {
+                streams.push((name.clone(), queue.name.to_owned()));
+            }
+            let spec = StreamSpec {
+                registration: registration.clone(),
+                name,
                 concurrency,
+            };
+            tasks.spawn(claim::run(
+                spec,
+                shared.clone(),
+                acker.clone(),
                 shutdown.clone(),
             ));
         }
     }
+    drop(acker);
     let mut stop = shutdown.clone();
     let _ = stop.wait_for(|s| *s).await;
     let drain = async { while tasks.join_next().await.is_some() {} };
@@ -356,11 +353,20 @@ pub async fn run(
         );
         interrupted
     };
-    // apalis returns fetched-but-unstarted jobs itself, except one fetched in the instant the
-    // stop arrived; hand back whatever this process still holds so nothing waits for the orphan
-    // timeout. Jobs that finished but whose result was not written stay for orphan recovery (their
-    // effects are idempotent); only interrupted ones are released as a used attempt.
-    let names = shared.names.lock().map(|n| n.clone()).unwrap_or_default();
+    // Every claim stream is gone, so the writer ends once the finished runs are written.
+    if tokio::time::timeout(Duration::from_secs(5), ack_writer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("finished jobs could not all be recorded; orphan recovery will re-run them");
+    }
+    heartbeat.abort();
+    // Interrupted runs go back as a used attempt, so nothing waits for the orphan timeout.
+    let names: Vec<String> = shared
+        .streams
+        .lock()
+        .map(|n| n.iter().map(|(name, _)| name.clone()).collect())
+        .unwrap_or_default();
     match repo::jobs::release_held(&shared.services.pool, &names, &interrupted).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "returned held jobs to the queue"),

@@ -14,6 +14,7 @@ pub mod installation_tokens;
 pub mod installations;
 pub mod integrations;
 pub mod invitations;
+pub mod job_claims;
 pub mod job_effects;
 pub mod jobs;
 pub mod locks;

@@ -56,11 +56,16 @@ async fn a_worker_carries_on_after_the_database_restarts() {
     wait_done(&db, &before, Duration::from_secs(20)).await;
 
     cluster.stop();
-    // The outage lasts until the worker has noticed it (its queues die and are restarted).
+    // The outage lasts until the worker has noticed it (its claim streams fail and retry).
     eventually(
         "the worker to notice the outage",
         Duration::from_secs(20),
-        || async { worker.log_text().contains("restarting").then_some(()) },
+        || async {
+            worker
+                .log_text()
+                .contains("claim stream retrying")
+                .then_some(())
+        },
     )
     .await;
     cluster.start_again();

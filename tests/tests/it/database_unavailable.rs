@@ -239,9 +239,9 @@ async fn refused_connections_are_named_once_reported_by_readyz_and_retried() {
         || async { worker.log_text().contains(REFUSED_LINE).then_some(()) },
     )
     .await;
-    // Its queues keep failing to connect and are restarted with backoff meanwhile.
-    eventually("queue restarts", Duration::from_secs(60), || async {
-        (worker.log_text().matches("restarting").count() >= 20).then_some(())
+    // Its claim streams keep failing to connect and retry with backoff meanwhile.
+    eventually("claim stream retries", Duration::from_secs(60), || async {
+        (worker.log_text().matches("claim stream retrying").count() >= 20).then_some(())
     })
     .await;
 

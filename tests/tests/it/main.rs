@@ -43,6 +43,7 @@ mod no_secrets_integrations;
 mod no_secrets_slack;
 mod oauth_connections;
 mod orgs;
+mod prefetch;
 mod redelivery;
 mod request_tracing;
 mod retention;
