@@ -121,6 +121,7 @@ async fn detail_page(
         for status in [IncidentStatus::Open, IncidentStatus::Acknowledged] {
             let filter = incidents::Filter {
                 status: Some(status),
+                source: None,
                 severity: None,
                 repository: Some(id),
                 branch: None,
