@@ -1,6 +1,7 @@
 //! Organisations and membership: create, update, delete, change roles, remove; the last
 //! org_admin can never be removed or demoted (invitations are in `invitations.rs`).
 
+use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgConnection;
 
@@ -72,10 +73,10 @@ pub(crate) async fn create_org_in(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("org.create")
+        NewEntry::success(AuditAction::OrgCreate)
             .org(org.id)
             .actor(creator)
-            .resource("organization", org.id)
+            .resource(AuditResource::Organization, org.id)
             .meta(json!({ "slug": org.slug })),
     )
     .await?;
@@ -126,10 +127,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("org.update")
+            NewEntry::success(AuditAction::OrgUpdate)
                 .org(org)
                 .actor(caller.user_id)
-                .resource("organization", org)
+                .resource(AuditResource::Organization, org)
                 .meta(json!({ "name_changed": name.is_some(), "slug": slug })),
         )
         .await?;
@@ -150,9 +151,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("org.delete")
+            NewEntry::success(AuditAction::OrgDelete)
                 .actor(caller.user_id)
-                .resource("organization", org)
+                .resource(AuditResource::Organization, org)
                 .meta(json!({ "slug": existing.slug })),
         )
         .await?;
@@ -193,10 +194,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("member.role_change")
+            NewEntry::success(AuditAction::MemberRoleChange)
                 .org(org)
                 .actor(caller.user_id)
-                .resource("membership", member)
+                .resource(AuditResource::Membership, member)
                 .meta(json!({
                     "from": current.as_str(),
                     "to": role.as_str(),
@@ -246,10 +247,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("member.remove")
+            NewEntry::success(AuditAction::MemberRemove)
                 .org(org)
                 .actor(caller.user_id)
-                .resource("membership", member)
+                .resource(AuditResource::Membership, member)
                 .meta(json!({
                     "role": current.as_str(),
                     "invitations_revoked": sent + to_them,
