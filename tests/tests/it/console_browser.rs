@@ -2,6 +2,7 @@
 //! sign-up with a field error first, sign-out and sign-in, a revoked session, a cross-site form,
 //! markup shown as text, keyboard focus and a 375-pixel layout; saves the README's screenshots.
 
+use repopal_tests::TestApp;
 use std::{path::PathBuf, time::Instant};
 
 use repopal_tests::{
@@ -10,7 +11,6 @@ use repopal_tests::{
     browser::{self, Browser},
     fake_argocd::{ARGOCD_TOKEN, FakeArgo},
     http::test_env,
-    monitored::Monitored,
     process::{Proc, spawn},
 };
 
@@ -328,7 +328,10 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let m = Monitored::start(&[("PUBLIC_URL", &base)]).await;
+    let m = TestApp::builder()
+        .env("PUBLIC_URL", &base)
+        .monitored_repo()
+        .await;
     let router = m.app.router.clone();
     let server = tokio::spawn(async move {
         let _ = axum::serve(
