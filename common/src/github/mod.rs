@@ -17,6 +17,7 @@ mod sync;
 mod token_refresh;
 mod triage;
 mod triage_input;
+mod triage_types;
 
 use std::future::Future;
 

@@ -7,9 +7,10 @@
 
 use crate::domain::RepositoryId;
 use base64::Engine;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, de::DeserializeOwned};
 
 pub use super::triage_input::{encoded_path, valid_sha};
+pub use super::triage_types::{ChangedFile, CommitDiff, Entry, FileContent, Workflow};
 use super::{
     GithubDb, GithubError, RepoAccess,
     client::Auth,
@@ -35,27 +36,6 @@ pub const WORKFLOWS_MAX: usize = 50;
 /// The largest GitHub JSON answer read.
 const ANSWER_MAX_BYTES: usize = 4 * 1024 * 1024;
 
-/// One directory entry.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Entry {
-    pub name: String,
-    pub path: String,
-    /// `file`, `dir`, `symlink` or `submodule`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub size: u64,
-}
-
-/// A file's content (UTF-8; other bytes are replaced).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FileContent {
-    pub path: String,
-    pub sha: String,
-    pub size: u64,
-    pub content: String,
-    pub html_url: Option<String>,
-}
-
 #[derive(Deserialize)]
 struct RawFile {
     path: String,
@@ -66,21 +46,6 @@ struct RawFile {
     content: Option<String>,
     encoding: Option<String>,
     html_url: Option<String>,
-}
-
-/// A changed file of a commit.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ChangedFile {
-    pub filename: String,
-    pub status: String,
-    #[serde(default)]
-    pub additions: u64,
-    #[serde(default)]
-    pub deletions: u64,
-    /// Absent for binary files; cut at `PATCH_MAX_BYTES` (see `patch_truncated`).
-    pub patch: Option<String>,
-    #[serde(default)]
-    pub patch_truncated: bool,
 }
 
 #[derive(Deserialize)]
@@ -97,17 +62,6 @@ struct RawCommitDetail {
     message: String,
 }
 
-/// A commit's changes.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CommitDiff {
-    pub sha: String,
-    pub message: String,
-    pub html_url: Option<String>,
-    pub files: Vec<ChangedFile>,
-    /// Files or patches were left out or cut to stay within the caps.
-    pub truncated: bool,
-}
-
 #[derive(Deserialize)]
 struct RawWorkflows {
     workflows: Vec<RawWorkflow>,
@@ -120,18 +74,6 @@ struct RawWorkflow {
     path: String,
     state: String,
     html_url: Option<String>,
-}
-
-/// A workflow with its YAML.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Workflow {
-    pub id: i64,
-    pub name: String,
-    pub path: String,
-    pub state: String,
-    pub html_url: Option<String>,
-    /// The workflow file; null when it is missing or over `FILE_MAX_BYTES`.
-    pub yaml: Option<String>,
 }
 
 fn cut(text: &mut String, max: usize) -> bool {
