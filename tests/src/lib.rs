@@ -2,6 +2,7 @@
 //! migrated template and dropped afterwards), the router driven in-process, in-process workers
 //! and queue draining, the real binaries, and a private PostgreSQL cluster for outage tests.
 
+pub mod app;
 pub mod auth;
 pub mod bench;
 pub mod browser;

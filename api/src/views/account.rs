@@ -1,5 +1,5 @@
-//! Account pages: sign-up, sign-in (password or GitHub), sign-out, forgotten and reset passwords,
-//! email verification and accepting an invitation (with sign-up for an invitee without account).
+//! Account pages: sign-up, sign-in (password or GitHub) and sign-out; the pages reached by an
+//! emailed link or token are in `account_links`.
 
 use askama::Template;
 use axum::{
@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::{
-    page::{ConsoleError, FieldErrors, Layout, field_errors, new_password, ok, render},
+    page::{ConsoleError, FieldErrors, Layout, field_errors, ok, render},
     session::{
         AnonCsrf, MaybeSigned, Posted, SESSION_COOKIE, safe_next, session_value, set_cookie,
     },
@@ -27,14 +27,14 @@ pub struct PageQuery {
     pub token: Option<String>,
 }
 
-fn token_of(token: &Option<SecretString>) -> &str {
+pub(super) fn token_of(token: &Option<SecretString>) -> &str {
     token
         .as_ref()
         .map(ExposeSecret::expose_secret)
         .unwrap_or_default()
 }
 
-fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
+pub(super) fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
     if let Some(c) = cookie.and_then(|c| c.parse().ok()) {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -153,15 +153,15 @@ pub async fn login(
 
 #[derive(Template)]
 #[template(path = "signup.html")]
-struct SignupPage {
-    l: Layout,
-    full_name: String,
-    email: String,
-    organization_name: String,
+pub(super) struct SignupPage {
+    pub(super) l: Layout,
+    pub(super) full_name: String,
+    pub(super) email: String,
+    pub(super) organization_name: String,
     /// Set when signing up to accept an invitation: the token, and no organisation field.
-    invitation: String,
-    errors: FieldErrors,
-    error: Option<String>,
+    pub(super) invitation: String,
+    pub(super) errors: FieldErrors,
+    pub(super) error: Option<String>,
 }
 
 impl SignupPage {
@@ -275,236 +275,4 @@ pub async fn logout(
         Redirect::to("/login?notice=signed_out").into_response(),
         Some(clear),
     )
-}
-
-// ---- forgotten password ----
-
-#[derive(Template)]
-#[template(path = "forgot.html")]
-struct ForgotPage {
-    l: Layout,
-}
-
-pub async fn forgot_page(
-    State(state): State<AppState>,
-    MaybeSigned(signed): MaybeSigned,
-    headers: HeaderMap,
-) -> Response {
-    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
-    let page = ForgotPage {
-        l: Layout::anonymous("Forgotten password", &csrf.token),
-    };
-    with_cookie(ok(&page), csrf.set_cookie)
-}
-
-#[derive(Deserialize)]
-pub struct ForgotForm {
-    #[serde(default)]
-    email: String,
-}
-
-pub async fn forgot(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    Posted { form, .. }: Posted<ForgotForm>,
-) -> Response {
-    // The same answer whether or not the address has an account.
-    if let Ok(email) = Email::parse(&form.email)
-        && let Err(e) = state.identity.forgot_password(&meta, &email).await
-    {
-        return ConsoleError::from(e).into_response();
-    }
-    Redirect::to("/login?notice=reset_sent").into_response()
-}
-
-#[derive(Template)]
-#[template(path = "reset.html")]
-struct ResetPage {
-    l: Layout,
-    token: String,
-    error: Option<String>,
-}
-
-pub async fn reset_page(
-    State(state): State<AppState>,
-    MaybeSigned(signed): MaybeSigned,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
-    let page = ResetPage {
-        l: Layout::anonymous("Choose a new password", &csrf.token),
-        token: q.token.unwrap_or_default(),
-        error: None,
-    };
-    with_cookie(ok(&page), csrf.set_cookie)
-}
-
-#[derive(Deserialize)]
-pub struct ResetForm {
-    token: Option<SecretString>,
-    new_password: Option<SecretString>,
-    #[serde(default)]
-    csrf: String,
-}
-
-pub async fn reset(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    Posted { form, .. }: Posted<ResetForm>,
-) -> Response {
-    let password = form.new_password.unwrap_or_else(|| SecretString::from(""));
-    let result = match new_password(&password) {
-        Ok(new) => state
-            .identity
-            .reset_password(&meta, token_of(&form.token), &new)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Redirect::to("/login?notice=password_reset").into_response(),
-        Err(e) => {
-            let page = ResetPage {
-                l: Layout::anonymous("Choose a new password", &form.csrf),
-                token: token_of(&form.token).to_owned(),
-                error: Some(e.message),
-            };
-            render(e.status, &page)
-        }
-    }
-}
-
-// ---- email verification ----
-
-#[derive(Template)]
-#[template(path = "verify.html")]
-struct VerifyPage {
-    l: Layout,
-    token: String,
-    error: Option<String>,
-}
-
-/// The link in the verification email opens a confirmation button (link scanners that fetch
-/// the page confirm nothing).
-pub async fn verify_page(
-    State(state): State<AppState>,
-    MaybeSigned(signed): MaybeSigned,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
-    let page = VerifyPage {
-        l: Layout::anonymous("Confirm your email", &csrf.token),
-        token: q.token.unwrap_or_default(),
-        error: None,
-    };
-    with_cookie(ok(&page), csrf.set_cookie)
-}
-
-#[derive(Deserialize)]
-pub struct TokenForm {
-    token: Option<SecretString>,
-    #[serde(default)]
-    csrf: String,
-}
-
-pub async fn verify(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    Posted { form, signed }: Posted<TokenForm>,
-) -> Response {
-    match state
-        .identity
-        .verify_email(&meta, token_of(&form.token))
-        .await
-    {
-        Ok(_) if signed.is_some() => Redirect::to("/profile?notice=email_verified").into_response(),
-        Ok(_) => Redirect::to("/login?notice=email_verified").into_response(),
-        Err(e) => {
-            let e = ApiError::from(e);
-            let page = VerifyPage {
-                l: Layout::anonymous("Confirm your email", &form.csrf),
-                token: String::new(),
-                error: Some(e.message),
-            };
-            render(e.status, &page)
-        }
-    }
-}
-
-// ---- invitations ----
-
-#[derive(Template)]
-#[template(path = "invitation.html")]
-struct InvitationPage {
-    l: Layout,
-    token: String,
-    org_name: String,
-    email: String,
-    role: String,
-    error: Option<String>,
-}
-
-pub async fn invitation_page(
-    State(state): State<AppState>,
-    MaybeSigned(signed): MaybeSigned,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let token = q.token.unwrap_or_default();
-    let (org, invitation) = match state.identity.invitation_preview(&token).await {
-        Ok(found) => found,
-        Err(e) => return ConsoleError::from(e).into_response(),
-    };
-    match signed {
-        Some(s) => {
-            let l = match Layout::signed(&state, &s, "Invitation").await {
-                Ok(l) => l,
-                Err(e) => return e.into_response(),
-            };
-            ok(&InvitationPage {
-                l,
-                token,
-                org_name: org.name,
-                email: invitation.email,
-                role: invitation.role.to_string(),
-                error: None,
-            })
-        }
-        None => {
-            // An invitee without an account signs up here, with the invited address.
-            let csrf = AnonCsrf::for_request(&state, &headers);
-            let page = SignupPage {
-                l: Layout::anonymous(&format!("Join {}", org.name), &csrf.token),
-                full_name: String::new(),
-                email: invitation.email,
-                organization_name: String::new(),
-                invitation: token,
-                errors: FieldErrors::new(),
-                error: None,
-            };
-            with_cookie(ok(&page), csrf.set_cookie)
-        }
-    }
-}
-
-pub async fn accept_invitation(
-    State(state): State<AppState>,
-    Client(meta): Client,
-    Posted { form, signed }: Posted<TokenForm>,
-) -> Response {
-    let Some(signed) = signed else {
-        return Redirect::to("/login").into_response();
-    };
-    match state
-        .identity
-        .accept_invitation(&meta, signed.caller, token_of(&form.token))
-        .await
-    {
-        Ok(org) => {
-            Redirect::to(&format!("/orgs/{}?notice=invitation_accepted", org.slug)).into_response()
-        }
-        Err(e) => ConsoleError::from(e).into_response(),
-    }
 }

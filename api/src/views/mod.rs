@@ -2,6 +2,7 @@
 //! module per page group, calling the same `common` functions as the JSON routes.
 
 mod account;
+mod account_links;
 mod assets;
 mod audit;
 pub mod charts;
@@ -50,19 +51,19 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route(
             "/forgot-password",
-            get(account::forgot_page).post(account::forgot),
+            get(account_links::forgot_page).post(account_links::forgot),
         )
         .route(
             "/reset-password",
-            get(account::reset_page).post(account::reset),
+            get(account_links::reset_page).post(account_links::reset),
         )
         .route(
             "/verify-email",
-            get(account::verify_page).post(account::verify),
+            get(account_links::verify_page).post(account_links::verify),
         )
         .route(
             "/accept-invitation",
-            get(account::invitation_page).post(account::accept_invitation),
+            get(account_links::invitation_page).post(account_links::accept_invitation),
         )
         .route("/profile", get(profile::show))
         .route("/notifications", get(notifications::list))

@@ -2,6 +2,7 @@
 //! (a rerun picks up what is left), never losing a value: each row is opened with its old key and
 //! written back only if unchanged meanwhile. A value that does not open is reported, not dropped.
 
+use crate::domain::AuditAction;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::PgPool;
@@ -92,7 +93,7 @@ pub async fn rotate(pool: &PgPool, keyring: &Keyring, batch: i64) -> Result<Rota
 /// One audit entry per run, with the counts (key ids only, never key material).
 async fn record(pool: &PgPool, report: &RotationReport) -> Result<(), Error> {
     let total = |f: fn(&ColumnReport) -> i64| report.columns.iter().map(f).sum::<i64>();
-    let entry = NewEntry::success("keys.rotate").meta(json!({
+    let entry = NewEntry::success(AuditAction::KeysRotate).meta(json!({
         "via": "cli",
         "active_key_id": report.active_key_id,
         "resealed": total(|c| i64::try_from(c.resealed).unwrap_or(i64::MAX)),

@@ -20,7 +20,7 @@ mod session;
 
 pub use analytics::Bucket;
 pub use argocd::{AppHealth, AppSync};
-pub use audit::AuditStatus;
+pub use audit::{AuditAction, AuditResource, AuditStatus};
 pub use ci::{Conclusion, DeliveryStatus, Evaluation, RunStatus};
 pub use closed_set::NotInSet;
 pub use connection::{ConnectionProvider, ConnectionPurpose, ConnectionStatus, StateFlow};

@@ -193,7 +193,7 @@ impl GithubDb<'_> {
             Ok(Ok(hook)) => hook,
             Ok(Err(())) => {
                 // Refused: no hook was created.
-                repository_hooks::delete_pending(self.pool, pending).await?;
+                repository_hooks::delete_pending(self.pool, org, pending).await?;
                 return Err(hook_forbidden());
             }
             // This may have come after GitHub created the hook: the pending secret stays for
@@ -226,7 +226,7 @@ impl GithubDb<'_> {
         )?;
         let mut tx = self.pool.begin().await?;
         repository_hooks::insert(&mut *tx, org, hook_id, repo.github_id, &sealed).await?;
-        repository_hooks::delete_pending(&mut *tx, pending).await?;
+        repository_hooks::delete_pending(&mut *tx, org, pending).await?;
         repositories::set_hook_state(&mut *tx, org, repo.id, HookState::Active, None).await?;
         tx.commit().await?;
         Ok(())

@@ -2,6 +2,7 @@
 //! the admin's browser) and the setup callback, which links only for that browser, for an admin who
 //! still is one, and for a GitHub user who administers the installation's account.
 
+use crate::domain::{AuditAction, AuditResource};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
@@ -128,8 +129,8 @@ impl super::GithubDb<'_> {
         // None when the maker left (or the organisation or the user is gone).
         let role = orgs::role_of(self.pool, org, user).await?;
         let refuse = |reason: &'static str, err: Error| async move {
-            let mut entry = NewEntry::failure("github.installation_link")
-                .resource("github_installation", cb.installation_id)
+            let mut entry = NewEntry::failure(AuditAction::GithubInstallationLink)
+                .resource(AuditResource::GithubInstallation, cb.installation_id)
                 .meta(json!({ "reason": reason }));
             // Only a current membership proves both rows still exist for the audit's references.
             if role.is_some() {
@@ -212,10 +213,10 @@ impl super::GithubDb<'_> {
         {
             crate::integrations::schedule_check(&mut tx, id, due).await?;
         }
-        let entry = NewEntry::success("github.installation_link")
+        let entry = NewEntry::success(AuditAction::GithubInstallationLink)
             .org(org)
             .actor(user)
-            .resource("github_installation", cb.installation_id)
+            .resource(AuditResource::GithubInstallation, cb.installation_id)
             .meta(json!({ "setup_action": cb.setup_action }));
         crate::identity::audit(&mut *tx, meta, entry).await?;
         tx.commit().await?;

@@ -5,6 +5,7 @@ mod access;
 mod actions;
 mod app;
 mod client;
+mod client_conditional;
 mod deliveries;
 mod hooks;
 mod install;
@@ -15,6 +16,8 @@ mod rerun;
 mod sync;
 mod token_refresh;
 mod triage;
+mod triage_input;
+mod triage_types;
 
 use std::future::Future;
 

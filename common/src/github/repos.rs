@@ -2,6 +2,7 @@
 //! the hook), settings (audited with old and new values), and the hook ping. Each writes its change
 //! and its job in one transaction.
 
+use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -93,9 +94,9 @@ async fn hook_job_in(
     job_rows::record_for_org(&mut *tx, org, &job, "repository_webhook").await?;
     if action != HookAction::Ping {
         let name = if action == HookAction::Install {
-            "repository.connect"
+            AuditAction::RepositoryConnect
         } else {
-            "repository.disconnect"
+            AuditAction::RepositoryDisconnect
         };
         audit(
             &mut *tx,
@@ -103,7 +104,7 @@ async fn hook_job_in(
             NewEntry::success(name)
                 .org(org)
                 .actor(actor)
-                .resource("repository", repository),
+                .resource(AuditResource::Repository, repository),
         )
         .await?;
     }
@@ -184,10 +185,10 @@ pub async fn update_settings(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("repository.settings_update")
+        NewEntry::success(AuditAction::RepositorySettingsUpdate)
             .org(org)
             .actor(actor)
-            .resource("repository", repository)
+            .resource(AuditResource::Repository, repository)
             .meta(json!({ "full_name": after.full_name, "changes": changes })),
     )
     .await?;

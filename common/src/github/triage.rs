@@ -7,9 +7,17 @@
 
 use crate::domain::RepositoryId;
 use base64::Engine;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, de::DeserializeOwned};
 
-use super::{GithubDb, GithubError, RepoAccess, client::Auth, client::Conditional, upstream};
+pub use super::triage_input::{encoded_path, valid_sha};
+pub use super::triage_types::{ChangedFile, CommitDiff, Entry, FileContent, Workflow};
+use super::{
+    GithubDb, GithubError, RepoAccess,
+    client::Auth,
+    client::Conditional,
+    triage_input::{encoded_ref, invalid},
+    upstream,
+};
 use crate::{
     Error,
     domain::OrgId,
@@ -28,101 +36,6 @@ pub const WORKFLOWS_MAX: usize = 50;
 /// The largest GitHub JSON answer read.
 const ANSWER_MAX_BYTES: usize = 4 * 1024 * 1024;
 
-fn invalid(message: &str) -> Error {
-    Error::rejected("invalid_path", message.to_owned())
-}
-
-/// Percent-encodes one path segment or query value (RFC 3986 unreserved characters kept).
-fn encode(part: &str) -> String {
-    let mut out = String::with_capacity(part.len());
-    for b in part.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A repository path: segments that are not empty, `.` or `..`, without control characters or
-/// backslashes, at most 1024 bytes; encoded for GitHub's URL.
-pub fn encoded_path(path: &str) -> Result<String, Error> {
-    let path = path.trim_matches('/');
-    if path.len() > 1024 {
-        return Err(invalid("The path is longer than 1024 bytes."));
-    }
-    if path.is_empty() {
-        return Ok(String::new());
-    }
-    let mut out = Vec::new();
-    for seg in path.split('/') {
-        if seg.is_empty()
-            || seg == "."
-            || seg == ".."
-            || seg.chars().any(|c| c.is_control() || c == '\\')
-        {
-            return Err(invalid(
-                "The path must be made of names separated by single slashes, without `.` or `..`.",
-            ));
-        }
-        out.push(encode(seg));
-    }
-    Ok(out.join("/"))
-}
-
-/// A git ref (branch, tag or sha) as a query value.
-fn encoded_ref(git_ref: Option<&str>) -> Result<String, Error> {
-    match git_ref {
-        None => Ok(String::new()),
-        Some(r)
-            if !r.is_empty()
-                && r.len() <= 255
-                && !r.contains("..")
-                && !r.chars().any(|c| c.is_control() || c == ' ' || c == '\\') =>
-        {
-            Ok(format!("?ref={}", encode(r)))
-        }
-        Some(_) => Err(Error::rejected(
-            "invalid_ref",
-            "The ref must be a branch, tag or commit name (at most 255 characters).",
-        )),
-    }
-}
-
-/// A commit sha: 7 to 40 hexadecimal characters.
-pub fn valid_sha(sha: &str) -> Result<&str, Error> {
-    if (7..=40).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(sha)
-    } else {
-        Err(Error::rejected(
-            "invalid_sha",
-            "The commit must be 7 to 40 hexadecimal characters.",
-        ))
-    }
-}
-
-/// One directory entry.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Entry {
-    pub name: String,
-    pub path: String,
-    /// `file`, `dir`, `symlink` or `submodule`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub size: u64,
-}
-
-/// A file's content (UTF-8; other bytes are replaced).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FileContent {
-    pub path: String,
-    pub sha: String,
-    pub size: u64,
-    pub content: String,
-    pub html_url: Option<String>,
-}
-
 #[derive(Deserialize)]
 struct RawFile {
     path: String,
@@ -133,21 +46,6 @@ struct RawFile {
     content: Option<String>,
     encoding: Option<String>,
     html_url: Option<String>,
-}
-
-/// A changed file of a commit.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ChangedFile {
-    pub filename: String,
-    pub status: String,
-    #[serde(default)]
-    pub additions: u64,
-    #[serde(default)]
-    pub deletions: u64,
-    /// Absent for binary files; cut at `PATCH_MAX_BYTES` (see `patch_truncated`).
-    pub patch: Option<String>,
-    #[serde(default)]
-    pub patch_truncated: bool,
 }
 
 #[derive(Deserialize)]
@@ -164,17 +62,6 @@ struct RawCommitDetail {
     message: String,
 }
 
-/// A commit's changes.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CommitDiff {
-    pub sha: String,
-    pub message: String,
-    pub html_url: Option<String>,
-    pub files: Vec<ChangedFile>,
-    /// Files or patches were left out or cut to stay within the caps.
-    pub truncated: bool,
-}
-
 #[derive(Deserialize)]
 struct RawWorkflows {
     workflows: Vec<RawWorkflow>,
@@ -187,18 +74,6 @@ struct RawWorkflow {
     path: String,
     state: String,
     html_url: Option<String>,
-}
-
-/// A workflow with its YAML.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Workflow {
-    pub id: i64,
-    pub name: String,
-    pub path: String,
-    pub state: String,
-    pub html_url: Option<String>,
-    /// The workflow file; null when it is missing or over `FILE_MAX_BYTES`.
-    pub yaml: Option<String>,
 }
 
 fn cut(text: &mut String, max: usize) -> bool {

@@ -1,5 +1,6 @@
 //! Accounts: register, login with lockout, profile, password change and reset, email verification.
 
+use crate::domain::{AuditAction, AuditResource};
 use chrono::Utc;
 use secrecy::SecretString;
 use serde_json::json;
@@ -66,9 +67,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.register")
+            NewEntry::success(AuditAction::AuthRegister)
                 .actor(user.id)
-                .resource("user", user.id),
+                .resource(AuditResource::User, user.id),
         )
         .await?;
         self.signed_in(tx, user, meta).await
@@ -126,7 +127,7 @@ impl Identity {
             audit(
                 &self.pool,
                 meta,
-                NewEntry::failure("auth.login")
+                NewEntry::failure(AuditAction::AuthLogin)
                     .meta(json!({ "email": email.as_str(), "reason": "locked" })),
             )
             .await?;
@@ -154,7 +155,7 @@ impl Identity {
             audit(
                 &mut *tx,
                 meta,
-                NewEntry::failure("auth.login")
+                NewEntry::failure(AuditAction::AuthLogin)
                     .meta(json!({ "email": email.as_str(), "reason": "invalid_credentials" })),
             )
             .await?;
@@ -169,9 +170,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.login")
+            NewEntry::success(AuditAction::AuthLogin)
                 .actor(user.id)
-                .resource("user", user.id)
+                .resource(AuditResource::User, user.id)
                 .meta(json!({ "method": "password" })),
         )
         .await?;
@@ -218,7 +219,7 @@ impl Identity {
             audit(
                 &self.pool,
                 meta,
-                NewEntry::failure("auth.password_change")
+                NewEntry::failure(AuditAction::AuthPasswordChange)
                     .actor(user.id)
                     .meta(json!({ "reason": "wrong_current_password" })),
             )
@@ -240,7 +241,7 @@ impl Identity {
                 audit(
                     &self.pool,
                     meta,
-                    NewEntry::failure("auth.password_change")
+                    NewEntry::failure(AuditAction::AuthPasswordChange)
                         .actor(user.id)
                         .meta(json!({ "reason": "sign_in_not_recent" })),
                 )
@@ -265,9 +266,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.password_change")
+            NewEntry::success(AuditAction::AuthPasswordChange)
                 .actor(user.id)
-                .resource("user", user.id)
+                .resource(AuditResource::User, user.id)
                 .meta(json!({ "other_sessions_revoked": revoked, "had_password": has_password })),
         )
         .await?;
@@ -301,9 +302,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.password_reset_request")
+            NewEntry::success(AuditAction::AuthPasswordResetRequest)
                 .actor(user.id)
-                .resource("user", user.id),
+                .resource(AuditResource::User, user.id),
         )
         .await?;
         tx.commit().await?;
@@ -343,9 +344,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.password_reset")
+            NewEntry::success(AuditAction::AuthPasswordReset)
                 .actor(user)
-                .resource("user", user)
+                .resource(AuditResource::User, user)
                 .meta(json!({ "sessions_revoked": revoked, "unverified_links_removed": unlinked })),
         )
         .await?;
@@ -368,9 +369,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.email_verified")
+            NewEntry::success(AuditAction::AuthEmailVerified)
                 .actor(user)
-                .resource("user", user),
+                .resource(AuditResource::User, user),
         )
         .await?;
         tx.commit().await?;

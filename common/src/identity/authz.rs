@@ -1,6 +1,7 @@
 //! Authorisation denials: a member whose role lacks a permission leaves one small audit entry,
 //! written so that it can neither fail the refusal nor pile up under a flood.
 
+use crate::domain::AuditAction;
 use std::time::Duration;
 
 use serde_json::json;
@@ -37,7 +38,7 @@ impl Identity {
             tracing::warn!(org_id = %denial.org.0, route = denial.route, "authorisation denial not recorded: too many at once");
             return;
         };
-        let entry = NewEntry::failure("authz.denied")
+        let entry = NewEntry::failure(AuditAction::AuthzDenied)
             .org(denial.org)
             .actor(caller.user_id)
             .meta(json!({

@@ -2,6 +2,7 @@
 //! with the repository scopes, tokens (and the refresh token of expiring tokens) sealed, scopes
 //! stored; listing, on-demand refresh, and disconnecting (the token is revoked at GitHub first).
 
+use crate::domain::{AuditAction, AuditResource};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -29,7 +30,7 @@ const CONNECT_CALLBACK: &str = "/api/v1/oauth/github/callback";
 const CONNECT: Flow = Flow {
     state: StateFlow::GithubConnect,
     callback: CONNECT_CALLBACK,
-    audit_action: "oauth.connect",
+    audit_action: AuditAction::OauthConnect,
 };
 
 impl Identity {
@@ -109,9 +110,9 @@ impl Identity {
                 .await?
             }
         };
-        let entry = NewEntry::success("oauth.connect")
+        let entry = NewEntry::success(AuditAction::OauthConnect)
             .actor(user)
-            .resource("oauth_connection", id)
+            .resource(AuditResource::OauthConnection, id)
             .meta(json!({ "provider": ConnectionProvider::Github, "login": gh.login, "scopes": scopes, "expiring": refresh.is_some() }));
         audit(&mut *tx, meta, entry).await?;
         let connection = oauth::find_for_user(&mut *tx, user, id)
@@ -209,9 +210,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("oauth.disconnect")
+            NewEntry::success(AuditAction::OauthDisconnect)
                 .actor(caller.user_id)
-                .resource("oauth_connection", id),
+                .resource(AuditResource::OauthConnection, id),
         )
         .await?;
         tx.commit().await?;

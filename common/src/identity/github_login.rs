@@ -3,6 +3,7 @@
 //! The callback exchanges the code, reads the GitHub user and emails, then logs in the linked
 //! account, links an account with the same verified email, or creates one.
 
+use crate::domain::{AuditAction, AuditResource};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -46,7 +47,7 @@ pub(crate) fn upstream(message: impl Into<String>) -> Error {
 const LOGIN: Flow = Flow {
     state: StateFlow::GithubLogin,
     callback: LOGIN_CALLBACK,
-    audit_action: "auth.login",
+    audit_action: AuditAction::AuthLogin,
 };
 
 impl Identity {
@@ -144,7 +145,7 @@ impl Identity {
                         audit(
                             &mut *tx,
                             meta,
-                            NewEntry::failure("auth.login").resource("user", owner.id).meta(
+                            NewEntry::failure(AuditAction::AuthLogin).resource(AuditResource::User, owner.id).meta(
                                 json!({ "method": "github", "reason": "link_made_while_unverified" }),
                             ),
                         )
@@ -213,9 +214,9 @@ impl Identity {
             audit(
                 &mut *tx,
                 meta,
-                NewEntry::success("auth.oauth_link")
+                NewEntry::success(AuditAction::AuthOauthLink)
                     .actor(user.id)
-                    .resource("oauth_connection", provider_user_id)
+                    .resource(AuditResource::OauthConnection, provider_user_id)
                     .meta(json!({ "provider": PROVIDER, "login": gh.login, "scopes": scopes })),
             )
             .await?;
@@ -223,9 +224,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.login")
+            NewEntry::success(AuditAction::AuthLogin)
                 .actor(user.id)
-                .resource("user", user.id)
+                .resource(AuditResource::User, user.id)
                 .meta(json!({ "method": "github" })),
         )
         .await?;
@@ -258,7 +259,7 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.account_reclaim").actor(user.id).resource("user", user.id).meta(json!({
+            NewEntry::success(AuditAction::AuthAccountReclaim).actor(user.id).resource(AuditResource::User, user.id).meta(json!({
                 "provider": PROVIDER,
                 "reason": if user.email_verified_at.is_none() { "unverified_email_proved_via_github" } else { "password_set_before_email_proved" },
                 "unverified_links_removed": unlinked,
@@ -295,9 +296,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.oauth_unlink")
+            NewEntry::success(AuditAction::AuthOauthUnlink)
                 .actor(user.id)
-                .kind("oauth_connection")
+                .kind(AuditResource::OauthConnection)
                 .meta(json!({ "provider": PROVIDER })),
         )
         .await?;

@@ -1,6 +1,7 @@
 //! Invitations: send (replacing an earlier one to the same address), list, revoke, accept once;
 //! an invitation dies with its inviter's right to invite.
 
+use crate::domain::{AuditAction, AuditResource};
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -111,10 +112,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("member.invite")
+            NewEntry::success(AuditAction::MemberInvite)
                 .org(org)
                 .actor(caller.user_id)
-                .resource("invitation", invitation.id)
+                .resource(AuditResource::Invitation, invitation.id)
                 .meta(json!({
                     "email": email.as_str(),
                     "role": role.as_str(),
@@ -146,10 +147,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("org.invitation_revoke")
+            NewEntry::success(AuditAction::OrgInvitationRevoke)
                 .org(org)
                 .actor(caller.user_id)
-                .resource("invitation", invitation.id)
+                .resource(AuditResource::Invitation, invitation.id)
                 .meta(json!({ "email": invitation.email, "role": invitation.role })),
         )
         .await?;
@@ -220,10 +221,10 @@ impl Identity {
             audit(
                 &mut *tx,
                 meta,
-                NewEntry::failure("member.join")
+                NewEntry::failure(AuditAction::MemberJoin)
                     .org(org_id)
                     .actor(user.id)
-                    .resource("invitation", invitation.id)
+                    .resource(AuditResource::Invitation, invitation.id)
                     .meta(json!({ "reason": RevokeReason::InviterLostRights })),
             )
             .await?;
@@ -238,10 +239,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("member.join")
+            NewEntry::success(AuditAction::MemberJoin)
                 .org(org_id)
                 .actor(user.id)
-                .resource("membership", user.id)
+                .resource(AuditResource::Membership, user.id)
                 .meta(json!({
                     "role": role.as_str(),
                     "invitation_id": invitation.id,

@@ -2,6 +2,7 @@
 //! repository access": a random `state`, single-use, expiring and bound to the browser that started
 //! the flow (a cookie nonce) and, for a signed-in user, to that user; then the code exchange.
 
+use crate::domain::AuditAction;
 use chrono::{DateTime, Utc};
 use oauth2::{AuthorizationCode, CsrfToken, Scope, TokenResponse};
 use secrecy::SecretString;
@@ -41,7 +42,7 @@ pub(crate) struct OAuthGrant {
 pub(crate) struct Flow {
     pub state: StateFlow,
     pub callback: &'static str,
-    pub audit_action: &'static str,
+    pub audit_action: AuditAction,
 }
 
 impl Identity {

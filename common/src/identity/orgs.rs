@@ -1,6 +1,7 @@
 //! Organisations and membership: create, update, delete, change roles, remove; the last
 //! org_admin can never be removed or demoted (invitations are in `invitations.rs`).
 
+use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgConnection;
 
@@ -90,10 +91,10 @@ pub(crate) async fn create_org_in(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("org.create")
+        NewEntry::success(AuditAction::OrgCreate)
             .org(org.id)
             .actor(creator)
-            .resource("organization", org.id)
+            .resource(AuditResource::Organization, org.id)
             .meta(json!({ "slug": org.slug })),
     )
     .await?;
@@ -144,10 +145,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("org.update")
+            NewEntry::success(AuditAction::OrgUpdate)
                 .org(org)
                 .actor(caller.user_id)
-                .resource("organization", org)
+                .resource(AuditResource::Organization, org)
                 .meta(json!({ "name_changed": name.is_some(), "slug": slug })),
         )
         .await?;
@@ -168,9 +169,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("org.delete")
+            NewEntry::success(AuditAction::OrgDelete)
                 .actor(caller.user_id)
-                .resource("organization", org)
+                .resource(AuditResource::Organization, org)
                 .meta(json!({ "slug": existing.slug })),
         )
         .await?;
@@ -211,10 +212,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("member.role_change")
+            NewEntry::success(AuditAction::MemberRoleChange)
                 .org(org)
                 .actor(caller.user_id)
-                .resource("membership", member)
+                .resource(AuditResource::Membership, member)
                 .meta(json!({
                     "from": current.as_str(),
                     "to": role.as_str(),
@@ -264,10 +265,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("member.remove")
+            NewEntry::success(AuditAction::MemberRemove)
                 .org(org)
                 .actor(caller.user_id)
-                .resource("membership", member)
+                .resource(AuditResource::Membership, member)
                 .meta(json!({
                     "role": current.as_str(),
                     "invitations_revoked": sent + to_them,

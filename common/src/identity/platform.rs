@@ -1,6 +1,7 @@
 //! Platform administration from the command line (`repopal-api super-admin`): audited with no
 //! actor and `via: "cli"`, since whoever runs the CLI has no account here.
 
+use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -19,15 +20,15 @@ pub async fn set_super_admin_from_cli(
         return Ok(false);
     };
     let action = if on {
-        "platform.super_admin_grant"
+        AuditAction::PlatformSuperAdminGrant
     } else {
-        "platform.super_admin_revoke"
+        AuditAction::PlatformSuperAdminRevoke
     };
     audit(
         &mut *tx,
         &ClientMeta::default(),
         NewEntry::success(action)
-            .resource("user", user)
+            .resource(AuditResource::User, user)
             .meta(json!({ "via": "cli", "email": email.as_str(), "was_super_admin": was })),
     )
     .await?;

@@ -1,5 +1,6 @@
 //! Sessions: issuing, rotating refresh tokens with reuse detection, listing and revoking.
 
+use crate::domain::{AuditAction, AuditResource};
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -132,9 +133,9 @@ impl Identity {
             audit(
                 &mut *tx,
                 meta,
-                NewEntry::failure("auth.refresh_reuse")
+                NewEntry::failure(AuditAction::AuthRefreshReuse)
                     .actor(found.user_id)
-                    .resource("session", found.session_id)
+                    .resource(AuditResource::Session, found.session_id)
                     .meta(json!({ "session_revoked": revoked })),
             )
             .await?;
@@ -175,9 +176,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.logout")
+            NewEntry::success(AuditAction::AuthLogout)
                 .actor(caller.user_id)
-                .resource("session", caller.session_id),
+                .resource(AuditResource::Session, caller.session_id),
         )
         .await?;
         tx.commit().await?;
@@ -209,9 +210,9 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success("auth.session_end")
+            NewEntry::success(AuditAction::AuthSessionEnd)
                 .actor(caller.user_id)
-                .resource("session", session),
+                .resource(AuditResource::Session, session),
         )
         .await?;
         tx.commit().await?;

@@ -1,6 +1,7 @@
 //! What people do with incidents: acknowledge, resolve, reopen and comment. Each writes its status
 //! change, a timeline entry and an audit entry in one transaction; a resolve also notifies.
 
+use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -26,11 +27,11 @@ pub enum Action {
 
 impl Action {
     /// The transition it asks for, and its audit action.
-    fn rule(self) -> (Transition, &'static str) {
+    fn rule(self) -> (Transition, AuditAction) {
         match self {
-            Self::Acknowledge => (Transition::ACKNOWLEDGE, "incident.acknowledge"),
-            Self::Resolve => (Transition::RESOLVE, "incident.resolve"),
-            Self::Reopen => (Transition::REOPEN, "incident.reopen"),
+            Self::Acknowledge => (Transition::ACKNOWLEDGE, AuditAction::IncidentAcknowledge),
+            Self::Resolve => (Transition::RESOLVE, AuditAction::IncidentResolve),
+            Self::Reopen => (Transition::REOPEN, AuditAction::IncidentReopen),
         }
     }
 }
@@ -82,7 +83,7 @@ pub async fn act(
         NewEntry::success(audit_action)
             .org(org)
             .actor(actor)
-            .resource("incident", id)
+            .resource(AuditResource::Incident, id)
             .meta(json!({"from": current.status, "to": transition.to})),
     )
     .await?;
@@ -134,10 +135,10 @@ pub async fn comment(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("incident.comment")
+        NewEntry::success(AuditAction::IncidentComment)
             .org(org)
             .actor(actor)
-            .resource("incident", id),
+            .resource(AuditResource::Incident, id),
     )
     .await?;
     let event = incident_events::find_event(&mut *tx, org, event)

@@ -2,6 +2,7 @@
 //! attempt (recorded on the attempt), serialised per dedupe key, all in one transaction with the
 //! notifications and jobs it causes, so a redelivery or a retried job never adds anything twice.
 
+use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
@@ -93,7 +94,7 @@ async fn decide(
                 system(EventKind::Occurrence, None, data),
             )
             .await?;
-            record(tx, run, incident.id, "incident.occurrence").await?;
+            record(tx, run, incident.id, AuditAction::IncidentOccurrence).await?;
             fetch_context(tx, run, incident.id).await?;
             if incidents::take_notify_slot(tx, org, incident.id, window_secs).await? {
                 fan_out(
@@ -140,7 +141,7 @@ async fn decide(
                 system(EventKind::Opened, None, run_data(run)),
             )
             .await?;
-            record(tx, run, id, "incident.open").await?;
+            record(tx, run, id, AuditAction::IncidentOpen).await?;
             fetch_context(tx, run, id).await?;
             fan_out(
                 tx,
@@ -173,7 +174,7 @@ async fn decide(
                 system(EventKind::Resolved, Some(&why), data),
             )
             .await?;
-            record(tx, run, incident.id, "incident.auto_resolve").await?;
+            record(tx, run, incident.id, AuditAction::IncidentAutoResolve).await?;
             fan_out(
                 tx,
                 org,
@@ -213,13 +214,13 @@ async fn record(
     tx: &mut PgConnection,
     run: &WorkflowRun,
     incident: IncidentId,
-    action: &str,
+    action: AuditAction,
 ) -> Result<(), Error> {
     audit_logs::insert(
         &mut *tx,
         &NewEntry::success(action)
             .org(run.org_id)
-            .resource("incident", incident)
+            .resource(AuditResource::Incident, incident)
             .meta(json!({"workflow_run_id": run.id, "run_id": run.run_id, "run_attempt": run.run_attempt})),
     )
     .await

@@ -5,6 +5,7 @@
 //! repeated; a refused credential stops the checks (`reauth_required`); the GitHub App tester
 //! re-mints refused installation tokens and reinstalls vanished hooks.
 
+use crate::domain::{AuditAction, AuditResource};
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgPool;
@@ -159,9 +160,9 @@ pub async fn run_check(
     if next.status != before {
         audit_logs::insert(
             &mut *tx,
-            &NewEntry::success("integration.health_transition")
+            &NewEntry::success(AuditAction::IntegrationHealthTransition)
                 .org(row.org_id)
-                .resource("integration", id)
+                .resource(AuditResource::Integration, id)
                 .meta(json!({"from": before, "to": next.status, "error": error,
                              "consecutive_failures": next.consecutive_failures})),
         )

@@ -1,5 +1,6 @@
 //! Testing an integration now, and replacing its credentials only after they pass the test.
 
+use crate::domain::{AuditAction, AuditResource};
 use chrono::Utc;
 use serde_json::json;
 
@@ -57,10 +58,10 @@ pub async fn test_now(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("integration.test")
+        NewEntry::success(AuditAction::IntegrationTest)
             .org(org)
             .actor(actor)
-            .resource("integration", id)
+            .resource(AuditResource::Integration, id)
             .meta(json!({"ok": report.ok, "error": report.error()})),
     )
     .await?;
@@ -113,10 +114,10 @@ pub async fn replace_credentials(
         let error = report.error().unwrap_or_default();
         crate::repo::audit_logs::insert(
             pool,
-            &NewEntry::failure("integration.credentials_update")
+            &NewEntry::failure(AuditAction::IntegrationCredentialsUpdate)
                 .org(org)
                 .actor(actor)
-                .resource("integration", id)
+                .resource(AuditResource::Integration, id)
                 .meta(json!({"fields": fields, "error": error})),
         )
         .await?;
@@ -153,10 +154,10 @@ pub async fn replace_credentials(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("integration.credentials_update")
+        NewEntry::success(AuditAction::IntegrationCredentialsUpdate)
             .org(org)
             .actor(actor)
-            .resource("integration", id)
+            .resource(AuditResource::Integration, id)
             .meta(json!({"fields": fields, "tested": true, "config": config.is_some()})),
     )
     .await?;

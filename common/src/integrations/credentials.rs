@@ -1,6 +1,7 @@
 //! Sealing an integration's credentials (one JSON object per row, bound to the row), their masked
 //! hints, and audited decryption.
 
+use crate::domain::{AuditAction, AuditResource};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use sqlx::PgPool;
@@ -82,9 +83,9 @@ pub async fn decrypt(
     let plaintext = keyring.open(binding(&row.id.to_string()), sealed)?;
     audit_logs::insert(
         pool,
-        &NewEntry::success("integration.credentials_decrypt")
+        &NewEntry::success(AuditAction::IntegrationCredentialsDecrypt)
             .org(row.org_id)
-            .resource("integration", row.id)
+            .resource(AuditResource::Integration, row.id)
             .meta(json!({ "purpose": purpose })),
     )
     .await?;

@@ -1,5 +1,6 @@
 //! Creating, changing, enabling, disabling and deleting integrations (audit-logged).
 
+use crate::domain::{AuditAction, AuditResource};
 use chrono::Utc;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -87,10 +88,10 @@ pub async fn create(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("integration.create")
+        NewEntry::success(AuditAction::IntegrationCreate)
             .org(org)
             .actor(actor)
-            .resource("integration", id)
+            .resource(AuditResource::Integration, id)
             .meta(json!({"type": kind, "credential_fields": credentials::fields(&hints)})),
     )
     .await?;
@@ -181,10 +182,10 @@ pub async fn update(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("integration.update")
+        NewEntry::success(AuditAction::IntegrationUpdate)
             .org(org)
             .actor(actor)
-            .resource("integration", id)
+            .resource(AuditResource::Integration, id)
             .meta(json!({"name": name.is_some(), "config": config.is_some()})),
     )
     .await?;
@@ -214,9 +215,9 @@ pub async fn set_enabled(
             Switch::On {
                 next_check_at: whole_second(Utc::now()),
             },
-            "integration.enable",
+            AuditAction::IntegrationEnable,
         ),
-        Toggle::Disable => (Switch::Off, "integration.disable"),
+        Toggle::Disable => (Switch::Off, AuditAction::IntegrationDisable),
     };
     let mut tx = pool.begin().await?;
     let row = integrations::set_enabled(&mut *tx, org, id, switch)
@@ -232,7 +233,7 @@ pub async fn set_enabled(
         NewEntry::success(action)
             .org(org)
             .actor(actor)
-            .resource("integration", id),
+            .resource(AuditResource::Integration, id),
     )
     .await?;
     tx.commit().await?;
@@ -249,10 +250,10 @@ pub async fn delete(pool: &PgPool, by: &Acting<'_>, id: IntegrationId) -> Result
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("integration.delete")
+        NewEntry::success(AuditAction::IntegrationDelete)
             .org(org)
             .actor(actor)
-            .resource("integration", id),
+            .resource(AuditResource::Integration, id),
     )
     .await?;
     tx.commit().await?;
@@ -275,10 +276,10 @@ pub async fn sync(pool: &PgPool, by: &Acting<'_>, id: IntegrationId) -> Result<S
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("integration.sync")
+        NewEntry::success(AuditAction::IntegrationSync)
             .org(org)
             .actor(actor)
-            .resource("integration", id)
+            .resource(AuditResource::Integration, id)
             .meta(json!({"type": row.kind, "job_id": job})),
     )
     .await?;

@@ -2,6 +2,7 @@
 //! a time per integration: the row is locked meanwhile and re-read under the lock, so a single-use
 //! refresh token is never sent twice.
 
+use crate::domain::{AuditAction, AuditResource};
 use chrono::Utc;
 use serde_json::json;
 
@@ -71,9 +72,9 @@ pub async fn refresh_token(
             integrations::store_refreshed(&mut *tx, org, id, &sealed, &hints, expires_at).await?;
             audit_logs::insert(
                 &mut *tx,
-                &NewEntry::success("integration.token_refresh")
+                &NewEntry::success(AuditAction::IntegrationTokenRefresh)
                     .org(org)
-                    .resource("integration", id),
+                    .resource(AuditResource::Integration, id),
             )
             .await?;
             tx.commit().await?;
@@ -86,9 +87,9 @@ pub async fn refresh_token(
             }
             audit_logs::insert(
                 &mut *tx,
-                &NewEntry::failure("integration.token_refresh")
+                &NewEntry::failure(AuditAction::IntegrationTokenRefresh)
                     .org(org)
-                    .resource("integration", id)
+                    .resource(AuditResource::Integration, id)
                     .meta(json!({"error": code})),
             )
             .await?;

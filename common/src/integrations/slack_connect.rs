@@ -7,6 +7,7 @@
 //! the organisation's Slack integration for that workspace, or gives an existing one the new
 //! credentials.
 
+use crate::domain::{AuditAction, AuditResource};
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgPool;
@@ -84,7 +85,7 @@ impl SlackConnect<'_> {
         // None when the maker left (or the organisation or the user is gone).
         let role = orgs::role_of(self.pool, org, user).await?;
         if !signed_state::same_browser(&claims, browser_nonce) {
-            let mut entry = NewEntry::failure("integration.create").meta(
+            let mut entry = NewEntry::failure(AuditAction::IntegrationCreate).meta(
                 json!({"type": IntegrationKind::Slack, "via": "oauth", "reason": "other_browser"}),
             );
             // Only a current membership proves both rows still exist for the audit's references.
@@ -176,13 +177,13 @@ impl SlackConnect<'_> {
             &mut *tx,
             meta,
             NewEntry::success(if existing.is_some() {
-                "integration.credentials_update"
+                AuditAction::IntegrationCredentialsUpdate
             } else {
-                "integration.create"
+                AuditAction::IntegrationCreate
             })
             .org(org)
             .actor(user)
-            .resource("integration", id)
+            .resource(AuditResource::Integration, id)
             .meta(json!({"type": IntegrationKind::Slack, "via": "oauth", "team_id": team_id,
                          "credential_fields": credentials::fields(&hints), "rotation": expires_at.is_some()})),
         )

@@ -1,6 +1,7 @@
 //! Stored tokens used outside checks: the organisation's Slack bot token, and marking refused
 //! credentials `reauth_required`.
 
+use crate::domain::{AuditAction, AuditResource};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use sqlx::{PgConnection, PgPool};
@@ -99,9 +100,9 @@ pub async fn mark_refused(
     {
         crate::repo::audit_logs::insert(
             &mut *conn,
-            &NewEntry::success("integration.health_transition")
+            &NewEntry::success(AuditAction::IntegrationHealthTransition)
                 .org(org)
-                .resource("integration", id)
+                .resource(AuditResource::Integration, id)
                 .meta(json!({"from": before, "to": HealthStatus::ReauthRequired, "error": error})),
         )
         .await?;

@@ -6,16 +6,16 @@ use sqlx::{FromRow, PgExecutor};
 
 use crate::{
     Error,
-    domain::{AuditStatus, OrgId, UserId},
+    domain::{AuditAction, AuditResource, AuditStatus, OrgId, UserId},
 };
 
 /// One event to record.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewEntry<'a> {
     pub org_id: Option<OrgId>,
     pub actor: Option<UserId>,
-    pub action: &'a str,
-    pub resource_type: Option<&'a str>,
+    pub action: AuditAction,
+    pub resource_type: Option<AuditResource>,
     pub resource_id: Option<String>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
@@ -25,20 +25,26 @@ pub struct NewEntry<'a> {
 
 impl<'a> NewEntry<'a> {
     /// An event that happened as intended.
-    pub fn success(action: &'a str) -> Self {
-        Self {
-            action,
-            success: true,
-            ..Self::default()
-        }
+    pub fn success(action: AuditAction) -> Self {
+        Self::new(action, true)
     }
 
     /// An attempt that was refused or failed.
-    pub fn failure(action: &'a str) -> Self {
+    pub fn failure(action: AuditAction) -> Self {
+        Self::new(action, false)
+    }
+
+    fn new(action: AuditAction, success: bool) -> Self {
         Self {
+            org_id: None,
+            actor: None,
             action,
-            success: false,
-            ..Self::default()
+            resource_type: None,
+            resource_id: None,
+            ip: None,
+            user_agent: None,
+            success,
+            metadata: serde_json::Value::Null,
         }
     }
 
@@ -52,13 +58,13 @@ impl<'a> NewEntry<'a> {
         self
     }
 
-    pub fn resource(mut self, kind: &'a str, id: impl ToString) -> Self {
+    pub fn resource(mut self, kind: AuditResource, id: impl ToString) -> Self {
         self.resource_type = Some(kind);
         self.resource_id = Some(id.to_string());
         self
     }
 
-    pub fn kind(mut self, kind: &'a str) -> Self {
+    pub fn kind(mut self, kind: AuditResource) -> Self {
         self.resource_type = Some(kind);
         self
     }
@@ -101,8 +107,8 @@ pub async fn insert(db: impl PgExecutor<'_>, e: &NewEntry<'_>) -> Result<(), Err
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         e.org_id as Option<OrgId>,
         e.actor as Option<UserId>,
-        e.action,
-        e.resource_type,
+        e.action as AuditAction,
+        e.resource_type as Option<AuditResource>,
         e.resource_id.as_deref(),
         e.ip,
         e.user_agent,

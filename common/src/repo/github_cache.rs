@@ -11,13 +11,14 @@ pub async fn get(
     org: OrgId,
     key: &str,
 ) -> Result<Option<(String, Vec<u8>)>, Error> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query!(
         "SELECT etag, body FROM github_etag_cache WHERE org_id = $1 AND cache_key = $2",
+        org as OrgId,
+        key,
     )
-    .bind(org)
-    .bind(key)
     .fetch_optional(db)
-    .await?)
+    .await?
+    .map(|r| (r.etag, r.body)))
 }
 
 pub async fn put(
@@ -27,14 +28,14 @@ pub async fn put(
     etag: &str,
     body: &[u8],
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO github_etag_cache (org_id, cache_key, etag, body) VALUES ($1, $2, $3, $4)
          ON CONFLICT (org_id, cache_key) DO UPDATE SET etag = EXCLUDED.etag, body = EXCLUDED.body, fetched_at = now()",
+        org as OrgId,
+        key,
+        etag,
+        body,
     )
-    .bind(org)
-    .bind(key)
-    .bind(etag)
-    .bind(body)
     .execute(db)
     .await?;
     Ok(())
@@ -42,11 +43,11 @@ pub async fn put(
 
 /// Notes that GitHub confirmed the cached answer (304).
 pub async fn touch(db: impl PgExecutor<'_>, org: OrgId, key: &str) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE github_etag_cache SET fetched_at = now() WHERE org_id = $1 AND cache_key = $2",
+        org as OrgId,
+        key,
     )
-    .bind(org)
-    .bind(key)
     .execute(db)
     .await?;
     Ok(())
@@ -54,10 +55,10 @@ pub async fn touch(db: impl PgExecutor<'_>, org: OrgId, key: &str) -> Result<(),
 
 /// Deletes answers not fetched (or revalidated) for `older_than_secs`, in every organisation.
 pub async fn prune(db: impl PgExecutor<'_>, older_than_secs: i64) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "DELETE FROM github_etag_cache WHERE fetched_at < now() - make_interval(secs => $1::double precision)",
+        older_than_secs as f64,
     )
-    .bind(older_than_secs as f64)
     .execute(db)
     .await?
     .rows_affected())

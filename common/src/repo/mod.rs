@@ -26,6 +26,7 @@ pub mod orgs;
 pub mod paging;
 pub mod probe;
 pub mod repositories;
+mod repositories_sync;
 pub mod repository_hooks;
 pub mod retention;
 pub mod sealed;

@@ -74,11 +74,13 @@ pub async fn clear_pending(
     org: OrgId,
     repository_github_id: i64,
 ) -> Result<(), Error> {
-    sqlx::query("DELETE FROM github_pending_hook_secrets WHERE org_id = $1 AND repository_id = $2")
-        .bind(org)
-        .bind(repository_github_id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM github_pending_hook_secrets WHERE org_id = $1 AND repository_id = $2",
+        org as OrgId,
+        repository_github_id,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -90,23 +92,26 @@ pub async fn insert_pending(
     repository_github_id: i64,
     sealed: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO github_pending_hook_secrets (id, org_id, repository_id, secret_sealed) VALUES ($1, $2, $3, $4)",
+        id,
+        org as OrgId,
+        repository_github_id,
+        sealed,
     )
-    .bind(id)
-    .bind(org)
-    .bind(repository_github_id)
-    .bind(sealed)
     .execute(db)
     .await?;
     Ok(())
 }
 
-pub async fn delete_pending(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), Error> {
-    sqlx::query("DELETE FROM github_pending_hook_secrets WHERE id = $1")
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn delete_pending(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Result<(), Error> {
+    sqlx::query!(
+        "DELETE FROM github_pending_hook_secrets WHERE org_id = $1 AND id = $2",
+        org as OrgId,
+        id,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -115,13 +120,16 @@ pub async fn pending_for_repository(
     db: impl PgExecutor<'_>,
     repository_github_id: i64,
 ) -> Result<Vec<(Uuid, String)>, Error> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query!(
         "SELECT id, secret_sealed FROM github_pending_hook_secrets WHERE repository_id = $1
          ORDER BY created_at DESC LIMIT 4",
+        repository_github_id,
     )
-    .bind(repository_github_id)
     .fetch_all(db)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.secret_sealed))
+    .collect())
 }
 
 /// The organisation's newest pending secrets (id, sealed) for the repository with this GitHub id:
@@ -131,12 +139,15 @@ pub async fn pending_of_org_repository(
     org: OrgId,
     repository_github_id: i64,
 ) -> Result<Vec<(Uuid, String)>, Error> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query!(
         "SELECT id, secret_sealed FROM github_pending_hook_secrets WHERE org_id = $1 AND repository_id = $2
          ORDER BY created_at DESC LIMIT 4",
+        org as OrgId,
+        repository_github_id,
     )
-    .bind(org)
-    .bind(repository_github_id)
     .fetch_all(db)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.secret_sealed))
+    .collect())
 }

@@ -2,6 +2,7 @@
 //! secret, or the secret of the repository hook named by `X-GitHub-Hook-ID`), require the event
 //! and delivery headers, parse, and store once with its processing job.
 
+use crate::domain::{AuditAction, AuditResource};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 
@@ -254,10 +255,10 @@ impl WebhookReceiver {
         )
         .await?;
         crate::repo::jobs::record_for_org(&mut *tx, org, &job, "process_webhook").await?;
-        let entry = crate::repo::audit_logs::NewEntry::success("webhook.replay")
+        let entry = crate::repo::audit_logs::NewEntry::success(AuditAction::WebhookReplay)
             .org(org)
             .actor(actor)
-            .resource("webhook_delivery", delivery)
+            .resource(AuditResource::WebhookDelivery, delivery)
             .meta(serde_json::json!({ "job_id": job.0 }));
         crate::identity::audit(&mut *tx, meta, entry).await?;
         tx.commit().await?;

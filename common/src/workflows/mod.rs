@@ -3,6 +3,7 @@
 
 pub mod payload;
 
+use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -147,10 +148,10 @@ pub async fn request_rerun(
     audit(
         &mut *tx,
         meta,
-        NewEntry::success("workflow_run.rerun")
+        NewEntry::success(AuditAction::WorkflowRunRerun)
             .org(org)
             .actor(actor)
-            .resource("workflow_run", workflow_run)
+            .resource(AuditResource::WorkflowRun, workflow_run)
             .meta(json!({"run_id": run.run_id, "failed_only": failed_only})),
     )
     .await?;

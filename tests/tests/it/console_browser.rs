@@ -2,6 +2,7 @@
 //! sign-up with a field error first, sign-out and sign-in, a revoked session, a cross-site form,
 //! markup shown as text, keyboard focus and a 375-pixel layout; saves the README's screenshots.
 
+use repopal_tests::TestApp;
 use std::{path::PathBuf, time::Instant};
 
 use repopal_tests::{
@@ -10,7 +11,6 @@ use repopal_tests::{
     browser::{self, Browser},
     fake_argocd::{ARGOCD_TOKEN, FakeArgo},
     http::test_env,
-    monitored::Monitored,
     process::{Proc, spawn},
 };
 

@@ -7,7 +7,6 @@ use repopal_tests::{
     auth::PASSWORD,
     console::{Browser, location},
     fake_argocd::FakeArgo,
-    monitored::Monitored,
 };
 
 use repopal_tests::fake_argocd::ARGOCD_TOKEN as ARGO_TOKEN;
@@ -194,7 +193,7 @@ async fn a_viewer_sees_no_wizard() {
 
 #[tokio::test]
 async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("Run <tests>"))]);
     m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))

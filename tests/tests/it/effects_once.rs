@@ -1,6 +1,7 @@
 //! Effects happen once across crashes: a real worker SIGKILLed after the provider accepted an
 //! effect and before the ledger committed it does not repeat the effect when the job runs again.
 
+use repopal_tests::TestApp;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -33,7 +34,7 @@ fn worker(m: &Monitored) -> Proc {
 
 #[tokio::test]
 async fn a_slack_post_interrupted_after_slack_accepted_it_is_not_repeated() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     // Slack accepts every post but the worker never hears back.
     m.slack.hold_answers(true);
     let failure = m.workflow_run(880_001, 41, 1, "main", "failure");
@@ -90,7 +91,7 @@ async fn a_slack_post_interrupted_after_slack_accepted_it_is_not_repeated() {
 
 #[tokio::test]
 async fn a_workflow_rerun_interrupted_after_github_accepted_it_is_not_repeated() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let run_id = 880_002;
     m.run_completes(
         "effects-once-rerun",
@@ -143,7 +144,7 @@ async fn a_workflow_rerun_interrupted_after_github_accepted_it_is_not_repeated()
 
 #[tokio::test]
 async fn a_hook_created_just_before_a_crash_is_adopted_not_created_again() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let base = format!("repositories/{}", m.repo);
     let disconnect = m
         .admin_call(

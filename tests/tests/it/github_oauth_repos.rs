@@ -5,15 +5,14 @@
 //! preferred when both reach a repository; GitHub's OAuth code errors (HTTP 200 + `error`) are 400.
 
 use axum::{body::Body, http::Method, http::Request};
-use repopal_tests::{
-    monitored::Monitored,
-    oauth_monitored::{OAuthMonitored, connector},
-};
+use repopal_tests::TestApp;
+use repopal_tests::app::OAuthToken;
+use repopal_tests::oauth_monitored::connector;
 use serde_json::json;
 
 #[tokio::test]
 async fn an_oauth_connected_repository_is_monitored_end_to_end() {
-    let m = OAuthMonitored::start(false).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     let before = m
         .admin_call(Method::GET, &format!("repositories/{}", m.repo), None)
         .await
@@ -144,7 +143,7 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
 
 #[tokio::test]
 async fn a_vanished_hook_of_an_oauth_repository_is_reinstalled_by_the_health_check() {
-    let m = OAuthMonitored::start(false).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     m.monitor().await;
     let first = m.github.hooks()[0].id;
     m.github.drop_hook(first);
@@ -177,7 +176,7 @@ async fn a_vanished_hook_of_an_oauth_repository_is_reinstalled_by_the_health_che
 #[tokio::test]
 async fn a_connect_without_hook_rights_fails_visibly_with_a_stable_code() {
     // GitHub granted only `read:user`: creating a hook answers 404.
-    let m = OAuthMonitored::start_with(false, "read:user", &[]).await;
+    let m = TestApp::builder().oauth_repo_with_scopes("read:user").await;
     let res = m
         .admin_call(
             Method::POST,
@@ -237,7 +236,7 @@ async fn a_connect_without_hook_rights_fails_visibly_with_a_stable_code() {
 
 #[tokio::test]
 async fn a_repository_reachable_both_ways_uses_the_app() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let hook_call = format!("POST /repos/{}/hooks", m.full_name);
     // The admin also connects GitHub and syncs the same repository through the connection.
     m.github
@@ -325,7 +324,7 @@ async fn a_repository_reachable_both_ways_uses_the_app() {
 
 #[tokio::test]
 async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
-    let m = OAuthMonitored::start(false).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     // Connect: the harness's code was used once; a second callback with it is refused as GitHub
     // refuses it (HTTP 200 with `error: bad_verification_code`).
     let start = m

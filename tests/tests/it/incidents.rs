@@ -3,6 +3,7 @@
 //! incidents; context comes from the fake GitHub's jobs and logs; messages go to the fake Slack.
 
 use axum::http::Method;
+use repopal_tests::TestApp;
 use repopal_tests::{
     fake_slack::Posted,
     monitored::{CHANNELS, Monitored},
@@ -31,7 +32,7 @@ async fn count(m: &Monitored, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_admin_notifications() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.github.set_run_jobs(
         9001,
         &[
@@ -202,7 +203,7 @@ async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_adm
 
 #[tokio::test]
 async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_it() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.run_completes("d-1", &m.workflow_run(7001, 20, 1, "main", "failure"))
         .await;
     m.run_completes("d-2", &m.workflow_run(7002, 21, 1, "main", "failure"))
@@ -269,7 +270,10 @@ async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_
 
 #[tokio::test]
 async fn still_failing_messages_go_out_once_per_window() {
-    let m = Monitored::start(&[("INCIDENT_NOTIFY_WINDOW_SECS", "0")]).await;
+    let m = TestApp::builder()
+        .env("INCIDENT_NOTIFY_WINDOW_SECS", "0")
+        .monitored_repo()
+        .await;
     m.run_completes("d-1", &m.workflow_run(8001, 5, 1, "main", "failure"))
         .await;
     m.run_completes("d-2", &m.workflow_run(8002, 6, 1, "main", "timed_out"))
@@ -301,7 +305,7 @@ async fn still_failing_messages_go_out_once_per_window() {
 
 #[tokio::test]
 async fn stale_and_inconclusive_results_change_nothing() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.run_completes("d-1", &m.workflow_run(6010, 10, 1, "main", "failure"))
         .await;
     // An older run's success arriving late does not resolve the newer failure.
@@ -355,7 +359,7 @@ async fn stale_and_inconclusive_results_change_nothing() {
 
 #[tokio::test]
 async fn duplicate_deliveries_and_reprocessing_never_duplicate_incidents_or_occurrences() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let payload = m.workflow_run(5001, 3, 1, "main", "failure");
     m.deliver("workflow_run", "dup-1", &payload).await;
     let again = m.deliver("workflow_run", "dup-1", &payload).await;
@@ -402,7 +406,7 @@ async fn duplicate_deliveries_and_reprocessing_never_duplicate_incidents_or_occu
 
 #[tokio::test]
 async fn slack_down_never_blocks_the_incident_and_the_message_is_retried() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.slack.go_down_for(3);
     m.deliver(
         "workflow_run",
@@ -429,7 +433,7 @@ async fn slack_down_never_blocks_the_incident_and_the_message_is_retried() {
 
 #[tokio::test]
 async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.run_completes("d-1", &m.workflow_run(3001, 30, 1, "main", "failure"))
         .await;
     let id = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
@@ -621,7 +625,7 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
 
 #[tokio::test]
 async fn slack_integration_credentials_are_write_only_and_validated() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let list = m
         .admin_call(Method::GET, "integrations?type=slack", None)
         .await;
@@ -744,7 +748,7 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
 
 #[tokio::test]
 async fn another_organisation_sees_none_of_it_on_any_new_route() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.run_completes("d-1", &m.workflow_run(1001, 1, 1, "main", "failure"))
         .await;
     let incident = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
@@ -904,7 +908,7 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
 
 #[tokio::test]
 async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_completes_its_run() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     // The run starts (no conclusion yet): recorded, no incident.
     let mut started = m.workflow_run(6601, 40, 1, "main", "failure");
     started["action"] = json!("in_progress");

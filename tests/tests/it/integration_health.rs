@@ -4,13 +4,14 @@
 //! refreshed, refused credential → `reauth_required`); one check per due time across three real
 //! worker processes.
 
+use repopal_tests::TestApp;
 use std::time::Duration;
 
 use axum::http::Method;
 use chrono::{DateTime, Utc};
 use repopal_tests::{
-    fake_argocd::FakeArgo, fake_faults::Fault, health::HealthSetup, monitored::INSTALLATION,
-    process::spawn, worker::eventually,
+    fake_argocd::FakeArgo, fake_faults::Fault, monitored::INSTALLATION, process::spawn,
+    worker::eventually,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -29,7 +30,7 @@ fn delay_secs(health: &Value) -> i64 {
 
 #[tokio::test]
 async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_delays() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let worker = h.worker();
     let id = h.create_argocd("Argo").await;
     // Health alerts also go to the Slack integration's alert channel.
@@ -285,7 +286,10 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
 
 #[tokio::test]
 async fn retry_after_is_honoured_inside_a_check_or_by_the_next_check() {
-    let h = HealthSetup::start(&[("HEALTH_RETRY_BASE_SECS", "5")]).await;
+    let h = TestApp::builder()
+        .env("HEALTH_RETRY_BASE_SECS", "5")
+        .health()
+        .await;
     let worker = h.worker();
     let id = h.create_argocd("Argo").await;
     h.check_now(id).await;
@@ -342,7 +346,7 @@ async fn retry_after_is_honoured_inside_a_check_or_by_the_next_check() {
 
 #[tokio::test]
 async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_credentials() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let worker = h.worker();
 
     // GitHub App installation: a revoked installation token is replaced by a new one.
@@ -455,7 +459,10 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
 #[tokio::test]
 async fn three_worker_processes_check_each_due_time_once() {
     let argo = FakeArgo::start().await;
-    let h = HealthSetup::start(&[("HEALTH_CHECK_INTERVAL_SECS", "1")]).await;
+    let h = TestApp::builder()
+        .env("HEALTH_CHECK_INTERVAL_SECS", "1")
+        .health()
+        .await;
     let db = &h.m.app.db;
     let ids = [
         h.create_argocd("Argo A").await,
@@ -566,7 +573,7 @@ async fn three_worker_processes_check_each_due_time_once() {
 
 #[tokio::test]
 async fn a_slack_post_that_meets_an_expired_rotating_token_refreshes_it_and_posts() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     sqlx::query("DELETE FROM integrations WHERE kind = 'slack'")
         .execute(&h.m.app.db.pool)
         .await

@@ -3,13 +3,13 @@
 //! copy says so and enqueues nothing (200); another organisation's integration is not found.
 
 use axum::http::Method;
-use repopal_tests::health::HealthSetup;
+use repopal_tests::TestApp;
 use serde_json::json;
 
 #[tokio::test]
 async fn syncing_an_installation_lists_its_repositories_again_and_other_types_have_nothing_to_sync()
 {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let app = h.installation_integration().await;
     let listed = h.m.github.count("GET /installation/repositories");
 

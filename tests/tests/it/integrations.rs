@@ -3,6 +3,7 @@
 //! after a passing test, and Slack OAuth v2 with token rotation refreshed by the token job.
 
 use axum::http::Method;
+use repopal_tests::TestApp;
 use repopal_tests::{
     fake_faults::Fault, fake_github::FakeAccount, health::HealthSetup, monitored::INSTALLATION,
 };
@@ -21,7 +22,7 @@ fn account() -> FakeAccount {
 
 #[tokio::test]
 async fn the_catalogue_lists_every_type_with_its_schemas() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let token = h.m.admin.access_token.clone();
     let res =
         h.m.app
@@ -84,7 +85,7 @@ async fn the_catalogue_lists_every_type_with_its_schemas() {
 
 #[tokio::test]
 async fn schema_validation_lists_every_failing_field_without_echoing_secrets() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let secret = "not-an-argo-token-SECRET-VALUE";
     let cases = [
         (
@@ -168,7 +169,7 @@ async fn schema_validation_lists_every_failing_field_without_echoing_secrets() {
 
 #[tokio::test]
 async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let argo = h.create_argocd("Argo").await;
     let probe = h
         .create(
@@ -376,7 +377,7 @@ async fn test_of(h: &HealthSetup, id: Uuid) -> Value {
 
 #[tokio::test]
 async fn every_tester_reports_status_latency_and_details() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     h.m.github.add_token("ghp_goodtoken1234567890", account());
 
     let github = h
@@ -528,7 +529,7 @@ async fn every_tester_reports_status_latency_and_details() {
 
 #[tokio::test]
 async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_test() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     h.m.github
         .add_token("ghp_oldtoken1234567890aaaa", account());
     let id = h
@@ -640,7 +641,7 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
 
 #[tokio::test]
 async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let q = h.slack_authorize().await;
     assert_eq!(q["host"], "slack.test");
     assert_eq!(q["client_id"], "T-CLIENT.1");

@@ -6,7 +6,7 @@ use axum::{
     body::Body,
     http::{Method, Request},
 };
-use repopal_tests::{TestApp, monitored::Monitored};
+use repopal_tests::TestApp;
 use serde_json::json;
 
 /// Every operation of the OpenAPI document as (method, path with ids filled in).
@@ -156,7 +156,7 @@ async fn deep_json_and_huge_numbers_get_clear_errors() {
 /// run recorded with the characters replaced; never a 5xx and never a failed job.
 #[tokio::test]
 async fn a_signed_delivery_with_nul_characters_is_accepted_and_processed() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let mut payload = m.workflow_run(9100, 1, 1, "main", "failure");
     payload["action"] = json!("completed");
     payload["workflow_run"]["name"] = json!("te\u{0}st");

@@ -51,6 +51,7 @@ mod scheduler;
 mod slack_csrf;
 mod ssrf;
 mod tenancy;
+mod test_app;
 mod triage_context;
 mod webhook_attribution;
 mod webhooks;

@@ -3,16 +3,17 @@
 //! connected and refreshed through Slack OAuth, with every log line captured.
 
 use axum::http::Method;
+use repopal_tests::TestApp;
 use repopal_tests::{
     fake_argocd::ARGOCD_TOKEN, fake_faults::Fault, fake_github::FakeAccount,
-    fake_slack::SLACK_BOT_TOKEN, health::HealthSetup, log_capture::CapturedLogs,
+    fake_slack::SLACK_BOT_TOKEN, log_capture::CapturedLogs,
 };
 use serde_json::json;
 
 #[tokio::test]
 async fn integration_credentials_never_reach_responses_or_logs() {
     let logs = CapturedLogs::install();
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let worker = h.worker();
     let gh_token = "ghp_secretgithubtoken0123456789";
     let bearer = "probe-secret-bearer-0123456789";

@@ -2,7 +2,8 @@
 //! a failure, Slack posts, a Slack that refuses a token) runs with every log line captured.
 
 use axum::http::Method;
-use repopal_tests::{fake_slack::SLACK_BOT_TOKEN, log_capture::CapturedLogs, monitored::Monitored};
+use repopal_tests::TestApp;
+use repopal_tests::{fake_slack::SLACK_BOT_TOKEN, log_capture::CapturedLogs};
 use serde_json::json;
 
 #[tokio::test]
@@ -10,7 +11,7 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
     let logs = CapturedLogs::install();
     let refused = "xoxb-0000-refused-token-value";
 
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.run_completes("n-1", &m.workflow_run(1, 1, 1, "main", "failure"))
         .await;
     assert_eq!(m.slack.posted().len(), 2);

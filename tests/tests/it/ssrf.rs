@@ -379,7 +379,7 @@ fn strict_worker(h: &HealthSetup) -> InProcessWorker {
 
 #[tokio::test]
 async fn a_worker_check_against_a_refused_destination_is_a_recorded_failure() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     // Created while 127.0.0.1 was allowed (the API's setting); the worker allows nothing.
     let id = h.create_argocd("Argo").await;
     let worker = strict_worker(&h);
@@ -411,7 +411,7 @@ fn delay_secs(health: &Value) -> i64 {
 #[tokio::test]
 async fn an_absurd_retry_after_is_clamped_and_the_checks_go_on() {
     // Interval one hour (HEALTH_ENV): no wait is believed past it.
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let worker = h.worker();
     let id = h.create_argocd("Argo").await;
     for absurd in [

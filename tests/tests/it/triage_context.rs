@@ -5,10 +5,9 @@
 //! and the incident detail's links.
 
 use axum::http::Method;
-use repopal_tests::{
-    fake_github::RateLimit,
-    oauth_monitored::{OAuthMonitored, REPO_SCOPES},
-};
+use repopal_tests::TestApp;
+use repopal_tests::app::OAuthToken;
+use repopal_tests::{fake_github::RateLimit, oauth_monitored::OAuthMonitored};
 
 const CI_YAML: &str = "name: CI\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo test\n";
 
@@ -27,7 +26,7 @@ async fn with_files(m: &OAuthMonitored) {
 
 #[tokio::test]
 async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
-    let m = OAuthMonitored::start(false).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     with_files(&m).await;
     let base = format!("repositories/{}", m.repo);
 
@@ -120,7 +119,7 @@ async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
 
 #[tokio::test]
 async fn paths_that_would_leave_the_repository_are_refused_before_github_is_asked() {
-    let m = OAuthMonitored::start(false).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     with_files(&m).await;
     let base = format!("repositories/{}", m.repo);
     let calls_before = m.github.calls().len();
@@ -163,7 +162,7 @@ async fn paths_that_would_leave_the_repository_are_refused_before_github_is_aske
 
 #[tokio::test]
 async fn answers_are_reused_by_etag_and_rate_limits_become_429_with_retry_after() {
-    let m = OAuthMonitored::start(false).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     with_files(&m).await;
     let path = format!("repositories/{}/files/README.md", m.repo);
     for _ in 0..3 {
@@ -209,7 +208,7 @@ async fn answers_are_reused_by_etag_and_rate_limits_become_429_with_retry_after(
 
 #[tokio::test]
 async fn another_organisations_repository_and_run_are_404() {
-    let m = OAuthMonitored::start(false).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     with_files(&m).await;
     let other = m.app.register("other-org@example.com", Some("Other")).await;
     let other_org = other.first_org();
@@ -266,8 +265,10 @@ async fn another_organisations_repository_and_run_are_404() {
 
 #[tokio::test]
 async fn a_failed_jobs_log_is_streamed_and_capped() {
-    let m =
-        OAuthMonitored::start_with(false, REPO_SCOPES, &[("GITHUB_LOG_MAX_BYTES", "200")]).await;
+    let m = TestApp::builder()
+        .env("GITHUB_LOG_MAX_BYTES", "200")
+        .oauth_repo(OAuthToken::NonExpiring)
+        .await;
     m.monitor().await;
     m.github.set_run_jobs(
         9201,
@@ -323,7 +324,7 @@ async fn a_failed_jobs_log_is_streamed_and_capped() {
 
 #[tokio::test]
 async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
-    let m = OAuthMonitored::start(false).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     with_files(&m).await;
     m.monitor().await;
     m.github
@@ -372,7 +373,7 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
 
 #[tokio::test]
 async fn an_expired_connection_token_is_refreshed_once_for_a_burst_of_fetches() {
-    let m = OAuthMonitored::start(true).await;
+    let m = TestApp::builder().oauth_repo(OAuthToken::Expiring).await;
     with_files(&m).await;
     m.github.set_refresh_delay_ms(300);
     sqlx::query("UPDATE oauth_connections SET token_expires_at = now() - interval '1 minute'")

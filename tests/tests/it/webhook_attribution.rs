@@ -6,6 +6,7 @@ use axum::{
     body::Body,
     http::{Method, Request},
 };
+use repopal_tests::TestApp;
 use repopal_tests::{http::TEST_WEBHOOK_SECRET, monitored::Monitored};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -32,7 +33,7 @@ async fn send(m: &Monitored, delivery: &str, hook_id: i64, secret: &[u8], payloa
 
 #[tokio::test]
 async fn an_app_delivery_is_credited_through_its_installation_never_the_hook_header() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let pool = &m.app.db.pool;
     // The attacker's own organisation and App installation.
     let attacker_org: String = sqlx::query_scalar(
