@@ -13,8 +13,8 @@ use super::notify::{deployment_channels, fan_out};
 use crate::{
     Error,
     domain::{
-        AppHealth, AppSync, EventKind, IncidentId, IncidentSource, NotificationKind, Severity,
-        Transition,
+        AppHealth, AppSync, AuditAction, AuditResource, EventKind, IncidentId, IncidentSource,
+        NotificationKind, Severity, Transition,
     },
     integrations::providers::argocd::ArgoSettings,
     repo::{
@@ -137,7 +137,13 @@ pub async fn evaluate_deployments(
                 )
                 .await?;
                 outcome.opened += 1;
-                Some((id, title, EventKind::Opened, Some(why), "incident.open"))
+                Some((
+                    id,
+                    title,
+                    EventKind::Opened,
+                    Some(why),
+                    AuditAction::IncidentOpen,
+                ))
             }
             (Some((_, why)), Some(incident)) => {
                 let before = incident.context.as_ref().map(|c| c["state"].clone());
@@ -153,7 +159,7 @@ pub async fn evaluate_deployments(
                         incident.title,
                         EventKind::Occurrence,
                         Some(why),
-                        "incident.occurrence",
+                        AuditAction::IncidentOccurrence,
                     ))
                 }
             }
@@ -170,7 +176,7 @@ pub async fn evaluate_deployments(
                     incident.title,
                     EventKind::Resolved,
                     Some(why),
-                    "incident.auto_resolve",
+                    AuditAction::IncidentAutoResolve,
                 ))
             }
             _ => None,
@@ -224,13 +230,13 @@ async fn record(
     tx: &mut PgConnection,
     app: &Application,
     incident: IncidentId,
-    action: &str,
+    action: AuditAction,
 ) -> Result<(), Error> {
     audit_logs::insert(
         &mut *tx,
         &NewEntry::success(action)
             .org(app.org_id)
-            .resource("incident", incident)
+            .resource(AuditResource::Incident, incident)
             .meta(
                 json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
                    "application_id": app.id, "application": app.name}),

@@ -2,7 +2,7 @@
 //! sign-up with a field error first, sign-out and sign-in, a revoked session, a cross-site form,
 //! markup shown as text, keyboard focus and a 375-pixel layout; saves the README's screenshots.
 
-use repopal_tests::TestApp;
+use repopal_tests::monitored::Monitored;
 use std::{path::PathBuf, time::Instant};
 
 use repopal_tests::{
