@@ -46,10 +46,15 @@ async fn serve(db: &TestDb) -> (Proc, Proc, String) {
     panic!("repopal-api did not start: {}", api.log_text());
 }
 
+/// Where a screenshot goes: the README's `docs/screenshots/` when `REPOPAL_SCREENSHOTS=1` (to
+/// refresh them on purpose), else a scratch directory, so a test run leaves the checkout clean.
 fn shot(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../docs/screenshots")
-        .join(format!("{name}.png"))
+    let dir = if std::env::var("REPOPAL_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+    } else {
+        std::env::temp_dir().join("repopal-screenshots")
+    };
+    dir.join(format!("{name}.png"))
 }
 
 /// A page on another site (`localhost` rather than `127.0.0.1`) that posts a form to the console
