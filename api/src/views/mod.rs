@@ -6,6 +6,7 @@ mod account_links;
 mod assets;
 mod audit;
 pub mod charts;
+mod charts_draw;
 mod flows;
 mod home;
 mod incidents;
