@@ -73,15 +73,28 @@ pub async fn schedule_sync(
     .is_some())
 }
 
+/// How long a due time may stay due after its job was enqueued. A job that ends without moving it
+/// on (skipped while the integration was disabled, or dead after its attempts) holds its key for
+/// good, so past this the due time is moved to now and a new job keyed by it is enqueued.
+pub const STALE_DUE: chrono::Duration = chrono::Duration::minutes(15);
+
 /// The scheduler's fan-out: gives new integrations their first due time, then enqueues the sync of
-/// every integration that is due (once per due time). Returns how many were due.
+/// every integration that is due (once per due time), rescuing due times that went stale. Returns
+/// how many were due.
 pub async fn sync_due(pool: &PgPool) -> Result<usize, Error> {
     let kinds = synced_kinds();
     integrations::schedule_first_syncs(pool, &kinds).await?;
     let due = integrations::due_for_sync(pool, &kinds).await?;
     let mut conn = pool.acquire().await?;
     for d in &due {
-        schedule_sync(&mut conn, d.id, d.at).await?;
+        let now = Utc::now();
+        if !schedule_sync(&mut conn, d.id, d.at).await? && d.at < now - STALE_DUE {
+            // Compare-and-set: of several schedulers, one moves the due time and enqueues.
+            let at = whole_second(now);
+            if integrations::move_due_sync(&mut *conn, d.id, d.at, at).await? {
+                schedule_sync(&mut conn, d.id, at).await?;
+            }
+        }
     }
     Ok(due.len())
 }

@@ -513,6 +513,72 @@ async fn one_sync_runs_per_due_time_across_three_workers() {
     assert_eq!(integration["last_sync"]["ok"], true);
 }
 
+/// A due time whose job ended without moving it on (here: skipped, as while the integration was
+/// disabled) holds its job key for good; once stale, the scheduler moves it and syncs again.
+#[tokio::test]
+async fn a_due_time_whose_job_ended_without_syncing_is_rescued_once_stale() {
+    let h = HealthSetup::start(&[]).await;
+    let pool = h.m.app.db.pool.clone();
+    let id = argocd(&h, "argo", json!({"sync_interval": 120})).await;
+    let first = h.worker();
+    drain_syncs(&h).await;
+    first.stop().await;
+    let stale: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
+        "UPDATE integrations SET next_sync_at = date_trunc('second', now()) - interval '20 minutes'
+         WHERE id = $1 RETURNING next_sync_at",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .expect("make due");
+    // The due time's job exists and is finished, as a skipped one would be.
+    let mut conn = pool.acquire().await.expect("conn");
+    let queued =
+        common::integrations::schedule_sync(&mut conn, common::domain::IntegrationId(id), stale)
+            .await
+            .expect("schedule");
+    assert!(queued);
+    sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Done', done_at = now() WHERE idempotency_key = $1",
+    )
+    .bind(format!("sync:{id}:{}", stale.timestamp()))
+    .execute(&pool)
+    .await
+    .expect("finish the job");
+    let before = h.argo.count("/api/v1/applications");
+
+    // The scheduler fans out twice: the first rescues the due time, the second finds the new one
+    // (due now, or a second on) already queued.
+    assert_eq!(
+        common::integrations::sync_due(&pool)
+            .await
+            .expect("fan-out"),
+        1
+    );
+    common::integrations::sync_due(&pool)
+        .await
+        .expect("fan-out");
+    let queued: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM apalis.jobs WHERE job_type = 'sync_integration' AND status = 'Pending'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("jobs");
+    assert_eq!(queued, 1);
+    let worker = h.worker();
+    drain_syncs(&h).await;
+    worker.stop().await;
+    assert_eq!(h.argo.count("/api/v1/applications"), before + 1);
+    let integration = get(&h, &format!("integrations/{id}")).await;
+    let next: chrono::DateTime<chrono::Utc> = integration["next_sync_at"]
+        .as_str()
+        .expect("next_sync_at")
+        .parse()
+        .expect("time");
+    assert!(next > chrono::Utc::now(), "{integration}");
+    assert_eq!(integration["last_sync"]["ok"], true);
+}
+
 #[tokio::test]
 async fn tls_verify_false_reads_a_self_signed_server_which_the_default_refuses() {
     let (argo, pem) = repopal_tests::fake_argocd::FakeArgo::start_self_signed().await;

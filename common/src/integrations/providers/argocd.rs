@@ -51,8 +51,7 @@ impl ArgoSettings {
                 .max(min)
         };
         Self {
-            server: str_field(&config, "server_url")
-                .unwrap_or_default()
+            server: without_userinfo(str_field(&config, "server_url").unwrap_or_default())
                 .trim_end_matches('/')
                 .to_owned(),
             namespace: str_field(&config, "namespace")
@@ -208,11 +207,35 @@ impl Provider for ArgoCd {
     }
 }
 
+/// The server URL without any `user:password@`: it goes into incident titles, links and Slack
+/// messages, which people who may not read the integration see (Argo CD takes the token anyway).
+fn without_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// The applications of an `ApplicationList`, as RepoPal stores them. Items without a name are
 /// skipped; statuses the server does not give (or spells in a way RepoPal does not know) are
 /// `Unknown`.
 pub fn parse_applications(list: &Value) -> Vec<Seen> {
-    let text = |v: &Value| v.as_str().map(str::to_owned).filter(|s| !s.is_empty());
+    // The server's strings go into text and jsonb columns and unique keys: no NUL (Postgres refuses
+    // it), at most 4,096 characters.
+    let text = |v: &Value| {
+        v.as_str()
+            .map(|s| {
+                s.chars()
+                    .filter(|c| *c != '\0')
+                    .take(4096)
+                    .collect::<String>()
+            })
+            .filter(|s| !s.is_empty())
+    };
     let time = |v: &Value| {
         v.as_str()
             .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
@@ -222,7 +245,8 @@ pub fn parse_applications(list: &Value) -> Vec<Seen> {
     items
         .iter()
         .filter_map(|app| {
-            let name = text(&app["metadata"]["name"])?;
+            // A Kubernetes name is at most 253 characters; anything else is not an application.
+            let name = text(&app["metadata"]["name"]).filter(|n| n.chars().count() <= 253)?;
             let (spec, status) = (&app["spec"], &app["status"]);
             // A multi-source application lists its sources; the first one stands for it.
             let source = if spec["source"].is_object() {
@@ -237,8 +261,8 @@ pub fn parse_applications(list: &Value) -> Vec<Seen> {
                 .unwrap_or(&[])
                 .iter()
                 .map(|c| {
-                    json!({"type": c["type"], "message": c["message"],
-                           "lastTransitionTime": c["lastTransitionTime"]})
+                    json!({"type": text(&c["type"]), "message": text(&c["message"]),
+                           "lastTransitionTime": text(&c["lastTransitionTime"])})
                 })
                 .collect();
             Some(Seen {
@@ -268,6 +292,28 @@ pub fn parse_applications(list: &Value) -> Vec<Seen> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strange_server_data_is_cleaned_and_credentials_stay_out_of_links() {
+        let s = ArgoSettings::of(&json!({"server_url": "https://bob:hunter2@argo.example/"}));
+        assert_eq!(s.server, "https://argo.example");
+        let long = "a".repeat(300);
+        let list = json!({"items": [
+            {"metadata": {"name": "we\0b"}, "status": {
+                "conditions": [{"type": "Err\0", "message": "bad\0news"}],
+                "operationState": {"message": "x".repeat(10_000)}}},
+            {"metadata": {"name": long}},
+        ]});
+        let seen = parse_applications(&list);
+        assert_eq!(seen.len(), 1, "a name over 253 characters is skipped");
+        assert_eq!(seen[0].name, "web");
+        assert_eq!(seen[0].conditions[0]["message"], "badnews");
+        assert_eq!(seen[0].conditions[0]["type"], "Err");
+        assert_eq!(
+            seen[0].operation_message.as_deref().map(str::len),
+            Some(4096)
+        );
+    }
 
     #[test]
     fn settings_default_and_clamp() {

@@ -21,4 +21,4 @@ pub use rows::{
     find_slack_team, for_installation, insert, list, merge_config, org_of, set_enabled,
     update_config,
 };
-pub use sync::{apply_sync, due_for_sync, next_sync, schedule_first_syncs};
+pub use sync::{apply_sync, due_for_sync, move_due_sync, next_sync, schedule_first_syncs};

@@ -44,6 +44,26 @@ pub async fn due_for_sync(
     .await?)
 }
 
+/// Moves a stale due time `from` to `to`, only if it is still `from` (true when this call moved it).
+/// By id alone on purpose, like [`due_for_sync`]: the scheduler's fan-out.
+pub async fn move_due_sync(
+    db: impl PgExecutor<'_>,
+    id: IntegrationId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<bool, Error> {
+    Ok(sqlx::query!(
+        "UPDATE integrations SET next_sync_at = $3 WHERE id = $1 AND next_sync_at = $2",
+        id as IntegrationId,
+        from,
+        to,
+    )
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 /// Records a sync: its time and outcome, and (when given) the next due time.
 pub async fn apply_sync(
     db: impl PgExecutor<'_>,
