@@ -132,10 +132,13 @@ pub(crate) async fn execute(
             Outcome::Killed(JobError::permanent(format!("payload is not JSON: {e}")).to_string())
         }
     };
+    // Error and panic text may quote anything, but jsonb refuses NUL: one such row would stall
+    // every acknowledgement batched with it.
+    let err = |e: String| serde_json::json!({ "Err": e.replace('\0', "") });
     let (status, result) = match outcome {
         Outcome::Done => (JobStatus::Done, serde_json::json!({ "Ok": null })),
-        Outcome::Failed(e) => (JobStatus::Failed, serde_json::json!({ "Err": e })),
-        Outcome::Killed(e) => (JobStatus::Killed, serde_json::json!({ "Err": e })),
+        Outcome::Failed(e) => (JobStatus::Failed, err(e)),
+        Outcome::Killed(e) => (JobStatus::Killed, err(e)),
     };
     Ack {
         id: job_id.0,

@@ -267,6 +267,19 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
             )
             .into_response());
         }
+        // As the JSON API refuses NUL in bodies, so do forms: Postgres cannot store it.
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            ConsoleError::bad_request("The form could not be read.").into_response()
+        })?;
+        if fields
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ConsoleError::bad_request(
+                "The form contains a NUL character, which cannot be stored.",
+            )
+            .into_response());
+        }
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
             ConsoleError::bad_request("The form could not be read.").into_response()
         })?;

@@ -32,6 +32,14 @@ pub async fn refresh_runs(
     let mut done = 0;
     loop {
         let mut tx = pool.begin().await?;
+        // One refresh per organisation at a time: two refreshes of different days of one week
+        // would both rewrite that week's rows and collide on the unique key.
+        sqlx::query_scalar!(
+            r#"SELECT true AS "locked!" FROM pg_advisory_xact_lock(hashtextextended('analytics_rollups:' || $1::text, 0))"#,
+            org as OrgId,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         // Waits for a concurrent refresh of the same days; it then finds them recomputed.
         let days: Vec<NaiveDate> = sqlx::query_scalar!(
             r#"DELETE FROM analytics_dirty_days

@@ -47,6 +47,21 @@ async fn an_admin_renames_and_deletes_the_organisation_from_its_settings() {
         .await;
     assert_eq!(res.status, 422, "{}", res.text());
     assert!(res.text().contains("id=\"slug-error\""));
+    // A NUL in a field (the JSON API refuses it too): 400, not a 500 from the database.
+    let res = b
+        .post(
+            &app,
+            "/orgs/acme-corp/settings",
+            &[("name", "Acme\0Ltd"), ("slug", "acme-corp")],
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    let name: String =
+        sqlx::query_scalar("SELECT name FROM organizations WHERE slug = 'acme-corp'")
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("org");
+    assert_eq!(name, "Acme Corp");
 
     let res = b
         .post(
