@@ -125,3 +125,76 @@ async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
     .expect("count");
     assert_eq!(left, 0);
 }
+
+/// A run written while a read refreshes its day is not lost: the writer's mark locks the day's mark,
+/// so the read waits for the writer and recomputes the day with its run.
+#[tokio::test]
+async fn a_run_committed_during_a_read_of_its_day_shows_in_the_next_read() {
+    let app = TestApp::new().await;
+    let session = app.register("race@example.com", Some("Race")).await;
+    let org: Uuid = session.first_org().parse().expect("org id");
+    let token = session.access_token.clone();
+    let repo: Uuid = sqlx::query_scalar(
+        "INSERT INTO repositories (org_id, github_id, full_name, monitoring_enabled)
+         VALUES ($1, 1, 'acme/api', true) RETURNING id",
+    )
+    .bind(org)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("repository");
+    let days = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
+    add_run(&app, org, repo, 1, "success", "2026-11-03T10:00:00Z").await;
+    series(&app, &token, org, days).await;
+    // The day is marked again (committed) by a second run.
+    add_run(&app, org, repo, 2, "success", "2026-11-03T11:00:00Z").await;
+
+    // A writer stores a third run on that day and has not committed yet.
+    let mut writer = app.db.pool.begin().await.expect("writer");
+    sqlx::query(
+        "INSERT INTO workflow_runs (org_id, repository_id, run_id, run_attempt, run_number, workflow_id,
+                                    workflow_name, branch, head_sha, status, conclusion, completed_at,
+                                    duration_ms)
+         VALUES ($1, $2, 3, 1, 3, 1, 'CI', 'main', 'abc123', 'completed', 'success',
+                 '2026-11-03T12:00:00Z', 3000)",
+    )
+    .bind(org)
+    .bind(repo)
+    .execute(&mut *writer)
+    .await
+    .expect("insert run 3");
+
+    // A read starts meanwhile: it must wait for the writer (or, unfixed, finishes without run 3).
+    let reader = {
+        let pool = app.db.pool.clone();
+        tokio::spawn(async move {
+            let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("time");
+            common::repo::analytics_rollups::refresh_runs(
+                &pool,
+                common::domain::OrgId(org),
+                at("2026-11-02T00:00:00Z"),
+                at("2026-11-05T00:00:00Z"),
+            )
+            .await
+            .expect("refresh")
+        })
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("activity");
+        if waiting > 0 || reader.is_finished() || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    writer.commit().await.expect("commit run 3");
+    reader.await.expect("reader");
+
+    let d = series(&app, &token, org, days).await;
+    assert_eq!(point(&d, 1).0, 3, "{d}");
+}
