@@ -99,7 +99,12 @@ pub fn fields(
                 .as_array()
                 .map(|e| e.iter().map(as_text).collect())
                 .unwrap_or_default();
-            let input = if secret {
+            // A long secret (a PEM bundle) keeps its lines in a textarea, never pre-filled; a
+            // password input would strip them.
+            let multi_line = spec["maxLength"].as_u64().is_some_and(|n| n > 4096);
+            let input = if secret && multi_line {
+                "textarea"
+            } else if secret {
                 "password"
             } else if !options.is_empty() {
                 "select"
@@ -193,11 +198,13 @@ mod tests {
             "server_url": {"type": "string", "description": "The server"},
             "method": {"enum": ["GET", "HEAD"], "default": "GET"},
             "expected_status": {"type": "integer"},
-            "api_key": {"type": "string", "writeOnly": true}
+            "api_key": {"type": "string", "writeOnly": true},
+            "ca_bundle": {"type": "string", "writeOnly": true, "maxLength": 65536}
         }});
         let mut typed = BTreeMap::new();
         typed.insert("api_key".to_owned(), "s3cret".to_owned());
         typed.insert("expected_status".to_owned(), "abc".to_owned());
+        typed.insert("ca_bundle".to_owned(), "-----BEGIN".to_owned());
         let errors = BTreeMap::from([("config.server_url".to_owned(), "is required".to_owned())]);
         let f = fields(Part::Config, &schema, &typed, &errors);
         let by = |n: &str| f.iter().find(|x| x.name == n).expect("field").clone();
@@ -216,7 +223,16 @@ mod tests {
             ("password", ""),
             "never pre-filled"
         );
+        let pem = by("ca_bundle");
+        assert_eq!(
+            (pem.input, pem.value.as_str()),
+            ("textarea", ""),
+            "lines kept, never pre-filled"
+        );
         let obj = object(&schema, &typed);
-        assert_eq!(obj, json!({"api_key": "s3cret", "expected_status": "abc"}));
+        assert_eq!(
+            obj,
+            json!({"api_key": "s3cret", "expected_status": "abc", "ca_bundle": "-----BEGIN"})
+        );
     }
 }
