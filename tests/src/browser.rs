@@ -237,9 +237,21 @@ impl Browser {
     }
 
     /// The visible text of the element matching `css`.
+    /// The text of the first element matching `css`. A page that navigates between the find and
+    /// the read (a form just submitted) makes the element stale: it is then found again on the new
+    /// page.
     pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
-        let el = self.find(css).await?;
-        self.text(&el).await
+        let mut tries = 0;
+        loop {
+            let el = self.find(css).await?;
+            match self.text(&el).await {
+                Err(e) if tries < 20 && e.to_string().contains("stale element") => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Sends keys to the focused element (e.g. `"\u{E004}"`, Tab).

@@ -101,7 +101,7 @@ pub fn fields(
                 .unwrap_or_default();
             // A long secret (a PEM bundle) keeps its lines in a textarea, never pre-filled; a
             // password input would strip them.
-            let multi_line = spec["maxLength"].as_u64().is_some_and(|n| n > 4096);
+            let multi_line = spec["maxLength"].as_u64().is_some_and(|n| n > 16_384);
             let input = if secret && multi_line {
                 "textarea"
             } else if secret {
