@@ -214,9 +214,33 @@ impl Browser {
     }
 
     /// Clicks the element matching `css`.
+    /// Clicks the first element matching `css`. A submit button or a link loads another page:
+    /// then this returns once the old page is gone (at most 5 s), so what is read next is the new
+    /// page, not the one the click left.
     pub async fn press(&self, css: &str) -> anyhow::Result<()> {
         let el = self.find(css).await?;
-        self.click(&el).await
+        let tag = self.get(&format!("/element/{}/name", el.0)).await?;
+        let tag = tag.as_str().unwrap_or_default().to_ascii_lowercase();
+        let kind = self.attribute(&el, "type").await?.unwrap_or_default();
+        let navigates = tag == "a"
+            || (tag == "button" && kind != "button")
+            || (tag == "input" && kind == "submit");
+        let old_page = if navigates {
+            Some(self.find("html").await?)
+        } else {
+            None
+        };
+        self.click(&el).await?;
+        if let Some(old) = old_page {
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while std::time::Instant::now() < deadline {
+                match self.get(&format!("/element/{}/name", old.0)).await {
+                    Err(e) if e.to_string().contains("stale element") => break,
+                    _ => tokio::time::sleep(Duration::from_millis(25)).await,
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn text(&self, el: &Element) -> anyhow::Result<String> {
