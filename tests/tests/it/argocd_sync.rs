@@ -455,23 +455,30 @@ async fn a_server_outage_changes_no_incident_and_is_a_health_failure() {
     worker.stop().await;
 }
 
+/// An Argo CD integration (120 s interval) after its first sync (the first health check reads the
+/// list too), then made due `ago` in the past: its id and that due time.
+async fn synced_then_due(h: &HealthSetup, ago: &str) -> (Uuid, chrono::DateTime<chrono::Utc>) {
+    let id = argocd(h, "argo", json!({"sync_interval": 120})).await;
+    let first = h.worker();
+    drain_syncs(h).await;
+    first.stop().await;
+    let due = sqlx::query_scalar(
+        "UPDATE integrations SET next_sync_at = date_trunc('second', now()) - $2::interval
+         WHERE id = $1 RETURNING next_sync_at",
+    )
+    .bind(id)
+    .bind(ago)
+    .fetch_one(&h.m.app.db.pool)
+    .await
+    .expect("make due");
+    (id, due)
+}
+
 #[tokio::test]
 async fn one_sync_runs_per_due_time_across_three_workers() {
     let h = HealthSetup::start(&[]).await;
     let pool = h.m.app.db.pool.clone();
-    let id = argocd(&h, "argo", json!({"sync_interval": 120})).await;
-    // The first health check runs (it reads the list too) before counting.
-    let first = h.worker();
-    drain_syncs(&h).await;
-    first.stop().await;
-    let due: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "UPDATE integrations SET next_sync_at = date_trunc('second', now()) - interval '1 second'
-         WHERE id = $1 RETURNING next_sync_at",
-    )
-    .bind(id)
-    .fetch_one(&pool)
-    .await
-    .expect("make due");
+    let (id, due) = synced_then_due(&h, "1 second").await;
     let before = h.argo.count("/api/v1/applications");
 
     // Three schedulers fan out at once, three workers run what they enqueued.
@@ -519,18 +526,7 @@ async fn one_sync_runs_per_due_time_across_three_workers() {
 async fn a_due_time_whose_job_ended_without_syncing_is_rescued_once_stale() {
     let h = HealthSetup::start(&[]).await;
     let pool = h.m.app.db.pool.clone();
-    let id = argocd(&h, "argo", json!({"sync_interval": 120})).await;
-    let first = h.worker();
-    drain_syncs(&h).await;
-    first.stop().await;
-    let stale: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "UPDATE integrations SET next_sync_at = date_trunc('second', now()) - interval '20 minutes'
-         WHERE id = $1 RETURNING next_sync_at",
-    )
-    .bind(id)
-    .fetch_one(&pool)
-    .await
-    .expect("make due");
+    let (id, stale) = synced_then_due(&h, "20 minutes").await;
     // The due time's job exists and is finished, as a skipped one would be.
     let mut conn = pool.acquire().await.expect("conn");
     let queued =
