@@ -19,17 +19,28 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::Error;
 
+pub use super::sealed_column::SealedColumn;
+
 /// Where a sealed value lives; bound into the ciphertext as associated data.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding<'a> {
-    pub table: &'a str,
-    pub column: &'a str,
+    pub column: SealedColumn,
     pub row_id: &'a str,
 }
 
-impl Binding<'_> {
+impl<'a> Binding<'a> {
+    pub fn new(column: SealedColumn, row_id: &'a str) -> Self {
+        Self { column, row_id }
+    }
+
     fn aad(&self) -> Vec<u8> {
-        format!("repopal/v1/{}/{}/{}", self.table, self.column, self.row_id).into_bytes()
+        format!(
+            "repopal/v1/{}/{}/{}",
+            self.column.table(),
+            self.column.column(),
+            self.row_id
+        )
+        .into_bytes()
     }
 }
 
@@ -128,7 +139,8 @@ impl Keyring {
         let bad = || {
             Error::Crypto(format!(
                 "sealed value for {}.{} does not open",
-                at.table, at.column
+                at.column.table(),
+                at.column.column()
             ))
         };
         let mut parts = sealed.splitn(3, '.');
@@ -167,11 +179,7 @@ mod tests {
     #[test]
     fn seal_open_and_bindings() {
         let r = ring(&format!("k1:{K1}"), None);
-        let at = Binding {
-            table: "oauth_connections",
-            column: "access_token_sealed",
-            row_id: "1",
-        };
+        let at = Binding::new(SealedColumn::OauthAccessToken, "1");
         let secret = SecretString::from("gho_secret".to_owned());
         let sealed = r.seal(at, &secret).unwrap();
         assert!(sealed.starts_with("v1.k1.") && !sealed.contains("gho_secret"));
@@ -179,7 +187,7 @@ mod tests {
         let other_row = Binding { row_id: "2", ..at };
         assert!(r.open(other_row, &sealed).is_err(), "moved to another row");
         let other_col = Binding {
-            column: "refresh_token_sealed",
+            column: SealedColumn::OauthRefreshToken,
             ..at
         };
         assert!(
@@ -194,13 +202,27 @@ mod tests {
     }
 
     #[test]
+    fn the_associated_data_names_table_column_and_row_as_before() {
+        // Values sealed before the closed set existed must still open: the bytes may not change.
+        let aad = |c, row| Binding::new(c, row).aad();
+        assert_eq!(
+            aad(SealedColumn::OauthAccessToken, "7"),
+            b"repopal/v1/oauth_connections/access_token_sealed/7"
+        );
+        assert_eq!(
+            aad(SealedColumn::PendingHookSecret, "u"),
+            b"repopal/v1/github_pending_hook_secrets/secret_sealed/u"
+        );
+        assert_eq!(
+            aad(SealedColumn::InstallationToken, "9"),
+            b"repopal/v1/github_installation_tokens/token_sealed/9"
+        );
+    }
+
+    #[test]
     fn rotation_keeps_old_keys_readable() {
         let old = ring(&format!("k1:{K1}"), None);
-        let at = Binding {
-            table: "t",
-            column: "c",
-            row_id: "r",
-        };
+        let at = Binding::new(SealedColumn::IntegrationCredentials, "r");
         let sealed = old.seal(at, &SecretString::from("x".to_owned())).unwrap();
         let new = ring(&format!("k1:{K1},k2:{K2}"), Some("k2"));
         assert_eq!(new.open(at, &sealed).unwrap().expose_secret(), "x");

@@ -6,6 +6,7 @@ pub mod keyring;
 pub mod password;
 pub mod purpose_keys;
 pub mod rotation;
+pub mod sealed_column;
 pub mod signature;
 pub mod signed_state;
 pub mod strength;

@@ -13,7 +13,7 @@ use crate::{
     identity::{ClientMeta, audit},
     repo::{
         audit_logs::NewEntry,
-        sealed::{self, SEALED_COLUMNS},
+        sealed::{self, SealedColumn},
     },
 };
 
@@ -50,10 +50,10 @@ pub async fn rotate(pool: &PgPool, keyring: &Keyring, batch: i64) -> Result<Rota
         active_key_id: active.clone(),
         columns: Vec::new(),
     };
-    for &col in SEALED_COLUMNS {
+    for col in SealedColumn::ALL {
         let mut r = ColumnReport {
-            table: col.table,
-            column: col.column,
+            table: col.table(),
+            column: col.column(),
             ..ColumnReport::default()
         };
         let mut after = String::new();
@@ -63,11 +63,7 @@ pub async fn rotate(pool: &PgPool, keyring: &Keyring, batch: i64) -> Result<Rota
             after = last.clone();
             let mut tx = pool.begin().await?;
             for (id, value) in &rows {
-                let at = Binding {
-                    table: col.table,
-                    column: col.column,
-                    row_id: id,
-                };
+                let at = Binding::new(col, id);
                 match keyring.open(at, value) {
                     Ok(plain) => {
                         let resealed = keyring.seal(at, &plain)?;
@@ -76,7 +72,7 @@ pub async fn rotate(pool: &PgPool, keyring: &Keyring, batch: i64) -> Result<Rota
                         }
                     }
                     Err(e) => {
-                        tracing::error!(table = col.table, column = col.column, row = %id, error = %e, "sealed value does not open; left as it is");
+                        tracing::error!(table = col.table(), column = col.column(), row = %id, error = %e, "sealed value does not open; left as it is");
                         r.failed += 1;
                     }
                 }

@@ -8,7 +8,7 @@ use std::future::Future;
 use super::{GithubDb, GithubError, REFRESH_MARGIN, RefreshOutcome, RefreshWhen};
 use crate::{
     Error,
-    crypto::keyring::Binding,
+    crypto::keyring::{Binding, SealedColumn},
     domain::{ConnectionId, ConnectionStatus, InstallationId},
     repo::{oauth, repositories::Repository},
 };
@@ -150,11 +150,7 @@ impl GithubDb<'_> {
         }
         let row = connection.to_string();
         self.keyring.open(
-            Binding {
-                table: "oauth_connections",
-                column: "access_token_sealed",
-                row_id: &row,
-            },
+            Binding::new(SealedColumn::OauthAccessToken, &row),
             &tokens.access_token_sealed,
         )
     }

@@ -15,7 +15,7 @@ use super::client::{Auth, GithubClient, GithubError};
 use crate::{
     Error,
     config::GithubConfig,
-    crypto::keyring::{Binding, Keyring},
+    crypto::keyring::{Binding, Keyring, SealedColumn},
     domain::InstallationId,
     repo::installation_tokens,
 };
@@ -70,11 +70,7 @@ impl AppAuth {
 }
 
 fn binding(row_id: &str) -> Binding<'_> {
-    Binding {
-        table: "github_installation_tokens",
-        column: "token_sealed",
-        row_id,
-    }
+    Binding::new(SealedColumn::InstallationToken, row_id)
 }
 
 /// A valid installation access token: the cached one, or a newly minted one (then cached).

@@ -14,7 +14,10 @@ use serde_json::json;
 use super::{GithubDb, GithubError, RepoAccess, client::Auth};
 use crate::{
     Error,
-    crypto::{keyring::Binding, tokens},
+    crypto::{
+        keyring::{Binding, SealedColumn},
+        tokens,
+    },
     domain::{OrgId, RepositoryId},
     repo::{
         repositories::{self, HookState},
@@ -24,11 +27,7 @@ use crate::{
 
 /// Where a hook's secret is sealed between the create call and GitHub's answer.
 fn pending_binding(row_id: &str) -> Binding<'_> {
-    Binding {
-        table: "github_pending_hook_secrets",
-        column: "secret_sealed",
-        row_id,
-    }
+    Binding::new(SealedColumn::PendingHookSecret, row_id)
 }
 
 pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "ping"];
@@ -217,11 +216,7 @@ impl GithubDb<'_> {
     ) -> Result<(), Error> {
         let row_id = hook_id.to_string();
         let sealed = self.keyring.seal(
-            Binding {
-                table: "github_repository_hooks",
-                column: "secret_sealed",
-                row_id: &row_id,
-            },
+            Binding::new(SealedColumn::RepositoryHookSecret, &row_id),
             secret,
         )?;
         let mut tx = self.pool.begin().await?;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{GithubDb, Page, client::Auth};
 use crate::{
     Error,
-    crypto::keyring::Binding,
+    crypto::keyring::{Binding, SealedColumn},
     domain::{InstallationId, OrgId},
     repo::{
         installations, oauth,
@@ -112,11 +112,7 @@ impl GithubDb<'_> {
             ));
         }
         let row = connection.to_string();
-        let at = Binding {
-            table: "oauth_connections",
-            column: "access_token_sealed",
-            row_id: &row,
-        };
+        let at = Binding::new(SealedColumn::OauthAccessToken, &row);
         let token = self.keyring.open(at, &tokens.access_token_sealed)?;
         let work = self.sync_pages(
             org,

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::GithubDb;
 use crate::{
     Error,
-    crypto::keyring::Binding,
+    crypto::keyring::{Binding, SealedColumn},
     domain::{ConnectionId, ConnectionStatus},
     repo::oauth,
 };
@@ -39,14 +39,6 @@ pub enum RefreshOutcome {
     ReauthRequired,
 }
 
-fn binding<'a>(column: &'a str, row_id: &'a str) -> Binding<'a> {
-    Binding {
-        table: "oauth_connections",
-        column,
-        row_id,
-    }
-}
-
 /// Seals a token pair for a connection row.
 pub fn seal_pair(
     keyring: &crate::crypto::keyring::Keyring,
@@ -55,9 +47,9 @@ pub fn seal_pair(
     refresh: Option<&SecretString>,
 ) -> Result<(String, Option<String>), Error> {
     let row = id.to_string();
-    let access = keyring.seal(binding("access_token_sealed", &row), access)?;
+    let access = keyring.seal(Binding::new(SealedColumn::OauthAccessToken, &row), access)?;
     let refresh = refresh
-        .map(|r| keyring.seal(binding("refresh_token_sealed", &row), r))
+        .map(|r| keyring.seal(Binding::new(SealedColumn::OauthRefreshToken, &row), r))
         .transpose()?;
     Ok((access, refresh))
 }
@@ -92,9 +84,10 @@ impl GithubDb<'_> {
             return Ok(RefreshOutcome::NotRefreshable);
         };
         let row = id.to_string();
-        let refresh = self
-            .keyring
-            .open(binding("refresh_token_sealed", &row), &sealed_refresh)?;
+        let refresh = self.keyring.open(
+            Binding::new(SealedColumn::OauthRefreshToken, &row),
+            &sealed_refresh,
+        )?;
 
         let result = client
             .exchange_refresh_token(&RefreshToken::new(refresh.expose_secret().to_owned()))

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     Error,
-    crypto::keyring::Binding,
+    crypto::keyring::{Binding, SealedColumn},
     domain::{ConnectionId, ConnectionProvider, StateFlow},
     github::seal_pair,
     jobs::{self, JobId, RefreshOAuthToken},
@@ -168,11 +168,7 @@ impl Identity {
             .ok_or(Error::NotFound)?;
         let row = id.to_string();
         let access = self.config.keyring.open(
-            Binding {
-                table: "oauth_connections",
-                column: "access_token_sealed",
-                row_id: &row,
-            },
+            Binding::new(SealedColumn::OauthAccessToken, &row),
             &sealed.access_token_sealed,
         )?;
         let gh = &self.config.github;

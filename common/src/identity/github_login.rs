@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     Error,
-    crypto::keyring::Binding,
+    crypto::keyring::{Binding, SealedColumn},
     domain::{ConnectionId, ConnectionProvider, Email, SessionEndReason, StateFlow},
     repo::{audit_logs::NewEntry, oauth, sessions, users},
 };
@@ -270,11 +270,7 @@ impl Identity {
 
     fn seal_token(&self, connection: ConnectionId, token: &SecretString) -> Result<String, Error> {
         let row_id = connection.to_string();
-        let at = Binding {
-            table: "oauth_connections",
-            column: "access_token_sealed",
-            row_id: &row_id,
-        };
+        let at = Binding::new(SealedColumn::OauthAccessToken, &row_id);
         self.config.keyring.seal(at, token)
     }
 

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     Error,
-    crypto::keyring::{Binding, Keyring},
+    crypto::keyring::{Binding, Keyring, SealedColumn},
     domain::IntegrationId,
     repo::{
         audit_logs::{self, NewEntry},
@@ -17,11 +17,7 @@ use crate::{
 };
 
 fn binding(id: &str) -> Binding<'_> {
-    Binding {
-        table: "integrations",
-        column: "credentials_sealed",
-        row_id: id,
-    }
+    Binding::new(SealedColumn::IntegrationCredentials, id)
 }
 
 /// A masked hint of a secret: its last four characters, when it is long enough to spare them.

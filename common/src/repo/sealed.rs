@@ -1,43 +1,8 @@
-//! Every column that holds a sealed secret, and the SQL to re-seal them in batches (key rotation).
+//! The SQL to re-seal every sealed column in batches (key rotation).
 
 use sqlx::{AssertSqlSafe, PgExecutor};
 
-/// A sealed column: its table, the row id column (bound into the ciphertext) and the column itself.
-#[derive(Debug, Clone, Copy)]
-pub struct SealedColumn {
-    pub table: &'static str,
-    pub id_column: &'static str,
-    pub column: &'static str,
-}
-
-/// All of them. A new sealed column must be added here, or key rotation will not cover it.
-pub const SEALED_COLUMNS: &[SealedColumn] = &[
-    SealedColumn {
-        table: "oauth_connections",
-        id_column: "id",
-        column: "access_token_sealed",
-    },
-    SealedColumn {
-        table: "oauth_connections",
-        id_column: "id",
-        column: "refresh_token_sealed",
-    },
-    SealedColumn {
-        table: "github_repository_hooks",
-        id_column: "hook_id",
-        column: "secret_sealed",
-    },
-    SealedColumn {
-        table: "github_installation_tokens",
-        id_column: "installation_id",
-        column: "token_sealed",
-    },
-    SealedColumn {
-        table: "integrations",
-        id_column: "id",
-        column: "credentials_sealed",
-    },
-];
+pub use crate::crypto::sealed_column::SealedColumn;
 
 /// Up to `limit` rows of `col` not sealed with `active_key_id`, after `after` (row id as text),
 /// ordered by id so a run can resume.
@@ -48,11 +13,7 @@ pub async fn not_on_key(
     after: &str,
     limit: i64,
 ) -> Result<Vec<(String, String)>, crate::Error> {
-    let SealedColumn {
-        table,
-        id_column,
-        column,
-    } = col;
+    let (table, id_column, column) = (col.table(), col.id_column(), col.column());
     Ok(sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {id_column}::text, {column} FROM {table}
          WHERE {column} IS NOT NULL AND split_part({column}, '.', 2) <> $1 AND {id_column}::text > $2
@@ -73,11 +34,7 @@ pub async fn replace(
     old: &str,
     new: &str,
 ) -> Result<bool, crate::Error> {
-    let SealedColumn {
-        table,
-        id_column,
-        column,
-    } = col;
+    let (table, id_column, column) = (col.table(), col.id_column(), col.column());
     Ok(sqlx::query(AssertSqlSafe(format!(
         "UPDATE {table} SET {column} = $3 WHERE {id_column}::text = $1 AND {column} = $2"
     )))
@@ -96,7 +53,7 @@ pub async fn count_not_on_key(
     col: SealedColumn,
     active_key_id: &str,
 ) -> Result<i64, crate::Error> {
-    let SealedColumn { table, column, .. } = col;
+    let (table, column) = (col.table(), col.column());
     Ok(sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT count(*) FROM {table} WHERE {column} IS NOT NULL AND split_part({column}, '.', 2) <> $1"
     )))

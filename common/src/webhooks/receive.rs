@@ -10,7 +10,7 @@ use super::{Ingested, Ingestor, parse_delivery};
 use crate::{
     Error,
     crypto::{
-        keyring::{Binding, Keyring},
+        keyring::{Binding, Keyring, SealedColumn},
         signature,
     },
     domain::OrgId,
@@ -124,11 +124,7 @@ impl WebhookReceiver {
             return self.verified_pending(&v.claimed, hook_id, body).await;
         };
         let row_id = hook_id.to_string();
-        let at = Binding {
-            table: "github_repository_hooks",
-            column: "secret_sealed",
-            row_id: &row_id,
-        };
+        let at = Binding::new(SealedColumn::RepositoryHookSecret, &row_id);
         let secret = self.keyring.open(at, &sealed).map_err(|e| {
             tracing::warn!(hook_id, error = %e, "hook secret could not be opened");
             invalid_signature()
@@ -166,11 +162,7 @@ impl WebhookReceiver {
             crate::repo::repository_hooks::pending_for_repository(&self.pool, repository.id).await?
         {
             let row_id = id.to_string();
-            let at = Binding {
-                table: "github_pending_hook_secrets",
-                column: "secret_sealed",
-                row_id: &row_id,
-            };
+            let at = Binding::new(SealedColumn::PendingHookSecret, &row_id);
             let Ok(secret) = self.keyring.open(at, &sealed) else {
                 continue;
             };

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed assertion
 
 use axum::http::Method;
-use common::crypto::keyring::{Binding, Keyring};
+use common::crypto::keyring::{Binding, Keyring, SealedColumn};
 use repopal_tests::{
     TestApp,
     auth::Session,
@@ -333,11 +333,7 @@ async fn each_key_rotation_run_leaves_one_audit_entry_with_the_counts() {
     let old = Keyring::parse(&SecretString::from(TEST_ENCRYPTION_KEYS.to_owned()), None).unwrap();
     let sealed = old
         .seal(
-            Binding {
-                table: "github_repository_hooks",
-                column: "secret_sealed",
-                row_id: "7",
-            },
+            Binding::new(SealedColumn::RepositoryHookSecret, "7"),
             &SecretString::from("hook-secret-7".to_owned()),
         )
         .unwrap();

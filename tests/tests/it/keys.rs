@@ -1,6 +1,6 @@
 //! Key rotation: `repopal-api keys rotate` re-seals every stored secret with the active key.
 
-use common::crypto::keyring::{Binding, Keyring};
+use common::crypto::keyring::{Binding, Keyring, SealedColumn};
 use repopal_tests::{TestApp, http::TEST_ENCRYPTION_KEYS, process::spawn};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -51,11 +51,7 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
         let id = hook.to_string();
         let sealed = old
             .seal(
-                Binding {
-                    table: "github_repository_hooks",
-                    column: "secret_sealed",
-                    row_id: &id,
-                },
+                Binding::new(SealedColumn::RepositoryHookSecret, &id),
                 &SecretString::from(format!("hook-secret-{hook}")),
             )
             .unwrap();
@@ -70,11 +66,7 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
     let conn = uuid::Uuid::new_v4();
     let token = old
         .seal(
-            Binding {
-                table: "oauth_connections",
-                column: "access_token_sealed",
-                row_id: &conn.to_string(),
-            },
+            Binding::new(SealedColumn::OauthAccessToken, &conn.to_string()),
             &SecretString::from("gho_rotate_me".to_owned()),
         )
         .unwrap();
@@ -90,16 +82,27 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
     .unwrap();
     let inst = old
         .seal(
-            Binding {
-                table: "github_installation_tokens",
-                column: "token_sealed",
-                row_id: "77",
-            },
+            Binding::new(SealedColumn::InstallationToken, "77"),
             &SecretString::from("ghs_installation".to_owned()),
         )
         .unwrap();
     sqlx::query("INSERT INTO github_installation_tokens (installation_id, token_sealed, expires_at) VALUES (77, $1, now() + interval '1 hour')")
         .bind(inst)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    // A hook secret waiting for GitHub's answer (it was left out of rotation before the closed set).
+    let pending = uuid::Uuid::new_v4();
+    let sealed_pending = old
+        .seal(
+            Binding::new(SealedColumn::PendingHookSecret, &pending.to_string()),
+            &SecretString::from("pending-secret".to_owned()),
+        )
+        .unwrap();
+    sqlx::query("INSERT INTO github_pending_hook_secrets (id, org_id, repository_id, secret_sealed) VALUES ($1, $2::uuid, 1, $3)")
+        .bind(pending)
+        .bind(owner.first_org())
+        .bind(sealed_pending)
         .execute(&app.db.pool)
         .await
         .unwrap();
@@ -138,11 +141,7 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
         assert!(sealed.starts_with("v1.k2."), "{sealed}");
         let plain = only_k2
             .open(
-                Binding {
-                    table: "github_repository_hooks",
-                    column: "secret_sealed",
-                    row_id: &id.to_string(),
-                },
+                Binding::new(SealedColumn::RepositoryHookSecret, &id.to_string()),
                 &sealed,
             )
             .unwrap();
@@ -154,11 +153,7 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
         .unwrap();
     let plain = only_k2
         .open(
-            Binding {
-                table: "oauth_connections",
-                column: "access_token_sealed",
-                row_id: &conn.to_string(),
-            },
+            Binding::new(SealedColumn::OauthAccessToken, &conn.to_string()),
             &sealed,
         )
         .unwrap();
@@ -168,19 +163,29 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
         .await
         .unwrap();
     let plain = only_k2
-        .open(
-            Binding {
-                table: "github_installation_tokens",
-                column: "token_sealed",
-                row_id: "77",
-            },
-            &inst,
-        )
+        .open(Binding::new(SealedColumn::InstallationToken, "77"), &inst)
         .unwrap();
     assert_eq!(
         plain.expose_secret(),
         "ghs_installation",
         "installation tokens are rotated too"
+    );
+
+    let sealed: String =
+        sqlx::query_scalar("SELECT secret_sealed FROM github_pending_hook_secrets")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let plain = only_k2
+        .open(
+            Binding::new(SealedColumn::PendingHookSecret, &pending.to_string()),
+            &sealed,
+        )
+        .unwrap();
+    assert_eq!(
+        plain.expose_secret(),
+        "pending-secret",
+        "pending hook secrets are rotated"
     );
 
     // Once the bad value is dealt with, a rerun completes and has nothing else to do.
@@ -197,5 +202,27 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
     assert!(
         !log.contains("gho_rotate_me") && !log.contains("hook-secret-"),
         "no secret is printed"
+    );
+}
+
+#[tokio::test]
+async fn every_sealed_column_of_the_schema_is_in_the_closed_set_rotation_walks() {
+    let app = TestApp::new().await;
+    let mut in_schema: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND column_name LIKE '%\\_sealed' ORDER BY 1, 2",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let mut known: Vec<(String, String)> = SealedColumn::ALL
+        .iter()
+        .map(|c| (c.table().to_owned(), c.column().to_owned()))
+        .collect();
+    in_schema.sort();
+    known.sort();
+    assert_eq!(
+        in_schema, known,
+        "a sealed column missing from SealedColumn::ALL would be skipped by key rotation"
     );
 }

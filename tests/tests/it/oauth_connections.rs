@@ -202,11 +202,10 @@ async fn the_scheduler_refreshes_expiring_tokens_and_a_refused_refresh_token_req
         .unwrap();
     let stale = keyring
         .seal(
-            common::crypto::keyring::Binding {
-                table: "oauth_connections",
-                column: "refresh_token_sealed",
-                row_id: &id.to_string(),
-            },
+            common::crypto::keyring::Binding::new(
+                common::crypto::keyring::SealedColumn::OauthRefreshToken,
+                &id.to_string(),
+            ),
             &secrecy::SecretString::from("ghr_already_spent".to_owned()),
         )
         .unwrap();

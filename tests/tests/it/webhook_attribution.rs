@@ -95,11 +95,10 @@ async fn an_app_delivery_is_credited_through_its_installation_never_the_hook_hea
     .unwrap();
     let secret = keyring
         .open(
-            common::crypto::keyring::Binding {
-                table: "github_repository_hooks",
-                column: "secret_sealed",
-                row_id: &victim_hook.to_string(),
-            },
+            common::crypto::keyring::Binding::new(
+                common::crypto::keyring::SealedColumn::RepositoryHookSecret,
+                &victim_hook.to_string(),
+            ),
             &hook_secret_sealed,
         )
         .unwrap();

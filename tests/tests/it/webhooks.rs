@@ -8,7 +8,10 @@ use axum::{
     body::Body,
     http::{Method, Request},
 };
-use common::crypto::{keyring::Binding, signature};
+use common::crypto::{
+    keyring::{Binding, SealedColumn},
+    signature,
+};
 use repopal_tests::{
     TestApp,
     http::{TEST_WEBHOOK_SECRET, TestResponse},
@@ -408,11 +411,7 @@ async fn a_repository_hook_is_verified_with_its_own_secret() {
     let hook_secret = "per-hook-secret-4242";
     let sealed = keyring
         .seal(
-            Binding {
-                table: "github_repository_hooks",
-                column: "secret_sealed",
-                row_id: "4242",
-            },
+            Binding::new(SealedColumn::RepositoryHookSecret, "4242"),
             &secrecy::SecretString::from(hook_secret.to_owned()),
         )
         .unwrap();
