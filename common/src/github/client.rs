@@ -192,48 +192,27 @@ impl GithubClient {
             .await
     }
 
-    /// A plain-text document (job logs): GitHub answers with a redirect to a short-lived download
-    /// URL, which is followed without the token. At most `max_bytes` are kept, from the end.
+    /// A plain-text document (job logs), through [`Self::get_download`]: at most `max_bytes` are
+    /// kept, from the end.
     pub async fn get_text_tail(
         &self,
         path: &str,
         auth: &Auth<'_>,
         max_bytes: usize,
     ) -> Result<String, GithubError> {
-        let mut req = self
-            .http
-            .get(self.url(path))
-            .header("X-GitHub-Api-Version", "2022-11-28");
-        if let Auth::Bearer(token) = auth {
-            req = req.bearer_auth(token.expose_secret());
-        }
-        let res = req
-            .send()
+        // Streamed: only the last `max_bytes` are ever held, however long the log.
+        let mut res = self.get_download(path, auth).await?;
+        let mut tail: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
+        while let Some(chunk) = res
+            .chunk()
             .await
-            .map_err(|e| GithubError::Network(e.without_url().to_string()))?;
-        match res.status() {
-            s if s.is_success() => {
-                // Streamed: only the last `max_bytes` are ever held, however long the log.
-                let mut res = res;
-                let mut tail: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
-                while let Some(chunk) = res
-                    .chunk()
-                    .await
-                    .map_err(|e| GithubError::Network(e.without_url().to_string()))?
-                {
-                    tail.extend(chunk.iter());
-                    let excess = tail.len().saturating_sub(max_bytes);
-                    tail.drain(..excess);
-                }
-                Ok(String::from_utf8_lossy(tail.make_contiguous()).into_owned())
-            }
-            StatusCode::UNAUTHORIZED => Err(GithubError::Unauthorized),
-            StatusCode::NOT_FOUND | StatusCode::GONE => Err(GithubError::NotFound),
-            s => Err(GithubError::Status {
-                status: s.as_u16(),
-                message: "log download failed".into(),
-            }),
+            .map_err(|e| GithubError::Network(e.without_url().to_string()))?
+        {
+            tail.extend(chunk.iter());
+            let excess = tail.len().saturating_sub(max_bytes);
+            tail.drain(..excess);
         }
+        Ok(String::from_utf8_lossy(tail.make_contiguous()).into_owned())
     }
 
     pub async fn get<T: DeserializeOwned>(

@@ -3,7 +3,7 @@
 //! so a single-use refresh token is never sent twice. `bad_refresh_token` / `invalid_grant` mark the
 //! connection `reauth_required` (no retry); network errors and 5xx are retried by the job.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use oauth2::{RefreshToken, TokenResponse};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -26,6 +26,23 @@ pub enum RefreshWhen {
     /// Now, unless it was refreshed moments ago (a provider said the token expired, or a client
     /// asked).
     Now,
+}
+
+impl RefreshWhen {
+    /// Whether a token expiring at `expires_at` and last refreshed at `last_refreshed_at` is
+    /// refreshed now: not when it was refreshed within `recent`, and, for `Due`, only when it
+    /// expires within `REFRESH_MARGIN`.
+    pub fn goes_ahead(
+        self,
+        expires_at: Option<DateTime<Utc>>,
+        last_refreshed_at: Option<DateTime<Utc>>,
+        recent: chrono::TimeDelta,
+    ) -> bool {
+        let now = Utc::now();
+        let fresh = expires_at.is_some_and(|exp| exp - REFRESH_MARGIN > now);
+        let just_refreshed = last_refreshed_at.is_some_and(|at| at > now - recent);
+        !((fresh && self == Self::Due) || just_refreshed)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,14 +87,11 @@ impl GithubDb<'_> {
         if tokens.status != ConnectionStatus::Active {
             return Ok(RefreshOutcome::NotRefreshable);
         }
-        let now = Utc::now();
-        let fresh = tokens
-            .token_expires_at
-            .is_some_and(|exp| exp - REFRESH_MARGIN > now);
-        let just_refreshed = tokens
-            .last_refreshed_at
-            .is_some_and(|at| at > now - chrono::TimeDelta::minutes(1));
-        if (fresh && when == RefreshWhen::Due) || just_refreshed {
+        if !when.goes_ahead(
+            tokens.token_expires_at,
+            tokens.last_refreshed_at,
+            chrono::TimeDelta::minutes(1),
+        ) {
             return Ok(RefreshOutcome::AlreadyFresh);
         }
         let Some(sealed_refresh) = tokens.refresh_token_sealed else {

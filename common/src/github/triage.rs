@@ -168,19 +168,7 @@ impl GithubDb<'_> {
     ) -> Result<Vec<Entry>, Error> {
         let (repo, access) = self.reachable(org, id).await?;
         let encoded = encoded_path(path)?;
-        let url = if encoded.is_empty() {
-            format!(
-                "/repos/{}/contents{}",
-                repo.full_name,
-                encoded_ref(git_ref)?
-            )
-        } else {
-            format!(
-                "/repos/{}/contents/{encoded}{}",
-                repo.full_name,
-                encoded_ref(git_ref)?
-            )
-        };
+        let url = contents_url(&repo.full_name, &encoded, git_ref)?;
         let value: serde_json::Value = self
             .cached_json(org, access, &url)
             .await?
@@ -218,11 +206,7 @@ impl GithubDb<'_> {
         if encoded.is_empty() {
             return Err(invalid("A file path is required."));
         }
-        let url = format!(
-            "/repos/{}/contents/{encoded}{}",
-            repo.full_name,
-            encoded_ref(git_ref)?
-        );
+        let url = contents_url(&repo.full_name, &encoded, git_ref)?;
         let value: serde_json::Value = self
             .cached_json(org, access, &url)
             .await?
@@ -347,4 +331,17 @@ impl GithubDb<'_> {
             truncated,
         })
     }
+}
+
+/// `GET /repos/{full_name}/contents[/{path}][?ref=]`, the path already encoded.
+fn contents_url(
+    full_name: &str,
+    encoded_path: &str,
+    git_ref: Option<&str>,
+) -> Result<String, Error> {
+    let slash = if encoded_path.is_empty() { "" } else { "/" };
+    Ok(format!(
+        "/repos/{full_name}/contents{slash}{encoded_path}{}",
+        encoded_ref(git_ref)?
+    ))
 }

@@ -167,16 +167,7 @@ impl Identity {
             let fresh = self.passwords.hash(pw).await?;
             users::set_password(&mut *tx, user.id, &fresh).await?;
         }
-        audit(
-            &mut *tx,
-            meta,
-            NewEntry::success(AuditAction::AuthLogin)
-                .actor(user.id)
-                .resource(AuditResource::User, user.id)
-                .meta(json!({ "method": "password" })),
-        )
-        .await?;
-        self.signed_in(tx, user, meta).await
+        self.logged_in(tx, user, meta, "password").await
     }
 
     /// The caller's account and organisations.

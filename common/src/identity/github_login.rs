@@ -221,16 +221,7 @@ impl Identity {
             )
             .await?;
         }
-        audit(
-            &mut *tx,
-            meta,
-            NewEntry::success(AuditAction::AuthLogin)
-                .actor(user.id)
-                .resource(AuditResource::User, user.id)
-                .meta(json!({ "method": "github" })),
-        )
-        .await?;
-        self.signed_in(tx, user, meta).await
+        self.logged_in(tx, user, meta, "github").await
     }
 
     /// The proven owner of an account's address takes it over: a password set while the address

@@ -36,6 +36,27 @@ impl Identity {
         self.tokens_for(tx, user, session.id).await
     }
 
+    /// Records a successful login by `method` (`password`, `github`), then starts the session as
+    /// [`Self::signed_in`] does.
+    pub(crate) async fn logged_in(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        user: users::User,
+        meta: &ClientMeta,
+        method: &str,
+    ) -> Result<SignedIn, Error> {
+        audit(
+            &mut *tx,
+            meta,
+            NewEntry::success(AuditAction::AuthLogin)
+                .actor(user.id)
+                .resource(AuditResource::User, user.id)
+                .meta(json!({ "method": method })),
+        )
+        .await?;
+        self.signed_in(tx, user, meta).await
+    }
+
     /// Starts a session for `user`, commits `tx` and returns what sign-in answers.
     pub(crate) async fn signed_in(
         &self,

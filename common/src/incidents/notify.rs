@@ -180,12 +180,11 @@ pub fn message(incident: &Incident, event: &Event) -> String {
 /// it (`slack::post_once`). No usable Slack integration means nothing to do. Slack's transient errors
 /// are `Upstream` (retried); refused credentials mark the integration `reauth_required`.
 pub async fn post_to_slack(
-    pool: &sqlx::PgPool,
-    keyring: &crate::crypto::keyring::Keyring,
-    slack: &crate::slack::Slack,
+    services: &crate::services::Services,
     job_id: &crate::jobs::JobId,
     job: &NotifySlack,
 ) -> Result<&'static str, Error> {
+    let (pool, keyring, slack) = (&services.pool, &services.keyring, &services.slack);
     use crate::repo::{incident_events, incidents};
     let org = job.org_id;
     let event = incident_events::find_event(pool, org, job.event_id)

@@ -39,12 +39,11 @@ pub fn message(a: &CheckAlert) -> String {
 /// Posts the job's alert; nothing to do without a usable Slack integration with an
 /// `alert_channel`.
 pub async fn post_alert(
-    pool: &PgPool,
-    keyring: &Keyring,
-    slack: &Slack,
+    services: &crate::services::Services,
     job_id: &JobId,
     job: &NotifyIntegrationHealth,
 ) -> Result<&'static str, Error> {
+    let (pool, keyring, slack) = (&services.pool, &services.keyring, &services.slack);
     let org = job.org_id;
     let Some(alert) = integrations::check_alert(pool, org, job.check_id).await? else {
         return Ok("check deleted");

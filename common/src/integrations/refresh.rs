@@ -3,7 +3,6 @@
 //! refresh token is never sent twice.
 
 use crate::domain::{AuditAction, AuditResource};
-use chrono::Utc;
 use serde_json::json;
 
 use super::{
@@ -13,7 +12,7 @@ use super::{
 use crate::{
     Error,
     domain::{HealthStatus, IntegrationId, OrgId},
-    github::{REFRESH_MARGIN, RefreshOutcome, RefreshWhen},
+    github::{RefreshOutcome, RefreshWhen},
     repo::{
         audit_logs::{self, NewEntry},
         integrations,
@@ -52,14 +51,11 @@ pub async fn refresh_token(
     if !provider.refreshes_tokens() || !row.enabled || row.status == HealthStatus::ReauthRequired {
         return Ok(RefreshOutcome::NotRefreshable);
     }
-    let now = Utc::now();
-    let fresh = row
-        .token_expires_at
-        .is_some_and(|exp| exp - REFRESH_MARGIN > now);
-    let just_refreshed = row
-        .last_refreshed_at
-        .is_some_and(|at| at > now - chrono::TimeDelta::seconds(30));
-    if (fresh && req.when == RefreshWhen::Due) || just_refreshed {
+    if !req.when.goes_ahead(
+        row.token_expires_at,
+        row.last_refreshed_at,
+        chrono::TimeDelta::seconds(30),
+    ) {
         return Ok(RefreshOutcome::AlreadyFresh);
     }
     let creds = decrypt(cx.pool, cx.keyring, &row, "token_refresh").await?;

@@ -91,34 +91,12 @@ impl Slack {
         let Some(name) = channel.strip_prefix('#') else {
             return Ok(channel.to_owned());
         };
-        let mut cursor = String::new();
-        for _ in 0..MAX_PAGES {
-            let page = self
-                .call(
-                    token,
-                    "conversations.list",
-                    &[
-                        ("types", "public_channel,private_channel"),
-                        ("exclude_archived", "true"),
-                        ("limit", "200"),
-                        ("cursor", &cursor),
-                    ],
-                )
-                .await?;
-            let found = page
-                .channels
-                .iter()
-                .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
-                .and_then(|c| c.get("id").and_then(Value::as_str));
-            if let Some(id) = found {
-                return Ok(id.to_owned());
-            }
-            match page.next() {
-                Some(next) => cursor = next,
-                None => break,
-            }
-        }
-        Err(SlackError::Rejected("channel_not_found".into()))
+        self.channels(token)
+            .await?
+            .into_iter()
+            .find(|c| c.name == name)
+            .map(|c| c.id)
+            .ok_or_else(|| SlackError::Rejected("channel_not_found".into()))
     }
 
     /// The channels the bot can see (public and private, not archived), by name; at most

@@ -8,14 +8,7 @@ use crate::{context::JobContext, error::JobError};
 handler!(NotifyIntegrationHealth => run);
 
 pub async fn run(job: NotifyIntegrationHealth, ctx: JobContext) -> Result<(), JobError> {
-    let outcome = common::integrations::post_alert(
-        &ctx.services.pool,
-        &ctx.services.keyring,
-        &ctx.services.slack,
-        &ctx.job_id,
-        &job,
-    )
-    .await?;
+    let outcome = common::integrations::post_alert(&ctx.services, &ctx.job_id, &job).await?;
     tracing::info!(check = %job.check_id, outcome, "integration health alert");
     Ok(())
 }

@@ -7,14 +7,7 @@ use crate::{context::JobContext, error::JobError};
 handler!(NotifySlack => run);
 
 pub async fn run(job: NotifySlack, ctx: JobContext) -> Result<(), JobError> {
-    let outcome = common::incidents::post_to_slack(
-        &ctx.services.pool,
-        &ctx.services.keyring,
-        &ctx.services.slack,
-        &ctx.job_id,
-        &job,
-    )
-    .await?;
+    let outcome = common::incidents::post_to_slack(&ctx.services, &ctx.job_id, &job).await?;
     tracing::info!(event = %job.event_id, outcome, "slack notification");
     Ok(())
 }
