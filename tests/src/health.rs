@@ -17,6 +17,9 @@ use crate::{
     worker::InProcessWorker,
 };
 
+/// A check job as the timeout message prints it: key, status, run at, attempts, last result.
+type CheckJobRow = (String, String, DateTime<Utc>, i32, Option<Value>);
+
 /// Health settings for tests: a scheduled check never comes due by itself during a test (an hour,
 /// and ten minutes after a failure), retries inside a check are quick, requests time out after 1 s.
 pub const HEALTH_ENV: &[(&str, &str)] = &[
@@ -165,7 +168,7 @@ impl HealthSetup {
                 .fetch_one(pool)
                 .await
                 .expect("integration");
-                let jobs: Vec<(String, String, DateTime<Utc>, i32, Option<Value>)> = sqlx::query_as(
+                let jobs: Vec<CheckJobRow> = sqlx::query_as(
                     "SELECT idempotency_key, status, run_at, attempts, last_result FROM apalis.jobs
                      WHERE idempotency_key LIKE 'check:' || $1 || ':%' ORDER BY run_at",
                 )
