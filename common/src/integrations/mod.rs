@@ -31,6 +31,7 @@ pub use manage::{
     sync, update,
 };
 pub use providers::SyncOutcome;
+pub use providers::argocd::ArgoSettings;
 pub use refresh::{OnRefusal, RefreshRequest, refresh_token};
 pub use schedule::{schedule_check, whole_second};
 pub use slack_connect::{SlackAuthorize, SlackConnect};
