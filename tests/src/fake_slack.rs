@@ -197,6 +197,12 @@ impl FakeSlack {
         self.lock().attempts
     }
 
+    /// A public channel `#name` in the workspace (as if someone created it and invited the bot);
+    /// returns its id.
+    pub fn add_channel(&self, name: &str) -> String {
+        history::channel_id(&mut self.lock(), &format!("#{name}")).expect("a channel name")
+    }
+
     /// Makes `code` a valid, single-use authorization code; with `rotation` the exchange
     /// issues an expiring `xoxe.xoxb-` token plus a refresh token.
     pub fn authorize_code(&self, code: &str, rotation: bool) {

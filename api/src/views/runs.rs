@@ -34,7 +34,8 @@ pub struct RunsQuery {
     #[serde(default)]
     pub repository: String,
     /// The window in days: 7, 30 (default) or 90.
-    pub days: Option<i64>,
+    #[serde(default)]
+    pub days: String,
     /// Older runs than this one: `received_at` (RFC 3339) `~` id.
     #[serde(default)]
     pub before: String,
@@ -136,7 +137,12 @@ pub async fn list(
             .ok_or_else(ConsoleError::not_found)?;
         Some((id, r.full_name))
     };
-    let days = q.days.filter(|d| WINDOWS.contains(d)).unwrap_or(30);
+    let days = q
+        .days
+        .parse::<i64>()
+        .ok()
+        .filter(|d| WINDOWS.contains(d))
+        .unwrap_or(30);
     let now = Utc::now();
     let window = Window::new(
         org.id,
