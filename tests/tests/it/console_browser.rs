@@ -2,7 +2,10 @@
 //! sign-up with a field error first, sign-out and sign-in, a revoked session, a cross-site form,
 //! markup shown as text, keyboard focus and a 375-pixel layout; saves the README's screenshots.
 
-use repopal_tests::monitored::Monitored;
+use repopal_tests::{
+    fake_slack::{SLACK_CLIENT_ID, SLACK_CLIENT_SECRET},
+    monitored::{self, INSTALLATION, Monitored},
+};
 use std::{path::PathBuf, time::Instant};
 
 use repopal_tests::{
@@ -319,8 +322,61 @@ async fn the_console_in_a_real_browser() {
     );
 }
 
+/// Steps 4 and 5 of the flow, from the dashboard: Add to Slack (the fake Slack's authorize page
+/// sends the browser back) lands on the new integration's page, where the alert channel is picked
+/// from the workspace's channels; then the GitHub App's install link (the fake GitHub's install
+/// page redirects to the setup callback) lands back on the dashboard saying what happened.
+async fn add_slack_and_install_the_app(b: &Browser, m: &Monitored, base: &str) {
+    let ops = m.slack.add_channel("ops-alerts");
+    b.press("a[href$=\"/slack/connect\"]")
+        .await
+        .expect("Add to Slack");
+    assert!(
+        b.text_of("p.notice")
+            .await
+            .expect("landed on a console page")
+            .starts_with("Slack is connected."),
+    );
+    assert_eq!(m.slack.count("oauth/v2/authorize"), 1);
+    let option = b
+        .find(&format!("#alert_channel option[value=\"{ops}\"]"))
+        .await
+        .expect("the workspace's channel is offered");
+    b.click(&option).await.expect("pick it");
+    b.press("#save-alert-channel").await.expect("save");
+    assert_eq!(
+        b.text_of("#alert-current").await.expect("saved channel"),
+        "#ops-alerts"
+    );
+    let saved: Option<String> = sqlx::query_scalar(
+        "SELECT config->>'alert_channel' FROM integrations WHERE kind = 'slack' AND config ? 'team_id'",
+    )
+    .fetch_one(&m.app.db.pool)
+    .await
+    .expect("the Slack integration Add to Slack created");
+    assert_eq!(saved.as_deref(), Some(ops.as_str()));
+    b.screenshot(&shot("slack-alert-channel")).await.expect("shot");
+
+    m.github.authorize("console-setup-code", monitored::installer());
+    m.github.install_redirects_to(
+        &format!("{base}/api/v1/github/setup"),
+        INSTALLATION,
+        "console-setup-code",
+    );
+    b.goto(&format!("{base}/orgs/kilo")).await.expect("dashboard");
+    b.press("a[href$=\"/github/install\"]")
+        .await
+        .expect("Install the GitHub App");
+    assert_eq!(
+        b.text_of("p.notice").await.expect("landed on the dashboard"),
+        "The GitHub App is installed; its repositories are being synced."
+    );
+    assert!(b.url().await.expect("url").starts_with(&format!("{base}/orgs/kilo?")));
+}
+
 /// The incidents board in the browser, over the API router served on a real port with the
-/// monitored-repository fixture (fake GitHub and Slack, in-process jobs): a signed failed-run
+/// monitored-repository fixture (fake GitHub and Slack, in-process jobs): Add to Slack with its
+/// alert channel picked and the GitHub App installed from the console first; then a signed failed-run
 /// delivery makes the incident appear on the open board without a reload; it is acknowledged from
 /// its page; a green run resolves it.
 #[tokio::test]
@@ -333,7 +389,15 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let m = Monitored::start_with_repositories(2, &[("PUBLIC_URL", &base)]).await;
+    let m = Monitored::start_with_repositories(
+        2,
+        &[
+            ("PUBLIC_URL", &base),
+            ("SLACK_CLIENT_ID", SLACK_CLIENT_ID),
+            ("SLACK_CLIENT_SECRET", SLACK_CLIENT_SECRET),
+        ],
+    )
+    .await;
     let router = m.app.router.clone();
     let server = tokio::spawn(async move {
         let _ = axum::serve(
@@ -350,6 +414,7 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     b.fill("#password", PASSWORD).await.expect("password");
     b.press("button[type=submit]").await.expect("sign in");
     b.find("main h1").await.expect("dashboard");
+    add_slack_and_install_the_app(&b, &m, &base).await;
     // Connect a repository: its toggle shows the hook job, then settles without a reload once
     // the worker installed the webhook.
     let second: String =
