@@ -322,6 +322,16 @@ async fn the_console_in_a_real_browser() {
     );
 }
 
+/// A run payload that started two minutes ago and finished just now (the corpus's are from 2020,
+/// outside the runs page's window).
+fn recent(mut p: serde_json::Value) -> serde_json::Value {
+    let now = chrono::Utc::now();
+    let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    p["workflow_run"]["run_started_at"] = at(now - chrono::Duration::minutes(2)).into();
+    p["workflow_run"]["updated_at"] = at(now).into();
+    p
+}
+
 /// Steps 4 and 5 of the flow, from the dashboard: Add to Slack (the fake Slack's authorize page
 /// sends the browser back) lands on the new integration's page, where the alert channel is picked
 /// from the workspace's channels; then the GitHub App's install link (the fake GitHub's install
@@ -449,7 +459,7 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
 
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("Run tests"))]);
-    m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
+    m.run_completes("d-1", &recent(m.workflow_run(9001, 10, 1, "main", "failure")))
         .await;
     // No navigation: the open board picks it up by itself.
     let link = b
@@ -465,7 +475,7 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     );
     b.screenshot(&shot("incident")).await.expect("shot");
 
-    m.run_completes("d-2", &m.workflow_run(9002, 11, 1, "main", "success"))
+    m.run_completes("d-2", &recent(m.workflow_run(9002, 11, 1, "main", "success")))
         .await;
     b.goto(&format!("{base}/orgs/kilo/incidents?status=resolved"))
         .await
@@ -473,6 +483,11 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     b.find("#board tr.incident[data-status=\"resolved\"]")
         .await
         .expect("resolved by the green run");
+    // The runs page: both runs, with the window's stats.
+    b.goto(&format!("{base}/orgs/kilo/runs")).await.expect("runs");
+    assert_eq!(b.text_of("#stat-runs").await.expect("runs"), "2");
+    assert_eq!(b.text_of("#stat-failures").await.expect("failed"), "1");
+    b.screenshot(&shot("runs")).await.expect("shot");
 
     // The repository's page: hook state, runs, and its Slack channels picked from the workspace
     // (the channel the alerts went to is listed and ticked); untick it and save.
