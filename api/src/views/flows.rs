@@ -182,7 +182,10 @@ pub async fn land_on_console(State(state): State<AppState>, req: Request, next: 
     // The organisation the flow was started for, when its marker names one.
     let org_hint = match marker.as_deref() {
         Some(v) if v == flow.name() => None,
-        Some(v) => match v.strip_prefix(flow.name()).and_then(|r| r.strip_prefix(':')) {
+        Some(v) => match v
+            .strip_prefix(flow.name())
+            .and_then(|r| r.strip_prefix(':'))
+        {
             Some(slug) => Some(slug.to_owned()),
             None => return next.run(req).await,
         },
@@ -254,7 +257,10 @@ async fn landing(
         Flow::GithubConnect => Ok(Redirect::to("/profile?notice=github_connected").into_response()),
         // Slack: on the new integration's page, where its alert channel is picked.
         Flow::SlackConnect if org_hint.is_some() && data["id"].is_string() => {
-            let (slug, id) = (org_hint.unwrap_or_default(), data["id"].as_str().unwrap_or_default());
+            let (slug, id) = (
+                org_hint.unwrap_or_default(),
+                data["id"].as_str().unwrap_or_default(),
+            );
             Ok(Redirect::to(&format!(
                 "/orgs/{}/integrations/{}?notice=slack_connected#alert-channel",
                 urlencode(slug),

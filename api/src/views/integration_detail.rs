@@ -18,8 +18,8 @@ use uuid::Uuid;
 use super::{
     account::PageQuery,
     home::OrgCtx,
-    page::{ConsoleError, Layout, ok},
     integration_extras::{self, AlertChannel, AppRow},
+    page::{ConsoleError, Layout, ok},
     session::{Console, Posted, Signed, urlencode},
 };
 use crate::{extract::Client, state::AppState};

@@ -174,13 +174,12 @@ pub async fn save_alert_channel(
         .filter(|i| i.kind == IntegrationKind::Slack)
         .ok_or_else(ConsoleError::not_found)?;
     let chosen = form.alert_channel.trim().to_owned();
-    if !chosen.is_empty() {
-        if let Some(list) = integ::slack_channels(&state.services, org.id).await? {
-            if !list.iter().any(|c| c.id == chosen) {
-                let problem = "Pick a channel from the list: the workspace has no channel with that id.";
-                return refused(&state, &signed, (&slug, &id), &form.alert_channel, problem).await;
-            }
-        }
+    if !chosen.is_empty()
+        && let Some(list) = integ::slack_channels(&state.services, org.id).await?
+        && !list.iter().any(|c| c.id == chosen)
+    {
+        let problem = "Pick a channel from the list: the workspace has no channel with that id.";
+        return refused(&state, &signed, (&slug, &id), &form.alert_channel, problem).await;
     }
     let mut config = current.config.as_object().cloned().unwrap_or_default();
     if chosen.is_empty() {

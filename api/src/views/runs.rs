@@ -172,7 +172,9 @@ pub async fn list(
             if let Some((id, _)) = &repo {
                 next.push_str(&format!("&repository={id}"));
             }
-            let at = w.received_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let at = w
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
             next.push_str(&format!("&before={}", urlencode(&format!("{at}~{}", w.id))));
             next
         })

@@ -326,7 +326,8 @@ async fn the_console_in_a_real_browser() {
 /// outside the runs page's window).
 fn recent(mut p: serde_json::Value) -> serde_json::Value {
     let now = chrono::Utc::now();
-    let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     p["workflow_run"]["run_started_at"] = at(now - chrono::Duration::minutes(2)).into();
     p["workflow_run"]["updated_at"] = at(now).into();
     p
@@ -365,23 +366,35 @@ async fn add_slack_and_install_the_app(b: &Browser, m: &Monitored, base: &str) {
     .await
     .expect("the Slack integration Add to Slack created");
     assert_eq!(saved.as_deref(), Some(ops.as_str()));
-    b.screenshot(&shot("slack-alert-channel")).await.expect("shot");
+    b.screenshot(&shot("slack-alert-channel"))
+        .await
+        .expect("shot");
 
-    m.github.authorize("console-setup-code", monitored::installer());
+    m.github
+        .authorize("console-setup-code", monitored::installer());
     m.github.install_redirects_to(
         &format!("{base}/api/v1/github/setup"),
         INSTALLATION,
         "console-setup-code",
     );
-    b.goto(&format!("{base}/orgs/kilo")).await.expect("dashboard");
+    b.goto(&format!("{base}/orgs/kilo"))
+        .await
+        .expect("dashboard");
     b.press("a[href$=\"/github/install\"]")
         .await
         .expect("Install the GitHub App");
     assert_eq!(
-        b.text_of("p.notice").await.expect("landed on the dashboard"),
+        b.text_of("p.notice")
+            .await
+            .expect("landed on the dashboard"),
         "The GitHub App is installed; its repositories are being synced."
     );
-    assert!(b.url().await.expect("url").starts_with(&format!("{base}/orgs/kilo?")));
+    assert!(
+        b.url()
+            .await
+            .expect("url")
+            .starts_with(&format!("{base}/orgs/kilo?"))
+    );
 }
 
 /// The incidents board in the browser, over the API router served on a real port with the
@@ -459,8 +472,11 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
 
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("Run tests"))]);
-    m.run_completes("d-1", &recent(m.workflow_run(9001, 10, 1, "main", "failure")))
-        .await;
+    m.run_completes(
+        "d-1",
+        &recent(m.workflow_run(9001, 10, 1, "main", "failure")),
+    )
+    .await;
     // No navigation: the open board picks it up by itself.
     let link = b
         .find("#board tr.incident[data-status=\"open\"] a")
@@ -475,8 +491,11 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     );
     b.screenshot(&shot("incident")).await.expect("shot");
 
-    m.run_completes("d-2", &recent(m.workflow_run(9002, 11, 1, "main", "success")))
-        .await;
+    m.run_completes(
+        "d-2",
+        &recent(m.workflow_run(9002, 11, 1, "main", "success")),
+    )
+    .await;
     b.goto(&format!("{base}/orgs/kilo/incidents?status=resolved"))
         .await
         .expect("board");
@@ -484,7 +503,9 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .await
         .expect("resolved by the green run");
     // The runs page: both runs, with the window's stats.
-    b.goto(&format!("{base}/orgs/kilo/runs")).await.expect("runs");
+    b.goto(&format!("{base}/orgs/kilo/runs"))
+        .await
+        .expect("runs");
     assert_eq!(b.text_of("#stat-runs").await.expect("runs"), "2");
     assert_eq!(b.text_of("#stat-failures").await.expect("failed"), "1");
     b.screenshot(&shot("runs")).await.expect("shot");

@@ -73,7 +73,10 @@ async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_fro
     let page = b.get(&m.app, path).await;
     assert_eq!(page.status, 200, "{}", page.text());
     let html = page.text();
-    assert!(html.contains("Slack is connected. Pick the channel"), "{html}");
+    assert!(
+        html.contains("Slack is connected. Pick the channel"),
+        "{html}"
+    );
     assert!(html.contains("<strong id=\"alert-current\">no channel yet</strong>"));
     assert!(
         html.contains(&format!("<option value=\"{ops}\">#ops-alerts</option>")),
@@ -101,7 +104,9 @@ async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_fro
 
     // A listed channel is saved beside the workspace's identity.
     b.get(&m.app, path).await;
-    let res = b.post(&m.app, &save, &[("alert_channel", ops.as_str())]).await;
+    let res = b
+        .post(&m.app, &save, &[("alert_channel", ops.as_str())])
+        .await;
     assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(
         location(&res),
@@ -111,8 +116,13 @@ async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_fro
     assert_eq!(config["alert_channel"], ops.as_str());
     assert!(config["team_id"].is_string(), "{config}");
     let html = b.get(&m.app, &location(&res)).await.text();
-    assert!(html.contains("<code id=\"alert-current\">#ops-alerts</code>"), "{html}");
-    assert!(html.contains(&format!("<option value=\"{ops}\" selected>#ops-alerts</option>")));
+    assert!(
+        html.contains("<code id=\"alert-current\">#ops-alerts</code>"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "<option value=\"{ops}\" selected>#ops-alerts</option>"
+    )));
 
     // "No alert channel" removes it.
     b.post(&m.app, &save, &[("alert_channel", "")]).await;

@@ -12,8 +12,9 @@ use crate::console_repositories::admin_browser;
 async fn run(m: &Monitored, run_id: i64, branch: &str, conclusion: &str, secs: i64) {
     let done = Utc::now() - Duration::minutes(1);
     let mut p = m.workflow_run(run_id, run_id - 9000, 1, branch, conclusion);
-    p["workflow_run"]["run_started_at"] =
-        (done - Duration::seconds(secs)).to_rfc3339_opts(SecondsFormat::Secs, true).into();
+    p["workflow_run"]["run_started_at"] = (done - Duration::seconds(secs))
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+        .into();
     p["workflow_run"]["updated_at"] = done.to_rfc3339_opts(SecondsFormat::Secs, true).into();
     if conclusion == "failure" {
         m.github
@@ -24,7 +25,10 @@ async fn run(m: &Monitored, run_id: i64, branch: &str, conclusion: &str, secs: i
 
 fn stat(html: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\">");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("{id} in {html}")) + marker.len();
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{id} in {html}"))
+        + marker.len();
     html[at..].split('<').next().unwrap_or_default().to_owned()
 }
 
@@ -67,7 +71,10 @@ async fn the_runs_page_lists_runs_with_the_windows_stats() {
 
     // Filtered to the repository, over 7 days.
     let one = b
-        .get(&m.app, &format!("/orgs/kilo/runs?repository={}&days=7", m.repo))
+        .get(
+            &m.app,
+            &format!("/orgs/kilo/runs?repository={}&days=7", m.repo),
+        )
         .await;
     assert_eq!(one.status, 200, "{}", one.text());
     let html = one.text();
@@ -81,7 +88,10 @@ async fn the_runs_page_lists_runs_with_the_windows_stats() {
         .sign_up(&m.app, "Other", "other@example.com", "Elsewhere")
         .await;
     let res = other
-        .get(&m.app, &format!("/orgs/elsewhere/runs?repository={}", m.repo))
+        .get(
+            &m.app,
+            &format!("/orgs/elsewhere/runs?repository={}", m.repo),
+        )
         .await;
     assert_eq!(res.status, 404);
     assert!(!res.text().contains(&m.full_name));
