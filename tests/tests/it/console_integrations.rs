@@ -1,6 +1,7 @@
 //! The kind-specific parts of a console integration page, over HTTP against the fakes: Add to
 //! Slack started from the console lands on the new integration's page, whose alert channel is
-//! picked from the workspace's channels (a typo is refused); an Argo CD integration's page lists
+//! picked from the workspace's channels (a typo is refused), or typed and checked by the schema
+//! when Slack cannot list them; another organisation gets 404; an Argo CD integration's page lists
 //! the applications its sync stored, with health, sync status, last operation and a link.
 
 use std::time::Duration;
@@ -174,4 +175,78 @@ async fn an_argocd_integration_page_lists_its_synced_applications() {
     assert!(html.contains("ImagePullBackOff"), "its message: {html}");
     // A Slack-only section is not on an Argo CD page.
     assert!(!html.contains("id=\"alert-channel\""));
+}
+
+#[tokio::test]
+async fn without_a_channel_list_the_alert_channel_is_typed_and_checked_by_the_schema() {
+    let m = repopal_tests::monitored::Monitored::start(&[]).await;
+    let id: String = sqlx::query_scalar("SELECT id::text FROM integrations WHERE kind = 'slack'")
+        .fetch_one(&m.app.db.pool)
+        .await
+        .expect("the Slack integration");
+    // Slack no longer answers for the token: its channels cannot be listed.
+    m.slack
+        .revoke_token(repopal_tests::fake_slack::SLACK_BOT_TOKEN);
+    let mut b = admin_browser(&m).await;
+    let path = format!("/orgs/kilo/integrations/{id}");
+    let html = b.get(&m.app, &path).await.text();
+    assert!(
+        html.contains("<input id=\"alert_channel\" name=\"alert_channel\" value=\"\""),
+        "{html}"
+    );
+    assert!(!html.contains("<select id=\"alert_channel\""));
+
+    let save = format!("{path}/alert-channel");
+    let res = b
+        .post(&m.app, &save, &[("alert_channel", "#Bad <i>Channel</i>")])
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let html = res.text();
+    assert!(
+        html.contains("id=\"alert_channel-error\">Alert channel "),
+        "{html}"
+    );
+    assert!(!html.contains("<i>Channel</i>"), "what was typed is text");
+    let config: Value = sqlx::query_scalar("SELECT config FROM integrations WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&m.app.db.pool)
+        .await
+        .expect("row");
+    assert!(config.get("alert_channel").is_none());
+
+    let res = b.post(&m.app, &save, &[("alert_channel", "#ops")]).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let channel: Option<String> =
+        sqlx::query_scalar("SELECT config->>'alert_channel' FROM integrations WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&m.app.db.pool)
+            .await
+            .expect("row");
+    assert_eq!(channel.as_deref(), Some("#ops"));
+
+    // Someone of another organisation: 404, nothing changes.
+    let mut other = repopal_tests::console::Browser::default();
+    other
+        .sign_up(&m.app, "Other", "other@example.com", "Elsewhere")
+        .await;
+    other.get(&m.app, "/orgs/elsewhere").await;
+    let res = other
+        .post(&m.app, &save, &[("alert_channel", "#theirs")])
+        .await;
+    assert_eq!(res.status, 404);
+    let res = other
+        .post(
+            &m.app,
+            &format!("/orgs/elsewhere/integrations/{id}/alert-channel"),
+            &[("alert_channel", "#theirs")],
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    let channel: Option<String> =
+        sqlx::query_scalar("SELECT config->>'alert_channel' FROM integrations WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&m.app.db.pool)
+            .await
+            .expect("row");
+    assert_eq!(channel.as_deref(), Some("#ops"));
 }

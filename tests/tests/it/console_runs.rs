@@ -1,7 +1,7 @@
 //! The console's workflow runs page over HTTP: signed `workflow_run` deliveries become rows with a
 //! link to the run, and the window's stats (runs, failures, failure rate, median and p90 duration,
 //! per workflow) come from the analytics functions; filtered to one repository; markup in a branch
-//! name is shown as text; another organisation's repository is a 404.
+//! name is shown as text; another organisation's repository is a 404; older runs page by cursor.
 
 use chrono::{Duration, SecondsFormat, Utc};
 use repopal_tests::{console::Browser, monitored::Monitored};
@@ -104,4 +104,39 @@ async fn the_runs_page_lists_runs_with_the_windows_stats() {
         .await;
     assert_eq!(res.status, 200);
     assert_eq!(stat(&res.text(), "stat-runs"), "3");
+}
+
+#[tokio::test]
+async fn older_runs_page_by_cursor() {
+    let m = Monitored::start(&[]).await;
+    for n in 1..=55_i64 {
+        sqlx::query(
+            "INSERT INTO workflow_runs (org_id, repository_id, run_id, run_attempt, run_number, workflow_id,
+                                        workflow_name, branch, head_sha, status, conclusion, completed_at,
+                                        duration_ms, received_at)
+             SELECT org_id, id, 7000 + $2, 1, $2, 1, 'CI', 'main', 'abc123', 'completed', 'success',
+                    now() - make_interval(mins => $2::int), 1000, now() - make_interval(mins => $2::int)
+             FROM repositories WHERE id = $1::uuid",
+        )
+        .bind(&m.repo)
+        .bind(n)
+        .execute(&m.app.db.pool)
+        .await
+        .expect("run");
+    }
+    let mut b = admin_browser(&m).await;
+    let html = b.get(&m.app, "/orgs/kilo/runs").await.text();
+    assert_eq!(html.matches("<tr class=\"run\">").count(), 50);
+    assert!(html.contains("<td>#1</td>") && html.contains("<td>#50</td>"));
+    assert!(!html.contains("<td>#51</td>"));
+    let link = html.find("\" id=\"older-runs\"").expect("older runs link");
+    let at = html[..link].rfind("href=\"").expect("href") + "href=\"".len();
+    let next = html[at..link].replace("&#38;", "&");
+    let older = b.get(&m.app, &next).await;
+    assert_eq!(older.status, 200, "{}", older.text());
+    let html = older.text();
+    assert_eq!(html.matches("<tr class=\"run\">").count(), 5, "{html}");
+    assert!(html.contains("<td>#51</td>") && html.contains("<td>#55</td>"));
+    assert!(!html.contains("id=\"older-runs\""));
+    assert_eq!(stat(&html, "stat-runs"), "55");
 }
