@@ -10,7 +10,10 @@ use axum::{
 use common::{
     domain::{IntegrationId, IntegrationKind, OrgId, Permission},
     integrations::{self as integ, Acting, ArgoSettings, IntegrationPatch},
-    repo::{applications::Filter, integrations::Integration},
+    repo::{
+        applications::Filter,
+        integrations::{self, Integration},
+    },
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -58,6 +61,9 @@ pub struct AlertChannel {
     pub channels: Option<Vec<ChannelOption>>,
     pub can_manage: bool,
     pub error: Option<String>,
+    /// Health alerts are posted with the organisation's first usable Slack integration: the name
+    /// of that other one when it is not this one.
+    pub used_instead: Option<String>,
 }
 
 /// The Argo CD applications of `i` (`None` for other kinds), through the same function as
@@ -122,9 +128,17 @@ pub async fn alert_channel(
         .unwrap_or_default()
         .to_owned();
     let listed = if can_manage {
-        integ::slack_channels(&state.services, org).await?
+        integ::slack_channels_of(&state.services, org, i.id).await?
     } else {
         None
+    };
+    let pool = &state.services.pool;
+    let used_instead = match integrations::usable_of_kind(pool, org, IntegrationKind::Slack).await?
+    {
+        Some(used) if used.id != i.id => integrations::find(pool, org, used.id)
+            .await?
+            .map(|u| u.name),
+        _ => None,
     };
     let current_name = listed
         .iter()
@@ -147,6 +161,7 @@ pub async fn alert_channel(
         channels,
         can_manage,
         error: None,
+        used_instead,
     }))
 }
 
@@ -169,13 +184,13 @@ pub async fn save_alert_channel(
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Integration").await?;
     org.require(Permission::IntegrationsManage)?;
     let iid = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
-    let current = common::repo::integrations::find(&state.services.pool, org.id, iid)
+    let current = integrations::find(&state.services.pool, org.id, iid)
         .await?
         .filter(|i| i.kind == IntegrationKind::Slack)
         .ok_or_else(ConsoleError::not_found)?;
     let chosen = form.alert_channel.trim().to_owned();
     if !chosen.is_empty()
-        && let Some(list) = integ::slack_channels(&state.services, org.id).await?
+        && let Some(list) = integ::slack_channels_of(&state.services, org.id, iid).await?
         && !list.iter().any(|c| c.id == chosen)
     {
         let problem = "Pick a channel from the list: the workspace has no channel with that id.";

@@ -84,6 +84,11 @@ async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_fro
         "the workspace's channels are offered: {html}"
     );
     assert!(html.contains("<label for=\"alert_channel\">"));
+    // The setup's pasted-token Slack integration is older: alerts go with it, and the page says so.
+    assert!(
+        html.contains("id=\"alert-used-instead\">RepoPal posts health alerts with the organisation's first working Slack integration, <strong>Slack</strong>"),
+        "{html}"
+    );
 
     // A channel the workspace does not have is refused, and nothing changes.
     let save = format!("/orgs/kilo/integrations/{id}/alert-channel");
@@ -195,6 +200,10 @@ async fn without_a_channel_list_the_alert_channel_is_typed_and_checked_by_the_sc
         "{html}"
     );
     assert!(!html.contains("<select id=\"alert_channel\""));
+    assert!(
+        !html.contains("alert-used-instead"),
+        "this one posts the alerts"
+    );
 
     let save = format!("{path}/alert-channel");
     let res = b
