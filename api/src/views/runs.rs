@@ -1,4 +1,5 @@
-//! Workflow runs with stats, per organisation or one repository: runs, failures, failure rate and
+//! Workflow runs with stats, per organisation or one repository (and optionally one branch or
+//! workflow): runs, failures, failure rate and
 //! median/p90 duration over a window (from `common::analytics`), runs per workflow, and the recent
 //! runs with a cursor to older ones.
 
@@ -39,6 +40,16 @@ pub struct RunsQuery {
     /// Older runs than this one: `received_at` (RFC 3339) `~` id.
     #[serde(default)]
     pub before: String,
+    /// Only this branch's runs.
+    #[serde(default)]
+    pub branch: String,
+    /// Only this workflow's runs (by name).
+    #[serde(default)]
+    pub workflow: String,
+}
+
+fn given(v: &str) -> Option<String> {
+    Some(v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 pub struct Stat {
@@ -80,6 +91,8 @@ struct RunsPage {
     repo: Option<(String, String)>,
     days: i64,
     windows: [i64; 3],
+    branch: String,
+    workflow: String,
     stat: Stat,
     workflows: Vec<WorkflowRow>,
     runs: Vec<RunRow>,
@@ -151,6 +164,8 @@ pub async fn list(
             to: Some(now),
             bucket: Some(Bucket::Day),
             repository: repo.as_ref().map(|(id, _)| id.0),
+            workflow: given(&q.workflow),
+            branch: given(&q.branch),
             ..WindowIn::default()
         },
         now,
@@ -159,6 +174,8 @@ pub async fn list(
     let (p50, p90) = run_durations::window_percentiles(pool, &window.scope).await?;
     let filter = workflow_runs::Filter {
         repository: repo.as_ref().map(|(id, _)| *id),
+        workflow: window.scope.workflow.clone(),
+        branch: window.scope.branch.clone(),
         from: Some(window.scope.from),
         before: cursor(&q.before),
         limit: PAGE + 1,
@@ -171,6 +188,14 @@ pub async fn list(
             let mut next = format!("days={days}");
             if let Some((id, _)) = &repo {
                 next.push_str(&format!("&repository={id}"));
+            }
+            for (name, value) in [
+                ("branch", &window.scope.branch),
+                ("workflow", &window.scope.workflow),
+            ] {
+                if let Some(v) = value {
+                    next.push_str(&format!("&{name}={}", urlencode(v)));
+                }
             }
             let at = w
                 .received_at
@@ -210,6 +235,8 @@ pub async fn list(
         repo: repo.map(|(id, name)| (id.to_string(), name)),
         days,
         windows: WINDOWS,
+        branch: window.scope.branch.clone().unwrap_or_default(),
+        workflow: window.scope.workflow.clone().unwrap_or_default(),
         stat: Stat {
             runs: stats.runs,
             failures: stats.failures,

@@ -1,6 +1,7 @@
 //! The console's workflow runs page over HTTP: signed `workflow_run` deliveries become rows with a
 //! link to the run, and the window's stats (runs, failures, failure rate, median and p90 duration,
-//! per workflow) come from the analytics functions; filtered to one repository; markup in a branch
+//! per workflow) come from the analytics functions; filtered to one repository, branch or
+//! workflow; markup in a branch
 //! name is shown as text; another organisation's repository is a 404; older runs page by cursor.
 
 use chrono::{Duration, SecondsFormat, Utc};
@@ -81,6 +82,23 @@ async fn the_runs_page_lists_runs_with_the_windows_stats() {
     assert!(html.contains(&format!("<h1>Workflow runs of {}</h1>", m.full_name)));
     assert_eq!(stat(&html, "stat-runs"), "3");
     assert!(html.contains("<option value=\"7\" selected>"));
+
+    // One branch, one workflow; an over-long filter is a 422 page, not an error.
+    let main = b.get(&m.app, "/orgs/kilo/runs?branch=main").await.text();
+    assert_eq!(stat(&main, "stat-runs"), "2");
+    assert_eq!(stat(&main, "stat-failures"), "1");
+    assert_eq!(main.matches("<tr class=\"run\">").count(), 2);
+    assert!(main.contains("<input id=\"f-branch\" name=\"branch\" value=\"main\""));
+    let test = b.get(&m.app, "/orgs/kilo/runs?workflow=test").await.text();
+    assert_eq!(stat(&test, "stat-runs"), "3");
+    let none = b.get(&m.app, "/orgs/kilo/runs?workflow=nope").await.text();
+    assert_eq!(stat(&none, "stat-runs"), "0");
+    assert!(none.contains("id=\"no-runs\""));
+    let long = "b".repeat(300);
+    let res = b
+        .get(&m.app, &format!("/orgs/kilo/runs?branch={long}"))
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
 
     // Someone else's organisation, or no repository: 404, nothing leaks.
     let mut other = Browser::default();
