@@ -112,6 +112,8 @@ pub(crate) struct Inner {
     deliveries: Vec<(i64, String, u16)>,
     /// Repository contents, commits and rate limits of the contents routes.
     contents: contents::Contents,
+    /// Where the App's install page sends the browser (`install_page`).
+    install_redirect: Option<install_page::InstallRedirect>,
 }
 
 #[derive(Clone)]
@@ -149,6 +151,7 @@ impl FakeGithub {
             .route("/repos/{owner}/{repo}/hooks/{id}/pings", post(ping_hook))
             .merge(actions::routes())
             .merge(installations::routes())
+            .merge(install_page::routes())
             .merge(deliveries::routes())
             .merge(contents::routes())
             .with_state(inner.clone());
@@ -408,6 +411,7 @@ type Shared = Arc<Mutex<Inner>>;
 mod actions;
 mod contents;
 pub mod deliveries;
+mod install_page;
 mod installations;
 
 pub use contents::RateLimit;

@@ -25,7 +25,7 @@ use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
+    routing::{get, post},
 };
 use serde_json::{Value, json};
 
@@ -48,6 +48,7 @@ pub struct Posted {
     pub text: String,
 }
 
+mod authorize;
 mod history;
 
 #[derive(Default)]
@@ -135,6 +136,7 @@ impl FakeSlack {
             .route("/api/chat.postMessage", post(post_message))
             .route("/api/auth.test", post(auth_test).get(auth_test))
             .route("/api/oauth.v2.access", post(oauth_access))
+            .route("/oauth/v2/authorize", get(authorize::authorize))
             .route(
                 "/api/conversations.history",
                 post(history::conversations_history).get(history::conversations_history),
@@ -195,6 +197,12 @@ impl FakeSlack {
     /// Calls to `chat.postMessage`, accepted or not.
     pub fn attempts(&self) -> usize {
         self.lock().attempts
+    }
+
+    /// A public channel `#name` in the workspace (as if someone created it and invited the bot);
+    /// returns its id.
+    pub fn add_channel(&self, name: &str) -> String {
+        history::channel_id(&mut self.lock(), &format!("#{name}")).expect("a channel name")
     }
 
     /// Makes `code` a valid, single-use authorization code; with `rotation` the exchange

@@ -49,7 +49,8 @@ pub struct Monitored {
     env: Vec<(&'static str, String)>,
 }
 
-fn installer() -> FakeAccount {
+/// The GitHub user who installed the App (and may install it again from the console).
+pub fn installer() -> FakeAccount {
     FakeAccount {
         id: 4242,
         login: "ci-owner".into(),
@@ -75,6 +76,10 @@ impl Monitored {
         let slack = FakeSlack::start().await;
         let mut env = github.env();
         env.push(("SLACK_API_URL", slack.url.clone()));
+        env.push((
+            "SLACK_AUTHORIZE_URL",
+            format!("{}/oauth/v2/authorize", slack.url.trim_end_matches("/api")),
+        ));
         env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
         let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let app = TestApp::with_env(&pairs).await;

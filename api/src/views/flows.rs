@@ -63,21 +63,27 @@ impl Flow {
     }
 }
 
-/// A redirect to the provider with the API's flow cookie and the console's marker.
+/// A redirect to the provider with the API's flow cookie and the console's marker (the flow's
+/// name, or `name:slug` for a flow that lands on a page of organisation `slug`).
 fn start(
     state: &AppState,
     flow: Flow,
+    org: Option<&str>,
     cookie: &FlowCookie,
     nonce: &str,
     ttl: u32,
     url: &str,
 ) -> Response {
     let public_url = &state.services.config.public_url;
+    let marker = match org {
+        Some(slug) => format!("{}:{slug}", flow.name()),
+        None => flow.name().to_owned(),
+    };
     let mut response = Redirect::to(url).into_response();
     let headers = response.headers_mut();
     for value in [
         cookie.set_for(public_url, nonce, ttl),
-        set_cookie(public_url, MARKER, flow.name(), i64::from(ttl)),
+        set_cookie(public_url, MARKER, &marker, i64::from(ttl)),
     ] {
         if let Ok(v) = HeaderValue::from_str(&value) {
             headers.append(header::SET_COOKIE, v);
@@ -92,6 +98,7 @@ pub async fn github_login(State(state): State<AppState>) -> Result<Response, Con
     Ok(start(
         &state,
         Flow::GithubLogin,
+        None,
         &routes::github_login::COOKIE,
         &begin.browser_nonce,
         600,
@@ -108,6 +115,7 @@ pub async fn github_connect(
     Ok(start(
         &state,
         Flow::GithubConnect,
+        None,
         &routes::oauth_connections::COOKIE,
         &begin.browser_nonce,
         600,
@@ -133,6 +141,7 @@ pub async fn github_install(
     Ok(start(
         &state,
         Flow::GithubInstall,
+        None,
         &routes::github_app::COOKIE,
         &link.browser_nonce,
         common::github::INSTALL_STATE_TTL_SECS,
@@ -154,6 +163,7 @@ pub async fn slack_connect(
     Ok(start(
         &state,
         Flow::SlackConnect,
+        Some(&org.slug),
         &routes::slack_connect::COOKIE,
         &begin.browser_nonce,
         600,
@@ -168,11 +178,19 @@ pub async fn land_on_console(State(state): State<AppState>, req: Request, next: 
         return next.run(req).await;
     };
     let public_url = state.services.config.public_url.clone();
-    let marked = read_cookie(req.headers(), &cookie_name(&public_url, MARKER))
-        .is_some_and(|v| v == flow.name());
-    if !marked {
-        return next.run(req).await;
-    }
+    let marker = read_cookie(req.headers(), &cookie_name(&public_url, MARKER));
+    // The organisation the flow was started for, when its marker names one.
+    let org_hint = match marker.as_deref() {
+        Some(v) if v == flow.name() => None,
+        Some(v) => match v
+            .strip_prefix(flow.name())
+            .and_then(|r| r.strip_prefix(':'))
+        {
+            Some(slug) => Some(slug.to_owned()),
+            None => return next.run(req).await,
+        },
+        None => return next.run(req).await,
+    };
     let response = next.run(req).await;
     let status = response.status();
     let (parts, body) = response.into_parts();
@@ -182,7 +200,7 @@ pub async fn land_on_console(State(state): State<AppState>, req: Request, next: 
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
         .unwrap_or(Value::Null);
     let mut landed = if status.is_success() {
-        match landing(&state, flow, status, &body["data"]).await {
+        match landing(&state, flow, org_hint.as_deref(), status, &body["data"]).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
         }
@@ -209,6 +227,7 @@ pub async fn land_on_console(State(state): State<AppState>, req: Request, next: 
 async fn landing(
     state: &AppState,
     flow: Flow,
+    org_hint: Option<&str>,
     status: StatusCode,
     data: &Value,
 ) -> Result<Response, ConsoleError> {
@@ -236,6 +255,19 @@ async fn landing(
             Ok(r)
         }
         Flow::GithubConnect => Ok(Redirect::to("/profile?notice=github_connected").into_response()),
+        // Slack: on the new integration's page, where its alert channel is picked.
+        Flow::SlackConnect if org_hint.is_some() && data["id"].is_string() => {
+            let (slug, id) = (
+                org_hint.unwrap_or_default(),
+                data["id"].as_str().unwrap_or_default(),
+            );
+            Ok(Redirect::to(&format!(
+                "/orgs/{}/integrations/{}?notice=slack_connected#alert-channel",
+                urlencode(slug),
+                urlencode(id)
+            ))
+            .into_response())
+        }
         Flow::GithubInstall | Flow::SlackConnect => {
             let notice = match (flow, status) {
                 (Flow::GithubInstall, StatusCode::ACCEPTED) => "github_install_pending",

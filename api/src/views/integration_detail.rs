@@ -1,5 +1,6 @@
 //! One integration's page: health state and last error, a server-rendered SVG chart of recent
-//! checks (latency bars coloured by outcome), the check log, and enable/disable.
+//! checks (latency bars coloured by outcome), the check log, enable/disable, and the kind's own
+//! part (`integration_extras`: Slack's alert channel, Argo CD's applications).
 
 use askama::Template;
 use axum::{
@@ -17,8 +18,9 @@ use uuid::Uuid;
 use super::{
     account::PageQuery,
     home::OrgCtx,
+    integration_extras::{self, AlertChannel, AppRow},
     page::{ConsoleError, Layout, ok},
-    session::{Console, Posted, urlencode},
+    session::{Console, Posted, Signed, urlencode},
 };
 use crate::{extract::Client, state::AppState};
 
@@ -42,7 +44,7 @@ pub struct LogRow {
 
 #[derive(Template)]
 #[template(path = "integrations/detail.html")]
-struct DetailPage {
+pub struct DetailPage {
     l: Layout,
     slug: String,
     id: String,
@@ -56,6 +58,10 @@ struct DetailPage {
     max_latency: i32,
     log: Vec<LogRow>,
     can_manage: bool,
+    /// Argo CD: the applications its syncs copied.
+    apps: Option<Vec<AppRow>>,
+    /// Slack: where health alerts are posted.
+    pub alert: Option<AlertChannel>,
 }
 
 /// The chart's drawing area.
@@ -102,7 +108,25 @@ pub async fn show(
     Path((slug, id)): Path<(String, String)>,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, ConsoleError> {
-    let (org, l) = OrgCtx::load(&state, &signed, &slug, "Integration").await?;
+    Ok(ok(&detail_page(
+        &state,
+        &signed,
+        &slug,
+        &id,
+        q.notice.as_deref(),
+    )
+    .await?))
+}
+
+/// The page of integration `id` of organisation `slug`.
+pub async fn detail_page(
+    state: &AppState,
+    signed: &Signed,
+    slug: &str,
+    id: &str,
+    notice: Option<&str>,
+) -> Result<DetailPage, ConsoleError> {
+    let (org, l) = OrgCtx::load(state, signed, slug, "Integration").await?;
     org.require(Permission::IntegrationsRead)?;
     let id = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
     let pool = &state.services.pool;
@@ -137,10 +161,13 @@ pub async fn show(
             },
         })
         .collect();
-    Ok(ok(&DetailPage {
+    let can_manage = org.role.allows(Permission::IntegrationsManage);
+    let apps = integration_extras::applications(state, org.id, &i).await?;
+    let alert = integration_extras::alert_channel(state, org.id, &i, can_manage).await?;
+    Ok(DetailPage {
         l: Layout {
             title: i.name.clone(),
-            ..l.with_notice(q.notice.as_deref())
+            ..l.with_notice(notice)
         },
         slug: org.slug.clone(),
         id: id.to_string(),
@@ -156,8 +183,10 @@ pub async fn show(
         bars,
         max_latency,
         log,
-        can_manage: org.role.allows(Permission::IntegrationsManage),
-    }))
+        can_manage,
+        apps,
+        alert,
+    })
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ mod home;
 mod incidents;
 mod integration_credentials;
 mod integration_detail;
+mod integration_extras;
 mod integrations;
 mod members;
 mod notifications;
@@ -20,6 +21,7 @@ mod page;
 mod profile;
 mod repositories;
 mod repository_detail;
+mod runs;
 mod schema_form;
 pub mod session;
 pub mod trends;
@@ -106,6 +108,7 @@ pub fn router() -> Router<AppState> {
             "/orgs/{slug}/repositories/{id}/{action}",
             post(repositories::toggle),
         )
+        .route("/orgs/{slug}/runs", get(runs::list))
         .route("/orgs/{slug}/incidents", get(incidents::board))
         .route("/orgs/{slug}/incidents/{id}", get(incidents::detail))
         .route("/orgs/{slug}/incidents/{id}/{action}", post(incidents::act))
@@ -121,6 +124,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/orgs/{slug}/integrations/{id}/credentials",
             get(integration_credentials::show).post(integration_credentials::replace),
+        )
+        .route(
+            "/orgs/{slug}/integrations/{id}/alert-channel",
+            post(integration_extras::save_alert_channel),
         )
         .route(
             "/orgs/{slug}/integrations/{id}/{action}",

@@ -143,7 +143,8 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "github_install_pending" => {
             "The install waits for an owner of the GitHub organisation to approve it."
         }
-        "slack_connected" => "Slack is connected.",
+        "slack_connected" => "Slack is connected. Pick the channel its alerts go to below.",
+        "alert_channel_saved" => "The alert channel was saved.",
         "incident_acknowledge" => "The incident is acknowledged.",
         "incident_resolve" => "The incident is resolved.",
         "incident_reopen" => "The incident is open again.",

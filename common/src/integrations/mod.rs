@@ -31,10 +31,13 @@ pub use manage::{
     sync, update,
 };
 pub use providers::SyncOutcome;
+pub use providers::argocd::ArgoSettings;
 pub use refresh::{OnRefusal, RefreshRequest, refresh_token};
 pub use schedule::{schedule_check, whole_second};
 pub use slack_connect::{SlackAuthorize, SlackConnect};
 pub use sync::{SyncRun, applications_of, run_sync, schedule_sync, sync_due, synced_kinds};
 pub use testers::{TestReport, Tester};
-pub use tokens::{SlackToken, bot_token_of, mark_refused, slack_bot_token, slack_channels};
+pub use tokens::{
+    SlackToken, bot_token_of, mark_refused, slack_bot_token, slack_channels, slack_channels_of,
+};
 pub use trial::test_unsaved;

@@ -42,11 +42,48 @@ pub async fn slack_channels(
     else {
         return Ok(None);
     };
+    Ok(channels_with(services, &token).await)
+}
+
+/// The channels the bot of Slack integration `id` can see (its own workspace's), for the alert
+/// channel picker; `None` when it is not a usable Slack integration or Slack did not answer.
+pub async fn slack_channels_of(
+    services: &crate::services::Services,
+    org: OrgId,
+    id: IntegrationId,
+) -> Result<Option<Vec<crate::slack::Channel>>, Error> {
+    let Some(row) = integrations::sealed(&services.pool, org, id).await? else {
+        return Ok(None);
+    };
+    let usable = row.kind == IntegrationKind::Slack
+        && row.enabled
+        && !matches!(
+            row.status,
+            HealthStatus::Disabled | HealthStatus::ReauthRequired
+        )
+        && row.credentials_sealed.is_some();
+    if !usable {
+        return Ok(None);
+    }
+    let token = bot_token_of(
+        &services.pool,
+        &services.keyring,
+        &row,
+        "slack_channel_picker",
+    )
+    .await?;
+    Ok(channels_with(services, &token).await)
+}
+
+async fn channels_with(
+    services: &crate::services::Services,
+    token: &SlackToken,
+) -> Option<Vec<crate::slack::Channel>> {
     match services.slack.channels(&token.token).await {
-        Ok(channels) => Ok(Some(channels)),
+        Ok(channels) => Some(channels),
         Err(e) => {
             tracing::warn!(error = %e, "listing Slack channels failed");
-            Ok(None)
+            None
         }
     }
 }

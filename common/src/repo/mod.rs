@@ -29,6 +29,7 @@ pub mod repositories;
 mod repositories_sync;
 pub mod repository_hooks;
 pub mod retention;
+pub mod run_durations;
 pub mod sealed;
 pub mod sessions;
 pub mod users;

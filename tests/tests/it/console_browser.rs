@@ -2,7 +2,10 @@
 //! sign-up with a field error first, sign-out and sign-in, a revoked session, a cross-site form,
 //! markup shown as text, keyboard focus and a 375-pixel layout; saves the README's screenshots.
 
-use repopal_tests::monitored::Monitored;
+use repopal_tests::{
+    fake_slack::{SLACK_CLIENT_ID, SLACK_CLIENT_SECRET},
+    monitored::{self, INSTALLATION, Monitored},
+};
 use std::{path::PathBuf, time::Instant};
 
 use repopal_tests::{
@@ -319,8 +322,84 @@ async fn the_console_in_a_real_browser() {
     );
 }
 
+/// A run payload that started two minutes ago and finished just now (the corpus's are from 2020,
+/// outside the runs page's window).
+fn recent(mut p: serde_json::Value) -> serde_json::Value {
+    let now = chrono::Utc::now();
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    p["workflow_run"]["run_started_at"] = at(now - chrono::Duration::minutes(2)).into();
+    p["workflow_run"]["updated_at"] = at(now).into();
+    p
+}
+
+/// Steps 4 and 5 of the flow, from the dashboard: Add to Slack (the fake Slack's authorize page
+/// sends the browser back) lands on the new integration's page, where the alert channel is picked
+/// from the workspace's channels; then the GitHub App's install link (the fake GitHub's install
+/// page redirects to the setup callback) lands back on the dashboard saying what happened.
+async fn add_slack_and_install_the_app(b: &Browser, m: &Monitored, base: &str) {
+    let ops = m.slack.add_channel("ops-alerts");
+    b.press("a[href$=\"/slack/connect\"]")
+        .await
+        .expect("Add to Slack");
+    assert!(
+        b.text_of("p.notice")
+            .await
+            .expect("landed on a console page")
+            .starts_with("Slack is connected."),
+    );
+    assert_eq!(m.slack.count("oauth/v2/authorize"), 1);
+    let option = b
+        .find(&format!("#alert_channel option[value=\"{ops}\"]"))
+        .await
+        .expect("the workspace's channel is offered");
+    b.click(&option).await.expect("pick it");
+    b.press("#save-alert-channel").await.expect("save");
+    assert_eq!(
+        b.text_of("#alert-current").await.expect("saved channel"),
+        "#ops-alerts"
+    );
+    let saved: Option<String> = sqlx::query_scalar(
+        "SELECT config->>'alert_channel' FROM integrations WHERE kind = 'slack' AND config ? 'team_id'",
+    )
+    .fetch_one(&m.app.db.pool)
+    .await
+    .expect("the Slack integration Add to Slack created");
+    assert_eq!(saved.as_deref(), Some(ops.as_str()));
+    b.screenshot(&shot("slack-alert-channel"))
+        .await
+        .expect("shot");
+
+    m.github
+        .authorize("console-setup-code", monitored::installer());
+    m.github.install_redirects_to(
+        &format!("{base}/api/v1/github/setup"),
+        INSTALLATION,
+        "console-setup-code",
+    );
+    b.goto(&format!("{base}/orgs/kilo"))
+        .await
+        .expect("dashboard");
+    b.press("a[href$=\"/github/install\"]")
+        .await
+        .expect("Install the GitHub App");
+    assert_eq!(
+        b.text_of("p.notice")
+            .await
+            .expect("landed on the dashboard"),
+        "The GitHub App is installed; its repositories are being synced."
+    );
+    assert!(
+        b.url()
+            .await
+            .expect("url")
+            .starts_with(&format!("{base}/orgs/kilo?"))
+    );
+}
+
 /// The incidents board in the browser, over the API router served on a real port with the
-/// monitored-repository fixture (fake GitHub and Slack, in-process jobs): a signed failed-run
+/// monitored-repository fixture (fake GitHub and Slack, in-process jobs): Add to Slack with its
+/// alert channel picked and the GitHub App installed from the console first; then a signed failed-run
 /// delivery makes the incident appear on the open board without a reload; it is acknowledged from
 /// its page; a green run resolves it.
 #[tokio::test]
@@ -333,7 +412,15 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let m = Monitored::start_with_repositories(2, &[("PUBLIC_URL", &base)]).await;
+    let m = Monitored::start_with_repositories(
+        2,
+        &[
+            ("PUBLIC_URL", &base),
+            ("SLACK_CLIENT_ID", SLACK_CLIENT_ID),
+            ("SLACK_CLIENT_SECRET", SLACK_CLIENT_SECRET),
+        ],
+    )
+    .await;
     let router = m.app.router.clone();
     let server = tokio::spawn(async move {
         let _ = axum::serve(
@@ -350,6 +437,7 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     b.fill("#password", PASSWORD).await.expect("password");
     b.press("button[type=submit]").await.expect("sign in");
     b.find("main h1").await.expect("dashboard");
+    add_slack_and_install_the_app(&b, &m, &base).await;
     // Connect a repository: its toggle shows the hook job, then settles without a reload once
     // the worker installed the webhook.
     let second: String =
@@ -384,8 +472,11 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
 
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("Run tests"))]);
-    m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &recent(m.workflow_run(9001, 10, 1, "main", "failure")),
+    )
+    .await;
     // No navigation: the open board picks it up by itself.
     let link = b
         .find("#board tr.incident[data-status=\"open\"] a")
@@ -400,14 +491,24 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
     );
     b.screenshot(&shot("incident")).await.expect("shot");
 
-    m.run_completes("d-2", &m.workflow_run(9002, 11, 1, "main", "success"))
-        .await;
+    m.run_completes(
+        "d-2",
+        &recent(m.workflow_run(9002, 11, 1, "main", "success")),
+    )
+    .await;
     b.goto(&format!("{base}/orgs/kilo/incidents?status=resolved"))
         .await
         .expect("board");
     b.find("#board tr.incident[data-status=\"resolved\"]")
         .await
         .expect("resolved by the green run");
+    // The runs page: both runs, with the window's stats.
+    b.goto(&format!("{base}/orgs/kilo/runs"))
+        .await
+        .expect("runs");
+    assert_eq!(b.text_of("#stat-runs").await.expect("runs"), "2");
+    assert_eq!(b.text_of("#stat-failures").await.expect("failed"), "1");
+    b.screenshot(&shot("runs")).await.expect("shot");
 
     // The repository's page: hook state, runs, and its Slack channels picked from the workspace
     // (the channel the alerts went to is listed and ticked); untick it and save.

@@ -9,7 +9,7 @@ use repopal_tests::{
 };
 
 /// Signs the Monitored setup's admin in to the console.
-async fn admin_browser(m: &Monitored) -> Browser {
+pub(crate) async fn admin_browser(m: &Monitored) -> Browser {
     let mut b = Browser::default();
     b.get(&m.app, "/login").await;
     let res = b
