@@ -14,8 +14,16 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Window, rate, whole};
-use crate::{Error, repo::analytics::RepositoryParts};
+use std::collections::HashMap;
+
+use super::{Window, rate, samples::percentile_cont, whole};
+use crate::{
+    Error,
+    repo::{
+        analytics::{self, RepositoryParts},
+        analytics_incidents, analytics_rollups,
+    },
+};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RepositoryHealth {
@@ -51,7 +59,7 @@ pub async fn repositories(
     window: &Window,
     limit: usize,
 ) -> Result<Vec<RepositoryHealth>, Error> {
-    let parts = crate::repo::analytics::repository_parts(pool, &window.scope).await?;
+    let parts = repository_parts(pool, window).await?;
     let mut ranked: Vec<RepositoryHealth> = parts
         .iter()
         .map(|p| RepositoryHealth {
@@ -77,6 +85,66 @@ pub async fn repositories(
         r.rank = i + 1;
     }
     Ok(ranked)
+}
+
+/// Each repository's parts: runs from the run rollup (whole days) and the runs of the partial
+/// days, open incidents now, and the median time to resolve of the incidents resolved in the
+/// window (every workflow and branch). Repositories that are not removed, and are monitored or had
+/// runs or open incidents.
+async fn repository_parts(pool: &PgPool, window: &Window) -> Result<Vec<RepositoryParts>, Error> {
+    let s = &window.scope;
+    let whole = window.whole_days();
+    if let Some((lo, hi)) = whole {
+        analytics_rollups::refresh(pool, s.org, lo, hi).await?;
+    }
+    let run_days = whole.filter(|_| s.branch.is_none()).unwrap_or((s.from, s.from));
+    let runs: HashMap<_, _> = analytics_rollups::runs_per_repository(pool, s, run_days)
+        .await?
+        .into_iter()
+        .map(|(id, runs, failures)| (id, (runs, failures)))
+        .collect();
+    let open: HashMap<_, _> = analytics_incidents::open_per_repository(pool, s.org)
+        .await?
+        .into_iter()
+        .collect();
+    // MTTR does not follow the workflow, branch or repository filters.
+    let unfiltered = Window {
+        scope: analytics::Scope {
+            repository: None,
+            workflow: None,
+            branch: None,
+            ..s.clone()
+        },
+    };
+    let mut resolve: HashMap<_, Vec<f64>> = HashMap::new();
+    for r in super::samples::incident_samples(pool, &unfiltered, None)
+        .await?
+        .resolved
+    {
+        if let (Some(repo), Some(secs)) = (r.repository_id, r.resolve_secs) {
+            resolve.entry(repo).or_default().push(secs);
+        }
+    }
+    Ok(analytics::repositories(pool, s.org)
+        .await?
+        .into_iter()
+        .filter(|r| !r.removed && s.repository.is_none_or(|want| want == r.id))
+        .filter(|r| r.monitored || runs.contains_key(&r.id) || open.contains_key(&r.id))
+        .map(|r| {
+            let (runs, failures) = runs.get(&r.id).copied().unwrap_or((0, 0));
+            RepositoryParts {
+                repository_id: r.id,
+                monitored: r.monitored,
+                runs,
+                failures,
+                open_incidents: open.get(&r.id).copied().unwrap_or(0),
+                mttr_p50_secs: resolve
+                    .get_mut(&r.id)
+                    .and_then(|v| percentile_cont(v, 0.5)),
+                repository: r.full_name,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]
