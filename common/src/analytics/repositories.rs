@@ -97,7 +97,9 @@ async fn repository_parts(pool: &PgPool, window: &Window) -> Result<Vec<Reposito
     if let Some((lo, hi)) = whole {
         analytics_rollups::refresh(pool, s.org, lo, hi).await?;
     }
-    let run_days = whole.filter(|_| s.branch.is_none()).unwrap_or((s.from, s.from));
+    let run_days = whole
+        .filter(|_| s.branch.is_none())
+        .unwrap_or((s.from, s.from));
     let runs: HashMap<_, _> = analytics_rollups::runs_per_repository(pool, s, run_days)
         .await?
         .into_iter()
@@ -138,9 +140,7 @@ async fn repository_parts(pool: &PgPool, window: &Window) -> Result<Vec<Reposito
                 runs,
                 failures,
                 open_incidents: open.get(&r.id).copied().unwrap_or(0),
-                mttr_p50_secs: resolve
-                    .get_mut(&r.id)
-                    .and_then(|v| percentile_cont(v, 0.5)),
+                mttr_p50_secs: resolve.get_mut(&r.id).and_then(|v| percentile_cont(v, 0.5)),
                 repository: r.full_name,
             }
         })

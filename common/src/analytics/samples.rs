@@ -113,7 +113,13 @@ mod tests {
     fn percentiles_interpolate_like_postgres() {
         assert_eq!(percentile_cont(&mut [], 0.5), None);
         assert_eq!(percentile_cont(&mut [7.0], 0.9), Some(7.0));
-        assert_eq!(percentile_cont(&mut [300.0, 50.0, 200.0, 100.0], 0.5), Some(150.0));
-        assert_eq!(percentile_cont(&mut [300.0, 50.0, 200.0, 100.0], 0.9), Some(270.0));
+        assert_eq!(
+            percentile_cont(&mut [300.0, 50.0, 200.0, 100.0], 0.5),
+            Some(150.0)
+        );
+        assert_eq!(
+            percentile_cont(&mut [300.0, 50.0, 200.0, 100.0], 0.9),
+            Some(270.0)
+        );
     }
 }

@@ -98,7 +98,10 @@ pub struct RepositoryRow {
 }
 
 /// Every repository of the organisation, removed ones included (their incidents still count).
-pub async fn repositories(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<RepositoryRow>, Error> {
+pub async fn repositories(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+) -> Result<Vec<RepositoryRow>, Error> {
     Ok(sqlx::query_as!(
         RepositoryRow,
         r#"SELECT id, full_name, monitoring_enabled AS monitored, removed_at IS NOT NULL AS "removed!"

@@ -180,5 +180,8 @@ pub async fn open_per_repository(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.repository_id, r.open)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.repository_id, r.open))
+        .collect())
 }
