@@ -86,6 +86,9 @@ async fn incident(
     .expect("incident");
 }
 
+/// Postgres's figures of one severity: opened, resolved, MTTA p50, MTTR p50 and p90.
+type SeverityRow = (String, i64, i64, Option<f64>, Option<f64>, Option<f64>);
+
 /// (opened, resolved, MTTA p50, MTTR p50) of series bucket `i`.
 fn bucket(data: &Value, i: usize) -> (i64, i64, Option<i64>, Option<i64>) {
     let b = &data["series"][i];
@@ -220,7 +223,7 @@ async fn incidents_changed_after_a_read_show_in_the_next_and_match_postgres_perc
         "from=2026-11-02T05:30:00Z&to=2026-11-04T13:00:00Z",
     )
     .await;
-    let expected: Vec<(String, i64, i64, Option<f64>, Option<f64>, Option<f64>)> = sqlx::query_as(
+    let expected: Vec<SeverityRow> = sqlx::query_as(
         "SELECT severity, count(*), count(resolved_at),
                 percentile_cont(0.5) WITHIN GROUP (
                     ORDER BY extract(epoch FROM acknowledged_at - first_seen_at)::float8),
