@@ -9,12 +9,12 @@
 //!   none were resolved, and 0 from 24 hours up);
 //! - monitored is 1 when the repository's hook is installed and monitoring is on.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-use std::collections::HashMap;
 
 use super::{Window, rate, samples::percentile_cont, whole};
 use crate::{
@@ -109,22 +109,34 @@ async fn repository_parts(pool: &PgPool, window: &Window) -> Result<Vec<Reposito
         .await?
         .into_iter()
         .collect();
-    // MTTR does not follow the workflow, branch or repository filters.
-    let unfiltered = Window {
-        scope: analytics::Scope {
-            repository: None,
-            workflow: None,
-            branch: None,
-            ..s.clone()
-        },
-    };
+    // MTTR does not follow the workflow, branch or repository filters: the resolved incidents of
+    // the whole days' rows and of the partial days.
     let mut resolve: HashMap<_, Vec<f64>> = HashMap::new();
-    for r in super::samples::incident_samples(pool, &unfiltered, None)
-        .await?
-        .resolved
-    {
-        if let (Some(repo), Some(secs)) = (r.repository_id, r.resolve_secs) {
+    let mut add = |repo: Option<Uuid>, secs: Option<f64>| {
+        if let (Some(repo), Some(secs)) = (repo, secs) {
             resolve.entry(repo).or_default().push(secs);
+        }
+    };
+    let all = analytics::Scope {
+        repository: None,
+        workflow: None,
+        branch: None,
+        ..s.clone()
+    };
+    let ends = match whole {
+        None => vec![(s.from, s.to)],
+        Some((lo, hi)) => {
+            for (repos, secs) in analytics_incidents::resolved_in_days(pool, s.org, lo, hi).await? {
+                for (repo, secs) in repos.into_iter().zip(secs) {
+                    add(repo, Some(secs));
+                }
+            }
+            vec![(s.from, lo), (hi, s.to)]
+        }
+    };
+    for (from, to) in ends.into_iter().filter(|(from, to)| from < to) {
+        for r in analytics_incidents::resolved_samples(pool, &all, from, to, None).await? {
+            add(r.repository_id, r.resolve_secs);
         }
     }
     Ok(analytics::repositories(pool, s.org)

@@ -104,6 +104,30 @@ pub async fn incident_days(
     .await?)
 }
 
+/// The incidents resolved in the whole days `[from, to)`, as (repository, seconds to resolve): the
+/// part of the day rows a repository's MTTR needs (the caller refreshes first).
+pub async fn resolved_in_days(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Vec<Option<Uuid>>, Vec<f64>)>, Error> {
+    let rows = sqlx::query!(
+        r#"SELECT resolved_repository AS "repository!: Vec<Option<Uuid>>", resolved_secs
+           FROM analytics_incident_days
+           WHERE org_id = $1 AND day_start >= $2 AND day_start < $3"#,
+        org as OrgId,
+        from,
+        to,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.repository, r.resolved_secs))
+        .collect())
+}
+
 /// The incidents first seen in `[from, to)` matching the scope's filters, at their first-seen time.
 pub async fn opened_samples(
     db: impl PgExecutor<'_>,
