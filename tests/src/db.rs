@@ -28,6 +28,8 @@ pub struct TestDb {
     pub url: String,
     pub name: String,
     admin_url: String,
+    /// Left in place when dropped (a bench's reused seed).
+    keep: bool,
 }
 
 impl TestDb {
@@ -71,12 +73,55 @@ impl TestDb {
             url,
             name,
             admin_url,
+            keep: false,
         }
+    }
+
+    /// The database `name` on the test server, kept when dropped: created from the template when
+    /// missing (`false`), else reused with any newer migration applied (`true`).
+    pub async fn kept(name: &str) -> (Self, bool) {
+        let server = server_url();
+        let url = with_database(&server, name);
+        if let Ok(pool) = PgPoolOptions::new().max_connections(10).connect(&url).await {
+            common::db::migrate(&pool)
+                .await
+                .expect("migrate the kept database");
+            let db = Self {
+                pool,
+                url,
+                name: name.to_owned(),
+                admin_url: with_database(&server, "postgres"),
+                keep: true,
+            };
+            return (db, true);
+        }
+        let mut db = Self::on_server(&server).await;
+        db.pool.close().await;
+        let mut admin = PgConnection::connect(&db.admin_url).await.expect("connect");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "ALTER DATABASE {} RENAME TO {name}",
+                db.name
+            )))
+            .await
+            .expect("rename the kept database");
+        db.name = name.to_owned();
+        db.url = url;
+        db.keep = true;
+        db.pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect(&db.url)
+            .await
+            .expect("connect the kept database");
+        (db, false)
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
         // Drop runs outside async context; use a small runtime on a helper thread.

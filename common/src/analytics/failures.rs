@@ -7,7 +7,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Window;
-use crate::{Error, repo::analytics};
+use crate::{
+    Error,
+    repo::{analytics, analytics_failures, analytics_rollups},
+};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FailureOut {
@@ -49,10 +52,18 @@ pub async fn failures(pool: &PgPool, window: &Window, limit: i64) -> Result<Fail
             })
             .collect()
     };
+    // Whole days from the day rows (refreshed first); a branch filter reads the jobs throughout.
+    let days = match window.whole_days().filter(|_| s.branch.is_none()) {
+        Some((lo, hi)) => {
+            analytics_rollups::refresh(pool, s.org, lo, hi).await?;
+            (lo, hi)
+        }
+        None => (s.from, s.from),
+    };
     Ok(Failures {
         from: s.from,
         to: s.to,
-        jobs: out(analytics::failing_jobs(pool, s, limit).await?),
-        steps: out(analytics::failing_steps(pool, s, limit).await?),
+        jobs: out(analytics_failures::failing(pool, s, days, false, limit).await?),
+        steps: out(analytics_failures::failing(pool, s, days, true, limit).await?),
     })
 }

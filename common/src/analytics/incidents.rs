@@ -9,7 +9,11 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Window, whole};
+use super::{
+    Window,
+    samples::{Samples, incident_samples, percentile_cont},
+    whole,
+};
 use crate::{
     Error,
     domain::{Bucket, IncidentSource},
@@ -64,58 +68,96 @@ pub async fn incidents(
     source: Option<IncidentSource>,
 ) -> Result<IncidentStats, Error> {
     let s = &window.scope;
-    // Every incident comes from GitHub Actions today, so the source filter keeps all or none.
-    let (opened, resolved, groups) = match source {
-        // Deployment incidents are not in these figures yet.
-        Some(IncidentSource::Argocd) => (Vec::new(), Vec::new(), Vec::new()),
-        None | Some(IncidentSource::GithubActions) => (
-            analytics::opened_series(pool, s, severity).await?,
-            analytics::resolved_series(pool, s, severity).await?,
-            analytics::incident_groups(pool, s, severity).await?,
-        ),
+    // Every incident counts as GitHub Actions' here; deployment incidents are not in these
+    // figures yet, so an `argocd` filter keeps none.
+    let samples = match source {
+        Some(IncidentSource::Argocd) => Samples::default(),
+        None | Some(IncidentSource::GithubActions) => {
+            incident_samples(pool, window, severity).await?
+        }
     };
-    let opened: BTreeMap<_, _> = opened.into_iter().map(|b| (b.bucket_start, b)).collect();
-    let resolved: BTreeMap<_, _> = resolved.into_iter().map(|b| (b.bucket_start, b)).collect();
+    let mut buckets: BTreeMap<DateTime<Utc>, Tally> = BTreeMap::new();
+    for o in &samples.opened {
+        let b = buckets.entry(window.bucket_of(o.at)).or_default();
+        b.opened += 1;
+        b.ack.extend(o.ack_secs);
+    }
+    for r in &samples.resolved {
+        let b = buckets.entry(window.bucket_of(r.at)).or_default();
+        b.resolved += 1;
+        b.resolve.extend(r.resolve_secs);
+    }
     let series = window
         .bucket_starts()
         .into_iter()
         .map(|start| {
-            let o = opened.get(&start);
-            let r = resolved.get(&start);
+            let mut t = buckets.remove(&start).unwrap_or_default();
             IncidentBucketOut {
                 bucket_start: start,
-                opened: o.map_or(0, |o| o.opened),
-                resolved: r.map_or(0, |r| r.resolved),
-                mtta_p50_secs: whole(o.and_then(|o| o.mtta_p50_secs)),
-                mtta_p90_secs: whole(o.and_then(|o| o.mtta_p90_secs)),
-                mttr_p50_secs: whole(r.and_then(|r| r.mttr_p50_secs)),
-                mttr_p90_secs: whole(r.and_then(|r| r.mttr_p90_secs)),
+                opened: t.opened,
+                resolved: t.resolved,
+                mtta_p50_secs: whole(percentile_cont(&mut t.ack, 0.5)),
+                mtta_p90_secs: whole(percentile_cont(&mut t.ack, 0.9)),
+                mttr_p50_secs: whole(percentile_cont(&mut t.resolve, 0.5)),
+                mttr_p90_secs: whole(percentile_cont(&mut t.resolve, 0.9)),
             }
         })
         .collect();
-    let mut by_severity = Vec::new();
-    let mut by_repository = Vec::new();
-    let mut by_source = Vec::new();
-    for g in groups {
-        let out = |key: String| IncidentGroupOut {
-            key,
-            repository_id: g.repository_id,
-            opened: g.opened,
-            resolved: g.resolved,
-            mtta_p50_secs: whole(g.mtta_p50_secs),
-            mttr_p50_secs: whole(g.mttr_p50_secs),
-            mttr_p90_secs: whole(g.mttr_p90_secs),
+
+    // The window's groups count incidents with a repository, by when they were first seen.
+    let names: BTreeMap<Uuid, String> = analytics::repository_names(pool, s.org).await?;
+    let mut overall = Tally::default();
+    let mut by_sev: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut by_repo: BTreeMap<Uuid, Tally> = BTreeMap::new();
+    for o in &samples.opened {
+        let Some(repo) = o.repository_id.filter(|r| names.contains_key(r)) else {
+            continue;
         };
-        match (&g.severity, &g.repository) {
-            (Some(sev), _) => by_severity.push(out(sev.clone())),
-            (None, Some(repo)) => by_repository.push(out(repo.clone())),
-            // Every incident comes from GitHub Actions today: the overall row is that source's.
-            (None, None) if g.opened > 0 => {
-                by_source.push(out(IncidentSource::GithubActions.as_str().to_owned()))
-            }
-            (None, None) => {}
+        for t in [
+            &mut overall,
+            by_sev.entry(o.severity.as_str()).or_default(),
+            by_repo.entry(repo).or_default(),
+        ] {
+            t.opened += 1;
+            t.resolved += i64::from(o.resolve_secs.is_some());
+            t.ack.extend(o.ack_secs);
+            t.resolve.extend(o.resolve_secs);
         }
     }
+    let group = |key: String, repository_id: Option<Uuid>, mut t: Tally| IncidentGroupOut {
+        key,
+        repository_id,
+        opened: t.opened,
+        resolved: t.resolved,
+        mtta_p50_secs: whole(percentile_cont(&mut t.ack, 0.5)),
+        mttr_p50_secs: whole(percentile_cont(&mut t.resolve, 0.5)),
+        mttr_p90_secs: whole(percentile_cont(&mut t.resolve, 0.9)),
+    };
+    let ranked = |mut groups: Vec<IncidentGroupOut>| {
+        groups.sort_by(|a, b| b.opened.cmp(&a.opened).then_with(|| a.key.cmp(&b.key)));
+        groups
+    };
+    let by_severity = ranked(
+        by_sev
+            .into_iter()
+            .map(|(sev, t)| group(sev.to_owned(), None, t))
+            .collect(),
+    );
+    let by_repository = ranked(
+        by_repo
+            .into_iter()
+            .map(|(id, t)| group(names[&id].clone(), Some(id), t))
+            .collect(),
+    );
+    let by_source = if overall.opened > 0 {
+        vec![group(
+            IncidentSource::GithubActions.as_str().to_owned(),
+            None,
+            overall,
+        )]
+    } else {
+        Vec::new()
+    };
     Ok(IncidentStats {
         from: s.from,
         to: s.to,
@@ -125,4 +167,13 @@ pub async fn incidents(
         by_repository,
         by_source,
     })
+}
+
+/// Counts and samples of one bucket or group.
+#[derive(Debug, Default)]
+struct Tally {
+    opened: i64,
+    resolved: i64,
+    ack: Vec<f64>,
+    resolve: Vec<f64>,
 }

@@ -4,6 +4,7 @@
 mod failures;
 mod incidents;
 mod repositories;
+mod samples;
 mod window;
 mod workflows;
 

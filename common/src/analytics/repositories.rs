@@ -9,13 +9,21 @@
 //!   none were resolved, and 0 from 24 hours up);
 //! - monitored is 1 when the repository's hook is installed and monitoring is on.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Window, rate, whole};
-use crate::{Error, repo::analytics::RepositoryParts};
+use super::{Window, rate, samples::percentile_cont, whole};
+use crate::{
+    Error,
+    repo::{
+        analytics::{self, RepositoryParts},
+        analytics_incidents, analytics_rollups,
+    },
+};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RepositoryHealth {
@@ -51,7 +59,7 @@ pub async fn repositories(
     window: &Window,
     limit: usize,
 ) -> Result<Vec<RepositoryHealth>, Error> {
-    let parts = crate::repo::analytics::repository_parts(pool, &window.scope).await?;
+    let parts = repository_parts(pool, window).await?;
     let mut ranked: Vec<RepositoryHealth> = parts
         .iter()
         .map(|p| RepositoryHealth {
@@ -77,6 +85,78 @@ pub async fn repositories(
         r.rank = i + 1;
     }
     Ok(ranked)
+}
+
+/// Each repository's parts: runs from the run rollup (whole days) and the runs of the partial
+/// days, open incidents now, and the median time to resolve of the incidents resolved in the
+/// window (every workflow and branch). Repositories that are not removed, and are monitored or had
+/// runs or open incidents.
+async fn repository_parts(pool: &PgPool, window: &Window) -> Result<Vec<RepositoryParts>, Error> {
+    let s = &window.scope;
+    let whole = window.whole_days();
+    if let Some((lo, hi)) = whole {
+        analytics_rollups::refresh(pool, s.org, lo, hi).await?;
+    }
+    let run_days = whole
+        .filter(|_| s.branch.is_none())
+        .unwrap_or((s.from, s.from));
+    let runs: HashMap<_, _> = analytics_rollups::runs_per_repository(pool, s, run_days)
+        .await?
+        .into_iter()
+        .map(|(id, runs, failures)| (id, (runs, failures)))
+        .collect();
+    let open: HashMap<_, _> = analytics_incidents::open_per_repository(pool, s.org)
+        .await?
+        .into_iter()
+        .collect();
+    // MTTR does not follow the workflow, branch or repository filters: the resolved incidents of
+    // the whole days' rows and of the partial days.
+    let mut resolve: HashMap<_, Vec<f64>> = HashMap::new();
+    let mut add = |repo: Option<Uuid>, secs: Option<f64>| {
+        if let (Some(repo), Some(secs)) = (repo, secs) {
+            resolve.entry(repo).or_default().push(secs);
+        }
+    };
+    let all = analytics::Scope {
+        repository: None,
+        workflow: None,
+        branch: None,
+        ..s.clone()
+    };
+    let ends = match whole {
+        None => vec![(s.from, s.to)],
+        Some((lo, hi)) => {
+            for (repos, secs) in analytics_incidents::resolved_in_days(pool, s.org, lo, hi).await? {
+                for (repo, secs) in repos.into_iter().zip(secs) {
+                    add(repo, Some(secs));
+                }
+            }
+            vec![(s.from, lo), (hi, s.to)]
+        }
+    };
+    for (from, to) in ends.into_iter().filter(|(from, to)| from < to) {
+        for r in analytics_incidents::resolved_samples(pool, &all, from, to, None).await? {
+            add(r.repository_id, r.resolve_secs);
+        }
+    }
+    Ok(analytics::repositories(pool, s.org)
+        .await?
+        .into_iter()
+        .filter(|r| !r.removed && s.repository.is_none_or(|want| want == r.id))
+        .filter(|r| r.monitored || runs.contains_key(&r.id) || open.contains_key(&r.id))
+        .map(|r| {
+            let (runs, failures) = runs.get(&r.id).copied().unwrap_or((0, 0));
+            RepositoryParts {
+                repository_id: r.id,
+                monitored: r.monitored,
+                runs,
+                failures,
+                open_incidents: open.get(&r.id).copied().unwrap_or(0),
+                mttr_p50_secs: resolve.get_mut(&r.id).and_then(|v| percentile_cont(v, 0.5)),
+                repository: r.full_name,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

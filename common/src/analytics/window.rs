@@ -100,6 +100,23 @@ impl Window {
         let last = starts.iter().rev().find(|b| **b + step <= s.to)?;
         (first <= last).then_some((*first, *last + step))
     }
+
+    /// The whole UTC days inside the window, as `[first midnight, last midnight)`; `None` when no
+    /// day lies wholly inside.
+    pub fn whole_days(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let s = &self.scope;
+        let mut lo = truncate(s.from, Bucket::Day);
+        if lo < s.from {
+            lo += Duration::days(1);
+        }
+        let hi = truncate(s.to, Bucket::Day);
+        (lo < hi).then_some((lo, hi))
+    }
+
+    /// The start of the bucket holding `t`.
+    pub fn bucket_of(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        truncate(t, self.scope.bucket)
+    }
 }
 
 fn truncate(t: DateTime<Utc>, bucket: Bucket) -> DateTime<Utc> {
@@ -171,6 +188,18 @@ mod tests {
         );
         assert_eq!(
             w(at(2026, 11, 4, 1), at(2026, 11, 4, 23), Bucket::Day).whole_buckets(),
+            None
+        );
+        assert_eq!(
+            w(at(2026, 11, 4, 15), at(2026, 11, 8, 1), Bucket::Week).whole_days(),
+            Some((at(2026, 11, 5, 0), at(2026, 11, 8, 0)))
+        );
+        assert_eq!(
+            w(at(2026, 11, 4, 0), at(2026, 11, 5, 0), Bucket::Week).whole_days(),
+            Some((at(2026, 11, 4, 0), at(2026, 11, 5, 0)))
+        );
+        assert_eq!(
+            w(at(2026, 11, 4, 1), at(2026, 11, 4, 23), Bucket::Day).whole_days(),
             None
         );
         // 4 November is a Wednesday: the whole weeks start on the 9th and 16th.

@@ -65,7 +65,7 @@ async fn run_buckets(pool: &PgPool, window: &Window) -> Result<Vec<RunBucket>, E
     let Some((lo, hi)) = whole else {
         return analytics::run_series(pool, s).await;
     };
-    analytics_rollups::refresh_runs(pool, s.org, lo, hi).await?;
+    analytics_rollups::refresh(pool, s.org, lo, hi).await?;
     let mut rows = Vec::new();
     if s.from < lo {
         let head = Scope {

@@ -1,5 +1,5 @@
-//! The run rollups of `20261201011000_create_analytics_run_rollups.sql`: recomputing the days the
-//! triggers marked, and reading whole buckets back as [`RunBucket`]s.
+//! The analytics rollups: recomputing the days the triggers marked (runs, incidents and failing
+//! jobs alike), and reading the run rollup back as [`RunBucket`]s and per-repository counts.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
@@ -21,9 +21,10 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
-/// Recomputes the day and week rows of every marked day in `[from, to)` of the organisation,
-/// deleting the marks in the same transaction. Returns how many days were recomputed.
-pub async fn refresh_runs(
+/// Recomputes every rollup of every marked day in `[from, to)` of the organisation (the run day
+/// and week rows, the incident and failing-job day rows), deleting the marks in the same
+/// transaction. Returns how many days were recomputed.
+pub async fn refresh(
     pool: &PgPool,
     org: OrgId,
     from: DateTime<Utc>,
@@ -108,6 +109,8 @@ pub async fn refresh_runs(
             .execute(&mut *tx)
             .await?;
         }
+        super::analytics_incidents::recompute_days(&mut tx, org, &day_starts).await?;
+        super::analytics_failures::recompute_days(&mut tx, org, &day_starts).await?;
         tx.commit().await?;
         done += days.len();
     }
@@ -156,4 +159,49 @@ pub async fn run_rollups(
             })
             .collect(),
     })
+}
+
+/// Completed runs and failures per repository of the window: the day rows of the whole days
+/// `[lo, hi)` plus the runs of `[from, lo)` and `[hi, to)`. With `lo == hi` every run comes from
+/// the table (the branch filter, which the rollup does not keep).
+pub async fn runs_per_repository(
+    pool: &PgPool,
+    s: &Scope,
+    (lo, hi): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<(Uuid, i64, i64)>, Error> {
+    let rows = sqlx::query!(
+        r#"SELECT repository_id AS "repository_id!", sum(runs)::bigint AS "runs!",
+                  sum(failures)::bigint AS "failures!"
+           FROM (
+               SELECT repository_id, runs, failures
+               FROM analytics_run_rollups
+               WHERE org_id = $1 AND bucket = 'day' AND repository_id <> $6
+                 AND bucket_start >= $4 AND bucket_start < $5
+                 AND workflow_name IS NOT DISTINCT FROM $7::text
+               UNION ALL
+               SELECT repository_id, 1,
+                      CASE WHEN conclusion IN ('failure', 'timed_out') THEN 1 ELSE 0 END
+               FROM workflow_runs
+               WHERE org_id = $1 AND completed_at IS NOT NULL AND conclusion IS NOT NULL
+                 AND ((completed_at >= $2 AND completed_at < $4)
+                      OR (completed_at >= $5 AND completed_at < $3))
+                 AND ($7::text IS NULL OR workflow_name = $7)
+                 AND ($8::text IS NULL OR branch = $8)
+           ) AS x(repository_id, runs, failures)
+           GROUP BY repository_id"#,
+        s.org as OrgId,
+        s.from,
+        s.to,
+        lo,
+        hi,
+        ALL,
+        s.workflow.as_deref(),
+        s.branch.as_deref(),
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.repository_id, r.runs, r.failures))
+        .collect())
 }

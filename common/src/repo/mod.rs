@@ -1,6 +1,8 @@
 //! All SQL lives here: one file per table group, free functions taking an executor.
 
 pub mod analytics;
+pub mod analytics_failures;
+pub mod analytics_incidents;
 pub mod analytics_rollups;
 pub mod applications;
 pub mod audit_logs;

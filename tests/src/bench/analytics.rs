@@ -12,6 +12,9 @@ use uuid::Uuid;
 
 use crate::TestDb;
 
+/// The database `BENCH_ANALYTICS_REUSE=1` keeps between runs.
+const REUSED_DB: &str = "repopal_bench_analytics";
+
 /// The seed (`$1` org, `$2` runs, `$3` incidents, `$4` days).
 const SEED: &str = include_str!("analytics_seed.sql");
 
@@ -69,19 +72,34 @@ async fn seed(db: &TestDb, org: Uuid, runs: usize, incidents: usize, days: usize
 /// Seeds `runs` runs and `incidents` incidents over `days` days, then sends `requests` requests
 /// per route variant.
 pub async fn run(runs: usize, incidents: usize, days: usize, requests: usize) -> AnalyticsFigures {
-    let db = TestDb::new().await;
+    // BENCH_ANALYTICS_REUSE=1 keeps the seeded database for the next run, which reuses it.
+    let reuse = std::env::var("BENCH_ANALYTICS_REUSE").is_ok_and(|v| v == "1");
+    let (db, seeded) = if reuse {
+        TestDb::kept(REUSED_DB).await
+    } else {
+        (TestDb::new().await, false)
+    };
     let (api, base) = super::start_api(&db.url, &[]).await;
     let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(
-            &json!({"email": "bench@example.com", "password": crate::auth::PASSWORD,
+    let (path, body) = if seeded {
+        (
+            "login",
+            json!({"email": "bench@example.com", "password": crate::auth::PASSWORD}),
+        )
+    } else {
+        (
+            "register",
+            json!({"email": "bench@example.com", "password": crate::auth::PASSWORD,
                       "full_name": "Bench", "organization_name": "Bench"}),
         )
+    };
+    let res = client
+        .post(format!("{base}/api/v1/auth/{path}"))
+        .json(&body)
         .send()
         .await
-        .expect("register");
-    let body: Value = res.json().await.expect("register body");
+        .expect("sign in");
+    let body: Value = res.json().await.expect("sign-in body");
     let token = body["data"]["tokens"]["access_token"]
         .as_str()
         .expect("access token")
@@ -92,7 +110,9 @@ pub async fn run(runs: usize, incidents: usize, days: usize, requests: usize) ->
         .expect("org id");
 
     let started = Instant::now();
-    seed(&db, org, runs, incidents, days).await;
+    if !seeded {
+        seed(&db, org, runs, incidents, days).await;
+    }
     let seed_secs = started.elapsed().as_secs_f64();
     let count = |sql: &'static str| {
         let pool = db.pool.clone();

@@ -19,7 +19,8 @@
 //! `BENCH_INGEST_SECS` (10), `BENCH_INGEST_CLIENTS` (64), `BENCH_SCALE_WORKERS` (16),
 //! `BENCH_E2E_RUNS` (5 runs per group), `BENCH_ANALYTICS_RUNS` (1000000),
 //! `BENCH_ANALYTICS_INCIDENTS` (100000), `BENCH_ANALYTICS_DAYS` (365, the span they cover),
-//! `BENCH_ANALYTICS_REQUESTS` (50 per route variant), `BENCH_WORKER_ENV` (extra `KEY=value` pairs for the queue
+//! `BENCH_ANALYTICS_REQUESTS` (50 per route variant), `BENCH_ANALYTICS_REUSE` (1 keeps the seeded database
+//! `repopal_bench_analytics` and reuses it next time), `BENCH_WORKER_ENV` (extra `KEY=value` pairs for the queue
 //! workers), and `TEST_DATABASE_URL`/`DATABASE_URL` for the server.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

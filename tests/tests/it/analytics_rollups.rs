@@ -168,7 +168,7 @@ async fn a_run_committed_during_a_read_of_its_day_shows_in_the_next_read() {
         let pool = app.db.pool.clone();
         tokio::spawn(async move {
             let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("time");
-            common::repo::analytics_rollups::refresh_runs(
+            common::repo::analytics_rollups::refresh(
                 &pool,
                 common::domain::OrgId(org),
                 at("2026-11-02T00:00:00Z"),

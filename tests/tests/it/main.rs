@@ -3,6 +3,7 @@
 mod account_takeover;
 mod analytics;
 mod analytics_charts;
+mod analytics_day_rollups;
 mod analytics_rollups;
 mod api_foundation;
 mod argocd_sync;
