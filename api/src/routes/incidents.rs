@@ -29,6 +29,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IncidentQuery {
     /// `open`, `acknowledged` or `resolved`.
     pub status: Option<String>,

@@ -26,6 +26,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

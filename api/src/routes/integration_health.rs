@@ -33,6 +33,7 @@ pub struct HealthOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only checks that changed the status.
     #[serde(default)]

@@ -22,6 +22,7 @@ use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, CurrentUser, ValidQuery, path_uuid},
     flow_cookie::FlowCookie,
+    list::{Newest, PageQuery, page_whole},
     state::AppState,
 };
 
@@ -106,22 +107,30 @@ pub async fn callback(
     Ok(Envelope(conn.into()))
 }
 
-/// The signed-in user's connections (tokens are never shown).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionPageOut {
+    pub items: Vec<ConnectionOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// The signed-in user's connections, newest first (tokens are never shown).
 #[utoipa::path(get, path = "/api/v1/oauth/connections", operation_id = "oauth_connections_list", tag = "github", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ConnectionOut>)))]
+    params(PageQuery),
+    responses((status = 200, body = ConnectionPageOut), (status = 400, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-) -> ApiResult<Vec<ConnectionOut>> {
-    Ok(Envelope(
-        state
-            .identity
-            .connections(caller)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    ValidQuery(q): ValidQuery<PageQuery>,
+) -> ApiResult<ConnectionPageOut> {
+    let all: Vec<ConnectionOut> = state
+        .identity
+        .connections(caller)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let (items, next_cursor) = page_whole(all, &q, |c| Newest::of(c.created_at, c.id.0))?;
+    Ok(Envelope(ConnectionPageOut { items, next_cursor }))
 }
 
 /// Revoke the token at GitHub, then delete the connection.

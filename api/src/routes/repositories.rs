@@ -19,6 +19,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RepoQuery {
     /// Part of the full name (`owner/name`), case-insensitive.
     pub search: Option<String>,
@@ -110,7 +111,7 @@ pub async fn list(
     member: OrgMember<perm::ReposRead>,
     ValidQuery(q): ValidQuery<RepoQuery>,
 ) -> ApiResult<RepositoryPageOut> {
-    let limit = crate::pagination::limit(q.limit, 100, 500)?;
+    let limit = crate::pagination::limit(q.limit, crate::list::DEFAULT_LIMIT, crate::list::MAX_LIMIT)?;
     let filter = Filter {
         search: q.search.filter(|s| !s.is_empty()),
         monitored: q.monitored,

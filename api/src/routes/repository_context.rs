@@ -22,6 +22,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilesQuery {
     /// Directory to list (empty for the root).
     #[serde(default)]
@@ -32,6 +33,7 @@ pub struct FilesQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RefQuery {
     /// Branch, tag or commit (default: the default branch).
     #[serde(rename = "ref")]
@@ -92,6 +94,7 @@ pub async fn file(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorkflowsQuery {
     /// Only this GitHub workflow id (as an incident's `workflow_id`).
     pub workflow_id: Option<i64>,
@@ -144,6 +147,7 @@ pub async fn diff(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// The GitHub job id (default: the run's first failed job).
     pub job: Option<i64>,

@@ -21,6 +21,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// Event name, e.g. `workflow_run`.
     pub event: Option<String>,
