@@ -152,11 +152,9 @@ impl From<common::Error> for ApiError {
                 "destination_not_allowed",
                 message.clone(),
             )
-            .with_details(crate::fields::details(vec![crate::fields::FieldError::new(
-                field,
-                "destination_not_allowed",
-                message,
-            )])),
+            .with_details(crate::fields::details(vec![
+                crate::fields::FieldError::new(field, "destination_not_allowed", message),
+            ])),
             E::Locked { retry_after_secs } => {
                 let mut e = Self::new(
                     StatusCode::TOO_MANY_REQUESTS,

@@ -51,7 +51,11 @@ pub fn from_serde(path: &str, raw: &str) -> FieldError {
     } else if raw.starts_with("invalid type") {
         FieldError::new(path, "invalid_type", "This field has the wrong type.")
     } else if raw.starts_with("unknown variant") || raw.starts_with("invalid value") {
-        FieldError::new(path, "invalid_value", "This value is not one of those accepted.")
+        FieldError::new(
+            path,
+            "invalid_value",
+            "This value is not one of those accepted.",
+        )
     } else if raw.starts_with("invalid length") {
         FieldError::new(path, "invalid_value", "This value has the wrong length.")
     } else if raw.contains("out of range") || raw.contains("too large") {
@@ -85,7 +89,10 @@ mod tests {
             ("config.x", "unknown_field")
         );
         let e = from_serde("name", "invalid type: integer `7`, expected a string");
-        assert_eq!((e.field.as_str(), e.code.as_str()), ("name", "invalid_type"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("name", "invalid_type")
+        );
         assert!(!e.message.contains('7'));
         let e = from_serde("role", "unknown variant `boss`, expected one of `a`, `b`");
         assert_eq!(e.code, "invalid_value");

@@ -97,7 +97,9 @@ pub fn page_whole<T, K: CursorKey>(
     }
     let more = items.len() > limit;
     items.truncate(limit);
-    let next = more.then(|| items.last().map(|i| key(i).encode())).flatten();
+    let next = more
+        .then(|| items.last().map(|i| key(i).encode()))
+        .flatten();
     Ok((items, next))
 }
 

@@ -83,11 +83,8 @@ pub fn time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, A
 
 /// Decodes an id cursor (the audit log pages by entry id).
 pub fn id_cursor(raw: Option<&str>) -> Result<Option<i64>, ApiError> {
-    raw.map(|c| {
-        c.parse::<i64>()
-            .map_err(|_| bad_cursor())
-    })
-    .transpose()
+    raw.map(|c| c.parse::<i64>().map_err(|_| bad_cursor()))
+        .transpose()
 }
 
 /// Cuts `items` (fetched with `limit + 1`) to `limit` and returns the cursor of the next page.

@@ -19,8 +19,8 @@ use super::auth::DoneOut;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
-    pagination,
     list::{ByName, PageQuery, page_whole},
+    pagination,
     state::AppState,
 };
 
@@ -228,7 +228,8 @@ pub async fn list(
         limit: q.limit,
     };
     // By name, then id: NUL cannot occur in a name, so it separates the two.
-    let (rows, next_cursor) = page_whole(rows, &page, |r| ByName(format!("{}\0{}", r.name, r.id.0)))?;
+    let (rows, next_cursor) =
+        page_whole(rows, &page, |r| ByName(format!("{}\0{}", r.name, r.id.0)))?;
     Ok(Envelope(IntegrationListOut {
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,

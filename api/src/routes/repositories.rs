@@ -111,7 +111,8 @@ pub async fn list(
     member: OrgMember<perm::ReposRead>,
     ValidQuery(q): ValidQuery<RepoQuery>,
 ) -> ApiResult<RepositoryPageOut> {
-    let limit = crate::pagination::limit(q.limit, crate::list::DEFAULT_LIMIT, crate::list::MAX_LIMIT)?;
+    let limit =
+        crate::pagination::limit(q.limit, crate::list::DEFAULT_LIMIT, crate::list::MAX_LIMIT)?;
     let filter = Filter {
         search: q.search.filter(|s| !s.is_empty()),
         monitored: q.monitored,

@@ -193,7 +193,7 @@ async fn logout_and_ending_a_session_revoke_access_at_once() {
         )
         .await
         .json();
-    let sessions = list["data"].as_array().unwrap();
+    let sessions = list["data"]["items"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
     assert_eq!(sessions[0]["user_agent"], "repopal-tests/1.0");

@@ -31,7 +31,9 @@ async fn the_catalogue_lists_every_type_with_its_schemas() {
     assert_eq!(res.status.as_u16(), 200);
     let items = res.json()["data"]["items"].as_array().unwrap().clone();
     let kinds: Vec<&str> = items.iter().map(|t| t["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["github", "github_app", "slack", "argocd", "http"]);
+    // By type name.
+    assert_eq!(kinds, ["argocd", "github", "github_app", "http", "slack"]);
+    assert!(res.json()["data"]["next_cursor"].is_null());
     for t in &items {
         assert_eq!(t["config_schema"]["type"], "object", "{t}");
         assert_eq!(t["credentials_schema"]["type"], "object", "{t}");
