@@ -5,10 +5,15 @@ mod client;
 mod json;
 mod org;
 mod path;
+mod paths;
 mod user;
 
 pub use client::{Client, client_ip};
 pub use json::{FieldErrors, ValidJson, ValidQuery, refuse_nul_in_uri};
 pub use org::{OrgMember, perm};
 pub use path::{path_id, path_uuid};
+pub use paths::{
+    DeliveryPath, IncidentPath, IntegrationPath, InvitationPath, JobPath, MemberPath,
+    RepositoryPath, RunPath,
+};
 pub use user::CurrentUser;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::DoneOut;
+use crate::extract::IntegrationPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
@@ -238,12 +239,14 @@ pub async fn list(
 
 /// One integration.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_get", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> ApiResult<IntegrationOut> {
     let row = integrations::find(&state.services.pool, member.org_id, integration_id(&id)?)
         .await?
@@ -253,7 +256,7 @@ pub async fn get(
 
 /// Change the name and/or config (org_admin).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_update", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     request_body = IntegrationUpdateIn,
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
@@ -261,7 +264,9 @@ pub async fn update(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
     ValidJson(body): ValidJson<IntegrationUpdateIn>,
 ) -> ApiResult<IntegrationOut> {
     let row = common::integrations::update(
@@ -279,13 +284,15 @@ pub async fn update(
 
 /// Delete an integration, its credentials and its health history (org_admin).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_delete", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 200, description = "Deleted", body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> ApiResult<DoneOut> {
     common::integrations::delete(
         &state.services.pool,

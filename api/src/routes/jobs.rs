@@ -12,6 +12,7 @@ use common::{
     repo::org_jobs,
 };
 
+use crate::extract::JobPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, ValidQuery, perm},
@@ -100,12 +101,12 @@ pub struct JobOut {
 
 /// A job's state, attempts and last error.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs/{job_id}", operation_id = "jobs_get", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path), ("job_id" = String, Path)),
+    params(JobPath),
     responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
     member: OrgMember<perm::JobsRead>,
-    Path((_org, job_id)): Path<(String, String)>,
+    Path(JobPath { job_id, .. }): Path<JobPath>,
 ) -> ApiResult<JobOut> {
     let job = common::repo::jobs::find_for_org(&state.services.pool, member.org_id, &JobId(job_id))
         .await?

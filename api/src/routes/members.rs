@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::DoneOut;
+use crate::extract::{InvitationPath, MemberPath};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{
@@ -153,13 +154,13 @@ pub async fn list_invitations(
 
 /// Revoke an open invitation: its token stops working (org_admin).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/invitations/{invitation_id}", operation_id = "invitations_delete", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("invitation_id" = String, Path, format = Uuid)),
+    params(InvitationPath),
     responses((status = 200, body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     member: OrgMember<perm::MembersManage>,
     Client(meta): Client,
-    Path((_org, invitation_id)): Path<(String, String)>,
+    Path(InvitationPath { invitation_id, .. }): Path<InvitationPath>,
 ) -> ApiResult<DoneOut> {
     let id = path_uuid(&invitation_id).map(InvitationId)?;
     state
@@ -180,14 +181,14 @@ fn member_id(raw: &str) -> Result<UserId, ApiError> {
 
 /// Change a member's role; the last org_admin cannot be demoted (org_admin).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/members/{user_id}", operation_id = "members_update", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)), request_body = RoleIn,
+    params(MemberPath), request_body = RoleIn,
     responses((status = 200, description = "The member with their new role", body = MemberOut), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "last_admin", body = ErrorEnvelope)))]
 pub async fn change_role(
     State(state): State<AppState>,
     member: OrgMember<perm::MembersManage>,
     Client(meta): Client,
-    Path((_org, user_id)): Path<(String, String)>,
+    Path(MemberPath { user_id, .. }): Path<MemberPath>,
     ValidJson(body): ValidJson<RoleIn>,
 ) -> ApiResult<MemberOut> {
     let target = member_id(&user_id)?;
@@ -209,14 +210,14 @@ pub async fn change_role(
 
 /// Remove a member; the last org_admin cannot be removed (org_admin).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/members/{user_id}", operation_id = "members_delete", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)),
+    params(MemberPath),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "last_admin", body = ErrorEnvelope)))]
 pub async fn remove(
     State(state): State<AppState>,
     member: OrgMember<perm::MembersManage>,
     Client(meta): Client,
-    Path((_org, user_id)): Path<(String, String)>,
+    Path(MemberPath { user_id, .. }): Path<MemberPath>,
 ) -> ApiResult<DoneOut> {
     let target = member_id(&user_id)?;
     state

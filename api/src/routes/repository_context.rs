@@ -15,6 +15,7 @@ use common::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::extract::{RepositoryPath, RunPath};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, ValidQuery, path_uuid, perm},
@@ -47,13 +48,13 @@ pub struct EntriesOut {
 
 /// A directory of the repository.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files", operation_id = "repository_files_list", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), FilesQuery),
+    params(RepositoryPath, FilesQuery),
     responses((status = 200, body = EntriesOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposRead>,
-    Path((_org, repo)): Path<(String, String)>,
+    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
     ValidQuery(q): ValidQuery<FilesQuery>,
 ) -> ApiResult<EntriesOut> {
     let items = state
@@ -107,13 +108,13 @@ pub struct WorkflowsOut {
 
 /// The repository's workflows with their YAML (at most 50).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/workflows", operation_id = "repository_workflows_list", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), WorkflowsQuery),
+    params(RepositoryPath, WorkflowsQuery),
     responses((status = 200, body = WorkflowsOut), (status = 404, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope),
         (status = 502, body = ErrorEnvelope)))]
 pub async fn workflows(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposRead>,
-    Path((_org, repo)): Path<(String, String)>,
+    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
     ValidQuery(q): ValidQuery<WorkflowsQuery>,
 ) -> ApiResult<WorkflowsOut> {
     let items = state
@@ -155,13 +156,13 @@ pub struct LogQuery {
 
 /// A job's full log as plain text, streamed and cut at `GITHUB_LOG_MAX_BYTES`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/logs", operation_id = "workflow_runs_logs", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid), LogQuery),
+    params(RunPath, LogQuery),
     responses((status = 200, content_type = "text/plain", body = String), (status = 400, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
 pub async fn logs(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposRead>,
-    Path((_org, run)): Path<(String, String)>,
+    Path(RunPath { run_id: run, .. }): Path<RunPath>,
     ValidQuery(q): ValidQuery<LogQuery>,
 ) -> Result<Response, ApiError> {
     let cap = state.services.config.github.log_max_bytes;

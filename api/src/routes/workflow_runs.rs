@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::extract::RunPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidJson, ValidQuery, path_id, perm},
@@ -179,12 +180,12 @@ pub struct WorkflowRunDetailOut {
 
 /// One run attempt with its jobs.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}", operation_id = "workflow_runs_get", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
+    params(RunPath),
     responses((status = 200, body = WorkflowRunDetailOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(RunPath { run_id: id, .. }): Path<RunPath>,
 ) -> ApiResult<WorkflowRunDetailOut> {
     let run = workflow_runs::find(&state.services.pool, member.org_id, path_id(&id)?)
         .await?
@@ -268,7 +269,7 @@ pub struct RerunIn {
 
 /// Ask GitHub to re-run the run (all jobs or only failed ones): 202 with the job id.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/rerun", operation_id = "workflow_runs_rerun", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
+    params(RunPath),
     request_body = RerunIn,
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope)))]
@@ -276,7 +277,7 @@ pub async fn rerun(
     State(state): State<AppState>,
     member: OrgMember<perm::WorkflowsRerun>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(RunPath { run_id: id, .. }): Path<RunPath>,
     ValidJson(body): ValidJson<RerunIn>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::workflows::request_rerun(
