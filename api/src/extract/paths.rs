@@ -51,3 +51,42 @@ org_path!(
     /// `/orgs/{org_id}/jobs/{job_id}` (a job id is a ULID).
     JobPath { job_id: String }
 );
+
+macro_rules! id_path {
+    ($(#[$doc:meta])* $name:ident { $(#[$fdoc:meta])* $field:ident: $kind:ty }) => {
+        $(#[$doc])*
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[into_params(parameter_in = Path)]
+        pub struct $name {
+            $(#[$fdoc])*
+            #[param(value_type = $kind)]
+            pub $field: String,
+        }
+    };
+}
+
+id_path!(
+    /// `/auth/sessions/{session_id}`
+    SessionPath { session_id: uuid::Uuid }
+);
+id_path!(
+    /// `/notifications/{notification_id}…`
+    NotificationPath { notification_id: uuid::Uuid }
+);
+id_path!(
+    /// `/oauth/connections/{connection_id}…`
+    ConnectionPath { connection_id: uuid::Uuid }
+);
+id_path!(
+    /// `/jobs/{job_id}` (the caller's own jobs).
+    MyJobPath { job_id: String }
+);
+id_path!(
+    /// `/integration-types/{type}`
+    TypePath {
+        /// An integration type (`argocd`, `github`, `github_app`, `http`, `slack`).
+        #[serde(rename = "type")]
+        #[param(rename = "type")]
+        kind: String
+    }
+);

@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::DoneOut;
+use crate::extract::SessionPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, CurrentUser, ValidQuery},
@@ -63,13 +64,13 @@ pub async fn sessions(
 
 /// End one of the signed-in user's sessions.
 #[utoipa::path(delete, path = "/api/v1/auth/sessions/{session_id}", operation_id = "sessions_delete", tag = "auth", security(("bearer" = [])),
-    params(("session_id" = String, Path, format = Uuid)),
+    params(SessionPath),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn end_session(
     State(state): State<AppState>,
     Client(meta): Client,
     CurrentUser(caller): CurrentUser,
-    Path(session_id): Path<String>,
+    Path(SessionPath { session_id }): Path<SessionPath>,
 ) -> ApiResult<DoneOut> {
     let id = session_id
         .parse()

@@ -9,6 +9,7 @@ use common::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::extract::TypePath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{CurrentUser, ValidQuery},
@@ -70,12 +71,12 @@ pub async fn list(
 
 /// One integration type.
 #[utoipa::path(get, path = "/api/v1/integration-types/{type}", operation_id = "integration_types_get", tag = "integrations", security(("bearer" = [])),
-    params(("type" = String, Path)),
+    params(TypePath),
     responses((status = 200, body = IntegrationTypeOut), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(_state): State<AppState>,
     _user: CurrentUser,
-    Path(kind): Path<String>,
+    Path(TypePath { kind }): Path<TypePath>,
 ) -> ApiResult<IntegrationTypeOut> {
     let kind: IntegrationKind = kind.parse().map_err(|_| ApiError::not_found())?;
     let t = catalogue::find(kind).ok_or_else(ApiError::not_found)?;

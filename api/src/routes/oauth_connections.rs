@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use super::{
     auth::DoneOut, github_login::CallbackQuery, jobs::JobOut, repositories::JobStartedOut,
 };
+use crate::extract::{ConnectionPath, MyJobPath};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, CurrentUser, ValidQuery, path_uuid},
@@ -135,13 +136,13 @@ pub async fn list(
 
 /// Revoke the token at GitHub, then delete the connection.
 #[utoipa::path(delete, path = "/api/v1/oauth/connections/{connection_id}", operation_id = "oauth_connections_delete", tag = "github", security(("bearer" = [])),
-    params(("connection_id" = String, Path, format = Uuid)),
+    params(ConnectionPath),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
     Client(meta): Client,
     CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
+    Path(ConnectionPath { connection_id: id }): Path<ConnectionPath>,
 ) -> ApiResult<DoneOut> {
     state
         .identity
@@ -152,12 +153,12 @@ pub async fn delete(
 
 /// Refresh the connection's token now (202 with the job id; see `GET /api/v1/jobs/{job_id}`).
 #[utoipa::path(post, path = "/api/v1/oauth/connections/{connection_id}/refresh", operation_id = "oauth_connections_refresh", tag = "github", security(("bearer" = [])),
-    params(("connection_id" = String, Path, format = Uuid)),
+    params(ConnectionPath),
     responses((status = 202, body = JobStartedOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn refresh(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
+    Path(ConnectionPath { connection_id: id }): Path<ConnectionPath>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = state
         .identity
@@ -171,12 +172,12 @@ pub async fn refresh(
 
 /// A job the signed-in user started (e.g. a token refresh).
 #[utoipa::path(get, path = "/api/v1/jobs/{job_id}", operation_id = "jobs_get_mine", tag = "github", security(("bearer" = [])),
-    params(("job_id" = String, Path)),
+    params(MyJobPath),
     responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn my_job(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
+    Path(MyJobPath { job_id: id }): Path<MyJobPath>,
 ) -> ApiResult<JobOut> {
     let job = common::repo::jobs::find_for_user(&state.services.pool, caller.user_id, &JobId(id))
         .await?

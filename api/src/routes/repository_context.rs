@@ -19,6 +19,7 @@ use crate::extract::{RepositoryPath, RunPath};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, ValidQuery, path_uuid, perm},
+    list::{ByName, PageQuery, page_whole},
     state::AppState,
 };
 
@@ -31,6 +32,11 @@ pub struct FilesQuery {
     /// Branch, tag or commit (default: the default branch).
     #[serde(rename = "ref")]
     pub git_ref: Option<String>,
+    /// The `next_cursor` of the previous page, passed back unchanged.
+    pub cursor: Option<String>,
+    /// Items per page: 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,9 +50,10 @@ pub struct RefQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntriesOut {
     pub items: Vec<Entry>,
+    pub next_cursor: Option<String>,
 }
 
-/// A directory of the repository.
+/// A directory of the repository, by path.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files", operation_id = "repository_files_list", tag = "github", security(("bearer" = [])),
     params(RepositoryPath, FilesQuery),
     responses((status = 200, body = EntriesOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
@@ -67,7 +74,12 @@ pub async fn list(
             q.git_ref.as_deref(),
         )
         .await?;
-    Ok(Envelope(EntriesOut { items }))
+    let page = PageQuery {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let (items, next_cursor) = page_whole(items, &page, |e| ByName(e.path.clone()))?;
+    Ok(Envelope(EntriesOut { items, next_cursor }))
 }
 
 /// A file of the repository, up to 256 KiB (`file_too_large` beyond).
@@ -99,14 +111,20 @@ pub async fn file(
 pub struct WorkflowsQuery {
     /// Only this GitHub workflow id (as an incident's `workflow_id`).
     pub workflow_id: Option<i64>,
+    /// The `next_cursor` of the previous page, passed back unchanged.
+    pub cursor: Option<String>,
+    /// Items per page: 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkflowsOut {
     pub items: Vec<Workflow>,
+    pub next_cursor: Option<String>,
 }
 
-/// The repository's workflows with their YAML (at most 50).
+/// The repository's workflows with their YAML (at most 50 read from GitHub), by path.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/workflows", operation_id = "repository_workflows_list", tag = "github", security(("bearer" = [])),
     params(RepositoryPath, WorkflowsQuery),
     responses((status = 200, body = WorkflowsOut), (status = 404, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope),
@@ -126,7 +144,12 @@ pub async fn workflows(
             q.workflow_id,
         )
         .await?;
-    Ok(Envelope(WorkflowsOut { items }))
+    let page = PageQuery {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let (items, next_cursor) = page_whole(items, &page, |w| ByName(w.path.clone()))?;
+    Ok(Envelope(WorkflowsOut { items, next_cursor }))
 }
 
 /// A commit's changed files with patches (at most 100 files, 32 KiB per patch, 256 KiB in all).

@@ -21,6 +21,7 @@ use crate::extract::RunPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidJson, ValidQuery, path_id, perm},
+    list::{ByName, PageQuery, page_whole},
     pagination,
     routes::repositories::JobStartedOut,
     state::AppState,
@@ -240,23 +241,34 @@ impl From<Stat> for WorkflowStatOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkflowStatsOut {
     pub items: Vec<WorkflowStatOut>,
+    pub next_cursor: Option<String>,
 }
 
-/// Per repository and workflow: completed runs, failure rate and median duration (same filters
-/// as the list; `cursor` and `limit` are ignored).
+/// Per repository and workflow (by repository name, then workflow id): completed runs, failure
+/// rate and median duration (same filters as the list, paged by its own cursor).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/stats", operation_id = "workflow_runs_stats", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), RunQuery),
     responses((status = 200, body = WorkflowStatsOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn stats(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,
-    ValidQuery(q): ValidQuery<RunQuery>,
+    ValidQuery(mut q): ValidQuery<RunQuery>,
 ) -> ApiResult<WorkflowStatsOut> {
+    let page = PageQuery {
+        cursor: q.cursor.take(),
+        limit: q.limit,
+    };
     let (filter, _) = q.filter()?;
-    let rows = workflow_runs::stats(&state.services.pool, member.org_id, &filter).await?;
-    Ok(Envelope(WorkflowStatsOut {
-        items: rows.into_iter().map(Into::into).collect(),
-    }))
+    let rows: Vec<WorkflowStatOut> =
+        workflow_runs::stats(&state.services.pool, member.org_id, &filter)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+    let (items, next_cursor) = page_whole(rows, &page, |s| {
+        ByName(format!("{}\0{:020}", s.repository, s.workflow_id))
+    })?;
+    Ok(Envelope(WorkflowStatsOut { items, next_cursor }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
