@@ -13,7 +13,8 @@ pub use json::{FieldErrors, ValidJson, ValidQuery, refuse_nul_in_uri};
 pub use org::{OrgMember, perm};
 pub use path::{path_id, path_uuid};
 pub use paths::{
-    ConnectionPath, DeliveryPath, IncidentPath, IntegrationPath, InvitationPath, JobPath,
-    MemberPath, MyJobPath, NotificationPath, RepositoryPath, RunPath, SessionPath, TypePath,
+    CommitPath, ConnectionPath, DeliveryPath, FilePath, IncidentPath, IntegrationPath,
+    InvitationPath, JobPath, MemberPath, MyJobPath, NotificationPath, RepositoryPath, RunPath,
+    SessionPath, TypePath,
 };
 pub use user::CurrentUser;

@@ -90,3 +90,27 @@ id_path!(
         kind: String
     }
 );
+
+/// `/orgs/{org_id}/repositories/{repo_id}/files/{path}` (`path` spans segments).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct FilePath {
+    /// The organisation's id or slug.
+    pub org_id: String,
+    #[param(value_type = uuid::Uuid)]
+    pub repo_id: String,
+    /// The file's path in the repository (`src/main.rs`).
+    pub path: String,
+}
+
+/// `/orgs/{org_id}/repositories/{repo_id}/commits/{sha}/diff`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CommitPath {
+    /// The organisation's id or slug.
+    pub org_id: String,
+    #[param(value_type = uuid::Uuid)]
+    pub repo_id: String,
+    /// The commit's SHA.
+    pub sha: String,
+}

@@ -15,7 +15,7 @@ use common::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::extract::{RepositoryPath, RunPath};
+use crate::extract::{CommitPath, FilePath, RepositoryPath, RunPath};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, ValidQuery, path_uuid, perm},
@@ -84,13 +84,17 @@ pub async fn list(
 
 /// A file of the repository, up to 256 KiB (`file_too_large` beyond).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/files/{path}", operation_id = "repository_files_get", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), ("path" = String, Path), RefQuery),
+    params(FilePath, RefQuery),
     responses((status = 200, body = FileContent), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
 pub async fn file(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposRead>,
-    Path((_org, repo, path)): Path<(String, String, String)>,
+    Path(FilePath {
+        repo_id: repo,
+        path,
+        ..
+    }): Path<FilePath>,
     ValidQuery(q): ValidQuery<RefQuery>,
 ) -> ApiResult<FileContent> {
     let file = state
@@ -154,13 +158,15 @@ pub async fn workflows(
 
 /// A commit's changed files with patches (at most 100 files, 32 KiB per patch, 256 KiB in all).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/commits/{sha}/diff", operation_id = "repository_commits_diff", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid), ("sha" = String, Path)),
+    params(CommitPath),
     responses((status = 200, body = CommitDiff), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
 pub async fn diff(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposRead>,
-    Path((_org, repo, sha)): Path<(String, String, String)>,
+    Path(CommitPath {
+        repo_id: repo, sha, ..
+    }): Path<CommitPath>,
 ) -> ApiResult<CommitDiff> {
     let diff = state
         .services
