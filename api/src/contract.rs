@@ -26,6 +26,7 @@ const NO_DATABASE: &[&str] = &["/healthz", "/metrics"];
 pub fn complete(doc: OpenApi) -> Value {
     let mut value = serde_json::to_value(&doc).unwrap_or_default();
     complete_paths(&mut value);
+    crate::contract_shapes::complete(&mut value);
     value
 }
 

@@ -132,18 +132,17 @@ impl From<common::Error> for ApiError {
             E::Invalid(msg) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg)
             }
-            E::InvalidFields(fields) => {
-                let map: serde_json::Map<String, Value> = fields
+            E::InvalidFields(fields) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Some fields are not valid.",
+            )
+            .with_details(crate::fields::details(
+                fields
                     .iter()
-                    .map(|(f, p)| (f.clone(), Value::String(p.clone())))
-                    .collect();
-                Self::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    "Some fields are not valid.",
-                )
-                .with_details(json!({ "fields": map }))
-            }
+                    .map(|(f, p)| crate::fields::FieldError::new(f.clone(), "invalid", p.clone()))
+                    .collect(),
+            )),
             E::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
             E::Unauthorized { code, message } => Self::new(StatusCode::UNAUTHORIZED, code, message),
             E::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
@@ -153,7 +152,9 @@ impl From<common::Error> for ApiError {
                 "destination_not_allowed",
                 message.clone(),
             )
-            .with_details(json!({ "field": field.clone(), "fields": { (field): message } })),
+            .with_details(crate::fields::details(vec![
+                crate::fields::FieldError::new(field, "destination_not_allowed", message),
+            ])),
             E::Locked { retry_after_secs } => {
                 let mut e = Self::new(
                     StatusCode::TOO_MANY_REQUESTS,

@@ -1,10 +1,13 @@
 //! The RepoPal HTTP API: router assembly and the layers every request goes through.
 
 pub mod contract;
+pub mod contract_shapes;
 pub mod error;
 pub mod extract;
+pub mod fields;
 pub mod flow_cookie;
 pub mod inflight;
+pub mod list;
 pub mod metrics;
 pub mod pagination;
 pub mod rate_limit;
@@ -189,6 +192,7 @@ fn routes() -> (Router<AppState>, Router<AppState>, serde_json::Value) {
         .routes(routes!(integration_types::get))
         .routes(routes!(slack_connect::authorize))
         .routes(routes!(slack_connect::callback))
+        .routes(routes!(jobs::list))
         .routes(routes!(jobs::get))
         .routes(routes!(oauth_connections::authorize))
         .routes(routes!(oauth_connections::callback))

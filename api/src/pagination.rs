@@ -5,10 +5,15 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::{
+    error::ApiError,
+    fields::{self, FieldError},
+};
 
-fn bad_query(message: &str) -> ApiError {
+/// 400 `invalid_query` naming the parameter at fault in `details.fields`.
+pub fn bad_query(field: &str, code: &str, message: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+        .with_details(fields::details(vec![FieldError::new(field, code, message)]))
 }
 
 /// `raw`, or `default`, checked to be within 1..=`max`.
@@ -17,17 +22,22 @@ pub fn limit(raw: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> 
     if (1..=max).contains(&limit) {
         Ok(limit)
     } else {
-        Err(bad_query(&format!("limit must be between 1 and {max}")))
+        Err(bad_query(
+            "limit",
+            "out_of_range",
+            &format!("limit must be between 1 and {max}"),
+        ))
     }
 }
 
 /// A filter that must be one of `allowed` when given.
 pub fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
     match value {
-        Some(v) if !allowed.contains(&v) => Err(bad_query(&format!(
-            "{field} must be one of {}",
-            allowed.join(", ")
-        ))),
+        Some(v) if !allowed.contains(&v) => Err(bad_query(
+            field,
+            "invalid_value",
+            &format!("{field} must be one of {}", allowed.join(", ")),
+        )),
         _ => Ok(()),
     }
 }
@@ -38,8 +48,20 @@ where
     T: std::str::FromStr<Err = common::domain::NotInSet>,
 {
     value
-        .map(|v| v.parse().map_err(|e| bad_query(&format!("{field} {e}"))))
+        .map(|v| {
+            v.parse()
+                .map_err(|e| bad_query(field, "invalid_value", &format!("{field} {e}")))
+        })
         .transpose()
+}
+
+/// 400 `invalid_query`: the cursor is not one this server handed out.
+pub fn bad_cursor() -> ApiError {
+    bad_query(
+        "cursor",
+        "invalid_cursor",
+        "cursor is not valid: pass back a next_cursor exactly as it was given",
+    )
 }
 
 /// Decodes a `next_cursor` given back by the client.
@@ -54,18 +76,15 @@ pub fn time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, A
                     .then_some(())?;
                 Some((at, id.parse().ok()?))
             })
-            .ok_or_else(|| bad_query("cursor is not valid"))
+            .ok_or_else(bad_cursor)
     })
     .transpose()
 }
 
 /// Decodes an id cursor (the audit log pages by entry id).
 pub fn id_cursor(raw: Option<&str>) -> Result<Option<i64>, ApiError> {
-    raw.map(|c| {
-        c.parse::<i64>()
-            .map_err(|_| bad_query("cursor is not valid"))
-    })
-    .transpose()
+    raw.map(|c| c.parse::<i64>().map_err(|_| bad_cursor()))
+        .transpose()
 }
 
 /// Cuts `items` (fetched with `limit + 1`) to `limit` and returns the cursor of the next page.

@@ -21,6 +21,7 @@ pub mod log_capture;
 pub mod monitored;
 pub mod oauth_monitored;
 pub mod process;
+pub mod shapes;
 pub mod tls;
 pub mod worker;
 

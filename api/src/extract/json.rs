@@ -5,15 +5,18 @@ use std::collections::BTreeMap;
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Query, Request},
+    extract::{FromRequest, FromRequestParts, Request},
     http::{HeaderMap, StatusCode, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::{
+    error::ApiError,
+    fields::{self, FieldError},
+};
 
 /// `Json<T>` with envelope errors: 415 for a wrong content type, 400 for malformed JSON, 400
 /// `invalid_characters` for a NUL character in any string or key, 422 for JSON of the wrong shape.
@@ -35,7 +38,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
             .map_err(|e| ApiError::from_status(e.status()))?;
         let value: Value = serde_json::from_slice(&body).map_err(|e| {
             if e.is_data() {
-                shape_error(&e)
+                shape_error("", &e.to_string())
             } else {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -47,19 +50,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
         if has_nul(&value) {
             return Err(invalid_characters());
         }
-        serde_json::from_value(value)
+        serde_path_to_error::deserialize(value)
             .map(Self)
-            .map_err(|e| shape_error(&e))
+            .map_err(|e| shape_error(&e.path().to_string(), &e.inner().to_string()))
     }
 }
 
-fn shape_error(e: &serde_json::Error) -> ApiError {
+/// 422 naming the field at fault (`path`), its code and a message chosen by the kind of failure.
+fn shape_error(path: &str, raw: &str) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
         "The request body does not have the expected fields.",
     )
-    .with_details(json!({ "reason": e.to_string() }))
+    .with_details(fields::details(vec![fields::from_serde(path, raw)]))
 }
 
 /// `application/json` or any `…+json` media type, as axum's `Json` accepts.
@@ -118,24 +122,29 @@ pub struct ValidQuery<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ValidQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| Self(v))
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_query",
-                    "The query string is not valid.",
-                )
-                .with_details(json!({ "reason": e.body_text() }))
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Self).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "The query string is not valid.",
+            )
+            .with_details(fields::details(vec![fields::from_serde(
+                &e.path().to_string(),
+                &e.inner().to_string(),
+            )]))
+        })
     }
 }
 
 /// Collects field errors; `finish` turns any into one 422.
 #[derive(Default)]
 pub struct FieldErrors(BTreeMap<&'static str, String>);
+
+/// The code of a problem a handler's own check found.
+const INVALID: &str = "invalid";
 
 impl FieldErrors {
     /// Keeps the parsed value, or records the field's error.
@@ -165,6 +174,11 @@ impl FieldErrors {
             "validation_failed",
             "Some fields are not valid.",
         )
-        .with_details(json!({ "fields": self.0 })))
+        .with_details(fields::details(
+            self.0
+                .into_iter()
+                .map(|(field, message)| FieldError::new(field, INVALID, message))
+                .collect(),
+        )))
     }
 }

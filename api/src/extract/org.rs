@@ -1,4 +1,5 @@
-//! `OrgMember<P>`: the caller is a member of the organisation in the path and their role grants
+//! `OrgMember<P>`: the caller is a member of the organisation in the path (named by its id or its
+//! slug) and their role grants
 //! permission `P`. A non-member gets 404 (the organisation's existence is not revealed); a member
 //! without the permission gets 403 and leaves an `authz.denied` audit entry. Every organisation
 //! route takes this extractor first.
@@ -72,14 +73,14 @@ impl<P: Requires> FromRequestParts<AppState> for OrgMember<P> {
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::not_found())?;
-        let org_id = params
+        // `{org_id}` holds the id or the slug (`{org}` is read too, for routes named so).
+        let segment = params
             .get("org_id")
-            .and_then(|v| v.parse().ok())
-            .map(OrgId)
+            .or_else(|| params.get("org"))
             .ok_or_else(ApiError::not_found)?;
-        let role = state
+        let (org_id, role) = state
             .identity
-            .role_in(caller, org_id)
+            .resolve_org(caller, segment)
             .await?
             .ok_or_else(ApiError::not_found)?;
         if !role.allows(P::PERMISSION) {

@@ -20,6 +20,7 @@ use crate::{
 
 /// The window and filters every analytics read takes.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AnalyticsQuery {
     /// Start of the window (RFC 3339, inclusive); default `to` minus 30 days. At most 400 days.
     pub from: Option<DateTime<Utc>>,

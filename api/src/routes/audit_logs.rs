@@ -17,6 +17,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Exact action, e.g. `member.role_change`.
     pub action: Option<String>,

@@ -7,9 +7,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::DoneOut;
+use crate::extract::SessionPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, CurrentUser},
+    extract::{Client, CurrentUser, ValidQuery},
+    list::{Newest, PageQuery, page_whole},
     state::AppState,
 };
 
@@ -26,16 +28,27 @@ pub struct SessionOut {
     pub current: bool,
 }
 
-/// The signed-in user's active sessions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionPageOut {
+    pub items: Vec<SessionOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// The signed-in user's active sessions, newest first.
 #[utoipa::path(get, path = "/api/v1/auth/sessions", operation_id = "sessions_list", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = Vec<SessionOut>)))]
+    params(PageQuery),
+    responses((status = 200, body = SessionPageOut), (status = 400, body = ErrorEnvelope)))]
 pub async fn sessions(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-) -> ApiResult<Vec<SessionOut>> {
+    ValidQuery(q): ValidQuery<PageQuery>,
+) -> ApiResult<SessionPageOut> {
     let list = state.identity.list_sessions(caller).await?;
-    Ok(Envelope(
-        list.into_iter()
+    let (list, next_cursor) = page_whole(list, &q, |s| Newest::of(s.created_at, s.id.0))?;
+    Ok(Envelope(SessionPageOut {
+        next_cursor,
+        items: list
+            .into_iter()
             .map(|s: Session| SessionOut {
                 current: s.id == caller.session_id,
                 id: s.id,
@@ -46,18 +59,18 @@ pub async fn sessions(
                 expires_at: s.expires_at,
             })
             .collect(),
-    ))
+    }))
 }
 
 /// End one of the signed-in user's sessions.
 #[utoipa::path(delete, path = "/api/v1/auth/sessions/{session_id}", operation_id = "sessions_delete", tag = "auth", security(("bearer" = [])),
-    params(("session_id" = String, Path, format = Uuid)),
+    params(SessionPath),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn end_session(
     State(state): State<AppState>,
     Client(meta): Client,
     CurrentUser(caller): CurrentUser,
-    Path(session_id): Path<String>,
+    Path(SessionPath { session_id }): Path<SessionPath>,
 ) -> ApiResult<DoneOut> {
     let id = session_id
         .parse()

@@ -58,6 +58,7 @@ pub async fn install_link(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SetupQuery {
     /// Absent when an organisation owner still has to approve the request (`setup_action=request`).
     pub installation_id: Option<i64>,

@@ -35,6 +35,7 @@ pub async fn authorize(State(state): State<AppState>) -> Result<Response, ApiErr
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     pub code: Option<String>,
     pub state: Option<String>,

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::extract::IncidentPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
@@ -29,6 +30,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IncidentQuery {
     /// `open`, `acknowledged` or `resolved`.
     pub status: Option<String>,
@@ -240,12 +242,14 @@ pub struct IncidentDetailOut {
 
 /// One incident with its occurrences and timeline.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}", operation_id = "incidents_get", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    params(IncidentPath),
     responses((status = 200, body = IncidentDetailOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IncidentPath {
+        incident_id: id, ..
+    }): Path<IncidentPath>,
 ) -> ApiResult<IncidentDetailOut> {
     let id = path_id(&id)?;
     let incident = incidents::find(&state.services.pool, member.org_id, id)
@@ -296,14 +300,16 @@ async fn act(
 
 /// Acknowledge an open incident (409 `invalid_transition` otherwise).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/acknowledge", operation_id = "incidents_acknowledge", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    params(IncidentPath),
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IncidentPath {
+        incident_id: id, ..
+    }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
     act(&state, &member, &meta, &id, Action::Acknowledge, body.note).await
@@ -311,14 +317,16 @@ pub async fn acknowledge(
 
 /// Resolve an open or acknowledged incident; the note becomes the resolution.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/resolve", operation_id = "incidents_resolve", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    params(IncidentPath),
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn resolve(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IncidentPath {
+        incident_id: id, ..
+    }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
     act(&state, &member, &meta, &id, Action::Resolve, body.note).await
@@ -327,14 +335,16 @@ pub async fn resolve(
 /// Reopen a resolved incident (409 `incident_already_open` when a newer one is open for the
 /// same workflow and branch).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/reopen", operation_id = "incidents_reopen", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    params(IncidentPath),
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reopen(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IncidentPath {
+        incident_id: id, ..
+    }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
     act(&state, &member, &meta, &id, Action::Reopen, body.note).await
@@ -349,14 +359,16 @@ pub struct CommentIn {
 
 /// Add a comment to the incident's timeline.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/incidents/{incident_id}/comments", operation_id = "incidents_comment", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("incident_id" = String, Path, format = Uuid)),
+    params(IncidentPath),
     request_body = CommentIn,
     responses((status = 201, body = TimelineEntryOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn comment(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IncidentPath {
+        incident_id: id, ..
+    }): Path<IncidentPath>,
     ValidJson(body): ValidJson<CommentIn>,
 ) -> Result<(StatusCode, Envelope<TimelineEntryOut>), ApiError> {
     let text = body.body.trim();

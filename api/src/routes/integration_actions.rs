@@ -18,6 +18,7 @@ use super::{
         CredentialsIn, CredentialsOut, IntegrationOut, TestOut, acting, integration_id,
     },
 };
+use crate::extract::IntegrationPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidJson, ValidQuery, perm},
@@ -26,6 +27,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -64,26 +66,30 @@ async fn switch(
 /// Enable: used again, health starts afresh and is checked at once (org_admin). An integration
 /// in `reauth_required` stays so until its credentials are replaced.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/enable", operation_id = "integrations_enable", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn enable(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> ApiResult<IntegrationOut> {
     switch(&state, &member, &meta, &id, Toggle::Enable).await
 }
 
 /// Disable: not used and not checked (org_admin).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/disable", operation_id = "integrations_disable", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn disable(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> ApiResult<IntegrationOut> {
     switch(&state, &member, &meta, &id, Toggle::Disable).await
 }
@@ -91,7 +97,7 @@ pub async fn disable(
 /// Replace the credentials: they are tested first, and kept only when the test passes
 /// (otherwise 400 `credentials_test_failed` and the old ones stay). Resets the health (org_admin).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/credentials", operation_id = "integrations_replace_credentials", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     request_body = CredentialsIn,
     responses((status = 200, body = CredentialsOut), (status = 400, description = "credentials_test_failed", body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
@@ -99,7 +105,9 @@ pub async fn replace_credentials(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
     ValidJson(body): ValidJson<CredentialsIn>,
 ) -> ApiResult<CredentialsOut> {
     let (row, report) = common::integrations::replace_credentials(
@@ -121,13 +129,15 @@ pub async fn replace_credentials(
 /// Run the connection test now with the stored credentials: status, latency and details
 /// (org_admin). Recorded in the health history; the health state is left to the scheduled checks.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/test", operation_id = "integrations_test", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 200, body = TestOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn test(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> ApiResult<TestOut> {
     let report = common::integrations::test_now(
         &state.services,
@@ -141,13 +151,15 @@ pub async fn test(
 /// The integration's log: its audit trail (created, changed, credentials replaced or decrypted,
 /// tested, enabled, disabled, health transitions), newest first (org_admin, team_lead).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/logs", operation_id = "integrations_logs", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid), LogQuery),
+    params(IntegrationPath, LogQuery),
     responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)))]
 pub async fn logs(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
     ValidQuery(q): ValidQuery<LogQuery>,
 ) -> ApiResult<AuditPageOut> {
     let id = integration_id(&id)?;
@@ -170,7 +182,7 @@ pub async fn logs(
 /// lists its repositories again, Argo CD its applications (202 with the job id); other types have
 /// nothing to sync and say so (200).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/sync", operation_id = "integrations_sync", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 202, description = "A sync job started", body = SyncOut),
               (status = 200, description = "Nothing to sync for this type", body = SyncOut),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -178,7 +190,9 @@ pub async fn sync(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> Result<(StatusCode, Envelope<SyncOut>), ApiError> {
     let outcome = common::integrations::sync(
         &state.services.pool,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::integrations::integration_id;
+use crate::extract::IntegrationPath;
 use crate::{
     error::{ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, ValidQuery, perm},
@@ -19,6 +20,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApplicationQuery {
     /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing` or `Unknown`.
     pub health: Option<String>,
@@ -123,13 +125,15 @@ pub struct ApplicationPageOut {
 /// cursor pagination (org_admin, team_lead).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/applications", tag = "integrations",
     operation_id = "applications_list", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid), ApplicationQuery),
+    params(IntegrationPath, ApplicationQuery),
     responses((status = 200, body = ApplicationPageOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
     ValidQuery(q): ValidQuery<ApplicationQuery>,
 ) -> ApiResult<ApplicationPageOut> {
     let id = integration_id(&id)?;

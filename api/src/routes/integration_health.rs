@@ -10,6 +10,7 @@ use common::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::extract::IntegrationPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{OrgMember, ValidQuery, path_uuid, perm},
@@ -33,6 +34,7 @@ pub struct HealthOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only checks that changed the status.
     #[serde(default)]
@@ -111,12 +113,14 @@ async fn find(
 
 /// Current health: state, last check, latency, consecutive failures, next check (org_admin, team_lead).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/health", operation_id = "integrations_health", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 200, body = HealthOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn health(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> ApiResult<HealthOut> {
     let i = find(&state, member.org_id, &id).await?;
     Ok(Envelope(HealthOut {
@@ -134,13 +138,15 @@ pub async fn health(
 
 /// Every check and test, newest first, with the status before and after (org_admin, team_lead).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/health/history", operation_id = "integrations_health_history", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid), HistoryQuery),
+    params(IntegrationPath, HistoryQuery),
     responses((status = 200, body = HistoryOut), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)))]
 pub async fn history(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
     ValidQuery(q): ValidQuery<HistoryQuery>,
 ) -> ApiResult<HistoryOut> {
     let i = find(&state, member.org_id, &id).await?;
@@ -161,12 +167,14 @@ pub async fn history(
 /// Per-connection counters: API calls, errors, last sync, health (org_admin, team_lead). The same
 /// figures are in the Prometheus exposition (`repopal_integration_*`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/metrics", operation_id = "integrations_metrics", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 200, body = MetricsOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn metrics(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> ApiResult<MetricsOut> {
     let i = find(&state, member.org_id, &id).await?;
     let last_sync_at = match i.config["installation_id"].as_i64() {

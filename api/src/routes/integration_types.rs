@@ -9,9 +9,11 @@ use common::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::extract::TypePath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::CurrentUser,
+    extract::{CurrentUser, ValidQuery},
+    list::{ByName, PageQuery, page_whole},
     state::AppState,
 };
 
@@ -50,28 +52,31 @@ impl From<&IntegrationType> for IntegrationTypeOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IntegrationTypeListOut {
     pub items: Vec<IntegrationTypeOut>,
+    pub next_cursor: Option<String>,
 }
 
 /// Every integration type with its schemas (any signed-in user).
 #[utoipa::path(get, path = "/api/v1/integration-types", operation_id = "integration_types_list", tag = "integrations", security(("bearer" = [])),
-    responses((status = 200, body = IntegrationTypeListOut), (status = 401, body = ErrorEnvelope)))]
+    params(PageQuery),
+    responses((status = 200, body = IntegrationTypeListOut), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(
     State(_state): State<AppState>,
     _user: CurrentUser,
+    ValidQuery(q): ValidQuery<PageQuery>,
 ) -> ApiResult<IntegrationTypeListOut> {
-    Ok(Envelope(IntegrationTypeListOut {
-        items: catalogue::all().iter().map(Into::into).collect(),
-    }))
+    let all: Vec<IntegrationTypeOut> = catalogue::all().iter().map(Into::into).collect();
+    let (items, next_cursor) = page_whole(all, &q, |t| ByName(t.kind.to_string()))?;
+    Ok(Envelope(IntegrationTypeListOut { items, next_cursor }))
 }
 
 /// One integration type.
 #[utoipa::path(get, path = "/api/v1/integration-types/{type}", operation_id = "integration_types_get", tag = "integrations", security(("bearer" = [])),
-    params(("type" = String, Path)),
+    params(TypePath),
     responses((status = 200, body = IntegrationTypeOut), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(_state): State<AppState>,
     _user: CurrentUser,
-    Path(kind): Path<String>,
+    Path(TypePath { kind }): Path<TypePath>,
 ) -> ApiResult<IntegrationTypeOut> {
     let kind: IntegrationKind = kind.parse().map_err(|_| ApiError::not_found())?;
     let t = catalogue::find(kind).ok_or_else(ApiError::not_found)?;

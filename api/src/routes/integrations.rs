@@ -15,9 +15,12 @@ use common::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::auth::DoneOut;
+use crate::extract::IntegrationPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
+    list::{ByName, PageQuery, page_whole},
     pagination,
     state::AppState,
 };
@@ -122,9 +125,11 @@ impl From<Integration> for IntegrationOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IntegrationListOut {
     pub items: Vec<IntegrationOut>,
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IntegrationQuery {
     /// `active`, `degraded`, `error`, `disabled` or `reauth_required`.
     pub status: Option<String>,
@@ -132,6 +137,11 @@ pub struct IntegrationQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: Option<String>,
+    /// The `next_cursor` of the previous page, passed back unchanged.
+    pub cursor: Option<String>,
+    /// Items per page: 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -214,19 +224,29 @@ pub async fn list(
         kind: q.kind.as_deref().and_then(|k| k.parse().ok()),
     };
     let rows = integrations::list(&state.services.pool, member.org_id, &filter).await?;
+    let page = PageQuery {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    // By name, then id: NUL cannot occur in a name, so it separates the two.
+    let (rows, next_cursor) =
+        page_whole(rows, &page, |r| ByName(format!("{}\0{}", r.name, r.id.0)))?;
     Ok(Envelope(IntegrationListOut {
         items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
     }))
 }
 
 /// One integration.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_get", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
 ) -> ApiResult<IntegrationOut> {
     let row = integrations::find(&state.services.pool, member.org_id, integration_id(&id)?)
         .await?
@@ -236,7 +256,7 @@ pub async fn get(
 
 /// Change the name and/or config (org_admin).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_update", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
+    params(IntegrationPath),
     request_body = IntegrationUpdateIn,
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
@@ -244,7 +264,9 @@ pub async fn update(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
     ValidJson(body): ValidJson<IntegrationUpdateIn>,
 ) -> ApiResult<IntegrationOut> {
     let row = common::integrations::update(
@@ -262,21 +284,23 @@ pub async fn update(
 
 /// Delete an integration, its credentials and its health history (org_admin).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_delete", tag = "integrations", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("integration_id" = String, Path, format = Uuid)),
-    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    params(IntegrationPath),
+    responses((status = 200, description = "Deleted", body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
     member: OrgMember<perm::IntegrationsManage>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+    Path(IntegrationPath {
+        integration_id: id, ..
+    }): Path<IntegrationPath>,
+) -> ApiResult<DoneOut> {
     common::integrations::delete(
         &state.services.pool,
         &acting(&member, &meta),
         integration_id(&id)?,
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Envelope(DoneOut { ok: true }))
 }
 
 /// The member acting on the organisation's integrations, for the audit log.

@@ -12,9 +12,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::DoneOut;
+use crate::extract::{InvitationPath, MemberPath};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, CurrentUser, FieldErrors, OrgMember, ValidJson, path_uuid, perm},
+    extract::{
+        Client, CurrentUser, FieldErrors, OrgMember, ValidJson, ValidQuery, path_uuid, perm,
+    },
+    list::{Newest, PageQuery, page_whole},
     state::AppState,
 };
 
@@ -51,33 +55,46 @@ impl From<common::repo::invitations::Invitation> for InvitationOut {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MembersOut {
-    pub members: Vec<MemberOut>,
-    pub pending_invitations: Vec<InvitationOut>,
+impl From<common::repo::orgs::Member> for MemberOut {
+    fn from(m: common::repo::orgs::Member) -> Self {
+        Self {
+            user_id: m.user_id,
+            email: m.email,
+            full_name: m.full_name,
+            role: m.role,
+            joined_at: m.created_at,
+        }
+    }
 }
 
-/// Members of the organisation and pending invitations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberPageOut {
+    pub items: Vec<MemberOut>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationPageOut {
+    pub items: Vec<InvitationOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// Members of the organisation, newest first (open invitations are listed by
+/// `GET …/invitations`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/members", operation_id = "members_list", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = MembersOut), (status = 404, body = ErrorEnvelope)))]
+    params(("org_id" = String, Path), PageQuery),
+    responses((status = 200, body = MemberPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     member: OrgMember<perm::MembersRead>,
-) -> ApiResult<MembersOut> {
-    let (members, invitations) = state.identity.members(member.org_id).await?;
-    Ok(Envelope(MembersOut {
-        members: members
-            .into_iter()
-            .map(|m| MemberOut {
-                user_id: m.user_id,
-                email: m.email,
-                full_name: m.full_name,
-                role: m.role,
-                joined_at: m.created_at,
-            })
-            .collect(),
-        pending_invitations: invitations.into_iter().map(Into::into).collect(),
+    ValidQuery(q): ValidQuery<PageQuery>,
+) -> ApiResult<MemberPageOut> {
+    let (members, _) = state.identity.members(member.org_id).await?;
+    let (members, next_cursor) =
+        page_whole(members, &q, |m| Newest::of(m.created_at, m.user_id.0))?;
+    Ok(Envelope(MemberPageOut {
+        items: members.into_iter().map(Into::into).collect(),
+        next_cursor,
     }))
 }
 
@@ -116,27 +133,34 @@ pub async fn invite(
     ))
 }
 
-/// Open invitations: unused, unrevoked and unexpired (any member, like the member list).
+/// Open invitations, newest first: unused, unrevoked and unexpired (any member, like the member
+/// list).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invitations", operation_id = "invitations_list", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Vec<InvitationOut>), (status = 404, body = ErrorEnvelope)))]
+    params(("org_id" = String, Path), PageQuery),
+    responses((status = 200, body = InvitationPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn list_invitations(
     State(state): State<AppState>,
     member: OrgMember<perm::MembersRead>,
-) -> ApiResult<Vec<InvitationOut>> {
+    ValidQuery(q): ValidQuery<PageQuery>,
+) -> ApiResult<InvitationPageOut> {
     let invitations = state.identity.invitations(member.org_id).await?;
-    Ok(Envelope(invitations.into_iter().map(Into::into).collect()))
+    let (invitations, next_cursor) =
+        page_whole(invitations, &q, |i| Newest::of(i.created_at, i.id.0))?;
+    Ok(Envelope(InvitationPageOut {
+        items: invitations.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
 }
 
 /// Revoke an open invitation: its token stops working (org_admin).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/invitations/{invitation_id}", operation_id = "invitations_delete", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("invitation_id" = String, Path, format = Uuid)),
+    params(InvitationPath),
     responses((status = 200, body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     member: OrgMember<perm::MembersManage>,
     Client(meta): Client,
-    Path((_org, invitation_id)): Path<(String, String)>,
+    Path(InvitationPath { invitation_id, .. }): Path<InvitationPath>,
 ) -> ApiResult<DoneOut> {
     let id = path_uuid(&invitation_id).map(InvitationId)?;
     state
@@ -157,16 +181,16 @@ fn member_id(raw: &str) -> Result<UserId, ApiError> {
 
 /// Change a member's role; the last org_admin cannot be demoted (org_admin).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/members/{user_id}", operation_id = "members_update", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)), request_body = RoleIn,
-    responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
+    params(MemberPath), request_body = RoleIn,
+    responses((status = 200, description = "The member with their new role", body = MemberOut), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "last_admin", body = ErrorEnvelope)))]
 pub async fn change_role(
     State(state): State<AppState>,
     member: OrgMember<perm::MembersManage>,
     Client(meta): Client,
-    Path((_org, user_id)): Path<(String, String)>,
+    Path(MemberPath { user_id, .. }): Path<MemberPath>,
     ValidJson(body): ValidJson<RoleIn>,
-) -> ApiResult<DoneOut> {
+) -> ApiResult<MemberOut> {
     let target = member_id(&user_id)?;
     let mut errors = FieldErrors::default();
     let role = errors.check("role", Role::parse(&body.role));
@@ -176,19 +200,24 @@ pub async fn change_role(
         .identity
         .change_role(&meta, member.caller, member.org_id, target, role)
         .await?;
-    Ok(Envelope(DoneOut { ok: true }))
+    let (members, _) = state.identity.members(member.org_id).await?;
+    let updated = members
+        .into_iter()
+        .find(|m| m.user_id == target)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Envelope(updated.into()))
 }
 
 /// Remove a member; the last org_admin cannot be removed (org_admin).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/members/{user_id}", operation_id = "members_delete", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)),
+    params(MemberPath),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope),
               (status = 409, description = "last_admin", body = ErrorEnvelope)))]
 pub async fn remove(
     State(state): State<AppState>,
     member: OrgMember<perm::MembersManage>,
     Client(meta): Client,
-    Path((_org, user_id)): Path<(String, String)>,
+    Path(MemberPath { user_id, .. }): Path<MemberPath>,
 ) -> ApiResult<DoneOut> {
     let target = member_id(&user_id)?;
     state

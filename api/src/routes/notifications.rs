@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::extract::NotificationPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{CurrentUser, ValidQuery, path_id},
@@ -22,6 +23,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
     /// Only unread ones.
     #[serde(default)]
@@ -91,12 +93,14 @@ pub async fn list(
 
 /// Mark one notification read (404 when it is not the caller's).
 #[utoipa::path(post, path = "/api/v1/notifications/{notification_id}/read", operation_id = "notifications_read", tag = "incidents", security(("bearer" = [])),
-    params(("notification_id" = String, Path, format = Uuid)),
+    params(NotificationPath),
     responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn read(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
+    Path(NotificationPath {
+        notification_id: id,
+    }): Path<NotificationPath>,
 ) -> Result<StatusCode, ApiError> {
     let id = path_id(&id)?;
     if notifications::mark_read(&state.services.pool, caller.user_id, id).await? {

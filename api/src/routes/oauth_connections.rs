@@ -18,10 +18,12 @@ use utoipa::ToSchema;
 use super::{
     auth::DoneOut, github_login::CallbackQuery, jobs::JobOut, repositories::JobStartedOut,
 };
+use crate::extract::{ConnectionPath, MyJobPath};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, CurrentUser, ValidQuery, path_uuid},
     flow_cookie::FlowCookie,
+    list::{Newest, PageQuery, page_whole},
     state::AppState,
 };
 
@@ -106,33 +108,41 @@ pub async fn callback(
     Ok(Envelope(conn.into()))
 }
 
-/// The signed-in user's connections (tokens are never shown).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionPageOut {
+    pub items: Vec<ConnectionOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// The signed-in user's connections, newest first (tokens are never shown).
 #[utoipa::path(get, path = "/api/v1/oauth/connections", operation_id = "oauth_connections_list", tag = "github", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ConnectionOut>)))]
+    params(PageQuery),
+    responses((status = 200, body = ConnectionPageOut), (status = 400, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-) -> ApiResult<Vec<ConnectionOut>> {
-    Ok(Envelope(
-        state
-            .identity
-            .connections(caller)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    ValidQuery(q): ValidQuery<PageQuery>,
+) -> ApiResult<ConnectionPageOut> {
+    let all: Vec<ConnectionOut> = state
+        .identity
+        .connections(caller)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let (items, next_cursor) = page_whole(all, &q, |c| Newest::of(c.created_at, c.id.0))?;
+    Ok(Envelope(ConnectionPageOut { items, next_cursor }))
 }
 
 /// Revoke the token at GitHub, then delete the connection.
 #[utoipa::path(delete, path = "/api/v1/oauth/connections/{connection_id}", operation_id = "oauth_connections_delete", tag = "github", security(("bearer" = [])),
-    params(("connection_id" = String, Path, format = Uuid)),
+    params(ConnectionPath),
     responses((status = 200, body = DoneOut), (status = 404, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
     Client(meta): Client,
     CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
+    Path(ConnectionPath { connection_id: id }): Path<ConnectionPath>,
 ) -> ApiResult<DoneOut> {
     state
         .identity
@@ -143,12 +153,12 @@ pub async fn delete(
 
 /// Refresh the connection's token now (202 with the job id; see `GET /api/v1/jobs/{job_id}`).
 #[utoipa::path(post, path = "/api/v1/oauth/connections/{connection_id}/refresh", operation_id = "oauth_connections_refresh", tag = "github", security(("bearer" = [])),
-    params(("connection_id" = String, Path, format = Uuid)),
+    params(ConnectionPath),
     responses((status = 202, body = JobStartedOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn refresh(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
+    Path(ConnectionPath { connection_id: id }): Path<ConnectionPath>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = state
         .identity
@@ -162,12 +172,12 @@ pub async fn refresh(
 
 /// A job the signed-in user started (e.g. a token refresh).
 #[utoipa::path(get, path = "/api/v1/jobs/{job_id}", operation_id = "jobs_get_mine", tag = "github", security(("bearer" = [])),
-    params(("job_id" = String, Path)),
+    params(MyJobPath),
     responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn my_job(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-    Path(id): Path<String>,
+    Path(MyJobPath { job_id: id }): Path<MyJobPath>,
 ) -> ApiResult<JobOut> {
     let job = common::repo::jobs::find_for_user(&state.services.pool, caller.user_id, &JobId(id))
         .await?

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use super::auth::{DoneOut, OrgRoleOut};
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, CurrentUser, FieldErrors, OrgMember, ValidJson, perm},
+    extract::{Client, CurrentUser, FieldErrors, OrgMember, ValidJson, ValidQuery, perm},
+    list::{ByName, PageQuery, page_whole},
     state::AppState,
 };
 
@@ -80,16 +81,27 @@ pub async fn create(
     ))
 }
 
-/// The organisations the caller belongs to, with their role in each.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgPageOut {
+    pub items: Vec<OrgRoleOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// The organisations the caller belongs to, by slug, with their role in each.
 #[utoipa::path(get, path = "/api/v1/orgs", operation_id = "orgs_list", tag = "orgs", security(("bearer" = [])),
-    responses((status = 200, body = Vec<OrgRoleOut>)))]
+    params(PageQuery),
+    responses((status = 200, body = OrgPageOut), (status = 400, body = ErrorEnvelope)))]
 pub async fn list_mine(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
-) -> ApiResult<Vec<OrgRoleOut>> {
+    ValidQuery(q): ValidQuery<PageQuery>,
+) -> ApiResult<OrgPageOut> {
     let orgs = state.identity.my_orgs(caller).await?;
-    Ok(Envelope(
-        orgs.into_iter()
+    let (orgs, next_cursor) = page_whole(orgs, &q, |o| ByName(o.slug.clone()))?;
+    Ok(Envelope(OrgPageOut {
+        next_cursor,
+        items: orgs
+            .into_iter()
             .map(|o| OrgRoleOut {
                 id: o.org_id,
                 slug: o.slug,
@@ -97,7 +109,7 @@ pub async fn list_mine(
                 role: o.role,
             })
             .collect(),
-    ))
+    }))
 }
 
 /// One organisation.

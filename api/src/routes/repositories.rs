@@ -12,6 +12,7 @@ use common::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::extract::RepositoryPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
@@ -19,6 +20,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RepoQuery {
     /// Part of the full name (`owner/name`), case-insensitive.
     pub search: Option<String>,
@@ -110,7 +112,8 @@ pub async fn list(
     member: OrgMember<perm::ReposRead>,
     ValidQuery(q): ValidQuery<RepoQuery>,
 ) -> ApiResult<RepositoryPageOut> {
-    let limit = crate::pagination::limit(q.limit, 100, 500)?;
+    let limit =
+        crate::pagination::limit(q.limit, crate::list::DEFAULT_LIMIT, crate::list::MAX_LIMIT)?;
     let filter = Filter {
         search: q.search.filter(|s| !s.is_empty()),
         monitored: q.monitored,
@@ -128,12 +131,12 @@ pub async fn list(
 
 /// One repository.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}", operation_id = "repositories_get", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    params(RepositoryPath),
     responses((status = 200, body = RepositoryOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposRead>,
-    Path((_org, repo_id)): Path<(String, String)>,
+    Path(RepositoryPath { repo_id, .. }): Path<RepositoryPath>,
 ) -> ApiResult<RepositoryOut> {
     let id = path_id(&repo_id)?;
     let repo = repositories::find(&state.services.pool, member.org_id, id)
@@ -172,13 +175,13 @@ async fn start(
 
 /// Monitor the repository: RepoPal's webhook is installed by a job (202 with its id).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/connect", operation_id = "repositories_connect", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn connect(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposManage>,
     Client(meta): Client,
-    Path((_org, repo)): Path<(String, String)>,
+    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     start(
         &state,
@@ -192,13 +195,13 @@ pub async fn connect(
 
 /// Stop monitoring: the webhook is removed by a job (202 with its id).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/disconnect", operation_id = "repositories_disconnect", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn disconnect(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposManage>,
     Client(meta): Client,
-    Path((_org, repo)): Path<(String, String)>,
+    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     start(
         &state,
@@ -212,13 +215,13 @@ pub async fn disconnect(
 
 /// Ask GitHub to ping RepoPal's webhook (202 with the job id).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/test", operation_id = "repositories_test", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn test(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposManage>,
     Client(meta): Client,
-    Path((_org, repo)): Path<(String, String)>,
+    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     start(
         &state,
@@ -240,13 +243,13 @@ pub struct RepositoryPatch {
 
 /// Change a repository's settings.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}", operation_id = "repositories_update", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)), request_body = RepositoryPatch,
+    params(RepositoryPath), request_body = RepositoryPatch,
     responses((status = 200, body = RepositoryOut), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn update(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposManage>,
     Client(meta): Client,
-    Path((_org, repo)): Path<(String, String)>,
+    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
     ValidJson(body): ValidJson<RepositoryPatch>,
 ) -> ApiResult<RepositoryOut> {
     let id = path_id(&repo)?;
@@ -288,12 +291,12 @@ pub struct RepositoryStatusOut {
 
 /// Whether the repository is monitored and its webhook installed.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/status", operation_id = "repositories_status", tag = "github", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("repo_id" = String, Path, format = Uuid)),
+    params(RepositoryPath),
     responses((status = 200, body = RepositoryStatusOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn status(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposRead>,
-    Path((_org, repo)): Path<(String, String)>,
+    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
 ) -> ApiResult<RepositoryStatusOut> {
     let repo = repositories::find(&state.services.pool, member.org_id, path_id(&repo)?)
         .await?

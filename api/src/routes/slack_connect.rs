@@ -32,6 +32,7 @@ pub struct SlackAuthorizeOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlackCallbackQuery {
     pub code: Option<String>,
     pub state: Option<String>,

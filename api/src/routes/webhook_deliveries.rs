@@ -13,6 +13,7 @@ use common::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::extract::DeliveryPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidQuery, path_id, perm},
@@ -21,6 +22,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// Event name, e.g. `workflow_run`.
     pub event: Option<String>,
@@ -106,14 +108,14 @@ pub struct ReplayOut {
 /// Process a delivery again (org_admin); 202 with the job id.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/webhook-deliveries/{delivery_id}/replay", operation_id = "webhook_deliveries_replay", tag = "webhooks",
     security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("delivery_id" = String, Path, format = Uuid)),
+    params(DeliveryPath),
     responses((status = 202, body = ReplayOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 409, description = "`payload_pruned`: the payload was dropped by retention", body = ErrorEnvelope)))]
 pub async fn replay(
     State(state): State<AppState>,
     member: OrgMember<perm::WebhooksReplay>,
     Client(meta): Client,
-    Path((_org, delivery_id)): Path<(String, String)>,
+    Path(DeliveryPath { delivery_id, .. }): Path<DeliveryPath>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = path_id(&delivery_id)?;
     let job = state

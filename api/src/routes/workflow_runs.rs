@@ -17,15 +17,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::extract::RunPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
     extract::{Client, OrgMember, ValidJson, ValidQuery, path_id, perm},
+    list::{ByName, PageQuery, page_whole},
     pagination,
     routes::repositories::JobStartedOut,
     state::AppState,
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RunQuery {
     /// Repository id.
     pub repository: Option<Uuid>,
@@ -178,12 +181,12 @@ pub struct WorkflowRunDetailOut {
 
 /// One run attempt with its jobs.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}", operation_id = "workflow_runs_get", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
+    params(RunPath),
     responses((status = 200, body = WorkflowRunDetailOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,
-    Path((_org, id)): Path<(String, String)>,
+    Path(RunPath { run_id: id, .. }): Path<RunPath>,
 ) -> ApiResult<WorkflowRunDetailOut> {
     let run = workflow_runs::find(&state.services.pool, member.org_id, path_id(&id)?)
         .await?
@@ -238,23 +241,34 @@ impl From<Stat> for WorkflowStatOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkflowStatsOut {
     pub items: Vec<WorkflowStatOut>,
+    pub next_cursor: Option<String>,
 }
 
-/// Per repository and workflow: completed runs, failure rate and median duration (same filters
-/// as the list; `cursor` and `limit` are ignored).
+/// Per repository and workflow (by repository name, then workflow id): completed runs, failure
+/// rate and median duration (same filters as the list, paged by its own cursor).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/workflow-runs/stats", operation_id = "workflow_runs_stats", tag = "incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), RunQuery),
     responses((status = 200, body = WorkflowStatsOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn stats(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,
-    ValidQuery(q): ValidQuery<RunQuery>,
+    ValidQuery(mut q): ValidQuery<RunQuery>,
 ) -> ApiResult<WorkflowStatsOut> {
+    let page = PageQuery {
+        cursor: q.cursor.take(),
+        limit: q.limit,
+    };
     let (filter, _) = q.filter()?;
-    let rows = workflow_runs::stats(&state.services.pool, member.org_id, &filter).await?;
-    Ok(Envelope(WorkflowStatsOut {
-        items: rows.into_iter().map(Into::into).collect(),
-    }))
+    let rows: Vec<WorkflowStatOut> =
+        workflow_runs::stats(&state.services.pool, member.org_id, &filter)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+    let (items, next_cursor) = page_whole(rows, &page, |s| {
+        ByName(format!("{}\0{:020}", s.repository, s.workflow_id))
+    })?;
+    Ok(Envelope(WorkflowStatsOut { items, next_cursor }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -267,7 +281,7 @@ pub struct RerunIn {
 
 /// Ask GitHub to re-run the run (all jobs or only failed ones): 202 with the job id.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/workflow-runs/{run_id}/rerun", operation_id = "workflow_runs_rerun", tag = "incidents", security(("bearer" = [])),
-    params(("org_id" = String, Path, format = Uuid), ("run_id" = String, Path, format = Uuid)),
+    params(RunPath),
     request_body = RerunIn,
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope)))]
@@ -275,7 +289,7 @@ pub async fn rerun(
     State(state): State<AppState>,
     member: OrgMember<perm::WorkflowsRerun>,
     Client(meta): Client,
-    Path((_org, id)): Path<(String, String)>,
+    Path(RunPath { run_id: id, .. }): Path<RunPath>,
     ValidJson(body): ValidJson<RerunIn>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::workflows::request_rerun(

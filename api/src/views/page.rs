@@ -176,10 +176,14 @@ pub fn field_errors(e: &ApiError) -> FieldErrors {
     e.details
         .as_ref()
         .and_then(|d| d.get("fields"))
-        .and_then(|f| f.as_object())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("is not valid").to_owned()))
+        .and_then(|f| f.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|f| {
+                    let field = f.get("field")?.as_str()?.to_owned();
+                    let message = f.get("message").and_then(serde_json::Value::as_str);
+                    Some((field, message.unwrap_or("is not valid").to_owned()))
+                })
                 .collect()
         })
         .unwrap_or_default()

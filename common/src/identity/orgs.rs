@@ -102,6 +102,23 @@ pub(crate) async fn create_org_in(
 }
 
 impl Identity {
+    /// The organisation a path segment names (its id or its slug) and the caller's role in it:
+    /// `None` when there is no such organisation or the caller is not a member, alike.
+    pub async fn resolve_org(
+        &self,
+        caller: Caller,
+        segment: &str,
+    ) -> Result<Option<(OrgId, Role)>, Error> {
+        let org = match segment.parse::<uuid::Uuid>() {
+            Ok(id) => OrgId(id),
+            Err(_) => match orgs::id_by_slug(&self.pool, segment).await? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
+        };
+        Ok(self.role_in(caller, org).await?.map(|role| (org, role)))
+    }
+
     /// The caller's role in `org`: `None` when not a member (super admins act as org_admin).
     pub async fn role_in(&self, caller: Caller, org: OrgId) -> Result<Option<Role>, Error> {
         let role = orgs::role_of(&self.pool, org, caller.user_id).await?;

@@ -270,7 +270,10 @@ pub async fn sync(pool: &PgPool, by: &Acting<'_>, id: IntegrationId) -> Result<S
         .ok_or(Error::NotFound)?;
     let outcome = providers::of(row.kind).sync(&mut tx, &row).await?;
     let job = match &outcome {
-        SyncOutcome::Enqueued(job) => Some(job.to_string()),
+        SyncOutcome::Enqueued(job) => {
+            crate::repo::jobs::record_for_org(&mut *tx, org, job, "integration_sync").await?;
+            Some(job.to_string())
+        }
         SyncOutcome::NothingToSync(_) => None,
     };
     audit(

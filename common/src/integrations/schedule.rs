@@ -7,6 +7,7 @@ use crate::{
     Error,
     domain::IntegrationId,
     jobs::{self, CheckIntegration, Enqueue},
+    repo::org_jobs,
 };
 
 /// `t` rounded up to a whole second (job run times have second precision, and a due time must
@@ -23,7 +24,7 @@ pub async fn schedule_check(
     id: IntegrationId,
     due: DateTime<Utc>,
 ) -> Result<bool, Error> {
-    Ok(jobs::push_with(
+    let job = jobs::push_with(
         conn,
         &CheckIntegration {
             integration_id: id,
@@ -34,6 +35,10 @@ pub async fn schedule_check(
             idempotency_key: Some(format!("check:{id}:{}", due.timestamp())),
         },
     )
-    .await?
-    .is_some())
+    .await?;
+    // The organisation sees its scheduled checks among its jobs.
+    if let Some(job) = &job {
+        org_jobs::record_for_integration(&mut *conn, id, job, "check_integration").await?;
+    }
+    Ok(job.is_some())
 }

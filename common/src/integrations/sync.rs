@@ -58,7 +58,7 @@ pub async fn schedule_sync(
     id: IntegrationId,
     due: DateTime<Utc>,
 ) -> Result<bool, Error> {
-    Ok(jobs::push_with(
+    let job = jobs::push_with(
         conn,
         &SyncIntegration {
             integration_id: id,
@@ -69,8 +69,13 @@ pub async fn schedule_sync(
             idempotency_key: Some(format!("sync:{id}:{}", due.timestamp())),
         },
     )
-    .await?
-    .is_some())
+    .await?;
+    // The organisation sees its scheduled syncs among its jobs.
+    if let Some(job) = &job {
+        crate::repo::org_jobs::record_for_integration(&mut *conn, id, job, "sync_integration")
+            .await?;
+    }
+    Ok(job.is_some())
 }
 
 /// How long a due time may stay due after its job was enqueued. A job that ends without moving it

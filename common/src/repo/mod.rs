@@ -24,6 +24,7 @@ pub mod login_attempts;
 pub mod notifications;
 pub mod oauth;
 pub mod oauth_states;
+pub mod org_jobs;
 pub mod orgs;
 pub mod paging;
 pub mod probe;

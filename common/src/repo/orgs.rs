@@ -49,6 +49,16 @@ pub async fn find(db: impl PgExecutor<'_>, id: OrgId) -> Result<Option<Org>, Err
     .await?)
 }
 
+/// The id of the organisation with `slug`.
+pub async fn id_by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<OrgId>, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT id AS "id: OrgId" FROM organizations WHERE slug = $1"#,
+        slug,
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
 /// Whether `slug` is free (used to pick a unique slug for a new organisation).
 pub async fn slug_exists(db: impl PgExecutor<'_>, slug: &str) -> Result<bool, Error> {
     Ok(sqlx::query_scalar!(

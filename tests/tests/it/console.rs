@@ -230,7 +230,7 @@ async fn a_revoked_session_cookie_is_refused_and_logout_ends_the_api_session_too
         )
         .await
         .json();
-    let console_session = sessions["data"]
+    let console_session = sessions["data"]["items"]
         .as_array()
         .expect("sessions")
         .iter()
@@ -480,7 +480,7 @@ async fn password_reset_email_verification_and_invitations_work_from_their_links
     let org = app
         .call(Method::GET, "/api/v1/orgs", Some(&api), None)
         .await
-        .json()["data"][0]["id"]
+        .json()["data"]["items"][0]["id"]
         .as_str()
         .expect("org")
         .to_owned();

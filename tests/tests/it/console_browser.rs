@@ -299,7 +299,7 @@ async fn the_console_in_a_real_browser() {
         .json()
         .await
         .expect("json");
-    for s in sessions["data"].as_array().expect("list") {
+    for s in sessions["data"]["items"].as_array().expect("list") {
         if s["current"] == false {
             let id = s["id"].as_str().expect("id");
             let res = client

@@ -113,12 +113,18 @@ async fn a_revoked_invitation_is_refused_and_the_revocation_audited() {
     let token = newest_token(&app, "rev@example.com").await;
     let open = list(&app, &admin, &org).await;
     assert_eq!(open.status, 200, "{}", open.text());
-    assert_eq!(open.json()["data"][0]["id"], id);
-    assert_eq!(open.json()["data"][0]["invited_by"], admin.user_id.as_str());
+    assert_eq!(open.json()["data"]["items"][0]["id"], id);
+    assert_eq!(
+        open.json()["data"]["items"][0]["invited_by"],
+        admin.user_id.as_str()
+    );
 
     let res = revoke(&app, &admin, &org, id).await;
     assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(list(&app, &admin, &org).await.json()["data"], json!([]));
+    assert_eq!(
+        list(&app, &admin, &org).await.json()["data"]["items"],
+        json!([])
+    );
     assert_eq!(
         code(&revoke(&app, &admin, &org, id).await),
         (404, Some("not_found".into())),
@@ -160,7 +166,7 @@ async fn inviting_again_replaces_the_earlier_invitation() {
     let second = newest_token(&app, "again@example.com").await;
     assert_ne!(first, second);
     let open = list(&app, &admin, &org).await.json();
-    let open = open["data"].as_array().unwrap();
+    let open = open["data"]["items"].as_array().unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["role"], "viewer");
 
@@ -209,7 +215,10 @@ async fn an_invitation_dies_when_its_inviter_is_demoted_or_removed() {
         )
         .await;
     assert_eq!(remove.status, 200, "{}", remove.text());
-    assert_eq!(list(&app, &owner, &org).await.json()["data"], json!([]));
+    assert_eq!(
+        list(&app, &owner, &org).await.json()["data"]["items"],
+        json!([])
+    );
 
     let c1 = app.register("c1@example.com", None).await;
     assert_eq!(
@@ -390,7 +399,11 @@ async fn an_admin_of_another_org_cannot_list_or_revoke_its_invitations() {
     );
 
     let still = list(&app, &bravo, &org_b).await.json();
-    assert_eq!(still["data"].as_array().unwrap().len(), 1, "{still}");
+    assert_eq!(
+        still["data"]["items"].as_array().unwrap().len(),
+        1,
+        "{still}"
+    );
     let target = app.register("target@example.com", None).await;
     let token = newest_token(&app, "target@example.com").await;
     assert_eq!(accept(&app, &target, &token).await.status, 200);

@@ -119,7 +119,7 @@ async fn connecting_stores_sealed_expiring_tokens_and_lists_them_without_secrets
             None,
         )
         .await;
-    assert_eq!(list.json()["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list.json()["data"]["items"].as_array().unwrap().len(), 1);
     assert!(
         !list.text().contains("ghu_")
             && !list.text().contains("ghr_")
@@ -237,7 +237,7 @@ async fn the_scheduler_refreshes_expiring_tokens_and_a_refused_refresh_token_req
         )
         .await
         .json();
-    assert_eq!(list["data"][0]["status"], "reauth_required");
+    assert_eq!(list["data"]["items"][0]["status"], "reauth_required");
     let state = app
         .call(
             Method::GET,
@@ -314,8 +314,8 @@ async fn a_token_endpoint_outage_is_retried_until_it_recovers() {
         )
         .await
         .json();
-    assert_eq!(list["data"][0]["status"], "active");
-    assert!(list["data"][0]["last_refreshed_at"].is_string());
+    assert_eq!(list["data"]["items"][0]["status"], "active");
+    assert!(list["data"]["items"][0]["last_refreshed_at"].is_string());
 }
 
 #[tokio::test]

@@ -72,12 +72,22 @@ pub async fn run_due(_job: RefreshDueTokens, ctx: JobContext) -> Result<(), JobE
             )),
             ..Enqueue::default()
         };
-        jobs::push_with(
+        let job = jobs::push_with(
             &mut conn,
             &RefreshIntegrationToken { integration_id: id },
             opts,
         )
         .await?;
+        // The organisation sees its integrations' token refreshes among its jobs.
+        if let Some(job) = job {
+            common::repo::org_jobs::record_for_integration(
+                &mut *conn,
+                id,
+                &job,
+                "refresh_integration_token",
+            )
+            .await?;
+        }
     }
     tracing::info!(
         due = due.len(),
