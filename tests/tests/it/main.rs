@@ -44,6 +44,7 @@ mod no_secrets_slack;
 mod oauth_connections;
 mod orgs;
 mod prefetch;
+mod queue_schema;
 mod redelivery;
 mod request_tracing;
 mod retention;
