@@ -37,11 +37,20 @@ impl Acker {
 
 async fn write_loop(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Ack>) {
     let mut batch: Vec<Ack> = Vec::new();
+    // Where the time goes, logged when the writer stops (`make bench` reads it).
+    let (mut statements, mut acked, mut ack_time) = (0u64, 0u64, Duration::ZERO);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let mut delay = Duration::from_millis(50);
         loop {
-            match job_claims::ack(&pool, &batch).await {
-                Ok(_) => break,
+            let began = std::time::Instant::now();
+            let result = job_claims::ack(&pool, &batch).await;
+            ack_time += began.elapsed();
+            match result {
+                Ok(_) => {
+                    statements += 1;
+                    acked += batch.len() as u64;
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, jobs = batch.len(), retry_in_ms = delay.as_millis(), "could not record finished jobs; retrying");
                     tokio::time::sleep(delay).await;
@@ -51,4 +60,10 @@ async fn write_loop(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Ack>) {
         }
         batch.clear();
     }
+    tracing::info!(
+        statements,
+        acked,
+        ack_ms = ack_time.as_secs_f64() * 1e3,
+        "acknowledgement writer stopped"
+    );
 }

@@ -107,7 +107,11 @@ pub async fn claim(
 }
 
 /// Records many finished runs in one statement. Only rows still `Running` under the acking
-/// worker change (a job re-queued as an orphan meanwhile belongs to its next run).
+/// worker change (a job re-queued as an orphan meanwhile belongs to its next run). Each run's row
+/// is found by its primary key: the worker is compared with `IS NOT DISTINCT FROM` (the same test,
+/// as `lock_by` is set on every `Running` row) so the planner cannot probe the `lock_by` index
+/// instead, whose entries for one worker grow with every job it ever ran (its statistics, taken
+/// while the queue was filling, say almost none), making every ack scan them all.
 pub async fn ack(pool: &PgPool, acks: &[Ack]) -> Result<u64, Error> {
     let ids: Vec<&str> = acks.iter().map(|a| a.id.as_str()).collect();
     let workers: Vec<&str> = acks.iter().map(|a| a.worker.as_str()).collect();
@@ -119,7 +123,7 @@ pub async fn ack(pool: &PgPool, acks: &[Ack]) -> Result<u64, Error> {
          SET status = a.status, attempts = a.attempt, last_result = a.result, done_at = now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int4[], $5::jsonb[])
               AS a(id, worker, status, attempt, result)
-         WHERE j.id = a.id AND j.lock_by = a.worker AND j.status = 'Running'",
+         WHERE j.id = a.id AND j.lock_by IS NOT DISTINCT FROM a.worker AND j.status = 'Running'",
     )
     .bind(&ids)
     .bind(&workers)

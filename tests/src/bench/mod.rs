@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod e2e;
 pub mod graphile;
 pub mod ingest;
+pub mod queue_profile;
 pub mod scale;
 
 use std::time::{Duration, Instant};

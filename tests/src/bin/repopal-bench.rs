@@ -31,7 +31,10 @@ use common::{
 };
 use repopal_tests::{
     TestDb,
-    bench::{self, env_num, graphile, median, percentile},
+    bench::{
+        self, env_num, graphile, median, percentile,
+        queue_profile::{self, DrainProfile},
+    },
 };
 
 const PROCESSES: usize = 4;
@@ -61,10 +64,19 @@ fn worker_env(extra: &[(&'static str, String)]) -> Vec<(String, String)> {
 }
 
 /// One RepoPal drain: workers idle and registered, N jobs committed at once, time until none is
-/// unfinished.
-async fn drain_once(n_jobs: usize, processes: usize, env: &[(String, String)]) -> f64 {
+/// unfinished; with where the time went.
+async fn drain_once(
+    n_jobs: usize,
+    processes: usize,
+    env: &[(String, String)],
+) -> (f64, DrainProfile) {
     let db = TestDb::new().await;
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // The claim streams and the ack writer log their statement times when they stop.
+    pairs.push((
+        "RUST_LOG",
+        "warn,repopal_worker::claim=info,repopal_worker::acker=info",
+    ));
     let workers = bench::start_workers(&db.url, processes, &pairs);
     bench::wait_registered(
         &db.pool,
@@ -78,6 +90,13 @@ async fn drain_once(n_jobs: usize, processes: usize, env: &[(String, String)]) -
         let batch: Vec<Noop> = chunk.iter().map(|_| Noop { enqueued_at_us: 0 }).collect();
         jobs::push_many(&mut tx, &batch).await.expect("push");
     }
+    let cpu = |workers: &[repopal_tests::process::Proc]| -> f64 {
+        workers
+            .iter()
+            .map(|w| bench::ingest::cpu_seconds(w.pid()))
+            .sum()
+    };
+    let (worker_cpu, pg_cpu) = (cpu(&workers), queue_profile::postgres_cpu_seconds());
     let started = Instant::now();
     tx.commit().await.expect("commit");
     while repo::jobs::unfinished(&db.pool, &[Noop::QUEUE.name])
@@ -88,8 +107,15 @@ async fn drain_once(n_jobs: usize, processes: usize, env: &[(String, String)]) -
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let mut profile = DrainProfile {
+        worker_cpu_s: cpu(&workers) - worker_cpu,
+        postgres_cpu_s: queue_profile::postgres_cpu_seconds() - pg_cpu,
+        ..DrainProfile::default()
+    };
+    let logs: Vec<_> = workers.iter().map(|w| w.log.clone()).collect();
     bench::stop_all(workers).await;
-    n_jobs as f64 / elapsed
+    profile.read_logs(&logs, Noop::QUEUE.name);
+    (n_jobs as f64 / elapsed, profile)
 }
 
 fn shown(v: &[f64]) -> String {
@@ -127,7 +153,9 @@ async fn queue(runs: usize) {
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..runs {
             // Alternate, so load changes on the shared machine hit both alike.
-            ours.push(drain_once(n_jobs, PROCESSES, &env).await);
+            let (rate, profile) = drain_once(n_jobs, PROCESSES, &env).await;
+            println!("  {mode} RepoPal {rate:.0} jobs/s, {}", profile.summary(n_jobs));
+            ours.push(rate);
             if have_gw {
                 match graphile::run(mode, n_jobs, PROCESSES, CONCURRENCY).await {
                     Some(r) if r.left == 0 => theirs.push(r.jobs_per_sec),

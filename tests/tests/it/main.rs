@@ -48,6 +48,7 @@ mod oauth_connections;
 mod org_jobs;
 mod orgs;
 mod prefetch;
+mod queue_schema;
 mod redelivery;
 mod request_tracing;
 mod retention;
