@@ -8,6 +8,7 @@ pub mod inflight;
 pub mod metrics;
 pub mod pagination;
 pub mod rate_limit;
+pub mod request_formats;
 pub mod routes;
 pub mod security;
 pub mod state;

@@ -96,11 +96,14 @@ impl From<SignedIn> for AuthOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterIn {
+    #[schema(value_type = crate::request_formats::EmailText)]
     pub email: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = crate::request_formats::NewPasswordText)]
     pub password: SecretString,
+    #[schema(value_type = crate::request_formats::DisplayName)]
     pub full_name: String,
     /// Creates an organisation with the new user as `org_admin`.
+    #[schema(value_type = Option<crate::request_formats::DisplayName>)]
     pub organization_name: Option<String>,
 }
 
@@ -187,7 +190,7 @@ pub async fn login(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshIn {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::request_formats::RefreshToken)]
     pub refresh_token: SecretString,
 }
 
@@ -239,6 +242,7 @@ pub async fn me(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProfilePatch {
+    #[schema(value_type = Option<crate::request_formats::DisplayName>)]
     pub full_name: Option<String>,
 }
 

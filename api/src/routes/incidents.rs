@@ -264,6 +264,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct NoteIn {
     /// An optional note for the timeline (at most 4000 characters).
+    #[schema(max_length = 4000)]
     pub note: Option<String>,
 }
 
@@ -344,6 +345,7 @@ pub async fn reopen(
 #[serde(deny_unknown_fields)]
 pub struct CommentIn {
     /// 1–4000 characters.
+    #[schema(value_type = crate::request_formats::CommentText)]
     pub body: String,
 }
 
