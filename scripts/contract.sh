@@ -46,6 +46,9 @@ export LOGIN_LOCKOUT_THRESHOLD=${LOGIN_LOCKOUT_THRESHOLD:-1000000}
 # instead of 400 `oauth_not_configured`; no request leaves this machine.
 export GITHUB_OAUTH_CLIENT_ID=contract-fuzz GITHUB_OAUTH_CLIENT_SECRET=contract-fuzz-not-a-real-secret
 export GITHUB_API_URL=http://127.0.0.1:9 GITHUB_WEB_URL=http://127.0.0.1:9
+# Likewise the GitHub App's install link and Slack's "Add to Slack".
+export GITHUB_APP_SLUG=contract-fuzz SLACK_CLIENT_ID=contract-fuzz SLACK_CLIENT_SECRET=contract-fuzz-not-a-real-secret
+export SLACK_API_URL=http://127.0.0.1:9 SLACK_AUTHORIZE_URL=http://127.0.0.1:9/oauth/v2/authorize
 unset METRICS_ADDR
 export METRICS_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d "\n")
 
@@ -90,9 +93,10 @@ scripts/client.sh "$base" || client_status=1
 st=("$venv/bin/st" --config-file "$logs/schemathesis.toml" run "$base/openapi.json" --url "$base"
     --max-examples "$examples" --workers "$workers" --suppress-health-check all --request-timeout 20 --no-color)
 # Signing out, or revoking a session whose id the fuzzer read from `GET /auth/sessions`, ends the
-# admin's session: the main admin run leaves those two out, and each runs afterwards with a session
-# of its own.
-session_enders=(--exclude-operation-id auth_logout --exclude-operation-id sessions_delete)
+# admin's session, and deleting the seeded organisation leaves nothing to fuzz inside it: the main
+# admin run leaves those three out, and each runs afterwards (signing out and revoking with a session
+# of their own).
+session_enders=(--exclude-operation-id auth_logout --exclude-operation-id sessions_delete --exclude-operation-id orgs_delete)
 # Both main runs at once (the server has cores to spare while schemathesis generates).
 "${st[@]}" -H "Authorization: Bearer $token" "${session_enders[@]}" "$@" >"$logs/admin.txt" 2>&1 &
 admin=$!
@@ -103,7 +107,8 @@ wait $admin || status=1
 wait $anonymous || status=1
 "${st[@]}" -H "Authorization: Bearer $logout_token" --include-operation-id auth_logout "$@" >"$logs/admin-logout.txt" 2>&1 || status=1
 "${st[@]}" -H "Authorization: Bearer $revoke_token" --include-operation-id sessions_delete "$@" >"$logs/admin-sessions-delete.txt" 2>&1 || status=1
-for run in admin anonymous admin-logout admin-sessions-delete; do
+"${st[@]}" -H "Authorization: Bearer $token" --include-operation-id orgs_delete "$@" >"$logs/admin-orgs-delete.txt" 2>&1 || status=1
+for run in admin anonymous admin-logout admin-sessions-delete admin-orgs-delete; do
     echo "contract: ---- $run ----"
     if [ $status -ne 0 ]; then cat "$logs/$run.txt"; else sed -n '/SUMMARY/,$p' "$logs/$run.txt"; fi
 done
@@ -112,9 +117,9 @@ if grep -q '"level":"ERROR"' "$logs/api.log"; then
     grep '"level":"ERROR"' "$logs/api.log" | head -20 >&2
     status=1
 fi
-runs=("$logs/admin.txt" "$logs/admin-logout.txt" "$logs/admin-sessions-delete.txt" "$logs/anonymous.txt")
-admin_ops=$(grep -ho 'Operations: *[0-9]* selected' "${runs[@]:0:3}" | awk '{n += $2} END {print n + 0}')
-anonymous_ops=$(grep -ho 'Operations: *[0-9]* selected' "${runs[3]}" | awk '{n += $2} END {print n + 0}')
+runs=("$logs/admin.txt" "$logs/admin-logout.txt" "$logs/admin-sessions-delete.txt" "$logs/admin-orgs-delete.txt" "$logs/anonymous.txt")
+admin_ops=$(grep -ho 'Operations: *[0-9]* selected' "${runs[@]:0:4}" | awk '{n += $2} END {print n + 0}')
+anonymous_ops=$(grep -ho 'Operations: *[0-9]* selected' "${runs[4]}" | awk '{n += $2} END {print n + 0}')
 cases=$(grep -ho '[0-9]* generated' "${runs[@]}" | awk '{n += $1} END {print n + 0}')
 [ $client_status -eq 0 ] || status=1
 elapsed=$(($(date +%s) - started))

@@ -37,7 +37,8 @@ call(
     json={
         "type": "http",
         "name": "status page",
-        "config": {"url": "https://status.example.com/health", "method": "GET", "expected_status": 200},
+        # The API's own liveness probe: the worker's checks stay on this machine.
+        "config": {"url": base + "/healthz", "method": "GET", "expected_status": 200},
         "credentials": {},
     },
 )

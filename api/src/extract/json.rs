@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 
 /// `Json<T>` with envelope errors: 415 for a wrong content type, 400 for malformed JSON, 400
-/// `invalid_characters` for a NUL character in any string or key, 422 for JSON of the wrong shape.
+/// `invalid_characters` for a NUL character in any string or key, 422 for JSON of the wrong shape
+/// (including any top-level value but an object).
 pub struct ValidJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
@@ -46,6 +47,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
         })?;
         if has_nul(&value) {
             return Err(invalid_characters());
+        }
+        // Every request body is an object: serde would also read a struct from an array of its
+        // fields in order (`[null, null]`), which no schema in the document allows.
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "The request body must be a JSON object.",
+            ));
         }
         serde_json::from_value(value)
             .map(Self)

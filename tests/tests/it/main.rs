@@ -19,6 +19,7 @@ mod console_org;
 mod console_pages;
 mod console_repositories;
 mod contract;
+mod contract_requests;
 mod crash_recovery;
 mod database_outage;
 mod database_unavailable;
