@@ -108,8 +108,9 @@ pub struct RegisterIn {
 }
 
 pub(crate) fn full_name(raw: &str) -> Result<String, String> {
+    // The length as sent (the document's `maxLength`); then not only whitespace.
     let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || raw.chars().count() > 200 {
         return Err("must be 1 to 200 characters".into());
     }
     Ok(name.to_owned())
@@ -125,7 +126,7 @@ impl RegisterIn {
         if let Some(org) = &self.organization_name {
             errors.require(
                 "organization_name",
-                (1..=200).contains(&org.trim().chars().count()),
+                !org.trim().is_empty() && org.chars().count() <= 200,
                 "must be 1 to 200 characters",
             );
         }

@@ -125,6 +125,14 @@ async fn the_server_accepts_and_refuses_what_the_formats_say() {
     assert!(fields(&res)["full_name"].is_string(), "{}", res.text());
     let res = register("wide@example.com", "Correct-horse-42", &"n".repeat(200)).await;
     assert_eq!(res.status, 201, "{}", res.text());
+    // The length counts what was sent, as `maxLength` does: 199 letters and two spaces are too many.
+    let res = register("padded@example.com", "Correct-horse-42", &format!(" {} ", "n".repeat(199))).await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(fields(&res)["full_name"].is_string(), "{}", res.text());
+    // 254 characters of address are accepted even when they are more bytes.
+    let wide = format!("{}@example.com", "é".repeat(242));
+    let res = register(&wide, "Correct-horse-42", "Wide").await;
+    assert_eq!(res.status, 201, "{}", res.text());
     // An address without a dot in its domain is refused (the pattern requires one).
     let res = register("ada@localhost", "Correct-horse-42", "Ada").await;
     assert_eq!(res.status, 422, "{}", res.text());
