@@ -12,13 +12,7 @@ GENERATOR_VERSION=0.29.1
 venv=.data/client-venv
 base=${1:?usage: scripts/client.sh BASE_URL}
 
-if ! "$venv/bin/openapi-python-client" --version 2>/dev/null | grep -q "$GENERATOR_VERSION"; then
-    python3 -m venv "$venv" 2>/dev/null || {
-        apt-get install -y -qq python3-venv >/dev/null
-        python3 -m venv "$venv"
-    }
-    "$venv/bin/pip" install -q "openapi-python-client==$GENERATOR_VERSION"
-fi
+scripts/pyvenv.sh "$venv" openapi-python-client "$GENERATOR_VERSION" openapi-python-client
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

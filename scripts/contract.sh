@@ -19,13 +19,7 @@ workers=${CONTRACT_WORKERS:-1}
 started=$(date +%s)
 venv=.data/contract-venv
 
-if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
-    python3 -m venv "$venv" 2>/dev/null || {
-        apt-get install -y -qq python3-venv >/dev/null
-        python3 -m venv "$venv"
-    }
-    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
-fi
+scripts/pyvenv.sh "$venv" schemathesis "$SCHEMATHESIS_VERSION" st
 
 eval "$(scripts/db.sh env)"
 psql_bin=${REPOPAL_PG_BIN:+$REPOPAL_PG_BIN/}psql
