@@ -1,4 +1,5 @@
-"""Seeds the contract-fuzzing database over the API; prints the org admin's access token and the org id."""
+"""Seeds the contract-fuzzing database over the API; prints the org admin's access token, the org id, and
+two more access tokens of the admin (separate sessions) for the runs of the operations that end a session."""
 
 import sys
 
@@ -36,9 +37,16 @@ call(
     json={
         "type": "http",
         "name": "status page",
-        "config": {"url": "https://status.example.com/health", "method": "GET", "expected_status": 200},
+        # The API's own liveness probe: the worker's checks stay on this machine.
+        "config": {"url": base + "/healthz", "method": "GET", "expected_status": 200},
         "credentials": {},
     },
 )
 call("POST", f"/api/v1/orgs/{org_id}/invitations", token, json={"email": "dev@contract.example", "role": "developer"})
-print(token, org_id)
+
+def login():
+    body = {"email": "admin@contract.example", "password": "correct horse battery staple 42"}
+    return call("POST", "/api/v1/auth/login", json=body)["tokens"]["access_token"]
+
+
+print(token, org_id, login(), login())

@@ -23,3 +23,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --no-fail-fast "$@"
 fi
+# The generated-client test and contract fuzzing against the real binaries (README, "Contract fuzzing
+# and the generated client"); CONTRACT_SKIP=1 leaves them out of a quick local run.
+if [ "${CONTRACT_SKIP:-0}" != 1 ]; then
+    DATABASE_URL=$TEST_DATABASE_URL scripts/contract.sh
+fi

@@ -11,6 +11,7 @@ pub mod list;
 pub mod metrics;
 pub mod pagination;
 pub mod rate_limit;
+pub mod request_formats;
 pub mod routes;
 pub mod security;
 pub mod state;

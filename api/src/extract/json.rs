@@ -19,7 +19,8 @@ use crate::{
 };
 
 /// `Json<T>` with envelope errors: 415 for a wrong content type, 400 for malformed JSON, 400
-/// `invalid_characters` for a NUL character in any string or key, 422 for JSON of the wrong shape.
+/// `invalid_characters` for a NUL character in any string or key, 422 for JSON of the wrong shape
+/// (including any top-level value but an object).
 pub struct ValidJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
@@ -49,6 +50,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ValidJson<T> {
         })?;
         if has_nul(&value) {
             return Err(invalid_characters());
+        }
+        // Every request body is an object: serde would also read a struct from an array of its
+        // fields in order (`[null, null]`), which no schema in the document allows.
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "The request body must be a JSON object.",
+            )
+            .with_details(fields::details(vec![FieldError::new(
+                "",
+                "invalid_type",
+                "The request body must be a JSON object.",
+            )])));
         }
         serde_path_to_error::deserialize(value)
             .map(Self)

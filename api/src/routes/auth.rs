@@ -96,17 +96,21 @@ impl From<SignedIn> for AuthOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterIn {
+    #[schema(value_type = crate::request_formats::EmailText)]
     pub email: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = crate::request_formats::NewPasswordText)]
     pub password: SecretString,
+    #[schema(value_type = crate::request_formats::DisplayName)]
     pub full_name: String,
     /// Creates an organisation with the new user as `org_admin`.
+    #[schema(value_type = Option<crate::request_formats::DisplayName>)]
     pub organization_name: Option<String>,
 }
 
 pub(crate) fn full_name(raw: &str) -> Result<String, String> {
+    // The length as sent (the document's `maxLength`); then not only whitespace.
     let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || raw.chars().count() > 200 {
         return Err("must be 1 to 200 characters".into());
     }
     Ok(name.to_owned())
@@ -122,7 +126,7 @@ impl RegisterIn {
         if let Some(org) = &self.organization_name {
             errors.require(
                 "organization_name",
-                (1..=200).contains(&org.trim().chars().count()),
+                !org.trim().is_empty() && org.chars().count() <= 200,
                 "must be 1 to 200 characters",
             );
         }
@@ -187,7 +191,7 @@ pub async fn login(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshIn {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::request_formats::RefreshToken)]
     pub refresh_token: SecretString,
 }
 
@@ -239,6 +243,7 @@ pub async fn me(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProfilePatch {
+    #[schema(value_type = Option<crate::request_formats::DisplayName>)]
     pub full_name: Option<String>,
 }
 

@@ -268,6 +268,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct NoteIn {
     /// An optional note for the timeline (at most 4000 characters).
+    #[schema(max_length = 4000)]
     pub note: Option<String>,
 }
 
@@ -279,12 +280,13 @@ async fn act(
     action: Action,
     note: Option<String>,
 ) -> ApiResult<IncidentOut> {
-    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    // The length as sent (the document's `maxLength`).
     if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
         let mut errors = FieldErrors::default();
         errors.require("note", false, "must be at most 4000 characters");
         errors.finish()?;
     }
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let incident = common::incidents::act(
         &state.services.pool,
         meta,
@@ -354,6 +356,7 @@ pub async fn reopen(
 #[serde(deny_unknown_fields)]
 pub struct CommentIn {
     /// 1–4000 characters.
+    #[schema(value_type = crate::request_formats::CommentText)]
     pub body: String,
 }
 
@@ -371,8 +374,9 @@ pub async fn comment(
     }): Path<IncidentPath>,
     ValidJson(body): ValidJson<CommentIn>,
 ) -> Result<(StatusCode, Envelope<TimelineEntryOut>), ApiError> {
+    // The length as sent (the document's `maxLength`); then not only whitespace.
     let text = body.body.trim();
-    if !(1..=4000).contains(&text.chars().count()) {
+    if text.is_empty() || body.body.chars().count() > 4000 {
         let mut errors = FieldErrors::default();
         errors.require("body", false, "must be 1 to 4000 characters");
         errors.finish()?;

@@ -31,8 +31,10 @@ use crate::{
 pub struct IntegrationCreateIn {
     /// One of the catalogue's types (`GET /api/v1/integration-types`).
     #[serde(rename = "type")]
+    #[schema(value_type = common::domain::IntegrationKind)]
     pub kind: String,
     /// Unique within the organisation, 1–100 characters.
+    #[schema(value_type = crate::request_formats::IntegrationName)]
     pub name: String,
     /// Checked against the type's `config_schema`.
     #[serde(default = "empty_object")]
@@ -52,6 +54,7 @@ fn empty_object() -> serde_json::Value {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationUpdateIn {
+    #[schema(value_type = Option<crate::request_formats::IntegrationName>)]
     pub name: Option<String>,
     /// Replaces the whole config; checked against the type's `config_schema`.
     #[schema(value_type = Option<Object>)]

@@ -100,8 +100,9 @@ pub async fn list(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct InviteIn {
+    #[schema(value_type = crate::request_formats::EmailText)]
     pub email: String,
-    /// `org_admin`, `team_lead`, `developer` or `viewer`.
+    #[schema(value_type = common::domain::Role)]
     pub role: String,
 }
 
@@ -172,6 +173,7 @@ pub async fn revoke_invitation(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleIn {
+    #[schema(value_type = common::domain::Role)]
     pub role: String,
 }
 
@@ -229,7 +231,7 @@ pub async fn remove(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AcceptIn {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::request_formats::InviteToken)]
     pub token: SecretString,
 }
 

@@ -41,14 +41,18 @@ impl OrgOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OrgIn {
+    #[schema(value_type = crate::request_formats::DisplayName)]
     pub name: String,
-    /// Lower-case letters, digits and dashes, 3–48 characters; derived from the name when absent.
+    /// Lower-case letters, digits and single dashes, 3–48 characters; derived from the name when absent.
+    #[schema(value_type = Option<crate::request_formats::Slug>)]
     pub slug: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OrgPatch {
+    #[schema(value_type = Option<crate::request_formats::DisplayName>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::request_formats::Slug>)]
     pub slug: Option<String>,
 }
 
@@ -127,7 +131,8 @@ pub async fn get(
 /// Rename an organisation or change its slug (org_admin).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}", operation_id = "orgs_update", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid)), request_body = OrgPatch,
-    responses((status = 200, body = OrgOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = OrgOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "slug_taken", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn update(
     State(state): State<AppState>,
     member: OrgMember<perm::OrgUpdate>,

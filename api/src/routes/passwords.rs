@@ -18,7 +18,7 @@ use crate::{
 pub struct ChangePasswordIn {
     #[schema(value_type = String, format = Password)]
     pub current_password: SecretString,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = crate::request_formats::NewPasswordText)]
     pub new_password: SecretString,
 }
 
@@ -65,9 +65,9 @@ pub async fn forgot_password(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPasswordIn {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::request_formats::ResetToken)]
     pub token: SecretString,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = crate::request_formats::NewPasswordText)]
     pub new_password: SecretString,
 }
 
@@ -94,7 +94,7 @@ pub async fn reset_password(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct VerifyEmailIn {
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::request_formats::VerifyToken)]
     pub token: SecretString,
 }
 

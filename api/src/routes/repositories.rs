@@ -238,6 +238,7 @@ pub struct RepositoryPatch {
     /// Open incidents automatically when a workflow fails.
     pub auto_incident: Option<bool>,
     /// Slack channels notified about this repository (ids or `#names`, at most 20).
+    #[schema(value_type = Option<Vec<crate::request_formats::SlackChannel>>, max_items = 20)]
     pub slack_channels: Option<Vec<String>>,
 }
 

@@ -11,7 +11,9 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let email = raw.trim().to_lowercase();
-        let valid = email.len() <= 254
+        // Characters, not bytes: the document's `EmailText` says `maxLength: 254`, which counts
+        // characters.
+        let valid = email.chars().count() <= 254
             && email.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()
                     && domain.contains('.')
@@ -59,5 +61,8 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+        let wide = format!("{}@example.com", "é".repeat(242));
+        assert!(Email::parse(&wide).is_ok(), "254 characters (more bytes) are accepted");
+        assert!(Email::parse(&format!("é{wide}")).is_err(), "255 characters are not");
     }
 }

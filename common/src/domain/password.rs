@@ -1,5 +1,5 @@
-//! The password policy: 8–128 characters using at least three of lower case, upper case, digits
-//! and other characters.
+//! The password policy: 8–128 characters using at least three of `a–z`, `A–Z`, `0–9` and other
+//! characters (a non-ASCII letter counts as another character).
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -14,11 +14,13 @@ impl NewPassword {
         if !(8..=128).contains(&len) {
             return Err("must be between 8 and 128 characters".into());
         }
+        // ASCII classes, any other character counting as a symbol: the same rule as the pattern of
+        // `api::request_formats::NewPasswordText`, which a regex can state exactly.
         let classes = [
-            pw.chars().any(|c| c.is_lowercase()),
-            pw.chars().any(|c| c.is_uppercase()),
+            pw.chars().any(|c| c.is_ascii_lowercase()),
+            pw.chars().any(|c| c.is_ascii_uppercase()),
             pw.chars().any(|c| c.is_ascii_digit()),
-            pw.chars().any(|c| !c.is_alphanumeric()),
+            pw.chars().any(|c| !c.is_ascii_alphanumeric()),
         ];
         if classes.iter().filter(|x| **x).count() < 3 {
             return Err(
@@ -46,5 +48,7 @@ mod tests {
         assert!(!ok("alllowercase"), "one class");
         assert!(!ok("lowerUPPER"), "two classes");
         assert!(!ok(&"aA1!".repeat(33)), "too long");
+        assert!(ok("passwörd-1"), "a non-ASCII letter counts as a symbol");
+        assert!(!ok("ÄÖÜäöüßé"), "only symbols");
     }
 }

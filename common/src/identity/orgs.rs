@@ -53,7 +53,8 @@ pub fn org_field_problems(
     slug: Option<&str>,
 ) -> Vec<(&'static str, &'static str)> {
     let mut problems = Vec::new();
-    if name.is_some_and(|n| !(1..=200).contains(&n.trim().chars().count())) {
+    // The length as sent (the document's `maxLength`); then not only whitespace.
+    if name.is_some_and(|n| n.trim().is_empty() || n.chars().count() > 200) {
         problems.push(("name", "must be 1 to 200 characters"));
     }
     if slug.is_some_and(|s| !valid_slug(s)) {

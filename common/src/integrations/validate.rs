@@ -19,8 +19,8 @@ pub(super) fn invalid(problems: &[(String, String)]) -> Error {
 }
 
 pub(super) fn check_name(name: &str, problems: &mut Vec<(String, String)>) {
-    let len = name.trim().chars().count();
-    if !(1..=100).contains(&len) {
+    // The length as sent (the document's `maxLength`); then not only whitespace.
+    if name.trim().is_empty() || name.chars().count() > 100 {
         problems.push(("name".into(), "must be 1 to 100 characters".into()));
     }
 }

@@ -22,6 +22,7 @@ mod console_pages;
 mod console_repositories;
 mod console_runs;
 mod contract;
+mod contract_requests;
 mod crash_recovery;
 mod database_outage;
 mod database_unavailable;
