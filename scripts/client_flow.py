@@ -17,6 +17,7 @@ base, client_dir = sys.argv[1], sys.argv[2]
 sys.path.insert(0, client_dir)
 
 from repopal_client import AuthenticatedClient, Client  # noqa: E402
+from repopal_client.types import UNSET  # noqa: E402
 from repopal_client.api.auth import auth_register, me_get  # noqa: E402
 from repopal_client.api.integrations import (  # noqa: E402
     integrations_create,
@@ -24,9 +25,14 @@ from repopal_client.api.integrations import (  # noqa: E402
     integrations_health,
     integrations_test,
 )
-from repopal_client.api.orgs import invitations_create, invitations_list, orgs_create  # noqa: E402
+from repopal_client.api.jobs import jobs_get, jobs_list  # noqa: E402
+from repopal_client.api.orgs import (  # noqa: E402
+    audit_logs_list,
+    invitations_create,
+    invitations_list,
+    orgs_create,
+)
 from repopal_client.models import (  # noqa: E402
-    AuditPageOut,
     CheckOutcome,
     HealthStatus,
     IntegrationCreateIn,
@@ -34,6 +40,9 @@ from repopal_client.models import (  # noqa: E402
     IntegrationCreateInCredentials,
     IntegrationKind,
     InviteIn,
+    JobOutcome,
+    JobOutQueue,
+    JobsListQueue,
     OrgIn,
     RegisterIn,
     Role,
@@ -108,7 +117,7 @@ invited = step(
     201,
 )
 pending = step("invitations_list", invitations_list.sync_detailed(org.id, client=client), 200)
-assert [i.id for i in pending] == [invited.id], pending
+assert [i.id for i in pending.items] == [invited.id], pending
 
 # 4. Create an HTTP probe integration against the page above.
 config = IntegrationCreateInConfig.from_dict({"url": page_url, "method": "GET", "expected_status": 200})
@@ -144,28 +153,31 @@ assert health.last_check_at, f"no health check ran within 60 s: {health}"
 assert health.status == HealthStatus.ACTIVE, health
 step("integrations_get", integrations_get.sync_detailed(org.id, integration.id, client=client), 200)
 
-# 7. Jobs.
-# TODO(lead, after merging `shape`): list the org's jobs with `jobs_list` (GET /api/v1/orgs/{org}/jobs)
-# and assert the integration's health-check job is among them, succeeded.
+# 7. Jobs: the org's jobs include the integration's health check, which succeeded.
+jobs = step(
+    "jobs_list",
+    jobs_list.sync_detailed(org.id, client=client, queue=JobsListQueue.CHECK_INTEGRATION, limit=50),
+    200,
+)
+checks = [j for j in jobs.items if j.queue == JobOutQueue.CHECK_INTEGRATION]
+assert checks, f"no check_integration job among the org's jobs: {jobs.items}"
+assert any(j.state == JobOutcome.SUCCEEDED for j in checks), [j.state for j in checks]
+step("jobs_get", jobs_get.sync_detailed(org.id, checks[0].id, client=client), 200)
 
 # 8. Page the audit log, two entries a page.
-# TODO(lead, after merging `shape`): call `audit_logs_list.sync_detailed(org.id, client=client, limit=2,
-# cursor=…)`; until its query parameters are declared `in: query` the generator skips the operation, so
-# this pages with the client's own HTTP session and parses each page with the generated model.
-actions, cursor, pages = [], None, 0
+actions, cursor, pages = [], UNSET, 0
 while True:
-    params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-    raw = client.get_httpx_client().get(f"/api/v1/orgs/{org.id}/audit-logs", params=params)
-    if raw.status_code != 200:
-        sys.exit(f"client: audit_logs_list: {raw.status_code}: {raw.text[:500]}")
-    page = AuditPageOut.from_dict(raw.json()["data"])
+    page = step(
+        "audit_logs_list",
+        audit_logs_list.sync_detailed(org.id, client=client, limit=2, cursor=cursor),
+        200,
+    )
     assert len(page.items) <= 2, len(page.items)
     actions += [e.action for e in page.items]
     pages += 1
-    cursor = page.next_cursor if isinstance(page.next_cursor, str) else None
-    if not cursor:
+    cursor = page.next_cursor if isinstance(page.next_cursor, str) else UNSET
+    if cursor is UNSET:
         break
-steps.append("audit_logs_list")
 for expected in ("org.create", "member.invite", "integration.create"):
     assert expected in actions, f"{expected} missing from the audit log: {actions}"
 assert pages >= 2, f"{len(actions)} entries in {pages} page(s): paging was not exercised"

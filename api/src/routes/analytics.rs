@@ -31,19 +31,35 @@ pub struct AnalyticsQuery {
     /// Repository id.
     pub repository: Option<Uuid>,
     /// Workflow name, exact.
+    #[param(min_length = 1, max_length = 255)]
     pub workflow: Option<String>,
     /// Branch, exact.
+    #[param(min_length = 1, max_length = 255)]
     pub branch: Option<String>,
     /// Incidents only: `critical`, `high`, `medium` or `low`.
+    #[param(value_type = Option<common::domain::Severity>)]
     pub severity: Option<String>,
     /// Incidents only: where incidents came from.
     pub source: Option<IncidentSource>,
     /// Failures and repositories only: 1–200, default 20.
+    #[param(minimum = 1, maximum = 200, default = 20)]
     pub limit: Option<i64>,
 }
 
 impl AnalyticsQuery {
+    /// The checked ranking length: 1–200, default 20.
+    fn limit(&self) -> Result<i64, crate::error::ApiError> {
+        pagination::limit(self.limit, 20, 200)
+    }
+
+    /// The checked window; every route checks every parameter it documents, `severity` included.
     fn window(&self, org: OrgId) -> Result<Window, crate::error::ApiError> {
+        pagination::one_of(
+            "severity",
+            self.severity.as_deref(),
+            &["critical", "high", "medium", "low"],
+        )?;
+        self.limit()?;
         let input = WindowIn {
             from: self.from,
             to: self.to,
@@ -92,11 +108,6 @@ pub async fn incidents(
     member: OrgMember<perm::IncidentsRead>,
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<IncidentStats> {
-    pagination::one_of(
-        "severity",
-        q.severity.as_deref(),
-        &["critical", "high", "medium", "low"],
-    )?;
     let window = q.window(member.org_id)?;
     let stats = analytics::incidents(
         &state.services.pool,
@@ -122,7 +133,7 @@ pub async fn failures(
     member: OrgMember<perm::IncidentsRead>,
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<Failures> {
-    let limit = pagination::limit(q.limit, 20, 200)?;
+    let limit = q.limit()?;
     let window = q.window(member.org_id)?;
     Ok(Envelope(
         analytics::failures(&state.services.pool, &window, limit).await?,
@@ -149,7 +160,7 @@ pub async fn repositories(
     member: OrgMember<perm::IncidentsRead>,
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
 ) -> ApiResult<RepositoryHealthPageOut> {
-    let limit = pagination::limit(q.limit, 20, 200)?;
+    let limit = q.limit()?;
     let window = q.window(member.org_id)?;
     let items = analytics::repositories(&state.services.pool, &window, limit as usize).await?;
     Ok(Envelope(RepositoryHealthPageOut { items }))

@@ -41,6 +41,7 @@ pub struct HistoryQuery {
     pub transitions: bool,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
 }
 

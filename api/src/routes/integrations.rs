@@ -135,6 +135,7 @@ pub struct IntegrationListOut {
 #[into_params(parameter_in = Query)]
 pub struct IntegrationQuery {
     /// `active`, `degraded`, `error`, `disabled` or `reauth_required`.
+    #[param(value_type = Option<HealthStatus>)]
     pub status: Option<String>,
     /// An integration type.
     #[serde(rename = "type")]

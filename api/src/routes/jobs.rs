@@ -43,7 +43,7 @@ pub struct JobPageOut {
 
 /// The organisation's jobs, newest first: those its members started and the checks, syncs and
 /// token refreshes scheduled for its integrations.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs", operation_id = "jobs_list", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs", operation_id = "jobs_list", tag = "jobs", security(("bearer" = [])),
     params(("org_id" = String, Path), JobQuery),
     responses((status = 200, body = JobPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
@@ -100,7 +100,7 @@ pub struct JobOut {
 }
 
 /// A job's state, attempts and last error.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs/{job_id}", operation_id = "jobs_get", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs/{job_id}", operation_id = "jobs_get", tag = "jobs", security(("bearer" = [])),
     params(JobPath),
     responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(

@@ -30,6 +30,7 @@ pub struct NotificationQuery {
     pub unread: bool,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
 }
 

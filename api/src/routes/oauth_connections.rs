@@ -171,7 +171,7 @@ pub async fn refresh(
 }
 
 /// A job the signed-in user started (e.g. a token refresh).
-#[utoipa::path(get, path = "/api/v1/jobs/{job_id}", operation_id = "jobs_get_mine", tag = "github", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/jobs/{job_id}", operation_id = "jobs_get_mine", tag = "jobs", security(("bearer" = [])),
     params(MyJobPath),
     responses((status = 200, body = JobOut), (status = 404, body = ErrorEnvelope)))]
 pub async fn my_job(

@@ -29,7 +29,8 @@ pub struct RepoQuery {
     #[serde(default)]
     pub include_removed: bool,
     pub cursor: Option<String>,
-    /// 1–500, default 100.
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
 }
 

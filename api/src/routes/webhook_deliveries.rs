@@ -30,6 +30,7 @@ pub struct DeliveryQuery {
     pub status: Option<String>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
 }
 

@@ -43,6 +43,7 @@ pub struct RunQuery {
     pub to: Option<DateTime<Utc>>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<i64>,
 }
 

@@ -62,7 +62,13 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
         let wide = format!("{}@example.com", "é".repeat(242));
-        assert!(Email::parse(&wide).is_ok(), "254 characters (more bytes) are accepted");
-        assert!(Email::parse(&format!("é{wide}")).is_err(), "255 characters are not");
+        assert!(
+            Email::parse(&wide).is_ok(),
+            "254 characters (more bytes) are accepted"
+        );
+        assert!(
+            Email::parse(&format!("é{wide}")).is_err(),
+            "255 characters are not"
+        );
     }
 }

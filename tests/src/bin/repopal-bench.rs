@@ -154,7 +154,10 @@ async fn queue(runs: usize) {
         for _ in 0..runs {
             // Alternate, so load changes on the shared machine hit both alike.
             let (rate, profile) = drain_once(n_jobs, PROCESSES, &env).await;
-            println!("  {mode} RepoPal {rate:.0} jobs/s, {}", profile.summary(n_jobs));
+            println!(
+                "  {mode} RepoPal {rate:.0} jobs/s, {}",
+                profile.summary(n_jobs)
+            );
             ours.push(rate);
             if have_gw {
                 match graphile::run(mode, n_jobs, PROCESSES, CONCURRENCY).await {

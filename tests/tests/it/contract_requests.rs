@@ -25,7 +25,10 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
 
 fn property<'a>(doc: &'a Value, schema: &str, field: &str) -> &'a Value {
     let property = &doc["components"]["schemas"][schema]["properties"][field];
-    assert!(!property.is_null(), "{schema}.{field} is not in the document");
+    assert!(
+        !property.is_null(),
+        "{schema}.{field} is not in the document"
+    );
     resolve(doc, property)
 }
 
@@ -40,8 +43,15 @@ async fn request_fields_carry_the_formats_the_server_checks() {
         ("ResetPasswordIn", "new_password"),
     ] {
         let p = property(&doc, schema, field);
-        assert_eq!((p["minLength"].as_u64(), p["maxLength"].as_u64()), (Some(8), Some(128)), "{schema}.{field}");
-        assert!(p["pattern"].as_str().is_some_and(|s| s.contains("(?=")), "{schema}.{field}: {p}");
+        assert_eq!(
+            (p["minLength"].as_u64(), p["maxLength"].as_u64()),
+            (Some(8), Some(128)),
+            "{schema}.{field}"
+        );
+        assert!(
+            p["pattern"].as_str().is_some_and(|s| s.contains("(?=")),
+            "{schema}.{field}: {p}"
+        );
     }
     for (schema, field) in [("RegisterIn", "email"), ("InviteIn", "email")] {
         let p = property(&doc, schema, field);
@@ -59,19 +69,39 @@ async fn request_fields_carry_the_formats_the_server_checks() {
         ("CommentIn", "body", 4000),
     ] {
         let p = property(&doc, schema, field);
-        assert_eq!((p["minLength"].as_u64(), p["maxLength"].as_u64()), (Some(1), Some(max)), "{schema}.{field}");
-        assert!(p["pattern"].is_string(), "{schema}.{field}: not only whitespace");
+        assert_eq!(
+            (p["minLength"].as_u64(), p["maxLength"].as_u64()),
+            (Some(1), Some(max)),
+            "{schema}.{field}"
+        );
+        assert!(
+            p["pattern"].is_string(),
+            "{schema}.{field}: not only whitespace"
+        );
     }
     for (schema, field) in [("OrgIn", "slug"), ("OrgPatch", "slug")] {
         let p = property(&doc, schema, field);
-        assert_eq!((p["minLength"].as_u64(), p["maxLength"].as_u64()), (Some(3), Some(48)), "{schema}.{field}");
+        assert_eq!(
+            (p["minLength"].as_u64(), p["maxLength"].as_u64()),
+            (Some(3), Some(48)),
+            "{schema}.{field}"
+        );
     }
     for (schema, field) in [("InviteIn", "role"), ("RoleIn", "role")] {
         let p = property(&doc, schema, field);
-        assert_eq!(p["enum"], json!(["org_admin", "team_lead", "developer", "viewer"]), "{schema}.{field}");
+        assert_eq!(
+            p["enum"],
+            json!(["org_admin", "team_lead", "developer", "viewer"]),
+            "{schema}.{field}"
+        );
     }
     let kinds = property(&doc, "IntegrationCreateIn", "type");
-    assert!(kinds["enum"].as_array().is_some_and(|k| k.contains(&json!("http"))), "{kinds}");
+    assert!(
+        kinds["enum"]
+            .as_array()
+            .is_some_and(|k| k.contains(&json!("http"))),
+        "{kinds}"
+    );
     for (schema, field, prefix) in [
         ("RefreshIn", "refresh_token", "rpr_"),
         ("VerifyEmailIn", "token", "rpv_"),
@@ -79,7 +109,11 @@ async fn request_fields_carry_the_formats_the_server_checks() {
         ("AcceptIn", "token", "rpi_"),
     ] {
         let p = property(&doc, schema, field);
-        assert_eq!(p["pattern"], json!(format!("^{prefix}[A-Za-z0-9_-]{{43}}$")), "{schema}.{field}");
+        assert_eq!(
+            p["pattern"],
+            json!(format!("^{prefix}[A-Za-z0-9_-]{{43}}$")),
+            "{schema}.{field}"
+        );
     }
     let channels = property(&doc, "RepositoryPatch", "slack_channels");
     assert_eq!(channels["maxItems"].as_u64(), Some(20));
@@ -87,10 +121,13 @@ async fn request_fields_carry_the_formats_the_server_checks() {
 
 /// A token the server issues has the documented shape: prefix, then 43 URL-safe base64 characters.
 fn assert_token_shape(token: &str, prefix: &str) {
-    let rest = token.strip_prefix(prefix).unwrap_or_else(|| panic!("{token:.8}… lacks {prefix}"));
+    let rest = token
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{token:.8}… lacks {prefix}"));
     assert_eq!(rest.len(), 43, "{prefix} token length");
     assert!(
-        rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        rest.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
         "{prefix} token alphabet"
     );
 }
@@ -102,33 +139,75 @@ async fn the_server_accepts_and_refuses_what_the_formats_say() {
         let body = json!({"email": email, "password": password, "full_name": name});
         app.call(Method::POST, "/api/v1/auth/register", None, Some(body))
     };
-    let fields = |res: &repopal_tests::http::TestResponse| res.json()["error"]["details"]["fields"].clone();
+    // The fields a validation error names (`details.fields[].field`).
+    let fields = |res: &repopal_tests::http::TestResponse| -> Vec<String> {
+        res.json()["error"]["details"]["fields"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|f| f["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
 
     // Three ASCII classes, the third being a non-ASCII letter (an "other" character): accepted.
     let res = register("umlaut@example.com", "passwörd1", "Ümit").await;
     assert_eq!(res.status, 201, "{}", res.text());
-    assert_token_shape(res.json()["data"]["tokens"]["refresh_token"].as_str().unwrap_or(""), "rpr_");
+    assert_token_shape(
+        res.json()["data"]["tokens"]["refresh_token"]
+            .as_str()
+            .unwrap_or(""),
+        "rpr_",
+    );
     // Only "other" characters, however many letters they are elsewhere: one class, refused.
     let res = register("others@example.com", "ÄÖÜäöüßé", "Other").await;
     assert_eq!(res.status, 422, "{}", res.text());
-    assert!(fields(&res)["password"].is_string(), "{}", res.text());
+    assert!(
+        fields(&res).iter().any(|f| f == "password"),
+        "{}",
+        res.text()
+    );
     // Two ASCII classes: refused; 129 characters: refused; exactly 128: accepted.
     let res = register("two@example.com", "lowerUPPER", "Two").await;
     assert_eq!(res.status, 422, "{}", res.text());
-    let res = register("long@example.com", &format!("Aa1{}", "x".repeat(126)), "Long").await;
+    let res = register(
+        "long@example.com",
+        &format!("Aa1{}", "x".repeat(126)),
+        "Long",
+    )
+    .await;
     assert_eq!(res.status, 422, "{}", res.text());
-    let res = register("edge@example.com", &format!("Aa1{}", "x".repeat(125)), "Edge").await;
+    let res = register(
+        "edge@example.com",
+        &format!("Aa1{}", "x".repeat(125)),
+        "Edge",
+    )
+    .await;
     assert_eq!(res.status, 201, "{}", res.text());
     // A name of only whitespace (the pattern's set) is refused; 200 characters are accepted.
     let res = register("blank@example.com", "Correct-horse-42", " \u{3000}\t").await;
     assert_eq!(res.status, 422, "{}", res.text());
-    assert!(fields(&res)["full_name"].is_string(), "{}", res.text());
+    assert!(
+        fields(&res).iter().any(|f| f == "full_name"),
+        "{}",
+        res.text()
+    );
     let res = register("wide@example.com", "Correct-horse-42", &"n".repeat(200)).await;
     assert_eq!(res.status, 201, "{}", res.text());
     // The length counts what was sent, as `maxLength` does: 199 letters and two spaces are too many.
-    let res = register("padded@example.com", "Correct-horse-42", &format!(" {} ", "n".repeat(199))).await;
+    let res = register(
+        "padded@example.com",
+        "Correct-horse-42",
+        &format!(" {} ", "n".repeat(199)),
+    )
+    .await;
     assert_eq!(res.status, 422, "{}", res.text());
-    assert!(fields(&res)["full_name"].is_string(), "{}", res.text());
+    assert!(
+        fields(&res).iter().any(|f| f == "full_name"),
+        "{}",
+        res.text()
+    );
     // 254 characters of address are accepted even when they are more bytes.
     let wide = format!("{}@example.com", "é".repeat(242));
     let res = register(&wide, "Correct-horse-42", "Wide").await;
@@ -136,7 +215,7 @@ async fn the_server_accepts_and_refuses_what_the_formats_say() {
     // An address without a dot in its domain is refused (the pattern requires one).
     let res = register("ada@localhost", "Correct-horse-42", "Ada").await;
     assert_eq!(res.status, 422, "{}", res.text());
-    assert!(fields(&res)["email"].is_string(), "{}", res.text());
+    assert!(fields(&res).iter().any(|f| f == "email"), "{}", res.text());
 }
 
 /// serde reads a struct from an array of its fields in order; the fuzzer found `PATCH` answering 200
@@ -150,17 +229,39 @@ async fn a_body_that_is_not_an_object_is_refused() {
         .expect("org id")
         .to_owned();
     let token = Some(admin.access_token.as_str());
-    for body in [json!([null, null]), json!(["Renamed", null]), json!("Renamed"), json!(7), json!(null)] {
+    for body in [
+        json!([null, null]),
+        json!(["Renamed", null]),
+        json!("Renamed"),
+        json!(7),
+        json!(null),
+    ] {
         let res = app
-            .call(Method::PATCH, &format!("/api/v1/orgs/{org}"), token, Some(body.clone()))
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/orgs/{org}"),
+                token,
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(res.status, 422, "{body}: {}", res.text());
         assert_eq!(res.json()["error"]["code"], "validation_failed", "{body}");
     }
-    let res = app.call(Method::GET, &format!("/api/v1/orgs/{org}"), token, None).await;
-    assert_eq!(res.json()["data"]["name"], "Arrays", "no array body renamed the organisation");
     let res = app
-        .call(Method::POST, "/api/v1/auth/login", None, Some(json!(["arrays@example.com", "x"])))
+        .call(Method::GET, &format!("/api/v1/orgs/{org}"), token, None)
+        .await;
+    assert_eq!(
+        res.json()["data"]["name"],
+        "Arrays",
+        "no array body renamed the organisation"
+    );
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!(["arrays@example.com", "x"])),
+        )
         .await;
     assert_eq!(res.status, 422, "{}", res.text());
 }

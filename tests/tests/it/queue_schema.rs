@@ -56,7 +56,9 @@ async fn a_bulk_push_notifies_once_per_queue_and_a_delayed_job_not_at_all() {
     let noops: Vec<Noop> = (0..500).map(|_| Noop { enqueued_at_us: 0 }).collect();
     jobs::push_many(&mut tx, &noops).await.expect("push noops");
     let probes: Vec<Probe> = (0..3).map(|i| probe(&format!("bulk-{i}"))).collect();
-    jobs::push_many(&mut tx, &probes).await.expect("push probes");
+    jobs::push_many(&mut tx, &probes)
+        .await
+        .expect("push probes");
     tx.commit().await.expect("commit");
     let seen = received_before_marker(&db, &mut listener).await;
     assert_eq!(
@@ -76,7 +78,9 @@ async fn a_bulk_push_notifies_once_per_queue_and_a_delayed_job_not_at_all() {
         .expect("push delayed")
         .expect("pushed");
     // A single job due now still wakes its queue.
-    jobs::push(&mut conn, &probe("now")).await.expect("push one");
+    jobs::push(&mut conn, &probe("now"))
+        .await
+        .expect("push one");
     let seen = received_before_marker(&db, &mut listener).await;
     assert_eq!(seen, BTreeMap::from([("probe".to_owned(), 1)]));
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs")
@@ -100,18 +104,28 @@ async fn job_indexes_are_distinct_and_only_keyed_jobs_are_in_the_idempotency_ind
     shapes.sort_unstable();
     let before = shapes.len();
     shapes.dedup();
-    assert_eq!(shapes.len(), before, "two indexes of apalis.jobs are the same: {defs:?}");
+    assert_eq!(
+        shapes.len(),
+        before,
+        "two indexes of apalis.jobs are the same: {defs:?}"
+    );
 
     // Keyless jobs are not entries of the idempotency index; a second job with a used key is
     // still refused (and the push says so without failing the connection).
     let mut conn = db.pool.acquire().await.expect("conn");
-    jobs::push_many(&mut conn, &[probe("a"), probe("b")]).await.expect("push");
+    jobs::push_many(&mut conn, &[probe("a"), probe("b")])
+        .await
+        .expect("push");
     let keyed = || Enqueue {
         run_at: None,
         idempotency_key: Some("only-once".to_owned()),
     };
-    let first = jobs::push_with(&mut conn, &probe("k1"), keyed()).await.expect("push keyed");
-    let second = jobs::push_with(&mut conn, &probe("k2"), keyed()).await.expect("push again");
+    let first = jobs::push_with(&mut conn, &probe("k1"), keyed())
+        .await
+        .expect("push keyed");
+    let second = jobs::push_with(&mut conn, &probe("k2"), keyed())
+        .await
+        .expect("push again");
     assert!(first.is_some());
     assert_eq!(second, None, "the key is taken");
     // The index covers keyed rows only.
