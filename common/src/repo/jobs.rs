@@ -29,16 +29,16 @@ pub struct JobRow {
 }
 
 /// `apalis.jobs` as stored; [`JobRow`] adds the outcome.
-struct Stored {
-    id: JobId,
-    queue: String,
-    status: JobStatus,
-    attempts: i32,
-    max_attempts: i32,
-    run_at: DateTime<Utc>,
-    lock_by: Option<String>,
-    done_at: Option<DateTime<Utc>>,
-    last_result: Option<serde_json::Value>,
+pub(crate) struct Stored {
+    pub(crate) id: JobId,
+    pub(crate) queue: String,
+    pub(crate) status: JobStatus,
+    pub(crate) attempts: i32,
+    pub(crate) max_attempts: i32,
+    pub(crate) run_at: DateTime<Utc>,
+    pub(crate) lock_by: Option<String>,
+    pub(crate) done_at: Option<DateTime<Utc>>,
+    pub(crate) last_result: Option<serde_json::Value>,
 }
 
 impl From<Stored> for JobRow {

@@ -1,13 +1,12 @@
 //! An organisation's jobs (`org_jobs` joined to `apalis.jobs`): the ones its members started and
 //! the ones the scheduler runs for its integrations, newest first, by queue and state.
 
-use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::jobs::JobRow;
+use super::jobs::{JobRow, Stored};
 use crate::{
     Error,
-    domain::{Attempts, IntegrationId, JobOutcome, JobStatus, OrgId},
+    domain::{IntegrationId, JobOutcome, JobStatus, OrgId},
     jobs::JobId,
 };
 
@@ -29,23 +28,11 @@ pub fn parse_cursor(raw: &str) -> Option<JobId> {
         .map(|u| JobId(u.to_string()))
 }
 
-struct Listed {
-    id: JobId,
-    queue: String,
-    status: JobStatus,
-    attempts: i32,
-    max_attempts: i32,
-    run_at: DateTime<Utc>,
-    lock_by: Option<String>,
-    done_at: Option<DateTime<Utc>>,
-    last_result: Option<serde_json::Value>,
-}
-
 /// `org`'s jobs, newest first (job ids are ULIDs, so their order is their enqueue order).
 /// The state filter spells out `JobOutcome::of` in SQL (the `jobs_list` tests hold them together).
 pub async fn list(pool: &PgPool, org: OrgId, f: &Filter) -> Result<Vec<JobRow>, Error> {
     let rows = sqlx::query_as!(
-        Listed,
+        Stored,
         r#"SELECT j.id AS "id!: JobId", j.job_type AS "queue!", j.status AS "status!: JobStatus",
                   j.attempts AS "attempts!", j.max_attempts AS "max_attempts!", j.run_at AS "run_at!",
                   j.lock_by, j.done_at, j.last_result
@@ -69,21 +56,7 @@ pub async fn list(pool: &PgPool, org: OrgId, f: &Filter) -> Result<Vec<JobRow>, 
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|s| JobRow {
-            outcome: JobOutcome::of(s.status, Attempts::of(s.attempts, s.max_attempts)),
-            id: s.id,
-            queue: s.queue,
-            status: s.status,
-            attempts: s.attempts,
-            max_attempts: s.max_attempts,
-            run_at: s.run_at,
-            lock_by: s.lock_by,
-            done_at: s.done_at,
-            last_result: s.last_result,
-        })
-        .collect())
+    Ok(rows.into_iter().map(JobRow::from).collect())
 }
 
 /// Records that `job` runs for the organisation owning `integration` (a scheduled check, sync or
