@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     Window,
-    samples::{Samples, incident_samples, percentile_cont},
+    samples::{incident_samples, percentile_cont},
     whole,
 };
 use crate::{
@@ -68,14 +68,11 @@ pub async fn incidents(
     source: Option<IncidentSource>,
 ) -> Result<IncidentStats, Error> {
     let s = &window.scope;
-    // Every incident counts as GitHub Actions' here; deployment incidents are not in these
-    // figures yet, so an `argocd` filter keeps none.
-    let samples = match source {
-        Some(IncidentSource::Argocd) => Samples::default(),
-        None | Some(IncidentSource::GithubActions) => {
-            incident_samples(pool, window, severity).await?
-        }
-    };
+    let mut samples = incident_samples(pool, window, severity).await?;
+    if let Some(want) = source {
+        samples.opened.retain(|o| o.source() == want);
+        samples.resolved.retain(|r| r.source() == want);
+    }
     let mut buckets: BTreeMap<DateTime<Utc>, Tally> = BTreeMap::new();
     for o in &samples.opened {
         let b = buckets.entry(window.bucket_of(o.at)).or_default();
@@ -104,20 +101,23 @@ pub async fn incidents(
         })
         .collect();
 
-    // The window's groups count incidents with a repository, by when they were first seen.
+    // The window's groups count incidents by when they were first seen: every one by severity and
+    // source, those of a known repository by repository.
     let names: BTreeMap<Uuid, String> = analytics::repository_names(pool, s.org).await?;
-    let mut overall = Tally::default();
     let mut by_sev: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut by_src: BTreeMap<&'static str, Tally> = BTreeMap::new();
     let mut by_repo: BTreeMap<Uuid, Tally> = BTreeMap::new();
     for o in &samples.opened {
-        let Some(repo) = o.repository_id.filter(|r| names.contains_key(r)) else {
-            continue;
-        };
-        for t in [
-            &mut overall,
-            by_sev.entry(o.severity.as_str()).or_default(),
-            by_repo.entry(repo).or_default(),
-        ] {
+        let repo = o
+            .repository_id
+            .filter(|r| names.contains_key(r))
+            .map(|r| by_repo.entry(r).or_default());
+        let groups = [
+            Some(by_sev.entry(o.severity.as_str()).or_default()),
+            Some(by_src.entry(o.source().as_str()).or_default()),
+            repo,
+        ];
+        for t in groups.into_iter().flatten() {
             t.opened += 1;
             t.resolved += i64::from(o.resolve_secs.is_some());
             t.ack.extend(o.ack_secs);
@@ -149,15 +149,12 @@ pub async fn incidents(
             .map(|(id, t)| group(names[&id].clone(), Some(id), t))
             .collect(),
     );
-    let by_source = if overall.opened > 0 {
-        vec![group(
-            IncidentSource::GithubActions.as_str().to_owned(),
-            None,
-            overall,
-        )]
-    } else {
-        Vec::new()
-    };
+    let by_source = ranked(
+        by_src
+            .into_iter()
+            .map(|(src, t)| group(src.to_owned(), None, t))
+            .collect(),
+    );
     Ok(IncidentStats {
         from: s.from,
         to: s.to,

@@ -33,6 +33,18 @@ pub struct IncidentSample {
     pub resolve_secs: Option<f64>,
 }
 
+impl IncidentSample {
+    /// Where the incident came from. The constraints `incidents_source_subject` (every
+    /// `github_actions` incident has a repository) and `incidents_deployments_have_no_repository`
+    /// (an `argocd` one has none) let the rollup's repository element tell the two apart.
+    pub fn source(&self) -> crate::domain::IncidentSource {
+        match self.repository_id {
+            Some(_) => crate::domain::IncidentSource::GithubActions,
+            None => crate::domain::IncidentSource::Argocd,
+        }
+    }
+}
+
 /// Rewrites the rows of the given days (UTC midnights) from `incidents`; days without incidents
 /// get no row.
 pub(super) async fn recompute_days(

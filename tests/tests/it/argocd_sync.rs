@@ -262,6 +262,50 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
     let bad = h.call(Method::GET, "incidents?source=gitlab", None).await;
     assert_eq!(bad.status, 400);
 
+    // Analytics count it under its own source, severity included, and filter on it.
+    let opened = |stats: &Value| -> i64 {
+        stats["series"]
+            .as_array()
+            .map(|b| b.iter().filter_map(|b| b["opened"].as_i64()).sum())
+            .unwrap_or(-1)
+    };
+    let groups = |stats: &Value, part: &str| -> Vec<(String, i64)> {
+        stats[part]
+            .as_array()
+            .map(|g| {
+                g.iter()
+                    .map(|g| {
+                        (
+                            g["key"].as_str().unwrap_or("").to_owned(),
+                            g["opened"].as_i64().unwrap_or(-1),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all = get(&h, "analytics/incidents").await;
+    assert_eq!(opened(&all), 1, "{all}");
+    assert_eq!(
+        groups(&all, "by_source"),
+        [("argocd".to_owned(), 1)],
+        "{all}"
+    );
+    assert_eq!(
+        groups(&all, "by_severity"),
+        [("high".to_owned(), 1)],
+        "{all}"
+    );
+    assert_eq!(groups(&all, "by_repository"), [], "{all}");
+    assert_eq!(
+        opened(&get(&h, "analytics/incidents?source=argocd").await),
+        1
+    );
+    assert_eq!(
+        opened(&get(&h, "analytics/incidents?source=github_actions").await),
+        0
+    );
+
     assert_eq!(timeline(&h, &incident_id).await, ["opened"]);
     let notes = h.notifications().await;
     assert_eq!(notes.len(), 1, "{notes:?}");
