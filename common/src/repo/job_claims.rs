@@ -38,13 +38,13 @@ pub async fn register(pool: &PgPool, workers: &[(String, String)]) -> Result<(),
         .iter()
         .map(|(n, q)| (n.as_str(), q.as_str()))
         .unzip();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen)
          SELECT n, q, 'repopal', '', now() FROM unnest($1::text[], $2::text[]) AS w(n, q)
          ON CONFLICT (id) DO UPDATE SET last_seen = now(), worker_type = EXCLUDED.worker_type",
+        &names as &[&str],
+        &queues as &[&str],
     )
-    .bind(&names)
-    .bind(&queues)
     .execute(pool)
     .await?;
     Ok(())
@@ -57,7 +57,7 @@ pub async fn requeue_orphans(
     queues: &[&str],
     older_than: Duration,
 ) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         r#"WITH stale AS (
              SELECT j.id FROM apalis.jobs j JOIN apalis.workers w ON j.lock_by = w.id
              WHERE j.status IN ('Running', 'Queued') AND w.worker_type = ANY($1)
@@ -67,9 +67,9 @@ pub async fn requeue_orphans(
              attempts = attempts + 1,
              last_result = '{"Err": "Re-enqueued due to worker heartbeat timeout."}'
            FROM stale WHERE apalis.jobs.id = stale.id"#,
+        queues as &[&str],
+        older_than.as_secs_f64(),
     )
-    .bind(queues)
-    .bind(older_than.as_secs_f64())
     .execute(pool)
     .await?
     .rows_affected())
@@ -84,8 +84,9 @@ pub async fn claim(
     worker: &str,
     limit: i64,
 ) -> Result<Vec<Claimed>, Error> {
-    let rows: Vec<(String, Vec<u8>, i32)> = sqlx::query_as(
-        "UPDATE apalis.jobs j SET status = 'Running', lock_by = $2, lock_at = now()
+    let rows = sqlx::query_as!(
+        Claimed,
+        r#"UPDATE apalis.jobs j SET status = 'Running', lock_by = $2, lock_at = now()
          WHERE j.id IN (
              SELECT id FROM apalis.jobs
              WHERE (status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))
@@ -93,17 +94,14 @@ pub async fn claim(
              ORDER BY priority DESC, run_at ASC
              LIMIT $3
              FOR UPDATE SKIP LOCKED)
-         RETURNING j.id, j.job, j.attempts",
+         RETURNING j.id, j.job, j.attempts"#,
+        queue,
+        worker,
+        limit,
     )
-    .bind(queue)
-    .bind(worker)
-    .bind(limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, job, attempts)| Claimed { id, job, attempts })
-        .collect())
+    Ok(rows)
 }
 
 /// Records many finished runs in one statement. Only rows still `Running` under the acking
@@ -117,19 +115,19 @@ pub async fn ack(pool: &PgPool, acks: &[Ack]) -> Result<u64, Error> {
     let workers: Vec<&str> = acks.iter().map(|a| a.worker.as_str()).collect();
     let statuses: Vec<&str> = acks.iter().map(|a| a.status.as_str()).collect();
     let attempts: Vec<i32> = acks.iter().map(|a| a.attempt).collect();
-    let results: Vec<&serde_json::Value> = acks.iter().map(|a| &a.result).collect();
-    Ok(sqlx::query(
+    let results: Vec<serde_json::Value> = acks.iter().map(|a| a.result.clone()).collect();
+    Ok(sqlx::query!(
         "UPDATE apalis.jobs j
          SET status = a.status, attempts = a.attempt, last_result = a.result, done_at = now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int4[], $5::jsonb[])
               AS a(id, worker, status, attempt, result)
          WHERE j.id = a.id AND j.lock_by IS NOT DISTINCT FROM a.worker AND j.status = 'Running'",
+        &ids as &[&str],
+        &workers as &[&str],
+        &statuses as &[&str],
+        &attempts,
+        &results,
     )
-    .bind(&ids)
-    .bind(&workers)
-    .bind(&statuses)
-    .bind(&attempts)
-    .bind(&results)
     .execute(pool)
     .await?
     .rows_affected())
@@ -138,12 +136,12 @@ pub async fn ack(pool: &PgPool, acks: &[Ack]) -> Result<u64, Error> {
 /// Hands claimed jobs that never started (a stopping stream's prefetch) back to the queue as
 /// they were: `Pending`, no attempt used.
 pub async fn release(pool: &PgPool, worker: &str, ids: &[String]) -> Result<u64, Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
          WHERE id = ANY($2) AND lock_by = $1 AND status = 'Running'",
+        worker,
+        ids,
     )
-    .bind(worker)
-    .bind(ids)
     .execute(pool)
     .await?
     .rows_affected())
