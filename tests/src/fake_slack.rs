@@ -56,6 +56,8 @@ struct Inner {
     posted: Vec<Posted>,
     /// Channel names (without `#`) → ids, assigned on first use.
     channels: HashMap<String, String>,
+    /// Public channels the bot was not invited to (listed with `is_member: false`).
+    not_joined: HashSet<String>,
     /// Channel id → its messages, oldest first.
     history: HashMap<String, Vec<Value>>,
     /// Accepted messages answer only once released (`hold_answers(false)`).
@@ -203,6 +205,15 @@ impl FakeSlack {
     /// returns its id.
     pub fn add_channel(&self, name: &str) -> String {
         history::channel_id(&mut self.lock(), &format!("#{name}")).expect("a channel name")
+    }
+
+    /// A public channel `#name` the bot is not a member of: `conversations.list` shows it (with
+    /// `channels:read`) but a post there is refused with `not_in_channel`. Returns its id.
+    pub fn add_unjoined_channel(&self, name: &str) -> String {
+        let mut inner = self.lock();
+        let id = history::channel_id(&mut inner, &format!("#{name}")).expect("a channel name");
+        inner.not_joined.insert(id.clone());
+        id
     }
 
     /// Makes `code` a valid, single-use authorization code; with `rotation` the exchange

@@ -45,6 +45,9 @@ pub fn valid_slug(slug: &str) -> bool {
         && !slug.starts_with('-')
         && !slug.ends_with('-')
         && !slug.contains("--")
+        // The org segment of a path takes an id or a slug: a slug that reads as an id would name
+        // two organisations.
+        && uuid::Uuid::try_parse(slug).is_err()
 }
 
 /// Checks an organisation's name and slug as typed (each only when given): the problems, by field.

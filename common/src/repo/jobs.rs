@@ -263,23 +263,28 @@ pub struct Pruned {
     pub effects: u64,
 }
 
-/// Deletes finished jobs (succeeded or dead), worker rows not seen, and effect records, all older
-/// than `older_than`. Unfinished jobs are never touched; a worker row still named by a job's
+/// Deletes finished jobs (succeeded or dead) with their owner records, worker rows not seen, and
+/// effect records, all older than `older_than`. Unfinished jobs are never touched; a worker row still named by a job's
 /// `lock_by` (a foreign key) stays until that job is pruned.
 pub async fn prune(pool: &PgPool, older_than: Duration) -> Result<Pruned, Error> {
     let secs = older_than.as_secs_f64();
     let mut tx = pool.begin().await?;
-    let jobs = sqlx::query!(
-        "DELETE FROM apalis.jobs
-         WHERE done_at < now() - make_interval(secs => $1)
-           AND (status = ANY($2) OR (status = $3 AND attempts >= max_attempts))",
+    // A pruned job's owner record (`org_jobs`: who caused it) goes with it.
+    let jobs = sqlx::query_scalar!(
+        r#"WITH gone AS (
+             DELETE FROM apalis.jobs
+             WHERE done_at < now() - make_interval(secs => $1)
+               AND (status = ANY($2) OR (status = $3 AND attempts >= max_attempts))
+             RETURNING id),
+           owners AS (DELETE FROM org_jobs WHERE job_id IN (SELECT id FROM gone))
+           SELECT count(*) AS "pruned!" FROM gone"#,
         secs,
         &[JobStatus::Done, JobStatus::Killed] as &[JobStatus],
         JobStatus::Failed as JobStatus,
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_one(&mut *tx)
+    .await?;
+    let jobs = u64::try_from(jobs).unwrap_or(0);
     let workers = sqlx::query!(
         "DELETE FROM apalis.workers w
          WHERE w.last_seen < now() - make_interval(secs => $1)

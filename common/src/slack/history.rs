@@ -99,8 +99,8 @@ impl Slack {
             .ok_or_else(|| SlackError::Rejected("channel_not_found".into()))
     }
 
-    /// The channels the bot can see (public and private, not archived), by name; at most
-    /// `MAX_PAGES` pages of 200.
+    /// The channels the bot can post to (public and private, not archived, the bot a member), by
+    /// name; at most `MAX_PAGES` pages of 200.
     pub async fn channels(&self, token: &SecretString) -> Result<Vec<Channel>, SlackError> {
         let mut all = Vec::new();
         let mut cursor = String::new();
@@ -117,7 +117,10 @@ impl Slack {
                     ],
                 )
                 .await?;
-            all.extend(page.channels.iter().filter_map(|c| {
+            // With `channels:read` Slack lists every public channel, joined or not; the bot can
+            // only post where it is a member (no `chat:write.public`), so only those are offered.
+            let joined = |c: &&Value| c.get("is_member").and_then(Value::as_bool) == Some(true);
+            all.extend(page.channels.iter().filter(joined).filter_map(|c| {
                 Some(Channel {
                     id: c.get("id")?.as_str()?.to_owned(),
                     name: c.get("name")?.as_str()?.to_owned(),

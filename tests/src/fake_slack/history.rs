@@ -195,9 +195,10 @@ pub(super) async fn conversations_list(
     let all: Vec<Value> = channels
         .into_iter()
         .map(|(id, name)| {
+            let is_member = !inner.not_joined.contains(&id);
             json!({
                 "id": id, "name": name, "is_channel": true, "is_group": false, "is_im": false,
-                "is_private": false, "is_archived": false, "is_member": true, "is_general": false,
+                "is_private": false, "is_archived": false, "is_member": is_member, "is_general": false,
                 "created": 1449252889, "name_normalized": name, "num_members": 4
             })
         })

@@ -40,6 +40,8 @@ async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_fro
     let h = HealthSetup::start(&[]).await;
     let m = &h.m;
     let ops = m.slack.add_channel("ops-alerts");
+    // Listed by Slack (channels:read) but the bot is not in it, so it could never post there.
+    let lobby = m.slack.add_unjoined_channel("lobby");
     let mut b = admin_browser(m).await;
 
     let start = b.get(&m.app, "/orgs/kilo/slack/connect").await;
@@ -83,6 +85,10 @@ async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_fro
         html.contains(&format!("<option value=\"{ops}\">#ops-alerts</option>")),
         "the workspace's channels are offered: {html}"
     );
+    assert!(
+        !html.contains(&lobby) && !html.contains("#lobby"),
+        "a channel the bot is not in is not offered: {html}"
+    );
     assert!(html.contains("<label for=\"alert_channel\">"));
     // The setup's pasted-token Slack integration is older: alerts go with it, and the page says so.
     assert!(
@@ -95,6 +101,12 @@ async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_fro
     let res = b.post(&m.app, &save, &[("alert_channel", "C0TYPO")]).await;
     assert_eq!(res.status, 422, "{}", res.text());
     assert!(res.text().contains("id=\"alert_channel-error\""));
+    assert!(config_of(&h, &id).await.get("alert_channel").is_none());
+    // Nor one the bot is not in (a forged form naming it).
+    let res = b
+        .post(&m.app, &save, &[("alert_channel", lobby.as_str())])
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
     assert!(config_of(&h, &id).await.get("alert_channel").is_none());
     // Without the form's CSRF token: refused.
     let res = b

@@ -294,6 +294,15 @@ async fn pruning_removes_old_finished_jobs_and_keeps_unfinished_ones() {
         .execute(&db.pool)
         .await
         .unwrap();
+    // Both jobs were caused by an organisation (as a scheduled check's job is).
+    sqlx::query(
+        "WITH org AS (INSERT INTO organizations (id, slug, name) VALUES (gen_random_uuid(), 'prune', 'Prune') RETURNING id)
+         INSERT INTO org_jobs (job_id, org_id, kind) SELECT j, org.id, 'probe' FROM org, unnest($1::text[]) AS j",
+    )
+    .bind(vec![done.0.clone(), pending.0.clone()])
+    .execute(&db.pool)
+    .await
+    .unwrap();
 
     let pruned = repo::jobs::prune(&db.pool, Duration::from_secs(7 * 24 * 3600))
         .await
@@ -304,6 +313,15 @@ async fn pruning_removes_old_finished_jobs_and_keeps_unfinished_ones() {
         "stale worker rows are removed: {pruned:?}"
     );
     assert!(repo::jobs::find(&db.pool, &done).await.unwrap().is_none());
+    let owners: Vec<String> = sqlx::query_scalar("SELECT job_id FROM org_jobs")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        owners,
+        [pending.0.clone()],
+        "a pruned job's owner record goes with it"
+    );
     assert!(
         repo::jobs::find(&db.pool, &pending)
             .await

@@ -228,6 +228,22 @@ async fn organisations_can_be_created_listed_updated_and_deleted() {
         .await;
     assert_eq!(bad.status, 422);
     assert!(repopal_tests::shapes::field_errors(&bad.json()).contains_key("slug"));
+    // A slug that reads as an organisation id would make `/orgs/{id-or-slug}` name two of them.
+    for uuid_shaped in [
+        "0b0a8d3e-6f7c-4c3e-9a1d-2b9f1f0c7e55",
+        "0b0a8d3e6f7c4c3e9a1d2b9f1f0c7e55",
+    ] {
+        let res = app
+            .call(
+                Method::POST,
+                "/api/v1/orgs",
+                Some(&s.access_token),
+                Some(json!({"name": "Lookalike", "slug": uuid_shaped})),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{uuid_shaped}: {}", res.text());
+        assert!(repopal_tests::shapes::field_errors(&res.json()).contains_key("slug"));
+    }
 
     let list = app
         .call(Method::GET, "/api/v1/orgs", Some(&s.access_token), None)
