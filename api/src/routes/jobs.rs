@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use common::{
-    domain::JobOutcome,
+    domain::{JobOutcome, Permission, Role},
     jobs::{ALL_QUEUES, JobId},
     repo::org_jobs,
 };
@@ -42,7 +42,8 @@ pub struct JobPageOut {
 }
 
 /// The organisation's jobs, newest first: those its members started and the checks, syncs and
-/// token refreshes scheduled for its integrations.
+/// token refreshes scheduled for its integrations (those only for roles that may read
+/// integrations).
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/jobs", operation_id = "jobs_list", tag = "jobs", security(("bearer" = [])),
     params(("org_id" = String, Path), JobQuery),
     responses((status = 200, body = JobPageOut), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -67,6 +68,7 @@ pub async fn list(
         queue: q.queue,
         state: q.state,
         before,
+        hidden_queues: hidden_queues(member.role),
         limit: limit + 1,
     };
     let mut rows = org_jobs::list(&state.services.pool, member.org_id, &filter).await?;
@@ -110,8 +112,18 @@ pub async fn get(
 ) -> ApiResult<JobOut> {
     let job = common::repo::jobs::find_for_org(&state.services.pool, member.org_id, &JobId(job_id))
         .await?
+        .filter(|j| !hidden_queues(member.role).contains(&j.queue.as_str()))
         .ok_or_else(ApiError::not_found)?;
     Ok(Envelope(job_out(job)))
+}
+
+/// The queues a role may not see: integration jobs, unless it may read integrations.
+fn hidden_queues(role: Role) -> Vec<&'static str> {
+    if role.allows(Permission::IntegrationsRead) {
+        Vec::new()
+    } else {
+        common::jobs::INTEGRATION_QUEUES.to_vec()
+    }
 }
 
 /// The API view of a job row.

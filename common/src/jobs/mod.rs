@@ -51,6 +51,16 @@ pub use trace::{current_request_id, take_request_id, with_request_id};
 
 use serde::{Serialize, de::DeserializeOwned};
 
+/// The queues whose jobs work on an organisation's integrations (checks, syncs, token refreshes,
+/// health alerts): their errors describe the integration, so only roles that may read
+/// integrations see them in the organisation's job list.
+pub const INTEGRATION_QUEUES: [&str; 4] = [
+    CheckIntegration::QUEUE.name,
+    SyncIntegration::QUEUE.name,
+    RefreshIntegrationToken::QUEUE.name,
+    NotifyIntegrationHealth::QUEUE.name,
+];
+
 /// A job payload: small, made of ids, and bound to exactly one queue.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     const QUEUE: Queue;

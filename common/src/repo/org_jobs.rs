@@ -18,6 +18,8 @@ pub struct Filter {
     pub state: Option<JobOutcome>,
     /// Only jobs older than this one (the cursor: the last id of the previous page).
     pub before: Option<JobId>,
+    /// Queues left out (those the caller's role may not see).
+    pub hidden_queues: Vec<&'static str>,
     pub limit: i64,
 }
 
@@ -46,6 +48,7 @@ pub async fn list(pool: &PgPool, org: OrgId, f: &Filter) -> Result<Vec<JobRow>, 
                    WHEN j.status IN ('Queued', 'Running') THEN 'running'
                    ELSE 'pending' END)
              AND ($4::text IS NULL OR o.job_id < $4)
+             AND NOT (j.job_type = ANY($6::text[]))
            ORDER BY o.job_id DESC
            LIMIT $5"#,
         org as OrgId,
@@ -53,6 +56,7 @@ pub async fn list(pool: &PgPool, org: OrgId, f: &Filter) -> Result<Vec<JobRow>, 
         f.state.map(|s| s.as_str()),
         f.before.as_ref().map(|j| j.0.as_str()),
         f.limit,
+        &f.hidden_queues as &[&str],
     )
     .fetch_all(pool)
     .await?;

@@ -127,4 +127,36 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
         assert_eq!(res.status, 404, "{}", res.text());
         assert_eq!(res.json()["error"]["code"], "not_found");
     }
+
+    // A viewer of the same organisation may list its jobs but not its integrations: the
+    // integration's check (whose errors describe the integration) is neither listed nor found.
+    let viewer = h.m.app.register("viewer@example.com", Some("Viewer")).await;
+    sqlx::query(
+        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1::uuid, $2::uuid, 'viewer')",
+    )
+    .bind(&h.m.org)
+    .bind(&viewer.user_id)
+    .execute(&h.m.app.db.pool)
+    .await
+    .unwrap();
+    let as_viewer = |path: String| {
+        let token = viewer.access_token.clone();
+        let app = &h.m.app;
+        async move { app.call(Method::GET, &path, Some(&token), None).await }
+    };
+    let list = as_viewer(format!("/api/v1/orgs/{}/jobs", h.m.org)).await;
+    assert_eq!(list.status, 200, "{}", list.text());
+    let seen: Vec<String> = list.json()["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["queue"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        seen.iter()
+            .all(|q| !common::jobs::INTEGRATION_QUEUES.contains(&q.as_str())),
+        "{seen:?}"
+    );
+    let res = as_viewer(format!("/api/v1/orgs/{}/jobs/{id}", h.m.org)).await;
+    assert_eq!(res.status, 404, "{}", res.text());
 }
