@@ -9,19 +9,24 @@ use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use crate::{
-    TestApp,
-    auth::Session,
-    health::HealthSetup,
-    http::TestResponse,
-    monitored::Monitored,
-    oauth_monitored::{OAuthMonitored, REPO_SCOPES},
+    TestApp, auth::Session, http::TestResponse, oauth_monitored::REPO_SCOPES, setup::Setup,
 };
 
-/// What `TestApp::builder()` will set up; finish with `build`, `monitored_repo`, `health` or
-/// `oauth_repo`.
-#[derive(Debug, Default, Clone)]
+/// What `TestApp::builder()` will set up; finish with `build` (the app alone) or with one of the
+/// prepared [`Setup`]s: `monitored_repo`, `health` or `oauth_repo`.
+#[derive(Debug, Clone)]
 pub struct TestAppBuilder {
     env: Vec<(&'static str, String)>,
+    repositories: usize,
+}
+
+impl Default for TestAppBuilder {
+    fn default() -> Self {
+        Self {
+            env: Vec::new(),
+            repositories: 1,
+        }
+    }
 }
 
 /// The kind of GitHub token an OAuth-connected setup holds.
@@ -42,8 +47,15 @@ impl TestAppBuilder {
     }
 
     /// Several configuration variables.
-    pub fn envs(self, pairs: &[(&'static str, &str)]) -> Self {
-        pairs.iter().fold(self, |b, (k, v)| b.env(k, *v))
+    pub fn envs<V: AsRef<str>>(self, pairs: &[(&'static str, V)]) -> Self {
+        pairs.iter().fold(self, |b, (k, v)| b.env(k, v.as_ref()))
+    }
+
+    /// How many repositories the fake GitHub App installation has (`acme/repo-00001`…; the first
+    /// is the monitored one). One by default.
+    pub fn repositories(mut self, n: usize) -> Self {
+        self.repositories = n;
+        self
     }
 
     fn pairs(&self) -> Vec<(&'static str, &str)> {
@@ -57,24 +69,24 @@ impl TestAppBuilder {
 
     /// An organisation whose admin installed the GitHub App, with one repository monitored and
     /// mapped to Slack channels, and a Slack integration.
-    pub async fn monitored_repo(self) -> Monitored {
-        Monitored::start(&self.pairs()).await
+    pub async fn monitored_repo(self) -> Setup {
+        Setup::installation(self.repositories, &self.pairs()).await
     }
 
-    /// `monitored_repo` with the integration-health test settings and a fake Argo CD.
-    pub async fn health(self) -> HealthSetup {
-        HealthSetup::start(&self.pairs()).await
+    /// `monitored_repo` with the integration-health test settings (`health::HEALTH_ENV`).
+    pub async fn health(self) -> Setup {
+        Setup::with_health_env(&self.pairs()).await
     }
 
     /// An organisation whose repository is reached through a user's GitHub connection, served over
     /// real HTTP.
-    pub async fn oauth_repo(self, token: OAuthToken) -> OAuthMonitored {
-        OAuthMonitored::start_with(token == OAuthToken::Expiring, REPO_SCOPES, &self.pairs()).await
+    pub async fn oauth_repo(self, token: OAuthToken) -> Setup {
+        Setup::connection(token == OAuthToken::Expiring, REPO_SCOPES, &self.pairs()).await
     }
 
     /// `oauth_repo` with a non-expiring token granted only `scopes`.
-    pub async fn oauth_repo_with_scopes(self, scopes: &str) -> OAuthMonitored {
-        OAuthMonitored::start_with(false, scopes, &self.pairs()).await
+    pub async fn oauth_repo_with_scopes(self, scopes: &str) -> Setup {
+        Setup::connection(false, scopes, &self.pairs()).await
     }
 }
 
@@ -175,21 +187,7 @@ pub fn decode<Out: DeserializeOwned>(res: &TestResponse) -> Out {
         .unwrap_or_else(|e| panic!("answer does not decode ({e}): {value}"))
 }
 
-impl Monitored {
-    /// The org admin, with paths under the organisation.
-    pub fn as_admin(&self) -> Caller<'_> {
-        self.app.caller(Some(&self.admin)).in_org(&self.org)
-    }
-}
-
-impl HealthSetup {
-    /// The org admin, with paths under the organisation.
-    pub fn as_admin(&self) -> Caller<'_> {
-        self.m.as_admin()
-    }
-}
-
-impl OAuthMonitored {
+impl Setup {
     /// The org admin, with paths under the organisation.
     pub fn as_admin(&self) -> Caller<'_> {
         self.app.caller(Some(&self.admin)).in_org(&self.org)

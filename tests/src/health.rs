@@ -1,5 +1,5 @@
-//! Integration health tests: a monitored setup (GitHub App installation with a hooked repository,
-//! Slack) plus a fake Argo CD, health settings that keep scheduled checks out of the way (tests
+//! The health setup: the installation setup (GitHub App installation with a hooked repository,
+//! Slack, and the fake Argo CD every setup has) with health settings that keep scheduled checks out of the way (tests
 //! make a check due explicitly and wait for its history row), and helpers for the API.
 
 use std::time::Duration;
@@ -10,11 +10,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    fake_argocd::{ARGOCD_TOKEN, FakeArgo},
+    fake_argocd::ARGOCD_TOKEN,
     fake_slack::{SLACK_CLIENT_ID, SLACK_CLIENT_SECRET},
     http::TestResponse,
-    monitored::Monitored,
-    worker::InProcessWorker,
+    setup::Setup,
 };
 
 /// A check job as the timeout message prints it: key, status, run at, attempts, last result.
@@ -38,33 +37,22 @@ pub const HEALTH_ENV: &[(&str, &str)] = &[
     ),
 ];
 
-pub struct HealthSetup {
-    pub m: Monitored,
-    pub argo: FakeArgo,
-}
-
-impl HealthSetup {
-    /// The monitored setup with `HEALTH_ENV`, overridden by `extra`.
-    pub async fn start(extra: &[(&'static str, &str)]) -> Self {
-        let argo = FakeArgo::start().await;
+impl Setup {
+    /// The installation setup with `HEALTH_ENV`, overridden by `extra`.
+    pub(crate) async fn with_health_env(extra: &[(&'static str, &str)]) -> Self {
         let mut env: Vec<(&'static str, &str)> = HEALTH_ENV
             .iter()
             .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
             .copied()
             .collect();
         env.extend_from_slice(extra);
-        let m = Monitored::start(&env).await;
-        Self { m, argo }
-    }
-
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
-        self.m.admin_call(method, path, body).await
+        Self::installation(1, &env).await
     }
 
     /// Creates an integration; panics unless 201. Returns its id.
     pub async fn create(&self, kind: &str, name: &str, config: Value, credentials: Value) -> Uuid {
         let res = self
-            .call(
+            .admin_call(
                 Method::POST,
                 "integrations",
                 Some(json!({"type": kind, "name": name, "config": config, "credentials": credentials})),
@@ -92,7 +80,7 @@ impl HealthSetup {
     /// The `github_app` integration created when the installation was linked.
     pub async fn installation_integration(&self) -> Uuid {
         let list = self
-            .call(Method::GET, "integrations?type=github_app", None)
+            .admin_call(Method::GET, "integrations?type=github_app", None)
             .await
             .json();
         let items = list["data"]["items"].as_array().expect("items");
@@ -106,7 +94,7 @@ impl HealthSetup {
 
     pub async fn health(&self, id: Uuid) -> Value {
         let res = self
-            .call(Method::GET, &format!("integrations/{id}/health"), None)
+            .admin_call(Method::GET, &format!("integrations/{id}/health"), None)
             .await;
         assert_eq!(res.status, 200, "{}", res.text());
         res.json()["data"].clone()
@@ -117,7 +105,7 @@ impl HealthSetup {
     /// chosen again), enqueues its job as the scheduler's fan-out would, and waits (a worker must be
     /// running) for its history row, which it returns.
     pub async fn check_now(&self, id: Uuid) -> Value {
-        let pool = &self.m.app.db.pool;
+        let pool = &self.app.db.pool;
         // Under the row lock (a running check holds it until its result is written), so the last
         // recorded due time is read after any check in flight has committed.
         let mut tx = pool.begin().await.expect("transaction");
@@ -146,7 +134,7 @@ impl HealthSetup {
 
     /// Waits for the scheduled check of `due` and returns it as the API shows it.
     pub async fn wait_for_check(&self, id: Uuid, due: DateTime<Utc>) -> Value {
-        let pool = &self.m.app.db.pool;
+        let pool = &self.app.db.pool;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let n: i64 = sqlx::query_scalar(
@@ -181,7 +169,7 @@ impl HealthSetup {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let history = self
-            .call(
+            .admin_call(
                 Method::GET,
                 &format!("integrations/{id}/health/history?limit=1"),
                 None,
@@ -194,7 +182,7 @@ impl HealthSetup {
     /// Starts "Add to Slack": the query of Slack's authorize URL (`client_id`, `state`, …), plus
     /// `cookie`: the `name=value` of the browser cookie the callback needs.
     pub async fn slack_authorize(&self) -> std::collections::HashMap<String, String> {
-        let link = self.call(Method::GET, "slack/authorize", None).await;
+        let link = self.admin_call(Method::GET, "slack/authorize", None).await;
         assert_eq!(link.status.as_u16(), 200, "{}", link.text());
         let cookie = link.cookie("repopal_slack").expect("the Slack flow cookie");
         let url = url::Url::parse(link.json()["data"]["url"].as_str().expect("url")).expect("url");
@@ -212,8 +200,7 @@ impl HealthSetup {
         state: &str,
         cookie: Option<&str>,
     ) -> TestResponse {
-        self.m
-            .app
+        self.app
             .browser_get(
                 &format!("/api/v1/slack/callback?code={code}&state={state}"),
                 cookie,
@@ -224,7 +211,7 @@ impl HealthSetup {
     /// Connects a Slack workspace through OAuth (Slack grants `code`); returns the integration id.
     pub async fn connect_slack(&self, code: &str, rotation: bool) -> Uuid {
         let q = self.slack_authorize().await;
-        self.m.slack.authorize_code(code, rotation);
+        self.slack.authorize_code(code, rotation);
         let res = self
             .slack_callback(code, &q["state"], Some(&q["cookie"]))
             .await;
@@ -239,7 +226,7 @@ impl HealthSetup {
     /// Runs the token job's fan-out now and waits for the refreshes it enqueues (a worker must be
     /// running).
     pub async fn run_token_refresh(&self) {
-        let pool = &self.m.app.db.pool;
+        let pool = &self.app.db.pool;
         let mut conn = pool.acquire().await.expect("connection");
         common::jobs::push(&mut conn, &common::jobs::RefreshDueTokens {})
             .await
@@ -252,25 +239,13 @@ impl HealthSetup {
         .await;
     }
 
-    pub fn worker(&self) -> InProcessWorker {
-        self.m.start_worker()
-    }
-
     /// The in-app notifications of the org admin.
     pub async fn notifications(&self) -> Vec<Value> {
-        let res = self
-            .m
+        let page: Value = self
             .app
-            .call(
-                Method::GET,
-                "/api/v1/notifications",
-                Some(&self.m.admin.access_token),
-                None,
-            )
+            .caller(Some(&self.admin))
+            .call(Method::GET, "/api/v1/notifications", None, 200)
             .await;
-        res.json()["data"]["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        page["items"].as_array().cloned().unwrap_or_default()
     }
 }

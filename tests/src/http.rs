@@ -91,14 +91,9 @@ pub fn test_env(db_url: &str) -> std::collections::HashMap<String, String> {
 }
 
 impl TestApp {
-    pub async fn new() -> Self {
-        let db = TestDb::new().await;
-        let router = Self::router_for(db.pool.clone(), &db.url);
-        Self { db, router }
-    }
-
-    /// The API on a fresh database with extra configuration (e.g. a fake GitHub's URLs).
-    pub async fn with_env(extra: &[(&str, &str)]) -> Self {
+    /// The API on a fresh database with extra configuration (e.g. a fake GitHub's URLs); tests
+    /// build it through `TestApp::builder()`.
+    pub(crate) async fn with_env(extra: &[(&str, &str)]) -> Self {
         let db = TestDb::new().await;
         let mut env = test_env(&db.url);
         for (k, v) in extra {

@@ -1,25 +1,19 @@
-//! An organisation with a GitHub App installation, one monitored repository mapped to Slack
-//! channels, and a Slack integration, all set up through the API and the worker against fake
-//! GitHub and Slack servers; plus signed `workflow_run` deliveries made from the corpus payload.
-
-use std::time::Duration;
+//! The installation setup: an organisation with a GitHub App installation, one monitored
+//! repository mapped to Slack channels, and a Slack integration, all set up through the API and the
+//! worker against fake GitHub and Slack servers; plus signed `workflow_run` deliveries made from the
+//! corpus payload.
 
 use axum::{
     body::Body,
     http::{Method, Request},
 };
-use common::repo::jobs::JobRow;
 use serde_json::{Value, json};
 
 use crate::{
-    TestApp,
-    auth::Session,
-    fake_github::{FakeAccount, FakeGithub},
-    fake_slack::{FakeSlack, SLACK_BOT_TOKEN},
+    fake_github::FakeAccount,
+    fake_slack::SLACK_BOT_TOKEN,
     http::{TEST_WEBHOOK_SECRET, TestResponse},
-    worker::{
-        InProcessWorker, drain, drain_allowing_dead, drain_expecting_dead, test_worker_config,
-    },
+    setup::{RepoAccess, Setup},
 };
 
 pub const INSTALLATION: i64 = 27182;
@@ -36,19 +30,6 @@ pub const QUEUES: &[&str] = &[
     "rerun_workflow",
 ];
 
-pub struct Monitored {
-    pub github: FakeGithub,
-    pub slack: FakeSlack,
-    pub app: TestApp,
-    pub admin: Session,
-    pub org: String,
-    /// RepoPal's id of the monitored repository, its GitHub id and full name.
-    pub repo: String,
-    pub repo_github_id: i64,
-    pub full_name: String,
-    env: Vec<(&'static str, String)>,
-}
-
 /// The GitHub user who installed the App (and may install it again from the console).
 pub fn installer() -> FakeAccount {
     FakeAccount {
@@ -60,55 +41,17 @@ pub fn installer() -> FakeAccount {
     }
 }
 
-impl Monitored {
-    /// Everything set up, with `extra` environment (e.g. `INCIDENT_NOTIFY_WINDOW_SECS`).
-    pub async fn start(extra: &[(&'static str, &str)]) -> Self {
-        Self::start_with_repositories(1, extra).await
-    }
-
-    /// The same with `n` repositories on the installation (`acme/repo-00001`…); the first is the
-    /// monitored one.
-    pub async fn start_with_repositories(n: usize, extra: &[(&'static str, &str)]) -> Self {
-        let github = FakeGithub::start().await;
-        github.set_repositories(n);
-        github.admin_installation(&installer(), INSTALLATION);
-        github.authorize("setup-code", installer());
-        let slack = FakeSlack::start().await;
-        let mut env = github.env();
-        env.push(("SLACK_API_URL", slack.url.clone()));
-        env.push((
-            "SLACK_AUTHORIZE_URL",
-            format!("{}/oauth/v2/authorize", slack.url.trim_end_matches("/api")),
-        ));
-        env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let app = TestApp::with_env(&pairs).await;
-        let admin = app
-            .register("incidents-admin@example.com", Some("Kilo"))
-            .await;
-        let org = admin.first_org();
-        let me = Self {
-            github,
-            slack,
-            app,
-            admin,
-            org,
-            repo: String::new(),
-            repo_github_id: 0,
-            full_name: String::new(),
-            env,
-        };
+impl Setup {
+    /// Everything set up with `n` repositories on the installation (`acme/repo-00001`…); the
+    /// first is the monitored one.
+    pub(crate) async fn installation(n: usize, extra: &[(&'static str, &str)]) -> Self {
+        let mut me = Self::with_fakes(RepoAccess::Installation, Vec::new(), extra).await;
+        me.github.set_repositories(n);
+        me.github.admin_installation(&installer(), INSTALLATION);
+        me.github.authorize("setup-code", installer());
         me.install().await;
         me.run_jobs().await;
-        let repos = me
-            .admin_call(Method::GET, "repositories", None)
-            .await
-            .json();
-        let repo = &repos["data"]["items"][0];
-        let mut me = me;
-        me.repo = repo["id"].as_str().expect("a synced repository").to_owned();
-        me.repo_github_id = repo["github_id"].as_i64().expect("github id");
-        me.full_name = repo["full_name"].as_str().expect("name").to_owned();
+        me.take_first_repository().await;
         let path = format!("repositories/{}/connect", me.repo);
         assert_eq!(me.admin_call(Method::POST, &path, None).await.status, 202);
         let path = format!("repositories/{}", me.repo);
@@ -151,65 +94,6 @@ impl Monitored {
             )
             .await;
         assert_eq!(res.status, 200, "{}", res.text());
-    }
-
-    /// `{method} /api/v1/orgs/{org}/{path}` as the org admin.
-    pub async fn admin_call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> TestResponse {
-        self.app
-            .call(
-                method,
-                &format!("/api/v1/orgs/{}/{path}", self.org),
-                Some(&self.admin.access_token),
-                body,
-            )
-            .await
-    }
-
-    /// A worker with this setup's configuration, running until stopped.
-    pub fn start_worker(&self) -> InProcessWorker {
-        let pairs: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        InProcessWorker::start_with(self.app.db.pool.clone(), test_worker_config(&[]), &pairs)
-    }
-
-    /// This setup's configuration (fake URLs and the extra settings).
-    pub fn env(&self) -> &[(&'static str, String)] {
-        &self.env
-    }
-
-    /// Runs a worker until every incident-related queue is empty.
-    pub async fn run_jobs(&self) {
-        let pairs: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let worker =
-            InProcessWorker::start_with(self.app.db.pool.clone(), test_worker_config(&[]), &pairs);
-        drain(&self.app.db.pool, QUEUES, Duration::from_secs(60)).await;
-        worker.stop().await;
-    }
-
-    /// Like [`Self::run_jobs`], for a test that expects jobs to die (e.g. Slack refusing a token):
-    /// returns the dead jobs.
-    pub async fn run_jobs_expecting_dead(&self) -> Vec<JobRow> {
-        let pairs: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let worker =
-            InProcessWorker::start_with(self.app.db.pool.clone(), test_worker_config(&[]), &pairs);
-        let dead = drain_expecting_dead(&self.app.db.pool, QUEUES, Duration::from_secs(60)).await;
-        worker.stop().await;
-        dead
-    }
-
-    /// Like [`Self::run_jobs_expecting_dead`], when whether a job dies depends on timing: the dead
-    /// jobs, possibly none.
-    pub async fn run_jobs_allowing_dead(&self) -> Vec<JobRow> {
-        let pairs: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let worker =
-            InProcessWorker::start_with(self.app.db.pool.clone(), test_worker_config(&[]), &pairs);
-        let dead = drain_allowing_dead(&self.app.db.pool, QUEUES, Duration::from_secs(60)).await;
-        worker.stop().await;
-        dead
     }
 
     /// The corpus `workflow_run.completed` payload for this repository, App installation and

@@ -1,9 +1,9 @@
-//! An organisation whose repository is reached only through a user's GitHub connection (no App
-//! installation): the API served over real HTTP (its address is `PUBLIC_URL`, so the fake
+//! The connection setup: an organisation whose repository is reached only through a user's GitHub
+//! connection (no App installation): the API served over real HTTP (its address is `PUBLIC_URL`, so the fake
 //! GitHub's immediate ping of a new hook reaches the receiver), the connect flow, the connection
 //! sync, and deliveries signed with the repository hook's own secret.
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
 
 use axum::{
     body::Body,
@@ -12,11 +12,9 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    TestApp,
-    auth::Session,
-    fake_github::{FakeAccount, FakeGithub},
+    fake_github::FakeAccount,
     http::TestResponse,
-    worker::{InProcessWorker, drain, test_worker_config},
+    setup::{RepoAccess, Setup},
 };
 
 /// Every queue an OAuth-connected repository's life touches.
@@ -43,60 +41,30 @@ pub fn connector() -> FakeAccount {
     }
 }
 
-pub struct OAuthMonitored {
-    pub github: FakeGithub,
-    pub app: TestApp,
-    pub admin: Session,
-    pub org: String,
-    pub connection: String,
-    /// RepoPal's id of the repository, its GitHub id and full name.
-    pub repo: String,
-    pub repo_github_id: i64,
-    pub full_name: String,
-    env: Vec<(&'static str, String)>,
-}
-
-impl OAuthMonitored {
+impl Setup {
     /// Served app, connected user, synced repository (not yet monitored). `expiring` connects
-    /// with an expiring token (and a single-use refresh token).
-    pub async fn start(expiring: bool) -> Self {
-        Self::start_with(expiring, REPO_SCOPES, &[]).await
-    }
-
-    /// Like [`Self::start`], with the scopes GitHub grants (non-expiring tokens only) and extra
-    /// configuration.
-    pub async fn start_with(expiring: bool, scopes: &str, extra: &[(&'static str, &str)]) -> Self {
-        let github = FakeGithub::start().await;
-        github.set_repositories(1);
+    /// with an expiring token (and a single-use refresh token); GitHub grants `scopes`
+    /// (non-expiring tokens only).
+    pub(crate) async fn connection(
+        expiring: bool,
+        scopes: &str,
+        extra: &[(&'static str, &str)],
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
-        let mut env = github.env();
-        env.push(("PUBLIC_URL", format!("http://{addr}")));
-        env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let app = TestApp::with_env(&pairs).await;
-        let served = app
+        let public_url = vec![("PUBLIC_URL", format!("http://{addr}"))];
+        let mut me = Self::with_fakes(RepoAccess::Connection, public_url, extra).await;
+        me.github.set_repositories(1);
+        let served = me
+            .app
             .router
             .clone()
             .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, served).await;
         });
-        let admin = app.register("oauth-admin@example.com", Some("Oscar")).await;
-        let org = admin.first_org();
-        let mut me = Self {
-            github,
-            app,
-            admin,
-            org,
-            connection: String::new(),
-            repo: String::new(),
-            repo_github_id: 0,
-            full_name: String::new(),
-            env,
-        };
         me.connection = me.connect_github(expiring, scopes).await;
         let sync = me
             .admin_call(
@@ -107,14 +75,7 @@ impl OAuthMonitored {
             .await;
         assert_eq!(sync.status, 202, "{}", sync.text());
         me.run_jobs().await;
-        let repos = me
-            .admin_call(Method::GET, "repositories", None)
-            .await
-            .json();
-        let repo = &repos["data"]["items"][0];
-        me.repo = repo["id"].as_str().expect("a synced repository").to_owned();
-        me.repo_github_id = repo["github_id"].as_i64().expect("github id");
-        me.full_name = repo["full_name"].as_str().expect("name").to_owned();
+        let repo = me.take_first_repository().await;
         assert_eq!(repo["access"], "connection");
         me
     }
@@ -167,37 +128,6 @@ impl OAuthMonitored {
             .to_owned()
     }
 
-    /// `{method} /api/v1/orgs/{org}/{path}` as the org admin.
-    pub async fn admin_call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> TestResponse {
-        self.app
-            .call(
-                method,
-                &format!("/api/v1/orgs/{}/{path}", self.org),
-                Some(&self.admin.access_token),
-                body,
-            )
-            .await
-    }
-
-    /// Runs a worker until every queue of this setup is empty (no job may die).
-    pub async fn run_jobs(&self) {
-        let pairs: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let worker =
-            InProcessWorker::start_with(self.app.db.pool.clone(), test_worker_config(&[]), &pairs);
-        drain(&self.app.db.pool, QUEUES, Duration::from_secs(60)).await;
-        worker.stop().await;
-    }
-
-    /// This setup's configuration.
-    pub fn env(&self) -> &[(&'static str, String)] {
-        &self.env
-    }
-
     /// Connects the repository (its hook installed by the worker).
     pub async fn monitor(&self) {
         let res = self
@@ -213,7 +143,7 @@ impl OAuthMonitored {
 
     /// The corpus `workflow_run.completed` payload for this repository, as a repository hook
     /// sends it (no `installation`).
-    pub fn workflow_run(&self, run_id: i64, conclusion: &str) -> Value {
+    pub fn hook_workflow_run(&self, run_id: i64, conclusion: &str) -> Value {
         let mut p: Value = serde_json::from_str(include_str!(
             "../fixtures/github/webhooks/workflow_run/completed.payload.json"
         ))

@@ -15,7 +15,7 @@ use std::{
 use common::{crypto::signature, repo};
 use serde_json::json;
 
-use crate::{http::TEST_WEBHOOK_SECRET, monitored::Monitored};
+use crate::{TestApp, http::TEST_WEBHOOK_SECRET};
 
 /// What the end-to-end run measured and found.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ fn failing(workflow: i64, branch: i64) -> bool {
 
 /// `runs` completed runs per group; `workers` worker processes.
 pub async fn run(runs: usize, workers: usize) -> E2eFigures {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let mut env = crate::http::test_env(&m.app.db.url);
     for (k, v) in m.env() {
         env.insert((*k).to_owned(), v.clone());

@@ -39,7 +39,7 @@ fn owner_github() -> FakeAccount {
 async fn app_with(fake: &FakeGithub) -> TestApp {
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    TestApp::with_env(&env).await
+    TestApp::builder().envs(&env).build().await
 }
 
 fn state_of(url: &str) -> String {
@@ -313,7 +313,7 @@ async fn a_first_password_needs_a_recent_sign_in() {
 /// lock.
 #[tokio::test]
 async fn guesses_from_many_addresses_lock_the_account_until_a_reset() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     app.register("ivy@example.com", None).await;
     let mut statuses = Vec::new();
     for i in 0..40 {
@@ -376,7 +376,7 @@ async fn guesses_from_many_addresses_lock_the_account_until_a_reset() {
 /// is verified and every other guess is refused as locked.
 #[tokio::test]
 async fn concurrent_guesses_cannot_outrun_the_lock() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     app.register("race@example.com", None).await;
     let guesses = (0..25).map(|i| {
         let app = &app;
@@ -409,12 +409,14 @@ async fn concurrent_guesses_cannot_outrun_the_lock() {
 /// towards the account's lock: the stored failures equal the wrong passwords actually checked.
 #[tokio::test]
 async fn logins_refused_as_busy_do_not_count_against_the_account() {
-    let app = TestApp::with_env(&[
-        ("PASSWORD_HASH_CONCURRENCY", "1"),
-        ("PASSWORD_HASH_MAX_WAIT_MS", "1"),
-        ("LOGIN_LOCKOUT_THRESHOLD", "100"),
-    ])
-    .await;
+    let app = TestApp::builder()
+        .envs(&[
+            ("PASSWORD_HASH_CONCURRENCY", "1"),
+            ("PASSWORD_HASH_MAX_WAIT_MS", "1"),
+            ("LOGIN_LOCKOUT_THRESHOLD", "100"),
+        ])
+        .build()
+        .await;
     app.register("busy@example.com", None).await;
     let guesses = (0..12).map(|i| {
         let app = &app;

@@ -308,7 +308,7 @@ async fn get(app: &TestApp, org: &Org, what: &str, query: &str) -> Value {
 
 #[tokio::test]
 async fn the_workflow_series_counts_failures_and_percentiles_per_day_and_per_workflow() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let org = seed(&app).await;
     let data = get(&app, &org, "workflows", WINDOW).await;
     assert_eq!(
@@ -383,7 +383,7 @@ async fn the_workflow_series_counts_failures_and_percentiles_per_day_and_per_wor
 
 #[tokio::test]
 async fn the_incident_series_gives_opened_resolved_mtta_and_mttr() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let org = seed(&app).await;
     let data = get(&app, &org, "incidents", WINDOW).await;
     let s = data["series"].as_array().unwrap();
@@ -452,7 +452,7 @@ async fn the_incident_series_gives_opened_resolved_mtta_and_mttr() {
 
 #[tokio::test]
 async fn failures_rank_jobs_and_steps_and_repositories_rank_by_the_documented_score() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let org = seed(&app).await;
     let data = get(&app, &org, "failures", WINDOW).await;
     assert_eq!(data["jobs"][0]["job"], "test");
@@ -496,7 +496,7 @@ async fn failures_rank_jobs_and_steps_and_repositories_rank_by_the_documented_sc
 
 #[tokio::test]
 async fn another_organisation_and_bad_windows_are_refused() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let org = seed(&app).await;
     let stranger = app
         .register("stranger@example.com", Some("Strangers"))

@@ -165,7 +165,7 @@ async fn seed(app: &TestApp) -> Seeded {
 
 #[tokio::test]
 async fn the_dashboard_charts_the_last_30_days_as_inline_svg() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Ann", "ann@example.com", "Charts").await;
     let s = seed(&app).await;
@@ -278,7 +278,7 @@ async fn the_dashboard_charts_the_last_30_days_as_inline_svg() {
 
 #[tokio::test]
 async fn a_repository_s_trends_page_charts_only_that_repository() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Ann", "ann@example.com", "Charts").await;
     let s = seed(&app).await;
@@ -338,7 +338,7 @@ async fn a_repository_s_trends_page_charts_only_that_repository() {
 
 #[tokio::test]
 async fn an_empty_organisation_gets_empty_charts_not_an_error() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Ann", "ann@example.com", "Charts").await;
     let res = b.get(&app, "/orgs/charts").await;

@@ -102,7 +102,7 @@ fn bucket(data: &Value, i: usize) -> (i64, i64, Option<i64>, Option<i64>) {
 
 #[tokio::test]
 async fn incidents_changed_after_a_read_show_in_the_next_and_match_postgres_percentiles() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let org = org(&app).await;
     // Whole days 2–4 November (Monday to Wednesday).
     let days = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
@@ -327,7 +327,7 @@ fn failing(data: &Value, part: &str) -> Vec<(String, Value, i64, Value, Value)> 
 
 #[tokio::test]
 async fn failing_jobs_added_fixed_or_joined_by_their_run_after_a_read_show_in_the_next() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let org = org(&app).await;
     let days = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
     let run1 = run(&app, &org, 1, "CI", "2026-11-02T10:00:00Z").await;

@@ -50,7 +50,7 @@ fn point(data: &Value, i: usize) -> (i64, i64, Option<i64>) {
 
 #[tokio::test]
 async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let session = app.register("rollup@example.com", Some("Rollups")).await;
     let org: Uuid = session.first_org().parse().expect("org id");
     let token = session.access_token.clone();
@@ -130,7 +130,7 @@ async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
 /// so the read waits for the writer and recomputes the day with its run.
 #[tokio::test]
 async fn a_run_committed_during_a_read_of_its_day_shows_in_the_next_read() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let session = app.register("race@example.com", Some("Race")).await;
     let org: Uuid = session.first_org().parse().expect("org id");
     let token = session.access_token.clone();

@@ -10,7 +10,7 @@ use repopal_tests::TestApp;
 
 #[tokio::test]
 async fn probes_answer_in_the_success_envelope() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     for path in ["/healthz", "/readyz"] {
         let res = app.get(path).await;
         assert_eq!(res.status, StatusCode::OK, "{path}");
@@ -23,7 +23,7 @@ async fn probes_answer_in_the_success_envelope() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods_get_the_error_envelope() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let res = app.get("/nope").await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     let body = res.json();
@@ -44,7 +44,7 @@ async fn unknown_routes_and_methods_get_the_error_envelope() {
 
 #[tokio::test]
 async fn oversized_bodies_are_refused_with_413_in_the_envelope() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let big = format!("{{\"email\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let req = Request::builder()
         .method(Method::POST)
@@ -60,7 +60,7 @@ async fn oversized_bodies_are_refused_with_413_in_the_envelope() {
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let res = app.get("/healthz").await;
     let generated = res
         .headers
@@ -82,7 +82,7 @@ async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
 
 #[tokio::test]
 async fn metrics_show_requests_by_route_and_status_and_jobs_by_queue_and_outcome() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     app.get("/healthz").await;
     app.get("/nope").await;
     let mut conn = app.db.pool.acquire().await.unwrap();
@@ -124,7 +124,7 @@ async fn metrics_show_requests_by_route_and_status_and_jobs_by_queue_and_outcome
 
 #[tokio::test]
 async fn openapi_is_generated_and_swagger_ui_is_served_locally() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let res = app.get("/openapi.json").await;
     assert_eq!(res.status, StatusCode::OK);
     let doc = res.json();

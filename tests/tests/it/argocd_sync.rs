@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use axum::http::Method;
 use repopal_tests::{
+    Setup, TestApp,
     fake_argocd::{ARGOCD_TOKEN, AppStatus},
     fake_faults::Fault,
-    health::HealthSetup,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -25,8 +25,8 @@ const SYNC_QUEUES: &[&str] = &[
 /// Waits until no job of `SYNC_QUEUES` that is due (within two seconds: due times are rounded
 /// up to whole seconds) is left to run, then checks none died. Jobs scheduled for later (the next
 /// sync, the next health check) are not waited for.
-async fn drain_syncs(h: &HealthSetup) {
-    let pool = &h.m.app.db.pool;
+async fn drain_syncs(h: &Setup) {
+    let pool = &h.app.db.pool;
     let queues: Vec<String> = SYNC_QUEUES.iter().map(|q| (*q).to_owned()).collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -60,9 +60,9 @@ async fn drain_syncs(h: &HealthSetup) {
 }
 
 /// Asks for a sync (202 with a job id) and waits for it.
-async fn sync(h: &HealthSetup, id: Uuid) {
+async fn sync(h: &Setup, id: Uuid) {
     let res = h
-        .call(Method::POST, &format!("integrations/{id}/sync"), None)
+        .admin_call(Method::POST, &format!("integrations/{id}/sync"), None)
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
     let out = res.json()["data"].clone();
@@ -71,20 +71,20 @@ async fn sync(h: &HealthSetup, id: Uuid) {
     drain_syncs(h).await;
 }
 
-async fn get(h: &HealthSetup, path: &str) -> Value {
-    let res = h.call(Method::GET, path, None).await;
+async fn get(h: &Setup, path: &str) -> Value {
+    let res = h.admin_call(Method::GET, path, None).await;
     assert_eq!(res.status, 200, "{path}: {}", res.text());
     res.json()["data"].clone()
 }
 
-async fn argo_incidents(h: &HealthSetup) -> Vec<Value> {
+async fn argo_incidents(h: &Setup) -> Vec<Value> {
     get(h, "incidents?source=argocd").await["items"]
         .as_array()
         .cloned()
         .unwrap_or_default()
 }
 
-async fn timeline(h: &HealthSetup, incident: &str) -> Vec<String> {
+async fn timeline(h: &Setup, incident: &str) -> Vec<String> {
     let detail = get(h, &format!("incidents/{incident}")).await;
     detail["timeline"]
         .as_array()
@@ -96,7 +96,7 @@ async fn timeline(h: &HealthSetup, incident: &str) -> Vec<String> {
 }
 
 /// An Argo CD integration on the fake with `extra` config, its incidents posted to `#deploys`.
-async fn argocd(h: &HealthSetup, name: &str, extra: Value) -> Uuid {
+async fn argocd(h: &Setup, name: &str, extra: Value) -> Uuid {
     let mut config = json!({"server_url": h.argo.url, "slack_channel": "#deploys"});
     config
         .as_object_mut()
@@ -108,8 +108,8 @@ async fn argocd(h: &HealthSetup, name: &str, extra: Value) -> Uuid {
 
 #[tokio::test]
 async fn a_sync_stores_the_applications_lists_them_and_marks_removed_ones() {
-    let h = HealthSetup::start(&[]).await;
-    let worker = h.worker();
+    let h = TestApp::builder().health().await;
+    let worker = h.start_worker();
     h.argo.set_applications(3);
     h.argo.set_status("app-002", AppStatus::degraded());
     let id = argocd(&h, "argo", json!({"namespace": "argocd"})).await;
@@ -159,7 +159,7 @@ async fn a_sync_stores_the_applications_lists_them_and_marks_removed_ones() {
     .await;
     assert_eq!(out_of_sync["items"], json!([]));
     let bad = h
-        .call(
+        .admin_call(
             Method::GET,
             &format!("integrations/{id}/applications?health=Broken"),
             None,
@@ -224,8 +224,8 @@ async fn a_sync_stores_the_applications_lists_them_and_marks_removed_ones() {
 
 #[tokio::test]
 async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_synced_resolves_it() {
-    let h = HealthSetup::start(&[]).await;
-    let worker = h.worker();
+    let h = TestApp::builder().health().await;
+    let worker = h.start_worker();
     h.argo.set_status("guestbook", AppStatus::degraded());
     let id = argocd(&h, "argo", json!({})).await;
     sync(&h, id).await;
@@ -259,7 +259,9 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
     // Not a CI incident.
     let ci = get(&h, "incidents?source=github_actions").await;
     assert_eq!(ci["items"], json!([]));
-    let bad = h.call(Method::GET, "incidents?source=gitlab", None).await;
+    let bad = h
+        .admin_call(Method::GET, "incidents?source=gitlab", None)
+        .await;
     assert_eq!(bad.status, 400);
 
     // Analytics count it under its own source, severity included, and filter on it.
@@ -309,12 +311,12 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
     assert_eq!(timeline(&h, &incident_id).await, ["opened"]);
     let notes = h.notifications().await;
     assert_eq!(notes.len(), 1, "{notes:?}");
-    let posts: Vec<_> =
-        h.m.slack
-            .posted()
-            .into_iter()
-            .filter(|p| p.channel == "#deploys")
-            .collect();
+    let posts: Vec<_> = h
+        .slack
+        .posted()
+        .into_iter()
+        .filter(|p| p.channel == "#deploys")
+        .collect();
     assert_eq!(posts.len(), 1, "{posts:?}");
     assert!(posts[0].text.contains("guestbook"), "{}", posts[0].text);
     assert!(
@@ -333,7 +335,7 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
 
     // People act on it as on any incident.
     let ack = h
-        .call(
+        .admin_call(
             Method::POST,
             &format!("incidents/{incident_id}/acknowledge"),
             Some(json!({})),
@@ -357,18 +359,18 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
         timeline(&h, &incident_id).await,
         ["opened", "acknowledged", "resolved"]
     );
-    let posts =
-        h.m.slack
-            .posted()
-            .into_iter()
-            .filter(|p| p.channel == "#deploys")
-            .count();
+    let posts = h
+        .slack
+        .posted()
+        .into_iter()
+        .filter(|p| p.channel == "#deploys")
+        .count();
     assert_eq!(posts, 2);
     let audit: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_logs WHERE resource_type = 'incident' AND resource_id = $1 ORDER BY id",
     )
     .bind(&incident_id)
-    .fetch_all(&h.m.app.db.pool)
+    .fetch_all(&h.app.db.pool)
     .await
     .expect("audit");
     assert_eq!(
@@ -395,8 +397,8 @@ async fn degraded_opens_one_incident_a_repeated_sync_adds_nothing_and_healthy_sy
 
 #[tokio::test]
 async fn out_of_sync_opens_an_incident_only_after_the_grace_period() {
-    let h = HealthSetup::start(&[]).await;
-    let worker = h.worker();
+    let h = TestApp::builder().health().await;
+    let worker = h.start_worker();
     h.argo.set_status("guestbook", AppStatus::out_of_sync());
     let id = argocd(&h, "argo", json!({"out_of_sync_grace_secs": 600})).await;
     sync(&h, id).await;
@@ -410,7 +412,7 @@ async fn out_of_sync_opens_an_incident_only_after_the_grace_period() {
          WHERE integration_id = $1",
     )
     .bind(id)
-    .execute(&h.m.app.db.pool)
+    .execute(&h.app.db.pool)
     .await
     .expect("backdate");
     sync(&h, id).await;
@@ -422,7 +424,7 @@ async fn out_of_sync_opens_an_incident_only_after_the_grace_period() {
          WHERE integration_id = $1",
     )
     .bind(id)
-    .execute(&h.m.app.db.pool)
+    .execute(&h.app.db.pool)
     .await
     .expect("backdate");
     sync(&h, id).await;
@@ -446,8 +448,8 @@ async fn out_of_sync_opens_an_incident_only_after_the_grace_period() {
 
 #[tokio::test]
 async fn a_server_outage_changes_no_incident_and_is_a_health_failure() {
-    let h = HealthSetup::start(&[]).await;
-    let worker = h.worker();
+    let h = TestApp::builder().health().await;
+    let worker = h.start_worker();
     h.argo.set_status("guestbook", AppStatus::degraded());
     let id = argocd(&h, "argo", json!({})).await;
     sync(&h, id).await;
@@ -459,7 +461,7 @@ async fn a_server_outage_changes_no_incident_and_is_a_health_failure() {
         "SELECT count(*) FROM integration_checks WHERE integration_id = $1 AND NOT ok",
     )
     .bind(id)
-    .fetch_one(&h.m.app.db.pool)
+    .fetch_one(&h.app.db.pool)
     .await
     .expect("checks");
 
@@ -475,7 +477,7 @@ async fn a_server_outage_changes_no_incident_and_is_a_health_failure() {
         "SELECT count(*) FROM integration_checks WHERE integration_id = $1 AND NOT ok",
     )
     .bind(id)
-    .fetch_one(&h.m.app.db.pool)
+    .fetch_one(&h.app.db.pool)
     .await
     .expect("checks");
     assert_eq!(failures, checks_before + 1);
@@ -501,9 +503,9 @@ async fn a_server_outage_changes_no_incident_and_is_a_health_failure() {
 
 /// An Argo CD integration (120 s interval) after its first sync (the first health check reads the
 /// list too), then made due `ago` in the past: its id and that due time.
-async fn synced_then_due(h: &HealthSetup, ago: &str) -> (Uuid, chrono::DateTime<chrono::Utc>) {
+async fn synced_then_due(h: &Setup, ago: &str) -> (Uuid, chrono::DateTime<chrono::Utc>) {
     let id = argocd(h, "argo", json!({"sync_interval": 120})).await;
-    let first = h.worker();
+    let first = h.start_worker();
     drain_syncs(h).await;
     first.stop().await;
     let due = sqlx::query_scalar(
@@ -512,7 +514,7 @@ async fn synced_then_due(h: &HealthSetup, ago: &str) -> (Uuid, chrono::DateTime<
     )
     .bind(id)
     .bind(ago)
-    .fetch_one(&h.m.app.db.pool)
+    .fetch_one(&h.app.db.pool)
     .await
     .expect("make due");
     (id, due)
@@ -520,8 +522,8 @@ async fn synced_then_due(h: &HealthSetup, ago: &str) -> (Uuid, chrono::DateTime<
 
 #[tokio::test]
 async fn one_sync_runs_per_due_time_across_three_workers() {
-    let h = HealthSetup::start(&[]).await;
-    let pool = h.m.app.db.pool.clone();
+    let h = TestApp::builder().health().await;
+    let pool = h.app.db.pool.clone();
     let (id, due) = synced_then_due(&h, "1 second").await;
     let before = h.argo.count("/api/v1/applications");
 
@@ -539,7 +541,7 @@ async fn one_sync_runs_per_due_time_across_three_workers() {
     for f in fan_outs {
         assert_eq!(f.await.expect("fan-out task"), 1);
     }
-    let workers: Vec<_> = (0..3).map(|_| h.worker()).collect();
+    let workers: Vec<_> = (0..3).map(|_| h.start_worker()).collect();
     drain_syncs(&h).await;
     for w in workers {
         w.stop().await;
@@ -568,8 +570,8 @@ async fn one_sync_runs_per_due_time_across_three_workers() {
 /// disabled) holds its job key for good; once stale, the scheduler moves it and syncs again.
 #[tokio::test]
 async fn a_due_time_whose_job_ended_without_syncing_is_rescued_once_stale() {
-    let h = HealthSetup::start(&[]).await;
-    let pool = h.m.app.db.pool.clone();
+    let h = TestApp::builder().health().await;
+    let pool = h.app.db.pool.clone();
     let (id, stale) = synced_then_due(&h, "20 minutes").await;
     // The due time's job exists and is finished, as a skipped one would be.
     let mut conn = pool.acquire().await.expect("conn");
@@ -605,7 +607,7 @@ async fn a_due_time_whose_job_ended_without_syncing_is_rescued_once_stale() {
     .await
     .expect("jobs");
     assert_eq!(queued, 1);
-    let worker = h.worker();
+    let worker = h.start_worker();
     drain_syncs(&h).await;
     worker.stop().await;
     assert_eq!(h.argo.count("/api/v1/applications"), before + 1);
@@ -622,8 +624,8 @@ async fn a_due_time_whose_job_ended_without_syncing_is_rescued_once_stale() {
 #[tokio::test]
 async fn tls_verify_false_reads_a_self_signed_server_which_the_default_refuses() {
     let (argo, pem) = repopal_tests::fake_argocd::FakeArgo::start_self_signed().await;
-    let h = HealthSetup::start(&[]).await;
-    let worker = h.worker();
+    let h = TestApp::builder().health().await;
+    let worker = h.start_worker();
     let create = |name: &'static str, config: Value, creds: Value| {
         let h = &h;
         async move { h.create("argocd", name, config, creds).await }
@@ -675,12 +677,12 @@ async fn tls_verify_false_reads_a_self_signed_server_which_the_default_refuses()
 
 #[tokio::test]
 async fn another_organisation_gets_404_on_the_new_routes() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let id = argocd(&h, "argo", json!({})).await;
-    let other =
-        h.m.app
-            .register("someone-else@example.com", Some("Other Org"))
-            .await;
+    let other = h
+        .app
+        .register("someone-else@example.com", Some("Other Org"))
+        .await;
     let other_org = other.first_org();
     for (method, path) in [
         (
@@ -693,26 +695,26 @@ async fn another_organisation_gets_404_on_the_new_routes() {
         ),
         (
             Method::GET,
-            format!("/api/v1/orgs/{}/integrations/{id}/applications", h.m.org),
+            format!("/api/v1/orgs/{}/integrations/{id}/applications", h.org),
         ),
     ] {
-        let res =
-            h.m.app
-                .call(method.clone(), &path, Some(&other.access_token), None)
-                .await;
+        let res = h
+            .app
+            .call(method.clone(), &path, Some(&other.access_token), None)
+            .await;
         assert_eq!(res.status, 404, "{method} {path}: {}", res.text());
     }
-    let res =
-        h.m.app
-            .call(
-                Method::GET,
-                &format!(
-                    "/api/v1/orgs/{other_org}/integrations/{}/applications",
-                    Uuid::new_v4()
-                ),
-                Some(&other.access_token),
-                None,
-            )
-            .await;
+    let res = h
+        .app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/orgs/{other_org}/integrations/{}/applications",
+                Uuid::new_v4()
+            ),
+            Some(&other.access_token),
+            None,
+        )
+        .await;
     assert_eq!(res.status, 404);
 }

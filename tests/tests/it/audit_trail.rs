@@ -76,7 +76,7 @@ async fn insert_repository(app: &TestApp, org: &str) -> String {
 
 #[tokio::test]
 async fn a_repository_settings_change_is_audited_with_old_and_new_values() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app
         .register("repo-audit@example.com", Some("Settings"))
         .await;
@@ -132,7 +132,7 @@ async fn a_repository_settings_change_is_audited_with_old_and_new_values() {
 
 #[tokio::test]
 async fn a_webhook_replay_is_audited() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app
         .register("replay-audit@example.com", Some("Replay"))
         .await;
@@ -171,7 +171,7 @@ fn forbidden(res: &TestResponse) -> bool {
 
 #[tokio::test]
 async fn a_member_refused_by_their_role_leaves_an_authz_denied_entry() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app
         .register("deny-admin@example.com", Some("Denials"))
         .await;
@@ -220,7 +220,7 @@ async fn a_member_refused_by_their_role_leaves_an_authz_denied_entry() {
 
 #[tokio::test]
 async fn recording_a_denial_never_turns_the_403_into_a_500_even_under_a_flood() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("flood-admin@example.com", Some("Flood")).await;
     let org = admin.first_org();
     let viewer = add_member(&app, &admin, &org, "flood-viewer@example.com", "viewer").await;
@@ -286,7 +286,7 @@ async fn cli(app: &TestApp, args: &[&str], keys: &str, active: Option<&str>) -> 
 
 #[tokio::test]
 async fn super_admin_grant_and_revoke_by_the_cli_are_audited() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let ops = app.register("ops-audit@example.com", None).await;
     let grant = ["super-admin", "--email", "ops-audit@example.com"];
     cli(&app, &grant, TEST_ENCRYPTION_KEYS, None).await;
@@ -326,7 +326,7 @@ async fn super_admin_grant_and_revoke_by_the_cli_are_audited() {
 #[tokio::test]
 async fn each_key_rotation_run_leaves_one_audit_entry_with_the_counts() {
     const K2: &str = "k2:05xFfbuUzxY3VKihpNAoCYS6pETIQJBbx8qxXf849xU=";
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let owner = app
         .register("rot-audit@example.com", Some("Rotation"))
         .await;

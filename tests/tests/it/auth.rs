@@ -14,7 +14,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn register_returns_user_orgs_and_tokens_and_me_works() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let s = app
         .register("Ada@Example.com", Some("Analytical Engines"))
         .await;
@@ -56,7 +56,7 @@ async fn register_returns_user_orgs_and_tokens_and_me_works() {
 
 #[tokio::test]
 async fn bad_registration_input_lists_the_failing_fields() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let res = app
         .call(
             Method::POST,
@@ -109,7 +109,7 @@ async fn bad_registration_input_lists_the_failing_fields() {
 
 #[tokio::test]
 async fn unknown_email_and_wrong_password_get_the_same_answer() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     app.register("bob@example.com", None).await;
     let wrong = app.login("bob@example.com", "Wrong-password-1").await;
     let unknown = app.login("nobody@example.com", "Wrong-password-1").await;
@@ -121,7 +121,7 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let s = app.register("carol@example.com", None).await;
 
     let first = app
@@ -180,7 +180,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
 
 #[tokio::test]
 async fn logout_and_ending_a_session_revoke_access_at_once() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let a = app.register("dan@example.com", None).await;
     let b = app.login_ok("dan@example.com").await;
 
@@ -257,7 +257,7 @@ fn forge(token: &str, header: &str, payload: Option<serde_json::Value>) -> Strin
 
 #[tokio::test]
 async fn forged_expired_and_wrong_algorithm_tokens_are_refused() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let s = app.register("eve@example.com", None).await;
     let claims: serde_json::Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -336,7 +336,7 @@ async fn forged_expired_and_wrong_algorithm_tokens_are_refused() {
 
 #[tokio::test]
 async fn change_password_ends_the_other_sessions() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let a = app.register("fay@example.com", None).await;
     let b = app.login_ok("fay@example.com").await;
     let wrong = app
@@ -386,7 +386,7 @@ async fn change_password_ends_the_other_sessions() {
 
 #[tokio::test]
 async fn forgot_and_reset_password_use_a_single_use_mailed_token() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let s = app.register("gus@example.com", None).await;
     let unknown = app
         .call(
@@ -454,7 +454,7 @@ async fn forgot_and_reset_password_use_a_single_use_mailed_token() {
 
 #[tokio::test]
 async fn email_verification_goes_out_through_the_mail_job() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let s = app.register("hal@example.com", None).await;
     let worker = InProcessWorker::start(app.db.pool.clone(), test_worker_config(&[]));
     drain(&app.db.pool, &["send_email"], Duration::from_secs(20)).await;
@@ -499,7 +499,10 @@ async fn email_verification_goes_out_through_the_mail_job() {
 
 #[tokio::test]
 async fn the_auth_rate_limit_answers_429_with_retry_after_per_client_ip() {
-    let app = TestApp::with_env(&[("AUTH_RATE_LIMIT_PER_MINUTE", "3")]).await;
+    let app = TestApp::builder()
+        .envs(&[("AUTH_RATE_LIMIT_PER_MINUTE", "3")])
+        .build()
+        .await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(
@@ -534,12 +537,14 @@ async fn the_auth_rate_limit_answers_429_with_retry_after_per_client_ip() {
 
 #[tokio::test]
 async fn lockout_engages_grows_is_capped_and_a_success_clears_it() {
-    let app = TestApp::with_env(&[
-        ("LOGIN_LOCKOUT_THRESHOLD", "3"),
-        ("LOGIN_LOCKOUT_BASE_SECS", "60"),
-        ("LOGIN_LOCKOUT_MAX_SECS", "100"),
-    ])
-    .await;
+    let app = TestApp::builder()
+        .envs(&[
+            ("LOGIN_LOCKOUT_THRESHOLD", "3"),
+            ("LOGIN_LOCKOUT_BASE_SECS", "60"),
+            ("LOGIN_LOCKOUT_MAX_SECS", "100"),
+        ])
+        .build()
+        .await;
     app.register("ivy@example.com", None).await;
     let attacker = "203.0.113.66";
     for _ in 0..3 {
@@ -630,7 +635,7 @@ async fn lockout_engages_grows_is_capped_and_a_success_clears_it() {
 
 #[tokio::test]
 async fn two_concurrent_uses_of_one_refresh_token_succeed_at_most_once() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let s = app.register("race@example.com", None).await;
     let body = json!({"refresh_token": s.refresh_token});
     let (a, b) = tokio::join!(
@@ -659,7 +664,7 @@ async fn two_concurrent_uses_of_one_refresh_token_succeed_at_most_once() {
 #[tokio::test]
 async fn with_smtp_url_mail_is_delivered_over_smtp() {
     let smtp = repopal_tests::fake_smtp::FakeSmtp::start().await;
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     app.register("mia@example.com", None).await;
     let worker = InProcessWorker::start_with(
         app.db.pool.clone(),

@@ -18,7 +18,7 @@ fn header(res: &repopal_tests::http::TestResponse, name: &str) -> String {
 
 #[tokio::test]
 async fn sign_up_lands_on_the_dashboard_with_a_strict_csp_and_a_bound_cookie() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     let page = b.get(&app, "/signup").await;
     assert_eq!(page.status, 200);
@@ -99,7 +99,10 @@ async fn sign_up_lands_on_the_dashboard_with_a_strict_csp_and_a_bound_cookie() {
 
 #[tokio::test]
 async fn the_session_cookie_is_secure_and_host_prefixed_over_https() {
-    let app = TestApp::with_env(&[("PUBLIC_URL", "https://repopal.example")]).await;
+    let app = TestApp::builder()
+        .envs(&[("PUBLIC_URL", "https://repopal.example")])
+        .build()
+        .await;
     let page = app.browser_get("/login", None).await;
     let pre = page
         .set_cookie("__Host-repopal_pre")
@@ -116,7 +119,7 @@ async fn the_session_cookie_is_secure_and_host_prefixed_over_https() {
 
 #[tokio::test]
 async fn forms_without_their_token_or_from_another_origin_are_refused() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Eve Target", "target@example.com", "Target Org")
         .await;
@@ -213,7 +216,7 @@ async fn forms_without_their_token_or_from_another_origin_are_refused() {
 
 #[tokio::test]
 async fn a_revoked_session_cookie_is_refused_and_logout_ends_the_api_session_too() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Rita", "rita@example.com", "Rita Org")
         .await;
@@ -311,7 +314,7 @@ async fn a_revoked_session_cookie_is_refused_and_logout_ends_the_api_session_too
 
 #[tokio::test]
 async fn user_text_with_markup_is_shown_as_text() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
     b.sign_up(&app, evil, "mallory@example.com", "\"><b>Org</b>")
@@ -336,7 +339,7 @@ async fn user_text_with_markup_is_shown_as_text() {
 
 #[tokio::test]
 async fn field_errors_come_from_the_api_validation_and_keep_what_was_typed() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.get(&app, "/signup").await;
     let res = b
@@ -381,7 +384,7 @@ async fn field_errors_come_from_the_api_validation_and_keep_what_was_typed() {
 
 #[tokio::test]
 async fn assets_are_content_hashed_and_cached_for_a_year() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let page = app.browser_get("/login", None).await.text();
     let css = page
         .split("href=\"")
@@ -408,7 +411,7 @@ async fn assets_are_content_hashed_and_cached_for_a_year() {
 
 #[tokio::test]
 async fn password_reset_email_verification_and_invitations_work_from_their_links() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut admin = Browser::default();
     admin
         .sign_up(&app, "Admin", "admin@example.com", "Links Org")

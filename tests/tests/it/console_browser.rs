@@ -3,8 +3,9 @@
 //! markup shown as text, keyboard focus and a 375-pixel layout; saves the README's screenshots.
 
 use repopal_tests::{
+    Setup, TestApp,
     fake_slack::{SLACK_CLIENT_ID, SLACK_CLIENT_SECRET},
-    monitored::{self, INSTALLATION, Monitored},
+    monitored::{self, INSTALLATION},
 };
 use std::{path::PathBuf, time::Instant};
 
@@ -337,7 +338,7 @@ fn recent(mut p: serde_json::Value) -> serde_json::Value {
 /// sends the browser back) lands on the new integration's page, where the alert channel is picked
 /// from the workspace's channels; then the GitHub App's install link (the fake GitHub's install
 /// page redirects to the setup callback) lands back on the dashboard saying what happened.
-async fn add_slack_and_install_the_app(b: &Browser, m: &Monitored, base: &str) {
+async fn add_slack_and_install_the_app(b: &Browser, m: &Setup, base: &str) {
     let ops = m.slack.add_channel("ops-alerts");
     b.press("a[href$=\"/slack/connect\"]")
         .await
@@ -412,15 +413,13 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let m = Monitored::start_with_repositories(
-        2,
-        &[
-            ("PUBLIC_URL", &base),
-            ("SLACK_CLIENT_ID", SLACK_CLIENT_ID),
-            ("SLACK_CLIENT_SECRET", SLACK_CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let m = TestApp::builder()
+        .repositories(2)
+        .env("PUBLIC_URL", base.clone())
+        .env("SLACK_CLIENT_ID", SLACK_CLIENT_ID)
+        .env("SLACK_CLIENT_SECRET", SLACK_CLIENT_SECRET)
+        .monitored_repo()
+        .await;
     let router = m.app.router.clone();
     let server = tokio::spawn(async move {
         let _ = axum::serve(

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use axum::http::Method;
-use repopal_tests::{console::location, fake_argocd::AppStatus, health::HealthSetup, worker};
+use repopal_tests::{Setup, TestApp, console::location, fake_argocd::AppStatus, worker};
 use serde_json::Value;
 
 use crate::console_repositories::admin_browser;
@@ -27,18 +27,18 @@ fn form_value(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
-async fn config_of(h: &HealthSetup, id: &str) -> Value {
+async fn config_of(h: &Setup, id: &str) -> Value {
     sqlx::query_scalar("SELECT config FROM integrations WHERE id = $1::uuid")
         .bind(id)
-        .fetch_one(&h.m.app.db.pool)
+        .fetch_one(&h.app.db.pool)
         .await
         .expect("integration")
 }
 
 #[tokio::test]
 async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_from_the_workspace() {
-    let h = HealthSetup::start(&[]).await;
-    let m = &h.m;
+    let h = TestApp::builder().health().await;
+    let m = &h;
     let ops = m.slack.add_channel("ops-alerts");
     // Listed by Slack (channels:read) but the bot is not in it, so it could never post there.
     let lobby = m.slack.add_unjoined_channel("lobby");
@@ -149,21 +149,21 @@ async fn add_to_slack_lands_on_the_integration_whose_alert_channel_is_picked_fro
 
 #[tokio::test]
 async fn an_argocd_integration_page_lists_its_synced_applications() {
-    let h = HealthSetup::start(&[]).await;
-    let _worker = h.worker();
+    let h = TestApp::builder().health().await;
+    let _worker = h.start_worker();
     h.argo.set_applications(2);
     h.argo.set_status("app-002", AppStatus::degraded());
     let id = h.create_argocd("Production Argo").await;
-    let mut b = admin_browser(&h.m).await;
+    let mut b = admin_browser(&h).await;
     let page_path = format!("/orgs/kilo/integrations/{id}");
-    let html = b.get(&h.m.app, &page_path).await.text();
+    let html = b.get(&h.app, &page_path).await.text();
     assert!(html.contains("id=\"no-applications\""), "{html}");
 
     let res = h
-        .call(Method::POST, &format!("integrations/{id}/sync"), None)
+        .admin_call(Method::POST, &format!("integrations/{id}/sync"), None)
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
-    let pool = h.m.app.db.pool.clone();
+    let pool = h.app.db.pool.clone();
     worker::eventually("the sync's applications", Duration::from_secs(30), || {
         let pool = pool.clone();
         async move {
@@ -179,7 +179,7 @@ async fn an_argocd_integration_page_lists_its_synced_applications() {
     })
     .await;
 
-    let html = b.get(&h.m.app, &page_path).await.text();
+    let html = b.get(&h.app, &page_path).await.text();
     assert_eq!(html.matches("class=\"application\"").count(), 2, "{html}");
     assert!(html.contains(&format!(
         "<a href=\"{}/applications/argocd/guestbook\" rel=\"noopener noreferrer\">guestbook</a>",
@@ -196,7 +196,7 @@ async fn an_argocd_integration_page_lists_its_synced_applications() {
 
 #[tokio::test]
 async fn without_a_channel_list_the_alert_channel_is_typed_and_checked_by_the_schema() {
-    let m = repopal_tests::monitored::Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     let id: String = sqlx::query_scalar("SELECT id::text FROM integrations WHERE kind = 'slack'")
         .fetch_one(&m.app.db.pool)
         .await

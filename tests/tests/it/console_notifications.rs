@@ -7,12 +7,11 @@ use repopal_tests::{
     auth::PASSWORD,
     console::{Browser, location},
     fake_argocd::{ARGOCD_TOKEN, FakeArgo},
-    monitored::Monitored,
 };
 
 #[tokio::test]
 async fn the_notifications_menu_lists_unread_ones_and_opening_one_marks_it_read() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("boom"))]);
     m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
@@ -92,7 +91,7 @@ async fn the_notifications_menu_lists_unread_ones_and_opening_one_marks_it_read(
 #[tokio::test]
 async fn replacing_credentials_tests_them_first_and_keeps_the_old_ones_on_failure() {
     let argo = FakeArgo::start().await;
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Ops", "ops@example.com", "Creds").await;
     b.get(&app, "/orgs/creds/integrations/new/argocd").await;

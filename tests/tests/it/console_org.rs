@@ -9,7 +9,7 @@ use repopal_tests::{
 
 #[tokio::test]
 async fn an_admin_renames_and_deletes_the_organisation_from_its_settings() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Boss", "boss@example.com", "Acme Corp")
         .await;
@@ -125,7 +125,7 @@ async fn an_admin_renames_and_deletes_the_organisation_from_its_settings() {
 
 #[tokio::test]
 async fn a_developer_has_no_settings_or_audit_log() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut admin = Browser::default();
     admin
         .sign_up(&app, "Boss", "boss@example.com", "Team")
@@ -168,7 +168,7 @@ async fn a_developer_has_no_settings_or_audit_log() {
 
 #[tokio::test]
 async fn the_audit_log_filters_and_pages_and_another_organisation_can_be_created() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Boss", "boss@example.com", "Logs").await;
     // One real action through the console, and 60 more entries than fit on a page.

@@ -14,7 +14,7 @@ use repopal_tests::fake_argocd::ARGOCD_TOKEN as ARGO_TOKEN;
 #[tokio::test]
 async fn the_argocd_wizard_is_generated_from_its_schema_and_tests_before_it_saves() {
     let argo = FakeArgo::start().await;
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut b = Browser::default();
     b.sign_up(&app, "Ops", "ops@example.com", "Wizards").await;
 
@@ -177,7 +177,7 @@ async fn the_argocd_wizard_is_generated_from_its_schema_and_tests_before_it_save
 
 #[tokio::test]
 async fn a_viewer_sees_no_wizard() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut admin = Browser::default();
     admin
         .sign_up(&app, "Admin", "own@example.com", "Roles")
@@ -282,7 +282,7 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
 
 #[tokio::test]
 async fn members_invitations_and_roles_are_managed_from_the_members_page() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut admin = Browser::default();
     admin
         .sign_up(&app, "Boss", "boss@example.com", "Team")
@@ -360,7 +360,7 @@ async fn sign_in_with_github_from_the_console_lands_on_a_console_page() {
     let fake = FakeGithub::start().await;
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = TestApp::with_env(&env).await;
+    let app = TestApp::builder().envs(&env).build().await;
     fake.authorize(
         "code-1",
         FakeAccount {

@@ -3,13 +3,13 @@
 //! (all or nothing), and the detail page with runs, incidents and settings.
 
 use repopal_tests::{
+    Setup, TestApp,
     auth::PASSWORD,
     console::{Browser, location},
-    monitored::Monitored,
 };
 
-/// Signs the Monitored setup's admin in to the console.
-pub(crate) async fn admin_browser(m: &Monitored) -> Browser {
+/// Signs the Setup setup's admin in to the console.
+pub(crate) async fn admin_browser(m: &Setup) -> Browser {
     let mut b = Browser::default();
     b.get(&m.app, "/login").await;
     let res = b
@@ -26,7 +26,7 @@ pub(crate) async fn admin_browser(m: &Monitored) -> Browser {
     b
 }
 
-async fn repo_id(m: &Monitored, name: &str) -> String {
+async fn repo_id(m: &Setup, name: &str) -> String {
     sqlx::query_scalar("SELECT id::text FROM repositories WHERE full_name = $1")
         .bind(name)
         .fetch_one(&m.app.db.pool)
@@ -34,7 +34,7 @@ async fn repo_id(m: &Monitored, name: &str) -> String {
         .expect("repository")
 }
 
-async fn hook_state(m: &Monitored, name: &str) -> (bool, String) {
+async fn hook_state(m: &Setup, name: &str) -> (bool, String) {
     sqlx::query_as("SELECT monitoring_enabled, hook_state FROM repositories WHERE full_name = $1")
         .bind(name)
         .fetch_one(&m.app.db.pool)
@@ -48,7 +48,7 @@ fn rows(html: &str) -> usize {
 
 #[tokio::test]
 async fn the_repositories_list_searches_filters_and_pages_by_cursor() {
-    let m = Monitored::start_with_repositories(60, &[]).await;
+    let m = TestApp::builder().repositories(60).monitored_repo().await;
     let mut b = admin_browser(&m).await;
 
     let first = b.get(&m.app, "/orgs/kilo/repositories").await;
@@ -122,7 +122,7 @@ async fn the_repositories_list_searches_filters_and_pages_by_cursor() {
 
 #[tokio::test]
 async fn a_connect_toggle_shows_the_hook_job_until_it_settles_and_disconnect_removes_the_hook() {
-    let m = Monitored::start_with_repositories(3, &[]).await;
+    let m = TestApp::builder().repositories(3).monitored_repo().await;
     let mut b = admin_browser(&m).await;
     let id = repo_id(&m, "acme/repo-00002").await;
     let hooks_before = m.github.hooks().len();
@@ -239,7 +239,7 @@ async fn a_connect_toggle_shows_the_hook_job_until_it_settles_and_disconnect_rem
 
 #[tokio::test]
 async fn batch_connect_and_disconnect_take_the_whole_selection_or_nothing() {
-    let m = Monitored::start_with_repositories(5, &[]).await;
+    let m = TestApp::builder().repositories(5).monitored_repo().await;
     let mut b = admin_browser(&m).await;
     let mut ids = Vec::new();
     for n in 3..=5 {
@@ -323,7 +323,7 @@ async fn batch_connect_and_disconnect_take_the_whole_selection_or_nothing() {
 
 #[tokio::test]
 async fn the_repository_page_shows_hook_runs_incidents_and_saves_settings() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("boom"))]);
     m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))

@@ -5,12 +5,12 @@
 //! name is shown as text; another organisation's repository is a 404; older runs page by cursor.
 
 use chrono::{Duration, SecondsFormat, Utc};
-use repopal_tests::{console::Browser, monitored::Monitored};
+use repopal_tests::{Setup, TestApp, console::Browser};
 
 use crate::console_repositories::admin_browser;
 
 /// Delivers a completed run of `secs` seconds that finished a minute ago.
-async fn run(m: &Monitored, run_id: i64, branch: &str, conclusion: &str, secs: i64) {
+async fn run(m: &Setup, run_id: i64, branch: &str, conclusion: &str, secs: i64) {
     let done = Utc::now() - Duration::minutes(1);
     let mut p = m.workflow_run(run_id, run_id - 9000, 1, branch, conclusion);
     p["workflow_run"]["run_started_at"] = (done - Duration::seconds(secs))
@@ -35,7 +35,7 @@ fn stat(html: &str, id: &str) -> String {
 
 #[tokio::test]
 async fn the_runs_page_lists_runs_with_the_windows_stats() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     run(&m, 9001, "main", "success", 60).await;
     run(&m, 9002, "main", "failure", 120).await;
     run(&m, 9003, "fix/<b>bold</b>", "success", 180).await;
@@ -126,7 +126,7 @@ async fn the_runs_page_lists_runs_with_the_windows_stats() {
 
 #[tokio::test]
 async fn older_runs_page_by_cursor() {
-    let m = Monitored::start(&[]).await;
+    let m = TestApp::builder().monitored_repo().await;
     for n in 1..=55_i64 {
         sqlx::query(
             "INSERT INTO workflow_runs (org_id, repository_id, run_id, run_attempt, run_number, workflow_id,

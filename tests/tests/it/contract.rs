@@ -53,7 +53,7 @@ fn diff_hint(expected: &str, actual: &str) -> String {
 
 #[tokio::test]
 async fn the_served_document_equals_the_committed_snapshot() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let res = app.get("/openapi.json").await;
     assert_eq!(res.status, 200);
     let served: Value = res.json();

@@ -34,7 +34,7 @@ fn property<'a>(doc: &'a Value, schema: &str, field: &str) -> &'a Value {
 
 #[tokio::test]
 async fn request_fields_carry_the_formats_the_server_checks() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let doc: Value = app.get("/openapi.json").await.json();
 
     for (schema, field) in [
@@ -134,7 +134,7 @@ fn assert_token_shape(token: &str, prefix: &str) {
 
 #[tokio::test]
 async fn the_server_accepts_and_refuses_what_the_formats_say() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let register = |email: &str, password: &str, name: &str| {
         let body = json!({"email": email, "password": password, "full_name": name});
         app.call(Method::POST, "/api/v1/auth/register", None, Some(body))
@@ -222,7 +222,7 @@ async fn the_server_accepts_and_refuses_what_the_formats_say() {
 /// to `[null, null]`. Every body must be an object.
 #[tokio::test]
 async fn a_body_that_is_not_an_object_is_refused() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("arrays@example.com", Some("Arrays")).await;
     let org = admin.body["data"]["user"]["organizations"][0]["id"]
         .as_str()

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use repopal_tests::{
-    monitored::{CHANNELS, Monitored, QUEUES},
+    Setup,
+    monitored::{CHANNELS, QUEUES},
     process::{Proc, spawn},
     worker::{drain, eventually},
 };
 
 /// The real worker binary with the setup's fakes and fast crash recovery.
-fn worker(m: &Monitored) -> Proc {
+fn worker(m: &Setup) -> Proc {
     let mut env = repopal_tests::http::test_env(&m.app.db.url);
     for (k, v) in m.env() {
         env.insert((*k).to_owned(), v.clone());

@@ -25,7 +25,7 @@ async fn setup(n_repos: usize) -> (FakeGithub, TestApp, Session, String) {
     }
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = TestApp::with_env(&env).await;
+    let app = TestApp::builder().envs(&env).build().await;
     let admin = app.register("gh-admin@example.com", Some("Lima")).await;
     let org = admin.first_org();
     (fake, app, admin, org)

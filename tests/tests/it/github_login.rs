@@ -14,7 +14,7 @@ use repopal_tests::{
 async fn app_with(fake: &FakeGithub) -> TestApp {
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    TestApp::with_env(&env).await
+    TestApp::builder().envs(&env).build().await
 }
 
 fn account(id: i64, login: &str, email: &str) -> FakeAccount {
@@ -430,7 +430,7 @@ async fn a_denied_authorisation_and_provider_errors_are_reported() {
 
 #[tokio::test]
 async fn github_login_is_refused_clearly_when_not_configured() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let res = app
         .call(
             Method::GET,

@@ -66,7 +66,11 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         ],
     );
     let res = m
-        .deliver_from_hook("workflow_run", "d-fail-1", &m.workflow_run(8101, "failure"))
+        .deliver_from_hook(
+            "workflow_run",
+            "d-fail-1",
+            &m.hook_workflow_run(8101, "failure"),
+        )
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
     m.run_jobs().await;
@@ -102,7 +106,11 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
 
     // A success resolves it.
     let res = m
-        .deliver_from_hook("workflow_run", "d-ok-1", &m.workflow_run(8102, "success"))
+        .deliver_from_hook(
+            "workflow_run",
+            "d-ok-1",
+            &m.hook_workflow_run(8102, "success"),
+        )
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
     m.run_jobs().await;

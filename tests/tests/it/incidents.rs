@@ -4,10 +4,7 @@
 
 use axum::http::Method;
 use repopal_tests::TestApp;
-use repopal_tests::{
-    fake_slack::Posted,
-    monitored::{CHANNELS, Monitored},
-};
+use repopal_tests::{Setup, fake_slack::Posted, monitored::CHANNELS};
 use serde_json::{Value, json};
 
 fn kinds(incident: &Value) -> Vec<String> {
@@ -23,7 +20,7 @@ fn texts(posted: &[Posted]) -> Vec<String> {
     posted.iter().map(|p| p.text.clone()).collect()
 }
 
-async fn count(m: &Monitored, sql: &str) -> i64 {
+async fn count(m: &Setup, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(&m.app.db.pool)
         .await

@@ -39,7 +39,7 @@ async fn start() -> (FakeGithub, TestApp) {
     fake.admin_installation(&victim(), INSTALLATION);
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    (fake, TestApp::with_env(&env).await)
+    (fake, TestApp::builder().envs(&env).build().await)
 }
 
 fn setup_url(state: &str, code: &str) -> String {
@@ -333,7 +333,7 @@ async fn the_install_cookie_is_httponly_lax_scoped_to_the_setup_url_and_secure_o
     let mut env = fake.env();
     env.push(("PUBLIC_URL", "https://repopal.example".to_owned()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let https = TestApp::with_env(&env).await;
+    let https = TestApp::builder().envs(&env).build().await;
     let admin: Session = https.register("admin@example.com", Some("Org")).await;
     let res = https
         .call(

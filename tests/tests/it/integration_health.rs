@@ -31,18 +31,18 @@ fn delay_secs(health: &Value) -> i64 {
 #[tokio::test]
 async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_delays() {
     let h = TestApp::builder().health().await;
-    let worker = h.worker();
+    let worker = h.start_worker();
     let id = h.create_argocd("Argo").await;
     // Health alerts also go to the Slack integration's alert channel.
     let slack = h
-        .call(Method::GET, "integrations?type=slack", None)
+        .admin_call(Method::GET, "integrations?type=slack", None)
         .await
         .json()["data"]["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{slack}"),
             Some(json!({"config": {"alert_channel": "#ops"}})),
@@ -159,12 +159,12 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
         .collect();
     assert_eq!(kinds, ["integration_recovered", "integration_error"]);
     let alerts = eventually("two Slack alerts", Duration::from_secs(30), || async {
-        let posted: Vec<_> =
-            h.m.slack
-                .posted()
-                .into_iter()
-                .filter(|p| p.channel == "#ops")
-                .collect();
+        let posted: Vec<_> = h
+            .slack
+            .posted()
+            .into_iter()
+            .filter(|p| p.channel == "#ops")
+            .collect();
         (posted.len() >= 2).then_some(posted)
     })
     .await;
@@ -185,7 +185,7 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
     assert_eq!(h.check_now(id).await["status_after"], "degraded");
     sqlx::query("UPDATE integrations SET failing_since = now() - interval '4 days' WHERE id = $1")
         .bind(id)
-        .execute(&h.m.app.db.pool)
+        .execute(&h.app.db.pool)
         .await
         .unwrap();
     let off = h.check_now(id).await;
@@ -193,7 +193,7 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
     let health = h.health(id).await;
     assert_eq!(health["next_check_at"], Value::Null);
     assert_eq!(
-        common::integrations::check_due(&h.m.app.db.pool)
+        common::integrations::check_due(&h.app.db.pool)
             .await
             .unwrap(),
         0,
@@ -202,7 +202,7 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
 
     // Every transition is in the history and the integration's log.
     let transitions = h
-        .call(
+        .admin_call(
             Method::GET,
             &format!("integrations/{id}/health/history?transitions=true"),
             None,
@@ -229,7 +229,7 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
     ];
     assert_eq!(pairs, expect.map(|(a, b)| (a.to_owned(), b.to_owned())));
     let logs = h
-        .call(Method::GET, &format!("integrations/{id}/logs"), None)
+        .admin_call(Method::GET, &format!("integrations/{id}/logs"), None)
         .await
         .json();
     let transitions_logged = logs["data"]["items"]
@@ -243,7 +243,7 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
     // Enabling again starts afresh and checks at once.
     h.argo.set_fault(None);
     let res = h
-        .call(
+        .admin_call(
             Method::POST,
             &format!("integrations/{id}/enable"),
             Some(json!({})),
@@ -260,7 +260,7 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
 
     // Metrics count every request the checks made.
     let metrics = h
-        .call(Method::GET, &format!("integrations/{id}/metrics"), None)
+        .admin_call(Method::GET, &format!("integrations/{id}/metrics"), None)
         .await
         .json();
     let m = &metrics["data"];
@@ -273,11 +273,11 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
         "six failed checks of three requests each: {m}"
     );
     assert_eq!(m["health_status"], "active");
-    let text = h.m.app.metrics().await.text();
+    let text = h.app.metrics().await.text();
     assert!(
         text.contains(&format!(
             "repopal_integration_up{{org_id=\"{}\",integration_id=\"{id}\",type=\"argocd\"}} 1",
-            h.m.org
+            h.org
         )),
         "{text}"
     );
@@ -290,7 +290,7 @@ async fn retry_after_is_honoured_inside_a_check_or_by_the_next_check() {
         .env("HEALTH_RETRY_BASE_SECS", "5")
         .health()
         .await;
-    let worker = h.worker();
+    let worker = h.start_worker();
     let id = h.create_argocd("Argo").await;
     h.check_now(id).await;
 
@@ -347,7 +347,7 @@ async fn retry_after_is_honoured_inside_a_check_or_by_the_next_check() {
 #[tokio::test]
 async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_credentials() {
     let h = TestApp::builder().health().await;
-    let worker = h.worker();
+    let worker = h.start_worker();
 
     // GitHub App installation: a revoked installation token is replaced by a new one.
     // Linking the installation created its integration; its first check is an interval away.
@@ -358,10 +358,10 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
     let first = h.check_now(app).await;
     assert_eq!(first["ok"], true, "{first}");
     assert_eq!(first["details"]["hooks_checked"], 1);
-    let mints = h.m.github.count(&format!(
+    let mints = h.github.count(&format!(
         "POST /app/installations/{INSTALLATION}/access_tokens"
     ));
-    h.m.github.revoke_installation_tokens();
+    h.github.revoke_installation_tokens();
     let c = h.check_now(app).await;
     assert_eq!(
         (c["ok"].clone(), c["action"].clone()),
@@ -369,25 +369,25 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
         "{c}"
     );
     assert!(
-        h.m.github.count(&format!(
+        h.github.count(&format!(
             "POST /app/installations/{INSTALLATION}/access_tokens"
         )) > mints
     );
 
     // The repository's hook was deleted on GitHub: the ping finds it gone and it is reinstalled.
-    let hooks = h.m.github.hooks();
+    let hooks = h.github.hooks();
     assert_eq!(hooks.len(), 1);
-    h.m.github.drop_hook(hooks[0].id);
+    h.github.drop_hook(hooks[0].id);
     let c = h.check_now(app).await;
     assert_eq!(
         (c["ok"].clone(), c["action"].clone()),
         (json!(true), json!("hook_reinstall")),
         "{c}"
     );
-    assert_eq!(c["details"]["hooks_reinstalled"], json!([h.m.full_name]));
+    assert_eq!(c["details"]["hooks_reinstalled"], json!([h.full_name]));
     let old = hooks[0].id;
     eventually("a new hook installed", Duration::from_secs(30), || async {
-        let hooks = h.m.github.hooks();
+        let hooks = h.github.hooks();
         (hooks.len() == 1 && hooks[0].id != old).then_some(())
     })
     .await;
@@ -402,8 +402,8 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
     let slack = h.connect_slack("rotating-code", true).await;
     let c = h.check_now(slack).await;
     assert_eq!(c["ok"], true, "{c}");
-    let token = h.m.slack.issued_tokens().last().cloned().unwrap();
-    h.m.slack.expire_token(&token);
+    let token = h.slack.issued_tokens().last().cloned().unwrap();
+    h.slack.expire_token(&token);
     let c = h.check_now(slack).await;
     assert_eq!(
         (
@@ -414,12 +414,12 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
         (json!(true), json!("token_refreshed"), json!("active")),
         "{c}"
     );
-    assert_eq!(h.m.slack.refresh_tokens_used(), 1);
+    assert_eq!(h.slack.refresh_tokens_used(), 1);
 
     // A credential Slack refuses outright: reauth_required, and no more checks.
-    let token = h.m.slack.issued_tokens().last().cloned().unwrap();
-    h.m.slack.revoke_token(&token);
-    let auth_tests = h.m.slack.count("auth.test");
+    let token = h.slack.issued_tokens().last().cloned().unwrap();
+    h.slack.revoke_token(&token);
+    let auth_tests = h.slack.count("auth.test");
     let c = h.check_now(slack).await;
     assert_eq!(
         (c["ok"].clone(), c["status_after"].clone()),
@@ -427,13 +427,13 @@ async fn recovery_actions_refresh_tokens_reinstall_hooks_and_stop_on_refused_cre
         "{c}"
     );
     assert_eq!(
-        h.m.slack.count("auth.test") - auth_tests,
+        h.slack.count("auth.test") - auth_tests,
         1,
         "a refused credential is not retried"
     );
     let health = h.health(slack).await;
     assert_eq!(health["next_check_at"], Value::Null);
-    let pool = &h.m.app.db.pool;
+    let pool = &h.app.db.pool;
     let jobs_for = |id: Uuid| async move {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM apalis.jobs WHERE job_type = 'check_integration' AND idempotency_key LIKE 'check:' || $1 || ':%'")
             .bind(id.to_string())
@@ -463,7 +463,7 @@ async fn three_worker_processes_check_each_due_time_once() {
         .env("HEALTH_CHECK_INTERVAL_SECS", "1")
         .health()
         .await;
-    let db = &h.m.app.db;
+    let db = &h.app.db;
     let ids = [
         h.create_argocd("Argo A").await,
         h.create_argocd("Argo B").await,
@@ -476,7 +476,7 @@ async fn three_worker_processes_check_each_due_time_once() {
             json!({}),
         )
         .await;
-    let mut env: Vec<(&str, String)> = h.m.env().iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut env: Vec<(&str, String)> = h.env().iter().map(|(k, v)| (*k, v.clone())).collect();
     env.extend([
         ("DATABASE_URL", db.url.clone()),
         (
@@ -575,33 +575,33 @@ async fn three_worker_processes_check_each_due_time_once() {
 async fn a_slack_post_that_meets_an_expired_rotating_token_refreshes_it_and_posts() {
     let h = TestApp::builder().health().await;
     sqlx::query("DELETE FROM integrations WHERE kind = 'slack'")
-        .execute(&h.m.app.db.pool)
+        .execute(&h.app.db.pool)
         .await
         .unwrap();
     let slack = h.connect_slack("rotating-code", true).await;
     // No health check of it in this test: only the posts can meet the expired token.
     sqlx::query("UPDATE integrations SET next_check_at = NULL WHERE id = $1")
         .bind(slack)
-        .execute(&h.m.app.db.pool)
+        .execute(&h.app.db.pool)
         .await
         .unwrap();
-    let token = h.m.slack.issued_tokens().last().cloned().unwrap();
-    h.m.slack.expire_token(&token);
+    let token = h.slack.issued_tokens().last().cloned().unwrap();
+    h.slack.expire_token(&token);
 
     // A failing run opens an incident: both channels' posts meet the expired token first.
-    h.m.run_completes("d-1", &h.m.workflow_run(1, 1, 1, "main", "failure"))
+    h.run_completes("d-1", &h.workflow_run(1, 1, 1, "main", "failure"))
         .await;
     assert_eq!(
-        h.m.slack.refresh_tokens_used(),
+        h.slack.refresh_tokens_used(),
         1,
         "refreshed once for both posts"
     );
-    let posted = h.m.slack.posted();
+    let posted = h.slack.posted();
     assert_eq!(posted.len(), 2, "{posted:?}");
     let health = h.health(slack).await;
     assert_eq!(health["status"], "active", "{health}");
     let history = h
-        .call(
+        .admin_call(
             Method::GET,
             &format!("integrations/{slack}/health/history"),
             None,

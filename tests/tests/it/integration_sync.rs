@@ -11,10 +11,10 @@ async fn syncing_an_installation_lists_its_repositories_again_and_other_types_ha
 {
     let h = TestApp::builder().health().await;
     let app = h.installation_integration().await;
-    let listed = h.m.github.count("GET /installation/repositories");
+    let listed = h.github.count("GET /installation/repositories");
 
     let res = h
-        .call(Method::POST, &format!("integrations/{app}/sync"), None)
+        .admin_call(Method::POST, &format!("integrations/{app}/sync"), None)
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
     let out = res.json()["data"].clone();
@@ -22,12 +22,12 @@ async fn syncing_an_installation_lists_its_repositories_again_and_other_types_ha
     assert!(out["job_id"].is_string(), "{out}");
     assert_eq!(out["reason"], json!(null));
     // Nothing has listed anything yet: the job does it.
-    assert_eq!(h.m.github.count("GET /installation/repositories"), listed);
-    h.m.run_jobs().await;
+    assert_eq!(h.github.count("GET /installation/repositories"), listed);
+    h.run_jobs().await;
     assert!(
-        h.m.github.count("GET /installation/repositories") > listed,
+        h.github.count("GET /installation/repositories") > listed,
         "{:?}",
-        h.m.github.calls()
+        h.github.calls()
     );
 
     // An HTTP probe has nothing RepoPal copies from it (Argo CD's sync: `argocd_sync`).
@@ -40,20 +40,20 @@ async fn syncing_an_installation_lists_its_repositories_again_and_other_types_ha
         )
         .await;
     let res = h
-        .call(Method::POST, &format!("integrations/{probe}/sync"), None)
+        .admin_call(Method::POST, &format!("integrations/{probe}/sync"), None)
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let out = res.json()["data"].clone();
     assert_eq!(out["started"], false, "{out}");
     assert_eq!(out["job_id"], json!(null));
     assert_eq!(out["reason"], "this integration type has nothing to sync");
-    let calls = h.m.github.calls().len();
-    h.m.run_jobs().await;
-    assert_eq!(h.m.github.calls().len(), calls, "no job was enqueued");
+    let calls = h.github.calls().len();
+    h.run_jobs().await;
+    assert_eq!(h.github.calls().len(), calls, "no job was enqueued");
 
     // The sync is in the integration's log.
     let log = h
-        .call(Method::GET, &format!("integrations/{app}/logs"), None)
+        .admin_call(Method::GET, &format!("integrations/{app}/logs"), None)
         .await
         .json();
     let actions: Vec<&str> = log["data"]["items"]
@@ -66,13 +66,15 @@ async fn syncing_an_installation_lists_its_repositories_again_and_other_types_ha
 
     // An unknown id, or one that is not a UUID, is not found.
     let res = h
-        .call(
+        .admin_call(
             Method::POST,
             &format!("integrations/{}/sync", uuid::Uuid::new_v4()),
             None,
         )
         .await;
     assert_eq!(res.status, 404);
-    let res = h.call(Method::POST, "integrations/nope/sync", None).await;
+    let res = h
+        .admin_call(Method::POST, "integrations/nope/sync", None)
+        .await;
     assert_eq!(res.status, 404);
 }

@@ -4,9 +4,7 @@
 
 use axum::http::Method;
 use repopal_tests::TestApp;
-use repopal_tests::{
-    fake_faults::Fault, fake_github::FakeAccount, health::HealthSetup, monitored::INSTALLATION,
-};
+use repopal_tests::{Setup, fake_faults::Fault, fake_github::FakeAccount, monitored::INSTALLATION};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -23,11 +21,11 @@ fn account() -> FakeAccount {
 #[tokio::test]
 async fn the_catalogue_lists_every_type_with_its_schemas() {
     let h = TestApp::builder().health().await;
-    let token = h.m.admin.access_token.clone();
-    let res =
-        h.m.app
-            .call(Method::GET, "/api/v1/integration-types", Some(&token), None)
-            .await;
+    let token = h.admin.access_token.clone();
+    let res = h
+        .app
+        .call(Method::GET, "/api/v1/integration-types", Some(&token), None)
+        .await;
     assert_eq!(res.status.as_u16(), 200);
     let items = res.json()["data"]["items"].as_array().unwrap().clone();
     let kinds: Vec<&str> = items.iter().map(|t| t["type"].as_str().unwrap()).collect();
@@ -39,16 +37,16 @@ async fn the_catalogue_lists_every_type_with_its_schemas() {
         assert_eq!(t["credentials_schema"]["type"], "object", "{t}");
         assert!(t["connection_test"].as_str().is_some());
     }
-    let argocd =
-        h.m.app
-            .call(
-                Method::GET,
-                "/api/v1/integration-types/argocd",
-                Some(&token),
-                None,
-            )
-            .await
-            .json();
+    let argocd = h
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/integration-types/argocd",
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(
         argocd["data"]["config_schema"]["required"],
         json!(["server_url"])
@@ -57,31 +55,31 @@ async fn the_catalogue_lists_every_type_with_its_schemas() {
         argocd["data"]["credentials_schema"]["required"],
         json!(["token"])
     );
-    let slack =
-        h.m.app
-            .call(
-                Method::GET,
-                "/api/v1/integration-types/slack",
-                Some(&token),
-                None,
-            )
-            .await
-            .json();
+    let slack = h
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/integration-types/slack",
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(slack["data"]["oauth"], true);
-    let missing =
-        h.m.app
-            .call(
-                Method::GET,
-                "/api/v1/integration-types/jira",
-                Some(&token),
-                None,
-            )
-            .await;
+    let missing = h
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/integration-types/jira",
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(missing.status.as_u16(), 404);
-    let anonymous =
-        h.m.app
-            .call(Method::GET, "/api/v1/integration-types", None, None)
-            .await;
+    let anonymous = h
+        .app
+        .call(Method::GET, "/api/v1/integration-types", None, None)
+        .await;
     assert_eq!(anonymous.status.as_u16(), 401);
 }
 
@@ -125,7 +123,7 @@ async fn schema_validation_lists_every_failing_field_without_echoing_secrets() {
     ];
     for (body, fields) in cases {
         let res = h
-            .call(Method::POST, "integrations", Some(body.clone()))
+            .admin_call(Method::POST, "integrations", Some(body.clone()))
             .await;
         assert_eq!(res.status.as_u16(), 422, "{body}: {}", res.text());
         let err = &res.json()["error"];
@@ -144,7 +142,7 @@ async fn schema_validation_lists_every_failing_field_without_echoing_secrets() {
     // PATCH validates the config against the type's schema too.
     let id = h.create_argocd("Argo").await;
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{id}"),
             Some(json!({"config": {"server_url": 5}})),
@@ -156,7 +154,7 @@ async fn schema_validation_lists_every_failing_field_without_echoing_secrets() {
         "must be a string"
     );
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{id}/credentials"),
             Some(json!({"credentials": {"token": ""}})),
@@ -183,7 +181,9 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
         .await;
     let h = &h;
     let list = |q: &'static str| async move {
-        let res = h.call(Method::GET, &format!("integrations{q}"), None).await;
+        let res = h
+            .admin_call(Method::GET, &format!("integrations{q}"), None)
+            .await;
         assert_eq!(res.status.as_u16(), 200, "{q}: {}", res.text());
         res.json()["data"]["items"]
             .as_array()
@@ -200,7 +200,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     assert_eq!(list("?status=active&type=http").await, ["Probe"]);
     assert!(list("?status=error").await.is_empty());
     let bad = h
-        .call(Method::GET, "integrations?status=broken", None)
+        .admin_call(Method::GET, "integrations?status=broken", None)
         .await;
     assert_eq!(
         (bad.status.as_u16(), bad.json()["error"]["code"].clone()),
@@ -208,14 +208,14 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     );
 
     let one = h
-        .call(Method::GET, &format!("integrations/{probe}"), None)
+        .admin_call(Method::GET, &format!("integrations/{probe}"), None)
         .await
         .json();
     assert_eq!(one["data"]["credentials"], json!({"bearer_token": "…alue"}));
     assert!(one["data"]["next_check_at"].is_string(), "checked at once");
 
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{argo}"),
             Some(
@@ -226,7 +226,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     assert_eq!(res.json()["data"]["name"], "Argo prod");
     let taken = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{argo}"),
             Some(json!({"name": "Probe"})),
@@ -240,7 +240,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     // Credentials go nowhere new without being given again: another origin for the probe is 422,
     // and accepted together with its credentials (tested against the new address).
     let moved = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{probe}"),
             Some(json!({"config": {"url": "https://elsewhere.example.com/healthz"}})),
@@ -249,7 +249,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     assert_eq!(moved.status.as_u16(), 422, "{}", moved.text());
     assert!(repopal_tests::shapes::field_errors(&moved.json()).contains_key("config.url"));
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{probe}/credentials"),
             Some(
@@ -265,7 +265,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     );
 
     let off = h
-        .call(
+        .admin_call(
             Method::POST,
             &format!("integrations/{argo}/disable"),
             Some(json!({})),
@@ -280,7 +280,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
         (json!(false), Value::Null)
     );
     let on = h
-        .call(
+        .admin_call(
             Method::POST,
             &format!("integrations/{argo}/enable"),
             Some(json!({})),
@@ -291,7 +291,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     assert!(on["data"]["next_check_at"].is_string());
 
     let test = h
-        .call(
+        .admin_call(
             Method::POST,
             &format!("integrations/{argo}/test"),
             Some(json!({})),
@@ -300,7 +300,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     assert_eq!(test.status.as_u16(), 200, "{}", test.text());
 
     let logs = h
-        .call(
+        .admin_call(
             Method::GET,
             &format!("integrations/{argo}/logs?limit=3"),
             None,
@@ -323,7 +323,7 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     );
     let cursor = logs["data"]["next_cursor"].as_str().unwrap().to_owned();
     let older = h
-        .call(
+        .admin_call(
             Method::GET,
             &format!("integrations/{argo}/logs?cursor={cursor}"),
             None,
@@ -346,27 +346,27 @@ async fn integrations_are_listed_filtered_changed_switched_logged_and_deleted() 
     );
 
     let deleted = h
-        .call(Method::DELETE, &format!("integrations/{argo}"), None)
+        .admin_call(Method::DELETE, &format!("integrations/{argo}"), None)
         .await;
     assert_eq!(deleted.status, 200);
     assert_eq!(deleted.json()["data"]["ok"], true);
     assert_eq!(
-        h.call(Method::GET, &format!("integrations/{argo}"), None)
+        h.admin_call(Method::GET, &format!("integrations/{argo}"), None)
             .await
             .status,
         404
     );
     assert_eq!(
-        h.call(Method::GET, &format!("integrations/{argo}/health"), None)
+        h.admin_call(Method::GET, &format!("integrations/{argo}/health"), None)
             .await
             .status,
         404
     );
 }
 
-async fn test_of(h: &HealthSetup, id: Uuid) -> Value {
+async fn test_of(h: &Setup, id: Uuid) -> Value {
     let res = h
-        .call(
+        .admin_call(
             Method::POST,
             &format!("integrations/{id}/test"),
             Some(json!({})),
@@ -379,7 +379,7 @@ async fn test_of(h: &HealthSetup, id: Uuid) -> Value {
 #[tokio::test]
 async fn every_tester_reports_status_latency_and_details() {
     let h = TestApp::builder().health().await;
-    h.m.github.add_token("ghp_goodtoken1234567890", account());
+    h.github.add_token("ghp_goodtoken1234567890", account());
 
     let github = h
         .create(
@@ -397,7 +397,7 @@ async fn every_tester_reports_status_latency_and_details() {
     );
     assert_eq!(t["details"]["login"], "octo-bot");
     assert!(t["latency_ms"].as_i64().unwrap() >= 0);
-    h.m.github.revoke_token_value("ghp_goodtoken1234567890");
+    h.github.revoke_token_value("ghp_goodtoken1234567890");
     let t = test_of(&h, github).await;
     assert_eq!(
         (t["ok"].clone(), t["status"].clone()),
@@ -414,7 +414,7 @@ async fn every_tester_reports_status_latency_and_details() {
 
     let slack: Uuid = {
         let list = h
-            .call(Method::GET, "integrations?type=slack", None)
+            .admin_call(Method::GET, "integrations?type=slack", None)
             .await
             .json();
         list["data"]["items"][0]["id"]
@@ -426,7 +426,7 @@ async fn every_tester_reports_status_latency_and_details() {
     let t = test_of(&h, slack).await;
     assert_eq!(t["ok"], true, "{t}");
     assert!(t["details"]["team"].is_string(), "{t}");
-    h.m.slack.fault_next(&[Fault::ServerError]);
+    h.slack.fault_next(&[Fault::ServerError]);
     let t = test_of(&h, slack).await;
     assert_eq!(
         (t["ok"].clone(), t["attempts"].clone()),
@@ -511,7 +511,7 @@ async fn every_tester_reports_status_latency_and_details() {
 
     // Manual tests are in the history but do not move the health state.
     let history = h
-        .call(
+        .admin_call(
             Method::GET,
             &format!("integrations/{wrong}/health/history"),
             None,
@@ -531,8 +531,7 @@ async fn every_tester_reports_status_latency_and_details() {
 #[tokio::test]
 async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_test() {
     let h = TestApp::builder().health().await;
-    h.m.github
-        .add_token("ghp_oldtoken1234567890aaaa", account());
+    h.github.add_token("ghp_oldtoken1234567890aaaa", account());
     let id = h
         .create(
             "github",
@@ -544,7 +543,7 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
     let path = format!("integrations/{id}/credentials");
 
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &path,
             Some(json!({"credentials": {"token": "ghp_newtoken1234567890bbbb"}})),
@@ -554,7 +553,7 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
     assert_eq!(res.json()["error"]["code"], "credentials_test_failed");
     assert!(!res.text().contains("ghp_newtoken"), "{}", res.text());
     let one = h
-        .call(Method::GET, &format!("integrations/{id}"), None)
+        .admin_call(Method::GET, &format!("integrations/{id}"), None)
         .await
         .json();
     assert_eq!(
@@ -563,10 +562,9 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
     );
     assert_eq!(test_of(&h, id).await["ok"], true, "and still work");
 
-    h.m.github
-        .add_token("ghp_newtoken1234567890bbbb", account());
+    h.github.add_token("ghp_newtoken1234567890bbbb", account());
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &path,
             Some(json!({"credentials": {"token": "ghp_newtoken1234567890bbbb"}})),
@@ -578,17 +576,17 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
         "…bbbb"
     );
     assert_eq!(res.json()["data"]["test"]["ok"], true);
-    h.m.github.revoke_token_value("ghp_oldtoken1234567890aaaa");
+    h.github.revoke_token_value("ghp_oldtoken1234567890aaaa");
     assert_eq!(test_of(&h, id).await["ok"], true, "the new token is in use");
 
     // A refused or disabled integration becomes active again with new credentials.
     sqlx::query("UPDATE integrations SET status = 'disabled', next_check_at = NULL WHERE id = $1")
         .bind(id)
-        .execute(&h.m.app.db.pool)
+        .execute(&h.app.db.pool)
         .await
         .unwrap();
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &path,
             Some(json!({"credentials": {"token": "ghp_newtoken1234567890bbbb"}})),
@@ -599,11 +597,11 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
         "UPDATE integrations SET status = 'reauth_required', next_check_at = NULL WHERE id = $1",
     )
     .bind(id)
-    .execute(&h.m.app.db.pool)
+    .execute(&h.app.db.pool)
     .await
     .unwrap();
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &path,
             Some(json!({"credentials": {"token": "ghp_newtoken1234567890bbbb"}})),
@@ -613,7 +611,7 @@ async fn replacing_credentials_keeps_the_old_ones_when_the_new_ones_fail_their_t
     assert!(res.json()["data"]["integration"]["next_check_at"].is_string());
 
     let logs = h
-        .call(Method::GET, &format!("integrations/{id}/logs"), None)
+        .admin_call(Method::GET, &format!("integrations/{id}/logs"), None)
         .await
         .json();
     let updates: Vec<(String, String)> = logs["data"]["items"]
@@ -653,12 +651,12 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
     let state = q["state"].clone();
     let cookie = q["cookie"].clone();
 
-    h.m.slack.authorize_code("code-1", true);
+    h.slack.authorize_code("code-1", true);
     let res = h.slack_callback("code-1", &state, Some(&cookie)).await;
     assert_eq!(res.status.as_u16(), 201, "{}", res.text());
     let created = res.json()["data"].clone();
     assert_eq!(
-        h.m.slack.last_redirect_uri().as_deref(),
+        h.slack.last_redirect_uri().as_deref(),
         Some("http://repopal.test/api/v1/slack/callback")
     );
     assert_eq!(created["type"], "slack");
@@ -672,21 +670,21 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
     let id = created["id"].as_str().unwrap().to_owned();
 
     // The state works once; a cancelled authorization is a clear error.
-    h.m.slack.authorize_code("code-2", true);
+    h.slack.authorize_code("code-2", true);
     let again = h.slack_callback("code-2", &state, Some(&cookie)).await;
     assert_eq!(
         (again.status.as_u16(), again.json()["error"]["code"].clone()),
         (400, json!("invalid_oauth_state"))
     );
-    let denied =
-        h.m.app
-            .call(
-                Method::GET,
-                "/api/v1/slack/callback?error=access_denied&state=x",
-                None,
-                None,
-            )
-            .await;
+    let denied = h
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/slack/callback?error=access_denied&state=x",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(
         (
             denied.status.as_u16(),
@@ -694,20 +692,20 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
         ),
         (400, json!("oauth_denied"))
     );
-    let forged =
-        h.m.app
-            .call(
-                Method::GET,
-                "/api/v1/slack/callback?code=code-2&state=forged.state",
-                None,
-                None,
-            )
-            .await;
+    let forged = h
+        .app
+        .call(
+            Method::GET,
+            "/api/v1/slack/callback?code=code-2&state=forged.state",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(forged.status.as_u16(), 400);
 
     // Connecting the same workspace again updates that integration, keeping its settings.
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{id}"),
             Some(json!({"config": {"team_id": "T9TK3CUKW", "alert_channel": "#ops"}})),
@@ -727,18 +725,18 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
     );
 
     // The token job refreshes a token about to expire (like GitHub's), with the refresh token.
-    let pool = &h.m.app.db.pool;
+    let pool = &h.app.db.pool;
     sqlx::query("UPDATE integrations SET token_expires_at = now() + interval '5 minutes' WHERE id = $1::uuid")
         .bind(&id)
         .execute(pool)
         .await
         .unwrap();
-    let worker = h.worker();
+    let worker = h.start_worker();
     h.run_token_refresh().await;
     worker.stop().await;
-    assert_eq!(h.m.slack.refresh_tokens_used(), 1);
+    assert_eq!(h.slack.refresh_tokens_used(), 1);
     let one = h
-        .call(Method::GET, &format!("integrations/{id}"), None)
+        .admin_call(Method::GET, &format!("integrations/{id}"), None)
         .await
         .json();
     let expires: chrono::DateTime<chrono::Utc> = one["data"]["token_expires_at"]
@@ -752,10 +750,10 @@ async fn slack_oauth_connects_a_workspace_and_the_token_job_rotates_its_token() 
     );
     let t = test_of(&h, id.parse().unwrap()).await;
     assert_eq!(t["ok"], true, "the new token works: {t}");
-    let newest = h.m.slack.issued_tokens().last().cloned().unwrap();
+    let newest = h.slack.issued_tokens().last().cloned().unwrap();
     assert!(newest.starts_with("xoxe.xoxb-"));
     let logs = h
-        .call(Method::GET, &format!("integrations/{id}/logs"), None)
+        .admin_call(Method::GET, &format!("integrations/{id}/logs"), None)
         .await
         .json();
     assert!(

@@ -31,7 +31,7 @@ async fn operations(app: &TestApp, org: &str) -> Vec<(Method, String, bool)> {
 
 #[tokio::test]
 async fn nul_characters_anywhere_are_refused_clearly_on_every_operation() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("nul@example.com", Some("Nul Org")).await;
     let org = admin.first_org();
     let ops = operations(&app, &org).await;
@@ -108,7 +108,7 @@ async fn nul_characters_anywhere_are_refused_clearly_on_every_operation() {
 
 #[tokio::test]
 async fn deep_json_and_huge_numbers_get_clear_errors() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("deep@example.com", Some("Deep Org")).await;
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let req = Request::builder()
@@ -186,7 +186,7 @@ async fn a_signed_delivery_with_nul_characters_is_accepted_and_processed() {
 /// and cursors must be 400, never 500.
 #[tokio::test]
 async fn out_of_range_times_and_cursors_are_400_never_500() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("r2-odd@example.com", Some("Odd")).await;
     let org = admin.first_org();
     let uuid = "00000000-0000-4000-8000-000000000000";

@@ -105,7 +105,7 @@ async fn revoke(app: &TestApp, who: &Session, org: &str, id: &str) -> TestRespon
 
 #[tokio::test]
 async fn a_revoked_invitation_is_refused_and_the_revocation_audited() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("rev-admin@example.com", Some("Revoke")).await;
     let org = admin.first_org();
     let sent = invite(&app, &admin, &org, "rev@example.com", "developer").await;
@@ -156,7 +156,7 @@ async fn a_revoked_invitation_is_refused_and_the_revocation_audited() {
 
 #[tokio::test]
 async fn inviting_again_replaces_the_earlier_invitation() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("re-admin@example.com", Some("Reinvite")).await;
     let org = admin.first_org();
     invite(&app, &admin, &org, "again@example.com", "org_admin").await;
@@ -187,7 +187,7 @@ async fn inviting_again_replaces_the_earlier_invitation() {
 
 #[tokio::test]
 async fn an_invitation_dies_when_its_inviter_is_demoted_or_removed() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let owner = app.register("owner-d@example.com", Some("Demote")).await;
     let org = owner.first_org();
     let deputy = join(&app, &owner, &org, "deputy@example.com", "org_admin").await;
@@ -238,7 +238,7 @@ async fn an_invitation_dies_when_its_inviter_is_demoted_or_removed() {
 async fn accept_checks_the_inviter_still_may_invite_whatever_changed_their_role() {
     // Rights lost by a path that does not revoke (a direct change, a deleted account): the check
     // at accept time still refuses.
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let owner = app.register("owner-x@example.com", Some("Backstop")).await;
     let org = owner.first_org();
     let a = join(&app, &owner, &org, "inviter-a@example.com", "org_admin").await;
@@ -281,7 +281,7 @@ async fn accept_checks_the_inviter_still_may_invite_whatever_changed_their_role(
 
 #[tokio::test]
 async fn a_removed_member_cannot_rejoin_with_a_leftover_token() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("boss-l@example.com", Some("Leftover")).await;
     let org = admin.first_org();
     let member = join(&app, &admin, &org, "leaver@example.com", "viewer").await;
@@ -321,7 +321,7 @@ async fn a_removed_member_cannot_rejoin_with_a_leftover_token() {
 
 #[tokio::test]
 async fn an_invitation_token_is_single_use_even_when_raced() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("boss-s@example.com", Some("Single")).await;
     let org = admin.first_org();
     invite(&app, &admin, &org, "once@example.com", "developer").await;
@@ -362,7 +362,7 @@ async fn an_invitation_token_is_single_use_even_when_raced() {
 
 #[tokio::test]
 async fn an_admin_of_another_org_cannot_list_or_revoke_its_invitations() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let alpha = app
         .register("alpha-admin@example.com", Some("Alpha Inv"))
         .await;

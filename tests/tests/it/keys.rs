@@ -44,7 +44,7 @@ fn column<'a>(report: &'a serde_json::Value, table: &str, column: &str) -> &'a s
 
 #[tokio::test]
 async fn rotation_reseals_everything_and_reports_what_it_could_not() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let owner = app.register("keys@example.com", Some("Kilo")).await;
     let old = ring(TEST_ENCRYPTION_KEYS, None);
     for hook in 1..=5i64 {
@@ -207,7 +207,7 @@ async fn rotation_reseals_everything_and_reports_what_it_could_not() {
 
 #[tokio::test]
 async fn every_sealed_column_of_the_schema_is_in_the_closed_set_rotation_walks() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut in_schema: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text FROM information_schema.columns
          WHERE table_schema = 'public' AND column_name LIKE '%\\_sealed' ORDER BY 1, 2",

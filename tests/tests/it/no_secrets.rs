@@ -28,7 +28,7 @@ async fn secrets_never_reach_responses_or_logs() {
     let env = fake.env();
     let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.push(("LOGIN_LOCKOUT_THRESHOLD", "2"));
-    let app = TestApp::with_env(&env).await;
+    let app = TestApp::builder().envs(&env).build().await;
     let responses = Arc::new(Mutex::new(Vec::new()));
     let record = |r: repopal_tests::http::TestResponse| {
         responses.lock().unwrap().push(r.text());

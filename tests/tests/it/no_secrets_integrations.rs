@@ -14,12 +14,12 @@ use serde_json::json;
 async fn integration_credentials_never_reach_responses_or_logs() {
     let logs = CapturedLogs::install();
     let h = TestApp::builder().health().await;
-    let worker = h.worker();
+    let worker = h.start_worker();
     let gh_token = "ghp_secretgithubtoken0123456789";
     let bearer = "probe-secret-bearer-0123456789";
     let wrong_argo = "argo-secret-but-wrong-0123456789";
     let refused_new = "ghp_secretrefusedtoken0123456789";
-    h.m.github.add_token(
+    h.github.add_token(
         gh_token,
         FakeAccount {
             id: 9,
@@ -55,7 +55,7 @@ async fn integration_credentials_never_reach_responses_or_logs() {
     }
     for id in [github, argo, wrong, probe] {
         let res = h
-            .call(
+            .admin_call(
                 Method::POST,
                 &format!("integrations/{id}/test"),
                 Some(json!({})),
@@ -68,7 +68,7 @@ async fn integration_credentials_never_reach_responses_or_logs() {
     h.check_now(argo).await;
     h.argo.set_fault(None);
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{github}/credentials"),
             Some(json!({"credentials": {"token": refused_new}})),
@@ -77,7 +77,7 @@ async fn integration_credentials_never_reach_responses_or_logs() {
     assert_eq!(res.status, 400);
     responses.push(res.text());
     let res = h
-        .call(
+        .admin_call(
             Method::PATCH,
             &format!("integrations/{github}/credentials"),
             Some(json!({"credentials": {"token": gh_token}})),
@@ -88,32 +88,32 @@ async fn integration_credentials_never_reach_responses_or_logs() {
 
     // Slack through OAuth with rotation, refreshed by the token job.
     let q = h.slack_authorize().await;
-    h.m.slack.authorize_code("secret-code", true);
+    h.slack.authorize_code("secret-code", true);
     let res = h
         .slack_callback("secret-code", &q["state"], Some(&q["cookie"]))
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
     responses.push(res.text());
     sqlx::query("UPDATE integrations SET token_expires_at = now() WHERE kind = 'slack'")
-        .execute(&h.m.app.db.pool)
+        .execute(&h.app.db.pool)
         .await
         .unwrap();
     h.run_token_refresh().await;
-    assert!(h.m.slack.refresh_tokens_used() >= 1);
+    assert!(h.slack.refresh_tokens_used() >= 1);
 
     for id in [github, argo, wrong, probe] {
         for suffix in ["", "/health", "/health/history", "/metrics", "/logs"] {
             let res = h
-                .call(Method::GET, &format!("integrations/{id}{suffix}"), None)
+                .admin_call(Method::GET, &format!("integrations/{id}{suffix}"), None)
                 .await;
             assert_eq!(res.status, 200, "{suffix}");
             responses.push(res.text());
         }
     }
     for path in ["integrations", "audit-logs"] {
-        responses.push(h.call(Method::GET, path, None).await.text());
+        responses.push(h.admin_call(Method::GET, path, None).await.text());
     }
-    responses.push(h.m.app.metrics().await.text());
+    responses.push(h.app.metrics().await.text());
     worker.stop().await;
 
     let mut secrets: Vec<String> = [
@@ -127,7 +127,7 @@ async fn integration_credentials_never_reach_responses_or_logs() {
     ]
     .map(str::to_owned)
     .to_vec();
-    secrets.extend(h.m.slack.issued_tokens());
+    secrets.extend(h.slack.issued_tokens());
     let logs = logs.text();
     assert!(
         logs.contains("integration checked"),

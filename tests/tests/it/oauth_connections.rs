@@ -28,7 +28,7 @@ async fn setup() -> (FakeGithub, TestApp, Session) {
     let fake = FakeGithub::start().await;
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = TestApp::with_env(&env).await;
+    let app = TestApp::builder().envs(&env).build().await;
     let user = app.register("connector@example.com", None).await;
     (fake, app, user)
 }

@@ -6,11 +6,13 @@
 use std::collections::BTreeSet;
 
 use axum::http::Method;
-use repopal_tests::health::HealthSetup;
+use repopal_tests::{Setup, TestApp};
 use serde_json::Value;
 
-async fn ids(h: &HealthSetup, query: &str) -> Vec<String> {
-    let res = h.call(Method::GET, &format!("jobs{query}"), None).await;
+async fn ids(h: &Setup, query: &str) -> Vec<String> {
+    let res = h
+        .admin_call(Method::GET, &format!("jobs{query}"), None)
+        .await;
     assert_eq!(res.status, 200, "{query}: {}", res.text());
     res.json()["data"]["items"]
         .as_array()
@@ -22,11 +24,11 @@ async fn ids(h: &HealthSetup, query: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees_neither() {
-    let h = HealthSetup::start(&[]).await;
+    let h = TestApp::builder().health().await;
     let integration = h.create_argocd("Argo").await;
     // Creating the integration scheduled its first health check: a job of the organisation.
     let res = h
-        .call(Method::GET, "jobs?queue=check_integration", None)
+        .admin_call(Method::GET, "jobs?queue=check_integration", None)
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let items = res.json()["data"]["items"].as_array().unwrap().clone();
@@ -41,7 +43,7 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
             "SELECT convert_from(job, 'UTF8')::jsonb FROM apalis.jobs WHERE id = $1",
         )
         .bind(job["id"].as_str().unwrap())
-        .fetch_one(&h.m.app.db.pool)
+        .fetch_one(&h.app.db.pool)
         .await
         .unwrap();
         if payload["integration_id"] == integration.to_string() {
@@ -54,7 +56,7 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
         mine[0]["state"].as_str().unwrap().to_owned(),
     );
 
-    let by_id = h.call(Method::GET, &format!("jobs/{id}"), None).await;
+    let by_id = h.admin_call(Method::GET, &format!("jobs/{id}"), None).await;
     assert_eq!(by_id.status, 200, "{}", by_id.text());
     assert_eq!(by_id.json()["data"]["queue"], "check_integration");
     assert_eq!(by_id.json()["data"]["error_code"], Value::Null);
@@ -79,7 +81,7 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
     let mut cursor = String::new();
     for _ in 0..50 {
         let res = h
-            .call(Method::GET, &format!("jobs?limit=1{cursor}"), None)
+            .admin_call(Method::GET, &format!("jobs?limit=1{cursor}"), None)
             .await;
         let data = res.json()["data"].clone();
         paged.extend(
@@ -98,53 +100,53 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
     assert_eq!(paged.iter().collect::<BTreeSet<_>>().len(), paged.len());
 
     // Another organisation: the job is absent from its list and 404 by id (like an unknown id).
-    let other =
-        h.m.app
-            .register("outsider@example.com", Some("Outsider"))
-            .await;
+    let other = h
+        .app
+        .register("outsider@example.com", Some("Outsider"))
+        .await;
     let theirs = other.first_org();
-    let list =
-        h.m.app
+    let list = h
+        .app
+        .call(
+            Method::GET,
+            &format!("/api/v1/orgs/{theirs}/jobs"),
+            Some(&other.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.json()["data"]["items"], serde_json::json!([]));
+    for job in [id.as_str(), "01JZZZZZZZZZZZZZZZZZZZZZZZ"] {
+        let res = h
+            .app
             .call(
                 Method::GET,
-                &format!("/api/v1/orgs/{theirs}/jobs"),
+                &format!("/api/v1/orgs/{theirs}/jobs/{job}"),
                 Some(&other.access_token),
                 None,
             )
             .await;
-    assert_eq!(list.status, 200);
-    assert_eq!(list.json()["data"]["items"], serde_json::json!([]));
-    for job in [id.as_str(), "01JZZZZZZZZZZZZZZZZZZZZZZZ"] {
-        let res =
-            h.m.app
-                .call(
-                    Method::GET,
-                    &format!("/api/v1/orgs/{theirs}/jobs/{job}"),
-                    Some(&other.access_token),
-                    None,
-                )
-                .await;
         assert_eq!(res.status, 404, "{}", res.text());
         assert_eq!(res.json()["error"]["code"], "not_found");
     }
 
     // A viewer of the same organisation may list its jobs but not its integrations: the
     // integration's check (whose errors describe the integration) is neither listed nor found.
-    let viewer = h.m.app.register("viewer@example.com", Some("Viewer")).await;
+    let viewer = h.app.register("viewer@example.com", Some("Viewer")).await;
     sqlx::query(
         "INSERT INTO memberships (org_id, user_id, role) VALUES ($1::uuid, $2::uuid, 'viewer')",
     )
-    .bind(&h.m.org)
+    .bind(&h.org)
     .bind(&viewer.user_id)
-    .execute(&h.m.app.db.pool)
+    .execute(&h.app.db.pool)
     .await
     .unwrap();
     let as_viewer = |path: String| {
         let token = viewer.access_token.clone();
-        let app = &h.m.app;
+        let app = &h.app;
         async move { app.call(Method::GET, &path, Some(&token), None).await }
     };
-    let list = as_viewer(format!("/api/v1/orgs/{}/jobs", h.m.org)).await;
+    let list = as_viewer(format!("/api/v1/orgs/{}/jobs", h.org)).await;
     assert_eq!(list.status, 200, "{}", list.text());
     let seen: Vec<String> = list.json()["data"]["items"]
         .as_array()
@@ -157,6 +159,6 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
             .all(|q| !common::jobs::INTEGRATION_QUEUES.contains(&q.as_str())),
         "{seen:?}"
     );
-    let res = as_viewer(format!("/api/v1/orgs/{}/jobs/{id}", h.m.org)).await;
+    let res = as_viewer(format!("/api/v1/orgs/{}/jobs/{id}", h.org)).await;
     assert_eq!(res.status, 404, "{}", res.text());
 }

@@ -93,7 +93,7 @@ async fn invitation_token(app: &TestApp, email: &str) -> String {
 
 #[tokio::test]
 async fn a_non_member_gets_404_on_every_org_route_and_a_member_without_permission_403() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let alice = app.register("alice@example.com", Some("Alpha")).await;
     let bob = app.register("bob@example.com", Some("Bravo")).await;
     let bravo = bob.first_org();
@@ -173,7 +173,7 @@ async fn a_non_member_gets_404_on_every_org_route_and_a_member_without_permissio
 
 #[tokio::test]
 async fn organisations_can_be_created_listed_updated_and_deleted() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let s = app.register("owner@example.com", None).await;
     let created = app
         .call(
@@ -286,7 +286,7 @@ async fn organisations_can_be_created_listed_updated_and_deleted() {
 
 #[tokio::test]
 async fn members_are_invited_promoted_and_removed_but_the_last_admin_stays() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("root@example.com", Some("Echo")).await;
     let org = admin.first_org();
     let dev = add_member(&app, &admin, &org, "dev@example.com", "developer").await;
@@ -393,7 +393,7 @@ async fn members_are_invited_promoted_and_removed_but_the_last_admin_stays() {
 
 #[tokio::test]
 async fn an_invitation_is_single_use_and_for_its_addressee_only() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("boss@example.com", Some("Foxtrot")).await;
     let org = admin.first_org();
     app.call(
@@ -458,7 +458,7 @@ async fn an_invitation_is_single_use_and_for_its_addressee_only() {
 
 #[tokio::test]
 async fn the_audit_log_records_events_and_pages_with_filters() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("audit@example.com", Some("Golf")).await;
     let org = admin.first_org();
     for i in 0..3 {
@@ -566,7 +566,7 @@ async fn the_audit_log_records_events_and_pages_with_filters() {
 
 #[tokio::test]
 async fn a_super_admin_granted_by_the_cli_acts_as_admin_in_every_org() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let owner = app.register("owner2@example.com", Some("India")).await;
     let org = owner.first_org();
     let ops = app.register("ops@example.com", None).await;

@@ -19,7 +19,7 @@ use serde_json::Value;
 #[tokio::test]
 async fn a_webhooks_request_id_reaches_its_jobs_span() {
     let logs = CapturedLogs::install();
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
     let req = Request::builder()
         .method(Method::POST)

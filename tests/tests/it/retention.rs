@@ -146,7 +146,7 @@ async fn payload_len(app: &TestApp, id: Uuid) -> (i32, bool) {
 
 #[tokio::test]
 async fn each_class_is_pruned_at_its_default_age_and_nothing_younger_is_touched() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let (s, _) = seed(&app).await;
     // One row an hour past each default age, one an hour short of it.
     let old_delivery = delivery(&app, s.org, "processed", ago(30, 3600)).await;
@@ -189,7 +189,7 @@ async fn each_class_is_pruned_at_its_default_age_and_nothing_younger_is_touched(
 
 #[tokio::test]
 async fn the_settings_move_each_age_and_pending_deliveries_keep_their_payload() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let (s, _) = seed(&app).await;
     let settings = [
         ("RETENTION_DELIVERY_PAYLOAD_DAYS", "2"),
@@ -230,7 +230,7 @@ async fn the_settings_move_each_age_and_pending_deliveries_keep_their_payload() 
 
 #[tokio::test]
 async fn a_delivery_whose_payload_was_pruned_is_listed_but_cannot_be_replayed() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let (s, token) = seed(&app).await;
     let old = delivery(&app, s.org, "processed", ago(31, 0)).await;
     prune(&app, &[]).await;

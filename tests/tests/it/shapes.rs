@@ -62,7 +62,7 @@ fn query_error(res: &TestResponse, field: &str, code: &str) {
 
 #[tokio::test]
 async fn short_lists_page_with_limit_and_an_opaque_cursor_and_refuse_bad_ones() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("pager@example.com", Some("Pager")).await;
     let org = admin.first_org();
     for i in 0..5 {
@@ -141,7 +141,7 @@ async fn short_lists_page_with_limit_and_an_opaque_cursor_and_refuse_bad_ones() 
 
 #[tokio::test]
 async fn validation_errors_name_the_field_and_never_carry_deserializer_text() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("fields@example.com", Some("Fields")).await;
     let org = admin.first_org();
     let invitations = format!("/api/v1/orgs/{org}/invitations");
@@ -195,7 +195,7 @@ async fn validation_errors_name_the_field_and_never_carry_deserializer_text() {
 
 #[tokio::test]
 async fn the_org_segment_takes_the_slug_and_another_orgs_slug_or_id_is_the_same_404() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let alice = app.register("alice@example.com", Some("Alice Co")).await;
     let mallory = app
         .register("mallory@example.com", Some("Mallory Co"))
@@ -276,7 +276,7 @@ async fn the_org_segment_takes_the_slug_and_another_orgs_slug_or_id_is_the_same_
 
 #[tokio::test]
 async fn a_patch_answers_with_the_resource_and_a_delete_with_the_envelope() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let admin = app.register("shape-admin@example.com", Some("Shape")).await;
     let org = admin.first_org();
     let dev = app.register("shape-dev@example.com", None).await;

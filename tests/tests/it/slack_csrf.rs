@@ -26,7 +26,7 @@ async fn start() -> (FakeSlack, TestApp) {
             "https://slack.test/oauth/v2/authorize",
         ),
     ];
-    let app = TestApp::with_env(&env).await;
+    let app = TestApp::builder().envs(&env).build().await;
     (slack, app)
 }
 

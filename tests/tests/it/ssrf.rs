@@ -12,12 +12,11 @@ use std::{
 use axum::http::Method;
 use common::net::{Outbound, OutboundError, Policy, Resolve};
 use repopal_tests::{
-    TestApp,
+    Setup, TestApp,
     auth::Session,
     fake_argocd::ARGOCD_TOKEN,
     fake_faults::Fault,
     fake_target::FakeTarget,
-    health::HealthSetup,
     http::TestResponse,
     worker::{InProcessWorker, test_worker_config},
 };
@@ -69,7 +68,10 @@ struct Org {
 
 impl Org {
     async fn start(outbound_allowed: &str) -> Self {
-        let app = TestApp::with_env(&[("OUTBOUND_ALLOWED_CIDRS", outbound_allowed)]).await;
+        let app = TestApp::builder()
+            .envs(&[("OUTBOUND_ALLOWED_CIDRS", outbound_allowed)])
+            .build()
+            .await;
         let admin = app.register("ssrf-admin@example.com", Some("Sierra")).await;
         let org = admin.first_org();
         Self { app, admin, org }
@@ -375,10 +377,10 @@ async fn dns_rebinding_cannot_reach_a_refused_address() {
 }
 
 /// A worker with the default policy (nothing opened) beside an API that allowed the fake.
-fn strict_worker(h: &HealthSetup) -> InProcessWorker {
-    let mut env: Vec<(&str, &str)> = h.m.env().iter().map(|(k, v)| (*k, v.as_str())).collect();
+fn strict_worker(h: &Setup) -> InProcessWorker {
+    let mut env: Vec<(&str, &str)> = h.env().iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.push(("OUTBOUND_ALLOWED_CIDRS", ""));
-    InProcessWorker::start_with(h.m.app.db.pool.clone(), test_worker_config(&[]), &env)
+    InProcessWorker::start_with(h.app.db.pool.clone(), test_worker_config(&[]), &env)
 }
 
 #[tokio::test]
@@ -416,7 +418,7 @@ fn delay_secs(health: &Value) -> i64 {
 async fn an_absurd_retry_after_is_clamped_and_the_checks_go_on() {
     // Interval one hour (HEALTH_ENV): no wait is believed past it.
     let h = TestApp::builder().health().await;
-    let worker = h.worker();
+    let worker = h.start_worker();
     let id = h.create_argocd("Argo").await;
     for absurd in [
         Fault::RateLimited(99_999_999_999_999),
@@ -463,7 +465,10 @@ async fn a_huge_answer_from_a_user_typed_server_is_not_read_whole() {
         }),
     );
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let app = TestApp::with_env(&[("OUTBOUND_ALLOWED_CIDRS", "127.0.0.1/32")]).await;
+    let app = TestApp::builder()
+        .envs(&[("OUTBOUND_ALLOWED_CIDRS", "127.0.0.1/32")])
+        .build()
+        .await;
     let admin = app.register("r2-argo@example.com", Some("Argo")).await;
     let org = admin.first_org();
     let res = app

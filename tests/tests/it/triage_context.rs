@@ -7,11 +7,11 @@
 use axum::http::Method;
 use repopal_tests::TestApp;
 use repopal_tests::app::OAuthToken;
-use repopal_tests::{fake_github::RateLimit, oauth_monitored::OAuthMonitored};
+use repopal_tests::{Setup, fake_github::RateLimit};
 
 const CI_YAML: &str = "name: CI\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo test\n";
 
-async fn with_files(m: &OAuthMonitored) {
+async fn with_files(m: &Setup) {
     m.github
         .put_file(&m.full_name, "main", "README.md", "# Hello\n");
     m.github
@@ -234,7 +234,7 @@ async fn another_organisations_repository_and_run_are_404() {
     m.monitor().await;
     m.github
         .set_run_jobs(9101, &[("build", "failure", Some("Compile"))]);
-    m.deliver_from_hook("workflow_run", "d-x", &m.workflow_run(9101, "failure"))
+    m.deliver_from_hook("workflow_run", "d-x", &m.hook_workflow_run(9101, "failure"))
         .await;
     m.run_jobs().await;
     let runs = m
@@ -277,8 +277,12 @@ async fn a_failed_jobs_log_is_streamed_and_capped() {
             ("build", "failure", Some("Compile")),
         ],
     );
-    m.deliver_from_hook("workflow_run", "d-log", &m.workflow_run(9201, "failure"))
-        .await;
+    m.deliver_from_hook(
+        "workflow_run",
+        "d-log",
+        &m.hook_workflow_run(9201, "failure"),
+    )
+    .await;
     m.run_jobs().await;
     let runs = m
         .admin_call(Method::GET, "workflow-runs", None)
@@ -329,7 +333,7 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
     m.monitor().await;
     m.github
         .set_run_jobs(9301, &[("build", "failure", Some("Compile"))]);
-    let payload = m.workflow_run(9301, "failure");
+    let payload = m.hook_workflow_run(9301, "failure");
     let sha = payload["workflow_run"]["head_sha"]
         .as_str()
         .expect("as set up")

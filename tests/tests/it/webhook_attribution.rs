@@ -7,13 +7,13 @@ use axum::{
     http::{Method, Request},
 };
 use repopal_tests::TestApp;
-use repopal_tests::{http::TEST_WEBHOOK_SECRET, monitored::Monitored};
+use repopal_tests::{Setup, http::TEST_WEBHOOK_SECRET};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 const ATTACKER_INSTALLATION: i64 = 31337;
 
-async fn send(m: &Monitored, delivery: &str, hook_id: i64, secret: &[u8], payload: &Value) -> u16 {
+async fn send(m: &Setup, delivery: &str, hook_id: i64, secret: &[u8], payload: &Value) -> u16 {
     let body = serde_json::to_vec(payload).unwrap();
     let req = Request::builder()
         .method(Method::POST)

@@ -72,7 +72,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn every_corpus_payload_is_accepted_stored_once_and_routed() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let files = corpus();
     for (i, (event, path)) in files.iter().enumerate() {
         let res = deliver(
@@ -150,7 +150,7 @@ async fn every_corpus_payload_is_accepted_stored_once_and_routed() {
 
 #[tokio::test]
 async fn a_redelivery_is_answered_200_duplicate_and_enqueues_nothing() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
     let first = deliver(
         &app,
@@ -212,7 +212,7 @@ async fn a_redelivery_is_answered_200_duplicate_and_enqueues_nothing() {
 
 #[tokio::test]
 async fn a_missing_or_wrong_signature_is_401_and_nothing_is_stored() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let body = br#"{"zen":"x"}"#.to_vec();
     let wrong = deliver(
         &app,
@@ -271,7 +271,7 @@ async fn a_missing_or_wrong_signature_is_401_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn event_and_delivery_headers_are_required() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let body = br#"{"zen":"x"}"#.to_vec();
     let req = Request::builder()
         .method(Method::POST)
@@ -338,7 +338,7 @@ async fn githubs_signature_test_vector_verifies_and_its_weak_secret_is_refused()
 
     // Over HTTP with the configured secret: a correct signature passes (the body is not JSON,
     // so it is refused after verification), a wrong one is 401.
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let req = |sig: String| {
         Request::builder()
             .method(Method::POST)
@@ -367,7 +367,7 @@ async fn githubs_signature_test_vector_verifies_and_its_weak_secret_is_refused()
 
 #[tokio::test]
 async fn form_encoded_deliveries_are_verified_over_the_raw_body() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let json = std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/github/webhooks/ping/payload.json"),
@@ -400,7 +400,7 @@ async fn form_encoded_deliveries_are_verified_over_the_raw_body() {
 
 #[tokio::test]
 async fn a_repository_hook_is_verified_with_its_own_secret() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let owner = app.register("hooks@example.com", Some("Juliet")).await;
     let org = owner.first_org();
     let keyring = common::crypto::keyring::Keyring::parse(
@@ -511,7 +511,7 @@ async fn a_repository_hook_is_verified_with_its_own_secret() {
 
 #[tokio::test]
 async fn deliveries_above_25_mb_are_refused_with_413() {
-    let app = TestApp::new().await;
+    let app = TestApp::builder().build().await;
     let mut body = b"{\"zen\":\"".to_vec();
     body.resize(25 * 1024 * 1024 + 10, b'a');
     body.extend_from_slice(b"\"}");
