@@ -105,13 +105,18 @@ pub struct ErrorBody {
     pub details: Value,
 }
 
-/// Calls the API as one user (or anonymously); a relative path is under `base`.
+/// Calls the API as one user (or anonymously), from one client address; a relative path is under
+/// `base`.
 #[derive(Clone)]
 pub struct Caller<'a> {
     app: &'a TestApp,
     token: Option<&'a str>,
+    ip: &'a str,
     base: String,
 }
+
+/// The client address calls come from unless a test says otherwise (`Caller::from_ip`).
+pub const DEFAULT_CLIENT_IP: &str = "192.0.2.1";
 
 impl TestApp {
     /// How every test app is built.
@@ -124,6 +129,18 @@ impl TestApp {
         Caller {
             app: self,
             token: session.map(|s| s.access_token.as_str()),
+            ip: DEFAULT_CLIENT_IP,
+            base: String::new(),
+        }
+    }
+
+    /// Calls with `token` as the bearer token, as given (a stale, forged, refresh or other
+    /// app's token); paths are absolute.
+    pub fn caller_with_token<'a>(&'a self, token: &'a str) -> Caller<'a> {
+        Caller {
+            app: self,
+            token: Some(token),
+            ip: DEFAULT_CLIENT_IP,
             base: String::new(),
         }
     }
@@ -133,6 +150,12 @@ impl<'a> Caller<'a> {
     /// The same caller with relative paths under `/api/v1/orgs/{org}/`.
     pub fn in_org(mut self, org: &str) -> Self {
         self.base = format!("/api/v1/orgs/{org}/");
+        self
+    }
+
+    /// The same caller, seen by the server as connecting from `ip` (per-address rate limits).
+    pub fn from_ip(mut self, ip: &'a str) -> Self {
+        self.ip = ip;
         self
     }
 
@@ -147,7 +170,7 @@ impl<'a> Caller<'a> {
     /// The raw response.
     pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
         self.app
-            .call(method, &self.path(path), self.token, body)
+            .send_from(self.ip, method, &self.path(path), self.token, body)
             .await
     }
 

@@ -48,7 +48,7 @@ impl Session {
 }
 
 impl TestApp {
-    /// A JSON request, optionally authorised.
+    /// A JSON request, optionally authorised. Being replaced by `caller(…).send`/`call::<Out>`.
     pub async fn call(
         &self,
         method: Method,
@@ -56,11 +56,24 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> TestResponse {
-        self.call_from("192.0.2.1", method, path, token, body).await
+        self.send_from(crate::app::DEFAULT_CLIENT_IP, method, path, token, body)
+            .await
+    }
+
+    /// Being replaced by `caller(…).from_ip(ip).send`.
+    pub async fn call_from(
+        &self,
+        ip: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        self.send_from(ip, method, path, token, body).await
     }
 
     /// A JSON request from the given client IP (as the server sees its peer address).
-    pub async fn call_from(
+    pub(crate) async fn send_from(
         &self,
         ip: &str,
         method: Method,
@@ -92,25 +105,23 @@ impl TestApp {
             body["organization_name"] = json!(org);
         }
         let res = self
-            .call(Method::POST, "/api/v1/auth/register", None, Some(body))
+            .caller(None)
+            .send(Method::POST, "/api/v1/auth/register", Some(body))
             .await;
         assert_eq!(res.status, 201, "register: {}", res.text());
         Session::from_auth(&res.json())
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
-        self.call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": email, "password": password})),
-        )
-        .await
+        self.login_from(crate::app::DEFAULT_CLIENT_IP, email, password)
+            .await
     }
 
     pub async fn login_from(&self, ip: &str, email: &str, password: &str) -> TestResponse {
         let body = json!({"email": email, "password": password});
-        self.call_from(ip, Method::POST, "/api/v1/auth/login", None, Some(body))
+        self.caller(None)
+            .from_ip(ip)
+            .send(Method::POST, "/api/v1/auth/login", Some(body))
             .await
     }
 

@@ -14,6 +14,7 @@ use crate::{
     fake_slack::{SLACK_CLIENT_ID, SLACK_CLIENT_SECRET},
     http::TestResponse,
     setup::Setup,
+    shapes::{Created, Link, Page},
 };
 
 /// A check job as the timeout message prints it: key, status, run at, attempts, last result.
@@ -51,19 +52,13 @@ impl Setup {
 
     /// Creates an integration; panics unless 201. Returns its id.
     pub async fn create(&self, kind: &str, name: &str, config: Value, credentials: Value) -> Uuid {
-        let res = self
-            .admin_call(
-                Method::POST,
-                "integrations",
-                Some(json!({"type": kind, "name": name, "config": config, "credentials": credentials})),
-            )
+        let body =
+            json!({"type": kind, "name": name, "config": config, "credentials": credentials});
+        let created: Created = self
+            .as_admin()
+            .call(Method::POST, "integrations", Some(body), 201)
             .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        res.json()["data"]["id"]
-            .as_str()
-            .expect("id")
-            .parse()
-            .expect("uuid")
+        created.id
     }
 
     /// An Argo CD integration against the fake, with its valid token.
@@ -79,12 +74,16 @@ impl Setup {
 
     /// The `github_app` integration created when the installation was linked.
     pub async fn installation_integration(&self) -> Uuid {
-        let list = self
-            .admin_call(Method::GET, "integrations?type=github_app", None)
-            .await
-            .json();
-        let items = list["data"]["items"].as_array().expect("items");
-        assert_eq!(items.len(), 1, "one integration per installation: {list}");
+        let list: Page = self
+            .as_admin()
+            .call(Method::GET, "integrations?type=github_app", None, 200)
+            .await;
+        let items = &list.items;
+        assert_eq!(
+            items.len(),
+            1,
+            "one integration per installation: {items:?}"
+        );
         assert_eq!(
             items[0]["config"]["installation_id"],
             crate::monitored::INSTALLATION
@@ -93,11 +92,9 @@ impl Setup {
     }
 
     pub async fn health(&self, id: Uuid) -> Value {
-        let res = self
-            .admin_call(Method::GET, &format!("integrations/{id}/health"), None)
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        res.json()["data"].clone()
+        self.as_admin()
+            .call(Method::GET, &format!("integrations/{id}/health"), None, 200)
+            .await
     }
 
     /// Makes the integration's next check due at the next whole second (or a second after its
@@ -168,24 +165,26 @@ impl Setup {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let history = self
-            .admin_call(
-                Method::GET,
-                &format!("integrations/{id}/health/history?limit=1"),
-                None,
-            )
-            .await
-            .json();
-        history["data"]["items"][0].clone()
+        let path = format!("integrations/{id}/health/history?limit=1");
+        let history: Page = self.as_admin().call(Method::GET, &path, None, 200).await;
+        history
+            .items
+            .into_iter()
+            .next()
+            .expect("the check's history row")
     }
 
     /// Starts "Add to Slack": the query of Slack's authorize URL (`client_id`, `state`, …), plus
     /// `cookie`: the `name=value` of the browser cookie the callback needs.
     pub async fn slack_authorize(&self) -> std::collections::HashMap<String, String> {
-        let link = self.admin_call(Method::GET, "slack/authorize", None).await;
-        assert_eq!(link.status.as_u16(), 200, "{}", link.text());
-        let cookie = link.cookie("repopal_slack").expect("the Slack flow cookie");
-        let url = url::Url::parse(link.json()["data"]["url"].as_str().expect("url")).expect("url");
+        let res = self
+            .as_admin()
+            .send(Method::GET, "slack/authorize", None)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let cookie = res.cookie("repopal_slack").expect("the Slack flow cookie");
+        let link: Link = crate::app::decode(&res);
+        let url = url::Url::parse(&link.url).expect("url");
         let mut q: std::collections::HashMap<String, String> =
             url.query_pairs().into_owned().collect();
         q.insert("host".into(), url.host_str().unwrap_or_default().to_owned());
@@ -241,11 +240,11 @@ impl Setup {
 
     /// The in-app notifications of the org admin.
     pub async fn notifications(&self) -> Vec<Value> {
-        let page: Value = self
+        let page: Page = self
             .app
             .caller(Some(&self.admin))
             .call(Method::GET, "/api/v1/notifications", None, 200)
             .await;
-        page["items"].as_array().cloned().unwrap_or_default()
+        page.items
     }
 }

@@ -14,6 +14,7 @@ use crate::{
     fake_slack::SLACK_BOT_TOKEN,
     http::{TEST_WEBHOOK_SECRET, TestResponse},
     setup::{RepoAccess, Setup},
+    shapes::{Created, Page},
 };
 
 pub const INSTALLATION: i64 = 27182;
@@ -52,31 +53,25 @@ impl Setup {
         me.install().await;
         me.run_jobs().await;
         me.take_first_repository().await;
+        let admin = me.as_admin();
         let path = format!("repositories/{}/connect", me.repo);
-        assert_eq!(me.admin_call(Method::POST, &path, None).await.status, 202);
+        let _: Value = admin.call(Method::POST, &path, None, 202).await;
         let path = format!("repositories/{}", me.repo);
-        let patch = me
-            .admin_call(
-                Method::PATCH,
-                &path,
-                Some(json!({"slack_channels": CHANNELS})),
-            )
+        let channels = json!({"slack_channels": CHANNELS});
+        let _: Value = admin.call(Method::PATCH, &path, Some(channels), 200).await;
+        let slack = json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": SLACK_BOT_TOKEN}});
+        let _: Created = admin
+            .call(Method::POST, "integrations", Some(slack), 201)
             .await;
-        assert_eq!(patch.status, 200, "{}", patch.text());
-        let created = me
-            .admin_call(
-                Method::POST,
-                "integrations",
-                Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": SLACK_BOT_TOKEN}})),
-            )
-            .await;
-        assert_eq!(created.status, 201, "{}", created.text());
         me.run_jobs().await;
         me
     }
 
     async fn install(&self) {
-        let link = self.admin_call(Method::GET, "github/install", None).await;
+        let link = self
+            .as_admin()
+            .send(Method::GET, "github/install", None)
+            .await;
         let cookie = link.cookie("repopal_install");
         let link = link.json();
         let url = url::Url::parse(link["data"]["url"].as_str().expect("install url")).expect("url");
@@ -157,19 +152,16 @@ impl Setup {
 
     /// The organisation's incidents (newest first).
     pub async fn incidents(&self) -> Vec<Value> {
-        let res = self.admin_call(Method::GET, "incidents", None).await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        res.json()["data"]["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        let page: Page = self
+            .as_admin()
+            .call(Method::GET, "incidents", None, 200)
+            .await;
+        page.items
     }
 
     pub async fn incident(&self, id: &str) -> Value {
-        let res = self
-            .admin_call(Method::GET, &format!("incidents/{id}"), None)
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        res.json()["data"].clone()
+        self.as_admin()
+            .call(Method::GET, &format!("incidents/{id}"), None, 200)
+            .await
     }
 }

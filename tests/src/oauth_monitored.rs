@@ -66,14 +66,11 @@ impl Setup {
             let _ = axum::serve(listener, served).await;
         });
         me.connection = me.connect_github(expiring, scopes).await;
-        let sync = me
-            .admin_call(
-                Method::POST,
-                "repositories/sync",
-                Some(json!({"connection_id": me.connection})),
-            )
+        let body = json!({"connection_id": me.connection});
+        let _: Value = me
+            .as_admin()
+            .call(Method::POST, "repositories/sync", Some(body), 202)
             .await;
-        assert_eq!(sync.status, 202, "{}", sync.text());
         me.run_jobs().await;
         let repo = me.take_first_repository().await;
         assert_eq!(repo["access"], "connection");
@@ -90,12 +87,8 @@ impl Setup {
         }
         let start = self
             .app
-            .call(
-                Method::GET,
-                "/api/v1/oauth/github/authorize",
-                Some(&self.admin.access_token),
-                None,
-            )
+            .caller(Some(&self.admin))
+            .send(Method::GET, "/api/v1/oauth/github/authorize", None)
             .await;
         assert_eq!(start.status, 200, "{}", start.text());
         let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("url")).expect("url");
@@ -130,14 +123,8 @@ impl Setup {
 
     /// Connects the repository (its hook installed by the worker).
     pub async fn monitor(&self) {
-        let res = self
-            .admin_call(
-                Method::POST,
-                &format!("repositories/{}/connect", self.repo),
-                None,
-            )
-            .await;
-        assert_eq!(res.status, 202, "{}", res.text());
+        let path = format!("repositories/{}/connect", self.repo);
+        let _: Value = self.as_admin().call(Method::POST, &path, None, 202).await;
         self.run_jobs().await;
     }
 

@@ -17,6 +17,7 @@ use crate::{
     fake_github::FakeGithub,
     fake_slack::FakeSlack,
     http::TestResponse,
+    shapes::Page,
     worker::{
         InProcessWorker, drain, drain_allowing_dead, drain_expecting_dead, test_worker_config,
     },
@@ -93,18 +94,19 @@ impl Setup {
 
     /// Reads the first repository the sync found.
     pub(crate) async fn take_first_repository(&mut self) -> Value {
-        let repos = self
-            .admin_call(Method::GET, "repositories", None)
-            .await
-            .json();
-        let repo = repos["data"]["items"][0].clone();
+        let repos: Page = self
+            .as_admin()
+            .call(Method::GET, "repositories", None, 200)
+            .await;
+        let repo = repos.items.into_iter().next().expect("a synced repository");
         self.repo = repo["id"].as_str().expect("a synced repository").to_owned();
         self.repo_github_id = repo["github_id"].as_i64().expect("github id");
         self.full_name = repo["full_name"].as_str().expect("name").to_owned();
         repo
     }
 
-    /// `{method} /api/v1/orgs/{org}/{path}` as the org admin.
+    /// `{method} /api/v1/orgs/{org}/{path}` as the org admin. Being replaced by
+    /// `as_admin().send`/`call::<Out>`.
     pub async fn admin_call(
         &self,
         method: Method,

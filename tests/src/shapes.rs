@@ -1,8 +1,29 @@
-//! Reading the API's shared shapes in tests: the `details.fields` of a validation error.
+//! The API's shared shapes as tests read them: a list page, a created id, a provider link, and the
+//! `details.fields` of a validation error.
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
+
+/// A page of a list: `{items, next_cursor}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Page<T = Value> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Anything the API answers with an `id` (a created resource, a started flow).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Created {
+    pub id: uuid::Uuid,
+}
+
+/// A provider link to send the browser to (`{url}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Link {
+    pub url: String,
+}
 
 /// Field → message of an error body's `details.fields` (`[{field, code, message}]`); panics when
 /// an entry lacks any of the three, so every test reading fields also checks their shape.
