@@ -5,7 +5,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use common::{
     analytics::{self, Failures, IncidentStats, RepositoryHealth, Window, WindowIn, WorkflowStats},
-    domain::{Bucket, IncidentSource, OrgId},
+    domain::{Bucket, IncidentSource, OrgId, Severity},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -54,11 +54,8 @@ impl AnalyticsQuery {
 
     /// The checked window; every route checks every parameter it documents, `severity` included.
     fn window(&self, org: OrgId) -> Result<Window, crate::error::ApiError> {
-        pagination::one_of(
-            "severity",
-            self.severity.as_deref(),
-            &["critical", "high", "medium", "low"],
-        )?;
+        let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+        pagination::one_of("severity", self.severity.as_deref(), &severities)?;
         self.limit()?;
         let input = WindowIn {
             from: self.from,

@@ -6,6 +6,7 @@ use axum::{
     http::StatusCode,
 };
 use common::{
+    domain::AuditResource,
     integrations::{SyncOutcome, Toggle},
     repo::{audit_logs::Filter, integrations},
 };
@@ -170,7 +171,7 @@ pub async fn logs(
     let limit = pagination::limit(q.limit, 50, 200)?;
     let before_id = pagination::id_cursor(q.cursor.as_deref())?;
     let filter = Filter {
-        resource: Some(("integration", id.to_string())),
+        resource: Some((AuditResource::Integration, id.to_string())),
         before_id,
         limit: limit + 1,
         ..Filter::default()

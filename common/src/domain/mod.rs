@@ -40,4 +40,4 @@ pub use job_state::{Attempts, JobOutcome, JobStatus};
 pub use mail::{EmailPurpose, MailDelivery};
 pub use password::NewPassword;
 pub use role::{Permission, Role};
-pub use session::SessionEndReason;
+pub use session::{LoginMethod, SessionEndReason};

@@ -1,4 +1,12 @@
-//! Why a session ended before it expired.
+//! How a session began, and why it ended before it expired.
+
+crate::closed_set! {
+    /// How a user signed in (the `method` of a login's audit entry).
+    pub enum LoginMethod {
+        Password = "password",
+        Github = "github",
+    }
+}
 
 crate::closed_set! {
     /// The reason recorded on a revoked session.

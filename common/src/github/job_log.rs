@@ -2,7 +2,7 @@
 //! or listed by GitHub), the log is fetched with the credential that reaches the repository
 //! (GitHub's redirect to its log host is followed without the token) and streamed, cut at a cap.
 
-use crate::domain::WorkflowRunId;
+use crate::domain::{Conclusion, WorkflowRunId};
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 
@@ -25,7 +25,7 @@ pub struct LogStream {
 }
 
 fn failed(j: &JobRow) -> bool {
-    matches!(j.conclusion.as_deref(), Some("failure" | "timed_out"))
+    Conclusion::is_failing(j.conclusion.as_deref())
 }
 
 impl GithubDb<'_> {

@@ -1,6 +1,6 @@
 //! Accounts: register, login with lockout, profile, password change and reset, email verification.
 
-use crate::domain::{AuditAction, AuditResource};
+use crate::domain::{AuditAction, AuditResource, LoginMethod};
 use chrono::Utc;
 use secrecy::SecretString;
 use serde_json::json;
@@ -167,7 +167,7 @@ impl Identity {
             let fresh = self.passwords.hash(pw).await?;
             users::set_password(&mut *tx, user.id, &fresh).await?;
         }
-        self.logged_in(tx, user, meta, "password").await
+        self.logged_in(tx, user, meta, LoginMethod::Password).await
     }
 
     /// The caller's account and organisations.

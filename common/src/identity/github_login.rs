@@ -3,7 +3,7 @@
 //! The callback exchanges the code, reads the GitHub user and emails, then logs in the linked
 //! account, links an account with the same verified email, or creates one.
 
-use crate::domain::{AuditAction, AuditResource};
+use crate::domain::{AuditAction, AuditResource, LoginMethod};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -146,7 +146,7 @@ impl Identity {
                             &mut *tx,
                             meta,
                             NewEntry::failure(AuditAction::AuthLogin).resource(AuditResource::User, owner.id).meta(
-                                json!({ "method": "github", "reason": "link_made_while_unverified" }),
+                                json!({ "method": LoginMethod::Github, "reason": "link_made_while_unverified" }),
                             ),
                         )
                         .await?;
@@ -221,7 +221,7 @@ impl Identity {
             )
             .await?;
         }
-        self.logged_in(tx, user, meta, "github").await
+        self.logged_in(tx, user, meta, LoginMethod::Github).await
     }
 
     /// The proven owner of an account's address takes it over: a password set while the address

@@ -2,7 +2,7 @@
 //! repository access": a random `state`, single-use, expiring and bound to the browser that started
 //! the flow (a cookie nonce) and, for a signed-in user, to that user; then the code exchange.
 
-use crate::domain::AuditAction;
+use crate::domain::{AuditAction, ConnectionProvider};
 use chrono::{DateTime, Utc};
 use oauth2::{AuthorizationCode, CsrfToken, Scope, TokenResponse};
 use secrecy::SecretString;
@@ -119,7 +119,7 @@ impl Identity {
         };
         if let Some((reason, err)) = refused {
             let entry = NewEntry::failure(flow.audit_action)
-                .meta(json!({ "method": "github", "reason": reason }));
+                .meta(json!({ "method": ConnectionProvider::Github, "reason": reason }));
             audit(&self.pool, meta, entry).await?;
             return Err(err);
         }

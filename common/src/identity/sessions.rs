@@ -1,6 +1,6 @@
 //! Sessions: issuing, rotating refresh tokens with reuse detection, listing and revoking.
 
-use crate::domain::{AuditAction, AuditResource};
+use crate::domain::{AuditAction, AuditResource, LoginMethod};
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -43,7 +43,7 @@ impl Identity {
         mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
         user: users::User,
         meta: &ClientMeta,
-        method: &str,
+        method: LoginMethod,
     ) -> Result<SignedIn, Error> {
         audit(
             &mut *tx,

@@ -128,14 +128,18 @@ pub struct Filter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Only entries about this resource (type, id).
-    pub resource: Option<(&'static str, String)>,
+    pub resource: Option<(AuditResource, String)>,
     /// Only entries older than this id (the cursor).
     pub before_id: Option<i64>,
     pub limit: i64,
 }
 
 pub async fn list(db: impl PgExecutor<'_>, org: OrgId, f: &Filter) -> Result<Vec<Entry>, Error> {
-    let (resource_type, resource_id) = f.resource.as_ref().map(|(k, id)| (*k, id.as_str())).unzip();
+    let (resource_type, resource_id) = f
+        .resource
+        .as_ref()
+        .map(|(k, id)| (k.as_str(), id.as_str()))
+        .unzip();
     Ok(sqlx::query_as!(
         Entry,
         r#"SELECT id, org_id AS "org_id: _", actor_user_id AS "actor_user_id: _", action, resource_type,
