@@ -3,8 +3,8 @@
 
 use axum::{
     extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use chrono::{DateTime, Utc};
 use common::{
@@ -76,12 +76,9 @@ pub async fn authorize(
     CurrentUser(caller): CurrentUser,
 ) -> Result<Response, ApiError> {
     let start = state.identity.connect_authorize(caller).await?;
-    let cookie = COOKIE.set(&state.services.config.public_url, &start.browser_nonce);
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Envelope(AuthorizeOut { url: start.url }),
-    )
-        .into_response())
+    let answer = Envelope(AuthorizeOut { url: start.url });
+    let public_url = &state.services.config.public_url;
+    Ok(COOKIE.setting(public_url, &start.browser_nonce, answer))
 }
 
 /// GitHub redirects here; stores the connection.
