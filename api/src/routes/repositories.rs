@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::extract::RepositoryPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
+    extract::{ActOn, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
     state::AppState,
 };
 
@@ -153,18 +153,15 @@ pub struct JobStartedOut {
 }
 
 async fn start(
-    state: &AppState,
-    member: &OrgMember<perm::ReposManage>,
-    meta: &common::identity::ClientMeta,
-    repo: &str,
+    on: ActOn<perm::ReposManage, RepositoryPath>,
     action: common::jobs::HookAction,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::github::hook_job(
-        &state.services.pool,
-        meta,
-        member.org_id,
-        member.caller.user_id,
-        path_id(repo)?,
+        &on.state.services.pool,
+        &on.meta,
+        on.member.org_id,
+        on.member.caller.user_id,
+        on.id()?,
         action,
     )
     .await?;
@@ -179,19 +176,9 @@ async fn start(
     params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn connect(
-    State(state): State<AppState>,
-    member: OrgMember<perm::ReposManage>,
-    Client(meta): Client,
-    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
+    on: ActOn<perm::ReposManage, RepositoryPath>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
-    start(
-        &state,
-        &member,
-        &meta,
-        &repo,
-        common::jobs::HookAction::Install,
-    )
-    .await
+    start(on, common::jobs::HookAction::Install).await
 }
 
 /// Stop monitoring: the webhook is removed by a job (202 with its id).
@@ -199,19 +186,9 @@ pub async fn connect(
     params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn disconnect(
-    State(state): State<AppState>,
-    member: OrgMember<perm::ReposManage>,
-    Client(meta): Client,
-    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
+    on: ActOn<perm::ReposManage, RepositoryPath>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
-    start(
-        &state,
-        &member,
-        &meta,
-        &repo,
-        common::jobs::HookAction::Remove,
-    )
-    .await
+    start(on, common::jobs::HookAction::Remove).await
 }
 
 /// Ask GitHub to ping RepoPal's webhook (202 with the job id).
@@ -219,19 +196,9 @@ pub async fn disconnect(
     params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn test(
-    State(state): State<AppState>,
-    member: OrgMember<perm::ReposManage>,
-    Client(meta): Client,
-    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
+    on: ActOn<perm::ReposManage, RepositoryPath>,
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
-    start(
-        &state,
-        &member,
-        &meta,
-        &repo,
-        common::jobs::HookAction::Ping,
-    )
-    .await
+    start(on, common::jobs::HookAction::Ping).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -248,13 +215,10 @@ pub struct RepositoryPatch {
     params(RepositoryPath), request_body = RepositoryPatch,
     responses((status = 200, body = RepositoryOut), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn update(
-    State(state): State<AppState>,
-    member: OrgMember<perm::ReposManage>,
-    Client(meta): Client,
-    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
+    on: ActOn<perm::ReposManage, RepositoryPath>,
     ValidJson(body): ValidJson<RepositoryPatch>,
 ) -> ApiResult<RepositoryOut> {
-    let id = path_id(&repo)?;
+    let id = on.id()?;
     let mut errors = FieldErrors::default();
     if let Some(channels) = &body.slack_channels {
         let checked = common::github::check_channels(channels);
@@ -267,10 +231,10 @@ pub async fn update(
     errors.finish()?;
     let channels = body.slack_channels.map(|c| serde_json::json!(c));
     let repo = common::github::update_settings(
-        &state.services.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        &on.state.services.pool,
+        &on.meta,
+        on.member.org_id,
+        on.member.caller.user_id,
         id,
         body.auto_incident,
         channels.as_ref(),
