@@ -14,7 +14,6 @@ use common::{
     integrations::{self as integ, Acting},
     repo::integrations,
 };
-use uuid::Uuid;
 
 use super::{
     home::OrgCtx,
@@ -54,7 +53,7 @@ async fn page(
 ) -> Result<(CredentialsPage, IntegrationId, common::domain::OrgId), ConsoleError> {
     let (org, l) = OrgCtx::load(state, signed, slug, "Replace credentials").await?;
     org.require(Permission::IntegrationsManage)?;
-    let id = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<IntegrationId>(&id)?;
     let i = integrations::find(&state.services.pool, org.id, id)
         .await?
         .ok_or_else(ConsoleError::not_found)?;

@@ -310,7 +310,7 @@ pub async fn repository_trends(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Repository trends").await?;
     org.require(Permission::ReposRead)?;
-    let id = Uuid::parse_str(&id).map_err(|_| ConsoleError::not_found())?;
+    let id = ConsoleError::page_id::<Uuid>(&id)?;
     let pool = &state.services.pool;
     let repo = repositories::find(pool, org.id, RepositoryId(id))
         .await?
