@@ -53,7 +53,7 @@ async fn page(
 ) -> Result<(CredentialsPage, IntegrationId, common::domain::OrgId), ConsoleError> {
     let (org, l) = OrgCtx::load(state, signed, slug, "Replace credentials").await?;
     org.require(Permission::IntegrationsManage)?;
-    let id = ConsoleError::page_id::<IntegrationId>(&id)?;
+    let id = ConsoleError::page_id::<IntegrationId>(id)?;
     let i = integrations::find(&state.services.pool, org.id, id)
         .await?
         .ok_or_else(ConsoleError::not_found)?;

@@ -127,7 +127,7 @@ pub async fn detail_page(
 ) -> Result<DetailPage, ConsoleError> {
     let (org, l) = OrgCtx::load(state, signed, slug, "Integration").await?;
     org.require(Permission::IntegrationsRead)?;
-    let id = ConsoleError::page_id::<IntegrationId>(&id)?;
+    let id = ConsoleError::page_id::<IntegrationId>(id)?;
     let pool = &state.services.pool;
     let i = integrations::find(pool, org.id, id)
         .await?

@@ -74,7 +74,7 @@ async fn detail_page(
 ) -> Result<DetailPage, ConsoleError> {
     let (org, l) = OrgCtx::load(state, signed, slug, "Repository").await?;
     org.require(Permission::ReposRead)?;
-    let id = ConsoleError::page_id::<RepositoryId>(&id)?;
+    let id = ConsoleError::page_id::<RepositoryId>(id)?;
     let pool = &state.services.pool;
     let repo = repositories::find(pool, org.id, id)
         .await?
