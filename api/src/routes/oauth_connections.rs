@@ -3,7 +3,7 @@
 
 use axum::{
     extract::{Path, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::Response,
 };
 use chrono::{DateTime, Utc};
@@ -16,7 +16,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    auth::DoneOut, github_login::CallbackQuery, jobs::JobOut, repositories::JobStartedOut,
+    auth::DoneOut,
+    github_login::CallbackQuery,
+    jobs::JobOut,
+    repositories::{JobStarted, JobStartedOut},
 };
 use crate::extract::{ConnectionPath, MyJobPath};
 use crate::{
@@ -156,15 +159,12 @@ pub async fn refresh(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
     Path(ConnectionPath { connection_id: id }): Path<ConnectionPath>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+) -> Result<JobStarted, ApiError> {
     let job = state
         .identity
         .refresh_connection_now(caller, path_uuid(&id).map(ConnectionId)?)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Envelope(JobStartedOut { job_id: job.0 }),
-    ))
+    Ok(JobStartedOut::accepted(job))
 }
 
 /// A job the signed-in user started (e.g. a token refresh).

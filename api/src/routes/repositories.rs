@@ -152,10 +152,20 @@ pub struct JobStartedOut {
     pub job_id: String,
 }
 
+/// 202 with the id of the job doing the work.
+pub type JobStarted = (StatusCode, Envelope<JobStartedOut>);
+
+impl JobStartedOut {
+    /// The 202 answer for `job`.
+    pub fn accepted(job: common::jobs::JobId) -> JobStarted {
+        (StatusCode::ACCEPTED, Envelope(Self { job_id: job.0 }))
+    }
+}
+
 async fn start(
     on: ActOn<perm::ReposManage, RepositoryPath>,
     action: common::jobs::HookAction,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+) -> Result<JobStarted, ApiError> {
     let job = common::github::hook_job(
         &on.state.services.pool,
         &on.meta,
@@ -165,19 +175,14 @@ async fn start(
         action,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Envelope(JobStartedOut { job_id: job.0 }),
-    ))
+    Ok(JobStartedOut::accepted(job))
 }
 
 /// Monitor the repository: RepoPal's webhook is installed by a job (202 with its id).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/connect", operation_id = "repositories_connect", tag = "github", security(("bearer" = [])),
     params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn connect(
-    on: ActOn<perm::ReposManage, RepositoryPath>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+pub async fn connect(on: ActOn<perm::ReposManage, RepositoryPath>) -> Result<JobStarted, ApiError> {
     start(on, common::jobs::HookAction::Install).await
 }
 
@@ -187,7 +192,7 @@ pub async fn connect(
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn disconnect(
     on: ActOn<perm::ReposManage, RepositoryPath>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+) -> Result<JobStarted, ApiError> {
     start(on, common::jobs::HookAction::Remove).await
 }
 
@@ -195,9 +200,7 @@ pub async fn disconnect(
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/test", operation_id = "repositories_test", tag = "github", security(("bearer" = [])),
     params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn test(
-    on: ActOn<perm::ReposManage, RepositoryPath>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+pub async fn test(on: ActOn<perm::ReposManage, RepositoryPath>) -> Result<JobStarted, ApiError> {
     start(on, common::jobs::HookAction::Ping).await
 }
 
@@ -303,7 +306,7 @@ pub async fn sync(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposManage>,
     ValidJson(body): ValidJson<SyncIn>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+) -> Result<JobStarted, ApiError> {
     let job = common::github::connection_sync_job(
         &state.services.pool,
         member.org_id,
@@ -311,8 +314,5 @@ pub async fn sync(
         body.connection_id,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Envelope(JobStartedOut { job_id: job.0 }),
-    ))
+    Ok(JobStartedOut::accepted(job))
 }
