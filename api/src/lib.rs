@@ -2,6 +2,7 @@
 
 pub mod contract;
 pub mod contract_shapes;
+pub mod cookies;
 pub mod error;
 pub mod extract;
 pub mod fields;

@@ -5,83 +5,95 @@
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-macro_rules! org_path {
-    ($(#[$doc:meta])* $name:ident { $field:ident: $kind:ty }) => {
+/// Path structs: every field is text when extracted and `value_type` in the document.
+macro_rules! path_params {
+    ($($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident: $kind:ty),+ $(,)? })+) => {$(
         $(#[$doc])*
         #[derive(Debug, Deserialize, IntoParams)]
         #[into_params(parameter_in = Path)]
         pub struct $name {
-            /// The organisation's id or slug.
-            pub org_id: String,
-            #[param(value_type = $kind)]
-            pub $field: String,
+            $(
+                $(#[$fdoc])*
+                #[param(value_type = $kind)]
+                pub $field: String,
+            )+
         }
-    };
+    )+};
 }
 
-org_path!(
+path_params! {
     /// `/orgs/{org_id}/integrations/{integration_id}…`
-    IntegrationPath { integration_id: uuid::Uuid }
-);
-org_path!(
+    IntegrationPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        integration_id: uuid::Uuid,
+    }
     /// `/orgs/{org_id}/members/{user_id}`
-    MemberPath { user_id: uuid::Uuid }
-);
-org_path!(
+    MemberPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        user_id: uuid::Uuid,
+    }
     /// `/orgs/{org_id}/invitations/{invitation_id}`
-    InvitationPath { invitation_id: uuid::Uuid }
-);
-org_path!(
+    InvitationPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        invitation_id: uuid::Uuid,
+    }
     /// `/orgs/{org_id}/repositories/{repo_id}…`
-    RepositoryPath { repo_id: uuid::Uuid }
-);
-org_path!(
+    RepositoryPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        repo_id: uuid::Uuid,
+    }
     /// `/orgs/{org_id}/incidents/{incident_id}…`
-    IncidentPath { incident_id: uuid::Uuid }
-);
-org_path!(
+    IncidentPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        incident_id: uuid::Uuid,
+    }
     /// `/orgs/{org_id}/workflow-runs/{run_id}…`
-    RunPath { run_id: uuid::Uuid }
-);
-org_path!(
+    RunPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        run_id: uuid::Uuid,
+    }
     /// `/orgs/{org_id}/webhook-deliveries/{delivery_id}…`
-    DeliveryPath { delivery_id: uuid::Uuid }
-);
-org_path!(
+    DeliveryPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        delivery_id: uuid::Uuid,
+    }
     /// `/orgs/{org_id}/jobs/{job_id}` (a job id is a ULID).
-    JobPath { job_id: String }
-);
-
-macro_rules! id_path {
-    ($(#[$doc:meta])* $name:ident { $(#[$fdoc:meta])* $field:ident: $kind:ty }) => {
-        $(#[$doc])*
-        #[derive(Debug, Deserialize, IntoParams)]
-        #[into_params(parameter_in = Path)]
-        pub struct $name {
-            $(#[$fdoc])*
-            #[param(value_type = $kind)]
-            pub $field: String,
-        }
-    };
-}
-
-id_path!(
+    JobPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        job_id: String,
+    }
+    /// `/orgs/{org_id}/repositories/{repo_id}/files/{path}` (`path` spans segments).
+    FilePath {
+        /// The organisation's id or slug.
+        org_id: String,
+        repo_id: uuid::Uuid,
+        /// The file's path in the repository (`src/main.rs`).
+        path: String,
+    }
+    /// `/orgs/{org_id}/repositories/{repo_id}/commits/{sha}/diff`
+    CommitPath {
+        /// The organisation's id or slug.
+        org_id: String,
+        repo_id: uuid::Uuid,
+        /// The commit's SHA.
+        sha: String,
+    }
     /// `/auth/sessions/{session_id}`
     SessionPath { session_id: uuid::Uuid }
-);
-id_path!(
     /// `/notifications/{notification_id}…`
     NotificationPath { notification_id: uuid::Uuid }
-);
-id_path!(
     /// `/oauth/connections/{connection_id}…`
     ConnectionPath { connection_id: uuid::Uuid }
-);
-id_path!(
     /// `/jobs/{job_id}` (the caller's own jobs).
     MyJobPath { job_id: String }
-);
-id_path!(
     /// `/integration-types/{type}`
     TypePath {
         /// An integration type (`argocd`, `github`, `github_app`, `http`, `slack`).
@@ -89,28 +101,4 @@ id_path!(
         #[param(rename = "type")]
         kind: String
     }
-);
-
-/// `/orgs/{org_id}/repositories/{repo_id}/files/{path}` (`path` spans segments).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct FilePath {
-    /// The organisation's id or slug.
-    pub org_id: String,
-    #[param(value_type = uuid::Uuid)]
-    pub repo_id: String,
-    /// The file's path in the repository (`src/main.rs`).
-    pub path: String,
-}
-
-/// `/orgs/{org_id}/repositories/{repo_id}/commits/{sha}/diff`
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct CommitPath {
-    /// The organisation's id or slug.
-    pub org_id: String,
-    #[param(value_type = uuid::Uuid)]
-    pub repo_id: String,
-    /// The commit's SHA.
-    pub sha: String,
 }

@@ -1,6 +1,8 @@
 //! `/api/v1/orgs/{org_id}/analytics/…`: is the team getting better — run and incident time series,
 //! the most frequent failures and a ranked repository health score.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use common::{
@@ -8,7 +10,10 @@ use common::{
     domain::{Bucket, IncidentSource, OrgId, Severity},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{
+    IntoParams, IntoResponses, ToSchema,
+    openapi::{Content, Ref, RefOr, ResponseBuilder, response::Response},
+};
 use uuid::Uuid;
 
 use crate::{
@@ -69,16 +74,36 @@ impl AnalyticsQuery {
     }
 }
 
+/// The errors every analytics read documents (besides those `contract` adds to every route).
+pub struct WindowErrors;
+
+impl IntoResponses for WindowErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("400", "A malformed parameter"),
+            ("401", "No valid access token"),
+            ("404", "No such organisation for this user"),
+            ("422", "A reversed or overlong window"),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let body = Content::new(Some(Ref::from_schema_name(ErrorEnvelope::name())));
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content("application/json", body)
+                .build();
+            (status.to_owned(), response.into())
+        })
+        .collect()
+    }
+}
+
 /// Runs per bucket (count, failures, failure rate, median and p90 duration), overall and per
 /// workflow. Buckets without runs are present with zeros.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/analytics/workflows", tag = "analytics",
     operation_id = "analytics_workflows", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), AnalyticsQuery),
-    responses((status = 200, description = "The run series", body = WorkflowStats),
-        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
-        (status = 401, description = "No valid access token", body = ErrorEnvelope),
-        (status = 404, description = "No such organisation for this user", body = ErrorEnvelope),
-        (status = 422, description = "A reversed or overlong window", body = ErrorEnvelope)))]
+    responses((status = 200, description = "The run series", body = WorkflowStats), WindowErrors))]
 pub async fn workflows(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,
@@ -95,11 +120,7 @@ pub async fn workflows(
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/analytics/incidents", tag = "analytics",
     operation_id = "analytics_incidents", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), AnalyticsQuery),
-    responses((status = 200, description = "The incident series", body = IncidentStats),
-        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
-        (status = 401, description = "No valid access token", body = ErrorEnvelope),
-        (status = 404, description = "No such organisation for this user", body = ErrorEnvelope),
-        (status = 422, description = "A reversed or overlong window", body = ErrorEnvelope)))]
+    responses((status = 200, description = "The incident series", body = IncidentStats), WindowErrors))]
 pub async fn incidents(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,
@@ -120,11 +141,7 @@ pub async fn incidents(
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/analytics/failures", tag = "analytics",
     operation_id = "analytics_failures", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), AnalyticsQuery),
-    responses((status = 200, description = "Failing jobs and steps", body = Failures),
-        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
-        (status = 401, description = "No valid access token", body = ErrorEnvelope),
-        (status = 404, description = "No such organisation for this user", body = ErrorEnvelope),
-        (status = 422, description = "A reversed or overlong window", body = ErrorEnvelope)))]
+    responses((status = 200, description = "Failing jobs and steps", body = Failures), WindowErrors))]
 pub async fn failures(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,
@@ -147,11 +164,7 @@ pub struct RepositoryHealthPageOut {
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/analytics/repositories", tag = "analytics",
     operation_id = "analytics_repositories", security(("bearer" = [])),
     params(("org_id" = String, Path, format = Uuid), AnalyticsQuery),
-    responses((status = 200, description = "The ranking", body = RepositoryHealthPageOut),
-        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
-        (status = 401, description = "No valid access token", body = ErrorEnvelope),
-        (status = 404, description = "No such organisation for this user", body = ErrorEnvelope),
-        (status = 422, description = "A reversed or overlong window", body = ErrorEnvelope)))]
+    responses((status = 200, description = "The ranking", body = RepositoryHealthPageOut), WindowErrors))]
 pub async fn repositories(
     State(state): State<AppState>,
     member: OrgMember<perm::IncidentsRead>,

@@ -46,15 +46,18 @@ impl UserOut {
             email_verified: user.email_verified_at.is_some(),
             is_super_admin: user.is_super_admin,
             created_at: user.created_at,
-            organizations: orgs
-                .into_iter()
-                .map(|o| OrgRoleOut {
-                    id: o.org_id,
-                    slug: o.slug,
-                    name: o.name,
-                    role: o.role,
-                })
-                .collect(),
+            organizations: orgs.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<UserOrg> for OrgRoleOut {
+    fn from(o: UserOrg) -> Self {
+        Self {
+            id: o.org_id,
+            slug: o.slug,
+            name: o.name,
+            role: o.role,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::{
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use common::domain::OrgId;
@@ -45,16 +45,12 @@ pub async fn install_link(
         member.org_id,
         member.caller.user_id,
     )?;
-    let cookie = COOKIE.set_for(
+    Ok(COOKIE.setting_for(
         &state.services.config.public_url,
         &link.browser_nonce,
         common::github::INSTALL_STATE_TTL_SECS,
-    );
-    Ok((
-        [(header::SET_COOKIE, cookie)],
         Envelope(InstallLinkOut { url: link.url }),
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -120,16 +116,12 @@ pub async fn setup(
             },
         )
         .await?;
-    let clear = COOKIE.clear(&state.services.config.public_url);
-    Ok((
-        [(header::SET_COOKIE, clear)],
-        Envelope(InstallLinkedOut {
-            org_id,
-            installation_id,
-            job_id: job.0,
-        }),
-    )
-        .into_response())
+    let linked = InstallLinkedOut {
+        org_id,
+        installation_id,
+        job_id: job.0,
+    };
+    Ok(COOKIE.clearing(&state.services.config.public_url, Envelope(linked)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -3,7 +3,7 @@
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -26,12 +26,9 @@ pub(crate) const COOKIE: FlowCookie = FlowCookie {
     responses((status = 302, description = "Redirect to GitHub"), (status = 400, description = "oauth_not_configured", body = ErrorEnvelope)))]
 pub async fn authorize(State(state): State<AppState>) -> Result<Response, ApiError> {
     let start = state.identity.github_authorize().await?;
-    let cookie = COOKIE.set(&state.services.config.public_url, &start.browser_nonce);
-    Ok((
-        StatusCode::FOUND,
-        [(header::LOCATION, start.url), (header::SET_COOKIE, cookie)],
-    )
-        .into_response())
+    let answer = (StatusCode::FOUND, [(header::LOCATION, start.url)]);
+    let public_url = &state.services.config.public_url;
+    Ok(COOKIE.setting(public_url, &start.browser_nonce, answer))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -65,12 +62,8 @@ pub async fn callback(
             q.error.as_deref(),
         )
         .await?;
-    let clear = COOKIE.clear(&state.services.config.public_url);
-    Ok((
-        [(header::SET_COOKIE, clear)],
-        Envelope(AuthOut::from(signed_in)),
-    )
-        .into_response())
+    let answer = Envelope(AuthOut::from(signed_in));
+    Ok(COOKIE.clearing(&state.services.config.public_url, answer))
 }
 
 /// Unlink GitHub from the signed-in account (refused when it is the only way to sign in).

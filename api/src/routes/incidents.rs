@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::extract::IncidentPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
+    extract::{ActOn, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
     pagination,
     state::AppState,
 };
@@ -274,10 +274,7 @@ pub struct NoteIn {
 }
 
 async fn act(
-    state: &AppState,
-    member: &OrgMember<perm::IncidentsManage>,
-    meta: &common::identity::ClientMeta,
-    id: &str,
+    on: ActOn<perm::IncidentsManage, IncidentPath>,
     action: Action,
     note: Option<String>,
 ) -> ApiResult<IncidentOut> {
@@ -289,11 +286,11 @@ async fn act(
     }
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let incident = common::incidents::act(
-        &state.services.pool,
-        meta,
-        member.org_id,
-        member.caller.user_id,
-        path_id(id)?,
+        &on.state.services.pool,
+        &on.meta,
+        on.member.org_id,
+        on.member.caller.user_id,
+        on.id()?,
         action,
         note.as_deref(),
     )
@@ -307,15 +304,10 @@ async fn act(
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn acknowledge(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IncidentsManage>,
-    Client(meta): Client,
-    Path(IncidentPath {
-        incident_id: id, ..
-    }): Path<IncidentPath>,
+    on: ActOn<perm::IncidentsManage, IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(&state, &member, &meta, &id, Action::Acknowledge, body.note).await
+    act(on, Action::Acknowledge, body.note).await
 }
 
 /// Resolve an open or acknowledged incident; the note becomes the resolution.
@@ -324,15 +316,10 @@ pub async fn acknowledge(
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn resolve(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IncidentsManage>,
-    Client(meta): Client,
-    Path(IncidentPath {
-        incident_id: id, ..
-    }): Path<IncidentPath>,
+    on: ActOn<perm::IncidentsManage, IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(&state, &member, &meta, &id, Action::Resolve, body.note).await
+    act(on, Action::Resolve, body.note).await
 }
 
 /// Reopen a resolved incident (409 `incident_already_open` when a newer one is open for the
@@ -342,15 +329,10 @@ pub async fn resolve(
     request_body = NoteIn,
     responses((status = 200, body = IncidentOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reopen(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IncidentsManage>,
-    Client(meta): Client,
-    Path(IncidentPath {
-        incident_id: id, ..
-    }): Path<IncidentPath>,
+    on: ActOn<perm::IncidentsManage, IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(&state, &member, &meta, &id, Action::Reopen, body.note).await
+    act(on, Action::Reopen, body.note).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -367,12 +349,7 @@ pub struct CommentIn {
     request_body = CommentIn,
     responses((status = 201, body = TimelineEntryOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn comment(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IncidentsManage>,
-    Client(meta): Client,
-    Path(IncidentPath {
-        incident_id: id, ..
-    }): Path<IncidentPath>,
+    on: ActOn<perm::IncidentsManage, IncidentPath>,
     ValidJson(body): ValidJson<CommentIn>,
 ) -> Result<(StatusCode, Envelope<TimelineEntryOut>), ApiError> {
     // The length as sent (the document's `maxLength`); then not only whitespace.
@@ -383,11 +360,11 @@ pub async fn comment(
         errors.finish()?;
     }
     let event = common::incidents::comment(
-        &state.services.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
-        path_id::<IncidentId>(&id)?,
+        &on.state.services.pool,
+        &on.meta,
+        on.member.org_id,
+        on.member.caller.user_id,
+        on.id()?,
         text,
     )
     .await?;

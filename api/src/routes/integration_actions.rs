@@ -16,13 +16,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     audit_logs::{AuditPageOut, page_out},
     integrations::{
-        CredentialsIn, CredentialsOut, IntegrationOut, TestOut, acting, integration_id,
+        CredentialsIn, CredentialsOut, IntegrationOut, ManageIntegration, TestOut, integration_id,
     },
 };
 use crate::extract::IntegrationPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, OrgMember, ValidJson, ValidQuery, perm},
+    extract::{OrgMember, ValidJson, ValidQuery, perm},
     pagination,
     state::AppState,
 };
@@ -48,20 +48,10 @@ pub struct SyncOut {
     pub reason: Option<&'static str>,
 }
 
-async fn switch(
-    state: &AppState,
-    member: &OrgMember<perm::IntegrationsManage>,
-    meta: &common::identity::ClientMeta,
-    id: &str,
-    toggle: Toggle,
-) -> ApiResult<IntegrationOut> {
-    let row = common::integrations::set_enabled(
-        &state.services.pool,
-        &acting(member, meta),
-        integration_id(id)?,
-        toggle,
-    )
-    .await?;
+async fn switch(on: ManageIntegration, toggle: Toggle) -> ApiResult<IntegrationOut> {
+    let row =
+        common::integrations::set_enabled(&on.state.services.pool, &on.acting(), on.id()?, toggle)
+            .await?;
     Ok(Envelope(row.into()))
 }
 
@@ -70,30 +60,16 @@ async fn switch(
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/enable", operation_id = "integrations_enable", tag = "integrations", security(("bearer" = [])),
     params(IntegrationPath),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn enable(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path(IntegrationPath {
-        integration_id: id, ..
-    }): Path<IntegrationPath>,
-) -> ApiResult<IntegrationOut> {
-    switch(&state, &member, &meta, &id, Toggle::Enable).await
+pub async fn enable(on: ManageIntegration) -> ApiResult<IntegrationOut> {
+    switch(on, Toggle::Enable).await
 }
 
 /// Disable: not used and not checked (org_admin).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/disable", operation_id = "integrations_disable", tag = "integrations", security(("bearer" = [])),
     params(IntegrationPath),
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn disable(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path(IntegrationPath {
-        integration_id: id, ..
-    }): Path<IntegrationPath>,
-) -> ApiResult<IntegrationOut> {
-    switch(&state, &member, &meta, &id, Toggle::Disable).await
+pub async fn disable(on: ManageIntegration) -> ApiResult<IntegrationOut> {
+    switch(on, Toggle::Disable).await
 }
 
 /// Replace the credentials: they are tested first, and kept only when the test passes
@@ -104,18 +80,13 @@ pub async fn disable(
     responses((status = 200, body = CredentialsOut), (status = 400, description = "credentials_test_failed", body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn replace_credentials(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path(IntegrationPath {
-        integration_id: id, ..
-    }): Path<IntegrationPath>,
+    on: ManageIntegration,
     ValidJson(body): ValidJson<CredentialsIn>,
 ) -> ApiResult<CredentialsOut> {
     let (row, report) = common::integrations::replace_credentials(
-        &state.services,
-        &acting(&member, &meta),
-        integration_id(&id)?,
+        &on.state.services,
+        &on.acting(),
+        on.id()?,
         common::integrations::CredentialsIn {
             credentials: body.credentials,
             config: body.config,
@@ -133,20 +104,8 @@ pub async fn replace_credentials(
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}/test", operation_id = "integrations_test", tag = "integrations", security(("bearer" = [])),
     params(IntegrationPath),
     responses((status = 200, body = TestOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn test(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path(IntegrationPath {
-        integration_id: id, ..
-    }): Path<IntegrationPath>,
-) -> ApiResult<TestOut> {
-    let report = common::integrations::test_now(
-        &state.services,
-        &acting(&member, &meta),
-        integration_id(&id)?,
-    )
-    .await?;
+pub async fn test(on: ManageIntegration) -> ApiResult<TestOut> {
+    let report = common::integrations::test_now(&on.state.services, &on.acting(), on.id()?).await?;
     Ok(Envelope(report.into()))
 }
 
@@ -188,20 +147,9 @@ pub async fn logs(
     responses((status = 202, description = "A sync job started", body = SyncOut),
               (status = 200, description = "Nothing to sync for this type", body = SyncOut),
               (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn sync(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path(IntegrationPath {
-        integration_id: id, ..
-    }): Path<IntegrationPath>,
-) -> Result<(StatusCode, Envelope<SyncOut>), ApiError> {
-    let outcome = common::integrations::sync(
-        &state.services.pool,
-        &acting(&member, &meta),
-        integration_id(&id)?,
-    )
-    .await?;
+pub async fn sync(on: ManageIntegration) -> Result<(StatusCode, Envelope<SyncOut>), ApiError> {
+    let outcome =
+        common::integrations::sync(&on.state.services.pool, &on.acting(), on.id()?).await?;
     Ok(match outcome {
         SyncOutcome::Enqueued(job) => (
             StatusCode::ACCEPTED,

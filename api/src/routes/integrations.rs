@@ -19,7 +19,7 @@ use super::auth::DoneOut;
 use crate::extract::IntegrationPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
+    extract::{ActOn, Client, OrgMember, ValidJson, ValidQuery, path_uuid, perm},
     list::{ByName, PageQuery, page_whole},
     pagination,
     state::AppState,
@@ -265,18 +265,13 @@ pub async fn get(
     responses((status = 200, body = IntegrationOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn update(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path(IntegrationPath {
-        integration_id: id, ..
-    }): Path<IntegrationPath>,
+    on: ManageIntegration,
     ValidJson(body): ValidJson<IntegrationUpdateIn>,
 ) -> ApiResult<IntegrationOut> {
     let row = common::integrations::update(
-        &state.services,
-        &acting(&member, &meta),
-        integration_id(&id)?,
+        &on.state.services,
+        &on.acting(),
+        on.id()?,
         common::integrations::IntegrationPatch {
             name: body.name,
             config: body.config,
@@ -290,20 +285,8 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/integrations/{integration_id}", operation_id = "integrations_delete", tag = "integrations", security(("bearer" = [])),
     params(IntegrationPath),
     responses((status = 200, description = "Deleted", body = DoneOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn delete(
-    State(state): State<AppState>,
-    member: OrgMember<perm::IntegrationsManage>,
-    Client(meta): Client,
-    Path(IntegrationPath {
-        integration_id: id, ..
-    }): Path<IntegrationPath>,
-) -> ApiResult<DoneOut> {
-    common::integrations::delete(
-        &state.services.pool,
-        &acting(&member, &meta),
-        integration_id(&id)?,
-    )
-    .await?;
+pub async fn delete(on: ManageIntegration) -> ApiResult<DoneOut> {
+    common::integrations::delete(&on.state.services.pool, &on.acting(), on.id()?).await?;
     Ok(Envelope(DoneOut { ok: true }))
 }
 
@@ -316,6 +299,16 @@ pub(super) fn acting<'a>(
         meta,
         org: member.org_id,
         actor: member.caller.user_id,
+    }
+}
+
+/// An org_admin acting on the integration the path names.
+pub(super) type ManageIntegration = ActOn<perm::IntegrationsManage, IntegrationPath>;
+
+impl ManageIntegration {
+    /// The member acting, for the audit log.
+    pub(super) fn acting(&self) -> common::integrations::Acting<'_> {
+        acting(&self.member, &self.meta)
     }
 }
 

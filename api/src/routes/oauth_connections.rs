@@ -3,8 +3,8 @@
 
 use axum::{
     extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::HeaderMap,
+    response::Response,
 };
 use chrono::{DateTime, Utc};
 use common::{
@@ -16,7 +16,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    auth::DoneOut, github_login::CallbackQuery, jobs::JobOut, repositories::JobStartedOut,
+    auth::DoneOut,
+    github_login::CallbackQuery,
+    jobs::JobOut,
+    repositories::{JobStarted, JobStartedOut},
 };
 use crate::extract::{ConnectionPath, MyJobPath};
 use crate::{
@@ -76,12 +79,9 @@ pub async fn authorize(
     CurrentUser(caller): CurrentUser,
 ) -> Result<Response, ApiError> {
     let start = state.identity.connect_authorize(caller).await?;
-    let cookie = COOKIE.set(&state.services.config.public_url, &start.browser_nonce);
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Envelope(AuthorizeOut { url: start.url }),
-    )
-        .into_response())
+    let answer = Envelope(AuthorizeOut { url: start.url });
+    let public_url = &state.services.config.public_url;
+    Ok(COOKIE.setting(public_url, &start.browser_nonce, answer))
 }
 
 /// GitHub redirects here; stores the connection.
@@ -159,15 +159,12 @@ pub async fn refresh(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
     Path(ConnectionPath { connection_id: id }): Path<ConnectionPath>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+) -> Result<JobStarted, ApiError> {
     let job = state
         .identity
         .refresh_connection_now(caller, path_uuid(&id).map(ConnectionId)?)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Envelope(JobStartedOut { job_id: job.0 }),
-    ))
+    Ok(JobStartedOut::accepted(job))
 }
 
 /// A job the signed-in user started (e.g. a token refresh).

@@ -104,15 +104,7 @@ pub async fn list_mine(
     let (orgs, next_cursor) = page_whole(orgs, &q, |o| ByName(o.slug.clone()))?;
     Ok(Envelope(OrgPageOut {
         next_cursor,
-        items: orgs
-            .into_iter()
-            .map(|o| OrgRoleOut {
-                id: o.org_id,
-                slug: o.slug,
-                name: o.name,
-                role: o.role,
-            })
-            .collect(),
+        items: orgs.into_iter().map(Into::into).collect(),
     }))
 }
 

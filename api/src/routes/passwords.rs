@@ -14,6 +14,14 @@ use crate::{
     state::AppState,
 };
 
+/// The `new_password` field checked by the password policy (422 naming the field otherwise).
+fn new_password(raw: &SecretString) -> Result<NewPassword, ApiError> {
+    let mut errors = FieldErrors::default();
+    let new = errors.check("new_password", NewPassword::parse(raw));
+    errors.finish()?;
+    new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangePasswordIn {
     #[schema(value_type = String, format = Password)]
@@ -33,10 +41,7 @@ pub async fn change_password(
     CurrentUser(caller): CurrentUser,
     ValidJson(body): ValidJson<ChangePasswordIn>,
 ) -> ApiResult<DoneOut> {
-    let mut errors = FieldErrors::default();
-    let new = errors.check("new_password", NewPassword::parse(&body.new_password));
-    errors.finish()?;
-    let new = new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
+    let new = new_password(&body.new_password)?;
     state
         .identity
         .change_password(&meta, caller, &body.current_password, &new)
@@ -81,10 +86,7 @@ pub async fn reset_password(
     ValidJson(body): ValidJson<ResetPasswordIn>,
 ) -> ApiResult<DoneOut> {
     use secrecy::ExposeSecret;
-    let mut errors = FieldErrors::default();
-    let new = errors.check("new_password", NewPassword::parse(&body.new_password));
-    errors.finish()?;
-    let new = new.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
+    let new = new_password(&body.new_password)?;
     state
         .identity
         .reset_password(&meta, body.token.expose_secret(), &new)

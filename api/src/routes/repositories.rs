@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::extract::RepositoryPath;
 use crate::{
     error::{ApiError, ApiResult, Envelope, ErrorEnvelope},
-    extract::{Client, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
+    extract::{ActOn, FieldErrors, OrgMember, ValidJson, ValidQuery, path_id, perm},
     state::AppState,
 };
 
@@ -152,46 +152,38 @@ pub struct JobStartedOut {
     pub job_id: String,
 }
 
+/// 202 with the id of the job doing the work.
+pub type JobStarted = (StatusCode, Envelope<JobStartedOut>);
+
+impl JobStartedOut {
+    /// The 202 answer for `job`.
+    pub fn accepted(job: common::jobs::JobId) -> JobStarted {
+        (StatusCode::ACCEPTED, Envelope(Self { job_id: job.0 }))
+    }
+}
+
 async fn start(
-    state: &AppState,
-    member: &OrgMember<perm::ReposManage>,
-    meta: &common::identity::ClientMeta,
-    repo: &str,
+    on: ActOn<perm::ReposManage, RepositoryPath>,
     action: common::jobs::HookAction,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+) -> Result<JobStarted, ApiError> {
     let job = common::github::hook_job(
-        &state.services.pool,
-        meta,
-        member.org_id,
-        member.caller.user_id,
-        path_id(repo)?,
+        &on.state.services.pool,
+        &on.meta,
+        on.member.org_id,
+        on.member.caller.user_id,
+        on.id()?,
         action,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Envelope(JobStartedOut { job_id: job.0 }),
-    ))
+    Ok(JobStartedOut::accepted(job))
 }
 
 /// Monitor the repository: RepoPal's webhook is installed by a job (202 with its id).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/connect", operation_id = "repositories_connect", tag = "github", security(("bearer" = [])),
     params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn connect(
-    State(state): State<AppState>,
-    member: OrgMember<perm::ReposManage>,
-    Client(meta): Client,
-    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
-    start(
-        &state,
-        &member,
-        &meta,
-        &repo,
-        common::jobs::HookAction::Install,
-    )
-    .await
+pub async fn connect(on: ActOn<perm::ReposManage, RepositoryPath>) -> Result<JobStarted, ApiError> {
+    start(on, common::jobs::HookAction::Install).await
 }
 
 /// Stop monitoring: the webhook is removed by a job (202 with its id).
@@ -199,39 +191,17 @@ pub async fn connect(
     params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn disconnect(
-    State(state): State<AppState>,
-    member: OrgMember<perm::ReposManage>,
-    Client(meta): Client,
-    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
-    start(
-        &state,
-        &member,
-        &meta,
-        &repo,
-        common::jobs::HookAction::Remove,
-    )
-    .await
+    on: ActOn<perm::ReposManage, RepositoryPath>,
+) -> Result<JobStarted, ApiError> {
+    start(on, common::jobs::HookAction::Remove).await
 }
 
 /// Ask GitHub to ping RepoPal's webhook (202 with the job id).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/repositories/{repo_id}/test", operation_id = "repositories_test", tag = "github", security(("bearer" = [])),
     params(RepositoryPath),
     responses((status = 202, body = JobStartedOut), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn test(
-    State(state): State<AppState>,
-    member: OrgMember<perm::ReposManage>,
-    Client(meta): Client,
-    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
-    start(
-        &state,
-        &member,
-        &meta,
-        &repo,
-        common::jobs::HookAction::Ping,
-    )
-    .await
+pub async fn test(on: ActOn<perm::ReposManage, RepositoryPath>) -> Result<JobStarted, ApiError> {
+    start(on, common::jobs::HookAction::Ping).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -248,13 +218,10 @@ pub struct RepositoryPatch {
     params(RepositoryPath), request_body = RepositoryPatch,
     responses((status = 200, body = RepositoryOut), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn update(
-    State(state): State<AppState>,
-    member: OrgMember<perm::ReposManage>,
-    Client(meta): Client,
-    Path(RepositoryPath { repo_id: repo, .. }): Path<RepositoryPath>,
+    on: ActOn<perm::ReposManage, RepositoryPath>,
     ValidJson(body): ValidJson<RepositoryPatch>,
 ) -> ApiResult<RepositoryOut> {
-    let id = path_id(&repo)?;
+    let id = on.id()?;
     let mut errors = FieldErrors::default();
     if let Some(channels) = &body.slack_channels {
         let checked = common::github::check_channels(channels);
@@ -267,10 +234,10 @@ pub async fn update(
     errors.finish()?;
     let channels = body.slack_channels.map(|c| serde_json::json!(c));
     let repo = common::github::update_settings(
-        &state.services.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        &on.state.services.pool,
+        &on.meta,
+        on.member.org_id,
+        on.member.caller.user_id,
         id,
         body.auto_incident,
         channels.as_ref(),
@@ -339,7 +306,7 @@ pub async fn sync(
     State(state): State<AppState>,
     member: OrgMember<perm::ReposManage>,
     ValidJson(body): ValidJson<SyncIn>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+) -> Result<JobStarted, ApiError> {
     let job = common::github::connection_sync_job(
         &state.services.pool,
         member.org_id,
@@ -347,8 +314,5 @@ pub async fn sync(
         body.connection_id,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Envelope(JobStartedOut { job_id: job.0 }),
-    ))
+    Ok(JobStartedOut::accepted(job))
 }

@@ -3,8 +3,8 @@
 
 use axum::{
     extract::State,
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use common::integrations::SlackConnect;
 use serde::{Deserialize, Serialize};
@@ -61,12 +61,9 @@ pub async fn authorize(
     member: OrgMember<perm::IntegrationsManage>,
 ) -> Result<Response, ApiError> {
     let start = connect(&state).authorize_url(member.org_id, member.caller.user_id)?;
-    let cookie = COOKIE.set(&state.services.config.public_url, &start.browser_nonce);
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Envelope(SlackAuthorizeOut { url: start.url }),
-    )
-        .into_response())
+    let answer = Envelope(SlackAuthorizeOut { url: start.url });
+    let public_url = &state.services.config.public_url;
+    Ok(COOKIE.setting(public_url, &start.browser_nonce, answer))
 }
 
 /// Slack redirects here: the code is exchanged at `oauth.v2.access` and the organisation's Slack
@@ -100,11 +97,6 @@ pub async fn callback(
     } else {
         StatusCode::OK
     };
-    let clear = COOKIE.clear(&state.services.config.public_url);
-    Ok((
-        status,
-        [(header::SET_COOKIE, clear)],
-        Envelope::<IntegrationOut>(row.into()),
-    )
-        .into_response())
+    let answer = (status, Envelope::<IntegrationOut>(row.into()));
+    Ok(COOKIE.clearing(&state.services.config.public_url, answer))
 }

@@ -1,10 +1,7 @@
 //! `/api/v1/orgs/{org_id}/workflow-runs`: GitHub Actions run attempts of monitored repositories,
 //! their stats, and re-run requests.
 
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use common::{
     domain::{Evaluation, RepositoryId, WorkflowRunId},
@@ -23,7 +20,7 @@ use crate::{
     extract::{Client, OrgMember, ValidJson, ValidQuery, path_id, perm},
     list::{ByName, PageQuery, page_whole},
     pagination,
-    routes::repositories::JobStartedOut,
+    routes::repositories::{JobStarted, JobStartedOut},
     state::AppState,
 };
 
@@ -292,7 +289,7 @@ pub async fn rerun(
     Client(meta): Client,
     Path(RunPath { run_id: id, .. }): Path<RunPath>,
     ValidJson(body): ValidJson<RerunIn>,
-) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
+) -> Result<JobStarted, ApiError> {
     let job = common::workflows::request_rerun(
         &state.services.pool,
         &meta,
@@ -302,8 +299,5 @@ pub async fn rerun(
         body.failed_only,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Envelope(JobStartedOut { job_id: job.0 }),
-    ))
+    Ok(JobStartedOut::accepted(job))
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{
     page::{ConsoleError, FieldErrors, Layout, field_errors, ok, render},
     session::{
-        AnonCsrf, MaybeSigned, Posted, SESSION_COOKIE, safe_next, session_value, set_cookie,
+        AnonCsrf, MaybeSigned, Posted, SESSION_COOKIE, Signed, safe_next, session_value, set_cookie,
     },
 };
 use crate::{error::ApiError, extract::Client, routes::auth::RegisterIn, state::AppState};
@@ -39,6 +39,20 @@ pub(super) fn with_cookie(mut response: Response, cookie: Option<String>) -> Res
         response.headers_mut().append(header::SET_COOKIE, c);
     }
     response
+}
+
+/// A page anyone may post, titled `title`: its forms carry the browser's CSRF token (the
+/// session's when `signed`), and a browser without the anonymous cookie gets one.
+pub(super) fn anonymous_page<P: Template>(
+    state: &AppState,
+    headers: &HeaderMap,
+    signed: Option<&Signed>,
+    title: &str,
+    page: impl FnOnce(Layout) -> P,
+) -> Response {
+    let csrf = AnonCsrf::for_page(state, headers, signed);
+    let page = page(Layout::anonymous(title, &csrf.token));
+    with_cookie(ok(&page), csrf.set_cookie)
 }
 
 /// Sets the console cookie for the session `signed_in` started and sends the browser on.
@@ -88,15 +102,14 @@ pub async fn login_page(
     if signed.is_some() {
         return Redirect::to("/").into_response();
     }
-    let csrf = AnonCsrf::for_request(&state, &headers);
-    let page = LoginPage {
-        l: Layout::anonymous("Sign in", &csrf.token).with_notice(q.notice.as_deref()),
+    let github = state.services.config.github.oauth_client_id.is_some();
+    anonymous_page(&state, &headers, None, "Sign in", |l| LoginPage {
+        l: l.with_notice(q.notice.as_deref()),
         email: String::new(),
         next: q.next.filter(|n| safe_next(n)).unwrap_or_default(),
         error: None,
-        github: state.services.config.github.oauth_client_id.is_some(),
-    };
-    with_cookie(ok(&page), csrf.set_cookie)
+        github,
+    })
 }
 
 #[derive(Deserialize)]
@@ -178,17 +191,17 @@ pub async fn signup_page(
     if signed.is_some() {
         return Redirect::to("/").into_response();
     }
-    let csrf = AnonCsrf::for_request(&state, &headers);
-    let page = SignupPage {
-        l: Layout::anonymous("Create an account", &csrf.token),
-        full_name: String::new(),
-        email: String::new(),
-        organization_name: String::new(),
-        invitation: String::new(),
-        errors: FieldErrors::new(),
-        error: None,
-    };
-    with_cookie(ok(&page), csrf.set_cookie)
+    anonymous_page(&state, &headers, None, "Create an account", |l| {
+        SignupPage {
+            l,
+            full_name: String::new(),
+            email: String::new(),
+            organization_name: String::new(),
+            invitation: String::new(),
+            errors: FieldErrors::new(),
+            error: None,
+        }
+    })
 }
 
 #[derive(Deserialize)]

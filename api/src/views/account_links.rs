@@ -12,9 +12,9 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{
-    account::{PageQuery, SignupPage, token_of, with_cookie},
+    account::{PageQuery, SignupPage, anonymous_page, token_of},
     page::{ConsoleError, FieldErrors, Layout, new_password, ok, render},
-    session::{AnonCsrf, MaybeSigned, Posted},
+    session::{MaybeSigned, Posted},
 };
 use crate::{error::ApiError, extract::Client, state::AppState};
 
@@ -31,11 +31,13 @@ pub async fn forgot_page(
     MaybeSigned(signed): MaybeSigned,
     headers: HeaderMap,
 ) -> Response {
-    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
-    let page = ForgotPage {
-        l: Layout::anonymous("Forgotten password", &csrf.token),
-    };
-    with_cookie(ok(&page), csrf.set_cookie)
+    anonymous_page(
+        &state,
+        &headers,
+        signed.as_ref(),
+        "Forgotten password",
+        |l| ForgotPage { l },
+    )
 }
 
 #[derive(Deserialize)]
@@ -58,27 +60,57 @@ pub async fn forgot(
     Redirect::to("/login?notice=reset_sent").into_response()
 }
 
-#[derive(Template)]
-#[template(path = "reset.html")]
-struct ResetPage {
-    l: Layout,
-    token: String,
-    error: Option<String>,
+/// A page that carries the token of an emailed link into its form (reset, verification).
+pub(super) trait TokenPage: Template {
+    const TITLE: &'static str;
+    fn with(l: Layout, token: String, error: Option<String>) -> Self;
+
+    /// The page again after a failed post: the problem, answered with its status.
+    fn failed(csrf: &str, token: String, e: ApiError) -> Response
+    where
+        Self: Sized,
+    {
+        let page = Self::with(Layout::anonymous(Self::TITLE, csrf), token, Some(e.message));
+        render(e.status, &page)
+    }
 }
 
-pub async fn reset_page(
+/// A token page's template struct; only the template and the title differ.
+macro_rules! token_page {
+    ($name:ident, $path:tt, $title:tt) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        pub(super) struct $name {
+            l: Layout,
+            token: String,
+            error: Option<String>,
+        }
+
+        impl TokenPage for $name {
+            const TITLE: &'static str = $title;
+            fn with(l: Layout, token: String, error: Option<String>) -> Self {
+                Self { l, token, error }
+            }
+        }
+    };
+}
+
+token_page!(ResetPage, "reset.html", "Choose a new password");
+// The link in the verification email opens a confirmation button (link scanners that fetch the
+// page confirm nothing).
+token_page!(VerifyPage, "verify.html", "Confirm your email");
+
+/// `GET` of a token page: the token from the link, in a form the person posts.
+pub(super) async fn token_page<P: TokenPage>(
     State(state): State<AppState>,
     MaybeSigned(signed): MaybeSigned,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
-    let page = ResetPage {
-        l: Layout::anonymous("Choose a new password", &csrf.token),
-        token: q.token.unwrap_or_default(),
-        error: None,
-    };
-    with_cookie(ok(&page), csrf.set_cookie)
+    let token = q.token.unwrap_or_default();
+    anonymous_page(&state, &headers, signed.as_ref(), P::TITLE, |l| {
+        P::with(l, token, None)
+    })
 }
 
 #[derive(Deserialize)]
@@ -105,43 +137,11 @@ pub async fn reset(
     };
     match result {
         Ok(()) => Redirect::to("/login?notice=password_reset").into_response(),
-        Err(e) => {
-            let page = ResetPage {
-                l: Layout::anonymous("Choose a new password", &form.csrf),
-                token: token_of(&form.token).to_owned(),
-                error: Some(e.message),
-            };
-            render(e.status, &page)
-        }
+        Err(e) => ResetPage::failed(&form.csrf, token_of(&form.token).to_owned(), e),
     }
 }
 
 // ---- email verification ----
-
-#[derive(Template)]
-#[template(path = "verify.html")]
-struct VerifyPage {
-    l: Layout,
-    token: String,
-    error: Option<String>,
-}
-
-/// The link in the verification email opens a confirmation button (link scanners that fetch
-/// the page confirm nothing).
-pub async fn verify_page(
-    State(state): State<AppState>,
-    MaybeSigned(signed): MaybeSigned,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let csrf = AnonCsrf::for_page(&state, &headers, signed.as_ref());
-    let page = VerifyPage {
-        l: Layout::anonymous("Confirm your email", &csrf.token),
-        token: q.token.unwrap_or_default(),
-        error: None,
-    };
-    with_cookie(ok(&page), csrf.set_cookie)
-}
 
 #[derive(Deserialize)]
 pub struct TokenForm {
@@ -162,15 +162,7 @@ pub async fn verify(
     {
         Ok(_) if signed.is_some() => Redirect::to("/profile?notice=email_verified").into_response(),
         Ok(_) => Redirect::to("/login?notice=email_verified").into_response(),
-        Err(e) => {
-            let e = ApiError::from(e);
-            let page = VerifyPage {
-                l: Layout::anonymous("Confirm your email", &form.csrf),
-                token: String::new(),
-                error: Some(e.message),
-            };
-            render(e.status, &page)
-        }
+        Err(e) => VerifyPage::failed(&form.csrf, String::new(), ApiError::from(e)),
     }
 }
 
@@ -215,17 +207,16 @@ pub async fn invitation_page(
         }
         None => {
             // An invitee without an account signs up here, with the invited address.
-            let csrf = AnonCsrf::for_request(&state, &headers);
-            let page = SignupPage {
-                l: Layout::anonymous(&format!("Join {}", org.name), &csrf.token),
+            let title = format!("Join {}", org.name);
+            anonymous_page(&state, &headers, None, &title, |l| SignupPage {
+                l,
                 full_name: String::new(),
                 email: invitation.email,
                 organization_name: String::new(),
                 invitation: token,
                 errors: FieldErrors::new(),
                 error: None,
-            };
-            with_cookie(ok(&page), csrf.set_cookie)
+            })
         }
     }
 }

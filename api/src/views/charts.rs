@@ -74,6 +74,24 @@ pub struct Series {
     pub values: Vec<Option<f64>>,
 }
 
+impl Series {
+    /// The median (blue) and p90 (amber) series of one quantity.
+    pub fn median_and_p90(median: Vec<Option<f64>>, p90: Vec<Option<f64>>) -> [Series; 2] {
+        [
+            Series {
+                name: "Median".into(),
+                color: BLUE,
+                values: median,
+            },
+            Series {
+                name: "p90".into(),
+                color: AMBER,
+                values: p90,
+            },
+        ]
+    }
+}
+
 pub const BLUE: &str = "#0b5cad";
 pub const RED: &str = "#cf222e";
 pub const GREEN: &str = "#1a7f37";
@@ -248,7 +266,7 @@ pub(super) fn table_of(labels: &[String], series: &[Series], unit: Unit, first: 
     Table { headers, rows }
 }
 
-pub use super::charts_draw::{bars, lines, ranking};
+pub use super::charts_draw::{TimeChart, ranking};
 
 #[cfg(test)]
 mod tests {
@@ -271,15 +289,14 @@ mod tests {
             color: BLUE,
             values: vec![Some(3.0), Some(0.0)],
         }];
-        let c = bars(
-            "r",
-            "Runs & <failures>",
-            "s",
-            &labels,
-            &series,
-            false,
-            Unit::Count,
-        );
+        let c = TimeChart {
+            id: "r",
+            title: "Runs & <failures>",
+            summary: "s",
+            labels: &labels,
+            unit: Unit::Count,
+        }
+        .bars(&series, false);
         assert!(!c.svg.contains("<b>"), "{}", c.svg);
         assert!(c.svg.contains("Runs &amp; &lt;failures&gt;"));
         assert_eq!(c.svg.matches("class=\"bar\"").count(), 1, "no bar for zero");

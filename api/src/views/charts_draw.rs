@@ -8,146 +8,144 @@ use super::charts::{
     table_of, ticks, y_of,
 };
 
-/// Vertical bars per x label: side by side, or stacked (each series on the ones before it).
-/// Bars of zero or no value are not drawn.
-pub fn bars(
-    id: &str,
-    title: &str,
-    summary: &str,
-    labels: &[String],
-    series: &[Series],
-    stacked: bool,
-    unit: Unit,
-) -> Chart {
-    let value = |s: &Series, i: usize| s.values.get(i).copied().flatten().unwrap_or(0.0);
-    let max = (0..labels.len())
-        .map(|i| {
-            let vals = series.iter().map(|s| value(s, i));
-            if stacked {
-                vals.sum()
-            } else {
-                vals.fold(0.0, f64::max)
-            }
-        })
-        .fold(0.0, f64::max);
-    let ticks = ticks(max, unit);
-    let top = ticks.last().copied().unwrap_or(1.0);
-    let mut svg = String::new();
-    open_svg(&mut svg, id, title, summary, H);
-    legend(&mut svg, series);
-    axes(&mut svg, labels, &ticks, unit);
-    let slot = (W - LEFT - RIGHT) / labels.len().max(1) as f64;
-    let lanes = if stacked { 1 } else { series.len().max(1) };
-    let bar_w = (slot * 0.8 / lanes as f64).max(1.0);
-    for (i, label) in labels.iter().enumerate() {
-        let mut base = 0.0;
-        for (k, s) in series.iter().enumerate() {
-            let v = value(s, i);
-            if v <= 0.0 {
-                continue;
-            }
-            let lane = if stacked { 0 } else { k };
-            let x = LEFT + slot * i as f64 + slot * 0.1 + bar_w * lane as f64;
-            let (y0, y1) = (y_of(base, top), y_of(base + v, top));
-            if stacked {
-                base += v;
-            }
-            let _ = write!(
-                svg,
-                "<rect class=\"bar\" x=\"{x:.1}\" y=\"{y1:.1}\" width=\"{bar_w:.1}\" height=\"{:.1}\" fill=\"{}\" \
-                 data-x=\"{}\" data-series=\"{}\" data-value=\"{v}\"><title>{}: {} {}</title></rect>",
-                (y0 - y1).max(0.5),
-                s.color,
-                esc(label),
-                esc(&s.name),
-                esc(label),
-                esc(&unit.format(v)),
-                esc(&s.name.to_lowercase()),
-            );
-        }
-    }
-    svg.push_str("</svg>");
-    Chart {
-        id: id.to_owned(),
-        title: title.to_owned(),
-        summary: summary.to_owned(),
-        svg,
-        table: table_of(labels, series, unit, "Day"),
-    }
+/// A chart over days (bars or lines): its element id, title, one-sentence summary, the day
+/// labels of its x axis and the unit of its values.
+pub struct TimeChart<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub labels: &'a [String],
+    pub unit: Unit,
 }
 
-/// Lines through each series' values (broken where a value is missing), a point per value.
-pub fn lines(
-    id: &str,
-    title: &str,
-    summary: &str,
-    labels: &[String],
-    series: &[Series],
-    unit: Unit,
-) -> Chart {
-    let max = series
-        .iter()
-        .flat_map(|s| s.values.iter().flatten())
-        .copied()
-        .fold(0.0, f64::max);
-    let ticks = ticks(max, unit);
-    let top = ticks.last().copied().unwrap_or(1.0);
-    let mut svg = String::new();
-    open_svg(&mut svg, id, title, summary, H);
-    legend(&mut svg, series);
-    axes(&mut svg, labels, &ticks, unit);
-    let slot = (W - LEFT - RIGHT) / labels.len().max(1) as f64;
-    for s in series {
-        let points: Vec<Option<(f64, f64)>> = (0..labels.len())
-            .map(|i| {
-                s.values
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .filter(|v| v.is_finite())
-                    .map(|v| (LEFT + slot * (i as f64 + 0.5), y_of(v, top)))
-            })
-            .collect();
-        for run in points.split(Option::is_none) {
-            if run.len() < 2 {
-                continue;
-            }
-            let d: Vec<String> = run
-                .iter()
-                .flatten()
-                .map(|(x, y)| format!("{x:.1},{y:.1}"))
-                .collect();
-            let _ = write!(
-                svg,
-                "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>",
-                d.join(" "),
-                s.color
-            );
-        }
-        for (i, p) in points.iter().enumerate() {
-            let (Some((x, y)), Some(v)) = (p, s.values.get(i).copied().flatten()) else {
-                continue;
-            };
-            let _ = write!(
-                svg,
-                "<circle class=\"point\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{}\" data-x=\"{}\" \
-                 data-series=\"{}\" data-value=\"{v}\"><title>{}: {} {}</title></circle>",
-                s.color,
-                esc(&labels[i]),
-                esc(&s.name),
-                esc(&labels[i]),
-                esc(&s.name.to_lowercase()),
-                esc(&unit.format(v)),
-            );
+impl TimeChart<'_> {
+    /// The SVG up to its marks (frame, legend, axes scaled to `max`), the top of the scale and
+    /// the width of one label's slot.
+    fn open(&self, series: &[Series], max: f64) -> (String, f64, f64) {
+        let ticks = ticks(max, self.unit);
+        let top = ticks.last().copied().unwrap_or(1.0);
+        let mut svg = String::new();
+        open_svg(&mut svg, self.id, self.title, self.summary, H);
+        legend(&mut svg, series);
+        axes(&mut svg, self.labels, &ticks, self.unit);
+        let slot = (W - LEFT - RIGHT) / self.labels.len().max(1) as f64;
+        (svg, top, slot)
+    }
+
+    /// The chart, its SVG closed, with its data table.
+    fn finish(&self, series: &[Series], mut svg: String) -> Chart {
+        svg.push_str("</svg>");
+        Chart {
+            id: self.id.to_owned(),
+            title: self.title.to_owned(),
+            summary: self.summary.to_owned(),
+            svg,
+            table: table_of(self.labels, series, self.unit, "Day"),
         }
     }
-    svg.push_str("</svg>");
-    Chart {
-        id: id.to_owned(),
-        title: title.to_owned(),
-        summary: summary.to_owned(),
-        svg,
-        table: table_of(labels, series, unit, "Day"),
+
+    /// Vertical bars per x label: side by side, or stacked (each series on the ones before it).
+    /// Bars of zero or no value are not drawn.
+    pub fn bars(&self, series: &[Series], stacked: bool) -> Chart {
+        let (labels, unit) = (self.labels, self.unit);
+        let value = |s: &Series, i: usize| s.values.get(i).copied().flatten().unwrap_or(0.0);
+        let max = (0..labels.len())
+            .map(|i| {
+                let vals = series.iter().map(|s| value(s, i));
+                if stacked {
+                    vals.sum()
+                } else {
+                    vals.fold(0.0, f64::max)
+                }
+            })
+            .fold(0.0, f64::max);
+        let (mut svg, top, slot) = self.open(series, max);
+        let lanes = if stacked { 1 } else { series.len().max(1) };
+        let bar_w = (slot * 0.8 / lanes as f64).max(1.0);
+        for (i, label) in labels.iter().enumerate() {
+            let mut base = 0.0;
+            for (k, s) in series.iter().enumerate() {
+                let v = value(s, i);
+                if v <= 0.0 {
+                    continue;
+                }
+                let lane = if stacked { 0 } else { k };
+                let x = LEFT + slot * i as f64 + slot * 0.1 + bar_w * lane as f64;
+                let (y0, y1) = (y_of(base, top), y_of(base + v, top));
+                if stacked {
+                    base += v;
+                }
+                let _ = write!(
+                    svg,
+                    "<rect class=\"bar\" x=\"{x:.1}\" y=\"{y1:.1}\" width=\"{bar_w:.1}\" height=\"{:.1}\" fill=\"{}\" \
+                 data-x=\"{}\" data-series=\"{}\" data-value=\"{v}\"><title>{}: {} {}</title></rect>",
+                    (y0 - y1).max(0.5),
+                    s.color,
+                    esc(label),
+                    esc(&s.name),
+                    esc(label),
+                    esc(&unit.format(v)),
+                    esc(&s.name.to_lowercase()),
+                );
+            }
+        }
+        self.finish(series, svg)
+    }
+
+    /// Lines through each series' values (broken where a value is missing), a point per value.
+    pub fn lines(&self, series: &[Series]) -> Chart {
+        let (labels, unit) = (self.labels, self.unit);
+        let max = series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten())
+            .copied()
+            .fold(0.0, f64::max);
+        let (mut svg, top, slot) = self.open(series, max);
+        for s in series {
+            let points: Vec<Option<(f64, f64)>> = (0..labels.len())
+                .map(|i| {
+                    s.values
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .filter(|v| v.is_finite())
+                        .map(|v| (LEFT + slot * (i as f64 + 0.5), y_of(v, top)))
+                })
+                .collect();
+            for run in points.split(Option::is_none) {
+                if run.len() < 2 {
+                    continue;
+                }
+                let d: Vec<String> = run
+                    .iter()
+                    .flatten()
+                    .map(|(x, y)| format!("{x:.1},{y:.1}"))
+                    .collect();
+                let _ = write!(
+                    svg,
+                    "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>",
+                    d.join(" "),
+                    s.color
+                );
+            }
+            for (i, p) in points.iter().enumerate() {
+                let (Some((x, y)), Some(v)) = (p, s.values.get(i).copied().flatten()) else {
+                    continue;
+                };
+                let _ = write!(
+                    svg,
+                    "<circle class=\"point\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{}\" data-x=\"{}\" \
+                 data-series=\"{}\" data-value=\"{v}\"><title>{}: {} {}</title></circle>",
+                    s.color,
+                    esc(&labels[i]),
+                    esc(&s.name),
+                    esc(&labels[i]),
+                    esc(&s.name.to_lowercase()),
+                    esc(&unit.format(v)),
+                );
+            }
+        }
+        self.finish(series, svg)
     }
 }
 

@@ -12,7 +12,6 @@ use common::{
     repo::{incident_events, incidents},
 };
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
     home::{IncidentRow, OrgCtx},
@@ -133,7 +132,7 @@ pub async fn detail(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Incident").await?;
     org.require(Permission::IncidentsRead)?;
-    let id = IncidentId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<IncidentId>(&id)?;
     let pool = &state.services.pool;
     let incident = incidents::find(pool, org.id, id)
         .await?
@@ -220,7 +219,7 @@ pub async fn act(
 ) -> Result<Response, ConsoleError> {
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Incident").await?;
     org.require(Permission::IncidentsManage)?;
-    let id = IncidentId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<IncidentId>(&id)?;
     let note = form.note.trim();
     if note.chars().count() > 4000 {
         return Err(ConsoleError::new(

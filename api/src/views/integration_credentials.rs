@@ -14,7 +14,6 @@ use common::{
     integrations::{self as integ, Acting},
     repo::integrations,
 };
-use uuid::Uuid;
 
 use super::{
     home::OrgCtx,
@@ -38,17 +37,23 @@ struct CredentialsPage {
     error: Option<String>,
 }
 
+/// What the person typed into the form and the problems found in it (none on a first showing).
+#[derive(Default)]
+struct Typed {
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+}
+
 async fn page(
     state: &AppState,
     signed: &Signed,
     slug: &str,
     id: &str,
-    values: &BTreeMap<String, String>,
-    errors: &BTreeMap<String, String>,
+    typed: &Typed,
 ) -> Result<(CredentialsPage, IntegrationId, common::domain::OrgId), ConsoleError> {
     let (org, l) = OrgCtx::load(state, signed, slug, "Replace credentials").await?;
     org.require(Permission::IntegrationsManage)?;
-    let id = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<IntegrationId>(id)?;
     let i = integrations::find(&state.services.pool, org.id, id)
         .await?
         .ok_or_else(ConsoleError::not_found)?;
@@ -67,8 +72,8 @@ async fn page(
             credentials: schema_form::fields(
                 Part::Credentials,
                 &t.credentials_schema,
-                values,
-                errors,
+                &typed.values,
+                &typed.errors,
             ),
             error: None,
         },
@@ -83,15 +88,7 @@ pub async fn show(
     Console(signed): Console,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let (p, _, _) = page(
-        &state,
-        &signed,
-        &slug,
-        &id,
-        &BTreeMap::new(),
-        &BTreeMap::new(),
-    )
-    .await?;
+    let (p, _, _) = page(&state, &signed, &slug, &id, &Typed::default()).await?;
     Ok(ok(&p))
 }
 
@@ -105,15 +102,7 @@ pub async fn replace(
     Posted { form, .. }: Posted<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let values: BTreeMap<String, String> = form.into_iter().collect();
-    let (p, integration, org) = page(
-        &state,
-        &signed,
-        &slug,
-        &id,
-        &BTreeMap::new(),
-        &BTreeMap::new(),
-    )
-    .await?;
+    let (p, integration, org) = page(&state, &signed, &slug, &id, &Typed::default()).await?;
     let kind = find_type(
         &integrations::find(&state.services.pool, org, integration)
             .await?
@@ -146,9 +135,12 @@ pub async fn replace(
         .into_response()),
         Err(e) => {
             let e = ApiError::from(e);
-            let errors = field_errors(&e);
-            let (mut again, _, _) = page(&state, &signed, &slug, &id, &values, &errors).await?;
-            again.error = Some(if errors.is_empty() {
+            let typed = Typed {
+                values,
+                errors: field_errors(&e),
+            };
+            let (mut again, _, _) = page(&state, &signed, &slug, &id, &typed).await?;
+            again.error = Some(if typed.errors.is_empty() {
                 e.message
             } else {
                 "Some fields need attention; the old credentials are kept.".into()

@@ -13,7 +13,6 @@ use common::{
     repo::integrations::{self, Check, HistoryFilter},
 };
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
     account::PageQuery,
@@ -128,7 +127,7 @@ pub async fn detail_page(
 ) -> Result<DetailPage, ConsoleError> {
     let (org, l) = OrgCtx::load(state, signed, slug, "Integration").await?;
     org.require(Permission::IntegrationsRead)?;
-    let id = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<IntegrationId>(id)?;
     let pool = &state.services.pool;
     let i = integrations::find(pool, org.id, id)
         .await?
@@ -202,7 +201,7 @@ pub async fn toggle(
 ) -> Result<Response, ConsoleError> {
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Integration").await?;
     org.require(Permission::IntegrationsManage)?;
-    let id = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<IntegrationId>(&id)?;
     let toggle = match action.as_str() {
         "enable" => Toggle::Enable,
         "disable" => Toggle::Disable,

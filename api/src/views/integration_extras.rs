@@ -17,7 +17,6 @@ use common::{
 };
 use serde::Deserialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::{
     home::OrgCtx,
@@ -183,7 +182,7 @@ pub async fn save_alert_channel(
 ) -> Result<Response, ConsoleError> {
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Integration").await?;
     org.require(Permission::IntegrationsManage)?;
-    let iid = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let iid = ConsoleError::page_id::<IntegrationId>(&id)?;
     let current = integrations::find(&state.services.pool, org.id, iid)
         .await?
         .filter(|i| i.kind == IntegrationKind::Slack)

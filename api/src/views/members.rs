@@ -9,7 +9,6 @@ use axum::{
 };
 use common::domain::{Email, InvitationId, Permission, Role, UserId};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
     account::PageQuery,
@@ -166,7 +165,7 @@ pub async fn revoke_invitation(
 ) -> Result<Response, ConsoleError> {
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Members").await?;
     org.require(Permission::MembersManage)?;
-    let id = InvitationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<InvitationId>(&id)?;
     state
         .identity
         .revoke_invitation(&meta, signed.caller, org.id, id)

@@ -33,6 +33,8 @@ use axum::{
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use account_links::{ResetPage, VerifyPage, token_page};
+
 use crate::state::AppState;
 
 pub use flows::land_on_console;
@@ -58,11 +60,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/reset-password",
-            get(account_links::reset_page).post(account_links::reset),
+            get(token_page::<ResetPage>).post(account_links::reset),
         )
         .route(
             "/verify-email",
-            get(account_links::verify_page).post(account_links::verify),
+            get(token_page::<VerifyPage>).post(account_links::verify),
         )
         .route(
             "/accept-invitation",

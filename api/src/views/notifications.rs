@@ -130,7 +130,7 @@ pub async fn open(
     Path(id): Path<String>,
     Posted { .. }: Posted<Empty>,
 ) -> Result<Response, ConsoleError> {
-    let id = NotificationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<NotificationId>(&id)?;
     let pool = &state.services.pool;
     let user = signed.caller.user_id;
     if !notifications::mark_read(pool, user, id).await? {

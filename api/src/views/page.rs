@@ -239,6 +239,12 @@ impl ConsoleError {
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "This page does not exist.")
     }
+    /// The typed id in a page's path; one that is not a UUID names no page.
+    pub fn page_id<T: From<uuid::Uuid>>(raw: &str) -> Result<T, Self> {
+        raw.parse::<uuid::Uuid>()
+            .map(T::from)
+            .map_err(|_| Self::not_found())
+    }
     pub fn forbidden(message: &str) -> Self {
         Self::new(StatusCode::FORBIDDEN, message)
     }

@@ -104,6 +104,23 @@ pub async fn show(
     }
 }
 
+/// The profile page again after a failed form, `e`'s message at the field `at` picks, answered
+/// with `e`'s status.
+async fn failed(
+    state: &AppState,
+    signed: &Signed,
+    e: ApiError,
+    at: fn(&mut ProfilePage) -> &mut Option<String>,
+) -> Response {
+    match page(state, signed, None).await {
+        Ok(mut p) => {
+            *at(&mut p) = Some(e.message);
+            render(e.status, &p)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct NameForm {
     #[serde(default)]
@@ -130,13 +147,7 @@ pub async fn save_name(
     };
     match result {
         Ok(()) => Redirect::to("/profile?notice=profile_saved").into_response(),
-        Err(e) => match page(&state, &signed, None).await {
-            Ok(mut p) => {
-                p.name_error = Some(e.message);
-                render(e.status, &p)
-            }
-            Err(e) => e.into_response(),
-        },
+        Err(e) => failed(&state, &signed, e, |p| &mut p.name_error).await,
     }
 }
 
@@ -165,13 +176,7 @@ pub async fn change_password(
     };
     match result {
         Ok(()) => Redirect::to("/profile?notice=password_changed").into_response(),
-        Err(e) => match page(&state, &signed, None).await {
-            Ok(mut p) => {
-                p.password_error = Some(e.message);
-                render(e.status, &p)
-            }
-            Err(e) => e.into_response(),
-        },
+        Err(e) => failed(&state, &signed, e, |p| &mut p.password_error).await,
     }
 }
 

@@ -233,7 +233,7 @@ pub async fn toggle(
     let action = action_of(&action)?;
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Repositories").await?;
     org.require(Permission::ReposManage)?;
-    let id = RepositoryId(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<RepositoryId>(&id)?;
     common::github::hook_job(
         &state.services.pool,
         &meta,

@@ -11,7 +11,6 @@ use common::{
     domain::{IncidentStatus, Permission, RepositoryId},
     repo::{incidents, repositories, workflow_runs},
 };
-use uuid::Uuid;
 
 use super::{
     account::PageQuery,
@@ -75,7 +74,7 @@ async fn detail_page(
 ) -> Result<DetailPage, ConsoleError> {
     let (org, l) = OrgCtx::load(state, signed, slug, "Repository").await?;
     org.require(Permission::ReposRead)?;
-    let id = RepositoryId(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let id = ConsoleError::page_id::<RepositoryId>(id)?;
     let pool = &state.services.pool;
     let repo = repositories::find(pool, org.id, id)
         .await?
@@ -219,7 +218,7 @@ pub async fn save_settings(
 ) -> Result<Response, ConsoleError> {
     let (org, _) = OrgCtx::load(&state, &signed, &slug, "Repository").await?;
     org.require(Permission::ReposManage)?;
-    let repo = RepositoryId(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
+    let repo = ConsoleError::page_id::<RepositoryId>(&id)?;
     // Picked channels (`channel`, repeated), then typed ones (`slack_channels`), once each.
     let typed = form
         .iter()

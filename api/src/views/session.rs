@@ -20,41 +20,7 @@ pub const ANON_COOKIE: &str = "repopal_pre";
 /// The largest form body the console reads.
 const FORM_LIMIT: usize = 64 * 1024;
 
-/// The cookie's name for this deployment: `__Host-` (Secure, `Path=/`, no `Domain`) over https.
-pub fn cookie_name(public_url: &url::Url, base: &str) -> String {
-    if public_url.scheme() == "https" {
-        format!("__Host-{base}")
-    } else {
-        base.to_owned()
-    }
-}
-
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, `Path=/`, Secure over https.
-pub fn set_cookie(public_url: &url::Url, base: &str, value: &str, max_age: i64) -> String {
-    let secure = if public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        cookie_name(public_url, base)
-    )
-}
-
-/// The cookie's value when the browser sent it exactly once (a second, tossed copy voids it).
-pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    let mut values = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned());
-    let first = values.next()?;
-    values.next().is_none().then_some(first)
-}
+pub use crate::cookies::{cookie_name, read_cookie, set_cookie};
 
 /// The session cookie's value for `session`: its id and a MAC over it.
 pub fn session_value(keys: &StateKeys, session: SessionId) -> String {

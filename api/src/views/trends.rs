@@ -9,7 +9,7 @@ use axum::{
 };
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use common::{
-    analytics::{self, Window, WindowIn},
+    analytics::{self, Window, WindowIn, WorkflowStats},
     domain::{Bucket, OrgId, Permission, RepositoryId},
     repo::repositories,
 };
@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    charts::{self, AMBER, BLUE, Chart, GREEN, RED, Series, Unit},
+    charts::{self, AMBER, BLUE, Chart, GREEN, RED, Series, TimeChart, Unit},
     home::OrgCtx,
     page::{ConsoleError, Layout, ok},
     session::Console,
@@ -26,6 +26,19 @@ use crate::state::AppState;
 
 /// The days a console chart covers, today included.
 pub const DAYS: i64 = 30;
+
+/// The share of each day's completed runs that failed (no value on a day without runs).
+fn failure_rate(runs: &WorkflowStats) -> [Series; 1] {
+    [Series {
+        name: "Failure rate".into(),
+        color: RED,
+        values: runs
+            .overall
+            .iter()
+            .map(|b| (b.runs > 0).then_some(b.failure_rate))
+            .collect(),
+    }]
+}
 
 /// The last [`DAYS`] days up to `now`, daily, starting at midnight UTC.
 fn last_days(
@@ -78,16 +91,19 @@ pub async fn dashboard_charts(
         .map(|b| count(b.runs - b.failures))
         .collect();
     let failed: Vec<Option<f64>> = runs.overall.iter().map(|b| count(b.failures)).collect();
-    let run_chart = charts::bars(
-        "runs-per-day",
-        "Runs per day",
-        &format!(
+    let run_chart = TimeChart {
+        id: "runs-per-day",
+        title: "Runs per day",
+        summary: &format!(
             "{} completed runs in the last {DAYS} days, {} of them failed ({}).",
             runs.runs,
             runs.failures,
             Unit::Ratio.format(runs.failure_rate)
         ),
-        &labels,
+        labels: &labels,
+        unit: Unit::Count,
+    }
+    .bars(
         &[
             Series {
                 name: "Passed".into(),
@@ -101,38 +117,33 @@ pub async fn dashboard_charts(
             },
         ],
         true,
-        Unit::Count,
     );
-    let rate = runs
-        .overall
-        .iter()
-        .map(|b| (b.runs > 0).then_some(b.failure_rate))
-        .collect();
-    let rate_chart = charts::lines(
-        "failure-rate",
-        "Failure rate per day",
-        &format!(
+    let rate_chart = TimeChart {
+        id: "failure-rate",
+        title: "Failure rate per day",
+        summary: &format!(
             "The share of completed runs that failed, per day; {} over the {DAYS} days.",
             Unit::Ratio.format(runs.failure_rate)
         ),
-        &labels,
-        &[Series {
-            name: "Failure rate".into(),
-            color: RED,
-            values: rate,
-        }],
-        Unit::Ratio,
-    );
+        labels: &labels,
+        unit: Unit::Ratio,
+    }
+    .lines(&failure_rate(&runs));
 
     let (opened, resolved): (i64, i64) = inc
         .series
         .iter()
         .fold((0, 0), |(o, r), b| (o + b.opened, r + b.resolved));
-    let incident_chart = charts::bars(
-        "incidents-per-day",
-        "Incidents opened and resolved",
-        &format!("{opened} incidents opened and {resolved} resolved in the last {DAYS} days."),
-        &labels,
+    let incident_chart = TimeChart {
+        id: "incidents-per-day",
+        title: "Incidents opened and resolved",
+        summary: &format!(
+            "{opened} incidents opened and {resolved} resolved in the last {DAYS} days."
+        ),
+        labels: &labels,
+        unit: Unit::Count,
+    }
+    .bars(
         &[
             Series {
                 name: "Opened".into(),
@@ -146,35 +157,26 @@ pub async fn dashboard_charts(
             },
         ],
         false,
-        Unit::Count,
     );
     let secs = |v: Option<i64>| v.map(|s| s as f64 * 1000.0);
     let overall_mttr = inc.by_source.first().and_then(|g| g.mttr_p50_secs);
-    let mttr_chart = charts::lines(
-        "mttr",
-        "Time to resolve (MTTR)",
-        &match overall_mttr {
+    let mttr_chart = TimeChart {
+        id: "mttr",
+        title: "Time to resolve (MTTR)",
+        summary: &match overall_mttr {
             Some(s) => format!(
                 "Median and p90 time from first failure to resolution of the incidents resolved each day; median {} for the incidents opened in the last {DAYS} days.",
                 Unit::Millis.format(s as f64 * 1000.0)
             ),
             None => format!("No incident opened in the last {DAYS} days was resolved."),
         },
-        &labels,
-        &[
-            Series {
-                name: "Median".into(),
-                color: BLUE,
-                values: inc.series.iter().map(|b| secs(b.mttr_p50_secs)).collect(),
-            },
-            Series {
-                name: "p90".into(),
-                color: AMBER,
-                values: inc.series.iter().map(|b| secs(b.mttr_p90_secs)).collect(),
-            },
-        ],
-        Unit::Millis,
-    );
+        labels: &labels,
+        unit: Unit::Millis,
+    }
+    .lines(&Series::median_and_p90(
+            inc.series.iter().map(|b| secs(b.mttr_p50_secs)).collect(),
+            inc.series.iter().map(|b| secs(b.mttr_p90_secs)).collect(),
+        ));
 
     let jobs: Vec<(String, f64)> = failing
         .jobs
@@ -263,49 +265,32 @@ pub async fn repository_charts(
     let window = last_days(org, Some(repository.0), now)?;
     let labels = day_labels(&window);
     let runs = analytics::workflows(pool, &window).await?;
-    let rate = runs
-        .overall
-        .iter()
-        .map(|b| (b.runs > 0).then_some(b.failure_rate))
-        .collect();
     let ms = |v: Option<i64>| v.map(|x| x as f64);
     Ok(vec![
-        charts::lines(
-            "repository-failure-rate",
-            "Failure rate per day",
-            &format!(
+        TimeChart {
+            id: "repository-failure-rate",
+            title: "Failure rate per day",
+            summary: &format!(
                 "{} completed runs in the last {DAYS} days, {} failed ({}).",
                 runs.runs,
                 runs.failures,
                 Unit::Ratio.format(runs.failure_rate)
             ),
-            &labels,
-            &[Series {
-                name: "Failure rate".into(),
-                color: RED,
-                values: rate,
-            }],
-            Unit::Ratio,
-        ),
-        charts::lines(
-            "repository-duration",
-            "Run duration per day",
-            "Median and p90 duration of the completed runs of each day.",
-            &labels,
-            &[
-                Series {
-                    name: "Median".into(),
-                    color: BLUE,
-                    values: runs.overall.iter().map(|b| ms(b.duration_p50_ms)).collect(),
-                },
-                Series {
-                    name: "p90".into(),
-                    color: AMBER,
-                    values: runs.overall.iter().map(|b| ms(b.duration_p90_ms)).collect(),
-                },
-            ],
-            Unit::Millis,
-        ),
+            labels: &labels,
+            unit: Unit::Ratio,
+        }
+        .lines(&failure_rate(&runs)),
+        TimeChart {
+            id: "repository-duration",
+            title: "Run duration per day",
+            summary: "Median and p90 duration of the completed runs of each day.",
+            labels: &labels,
+            unit: Unit::Millis,
+        }
+        .lines(&Series::median_and_p90(
+            runs.overall.iter().map(|b| ms(b.duration_p50_ms)).collect(),
+            runs.overall.iter().map(|b| ms(b.duration_p90_ms)).collect(),
+        )),
     ])
 }
 
@@ -325,7 +310,7 @@ pub async fn repository_trends(
 ) -> Result<Response, ConsoleError> {
     let (org, l) = OrgCtx::load(&state, &signed, &slug, "Repository trends").await?;
     org.require(Permission::ReposRead)?;
-    let id = Uuid::parse_str(&id).map_err(|_| ConsoleError::not_found())?;
+    let id = ConsoleError::page_id::<Uuid>(&id)?;
     let pool = &state.services.pool;
     let repo = repositories::find(pool, org.id, RepositoryId(id))
         .await?
