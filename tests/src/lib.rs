@@ -23,6 +23,7 @@ pub mod oauth_monitored;
 pub mod process;
 pub mod setup;
 pub mod shapes;
+pub mod shapes_tests2;
 pub mod tls;
 pub mod worker;
 

@@ -4,13 +4,13 @@
 //! tables themselves (a branch filter bypasses the rollups) and Postgres's own percentiles.
 
 use axum::http::Method;
-use repopal_tests::TestApp;
+use repopal_tests::{TestApp, auth::Session};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 struct Org {
     id: Uuid,
-    token: String,
+    admin: Session,
     repo: Uuid,
 }
 
@@ -27,22 +27,20 @@ async fn org(app: &TestApp) -> Org {
     .expect("repository");
     Org {
         id,
-        token: session.access_token,
+        admin: session,
         repo,
     }
 }
 
 async fn get(app: &TestApp, org: &Org, what: &str, query: &str) -> Value {
-    let r = app
+    app.caller(Some(&org.admin))
         .call(
             Method::GET,
             &format!("/api/v1/orgs/{}/analytics/{what}?{query}", org.id),
-            Some(&org.token),
             None,
+            200,
         )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"].clone()
+        .await
 }
 
 async fn exec(app: &TestApp, sql: &str, org: Uuid) {

@@ -3,7 +3,7 @@
 //! a rollup read equals a read from the runs themselves (a branch filter bypasses the rollup).
 
 use axum::http::Method;
-use repopal_tests::TestApp;
+use repopal_tests::{TestApp, auth::Session};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -25,17 +25,15 @@ async fn add_run(app: &TestApp, org: Uuid, repo: Uuid, run_id: i64, conclusion: 
     .expect("insert run");
 }
 
-async fn series(app: &TestApp, token: &str, org: Uuid, query: &str) -> Value {
-    let r = app
+async fn series(app: &TestApp, session: &Session, org: Uuid, query: &str) -> Value {
+    app.caller(Some(session))
         .call(
             Method::GET,
             &format!("/api/v1/orgs/{org}/analytics/workflows?{query}"),
-            Some(token),
             None,
+            200,
         )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"].clone()
+        .await
 }
 
 /// (runs, failures, median ms) of the overall bucket `i`.
@@ -53,7 +51,6 @@ async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
     let app = TestApp::builder().build().await;
     let session = app.register("rollup@example.com", Some("Rollups")).await;
     let org: Uuid = session.first_org().parse().expect("org id");
-    let token = session.access_token.clone();
     let repo: Uuid = sqlx::query_scalar(
         "INSERT INTO repositories (org_id, github_id, full_name, monitoring_enabled)
          VALUES ($1, 1, 'acme/api', true) RETURNING id",
@@ -68,9 +65,9 @@ async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
     // Whole days 2–4 November (Monday to Wednesday) and the whole week of 2 November.
     let days = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
     let weeks = "from=2026-11-02T00:00:00Z&to=2026-11-16T00:00:00Z&bucket=week";
-    let d = series(&app, &token, org, days).await;
+    let d = series(&app, &session, org, days).await;
     assert_eq!(point(&d, 1), (2, 1, Some(1500)));
-    let w = series(&app, &token, org, weeks).await;
+    let w = series(&app, &session, org, weeks).await;
     assert_eq!(point(&w, 0), (2, 1, Some(1500)));
     let rows: i64 =
         sqlx::query_scalar("SELECT count(*) FROM analytics_run_rollups WHERE org_id = $1")
@@ -83,9 +80,9 @@ async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
     // A late run on a day already rolled up, one on another day of that week.
     add_run(&app, org, repo, 3, "timed_out", "2026-11-03T12:00:00Z").await;
     add_run(&app, org, repo, 4, "success", "2026-11-06T09:00:00Z").await;
-    let d = series(&app, &token, org, days).await;
+    let d = series(&app, &session, org, days).await;
     assert_eq!(point(&d, 1), (3, 2, Some(2000)));
-    let w = series(&app, &token, org, weeks).await;
+    let w = series(&app, &session, org, weeks).await;
     assert_eq!(point(&w, 0), (4, 2, Some(2500)));
 
     // A changed conclusion and a deleted run.
@@ -99,13 +96,13 @@ async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
         .execute(&app.db.pool)
         .await
         .expect("delete");
-    let d = series(&app, &token, org, days).await;
+    let d = series(&app, &session, org, days).await;
     assert_eq!(point(&d, 1), (2, 1, Some(2500)));
-    let w = series(&app, &token, org, weeks).await;
+    let w = series(&app, &session, org, weeks).await;
     assert_eq!(point(&w, 0), (3, 1, Some(3000)));
 
     // A branch filter reads the runs themselves: the same numbers.
-    let raw = series(&app, &token, org, &format!("{days}&branch=main")).await;
+    let raw = series(&app, &session, org, &format!("{days}&branch=main")).await;
     assert_eq!(raw["overall"], d["overall"]);
     assert_eq!(raw["workflows"], d["workflows"]);
 
@@ -133,7 +130,6 @@ async fn a_run_committed_during_a_read_of_its_day_shows_in_the_next_read() {
     let app = TestApp::builder().build().await;
     let session = app.register("race@example.com", Some("Race")).await;
     let org: Uuid = session.first_org().parse().expect("org id");
-    let token = session.access_token.clone();
     let repo: Uuid = sqlx::query_scalar(
         "INSERT INTO repositories (org_id, github_id, full_name, monitoring_enabled)
          VALUES ($1, 1, 'acme/api', true) RETURNING id",
@@ -144,7 +140,7 @@ async fn a_run_committed_during_a_read_of_its_day_shows_in_the_next_read() {
     .expect("repository");
     let days = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
     add_run(&app, org, repo, 1, "success", "2026-11-03T10:00:00Z").await;
-    series(&app, &token, org, days).await;
+    series(&app, &session, org, days).await;
     // The day is marked again (committed) by a second run.
     add_run(&app, org, repo, 2, "success", "2026-11-03T11:00:00Z").await;
 
@@ -195,6 +191,6 @@ async fn a_run_committed_during_a_read_of_its_day_shows_in_the_next_read() {
     writer.commit().await.expect("commit run 3");
     reader.await.expect("reader");
 
-    let d = series(&app, &token, org, days).await;
+    let d = series(&app, &session, org, days).await;
     assert_eq!(point(&d, 1).0, 3, "{d}");
 }

@@ -7,10 +7,15 @@ use std::time::Duration;
 use axum::http::Method;
 use repopal_tests::{
     TestApp,
+    app::{ErrorEnvelope, decode},
     auth::Session,
     fake_github::{Failure, FakeGithub},
+    shapes::{Link, Page},
+    shapes_tests2::{Job, JobStarted, Repository, RepositoryStatus},
     worker::{InProcessWorker, drain, test_worker_config},
 };
+use serde::Deserialize;
+use serde_json::Value;
 
 const INSTALLATION: i64 = 31415;
 
@@ -43,17 +48,16 @@ fn installer() -> repopal_tests::fake_github::FakeAccount {
 
 /// The install link's state for `org`, and the cookie (`name=value`) it set in the admin's browser.
 pub(crate) async fn install_state(app: &TestApp, admin: &Session, org: &str) -> (String, String) {
-    let link = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/github/install"),
-            Some(&admin.access_token),
-            None,
-        )
+    // The install cookie is read: the raw answer.
+    let res = app
+        .caller(Some(admin))
+        .in_org(org)
+        .send(Method::GET, "github/install", None)
         .await;
-    assert_eq!(link.status, 200, "{}", link.text());
-    let cookie = link.cookie("repopal_install").expect("the install cookie");
-    let url = url::Url::parse(link.json()["data"]["url"].as_str().unwrap()).unwrap();
+    assert_eq!(res.status, 200, "{}", res.text());
+    let cookie = res.cookie("repopal_install").expect("the install cookie");
+    let link: Link = decode(&res);
+    let url = url::Url::parse(&link.url).unwrap();
     assert_eq!(url.path(), "/apps/repopal-test/installations/new");
     let state = url
         .query_pairs()
@@ -64,13 +68,21 @@ pub(crate) async fn install_state(app: &TestApp, admin: &Session, org: &str) -> 
     (state, cookie)
 }
 
+/// What the setup callback answers when it links an installation.
+#[derive(Debug, Deserialize)]
+struct Linked {
+    org_id: String,
+    /// The first repository sync.
+    job_id: String,
+}
+
 /// Follows the install link the way GitHub would (with user authorization during installation)
 /// and returns the setup callback's answer.
-async fn install(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value {
+async fn install(app: &TestApp, admin: &Session, org: &str) -> Linked {
     install_with(app, admin, org).await
 }
 
-async fn install_with(app: &TestApp, admin: &Session, org: &str) -> serde_json::Value {
+async fn install_with(app: &TestApp, admin: &Session, org: &str) -> Linked {
     let (state, cookie) = install_state(app, admin, org).await;
     let res = app
         .browser_get(
@@ -79,7 +91,7 @@ async fn install_with(app: &TestApp, admin: &Session, org: &str) -> serde_json::
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    res.json()
+    decode(&res)
 }
 
 async fn run_syncs(app: &TestApp, fake: &FakeGithub) {
@@ -107,22 +119,13 @@ async fn repo_count(app: &TestApp, removed: bool) -> i64 {
 async fn installing_the_app_links_the_installation_and_syncs_its_repositories() {
     let (fake, app, admin, org) = setup(250).await;
     let linked = install(&app, &admin, &org).await;
-    assert_eq!(linked["data"]["org_id"], org);
-    let job = linked["data"]["job_id"].as_str().unwrap().to_owned();
-    let status = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/jobs/{job}"),
-            Some(&admin.access_token),
-            None,
-        )
+    assert_eq!(linked.org_id, org);
+    let job = linked.job_id;
+    let caller = app.caller(Some(&admin)).in_org(&org);
+    let status: Job = caller
+        .call(Method::GET, &format!("jobs/{job}"), None, 200)
         .await;
-    assert_eq!(
-        status.json()["data"]["state"],
-        "pending",
-        "{}",
-        status.text()
-    );
+    assert_eq!(status.state, "pending", "{status:?}");
 
     run_syncs(&app, &fake).await;
     assert_eq!(repo_count(&app, false).await, 250);
@@ -138,15 +141,10 @@ async fn installing_the_app_links_the_installation_and_syncs_its_repositories() 
         1,
         "one token, reused"
     );
-    let done = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/jobs/{job}"),
-            Some(&admin.access_token),
-            None,
-        )
+    let done: Job = caller
+        .call(Method::GET, &format!("jobs/{job}"), None, 200)
         .await;
-    assert_eq!(done.json()["data"]["state"], "succeeded");
+    assert_eq!(done.state, "succeeded");
     let sealed: String = sqlx::query_scalar("SELECT token_sealed FROM github_installation_tokens")
         .fetch_one(&app.db.pool)
         .await
@@ -157,21 +155,15 @@ async fn installing_the_app_links_the_installation_and_syncs_its_repositories() 
     );
 
     // The API lists them, searchable and paged by name.
-    let page = app
+    let page: Page<Repository> = caller
         .call(
             Method::GET,
-            &format!("/api/v1/orgs/{org}/repositories?search=REPO-001&limit=5"),
-            Some(&admin.access_token),
+            "repositories?search=REPO-001&limit=5",
             None,
+            200,
         )
-        .await
-        .json();
-    let names: Vec<&str> = page["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["full_name"].as_str().unwrap())
-        .collect();
+        .await;
+    let names: Vec<&str> = page.items.iter().map(|r| r.full_name.as_str()).collect();
     assert_eq!(
         names,
         vec![
@@ -182,32 +174,23 @@ async fn installing_the_app_links_the_installation_and_syncs_its_repositories() 
             "acme/repo-00104"
         ]
     );
-    let cursor = page["data"]["next_cursor"].as_str().unwrap();
-    let next = app
+    let cursor = page.next_cursor.as_deref().unwrap();
+    let next: Page<Repository> = caller
         .call(
             Method::GET,
-            &format!("/api/v1/orgs/{org}/repositories?search=repo-001&limit=5&cursor={cursor}"),
-            Some(&admin.access_token),
+            &format!("repositories?search=repo-001&limit=5&cursor={cursor}"),
             None,
-        )
-        .await
-        .json();
-    assert_eq!(next["data"]["items"][0]["full_name"], "acme/repo-00105");
-    let id = page["data"]["items"][0]["id"].as_str().unwrap();
-    let one = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/repositories/{id}"),
-            Some(&admin.access_token),
-            None,
+            200,
         )
         .await;
+    assert_eq!(next.items[0].full_name, "acme/repo-00105");
+    let id = page.items[0].id;
+    let one: Repository = caller
+        .call(Method::GET, &format!("repositories/{id}"), None, 200)
+        .await;
     assert_eq!(
-        (
-            one.json()["data"]["default_branch"].as_str(),
-            one.json()["data"]["monitoring_enabled"].as_bool()
-        ),
-        (Some("main"), Some(false))
+        (one.default_branch.as_deref(), one.monitoring_enabled),
+        (Some("main"), false)
     );
 
     // A second sync reuses the cached token and marks what GitHub stopped listing as removed.
@@ -365,21 +348,16 @@ async fn an_install_is_linked_only_for_a_verified_installer_and_a_single_use_sta
     );
 
     // A request waiting for an owner's approval has no installation yet.
-    let pending = app
+    let pending: Value = app
+        .caller(None)
         .call(
             Method::GET,
             "/api/v1/github/setup?setup_action=request&state=x",
             None,
-            None,
+            202,
         )
         .await;
-    assert_eq!(
-        (
-            pending.status.as_u16(),
-            pending.json()["data"]["pending_approval"].as_bool()
-        ),
-        (202, Some(true))
-    );
+    assert_eq!(pending["pending_approval"].as_bool(), Some(true));
 }
 
 #[tokio::test]
@@ -450,15 +428,12 @@ async fn installation_webhooks_resync_and_deletion_removes_repositories() {
     .unwrap();
     assert!(deleted);
     // The org's admin sees these deliveries (they belong to the linked installation).
-    let list = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/webhook-deliveries"),
-            Some(&admin.access_token),
-            None,
-        )
+    let list: Page = app
+        .caller(Some(&admin))
+        .in_org(&org)
+        .call(Method::GET, "webhook-deliveries", None, 200)
         .await;
-    assert_eq!(list.json()["data"]["items"].as_array().unwrap().len(), 2);
+    assert_eq!(list.items.len(), 2);
 }
 
 #[tokio::test]
@@ -466,43 +441,18 @@ async fn connecting_a_repository_installs_a_verifiable_hook_once_and_disconnecti
     let (fake, app, admin, org) = setup(3).await;
     install(&app, &admin, &org).await;
     run_syncs(&app, &fake).await;
-    let list = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/repositories"),
-            Some(&admin.access_token),
-            None,
-        )
-        .await
-        .json();
-    let repo = list["data"]["items"][0]["id"].as_str().unwrap().to_owned();
-    let base = format!("/api/v1/orgs/{org}/repositories/{repo}");
+    let caller = app.caller(Some(&admin)).in_org(&org);
+    let list: Page<Repository> = caller.call(Method::GET, "repositories", None, 200).await;
+    let repo = list.items[0].id;
+    let base = format!("repositories/{repo}");
 
-    let connect = app
-        .call(
-            Method::POST,
-            &format!("{base}/connect"),
-            Some(&admin.access_token),
-            None,
-        )
+    let JobStarted { job_id: job } = caller
+        .call(Method::POST, &format!("{base}/connect"), None, 202)
         .await;
-    assert_eq!(connect.status, 202, "{}", connect.text());
-    let job = connect.json()["data"]["job_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     // Connecting again before the job ran is harmless: one hook in the end.
-    assert_eq!(
-        app.call(
-            Method::POST,
-            &format!("{base}/connect"),
-            Some(&admin.access_token),
-            None
-        )
-        .await
-        .status,
-        202
-    );
+    let _: JobStarted = caller
+        .call(Method::POST, &format!("{base}/connect"), None, 202)
+        .await;
     run_syncs_and_hooks(&app, &fake).await;
     let hooks = fake.hooks();
     assert_eq!(hooks.len(), 1, "{hooks:?}");
@@ -513,31 +463,16 @@ async fn connecting_a_repository_installs_a_verifiable_hook_once_and_disconnecti
         vec!["workflow_run", "workflow_job", "check_suite", "ping"]
     );
     assert!(hooks[0].secret.len() > 30);
-    let state = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/jobs/{job}"),
-            Some(&admin.access_token),
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(state["data"]["state"], "succeeded");
-    let status = app
-        .call(
-            Method::GET,
-            &format!("{base}/status"),
-            Some(&admin.access_token),
-            None,
-        )
-        .await
-        .json();
+    let state: Job = caller
+        .call(Method::GET, &format!("jobs/{job}"), None, 200)
+        .await;
+    assert_eq!(state.state, "succeeded");
+    let status: RepositoryStatus = caller
+        .call(Method::GET, &format!("{base}/status"), None, 200)
+        .await;
     assert_eq!(
-        (
-            status["data"]["monitoring_enabled"].as_bool(),
-            status["data"]["hook_id"].as_i64()
-        ),
-        (Some(true), Some(hooks[0].id))
+        (status.monitoring_enabled, status.hook_id),
+        (true, Some(hooks[0].id))
     );
 
     // A delivery GitHub sends through this hook, signed with the hook's own secret, is accepted.
@@ -558,17 +493,9 @@ async fn connecting_a_repository_installs_a_verifiable_hook_once_and_disconnecti
     assert_eq!(app.request(req).await.status, 202);
 
     // Test pings the hook.
-    assert_eq!(
-        app.call(
-            Method::POST,
-            &format!("{base}/test"),
-            Some(&admin.access_token),
-            None
-        )
-        .await
-        .status,
-        202
-    );
+    let _: JobStarted = caller
+        .call(Method::POST, &format!("{base}/test"), None, 202)
+        .await;
     run_syncs_and_hooks(&app, &fake).await;
     assert_eq!(
         fake.count(&format!(
@@ -579,85 +506,44 @@ async fn connecting_a_repository_installs_a_verifiable_hook_once_and_disconnecti
     );
 
     // Settings.
-    let patched = app
+    let patched: Repository = caller
         .call(
             Method::PATCH,
             &base,
-            Some(&admin.access_token),
             Some(serde_json::json!({"auto_incident": false, "slack_channels": ["#ci-alerts"]})),
+            200,
         )
         .await;
-    assert_eq!(patched.status, 200, "{}", patched.text());
-    assert_eq!(
-        patched.json()["data"]["slack_channels"],
-        serde_json::json!(["#ci-alerts"])
-    );
-    let bad = app
+    assert_eq!(patched.slack_channels, serde_json::json!(["#ci-alerts"]));
+    let _: ErrorEnvelope = caller
         .call(
             Method::PATCH,
             &base,
-            Some(&admin.access_token),
             Some(serde_json::json!({"slack_channels": ["no spaces allowed"]})),
+            422,
         )
         .await;
-    assert_eq!(bad.status, 422);
 
     // Disconnect removes the hook; a hook already gone on GitHub counts as removed.
-    assert_eq!(
-        app.call(
-            Method::POST,
-            &format!("{base}/disconnect"),
-            Some(&admin.access_token),
-            None
-        )
-        .await
-        .status,
-        202
-    );
+    let _: JobStarted = caller
+        .call(Method::POST, &format!("{base}/disconnect"), None, 202)
+        .await;
     run_syncs_and_hooks(&app, &fake).await;
     assert!(fake.hooks().is_empty());
-    let status = app
-        .call(
-            Method::GET,
-            &format!("{base}/status"),
-            Some(&admin.access_token),
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(
-        (
-            status["data"]["monitoring_enabled"].as_bool(),
-            status["data"]["hook_id"].as_i64()
-        ),
-        (Some(false), None)
-    );
+    let status: RepositoryStatus = caller
+        .call(Method::GET, &format!("{base}/status"), None, 200)
+        .await;
+    assert_eq!((status.monitoring_enabled, status.hook_id), (false, None));
 
-    assert_eq!(
-        app.call(
-            Method::POST,
-            &format!("{base}/connect"),
-            Some(&admin.access_token),
-            None
-        )
-        .await
-        .status,
-        202
-    );
+    let _: JobStarted = caller
+        .call(Method::POST, &format!("{base}/connect"), None, 202)
+        .await;
     run_syncs_and_hooks(&app, &fake).await;
     let again = fake.hooks();
     fake.drop_hook(again[0].id);
-    assert_eq!(
-        app.call(
-            Method::POST,
-            &format!("{base}/disconnect"),
-            Some(&admin.access_token),
-            None
-        )
-        .await
-        .status,
-        202
-    );
+    let _: JobStarted = caller
+        .call(Method::POST, &format!("{base}/disconnect"), None, 202)
+        .await;
     run_syncs_and_hooks(&app, &fake).await;
     let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'repository_webhook' AND status <> 'Done'")
         .fetch_one(&app.db.pool)

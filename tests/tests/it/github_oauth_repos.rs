@@ -6,19 +6,21 @@
 
 use axum::{body::Body, http::Method, http::Request};
 use repopal_tests::TestApp;
-use repopal_tests::app::OAuthToken;
+use repopal_tests::app::{OAuthToken, decode};
 use repopal_tests::oauth_monitored::connector;
-use serde_json::json;
+use repopal_tests::shapes::{Created, Link, Page};
+use repopal_tests::shapes_tests2::{Job, JobStarted, Repository, RepositoryStatus};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn an_oauth_connected_repository_is_monitored_end_to_end() {
     let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
-    let before = m
-        .admin_call(Method::GET, &format!("repositories/{}", m.repo), None)
-        .await
-        .json();
-    assert_eq!(before["data"]["monitored"], false);
-    assert_eq!(before["data"]["hook"]["state"], "none");
+    let admin = m.as_admin();
+    let before: Repository = admin
+        .call(Method::GET, &format!("repositories/{}", m.repo), None, 200)
+        .await;
+    assert!(!before.monitored);
+    assert_eq!(before.hook.state, "none");
 
     m.monitor().await;
     let hooks_path = format!("POST /repos/{}/hooks", m.full_name);
@@ -44,17 +46,17 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         .await
         .expect("as set up");
     assert_eq!(pending, 0, "the pending secret moved to the installed hook");
-    let status = m
-        .admin_call(
+    let status: RepositoryStatus = admin
+        .call(
             Method::GET,
             &format!("repositories/{}/status", m.repo),
             None,
+            200,
         )
-        .await
-        .json();
-    assert_eq!(status["data"]["monitored"], true, "{status}");
-    assert_eq!(status["data"]["hook"]["state"], "active");
-    assert_eq!(status["data"]["hook_id"], hooks[0].id);
+        .await;
+    assert!(status.monitored, "{status:?}");
+    assert_eq!(status.hook.state, "active");
+    assert_eq!(status.hook_id, Some(hooks[0].id));
 
     // A failure from the repository hook becomes an incident, with context fetched with the
     // user's token.
@@ -74,12 +76,9 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
     m.run_jobs().await;
-    let list = m.admin_call(Method::GET, "incidents", None).await.json();
-    let items = list["data"]["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(items.len(), 1, "{list}");
+    let list: Page = admin.call(Method::GET, "incidents", None, 200).await;
+    let items = list.items;
+    assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["status"], "open");
     let jobs_call = format!(
         "GET /repos/{}/actions/runs/8101/attempts/1/jobs",
@@ -91,11 +90,10 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         "{used:?}"
     );
     let id = items[0]["id"].as_str().expect("as set up");
-    let detail = m
-        .admin_call(Method::GET, &format!("incidents/{id}"), None)
-        .await
-        .json();
-    let failed = &detail["data"]["context"]["failed_jobs"][0];
+    let detail: Value = admin
+        .call(Method::GET, &format!("incidents/{id}"), None, 200)
+        .await;
+    let failed = &detail["context"]["failed_jobs"][0];
     assert_eq!(failed["name"], "build");
     assert!(
         failed["log_tail"]
@@ -114,21 +112,20 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         .await;
     assert_eq!(res.status, 202, "{}", res.text());
     m.run_jobs().await;
-    let after = m
-        .admin_call(Method::GET, &format!("incidents/{id}"), None)
-        .await
-        .json();
-    assert_eq!(after["data"]["status"], "resolved", "{after}");
+    let after: Value = admin
+        .call(Method::GET, &format!("incidents/{id}"), None, 200)
+        .await;
+    assert_eq!(after["status"], "resolved", "{after}");
 
     // Disconnecting deletes the hook, with the user's token.
-    let res = m
-        .admin_call(
+    let _: JobStarted = admin
+        .call(
             Method::POST,
             &format!("repositories/{}/disconnect", m.repo),
             None,
+            202,
         )
         .await;
-    assert_eq!(res.status, 202, "{}", res.text());
     m.run_jobs().await;
     assert!(m.github.hooks().is_empty(), "the hook is gone");
     let deleted = m.github.tokens_used(&format!(
@@ -136,17 +133,10 @@ async fn an_oauth_connected_repository_is_monitored_end_to_end() {
         m.full_name, hooks[0].id
     ));
     assert!(deleted.iter().all(|t| t.starts_with("gho_")) && !deleted.is_empty());
-    let repo = m
-        .admin_call(Method::GET, &format!("repositories/{}", m.repo), None)
-        .await
-        .json();
-    assert_eq!(
-        (
-            repo["data"]["monitored"].clone(),
-            repo["data"]["hook"]["state"].clone()
-        ),
-        (json!(false), json!("none"))
-    );
+    let repo: Repository = admin
+        .call(Method::GET, &format!("repositories/{}", m.repo), None, 200)
+        .await;
+    assert_eq!((repo.monitored, repo.hook.state.as_str()), (false, "none"));
 }
 
 #[tokio::test]
@@ -169,34 +159,32 @@ async fn a_vanished_hook_of_an_oauth_repository_is_reinstalled_by_the_health_che
     let hooks = m.github.hooks();
     assert_eq!(hooks.len(), 1, "reinstalled");
     assert_ne!(hooks[0].id, first);
-    let status = m
-        .admin_call(
+    let status: RepositoryStatus = m
+        .as_admin()
+        .call(
             Method::GET,
             &format!("repositories/{}/status", m.repo),
             None,
+            200,
         )
-        .await
-        .json();
-    assert_eq!(status["data"]["hook"]["state"], "active");
-    assert_eq!(status["data"]["hook_id"], hooks[0].id);
+        .await;
+    assert_eq!(status.hook.state, "active");
+    assert_eq!(status.hook_id, Some(hooks[0].id));
 }
 
 #[tokio::test]
 async fn a_connect_without_hook_rights_fails_visibly_with_a_stable_code() {
     // GitHub granted only `read:user`: creating a hook answers 404.
     let m = TestApp::builder().oauth_repo_with_scopes("read:user").await;
-    let res = m
-        .admin_call(
+    let admin = m.as_admin();
+    let JobStarted { job_id: job } = admin
+        .call(
             Method::POST,
             &format!("repositories/{}/connect", m.repo),
             None,
+            202,
         )
         .await;
-    assert_eq!(res.status, 202);
-    let job = res.json()["data"]["job_id"]
-        .as_str()
-        .expect("as set up")
-        .to_owned();
     let pairs: Vec<(&str, &str)> = m.env().iter().map(|(k, v)| (*k, v.as_str())).collect();
     let worker = repopal_tests::worker::InProcessWorker::start_with(
         m.app.db.pool.clone(),
@@ -212,29 +200,29 @@ async fn a_connect_without_hook_rights_fails_visibly_with_a_stable_code() {
     worker.stop().await;
     assert_eq!(dead.len(), 1);
     assert!(m.github.hooks().is_empty());
-    let repo = m
-        .admin_call(Method::GET, &format!("repositories/{}", m.repo), None)
-        .await
-        .json();
-    assert_eq!(repo["data"]["monitoring_enabled"], true);
-    assert_eq!(repo["data"]["monitored"], false, "{repo}");
-    assert_eq!(repo["data"]["hook"]["state"], "failed");
-    assert_eq!(repo["data"]["hook"]["error_code"], "github_hook_forbidden");
-    let listed = m
-        .admin_call(Method::GET, "repositories?monitored=true", None)
-        .await
-        .json();
+    let repo: Repository = admin
+        .call(Method::GET, &format!("repositories/{}", m.repo), None, 200)
+        .await;
+    assert!(repo.monitoring_enabled);
+    assert!(!repo.monitored, "{repo:?}");
+    assert_eq!(repo.hook.state, "failed");
     assert_eq!(
-        listed["data"]["items"],
-        json!([]),
-        "not listed as monitored"
+        repo.hook.error_code.as_deref(),
+        Some("github_hook_forbidden")
     );
-    let job = m
-        .admin_call(Method::GET, &format!("jobs/{job}"), None)
-        .await
-        .json();
-    assert_eq!(job["data"]["state"], "dead");
-    assert_eq!(job["data"]["error_code"], "github_hook_forbidden", "{job}");
+    let listed: Page<Repository> = admin
+        .call(Method::GET, "repositories?monitored=true", None, 200)
+        .await;
+    assert!(listed.items.is_empty(), "not listed as monitored");
+    let job: Job = admin
+        .call(Method::GET, &format!("jobs/{job}"), None, 200)
+        .await;
+    assert_eq!(job.state, "dead");
+    assert_eq!(
+        job.error_code.as_deref(),
+        Some("github_hook_forbidden"),
+        "{job:?}"
+    );
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM github_pending_hook_secrets")
         .fetch_one(&m.app.db.pool)
         .await
@@ -249,17 +237,15 @@ async fn a_repository_reachable_both_ways_uses_the_app() {
     // The admin also connects GitHub and syncs the same repository through the connection.
     m.github
         .authorize_with_scopes("both-code", connector(), "repo,admin:repo_hook,read:user");
+    // The flow's cookie is read: the raw answer.
     let start = m
         .app
-        .call(
-            Method::GET,
-            "/api/v1/oauth/github/authorize",
-            Some(&m.admin.access_token),
-            None,
-        )
+        .caller(Some(&m.admin))
+        .send(Method::GET, "/api/v1/oauth/github/authorize", None)
         .await;
-    let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("as set up"))
-        .expect("as set up");
+    assert_eq!(start.status, 200, "{}", start.text());
+    let link: Link = decode(&start);
+    let url = url::Url::parse(&link.url).expect("as set up");
     let state = url
         .query_pairs()
         .find(|(k, _)| k == "state")
@@ -282,14 +268,16 @@ async fn a_repository_reachable_both_ways_uses_the_app() {
         .expect("as set up");
     let conn = m.app.request(req).await;
     assert_eq!(conn.status, 200, "{}", conn.text());
-    let sync = m
-        .admin_call(
+    let connection: Created = decode(&conn);
+    let _: JobStarted = m
+        .as_admin()
+        .call(
             Method::POST,
             "repositories/sync",
-            Some(json!({"connection_id": conn.json()["data"]["id"]})),
+            Some(json!({"connection_id": connection.id})),
+            202,
         )
         .await;
-    assert_eq!(sync.status, 202);
     let pairs: Vec<(&str, &str)> = m.env().iter().map(|(k, v)| (*k, v.as_str())).collect();
     let worker = repopal_tests::worker::InProcessWorker::start_with(
         m.app.db.pool.clone(),
@@ -310,11 +298,11 @@ async fn a_repository_reachable_both_ways_uses_the_app() {
             .await
             .expect("as set up");
     assert!(connection_id.is_some(), "the connection reaches it too");
-    let repo = m
-        .admin_call(Method::GET, &format!("repositories/{}", m.repo), None)
-        .await
-        .json();
-    assert_eq!(repo["data"]["access"], "installation");
+    let repo: Repository = m
+        .as_admin()
+        .call(Method::GET, &format!("repositories/{}", m.repo), None, 200)
+        .await;
+    assert_eq!(repo.access.as_deref(), Some("installation"));
     // Reinstalling the hook uses the installation's token.
     m.github.drop_hook(m.github.hooks()[0].id);
     common::github::reinstall_hook(
@@ -335,17 +323,15 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
     let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     // Connect: the harness's code was used once; a second callback with it is refused as GitHub
     // refuses it (HTTP 200 with `error: bad_verification_code`).
+    // The flow's cookie is read: the raw answer.
     let start = m
         .app
-        .call(
-            Method::GET,
-            "/api/v1/oauth/github/authorize",
-            Some(&m.admin.access_token),
-            None,
-        )
+        .caller(Some(&m.admin))
+        .send(Method::GET, "/api/v1/oauth/github/authorize", None)
         .await;
-    let url = url::Url::parse(start.json()["data"]["url"].as_str().expect("as set up"))
-        .expect("as set up");
+    assert_eq!(start.status, 200, "{}", start.text());
+    let link: Link = decode(&start);
+    let url = url::Url::parse(&link.url).expect("as set up");
     let state = url
         .query_pairs()
         .find(|(k, _)| k == "state")
@@ -386,14 +372,11 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
         },
     );
     for expected in [200u16, 400] {
+        // A redirect with a cookie: the raw answer.
         let start = m
             .app
-            .call(
-                Method::GET,
-                "/api/v1/auth/oauth/github/authorize",
-                None,
-                None,
-            )
+            .caller(None)
+            .send(Method::GET, "/api/v1/auth/oauth/github/authorize", None)
             .await;
         assert_eq!(start.status, 302, "{}", start.text());
         let url = url::Url::parse(start.headers["location"].to_str().expect("as set up"))
@@ -426,11 +409,12 @@ async fn a_reused_code_is_400_in_sign_in_connect_and_setup() {
     }
 
     // App setup: the App's own client exchanges the code; a never-issued one is 400.
-    let link = m.admin_call(Method::GET, "github/install", None).await;
-    assert_eq!(link.status, 200, "{}", link.text());
-    let cookie = link.cookie("repopal_install").expect("as set up");
-    let url = url::Url::parse(link.json()["data"]["url"].as_str().expect("as set up"))
-        .expect("as set up");
+    // The install cookie is read: the raw answer.
+    let res = m.as_admin().send(Method::GET, "github/install", None).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let cookie = res.cookie("repopal_install").expect("as set up");
+    let link: Link = decode(&res);
+    let url = url::Url::parse(&link.url).expect("as set up");
     let state = url
         .query_pairs()
         .find(|(k, _)| k == "state")

@@ -3,8 +3,17 @@
 //! copy says so and enqueues nothing (200); another organisation's integration is not found.
 
 use axum::http::Method;
-use repopal_tests::TestApp;
+use repopal_tests::{TestApp, app::ErrorEnvelope, shapes::Page};
+use serde::Deserialize;
 use serde_json::json;
+
+/// What `POST …/sync` answers.
+#[derive(Debug, Deserialize)]
+struct SyncOut {
+    started: bool,
+    job_id: Option<String>,
+    reason: Option<String>,
+}
 
 #[tokio::test]
 async fn syncing_an_installation_lists_its_repositories_again_and_other_types_have_nothing_to_sync()
@@ -13,14 +22,13 @@ async fn syncing_an_installation_lists_its_repositories_again_and_other_types_ha
     let app = h.installation_integration().await;
     let listed = h.github.count("GET /installation/repositories");
 
-    let res = h
-        .admin_call(Method::POST, &format!("integrations/{app}/sync"), None)
+    let out: SyncOut = h
+        .as_admin()
+        .call(Method::POST, &format!("integrations/{app}/sync"), None, 202)
         .await;
-    assert_eq!(res.status, 202, "{}", res.text());
-    let out = res.json()["data"].clone();
-    assert_eq!(out["started"], true, "{out}");
-    assert!(out["job_id"].is_string(), "{out}");
-    assert_eq!(out["reason"], json!(null));
+    assert!(out.started, "{out:?}");
+    assert!(out.job_id.is_some(), "{out:?}");
+    assert_eq!(out.reason, None);
     // Nothing has listed anything yet: the job does it.
     assert_eq!(h.github.count("GET /installation/repositories"), listed);
     h.run_jobs().await;
@@ -39,42 +47,49 @@ async fn syncing_an_installation_lists_its_repositories_again_and_other_types_ha
             json!({}),
         )
         .await;
-    let res = h
-        .admin_call(Method::POST, &format!("integrations/{probe}/sync"), None)
+    let out: SyncOut = h
+        .as_admin()
+        .call(
+            Method::POST,
+            &format!("integrations/{probe}/sync"),
+            None,
+            200,
+        )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    let out = res.json()["data"].clone();
-    assert_eq!(out["started"], false, "{out}");
-    assert_eq!(out["job_id"], json!(null));
-    assert_eq!(out["reason"], "this integration type has nothing to sync");
+    assert!(!out.started, "{out:?}");
+    assert_eq!(out.job_id, None);
+    assert_eq!(
+        out.reason.as_deref(),
+        Some("this integration type has nothing to sync")
+    );
     let calls = h.github.calls().len();
     h.run_jobs().await;
     assert_eq!(h.github.calls().len(), calls, "no job was enqueued");
 
     // The sync is in the integration's log.
-    let log = h
-        .admin_call(Method::GET, &format!("integrations/{app}/logs"), None)
-        .await
-        .json();
-    let actions: Vec<&str> = log["data"]["items"]
-        .as_array()
-        .expect("items")
+    let log: Page = h
+        .as_admin()
+        .call(Method::GET, &format!("integrations/{app}/logs"), None, 200)
+        .await;
+    let actions: Vec<&str> = log
+        .items
         .iter()
         .filter_map(|e| e["action"].as_str())
         .collect();
-    assert!(actions.contains(&"integration.sync"), "{log}");
+    assert!(actions.contains(&"integration.sync"), "{:?}", log.items);
 
     // An unknown id, or one that is not a UUID, is not found.
-    let res = h
-        .admin_call(
+    let _: ErrorEnvelope = h
+        .as_admin()
+        .call(
             Method::POST,
             &format!("integrations/{}/sync", uuid::Uuid::new_v4()),
             None,
+            404,
         )
         .await;
-    assert_eq!(res.status, 404);
-    let res = h
-        .admin_call(Method::POST, "integrations/nope/sync", None)
+    let _: ErrorEnvelope = h
+        .as_admin()
+        .call(Method::POST, "integrations/nope/sync", None, 404)
         .await;
-    assert_eq!(res.status, 404);
 }

@@ -13,13 +13,16 @@ use axum::http::Method;
 use common::net::{Outbound, OutboundError, Policy, Resolve};
 use repopal_tests::{
     Setup, TestApp,
+    app::Caller,
     auth::Session,
     fake_argocd::ARGOCD_TOKEN,
     fake_faults::Fault,
     fake_target::FakeTarget,
-    http::TestResponse,
+    shapes::{Created, Page, field_code},
+    shapes_tests2::{ConnectionTest, Integration},
     worker::{InProcessWorker, test_worker_config},
 };
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 const LOOPBACK_2: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
@@ -77,33 +80,39 @@ impl Org {
         Self { app, admin, org }
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
-        let path = format!("/api/v1/orgs/{}/{path}", self.org);
-        self.app
-            .call(method, &path, Some(&self.admin.access_token), body)
-            .await
+    /// The org's admin, with paths under the organisation.
+    fn admin(&self) -> Caller<'_> {
+        self.app.caller(Some(&self.admin)).in_org(&self.org)
     }
 
-    async fn create(&self, kind: &str, config: Value, credentials: Value) -> TestResponse {
-        self.call(
-            Method::POST,
-            "integrations",
-            Some(json!({"type": kind, "name": format!("{kind} target"), "config": config, "credentials": credentials})),
-        )
-        .await
+    /// Creates an integration of `kind`, expecting `status`.
+    async fn create<Out: DeserializeOwned>(
+        &self,
+        kind: &str,
+        config: Value,
+        credentials: Value,
+        status: u16,
+    ) -> Out {
+        self.admin()
+            .call(
+                Method::POST,
+                "integrations",
+                Some(json!({"type": kind, "name": format!("{kind} target"), "config": config, "credentials": credentials})),
+                status,
+            )
+            .await
     }
 }
 
-fn assert_refused(res: &TestResponse, field: &str, url: &str) {
-    assert_eq!(res.status.as_u16(), 422, "{url}: {}", res.text());
-    let body = res.json();
+/// `body` (a whole 422 answer) refuses `url` in `field` as a destination not allowed.
+fn assert_refused(body: &Value, field: &str, url: &str) {
     assert_eq!(body["success"], false, "{url}");
     assert_eq!(
         body["error"]["code"], "destination_not_allowed",
         "{url}: {body}"
     );
     assert_eq!(
-        repopal_tests::shapes::field_code(&body, field).as_deref(),
+        field_code(body, field).as_deref(),
         Some("destination_not_allowed"),
         "{url}: {body}"
     );
@@ -116,21 +125,22 @@ fn assert_refused(res: &TestResponse, field: &str, url: &str) {
 }
 
 async fn integration_count(o: &Org) -> usize {
-    let list = o.call(Method::GET, "integrations", None).await.json();
-    list["data"]["items"].as_array().map_or(0, Vec::len)
+    let list: Page<Integration> = o.admin().call(Method::GET, "integrations", None, 200).await;
+    list.items.len()
 }
 
 #[tokio::test]
 async fn create_and_update_refuse_internal_destinations_in_every_spelling() {
     let o = Org::start("").await;
     for url in INTERNAL {
-        let res = o.create("http", json!({"url": url}), json!({})).await;
+        let res: Value = o.create("http", json!({"url": url}), json!({}), 422).await;
         assert_refused(&res, "config.url", url);
-        let res = o
+        let res: Value = o
             .create(
                 "argocd",
                 json!({"server_url": url}),
                 json!({"token": ARGOCD_TOKEN}),
+                422,
             )
             .await;
         assert_refused(&res, "config.server_url", url);
@@ -138,54 +148,60 @@ async fn create_and_update_refuse_internal_destinations_in_every_spelling() {
     assert_eq!(integration_count(&o).await, 0, "nothing was created");
 
     // A public address is fine (nothing contacts it here: no worker runs).
-    let probe = o
-        .create("http", json!({"url": "http://1.1.1.1/healthz"}), json!({}))
+    let Created { id: probe } = o
+        .create(
+            "http",
+            json!({"url": "http://1.1.1.1/healthz"}),
+            json!({}),
+            201,
+        )
         .await;
-    assert_eq!(probe.status.as_u16(), 201, "{}", probe.text());
-    let probe = probe.json()["data"]["id"].as_str().expect("id").to_owned();
-    let argo = o
+    let Created { id: argo } = o
         .create(
             "argocd",
             json!({"server_url": "https://1.1.1.1"}),
             json!({"token": ARGOCD_TOKEN}),
+            201,
         )
         .await;
-    assert_eq!(argo.status.as_u16(), 201, "{}", argo.text());
-    let argo = argo.json()["data"]["id"].as_str().expect("id").to_owned();
 
     for url in INTERNAL {
         // PATCH of the config.
-        let res = o
+        let res: Value = o
+            .admin()
             .call(
                 Method::PATCH,
                 &format!("integrations/{probe}"),
                 Some(json!({"config": {"url": url}})),
+                422,
             )
             .await;
         assert_refused(&res, "config.url", url);
         // PATCH …/credentials with a new config (refused before any connection test).
-        let res = o
+        let res: Value = o
+            .admin()
             .call(
                 Method::PATCH,
                 &format!("integrations/{argo}/credentials"),
                 Some(
                     json!({"credentials": {"token": ARGOCD_TOKEN}, "config": {"server_url": url}}),
                 ),
+                422,
             )
             .await;
         assert_refused(&res, "config.server_url", url);
     }
     // The stored destinations are unchanged.
-    let got = o
-        .call(Method::GET, &format!("integrations/{probe}"), None)
-        .await
-        .json();
-    assert_eq!(got["data"]["config"]["url"], "http://1.1.1.1/healthz");
-    let got = o
-        .call(Method::GET, &format!("integrations/{argo}"), None)
-        .await
-        .json();
-    assert_eq!(got["data"]["config"]["server_url"], "https://1.1.1.1");
+    let got: Integration = o
+        .admin()
+        .call(Method::GET, &format!("integrations/{probe}"), None, 200)
+        .await;
+    assert_eq!(got.config["url"], "http://1.1.1.1/healthz");
+    let got: Integration = o
+        .admin()
+        .call(Method::GET, &format!("integrations/{argo}"), None, 200)
+        .await;
+    assert_eq!(got.config["server_url"], "https://1.1.1.1");
 }
 
 #[tokio::test]
@@ -201,42 +217,40 @@ async fn an_allow_everything_list_still_refuses_loopback_and_metadata() {
         "http://[::ffff:169.254.169.254]/",
         "http://0.0.0.0/",
     ] {
-        let res = o.create("http", json!({"url": url}), json!({})).await;
+        let res: Value = o.create("http", json!({"url": url}), json!({}), 422).await;
         assert_refused(&res, "config.url", url);
     }
     // What the list does open: private networks.
-    let res = o
-        .create("http", json!({"url": "http://10.0.0.1/"}), json!({}))
+    let _: Created = o
+        .create("http", json!({"url": "http://10.0.0.1/"}), json!({}), 201)
         .await;
-    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
 }
 
 /// The API's connection test of an http integration at the bouncer on 127.0.0.2 (the only
 /// address opened), which redirects to `to`.
-async fn test_through_bouncer(to: &str) -> Value {
+async fn test_through_bouncer(to: &str) -> ConnectionTest {
     let o = Org::start("127.0.0.2/32").await;
     let bouncer = FakeTarget::redirecting(SocketAddr::new(LOOPBACK_2, 0), to)
         .await
         .expect("bind 127.0.0.2");
-    let res = o
+    let Created { id } = o
         .create(
             "http",
             json!({"url": format!("{}/status", bouncer.url)}),
             json!({}),
+            201,
         )
         .await;
-    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
-    let id = res.json()["data"]["id"].as_str().expect("id").to_owned();
-    let res = o
-        .call(Method::POST, &format!("integrations/{id}/test"), None)
+    let report = o
+        .admin()
+        .call(Method::POST, &format!("integrations/{id}/test"), None, 200)
         .await;
-    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     assert_eq!(
         bouncer.hits(),
         1,
         "the first hop was allowed, and not retried"
     );
-    res.json()["data"].clone()
+    report
 }
 
 #[tokio::test]
@@ -253,10 +267,12 @@ async fn a_redirect_to_a_refused_address_is_never_followed() {
         "http://169.254.169.254/latest/meta-data/iam/security-credentials/".to_owned(),
     ] {
         let report = test_through_bouncer(&to).await;
-        assert_eq!(report["ok"], false, "{to}: {report}");
-        let error = report["error"].as_str().unwrap_or_default();
-        assert!(error.contains("destination not allowed"), "{to}: {report}");
-        assert_eq!(report["attempts"], 1, "a refusal is not retried: {report}");
+        assert!(!report.ok, "{to}: {report:?}");
+        assert!(
+            report.error_text().contains("destination not allowed"),
+            "{to}: {report:?}"
+        );
+        assert_eq!(report.attempts, 1, "a refusal is not retried: {report:?}");
     }
     assert_eq!(target.hits(), 0, "the redirect target was never contacted");
 
@@ -265,7 +281,7 @@ async fn a_redirect_to_a_refused_address_is_never_followed() {
         .await
         .expect("bind");
     let report = test_through_bouncer(&format!("{}/fine", allowed.url)).await;
-    assert_eq!(report["ok"], true, "{report}");
+    assert!(report.ok, "{report:?}");
     assert_eq!(allowed.hits(), 1);
 }
 
@@ -471,35 +487,22 @@ async fn a_huge_answer_from_a_user_typed_server_is_not_read_whole() {
         .await;
     let admin = app.register("r2-argo@example.com", Some("Argo")).await;
     let org = admin.first_org();
-    let res = app
+    let admin = app.caller(Some(&admin)).in_org(&org);
+    let Created { id } = admin
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/integrations"),
-            Some(&admin.access_token),
+            "integrations",
             Some(json!({"type": "argocd", "name": "big", "config": {"server_url": format!("http://{addr}")},
                         "credentials": {"token": "argocd-token-123"}})),
+            201,
         )
         .await;
-    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
-    let id = res.json()["data"]["id"].as_str().expect("id").to_owned();
-    let res = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/orgs/{org}/integrations/{id}/test"),
-            Some(&admin.access_token),
-            None,
-        )
+    let report: ConnectionTest = admin
+        .call(Method::POST, &format!("integrations/{id}/test"), None, 200)
         .await;
-    let report = res.json()["data"].clone();
-    assert_eq!(
-        report["ok"], false,
-        "a {PAD}-byte body was accepted: {report}"
-    );
+    assert!(!report.ok, "a {PAD}-byte body was accepted: {report:?}");
     assert!(
-        report["error"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("over 8388608 bytes"),
-        "{report}"
+        report.error_text().contains("over 8388608 bytes"),
+        "{report:?}"
     );
 }

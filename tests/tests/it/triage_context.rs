@@ -6,8 +6,51 @@
 
 use axum::http::Method;
 use repopal_tests::TestApp;
-use repopal_tests::app::OAuthToken;
-use repopal_tests::{Setup, fake_github::RateLimit};
+use repopal_tests::app::{ErrorEnvelope, OAuthToken};
+use repopal_tests::{Setup, fake_github::RateLimit, shapes::Page};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A directory entry.
+#[derive(Debug, Deserialize)]
+struct Entry {
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    path: String,
+}
+
+/// A file's content.
+#[derive(Debug, Deserialize)]
+struct File {
+    content: String,
+}
+
+/// A workflow with its YAML.
+#[derive(Debug, Deserialize)]
+struct Workflow {
+    path: String,
+    yaml: Option<String>,
+}
+
+/// A commit's changes, within the caps.
+#[derive(Debug, Deserialize)]
+struct Diff {
+    message: String,
+    files: Vec<ChangedFile>,
+    truncated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangedFile {
+    patch: Option<String>,
+    patch_truncated: bool,
+}
+
+/// The first id of a list page.
+fn first_id(page: &Page) -> String {
+    page.items[0]["id"].as_str().expect("as set up").to_owned()
+}
 
 const CI_YAML: &str = "name: CI\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo test\n";
 
@@ -30,63 +73,52 @@ async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
     with_files(&m).await;
     let base = format!("repositories/{}", m.repo);
 
-    let root = m
-        .admin_call(Method::GET, &format!("{base}/files"), None)
+    let admin = m.as_admin();
+    let root: Page<Entry> = admin
+        .call(Method::GET, &format!("{base}/files"), None, 200)
         .await;
-    assert_eq!(root.status, 200, "{}", root.text());
-    let mut names: Vec<String> = root.json()["data"]["items"]
-        .as_array()
-        .expect("as set up")
+    let mut names: Vec<String> = root
+        .items
         .iter()
-        .map(|e| {
-            format!(
-                "{}:{}",
-                e["type"].as_str().expect("as set up"),
-                e["name"].as_str().expect("as set up")
-            )
-        })
+        .map(|e| format!("{}:{}", e.kind, e.name))
         .collect();
     names.sort();
     assert_eq!(
         names,
         ["dir:.github", "dir:src", "file:README.md", "file:big.bin"]
     );
-    let src = m
-        .admin_call(Method::GET, &format!("{base}/files?path=src"), None)
-        .await
-        .json();
-    assert_eq!(src["data"]["items"][0]["path"], "src/lib.rs");
-
-    let file = m
-        .admin_call(Method::GET, &format!("{base}/files/src/lib.rs"), None)
+    let src: Page<Entry> = admin
+        .call(Method::GET, &format!("{base}/files?path=src"), None, 200)
         .await;
-    assert_eq!(file.status, 200, "{}", file.text());
-    assert_eq!(file.json()["data"]["content"], "pub fn f() {}\n");
-    let branch = m
-        .admin_call(
+    assert_eq!(src.items[0].path, "src/lib.rs");
+
+    let file: File = admin
+        .call(Method::GET, &format!("{base}/files/src/lib.rs"), None, 200)
+        .await;
+    assert_eq!(file.content, "pub fn f() {}\n");
+    let branch: File = admin
+        .call(
             Method::GET,
             &format!("{base}/files/README.md?ref=feature"),
             None,
+            200,
         )
-        .await
-        .json();
-    assert_eq!(branch["data"]["content"], "# On a branch\n");
-    let big = m
-        .admin_call(Method::GET, &format!("{base}/files/big.bin"), None)
         .await;
-    assert_eq!(big.error_code(), (400, "file_too_large".to_owned()));
-    let missing = m
-        .admin_call(Method::GET, &format!("{base}/files/nope.txt"), None)
+    assert_eq!(branch.content, "# On a branch\n");
+    let big: ErrorEnvelope = admin
+        .call(Method::GET, &format!("{base}/files/big.bin"), None, 400)
         .await;
-    assert_eq!(missing.status, 404);
+    assert_eq!(big.error.code, "file_too_large");
+    let _: ErrorEnvelope = admin
+        .call(Method::GET, &format!("{base}/files/nope.txt"), None, 404)
+        .await;
 
-    let workflows = m
-        .admin_call(Method::GET, &format!("{base}/workflows"), None)
+    let workflows: Page<Workflow> = admin
+        .call(Method::GET, &format!("{base}/workflows"), None, 200)
         .await;
-    assert_eq!(workflows.status, 200, "{}", workflows.text());
-    let w = &workflows.json()["data"]["items"][0];
-    assert_eq!(w["path"], ".github/workflows/ci.yml");
-    assert_eq!(w["yaml"], CI_YAML);
+    let w = &workflows.items[0];
+    assert_eq!(w.path, ".github/workflows/ci.yml");
+    assert_eq!(w.yaml.as_deref(), Some(CI_YAML));
 
     // A commit of 120 files, one with a 40 KiB patch: 100 files, that patch cut.
     let mut files: Vec<(String, String)> = (0..120)
@@ -101,20 +133,26 @@ async fn files_workflows_and_diffs_come_from_github_within_their_caps() {
     let sha = "0123456789abcdef0123456789abcdef01234567";
     m.github
         .put_commit(&m.full_name, sha, "Break the build", &files);
-    let diff = m
-        .admin_call(Method::GET, &format!("{base}/commits/{sha}/diff"), None)
+    let d: Diff = admin
+        .call(
+            Method::GET,
+            &format!("{base}/commits/{sha}/diff"),
+            None,
+            200,
+        )
         .await;
-    assert_eq!(diff.status, 200, "{}", diff.text());
-    let d = &diff.json()["data"];
-    assert_eq!(d["message"], "Break the build");
-    assert_eq!(d["files"].as_array().expect("as set up").len(), 100);
-    assert_eq!(d["truncated"], true);
-    assert_eq!(d["files"][0]["patch_truncated"], true);
+    assert_eq!(d.message, "Break the build");
+    assert_eq!(d.files.len(), 100);
+    assert!(d.truncated);
+    assert!(d.files[0].patch_truncated);
     assert_eq!(
-        d["files"][0]["patch"].as_str().expect("as set up").len(),
+        d.files[0].patch.as_deref().expect("as set up").len(),
         common::github::PATCH_MAX_BYTES
     );
-    assert_eq!(d["files"][1]["patch"], "@@ -1 +1 @@\n-old 1\n+new 1");
+    assert_eq!(
+        d.files[1].patch.as_deref(),
+        Some("@@ -1 +1 @@\n-old 1\n+new 1")
+    );
 }
 
 #[tokio::test]
@@ -129,30 +167,29 @@ async fn paths_that_would_leave_the_repository_are_refused_before_github_is_aske
         format!("{base}/files/src/..%2F..%2F..%2Fuser"),
         format!("{base}/files?path=src%5C..%5Cx"),
     ] {
-        let res = m.admin_call(Method::GET, &attack, None).await;
-        assert_eq!(
-            res.error_code(),
-            (400, "invalid_path".to_owned()),
-            "{attack}: {}",
-            res.text()
-        );
+        let res: ErrorEnvelope = m.as_admin().call(Method::GET, &attack, None, 400).await;
+        assert_eq!(res.error.code, "invalid_path", "{attack}: {res:?}");
     }
-    let bad_ref = m
-        .admin_call(
+    let bad_ref: ErrorEnvelope = m
+        .as_admin()
+        .call(
             Method::GET,
             &format!("{base}/files?path=src&ref=a..b"),
             None,
+            400,
         )
         .await;
-    assert_eq!(bad_ref.error_code(), (400, "invalid_ref".to_owned()));
-    let bad_sha = m
-        .admin_call(
+    assert_eq!(bad_ref.error.code, "invalid_ref");
+    let bad_sha: ErrorEnvelope = m
+        .as_admin()
+        .call(
             Method::GET,
             &format!("{base}/commits/..%2F..%2Fuser/diff"),
             None,
+            400,
         )
         .await;
-    assert_eq!(bad_sha.error_code(), (400, "invalid_sha".to_owned()));
+    assert_eq!(bad_sha.error.code, "invalid_sha");
     assert_eq!(
         m.github.calls().len(),
         calls_before,
@@ -165,10 +202,10 @@ async fn answers_are_reused_by_etag_and_rate_limits_become_429_with_retry_after(
     let m = TestApp::builder().oauth_repo(OAuthToken::NonExpiring).await;
     with_files(&m).await;
     let path = format!("repositories/{}/files/README.md", m.repo);
+    let admin = m.as_admin();
     for _ in 0..3 {
-        let res = m.admin_call(Method::GET, &path, None).await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["content"], "# Hello\n");
+        let file: File = admin.call(Method::GET, &path, None, 200).await;
+        assert_eq!(file.content, "# Hello\n");
     }
     assert_eq!(
         m.github.content_counts(),
@@ -178,7 +215,8 @@ async fn answers_are_reused_by_etag_and_rate_limits_become_429_with_retry_after(
 
     // Primary limit: 403 with x-ratelimit-remaining 0.
     m.github.rate_limit_next(&[RateLimit::Primary(120)]);
-    let res = m.admin_call(Method::GET, &path, None).await;
+    // The Retry-After header is read: the raw answer.
+    let res = admin.send(Method::GET, &path, None).await;
     assert_eq!(
         res.error_code(),
         (429, "upstream_rate_limited".to_owned()),
@@ -193,8 +231,8 @@ async fn answers_are_reused_by_etag_and_rate_limits_become_429_with_retry_after(
     assert!((100..=121).contains(&wait), "{wait}");
     // Secondary limit: 429 with retry-after.
     m.github.rate_limit_next(&[RateLimit::Secondary(45)]);
-    let res = m
-        .admin_call(
+    let res = admin
+        .send(
             Method::GET,
             &format!("repositories/{}/workflows", m.repo),
             None,
@@ -203,7 +241,7 @@ async fn answers_are_reused_by_etag_and_rate_limits_become_429_with_retry_after(
     assert_eq!(res.error_code(), (429, "upstream_rate_limited".to_owned()));
     assert_eq!(res.headers["retry-after"], "45");
     // Then it works again.
-    assert_eq!(m.admin_call(Method::GET, &path, None).await.status, 200);
+    let _: File = admin.call(Method::GET, &path, None, 200).await;
 }
 
 #[tokio::test]
@@ -213,22 +251,14 @@ async fn another_organisations_repository_and_run_are_404() {
     let other = m.app.register("other-org@example.com", Some("Other")).await;
     let other_org = other.first_org();
     let calls_before = m.github.calls().len();
+    let stranger = m.app.caller(Some(&other)).in_org(&other_org);
     for path in [
         format!("repositories/{}/files", m.repo),
         format!("repositories/{}/files/README.md", m.repo),
         format!("repositories/{}/workflows", m.repo),
         format!("repositories/{}/commits/0123456/diff", m.repo),
     ] {
-        let res = m
-            .app
-            .call(
-                Method::GET,
-                &format!("/api/v1/orgs/{other_org}/{path}"),
-                Some(&other.access_token),
-                None,
-            )
-            .await;
-        assert_eq!(res.status, 404, "{path}: {}", res.text());
+        let _: ErrorEnvelope = stranger.call(Method::GET, &path, None, 404).await;
     }
     // A run of the first organisation, asked for through the second.
     m.monitor().await;
@@ -237,24 +267,14 @@ async fn another_organisations_repository_and_run_are_404() {
     m.deliver_from_hook("workflow_run", "d-x", &m.hook_workflow_run(9101, "failure"))
         .await;
     m.run_jobs().await;
-    let runs = m
-        .admin_call(Method::GET, "workflow-runs", None)
-        .await
-        .json();
-    let run = runs["data"]["items"][0]["id"]
-        .as_str()
-        .expect("as set up")
-        .to_owned();
-    let res = m
-        .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{other_org}/workflow-runs/{run}/logs"),
-            Some(&other.access_token),
-            None,
-        )
+    let runs: Page = m
+        .as_admin()
+        .call(Method::GET, "workflow-runs", None, 200)
         .await;
-    assert_eq!(res.status, 404);
+    let run = first_id(&runs);
+    let _: ErrorEnvelope = stranger
+        .call(Method::GET, &format!("workflow-runs/{run}/logs"), None, 404)
+        .await;
     assert!(
         m.github.calls()[calls_before..]
             .iter()
@@ -284,16 +304,15 @@ async fn a_failed_jobs_log_is_streamed_and_capped() {
     )
     .await;
     m.run_jobs().await;
-    let runs = m
-        .admin_call(Method::GET, "workflow-runs", None)
-        .await
-        .json();
-    let run = runs["data"]["items"][0]["id"]
-        .as_str()
-        .expect("as set up")
-        .to_owned();
+    let runs: Page = m
+        .as_admin()
+        .call(Method::GET, "workflow-runs", None, 200)
+        .await;
+    let run = first_id(&runs);
+    // A plain-text answer whose headers are read: the raw answer.
     let res = m
-        .admin_call(Method::GET, &format!("workflow-runs/{run}/logs"), None)
+        .as_admin()
+        .send(Method::GET, &format!("workflow-runs/{run}/logs"), None)
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.headers["x-repopal-job-id"], "92011", "the failed job");
@@ -316,14 +335,15 @@ async fn a_failed_jobs_log_is_streamed_and_capped() {
     ));
     assert!(!used.is_empty() && used.iter().all(|t| t.starts_with("gho_")));
     // A job of another run is not this run's.
-    let res = m
-        .admin_call(
+    let _: ErrorEnvelope = m
+        .as_admin()
+        .call(
             Method::GET,
             &format!("workflow-runs/{run}/logs?job=12345"),
             None,
+            404,
         )
         .await;
-    assert_eq!(res.status, 404);
 }
 
 #[tokio::test]
@@ -347,16 +367,13 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
     m.deliver_from_hook("workflow_run", "d-link", &payload)
         .await;
     m.run_jobs().await;
-    let list = m.admin_call(Method::GET, "incidents", None).await.json();
-    let id = list["data"]["items"][0]["id"]
-        .as_str()
-        .expect("as set up")
-        .to_owned();
-    let detail = m
-        .admin_call(Method::GET, &format!("incidents/{id}"), None)
-        .await
-        .json();
-    let links = &detail["data"]["links"];
+    let list: Page = m.as_admin().call(Method::GET, "incidents", None, 200).await;
+    let id = first_id(&list);
+    let detail: Value = m
+        .as_admin()
+        .call(Method::GET, &format!("incidents/{id}"), None, 200)
+        .await;
+    let links = &detail["links"];
     let diff = links["suspect_commit_diff"].as_str().expect("as set up");
     assert_eq!(
         diff,
@@ -365,12 +382,12 @@ async fn the_incident_detail_links_the_suspect_diff_and_the_workflow_yaml() {
             m.org, m.repo
         )
     );
-    let res = m
+    let d: Diff = m
         .app
-        .call(Method::GET, diff, Some(&m.admin.access_token), None)
+        .caller(Some(&m.admin))
+        .call(Method::GET, diff, None, 200)
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(res.json()["data"]["message"], "Suspect");
+    assert_eq!(d.message, "Suspect");
     let workflow = links["workflow"].as_str().expect("as set up");
     assert!(workflow.contains("/workflows?workflow_id="), "{workflow}");
 }
@@ -385,11 +402,11 @@ async fn an_expired_connection_token_is_refreshed_once_for_a_burst_of_fetches() 
         .await
         .expect("as set up");
     let path = format!("repositories/{}/files/README.md", m.repo);
-    let burst = (0..5).map(|_| m.admin_call(Method::GET, &path, None));
+    let admin = m.as_admin();
+    let burst = (0..5).map(|_| admin.call::<File>(Method::GET, &path, None, 200));
     let answers = futures::future::join_all(burst).await;
-    for res in &answers {
-        assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(res.json()["data"]["content"], "# Hello\n");
+    for file in &answers {
+        assert_eq!(file.content, "# Hello\n");
     }
     assert_eq!(
         m.github.count("POST /login/oauth/access_token refresh"),
