@@ -7,10 +7,39 @@ use axum::http::Method;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use repopal_tests::{
     TestApp,
+    app::ErrorEnvelope,
     auth::PASSWORD,
+    shapes::Page,
     worker::{InProcessWorker, drain, test_worker_config},
 };
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const ME: &str = "/api/v1/auth/me";
+const REFRESH: &str = "/api/v1/auth/refresh-token";
+
+/// The signed-in user as `/api/v1/auth/me` answers.
+#[derive(Deserialize)]
+struct Me {
+    id: String,
+    full_name: String,
+    email_verified: bool,
+}
+
+/// A token pair as a refresh answers it.
+#[derive(Deserialize)]
+struct Tokens {
+    access_token: String,
+    refresh_token: String,
+}
+
+/// One of the user's sessions as `/api/v1/auth/sessions` lists it.
+#[derive(Debug, Deserialize)]
+struct SessionItem {
+    id: String,
+    user_agent: Option<String>,
+    current: bool,
+}
 
 #[tokio::test]
 async fn register_returns_user_orgs_and_tokens_and_me_works() {
@@ -26,47 +55,44 @@ async fn register_returns_user_orgs_and_tokens_and_me_works() {
     assert_eq!(s.body["data"]["tokens"]["expires_in"], 900);
     assert!(user.get("password_hash").is_none());
 
-    let me = app
-        .call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
-        .await;
-    assert_eq!(me.status, 200);
-    assert_eq!(me.json()["data"]["id"], s.user_id);
+    let ada = app.caller(Some(&s));
+    let me: Me = ada.call(Method::GET, ME, None, 200).await;
+    assert_eq!(me.id, s.user_id);
 
-    let patched = app
+    let patched: Me = ada
         .call(
             Method::PATCH,
-            "/api/v1/auth/me",
-            Some(&s.access_token),
+            ME,
             Some(json!({"full_name": "Ada Lovelace"})),
+            200,
         )
         .await;
-    assert_eq!(patched.json()["data"]["full_name"], "Ada Lovelace");
+    assert_eq!(patched.full_name, "Ada Lovelace");
 
-    let dup = app
+    let dup: ErrorEnvelope = app
+        .caller(None)
         .call(
             Method::POST,
             "/api/v1/auth/register",
-            None,
             Some(json!({"email": "ada@example.com", "password": PASSWORD, "full_name": "X"})),
+            409,
         )
         .await;
-    assert_eq!(dup.status, 409);
-    assert_eq!(dup.json()["error"]["code"], "email_taken");
+    assert_eq!(dup.error.code, "email_taken");
 }
 
 #[tokio::test]
 async fn bad_registration_input_lists_the_failing_fields() {
     let app = TestApp::builder().build().await;
-    let res = app
+    let anonymous = app.caller(None);
+    let body: Value = anonymous
         .call(
             Method::POST,
             "/api/v1/auth/register",
-            None,
             Some(json!({"email": "nope", "password": "short", "full_name": ""})),
+            422,
         )
         .await;
-    assert_eq!(res.status, 422);
-    let body = res.json();
     assert_eq!(body["error"]["code"], "validation_failed");
     let fields = repopal_tests::shapes::field_errors(&body);
     assert!(
@@ -76,18 +102,15 @@ async fn bad_registration_input_lists_the_failing_fields() {
         "{body}"
     );
 
-    let res = app
+    let e: ErrorEnvelope = anonymous
         .call(
             Method::POST,
             "/api/v1/auth/register",
-            None,
             Some(json!({"email": 1})),
+            422,
         )
         .await;
-    assert_eq!(
-        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
-        (422, Some("validation_failed"))
-    );
+    assert_eq!(e.error.code, "validation_failed");
     let req = axum::http::Request::builder()
         .method(Method::POST)
         .uri("/api/v1/auth/login")
@@ -124,52 +147,43 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
     let app = TestApp::builder().build().await;
     let s = app.register("carol@example.com", None).await;
 
-    let first = app
+    let anonymous = app.caller(None);
+    let first: Tokens = anonymous
         .call(
             Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
+            REFRESH,
             Some(json!({"refresh_token": s.refresh_token})),
+            200,
         )
         .await;
-    assert_eq!(first.status, 200, "{}", first.text());
-    let rotated = first.json()["data"]["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let new_access = first.json()["data"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let rotated = first.refresh_token;
+    let new_access = first.access_token;
     assert_ne!(rotated, s.refresh_token);
 
     // The old refresh token again: theft suspected, the session (all its tokens) ends.
-    let reuse = app
+    let reuse: ErrorEnvelope = anonymous
         .call(
             Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
+            REFRESH,
             Some(json!({"refresh_token": s.refresh_token})),
+            401,
         )
         .await;
-    assert_eq!(reuse.status, 401);
-    assert_eq!(reuse.json()["error"]["code"], "refresh_token_reused");
-    let after = app
+    assert_eq!(reuse.error.code, "refresh_token_reused");
+    // The rotated token died with its session.
+    let _: ErrorEnvelope = anonymous
         .call(
             Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
+            REFRESH,
             Some(json!({"refresh_token": rotated})),
+            401,
         )
         .await;
-    assert_eq!(after.status, 401, "the rotated token died with its session");
-    let me = app
-        .call(Method::GET, "/api/v1/auth/me", Some(&new_access), None)
+    // Access tokens of the revoked session stop at once.
+    let _: ErrorEnvelope = app
+        .caller_with_token(&new_access)
+        .call(Method::GET, ME, None, 401)
         .await;
-    assert_eq!(
-        me.status, 401,
-        "access tokens of the revoked session stop at once"
-    );
     let logged: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'auth.refresh_reuse'")
             .fetch_one(&app.db.pool)
@@ -184,66 +198,43 @@ async fn logout_and_ending_a_session_revoke_access_at_once() {
     let a = app.register("dan@example.com", None).await;
     let b = app.login_ok("dan@example.com").await;
 
-    let list = app
-        .call(
-            Method::GET,
-            "/api/v1/auth/sessions",
-            Some(&a.access_token),
-            None,
-        )
-        .await
-        .json();
-    let sessions = list["data"]["items"].as_array().unwrap();
+    let as_a = app.caller(Some(&a));
+    let list: Page<SessionItem> = as_a
+        .call(Method::GET, "/api/v1/auth/sessions", None, 200)
+        .await;
+    let sessions = &list.items;
     assert_eq!(sessions.len(), 2);
-    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
-    assert_eq!(sessions[0]["user_agent"], "repopal-tests/1.0");
-    let other = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    assert_eq!(sessions.iter().filter(|s| s.current).count(), 1);
+    assert_eq!(sessions[0].user_agent.as_deref(), Some("repopal-tests/1.0"));
+    let other = &sessions
+        .iter()
+        .find(|s| !s.current)
+        .expect("the other session")
+        .id;
 
-    let ended = app
+    let _: Value = as_a
         .call(
             Method::DELETE,
             &format!("/api/v1/auth/sessions/{other}"),
-            Some(&a.access_token),
             None,
+            200,
         )
         .await;
-    assert_eq!(ended.status, 200);
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&b.access_token), None)
-            .await
-            .status,
-        401
-    );
+    let _: ErrorEnvelope = app.caller(Some(&b)).call(Method::GET, ME, None, 401).await;
 
-    assert_eq!(
-        app.call(
-            Method::POST,
-            "/api/v1/auth/logout",
-            Some(&a.access_token),
-            None
-        )
-        .await
-        .status,
-        200
-    );
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&a.access_token), None)
-            .await
-            .status,
-        401
-    );
-    let refresh = app
+    let _: Value = as_a
+        .call(Method::POST, "/api/v1/auth/logout", None, 200)
+        .await;
+    let _: ErrorEnvelope = as_a.call(Method::GET, ME, None, 401).await;
+    let _: ErrorEnvelope = app
+        .caller(None)
         .call(
             Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
+            REFRESH,
             Some(json!({"refresh_token": a.refresh_token})),
+            401,
         )
         .await;
-    assert_eq!(refresh.status, 401);
 }
 
 fn forge(token: &str, header: &str, payload: Option<serde_json::Value>) -> String {
@@ -306,12 +297,7 @@ async fn forged_expired_and_wrong_algorithm_tokens_are_refused() {
     )
     .unwrap();
 
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
-            .await
-            .status,
-        200
-    );
+    let _: Me = app.caller(Some(&s)).call(Method::GET, ME, None, 200).await;
     for (what, token) in [
         ("alg none", none),
         ("HS512", hs512),
@@ -320,18 +306,13 @@ async fn forged_expired_and_wrong_algorithm_tokens_are_refused() {
         ("wrong key", wrong_key),
         ("garbage", "abc".into()),
     ] {
-        let res = app
-            .call(Method::GET, "/api/v1/auth/me", Some(&token), None)
+        let e: ErrorEnvelope = app
+            .caller_with_token(&token)
+            .call(Method::GET, ME, None, 401)
             .await;
-        assert_eq!(res.status, 401, "{what}");
-        assert_eq!(res.json()["error"]["code"], "unauthorized", "{what}");
+        assert_eq!(e.error.code, "unauthorized", "{what}");
     }
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", None, None)
-            .await
-            .status,
-        401
-    );
+    let _: ErrorEnvelope = app.caller(None).call(Method::GET, ME, None, 401).await;
 }
 
 #[tokio::test]
@@ -339,44 +320,27 @@ async fn change_password_ends_the_other_sessions() {
     let app = TestApp::builder().build().await;
     let a = app.register("fay@example.com", None).await;
     let b = app.login_ok("fay@example.com").await;
-    let wrong = app
+    let as_a = app.caller(Some(&a));
+    let wrong: ErrorEnvelope = as_a
         .call(
             Method::POST,
             "/api/v1/auth/change-password",
-            Some(&a.access_token),
             Some(json!({"current_password": "Nope-nope-1", "new_password": "Another-pass-2"})),
+            403,
         )
         .await;
-    assert_eq!(
-        (
-            wrong.status.as_u16(),
-            wrong.json()["error"]["code"].as_str()
-        ),
-        (403, Some("wrong_password"))
-    );
-    let ok = app
+    assert_eq!(wrong.error.code, "wrong_password");
+    let _: Value = as_a
         .call(
             Method::POST,
             "/api/v1/auth/change-password",
-            Some(&a.access_token),
             Some(json!({"current_password": PASSWORD, "new_password": "Another-pass-2"})),
+            200,
         )
         .await;
-    assert_eq!(ok.status, 200, "{}", ok.text());
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&a.access_token), None)
-            .await
-            .status,
-        200,
-        "this session stays"
-    );
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&b.access_token), None)
-            .await
-            .status,
-        401,
-        "others end"
-    );
+    // This session stays; the others end.
+    let _: Me = as_a.call(Method::GET, ME, None, 200).await;
+    let _: ErrorEnvelope = app.caller(Some(&b)).call(Method::GET, ME, None, 401).await;
     assert_eq!(app.login("fay@example.com", PASSWORD).await.status, 401);
     assert_eq!(
         app.login("fay@example.com", "Another-pass-2").await.status,
@@ -388,62 +352,47 @@ async fn change_password_ends_the_other_sessions() {
 async fn forgot_and_reset_password_use_a_single_use_mailed_token() {
     let app = TestApp::builder().build().await;
     let s = app.register("gus@example.com", None).await;
-    let unknown = app
+    let anonymous = app.caller(None);
+    // No account enumeration: both answer 202, the same.
+    let unknown: Value = anonymous
         .call(
             Method::POST,
             "/api/v1/auth/forgot-password",
-            None,
             Some(json!({"email": "none@example.com"})),
+            202,
         )
         .await;
-    let known = app
+    let known: Value = anonymous
         .call(
             Method::POST,
             "/api/v1/auth/forgot-password",
-            None,
             Some(json!({"email": "gus@example.com"})),
+            202,
         )
         .await;
-    assert_eq!(
-        (unknown.status, unknown.json()),
-        (known.status, known.json()),
-        "no account enumeration"
-    );
-    assert_eq!(known.status, 202);
+    assert_eq!(unknown, known, "no account enumeration");
 
     let token = app.mailed_token("gus@example.com").await;
     assert!(token.starts_with("rpp_"));
-    let reset = app
+    let _: Value = anonymous
         .call(
             Method::POST,
             "/api/v1/auth/reset-password",
-            None,
             Some(json!({"token": token, "new_password": "Brand-new-pass-3"})),
+            200,
         )
         .await;
-    assert_eq!(reset.status, 200, "{}", reset.text());
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
-            .await
-            .status,
-        401,
-        "all sessions end"
-    );
-    let again = app
+    // All sessions end.
+    let _: ErrorEnvelope = app.caller(Some(&s)).call(Method::GET, ME, None, 401).await;
+    let again: ErrorEnvelope = anonymous
         .call(
             Method::POST,
             "/api/v1/auth/reset-password",
-            None,
             Some(json!({"token": token, "new_password": "Brand-new-pass-4"})),
+            400,
         )
         .await;
-    assert_eq!(
-        (
-            again.status.as_u16(),
-            again.json()["error"]["code"].as_str()
-        ),
-        (400, Some("invalid_token"))
-    );
+    assert_eq!(again.error.code, "invalid_token");
     assert_eq!(
         app.login("gus@example.com", "Brand-new-pass-3")
             .await
@@ -472,29 +421,26 @@ async fn email_verification_goes_out_through_the_mail_job() {
     );
 
     let token = app.mailed_token("hal@example.com").await;
-    let res = app
+    let anonymous = app.caller(None);
+    let _: Value = anonymous
         .call(
             Method::POST,
             "/api/v1/auth/verify-email",
-            None,
             Some(json!({"token": token})),
+            200,
         )
         .await;
-    assert_eq!(res.status, 200);
-    let me = app
-        .call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
-        .await
-        .json();
-    assert_eq!(me["data"]["email_verified"], true);
-    let again = app
+    let me: Me = app.caller(Some(&s)).call(Method::GET, ME, None, 200).await;
+    assert!(me.email_verified);
+    // Single use.
+    let _: ErrorEnvelope = anonymous
         .call(
             Method::POST,
             "/api/v1/auth/verify-email",
-            None,
             Some(json!({"token": token})),
+            400,
         )
         .await;
-    assert_eq!(again.status, 400, "single use");
 }
 
 #[tokio::test]
@@ -638,19 +584,11 @@ async fn two_concurrent_uses_of_one_refresh_token_succeed_at_most_once() {
     let app = TestApp::builder().build().await;
     let s = app.register("race@example.com", None).await;
     let body = json!({"refresh_token": s.refresh_token});
+    // Which of the two wins is not fixed, so the raw answers.
+    let anonymous = app.caller(None);
     let (a, b) = tokio::join!(
-        app.call(
-            Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
-            Some(body.clone())
-        ),
-        app.call(
-            Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
-            Some(body.clone())
-        ),
+        anonymous.send(Method::POST, REFRESH, Some(body.clone())),
+        anonymous.send(Method::POST, REFRESH, Some(body.clone())),
     );
     let mut statuses = vec![a.status.as_u16(), b.status.as_u16()];
     statuses.sort_unstable();

@@ -6,7 +6,17 @@ use repopal_tests::{
     TestApp,
     auth::PASSWORD,
     console::{Browser, ORIGIN, csrf_of, location},
+    shapes::{Created, Page},
 };
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One of the signed-in user's sessions, as `GET /api/v1/auth/sessions` lists it.
+#[derive(Deserialize)]
+struct SessionItem {
+    id: String,
+    current: bool,
+}
 
 fn header(res: &repopal_tests::http::TestResponse, name: &str) -> String {
     res.headers
@@ -224,33 +234,24 @@ async fn a_revoked_session_cookie_is_refused_and_logout_ends_the_api_session_too
 
     // The same person signs in to the API and revokes the console's session from there.
     let api = app.login_ok("rita@example.com").await;
-    let sessions = app
-        .call(
-            Method::GET,
-            "/api/v1/auth/sessions",
-            Some(&api.access_token),
-            None,
-        )
-        .await
-        .json();
-    let console_session = sessions["data"]["items"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .find(|s| s["current"] == false)
-        .expect("the console's session")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let res = app
+    let as_api = app.caller(Some(&api));
+    let sessions: Page<SessionItem> = as_api
+        .call(Method::GET, "/api/v1/auth/sessions", None, 200)
+        .await;
+    let console_session = sessions
+        .items
+        .into_iter()
+        .find(|s| !s.current)
+        .expect("the console's session")
+        .id;
+    let _: Value = as_api
         .call(
             Method::DELETE,
             &format!("/api/v1/auth/sessions/{console_session}"),
-            Some(&api.access_token),
             None,
+            200,
         )
         .await;
-    assert_eq!(res.status, 200);
     let res = b.get(&app, "/profile").await;
     assert_eq!(res.status, 303);
     assert_eq!(location(&res), "/login?next=%2Fprofile");
@@ -300,15 +301,14 @@ async fn a_revoked_session_cookie_is_refused_and_logout_ends_the_api_session_too
     )
     .await;
     assert_eq!(d.get(&app, "/profile").await.status, 200);
-    let res = app
+    let _: Value = as_api
         .call(
             Method::POST,
             "/api/v1/auth/change-password",
-            Some(&api.access_token),
             Some(serde_json::json!({"current_password": PASSWORD, "new_password": "Another-long-pass-42"})),
+            200,
         )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(d.get(&app, "/profile").await.status, 303);
 }
 
@@ -480,22 +480,18 @@ async fn password_reset_email_verification_and_invitations_work_from_their_links
     let api = app
         .login_ok_with("admin@example.com", "Brand-new-password-7")
         .await;
-    let org = app
-        .call(Method::GET, "/api/v1/orgs", Some(&api), None)
-        .await
-        .json()["data"]["items"][0]["id"]
-        .as_str()
-        .expect("org")
-        .to_owned();
-    let res = app
+    let as_api = app.caller_with_token(&api);
+    let orgs: Page = as_api.call(Method::GET, "/api/v1/orgs", None, 200).await;
+    let org = orgs.items[0]["id"].as_str().expect("org").to_owned();
+    let _: Created = as_api
+        .in_org(&org)
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/invitations"),
-            Some(&api),
+            "invitations",
             Some(serde_json::json!({"email": "newbie@example.com", "role": "developer"})),
+            201,
         )
         .await;
-    assert!(res.status.is_success(), "{}", res.text());
     let token = app.mailed_token("newbie@example.com").await;
     let mut newbie = Browser::default();
     let page = newbie

@@ -4,8 +4,79 @@
 
 use axum::http::Method;
 use repopal_tests::TestApp;
-use repopal_tests::{Setup, fake_slack::Posted, monitored::CHANNELS};
+use repopal_tests::{
+    Setup,
+    app::ErrorEnvelope,
+    fake_slack::Posted,
+    monitored::CHANNELS,
+    shapes::{Created, Page},
+};
+use serde::Deserialize;
 use serde_json::{Value, json};
+
+/// A workflow run as the API lists it.
+#[derive(Debug, Deserialize)]
+struct Run {
+    id: String,
+    run_id: i64,
+    status: String,
+    conclusion: Option<String>,
+    evaluation: Option<String>,
+}
+
+/// A workflow run's detail: the run and its jobs.
+#[derive(Deserialize)]
+struct RunDetail {
+    jobs: Vec<Value>,
+}
+
+/// An in-app notification.
+#[derive(Debug, Deserialize)]
+struct Notification {
+    id: String,
+    kind: String,
+    incident_id: Option<String>,
+}
+
+/// An incident as an action on it answers (the fields these tests read).
+#[derive(Deserialize)]
+struct IncidentState {
+    status: String,
+    acknowledged_by: Option<String>,
+    resolved_at: Option<String>,
+    resolution: Option<String>,
+}
+
+/// A started job to follow.
+#[derive(Deserialize)]
+struct JobStarted {
+    job_id: String,
+}
+
+/// A job's state.
+#[derive(Deserialize)]
+struct Job {
+    state: String,
+}
+
+/// An integration as the API lists it (the fields these tests read).
+#[derive(Deserialize)]
+struct Integration {
+    id: String,
+    status: String,
+}
+
+/// An entry of a list read only for its id (a webhook delivery).
+#[derive(Deserialize)]
+struct Listed {
+    id: String,
+}
+
+/// An audit-log entry's action.
+#[derive(Deserialize)]
+struct AuditEntry {
+    action: String,
+}
 
 fn kinds(incident: &Value) -> Vec<String> {
     incident["timeline"]
@@ -96,29 +167,22 @@ async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_adm
     );
 
     // The run and its jobs are listed.
-    let runs = m
-        .admin_call(Method::GET, "workflow-runs", None)
-        .await
-        .json();
-    assert_eq!(runs["data"]["items"].as_array().unwrap().len(), 1);
-    let run = &runs["data"]["items"][0];
+    let admin = m.as_admin();
+    let runs: Page<Run> = admin.call(Method::GET, "workflow-runs", None, 200).await;
+    assert_eq!(runs.items.len(), 1);
+    let run = &runs.items[0];
     assert_eq!(
         (
-            run["run_id"].as_i64(),
-            run["conclusion"].as_str(),
-            run["evaluation"].as_str()
+            run.run_id,
+            run.conclusion.as_deref(),
+            run.evaluation.as_deref()
         ),
-        (Some(9001), Some("failure"), Some("opened"))
+        (9001, Some("failure"), Some("opened"))
     );
-    let detail = m
-        .admin_call(
-            Method::GET,
-            &format!("workflow-runs/{}", run["id"].as_str().unwrap()),
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(detail["data"]["jobs"].as_array().unwrap().len(), 2);
+    let detail: RunDetail = admin
+        .call(Method::GET, &format!("workflow-runs/{}", run.id), None, 200)
+        .await;
+    assert_eq!(detail.jobs.len(), 2);
 
     // Slack: one message per mapped channel, with the bot token the integration holds.
     let posted = m.slack.posted();
@@ -148,44 +212,20 @@ async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_adm
     }
 
     // The org's admin has an in-app notification and can mark it read.
-    let list = m
-        .app
-        .call(
-            Method::GET,
-            "/api/v1/notifications?unread=true",
-            Some(&m.admin.access_token),
-            None,
-        )
-        .await
-        .json();
-    let items = list["data"]["items"].as_array().unwrap().clone();
-    assert_eq!(items.len(), 1, "{items:?}");
-    assert_eq!(items[0]["kind"], "opened");
-    assert_eq!(items[0]["incident_id"], id);
-    let read = m
-        .app
-        .call(
-            Method::POST,
-            &format!(
-                "/api/v1/notifications/{}/read",
-                items[0]["id"].as_str().unwrap()
-            ),
-            Some(&m.admin.access_token),
-            None,
-        )
+    let me = m.app.caller(Some(&m.admin));
+    let list: Page<Notification> = me
+        .call(Method::GET, "/api/v1/notifications?unread=true", None, 200)
         .await;
-    assert_eq!(read.status, 204);
-    let unread = m
-        .app
-        .call(
-            Method::GET,
-            "/api/v1/notifications?unread=true",
-            Some(&m.admin.access_token),
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(unread["data"]["items"].as_array().unwrap().len(), 0);
+    let items = &list.items;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].kind, "opened");
+    assert_eq!(items[0].incident_id.as_deref(), Some(id));
+    let read = format!("/api/v1/notifications/{}/read", items[0].id);
+    let () = me.call(Method::POST, &read, None, 204).await;
+    let unread: Page<Notification> = me
+        .call(Method::GET, "/api/v1/notifications?unread=true", None, 200)
+        .await;
+    assert_eq!(unread.items.len(), 0);
 
     // Opening is audit-logged.
     assert_eq!(
@@ -245,11 +285,11 @@ async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_
     assert_eq!(resolved.len(), 2, "{posted:?}");
     assert!(resolved[0].contains("test run #23 (attempt 1) succeeded on main"));
     // The other branch stays open.
-    let open = m
-        .admin_call(Method::GET, "incidents?status=open", None)
-        .await
-        .json();
-    assert_eq!(open["data"]["items"][0]["branch"], "feature-x");
+    let open: Page = m
+        .as_admin()
+        .call(Method::GET, "incidents?status=open", None, 200)
+        .await;
+    assert_eq!(open.items[0]["branch"], "feature-x");
 
     // After resolution, a new failure opens a new incident.
     m.run_completes("d-5", &m.workflow_run(7005, 24, 1, "main", "failure"))
@@ -281,22 +321,12 @@ async fn still_failing_messages_go_out_once_per_window() {
         posted[2].starts_with(":repeat: Still failing (2 occurrences): test failing on main"),
         "{posted:?}"
     );
-    let notes = m
+    let notes: Page<Notification> = m
         .app
-        .call(
-            Method::GET,
-            "/api/v1/notifications",
-            Some(&m.admin.access_token),
-            None,
-        )
-        .await
-        .json();
-    let kinds: Vec<&str> = notes["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap())
-        .collect();
+        .caller(Some(&m.admin))
+        .call(Method::GET, "/api/v1/notifications", None, 200)
+        .await;
+    let kinds: Vec<&str> = notes.items.iter().map(|n| n.kind.as_str()).collect();
     assert_eq!(kinds, ["still_failing", "opened"]);
 }
 
@@ -365,20 +395,13 @@ async fn duplicate_deliveries_and_reprocessing_never_duplicate_incidents_or_occu
     m.deliver("workflow_run", "dup-2", &payload).await;
     m.run_jobs().await;
     // Replaying the processed delivery runs the worker's handler again (at-least-once).
-    let deliveries = m
-        .admin_call(Method::GET, "webhook-deliveries", None)
-        .await
-        .json();
-    for d in deliveries["data"]["items"].as_array().unwrap() {
-        let id = d["id"].as_str().unwrap();
-        let replay = m
-            .admin_call(
-                Method::POST,
-                &format!("webhook-deliveries/{id}/replay"),
-                None,
-            )
-            .await;
-        assert_eq!(replay.status, 202, "{}", replay.text());
+    let admin = m.as_admin();
+    let deliveries: Page<Listed> = admin
+        .call(Method::GET, "webhook-deliveries", None, 200)
+        .await;
+    for d in &deliveries.items {
+        let replay = format!("webhook-deliveries/{}/replay", d.id);
+        let _: JobStarted = admin.call(Method::POST, &replay, None, 202).await;
     }
     m.run_jobs().await;
 
@@ -436,47 +459,49 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
     let id = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
     let path = |action: &str| format!("incidents/{id}/{action}");
 
-    let ack = m
-        .admin_call(Method::POST, &path("acknowledge"), Some(json!({})))
-        .await;
-    assert_eq!(ack.status, 200, "{}", ack.text());
-    assert_eq!(ack.json()["data"]["status"], "acknowledged");
-    assert_eq!(ack.json()["data"]["acknowledged_by"], m.admin.user_id);
-    let again = m
-        .admin_call(Method::POST, &path("acknowledge"), Some(json!({})))
-        .await;
-    assert_eq!(
-        (
-            again.status.as_u16(),
-            again.json()["error"]["code"].as_str()
-        ),
-        (409, Some("invalid_transition"))
-    );
+    let admin = m.as_admin();
 
-    let comment = m
-        .admin_call(
+    let ack: IncidentState = admin
+        .call(Method::POST, &path("acknowledge"), Some(json!({})), 200)
+        .await;
+    assert_eq!(ack.status, "acknowledged");
+    assert_eq!(
+        ack.acknowledged_by.as_deref(),
+        Some(m.admin.user_id.as_str())
+    );
+    let again: ErrorEnvelope = admin
+        .call(Method::POST, &path("acknowledge"), Some(json!({})), 409)
+        .await;
+    assert_eq!(again.error.code, "invalid_transition");
+
+    let _: Value = admin
+        .call(
             Method::POST,
             &path("comments"),
             Some(json!({"body": "Looking into the flaky test."})),
+            201,
         )
         .await;
-    assert_eq!(comment.status, 201, "{}", comment.text());
-    let empty = m
-        .admin_call(Method::POST, &path("comments"), Some(json!({"body": "  "})))
+    let _: ErrorEnvelope = admin
+        .call(
+            Method::POST,
+            &path("comments"),
+            Some(json!({"body": "  "})),
+            422,
+        )
         .await;
-    assert_eq!(empty.status, 422);
 
-    let resolve = m
-        .admin_call(
+    let resolve: IncidentState = admin
+        .call(
             Method::POST,
             &path("resolve"),
             Some(json!({"note": "Reverted the bad commit"})),
+            200,
         )
         .await;
-    assert_eq!(resolve.status, 200, "{}", resolve.text());
     assert_eq!(
-        resolve.json()["data"]["resolution"],
-        "Reverted the bad commit"
+        resolve.resolution.as_deref(),
+        Some("Reverted the bad commit")
     );
     m.run_jobs().await;
     let resolved: Vec<String> = texts(&m.slack.posted())
@@ -485,12 +510,11 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
         .collect();
     assert_eq!(resolved.len(), 2, "a manual resolve is announced too");
 
-    let reopen = m
-        .admin_call(Method::POST, &path("reopen"), Some(json!({})))
+    let reopen: IncidentState = admin
+        .call(Method::POST, &path("reopen"), Some(json!({})), 200)
         .await;
-    assert_eq!(reopen.status, 200, "{}", reopen.text());
-    assert_eq!(reopen.json()["data"]["status"], "open");
-    assert!(reopen.json()["data"]["resolved_at"].is_null());
+    assert_eq!(reopen.status, "open");
+    assert!(reopen.resolved_at.is_none());
 
     let incident = m.incident(&id).await;
     assert_eq!(
@@ -509,13 +533,8 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
         "Looking into the flaky test."
     );
     assert_eq!(incident["timeline"][3]["actor_id"], m.admin.user_id);
-    let audit = m.admin_call(Method::GET, "audit-logs", None).await.json();
-    let actions: Vec<&str> = audit["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let audit: Page<AuditEntry> = admin.call(Method::GET, "audit-logs", None, 200).await;
+    let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
     for expected in [
         "incident.open",
         "incident.acknowledge",
@@ -532,20 +551,17 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
     }
 
     // Re-run only the failed jobs: 202 with a job id; the worker calls GitHub.
-    let run = m
-        .admin_call(Method::GET, "workflow-runs", None)
-        .await
-        .json();
-    let run_id = run["data"]["items"][0]["id"].as_str().unwrap().to_owned();
-    let rerun = m
-        .admin_call(
+    let runs: Page<Run> = admin.call(Method::GET, "workflow-runs", None, 200).await;
+    let run_id = &runs.items[0].id;
+    let rerun: JobStarted = admin
+        .call(
             Method::POST,
             &format!("workflow-runs/{run_id}/rerun"),
             Some(json!({"failed_only": true})),
+            202,
         )
         .await;
-    assert_eq!(rerun.status, 202, "{}", rerun.text());
-    let job = rerun.json()["data"]["job_id"].as_str().unwrap().to_owned();
+    let job = rerun.job_id;
     m.run_jobs().await;
     assert_eq!(
         m.github.count(&format!(
@@ -554,20 +570,18 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
         )),
         1
     );
-    let state = m
-        .admin_call(Method::GET, &format!("jobs/{job}"), None)
-        .await
-        .json();
-    assert_eq!(state["data"]["state"], "succeeded");
+    let state: Job = admin
+        .call(Method::GET, &format!("jobs/{job}"), None, 200)
+        .await;
+    assert_eq!(state.state, "succeeded");
 
     // Stats per repository and workflow.
     m.run_completes("d-2", &m.workflow_run(3002, 31, 1, "main", "success"))
         .await;
-    let stats = m
-        .admin_call(Method::GET, "workflow-runs/stats", None)
-        .await
-        .json();
-    let row = &stats["data"]["items"][0];
+    let stats: Page = admin
+        .call(Method::GET, "workflow-runs/stats", None, 200)
+        .await;
+    let row = &stats.items[0];
     assert_eq!(
         (row["runs"].as_i64(), row["failures"].as_i64()),
         (Some(2), Some(1))
@@ -578,61 +592,47 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
 
     // A viewer reads but cannot act.
     let viewer = m.app.register("viewer@example.com", None).await;
-    let invite = m
-        .admin_call(
+    let _: Created = admin
+        .call(
             Method::POST,
             "invitations",
             Some(json!({"email": "viewer@example.com", "role": "viewer"})),
+            201,
         )
         .await;
-    assert_eq!(invite.status, 201, "{}", invite.text());
     let token = m.app.mailed_token("viewer@example.com").await;
-    let accept = m
+    let _: Value = m
         .app
+        .caller(Some(&viewer))
         .call(
             Method::POST,
             "/api/v1/invitations/accept",
-            Some(&viewer.access_token),
             Some(json!({"token": token})),
+            200,
         )
         .await;
-    assert!(accept.status.is_success(), "{}", accept.text());
-    let base = format!("/api/v1/orgs/{}", m.org);
-    let read = m
-        .app
-        .call(
-            Method::GET,
-            &format!("{base}/incidents/{id}"),
-            Some(&viewer.access_token),
-            None,
-        )
+    let as_viewer = m.app.caller(Some(&viewer)).in_org(&m.org);
+    let _: IncidentState = as_viewer
+        .call(Method::GET, &format!("incidents/{id}"), None, 200)
         .await;
-    assert_eq!(read.status, 200);
-    let act = m
-        .app
-        .call(
-            Method::POST,
-            &format!("{base}/incidents/{id}/acknowledge"),
-            Some(&viewer.access_token),
-            Some(json!({})),
-        )
+    let _: ErrorEnvelope = as_viewer
+        .call(Method::POST, &path("acknowledge"), Some(json!({})), 403)
         .await;
-    assert_eq!(act.status, 403);
 }
 
 #[tokio::test]
 async fn slack_integration_credentials_are_write_only_and_validated() {
     let m = TestApp::builder().monitored_repo().await;
-    let list = m
-        .admin_call(Method::GET, "integrations?type=slack", None)
+    let admin = m.as_admin();
+    let list: Value = admin
+        .call(Method::GET, "integrations?type=slack", None, 200)
         .await;
-    assert_eq!(list.status, 200);
-    let text = list.text();
+    let text = list.to_string();
     assert!(
         !text.contains(repopal_tests::fake_slack::SLACK_BOT_TOKEN),
         "{text}"
     );
-    let item = &list.json()["data"]["items"][0];
+    let item = &list["items"][0];
     assert_eq!(item["type"], "slack");
     assert_eq!(item["credentials"], json!({"bot_token": "…bqgy"}));
     let sealed: String =
@@ -642,60 +642,46 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
             .unwrap();
     assert!(!sealed.contains("xoxb"), "sealed at rest");
 
-    let bad = m
-        .admin_call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Other", "credentials": {"bot_token": "not-a-token"}})))
+    let bad: Value = admin
+        .call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Other", "credentials": {"bot_token": "not-a-token"}})), 422)
         .await;
-    assert_eq!(bad.status, 422, "{}", bad.text());
+    let text = bad.to_string();
+    assert!(text.contains("credentials.bot_token"), "{text}");
     assert!(
-        bad.text().contains("credentials.bot_token"),
-        "{}",
-        bad.text()
-    );
-    assert!(
-        !bad.text().contains("not-a-token"),
+        !text.contains("not-a-token"),
         "the rejected value is not echoed"
     );
-    let not_an_object = m
-        .admin_call(
+    let not_an_object: Value = admin
+        .call(
             Method::POST,
             "integrations",
             Some(json!({"type": "slack", "name": "Str", "credentials": "xoxb-given-as-a-string"})),
+            422,
         )
         .await;
-    assert_eq!(not_an_object.status, 422, "{}", not_an_object.text());
-    assert!(
-        !not_an_object.text().contains("xoxb-given"),
-        "{}",
-        not_an_object.text()
-    );
-    let unknown = m
-        .admin_call(
+    let text = not_an_object.to_string();
+    assert!(!text.contains("xoxb-given"), "{text}");
+    let _: ErrorEnvelope = admin
+        .call(
             Method::POST,
             "integrations",
             Some(json!({"type": "pagerduty", "name": "PD", "credentials": {}})),
+            422,
         )
         .await;
-    assert_eq!(unknown.status, 422);
-    let taken = m
-        .admin_call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": "xoxb-1-2-3456789"}})))
+    let taken: ErrorEnvelope = admin
+        .call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": "xoxb-1-2-3456789"}})), 409)
         .await;
-    assert_eq!(
-        (
-            taken.status.as_u16(),
-            taken.json()["error"]["code"].as_str()
-        ),
-        (409, Some("integration_name_taken"))
-    );
+    assert_eq!(taken.error.code, "integration_name_taken");
 
     // A refused token marks the integration reauth_required and the post is not retried.
     sqlx::query("DELETE FROM integrations")
         .execute(&m.app.db.pool)
         .await
         .unwrap();
-    let wrong = m
-        .admin_call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": "xoxb-0000-revoked-token"}})))
+    let _: Created = admin
+        .call(Method::POST, "integrations", Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": "xoxb-0000-revoked-token"}})), 201)
         .await;
-    assert_eq!(wrong.status, 201);
     m.deliver(
         "workflow_run",
         "d-1",
@@ -736,11 +722,10 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
         .await,
         posts
     );
-    let item = m
-        .admin_call(Method::GET, "integrations?type=slack", None)
-        .await
-        .json();
-    assert_eq!(item["data"]["items"][0]["status"], "reauth_required");
+    let list: Page<Integration> = admin
+        .call(Method::GET, "integrations?type=slack", None, 200)
+        .await;
+    assert_eq!(list.items[0].status, "reauth_required");
 }
 
 #[tokio::test]
@@ -749,27 +734,17 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
     m.run_completes("d-1", &m.workflow_run(1001, 1, 1, "main", "failure"))
         .await;
     let incident = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
-    let runs = m
-        .admin_call(Method::GET, "workflow-runs", None)
-        .await
-        .json();
-    let run = runs["data"]["items"][0]["id"].as_str().unwrap().to_owned();
-    let integrations = m.admin_call(Method::GET, "integrations", None).await.json();
-    let integration = integrations["data"]["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let notes = m
+    let admin = m.as_admin();
+    let runs: Page<Run> = admin.call(Method::GET, "workflow-runs", None, 200).await;
+    let run = &runs.items[0].id;
+    let integrations: Page<Integration> = admin.call(Method::GET, "integrations", None, 200).await;
+    let integration = &integrations.items[0].id;
+    let notes: Page<Notification> = m
         .app
-        .call(
-            Method::GET,
-            "/api/v1/notifications",
-            Some(&m.admin.access_token),
-            None,
-        )
-        .await
-        .json();
-    let note = notes["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+        .caller(Some(&m.admin))
+        .call(Method::GET, "/api/v1/notifications", None, 200)
+        .await;
+    let note = &notes.items[0].id;
 
     let other = m
         .app
@@ -777,7 +752,7 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
         .await;
     let mine = other.first_org();
     let theirs = &m.org;
-    let t = Some(other.access_token.as_str());
+    let as_other = m.app.caller(Some(&other));
     let body = Some(json!({}));
     let cases: Vec<(Method, String, Option<Value>)> = vec![
         (
@@ -862,8 +837,7 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
         ),
     ];
     for (method, path, body) in cases {
-        let res = m.app.call(method.clone(), &path, t, body).await;
-        assert_eq!(res.status, 404, "{method} {path}: {}", res.text());
+        let _: ErrorEnvelope = as_other.call(method, &path, body, 404).await;
     }
     for path in [
         "incidents",
@@ -871,19 +845,20 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
         "workflow-runs/stats",
         "integrations",
     ] {
-        let res = m
-            .app
-            .call(Method::GET, &format!("/api/v1/orgs/{mine}/{path}"), t, None)
+        let page: Page = as_other
+            .call(
+                Method::GET,
+                &format!("/api/v1/orgs/{mine}/{path}"),
+                None,
+                200,
+            )
             .await;
-        assert_eq!(res.status, 200, "{path}");
-        assert_eq!(res.json()["data"]["items"], json!([]), "{path}");
+        assert!(page.items.is_empty(), "{path}: {:?}", page.items);
     }
-    let notes = m
-        .app
-        .call(Method::GET, "/api/v1/notifications", t, None)
-        .await
-        .json();
-    assert_eq!(notes["data"]["items"], json!([]));
+    let notes: Page = as_other
+        .call(Method::GET, "/api/v1/notifications", None, 200)
+        .await;
+    assert!(notes.items.is_empty(), "{:?}", notes.items);
     // Nothing changed for the owner.
     let still = m.incident(&incident).await;
     assert_eq!(
@@ -893,11 +868,9 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
         ),
         (Some("open"), 2)
     );
+    let integrations: Page<Integration> = admin.call(Method::GET, "integrations", None, 200).await;
     assert_eq!(
-        m.admin_call(Method::GET, "integrations", None).await.json()["data"]["items"]
-            .as_array()
-            .unwrap()
-            .len(),
+        integrations.items.len(),
         2,
         "the Slack integration and the installation's"
     );
@@ -925,22 +898,15 @@ async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_comple
     job["workflow_job"]["run_attempt"] = json!(1);
     m.deliver("workflow_job", "s-2", &job).await;
     m.run_jobs().await;
-    let runs = m
-        .admin_call(Method::GET, "workflow-runs", None)
-        .await
-        .json();
-    let run = runs["data"]["items"][0].clone();
-    assert_eq!(run["status"], "in_progress");
-    let detail = m
-        .admin_call(
-            Method::GET,
-            &format!("workflow-runs/{}", run["id"].as_str().unwrap()),
-            None,
-        )
-        .await
-        .json();
-    let jobs = detail["data"]["jobs"].as_array().unwrap().clone();
-    assert_eq!(jobs.len(), 1, "{detail}");
+    let admin = m.as_admin();
+    let runs: Page<Run> = admin.call(Method::GET, "workflow-runs", None, 200).await;
+    let run = &runs.items[0];
+    assert_eq!(run.status, "in_progress");
+    let detail: RunDetail = admin
+        .call(Method::GET, &format!("workflow-runs/{}", run.id), None, 200)
+        .await;
+    let jobs = detail.jobs;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
     assert_eq!(jobs[0]["name"], "linters");
     assert_eq!(jobs[0]["conclusion"], "failure");
     assert_eq!(
@@ -966,11 +932,10 @@ async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_comple
         Value::Null,
         "list items are summaries"
     );
-    let runs = m
-        .admin_call(Method::GET, "workflow-runs?conclusion=failure", None)
-        .await
-        .json();
-    assert_eq!(runs["data"]["items"][0]["evaluation"], "opened");
+    let runs: Page<Run> = admin
+        .call(Method::GET, "workflow-runs?conclusion=failure", None, 200)
+        .await;
+    assert_eq!(runs.items[0].evaluation.as_deref(), Some("opened"));
 
     // Deliveries for a repository RepoPal does not monitor are kept and marked ignored.
     let mut other = m.workflow_run(6602, 41, 1, "main", "failure");

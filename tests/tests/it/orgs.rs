@@ -1,8 +1,46 @@
 //! Organisations, members, roles and the audit log; tenancy checked on every org route.
 
 use axum::http::Method;
-use repopal_tests::{TestApp, auth::Session};
+use repopal_tests::{
+    TestApp,
+    app::ErrorEnvelope,
+    auth::Session,
+    shapes::{Created, Page, field_errors},
+};
+use serde::Deserialize;
 use serde_json::{Value, json};
+
+/// An organisation as the API answers it (also as the user's `organizations` list it).
+#[derive(Debug, Deserialize)]
+struct Org {
+    id: String,
+    slug: String,
+    name: String,
+    /// The caller's role in it.
+    role: String,
+}
+
+/// The signed-in user's organisations, as `/api/v1/auth/me` answers.
+#[derive(Deserialize)]
+struct Me {
+    organizations: Vec<Org>,
+}
+
+/// A member of an organisation as the API answers it.
+#[derive(Deserialize)]
+struct Member {
+    email: String,
+    role: String,
+}
+
+/// An audit-log entry as the API answers it.
+#[derive(Debug, Deserialize)]
+struct AuditEntry {
+    id: i64,
+    action: String,
+    user_agent: Option<String>,
+    status: String,
+}
 
 /// Every organisation route the router serves (from the generated OpenAPI document, which is built
 /// from the same route list as the router), with its method.
@@ -44,15 +82,16 @@ pub(crate) async fn add_member(
     email: &str,
     role: &str,
 ) -> Session {
-    let invite = app
+    let _: Created = app
+        .caller(Some(admin))
+        .in_org(org)
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/invitations"),
-            Some(&admin.access_token),
+            "invitations",
             Some(json!({"email": email, "role": role})),
+            201,
         )
         .await;
-    assert_eq!(invite.status, 201, "{}", invite.text());
     let user = app.register(email, None).await;
     let token = app.mailed_token(email).await; // newest mail to them: the invitation (sent first) or verification
     let token = if token.starts_with("rpi_") {
@@ -60,15 +99,15 @@ pub(crate) async fn add_member(
     } else {
         invitation_token(app, email).await
     };
-    let accepted = app
+    let _: Value = app
+        .caller(Some(&user))
         .call(
             Method::POST,
             "/api/v1/invitations/accept",
-            Some(&user.access_token),
             Some(json!({"token": token})),
+            200,
         )
         .await;
-    assert_eq!(accepted.status, 200, "{}", accepted.text());
     user
 }
 
@@ -99,44 +138,25 @@ async fn a_non_member_gets_404_on_every_org_route_and_a_member_without_permissio
     let bravo = bob.first_org();
     let viewer = add_member(&app, &bob, &bravo, "vic@example.com", "viewer").await;
 
+    let (as_alice, as_viewer) = (app.caller(Some(&alice)), app.caller(Some(&viewer)));
     for (method, path) in org_routes() {
         let url = fill(&path, &bravo, &bob.user_id);
-        let res = app
-            .call(
-                method.clone(),
-                &url,
-                Some(&alice.access_token),
-                Some(json!({})),
-            )
+        // As a non-member.
+        let e: ErrorEnvelope = as_alice
+            .call(method.clone(), &url, Some(json!({})), 404)
             .await;
-        assert_eq!(
-            res.status,
-            404,
-            "{method} {path} as a non-member: {}",
-            res.text()
-        );
-        assert_eq!(res.json()["error"]["code"], "not_found");
+        assert_eq!(e.error.code, "not_found", "{method} {path}");
+        // For an unknown org.
         let missing = fill(&path, &uuid::Uuid::new_v4().to_string(), &bob.user_id);
-        let res = app
-            .call(
-                method.clone(),
-                &missing,
-                Some(&alice.access_token),
-                Some(json!({})),
-            )
+        let _: ErrorEnvelope = as_alice
+            .call(method.clone(), &missing, Some(json!({})), 404)
             .await;
-        assert_eq!(res.status, 404, "{method} {path} for an unknown org");
-        let res = app.call(method.clone(), &url, None, Some(json!({}))).await;
-        assert_eq!(res.status, 401, "{method} {path} without a token");
+        // Without a token.
+        let _: ErrorEnvelope = app
+            .caller(None)
+            .call(method.clone(), &url, Some(json!({})), 401)
+            .await;
         // A viewer may read but not manage: admin routes answer 403, never touch anything.
-        let res = app
-            .call(
-                method.clone(),
-                &url,
-                Some(&viewer.access_token),
-                Some(json!({})),
-            )
-            .await;
         // Per the permission matrix, a viewer may use every GET except these.
         let admin_reads = [
             "/audit-logs",
@@ -148,140 +168,104 @@ async fn a_non_member_gets_404_on_every_org_route_and_a_member_without_permissio
             && !admin_reads.iter().any(|suffix| path.ends_with(suffix))
             && !path.contains("/integrations");
         if viewer_may {
+            // Any answer but 403 (what a read answers depends on the route), so the raw one.
+            let res = as_viewer.send(method.clone(), &url, Some(json!({}))).await;
             assert_ne!(res.status, 403, "{method} {path} is readable by a viewer");
         } else {
-            assert_eq!(
-                res.status,
-                403,
-                "{method} {path} needs more than viewer: {}",
-                res.text()
-            );
-            assert_eq!(res.json()["error"]["code"], "forbidden");
+            // It needs more than viewer.
+            let e: ErrorEnvelope = as_viewer
+                .call(method.clone(), &url, Some(json!({})), 403)
+                .await;
+            assert_eq!(e.error.code, "forbidden", "{method} {path}");
         }
     }
     // Bravo is untouched.
-    let org = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{bravo}"),
-            Some(&bob.access_token),
-            None,
-        )
+    let org: Org = app
+        .caller(Some(&bob))
+        .call(Method::GET, &format!("/api/v1/orgs/{bravo}"), None, 200)
         .await;
-    assert_eq!(org.json()["data"]["name"], "Bravo");
+    assert_eq!(org.name, "Bravo");
 }
 
 #[tokio::test]
 async fn organisations_can_be_created_listed_updated_and_deleted() {
     let app = TestApp::builder().build().await;
     let s = app.register("owner@example.com", None).await;
-    let created = app
+    let owner = app.caller(Some(&s));
+    let org: Org = owner
         .call(
             Method::POST,
             "/api/v1/orgs",
-            Some(&s.access_token),
             Some(json!({"name": "Delta Ops"})),
-        )
-        .await;
-    assert_eq!(created.status, 201);
-    let org = created.json()["data"].clone();
-    assert_eq!(
-        (org["slug"].as_str(), org["role"].as_str()),
-        (Some("delta-ops"), Some("org_admin"))
-    );
-    let id = org["id"].as_str().unwrap();
-    let again = app
-        .call(
-            Method::POST,
-            "/api/v1/orgs",
-            Some(&s.access_token),
-            Some(json!({"name": "Delta Ops"})),
+            201,
         )
         .await;
     assert_eq!(
-        again.json()["data"]["slug"],
-        "delta-ops-2",
-        "a free slug is chosen"
+        (org.slug.as_str(), org.role.as_str()),
+        ("delta-ops", "org_admin")
     );
-    let taken = app
+    let id = org.id;
+    let again: Org = owner
         .call(
             Method::POST,
             "/api/v1/orgs",
-            Some(&s.access_token),
+            Some(json!({"name": "Delta Ops"})),
+            201,
+        )
+        .await;
+    assert_eq!(again.slug, "delta-ops-2", "a free slug is chosen");
+    let taken: ErrorEnvelope = owner
+        .call(
+            Method::POST,
+            "/api/v1/orgs",
             Some(json!({"name": "X", "slug": "delta-ops"})),
+            409,
         )
         .await;
-    assert_eq!(
-        (
-            taken.status.as_u16(),
-            taken.json()["error"]["code"].as_str()
-        ),
-        (409, Some("slug_taken"))
-    );
-    let bad = app
+    assert_eq!(taken.error.code, "slug_taken");
+    let bad: Value = owner
         .call(
             Method::POST,
             "/api/v1/orgs",
-            Some(&s.access_token),
             Some(json!({"name": "", "slug": "Bad Slug"})),
+            422,
         )
         .await;
-    assert_eq!(bad.status, 422);
-    assert!(repopal_tests::shapes::field_errors(&bad.json()).contains_key("slug"));
+    assert!(field_errors(&bad).contains_key("slug"));
     // A slug that reads as an organisation id would make `/orgs/{id-or-slug}` name two of them.
     for uuid_shaped in [
         "0b0a8d3e-6f7c-4c3e-9a1d-2b9f1f0c7e55",
         "0b0a8d3e6f7c4c3e9a1d2b9f1f0c7e55",
     ] {
-        let res = app
+        let bad: Value = owner
             .call(
                 Method::POST,
                 "/api/v1/orgs",
-                Some(&s.access_token),
                 Some(json!({"name": "Lookalike", "slug": uuid_shaped})),
+                422,
             )
             .await;
-        assert_eq!(res.status, 422, "{uuid_shaped}: {}", res.text());
-        assert!(repopal_tests::shapes::field_errors(&res.json()).contains_key("slug"));
+        assert!(field_errors(&bad).contains_key("slug"), "{uuid_shaped}");
     }
 
-    let list = app
-        .call(Method::GET, "/api/v1/orgs", Some(&s.access_token), None)
-        .await
-        .json();
-    assert_eq!(list["data"]["items"].as_array().unwrap().len(), 2);
-    assert_eq!(list["data"]["next_cursor"], serde_json::Value::Null);
-    let renamed = app
+    let list: Page<Org> = owner.call(Method::GET, "/api/v1/orgs", None, 200).await;
+    assert_eq!(list.items.len(), 2);
+    assert_eq!(list.next_cursor, None);
+    let renamed: Org = owner
         .call(
             Method::PATCH,
             &format!("/api/v1/orgs/{id}"),
-            Some(&s.access_token),
             Some(json!({"name": "Delta"})),
+            200,
         )
         .await;
-    assert_eq!(renamed.json()["data"]["name"], "Delta");
-    assert_eq!(
-        app.call(
-            Method::DELETE,
-            &format!("/api/v1/orgs/{id}"),
-            Some(&s.access_token),
-            None
-        )
-        .await
-        .status,
-        200
-    );
-    assert_eq!(
-        app.call(
-            Method::GET,
-            &format!("/api/v1/orgs/{id}"),
-            Some(&s.access_token),
-            None
-        )
-        .await
-        .status,
-        404
-    );
+    assert_eq!(renamed.name, "Delta");
+    let _: Value = owner
+        .call(Method::DELETE, &format!("/api/v1/orgs/{id}"), None, 200)
+        .await;
+    let _: ErrorEnvelope = owner
+        .call(Method::GET, &format!("/api/v1/orgs/{id}"), None, 404)
+        .await;
 }
 
 #[tokio::test]
@@ -291,20 +275,15 @@ async fn members_are_invited_promoted_and_removed_but_the_last_admin_stays() {
     let org = admin.first_org();
     let dev = add_member(&app, &admin, &org, "dev@example.com", "developer").await;
 
-    let members = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/members"),
-            Some(&dev.access_token),
-            None,
-        )
-        .await
-        .json();
-    let roles: Vec<(&str, &str)> = members["data"]["items"]
-        .as_array()
-        .unwrap()
+    let (as_admin, as_dev) = (
+        app.caller(Some(&admin)).in_org(&org),
+        app.caller(Some(&dev)).in_org(&org),
+    );
+    let members: Page<Member> = as_dev.call(Method::GET, "members", None, 200).await;
+    let roles: Vec<(&str, &str)> = members
+        .items
         .iter()
-        .map(|m| (m["email"].as_str().unwrap(), m["role"].as_str().unwrap()))
+        .map(|m| (m.email.as_str(), m.role.as_str()))
         .collect();
     // Newest first.
     assert_eq!(
@@ -316,79 +295,51 @@ async fn members_are_invited_promoted_and_removed_but_the_last_admin_stays() {
     );
 
     // The last admin can neither be demoted nor removed.
-    let demote = app
+    let (admin_path, dev_path) = (
+        format!("members/{}", admin.user_id),
+        format!("members/{}", dev.user_id),
+    );
+    let demote: ErrorEnvelope = as_admin
         .call(
             Method::PATCH,
-            &format!("/api/v1/orgs/{org}/members/{}", admin.user_id),
-            Some(&admin.access_token),
+            &admin_path,
             Some(json!({"role": "viewer"})),
+            409,
         )
         .await;
-    assert_eq!(
-        (
-            demote.status.as_u16(),
-            demote.json()["error"]["code"].as_str()
-        ),
-        (409, Some("last_admin"))
-    );
-    let remove = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/orgs/{org}/members/{}", admin.user_id),
-            Some(&admin.access_token),
-            None,
-        )
-        .await;
-    assert_eq!(remove.status, 409);
+    assert_eq!(demote.error.code, "last_admin");
+    let _: ErrorEnvelope = as_admin.call(Method::DELETE, &admin_path, None, 409).await;
 
     // Promote the developer; now the first admin may step down.
-    let promote = app
+    let _: Member = as_admin
         .call(
             Method::PATCH,
-            &format!("/api/v1/orgs/{org}/members/{}", dev.user_id),
-            Some(&admin.access_token),
+            &dev_path,
             Some(json!({"role": "org_admin"})),
+            200,
         )
         .await;
-    assert_eq!(promote.status, 200, "{}", promote.text());
-    let bad_role = app
+    let _: ErrorEnvelope = as_admin
         .call(
             Method::PATCH,
-            &format!("/api/v1/orgs/{org}/members/{}", dev.user_id),
-            Some(&admin.access_token),
+            &dev_path,
             Some(json!({"role": "owner"})),
+            422,
         )
         .await;
-    assert_eq!(bad_role.status, 422);
-    let step_down = app
+    let _: Member = as_dev
         .call(
             Method::PATCH,
-            &format!("/api/v1/orgs/{org}/members/{}", admin.user_id),
-            Some(&dev.access_token),
+            &admin_path,
             Some(json!({"role": "viewer"})),
+            200,
         )
         .await;
-    assert_eq!(step_down.status, 200);
-    let removed = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/orgs/{org}/members/{}", admin.user_id),
-            Some(&dev.access_token),
-            None,
-        )
+    let _: Value = as_dev.call(Method::DELETE, &admin_path, None, 200).await;
+    let _: ErrorEnvelope = app
+        .caller(Some(&admin))
+        .call(Method::GET, &format!("/api/v1/orgs/{org}"), None, 404)
         .await;
-    assert_eq!(removed.status, 200);
-    assert_eq!(
-        app.call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}"),
-            Some(&admin.access_token),
-            None
-        )
-        .await
-        .status,
-        404
-    );
 }
 
 #[tokio::test]
@@ -396,64 +347,52 @@ async fn an_invitation_is_single_use_and_for_its_addressee_only() {
     let app = TestApp::builder().build().await;
     let admin = app.register("boss@example.com", Some("Foxtrot")).await;
     let org = admin.first_org();
-    app.call(
-        Method::POST,
-        &format!("/api/v1/orgs/{org}/invitations"),
-        Some(&admin.access_token),
-        Some(json!({"email": "invitee@example.com", "role": "team_lead"})),
-    )
-    .await;
+    let _: Created = app
+        .caller(Some(&admin))
+        .in_org(&org)
+        .call(
+            Method::POST,
+            "invitations",
+            Some(json!({"email": "invitee@example.com", "role": "team_lead"})),
+            201,
+        )
+        .await;
     let token = invitation_token(&app, "invitee@example.com").await;
+    let accept = json!({"token": token});
     let stranger = app.register("stranger@example.com", None).await;
-    let wrong = app
+    let wrong: ErrorEnvelope = app
+        .caller(Some(&stranger))
         .call(
             Method::POST,
             "/api/v1/invitations/accept",
-            Some(&stranger.access_token),
-            Some(json!({"token": token})),
+            Some(accept.clone()),
+            403,
         )
         .await;
-    assert_eq!(
-        (
-            wrong.status.as_u16(),
-            wrong.json()["error"]["code"].as_str()
-        ),
-        (403, Some("invitation_email_mismatch"))
-    );
+    assert_eq!(wrong.error.code, "invitation_email_mismatch");
     let invitee = app.register("invitee@example.com", None).await;
-    let ok = app
+    let as_invitee = app.caller(Some(&invitee));
+    // The refused attempt did not use the invitation up.
+    let _: Value = as_invitee
         .call(
             Method::POST,
             "/api/v1/invitations/accept",
-            Some(&invitee.access_token),
-            Some(json!({"token": token})),
+            Some(accept.clone()),
+            200,
         )
         .await;
-    assert_eq!(
-        ok.status,
-        200,
-        "the refused attempt did not use the invitation up: {}",
-        ok.text()
-    );
-    let twice = app
+    let _: ErrorEnvelope = as_invitee
         .call(
             Method::POST,
             "/api/v1/invitations/accept",
-            Some(&invitee.access_token),
-            Some(json!({"token": token})),
+            Some(accept),
+            400,
         )
         .await;
-    assert_eq!(twice.status, 400);
-    let me = app
-        .call(
-            Method::GET,
-            "/api/v1/auth/me",
-            Some(&invitee.access_token),
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(me["data"]["organizations"][0]["role"], "team_lead");
+    let me: Me = as_invitee
+        .call(Method::GET, "/api/v1/auth/me", None, 200)
+        .await;
+    assert_eq!(me.organizations[0].role, "team_lead");
 }
 
 #[tokio::test]
@@ -471,97 +410,65 @@ async fn the_audit_log_records_events_and_pages_with_filters() {
         )
         .await;
     }
-    let url = |q: &str| format!("/api/v1/orgs/{org}/audit-logs{q}");
-    let all = app
-        .call(Method::GET, &url(""), Some(&admin.access_token), None)
-        .await
-        .json();
-    let actions: Vec<&str> = all["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let as_admin = app.caller(Some(&admin)).in_org(&org);
+    let url = |q: &str| format!("audit-logs{q}");
+    let all: Page<AuditEntry> = as_admin.call(Method::GET, &url(""), None, 200).await;
+    let actions: Vec<&str> = all.items.iter().map(|e| e.action.as_str()).collect();
     assert!(
         actions.contains(&"org.create")
             && actions.contains(&"member.invite")
             && actions.contains(&"member.join"),
         "{actions:?}"
     );
-    let entry = &all["data"]["items"][0];
-    assert_eq!(entry["user_agent"], "repopal-tests/1.0");
-    assert_eq!(entry["status"], "success");
+    let entry = &all.items[0];
+    assert_eq!(entry.user_agent.as_deref(), Some("repopal-tests/1.0"));
+    assert_eq!(entry.status, "success");
 
-    let invites = app
+    let page1: Page<AuditEntry> = as_admin
         .call(
             Method::GET,
             &url("?action=member.invite&limit=2"),
-            Some(&admin.access_token),
             None,
+            200,
         )
-        .await
-        .json();
-    let page1: Vec<Value> = invites["data"]["items"].as_array().unwrap().clone();
-    assert_eq!(page1.len(), 2);
-    let cursor = invites["data"]["next_cursor"].as_str().unwrap();
-    let next = app
+        .await;
+    assert_eq!(page1.items.len(), 2);
+    let cursor = page1.next_cursor.as_deref().expect("a next page");
+    let page2: Page<AuditEntry> = as_admin
         .call(
             Method::GET,
             &url(&format!("?action=member.invite&limit=2&cursor={cursor}")),
-            Some(&admin.access_token),
             None,
+            200,
         )
-        .await
-        .json();
-    let page2 = next["data"]["items"].as_array().unwrap();
-    assert_eq!(page2.len(), 1);
-    assert!(next["data"]["next_cursor"].is_null());
+        .await;
+    assert_eq!(page2.items.len(), 1);
+    assert!(page2.next_cursor.is_none());
     assert!(
-        page2[0]["id"].as_i64() < page1[1]["id"].as_i64(),
+        page2.items[0].id < page1.items[1].id,
         "older entries on later pages"
     );
 
-    let by_actor = app
+    let by_actor: Page<AuditEntry> = as_admin
         .call(
             Method::GET,
             &url(&format!("?actor={}&action=org.create", admin.user_id)),
-            Some(&admin.access_token),
             None,
-        )
-        .await
-        .json();
-    assert_eq!(by_actor["data"]["items"].as_array().unwrap().len(), 1);
-    let future = app
-        .call(
-            Method::GET,
-            &url("?from=2999-01-01T00:00:00Z"),
-            Some(&admin.access_token),
-            None,
-        )
-        .await
-        .json();
-    assert!(future["data"]["items"].as_array().unwrap().is_empty());
-    let bad = app
-        .call(
-            Method::GET,
-            &url("?limit=0"),
-            Some(&admin.access_token),
-            None,
+            200,
         )
         .await;
-    assert_eq!(
-        (bad.status.as_u16(), bad.json()["error"]["code"].as_str()),
-        (400, Some("invalid_query"))
-    );
-    let bad = app
-        .call(
-            Method::GET,
-            &url("?from=yesterday"),
-            Some(&admin.access_token),
-            None,
-        )
+    assert_eq!(by_actor.items.len(), 1);
+    let future: Page<AuditEntry> = as_admin
+        .call(Method::GET, &url("?from=2999-01-01T00:00:00Z"), None, 200)
         .await;
-    assert_eq!(bad.status, 400);
+    assert!(future.items.is_empty());
+    let bad: ErrorEnvelope = as_admin
+        .call(Method::GET, &url("?limit=0"), None, 400)
+        .await;
+    assert_eq!(bad.error.code, "invalid_query");
+    let _: ErrorEnvelope = as_admin
+        .call(Method::GET, &url("?from=yesterday"), None, 400)
+        .await;
 }
 
 #[tokio::test]
@@ -570,17 +477,10 @@ async fn a_super_admin_granted_by_the_cli_acts_as_admin_in_every_org() {
     let owner = app.register("owner2@example.com", Some("India")).await;
     let org = owner.first_org();
     let ops = app.register("ops@example.com", None).await;
-    assert_eq!(
-        app.call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}"),
-            Some(&ops.access_token),
-            None
-        )
-        .await
-        .status,
-        404
-    );
+    let as_ops = app.caller(Some(&ops));
+    let _: ErrorEnvelope = as_ops
+        .call(Method::GET, &format!("/api/v1/orgs/{org}"), None, 404)
+        .await;
 
     let mut cli = repopal_tests::process::spawn(
         "repopal-api",
@@ -595,15 +495,14 @@ async fn a_super_admin_granted_by_the_cli_acts_as_admin_in_every_org() {
         "{}",
         cli.log_text()
     );
-    let res = app
+    let _: Page<AuditEntry> = as_ops
         .call(
             Method::GET,
             &format!("/api/v1/orgs/{org}/audit-logs"),
-            Some(&ops.access_token),
             None,
+            200,
         )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
 
     let mut unknown = repopal_tests::process::spawn(
         "repopal-api",

@@ -8,27 +8,47 @@ use std::collections::BTreeSet;
 use axum::http::Method;
 use repopal_tests::{
     TestApp,
+    app::ErrorEnvelope,
     auth::Session,
-    http::TestResponse,
-    shapes::{field_code, field_errors},
+    shapes::{Created, Page, field_code, field_errors},
 };
+use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
-async fn get(app: &TestApp, who: &Session, path: &str) -> TestResponse {
-    app.call(Method::GET, path, Some(&who.access_token), None)
+/// An organisation as the API answers it.
+#[derive(Deserialize)]
+struct Org {
+    id: String,
+    slug: String,
+    name: String,
+}
+
+/// A member of an organisation as the API answers it.
+#[derive(Deserialize)]
+struct Member {
+    user_id: String,
+    email: String,
+    role: String,
+}
+
+/// `GET path` as `who`, expecting `status`: the envelope's `data` (the whole body of an error).
+async fn get<Out: DeserializeOwned>(app: &TestApp, who: &Session, path: &str, status: u16) -> Out {
+    app.caller(Some(who))
+        .call(Method::GET, path, None, status)
         .await
 }
 
 async fn invite(app: &TestApp, admin: &Session, org: &str, email: &str) {
-    let res = app
+    let _: Created = app
+        .caller(Some(admin))
+        .in_org(org)
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/invitations"),
-            Some(&admin.access_token),
+            "invitations",
             Some(json!({"email": email, "role": "developer"})),
+            201,
         )
         .await;
-    assert_eq!(res.status, 201, "{}", res.text());
 }
 
 /// Follows `next_cursor` from `path` (which has a query string) to the end; the ids seen.
@@ -36,15 +56,13 @@ async fn walk(app: &TestApp, who: &Session, path: &str, key: &str) -> Vec<String
     let mut seen = Vec::new();
     let mut url = path.to_owned();
     for _ in 0..20 {
-        let res = get(app, who, &url).await;
-        assert_eq!(res.status, 200, "{url}: {}", res.text());
-        let data = res.json()["data"].clone();
-        let items = data["items"].as_array().unwrap();
-        assert!(items.len() <= 2, "limit=2 was exceeded: {data}");
+        let page: Page = get(app, who, &url, 200).await;
+        let items = &page.items;
+        assert!(items.len() <= 2, "limit=2 was exceeded: {items:?}");
         seen.extend(items.iter().map(|i| i[key].as_str().unwrap().to_owned()));
-        match data["next_cursor"].as_str() {
+        match page.next_cursor {
             Some(c) => {
-                assert_eq!(items.len(), 2, "a short page with a next cursor: {data}");
+                assert_eq!(items.len(), 2, "a short page with a next cursor: {items:?}");
                 url = format!("{path}&cursor={c}");
             }
             None => return seen,
@@ -53,11 +71,13 @@ async fn walk(app: &TestApp, who: &Session, path: &str, key: &str) -> Vec<String
     panic!("the cursor never ended: {seen:?}");
 }
 
-fn query_error(res: &TestResponse, field: &str, code: &str) {
-    assert_eq!(res.status, 400, "{}", res.text());
-    let body = res.json();
+/// `GET path` as `who` is a 400 `invalid_query` whose field error on `field` has `code`; the
+/// whole error body.
+async fn query_error(app: &TestApp, who: &Session, path: &str, field: &str, code: &str) -> Value {
+    let body: Value = get(app, who, path, 400).await;
     assert_eq!(body["error"]["code"], "invalid_query", "{body}");
     assert_eq!(field_code(&body, field).as_deref(), Some(code), "{body}");
+    body
 }
 
 #[tokio::test]
@@ -81,15 +101,15 @@ async fn short_lists_page_with_limit_and_an_opaque_cursor_and_refuse_bad_ones() 
 
     // The user's organisations, by slug, through the same cursor rules.
     for name in ["Zeta", "Alpha", "Mid"] {
-        let res = app
+        let _: Org = app
+            .caller(Some(&admin))
             .call(
                 Method::POST,
                 "/api/v1/orgs",
-                Some(&admin.access_token),
                 Some(json!({"name": name})),
+                201,
             )
             .await;
-        assert_eq!(res.status, 201, "{}", res.text());
     }
     let slugs = walk(&app, &admin, "/api/v1/orgs?limit=2", "slug").await;
     let mut sorted = slugs.clone();
@@ -99,44 +119,21 @@ async fn short_lists_page_with_limit_and_an_opaque_cursor_and_refuse_bad_ones() 
 
     // Out-of-range and malformed paging is a 400 naming the parameter, without the input echoed.
     for limit in ["0", "201", "-1"] {
-        let res = get(
-            &app,
-            &admin,
-            &format!("/api/v1/orgs/{org}/members?limit={limit}"),
-        )
-        .await;
-        query_error(&res, "limit", "out_of_range");
+        let path = format!("/api/v1/orgs/{org}/members?limit={limit}");
+        query_error(&app, &admin, &path, "limit", "out_of_range").await;
     }
-    let res = get(&app, &admin, "/api/v1/orgs?limit=lots").await;
-    assert_eq!(res.status, 400, "{}", res.text());
-    assert_eq!(
-        field_errors(&res.json()).keys().collect::<Vec<_>>(),
-        ["limit"]
-    );
-    assert!(!res.text().contains("lots") && !res.text().contains("invalid digit"));
+    let body: Value = get(&app, &admin, "/api/v1/orgs?limit=lots", 400).await;
+    assert_eq!(field_errors(&body).keys().collect::<Vec<_>>(), ["limit"]);
+    let text = body.to_string();
+    assert!(!text.contains("lots") && !text.contains("invalid digit"));
     for cursor in ["garbage", "00", "1_2"] {
-        let res = get(
-            &app,
-            &admin,
-            &format!("/api/v1/orgs/{org}/invitations?cursor={cursor}"),
-        )
-        .await;
-        query_error(&res, "cursor", "invalid_cursor");
-        let res = get(
-            &app,
-            &admin,
-            &format!("/api/v1/auth/sessions?cursor={cursor}"),
-        )
-        .await;
-        query_error(&res, "cursor", "invalid_cursor");
+        let path = format!("/api/v1/orgs/{org}/invitations?cursor={cursor}");
+        query_error(&app, &admin, &path, "cursor", "invalid_cursor").await;
+        let path = format!("/api/v1/auth/sessions?cursor={cursor}");
+        query_error(&app, &admin, &path, "cursor", "invalid_cursor").await;
     }
-    let res = get(
-        &app,
-        &admin,
-        &format!("/api/v1/orgs/{org}/jobs?cursor=nope"),
-    )
-    .await;
-    query_error(&res, "cursor", "invalid_cursor");
+    let path = format!("/api/v1/orgs/{org}/jobs?cursor=nope");
+    query_error(&app, &admin, &path, "cursor", "invalid_cursor").await;
 }
 
 #[tokio::test]
@@ -156,23 +153,17 @@ async fn validation_errors_name_the_field_and_never_carry_deserializer_text() {
         ),
     ];
     for (path, body, field, code) in cases {
-        let res = app
-            .call(
-                Method::POST,
-                path,
-                Some(&admin.access_token),
-                Some(body.clone()),
-            )
+        let json: Value = app
+            .caller(Some(&admin))
+            .call(Method::POST, path, Some(body.clone()), 422)
             .await;
-        assert_eq!(res.status, 422, "{body}: {}", res.text());
-        let json = res.json();
         assert_eq!(json["error"]["code"], "validation_failed");
         assert_eq!(
             field_code(&json, field).as_deref(),
             Some(code),
             "{body}: {json}"
         );
-        let text = res.text();
+        let text = json.to_string();
         for raw in ["invalid type", "missing field", "line 1", "unknown variant"] {
             assert!(
                 !text.contains(raw),
@@ -181,16 +172,11 @@ async fn validation_errors_name_the_field_and_never_carry_deserializer_text() {
         }
     }
     // A query value of the wrong kind.
-    let res = get(
-        &app,
-        &admin,
-        &format!("/api/v1/orgs/{org}/jobs?state=exploded"),
-    )
-    .await;
-    query_error(&res, "state", "invalid_value");
-    assert!(!res.text().contains("exploded"));
-    let res = get(&app, &admin, &format!("/api/v1/orgs/{org}/jobs?queue=nope")).await;
-    query_error(&res, "queue", "invalid_value");
+    let path = format!("/api/v1/orgs/{org}/jobs?state=exploded");
+    let body = query_error(&app, &admin, &path, "state", "invalid_value").await;
+    assert!(!body.to_string().contains("exploded"));
+    let path = format!("/api/v1/orgs/{org}/jobs?queue=nope");
+    query_error(&app, &admin, &path, "queue", "invalid_value").await;
 }
 
 #[tokio::test]
@@ -201,42 +187,31 @@ async fn the_org_segment_takes_the_slug_and_another_orgs_slug_or_id_is_the_same_
         .register("mallory@example.com", Some("Mallory Co"))
         .await;
     let (a_id, m_id) = (alice.first_org(), mallory.first_org());
-    let org = get(&app, &alice, &format!("/api/v1/orgs/{a_id}"))
-        .await
-        .json()["data"]
-        .clone();
-    let slug = org["slug"].as_str().unwrap().to_owned();
-    let m_slug = get(&app, &mallory, &format!("/api/v1/orgs/{m_id}"))
-        .await
-        .json()["data"]["slug"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let org: Org = get(&app, &alice, &format!("/api/v1/orgs/{a_id}"), 200).await;
+    let slug = org.slug;
+    let m_org: Org = get(&app, &mallory, &format!("/api/v1/orgs/{m_id}"), 200).await;
+    let m_slug = m_org.slug;
 
-    let by_slug = get(&app, &alice, &format!("/api/v1/orgs/{slug}")).await;
-    assert_eq!(by_slug.status, 200, "{}", by_slug.text());
-    assert_eq!(by_slug.json()["data"]["id"], a_id.as_str());
-    let members = get(&app, &alice, &format!("/api/v1/orgs/{slug}/members")).await;
-    assert_eq!(members.status, 200);
-    assert_eq!(
-        members.json()["data"]["items"][0]["email"],
-        "alice@example.com"
-    );
+    let by_slug: Org = get(&app, &alice, &format!("/api/v1/orgs/{slug}"), 200).await;
+    assert_eq!(by_slug.id, a_id);
+    let path = format!("/api/v1/orgs/{slug}/members");
+    let members: Page<Member> = get(&app, &alice, &path, 200).await;
+    assert_eq!(members.items[0].email, "alice@example.com");
     // A write through the slug acts on the same organisation.
-    let renamed = app
+    let renamed: Org = app
+        .caller(Some(&alice))
         .call(
             Method::PATCH,
             &format!("/api/v1/orgs/{slug}"),
-            Some(&alice.access_token),
             Some(json!({"name": "Alice Renamed"})),
+            200,
         )
         .await;
-    assert_eq!(renamed.status, 200, "{}", renamed.text());
-    assert_eq!(renamed.json()["data"]["name"], "Alice Renamed");
+    assert_eq!(renamed.name, "Alice Renamed");
 
     // The attack: Mallory names Alice's organisation by slug and by id, and a slug that does not
     // exist; all three answer the same 404, so the slug's existence does not leak.
-    let mut answers: Vec<(u16, String)> = Vec::new();
+    let mut answers: Vec<Value> = Vec::new();
     for path in [
         format!("/api/v1/orgs/{slug}"),
         format!("/api/v1/orgs/{a_id}"),
@@ -244,34 +219,24 @@ async fn the_org_segment_takes_the_slug_and_another_orgs_slug_or_id_is_the_same_
         format!("/api/v1/orgs/{slug}/members"),
         format!("/api/v1/orgs/{a_id}/jobs"),
     ] {
-        let res = get(&app, &mallory, &path).await;
-        answers.push((res.status.as_u16(), res.json()["error"].to_string()));
+        let body: Value = get(&app, &mallory, &path, 404).await;
+        answers.push(body["error"].clone());
     }
     let first = answers[0].clone();
-    assert_eq!(first.0, 404, "{answers:?}");
     assert!(answers.iter().all(|a| *a == first), "{answers:?}");
-    let write = app
+    let _: ErrorEnvelope = app
+        .caller(Some(&mallory))
         .call(
             Method::PATCH,
             &format!("/api/v1/orgs/{slug}"),
-            Some(&mallory.access_token),
             Some(json!({"name": "Owned"})),
+            404,
         )
         .await;
-    assert_eq!(write.status, 404);
     // Mallory's own organisation still answers to her, by slug too.
-    assert_eq!(
-        get(&app, &mallory, &format!("/api/v1/orgs/{m_slug}"))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        get(&app, &mallory, &format!("/api/v1/orgs/{m_id}"))
-            .await
-            .status,
-        200
-    );
+    let own: Org = get(&app, &mallory, &format!("/api/v1/orgs/{m_slug}"), 200).await;
+    assert_eq!(own.id, m_id);
+    let _: Org = get(&app, &mallory, &format!("/api/v1/orgs/{m_id}"), 200).await;
 }
 
 #[tokio::test]
@@ -282,39 +247,33 @@ async fn a_patch_answers_with_the_resource_and_a_delete_with_the_envelope() {
     let dev = app.register("shape-dev@example.com", None).await;
     invite(&app, &admin, &org, "shape-dev@example.com").await;
     let token = app.mailed_token("shape-dev@example.com").await;
-    let accepted = app
+    let _: Value = app
+        .caller(Some(&dev))
         .call(
             Method::POST,
             "/api/v1/invitations/accept",
-            Some(&dev.access_token),
             Some(json!({"token": token})),
+            200,
         )
         .await;
-    assert_eq!(accepted.status, 200, "{}", accepted.text());
 
-    let patched = app
+    let as_admin = app.caller(Some(&admin)).in_org(&org);
+    let path = format!("members/{}", dev.user_id);
+    let member: Member = as_admin
         .call(
             Method::PATCH,
-            &format!("/api/v1/orgs/{org}/members/{}", dev.user_id),
-            Some(&admin.access_token),
+            &path,
             Some(json!({"role": "team_lead"})),
+            200,
         )
         .await;
-    assert_eq!(patched.status, 200, "{}", patched.text());
-    let member = patched.json()["data"].clone();
-    assert_eq!(member["user_id"], dev.user_id.as_str());
-    assert_eq!(member["role"], "team_lead");
-    assert_eq!(member["email"], "shape-dev@example.com");
+    assert_eq!(member.user_id, dev.user_id);
+    assert_eq!(member.role, "team_lead");
+    assert_eq!(member.email, "shape-dev@example.com");
 
-    let removed = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/orgs/{org}/members/{}", dev.user_id),
-            Some(&admin.access_token),
-            None,
-        )
-        .await;
-    assert_eq!(removed.status, 200);
+    // The envelope itself is the point here, so the raw answer.
+    let removed = as_admin.send(Method::DELETE, &path, None).await;
+    assert_eq!(removed.status, 200, "{}", removed.text());
     assert_eq!(
         removed.json(),
         json!({"success": true, "data": {"ok": true}})
