@@ -9,17 +9,19 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use super::notify::{deployment_channels, fan_out};
+use super::{
+    audit::record,
+    notify::{deployment_channels, fan_out},
+};
 use crate::{
     Error,
     domain::{
-        AppHealth, AppSync, AuditAction, AuditResource, EventKind, IncidentId, IncidentSource,
-        NotificationKind, Severity, Transition,
+        AppHealth, AppSync, AuditAction, EventKind, IncidentSource, NotificationKind, Severity,
+        Transition,
     },
     integrations::providers::argocd::ArgoSettings,
     repo::{
         applications::Application,
-        audit_logs::{self, NewEntry},
         incident_events::{self, NewEvent},
         incidents::{self, Moved, NewDeploymentIncident},
         integrations::Sealed,
@@ -206,7 +208,9 @@ pub async fn evaluate_deployments(
             },
         )
         .await?;
-        record(tx, app, id, action).await?;
+        let meta = json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
+                          "application_id": app.id, "application": app.name});
+        record(tx, org, id, action, meta).await?;
         let notify = match kind {
             EventKind::Opened => Some(NotificationKind::Opened),
             EventKind::Resolved => Some(NotificationKind::Resolved),
@@ -224,23 +228,4 @@ pub async fn evaluate_deployments(
         }
     }
     Ok(outcome)
-}
-
-async fn record(
-    tx: &mut PgConnection,
-    app: &Application,
-    incident: IncidentId,
-    action: AuditAction,
-) -> Result<(), Error> {
-    audit_logs::insert(
-        &mut *tx,
-        &NewEntry::success(action)
-            .org(app.org_id)
-            .resource(AuditResource::Incident, incident)
-            .meta(
-                json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
-                   "application_id": app.id, "application": app.name}),
-            ),
-    )
-    .await
 }

@@ -2,11 +2,14 @@
 //! attempt (recorded on the attempt), serialised per dedupe key, all in one transaction with the
 //! notifications and jobs it causes, so a redelivery or a retried job never adds anything twice.
 
-use crate::domain::{AuditAction, AuditResource};
+use crate::domain::AuditAction;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
-use super::notify::{fan_out, repo_channels};
+use super::{
+    audit::record,
+    notify::{fan_out, repo_channels},
+};
 use crate::{
     Error,
     domain::{
@@ -15,7 +18,6 @@ use crate::{
     },
     jobs::{self, IncidentContext},
     repo::{
-        audit_logs::{self, NewEntry},
         incident_events::{self, NewEvent},
         incidents::{self, Moved, NewIncident},
         repositories::{self, Repository},
@@ -94,7 +96,14 @@ async fn decide(
                 system(EventKind::Occurrence, None, data),
             )
             .await?;
-            record(tx, run, incident.id, AuditAction::IncidentOccurrence).await?;
+            record(
+                tx,
+                org,
+                incident.id,
+                AuditAction::IncidentOccurrence,
+                audit_meta(run),
+            )
+            .await?;
             fetch_context(tx, run, incident.id).await?;
             if incidents::take_notify_slot(tx, org, incident.id, window_secs).await? {
                 fan_out(
@@ -141,7 +150,7 @@ async fn decide(
                 system(EventKind::Opened, None, run_data(run)),
             )
             .await?;
-            record(tx, run, id, AuditAction::IncidentOpen).await?;
+            record(tx, org, id, AuditAction::IncidentOpen, audit_meta(run)).await?;
             fetch_context(tx, run, id).await?;
             fan_out(
                 tx,
@@ -174,7 +183,14 @@ async fn decide(
                 system(EventKind::Resolved, Some(&why), data),
             )
             .await?;
-            record(tx, run, incident.id, AuditAction::IncidentAutoResolve).await?;
+            record(
+                tx,
+                org,
+                incident.id,
+                AuditAction::IncidentAutoResolve,
+                audit_meta(run),
+            )
+            .await?;
             fan_out(
                 tx,
                 org,
@@ -210,20 +226,9 @@ fn severity(repo: &Repository, run: &WorkflowRun) -> Severity {
     }
 }
 
-async fn record(
-    tx: &mut PgConnection,
-    run: &WorkflowRun,
-    incident: IncidentId,
-    action: AuditAction,
-) -> Result<(), Error> {
-    audit_logs::insert(
-        &mut *tx,
-        &NewEntry::success(action)
-            .org(run.org_id)
-            .resource(AuditResource::Incident, incident)
-            .meta(json!({"workflow_run_id": run.id, "run_id": run.run_id, "run_attempt": run.run_attempt})),
-    )
-    .await
+/// What the audit entry of a run's effect on an incident says about the run.
+fn audit_meta(run: &WorkflowRun) -> serde_json::Value {
+    json!({"workflow_run_id": run.id, "run_id": run.run_id, "run_attempt": run.run_attempt})
 }
 
 async fn fetch_context(

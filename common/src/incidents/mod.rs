@@ -4,6 +4,7 @@
 //! people's actions (`actions`) and notifications (`notify`) are the same for all of them.
 
 mod actions;
+mod audit;
 mod context;
 mod deployments;
 mod evaluate;
