@@ -10,19 +10,15 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::{
-    audit::record,
+    effect::{self, Effect},
     notify::{deployment_channels, fan_out},
 };
 use crate::{
     Error,
-    domain::{
-        AppHealth, AppSync, AuditAction, EventKind, IncidentSource, NotificationKind, Severity,
-        Transition,
-    },
+    domain::{AppHealth, AppSync, EventKind, IncidentSource, Severity, Transition},
     integrations::providers::argocd::ArgoSettings,
     repo::{
         applications::Application,
-        incident_events::{self, NewEvent},
         incidents::{self, Moved, NewDeploymentIncident},
         integrations::Sealed,
     },
@@ -139,13 +135,7 @@ pub async fn evaluate_deployments(
                 )
                 .await?;
                 outcome.opened += 1;
-                Some((
-                    id,
-                    title,
-                    EventKind::Opened,
-                    Some(why),
-                    AuditAction::IncidentOpen,
-                ))
+                Some((id, title, EventKind::Opened, Some(why)))
             }
             (Some((_, why)), Some(incident)) => {
                 let before = incident.context.as_ref().map(|c| c["state"].clone());
@@ -161,7 +151,6 @@ pub async fn evaluate_deployments(
                         incident.title,
                         EventKind::Occurrence,
                         Some(why),
-                        AuditAction::IncidentOccurrence,
                     ))
                 }
             }
@@ -173,17 +162,11 @@ pub async fn evaluate_deployments(
                 };
                 incidents::transition(tx, org, incident.id, Transition::RESOLVE, by).await?;
                 outcome.resolved += 1;
-                Some((
-                    incident.id,
-                    incident.title,
-                    EventKind::Resolved,
-                    Some(why),
-                    AuditAction::IncidentAutoResolve,
-                ))
+                Some((incident.id, incident.title, EventKind::Resolved, Some(why)))
             }
             _ => None,
         };
-        let Some((id, title, kind, body, action)) = decided else {
+        let Some((id, title, kind, body)) = decided else {
             continue;
         };
         let mut data = event_data(settings, app);
@@ -196,29 +179,16 @@ pub async fn evaluate_deployments(
                 .map_or(0, |i| i.occurrence_count);
             data["occurrence_count"] = json!(n);
         }
-        let event = incident_events::add_event(
-            tx,
-            org,
-            id,
-            NewEvent {
-                kind,
-                actor: None,
-                body: body.as_deref(),
-                data,
-            },
-        )
-        .await?;
-        let meta = json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
-                          "application_id": app.id, "application": app.name});
-        record(tx, org, id, action, meta).await?;
-        let notify = match kind {
-            EventKind::Opened => Some(NotificationKind::Opened),
-            EventKind::Resolved => Some(NotificationKind::Resolved),
-            _ if incidents::take_notify_slot(tx, org, id, window_secs).await? => {
-                Some(NotificationKind::StillFailing)
-            }
-            _ => None,
+        let audit = json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
+                           "application_id": app.id, "application": app.name});
+        let effect = Effect {
+            incident: id,
+            kind,
+            body,
+            data,
+            audit,
         };
+        let (event, notify) = effect::record(tx, org, window_secs, effect).await?;
         if let Some(kind) = notify {
             if channels.is_none() {
                 channels = Some(deployment_channels(tx, org, &integration.config).await?);

@@ -4,9 +4,9 @@
 //! people's actions (`actions`) and notifications (`notify`) are the same for all of them.
 
 mod actions;
-mod audit;
 mod context;
 mod deployments;
+mod effect;
 mod evaluate;
 mod notify;
 
