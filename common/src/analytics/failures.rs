@@ -4,27 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+pub use crate::repo::analytics::FailureOut;
 
 use super::Window;
 use crate::{
     Error,
-    repo::{analytics, analytics_failures, analytics_rollups},
+    repo::{analytics_failures, analytics_rollups},
 };
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FailureOut {
-    pub repository_id: Uuid,
-    pub repository: String,
-    pub job: String,
-    /// The failing step (only in `steps`).
-    pub step: Option<String>,
-    pub failures: i64,
-    pub last_seen_at: Option<DateTime<Utc>>,
-    /// The workflow run (RepoPal's id) of the last failure, for `…/workflow-runs/{id}`.
-    pub last_run_id: Option<Uuid>,
-    pub workflow: Option<String>,
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Failures {
@@ -38,20 +25,6 @@ pub struct Failures {
 
 pub async fn failures(pool: &PgPool, window: &Window, limit: i64) -> Result<Failures, Error> {
     let s = &window.scope;
-    let out = |rows: Vec<analytics::Failing>| {
-        rows.into_iter()
-            .map(|f| FailureOut {
-                repository_id: f.repository_id,
-                repository: f.repository,
-                job: f.job,
-                step: f.step,
-                failures: f.failures,
-                last_seen_at: f.last_seen_at,
-                last_run_id: f.last_run_id,
-                workflow: f.workflow,
-            })
-            .collect()
-    };
     // Whole days from the day rows (refreshed first); a branch filter reads the jobs throughout.
     let days = match window.whole_days().filter(|_| s.branch.is_none()) {
         Some((lo, hi)) => {
@@ -63,7 +36,7 @@ pub async fn failures(pool: &PgPool, window: &Window, limit: i64) -> Result<Fail
     Ok(Failures {
         from: s.from,
         to: s.to,
-        jobs: out(analytics_failures::failing(pool, s, days, false, limit).await?),
-        steps: out(analytics_failures::failing(pool, s, days, true, limit).await?),
+        jobs: analytics_failures::failing(pool, s, days, false, limit).await?,
+        steps: analytics_failures::failing(pool, s, days, true, limit).await?,
     })
 }

@@ -21,7 +21,8 @@ use crate::{
     Error,
     repo::{
         analytics::{self, RepositoryParts},
-        analytics_incidents, analytics_rollups,
+        analytics_incidents::{self, Moment},
+        analytics_rollups,
     },
 };
 
@@ -135,7 +136,9 @@ async fn repository_parts(pool: &PgPool, window: &Window) -> Result<Vec<Reposito
         }
     };
     for (from, to) in ends.into_iter().filter(|(from, to)| from < to) {
-        for r in analytics_incidents::resolved_samples(pool, &all, from, to, None).await? {
+        for r in
+            analytics_incidents::samples(pool, &all, Moment::Resolved, (from, to), None).await?
+        {
             add(r.repository_id, r.resolve_secs);
         }
     }

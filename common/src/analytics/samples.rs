@@ -9,7 +9,7 @@ use super::Window;
 use crate::{
     Error,
     repo::{
-        analytics_incidents::{self, IncidentSample},
+        analytics_incidents::{self, IncidentSample, Moment},
         analytics_rollups,
     },
 };
@@ -80,10 +80,12 @@ pub(super) async fn incident_samples(
         }
     };
     for (from, to) in ends.into_iter().flatten() {
+        let window = (from, to);
         out.opened
-            .extend(analytics_incidents::opened_samples(pool, s, from, to, severity).await?);
-        out.resolved
-            .extend(analytics_incidents::resolved_samples(pool, s, from, to, severity).await?);
+            .extend(analytics_incidents::samples(pool, s, Moment::Opened, window, severity).await?);
+        out.resolved.extend(
+            analytics_incidents::samples(pool, s, Moment::Resolved, window, severity).await?,
+        );
     }
     Ok(out)
 }

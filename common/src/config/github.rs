@@ -110,14 +110,6 @@ pub(super) fn read(
     env: &dyn Source,
     credentials: Credentials,
 ) -> Result<GithubConfig, ConfigError> {
-    let Credentials {
-        app_id,
-        app_private_key,
-        oauth_client_id,
-        oauth_client_secret,
-        app_client_id,
-        app_client_secret,
-    } = credentials;
     Ok(GithubConfig {
         api_url: or_default(
             env,
@@ -131,8 +123,8 @@ pub(super) fn read(
             default_url("https://github.com"),
             parse_url,
         )?,
-        app_id,
-        app_private_key,
+        app_id: credentials.app_id,
+        app_private_key: credentials.app_private_key,
         app_slug: env.get("GITHUB_APP_SLUG"),
         repo_scopes: env
             .get("GITHUB_REPO_SCOPES")
@@ -141,10 +133,10 @@ pub(super) fn read(
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect(),
-        oauth_client_id,
-        oauth_client_secret,
-        app_client_id,
-        app_client_secret,
+        oauth_client_id: credentials.oauth_client_id,
+        oauth_client_secret: credentials.oauth_client_secret,
+        app_client_id: credentials.app_client_id,
+        app_client_secret: credentials.app_client_secret,
         log_max_bytes: or_default(env, "GITHUB_LOG_MAX_BYTES", 8 * 1024 * 1024, parse_u64)?,
     })
 }

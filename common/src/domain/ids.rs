@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 macro_rules! id_type {
-    ($name:ident: i64) => {
-        /// A numeric id GitHub assigns.
+    // The newtype itself: its derives and `Display`, written once for both kinds of id.
+    (@newtype $(#[$attr:meta])* $name:ident($inner:ty)) => {
         #[derive(
             Debug,
             Clone,
@@ -21,8 +21,8 @@ macro_rules! id_type {
         )]
         #[serde(transparent)]
         #[sqlx(transparent)]
-        #[schema(value_type = i64)]
-        pub struct $name(pub i64);
+        $(#[$attr])*
+        pub struct $name(pub $inner);
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,23 +30,15 @@ macro_rules! id_type {
             }
         }
     };
+    ($name:ident: i64) => {
+        id_type!(@newtype
+            /// A numeric id GitHub assigns.
+            #[schema(value_type = i64)]
+            $name(i64)
+        );
+    };
     ($name:ident) => {
-        #[derive(
-            Debug,
-            Clone,
-            Copy,
-            PartialEq,
-            Eq,
-            Hash,
-            Serialize,
-            Deserialize,
-            sqlx::Type,
-            utoipa::ToSchema,
-        )]
-        #[serde(transparent)]
-        #[sqlx(transparent)]
-        #[schema(value_type = String, format = Uuid)]
-        pub struct $name(pub Uuid);
+        id_type!(@newtype #[schema(value_type = String, format = Uuid)] $name(Uuid));
 
         impl $name {
             pub fn new() -> Self {
@@ -63,12 +55,6 @@ macro_rules! id_type {
         impl Default for $name {
             fn default() -> Self {
                 Self::new()
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
             }
         }
     };

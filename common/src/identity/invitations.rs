@@ -13,7 +13,7 @@ use crate::{
     domain::{Email, InvitationId, OrgId, Permission, RevokeReason, Role, UserId},
     repo::{
         audit_logs::NewEntry,
-        invitations::{self, Invitation},
+        invitations::{self, Invitation, Unused},
         orgs::{self, Org},
         users,
     },
@@ -63,7 +63,8 @@ pub(crate) async fn revoke_if_inviter_demoted(
     if role.is_some_and(|r| r.allows(Permission::MembersManage)) {
         return Ok(0);
     }
-    invitations::revoke_sent_by(&mut *tx, org, member, RevokeReason::InviterLostRights).await
+    let sent = Unused::SentBy(member);
+    invitations::revoke_unused(&mut *tx, org, sent, RevokeReason::InviterLostRights).await
 }
 
 impl Identity {
@@ -81,9 +82,13 @@ impl Identity {
         let (token, hash) = tokens::generate("rpi_");
         let mut tx = self.pool.begin().await?;
         orgs::lock(&mut tx, org).await?;
-        let superseded =
-            invitations::revoke_for_email(&mut *tx, org, email.as_str(), RevokeReason::Superseded)
-                .await?;
+        let superseded = invitations::revoke_unused(
+            &mut *tx,
+            org,
+            Unused::To(email.as_str()),
+            RevokeReason::Superseded,
+        )
+        .await?;
         let invitation = invitations::insert(
             &mut *tx,
             org,

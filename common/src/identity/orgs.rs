@@ -217,31 +217,18 @@ impl Identity {
         role: Role,
     ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        let admins = orgs::lock_admin_count(&mut tx, org).await?;
-        let current = orgs::role_of(&mut *tx, org, member)
-            .await?
-            .ok_or(Error::NotFound)?;
-        if current == Role::OrgAdmin && role != Role::OrgAdmin && admins <= 1 {
-            return Err(Error::conflict(
-                "last_admin",
-                "An organisation needs at least one org_admin.",
-            ));
-        }
+        let current = lock_member(&mut tx, org, member, Some(role)).await?;
         orgs::set_role(&mut *tx, org, member, role).await?;
         // Their open invitations die with their right to invite.
         let revoked = revoke_if_inviter_demoted(&mut tx, org, member, Some(role)).await?;
         audit(
             &mut *tx,
             meta,
-            NewEntry::success(AuditAction::MemberRoleChange)
-                .org(org)
-                .actor(caller.user_id)
-                .resource(AuditResource::Membership, member)
-                .meta(json!({
-                    "from": current.as_str(),
-                    "to": role.as_str(),
-                    "invitations_revoked": revoked,
-                })),
+            membership_entry(AuditAction::MemberRoleChange, caller, org, member).meta(json!({
+                "from": current.as_str(),
+                "to": role.as_str(),
+                "invitations_revoked": revoked,
+            })),
         )
         .await?;
         tx.commit().await?;
@@ -257,26 +244,17 @@ impl Identity {
         member: UserId,
     ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        let admins = orgs::lock_admin_count(&mut tx, org).await?;
-        let current = orgs::role_of(&mut *tx, org, member)
-            .await?
-            .ok_or(Error::NotFound)?;
-        if current == Role::OrgAdmin && admins <= 1 {
-            return Err(Error::conflict(
-                "last_admin",
-                "An organisation needs at least one org_admin.",
-            ));
-        }
+        let current = lock_member(&mut tx, org, member, None).await?;
         orgs::remove_member(&mut *tx, org, member).await?;
         // Invitations they sent die with their right to invite, and invitations to them (a
         // leftover token) can no longer bring them back.
         let sent = revoke_if_inviter_demoted(&mut tx, org, member, None).await?;
         let to_them = match users::find(&mut *tx, member).await? {
             Some(user) => {
-                invitations::revoke_for_email(
+                invitations::revoke_unused(
                     &mut *tx,
                     org,
-                    &user.email,
+                    invitations::Unused::To(&user.email),
                     RevokeReason::MemberRemoved,
                 )
                 .await?
@@ -286,14 +264,10 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            NewEntry::success(AuditAction::MemberRemove)
-                .org(org)
-                .actor(caller.user_id)
-                .resource(AuditResource::Membership, member)
-                .meta(json!({
-                    "role": current.as_str(),
-                    "invitations_revoked": sent + to_them,
-                })),
+            membership_entry(AuditAction::MemberRemove, caller, org, member).meta(json!({
+                "role": current.as_str(),
+                "invitations_revoked": sent + to_them,
+            })),
         )
         .await?;
         tx.commit().await?;
@@ -303,4 +277,38 @@ impl Identity {
     pub async fn audit_log(&self, org: OrgId, filter: &Filter) -> Result<Vec<Entry>, Error> {
         audit_logs::list(&self.pool, org, filter).await
     }
+}
+
+/// Locks the organisation's admin count and reads `member`'s role (404 when not a member),
+/// refusing a change that would leave no org_admin (`next`: the new role, `None` for removal).
+async fn lock_member(
+    tx: &mut PgConnection,
+    org: OrgId,
+    member: UserId,
+    next: Option<Role>,
+) -> Result<Role, Error> {
+    let admins = orgs::lock_admin_count(&mut *tx, org).await?;
+    let current = orgs::role_of(&mut *tx, org, member)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if current == Role::OrgAdmin && next != Some(Role::OrgAdmin) && admins <= 1 {
+        return Err(Error::conflict(
+            "last_admin",
+            "An organisation needs at least one org_admin.",
+        ));
+    }
+    Ok(current)
+}
+
+/// The audit entry of a change the caller made to `member`'s membership.
+fn membership_entry<'a>(
+    action: AuditAction,
+    caller: Caller,
+    org: OrgId,
+    member: UserId,
+) -> NewEntry<'a> {
+    NewEntry::success(action)
+        .org(org)
+        .actor(caller.user_id)
+        .resource(AuditResource::Membership, member)
 }

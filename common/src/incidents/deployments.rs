@@ -9,18 +9,16 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use super::notify::{deployment_channels, fan_out};
+use super::{
+    effect::{self, Effect},
+    notify::{deployment_channels, fan_out},
+};
 use crate::{
     Error,
-    domain::{
-        AppHealth, AppSync, AuditAction, AuditResource, EventKind, IncidentId, IncidentSource,
-        NotificationKind, Severity, Transition,
-    },
+    domain::{AppHealth, AppSync, EventKind, IncidentSource, Severity, Transition},
     integrations::providers::argocd::ArgoSettings,
     repo::{
         applications::Application,
-        audit_logs::{self, NewEntry},
-        incident_events::{self, NewEvent},
         incidents::{self, Moved, NewDeploymentIncident},
         integrations::Sealed,
     },
@@ -137,13 +135,7 @@ pub async fn evaluate_deployments(
                 )
                 .await?;
                 outcome.opened += 1;
-                Some((
-                    id,
-                    title,
-                    EventKind::Opened,
-                    Some(why),
-                    AuditAction::IncidentOpen,
-                ))
+                Some((id, title, EventKind::Opened, Some(why)))
             }
             (Some((_, why)), Some(incident)) => {
                 let before = incident.context.as_ref().map(|c| c["state"].clone());
@@ -159,7 +151,6 @@ pub async fn evaluate_deployments(
                         incident.title,
                         EventKind::Occurrence,
                         Some(why),
-                        AuditAction::IncidentOccurrence,
                     ))
                 }
             }
@@ -171,17 +162,11 @@ pub async fn evaluate_deployments(
                 };
                 incidents::transition(tx, org, incident.id, Transition::RESOLVE, by).await?;
                 outcome.resolved += 1;
-                Some((
-                    incident.id,
-                    incident.title,
-                    EventKind::Resolved,
-                    Some(why),
-                    AuditAction::IncidentAutoResolve,
-                ))
+                Some((incident.id, incident.title, EventKind::Resolved, Some(why)))
             }
             _ => None,
         };
-        let Some((id, title, kind, body, action)) = decided else {
+        let Some((id, title, kind, body)) = decided else {
             continue;
         };
         let mut data = event_data(settings, app);
@@ -194,27 +179,16 @@ pub async fn evaluate_deployments(
                 .map_or(0, |i| i.occurrence_count);
             data["occurrence_count"] = json!(n);
         }
-        let event = incident_events::add_event(
-            tx,
-            org,
-            id,
-            NewEvent {
-                kind,
-                actor: None,
-                body: body.as_deref(),
-                data,
-            },
-        )
-        .await?;
-        record(tx, app, id, action).await?;
-        let notify = match kind {
-            EventKind::Opened => Some(NotificationKind::Opened),
-            EventKind::Resolved => Some(NotificationKind::Resolved),
-            _ if incidents::take_notify_slot(tx, org, id, window_secs).await? => {
-                Some(NotificationKind::StillFailing)
-            }
-            _ => None,
+        let audit = json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
+                           "application_id": app.id, "application": app.name});
+        let effect = Effect {
+            incident: id,
+            kind,
+            body,
+            data,
+            audit,
         };
+        let (event, notify) = effect::record(tx, org, window_secs, effect).await?;
         if let Some(kind) = notify {
             if channels.is_none() {
                 channels = Some(deployment_channels(tx, org, &integration.config).await?);
@@ -224,23 +198,4 @@ pub async fn evaluate_deployments(
         }
     }
     Ok(outcome)
-}
-
-async fn record(
-    tx: &mut PgConnection,
-    app: &Application,
-    incident: IncidentId,
-    action: AuditAction,
-) -> Result<(), Error> {
-    audit_logs::insert(
-        &mut *tx,
-        &NewEntry::success(action)
-            .org(app.org_id)
-            .resource(AuditResource::Incident, incident)
-            .meta(
-                json!({"source": IncidentSource::Argocd, "integration_id": app.integration_id,
-                   "application_id": app.id, "application": app.name}),
-            ),
-    )
-    .await
 }

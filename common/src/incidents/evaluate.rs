@@ -2,21 +2,21 @@
 //! attempt (recorded on the attempt), serialised per dedupe key, all in one transaction with the
 //! notifications and jobs it causes, so a redelivery or a retried job never adds anything twice.
 
-use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
-use super::notify::{fan_out, repo_channels};
+use super::{
+    effect::{self, Effect},
+    notify::{fan_out, repo_channels},
+};
 use crate::{
     Error,
     domain::{
-        Conclusion, Evaluation, EventKind, IncidentId, NotificationKind, OrgId, RunStatus,
-        Severity, Transition, WorkflowRunId,
+        Conclusion, Evaluation, EventKind, IncidentId, OrgId, RunStatus, Severity, Transition,
+        WorkflowRunId,
     },
     jobs::{self, IncidentContext},
     repo::{
-        audit_logs::{self, NewEntry},
-        incident_events::{self, NewEvent},
         incidents::{self, Moved, NewIncident},
         repositories::{self, Repository},
         workflow_runs::{self, WorkflowRun},
@@ -80,37 +80,24 @@ async fn decide(
         .await?
         .ok_or(Error::NotFound)?;
     let open = incidents::open_for_key(tx, org, key).await?;
-    match (failing, open) {
+    let effect_of = |incident, kind, body, data| Effect {
+        incident,
+        kind,
+        body,
+        data,
+        audit: json!({"workflow_run_id": run.id, "run_id": run.run_id, "run_attempt": run.run_attempt}),
+    };
+    let (effect, title, evaluation) = match (failing, open) {
         (true, Some(incident)) => {
             if !incidents::add_occurrence(tx, org, incident.id, run.id).await? {
                 return Ok(Evaluation::NoChange);
             }
             let mut data = run_data(run);
             data["occurrence_count"] = json!(incident.occurrence_count + 1);
-            let event = incident_events::add_event(
-                tx,
-                org,
-                incident.id,
-                system(EventKind::Occurrence, None, data),
-            )
-            .await?;
-            record(tx, run, incident.id, AuditAction::IncidentOccurrence).await?;
-            fetch_context(tx, run, incident.id).await?;
-            if incidents::take_notify_slot(tx, org, incident.id, window_secs).await? {
-                fan_out(
-                    tx,
-                    org,
-                    &repo_channels(&repo),
-                    incident.id,
-                    event,
-                    NotificationKind::StillFailing,
-                    &incident.title,
-                )
-                .await?;
-            }
-            Ok(Evaluation::Grouped)
+            let grouped = effect_of(incident.id, EventKind::Occurrence, None, data);
+            (grouped, incident.title, Evaluation::Grouped)
         }
-        (true, None) if !repo.auto_incident => Ok(Evaluation::AutoIncidentOff),
+        (true, None) if !repo.auto_incident => return Ok(Evaluation::AutoIncidentOff),
         (true, None) => {
             let title = format!(
                 "{} failing on {} in {}",
@@ -134,26 +121,8 @@ async fn decide(
             )
             .await?;
             incidents::add_occurrence(tx, org, id, run.id).await?;
-            let event = incident_events::add_event(
-                tx,
-                org,
-                id,
-                system(EventKind::Opened, None, run_data(run)),
-            )
-            .await?;
-            record(tx, run, id, AuditAction::IncidentOpen).await?;
-            fetch_context(tx, run, id).await?;
-            fan_out(
-                tx,
-                org,
-                &repo_channels(&repo),
-                id,
-                event,
-                NotificationKind::Opened,
-                &title,
-            )
-            .await?;
-            Ok(Evaluation::Opened)
+            let opened = effect_of(id, EventKind::Opened, None, run_data(run));
+            (opened, title, Evaluation::Opened)
         }
         (false, Some(incident)) => {
             let why = format!(
@@ -167,38 +136,21 @@ async fn decide(
             incidents::transition(tx, org, incident.id, Transition::RESOLVE, by).await?;
             let mut data = run_data(run);
             data["automatic"] = json!(true);
-            let event = incident_events::add_event(
-                tx,
-                org,
-                incident.id,
-                system(EventKind::Resolved, Some(&why), data),
-            )
-            .await?;
-            record(tx, run, incident.id, AuditAction::IncidentAutoResolve).await?;
-            fan_out(
-                tx,
-                org,
-                &repo_channels(&repo),
-                incident.id,
-                event,
-                NotificationKind::Resolved,
-                &incident.title,
-            )
-            .await?;
-            Ok(Evaluation::Resolved)
+            let resolved = effect_of(incident.id, EventKind::Resolved, Some(why), data);
+            (resolved, incident.title, Evaluation::Resolved)
         }
-        (false, None) => Ok(Evaluation::NoChange),
+        (false, None) => return Ok(Evaluation::NoChange),
+    };
+    let incident = effect.incident;
+    let (event, notify) = effect::record(tx, org, window_secs, effect).await?;
+    if failing {
+        fetch_context(tx, run, incident).await?;
     }
-}
-
-/// A timeline entry RepoPal writes itself (no person acted).
-fn system(kind: EventKind, body: Option<&str>, data: serde_json::Value) -> NewEvent<'_> {
-    NewEvent {
-        kind,
-        actor: None,
-        body,
-        data,
+    if let Some(notification) = notify {
+        let channels = repo_channels(&repo);
+        fan_out(tx, org, &channels, incident, event, notification, &title).await?;
     }
+    Ok(evaluation)
 }
 
 /// Failures on the default branch are `high`; elsewhere `medium`.
@@ -208,22 +160,6 @@ fn severity(repo: &Repository, run: &WorkflowRun) -> Severity {
     } else {
         Severity::Medium
     }
-}
-
-async fn record(
-    tx: &mut PgConnection,
-    run: &WorkflowRun,
-    incident: IncidentId,
-    action: AuditAction,
-) -> Result<(), Error> {
-    audit_logs::insert(
-        &mut *tx,
-        &NewEntry::success(action)
-            .org(run.org_id)
-            .resource(AuditResource::Incident, incident)
-            .meta(json!({"workflow_run_id": run.id, "run_id": run.run_id, "run_attempt": run.run_attempt})),
-    )
-    .await
 }
 
 async fn fetch_context(

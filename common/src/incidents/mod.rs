@@ -6,6 +6,7 @@
 mod actions;
 mod context;
 mod deployments;
+mod effect;
 mod evaluate;
 mod notify;
 

@@ -2,7 +2,9 @@
 //! filters; whole days come from the rollups), and the organisation's repositories.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::PgExecutor;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
@@ -63,15 +65,18 @@ pub async fn run_series(db: impl PgExecutor<'_>, s: &Scope) -> Result<Vec<RunBuc
     .await?)
 }
 
-/// A failing job, or one failing step of it (`step` set), with how often and when it last failed.
-#[derive(Debug, Clone)]
-pub struct Failing {
+// A failing job, or one failing step of it (`step` set), with how often and when it last failed:
+// read straight into the analytics API's shape.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FailureOut {
     pub repository_id: Uuid,
     pub repository: String,
     pub job: String,
+    /// The failing step (only in `steps`).
     pub step: Option<String>,
     pub failures: i64,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// The workflow run (RepoPal's id) of the last failure, for `…/workflow-runs/{id}`.
     pub last_run_id: Option<Uuid>,
     pub workflow: Option<String>,
 }

@@ -4,22 +4,16 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
-use super::analytics::{Failing, Scope};
+use super::analytics::{FailureOut, Scope};
 use crate::{Error, domain::OrgId};
 
-/// Rewrites the rows of the given days (UTC midnights) from `workflow_jobs` and their runs.
+/// Writes the rows of the given days (UTC midnights; the caller deleted their old rows) from
+/// `workflow_jobs` and their runs.
 pub(super) async fn recompute_days(
     tx: &mut PgConnection,
     org: OrgId,
     days: &[DateTime<Utc>],
 ) -> Result<(), Error> {
-    sqlx::query!(
-        "DELETE FROM analytics_failure_days WHERE org_id = $1 AND day_start = ANY($2)",
-        org as OrgId,
-        days,
-    )
-    .execute(&mut *tx)
-    .await?;
     let lo = days.iter().min().copied().unwrap_or_default();
     let hi = days.iter().max().copied().unwrap_or_default() + chrono::Duration::days(1);
     sqlx::query!(
@@ -58,9 +52,9 @@ pub async fn failing(
     (lo, hi): (DateTime<Utc>, DateTime<Utc>),
     steps: bool,
     limit: i64,
-) -> Result<Vec<Failing>, Error> {
+) -> Result<Vec<FailureOut>, Error> {
     Ok(sqlx::query_as!(
-        Failing,
+        FailureOut,
         r#"SELECT x.repository_id AS "repository_id!", max(r.full_name) AS "repository!",
                   x.job AS "job!", x.step,
                   sum(x.failures)::bigint AS "failures!",

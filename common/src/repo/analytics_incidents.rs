@@ -45,20 +45,13 @@ impl IncidentSample {
     }
 }
 
-/// Rewrites the rows of the given days (UTC midnights) from `incidents`; days without incidents
-/// get no row.
+/// Writes the rows of the given days (UTC midnights; the caller deleted their old rows) from
+/// `incidents`; days without incidents get no row.
 pub(super) async fn recompute_days(
     tx: &mut PgConnection,
     org: OrgId,
     days: &[DateTime<Utc>],
 ) -> Result<(), Error> {
-    sqlx::query!(
-        "DELETE FROM analytics_incident_days WHERE org_id = $1 AND day_start = ANY($2)",
-        org as OrgId,
-        days,
-    )
-    .execute(&mut *tx)
-    .await?;
     sqlx::query!(
         r#"INSERT INTO analytics_incident_days
                (org_id, day_start, opened_severity, opened_repository, opened_ack_secs,
@@ -140,66 +133,82 @@ pub async fn resolved_in_days(
         .collect())
 }
 
-/// The incidents first seen in `[from, to)` matching the scope's filters, at their first-seen time.
-pub async fn opened_samples(
-    db: impl PgExecutor<'_>,
-    s: &Scope,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    severity: Option<&str>,
-) -> Result<Vec<IncidentSample>, Error> {
-    Ok(sqlx::query_as!(
-        IncidentSample,
-        r#"SELECT first_seen_at AS at, severity, repository_id,
-                  extract(epoch FROM acknowledged_at - first_seen_at)::float8 AS ack_secs,
-                  extract(epoch FROM resolved_at - first_seen_at)::float8 AS resolve_secs
-           FROM incidents
-           WHERE org_id = $1 AND first_seen_at >= $2 AND first_seen_at < $3
-             AND ($4::uuid IS NULL OR repository_id = $4)
-             AND ($5::text IS NULL OR workflow_name = $5)
-             AND ($6::text IS NULL OR branch = $6)
-             AND ($7::text IS NULL OR severity = $7)"#,
-        s.org as OrgId,
-        from,
-        to,
-        s.repository,
-        s.workflow.as_deref(),
-        s.branch.as_deref(),
-        severity,
-    )
-    .fetch_all(db)
-    .await?)
+/// Which moment of an incident a sample is taken at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// Its first-seen time.
+    Opened,
+    /// Its resolved time (`ack_secs` is not read).
+    Resolved,
 }
 
-/// The incidents resolved in `[from, to)` matching the scope's filters, at their resolved time
-/// (`ack_secs` is not read).
-pub async fn resolved_samples(
+/// `sqlx::query_as!` of `IncidentSample`s: `$select` (the columns), then the incidents whose
+/// `$column` falls in `[$2, $3)` and that match the scope's filters and `$7`'s severity. The
+/// filters and their arguments are written once, here.
+macro_rules! incident_samples {
+    ($select:literal, $column:literal, $s:expr, $from:expr, $to:expr, $severity:expr) => {
+        sqlx::query_as!(
+            IncidentSample,
+            $select
+                + " FROM incidents WHERE org_id = $1 AND "
+                + $column
+                + " >= $2 AND "
+                + $column
+                + " < $3 AND "
+                + $column
+                + " IS NOT NULL
+                   AND ($4::uuid IS NULL OR repository_id = $4)
+                   AND ($5::text IS NULL OR workflow_name = $5)
+                   AND ($6::text IS NULL OR branch = $6)
+                   AND ($7::text IS NULL OR severity = $7)",
+            $s.org as OrgId,
+            $from,
+            $to,
+            $s.repository,
+            $s.workflow.as_deref(),
+            $s.branch.as_deref(),
+            $severity,
+        )
+    };
+}
+
+/// The incidents whose `moment` falls in `[from, to)` matching the scope's filters, at that time.
+pub async fn samples(
     db: impl PgExecutor<'_>,
     s: &Scope,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    moment: Moment,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
     severity: Option<&str>,
 ) -> Result<Vec<IncidentSample>, Error> {
-    Ok(sqlx::query_as!(
-        IncidentSample,
-        r#"SELECT resolved_at AS "at!", severity, repository_id, NULL::float8 AS ack_secs,
-                  extract(epoch FROM resolved_at - first_seen_at)::float8 AS resolve_secs
-           FROM incidents
-           WHERE org_id = $1 AND resolved_at >= $2 AND resolved_at < $3 AND resolved_at IS NOT NULL
-             AND ($4::uuid IS NULL OR repository_id = $4)
-             AND ($5::text IS NULL OR workflow_name = $5)
-             AND ($6::text IS NULL OR branch = $6)
-             AND ($7::text IS NULL OR severity = $7)"#,
-        s.org as OrgId,
-        from,
-        to,
-        s.repository,
-        s.workflow.as_deref(),
-        s.branch.as_deref(),
-        severity,
-    )
-    .fetch_all(db)
-    .await?)
+    Ok(match moment {
+        Moment::Opened => {
+            incident_samples!(
+                r#"SELECT first_seen_at AS at, severity, repository_id,
+                      extract(epoch FROM acknowledged_at - first_seen_at)::float8 AS ack_secs,
+                      extract(epoch FROM resolved_at - first_seen_at)::float8 AS resolve_secs"#,
+                "first_seen_at",
+                s,
+                from,
+                to,
+                severity
+            )
+            .fetch_all(db)
+            .await?
+        }
+        Moment::Resolved => {
+            incident_samples!(
+                r#"SELECT resolved_at AS "at!", severity, repository_id, NULL::float8 AS ack_secs,
+                      extract(epoch FROM resolved_at - first_seen_at)::float8 AS resolve_secs"#,
+                "resolved_at",
+                s,
+                from,
+                to,
+                severity
+            )
+            .fetch_all(db)
+            .await?
+        }
+    })
 }
 
 /// Open incidents now, per repository (those with one).

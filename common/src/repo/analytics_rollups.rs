@@ -109,6 +109,17 @@ pub async fn refresh(
             .execute(&mut *tx)
             .await?;
         }
+        // The per-day incident and failure rows of these days are rewritten: one statement
+        // clears both tables' rows first.
+        sqlx::query!(
+            "WITH incident_days AS (
+                 DELETE FROM analytics_incident_days WHERE org_id = $1 AND day_start = ANY($2))
+             DELETE FROM analytics_failure_days WHERE org_id = $1 AND day_start = ANY($2)",
+            org as OrgId,
+            &day_starts,
+        )
+        .execute(&mut *tx)
+        .await?;
         super::analytics_incidents::recompute_days(&mut tx, org, &day_starts).await?;
         super::analytics_failures::recompute_days(&mut tx, org, &day_starts).await?;
         tx.commit().await?;

@@ -134,40 +134,41 @@ pub async fn revoke(
     .await?)
 }
 
-/// Revokes every unused invitation of the organisation to `email`; returns how many.
-pub async fn revoke_for_email(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    email: &str,
-    reason: RevokeReason,
-) -> Result<u64, Error> {
-    Ok(sqlx::query!(
-        "UPDATE invitations SET revoked_at = now(), revoked_reason = $3
-         WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
-        org as OrgId,
-        email,
-        reason as RevokeReason,
-    )
-    .execute(db)
-    .await?
-    .rows_affected())
+/// Which of the organisation's unused invitations a bulk revocation takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Unused<'a> {
+    /// Those to this email address.
+    To(&'a str),
+    /// Those this member sent.
+    SentBy(UserId),
 }
 
-/// Revokes every unused invitation `inviter` sent in the organisation; returns how many.
-pub async fn revoke_sent_by(
+/// `sqlx::query!` that revokes, with reason `$3`, the organisation's (`$1`) invitations whose
+/// `$column` is `$2` and that are still unused. What "unused" means is written once, here.
+macro_rules! revoke_unused {
+    ($column:literal, $org:expr, $value:expr, $reason:expr) => {
+        sqlx::query!(
+            "UPDATE invitations SET revoked_at = now(), revoked_reason = $3
+             WHERE org_id = $1 AND "
+                + $column
+                + " = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+            $org as OrgId,
+            $value,
+            $reason as RevokeReason,
+        )
+    };
+}
+
+/// Revokes every unused invitation of the organisation that `which` names; returns how many.
+pub async fn revoke_unused(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    inviter: UserId,
+    which: Unused<'_>,
     reason: RevokeReason,
 ) -> Result<u64, Error> {
-    Ok(sqlx::query!(
-        "UPDATE invitations SET revoked_at = now(), revoked_reason = $3
-         WHERE org_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
-        org as OrgId,
-        inviter as UserId,
-        reason as RevokeReason,
-    )
-    .execute(db)
-    .await?
-    .rows_affected())
+    let query = match which {
+        Unused::To(email) => revoke_unused!("email", org, email, reason),
+        Unused::SentBy(inviter) => revoke_unused!("invited_by", org, inviter as UserId, reason),
+    };
+    Ok(query.execute(db).await?.rows_affected())
 }

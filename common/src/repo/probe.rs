@@ -1,6 +1,6 @@
 //! `probe_runs`: counters written by the diagnostic `probe` job.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
 use crate::Error;
 
@@ -11,26 +11,30 @@ pub struct ProbeRun {
     pub completions: i32,
 }
 
-/// Counts one start of the probe `key` (committed at once, so a crash later still shows it).
-pub async fn record_start(pool: &PgPool, key: &str) -> Result<(), Error> {
-    sqlx::query!(
-        "INSERT INTO probe_runs (key, starts) VALUES ($1, 1)
-         ON CONFLICT (key) DO UPDATE SET starts = probe_runs.starts + 1, updated_at = now()",
-        key,
-    )
-    .execute(pool)
-    .await?;
-    Ok(())
+/// What a probe counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// One start (recorded at once on the pool, so a crash later still shows it).
+    Start,
+    /// Its completion (recorded inside the transaction that claimed the job).
+    Completion,
 }
 
-/// Counts the completion of probe `key`; call inside the transaction that claimed the job.
-pub async fn record_completion(tx: &mut PgConnection, key: &str) -> Result<(), Error> {
+/// Counts one `what` of the probe `key`.
+pub async fn count(db: impl PgExecutor<'_>, key: &str, what: Count) -> Result<(), Error> {
+    let (starts, completions) = match what {
+        Count::Start => (1, 0),
+        Count::Completion => (0, 1),
+    };
     sqlx::query!(
-        "INSERT INTO probe_runs (key, completions) VALUES ($1, 1)
-         ON CONFLICT (key) DO UPDATE SET completions = probe_runs.completions + 1, updated_at = now()",
+        "INSERT INTO probe_runs (key, starts, completions) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET starts = probe_runs.starts + EXCLUDED.starts,
+             completions = probe_runs.completions + EXCLUDED.completions, updated_at = now()",
         key,
+        starts,
+        completions,
     )
-    .execute(tx)
+    .execute(db)
     .await?;
     Ok(())
 }

@@ -115,34 +115,20 @@ pub async fn delete_pending(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Re
     Ok(())
 }
 
-/// The newest pending secrets (id, sealed) for the repository with this GitHub id.
+/// The newest pending secrets (id, sealed) for the repository with this GitHub id: any
+/// organisation's (`org` `None`: what a delivery's signature may be checked against), or one
+/// organisation's (what a retried hook creation may adopt; another organisation's pending secret
+/// never is).
 pub async fn pending_for_repository(
     db: impl PgExecutor<'_>,
+    org: Option<OrgId>,
     repository_github_id: i64,
 ) -> Result<Vec<(Uuid, String)>, Error> {
     Ok(sqlx::query!(
-        "SELECT id, secret_sealed FROM github_pending_hook_secrets WHERE repository_id = $1
+        "SELECT id, secret_sealed FROM github_pending_hook_secrets
+         WHERE repository_id = $2 AND ($1::uuid IS NULL OR org_id = $1)
          ORDER BY created_at DESC LIMIT 4",
-        repository_github_id,
-    )
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.id, r.secret_sealed))
-    .collect())
-}
-
-/// The organisation's newest pending secrets (id, sealed) for the repository with this GitHub id:
-/// what a retried hook creation may adopt (another organisation's pending secret never is).
-pub async fn pending_of_org_repository(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    repository_github_id: i64,
-) -> Result<Vec<(Uuid, String)>, Error> {
-    Ok(sqlx::query!(
-        "SELECT id, secret_sealed FROM github_pending_hook_secrets WHERE org_id = $1 AND repository_id = $2
-         ORDER BY created_at DESC LIMIT 4",
-        org as OrgId,
+        org as Option<OrgId>,
         repository_github_id,
     )
     .fetch_all(db)

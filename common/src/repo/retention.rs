@@ -13,91 +13,84 @@ pub fn cutoff(keep: Duration) -> DateTime<Utc> {
     Utc::now() - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Empties the payloads of up to `batch` deliveries received before `before`, keeping their rows.
-/// Deliveries still `received` (not yet processed) keep their payloads: an accepted delivery is
-/// never lost to retention.
-pub async fn drop_delivery_payloads(
-    db: impl PgExecutor<'_>,
-    before: DateTime<Utc>,
-    batch: i64,
-) -> Result<u64, Error> {
-    Ok(sqlx::query!(
-        "UPDATE webhook_deliveries SET payload = ''::bytea, payload_pruned_at = now()
-         WHERE id IN (
-             SELECT id FROM webhook_deliveries
-             WHERE payload_pruned_at IS NULL AND received_at < $1 AND status <> 'received'
-             ORDER BY received_at
-             LIMIT $2
-             FOR UPDATE SKIP LOCKED)",
-        before,
-        batch,
-    )
-    .execute(db)
-    .await?
-    .rows_affected())
+/// A class of history that retention prunes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    /// Webhook deliveries' payloads (the rows stay). Deliveries still `received` (not yet
+    /// processed) keep theirs: an accepted delivery is never lost to retention.
+    DeliveryPayloads,
+    /// Integration checks, by when they were made.
+    Checks,
+    /// Notifications, by when they were created.
+    Notifications,
+    /// Audit log entries, by when they were written.
+    AuditEntries,
 }
 
-/// Deletes up to `batch` integration checks made before `before`.
-pub async fn delete_checks(
-    db: impl PgExecutor<'_>,
-    before: DateTime<Utc>,
-    batch: i64,
-) -> Result<u64, Error> {
-    Ok(sqlx::query!(
-        "DELETE FROM integration_checks
-         WHERE id IN (
-             SELECT id FROM integration_checks WHERE checked_at < $1
-             ORDER BY checked_at
-             LIMIT $2
-             FOR UPDATE SKIP LOCKED)",
-        before,
-        batch,
-    )
-    .execute(db)
-    .await?
-    .rows_affected())
+/// `sqlx::query!` that applies `$head` to the oldest `$2` rows of `$table` whose `$column` is before
+/// `$1` (and that pass `$filter`), skipping rows another transaction holds. The batching rule is
+/// written once, here.
+macro_rules! oldest_batch {
+    ($head:literal, $table:literal, $column:literal, $filter:literal, $before:expr, $batch:expr) => {
+        sqlx::query!(
+            $head
+                + " WHERE id IN (SELECT id FROM "
+                + $table
+                + " WHERE "
+                + $column
+                + " < $1"
+                + $filter
+                + " ORDER BY "
+                + $column
+                + " LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            $before,
+            $batch,
+        )
+    };
 }
 
-/// Deletes up to `batch` notifications created before `before`.
-pub async fn delete_notifications(
+/// Prunes up to `batch` rows of the class from before `before`, oldest first; the rows pruned.
+pub async fn prune_batch(
     db: impl PgExecutor<'_>,
+    history: History,
     before: DateTime<Utc>,
     batch: i64,
 ) -> Result<u64, Error> {
-    Ok(sqlx::query!(
-        "DELETE FROM notifications
-         WHERE id IN (
-             SELECT id FROM notifications WHERE created_at < $1
-             ORDER BY created_at
-             LIMIT $2
-             FOR UPDATE SKIP LOCKED)",
-        before,
-        batch,
-    )
-    .execute(db)
-    .await?
-    .rows_affected())
-}
-
-/// Deletes up to `batch` audit log entries written before `before`.
-pub async fn delete_audit_entries(
-    db: impl PgExecutor<'_>,
-    before: DateTime<Utc>,
-    batch: i64,
-) -> Result<u64, Error> {
-    Ok(sqlx::query!(
-        "DELETE FROM audit_logs
-         WHERE id IN (
-             SELECT id FROM audit_logs WHERE created_at < $1
-             ORDER BY created_at
-             LIMIT $2
-             FOR UPDATE SKIP LOCKED)",
-        before,
-        batch,
-    )
-    .execute(db)
-    .await?
-    .rows_affected())
+    let query = match history {
+        History::DeliveryPayloads => oldest_batch!(
+            "UPDATE webhook_deliveries SET payload = ''::bytea, payload_pruned_at = now()",
+            "webhook_deliveries",
+            "received_at",
+            " AND payload_pruned_at IS NULL AND status <> 'received'",
+            before,
+            batch
+        ),
+        History::Checks => oldest_batch!(
+            "DELETE FROM integration_checks",
+            "integration_checks",
+            "checked_at",
+            "",
+            before,
+            batch
+        ),
+        History::Notifications => oldest_batch!(
+            "DELETE FROM notifications",
+            "notifications",
+            "created_at",
+            "",
+            before,
+            batch
+        ),
+        History::AuditEntries => oldest_batch!(
+            "DELETE FROM audit_logs",
+            "audit_logs",
+            "created_at",
+            "",
+            before,
+            batch
+        ),
+    };
+    Ok(query.execute(db).await?.rows_affected())
 }
 
 /// Whether the delivery's payload was dropped by retention (`None`: no such delivery in the org).

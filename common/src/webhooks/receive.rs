@@ -159,7 +159,8 @@ impl WebhookReceiver {
             return Err(invalid_signature());
         };
         for (id, sealed) in
-            crate::repo::repository_hooks::pending_for_repository(&self.pool, repository.id).await?
+            crate::repo::repository_hooks::pending_for_repository(&self.pool, None, repository.id)
+                .await?
         {
             let row_id = id.to_string();
             let at = Binding::new(SealedColumn::PendingHookSecret, &row_id);

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use common::{
     jobs::{Probe, ProbeBehaviour},
-    repo,
+    repo::{self, probe::Count},
 };
 
 use crate::{context::JobContext, error::JobError};
@@ -12,7 +12,7 @@ use crate::{context::JobContext, error::JobError};
 handler!(Probe => run);
 
 pub async fn run(job: Probe, ctx: JobContext) -> Result<(), JobError> {
-    repo::probe::record_start(&ctx.services.pool, &job.key).await?;
+    repo::probe::count(&ctx.services.pool, &job.key, Count::Start).await?;
     tokio::time::sleep(Duration::from_millis(job.sleep_ms)).await;
     match job.behaviour {
         ProbeBehaviour::Succeed => {}
@@ -25,7 +25,7 @@ pub async fn run(job: Probe, ctx: JobContext) -> Result<(), JobError> {
     }
     let mut tx = ctx.services.pool.begin().await?;
     if repo::job_effects::claim(&mut tx, &ctx.job_id).await? {
-        repo::probe::record_completion(&mut tx, &job.key).await?;
+        repo::probe::count(&mut *tx, &job.key, Count::Completion).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -4,7 +4,7 @@
 
 use common::{
     jobs::PruneHistory,
-    repo::retention::{self, cutoff},
+    repo::retention::{self, History, cutoff},
 };
 
 use crate::{context::JobContext, error::JobError};
@@ -20,16 +20,13 @@ pub async fn run(_job: PruneHistory, ctx: JobContext) -> Result<(), JobError> {
     let pool = &ctx.services.pool;
     let keep = ctx.config.retention;
 
-    let payloads =
-        batches(|| retention::drop_delivery_payloads(pool, cutoff(keep.delivery_payload), BATCH))
-            .await?;
-    let checks =
-        batches(|| retention::delete_checks(pool, cutoff(keep.check_history), BATCH)).await?;
-    let notifications =
-        batches(|| retention::delete_notifications(pool, cutoff(keep.notifications), BATCH))
-            .await?;
-    let audit =
-        batches(|| retention::delete_audit_entries(pool, cutoff(keep.audit), BATCH)).await?;
+    let prune = |history: History, keep: std::time::Duration| {
+        batches(move || retention::prune_batch(pool, history, cutoff(keep), BATCH))
+    };
+    let payloads = prune(History::DeliveryPayloads, keep.delivery_payload).await?;
+    let checks = prune(History::Checks, keep.check_history).await?;
+    let notifications = prune(History::Notifications, keep.notifications).await?;
+    let audit = prune(History::AuditEntries, keep.audit).await?;
     tracing::info!(
         payloads,
         checks,
