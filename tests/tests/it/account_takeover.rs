@@ -9,11 +9,13 @@ use axum::{
 };
 use repopal_tests::{
     TestApp,
+    app::{ErrorEnvelope, decode},
     auth::{PASSWORD, Session},
     fake_github::{FakeAccount, FakeGithub},
     http::TestResponse,
+    shapes::Link,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 const VICTIM: &str = "victim@corp.example";
 
@@ -64,13 +66,10 @@ async fn get_with_cookie(app: &TestApp, uri: &str, cookie: &str) -> TestResponse
 /// "Sign in with GitHub" with `code` in a fresh browser.
 async fn github_sign_in(app: &TestApp, code: &str) -> TestResponse {
     const COOKIE: &str = "repopal_oauth";
+    // A redirect with a cookie: the raw answer.
     let start = app
-        .call(
-            Method::GET,
-            "/api/v1/auth/oauth/github/authorize",
-            None,
-            None,
-        )
+        .caller(None)
+        .send(Method::GET, "/api/v1/auth/oauth/github/authorize", None)
         .await;
     assert_eq!(start.status, 302, "{}", start.text());
     let state = state_of(start.headers["location"].to_str().unwrap());
@@ -81,16 +80,14 @@ async fn github_sign_in(app: &TestApp, code: &str) -> TestResponse {
 /// "Connect GitHub" for repository access by a signed-in user.
 async fn connect_github(app: &TestApp, user: &Session, code: &str) -> TestResponse {
     const COOKIE: &str = "repopal_connect";
+    // The flow cookie matters: the raw answer.
     let start = app
-        .call(
-            Method::GET,
-            "/api/v1/oauth/github/authorize",
-            Some(&user.access_token),
-            None,
-        )
+        .caller(Some(user))
+        .send(Method::GET, "/api/v1/oauth/github/authorize", None)
         .await;
     assert_eq!(start.status, 200, "{}", start.text());
-    let state = state_of(start.json()["data"]["url"].as_str().unwrap());
+    let link: Link = decode(&start);
+    let state = state_of(&link.url);
     let uri = format!("/api/v1/oauth/github/callback?code={code}&state={state}");
     get_with_cookie(app, &uri, &start.cookie(COOKIE).expect("flow cookie")).await
 }
@@ -132,40 +129,35 @@ async fn a_github_link_made_while_unverified_never_signs_in_and_a_reset_removes_
     );
 
     // The owner resets the password through the mailed link.
-    let forgot = app
+    let _: Value = app
+        .caller(None)
         .call(
             Method::POST,
             "/api/v1/auth/forgot-password",
-            None,
             Some(json!({"email": VICTIM})),
+            202,
         )
         .await;
-    assert_eq!(forgot.status, 202);
     let token = app.mailed_token(VICTIM).await;
-    let reset = app
+    let _: Value = app
+        .caller(None)
         .call(
             Method::POST,
             "/api/v1/auth/reset-password",
-            None,
             Some(json!({"token": token, "new_password": "Owner-owns-it-7"})),
+            200,
         )
         .await;
-    assert_eq!(reset.status, 200, "{}", reset.text());
 
     // Every link made while unverified is gone, and the squatter's sessions ended.
     assert_eq!(
         count(&app, "SELECT count(*) FROM oauth_connections").await,
         0
     );
-    let me = app
-        .call(
-            Method::GET,
-            "/api/v1/auth/me",
-            Some(&squatter.access_token),
-            None,
-        )
+    let _: ErrorEnvelope = app
+        .caller(Some(&squatter))
+        .call(Method::GET, "/api/v1/auth/me", None, 401)
         .await;
-    assert_eq!(me.status, 401);
     // The squatter's GitHub now signs in only to an account of its own address.
     fake.authorize("squat-login-2", squatter_github());
     let own = github_sign_in(&app, "squat-login-2").await;
@@ -209,15 +201,11 @@ async fn a_reclaim_through_github_removes_the_squatters_links_and_sessions() {
             .await
             .unwrap();
     assert_eq!(logins, vec!["owner"], "only the owner's own link remains");
-    let me = app
-        .call(
-            Method::GET,
-            "/api/v1/auth/me",
-            Some(&squatter.access_token),
-            None,
-        )
+    // The squatter's sessions ended.
+    let _: ErrorEnvelope = app
+        .caller(Some(&squatter))
+        .call(Method::GET, "/api/v1/auth/me", None, 401)
         .await;
-    assert_eq!(me.status, 401, "the squatter's sessions ended");
     assert_eq!(
         app.login(VICTIM, PASSWORD).await.status,
         401,
@@ -277,24 +265,24 @@ async fn a_first_password_needs_a_recent_sign_in() {
         .execute(&app.db.pool)
         .await
         .unwrap();
-    let set = |token: String| {
+    // A first password set with a session token; the answer's status is asserted.
+    let set = |token: String, status: u16| {
         let app = &app;
         async move {
-            app.call(
-                Method::POST,
-                "/api/v1/auth/change-password",
-                Some(&token),
-                Some(json!({"current_password": "", "new_password": "Attacker-sets-1"})),
-            )
-            .await
+            app.caller_with_token(&token)
+                .call::<Value>(
+                    Method::POST,
+                    "/api/v1/auth/change-password",
+                    Some(json!({"current_password": "", "new_password": "Attacker-sets-1"})),
+                    status,
+                )
+                .await
         }
     };
-    let refused = set(old_access).await;
+    let refused = set(old_access, 403).await;
     assert_eq!(
-        refused.error_code(),
-        (403, "recent_sign_in_required".to_owned()),
-        "{}",
-        refused.text()
+        refused["error"]["code"], "recent_sign_in_required",
+        "{refused}"
     );
     assert_eq!(app.login(VICTIM, "Attacker-sets-1").await.status, 401);
 
@@ -304,7 +292,7 @@ async fn a_first_password_needs_a_recent_sign_in() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(set(fresh_access).await.status, 200);
+    set(fresh_access, 200).await;
     assert_eq!(app.login(VICTIM, "Attacker-sets-1").await.status, 200);
 }
 
@@ -347,23 +335,25 @@ async fn guesses_from_many_addresses_lock_the_account_until_a_reset() {
     assert_eq!(owner.error_code(), (429, "account_locked".to_owned()));
     assert!(owner.headers.contains_key("retry-after"));
 
-    app.call(
-        Method::POST,
-        "/api/v1/auth/forgot-password",
-        None,
-        Some(json!({"email": "ivy@example.com"})),
-    )
-    .await;
+    let _: Value = app
+        .caller(None)
+        .call(
+            Method::POST,
+            "/api/v1/auth/forgot-password",
+            Some(json!({"email": "ivy@example.com"})),
+            202,
+        )
+        .await;
     let token = app.mailed_token("ivy@example.com").await;
-    let reset = app
+    let _: Value = app
+        .caller(None)
         .call(
             Method::POST,
             "/api/v1/auth/reset-password",
-            None,
             Some(json!({"token": token, "new_password": "Ivy-is-back-22"})),
+            200,
         )
         .await;
-    assert_eq!(reset.status, 200, "{}", reset.text());
     assert_eq!(
         app.login_from("192.0.2.200", "ivy@example.com", "Ivy-is-back-22")
             .await

@@ -2,13 +2,13 @@
 //! tenancy and the window's bounds.
 
 use axum::http::Method;
-use repopal_tests::TestApp;
+use repopal_tests::{TestApp, app::ErrorEnvelope, auth::Session};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 struct Org {
     id: Uuid,
-    token: String,
+    admin: Session,
     repo_a: Uuid,
     repo_b: Uuid,
 }
@@ -285,7 +285,7 @@ async fn seed(app: &TestApp) -> Org {
 
     Org {
         id: org,
-        token: session.access_token,
+        admin: session,
         repo_a,
         repo_b,
     }
@@ -294,16 +294,10 @@ async fn seed(app: &TestApp) -> Org {
 const WINDOW: &str = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
 
 async fn get(app: &TestApp, org: &Org, what: &str, query: &str) -> Value {
-    let r = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{}/analytics/{what}?{query}", org.id),
-            Some(&org.token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"].clone()
+    app.caller(Some(&org.admin))
+        .in_org(&org.id.to_string())
+        .call(Method::GET, &format!("analytics/{what}?{query}"), None, 200)
+        .await
 }
 
 #[tokio::test]
@@ -502,26 +496,14 @@ async fn another_organisation_and_bad_windows_are_refused() {
         .register("stranger@example.com", Some("Strangers"))
         .await;
     for what in ["workflows", "incidents", "failures", "repositories"] {
-        let r = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/orgs/{}/analytics/{what}", org.id),
-                Some(&stranger.access_token),
-                None,
-            )
+        let path = format!("/api/v1/orgs/{}/analytics/{what}", org.id);
+        let _: ErrorEnvelope = app
+            .caller(Some(&stranger))
+            .call(Method::GET, &path, None, 404)
             .await;
-        assert_eq!(r.status, 404, "{what}: {}", r.text());
-        let anonymous = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/orgs/{}/analytics/{what}", org.id),
-                None,
-                None,
-            )
-            .await;
-        assert_eq!(anonymous.status, 401, "{what}");
+        let _: ErrorEnvelope = app.caller(None).call(Method::GET, &path, None, 401).await;
     }
-    let base = format!("/api/v1/orgs/{}/analytics/workflows", org.id);
+    let admin = app.caller(Some(&org.admin)).in_org(&org.id.to_string());
     for (query, status) in [
         ("from=2026-11-05T00:00:00Z&to=2026-11-02T00:00:00Z", 422),
         ("from=2024-01-01T00:00:00Z&to=2026-11-02T00:00:00Z", 422),
@@ -529,23 +511,16 @@ async fn another_organisation_and_bad_windows_are_refused() {
         ("from=yesterday", 400),
         ("branch=", 422),
     ] {
-        let r = app
+        let _: ErrorEnvelope = admin
             .call(
                 Method::GET,
-                &format!("{base}?{query}"),
-                Some(&org.token),
+                &format!("analytics/workflows?{query}"),
                 None,
+                status,
             )
             .await;
-        assert_eq!(r.status, status, "{query}: {}", r.text());
     }
-    let r = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{}/analytics/failures?limit=201", org.id),
-            Some(&org.token),
-            None,
-        )
+    let _: ErrorEnvelope = admin
+        .call(Method::GET, "analytics/failures?limit=201", None, 400)
         .await;
-    assert_eq!(r.status, 400);
 }

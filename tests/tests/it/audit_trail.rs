@@ -5,24 +5,23 @@
 use axum::http::Method;
 use common::crypto::keyring::{Binding, Keyring, SealedColumn};
 use repopal_tests::{
-    TestApp,
-    auth::Session,
-    http::{TEST_ENCRYPTION_KEYS, TestResponse},
-    process::spawn,
+    TestApp, app::ErrorEnvelope, auth::Session, http::TEST_ENCRYPTION_KEYS, process::spawn,
+    shapes::Page,
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 async fn add_member(app: &TestApp, admin: &Session, org: &str, email: &str, role: &str) -> Session {
-    let res = app
+    let _: Value = app
+        .caller(Some(admin))
+        .in_org(org)
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/invitations"),
-            Some(&admin.access_token),
+            "invitations",
             Some(json!({"email": email, "role": role})),
+            201,
         )
         .await;
-    assert_eq!(res.status, 201, "{}", res.text());
     let body: String = sqlx::query_scalar(
         "SELECT body FROM email_outbox WHERE to_address = $1 AND body LIKE '%rpi\\_%'
          ORDER BY created_at DESC LIMIT 1",
@@ -37,30 +36,31 @@ async fn add_member(app: &TestApp, admin: &Session, org: &str, email: &str, role
         .find(|t| t.starts_with("rpi_"))
         .expect("an invitation token");
     let user = app.register(email, None).await;
-    let res = app
+    let _: Value = app
+        .caller(Some(&user))
         .call(
             Method::POST,
             "/api/v1/invitations/accept",
-            Some(&user.access_token),
             Some(json!({"token": token})),
+            200,
         )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
     user
 }
 
 /// The organisation's audit entries with this action, newest first, through the API.
 async fn entries(app: &TestApp, admin: &Session, org: &str, action: &str) -> Vec<Value> {
-    let res = app
+    let page: Page = app
+        .caller(Some(admin))
+        .in_org(org)
         .call(
             Method::GET,
-            &format!("/api/v1/orgs/{org}/audit-logs?action={action}&limit=200"),
-            Some(&admin.access_token),
+            &format!("audit-logs?action={action}&limit=200"),
             None,
+            200,
         )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()["data"]["items"].as_array().unwrap().clone()
+    page.items
 }
 
 async fn insert_repository(app: &TestApp, org: &str) -> String {
@@ -84,13 +84,13 @@ async fn a_repository_settings_change_is_audited_with_old_and_new_values() {
     let repo = insert_repository(&app, &org).await;
     let url = format!("/api/v1/orgs/{org}/repositories/{repo}");
     let patch = |body: Value| {
-        let (app, url, token) = (&app, &url, &admin.access_token);
-        async move { app.call(Method::PATCH, url, Some(token), Some(body)).await }
+        let (caller, url) = (app.caller(Some(&admin)), &url);
+        async move {
+            let _: Value = caller.call(Method::PATCH, url, Some(body), 200).await;
+        }
     };
-    let res = patch(json!({"auto_incident": false, "slack_channels": ["#ops"]})).await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    let res = patch(json!({"slack_channels": ["#ops"]})).await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    patch(json!({"auto_incident": false, "slack_channels": ["#ops"]})).await;
+    patch(json!({"slack_channels": ["#ops"]})).await;
 
     let log = entries(&app, &admin, &org, "repository.settings_update").await;
     assert_eq!(log.len(), 2, "{log:?}");
@@ -113,15 +113,15 @@ async fn a_repository_settings_change_is_audited_with_old_and_new_values() {
     let other = app
         .register("repo-other@example.com", Some("Other Settings"))
         .await;
-    let res = app
+    let _: ErrorEnvelope = app
+        .caller(Some(&other))
         .call(
             Method::PATCH,
             &format!("/api/v1/orgs/{}/repositories/{repo}", other.first_org()),
-            Some(&other.access_token),
             Some(json!({"auto_incident": true})),
+            404,
         )
         .await;
-    assert_eq!(res.status, 404);
     assert_eq!(
         entries(&app, &admin, &org, "repository.settings_update")
             .await
@@ -147,16 +147,17 @@ async fn a_webhook_replay_is_audited() {
     .execute(&app.db.pool)
     .await
     .unwrap();
-    let res = app
+    let replay: Value = app
+        .caller(Some(&admin))
+        .in_org(&org)
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/webhook-deliveries/{id}/replay"),
-            Some(&admin.access_token),
+            &format!("webhook-deliveries/{id}/replay"),
             None,
+            202,
         )
         .await;
-    assert_eq!(res.status, 202, "{}", res.text());
-    let job = res.json()["data"]["job_id"].clone();
+    let job = replay["job_id"].clone();
     let log = entries(&app, &admin, &org, "webhook.replay").await;
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0]["actor_user_id"], admin.user_id.as_str());
@@ -165,8 +166,9 @@ async fn a_webhook_replay_is_audited() {
     assert_eq!(log[0]["metadata"]["job_id"], job);
 }
 
-fn forbidden(res: &TestResponse) -> bool {
-    res.status == 403 && res.json()["error"]["code"] == "forbidden"
+/// A 403 answer (its status asserted by the call) that says `forbidden`.
+fn forbidden(e: &ErrorEnvelope) -> bool {
+    e.error.code == "forbidden"
 }
 
 #[tokio::test]
@@ -182,25 +184,17 @@ async fn a_member_refused_by_their_role_leaves_an_authz_denied_entry() {
         .await;
     let invitation = uuid::Uuid::new_v4();
 
-    let res = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/orgs/{org}/invitations/{invitation}"),
-            Some(&viewer.access_token),
-            None,
-        )
+    let path = format!("/api/v1/orgs/{org}/invitations/{invitation}");
+    let e: ErrorEnvelope = app
+        .caller(Some(&viewer))
+        .call(Method::DELETE, &path, None, 403)
         .await;
-    assert!(forbidden(&res), "{}", res.text());
+    assert!(forbidden(&e), "{e:?}");
     // A non-member learns nothing and leaves nothing in this organisation's log.
-    let res = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/orgs/{org}/invitations/{invitation}"),
-            Some(&outsider.access_token),
-            None,
-        )
+    let _: ErrorEnvelope = app
+        .caller(Some(&outsider))
+        .call(Method::DELETE, &path, None, 404)
         .await;
-    assert_eq!(res.status, 404);
 
     let log = entries(&app, &admin, &org, "authz.denied").await;
     assert_eq!(log.len(), 1, "{log:?}");
@@ -227,7 +221,8 @@ async fn recording_a_denial_never_turns_the_403_into_a_500_even_under_a_flood() 
     let url = format!("/api/v1/orgs/{org}/audit-logs");
 
     // A flood of refused requests at once: every one is a 403, none a 500.
-    let calls = (0..40).map(|_| app.call(Method::GET, &url, Some(&viewer.access_token), None));
+    let as_viewer = app.caller(Some(&viewer));
+    let calls = (0..40).map(|_| as_viewer.call::<ErrorEnvelope>(Method::GET, &url, None, 403));
     let results = futures::future::join_all(calls).await;
     assert!(results.iter().all(forbidden));
     let recorded = entries(&app, &admin, &org, "authz.denied").await.len();
@@ -244,10 +239,8 @@ async fn recording_a_denial_never_turns_the_403_into_a_500_even_under_a_flood() 
     .execute(&app.db.pool)
     .await
     .unwrap();
-    let res = app
-        .call(Method::GET, &url, Some(&viewer.access_token), None)
-        .await;
-    assert!(forbidden(&res), "{}", res.text());
+    let e: ErrorEnvelope = as_viewer.call(Method::GET, &url, None, 403).await;
+    assert!(forbidden(&e), "{e:?}");
     assert_eq!(
         entries(&app, &admin, &org, "authz.denied").await.len(),
         recorded

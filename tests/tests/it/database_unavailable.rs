@@ -73,7 +73,8 @@ async fn requests_answer_503_database_unavailable_quickly_while_postgres_is_down
     let app = api_on(TestDb::on_server(&cluster.url()).await);
     let admin = app.register("outage@example.com", Some("Outage")).await;
     let orgs = || async {
-        app.call(Method::GET, "/api/v1/orgs", Some(&admin.access_token), None)
+        app.caller(Some(&admin))
+            .send(Method::GET, "/api/v1/orgs", None)
             .await
     };
     assert_eq!(orgs().await.status, 200);
@@ -97,10 +98,10 @@ async fn requests_answer_503_database_unavailable_quickly_while_postgres_is_down
         assert!(started.elapsed() < quick, "{:?}", started.elapsed());
 
         let res = app
-            .call(
+            .caller(None)
+            .send(
                 Method::POST,
                 "/api/v1/auth/login",
-                None,
                 Some(serde_json::json!({"email": "outage@example.com", "password": "wrong password here"})),
             )
             .await;

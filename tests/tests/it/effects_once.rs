@@ -4,11 +4,15 @@
 use repopal_tests::TestApp;
 use std::time::Duration;
 
+use axum::http::Method;
+use serde_json::Value;
+
 use nix::sys::signal::Signal;
 use repopal_tests::{
     Setup,
     monitored::{CHANNELS, QUEUES},
     process::{Proc, spawn},
+    shapes::{Created, Page},
     worker::{drain, eventually},
 };
 
@@ -99,24 +103,22 @@ async fn a_workflow_rerun_interrupted_after_github_accepted_it_is_not_repeated()
         &m.workflow_run(run_id, 12, 1, "main", "failure"),
     )
     .await;
-    let runs = m
-        .admin_call(axum::http::Method::GET, "workflow-runs", None)
-        .await
-        .json();
-    let id = runs["data"]["items"][0]["id"]
-        .as_str()
-        .expect("a stored run")
-        .to_owned();
+    let runs: Page<Created> = m
+        .as_admin()
+        .call(Method::GET, "workflow-runs", None, 200)
+        .await;
+    let id = runs.items.first().expect("a stored run").id;
     // GitHub applies the re-run but the worker never hears back.
     m.github.hold_reruns(true);
-    let rerun = m
-        .admin_call(
-            axum::http::Method::POST,
+    let _: Value = m
+        .as_admin()
+        .call(
+            Method::POST,
             &format!("workflow-runs/{id}/rerun"),
             Some(serde_json::json!({"failed_only": false})),
+            202,
         )
         .await;
-    assert_eq!(rerun.status, 202, "{}", rerun.text());
 
     let mut victim = worker(&m);
     eventually(
@@ -147,14 +149,10 @@ async fn a_workflow_rerun_interrupted_after_github_accepted_it_is_not_repeated()
 async fn a_hook_created_just_before_a_crash_is_adopted_not_created_again() {
     let m = TestApp::builder().monitored_repo().await;
     let base = format!("repositories/{}", m.repo);
-    let disconnect = m
-        .admin_call(
-            axum::http::Method::POST,
-            &format!("{base}/disconnect"),
-            None,
-        )
+    let _: Value = m
+        .as_admin()
+        .call(Method::POST, &format!("{base}/disconnect"), None, 202)
         .await;
-    assert_eq!(disconnect.status, 202, "{}", disconnect.text());
     m.run_jobs().await;
     assert!(m.github.hooks().is_empty());
     let creations = format!("POST /repos/{}/hooks", m.full_name);
@@ -162,10 +160,10 @@ async fn a_hook_created_just_before_a_crash_is_adopted_not_created_again() {
 
     // GitHub creates the hook but the worker never hears back.
     m.github.hold_hook_creations(true);
-    let connect = m
-        .admin_call(axum::http::Method::POST, &format!("{base}/connect"), None)
+    let _: Value = m
+        .as_admin()
+        .call(Method::POST, &format!("{base}/connect"), None, 202)
         .await;
-    assert_eq!(connect.status, 202, "{}", connect.text());
     let mut victim = worker(&m);
     eventually(
         "GitHub to create the hook",

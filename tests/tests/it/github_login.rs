@@ -7,9 +7,11 @@ use axum::{
 };
 use repopal_tests::{
     TestApp,
+    app::ErrorEnvelope,
     fake_github::{FakeAccount, FakeGithub},
     http::TestResponse,
 };
+use serde_json::Value;
 
 async fn app_with(fake: &FakeGithub) -> TestApp {
     let env = fake.env();
@@ -29,13 +31,10 @@ fn account(id: i64, login: &str, email: &str) -> FakeAccount {
 
 /// Starts the flow: returns the `state` GitHub would echo and the browser cookie.
 async fn start(app: &TestApp, fake: &FakeGithub) -> (String, String) {
+    // A redirect with a cookie: the raw answer.
     let res = app
-        .call(
-            Method::GET,
-            "/api/v1/auth/oauth/github/authorize",
-            None,
-            None,
-        )
+        .caller(None)
+        .send(Method::GET, "/api/v1/auth/oauth/github/authorize", None)
         .await;
     assert_eq!(res.status, 302, "{}", res.text());
     let location = res.headers["location"].to_str().unwrap();
@@ -84,12 +83,10 @@ async fn a_new_github_user_gets_an_account_and_a_session() {
     assert_eq!(body["data"]["user"]["email_verified"], true);
     assert_eq!(body["data"]["user"]["full_name"], "octocat name");
     let access = body["data"]["tokens"]["access_token"].as_str().unwrap();
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(access), None)
-            .await
-            .status,
-        200
-    );
+    let _: Value = app
+        .caller_with_token(access)
+        .call(Method::GET, "/api/v1/auth/me", None, 200)
+        .await;
     assert_eq!(
         fake.calls(),
         vec![
@@ -143,23 +140,25 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
     let app = app_with(&fake).await;
     let existing = app.register("linus@example.com", None).await;
     // The password is proven through the mailed reset link (the owner chose it with the mailbox).
-    app.call(
-        Method::POST,
-        "/api/v1/auth/forgot-password",
-        None,
-        Some(serde_json::json!({"email": "linus@example.com"})),
-    )
-    .await;
+    let _: Value = app
+        .caller(None)
+        .call(
+            Method::POST,
+            "/api/v1/auth/forgot-password",
+            Some(serde_json::json!({"email": "linus@example.com"})),
+            202,
+        )
+        .await;
     let token = app.mailed_token("linus@example.com").await;
-    let reset = app
+    let _: Value = app
+        .caller(None)
         .call(
             Method::POST,
             "/api/v1/auth/reset-password",
-            None,
             Some(serde_json::json!({"token": token, "new_password": "Linus-owns-it-1"})),
+            200,
         )
         .await;
-    assert_eq!(reset.status, 200, "{}", reset.text());
     let session = app
         .login_ok_with("linus@example.com", "Linus-owns-it-1")
         .await;
@@ -180,33 +179,15 @@ async fn an_existing_account_with_the_same_verified_email_is_linked() {
         !audit.contains(&"auth.account_reclaim".to_owned()),
         "{audit:?}"
     );
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&session), None)
-            .await
-            .status,
-        200,
-        "a proven owner's own sessions are untouched"
-    );
+    // A session token from a sign-in (not a `Session`): the raw bearer.
+    let owner = app.caller_with_token(&session);
+    // A proven owner's own sessions are untouched.
+    let _: Value = owner.call(Method::GET, "/api/v1/auth/me", None, 200).await;
 
     // With a password, GitHub can be unlinked; the account still signs in with the password.
-    let unlink = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/oauth/github/disconnect",
-            Some(&session),
-            None,
-        )
-        .await;
-    assert_eq!(unlink.status, 200, "{}", unlink.text());
-    let again = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/oauth/github/disconnect",
-            Some(&session),
-            None,
-        )
-        .await;
-    assert_eq!(again.status, 404);
+    let disconnect = "/api/v1/auth/oauth/github/disconnect";
+    let _: Value = owner.call(Method::POST, disconnect, None, 200).await;
+    let _: ErrorEnvelope = owner.call(Method::POST, disconnect, None, 404).await;
     assert_eq!(
         app.login("linus@example.com", "Linus-owns-it-1")
             .await
@@ -225,32 +206,25 @@ async fn a_password_chosen_before_the_address_was_proven_goes_when_github_proves
     let app = app_with(&fake).await;
     let squatter = app.register("linus@example.com", None).await;
     let token = app.mailed_token("linus@example.com").await;
-    let verified = app
+    let _: Value = app
+        .caller(None)
         .call(
             Method::POST,
             "/api/v1/auth/verify-email",
-            None,
             Some(serde_json::json!({"token": token})),
+            200,
         )
         .await;
-    assert_eq!(verified.status, 200);
     fake.authorize("code", account(42, "linus", "linus@example.com"));
     let (state, cookie) = start(&app, &fake).await;
     let res = callback(&app, &format!("code=code&state={state}"), Some(&cookie)).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["data"]["user"]["id"], squatter.user_id);
-    assert_eq!(
-        app.call(
-            Method::GET,
-            "/api/v1/auth/me",
-            Some(&squatter.access_token),
-            None
-        )
-        .await
-        .status,
-        401,
-        "the registrant's sessions end"
-    );
+    // The registrant's sessions end.
+    let _: ErrorEnvelope = app
+        .caller(Some(&squatter))
+        .call(Method::GET, "/api/v1/auth/me", None, 401)
+        .await;
     assert_eq!(
         app.login("linus@example.com", repopal_tests::auth::PASSWORD)
             .await
@@ -278,18 +252,11 @@ async fn an_unverified_squatter_loses_the_account_to_the_proven_email_owner() {
     let res = callback(&app, &format!("code=code&state={state}"), Some(&cookie)).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["data"]["user"]["email_verified"], true);
-    assert_eq!(
-        app.call(
-            Method::GET,
-            "/api/v1/auth/me",
-            Some(&squatter.access_token),
-            None
-        )
-        .await
-        .status,
-        401,
-        "the squatter's sessions end"
-    );
+    // The squatter's sessions end.
+    let _: ErrorEnvelope = app
+        .caller(Some(&squatter))
+        .call(Method::GET, "/api/v1/auth/me", None, 401)
+        .await;
     assert_eq!(
         app.login("victim@example.com", repopal_tests::auth::PASSWORD)
             .await
@@ -316,21 +283,16 @@ async fn github_cannot_be_unlinked_when_it_is_the_only_way_in() {
         .as_str()
         .unwrap()
         .to_owned();
-    let refused = app
+    let refused: ErrorEnvelope = app
+        .caller_with_token(&access)
         .call(
             Method::POST,
             "/api/v1/auth/oauth/github/disconnect",
-            Some(&access),
             None,
+            409,
         )
         .await;
-    assert_eq!(
-        (
-            refused.status.as_u16(),
-            refused.json()["error"]["code"].as_str()
-        ),
-        (409, Some("last_login_method"))
-    );
+    assert_eq!(refused.error.code, "last_login_method");
 }
 
 #[tokio::test]
@@ -431,16 +393,14 @@ async fn a_denied_authorisation_and_provider_errors_are_reported() {
 #[tokio::test]
 async fn github_login_is_refused_clearly_when_not_configured() {
     let app = TestApp::builder().build().await;
-    let res = app
+    let e: ErrorEnvelope = app
+        .caller(None)
         .call(
             Method::GET,
             "/api/v1/auth/oauth/github/authorize",
             None,
-            None,
+            400,
         )
         .await;
-    assert_eq!(
-        (res.status.as_u16(), res.json()["error"]["code"].as_str()),
-        (400, Some("oauth_not_configured"))
-    );
+    assert_eq!(e.error.code, "oauth_not_configured");
 }

@@ -10,7 +10,11 @@ use std::time::Duration;
 use axum::http::Method;
 use chrono::{DateTime, Utc};
 use repopal_tests::{
-    fake_argocd::FakeArgo, fake_faults::Fault, monitored::INSTALLATION, process::spawn,
+    fake_argocd::FakeArgo,
+    fake_faults::Fault,
+    monitored::INSTALLATION,
+    process::spawn,
+    shapes::{Created, Page},
     worker::eventually,
 };
 use serde_json::{Value, json};
@@ -34,21 +38,20 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
     let worker = h.start_worker();
     let id = h.create_argocd("Argo").await;
     // Health alerts also go to the Slack integration's alert channel.
-    let slack = h
-        .admin_call(Method::GET, "integrations?type=slack", None)
-        .await
-        .json()["data"]["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = h
-        .admin_call(
+    let slacks: Page<Created> = h
+        .as_admin()
+        .call(Method::GET, "integrations?type=slack", None, 200)
+        .await;
+    let slack = slacks.items[0].id;
+    let _: Value = h
+        .as_admin()
+        .call(
             Method::PATCH,
             &format!("integrations/{slack}"),
             Some(json!({"config": {"alert_channel": "#ops"}})),
+            200,
         )
         .await;
-    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
 
     // Created → checked at once.
     let first = h.check_now(id).await;
@@ -201,17 +204,17 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
     );
 
     // Every transition is in the history and the integration's log.
-    let transitions = h
-        .admin_call(
+    let transitions: Page = h
+        .as_admin()
+        .call(
             Method::GET,
             &format!("integrations/{id}/health/history?transitions=true"),
             None,
+            200,
         )
-        .await
-        .json();
-    let pairs: Vec<(String, String)> = transitions["data"]["items"]
-        .as_array()
-        .unwrap()
+        .await;
+    let pairs: Vec<(String, String)> = transitions
+        .items
         .iter()
         .map(|c| {
             (
@@ -228,13 +231,12 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
         ("active", "degraded"),
     ];
     assert_eq!(pairs, expect.map(|(a, b)| (a.to_owned(), b.to_owned())));
-    let logs = h
-        .admin_call(Method::GET, &format!("integrations/{id}/logs"), None)
-        .await
-        .json();
-    let transitions_logged = logs["data"]["items"]
-        .as_array()
-        .unwrap()
+    let logs: Page = h
+        .as_admin()
+        .call(Method::GET, &format!("integrations/{id}/logs"), None, 200)
+        .await;
+    let transitions_logged = logs
+        .items
         .iter()
         .filter(|e| e["action"] == "integration.health_transition")
         .count();
@@ -242,16 +244,17 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
 
     // Enabling again starts afresh and checks at once.
     h.argo.set_fault(None);
-    let res = h
-        .admin_call(
+    let enabled: Value = h
+        .as_admin()
+        .call(
             Method::POST,
             &format!("integrations/{id}/enable"),
             Some(json!({})),
+            200,
         )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(res.json()["data"]["status"], "active");
-    let due = at(&res.json()["data"]["next_check_at"]);
+    assert_eq!(enabled["status"], "active");
+    let due = at(&enabled["next_check_at"]);
     let again = h.wait_for_check(id, due).await;
     assert_eq!(
         (again["ok"].clone(), again["status_after"].clone()),
@@ -259,11 +262,16 @@ async fn the_state_machine_degrades_errors_disables_and_recovers_with_computed_d
     );
 
     // Metrics count every request the checks made.
-    let metrics = h
-        .admin_call(Method::GET, &format!("integrations/{id}/metrics"), None)
-        .await
-        .json();
-    let m = &metrics["data"];
+    let metrics: Value = h
+        .as_admin()
+        .call(
+            Method::GET,
+            &format!("integrations/{id}/metrics"),
+            None,
+            200,
+        )
+        .await;
+    let m = &metrics;
     assert_eq!(
         m["api_calls"].as_i64(),
         Some(h.argo.count("/api/v1/applications") as i64)
@@ -600,13 +608,18 @@ async fn a_slack_post_that_meets_an_expired_rotating_token_refreshes_it_and_post
     assert_eq!(posted.len(), 2, "{posted:?}");
     let health = h.health(slack).await;
     assert_eq!(health["status"], "active", "{health}");
-    let history = h
-        .admin_call(
+    let history: Page = h
+        .as_admin()
+        .call(
             Method::GET,
             &format!("integrations/{slack}/health/history"),
             None,
+            200,
         )
-        .await
-        .json();
-    assert_eq!(history["data"]["items"], json!([]), "no check did it");
+        .await;
+    assert!(
+        history.items.is_empty(),
+        "no check did it: {:?}",
+        history.items
+    );
 }

@@ -3,20 +3,19 @@
 #![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed assertion
 
 use axum::http::Method;
-use repopal_tests::{TestApp, auth::Session, http::TestResponse};
+use repopal_tests::{TestApp, app::ErrorEnvelope, auth::Session, http::TestResponse, shapes::Page};
 use serde_json::{Value, json};
 
 async fn invite(app: &TestApp, admin: &Session, org: &str, email: &str, role: &str) -> Value {
-    let res = app
+    app.caller(Some(admin))
+        .in_org(org)
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/invitations"),
-            Some(&admin.access_token),
+            "invitations",
             Some(json!({"email": email, "role": role})),
+            201,
         )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["data"].clone()
+        .await
 }
 
 /// The token of the newest invitation mailed to `email`.
@@ -40,14 +39,42 @@ async fn newest_token(app: &TestApp, email: &str) -> String {
         .expect("an invitation token")
 }
 
-async fn accept(app: &TestApp, who: &Session, token: &str) -> TestResponse {
-    app.call(
-        Method::POST,
-        "/api/v1/invitations/accept",
-        Some(&who.access_token),
-        Some(json!({"token": token})),
-    )
-    .await
+/// Accepts `token` as `who`: 200.
+async fn accept(app: &TestApp, who: &Session, token: &str) {
+    let _: Value = app
+        .caller(Some(who))
+        .call(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            Some(json!({"token": token})),
+            200,
+        )
+        .await;
+}
+
+/// Accepting `token` as `who` is refused (400): the error's code.
+async fn accept_refused(app: &TestApp, who: &Session, token: &str) -> String {
+    let e: ErrorEnvelope = app
+        .caller(Some(who))
+        .call(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            Some(json!({"token": token})),
+            400,
+        )
+        .await;
+    e.error.code
+}
+
+/// Accepting, raw: for a race whose two outcomes are not known in advance.
+async fn accept_raw(app: &TestApp, who: &Session, token: &str) -> TestResponse {
+    app.caller(Some(who))
+        .send(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            Some(json!({"token": token})),
+        )
+        .await
 }
 
 fn code(res: &TestResponse) -> (u16, Option<String>) {
@@ -55,10 +82,6 @@ fn code(res: &TestResponse) -> (u16, Option<String>) {
         res.status.as_u16(),
         res.json()["error"]["code"].as_str().map(str::to_owned),
     )
-}
-
-fn refused(code_: &str) -> (u16, Option<String>) {
-    (400, Some(code_.to_owned()))
 }
 
 /// The member's role straight from the table (`None`: not a member).
@@ -78,29 +101,37 @@ async fn join(app: &TestApp, admin: &Session, org: &str, email: &str, role: &str
     invite(app, admin, org, email, role).await;
     let user = app.register(email, None).await;
     let token = newest_token(app, email).await;
-    let res = accept(app, &user, &token).await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    accept(app, &user, &token).await;
     user
 }
 
-async fn list(app: &TestApp, who: &Session, org: &str) -> TestResponse {
-    app.call(
-        Method::GET,
-        &format!("/api/v1/orgs/{org}/invitations"),
-        Some(&who.access_token),
-        None,
-    )
-    .await
+/// The open invitations `who` sees in `org` (200).
+async fn list(app: &TestApp, who: &Session, org: &str) -> Vec<Value> {
+    let page: Page = app
+        .caller(Some(who))
+        .in_org(org)
+        .call(Method::GET, "invitations", None, 200)
+        .await;
+    page.items
 }
 
-async fn revoke(app: &TestApp, who: &Session, org: &str, id: &str) -> TestResponse {
-    app.call(
-        Method::DELETE,
-        &format!("/api/v1/orgs/{org}/invitations/{id}"),
-        Some(&who.access_token),
-        None,
-    )
-    .await
+/// Revokes invitation `id` as `who`: 200.
+async fn revoke(app: &TestApp, who: &Session, org: &str, id: &str) {
+    let _: Value = app
+        .caller(Some(who))
+        .in_org(org)
+        .call(Method::DELETE, &format!("invitations/{id}"), None, 200)
+        .await;
+}
+
+/// Revoking invitation `id` as `who` is refused with `status`: the error's code.
+async fn revoke_refused(app: &TestApp, who: &Session, org: &str, id: &str, status: u16) -> String {
+    let e: ErrorEnvelope = app
+        .caller(Some(who))
+        .in_org(org)
+        .call(Method::DELETE, &format!("invitations/{id}"), None, status)
+        .await;
+    e.error.code
 }
 
 #[tokio::test]
@@ -112,43 +143,36 @@ async fn a_revoked_invitation_is_refused_and_the_revocation_audited() {
     let id = sent["id"].as_str().unwrap();
     let token = newest_token(&app, "rev@example.com").await;
     let open = list(&app, &admin, &org).await;
-    assert_eq!(open.status, 200, "{}", open.text());
-    assert_eq!(open.json()["data"]["items"][0]["id"], id);
-    assert_eq!(
-        open.json()["data"]["items"][0]["invited_by"],
-        admin.user_id.as_str()
-    );
+    assert_eq!(open[0]["id"], id);
+    assert_eq!(open[0]["invited_by"], admin.user_id.as_str());
 
-    let res = revoke(&app, &admin, &org, id).await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    revoke(&app, &admin, &org, id).await;
+    assert_eq!(list(&app, &admin, &org).await, Vec::<Value>::new());
     assert_eq!(
-        list(&app, &admin, &org).await.json()["data"]["items"],
-        json!([])
-    );
-    assert_eq!(
-        code(&revoke(&app, &admin, &org, id).await),
-        (404, Some("not_found".into())),
+        revoke_refused(&app, &admin, &org, id, 404).await,
+        "not_found",
         "revoking twice finds nothing open"
     );
 
     let invitee = app.register("rev@example.com", None).await;
     assert_eq!(
-        code(&accept(&app, &invitee, &token).await),
-        refused("invitation_revoked")
+        accept_refused(&app, &invitee, &token).await,
+        "invitation_revoked"
     );
     assert_eq!(role_of(&app, &org, &invitee.user_id).await, None);
 
-    let log = app
+    let log: Page = app
+        .caller(Some(&admin))
+        .in_org(&org)
         .call(
             Method::GET,
-            &format!("/api/v1/orgs/{org}/audit-logs?action=org.invitation_revoke"),
-            Some(&admin.access_token),
+            "audit-logs?action=org.invitation_revoke",
             None,
+            200,
         )
-        .await
-        .json();
-    let entries = log["data"]["items"].as_array().unwrap();
-    assert_eq!(entries.len(), 1, "{log}");
+        .await;
+    let entries = &log.items;
+    assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["actor_user_id"], admin.user_id.as_str());
     assert_eq!(entries[0]["resource_id"], id);
     assert_eq!(entries[0]["metadata"]["email"], "rev@example.com");
@@ -165,20 +189,18 @@ async fn inviting_again_replaces_the_earlier_invitation() {
     invite(&app, &admin, &org, "Again@Example.com", "viewer").await;
     let second = newest_token(&app, "again@example.com").await;
     assert_ne!(first, second);
-    let open = list(&app, &admin, &org).await.json();
-    let open = open["data"]["items"].as_array().unwrap();
+    let open = list(&app, &admin, &org).await;
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["role"], "viewer");
 
     let invitee = app.register("again@example.com", None).await;
     assert_eq!(
-        code(&accept(&app, &invitee, &first).await),
-        refused("invitation_revoked"),
+        accept_refused(&app, &invitee, &first).await,
+        "invitation_revoked",
         "the replaced org_admin invitation is dead"
     );
     assert_eq!(role_of(&app, &org, &invitee.user_id).await, None);
-    let ok = accept(&app, &invitee, &second).await;
-    assert_eq!(ok.status, 200, "{}", ok.text());
+    accept(&app, &invitee, &second).await;
     assert_eq!(
         role_of(&app, &org, &invitee.user_id).await.as_deref(),
         Some("viewer")
@@ -197,38 +219,34 @@ async fn an_invitation_dies_when_its_inviter_is_demoted_or_removed() {
     invite(&app, &other, &org, "c2@example.com", "org_admin").await;
     let from_other = newest_token(&app, "c2@example.com").await;
 
-    let demote = app
+    let as_owner = app.caller(Some(&owner)).in_org(&org);
+    let _: Value = as_owner
         .call(
             Method::PATCH,
-            &format!("/api/v1/orgs/{org}/members/{}", deputy.user_id),
-            Some(&owner.access_token),
+            &format!("members/{}", deputy.user_id),
             Some(json!({"role": "developer"})),
+            200,
         )
         .await;
-    assert_eq!(demote.status, 200, "{}", demote.text());
-    let remove = app
+    let _: Value = as_owner
         .call(
             Method::DELETE,
-            &format!("/api/v1/orgs/{org}/members/{}", other.user_id),
-            Some(&owner.access_token),
+            &format!("members/{}", other.user_id),
             None,
+            200,
         )
         .await;
-    assert_eq!(remove.status, 200, "{}", remove.text());
-    assert_eq!(
-        list(&app, &owner, &org).await.json()["data"]["items"],
-        json!([])
-    );
+    assert_eq!(list(&app, &owner, &org).await, Vec::<Value>::new());
 
     let c1 = app.register("c1@example.com", None).await;
     assert_eq!(
-        code(&accept(&app, &c1, &from_deputy).await),
-        refused("invitation_revoked")
+        accept_refused(&app, &c1, &from_deputy).await,
+        "invitation_revoked"
     );
     let c2 = app.register("c2@example.com", None).await;
     assert_eq!(
-        code(&accept(&app, &c2, &from_other).await),
-        refused("invitation_revoked")
+        accept_refused(&app, &c2, &from_other).await,
+        "invitation_revoked"
     );
     assert_eq!(role_of(&app, &org, &c1.user_id).await, None);
     assert_eq!(role_of(&app, &org, &c2.user_id).await, None);
@@ -260,13 +278,13 @@ async fn accept_checks_the_inviter_still_may_invite_whatever_changed_their_role(
 
     let t1 = app.register("t1@example.com", None).await;
     assert_eq!(
-        code(&accept(&app, &t1, &token_a).await),
-        refused("invitation_revoked")
+        accept_refused(&app, &t1, &token_a).await,
+        "invitation_revoked"
     );
     let t2 = app.register("t2@example.com", None).await;
     assert_eq!(
-        code(&accept(&app, &t2, &token_b).await),
-        refused("invitation_revoked")
+        accept_refused(&app, &t2, &token_b).await,
+        "invitation_revoked"
     );
     assert_eq!(role_of(&app, &org, &t1.user_id).await, None);
     assert_eq!(role_of(&app, &org, &t2.user_id).await, None);
@@ -289,34 +307,28 @@ async fn a_removed_member_cannot_rejoin_with_a_leftover_token() {
     // A second invitation while they are a member (say, a promotion never accepted): a leftover.
     invite(&app, &admin, &org, "leaver@example.com", "org_admin").await;
     let leftover = newest_token(&app, "leaver@example.com").await;
-    let res = app
+    let _: Value = app
+        .caller(Some(&admin))
+        .in_org(&org)
         .call(
             Method::DELETE,
-            &format!("/api/v1/orgs/{org}/members/{}", member.user_id),
-            Some(&admin.access_token),
+            &format!("members/{}", member.user_id),
             None,
+            200,
         )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
 
     assert_eq!(
-        code(&accept(&app, &member, &leftover).await),
-        refused("invitation_revoked")
+        accept_refused(&app, &member, &leftover).await,
+        "invitation_revoked"
     );
-    assert_eq!(
-        code(&accept(&app, &member, &used).await),
-        refused("invalid_token")
-    );
+    assert_eq!(accept_refused(&app, &member, &used).await, "invalid_token");
     assert_eq!(role_of(&app, &org, &member.user_id).await, None);
-    let me = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}"),
-            Some(&member.access_token),
-            None,
-        )
+    // Not a member.
+    let _: ErrorEnvelope = app
+        .caller(Some(&member))
+        .call(Method::GET, &format!("/api/v1/orgs/{org}"), None, 404)
         .await;
-    assert_eq!(me.status, 404, "not a member: {}", me.text());
 }
 
 #[tokio::test]
@@ -327,12 +339,15 @@ async fn an_invitation_token_is_single_use_even_when_raced() {
     invite(&app, &admin, &org, "once@example.com", "developer").await;
     let token = newest_token(&app, "once@example.com").await;
     let user = app.register("once@example.com", None).await;
-    let (a, b) = tokio::join!(accept(&app, &user, &token), accept(&app, &user, &token));
+    let (a, b) = tokio::join!(
+        accept_raw(&app, &user, &token),
+        accept_raw(&app, &user, &token)
+    );
     let mut outcomes = vec![code(&a), code(&b)];
     outcomes.sort();
     assert_eq!(
         outcomes,
-        vec![(200, None), refused("invalid_token")],
+        vec![(200, None), (400, Some("invalid_token".to_owned()))],
         "exactly one acceptance"
     );
     let joins: i64 = sqlx::query_scalar(
@@ -344,19 +359,17 @@ async fn an_invitation_token_is_single_use_even_when_raced() {
     assert_eq!(joins, 1);
 
     // Removed, then the spent token again: refused, still not a member.
-    let res = app
+    let _: Value = app
+        .caller(Some(&admin))
+        .in_org(&org)
         .call(
             Method::DELETE,
-            &format!("/api/v1/orgs/{org}/members/{}", user.user_id),
-            Some(&admin.access_token),
+            &format!("members/{}", user.user_id),
             None,
+            200,
         )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(
-        code(&accept(&app, &user, &token).await),
-        refused("invalid_token")
-    );
+    assert_eq!(accept_refused(&app, &user, &token).await, "invalid_token");
     assert_eq!(role_of(&app, &org, &user.user_id).await, None);
 }
 
@@ -374,37 +387,35 @@ async fn an_admin_of_another_org_cannot_list_or_revoke_its_invitations() {
     let sent = invite(&app, &bravo, &org_b, "target@example.com", "developer").await;
     let id = sent["id"].as_str().unwrap();
 
+    let listed: ErrorEnvelope = app
+        .caller(Some(&alpha))
+        .in_org(&org_b)
+        .call(Method::GET, "invitations", None, 404)
+        .await;
+    assert_eq!(listed.error.code, "not_found");
     assert_eq!(
-        code(&list(&app, &alpha, &org_b).await),
-        (404, Some("not_found".into()))
+        revoke_refused(&app, &alpha, &org_b, id, 404).await,
+        "not_found"
     );
     assert_eq!(
-        code(&revoke(&app, &alpha, &org_b, id).await),
-        (404, Some("not_found".into()))
-    );
-    assert_eq!(
-        code(&revoke(&app, &alpha, &org_a, id).await),
-        (404, Some("not_found".into())),
+        revoke_refused(&app, &alpha, &org_a, id, 404).await,
+        "not_found",
         "another org's invitation id through one's own org"
     );
     // A member of the org may list (like the member list) but not revoke.
-    assert_eq!(list(&app, &viewer, &org_b).await.status, 200);
+    list(&app, &viewer, &org_b).await;
     assert_eq!(
-        code(&revoke(&app, &viewer, &org_b, id).await),
-        (403, Some("forbidden".into()))
+        revoke_refused(&app, &viewer, &org_b, id, 403).await,
+        "forbidden"
     );
     assert_eq!(
-        code(&revoke(&app, &bravo, &org_b, "not-a-uuid").await),
-        (404, Some("not_found".into()))
+        revoke_refused(&app, &bravo, &org_b, "not-a-uuid", 404).await,
+        "not_found"
     );
 
-    let still = list(&app, &bravo, &org_b).await.json();
-    assert_eq!(
-        still["data"]["items"].as_array().unwrap().len(),
-        1,
-        "{still}"
-    );
+    let still = list(&app, &bravo, &org_b).await;
+    assert_eq!(still.len(), 1, "{still:?}");
     let target = app.register("target@example.com", None).await;
     let token = newest_token(&app, "target@example.com").await;
-    assert_eq!(accept(&app, &target, &token).await.status, 200);
+    accept(&app, &target, &token).await;
 }

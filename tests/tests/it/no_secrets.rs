@@ -18,7 +18,7 @@ use repopal_tests::{
     log_capture::CapturedLogs,
     worker::{InProcessWorker, drain, test_worker_config},
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn secrets_never_reach_responses_or_logs() {
@@ -30,10 +30,17 @@ async fn secrets_never_reach_responses_or_logs() {
     env.push(("LOGIN_LOCKOUT_THRESHOLD", "2"));
     let app = TestApp::builder().envs(&env).build().await;
     let responses = Arc::new(Mutex::new(Vec::new()));
+    // A raw answer (a login's status varies, a redirect's headers are read) ...
     let record = |r: repopal_tests::http::TestResponse| {
         responses.lock().unwrap().push(r.text());
         r
     };
+    // ... and a typed one, whole (a success envelope holds nothing but `data`; an error has none).
+    let record_value = |v: Value| {
+        responses.lock().expect("responses").push(v.to_string());
+        v
+    };
+    let anonymous = app.caller(None);
 
     // Accounts and sessions.
     let s = app.register("secret@example.com", Some("Hotel")).await;
@@ -56,110 +63,99 @@ async fn secrets_never_reach_responses_or_logs() {
         .as_str()
         .unwrap()
         .to_owned();
-    let rotated = record(
-        app.call(
-            Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
-            Some(json!({"refresh_token": refresh})),
-        )
-        .await,
-    );
-    let rotated_refresh = rotated.json()["data"]["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    record(
-        app.call(
-            Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
-            Some(json!({"refresh_token": refresh})),
-        )
-        .await,
-    );
-    record(
-        app.call(Method::GET, "/api/v1/auth/me", Some(&s.access_token), None)
+    let refresh_body = json!({"refresh_token": refresh});
+    let rotated = record_value(
+        anonymous
+            .call(
+                Method::POST,
+                "/api/v1/auth/refresh-token",
+                Some(refresh_body.clone()),
+                200,
+            )
             .await,
     );
-    record(
-        app.call(
-            Method::GET,
-            "/api/v1/auth/sessions",
-            Some(&s.access_token),
-            None,
-        )
-        .await,
+    let rotated_refresh = rotated["refresh_token"]
+        .as_str()
+        .expect("a rotated refresh token")
+        .to_owned();
+    // The spent refresh token again: refused.
+    record_value(
+        anonymous
+            .call(
+                Method::POST,
+                "/api/v1/auth/refresh-token",
+                Some(refresh_body),
+                401,
+            )
+            .await,
     );
-    record(
-        app.call(
+    let user = app.caller(Some(&s));
+    record_value(user.call(Method::GET, "/api/v1/auth/me", None, 200).await);
+    record_value(
+        user.call(Method::GET, "/api/v1/auth/sessions", None, 200)
+            .await,
+    );
+    record_value(
+        user.call(
             Method::POST,
             "/api/v1/auth/change-password",
-            Some(&s.access_token),
             Some(json!({"current_password": PASSWORD, "new_password": "Changed-pass-8"})),
+            200,
         )
         .await,
     );
-    record(
-        app.call(
-            Method::POST,
-            "/api/v1/auth/forgot-password",
-            None,
-            Some(json!({"email": "secret@example.com"})),
-        )
-        .await,
+    record_value(
+        anonymous
+            .call(
+                Method::POST,
+                "/api/v1/auth/forgot-password",
+                Some(json!({"email": "secret@example.com"})),
+                202,
+            )
+            .await,
     );
     let reset_token = app.mailed_token("secret@example.com").await;
-    record(
-        app.call(
-            Method::POST,
-            "/api/v1/auth/reset-password",
-            None,
-            Some(json!({"token": reset_token, "new_password": "Reset-pass-9"})),
-        )
-        .await,
+    let reset_body = json!({"token": reset_token, "new_password": "Reset-pass-9"});
+    record_value(
+        anonymous
+            .call(
+                Method::POST,
+                "/api/v1/auth/reset-password",
+                Some(reset_body.clone()),
+                200,
+            )
+            .await,
     );
-    record(
-        app.call(
-            Method::POST,
-            "/api/v1/auth/reset-password",
-            None,
-            Some(json!({"token": reset_token, "new_password": "Reset-pass-9"})),
-        )
-        .await,
+    // The spent reset token again: refused.
+    record_value(
+        anonymous
+            .call(
+                Method::POST,
+                "/api/v1/auth/reset-password",
+                Some(reset_body),
+                400,
+            )
+            .await,
     );
     let org = s.first_org();
     let admin = app
         .login_ok_with("secret@example.com", "Reset-pass-9")
         .await;
-    record(
-        app.call(
-            Method::POST,
-            &format!("/api/v1/orgs/{org}/invitations"),
-            Some(&admin),
-            Some(json!({"email": "friend@example.com", "role": "viewer"})),
-        )
-        .await,
+    // A session token from a sign-in (not a `Session`): the raw bearer.
+    let as_admin = app.caller_with_token(&admin).in_org(&org);
+    record_value(
+        as_admin
+            .call(
+                Method::POST,
+                "invitations",
+                Some(json!({"email": "friend@example.com", "role": "viewer"})),
+                201,
+            )
+            .await,
     );
     let invite_token = app.mailed_token("friend@example.com").await;
-    record(
-        app.call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/audit-logs"),
-            Some(&admin),
-            None,
-        )
-        .await,
-    );
-    record(
-        app.call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/members"),
-            Some(&admin),
-            None,
-        )
-        .await,
-    );
+    record_value(as_admin.call(Method::GET, "audit-logs", None, 200).await);
+    record_value(as_admin.call(Method::GET, "members", None, 200).await);
 
     // GitHub login.
     fake.authorize(
@@ -173,13 +169,9 @@ async fn secrets_never_reach_responses_or_logs() {
         },
     );
     let start = record(
-        app.call(
-            Method::GET,
-            "/api/v1/auth/oauth/github/authorize",
-            None,
-            None,
-        )
-        .await,
+        anonymous
+            .send(Method::GET, "/api/v1/auth/oauth/github/authorize", None)
+            .await,
     );
     let location = url::Url::parse(start.headers["location"].to_str().unwrap()).unwrap();
     let state = location

@@ -3,8 +3,9 @@
 
 use axum::http::Method;
 use repopal_tests::TestApp;
+use repopal_tests::shapes::Page;
 use repopal_tests::{fake_slack::SLACK_BOT_TOKEN, log_capture::CapturedLogs};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_slack_bot_token_never_reaches_logs_or_responses() {
@@ -20,14 +21,15 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
         .execute(&m.app.db.pool)
         .await
         .unwrap();
-    let created = m
-        .admin_call(
+    let created: Value = m
+        .as_admin()
+        .call(
             Method::POST,
             "integrations",
             Some(json!({"type": "slack", "name": "Slack", "credentials": {"bot_token": refused}})),
+            201,
         )
         .await;
-    assert_eq!(created.status, 201);
     // The refused post dies, unless the integration's first health check marked it refused
     // first (then the post is skipped): which one happens depends on timing.
     m.deliver(
@@ -41,13 +43,14 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
         dead.iter().all(|j| j.queue == "notify_slack"),
         "only the refused Slack posts die: {dead:?}"
     );
-    let listed = m
-        .admin_call(Method::GET, "integrations?type=slack", None)
-        .await
-        .json();
-    assert_eq!(listed["data"]["items"][0]["status"], "reauth_required");
+    let listed: Page = m
+        .as_admin()
+        .call(Method::GET, "integrations?type=slack", None, 200)
+        .await;
+    assert_eq!(listed.items[0]["status"], "reauth_required");
 
-    let mut responses = vec![created.text()];
+    // Every answer whole (a success envelope holds nothing but `data`).
+    let mut responses = vec![created.to_string()];
     for path in [
         "integrations",
         "incidents",
@@ -55,16 +58,15 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
         "workflow-runs",
         "webhook-deliveries",
     ] {
-        let res = m.admin_call(Method::GET, path, None).await;
-        assert_eq!(res.status, 200, "{path}");
-        responses.push(res.text());
+        let res: Value = m.as_admin().call(Method::GET, path, None, 200).await;
+        responses.push(res.to_string());
     }
     let incident = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
-    responses.push(
-        m.admin_call(Method::GET, &format!("incidents/{incident}"), None)
-            .await
-            .text(),
-    );
+    let shown: Value = m
+        .as_admin()
+        .call(Method::GET, &format!("incidents/{incident}"), None, 200)
+        .await;
+    responses.push(shown.to_string());
     let logs = logs.text();
     assert!(logs.contains("slack notification"), "the flow was logged");
     for secret in [SLACK_BOT_TOKEN, refused] {

@@ -9,10 +9,13 @@ use axum::{
 };
 use repopal_tests::{
     TestApp,
+    app::{ErrorEnvelope, decode},
     auth::Session,
     fake_github::{FakeAccount, FakeGithub},
+    shapes::{Created, Link, Page},
     worker::{InProcessWorker, drain, test_worker_config},
 };
+use serde_json::Value;
 
 fn account() -> FakeAccount {
     FakeAccount {
@@ -36,16 +39,14 @@ async fn setup() -> (FakeGithub, TestApp, Session) {
 /// Runs the connect flow; returns the connection as the callback answered it.
 async fn connect(app: &TestApp, fake: &FakeGithub, user: &Session) -> serde_json::Value {
     fake.authorize_expiring("repo-code", account());
+    // The flow cookie matters: the raw answer.
     let start = app
-        .call(
-            Method::GET,
-            "/api/v1/oauth/github/authorize",
-            Some(&user.access_token),
-            None,
-        )
+        .caller(Some(user))
+        .send(Method::GET, "/api/v1/oauth/github/authorize", None)
         .await;
     assert_eq!(start.status, 200, "{}", start.text());
-    let url = url::Url::parse(start.json()["data"]["url"].as_str().unwrap()).unwrap();
+    let link: Link = decode(&start);
+    let url = url::Url::parse(&link.url).expect("an authorize URL");
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["scope"], "repo admin:repo_hook read:user");
     assert_eq!(
@@ -111,20 +112,14 @@ async fn connecting_stores_sealed_expiring_tokens_and_lists_them_without_secrets
             .await
             .unwrap();
     assert!(access.starts_with("v1.k1.") && refresh.unwrap().starts_with("v1.k1."));
-    let list = app
-        .call(
-            Method::GET,
-            "/api/v1/oauth/connections",
-            Some(&user.access_token),
-            None,
-        )
+    // The whole list (a success envelope holds nothing but `data`), read as JSON text.
+    let list: Value = app
+        .caller(Some(&user))
+        .call(Method::GET, "/api/v1/oauth/connections", None, 200)
         .await;
-    assert_eq!(list.json()["data"]["items"].as_array().unwrap().len(), 1);
-    assert!(
-        !list.text().contains("ghu_")
-            && !list.text().contains("ghr_")
-            && !list.text().contains("v1.k1.")
-    );
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+    let text = list.to_string();
+    assert!(!text.contains("ghu_") && !text.contains("ghr_") && !text.contains("v1.k1."));
 }
 
 #[tokio::test]
@@ -214,60 +209,35 @@ async fn the_scheduler_refreshes_expiring_tokens_and_a_refused_refresh_token_req
         .execute(&app.db.pool)
         .await
         .unwrap();
-    let refresh = app
+    let as_user = app.caller(Some(&user));
+    let refresh: Value = as_user
         .call(
             Method::POST,
             &format!("/api/v1/oauth/connections/{id}/refresh"),
-            Some(&user.access_token),
             None,
+            202,
         )
         .await;
-    assert_eq!(refresh.status, 202, "{}", refresh.text());
-    let job = refresh.json()["data"]["job_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let job = refresh["job_id"].as_str().expect("a job id").to_owned();
     run_refreshes(&app, &fake).await;
-    let list = app
-        .call(
-            Method::GET,
-            "/api/v1/oauth/connections",
-            Some(&user.access_token),
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(list["data"]["items"][0]["status"], "reauth_required");
-    let state = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/jobs/{job}"),
-            Some(&user.access_token),
-            None,
-        )
-        .await
-        .json();
+    let list: Page = as_user
+        .call(Method::GET, "/api/v1/oauth/connections", None, 200)
+        .await;
+    assert_eq!(list.items[0]["status"], "reauth_required");
+    let state: Value = as_user
+        .call(Method::GET, &format!("/api/v1/jobs/{job}"), None, 200)
+        .await;
     assert_eq!(
-        (
-            state["data"]["state"].as_str(),
-            state["data"]["attempts"].as_i64()
-        ),
+        (state["state"].as_str(), state["attempts"].as_i64()),
         (Some("succeeded"), Some(1)),
         "no retries"
     );
     // Another user cannot see that job.
     let other = app.register("nosy@example.com", None).await;
-    assert_eq!(
-        app.call(
-            Method::GET,
-            &format!("/api/v1/jobs/{job}"),
-            Some(&other.access_token),
-            None
-        )
-        .await
-        .status,
-        404
-    );
+    let _: ErrorEnvelope = app
+        .caller(Some(&other))
+        .call(Method::GET, &format!("/api/v1/jobs/{job}"), None, 404)
+        .await;
 }
 
 #[tokio::test]
@@ -280,15 +250,15 @@ async fn a_token_endpoint_outage_is_retried_until_it_recovers() {
         .await
         .unwrap();
     fake.set_token_endpoint_down(true);
-    let refresh = app
+    let _: Value = app
+        .caller(Some(&user))
         .call(
             Method::POST,
             &format!("/api/v1/oauth/connections/{id}/refresh"),
-            Some(&user.access_token),
             None,
+            202,
         )
         .await;
-    assert_eq!(refresh.status, 202);
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let worker = InProcessWorker::start_with(app.db.pool.clone(), test_worker_config(&[]), &env);
@@ -305,17 +275,12 @@ async fn a_token_endpoint_outage_is_retried_until_it_recovers() {
     .await;
     worker.stop().await;
     assert!(fake.count("POST /login/oauth/access_token refresh") >= 2);
-    let list = app
-        .call(
-            Method::GET,
-            "/api/v1/oauth/connections",
-            Some(&user.access_token),
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(list["data"]["items"][0]["status"], "active");
-    assert!(list["data"]["items"][0]["last_refreshed_at"].is_string());
+    let list: Page = app
+        .caller(Some(&user))
+        .call(Method::GET, "/api/v1/oauth/connections", None, 200)
+        .await;
+    assert_eq!(list.items[0]["status"], "active");
+    assert!(list.items[0]["last_refreshed_at"].is_string());
 }
 
 #[tokio::test]
@@ -324,26 +289,15 @@ async fn disconnecting_revokes_the_token_at_github_then_deletes() {
     let conn = connect(&app, &fake, &user).await;
     let id = conn["data"]["id"].as_str().unwrap();
     let other = app.register("intruder@example.com", None).await;
-    assert_eq!(
-        app.call(
-            Method::DELETE,
-            &format!("/api/v1/oauth/connections/{id}"),
-            Some(&other.access_token),
-            None
-        )
-        .await
-        .status,
-        404
-    );
-    let res = app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/oauth/connections/{id}"),
-            Some(&user.access_token),
-            None,
-        )
+    let path = format!("/api/v1/oauth/connections/{id}");
+    let _: ErrorEnvelope = app
+        .caller(Some(&other))
+        .call(Method::DELETE, &path, None, 404)
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    let _: Value = app
+        .caller(Some(&user))
+        .call(Method::DELETE, &path, None, 200)
+        .await;
     assert_eq!(fake.count("DELETE /applications/Iv1.testclient/token"), 1);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_connections")
         .fetch_one(&app.db.pool)
@@ -358,24 +312,24 @@ async fn a_connection_syncs_the_users_repositories_into_an_organisation() {
     fake.set_repositories(130);
     let conn = connect(&app, &fake, &user).await;
     let id = conn["data"]["id"].as_str().unwrap();
-    let org = app
+    let org: Created = app
+        .caller(Some(&user))
         .call(
             Method::POST,
             "/api/v1/orgs",
-            Some(&user.access_token),
             Some(serde_json::json!({"name": "November"})),
+            201,
         )
         .await;
-    let org = org.json()["data"]["id"].as_str().unwrap().to_owned();
-    let res = app
+    let _: Value = app
+        .caller(Some(&user))
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/repositories/sync"),
-            Some(&user.access_token),
+            &format!("/api/v1/orgs/{}/repositories/sync", org.id),
             Some(serde_json::json!({"connection_id": id})),
+            202,
         )
         .await;
-    assert_eq!(res.status, 202, "{}", res.text());
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let worker = InProcessWorker::start_with(app.db.pool.clone(), test_worker_config(&[]), &env);
@@ -395,13 +349,13 @@ async fn a_connection_syncs_the_users_repositories_into_an_organisation() {
     assert_eq!(fake.count("GET /user/repos"), 2);
     // Someone else's connection cannot be used.
     let other = app.register("borrower@example.com", Some("Oscar")).await;
-    let res = app
+    let _: ErrorEnvelope = app
+        .caller(Some(&other))
         .call(
             Method::POST,
             &format!("/api/v1/orgs/{}/repositories/sync", other.first_org()),
-            Some(&other.access_token),
             Some(serde_json::json!({"connection_id": id})),
+            404,
         )
         .await;
-    assert_eq!(res.status, 404);
 }

@@ -6,19 +6,31 @@
 use std::collections::BTreeSet;
 
 use axum::http::Method;
-use repopal_tests::{Setup, TestApp};
+use repopal_tests::{Setup, TestApp, app::ErrorEnvelope, shapes::Page};
+use serde::Deserialize;
 use serde_json::Value;
 
+/// A job as the API lists and shows it (the fields these tests read).
+#[derive(Debug, Clone, Deserialize)]
+struct Job {
+    id: String,
+    queue: String,
+    state: String,
+    error_code: Option<String>,
+}
+
+async fn jobs(h: &Setup, query: &str) -> Page<Job> {
+    h.as_admin()
+        .call(Method::GET, &format!("jobs{query}"), None, 200)
+        .await
+}
+
 async fn ids(h: &Setup, query: &str) -> Vec<String> {
-    let res = h
-        .admin_call(Method::GET, &format!("jobs{query}"), None)
-        .await;
-    assert_eq!(res.status, 200, "{query}: {}", res.text());
-    res.json()["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|j| j["id"].as_str().unwrap().to_owned())
+    jobs(h, query)
+        .await
+        .items
+        .into_iter()
+        .map(|j| j.id)
         .collect()
 }
 
@@ -27,13 +39,9 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
     let h = TestApp::builder().health().await;
     let integration = h.create_argocd("Argo").await;
     // Creating the integration scheduled its first health check: a job of the organisation.
-    let res = h
-        .admin_call(Method::GET, "jobs?queue=check_integration", None)
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    let items = res.json()["data"]["items"].as_array().unwrap().clone();
+    let items = jobs(&h, "?queue=check_integration").await.items;
     assert!(
-        items.iter().all(|j| j["queue"] == "check_integration"),
+        items.iter().all(|j| j.queue == "check_integration"),
         "{items:?}"
     );
     // The setup's other integrations have their checks too; this one's names it in its payload.
@@ -42,7 +50,7 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
         let payload: Value = sqlx::query_scalar(
             "SELECT convert_from(job, 'UTF8')::jsonb FROM apalis.jobs WHERE id = $1",
         )
-        .bind(job["id"].as_str().unwrap())
+        .bind(&job.id)
         .fetch_one(&h.app.db.pool)
         .await
         .unwrap();
@@ -51,15 +59,14 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
         }
     }
     assert_eq!(mine.len(), 1, "{items:?}");
-    let (id, state) = (
-        mine[0]["id"].as_str().unwrap().to_owned(),
-        mine[0]["state"].as_str().unwrap().to_owned(),
-    );
+    let (id, state) = (mine[0].id.clone(), mine[0].state.clone());
 
-    let by_id = h.admin_call(Method::GET, &format!("jobs/{id}"), None).await;
-    assert_eq!(by_id.status, 200, "{}", by_id.text());
-    assert_eq!(by_id.json()["data"]["queue"], "check_integration");
-    assert_eq!(by_id.json()["data"]["error_code"], Value::Null);
+    let by_id: Job = h
+        .as_admin()
+        .call(Method::GET, &format!("jobs/{id}"), None, 200)
+        .await;
+    assert_eq!(by_id.queue, "check_integration");
+    assert_eq!(by_id.error_code, None);
 
     // Filters: its state finds it, another state does not; another queue does not.
     assert!(ids(&h, &format!("?state={state}")).await.contains(&id));
@@ -80,18 +87,9 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
     let mut paged = Vec::new();
     let mut cursor = String::new();
     for _ in 0..50 {
-        let res = h
-            .admin_call(Method::GET, &format!("jobs?limit=1{cursor}"), None)
-            .await;
-        let data = res.json()["data"].clone();
-        paged.extend(
-            data["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|j| j["id"].as_str().unwrap().to_owned()),
-        );
-        match data["next_cursor"].as_str() {
+        let page = jobs(&h, &format!("?limit=1{cursor}")).await;
+        paged.extend(page.items.into_iter().map(|j| j.id));
+        match page.next_cursor {
             Some(c) => cursor = format!("&cursor={c}"),
             None => break,
         }
@@ -105,29 +103,14 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
         .register("outsider@example.com", Some("Outsider"))
         .await;
     let theirs = other.first_org();
-    let list = h
-        .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{theirs}/jobs"),
-            Some(&other.access_token),
-            None,
-        )
-        .await;
-    assert_eq!(list.status, 200);
-    assert_eq!(list.json()["data"]["items"], serde_json::json!([]));
+    let outsider = h.app.caller(Some(&other)).in_org(&theirs);
+    let list: Page<Job> = outsider.call(Method::GET, "jobs", None, 200).await;
+    assert!(list.items.is_empty(), "{:?}", list.items);
     for job in [id.as_str(), "01JZZZZZZZZZZZZZZZZZZZZZZZ"] {
-        let res = h
-            .app
-            .call(
-                Method::GET,
-                &format!("/api/v1/orgs/{theirs}/jobs/{job}"),
-                Some(&other.access_token),
-                None,
-            )
+        let e: ErrorEnvelope = outsider
+            .call(Method::GET, &format!("jobs/{job}"), None, 404)
             .await;
-        assert_eq!(res.status, 404, "{}", res.text());
-        assert_eq!(res.json()["error"]["code"], "not_found");
+        assert_eq!(e.error.code, "not_found");
     }
 
     // A viewer of the same organisation may list its jobs but not its integrations: the
@@ -141,24 +124,15 @@ async fn an_orgs_scheduled_health_check_is_listed_and_found_and_another_org_sees
     .execute(&h.app.db.pool)
     .await
     .unwrap();
-    let as_viewer = |path: String| {
-        let token = viewer.access_token.clone();
-        let app = &h.app;
-        async move { app.call(Method::GET, &path, Some(&token), None).await }
-    };
-    let list = as_viewer(format!("/api/v1/orgs/{}/jobs", h.org)).await;
-    assert_eq!(list.status, 200, "{}", list.text());
-    let seen: Vec<String> = list.json()["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|j| j["queue"].as_str().unwrap().to_owned())
-        .collect();
+    let as_viewer = h.app.caller(Some(&viewer)).in_org(&h.org);
+    let list: Page<Job> = as_viewer.call(Method::GET, "jobs", None, 200).await;
+    let seen: Vec<String> = list.items.into_iter().map(|j| j.queue).collect();
     assert!(
         seen.iter()
             .all(|q| !common::jobs::INTEGRATION_QUEUES.contains(&q.as_str())),
         "{seen:?}"
     );
-    let res = as_viewer(format!("/api/v1/orgs/{}/jobs/{id}", h.org)).await;
-    assert_eq!(res.status, 404, "{}", res.text());
+    let _: ErrorEnvelope = as_viewer
+        .call(Method::GET, &format!("jobs/{id}"), None, 404)
+        .await;
 }

@@ -8,8 +8,12 @@ use chrono::{DateTime, Utc};
 use common::jobs::{self, Job, PruneHistory};
 use repopal_tests::{
     TestApp,
+    app::ErrorEnvelope,
+    auth::Session,
+    shapes::{Created, Page},
     worker::{InProcessWorker, drain, test_worker_config},
 };
+use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -19,40 +23,42 @@ fn ago(days: i64, extra_secs: i64) -> DateTime<Utc> {
     Utc::now() - chrono::Duration::seconds(days * DAY + extra_secs)
 }
 
+/// A listed webhook delivery (only its id is read).
+#[derive(Debug, Deserialize)]
+struct Delivery {
+    id: Uuid,
+}
+
 struct Seeded {
     org: Uuid,
     user: Uuid,
     integration: Uuid,
 }
 
-async fn seed(app: &TestApp) -> (Seeded, String) {
+async fn seed(app: &TestApp) -> (Seeded, Session) {
     let session = app.register("keeper@example.com", Some("Keepers")).await;
     let org: Uuid = session.first_org().parse().unwrap();
-    let created = app
+    let created: Created = app
+        .caller(Some(&session))
+        .in_org(&org.to_string())
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/integrations"),
-            Some(&session.access_token),
+            "integrations",
             Some(json!({
                 "type": "http",
                 "name": "status page",
                 "config": {"url": "https://status.example.com/health", "method": "GET", "expected_status": 200},
                 "credentials": {},
             })),
+            201,
         )
         .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    let integration = created.json()["data"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
     let seeded = Seeded {
         org,
         user: session.user_id.parse().unwrap(),
-        integration,
+        integration: created.id,
     };
-    (seeded, session.access_token)
+    (seeded, session)
 }
 
 async fn delivery(app: &TestApp, org: Uuid, status: &str, received_at: DateTime<Utc>) -> Uuid {
@@ -231,37 +237,27 @@ async fn the_settings_move_each_age_and_pending_deliveries_keep_their_payload() 
 #[tokio::test]
 async fn a_delivery_whose_payload_was_pruned_is_listed_but_cannot_be_replayed() {
     let app = TestApp::builder().build().await;
-    let (s, token) = seed(&app).await;
+    let (s, session) = seed(&app).await;
     let old = delivery(&app, s.org, "processed", ago(31, 0)).await;
     prune(&app, &[]).await;
 
-    let replay = app
+    let admin = app.caller(Some(&session)).in_org(&s.org.to_string());
+    let replay: ErrorEnvelope = admin
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{}/webhook-deliveries/{old}/replay", s.org),
-            Some(&token),
+            &format!("webhook-deliveries/{old}/replay"),
             None,
+            409,
         )
         .await;
-    assert_eq!(
-        replay.error_code(),
-        (409, "payload_pruned".to_owned()),
-        "{}",
-        replay.text()
-    );
-    let listed = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{}/webhook-deliveries", s.org),
-            Some(&token),
-            None,
-        )
+    assert_eq!(replay.error.code, "payload_pruned", "{replay:?}");
+    let listed: Page<Delivery> = admin
+        .call(Method::GET, "webhook-deliveries", None, 200)
         .await;
-    assert_eq!(listed.status, 200);
     assert!(
-        listed.text().contains(&old.to_string()),
-        "{}",
-        listed.text()
+        listed.items.iter().any(|d| d.id == old),
+        "{:?}",
+        listed.items
     );
     let replays: i32 =
         sqlx::query_scalar("SELECT replay_count FROM webhook_deliveries WHERE id = $1")

@@ -4,6 +4,9 @@
 
 use std::{path::PathBuf, time::Duration};
 
+use serde::Deserialize;
+use serde_json::Value;
+
 use axum::{
     body::Body,
     http::{Method, Request},
@@ -14,9 +17,18 @@ use common::crypto::{
 };
 use repopal_tests::{
     TestApp,
+    app::ErrorEnvelope,
     http::{TEST_WEBHOOK_SECRET, TestResponse},
+    shapes::Page,
     worker::{InProcessWorker, drain, test_worker_config},
 };
+
+/// A listed webhook delivery: RepoPal's id and GitHub's delivery id.
+#[derive(Debug, Deserialize)]
+struct Delivery {
+    id: uuid::Uuid,
+    delivery_id: String,
+}
 
 fn corpus() -> Vec<(String, PathBuf)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/github/webhooks");
@@ -450,28 +462,22 @@ async fn a_repository_hook_is_verified_with_its_own_secret() {
     assert_eq!(no_hook.status, 401);
 
     // The delivery belongs to the hook's organisation: its admin sees it and can replay it.
-    let list = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/webhook-deliveries"),
-            Some(&owner.access_token),
-            None,
-        )
+    let admin = app.caller(Some(&owner)).in_org(&org);
+    let list: Page<Delivery> = admin
+        .call(Method::GET, "webhook-deliveries", None, 200)
         .await;
-    assert_eq!(list.status, 200, "{}", list.text());
-    let items = list.json()["data"]["items"].as_array().unwrap().clone();
+    let items = &list.items;
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["delivery_id"], "hook-1");
-    let id = items[0]["id"].as_str().unwrap();
-    let replay = app
+    assert_eq!(items[0].delivery_id, "hook-1");
+    let id = items[0].id;
+    let _: Value = admin
         .call(
             Method::POST,
-            &format!("/api/v1/orgs/{org}/webhook-deliveries/{id}/replay"),
-            Some(&owner.access_token),
+            &format!("webhook-deliveries/{id}/replay"),
             None,
+            202,
         )
         .await;
-    assert_eq!(replay.status, 202, "{}", replay.text());
     assert_eq!(
         count(
             &app,
@@ -484,29 +490,13 @@ async fn a_repository_hook_is_verified_with_its_own_secret() {
         count(&app, "SELECT replay_count::bigint FROM webhook_deliveries").await,
         1
     );
-    let filtered = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/webhook-deliveries?event=push"),
-            Some(&owner.access_token),
-            None,
-        )
+    let filtered: Page<Delivery> = admin
+        .call(Method::GET, "webhook-deliveries?event=push", None, 200)
         .await;
-    assert!(
-        filtered.json()["data"]["items"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    let bad = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/orgs/{org}/webhook-deliveries?status=weird"),
-            Some(&owner.access_token),
-            None,
-        )
+    assert!(filtered.items.is_empty());
+    let _: ErrorEnvelope = admin
+        .call(Method::GET, "webhook-deliveries?status=weird", None, 400)
         .await;
-    assert_eq!(bad.status, 400);
 }
 
 #[tokio::test]
