@@ -48,30 +48,6 @@ impl Session {
 }
 
 impl TestApp {
-    /// A JSON request, optionally authorised. Being replaced by `caller(…).send`/`call::<Out>`.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> TestResponse {
-        self.send_from(crate::app::DEFAULT_CLIENT_IP, method, path, token, body)
-            .await
-    }
-
-    /// Being replaced by `caller(…).from_ip(ip).send`.
-    pub async fn call_from(
-        &self,
-        ip: &str,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> TestResponse {
-        self.send_from(ip, method, path, token, body).await
-    }
-
     /// A JSON request from the given client IP (as the server sees its peer address).
     pub(crate) async fn send_from(
         &self,

@@ -21,9 +21,9 @@ pub mod log_capture;
 pub mod monitored;
 pub mod oauth_monitored;
 pub mod process;
+pub mod resources;
 pub mod setup;
 pub mod shapes;
-pub mod shapes_tests2;
 pub mod tls;
 pub mod worker;
 

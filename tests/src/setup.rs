@@ -16,7 +16,6 @@ use crate::{
     fake_argocd::FakeArgo,
     fake_github::FakeGithub,
     fake_slack::FakeSlack,
-    http::TestResponse,
     shapes::Page,
     worker::{
         InProcessWorker, drain, drain_allowing_dead, drain_expecting_dead, test_worker_config,
@@ -103,17 +102,6 @@ impl Setup {
         self.repo_github_id = repo["github_id"].as_i64().expect("github id");
         self.full_name = repo["full_name"].as_str().expect("name").to_owned();
         repo
-    }
-
-    /// `{method} /api/v1/orgs/{org}/{path}` as the org admin. Being replaced by
-    /// `as_admin().send`/`call::<Out>`.
-    pub async fn admin_call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> TestResponse {
-        self.as_admin().send(method, path, body).await
     }
 
     /// This setup's configuration (fake URLs and the extra settings).

@@ -10,8 +10,8 @@ use repopal_tests::{
     app::{ErrorEnvelope, decode},
     auth::Session,
     fake_github::{Failure, FakeGithub},
+    resources::{Job, JobStarted, Repository, RepositoryStatus},
     shapes::{Link, Page},
-    shapes_tests2::{Job, JobStarted, Repository, RepositoryStatus},
     worker::{InProcessWorker, drain, test_worker_config},
 };
 use serde::Deserialize;

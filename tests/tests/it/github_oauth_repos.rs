@@ -8,8 +8,8 @@ use axum::{body::Body, http::Method, http::Request};
 use repopal_tests::TestApp;
 use repopal_tests::app::{OAuthToken, decode};
 use repopal_tests::oauth_monitored::connector;
+use repopal_tests::resources::{Job, JobStarted, Repository, RepositoryStatus};
 use repopal_tests::shapes::{Created, Link, Page};
-use repopal_tests::shapes_tests2::{Job, JobStarted, Repository, RepositoryStatus};
 use serde_json::{Value, json};
 
 #[tokio::test]

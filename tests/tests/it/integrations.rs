@@ -10,8 +10,8 @@ use repopal_tests::{
     fake_faults::Fault,
     fake_github::FakeAccount,
     monitored::INSTALLATION,
+    resources::{ConnectionTest, Integration, LogEntry},
     shapes::{Page, field_errors},
-    shapes_tests2::{ConnectionTest, Integration, LogEntry},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};

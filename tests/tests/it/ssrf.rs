@@ -18,8 +18,8 @@ use repopal_tests::{
     fake_argocd::ARGOCD_TOKEN,
     fake_faults::Fault,
     fake_target::FakeTarget,
+    resources::{ConnectionTest, Integration},
     shapes::{Created, Page, field_code},
-    shapes_tests2::{ConnectionTest, Integration},
     worker::{InProcessWorker, test_worker_config},
 };
 use serde::de::DeserializeOwned;

@@ -1,4 +1,4 @@
-//! Shapes the integration and repository tests read: an integration, a connection test's report,
+//! The API's resources as tests read them: an integration, a connection test's report,
 //! an entry of an integration's log, a repository and its monitoring status, a started job and a
 //! job's state.
 
