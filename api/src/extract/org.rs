@@ -12,7 +12,7 @@ use axum::{
 };
 use common::{
     domain::{OrgId, Permission, Role},
-    identity::{Caller, Denial},
+    identity::{Actor, Caller, ClientMeta, Denial},
 };
 
 use super::{Client, CurrentUser};
@@ -60,6 +60,17 @@ pub struct OrgMember<P: Requires> {
     pub role: Role,
     pub caller: Caller,
     _permission: PhantomData<P>,
+}
+
+impl<P: Requires> OrgMember<P> {
+    /// The member as the actor of an audited change made from `meta`.
+    pub fn actor<'a>(&self, meta: &'a ClientMeta) -> Actor<'a> {
+        Actor {
+            org: self.org_id,
+            user: self.caller.user_id,
+            meta,
+        }
+    }
 }
 
 impl<P: Requires> FromRequestParts<AppState> for OrgMember<P> {

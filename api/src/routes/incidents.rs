@@ -290,9 +290,7 @@ async fn act(
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let incident = common::incidents::act(
         &state.services.pool,
-        meta,
-        member.org_id,
-        member.caller.user_id,
+        member.actor(meta),
         path_id(id)?,
         action,
         note.as_deref(),
@@ -384,9 +382,7 @@ pub async fn comment(
     }
     let event = common::incidents::comment(
         &state.services.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        member.actor(&meta),
         path_id::<IncidentId>(&id)?,
         text,
     )

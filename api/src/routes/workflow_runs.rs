@@ -8,6 +8,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use common::{
     domain::{Evaluation, RepositoryId, WorkflowRunId},
+    github::RerunScope,
     repo::{
         workflow_jobs::{self, JobRow},
         workflow_runs::{self, Filter, Stat, WorkflowRun},
@@ -295,11 +296,9 @@ pub async fn rerun(
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::workflows::request_rerun(
         &state.services.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        member.actor(&meta),
         path_id(&id)?,
-        body.failed_only,
+        RerunScope::from_failed_only(body.failed_only),
     )
     .await?;
     Ok((

@@ -36,6 +36,7 @@ pub use repos::{
     BATCH_MAX, RepoPage, check_channels, connection_sync_job, hook_job, hook_jobs, page,
     update_settings,
 };
+pub use rerun::{RerunRequest, RerunScope};
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;

@@ -2,6 +2,7 @@
 //! written to the audit log. API handlers call exactly one function here.
 
 mod accounts;
+mod actor;
 mod authz;
 mod github_connect;
 mod github_login;
@@ -15,6 +16,7 @@ mod sessions;
 use std::sync::Arc;
 
 pub use accounts::Registration;
+pub use actor::Actor;
 pub use authz::Denial;
 pub use mail::queue_email;
 pub use oauth_flow::GithubAuthorize;

@@ -5,11 +5,11 @@ use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::notify::{channels_of, fan_out};
+use super::notify::{Notice, channels_of, fan_out};
 use crate::{
     Error,
-    domain::{EventKind, IncidentId, NotificationKind, OrgId, Transition, UserId},
-    identity::{ClientMeta, audit},
+    domain::{EventKind, IncidentId, NotificationKind, Transition},
+    identity::{Actor, audit},
     repo::{
         audit_logs::NewEntry,
         incident_events::{self, Event, NewEvent},
@@ -39,13 +39,16 @@ impl Action {
 /// Applies `action` with an optional note; returns the incident afterwards.
 pub async fn act(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: Actor<'_>,
     id: IncidentId,
     action: Action,
     note: Option<&str>,
 ) -> Result<Incident, Error> {
+    let Actor {
+        org,
+        user: actor,
+        meta,
+    } = by;
     let (transition, audit_action) = action.rule();
     let mut tx = pool.begin().await?;
     let current = incidents::lock(&mut tx, org, id)
@@ -93,10 +96,12 @@ pub async fn act(
             &mut tx,
             org,
             &channels,
-            id,
-            event,
-            NotificationKind::Resolved,
-            &current.title,
+            Notice {
+                incident: id,
+                event,
+                kind: NotificationKind::Resolved,
+                title: &current.title,
+            },
         )
         .await?;
     }
@@ -110,12 +115,15 @@ pub async fn act(
 /// Adds a comment to the incident's timeline.
 pub async fn comment(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: Actor<'_>,
     id: IncidentId,
     body: &str,
 ) -> Result<Event, Error> {
+    let Actor {
+        org,
+        user: actor,
+        meta,
+    } = by;
     let mut tx = pool.begin().await?;
     incidents::find(&mut *tx, org, id)
         .await?

@@ -9,7 +9,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use super::notify::{deployment_channels, fan_out};
+use super::notify::{Notice, deployment_channels, fan_out};
 use crate::{
     Error,
     domain::{
@@ -220,7 +220,13 @@ pub async fn evaluate_deployments(
                 channels = Some(deployment_channels(tx, org, &integration.config).await?);
             }
             let to = channels.as_deref().unwrap_or_default();
-            fan_out(tx, org, to, id, event, kind, &title).await?;
+            let notice = Notice {
+                incident: id,
+                event,
+                kind,
+                title: &title,
+            };
+            fan_out(tx, org, to, notice).await?;
         }
     }
     Ok(outcome)

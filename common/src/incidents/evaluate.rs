@@ -6,7 +6,7 @@ use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
-use super::notify::{fan_out, repo_channels};
+use super::notify::{Notice, fan_out, repo_channels};
 use crate::{
     Error,
     domain::{
@@ -101,10 +101,12 @@ async fn decide(
                     tx,
                     org,
                     &repo_channels(&repo),
-                    incident.id,
-                    event,
-                    NotificationKind::StillFailing,
-                    &incident.title,
+                    Notice {
+                        incident: incident.id,
+                        event,
+                        kind: NotificationKind::StillFailing,
+                        title: &incident.title,
+                    },
                 )
                 .await?;
             }
@@ -147,10 +149,12 @@ async fn decide(
                 tx,
                 org,
                 &repo_channels(&repo),
-                id,
-                event,
-                NotificationKind::Opened,
-                &title,
+                Notice {
+                    incident: id,
+                    event,
+                    kind: NotificationKind::Opened,
+                    title: &title,
+                },
             )
             .await?;
             Ok(Evaluation::Opened)
@@ -179,10 +183,12 @@ async fn decide(
                 tx,
                 org,
                 &repo_channels(&repo),
-                incident.id,
-                event,
-                NotificationKind::Resolved,
-                &incident.title,
+                Notice {
+                    incident: incident.id,
+                    event,
+                    kind: NotificationKind::Resolved,
+                    title: &incident.title,
+                },
             )
             .await?;
             Ok(Evaluation::Resolved)
