@@ -12,7 +12,7 @@ use axum::{
 };
 use common::{
     domain::{OrgId, Permission, Role},
-    identity::{Actor, Caller, ClientMeta, Denial},
+    identity::{Acting, Caller, ClientMeta, Denial},
 };
 
 use super::{Client, CurrentUser};
@@ -63,12 +63,12 @@ pub struct OrgMember<P: Requires> {
 }
 
 impl<P: Requires> OrgMember<P> {
-    /// The member as the actor of an audited change made from `meta`.
-    pub fn actor<'a>(&self, meta: &'a ClientMeta) -> Actor<'a> {
-        Actor {
-            org: self.org_id,
-            user: self.caller.user_id,
+    /// The member acting on the organisation from `meta` (for the audit log).
+    pub fn acting<'a>(&self, meta: &'a ClientMeta) -> Acting<'a> {
+        Acting {
             meta,
+            org: self.org_id,
+            actor: self.caller.user_id,
         }
     }
 }

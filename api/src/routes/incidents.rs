@@ -290,7 +290,7 @@ async fn act(
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let incident = common::incidents::act(
         &state.services.pool,
-        member.actor(meta),
+        &member.acting(meta),
         path_id(id)?,
         action,
         note.as_deref(),
@@ -382,7 +382,7 @@ pub async fn comment(
     }
     let event = common::incidents::comment(
         &state.services.pool,
-        member.actor(&meta),
+        &member.acting(&meta),
         path_id::<IncidentId>(&id)?,
         text,
     )

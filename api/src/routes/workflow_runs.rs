@@ -296,7 +296,7 @@ pub async fn rerun(
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::workflows::request_rerun(
         &state.services.pool,
-        member.actor(&meta),
+        &member.acting(&meta),
         path_id(&id)?,
         RerunScope::from_failed_only(body.failed_only),
     )

@@ -8,7 +8,7 @@ use axum::{
 };
 use common::{
     domain::{IncidentId, IncidentStatus, Permission, Severity},
-    identity::Actor,
+    identity::Acting,
     incidents::Action,
     repo::{incident_events, incidents},
 };
@@ -230,10 +230,10 @@ pub async fn act(
         ));
     }
     let pool = &state.services.pool;
-    let by = Actor {
-        org: org.id,
-        user: signed.caller.user_id,
+    let by = &Acting {
         meta: &meta,
+        org: org.id,
+        actor: signed.caller.user_id,
     };
     let note_opt = Some(note).filter(|n| !n.is_empty());
     let done = match action.as_str() {

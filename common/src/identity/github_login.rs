@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{
     Caller, ClientMeta, Identity, SignedIn, audit,
-    oauth_flow::{Flow, GithubAuthorize},
+    oauth_flow::{Flow, GithubAuthorize, OAuthCallback},
 };
 use crate::{
     Error,
@@ -61,14 +61,9 @@ impl Identity {
     pub async fn github_callback(
         &self,
         meta: &ClientMeta,
-        browser_nonce: Option<&str>,
-        state: Option<&str>,
-        code: Option<&str>,
-        error: Option<&str>,
+        callback: &OAuthCallback<'_>,
     ) -> Result<SignedIn, Error> {
-        let grant = self
-            .oauth_finish(&LOGIN, meta, browser_nonce, state, code, error)
-            .await?;
+        let grant = self.oauth_finish(&LOGIN, meta, callback).await?;
         let (access, scopes) = (grant.access, grant.scopes);
         let gh_user: GithubUser = self.github_get(&access, "user").await?;
         let email = self.github_verified_email(&access).await?;

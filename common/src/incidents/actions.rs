@@ -9,7 +9,7 @@ use super::notify::{Notice, channels_of, fan_out};
 use crate::{
     Error,
     domain::{EventKind, IncidentId, NotificationKind, Transition},
-    identity::{Actor, audit},
+    identity::{Acting, audit},
     repo::{
         audit_logs::NewEntry,
         incident_events::{self, Event, NewEvent},
@@ -39,16 +39,12 @@ impl Action {
 /// Applies `action` with an optional note; returns the incident afterwards.
 pub async fn act(
     pool: &PgPool,
-    by: Actor<'_>,
+    by: &Acting<'_>,
     id: IncidentId,
     action: Action,
     note: Option<&str>,
 ) -> Result<Incident, Error> {
-    let Actor {
-        org,
-        user: actor,
-        meta,
-    } = by;
+    let Acting { meta, org, actor } = *by;
     let (transition, audit_action) = action.rule();
     let mut tx = pool.begin().await?;
     let current = incidents::lock(&mut tx, org, id)
@@ -115,15 +111,11 @@ pub async fn act(
 /// Adds a comment to the incident's timeline.
 pub async fn comment(
     pool: &PgPool,
-    by: Actor<'_>,
+    by: &Acting<'_>,
     id: IncidentId,
     body: &str,
 ) -> Result<Event, Error> {
-    let Actor {
-        org,
-        user: actor,
-        meta,
-    } = by;
+    let Acting { meta, org, actor } = *by;
     let mut tx = pool.begin().await?;
     incidents::find(&mut *tx, org, id)
         .await?

@@ -11,7 +11,7 @@ use crate::{
     Error,
     domain::{DeliveryStatus, OrgId, RepositoryId, RunStatus, WorkflowRunId},
     github::RerunScope,
-    identity::{Actor, audit},
+    identity::{Acting, audit},
     incidents,
     jobs::{self, JobId, RerunWorkflow},
     repo::{audit_logs::NewEntry, jobs as job_rows, repositories, workflow_jobs, workflow_runs},
@@ -133,15 +133,11 @@ async fn apply(
 /// written together; returns the job id to follow.
 pub async fn request_rerun(
     pool: &PgPool,
-    by: Actor<'_>,
+    by: &Acting<'_>,
     workflow_run: WorkflowRunId,
     scope: RerunScope,
 ) -> Result<JobId, Error> {
-    let Actor {
-        org,
-        user: actor,
-        meta,
-    } = by;
+    let Acting { meta, org, actor } = *by;
     let failed_only = scope.failed_only();
     let mut tx = pool.begin().await?;
     let run = workflow_runs::find(&mut *tx, org, workflow_run)

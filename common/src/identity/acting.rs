@@ -6,8 +6,8 @@ use crate::domain::{OrgId, UserId};
 /// A signed-in user acting in an organisation, with the network details recorded on the audit
 /// entry of what they do.
 #[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub org: OrgId,
-    pub user: UserId,
+pub struct Acting<'a> {
     pub meta: &'a ClientMeta,
+    pub org: OrgId,
+    pub actor: UserId,
 }
