@@ -8,7 +8,6 @@ use axum::{
 };
 use common::{
     domain::{IncidentId, IncidentStatus, Permission, Severity},
-    identity::Acting,
     incidents::Action,
     repo::{incident_events, incidents},
 };
@@ -230,11 +229,7 @@ pub async fn act(
         ));
     }
     let pool = &state.services.pool;
-    let by = &Acting {
-        meta: &meta,
-        org: org.id,
-        actor: signed.caller.user_id,
-    };
+    let by = &org.acting(&signed, &meta);
     let note_opt = Some(note).filter(|n| !n.is_empty());
     let done = match action.as_str() {
         "acknowledge" => Action::Acknowledge,

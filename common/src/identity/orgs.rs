@@ -5,7 +5,7 @@ use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::{Caller, ClientMeta, Identity, audit, invitations::revoke_if_inviter_demoted};
+use super::{Acting, Caller, ClientMeta, Identity, audit, invitations::revoke_if_inviter_demoted};
 use crate::{
     Error,
     domain::{OrgId, RevokeReason, Role, UserId},
@@ -155,12 +155,11 @@ impl Identity {
 
     pub async fn update_org(
         &self,
-        meta: &ClientMeta,
-        caller: Caller,
-        org: OrgId,
+        by: &Acting<'_>,
         name: Option<&str>,
         slug: Option<&str>,
     ) -> Result<Org, Error> {
+        let Acting { meta, org, actor } = *by;
         let mut tx = self.pool.begin().await?;
         let updated = orgs::update(&mut *tx, org, name.map(str::trim), slug).await?;
         audit(
@@ -168,7 +167,7 @@ impl Identity {
             meta,
             NewEntry::success(AuditAction::OrgUpdate)
                 .org(org)
-                .actor(caller.user_id)
+                .actor(actor)
                 .resource(AuditResource::Organization, org)
                 .meta(json!({ "name_changed": name.is_some(), "slug": slug })),
         )
@@ -210,12 +209,11 @@ impl Identity {
     /// Changes a member's role; refuses to demote the last org_admin.
     pub async fn change_role(
         &self,
-        meta: &ClientMeta,
-        caller: Caller,
-        org: OrgId,
+        by: &Acting<'_>,
         member: UserId,
         role: Role,
     ) -> Result<(), Error> {
+        let Acting { meta, org, actor } = *by;
         let mut tx = self.pool.begin().await?;
         let admins = orgs::lock_admin_count(&mut tx, org).await?;
         let current = orgs::role_of(&mut *tx, org, member)
@@ -235,7 +233,7 @@ impl Identity {
             meta,
             NewEntry::success(AuditAction::MemberRoleChange)
                 .org(org)
-                .actor(caller.user_id)
+                .actor(actor)
                 .resource(AuditResource::Membership, member)
                 .meta(json!({
                     "from": current.as_str(),
