@@ -161,9 +161,7 @@ async fn start(
 ) -> Result<(StatusCode, Envelope<JobStartedOut>), ApiError> {
     let job = common::github::hook_job(
         &state.services.pool,
-        meta,
-        member.org_id,
-        member.caller.user_id,
+        &member.acting(meta),
         path_id(repo)?,
         action,
     )
@@ -268,9 +266,7 @@ pub async fn update(
     let channels = body.slack_channels.map(|c| serde_json::json!(c));
     let repo = common::github::update_settings(
         &state.services.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        &member.acting(&meta),
         id,
         body.auto_incident,
         channels.as_ref(),
