@@ -105,15 +105,13 @@ async fn apply(
         }
         "check_suite" if RunStatus::is_completed(action) => {
             let suite = payload::check_suite(json).map_err(bad)?;
-            let changed = workflow_runs::complete_by_check_suite(
-                pool,
-                org,
-                repo_id,
-                suite.id,
-                suite.conclusion.as_deref(),
-                suite.updated_at.unwrap_or_else(chrono::Utc::now),
-            )
-            .await?;
+            let completion = workflow_runs::SuiteCompletion {
+                check_suite_id: suite.id,
+                conclusion: suite.conclusion.as_deref(),
+                at: suite.updated_at.unwrap_or_else(chrono::Utc::now),
+            };
+            let changed =
+                workflow_runs::complete_by_check_suite(pool, org, repo_id, &completion).await?;
             let mut outcomes = Vec::new();
             for id in &changed {
                 outcomes.push(incidents::evaluate(pool, notify_window_secs, org, *id).await?);
