@@ -11,6 +11,7 @@ use common::{
         ApplicationId, EventKind, IncidentEventId, IncidentId, IncidentSource, IncidentStatus,
         IntegrationId, RepositoryId, Severity, UserId, WorkflowRunId,
     },
+    identity::Acting,
     incidents::Action,
     repo::{
         incident_events::{self, Event},
@@ -273,10 +274,10 @@ pub struct NoteIn {
     pub note: Option<String>,
 }
 
+/// Applies `action` to the incident `id` for `by`, with an optional note (at most 4000 characters).
 async fn act(
     state: &AppState,
-    member: &OrgMember<perm::IncidentsManage>,
-    meta: &common::identity::ClientMeta,
+    by: &Acting<'_>,
     id: &str,
     action: Action,
     note: Option<String>,
@@ -290,7 +291,7 @@ async fn act(
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let incident = common::incidents::act(
         &state.services.pool,
-        &member.acting(meta),
+        by,
         path_id(id)?,
         action,
         note.as_deref(),
@@ -313,7 +314,14 @@ pub async fn acknowledge(
     }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(&state, &member, &meta, &id, Action::Acknowledge, body.note).await
+    act(
+        &state,
+        &member.acting(&meta),
+        &id,
+        Action::Acknowledge,
+        body.note,
+    )
+    .await
 }
 
 /// Resolve an open or acknowledged incident; the note becomes the resolution.
@@ -330,7 +338,14 @@ pub async fn resolve(
     }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(&state, &member, &meta, &id, Action::Resolve, body.note).await
+    act(
+        &state,
+        &member.acting(&meta),
+        &id,
+        Action::Resolve,
+        body.note,
+    )
+    .await
 }
 
 /// Reopen a resolved incident (409 `incident_already_open` when a newer one is open for the
@@ -348,7 +363,14 @@ pub async fn reopen(
     }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(&state, &member, &meta, &id, Action::Reopen, body.note).await
+    act(
+        &state,
+        &member.acting(&meta),
+        &id,
+        Action::Reopen,
+        body.note,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

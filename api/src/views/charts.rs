@@ -248,7 +248,7 @@ pub(super) fn table_of(labels: &[String], series: &[Series], unit: Unit, first: 
     Table { headers, rows }
 }
 
-pub use super::charts_draw::{bars, lines, ranking};
+pub use super::charts_draw::{BarLayout, ChartSpec, bars, lines, ranking};
 
 #[cfg(test)]
 mod tests {
@@ -271,15 +271,13 @@ mod tests {
             color: BLUE,
             values: vec![Some(3.0), Some(0.0)],
         }];
-        let c = bars(
-            "r",
-            "Runs & <failures>",
-            "s",
-            &labels,
-            &series,
-            false,
-            Unit::Count,
-        );
+        let spec = ChartSpec {
+            id: "r",
+            title: "Runs & <failures>",
+            summary: "s",
+            unit: Unit::Count,
+        };
+        let c = bars(&spec, &labels, &series, BarLayout::SideBySide);
         assert!(!c.svg.contains("<b>"), "{}", c.svg);
         assert!(c.svg.contains("Runs &amp; &lt;failures&gt;"));
         assert_eq!(c.svg.matches("class=\"bar\"").count(), 1, "no bar for zero");

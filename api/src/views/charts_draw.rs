@@ -8,17 +8,38 @@ use super::charts::{
     table_of, ticks, y_of,
 };
 
+/// What every chart has: its element id, title, one-sentence summary and the unit of its values.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartSpec<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub unit: Unit,
+}
+
+/// How the bars of several series share an x label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarLayout {
+    SideBySide,
+    /// Each series on the ones before it.
+    Stacked,
+}
+
 /// Vertical bars per x label: side by side, or stacked (each series on the ones before it).
 /// Bars of zero or no value are not drawn.
 pub fn bars(
-    id: &str,
-    title: &str,
-    summary: &str,
+    spec: &ChartSpec<'_>,
     labels: &[String],
     series: &[Series],
-    stacked: bool,
-    unit: Unit,
+    layout: BarLayout,
 ) -> Chart {
+    let ChartSpec {
+        id,
+        title,
+        summary,
+        unit,
+    } = *spec;
+    let stacked = layout == BarLayout::Stacked;
     let value = |s: &Series, i: usize| s.values.get(i).copied().flatten().unwrap_or(0.0);
     let max = (0..labels.len())
         .map(|i| {
@@ -77,14 +98,13 @@ pub fn bars(
 }
 
 /// Lines through each series' values (broken where a value is missing), a point per value.
-pub fn lines(
-    id: &str,
-    title: &str,
-    summary: &str,
-    labels: &[String],
-    series: &[Series],
-    unit: Unit,
-) -> Chart {
+pub fn lines(spec: &ChartSpec<'_>, labels: &[String], series: &[Series]) -> Chart {
+    let ChartSpec {
+        id,
+        title,
+        summary,
+        unit,
+    } = *spec;
     let max = series
         .iter()
         .flat_map(|s| s.values.iter().flatten())
@@ -154,14 +174,17 @@ pub fn lines(
 /// A ranking: one horizontal bar per row, its label on the left and its value at the end.
 /// `extra` adds columns to the data table (header, one value per row).
 pub fn ranking(
-    id: &str,
-    title: &str,
-    summary: &str,
+    spec: &ChartSpec<'_>,
     rows: &[(String, f64)],
-    unit: Unit,
     color: &'static str,
     extra: &[(String, Vec<String>)],
 ) -> Chart {
+    let ChartSpec {
+        id,
+        title,
+        summary,
+        unit,
+    } = *spec;
     const ROW: f64 = 22.0;
     const LABEL: f64 = 220.0;
     let height = TOP + ROW * rows.len().max(1) as f64 + 24.0;

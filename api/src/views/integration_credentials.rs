@@ -38,14 +38,26 @@ struct CredentialsPage {
     error: Option<String>,
 }
 
+/// What the form held when it comes back: the values typed and the problems with them.
+#[derive(Clone, Copy)]
+struct Entered<'a> {
+    values: &'a BTreeMap<String, String>,
+    errors: &'a BTreeMap<String, String>,
+}
+
+/// The page, with the form empty (`None`) or as `entered`.
 async fn page(
     state: &AppState,
     signed: &Signed,
     slug: &str,
     id: &str,
-    values: &BTreeMap<String, String>,
-    errors: &BTreeMap<String, String>,
+    entered: Option<Entered<'_>>,
 ) -> Result<(CredentialsPage, IntegrationId, common::domain::OrgId), ConsoleError> {
+    let nothing = BTreeMap::new();
+    let Entered { values, errors } = entered.unwrap_or(Entered {
+        values: &nothing,
+        errors: &nothing,
+    });
     let (org, l) = OrgCtx::load(state, signed, slug, "Replace credentials").await?;
     org.require(Permission::IntegrationsManage)?;
     let id = IntegrationId::from(id.parse::<Uuid>().map_err(|_| ConsoleError::not_found())?);
@@ -83,15 +95,7 @@ pub async fn show(
     Console(signed): Console,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let (p, _, _) = page(
-        &state,
-        &signed,
-        &slug,
-        &id,
-        &BTreeMap::new(),
-        &BTreeMap::new(),
-    )
-    .await?;
+    let (p, _, _) = page(&state, &signed, &slug, &id, None).await?;
     Ok(ok(&p))
 }
 
@@ -105,15 +109,7 @@ pub async fn replace(
     Posted { form, .. }: Posted<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let values: BTreeMap<String, String> = form.into_iter().collect();
-    let (p, integration, org) = page(
-        &state,
-        &signed,
-        &slug,
-        &id,
-        &BTreeMap::new(),
-        &BTreeMap::new(),
-    )
-    .await?;
+    let (p, integration, org) = page(&state, &signed, &slug, &id, None).await?;
     let kind = find_type(
         &integrations::find(&state.services.pool, org, integration)
             .await?
@@ -147,7 +143,11 @@ pub async fn replace(
         Err(e) => {
             let e = ApiError::from(e);
             let errors = field_errors(&e);
-            let (mut again, _, _) = page(&state, &signed, &slug, &id, &values, &errors).await?;
+            let entered = Entered {
+                values: &values,
+                errors: &errors,
+            };
+            let (mut again, _, _) = page(&state, &signed, &slug, &id, Some(entered)).await?;
             again.error = Some(if errors.is_empty() {
                 e.message
             } else {

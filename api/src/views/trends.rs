@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    charts::{self, AMBER, BLUE, Chart, GREEN, RED, Series, Unit},
+    charts::{self, AMBER, BLUE, BarLayout, Chart, ChartSpec, GREEN, RED, Series, Unit},
     home::OrgCtx,
     page::{ConsoleError, Layout, ok},
     session::Console,
@@ -79,14 +79,17 @@ pub async fn dashboard_charts(
         .collect();
     let failed: Vec<Option<f64>> = runs.overall.iter().map(|b| count(b.failures)).collect();
     let run_chart = charts::bars(
-        "runs-per-day",
-        "Runs per day",
-        &format!(
-            "{} completed runs in the last {DAYS} days, {} of them failed ({}).",
-            runs.runs,
-            runs.failures,
-            Unit::Ratio.format(runs.failure_rate)
-        ),
+        &ChartSpec {
+            id: "runs-per-day",
+            title: "Runs per day",
+            summary: &format!(
+                "{} completed runs in the last {DAYS} days, {} of them failed ({}).",
+                runs.runs,
+                runs.failures,
+                Unit::Ratio.format(runs.failure_rate)
+            ),
+            unit: Unit::Count,
+        },
         &labels,
         &[
             Series {
@@ -100,8 +103,7 @@ pub async fn dashboard_charts(
                 values: failed,
             },
         ],
-        true,
-        Unit::Count,
+        BarLayout::Stacked,
     );
     let rate = runs
         .overall
@@ -109,19 +111,21 @@ pub async fn dashboard_charts(
         .map(|b| (b.runs > 0).then_some(b.failure_rate))
         .collect();
     let rate_chart = charts::lines(
-        "failure-rate",
-        "Failure rate per day",
-        &format!(
-            "The share of completed runs that failed, per day; {} over the {DAYS} days.",
-            Unit::Ratio.format(runs.failure_rate)
-        ),
+        &ChartSpec {
+            id: "failure-rate",
+            title: "Failure rate per day",
+            summary: &format!(
+                "The share of completed runs that failed, per day; {} over the {DAYS} days.",
+                Unit::Ratio.format(runs.failure_rate)
+            ),
+            unit: Unit::Ratio,
+        },
         &labels,
         &[Series {
             name: "Failure rate".into(),
             color: RED,
             values: rate,
         }],
-        Unit::Ratio,
     );
 
     let (opened, resolved): (i64, i64) = inc
@@ -129,9 +133,14 @@ pub async fn dashboard_charts(
         .iter()
         .fold((0, 0), |(o, r), b| (o + b.opened, r + b.resolved));
     let incident_chart = charts::bars(
-        "incidents-per-day",
-        "Incidents opened and resolved",
-        &format!("{opened} incidents opened and {resolved} resolved in the last {DAYS} days."),
+        &ChartSpec {
+            id: "incidents-per-day",
+            title: "Incidents opened and resolved",
+            summary: &format!(
+                "{opened} incidents opened and {resolved} resolved in the last {DAYS} days."
+            ),
+            unit: Unit::Count,
+        },
         &labels,
         &[
             Series {
@@ -145,20 +154,22 @@ pub async fn dashboard_charts(
                 values: inc.series.iter().map(|b| count(b.resolved)).collect(),
             },
         ],
-        false,
-        Unit::Count,
+        BarLayout::SideBySide,
     );
     let secs = |v: Option<i64>| v.map(|s| s as f64 * 1000.0);
     let overall_mttr = inc.by_source.first().and_then(|g| g.mttr_p50_secs);
     let mttr_chart = charts::lines(
-        "mttr",
-        "Time to resolve (MTTR)",
-        &match overall_mttr {
-            Some(s) => format!(
-                "Median and p90 time from first failure to resolution of the incidents resolved each day; median {} for the incidents opened in the last {DAYS} days.",
-                Unit::Millis.format(s as f64 * 1000.0)
-            ),
-            None => format!("No incident opened in the last {DAYS} days was resolved."),
+        &ChartSpec {
+            id: "mttr",
+            title: "Time to resolve (MTTR)",
+            summary: &match overall_mttr {
+                Some(s) => format!(
+                    "Median and p90 time from first failure to resolution of the incidents resolved each day; median {} for the incidents opened in the last {DAYS} days.",
+                    Unit::Millis.format(s as f64 * 1000.0)
+                ),
+                None => format!("No incident opened in the last {DAYS} days was resolved."),
+            },
+            unit: Unit::Millis,
         },
         &labels,
         &[
@@ -173,7 +184,6 @@ pub async fn dashboard_charts(
                 values: inc.series.iter().map(|b| secs(b.mttr_p90_secs)).collect(),
             },
         ],
-        Unit::Millis,
     );
 
     let jobs: Vec<(String, f64)> = failing
@@ -191,14 +201,16 @@ pub async fn dashboard_charts(
         })
         .collect();
     let jobs_chart = charts::ranking(
-        "failing-jobs",
-        "Most frequent failing jobs",
-        &format!(
-            "The {} jobs that failed most often in the last {DAYS} days, most first.",
-            jobs.len()
-        ),
+        &ChartSpec {
+            id: "failing-jobs",
+            title: "Most frequent failing jobs",
+            summary: &format!(
+                "The {} jobs that failed most often in the last {DAYS} days, most first.",
+                jobs.len()
+            ),
+            unit: Unit::Count,
+        },
         &jobs,
-        Unit::Count,
         RED,
         &[("Last failed".to_owned(), last_seen)],
     );
@@ -211,11 +223,13 @@ pub async fn dashboard_charts(
         health.iter().map(f).collect()
     };
     let health_chart = charts::ranking(
-        "repository-health",
-        "Repository health",
-        "Repositories by health score (0 worst, 100 best), worst first: failure rate, open incidents, MTTR and hook health.",
+        &ChartSpec {
+            id: "repository-health",
+            title: "Repository health",
+            summary: "Repositories by health score (0 worst, 100 best), worst first: failure rate, open incidents, MTTR and hook health.",
+            unit: Unit::Score,
+        },
         &scores,
-        Unit::Score,
         BLUE,
         &[
             ("Runs".to_owned(), col(&|r| r.runs.to_string())),
@@ -271,26 +285,31 @@ pub async fn repository_charts(
     let ms = |v: Option<i64>| v.map(|x| x as f64);
     Ok(vec![
         charts::lines(
-            "repository-failure-rate",
-            "Failure rate per day",
-            &format!(
-                "{} completed runs in the last {DAYS} days, {} failed ({}).",
-                runs.runs,
-                runs.failures,
-                Unit::Ratio.format(runs.failure_rate)
-            ),
+            &ChartSpec {
+                id: "repository-failure-rate",
+                title: "Failure rate per day",
+                summary: &format!(
+                    "{} completed runs in the last {DAYS} days, {} failed ({}).",
+                    runs.runs,
+                    runs.failures,
+                    Unit::Ratio.format(runs.failure_rate)
+                ),
+                unit: Unit::Ratio,
+            },
             &labels,
             &[Series {
                 name: "Failure rate".into(),
                 color: RED,
                 values: rate,
             }],
-            Unit::Ratio,
         ),
         charts::lines(
-            "repository-duration",
-            "Run duration per day",
-            "Median and p90 duration of the completed runs of each day.",
+            &ChartSpec {
+                id: "repository-duration",
+                title: "Run duration per day",
+                summary: "Median and p90 duration of the completed runs of each day.",
+                unit: Unit::Millis,
+            },
             &labels,
             &[
                 Series {
@@ -304,7 +323,6 @@ pub async fn repository_charts(
                     values: runs.overall.iter().map(|b| ms(b.duration_p90_ms)).collect(),
                 },
             ],
-            Unit::Millis,
         ),
     ])
 }
