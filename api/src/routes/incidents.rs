@@ -314,14 +314,8 @@ pub async fn acknowledge(
     }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(
-        &state,
-        &member.acting(&meta),
-        &id,
-        Action::Acknowledge,
-        body.note,
-    )
-    .await
+    let by = member.acting(&meta);
+    act(&state, &by, &id, Action::Acknowledge, body.note).await
 }
 
 /// Resolve an open or acknowledged incident; the note becomes the resolution.
@@ -338,14 +332,8 @@ pub async fn resolve(
     }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(
-        &state,
-        &member.acting(&meta),
-        &id,
-        Action::Resolve,
-        body.note,
-    )
-    .await
+    let by = member.acting(&meta);
+    act(&state, &by, &id, Action::Resolve, body.note).await
 }
 
 /// Reopen a resolved incident (409 `incident_already_open` when a newer one is open for the
@@ -363,14 +351,8 @@ pub async fn reopen(
     }): Path<IncidentPath>,
     ValidJson(body): ValidJson<NoteIn>,
 ) -> ApiResult<IncidentOut> {
-    act(
-        &state,
-        &member.acting(&meta),
-        &id,
-        Action::Reopen,
-        body.note,
-    )
-    .await
+    let by = member.acting(&meta);
+    act(&state, &by, &id, Action::Reopen, body.note).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -17,6 +17,24 @@ pub struct ChartSpec<'a> {
     pub unit: Unit,
 }
 
+impl ChartSpec<'_> {
+    /// Opens the chart's `<svg>` of `height`, titled and described.
+    fn open(&self, svg: &mut String, height: f64) {
+        open_svg(svg, self.id, self.title, self.summary, height);
+    }
+
+    /// The chart of the finished `svg` and its data `table`.
+    fn chart(&self, svg: String, table: Table) -> Chart {
+        Chart {
+            id: self.id.to_owned(),
+            title: self.title.to_owned(),
+            summary: self.summary.to_owned(),
+            svg,
+            table,
+        }
+    }
+}
+
 /// How the bars of several series share an x label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BarLayout {
@@ -33,12 +51,7 @@ pub fn bars(
     series: &[Series],
     layout: BarLayout,
 ) -> Chart {
-    let ChartSpec {
-        id,
-        title,
-        summary,
-        unit,
-    } = *spec;
+    let unit = spec.unit;
     let stacked = layout == BarLayout::Stacked;
     let value = |s: &Series, i: usize| s.values.get(i).copied().flatten().unwrap_or(0.0);
     let max = (0..labels.len())
@@ -54,7 +67,7 @@ pub fn bars(
     let ticks = ticks(max, unit);
     let top = ticks.last().copied().unwrap_or(1.0);
     let mut svg = String::new();
-    open_svg(&mut svg, id, title, summary, H);
+    spec.open(&mut svg, H);
     legend(&mut svg, series);
     axes(&mut svg, labels, &ticks, unit);
     let slot = (W - LEFT - RIGHT) / labels.len().max(1) as f64;
@@ -88,23 +101,12 @@ pub fn bars(
         }
     }
     svg.push_str("</svg>");
-    Chart {
-        id: id.to_owned(),
-        title: title.to_owned(),
-        summary: summary.to_owned(),
-        svg,
-        table: table_of(labels, series, unit, "Day"),
-    }
+    spec.chart(svg, table_of(labels, series, unit, "Day"))
 }
 
 /// Lines through each series' values (broken where a value is missing), a point per value.
 pub fn lines(spec: &ChartSpec<'_>, labels: &[String], series: &[Series]) -> Chart {
-    let ChartSpec {
-        id,
-        title,
-        summary,
-        unit,
-    } = *spec;
+    let unit = spec.unit;
     let max = series
         .iter()
         .flat_map(|s| s.values.iter().flatten())
@@ -113,7 +115,7 @@ pub fn lines(spec: &ChartSpec<'_>, labels: &[String], series: &[Series]) -> Char
     let ticks = ticks(max, unit);
     let top = ticks.last().copied().unwrap_or(1.0);
     let mut svg = String::new();
-    open_svg(&mut svg, id, title, summary, H);
+    spec.open(&mut svg, H);
     legend(&mut svg, series);
     axes(&mut svg, labels, &ticks, unit);
     let slot = (W - LEFT - RIGHT) / labels.len().max(1) as f64;
@@ -162,13 +164,7 @@ pub fn lines(spec: &ChartSpec<'_>, labels: &[String], series: &[Series]) -> Char
         }
     }
     svg.push_str("</svg>");
-    Chart {
-        id: id.to_owned(),
-        title: title.to_owned(),
-        summary: summary.to_owned(),
-        svg,
-        table: table_of(labels, series, unit, "Day"),
-    }
+    spec.chart(svg, table_of(labels, series, unit, "Day"))
 }
 
 /// A ranking: one horizontal bar per row, its label on the left and its value at the end.
@@ -179,12 +175,7 @@ pub fn ranking(
     color: &'static str,
     extra: &[(String, Vec<String>)],
 ) -> Chart {
-    let ChartSpec {
-        id,
-        title,
-        summary,
-        unit,
-    } = *spec;
+    let unit = spec.unit;
     const ROW: f64 = 22.0;
     const LABEL: f64 = 220.0;
     let height = TOP + ROW * rows.len().max(1) as f64 + 24.0;
@@ -193,7 +184,7 @@ pub fn ranking(
     let top = ticks.last().copied().unwrap_or(1.0);
     let width = W - LABEL - RIGHT - 48.0;
     let mut svg = String::new();
-    open_svg(&mut svg, id, title, summary, height);
+    spec.open(&mut svg, height);
     for t in &ticks {
         let x = LABEL + width * (t / top);
         let _ = write!(
@@ -235,7 +226,7 @@ pub fn ranking(
         );
     }
     svg.push_str("</svg>");
-    let mut headers = vec![String::new(), title.to_owned()];
+    let mut headers = vec![String::new(), spec.title.to_owned()];
     headers.extend(extra.iter().map(|(h, _)| h.clone()));
     let table_rows = rows
         .iter()
@@ -250,14 +241,9 @@ pub fn ranking(
             row
         })
         .collect();
-    Chart {
-        id: id.to_owned(),
-        title: title.to_owned(),
-        summary: summary.to_owned(),
-        svg,
-        table: Table {
-            headers,
-            rows: table_rows,
-        },
-    }
+    let table = Table {
+        headers,
+        rows: table_rows,
+    };
+    spec.chart(svg, table)
 }
