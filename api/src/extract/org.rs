@@ -12,7 +12,7 @@ use axum::{
 };
 use common::{
     domain::{OrgId, Permission, Role},
-    identity::{Caller, Denial},
+    identity::{Acting, Caller, ClientMeta, Denial},
 };
 
 use super::{Client, CurrentUser};
@@ -60,6 +60,17 @@ pub struct OrgMember<P: Requires> {
     pub role: Role,
     pub caller: Caller,
     _permission: PhantomData<P>,
+}
+
+impl<P: Requires> OrgMember<P> {
+    /// The member acting on the organisation from `meta` (for the audit log).
+    pub fn acting<'a>(&self, meta: &'a ClientMeta) -> Acting<'a> {
+        Acting {
+            meta,
+            org: self.org_id,
+            actor: self.caller.user_id,
+        }
+    }
 }
 
 impl<P: Requires> FromRequestParts<AppState> for OrgMember<P> {

@@ -5,6 +5,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::Response,
 };
+use common::identity::OAuthCallback;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -40,6 +41,18 @@ pub struct CallbackQuery {
     pub error: Option<String>,
 }
 
+impl CallbackQuery {
+    /// The query with the nonce of the browser that brought it.
+    pub fn with_nonce<'a>(&'a self, browser_nonce: Option<&'a str>) -> OAuthCallback<'a> {
+        OAuthCallback {
+            browser_nonce,
+            state: self.state.as_deref(),
+            code: self.code.as_deref(),
+            error: self.error.as_deref(),
+        }
+    }
+}
+
 /// GitHub redirects here; signs in (creating or linking the account) and answers like login.
 #[utoipa::path(get, path = "/api/v1/auth/oauth/github/callback", operation_id = "github_login_callback", tag = "auth", params(CallbackQuery),
     responses((status = 200, body = AuthOut),
@@ -54,13 +67,7 @@ pub async fn callback(
     let nonce = COOKIE.read(&state.services.config.public_url, &headers);
     let signed_in = state
         .identity
-        .github_callback(
-            &meta,
-            nonce.as_deref(),
-            q.state.as_deref(),
-            q.code.as_deref(),
-            q.error.as_deref(),
-        )
+        .github_callback(&meta, &q.with_nonce(nonce.as_deref()))
         .await?;
     let answer = Envelope(AuthOut::from(signed_in));
     Ok(COOKIE.clearing(&state.services.config.public_url, answer))

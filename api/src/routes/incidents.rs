@@ -273,6 +273,7 @@ pub struct NoteIn {
     pub note: Option<String>,
 }
 
+/// Applies `action` to the incident `id` for `by`, with an optional note (at most 4000 characters).
 async fn act(
     on: ActOn<perm::IncidentsManage, IncidentPath>,
     action: Action,
@@ -287,9 +288,7 @@ async fn act(
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let incident = common::incidents::act(
         &on.state.services.pool,
-        &on.meta,
-        on.member.org_id,
-        on.member.caller.user_id,
+        &on.acting(),
         on.id()?,
         action,
         note.as_deref(),
@@ -359,14 +358,7 @@ pub async fn comment(
         errors.require("body", false, "must be 1 to 4000 characters");
         errors.finish()?;
     }
-    let event = common::incidents::comment(
-        &on.state.services.pool,
-        &on.meta,
-        on.member.org_id,
-        on.member.caller.user_id,
-        on.id()?,
-        text,
-    )
-    .await?;
+    let event =
+        common::incidents::comment(&on.state.services.pool, &on.acting(), on.id()?, text).await?;
     Ok((StatusCode::CREATED, Envelope(event.into())))
 }

@@ -198,7 +198,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Envelope<IntegrationOut>), ApiError> {
     let row = common::integrations::create(
         &state.services,
-        &acting(&member, &meta),
+        &member.acting(&meta),
         IntegrationIn {
             kind: body.kind,
             name: body.name,
@@ -290,27 +290,8 @@ pub async fn delete(on: ManageIntegration) -> ApiResult<DoneOut> {
     Ok(Envelope(DoneOut { ok: true }))
 }
 
-/// The member acting on the organisation's integrations, for the audit log.
-pub(super) fn acting<'a>(
-    member: &OrgMember<perm::IntegrationsManage>,
-    meta: &'a common::identity::ClientMeta,
-) -> common::integrations::Acting<'a> {
-    common::integrations::Acting {
-        meta,
-        org: member.org_id,
-        actor: member.caller.user_id,
-    }
-}
-
 /// An org_admin acting on the integration the path names.
 pub(super) type ManageIntegration = ActOn<perm::IntegrationsManage, IntegrationPath>;
-
-impl ManageIntegration {
-    /// The member acting, for the audit log.
-    pub(super) fn acting(&self) -> common::integrations::Acting<'_> {
-        acting(&self.member, &self.meta)
-    }
-}
 
 /// An integration id from the path; not a UUID is not found.
 pub(super) fn integration_id(raw: &str) -> Result<IntegrationId, ApiError> {

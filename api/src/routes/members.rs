@@ -126,7 +126,7 @@ pub async fn invite(
     };
     let invitation = state
         .identity
-        .invite(&meta, member.caller, member.org_id, &email, role)
+        .invite(&member.acting(&meta), &email, role)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -200,7 +200,7 @@ pub async fn change_role(
     let role = role.ok_or_else(|| ApiError::internal(&"field validation inconsistent"))?;
     state
         .identity
-        .change_role(&meta, member.caller, member.org_id, target, role)
+        .change_role(&member.acting(&meta), target, role)
         .await?;
     let (members, _) = state.identity.members(member.org_id).await?;
     let updated = members

@@ -97,13 +97,7 @@ pub async fn callback(
     let nonce = COOKIE.read(&state.services.config.public_url, &headers);
     let conn = state
         .identity
-        .connect_callback(
-            &meta,
-            nonce.as_deref(),
-            q.state.as_deref(),
-            q.code.as_deref(),
-            q.error.as_deref(),
-        )
+        .connect_callback(&meta, &q.with_nonce(nonce.as_deref()))
         .await?;
     Ok(Envelope(conn.into()))
 }

@@ -137,9 +137,7 @@ pub async fn update(
     let org = state
         .identity
         .update_org(
-            &meta,
-            member.caller,
-            member.org_id,
+            &member.acting(&meta),
             body.name.as_deref(),
             body.slug.as_deref(),
         )

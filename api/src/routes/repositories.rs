@@ -166,15 +166,8 @@ async fn start(
     on: ActOn<perm::ReposManage, RepositoryPath>,
     action: common::jobs::HookAction,
 ) -> Result<JobStarted, ApiError> {
-    let job = common::github::hook_job(
-        &on.state.services.pool,
-        &on.meta,
-        on.member.org_id,
-        on.member.caller.user_id,
-        on.id()?,
-        action,
-    )
-    .await?;
+    let job =
+        common::github::hook_job(&on.state.services.pool, &on.acting(), on.id()?, action).await?;
     Ok(JobStartedOut::accepted(job))
 }
 
@@ -235,9 +228,7 @@ pub async fn update(
     let channels = body.slack_channels.map(|c| serde_json::json!(c));
     let repo = common::github::update_settings(
         &on.state.services.pool,
-        &on.meta,
-        on.member.org_id,
-        on.member.caller.user_id,
+        &on.acting(),
         id,
         body.auto_incident,
         channels.as_ref(),

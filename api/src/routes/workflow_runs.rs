@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use common::{
     domain::{Evaluation, RepositoryId, WorkflowRunId},
+    github::RerunScope,
     repo::{
         workflow_jobs::{self, JobRow},
         workflow_runs::{self, Filter, Stat, WorkflowRun},
@@ -292,11 +293,9 @@ pub async fn rerun(
 ) -> Result<JobStarted, ApiError> {
     let job = common::workflows::request_rerun(
         &state.services.pool,
-        &meta,
-        member.org_id,
-        member.caller.user_id,
+        &member.acting(&meta),
         path_id(&id)?,
-        body.failed_only,
+        RerunScope::from_failed_only(body.failed_only),
     )
     .await?;
     Ok(JobStartedOut::accepted(job))

@@ -266,7 +266,7 @@ pub(super) fn table_of(labels: &[String], series: &[Series], unit: Unit, first: 
     Table { headers, rows }
 }
 
-pub use super::charts_draw::{TimeChart, ranking};
+pub use super::charts_draw::{BarLayout, TimeChart, ranking};
 
 #[cfg(test)]
 mod tests {
@@ -296,7 +296,7 @@ mod tests {
             labels: &labels,
             unit: Unit::Count,
         }
-        .bars(&series, false);
+        .bars(&series, BarLayout::SideBySide);
         assert!(!c.svg.contains("<b>"), "{}", c.svg);
         assert!(c.svg.contains("Runs &amp; &lt;failures&gt;"));
         assert_eq!(c.svg.matches("class=\"bar\"").count(), 1, "no bar for zero");

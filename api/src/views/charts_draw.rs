@@ -8,6 +8,15 @@ use super::charts::{
     table_of, ticks, y_of,
 };
 
+/// How a bar chart draws several series at one label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarLayout {
+    /// A bar per series, next to each other.
+    SideBySide,
+    /// Each series' bar on top of the ones before it.
+    Stacked,
+}
+
 /// A chart over days (bars or lines): its element id, title, one-sentence summary, the day
 /// labels of its x axis and the unit of its values.
 pub struct TimeChart<'a> {
@@ -46,7 +55,8 @@ impl TimeChart<'_> {
 
     /// Vertical bars per x label: side by side, or stacked (each series on the ones before it).
     /// Bars of zero or no value are not drawn.
-    pub fn bars(&self, series: &[Series], stacked: bool) -> Chart {
+    pub fn bars(&self, series: &[Series], layout: BarLayout) -> Chart {
+        let stacked = layout == BarLayout::Stacked;
         let (labels, unit) = (self.labels, self.unit);
         let value = |s: &Series, i: usize| s.values.get(i).copied().flatten().unwrap_or(0.0);
         let max = (0..labels.len())

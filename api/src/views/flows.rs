@@ -63,6 +63,15 @@ impl Flow {
     }
 }
 
+/// Where a flow sends the browser, the nonce its cookie binds the flow to, and for how long
+/// (seconds).
+#[derive(Clone, Copy)]
+struct ProviderRedirect<'a> {
+    url: &'a str,
+    browser_nonce: &'a str,
+    ttl: u32,
+}
+
 /// A redirect to the provider with the API's flow cookie and the console's marker (the flow's
 /// name, or `name:slug` for a flow that lands on a page of organisation `slug`).
 fn start(
@@ -70,10 +79,13 @@ fn start(
     flow: Flow,
     org: Option<&str>,
     cookie: &FlowCookie,
-    nonce: &str,
-    ttl: u32,
-    url: &str,
+    to: &ProviderRedirect<'_>,
 ) -> Response {
+    let ProviderRedirect {
+        url,
+        browser_nonce: nonce,
+        ttl,
+    } = *to;
     let public_url = &state.services.config.public_url;
     let marker = match org {
         Some(slug) => format!("{}:{slug}", flow.name()),
@@ -100,9 +112,11 @@ pub async fn github_login(State(state): State<AppState>) -> Result<Response, Con
         Flow::GithubLogin,
         None,
         &routes::github_login::COOKIE,
-        &begin.browser_nonce,
-        600,
-        &begin.url,
+        &ProviderRedirect {
+            url: &begin.url,
+            browser_nonce: &begin.browser_nonce,
+            ttl: 600,
+        },
     ))
 }
 
@@ -117,9 +131,11 @@ pub async fn github_connect(
         Flow::GithubConnect,
         None,
         &routes::oauth_connections::COOKIE,
-        &begin.browser_nonce,
-        600,
-        &begin.url,
+        &ProviderRedirect {
+            url: &begin.url,
+            browser_nonce: &begin.browser_nonce,
+            ttl: 600,
+        },
     ))
 }
 
@@ -143,9 +159,11 @@ pub async fn github_install(
         Flow::GithubInstall,
         None,
         &routes::github_app::COOKIE,
-        &link.browser_nonce,
-        common::github::INSTALL_STATE_TTL_SECS,
-        &link.url,
+        &ProviderRedirect {
+            url: &link.url,
+            browser_nonce: &link.browser_nonce,
+            ttl: common::github::INSTALL_STATE_TTL_SECS,
+        },
     ))
 }
 
@@ -165,9 +183,11 @@ pub async fn slack_connect(
         Flow::SlackConnect,
         Some(&org.slug),
         &routes::slack_connect::COOKIE,
-        &begin.browser_nonce,
-        600,
-        &begin.url,
+        &ProviderRedirect {
+            url: &begin.url,
+            browser_nonce: &begin.browser_nonce,
+            ttl: 600,
+        },
     ))
 }
 

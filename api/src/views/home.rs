@@ -9,6 +9,7 @@ use axum::{
 };
 use common::{
     domain::{HealthStatus, IncidentStatus, OrgId, Permission, Role, Severity},
+    identity::{Acting, ClientMeta},
     repo::{incidents, integrations},
 };
 use serde::Deserialize;
@@ -65,6 +66,15 @@ impl OrgCtx {
             Err(ConsoleError::forbidden(
                 "Your role in this organisation does not allow this.",
             ))
+        }
+    }
+
+    /// The signed-in member acting on this organisation from `meta` (for the audit log).
+    pub fn acting<'a>(&self, signed: &Signed, meta: &'a ClientMeta) -> Acting<'a> {
+        Acting {
+            meta,
+            org: self.id,
+            actor: signed.caller.user_id,
         }
     }
 }

@@ -228,7 +228,7 @@ pub async fn act(
         ));
     }
     let pool = &state.services.pool;
-    let user = signed.caller.user_id;
+    let by = &org.acting(&signed, &meta);
     let note_opt = Some(note).filter(|n| !n.is_empty());
     let done = match action.as_str() {
         "acknowledge" => Action::Acknowledge,
@@ -241,12 +241,12 @@ pub async fn act(
                     "A comment needs some text.",
                 ));
             };
-            common::incidents::comment(pool, &meta, org.id, user, id, text).await?;
+            common::incidents::comment(pool, by, id, text).await?;
             return Ok(back(&org.slug, id, "commented"));
         }
         _ => return Err(ConsoleError::not_found()),
     };
-    common::incidents::act(pool, &meta, org.id, user, id, done, note_opt).await?;
+    common::incidents::act(pool, by, id, done, note_opt).await?;
     Ok(back(&org.slug, id, &action))
 }
 

@@ -37,20 +37,26 @@ struct CredentialsPage {
     error: Option<String>,
 }
 
-/// What the person typed into the form and the problems found in it (none on a first showing).
-#[derive(Default)]
-struct Typed {
-    values: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
+/// What the form held when it comes back: the values typed and the problems with them.
+#[derive(Clone, Copy)]
+struct Entered<'a> {
+    values: &'a BTreeMap<String, String>,
+    errors: &'a BTreeMap<String, String>,
 }
 
+/// The page, with the form empty (`None`) or as `entered`.
 async fn page(
     state: &AppState,
     signed: &Signed,
     slug: &str,
     id: &str,
-    typed: &Typed,
+    entered: Option<Entered<'_>>,
 ) -> Result<(CredentialsPage, IntegrationId, common::domain::OrgId), ConsoleError> {
+    let nothing = BTreeMap::new();
+    let Entered { values, errors } = entered.unwrap_or(Entered {
+        values: &nothing,
+        errors: &nothing,
+    });
     let (org, l) = OrgCtx::load(state, signed, slug, "Replace credentials").await?;
     org.require(Permission::IntegrationsManage)?;
     let id = ConsoleError::page_id::<IntegrationId>(id)?;
@@ -72,8 +78,8 @@ async fn page(
             credentials: schema_form::fields(
                 Part::Credentials,
                 &t.credentials_schema,
-                &typed.values,
-                &typed.errors,
+                values,
+                errors,
             ),
             error: None,
         },
@@ -88,7 +94,7 @@ pub async fn show(
     Console(signed): Console,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let (p, _, _) = page(&state, &signed, &slug, &id, &Typed::default()).await?;
+    let (p, _, _) = page(&state, &signed, &slug, &id, None).await?;
     Ok(ok(&p))
 }
 
@@ -102,7 +108,7 @@ pub async fn replace(
     Posted { form, .. }: Posted<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let values: BTreeMap<String, String> = form.into_iter().collect();
-    let (p, integration, org) = page(&state, &signed, &slug, &id, &Typed::default()).await?;
+    let (p, integration, org) = page(&state, &signed, &slug, &id, None).await?;
     let kind = find_type(
         &integrations::find(&state.services.pool, org, integration)
             .await?
@@ -135,12 +141,13 @@ pub async fn replace(
         .into_response()),
         Err(e) => {
             let e = ApiError::from(e);
-            let typed = Typed {
-                values,
-                errors: field_errors(&e),
+            let errors = field_errors(&e);
+            let entered = Entered {
+                values: &values,
+                errors: &errors,
             };
-            let (mut again, _, _) = page(&state, &signed, &slug, &id, &typed).await?;
-            again.error = Some(if typed.errors.is_empty() {
+            let (mut again, _, _) = page(&state, &signed, &slug, &id, Some(entered)).await?;
+            again.error = Some(if errors.is_empty() {
                 e.message
             } else {
                 "Some fields need attention; the old credentials are kept.".into()

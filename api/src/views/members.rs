@@ -135,7 +135,7 @@ pub async fn invite(
     let result = match parsed {
         Ok((email, role)) => state
             .identity
-            .invite(&meta, signed.caller, org.id, &email, role)
+            .invite(&org.acting(&signed, &meta), &email, role)
             .await
             .map(|_| ())
             .map_err(ConsoleError::from),
@@ -200,7 +200,7 @@ pub async fn change(
             })?;
             state
                 .identity
-                .change_role(&meta, signed.caller, org.id, user, role)
+                .change_role(&org.acting(&signed, &meta), user, role)
                 .await?;
             Ok(back(&org.slug, "role_changed"))
         }

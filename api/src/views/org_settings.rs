@@ -95,7 +95,7 @@ pub async fn rename(
     if errors.is_empty() {
         match state
             .identity
-            .update_org(&meta, signed.caller, org.id, Some(&form.name), slug_change)
+            .update_org(&org.acting(&signed, &meta), Some(&form.name), slug_change)
             .await
         {
             Ok(updated) => {

@@ -236,9 +236,7 @@ pub async fn toggle(
     let id = ConsoleError::page_id::<RepositoryId>(&id)?;
     common::github::hook_job(
         &state.services.pool,
-        &meta,
-        org.id,
-        signed.caller.user_id,
+        &org.acting(&signed, &meta),
         id,
         action,
     )
@@ -291,9 +289,7 @@ pub async fn batch(
         .map_err(|_| ConsoleError::bad_request("The selection could not be read."))?;
     let outcome = common::github::hook_jobs(
         &state.services.pool,
-        &meta,
-        org.id,
-        signed.caller.user_id,
+        &org.acting(&signed, &meta),
         &ids,
         action,
     )

@@ -244,9 +244,7 @@ pub async fn save_settings(
     }
     common::github::update_settings(
         &state.services.pool,
-        &meta,
-        org.id,
-        signed.caller.user_id,
+        &org.acting(&signed, &meta),
         repo,
         Some(auto_incident),
         Some(&serde_json::json!(channels)),

@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    charts::{self, AMBER, BLUE, Chart, GREEN, RED, Series, TimeChart, Unit},
+    charts::{self, AMBER, BLUE, BarLayout, Chart, GREEN, RED, Series, TimeChart, Unit},
     home::OrgCtx,
     page::{ConsoleError, Layout, ok},
     session::Console,
@@ -116,7 +116,7 @@ pub async fn dashboard_charts(
                 values: failed,
             },
         ],
-        true,
+        BarLayout::Stacked,
     );
     let rate_chart = TimeChart {
         id: "failure-rate",
@@ -156,7 +156,7 @@ pub async fn dashboard_charts(
                 values: inc.series.iter().map(|b| count(b.resolved)).collect(),
             },
         ],
-        false,
+        BarLayout::SideBySide,
     );
     let secs = |v: Option<i64>| v.map(|s| s as f64 * 1000.0);
     let overall_mttr = inc.by_source.first().and_then(|g| g.mttr_p50_secs);

@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 
-use super::{Auth, GithubDb, GithubError, RepoAccess};
+use super::{Auth, GithubDb, GithubError, RepoAccess, RerunScope};
 use crate::{Error, workflows::payload::JobList};
 
 impl GithubDb<'_> {
@@ -71,12 +71,11 @@ impl GithubDb<'_> {
         access: RepoAccess,
         full_name: &str,
         run_id: i64,
-        failed_only: bool,
+        scope: RerunScope,
     ) -> Result<(), Error> {
-        let what = if failed_only {
-            "rerun-failed-jobs"
-        } else {
-            "rerun"
+        let what = match scope {
+            RerunScope::FailedJobs => "rerun-failed-jobs",
+            RerunScope::AllJobs => "rerun",
         };
         let path = format!("/repos/{full_name}/actions/runs/{run_id}/{what}");
         self.with_access(access, |token| {

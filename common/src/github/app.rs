@@ -9,13 +9,15 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 
-use super::client::{Auth, GithubClient, GithubError};
+use super::{
+    GithubDb,
+    client::{Auth, GithubError},
+};
 use crate::{
     Error,
     config::GithubConfig,
-    crypto::keyring::{Binding, Keyring, SealedColumn},
+    crypto::keyring::{Binding, SealedColumn},
     domain::InstallationId,
     repo::installation_tokens,
 };
@@ -73,47 +75,58 @@ fn binding(row_id: &str) -> Binding<'_> {
     Binding::new(SealedColumn::InstallationToken, row_id)
 }
 
-/// A valid installation access token: the cached one, or a newly minted one (then cached).
-/// `fresh` forces minting (after GitHub refused the cached token).
-pub async fn installation_token(
-    pool: &PgPool,
-    keyring: &Keyring,
-    client: &GithubClient,
-    app: &AppAuth,
-    installation_id: InstallationId,
-    fresh: bool,
-) -> Result<SecretString, Error> {
-    let row_id = installation_id.to_string();
-    if !fresh
-        && let Some((sealed, expires_at)) = installation_tokens::find(pool, installation_id).await?
-        && expires_at - REUSE_MARGIN > Utc::now()
-    {
-        // A value that no longer opens (e.g. its key was retired) is simply minted anew.
-        if let Ok(token) = keyring.open(binding(&row_id), &sealed) {
-            return Ok(token);
+/// Whether a cached installation token may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFreshness {
+    /// The cached token, while it is valid for a while yet.
+    Cached,
+    /// A newly minted one (GitHub refused the cached token).
+    Fresh,
+}
+
+impl GithubDb<'_> {
+    /// A valid installation access token: the cached one, or a newly minted one (then cached).
+    /// `TokenFreshness::Fresh` forces minting.
+    pub async fn installation_token(
+        &self,
+        app: &AppAuth,
+        installation_id: InstallationId,
+        freshness: TokenFreshness,
+    ) -> Result<SecretString, Error> {
+        let (pool, keyring, client) = (self.pool, self.keyring, &self.client);
+        let row_id = installation_id.to_string();
+        if freshness == TokenFreshness::Cached
+            && let Some((sealed, expires_at)) =
+                installation_tokens::find(pool, installation_id).await?
+            && expires_at - REUSE_MARGIN > Utc::now()
+        {
+            // A value that no longer opens (e.g. its key was retired) is simply minted anew.
+            if let Ok(token) = keyring.open(binding(&row_id), &sealed) {
+                return Ok(token);
+            }
         }
+        let jwt = app.jwt()?;
+        let minted: TokenResponse = client
+            .send(
+                Method::POST,
+                &format!("/app/installations/{installation_id}/access_tokens"),
+                &Auth::Bearer(&jwt),
+                None,
+            )
+            .await
+            .map_err(|e| match e {
+                GithubError::NotFound => Error::NotFound,
+                other => Error::Upstream {
+                    provider: "github",
+                    message: format!("minting an installation token: {other}"),
+                },
+            })?
+            .items;
+        let token = SecretString::from(minted.token);
+        let sealed = keyring.seal(binding(&row_id), &token)?;
+        installation_tokens::store(pool, installation_id, &sealed, minted.expires_at).await?;
+        Ok(token)
     }
-    let jwt = app.jwt()?;
-    let minted: TokenResponse = client
-        .send(
-            Method::POST,
-            &format!("/app/installations/{installation_id}/access_tokens"),
-            &Auth::Bearer(&jwt),
-            None,
-        )
-        .await
-        .map_err(|e| match e {
-            GithubError::NotFound => Error::NotFound,
-            other => Error::Upstream {
-                provider: "github",
-                message: format!("minting an installation token: {other}"),
-            },
-        })?
-        .items;
-    let token = SecretString::from(minted.token);
-    let sealed = keyring.seal(binding(&row_id), &token)?;
-    installation_tokens::store(pool, installation_id, &sealed, minted.expires_at).await?;
-    Ok(token)
 }
 
 /// How long to wait before trying a just-minted token again after a 401 (GitHub may not have

@@ -32,6 +32,14 @@ fn pending_binding(row_id: &str) -> Binding<'_> {
 
 pub const HOOK_EVENTS: [&str; 4] = ["workflow_run", "workflow_job", "check_suite", "ping"];
 
+/// A hook GitHub created, with its secret and the pending row that held the secret meanwhile.
+#[derive(Clone, Copy)]
+struct CreatedHook<'a> {
+    hook_id: i64,
+    secret: &'a SecretString,
+    pending: uuid::Uuid,
+}
+
 #[derive(Debug, Deserialize)]
 struct HookConfig {
     url: Option<String>,
@@ -146,7 +154,12 @@ impl GithubDb<'_> {
                         .map(|secret| (id, secret))
                 });
         if let (Some((pending, secret)), [id]) = (&pending, ours.as_slice()) {
-            self.store_hook(org, &repo, *id, secret, *pending).await?;
+            let adopted = CreatedHook {
+                hook_id: *id,
+                secret,
+                pending: *pending,
+            };
+            self.store_hook(org, &repo, adopted).await?;
             tracing::info!(hook = id, "adopted the hook an interrupted attempt created");
             return Ok(HookOutcome::Created(*id));
         }
@@ -200,8 +213,12 @@ impl GithubDb<'_> {
             // the retry to adopt the hook with.
             Err(e) => return Err(e),
         };
-        self.store_hook(org, &repo, created.id, &secret, pending)
-            .await?;
+        let hook = CreatedHook {
+            hook_id: created.id,
+            secret: &secret,
+            pending,
+        };
+        self.store_hook(org, &repo, hook).await?;
         Ok(HookOutcome::Created(created.id))
     }
 
@@ -211,10 +228,13 @@ impl GithubDb<'_> {
         &self,
         org: OrgId,
         repo: &repositories::Repository,
-        hook_id: i64,
-        secret: &SecretString,
-        pending: uuid::Uuid,
+        hook: CreatedHook<'_>,
     ) -> Result<(), Error> {
+        let CreatedHook {
+            hook_id,
+            secret,
+            pending,
+        } = hook;
         let row_id = hook_id.to_string();
         let sealed = self.keyring.seal(
             Binding::new(SealedColumn::RepositoryHookSecret, &row_id),

@@ -22,7 +22,7 @@ mod triage_types;
 use std::future::Future;
 
 pub use access::{RepoAccess, upstream};
-pub use app::{AppAuth, installation_token};
+pub use app::{AppAuth, TokenFreshness};
 pub use client::{Auth, Conditional, GithubClient, GithubError, Page};
 pub use deliveries::HookDelivery;
 pub use hooks::{HOOK_EVENTS, HookHealth, HookOutcome, reinstall_hook};
@@ -36,6 +36,7 @@ pub use repos::{
     BATCH_MAX, RepoPage, check_channels, connection_sync_job, hook_job, hook_jobs, page,
     update_settings,
 };
+pub use rerun::{RerunRequest, RerunScope};
 use secrecy::SecretString;
 use sqlx::PgPool;
 pub use sync::SyncReport;
@@ -143,23 +144,17 @@ impl GithubDb<'_> {
                 "This repository is reached through the GitHub App, which needs GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY on this server.",
             )
         })?;
-        let mut fresh = false;
+        let mut freshness = TokenFreshness::Cached;
         for attempt in 0..3 {
-            let token = installation_token(
-                self.pool,
-                self.keyring,
-                &self.client,
-                app,
-                installation_id,
-                fresh,
-            )
-            .await?;
+            let token = self
+                .installation_token(app, installation_id, freshness)
+                .await?;
             match call(token).await {
                 Err(GithubError::Unauthorized) if attempt < 2 => {
-                    if fresh {
+                    if freshness == TokenFreshness::Fresh {
                         tokio::time::sleep(app::FRESH_TOKEN_GRACE).await;
                     }
-                    fresh = true;
+                    freshness = TokenFreshness::Fresh;
                 }
                 Err(e) => return Err(upstream(e)),
                 Ok(v) => return Ok(v),

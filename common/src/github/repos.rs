@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::{
     Error,
     domain::{OrgId, RepositoryId, UserId},
-    identity::{ClientMeta, audit},
+    identity::{Acting, audit},
     jobs::{self, HookAction, JobId, RepositoryWebhook},
     repo::{
         audit_logs::NewEntry,
@@ -21,14 +21,12 @@ use crate::{
 /// Switches monitoring and enqueues the matching hook job (or, for `Ping`, only the job).
 pub async fn hook_job(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: &Acting<'_>,
     repository: RepositoryId,
     action: HookAction,
 ) -> Result<JobId, Error> {
     let mut tx = pool.begin().await?;
-    let job = hook_job_in(&mut tx, meta, org, actor, repository, action).await?;
+    let job = hook_job_in(&mut tx, by, repository, action).await?;
     tx.commit().await?;
     Ok(job)
 }
@@ -37,9 +35,7 @@ pub async fn hook_job(
 /// not the organisation's. At most [`BATCH_MAX`] at once.
 pub async fn hook_jobs(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: &Acting<'_>,
     selection: &[RepositoryId],
     action: HookAction,
 ) -> Result<Vec<JobId>, Error> {
@@ -51,7 +47,7 @@ pub async fn hook_jobs(
     let mut tx = pool.begin().await?;
     let mut jobs = Vec::with_capacity(selection.len());
     for repository in selection {
-        jobs.push(hook_job_in(&mut tx, meta, org, actor, *repository, action).await?);
+        jobs.push(hook_job_in(&mut tx, by, *repository, action).await?);
     }
     tx.commit().await?;
     Ok(jobs)
@@ -62,12 +58,11 @@ pub const BATCH_MAX: usize = 100;
 
 async fn hook_job_in(
     tx: &mut sqlx::PgConnection,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: &Acting<'_>,
     repository: RepositoryId,
     action: HookAction,
 ) -> Result<JobId, Error> {
+    let Acting { meta, org, actor } = *by;
     let found = match action {
         HookAction::Install => {
             repositories::set_monitoring(&mut *tx, org, repository, Monitoring::On).await?
@@ -154,13 +149,12 @@ pub fn check_channels(channels: &[String]) -> Result<(), &'static str> {
 /// `repository.settings_update` with each changed field's old and new value.
 pub async fn update_settings(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: &Acting<'_>,
     repository: RepositoryId,
     auto_incident: Option<bool>,
     slack_channels: Option<&serde_json::Value>,
 ) -> Result<repositories::Repository, Error> {
+    let Acting { meta, org, actor } = *by;
     let mut tx = pool.begin().await?;
     let before = repositories::lock(&mut tx, org, repository)
         .await?

@@ -13,6 +13,38 @@ use crate::{
     repo::{effect_attempts, job_effects},
 };
 
+/// Which jobs of a run a re-run covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RerunScope {
+    AllJobs,
+    FailedJobs,
+}
+
+impl RerunScope {
+    /// The scope a `failed_only` flag (request bodies, job payloads, audit entries) stands for.
+    pub fn from_failed_only(failed_only: bool) -> Self {
+        if failed_only {
+            Self::FailedJobs
+        } else {
+            Self::AllJobs
+        }
+    }
+
+    /// The `failed_only` flag this scope is written as.
+    pub fn failed_only(self) -> bool {
+        self == Self::FailedJobs
+    }
+}
+
+/// A re-run of one run of a repository, with the credential that reaches it.
+#[derive(Debug, Clone, Copy)]
+pub struct RerunRequest<'a> {
+    pub access: RepoAccess,
+    pub full_name: &'a str,
+    pub run_id: i64,
+    pub scope: RerunScope,
+}
+
 #[derive(Deserialize)]
 struct RunAttempt {
     run_attempt: i64,
@@ -43,11 +75,14 @@ impl GithubDb<'_> {
     pub async fn rerun_once(
         &self,
         job_id: &JobId,
-        access: RepoAccess,
-        full_name: &str,
-        run_id: i64,
-        failed_only: bool,
+        request: &RerunRequest<'_>,
     ) -> Result<&'static str, Error> {
+        let RerunRequest {
+            access,
+            full_name,
+            run_id,
+            scope,
+        } = *request;
         let mut tx = self.pool.begin().await?;
         if !job_effects::claim(&mut tx, job_id).await? {
             return Ok("already requested");
@@ -69,7 +104,7 @@ impl GithubDb<'_> {
             );
             return Ok("already re-run by an earlier attempt");
         }
-        self.rerun(access, full_name, run_id, failed_only).await?;
+        self.rerun(access, full_name, run_id, scope).await?;
         tx.commit().await?;
         Ok("re-run requested")
     }

@@ -88,6 +88,23 @@ fn cut(text: &mut String, max: usize) -> bool {
     true
 }
 
+/// A file of a repository at a ref (`None`: the default branch).
+#[derive(Clone, Copy)]
+struct FileAt<'a> {
+    path: &'a str,
+    git_ref: Option<&'a str>,
+}
+
+impl<'a> FileAt<'a> {
+    /// The file on the default branch.
+    fn head(path: &'a str) -> Self {
+        Self {
+            path,
+            git_ref: None,
+        }
+    }
+}
+
 impl GithubDb<'_> {
     /// The organisation's repository and the credential that reaches it (404 for another org's).
     pub async fn reachable(
@@ -191,7 +208,8 @@ impl GithubDb<'_> {
         git_ref: Option<&str>,
     ) -> Result<FileContent, Error> {
         let (repo, access) = self.reachable(org, id).await?;
-        self.file_of(org, &repo, access, path, git_ref).await
+        self.file_of(org, &repo, access, FileAt { path, git_ref })
+            .await
     }
 
     async fn file_of(
@@ -199,9 +217,9 @@ impl GithubDb<'_> {
         org: OrgId,
         repo: &Repository,
         access: RepoAccess,
-        path: &str,
-        git_ref: Option<&str>,
+        file: FileAt<'_>,
     ) -> Result<FileContent, Error> {
+        let FileAt { path, git_ref } = file;
         let encoded = encoded_path(path)?;
         if encoded.is_empty() {
             return Err(invalid("A file path is required."));
@@ -281,7 +299,10 @@ impl GithubDb<'_> {
             .filter(|w| only.is_none_or(|id| id == w.id))
             .take(WORKFLOWS_MAX)
         {
-            let yaml = match self.file_of(org, &repo, access, &w.path, None).await {
+            let yaml = match self
+                .file_of(org, &repo, access, FileAt::head(&w.path))
+                .await
+            {
                 Ok(f) => Some(f.content),
                 Err(Error::NotFound | Error::Rejected { .. }) => None,
                 Err(e) => return Err(e),

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{
     Caller, ClientMeta, Identity, audit,
     github_login::{GithubUser, upstream},
-    oauth_flow::{Flow, GithubAuthorize, OAuthGrant},
+    oauth_flow::{Flow, GithubAuthorize, OAuthCallback, OAuthGrant},
 };
 use crate::{
     Error,
@@ -48,10 +48,7 @@ impl Identity {
     pub async fn connect_callback(
         &self,
         meta: &ClientMeta,
-        browser_nonce: Option<&str>,
-        state: Option<&str>,
-        code: Option<&str>,
-        error: Option<&str>,
+        callback: &OAuthCallback<'_>,
     ) -> Result<Connection, Error> {
         let OAuthGrant {
             user,
@@ -59,9 +56,7 @@ impl Identity {
             refresh,
             expires_at,
             scopes,
-        } = self
-            .oauth_finish(&CONNECT, meta, browser_nonce, state, code, error)
-            .await?;
+        } = self.oauth_finish(&CONNECT, meta, callback).await?;
         // A connect state always names the user who started it.
         let user = user.ok_or_else(|| {
             Error::rejected("invalid_oauth_state", "The connect state has no user.")

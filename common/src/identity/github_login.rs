@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{
     Caller, ClientMeta, Identity, SignedIn, audit,
-    oauth_flow::{Flow, GithubAuthorize},
+    oauth_flow::{Flow, GithubAuthorize, OAuthCallback, OAuthGrant},
 };
 use crate::{
     Error,
@@ -61,19 +61,12 @@ impl Identity {
     pub async fn github_callback(
         &self,
         meta: &ClientMeta,
-        browser_nonce: Option<&str>,
-        state: Option<&str>,
-        code: Option<&str>,
-        error: Option<&str>,
+        callback: &OAuthCallback<'_>,
     ) -> Result<SignedIn, Error> {
-        let grant = self
-            .oauth_finish(&LOGIN, meta, browser_nonce, state, code, error)
-            .await?;
-        let (access, scopes) = (grant.access, grant.scopes);
-        let gh_user: GithubUser = self.github_get(&access, "user").await?;
-        let email = self.github_verified_email(&access).await?;
-        self.sign_in_github(meta, gh_user, email, &access, &scopes)
-            .await
+        let grant = self.oauth_finish(&LOGIN, meta, callback).await?;
+        let gh_user: GithubUser = self.github_get(&grant.access, "user").await?;
+        let email = self.github_verified_email(&grant.access).await?;
+        self.sign_in_github(meta, gh_user, email, &grant).await
     }
 
     pub(crate) async fn github_get<T: serde::de::DeserializeOwned>(
@@ -127,9 +120,9 @@ impl Identity {
         meta: &ClientMeta,
         gh: GithubUser,
         email: Email,
-        access: &SecretString,
-        scopes: &[String],
+        grant: &OAuthGrant,
     ) -> Result<SignedIn, Error> {
+        let (access, scopes) = (&grant.access, grant.scopes.as_slice());
         let provider_user_id = gh.id.to_string();
         let mut tx = self.pool.begin().await?;
         let existing = oauth::find_by_provider_user(&mut *tx, PROVIDER, &provider_user_id).await?;

@@ -6,14 +6,14 @@ use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::{Caller, ClientMeta, Identity, audit, queue_email};
+use super::{Acting, Caller, ClientMeta, Identity, audit, queue_email};
 use crate::{
     Error,
     crypto::tokens,
     domain::{Email, InvitationId, OrgId, Permission, RevokeReason, Role, UserId},
     repo::{
         audit_logs::NewEntry,
-        invitations::{self, Invitation, Unused},
+        invitations::{self, Invitation, NewInvitation, Unused},
         orgs::{self, Org},
         users,
     },
@@ -72,12 +72,11 @@ impl Identity {
     /// invitation to the same address is revoked (its token stops working).
     pub async fn invite(
         &self,
-        meta: &ClientMeta,
-        caller: Caller,
-        org: OrgId,
+        by: &Acting<'_>,
         email: &Email,
         role: Role,
     ) -> Result<Invitation, Error> {
+        let Acting { meta, org, actor } = *by;
         let organisation = self.org(org).await?;
         let (token, hash) = tokens::generate("rpi_");
         let mut tx = self.pool.begin().await?;
@@ -89,16 +88,15 @@ impl Identity {
             RevokeReason::Superseded,
         )
         .await?;
-        let invitation = invitations::insert(
-            &mut *tx,
+        let new = NewInvitation {
             org,
             email,
             role,
-            &hash,
-            caller.user_id,
-            Utc::now() + chrono::Duration::days(INVITE_TTL_DAYS),
-        )
-        .await?;
+            token_hash: &hash,
+            invited_by: actor,
+            expires_at: Utc::now() + chrono::Duration::days(INVITE_TTL_DAYS),
+        };
+        let invitation = invitations::insert(&mut *tx, &new).await?;
         let mut link = self.config.public_url.clone();
         link.set_path("accept-invitation");
         link.query_pairs_mut().append_pair("token", &token);
@@ -119,7 +117,7 @@ impl Identity {
             meta,
             NewEntry::success(AuditAction::MemberInvite)
                 .org(org)
-                .actor(caller.user_id)
+                .actor(actor)
                 .resource(AuditResource::Invitation, invitation.id)
                 .meta(json!({
                     "email": email.as_str(),

@@ -2,6 +2,7 @@
 //! written to the audit log. API handlers call exactly one function here.
 
 mod accounts;
+mod acting;
 mod authz;
 mod github_connect;
 mod github_login;
@@ -15,9 +16,10 @@ mod sessions;
 use std::sync::Arc;
 
 pub use accounts::Registration;
+pub use acting::Acting;
 pub use authz::Denial;
 pub use mail::queue_email;
-pub use oauth_flow::GithubAuthorize;
+pub use oauth_flow::{GithubAuthorize, OAuthCallback};
 pub use orgs::{org_field_problems, slugify, valid_slug};
 pub use platform::set_super_admin_from_cli;
 use sqlx::PgPool;

@@ -16,7 +16,7 @@ use crate::{
     github::{code_exchange_error, granted_scopes, oauth_client},
     repo::{
         audit_logs::NewEntry,
-        oauth_states::{self, StateCheck},
+        oauth_states::{self, NewState, StateCheck},
     },
 };
 
@@ -36,6 +36,16 @@ pub(crate) struct OAuthGrant {
     pub refresh: Option<SecretString>,
     pub expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
+}
+
+/// What the browser brings back to a flow's callback: the cookie nonce of the browser that
+/// started it, and GitHub's query (`state`, and `code` or `error`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OAuthCallback<'a> {
+    pub browser_nonce: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub error: Option<&'a str>,
 }
 
 /// One kind of flow: its state namespace, callback path and the audit action for its failures.
@@ -59,15 +69,14 @@ impl Identity {
         let (state, state_hash) = tokens::generate("");
         let (browser_nonce, browser_hash) = tokens::generate("");
         let expires = Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES);
-        oauth_states::insert_state(
-            &self.pool,
-            &state_hash,
-            &browser_hash,
-            flow.state,
-            expires,
+        let new_state = NewState {
+            state_hash: &state_hash,
+            browser_hash: &browser_hash,
+            flow: flow.state,
+            expires_at: expires,
             user,
-        )
-        .await?;
+        };
+        oauth_states::insert_state(&self.pool, &new_state).await?;
         let (url, _) = client
             .authorize_url(|| CsrfToken::new(state))
             .add_scopes(scopes.iter().cloned().map(Scope::new))
@@ -84,11 +93,14 @@ impl Identity {
         &self,
         flow: &Flow,
         meta: &ClientMeta,
-        browser_nonce: Option<&str>,
-        state: Option<&str>,
-        code: Option<&str>,
-        error: Option<&str>,
+        callback: &OAuthCallback<'_>,
     ) -> Result<OAuthGrant, Error> {
+        let OAuthCallback {
+            browser_nonce,
+            state,
+            code,
+            error,
+        } = *callback;
         let invalid_state = || {
             Error::rejected(
                 "invalid_oauth_state",

@@ -5,7 +5,7 @@ use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::{Caller, ClientMeta, Identity, audit, invitations::revoke_if_inviter_demoted};
+use super::{Acting, Caller, ClientMeta, Identity, audit, invitations::revoke_if_inviter_demoted};
 use crate::{
     Error,
     domain::{OrgId, RevokeReason, Role, UserId},
@@ -155,12 +155,11 @@ impl Identity {
 
     pub async fn update_org(
         &self,
-        meta: &ClientMeta,
-        caller: Caller,
-        org: OrgId,
+        by: &Acting<'_>,
         name: Option<&str>,
         slug: Option<&str>,
     ) -> Result<Org, Error> {
+        let Acting { meta, org, actor } = *by;
         let mut tx = self.pool.begin().await?;
         let updated = orgs::update(&mut *tx, org, name.map(str::trim), slug).await?;
         audit(
@@ -168,7 +167,7 @@ impl Identity {
             meta,
             NewEntry::success(AuditAction::OrgUpdate)
                 .org(org)
-                .actor(caller.user_id)
+                .actor(actor)
                 .resource(AuditResource::Organization, org)
                 .meta(json!({ "name_changed": name.is_some(), "slug": slug })),
         )
@@ -210,12 +209,11 @@ impl Identity {
     /// Changes a member's role; refuses to demote the last org_admin.
     pub async fn change_role(
         &self,
-        meta: &ClientMeta,
-        caller: Caller,
-        org: OrgId,
+        by: &Acting<'_>,
         member: UserId,
         role: Role,
     ) -> Result<(), Error> {
+        let Acting { meta, org, actor } = *by;
         let mut tx = self.pool.begin().await?;
         let current = lock_member(&mut tx, org, member, Some(role)).await?;
         orgs::set_role(&mut *tx, org, member, role).await?;
@@ -224,7 +222,7 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            membership_entry(AuditAction::MemberRoleChange, caller, org, member).meta(json!({
+            membership_entry(AuditAction::MemberRoleChange, actor, org, member).meta(json!({
                 "from": current.as_str(),
                 "to": role.as_str(),
                 "invitations_revoked": revoked,
@@ -264,7 +262,7 @@ impl Identity {
         audit(
             &mut *tx,
             meta,
-            membership_entry(AuditAction::MemberRemove, caller, org, member).meta(json!({
+            membership_entry(AuditAction::MemberRemove, caller.user_id, org, member).meta(json!({
                 "role": current.as_str(),
                 "invitations_revoked": sent + to_them,
             })),
@@ -300,15 +298,15 @@ async fn lock_member(
     Ok(current)
 }
 
-/// The audit entry of a change the caller made to `member`'s membership.
+/// The audit entry of a change `actor` made to `member`'s membership.
 fn membership_entry<'a>(
     action: AuditAction,
-    caller: Caller,
+    actor: UserId,
     org: OrgId,
     member: UserId,
 ) -> NewEntry<'a> {
     NewEntry::success(action)
         .org(org)
-        .actor(caller.user_id)
+        .actor(actor)
         .resource(AuditResource::Membership, member)
 }

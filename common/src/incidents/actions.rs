@@ -5,11 +5,11 @@ use crate::domain::{AuditAction, AuditResource};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::notify::{channels_of, fan_out};
+use super::notify::{Notice, channels_of, fan_out};
 use crate::{
     Error,
-    domain::{EventKind, IncidentId, NotificationKind, OrgId, Transition, UserId},
-    identity::{ClientMeta, audit},
+    domain::{EventKind, IncidentId, NotificationKind, Transition},
+    identity::{Acting, audit},
     repo::{
         audit_logs::NewEntry,
         incident_events::{self, Event, NewEvent},
@@ -39,13 +39,12 @@ impl Action {
 /// Applies `action` with an optional note; returns the incident afterwards.
 pub async fn act(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: &Acting<'_>,
     id: IncidentId,
     action: Action,
     note: Option<&str>,
 ) -> Result<Incident, Error> {
+    let Acting { meta, org, actor } = *by;
     let (transition, audit_action) = action.rule();
     let mut tx = pool.begin().await?;
     let current = incidents::lock(&mut tx, org, id)
@@ -93,10 +92,12 @@ pub async fn act(
             &mut tx,
             org,
             &channels,
-            id,
-            event,
-            NotificationKind::Resolved,
-            &current.title,
+            Notice {
+                incident: id,
+                event,
+                kind: NotificationKind::Resolved,
+                title: &current.title,
+            },
         )
         .await?;
     }
@@ -110,12 +111,11 @@ pub async fn act(
 /// Adds a comment to the incident's timeline.
 pub async fn comment(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: &Acting<'_>,
     id: IncidentId,
     body: &str,
 ) -> Result<Event, Error> {
+    let Acting { meta, org, actor } = *by;
     let mut tx = pool.begin().await?;
     incidents::find(&mut *tx, org, id)
         .await?

@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 
 use super::{
     effect::{self, Effect},
-    notify::{deployment_channels, fan_out},
+    notify::{Notice, deployment_channels, fan_out},
 };
 use crate::{
     Error,
@@ -194,7 +194,13 @@ pub async fn evaluate_deployments(
                 channels = Some(deployment_channels(tx, org, &integration.config).await?);
             }
             let to = channels.as_deref().unwrap_or_default();
-            fan_out(tx, org, to, id, event, kind, &title).await?;
+            let notice = Notice {
+                incident: id,
+                event,
+                kind,
+                title: &title,
+            };
+            fan_out(tx, org, to, notice).await?;
         }
     }
     Ok(outcome)

@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::{
     effect::{self, Effect},
-    notify::{fan_out, repo_channels},
+    notify::{Notice, fan_out, repo_channels},
 };
 use crate::{
     Error,
@@ -148,7 +148,13 @@ async fn decide(
     }
     if let Some(notification) = notify {
         let channels = repo_channels(&repo);
-        fan_out(tx, org, &channels, incident, event, notification, &title).await?;
+        let notice = Notice {
+            incident,
+            event,
+            kind: notification,
+            title: &title,
+        };
+        fan_out(tx, org, &channels, notice).await?;
     }
     Ok(evaluation)
 }

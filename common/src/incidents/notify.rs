@@ -79,17 +79,28 @@ pub(super) async fn channels_of(
     }
 }
 
-/// Queues the notifications of `event` (in the caller's transaction): the admins in the app, and
-/// `channels` in Slack.
+/// A timeline event of an incident that people are told about.
+pub(super) struct Notice<'a> {
+    pub incident: IncidentId,
+    pub event: IncidentEventId,
+    pub kind: NotificationKind,
+    pub title: &'a str,
+}
+
+/// Queues the notifications of the notice's event (in the caller's transaction): the admins in
+/// the app, and `channels` in Slack.
 pub(super) async fn fan_out(
     tx: &mut PgConnection,
     org: OrgId,
     channels: &[String],
-    incident: IncidentId,
-    event: IncidentEventId,
-    kind: NotificationKind,
-    title: &str,
+    notice: Notice<'_>,
 ) -> Result<(), Error> {
+    let Notice {
+        incident,
+        event,
+        kind,
+        title,
+    } = notice;
     notifications::notify_admins(
         tx,
         org,
@@ -184,7 +195,7 @@ pub async fn post_to_slack(
     job_id: &crate::jobs::JobId,
     job: &NotifySlack,
 ) -> Result<&'static str, Error> {
-    let (pool, keyring, slack) = (&services.pool, &services.keyring, &services.slack);
+    let (pool, keyring) = (&services.pool, &services.keyring);
     use crate::repo::{incident_events, incidents};
     let org = job.org_id;
     let event = incident_events::find_event(pool, org, job.event_id)
@@ -199,11 +210,9 @@ pub async fn post_to_slack(
         return Ok("no Slack integration");
     };
     let text = message(&incident, &event);
-    match crate::slack::post_once(pool, slack, &token.token, job_id, &job.channel, &text).await? {
+    match crate::slack::post_once(services, job_id, &token.token, &job.channel, &text).await? {
         Ok(outcome) => Ok(outcome),
-        Err(e) => {
-            Err(crate::integrations::slack_post_error(slack, pool, keyring, org, &token, e).await)
-        }
+        Err(e) => Err(crate::integrations::slack_post_error(services, org, &token, e).await),
     }
 }
 

@@ -2,7 +2,6 @@
 //! the `alert_channel` of the organisation's Slack integration (when it has one), once per job.
 
 use serde_json::Value;
-use sqlx::PgPool;
 
 use super::{
     SlackToken, bot_token_of, mark_refused,
@@ -11,12 +10,12 @@ use super::{
 };
 use crate::{
     Error,
-    crypto::keyring::Keyring,
     domain::{IntegrationKind, OrgId},
     github::{RefreshOutcome, RefreshWhen},
     jobs::{JobId, NotifyIntegrationHealth},
     repo::integrations::{self, CheckAlert},
-    slack::{Slack, SlackError, escape},
+    services::Services,
+    slack::{SlackError, escape},
 };
 
 /// The alert's text.
@@ -39,11 +38,11 @@ pub fn message(a: &CheckAlert) -> String {
 /// Posts the job's alert; nothing to do without a usable Slack integration with an
 /// `alert_channel`.
 pub async fn post_alert(
-    services: &crate::services::Services,
+    services: &Services,
     job_id: &JobId,
     job: &NotifyIntegrationHealth,
 ) -> Result<&'static str, Error> {
-    let (pool, keyring, slack) = (&services.pool, &services.keyring, &services.slack);
+    let (pool, keyring) = (&services.pool, &services.keyring);
     let org = job.org_id;
     let Some(alert) = integrations::check_alert(pool, org, job.check_id).await? else {
         return Ok("check deleted");
@@ -61,9 +60,9 @@ pub async fn post_alert(
     };
     let token = bot_token_of(pool, keyring, &target, "health_alert").await?;
     let text = message(&alert);
-    match crate::slack::post_once(pool, slack, &token.token, job_id, channel, &text).await? {
+    match crate::slack::post_once(services, job_id, &token.token, channel, &text).await? {
         Ok(outcome) => Ok(outcome),
-        Err(e) => Err(slack_post_error(slack, pool, keyring, org, &token, e).await),
+        Err(e) => Err(slack_post_error(services, org, &token, e).await),
     }
 }
 
@@ -73,13 +72,12 @@ pub async fn post_alert(
 /// - refused credentials → the integration becomes `reauth_required`, and the job stops;
 /// - anything else Slack rejects (`channel_not_found`, …) → the job stops.
 pub async fn slack_post_error(
-    slack: &Slack,
-    pool: &PgPool,
-    keyring: &Keyring,
+    services: &Services,
     org: OrgId,
     used: &SlackToken,
     e: SlackError,
 ) -> Error {
+    let pool = &services.pool;
     let integration = used.integration;
     let refused = used.sealed.as_deref();
     let outcome: Result<Error, Error> = async {
@@ -89,11 +87,7 @@ pub async fn slack_post_error(
                 message: m,
             },
             SlackError::Auth(code) if code == "token_expired" => {
-                let cx = RefreshCx {
-                    pool,
-                    keyring,
-                    slack,
-                };
+                let cx = RefreshCx::of(services);
                 let now_marking_refusal = RefreshRequest {
                     when: RefreshWhen::Now,
                     on_refusal: OnRefusal::MarkReauthRequired,

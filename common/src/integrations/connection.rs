@@ -9,7 +9,7 @@ use super::{
     catalogue::{self, Part},
     credentials, decrypt,
     schedule::{schedule_check, whole_second},
-    validate::{check_destination, check_installation, invalid},
+    validate::{ConfigFor, check_destination, check_installation, invalid},
 };
 use crate::{
     Error,
@@ -91,7 +91,7 @@ pub async fn replace_credentials(
     let mut problems = catalogue::validate(current.kind, Part::Credentials, &new);
     if let Some(c) = &config {
         problems.extend(catalogue::validate(current.kind, Part::Config, c));
-        check_installation(pool, org, current.kind, c, Some(id), &mut problems).await?;
+        check_installation(pool, ConfigFor::of(&current, c), &mut problems).await?;
     }
     if !problems.is_empty() {
         return Err(invalid(&problems));

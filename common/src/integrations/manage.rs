@@ -10,12 +10,14 @@ use super::{
     credentials,
     providers::{self, SyncOutcome},
     schedule::{schedule_check, whole_second},
-    validate::{check_destination, check_installation, check_name, invalid, moves_credentials},
+    validate::{
+        ConfigFor, check_destination, check_installation, check_name, invalid, moves_credentials,
+    },
 };
 use crate::{
     Error,
-    domain::{IntegrationId, IntegrationKind, OrgId, UserId},
-    identity::{ClientMeta, audit},
+    domain::{IntegrationId, IntegrationKind, OrgId},
+    identity::audit,
     repo::{
         audit_logs::NewEntry,
         integrations::{self, Integration, NewIntegration, Switch},
@@ -33,12 +35,7 @@ pub struct IntegrationIn {
 }
 
 /// Who is changing an organisation's integrations, and from where (for the audit log).
-#[derive(Clone, Copy)]
-pub struct Acting<'a> {
-    pub meta: &'a ClientMeta,
-    pub org: OrgId,
-    pub actor: UserId,
-}
+pub use crate::identity::Acting;
 
 /// A change of an integration's name and/or config.
 pub struct IntegrationPatch {
@@ -122,15 +119,13 @@ pub(super) async fn check_input(
         Part::Credentials,
         &input.credentials,
     ));
-    check_installation(
-        &services.pool,
+    let target = ConfigFor {
         org,
         kind,
-        &input.config,
-        None,
-        &mut problems,
-    )
-    .await?;
+        id: None,
+        config: &input.config,
+    };
+    check_installation(&services.pool, target, &mut problems).await?;
     if !problems.is_empty() {
         return Err(invalid(&problems));
     }
@@ -158,7 +153,7 @@ pub async fn update(
     }
     if let Some(c) = &config {
         problems.extend(catalogue::validate(current.kind, Part::Config, c));
-        check_installation(pool, org, current.kind, c, Some(id), &mut problems).await?;
+        check_installation(pool, ConfigFor::of(&current, c), &mut problems).await?;
         if problems.is_empty() {
             problems.extend(moves_credentials(&current, c));
         }

@@ -65,7 +65,12 @@ pub async fn refresh_token(
             expires_at,
         }) => {
             let (sealed, hints) = credentials::seal(cx.keyring, id, &new)?;
-            integrations::store_refreshed(&mut *tx, org, id, &sealed, &hints, expires_at).await?;
+            let refreshed = integrations::RefreshedCredentials {
+                sealed: &sealed,
+                hints: &hints,
+                token_expires_at: expires_at,
+            };
+            integrations::store_refreshed(&mut *tx, org, id, &refreshed).await?;
             audit_logs::insert(
                 &mut *tx,
                 &NewEntry::success(AuditAction::IntegrationTokenRefresh)

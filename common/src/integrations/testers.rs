@@ -158,12 +158,17 @@ impl Tester {
         let attempts = AtomicU32::new(0);
         let errors = AtomicU32::new(0);
         let action = std::sync::Mutex::new(None::<RecoveryAction>);
-        let (attempts_ref, errors_ref, action_ref) = (&attempts, &errors, &action);
+        let empty = Map::new();
+        let cx = TestCx {
+            org,
+            config: config.as_object().unwrap_or(&empty),
+            creds: credentials,
+            action: &action,
+        };
+        let (attempts_ref, errors_ref, cx_ref) = (&attempts, &errors, &cx);
         let once = || async move {
             attempts_ref.fetch_add(1, Ordering::Relaxed);
-            let r = self
-                .attempt(org, kind, config, credentials, action_ref)
-                .await;
+            let r = self.attempt(kind, cx_ref).await;
             if r.is_err() {
                 errors_ref.fetch_add(1, Ordering::Relaxed);
             }
@@ -219,24 +224,8 @@ impl Tester {
         }
     }
 
-    async fn attempt(
-        &self,
-        org: OrgId,
-        kind: IntegrationKind,
-        config: &Value,
-        creds: &Map<String, Value>,
-        action: &std::sync::Mutex<Option<RecoveryAction>>,
-    ) -> Attempt {
-        let empty = Map::new();
-        let config = config.as_object().unwrap_or(&empty);
-        let provider = providers::of(kind);
-        let cx = TestCx {
-            org,
-            config,
-            creds,
-            action,
-        };
-        provider.test(self, &cx).await
+    async fn attempt(&self, kind: IntegrationKind, cx: &TestCx<'_>) -> Attempt {
+        providers::of(kind).test(self, cx).await
     }
 
     pub(super) async fn send(

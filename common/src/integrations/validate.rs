@@ -25,16 +25,41 @@ pub(super) fn check_name(name: &str, problems: &mut Vec<(String, String)>) {
     }
 }
 
+/// The config an integration of the organisation is to have: a new one's (`id` `None`), or an
+/// existing one's.
+#[derive(Clone, Copy)]
+pub(super) struct ConfigFor<'a> {
+    pub org: OrgId,
+    pub kind: IntegrationKind,
+    pub id: Option<IntegrationId>,
+    pub config: &'a Value,
+}
+
+impl<'a> ConfigFor<'a> {
+    /// `config` as the new config of the stored integration `current`.
+    pub fn of(current: &Integration, config: &'a Value) -> Self {
+        Self {
+            org: current.org_id,
+            kind: current.kind,
+            id: Some(current.id),
+            config,
+        }
+    }
+}
+
 /// A `github_app` integration must name an installation linked to the organisation, and only one
 /// integration may watch an installation.
 pub(super) async fn check_installation(
     pool: &PgPool,
-    org: OrgId,
-    kind: IntegrationKind,
-    config: &Value,
-    except: Option<IntegrationId>,
+    target: ConfigFor<'_>,
     problems: &mut Vec<(String, String)>,
 ) -> Result<(), Error> {
+    let ConfigFor {
+        org,
+        kind,
+        id: except,
+        config,
+    } = target;
     if !providers::of(kind).links_installation() || !problems.is_empty() {
         return Ok(());
     }

@@ -35,15 +35,26 @@ macro_rules! invitation_row {
     };
 }
 
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    email: &Email,
-    role: Role,
-    token_hash: &str,
-    invited_by: UserId,
-    expires_at: DateTime<Utc>,
-) -> Result<Invitation, Error> {
+/// An invitation to store: to `email` in `org` with `role`, by `invited_by`; only the token's
+/// hash is kept.
+pub struct NewInvitation<'a> {
+    pub org: OrgId,
+    pub email: &'a Email,
+    pub role: Role,
+    pub token_hash: &'a str,
+    pub invited_by: UserId,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, new: &NewInvitation<'_>) -> Result<Invitation, Error> {
+    let NewInvitation {
+        org,
+        email,
+        role,
+        token_hash,
+        invited_by,
+        expires_at,
+    } = *new;
     Ok(invitation_row!(
         r#"INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING"#,
         r#""#,

@@ -9,14 +9,24 @@ use crate::{
     domain::{StateFlow, UserId},
 };
 
-pub async fn insert_state(
-    db: impl PgExecutor<'_>,
-    state_hash: &str,
-    browser_hash: &str,
-    flow: StateFlow,
-    expires_at: DateTime<Utc>,
-    user: Option<UserId>,
-) -> Result<(), Error> {
+/// A state to record: its hash, the hash of the browser's nonce, its flow, its expiry and the
+/// signed-in user who started it (if any).
+pub struct NewState<'a> {
+    pub state_hash: &'a str,
+    pub browser_hash: &'a str,
+    pub flow: StateFlow,
+    pub expires_at: DateTime<Utc>,
+    pub user: Option<UserId>,
+}
+
+pub async fn insert_state(db: impl PgExecutor<'_>, new: &NewState<'_>) -> Result<(), Error> {
+    let NewState {
+        state_hash,
+        browser_hash,
+        flow,
+        expires_at,
+        user,
+    } = *new;
     sqlx::query!(
         "INSERT INTO oauth_states (state_hash, browser_hash, provider, expires_at, user_id)
          VALUES ($1, $2, $3, $4, $5)",

@@ -129,6 +129,14 @@ pub async fn upsert(
     .await?)
 }
 
+/// A check suite's completion as a delivery reports it.
+pub struct SuiteCompletion<'a> {
+    pub check_suite_id: i64,
+    pub conclusion: Option<&'a str>,
+    /// When it completed.
+    pub at: DateTime<Utc>,
+}
+
 /// A check suite finished: its run attempts that are not completed yet take its result. Returns
 /// every attempt of the suite still waiting for incident evaluation (including ones completed
 /// earlier whose evaluation was interrupted), so a retried delivery finishes the job.
@@ -136,10 +144,13 @@ pub async fn complete_by_check_suite(
     db: impl PgExecutor<'_>,
     org: OrgId,
     repository: RepositoryId,
-    check_suite_id: i64,
-    conclusion: Option<&str>,
-    at: DateTime<Utc>,
+    suite: &SuiteCompletion<'_>,
 ) -> Result<Vec<WorkflowRunId>, Error> {
+    let SuiteCompletion {
+        check_suite_id,
+        conclusion,
+        at,
+    } = *suite;
     Ok(sqlx::query_scalar!(
         r#"UPDATE workflow_runs SET
              conclusion = CASE WHEN status = $6 THEN conclusion ELSE $4 END,

@@ -4,13 +4,13 @@
 
 use secrecy::SecretString;
 use serde_json::json;
-use sqlx::PgPool;
 
-use super::{Slack, SlackError};
+use super::SlackError;
 use crate::{
     Error,
     jobs::JobId,
     repo::{effect_attempts, job_effects},
+    services::Services,
 };
 
 /// How far before the first attempt's start the history lookup reaches (clock skew between
@@ -21,13 +21,13 @@ const SKEW_SECS: i64 = 300;
 /// earlier), `Ok(Err(e))` when Slack refused or failed (the caller maps it), `Err` for the
 /// database.
 pub async fn post_once(
-    pool: &PgPool,
-    slack: &Slack,
-    token: &SecretString,
+    services: &Services,
     job_id: &JobId,
+    token: &SecretString,
     channel: &str,
     text: &str,
 ) -> Result<Result<&'static str, SlackError>, Error> {
+    let (pool, slack) = (&services.pool, &services.slack);
     let key = format!("slack:{}", job_id.0);
     let mut tx = pool.begin().await?;
     if !job_effects::claim(&mut tx, job_id).await? {

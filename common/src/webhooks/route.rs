@@ -103,16 +103,16 @@ pub async fn route(
         }
         ("workflow_run" | "workflow_job" | "check_suite", _) => {
             org = delivery.org_id.or(org);
-            let applied = crate::workflows::apply_delivery(
-                pool,
-                notify_window_secs,
-                &delivery.event,
+            let workflow_delivery = crate::workflows::Delivery {
+                event: &delivery.event,
                 action,
                 org,
-                delivery.repository_id,
-                &payload,
-            )
-            .await?;
+                repository_github_id: delivery.repository_id,
+                json: &payload,
+            };
+            let applied =
+                crate::workflows::apply_delivery(pool, notify_window_secs, &workflow_delivery)
+                    .await?;
             (applied.status, applied.detail)
         }
         (other, _) => (

@@ -9,8 +9,9 @@ use sqlx::PgPool;
 
 use crate::{
     Error,
-    domain::{DeliveryStatus, OrgId, RepositoryId, RunStatus, UserId, WorkflowRunId},
-    identity::{ClientMeta, audit},
+    domain::{DeliveryStatus, OrgId, RepositoryId, RunStatus, WorkflowRunId},
+    github::RerunScope,
+    identity::{Acting, audit},
     incidents,
     jobs::{self, JobId, RerunWorkflow},
     repo::{audit_logs::NewEntry, jobs as job_rows, repositories, workflow_jobs, workflow_runs},
@@ -37,23 +38,32 @@ fn processed(detail: impl Into<String>) -> Applied {
     }
 }
 
-/// Applies a `workflow_run`, `workflow_job` or `check_suite` delivery credited to `org`.
+/// A stored `workflow_run`, `workflow_job` or `check_suite` delivery as routing read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub event: &'a str,
+    pub action: &'a str,
+    /// The organisation the delivery is credited to, if any.
+    pub org: Option<OrgId>,
+    /// GitHub's id of the repository it is about, if any.
+    pub repository_github_id: Option<i64>,
+    pub json: &'a [u8],
+}
+
+/// Applies a `workflow_run`, `workflow_job` or `check_suite` delivery credited to its org.
 pub async fn apply_delivery(
     pool: &PgPool,
     notify_window_secs: i64,
-    event: &str,
-    action: &str,
-    org: Option<OrgId>,
-    repository_github_id: Option<i64>,
-    json: &[u8],
+    delivery: &Delivery<'_>,
 ) -> Result<Applied, Error> {
-    let (Some(org), Some(github_id)) = (org, repository_github_id) else {
+    let event = delivery.event;
+    let (Some(org), Some(github_id)) = (delivery.org, delivery.repository_github_id) else {
         return Ok(ignored(format!("{event}: no organisation or repository")));
     };
     let Some(repo) = repositories::find_monitored(pool, org, github_id).await? else {
         return Ok(ignored(format!("{event}: repository not monitored")));
     };
-    match apply(pool, notify_window_secs, event, action, org, repo.id, json).await {
+    match apply(pool, notify_window_secs, delivery, org, repo.id).await {
         // A payload RepoPal cannot read is kept, marked failed with the reason (replayable).
         Err(Error::Invalid(reason)) => Ok(Applied {
             status: DeliveryStatus::Failed,
@@ -66,12 +76,16 @@ pub async fn apply_delivery(
 async fn apply(
     pool: &PgPool,
     notify_window_secs: i64,
-    event: &str,
-    action: &str,
+    delivery: &Delivery<'_>,
     org: OrgId,
     repo_id: RepositoryId,
-    json: &[u8],
 ) -> Result<Applied, Error> {
+    let Delivery {
+        event,
+        action,
+        json,
+        ..
+    } = *delivery;
     let bad = |e: serde_json::Error| Error::Invalid(format!("{event} payload: {e}"));
     match event {
         "workflow_run" => {
@@ -91,15 +105,13 @@ async fn apply(
         }
         "check_suite" if RunStatus::is_completed(action) => {
             let suite = payload::check_suite(json).map_err(bad)?;
-            let changed = workflow_runs::complete_by_check_suite(
-                pool,
-                org,
-                repo_id,
-                suite.id,
-                suite.conclusion.as_deref(),
-                suite.updated_at.unwrap_or_else(chrono::Utc::now),
-            )
-            .await?;
+            let completion = workflow_runs::SuiteCompletion {
+                check_suite_id: suite.id,
+                conclusion: suite.conclusion.as_deref(),
+                at: suite.updated_at.unwrap_or_else(chrono::Utc::now),
+            };
+            let changed =
+                workflow_runs::complete_by_check_suite(pool, org, repo_id, &completion).await?;
             let mut outcomes = Vec::new();
             for id in &changed {
                 outcomes.push(incidents::evaluate(pool, notify_window_secs, org, *id).await?);
@@ -119,12 +131,12 @@ async fn apply(
 /// written together; returns the job id to follow.
 pub async fn request_rerun(
     pool: &PgPool,
-    meta: &ClientMeta,
-    org: OrgId,
-    actor: UserId,
+    by: &Acting<'_>,
     workflow_run: WorkflowRunId,
-    failed_only: bool,
+    scope: RerunScope,
 ) -> Result<JobId, Error> {
+    let Acting { meta, org, actor } = *by;
+    let failed_only = scope.failed_only();
     let mut tx = pool.begin().await?;
     let run = workflow_runs::find(&mut *tx, org, workflow_run)
         .await?

@@ -110,7 +110,12 @@ async fn integration_calls_with_another_orgs_id_find_and_change_nothing() {
     integrations::count_calls(pool, b, id, 7, 7)
         .await
         .expect("as expected");
-    integrations::store_refreshed(pool, b, id, "sealed-b", &json!({}), Some(later))
+    let refreshed = integrations::RefreshedCredentials {
+        sealed: "sealed-b",
+        hints: &json!({}),
+        token_expires_at: Some(later),
+    };
+    integrations::store_refreshed(pool, b, id, &refreshed)
         .await
         .expect("as expected");
     integrations::merge_config(pool, b, id, &json!({"url": "https://evil.example"}))

@@ -2,6 +2,7 @@
 //! repository, once per job even across a crash (`GithubDb::rerun_once`).
 
 use common::{
+    github::{RerunRequest, RerunScope},
     jobs::RerunWorkflow,
     repo::{repositories, workflow_runs},
 };
@@ -27,10 +28,12 @@ pub async fn run(job: RerunWorkflow, ctx: JobContext) -> Result<(), JobError> {
         .github_db()
         .rerun_once(
             &ctx.job_id,
-            access,
-            &repo.full_name,
-            run.run_id,
-            job.failed_only,
+            &RerunRequest {
+                access,
+                full_name: &repo.full_name,
+                run_id: run.run_id,
+                scope: RerunScope::from_failed_only(job.failed_only),
+            },
         )
         .await?;
     tracing::info!(

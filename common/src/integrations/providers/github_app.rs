@@ -11,7 +11,7 @@ use super::{Attempt, BoxFuture, Provider, SyncOutcome, TestCx};
 use crate::domain::{IntegrationKind, RecoveryAction};
 use crate::{
     Error,
-    github::{HookHealth, installation_token},
+    github::{HookHealth, TokenFreshness},
     integrations::{
         Failure, Tester,
         catalogue::{IntegrationType, object},
@@ -95,26 +95,26 @@ impl Provider for GithubApp {
                     "the installation is not linked to this organisation".into(),
                 ));
             }
-            let mut fresh = false;
+            let mut freshness = TokenFreshness::Cached;
             let repos = loop {
-                let token =
-                    installation_token(gh.pool, gh.keyring, &gh.client, app, installation, fresh)
-                        .await
-                        .map_err(|e| match e {
-                            Error::NotFound => {
-                                Failure::Rejected("GitHub no longer knows this installation".into())
-                            }
-                            other => Failure::Transient {
-                                message: other.to_string(),
-                                retry_after: None,
-                            },
-                        })?;
+                let token = gh
+                    .installation_token(app, installation, freshness)
+                    .await
+                    .map_err(|e| match e {
+                        Error::NotFound => {
+                            Failure::Rejected("GitHub no longer knows this installation".into())
+                        }
+                        other => Failure::Transient {
+                            message: other.to_string(),
+                            retry_after: None,
+                        },
+                    })?;
                 let req =
                     t.github_request(Method::GET, "/installation/repositories?per_page=1", &token);
                 match t.send("GitHub", req).await {
-                    Err(Failure::Rejected(_)) if !fresh => {
+                    Err(Failure::Rejected(_)) if freshness == TokenFreshness::Cached => {
                         // The cached installation token was revoked or expired early: mint another.
-                        fresh = true;
+                        freshness = TokenFreshness::Fresh;
                         cx.took(RecoveryAction::TokenRefreshed);
                     }
                     other => break Tester::json("GitHub", other?).await?,

@@ -154,15 +154,25 @@ pub async fn mark_reauth_required(
     .await?)
 }
 
+/// A refreshed token pair: sealed, its hints, and when the new access token expires.
+pub struct RefreshedCredentials<'a> {
+    pub sealed: &'a str,
+    pub hints: &'a serde_json::Value,
+    pub token_expires_at: Option<DateTime<Utc>>,
+}
+
 /// Stores a refreshed token pair without touching the health.
 pub async fn store_refreshed(
     db: impl PgExecutor<'_>,
     org: OrgId,
     id: IntegrationId,
-    sealed: &str,
-    hints: &serde_json::Value,
-    token_expires_at: Option<DateTime<Utc>>,
+    refreshed: &RefreshedCredentials<'_>,
 ) -> Result<(), Error> {
+    let RefreshedCredentials {
+        sealed,
+        hints,
+        token_expires_at,
+    } = *refreshed;
     sqlx::query!(
         "UPDATE integrations SET credentials_sealed = $3, credential_hints = $4, token_expires_at = $5,
              last_refreshed_at = now(), updated_at = now()

@@ -9,8 +9,8 @@ mod sync;
 
 pub use checks::{Check, CheckAlert, HistoryFilter, NewCheck, check_alert, history, insert_check};
 pub use credentials::{
-    NewCredentials, Sealed, lock, mark_reauth_required, replace_credentials, sealed,
-    store_refreshed, usable_of_kind,
+    NewCredentials, RefreshedCredentials, Sealed, lock, mark_reauth_required, replace_credentials,
+    sealed, store_refreshed, usable_of_kind,
 };
 pub use health::{
     CheckApplied, Due, Gauge, apply_check, count_calls, due_for_check, due_for_token_refresh,
