@@ -4,7 +4,10 @@
 //! connection), and typed calls: `Caller::call::<Out>(method, path, body, expected_status)` asserts
 //! the status and decodes the envelope's `data`.
 
-use axum::http::Method;
+use axum::{
+    body::Body,
+    http::{Method, Request},
+};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::Value;
 
@@ -167,11 +170,25 @@ impl<'a> Caller<'a> {
         }
     }
 
-    /// The raw response.
+    /// The raw response to a JSON request (as the server sees it: from this caller's address,
+    /// with its bearer token).
     pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
-        self.app
-            .send_from(self.ip, method, &self.path(path), self.token, body)
-            .await
+        let peer: std::net::SocketAddr = format!("{}:40000", self.ip).parse().expect("ip");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(self.path(path))
+            .header("user-agent", "repopal-tests/1.0")
+            .extension(axum::extract::ConnectInfo(peer));
+        if let Some(t) = self.token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.app.request(req.expect("request")).await
     }
 
     /// Asserts the answer's status and decodes its envelope's `data` into `Out`; an answer without

@@ -1,9 +1,6 @@
 //! Helpers for driving the auth API: register, login, authorised requests.
 
-use axum::{
-    body::Body,
-    http::{Method, Request},
-};
+use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::{TestApp, http::TestResponse};
@@ -48,33 +45,6 @@ impl Session {
 }
 
 impl TestApp {
-    /// A JSON request from the given client IP (as the server sees its peer address).
-    pub(crate) async fn send_from(
-        &self,
-        ip: &str,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> TestResponse {
-        let peer: std::net::SocketAddr = format!("{ip}:40000").parse().expect("ip");
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("user-agent", "repopal-tests/1.0")
-            .extension(axum::extract::ConnectInfo(peer));
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        };
-        self.request(req.expect("request")).await
-    }
-
     pub async fn register(&self, email: &str, org: Option<&str>) -> Session {
         let mut body = json!({"email": email, "password": PASSWORD, "full_name": "Test User"});
         if let Some(org) = org {

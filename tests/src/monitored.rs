@@ -31,6 +31,14 @@ pub const QUEUES: &[&str] = &[
     "rerun_workflow",
 ];
 
+/// A workflow run's id, number and attempt, as GitHub numbers them.
+#[derive(Debug, Clone, Copy)]
+pub struct RunIds {
+    pub run: i64,
+    pub number: i64,
+    pub attempt: i64,
+}
+
 /// The GitHub user who installed the App (and may install it again from the console).
 pub fn installer() -> FakeAccount {
     FakeAccount {
@@ -93,14 +101,12 @@ impl Setup {
 
     /// The corpus `workflow_run.completed` payload for this repository, App installation and
     /// workflow, with the run's id, number, attempt, branch and conclusion set.
-    pub fn workflow_run(
-        &self,
-        run_id: i64,
-        run_number: i64,
-        attempt: i64,
-        branch: &str,
-        conclusion: &str,
-    ) -> Value {
+    pub fn workflow_run(&self, ids: RunIds, branch: &str, conclusion: &str) -> Value {
+        let RunIds {
+            run: run_id,
+            number: run_number,
+            attempt,
+        } = ids;
         let mut p: Value = serde_json::from_str(include_str!(
             "../fixtures/github/webhooks/workflow_run/completed.payload.json"
         ))

@@ -266,7 +266,7 @@ pub(super) fn table_of(labels: &[String], series: &[Series], unit: Unit, first: 
     Table { headers, rows }
 }
 
-pub use super::charts_draw::{BarLayout, TimeChart, ranking};
+pub use super::charts_draw::{BarLayout, Ranking, TimeChart};
 
 #[cfg(test)]
 mod tests {

@@ -159,90 +159,102 @@ impl TimeChart<'_> {
     }
 }
 
-/// A ranking: one horizontal bar per row, its label on the left and its value at the end.
-/// `extra` adds columns to the data table (header, one value per row).
-pub fn ranking(
-    id: &str,
-    title: &str,
-    summary: &str,
-    rows: &[(String, f64)],
-    unit: Unit,
-    color: &'static str,
-    extra: &[(String, Vec<String>)],
-) -> Chart {
-    const ROW: f64 = 22.0;
-    const LABEL: f64 = 220.0;
-    let height = TOP + ROW * rows.len().max(1) as f64 + 24.0;
-    let max = rows.iter().map(|r| r.1).fold(0.0, f64::max);
-    let ticks = ticks(max, unit);
-    let top = ticks.last().copied().unwrap_or(1.0);
-    let width = W - LABEL - RIGHT - 48.0;
-    let mut svg = String::new();
-    open_svg(&mut svg, id, title, summary, height);
-    for t in &ticks {
-        let x = LABEL + width * (t / top);
-        let _ = write!(
-            svg,
-            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{}\" y2=\"{:.1}\" stroke=\"#d5dae0\"/>\
-             <text class=\"tick\" x=\"{x:.1}\" y=\"18\" font-size=\"11\" text-anchor=\"middle\" fill=\"#59636e\">{}</text>",
-            TOP - 4.0,
-            height - 20.0,
-            esc(&unit.format(*t))
-        );
-    }
-    for (i, (label, v)) in rows.iter().enumerate() {
-        let y = TOP + ROW * i as f64;
-        let w = (width * (v / top).clamp(0.0, 1.0)).max(if *v > 0.0 { 1.0 } else { 0.0 });
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#1b1f24\">{}</text>\
-             <rect class=\"bar\" x=\"{LABEL}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{color}\" \
-             data-x=\"{}\" data-value=\"{v}\"><title>{}: {}</title></rect>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#1b1f24\">{}</text>",
-            LABEL - 8.0,
-            y + 15.0,
-            esc(&shorten(label, 30)),
-            y + 3.0,
-            ROW - 6.0,
-            esc(label),
-            esc(label),
-            esc(&unit.format(*v)),
-            LABEL + w + 6.0,
-            y + 15.0,
-            esc(&unit.format(*v)),
-        );
-    }
-    if rows.is_empty() {
-        let _ = write!(
-            svg,
-            "<text x=\"{LABEL}\" y=\"{}\" font-size=\"12\" fill=\"#59636e\">No data in this window</text>",
-            TOP + 15.0
-        );
-    }
-    svg.push_str("</svg>");
-    let mut headers = vec![String::new(), title.to_owned()];
-    headers.extend(extra.iter().map(|(h, _)| h.clone()));
-    let table_rows = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (l, v))| {
-            let mut row = vec![l.clone(), unit.format(*v)];
-            row.extend(
-                extra
-                    .iter()
-                    .map(|(_, col)| col.get(i).cloned().unwrap_or_default()),
+/// A ranking: one horizontal bar per row, its label on the left and its value at the end: its
+/// element id, title, one-sentence summary, the unit of its values and the colour of its bars.
+#[derive(Clone, Copy)]
+pub struct Ranking<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub unit: Unit,
+    pub color: &'static str,
+}
+
+impl Ranking<'_> {
+    /// The chart of `rows` (label, value); `extra` adds columns to the data table (header, one
+    /// value per row).
+    pub fn draw(&self, rows: &[(String, f64)], extra: &[(String, Vec<String>)]) -> Chart {
+        let Ranking {
+            id,
+            title,
+            summary,
+            unit,
+            color,
+        } = *self;
+        const ROW: f64 = 22.0;
+        const LABEL: f64 = 220.0;
+        let height = TOP + ROW * rows.len().max(1) as f64 + 24.0;
+        let max = rows.iter().map(|r| r.1).fold(0.0, f64::max);
+        let ticks = ticks(max, unit);
+        let top = ticks.last().copied().unwrap_or(1.0);
+        let width = W - LABEL - RIGHT - 48.0;
+        let mut svg = String::new();
+        open_svg(&mut svg, id, title, summary, height);
+        for t in &ticks {
+            let x = LABEL + width * (t / top);
+            let _ = write!(
+                svg,
+                "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{}\" y2=\"{:.1}\" stroke=\"#d5dae0\"/>\
+                 <text class=\"tick\" x=\"{x:.1}\" y=\"18\" font-size=\"11\" text-anchor=\"middle\" fill=\"#59636e\">{}</text>",
+                TOP - 4.0,
+                height - 20.0,
+                esc(&unit.format(*t))
             );
-            row
-        })
-        .collect();
-    Chart {
-        id: id.to_owned(),
-        title: title.to_owned(),
-        summary: summary.to_owned(),
-        svg,
-        table: Table {
-            headers,
-            rows: table_rows,
-        },
+        }
+        for (i, (label, v)) in rows.iter().enumerate() {
+            let y = TOP + ROW * i as f64;
+            let w = (width * (v / top).clamp(0.0, 1.0)).max(if *v > 0.0 { 1.0 } else { 0.0 });
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#1b1f24\">{}</text>\
+                 <rect class=\"bar\" x=\"{LABEL}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{color}\" \
+                 data-x=\"{}\" data-value=\"{v}\"><title>{}: {}</title></rect>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#1b1f24\">{}</text>",
+                LABEL - 8.0,
+                y + 15.0,
+                esc(&shorten(label, 30)),
+                y + 3.0,
+                ROW - 6.0,
+                esc(label),
+                esc(label),
+                esc(&unit.format(*v)),
+                LABEL + w + 6.0,
+                y + 15.0,
+                esc(&unit.format(*v)),
+            );
+        }
+        if rows.is_empty() {
+            let _ = write!(
+                svg,
+                "<text x=\"{LABEL}\" y=\"{}\" font-size=\"12\" fill=\"#59636e\">No data in this window</text>",
+                TOP + 15.0
+            );
+        }
+        svg.push_str("</svg>");
+        let mut headers = vec![String::new(), title.to_owned()];
+        headers.extend(extra.iter().map(|(h, _)| h.clone()));
+        let table_rows = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (l, v))| {
+                let mut row = vec![l.clone(), unit.format(*v)];
+                row.extend(
+                    extra
+                        .iter()
+                        .map(|(_, col)| col.get(i).cloned().unwrap_or_default()),
+                );
+                row
+            })
+            .collect();
+        Chart {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            summary: summary.to_owned(),
+            svg,
+            table: Table {
+                headers,
+                rows: table_rows,
+            },
+        }
     }
 }

@@ -166,7 +166,6 @@ pub async fn list(
             repository: repo.as_ref().map(|(id, _)| id.0),
             workflow: given(&q.workflow),
             branch: given(&q.branch),
-            ..WindowIn::default()
         },
         now,
     )?;

@@ -192,18 +192,17 @@ pub async fn dashboard_charts(
                 .unwrap_or_default()
         })
         .collect();
-    let jobs_chart = charts::ranking(
-        "failing-jobs",
-        "Most frequent failing jobs",
-        &format!(
+    let jobs_chart = charts::Ranking {
+        id: "failing-jobs",
+        title: "Most frequent failing jobs",
+        summary: &format!(
             "The {} jobs that failed most often in the last {DAYS} days, most first.",
             jobs.len()
         ),
-        &jobs,
-        Unit::Count,
-        RED,
-        &[("Last failed".to_owned(), last_seen)],
-    );
+        unit: Unit::Count,
+        color: RED,
+    }
+    .draw(&jobs, &[("Last failed".to_owned(), last_seen)]);
 
     let scores: Vec<(String, f64)> = health
         .iter()
@@ -212,13 +211,15 @@ pub async fn dashboard_charts(
     let col = |f: &dyn Fn(&analytics::RepositoryHealth) -> String| -> Vec<String> {
         health.iter().map(f).collect()
     };
-    let health_chart = charts::ranking(
-        "repository-health",
-        "Repository health",
-        "Repositories by health score (0 worst, 100 best), worst first: failure rate, open incidents, MTTR and hook health.",
+    let health_chart = charts::Ranking {
+        id: "repository-health",
+        title: "Repository health",
+        summary: "Repositories by health score (0 worst, 100 best), worst first: failure rate, open incidents, MTTR and hook health.",
+        unit: Unit::Score,
+        color: BLUE,
+    }
+    .draw(
         &scores,
-        Unit::Score,
-        BLUE,
         &[
             ("Runs".to_owned(), col(&|r| r.runs.to_string())),
             (

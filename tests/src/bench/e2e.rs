@@ -15,7 +15,7 @@ use std::{
 use common::{crypto::signature, repo};
 use serde_json::json;
 
-use crate::{TestApp, http::TEST_WEBHOOK_SECRET};
+use crate::{TestApp, http::TEST_WEBHOOK_SECRET, monitored::RunIds};
 
 /// What the end-to-end run measured and found.
 #[derive(Debug, Clone)]
@@ -67,9 +67,11 @@ pub async fn run(runs: usize, workers: usize) -> E2eFigures {
             for b in 0..BRANCHES {
                 let run_id = 1_000_000 + (w * BRANCHES + b) * 10_000 + n as i64;
                 let mut p = m.workflow_run(
-                    run_id,
-                    n as i64 + 1,
-                    1,
+                    RunIds {
+                        run: run_id,
+                        number: n as i64 + 1,
+                        attempt: 1,
+                    },
                     &format!("branch-{b}"),
                     if failing(w, b) { "failure" } else { "success" },
                 );

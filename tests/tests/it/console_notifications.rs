@@ -7,6 +7,7 @@ use repopal_tests::{
     auth::PASSWORD,
     console::{Browser, location},
     fake_argocd::{ARGOCD_TOKEN, FakeArgo},
+    monitored::RunIds,
 };
 
 #[tokio::test]
@@ -14,8 +15,19 @@ async fn the_notifications_menu_lists_unread_ones_and_opening_one_marks_it_read(
     let m = TestApp::builder().monitored_repo().await;
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("boom"))]);
-    m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 9001,
+                number: 10,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     let incident = m.incidents().await[0]["id"]
         .as_str()
         .expect("incident")

@@ -7,6 +7,7 @@ use repopal_tests::{
     auth::PASSWORD,
     console::{Browser, location},
     fake_argocd::FakeArgo,
+    monitored::RunIds,
 };
 
 use repopal_tests::fake_argocd::ARGOCD_TOKEN as ARGO_TOKEN;
@@ -196,8 +197,19 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
     let m = TestApp::builder().monitored_repo().await;
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("Run <tests>"))]);
-    m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 9001,
+                number: 10,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     let id = m.incidents().await[0]["id"]
         .as_str()
         .expect("incident")
@@ -261,8 +273,19 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
     assert!(page.contains("Your comment was added."));
 
     // A green run resolves it; the board says so.
-    m.run_completes("d-2", &m.workflow_run(9002, 11, 1, "main", "success"))
-        .await;
+    m.run_completes(
+        "d-2",
+        &m.workflow_run(
+            RunIds {
+                run: 9002,
+                number: 11,
+                attempt: 1,
+            },
+            "main",
+            "success",
+        ),
+    )
+    .await;
     assert_eq!(m.incident(&id).await["status"], "resolved");
     let resolved = b
         .get(&m.app, "/orgs/kilo/incidents?status=resolved")

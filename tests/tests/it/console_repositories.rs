@@ -6,6 +6,7 @@ use repopal_tests::{
     Setup, TestApp,
     auth::PASSWORD,
     console::{Browser, location},
+    monitored::RunIds,
 };
 
 /// Signs the Setup setup's admin in to the console.
@@ -326,8 +327,19 @@ async fn the_repository_page_shows_hook_runs_incidents_and_saves_settings() {
     let m = TestApp::builder().monitored_repo().await;
     m.github
         .set_run_jobs(9001, &[("build", "failure", Some("boom"))]);
-    m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 9001,
+                number: 10,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     let incident = m.incidents().await[0]["id"]
         .as_str()
         .expect("incident")

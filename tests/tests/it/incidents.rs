@@ -9,6 +9,7 @@ use repopal_tests::{
     app::ErrorEnvelope,
     fake_slack::Posted,
     monitored::CHANNELS,
+    monitored::RunIds,
     shapes::{Created, Page},
 };
 use serde::Deserialize;
@@ -108,8 +109,19 @@ async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_adm
             ("lint", "success", None),
         ],
     );
-    m.run_completes("d-1", &m.workflow_run(9001, 10, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 9001,
+                number: 10,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
 
     let list = m.incidents().await;
     assert_eq!(list.len(), 1, "{list:?}");
@@ -241,10 +253,32 @@ async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_adm
 #[tokio::test]
 async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_it() {
     let m = TestApp::builder().monitored_repo().await;
-    m.run_completes("d-1", &m.workflow_run(7001, 20, 1, "main", "failure"))
-        .await;
-    m.run_completes("d-2", &m.workflow_run(7002, 21, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 7001,
+                number: 20,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
+    m.run_completes(
+        "d-2",
+        &m.workflow_run(
+            RunIds {
+                run: 7002,
+                number: 21,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     let list = m.incidents().await;
     assert_eq!(list.len(), 1, "same workflow and branch: one incident");
     let id = list[0]["id"].as_str().unwrap().to_owned();
@@ -261,12 +295,34 @@ async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_
     assert_eq!(m.slack.posted().len(), 2, "{:?}", texts(&m.slack.posted()));
 
     // A failure on another branch is a different incident.
-    m.run_completes("d-3", &m.workflow_run(7003, 22, 1, "feature-x", "failure"))
-        .await;
+    m.run_completes(
+        "d-3",
+        &m.workflow_run(
+            RunIds {
+                run: 7003,
+                number: 22,
+                attempt: 1,
+            },
+            "feature-x",
+            "failure",
+        ),
+    )
+    .await;
     assert_eq!(m.incidents().await.len(), 2);
 
-    m.run_completes("d-4", &m.workflow_run(7004, 23, 1, "main", "success"))
-        .await;
+    m.run_completes(
+        "d-4",
+        &m.workflow_run(
+            RunIds {
+                run: 7004,
+                number: 23,
+                attempt: 1,
+            },
+            "main",
+            "success",
+        ),
+    )
+    .await;
     let incident = m.incident(&id).await;
     assert_eq!(incident["status"], "resolved");
     assert_eq!(
@@ -292,8 +348,19 @@ async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_
     assert_eq!(open.items[0]["branch"], "feature-x");
 
     // After resolution, a new failure opens a new incident.
-    m.run_completes("d-5", &m.workflow_run(7005, 24, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-5",
+        &m.workflow_run(
+            RunIds {
+                run: 7005,
+                number: 24,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     assert_eq!(m.incidents().await.len(), 3);
     assert_eq!(
         count(
@@ -311,10 +378,32 @@ async fn still_failing_messages_go_out_once_per_window() {
         .env("INCIDENT_NOTIFY_WINDOW_SECS", "0")
         .monitored_repo()
         .await;
-    m.run_completes("d-1", &m.workflow_run(8001, 5, 1, "main", "failure"))
-        .await;
-    m.run_completes("d-2", &m.workflow_run(8002, 6, 1, "main", "timed_out"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 8001,
+                number: 5,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
+    m.run_completes(
+        "d-2",
+        &m.workflow_run(
+            RunIds {
+                run: 8002,
+                number: 6,
+                attempt: 1,
+            },
+            "main",
+            "timed_out",
+        ),
+    )
+    .await;
     let posted = texts(&m.slack.posted());
     assert_eq!(posted.len(), 4, "{posted:?}");
     assert!(
@@ -333,17 +422,47 @@ async fn still_failing_messages_go_out_once_per_window() {
 #[tokio::test]
 async fn stale_and_inconclusive_results_change_nothing() {
     let m = TestApp::builder().monitored_repo().await;
-    m.run_completes("d-1", &m.workflow_run(6010, 10, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 6010,
+                number: 10,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     // An older run's success arriving late does not resolve the newer failure.
-    m.run_completes("d-2", &m.workflow_run(6009, 9, 1, "main", "success"))
-        .await;
+    m.run_completes(
+        "d-2",
+        &m.workflow_run(
+            RunIds {
+                run: 6009,
+                number: 9,
+                attempt: 1,
+            },
+            "main",
+            "success",
+        ),
+    )
+    .await;
     // Cancelled, skipped and neutral results change nothing.
     for (i, conclusion) in ["cancelled", "skipped", "neutral"].iter().enumerate() {
         let run = 6011 + i as i64;
         m.run_completes(
             &format!("d-c{i}"),
-            &m.workflow_run(run, 11 + i as i64, 1, "main", conclusion),
+            &m.workflow_run(
+                RunIds {
+                    run: run,
+                    number: 11 + i as i64,
+                    attempt: 1,
+                },
+                "main",
+                conclusion,
+            ),
         )
         .await;
     }
@@ -368,8 +487,19 @@ async fn stale_and_inconclusive_results_change_nothing() {
     );
 
     // A higher attempt of the same run that succeeds resolves it.
-    m.run_completes("d-3", &m.workflow_run(6010, 10, 2, "main", "success"))
-        .await;
+    m.run_completes(
+        "d-3",
+        &m.workflow_run(
+            RunIds {
+                run: 6010,
+                number: 10,
+                attempt: 2,
+            },
+            "main",
+            "success",
+        ),
+    )
+    .await;
     let list = m.incidents().await;
     assert_eq!(list[0]["status"], "resolved");
     assert_eq!(
@@ -377,8 +507,19 @@ async fn stale_and_inconclusive_results_change_nothing() {
         "test run #10 (attempt 2) succeeded on main"
     );
     // The older failure's attempt 1, delivered again under a new id, is stale now: nothing reopens.
-    m.run_completes("d-4", &m.workflow_run(6008, 8, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-4",
+        &m.workflow_run(
+            RunIds {
+                run: 6008,
+                number: 8,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     let list = m.incidents().await;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["status"], "resolved");
@@ -387,7 +528,15 @@ async fn stale_and_inconclusive_results_change_nothing() {
 #[tokio::test]
 async fn duplicate_deliveries_and_reprocessing_never_duplicate_incidents_or_occurrences() {
     let m = TestApp::builder().monitored_repo().await;
-    let payload = m.workflow_run(5001, 3, 1, "main", "failure");
+    let payload = m.workflow_run(
+        RunIds {
+            run: 5001,
+            number: 3,
+            attempt: 1,
+        },
+        "main",
+        "failure",
+    );
     m.deliver("workflow_run", "dup-1", &payload).await;
     let again = m.deliver("workflow_run", "dup-1", &payload).await;
     assert_eq!(again.json()["data"]["duplicate"], true);
@@ -431,7 +580,15 @@ async fn slack_down_never_blocks_the_incident_and_the_message_is_retried() {
     m.deliver(
         "workflow_run",
         "down-1",
-        &m.workflow_run(4001, 1, 1, "main", "failure"),
+        &m.workflow_run(
+            RunIds {
+                run: 4001,
+                number: 1,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
     )
     .await;
     m.run_jobs().await;
@@ -454,8 +611,19 @@ async fn slack_down_never_blocks_the_incident_and_the_message_is_retried() {
 #[tokio::test]
 async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
     let m = TestApp::builder().monitored_repo().await;
-    m.run_completes("d-1", &m.workflow_run(3001, 30, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 3001,
+                number: 30,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     let id = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
     let path = |action: &str| format!("incidents/{id}/{action}");
 
@@ -576,8 +744,19 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
     assert_eq!(state.state, "succeeded");
 
     // Stats per repository and workflow.
-    m.run_completes("d-2", &m.workflow_run(3002, 31, 1, "main", "success"))
-        .await;
+    m.run_completes(
+        "d-2",
+        &m.workflow_run(
+            RunIds {
+                run: 3002,
+                number: 31,
+                attempt: 1,
+            },
+            "main",
+            "success",
+        ),
+    )
+    .await;
     let stats: Page = admin
         .call(Method::GET, "workflow-runs/stats", None, 200)
         .await;
@@ -685,7 +864,15 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
     m.deliver(
         "workflow_run",
         "d-1",
-        &m.workflow_run(2001, 1, 1, "main", "failure"),
+        &m.workflow_run(
+            RunIds {
+                run: 2001,
+                number: 1,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
     )
     .await;
     // The integration's first health check may mark the token refused before a post tries it
@@ -731,8 +918,19 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
 #[tokio::test]
 async fn another_organisation_sees_none_of_it_on_any_new_route() {
     let m = TestApp::builder().monitored_repo().await;
-    m.run_completes("d-1", &m.workflow_run(1001, 1, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "d-1",
+        &m.workflow_run(
+            RunIds {
+                run: 1001,
+                number: 1,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     let incident = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
     let admin = m.as_admin();
     let runs: Page<Run> = admin.call(Method::GET, "workflow-runs", None, 200).await;
@@ -880,7 +1078,15 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
 async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_completes_its_run() {
     let m = TestApp::builder().monitored_repo().await;
     // The run starts (no conclusion yet): recorded, no incident.
-    let mut started = m.workflow_run(6601, 40, 1, "main", "failure");
+    let mut started = m.workflow_run(
+        RunIds {
+            run: 6601,
+            number: 40,
+            attempt: 1,
+        },
+        "main",
+        "failure",
+    );
     started["action"] = json!("in_progress");
     started["workflow_run"]["status"] = json!("in_progress");
     started["workflow_run"]["conclusion"] = Value::Null;
@@ -938,7 +1144,15 @@ async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_comple
     assert_eq!(runs.items[0].evaluation.as_deref(), Some("opened"));
 
     // Deliveries for a repository RepoPal does not monitor are kept and marked ignored.
-    let mut other = m.workflow_run(6602, 41, 1, "main", "failure");
+    let mut other = m.workflow_run(
+        RunIds {
+            run: 6602,
+            number: 41,
+            attempt: 1,
+        },
+        "main",
+        "failure",
+    );
     other["repository"]["id"] = json!(999_999_999);
     m.run_completes("s-4", &other).await;
     let status: String = sqlx::query_scalar(
@@ -951,7 +1165,15 @@ async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_comple
     assert_eq!(m.incidents().await.len(), 1);
 
     // A payload RepoPal cannot read is kept and marked failed, with the reason.
-    let mut broken = m.workflow_run(6603, 42, 1, "main", "failure");
+    let mut broken = m.workflow_run(
+        RunIds {
+            run: 6603,
+            number: 42,
+            attempt: 1,
+        },
+        "main",
+        "failure",
+    );
     broken["workflow_run"]["run_number"] = json!("forty-two");
     m.run_completes("s-5", &broken).await;
     let (status, detail): (String, String) = sqlx::query_as(

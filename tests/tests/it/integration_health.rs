@@ -13,6 +13,7 @@ use repopal_tests::{
     fake_argocd::FakeArgo,
     fake_faults::Fault,
     monitored::INSTALLATION,
+    monitored::RunIds,
     process::spawn,
     shapes::{Created, Page},
     worker::eventually,
@@ -597,8 +598,19 @@ async fn a_slack_post_that_meets_an_expired_rotating_token_refreshes_it_and_post
     h.slack.expire_token(&token);
 
     // A failing run opens an incident: both channels' posts meet the expired token first.
-    h.run_completes("d-1", &h.workflow_run(1, 1, 1, "main", "failure"))
-        .await;
+    h.run_completes(
+        "d-1",
+        &h.workflow_run(
+            RunIds {
+                run: 1,
+                number: 1,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     assert_eq!(
         h.slack.refresh_tokens_used(),
         1,

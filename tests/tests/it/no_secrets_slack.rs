@@ -4,7 +4,7 @@
 use axum::http::Method;
 use repopal_tests::TestApp;
 use repopal_tests::shapes::Page;
-use repopal_tests::{fake_slack::SLACK_BOT_TOKEN, log_capture::CapturedLogs};
+use repopal_tests::{fake_slack::SLACK_BOT_TOKEN, log_capture::CapturedLogs, monitored::RunIds};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -13,8 +13,19 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
     let refused = "xoxb-0000-refused-token-value";
 
     let m = TestApp::builder().monitored_repo().await;
-    m.run_completes("n-1", &m.workflow_run(1, 1, 1, "main", "failure"))
-        .await;
+    m.run_completes(
+        "n-1",
+        &m.workflow_run(
+            RunIds {
+                run: 1,
+                number: 1,
+                attempt: 1,
+            },
+            "main",
+            "failure",
+        ),
+    )
+    .await;
     assert_eq!(m.slack.posted().len(), 2);
     // A token Slack refuses: its error travels through the job, the integration and the logs.
     sqlx::query("DELETE FROM integrations")
@@ -35,7 +46,15 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
     m.deliver(
         "workflow_run",
         "n-2",
-        &m.workflow_run(2, 2, 1, "main", "success"),
+        &m.workflow_run(
+            RunIds {
+                run: 2,
+                number: 2,
+                attempt: 1,
+            },
+            "main",
+            "success",
+        ),
     )
     .await;
     let dead = m.run_jobs_allowing_dead().await;

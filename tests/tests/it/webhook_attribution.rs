@@ -7,7 +7,7 @@ use axum::{
     http::{Method, Request},
 };
 use repopal_tests::TestApp;
-use repopal_tests::{Setup, http::TEST_WEBHOOK_SECRET};
+use repopal_tests::{Setup, http::TEST_WEBHOOK_SECRET, monitored::RunIds};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -59,7 +59,15 @@ async fn an_app_delivery_is_credited_through_its_installation_never_the_hook_hea
 
     // An App-signed failure for the victim's repository, from the attacker's installation, naming
     // the victim's hook in the unsigned header.
-    let mut payload = m.workflow_run(7001, 1, 1, "main", "failure");
+    let mut payload = m.workflow_run(
+        RunIds {
+            run: 7001,
+            number: 1,
+            attempt: 1,
+        },
+        "main",
+        "failure",
+    );
     payload["installation"] = json!({"id": ATTACKER_INSTALLATION});
     assert_eq!(
         send(
@@ -102,7 +110,15 @@ async fn an_app_delivery_is_credited_through_its_installation_never_the_hook_hea
             &hook_secret_sealed,
         )
         .unwrap();
-    let payload = m.workflow_run(7002, 2, 1, "main", "failure");
+    let payload = m.workflow_run(
+        RunIds {
+            run: 7002,
+            number: 2,
+            attempt: 1,
+        },
+        "main",
+        "failure",
+    );
     assert_eq!(
         send(
             &m,
