@@ -4,8 +4,8 @@
 The values are read from every `closed_set!` declaration (`Variant = "value"`); a literal counts
 when it stands in production Rust code (api/src, common/src, worker/src) outside those declarations.
 Not counted, because they are not the domain value: comments, `#[cfg(test)]` modules, attributes
-(`#[utoipa::path(tag = "github")]`, `#[serde(...)]`), JSON object keys (`"error": …`) and URL
-schemes (`"http" | "https"`). Prints one line per literal and the total; `--count` prints the total.
+(`#[utoipa::path(tag = "github")]`, `#[serde(...)]`), JSON object keys (`"error": …`, `v["error"]`,
+`.get("error")`) and URL schemes (`"http" | "https"`). Prints one line per literal and the total; `--count` prints the total.
 """
 import pathlib
 import re
@@ -39,7 +39,12 @@ def main():
             if re.search(r"scheme\(\)", code):
                 continue
             for m in literal.finditer(code):
+                before, after = code[: m.start()], code[m.end() :]
                 if m.group(2):  # a JSON object key
+                    continue
+                if before.endswith("[") and after.startswith("]"):  # v["key"]
+                    continue
+                if before.endswith(".get("):  # v.get("key")
                     continue
                 found.append(f"{path.relative_to(ROOT)}:{number}: \"{m.group(1)}\"  {code.strip()[:100]}")
     if "--count" not in sys.argv:

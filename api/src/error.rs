@@ -183,7 +183,7 @@ impl From<common::Error> for ApiError {
                 Self::database_unavailable()
             }
             E::Upstream { provider, message } => {
-                tracing::warn!(provider, error = %message, "upstream provider failed");
+                tracing::warn!(provider = %provider, error = %message, "upstream provider failed");
                 Self::new(
                     StatusCode::BAD_GATEWAY,
                     "upstream_error",

@@ -35,13 +35,13 @@ pub enum Error {
     /// An upstream provider (GitHub, SMTP…) failed.
     #[error("{provider} error: {message}")]
     Upstream {
-        provider: &'static str,
+        provider: crate::domain::Upstream,
         message: String,
     },
     /// An upstream provider's rate limit: retry after this many seconds.
     #[error("{provider} rate limit: retry in {retry_after_secs}s")]
     UpstreamRateLimited {
-        provider: &'static str,
+        provider: crate::domain::Upstream,
         retry_after_secs: u64,
     },
     /// A user-typed destination (`field`, e.g. `config.url`) that the outbound policy refuses

@@ -58,12 +58,12 @@ pub struct ActOn<P: Requires, T> {
 }
 
 impl<P: Requires, T: NamesOne> ActOn<P, T> {
-    /// The typed id from the path; not a UUID is not found.
     /// Who acts, in which organisation, from which client: what a write records.
     pub fn acting(&self) -> common::identity::Acting<'_> {
         self.member.acting(&self.meta)
     }
 
+    /// The typed id from the path; not a UUID is not found.
     pub fn id(&self) -> Result<T::Id, ApiError> {
         path_id(self.path.raw_id())
     }

@@ -17,6 +17,7 @@ mod mail;
 mod password;
 mod role;
 mod session;
+mod upstream;
 
 pub use analytics::Bucket;
 pub use argocd::{AppHealth, AppSync};
@@ -41,3 +42,4 @@ pub use mail::{EmailPurpose, MailDelivery};
 pub use password::NewPassword;
 pub use role::{Permission, Role};
 pub use session::{LoginMethod, SessionEndReason};
+pub use upstream::Upstream;

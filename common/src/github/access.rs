@@ -56,11 +56,11 @@ impl RepoAccess {
 pub fn upstream(e: GithubError) -> Error {
     match e {
         GithubError::RateLimited(wait) => Error::UpstreamRateLimited {
-            provider: "github",
+            provider: crate::domain::Upstream::Github,
             retry_after_secs: wait.as_secs().max(1),
         },
         other => Error::Upstream {
-            provider: "github",
+            provider: crate::domain::Upstream::Github,
             message: other.to_string(),
         },
     }

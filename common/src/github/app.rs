@@ -117,7 +117,7 @@ impl GithubDb<'_> {
             .map_err(|e| match e {
                 GithubError::NotFound => Error::NotFound,
                 other => Error::Upstream {
-                    provider: "github",
+                    provider: crate::domain::Upstream::Github,
                     message: format!("minting an installation token: {other}"),
                 },
             })?

@@ -31,7 +31,7 @@ impl HookDelivery {
 
 fn upstream(e: GithubError) -> Error {
     Error::Upstream {
-        provider: "github",
+        provider: crate::domain::Upstream::Github,
         message: e.to_string(),
     }
 }

@@ -141,18 +141,21 @@ impl GithubDb<'_> {
         // adopted; any other is replaced, since its deliveries could not be verified. The pending
         // secret this organisation's interrupted attempt stored before its create call: GitHub may
         // have created that hook (then it is the only RepoPal hook we hold no secret for).
-        let pending =
-            repository_hooks::pending_for_repository(self.pool, Some(org), repo.github_id)
-                .await?
-                .into_iter()
-                // A secret sealed with a key since retired cannot be opened: then it is no help.
-                .find_map(|(id, sealed)| {
-                    let row_id = id.to_string();
-                    self.keyring
-                        .open(pending_binding(&row_id), &sealed)
-                        .ok()
-                        .map(|secret| (id, secret))
-                });
+        let pending = repository_hooks::pending_for_repository(
+            self.pool,
+            repository_hooks::PendingOf::Org(org),
+            repo.github_id,
+        )
+        .await?
+        .into_iter()
+        // A secret sealed with a key since retired cannot be opened: then it is no help.
+        .find_map(|(id, sealed)| {
+            let row_id = id.to_string();
+            self.keyring
+                .open(pending_binding(&row_id), &sealed)
+                .ok()
+                .map(|secret| (id, secret))
+        });
         if let (Some((pending, secret)), [id]) = (&pending, ours.as_slice()) {
             let adopted = CreatedHook {
                 hook_id: *id,

@@ -89,7 +89,7 @@ fn not_yours() -> Error {
 
 fn upstream(e: &GithubError) -> Error {
     Error::Upstream {
-        provider: "github",
+        provider: crate::domain::Upstream::Github,
         message: e.to_string(),
     }
 }

@@ -161,7 +161,7 @@ impl GithubDb<'_> {
             }
         }
         Err(Error::Upstream {
-            provider: "github",
+            provider: crate::domain::Upstream::Github,
             message: "installation token refused".into(),
         })
     }

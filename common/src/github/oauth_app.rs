@@ -106,7 +106,7 @@ pub fn code_exchange_error<RE: std::error::Error + 'static>(
     e: &RequestTokenError<RE, BasicErrorResponse>,
 ) -> Error {
     let upstream = |message: String| Error::Upstream {
-        provider: "github",
+        provider: crate::domain::Upstream::Github,
         message,
     };
     match token_error_code(e).as_deref() {

@@ -125,7 +125,7 @@ impl GithubDb<'_> {
                         .get::<Vec<RepoItem>>(&url, &Auth::Bearer(token))
                         .await
                         .map_err(|e| Error::Upstream {
-                            provider: "github",
+                            provider: crate::domain::Upstream::Github,
                             message: e.to_string(),
                         })
                 }

@@ -131,7 +131,7 @@ impl GithubDb<'_> {
                         Ok(RefreshOutcome::ReauthRequired)
                     }
                     _ => Err(Error::Upstream {
-                        provider: "github",
+                        provider: crate::domain::Upstream::Github,
                         message: format!(
                             "token refresh failed: {}",
                             code.unwrap_or_else(|| "unreachable or 5xx".into())

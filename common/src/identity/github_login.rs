@@ -39,7 +39,7 @@ struct GithubEmail {
 
 pub(crate) fn upstream(message: impl Into<String>) -> Error {
     Error::Upstream {
-        provider: "github",
+        provider: crate::domain::Upstream::Github,
         message: message.into(),
     }
 }

@@ -83,7 +83,7 @@ pub async fn slack_post_error(
     let outcome: Result<Error, Error> = async {
         Ok(match e {
             SlackError::Transient(m) => Error::Upstream {
-                provider: "slack",
+                provider: crate::domain::Upstream::Slack,
                 message: m,
             },
             SlackError::Auth(code) if code == "token_expired" => {
@@ -94,7 +94,7 @@ pub async fn slack_post_error(
                 };
                 match refresh_token(&cx, org, integration, now_marking_refusal).await? {
                     RefreshOutcome::Refreshed | RefreshOutcome::AlreadyFresh => Error::Upstream {
-                        provider: "slack",
+                        provider: crate::domain::Upstream::Slack,
                         message: "the bot token had expired; refreshed, retrying".into(),
                     },
                     RefreshOutcome::NotRefreshable | RefreshOutcome::ReauthRequired => {

@@ -98,7 +98,7 @@ pub async fn refresh_token(
             Ok(RefreshOutcome::ReauthRequired)
         }
         Err(RefreshFailure::Unavailable(message)) => Err(Error::Upstream {
-            provider: row.kind.as_str(),
+            provider: row.kind.into(),
             message,
         }),
     }

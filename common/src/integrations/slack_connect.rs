@@ -117,7 +117,7 @@ impl SlackConnect<'_> {
             .await
             .map_err(|e| match e {
                 SlackError::Transient(m) => Error::Upstream {
-                    provider: "slack",
+                    provider: crate::domain::Upstream::Slack,
                     message: m,
                 },
                 other => Error::rejected(

@@ -115,15 +115,26 @@ pub async fn delete_pending(db: impl PgExecutor<'_>, org: OrgId, id: Uuid) -> Re
     Ok(())
 }
 
-/// The newest pending secrets (id, sealed) for the repository with this GitHub id: any
-/// organisation's (`org` `None`: what a delivery's signature may be checked against), or one
-/// organisation's (what a retried hook creation may adopt; another organisation's pending secret
-/// never is).
+/// Whose pending hook secrets a read may see.
+#[derive(Debug, Clone, Copy)]
+pub enum PendingOf {
+    /// Every organisation's: only for checking a delivery's signature, which names no organisation.
+    AnyOrg,
+    /// One organisation's: what a retried hook creation may adopt (another organisation's pending
+    /// secret never is).
+    Org(OrgId),
+}
+
+/// The newest pending secrets (id, sealed) for the repository with this GitHub id, of `of`.
 pub async fn pending_for_repository(
     db: impl PgExecutor<'_>,
-    org: Option<OrgId>,
+    of: PendingOf,
     repository_github_id: i64,
 ) -> Result<Vec<(Uuid, String)>, Error> {
+    let org = match of {
+        PendingOf::AnyOrg => None,
+        PendingOf::Org(org) => Some(org),
+    };
     Ok(sqlx::query!(
         "SELECT id, secret_sealed FROM github_pending_hook_secrets
          WHERE repository_id = $2 AND ($1::uuid IS NULL OR org_id = $1)

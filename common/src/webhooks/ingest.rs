@@ -92,11 +92,11 @@ impl Ingestor {
             Ok(Ok(Ok(outcome))) => Ok(outcome),
             Ok(Ok(Err(WriteError::Unavailable(e)))) => Err(Error::DatabaseUnavailable(e)),
             Ok(Ok(Err(WriteError::Other(e)))) => Err(Error::Upstream {
-                provider: "database",
+                provider: crate::domain::Upstream::Database,
                 message: e,
             }),
             _ => Err(Error::Upstream {
-                provider: "database",
+                provider: crate::domain::Upstream::Database,
                 message: "webhook write did not finish".into(),
             }),
         }

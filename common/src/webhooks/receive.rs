@@ -158,9 +158,12 @@ impl WebhookReceiver {
         else {
             return Err(invalid_signature());
         };
-        for (id, sealed) in
-            crate::repo::repository_hooks::pending_for_repository(&self.pool, None, repository.id)
-                .await?
+        for (id, sealed) in crate::repo::repository_hooks::pending_for_repository(
+            &self.pool,
+            crate::repo::repository_hooks::PendingOf::AnyOrg,
+            repository.id,
+        )
+        .await?
         {
             let row_id = id.to_string();
             let at = Binding::new(SealedColumn::PendingHookSecret, &row_id);
