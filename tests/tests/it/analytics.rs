@@ -24,7 +24,7 @@ async fn repository(app: &TestApp, org: Uuid, github_id: i64, name: &str, monito
     .bind(monitored)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the repository row is inserted")
 }
 
 struct Run<'a> {
@@ -56,7 +56,7 @@ async fn run(app: &TestApp, org: Uuid, r: Run<'_>) -> Uuid {
     .bind(r.duration_ms)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the workflow run row is inserted")
 }
 
 async fn failed_job(
@@ -83,7 +83,7 @@ async fn failed_job(
     .bind(json!([step]))
     .execute(&app.db.pool)
     .await
-    .unwrap();
+    .expect("the workflow job row is inserted");
 }
 
 struct Incident<'a> {
@@ -114,14 +114,14 @@ async fn incident(app: &TestApp, org: Uuid, i: Incident<'_>) {
     .bind(i.first_seen)
     .execute(&app.db.pool)
     .await
-    .unwrap();
+    .expect("the incident row is inserted");
 }
 
 /// Two repositories with runs on 2 and 4 November (none on the 3rd), failing jobs and three incidents;
 /// plus noise outside the window and in another organisation.
 async fn seed(app: &TestApp) -> Org {
     let session = app.register("analyst@example.com", Some("Analysts")).await;
-    let org: Uuid = session.first_org().parse().unwrap();
+    let org: Uuid = session.first_org().parse().expect("the org id is a UUID");
     let repo_a = repository(app, org, 1, "acme/api", true).await;
     let repo_b = repository(app, org, 2, "acme/web", false).await;
     let runs = [
@@ -266,7 +266,10 @@ async fn seed(app: &TestApp) -> Org {
     .await;
 
     let other = app.register("rival@example.com", Some("Rivals")).await;
-    let other_org: Uuid = other.first_org().parse().unwrap();
+    let other_org: Uuid = other
+        .first_org()
+        .parse()
+        .expect("the other org id is a UUID");
     let other_repo = repository(app, other_org, 1, "rival/api", true).await;
     run(
         app,

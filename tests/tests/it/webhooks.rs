@@ -34,11 +34,14 @@ fn corpus() -> Vec<(String, PathBuf)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/github/webhooks");
     let mut out = Vec::new();
     for event in std::fs::read_dir(&root)
-        .unwrap()
+        .expect("the webhook corpus directory is readable")
         .flatten()
         .filter(|e| e.path().is_dir())
     {
-        for file in std::fs::read_dir(event.path()).unwrap().flatten() {
+        for file in std::fs::read_dir(event.path())
+            .expect("each event directory is readable")
+            .flatten()
+        {
             out.push((
                 event.file_name().to_string_lossy().into_owned(),
                 file.path(),
@@ -72,14 +75,18 @@ async fn deliver(
     for (k, v) in extra {
         req = req.header(*k, *v);
     }
-    app.request(req.body(Body::from(body)).unwrap()).await
+    app.request(
+        req.body(Body::from(body))
+            .expect("the webhook request is well-formed"),
+    )
+    .await
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("the count query runs")
 }
 
 #[tokio::test]
