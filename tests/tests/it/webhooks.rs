@@ -53,14 +53,24 @@ fn corpus() -> Vec<(String, PathBuf)> {
     out
 }
 
-async fn deliver(
-    app: &TestApp,
-    event: &str,
-    delivery: &str,
+/// One signed webhook delivery: its event, delivery id, body, the secret that signs it and any
+/// extra headers.
+struct SignedDelivery<'a> {
+    event: &'a str,
+    delivery: &'a str,
     body: Vec<u8>,
-    secret: &str,
-    extra: &[(&str, &str)],
-) -> TestResponse {
+    secret: &'a str,
+    extra: &'a [(&'a str, &'a str)],
+}
+
+async fn deliver(app: &TestApp, d: SignedDelivery<'_>) -> TestResponse {
+    let SignedDelivery {
+        event,
+        delivery,
+        body,
+        secret,
+        extra,
+    } = d;
     let mut req = Request::builder()
         .method(Method::POST)
         .uri("/api/v1/webhooks/github")
@@ -96,11 +106,13 @@ async fn every_corpus_payload_is_accepted_stored_once_and_routed() {
     for (i, (event, path)) in files.iter().enumerate() {
         let res = deliver(
             &app,
-            event,
-            &format!("delivery-{i}"),
-            std::fs::read(path).unwrap(),
-            TEST_WEBHOOK_SECRET,
-            &[],
+            SignedDelivery {
+                event,
+                delivery: &format!("delivery-{i}"),
+                body: std::fs::read(path).unwrap(),
+                secret: TEST_WEBHOOK_SECRET,
+                extra: &[],
+            },
         )
         .await;
         assert_eq!(
@@ -173,21 +185,25 @@ async fn a_redelivery_is_answered_200_duplicate_and_enqueues_nothing() {
     let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
     let first = deliver(
         &app,
-        "ping",
-        "same-guid",
-        body.clone(),
-        TEST_WEBHOOK_SECRET,
-        &[("x-github-hook-id", "1")],
+        SignedDelivery {
+            event: "ping",
+            delivery: "same-guid",
+            body: body.clone(),
+            secret: TEST_WEBHOOK_SECRET,
+            extra: &[("x-github-hook-id", "1")],
+        },
     )
     .await;
     assert_eq!(first.status, 202);
     let again = deliver(
         &app,
-        "ping",
-        "same-guid",
-        body.clone(),
-        TEST_WEBHOOK_SECRET,
-        &[("x-github-hook-id", "1")],
+        SignedDelivery {
+            event: "ping",
+            delivery: "same-guid",
+            body: body.clone(),
+            secret: TEST_WEBHOOK_SECRET,
+            extra: &[("x-github-hook-id", "1")],
+        },
     )
     .await;
     assert_eq!(again.status, 200);
@@ -209,11 +225,13 @@ async fn a_redelivery_is_answered_200_duplicate_and_enqueues_nothing() {
     let sends = (0..10).map(|_| {
         deliver(
             &app,
-            "ping",
-            "burst-guid",
-            body.clone(),
-            TEST_WEBHOOK_SECRET,
-            &[],
+            SignedDelivery {
+                event: "ping",
+                delivery: "burst-guid",
+                body: body.clone(),
+                secret: TEST_WEBHOOK_SECRET,
+                extra: &[],
+            },
         )
     });
     let results = futures::future::join_all(sends).await;
@@ -235,11 +253,13 @@ async fn a_missing_or_wrong_signature_is_401_and_nothing_is_stored() {
     let body = br#"{"zen":"x"}"#.to_vec();
     let wrong = deliver(
         &app,
-        "ping",
-        "d1",
-        body.clone(),
-        "not-the-secret-at-all",
-        &[],
+        SignedDelivery {
+            event: "ping",
+            delivery: "d1",
+            body: body.clone(),
+            secret: "not-the-secret-at-all",
+            extra: &[],
+        },
     )
     .await;
     assert_eq!(
@@ -310,11 +330,13 @@ async fn event_and_delivery_headers_are_required() {
     );
     let bad = deliver(
         &app,
-        "ping",
-        "d2",
-        b"not json".to_vec(),
-        TEST_WEBHOOK_SECRET,
-        &[],
+        SignedDelivery {
+            event: "ping",
+            delivery: "d2",
+            body: b"not json".to_vec(),
+            secret: TEST_WEBHOOK_SECRET,
+            extra: &[],
+        },
     )
     .await;
     assert_eq!(
@@ -444,28 +466,42 @@ async fn a_repository_hook_is_verified_with_its_own_secret() {
         br#"{"zen":"Design for failure.","hook_id":4242,"repository":{"id":35129377}}"#.to_vec();
     let ok = deliver(
         &app,
-        "ping",
-        "hook-1",
-        body.clone(),
-        hook_secret,
-        &[("x-github-hook-id", "4242")],
+        SignedDelivery {
+            event: "ping",
+            delivery: "hook-1",
+            body: body.clone(),
+            secret: hook_secret,
+            extra: &[("x-github-hook-id", "4242")],
+        },
     )
     .await;
     assert_eq!(ok.status, 202, "{}", ok.text());
     let other = deliver(
         &app,
-        "ping",
-        "hook-2",
-        body.clone(),
-        hook_secret,
-        &[("x-github-hook-id", "4243")],
+        SignedDelivery {
+            event: "ping",
+            delivery: "hook-2",
+            body: body.clone(),
+            secret: hook_secret,
+            extra: &[("x-github-hook-id", "4243")],
+        },
     )
     .await;
     assert_eq!(
         other.status, 401,
         "another hook's id does not unlock this secret"
     );
-    let no_hook = deliver(&app, "ping", "hook-3", body, hook_secret, &[]).await;
+    let no_hook = deliver(
+        &app,
+        SignedDelivery {
+            event: "ping",
+            delivery: "hook-3",
+            body,
+            secret: hook_secret,
+            extra: &[],
+        },
+    )
+    .await;
     assert_eq!(no_hook.status, 401);
 
     // The delivery belongs to the hook's organisation: its admin sees it and can replay it.
@@ -512,7 +548,17 @@ async fn deliveries_above_25_mb_are_refused_with_413() {
     let mut body = b"{\"zen\":\"".to_vec();
     body.resize(25 * 1024 * 1024 + 10, b'a');
     body.extend_from_slice(b"\"}");
-    let res = deliver(&app, "ping", "big", body, TEST_WEBHOOK_SECRET, &[]).await;
+    let res = deliver(
+        &app,
+        SignedDelivery {
+            event: "ping",
+            delivery: "big",
+            body,
+            secret: TEST_WEBHOOK_SECRET,
+            extra: &[],
+        },
+    )
+    .await;
     assert_eq!(
         (res.status.as_u16(), res.json()["error"]["code"].as_str()),
         (413, Some("payload_too_large"))
@@ -522,9 +568,18 @@ async fn deliveries_above_25_mb_are_refused_with_413() {
     body.resize(24 * 1024 * 1024, b'a');
     body.extend_from_slice(b"\"}");
     assert_eq!(
-        deliver(&app, "ping", "large", body, TEST_WEBHOOK_SECRET, &[])
-            .await
-            .status,
+        deliver(
+            &app,
+            SignedDelivery {
+                event: "ping",
+                delivery: "large",
+                body,
+                secret: TEST_WEBHOOK_SECRET,
+                extra: &[]
+            }
+        )
+        .await
+        .status,
         202
     );
 }
