@@ -183,29 +183,16 @@ async fn every_corpus_payload_is_accepted_stored_once_and_routed() {
 async fn a_redelivery_is_answered_200_duplicate_and_enqueues_nothing() {
     let app = TestApp::builder().build().await;
     let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
-    let first = deliver(
-        &app,
-        SignedDelivery {
-            event: "ping",
-            delivery: "same-guid",
-            body: body.clone(),
-            secret: TEST_WEBHOOK_SECRET,
-            extra: &[("x-github-hook-id", "1")],
-        },
-    )
-    .await;
+    let same_guid = || SignedDelivery {
+        event: "ping",
+        delivery: "same-guid",
+        body: body.clone(),
+        secret: TEST_WEBHOOK_SECRET,
+        extra: &[("x-github-hook-id", "1")],
+    };
+    let first = deliver(&app, same_guid()).await;
     assert_eq!(first.status, 202);
-    let again = deliver(
-        &app,
-        SignedDelivery {
-            event: "ping",
-            delivery: "same-guid",
-            body: body.clone(),
-            secret: TEST_WEBHOOK_SECRET,
-            extra: &[("x-github-hook-id", "1")],
-        },
-    )
-    .await;
+    let again = deliver(&app, same_guid()).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["data"]["duplicate"], true);
     assert_eq!(
