@@ -46,10 +46,10 @@ async fn app_with(fake: &FakeGithub) -> TestApp {
 
 fn state_of(url: &str) -> String {
     url::Url::parse(url)
-        .unwrap()
+        .expect("the authorize redirect is a URL")
         .query_pairs()
         .find(|(k, _)| k == "state")
-        .unwrap()
+        .expect("the authorize redirect carries a state")
         .1
         .into_owned()
 }
@@ -59,7 +59,7 @@ async fn get_with_cookie(app: &TestApp, uri: &str, cookie: &str) -> TestResponse
         .uri(uri)
         .header("cookie", cookie)
         .body(Body::empty())
-        .unwrap();
+        .expect("the callback request is well-formed");
     app.request(req).await
 }
 
@@ -72,7 +72,11 @@ async fn github_sign_in(app: &TestApp, code: &str) -> TestResponse {
         .send(Method::GET, "/api/v1/auth/oauth/github/authorize", None)
         .await;
     assert_eq!(start.status, 302, "{}", start.text());
-    let state = state_of(start.headers["location"].to_str().unwrap());
+    let state = state_of(
+        start.headers["location"]
+            .to_str()
+            .expect("the location header is ASCII"),
+    );
     let uri = format!("/api/v1/auth/oauth/github/callback?code={code}&state={state}");
     get_with_cookie(app, &uri, &start.cookie(COOKIE).expect("flow cookie")).await
 }
@@ -96,7 +100,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("the count query runs")
 }
 
 /// The squatter registers the victim's address, connects their own GitHub for repository access,

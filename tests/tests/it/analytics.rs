@@ -24,7 +24,7 @@ async fn repository(app: &TestApp, org: Uuid, github_id: i64, name: &str, monito
     .bind(monitored)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the repository row is inserted")
 }
 
 struct Run<'a> {
@@ -56,34 +56,34 @@ async fn run(app: &TestApp, org: Uuid, r: Run<'_>) -> Uuid {
     .bind(r.duration_ms)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the workflow run row is inserted")
 }
 
-async fn failed_job(
-    app: &TestApp,
-    org: Uuid,
+struct FailedJob<'a> {
     repo: Uuid,
     job_id: i64,
     run_id: i64,
-    name: &str,
-    step: &str,
-    at: &str,
-) {
+    name: &'a str,
+    step: &'a str,
+    at: &'a str,
+}
+
+async fn failed_job(app: &TestApp, org: Uuid, j: FailedJob<'_>) {
     sqlx::query(
         "INSERT INTO workflow_jobs (org_id, job_id, repository_id, run_id, run_attempt, name, status,
                                     conclusion, completed_at, failed_steps)
          VALUES ($1, $2, $3, $4, 1, $5, 'completed', 'failure', $6::timestamptz, $7)",
     )
     .bind(org)
-    .bind(job_id)
-    .bind(repo)
-    .bind(run_id)
-    .bind(name)
-    .bind(at)
-    .bind(json!([step]))
+    .bind(j.job_id)
+    .bind(j.repo)
+    .bind(j.run_id)
+    .bind(j.name)
+    .bind(j.at)
+    .bind(json!([j.step]))
     .execute(&app.db.pool)
     .await
-    .unwrap();
+    .expect("the workflow job row is inserted");
 }
 
 struct Incident<'a> {
@@ -114,14 +114,14 @@ async fn incident(app: &TestApp, org: Uuid, i: Incident<'_>) {
     .bind(i.first_seen)
     .execute(&app.db.pool)
     .await
-    .unwrap();
+    .expect("the incident row is inserted");
 }
 
 /// Two repositories with runs on 2 and 4 November (none on the 3rd), failing jobs and three incidents;
 /// plus noise outside the window and in another organisation.
 async fn seed(app: &TestApp) -> Org {
     let session = app.register("analyst@example.com", Some("Analysts")).await;
-    let org: Uuid = session.first_org().parse().unwrap();
+    let org: Uuid = session.first_org().parse().expect("the org id is a UUID");
     let repo_a = repository(app, org, 1, "acme/api", true).await;
     let repo_b = repository(app, org, 2, "acme/web", false).await;
     let runs = [
@@ -195,34 +195,40 @@ async fn seed(app: &TestApp) -> Org {
     failed_job(
         app,
         org,
-        repo_a,
-        21,
-        2,
-        "test",
-        "Run tests",
-        "2026-11-02T02:00:00Z",
+        FailedJob {
+            repo: repo_a,
+            job_id: 21,
+            run_id: 2,
+            name: "test",
+            step: "Run tests",
+            at: "2026-11-02T02:00:00Z",
+        },
     )
     .await;
     failed_job(
         app,
         org,
-        repo_a,
-        41,
-        4,
-        "test",
-        "Run tests",
-        "2026-11-04T05:00:00Z",
+        FailedJob {
+            repo: repo_a,
+            job_id: 41,
+            run_id: 4,
+            name: "test",
+            step: "Run tests",
+            at: "2026-11-04T05:00:00Z",
+        },
     )
     .await;
     failed_job(
         app,
         org,
-        repo_a,
-        42,
-        4,
-        "lint",
-        "eslint",
-        "2026-11-04T04:00:00Z",
+        FailedJob {
+            repo: repo_a,
+            job_id: 42,
+            run_id: 4,
+            name: "lint",
+            step: "eslint",
+            at: "2026-11-04T04:00:00Z",
+        },
     )
     .await;
     incident(
@@ -266,7 +272,10 @@ async fn seed(app: &TestApp) -> Org {
     .await;
 
     let other = app.register("rival@example.com", Some("Rivals")).await;
-    let other_org: Uuid = other.first_org().parse().unwrap();
+    let other_org: Uuid = other
+        .first_org()
+        .parse()
+        .expect("the other org id is a UUID");
     let other_repo = repository(app, other_org, 1, "rival/api", true).await;
     run(
         app,

@@ -28,81 +28,67 @@ async fn repository(app: &TestApp, org: Uuid, github_id: i64, name: &str) -> Uui
     .expect("insert")
 }
 
-async fn run(
-    app: &TestApp,
+/// One repository of one organisation, which the seeding helpers write rows for.
+struct Seed<'a> {
+    app: &'a TestApp,
     org: Uuid,
     repo: Uuid,
-    run_id: i64,
-    conclusion: &str,
-    at: DateTime<Utc>,
-    ms: i64,
-) {
-    sqlx::query(
-        "INSERT INTO workflow_runs (org_id, repository_id, run_id, run_attempt, run_number, workflow_id,
-                                    workflow_name, branch, head_sha, status, conclusion, completed_at,
-                                    duration_ms)
-         VALUES ($1, $2, $3, 1, $3, 1, 'CI', 'main', 'abc123', 'completed', $4, $5, $6)",
-    )
-    .bind(org)
-    .bind(repo)
-    .bind(run_id)
-    .bind(conclusion)
-    .bind(at)
-    .bind(ms)
-    .execute(&app.db.pool)
-    .await
-    .expect("insert");
 }
 
-async fn failed_job(
-    app: &TestApp,
-    org: Uuid,
-    repo: Uuid,
-    job_id: i64,
-    run_id: i64,
-    name: &str,
-    at: DateTime<Utc>,
-) {
-    sqlx::query(
-        "INSERT INTO workflow_jobs (org_id, job_id, repository_id, run_id, run_attempt, name, status,
-                                    conclusion, completed_at, failed_steps)
-         VALUES ($1, $2, $3, $4, 1, $5, 'completed', 'failure', $6, $7)",
-    )
-    .bind(org)
-    .bind(job_id)
-    .bind(repo)
-    .bind(run_id)
-    .bind(name)
-    .bind(at)
-    .bind(json!(["Run tests"]))
-    .execute(&app.db.pool)
-    .await
-    .expect("insert");
-}
+impl Seed<'_> {
+    async fn run(&self, run_id: i64, conclusion: &str, at: DateTime<Utc>, ms: i64) {
+        sqlx::query(
+            "INSERT INTO workflow_runs (org_id, repository_id, run_id, run_attempt, run_number, workflow_id,
+                                        workflow_name, branch, head_sha, status, conclusion, completed_at,
+                                        duration_ms)
+             VALUES ($1, $2, $3, 1, $3, 1, 'CI', 'main', 'abc123', 'completed', $4, $5, $6)",
+        )
+        .bind(self.org)
+        .bind(self.repo)
+        .bind(run_id)
+        .bind(conclusion)
+        .bind(at)
+        .bind(ms)
+        .execute(&self.app.db.pool)
+        .await
+        .expect("insert");
+    }
 
-async fn incident(
-    app: &TestApp,
-    org: Uuid,
-    repo: Uuid,
-    key: &str,
-    opened: DateTime<Utc>,
-    resolved: Option<DateTime<Utc>>,
-) {
-    sqlx::query(
-        "INSERT INTO incidents (org_id, repository_id, dedupe_key, workflow_id, workflow_name, branch, title,
-                                severity, status, first_seen_at, last_seen_at, head_sha, resolved_at)
-         VALUES ($1, $2, $3, 1, 'CI', 'main', 'CI failed', 'high',
-                 CASE WHEN $5::timestamptz IS NULL THEN 'open' ELSE 'resolved' END,
-                 $4, $4, 'abc123', $5)",
-    )
-    .bind(org)
-    .bind(repo)
-    .bind(key)
-    .bind(opened)
-    .bind(resolved)
-    .execute(&app.db.pool)
-    .await
-    .expect("insert");
+    async fn failed_job(&self, job_id: i64, run_id: i64, name: &str, at: DateTime<Utc>) {
+        sqlx::query(
+            "INSERT INTO workflow_jobs (org_id, job_id, repository_id, run_id, run_attempt, name, status,
+                                        conclusion, completed_at, failed_steps)
+             VALUES ($1, $2, $3, $4, 1, $5, 'completed', 'failure', $6, $7)",
+        )
+        .bind(self.org)
+        .bind(job_id)
+        .bind(self.repo)
+        .bind(run_id)
+        .bind(name)
+        .bind(at)
+        .bind(json!(["Run tests"]))
+        .execute(&self.app.db.pool)
+        .await
+        .expect("insert");
+    }
+
+    async fn incident(&self, key: &str, opened: DateTime<Utc>, resolved: Option<DateTime<Utc>>) {
+        sqlx::query(
+            "INSERT INTO incidents (org_id, repository_id, dedupe_key, workflow_id, workflow_name, branch, title,
+                                    severity, status, first_seen_at, last_seen_at, head_sha, resolved_at)
+             VALUES ($1, $2, $3, 1, 'CI', 'main', 'CI failed', 'high',
+                     CASE WHEN $5::timestamptz IS NULL THEN 'open' ELSE 'resolved' END,
+                     $4, $4, 'abc123', $5)",
+        )
+        .bind(self.org)
+        .bind(self.repo)
+        .bind(key)
+        .bind(opened)
+        .bind(resolved)
+        .execute(&self.app.db.pool)
+        .await
+        .expect("insert");
+    }
 }
 
 fn day(t: DateTime<Utc>) -> String {
@@ -140,20 +126,35 @@ async fn seed(app: &TestApp) -> Seeded {
     );
     let repo_a = repository(app, org, 1, "acme/api").await;
     let repo_b = repository(app, org, 2, "acme/web").await;
-    run(app, org, repo_a, 1, "success", d2, 60_000).await;
-    run(app, org, repo_a, 2, "success", d2, 120_000).await;
-    run(app, org, repo_a, 3, "failure", d2, 180_000).await;
-    run(app, org, repo_a, 4, "failure", d5, 30_000).await;
-    run(app, org, repo_b, 5, "success", d2, 5_000).await;
-    failed_job(app, org, repo_a, 31, 3, "<script>alert(1)</script>", d2).await;
-    failed_job(app, org, repo_a, 41, 4, "<script>alert(1)</script>", d5).await;
-    incident(app, org, repo_a, "a1", d5, Some(d5 + Duration::hours(2))).await;
+    let a = Seed {
+        app,
+        org,
+        repo: repo_a,
+    };
+    let b = Seed {
+        app,
+        org,
+        repo: repo_b,
+    };
+    a.run(1, "success", d2, 60_000).await;
+    a.run(2, "success", d2, 120_000).await;
+    a.run(3, "failure", d2, 180_000).await;
+    a.run(4, "failure", d5, 30_000).await;
+    b.run(5, "success", d2, 5_000).await;
+    a.failed_job(31, 3, "<script>alert(1)</script>", d2).await;
+    a.failed_job(41, 4, "<script>alert(1)</script>", d5).await;
+    a.incident("a1", d5, Some(d5 + Duration::hours(2))).await;
 
     let other_signup = app.register("eve@example.com", Some("Others")).await;
     let other: Uuid = other_signup.first_org().parse().expect("org id");
     let other_repo = repository(app, other, 3, "others/secret-repo").await;
+    let others = Seed {
+        app,
+        org: other,
+        repo: other_repo,
+    };
     for i in 0..5 {
-        run(app, other, other_repo, 100 + i, "failure", d2, 1_000).await;
+        others.run(100 + i, "failure", d2, 1_000).await;
     }
     Seeded {
         repo_a,

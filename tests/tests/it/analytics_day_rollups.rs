@@ -53,15 +53,15 @@ async fn exec(app: &TestApp, sql: &str, org: Uuid) {
 
 /// An incident `key` of `severity` first seen at `first`, acknowledged and resolved after the
 /// given seconds (when given).
-async fn incident(
-    app: &TestApp,
-    org: &Org,
-    key: &str,
-    severity: &str,
-    first: &str,
+struct NewIncident<'a> {
+    key: &'a str,
+    severity: &'a str,
+    first: &'a str,
     ack: Option<i64>,
     res: Option<i64>,
-) {
+}
+
+async fn incident(app: &TestApp, org: &Org, i: NewIncident<'_>) {
     sqlx::query(
         "INSERT INTO incidents (org_id, repository_id, dedupe_key, workflow_id, workflow_name, branch,
                                 title, severity, status, first_seen_at, last_seen_at, head_sha,
@@ -74,11 +74,11 @@ async fn incident(
     )
     .bind(org.id)
     .bind(org.repo)
-    .bind(key)
-    .bind(severity)
-    .bind(ack)
-    .bind(res)
-    .bind(first)
+    .bind(i.key)
+    .bind(i.severity)
+    .bind(i.ack)
+    .bind(i.res)
+    .bind(i.first)
     .execute(&app.db.pool)
     .await
     .expect("incident");
@@ -107,14 +107,27 @@ async fn incidents_changed_after_a_read_show_in_the_next_and_match_postgres_perc
     incident(
         &app,
         &org,
-        "a",
-        "high",
-        "2026-11-02T10:00:00Z",
-        Some(60),
-        Some(3600),
+        NewIncident {
+            key: "a",
+            severity: "high",
+            first: "2026-11-02T10:00:00Z",
+            ack: Some(60),
+            res: Some(3600),
+        },
     )
     .await;
-    incident(&app, &org, "b", "low", "2026-11-02T11:00:00Z", None, None).await;
+    incident(
+        &app,
+        &org,
+        NewIncident {
+            key: "b",
+            severity: "low",
+            first: "2026-11-02T11:00:00Z",
+            ack: None,
+            res: None,
+        },
+    )
+    .await;
     let d = get(&app, &org, "incidents", days).await;
     assert_eq!(bucket(&d, 0), (2, 1, Some(60), Some(3600)));
     let rows: i64 =
@@ -145,11 +158,13 @@ async fn incidents_changed_after_a_read_show_in_the_next_and_match_postgres_perc
     incident(
         &app,
         &org,
-        "c",
-        "low",
-        "2026-11-04T08:00:00Z",
-        Some(30),
-        None,
+        NewIncident {
+            key: "c",
+            severity: "low",
+            first: "2026-11-04T08:00:00Z",
+            ack: Some(30),
+            res: None,
+        },
     )
     .await;
     let d = get(&app, &org, "incidents", days).await;
@@ -198,7 +213,18 @@ async fn incidents_changed_after_a_read_show_in_the_next_and_match_postgres_perc
         let sev = ["critical", "high", "medium", "low"][(i % 4) as usize];
         let ack = (i % 3 != 0).then_some(30 + i * i * 17);
         let res = (i % 5 != 0).then_some(300 + i * 1_009);
-        incident(&app, &org, &format!("n{i}"), sev, &first, ack, res).await;
+        incident(
+            &app,
+            &org,
+            NewIncident {
+                key: &format!("n{i}"),
+                severity: sev,
+                first: &first,
+                ack,
+                res,
+            },
+        )
+        .await;
     }
     for window in [
         days.to_owned(),
@@ -268,19 +294,28 @@ async fn incidents_changed_after_a_read_show_in_the_next_and_match_postgres_perc
     }
 }
 
-async fn job(app: &TestApp, org: &Org, job_id: i64, run_id: i64, name: &str, step: &str, at: &str) {
+/// A failing job's row: its ids, name, failed step and completion time.
+struct FailedJob<'a> {
+    job_id: i64,
+    run_id: i64,
+    name: &'a str,
+    step: &'a str,
+    at: &'a str,
+}
+
+async fn job(app: &TestApp, org: &Org, j: FailedJob<'_>) {
     sqlx::query(
         "INSERT INTO workflow_jobs (org_id, job_id, repository_id, run_id, run_attempt, name, status,
                                     conclusion, completed_at, failed_steps)
          VALUES ($1, $2, $3, $4, 1, $5, 'completed', 'failure', $6::timestamptz, $7)",
     )
     .bind(org.id)
-    .bind(job_id)
+    .bind(j.job_id)
     .bind(org.repo)
-    .bind(run_id)
-    .bind(name)
-    .bind(at)
-    .bind(json!([step]))
+    .bind(j.run_id)
+    .bind(j.name)
+    .bind(j.at)
+    .bind(json!([j.step]))
     .execute(&app.db.pool)
     .await
     .expect("job");
@@ -332,11 +367,13 @@ async fn failing_jobs_added_fixed_or_joined_by_their_run_after_a_read_show_in_th
     job(
         &app,
         &org,
-        11,
-        1,
-        "test",
-        "Run tests",
-        "2026-11-02T10:00:00Z",
+        FailedJob {
+            job_id: 11,
+            run_id: 1,
+            name: "test",
+            step: "Run tests",
+            at: "2026-11-02T10:00:00Z",
+        },
     )
     .await;
     let d = get(&app, &org, "failures", days).await;
@@ -359,14 +396,27 @@ async fn failing_jobs_added_fixed_or_joined_by_their_run_after_a_read_show_in_th
     job(
         &app,
         &org,
-        21,
-        2,
-        "test",
-        "Run tests",
-        "2026-11-03T09:00:00Z",
+        FailedJob {
+            job_id: 21,
+            run_id: 2,
+            name: "test",
+            step: "Run tests",
+            at: "2026-11-03T09:00:00Z",
+        },
     )
     .await;
-    job(&app, &org, 12, 1, "lint", "eslint", "2026-11-02T10:00:00Z").await;
+    job(
+        &app,
+        &org,
+        FailedJob {
+            job_id: 12,
+            run_id: 1,
+            name: "lint",
+            step: "eslint",
+            at: "2026-11-02T10:00:00Z",
+        },
+    )
+    .await;
     let d = get(&app, &org, "failures", days).await;
     assert_eq!(
         failing(&d, "jobs"),
@@ -409,7 +459,18 @@ async fn failing_jobs_added_fixed_or_joined_by_their_run_after_a_read_show_in_th
     assert_eq!(failing(&d, "steps").len(), 1);
 
     // Partial days come from the jobs; the branch filter reads every day from them: the same.
-    job(&app, &org, 31, 1, "build", "cargo", "2026-11-04T20:00:00Z").await;
+    job(
+        &app,
+        &org,
+        FailedJob {
+            job_id: 31,
+            run_id: 1,
+            name: "build",
+            step: "cargo",
+            at: "2026-11-04T20:00:00Z",
+        },
+    )
+    .await;
     for window in [days, "from=2026-11-02T09:00:00Z&to=2026-11-04T21:00:00Z"] {
         let rolled = get(&app, &org, "failures", window).await;
         let raw = get(&app, &org, "failures", &format!("{window}&branch=main")).await;

@@ -7,22 +7,31 @@ use repopal_tests::{TestApp, auth::Session};
 use serde_json::Value;
 use uuid::Uuid;
 
-async fn add_run(app: &TestApp, org: Uuid, repo: Uuid, run_id: i64, conclusion: &str, at: &str) {
-    sqlx::query(
-        "INSERT INTO workflow_runs (org_id, repository_id, run_id, run_attempt, run_number, workflow_id,
-                                    workflow_name, branch, head_sha, status, conclusion, completed_at,
-                                    duration_ms)
-         VALUES ($1, $2, $3, 1, $3, 1, 'CI', 'main', 'abc123', 'completed', $4, $5::timestamptz,
-                 $3 * 1000)",
-    )
-    .bind(org)
-    .bind(repo)
-    .bind(run_id)
-    .bind(conclusion)
-    .bind(at)
-    .execute(&app.db.pool)
-    .await
-    .expect("insert run");
+/// The one repository of a test's organisation, which runs are added to.
+struct Runs<'a> {
+    app: &'a TestApp,
+    org: Uuid,
+    repo: Uuid,
+}
+
+impl Runs<'_> {
+    async fn add(&self, run_id: i64, conclusion: &str, at: &str) {
+        sqlx::query(
+            "INSERT INTO workflow_runs (org_id, repository_id, run_id, run_attempt, run_number, workflow_id,
+                                        workflow_name, branch, head_sha, status, conclusion, completed_at,
+                                        duration_ms)
+             VALUES ($1, $2, $3, 1, $3, 1, 'CI', 'main', 'abc123', 'completed', $4, $5::timestamptz,
+                     $3 * 1000)",
+        )
+        .bind(self.org)
+        .bind(self.repo)
+        .bind(run_id)
+        .bind(conclusion)
+        .bind(at)
+        .execute(&self.app.db.pool)
+        .await
+        .expect("insert run");
+    }
 }
 
 async fn series(app: &TestApp, session: &Session, org: Uuid, query: &str) -> Value {
@@ -59,8 +68,13 @@ async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
     .fetch_one(&app.db.pool)
     .await
     .expect("repository");
-    add_run(&app, org, repo, 1, "success", "2026-11-03T10:00:00Z").await;
-    add_run(&app, org, repo, 2, "failure", "2026-11-03T11:00:00Z").await;
+    let runs = Runs {
+        app: &app,
+        org,
+        repo,
+    };
+    runs.add(1, "success", "2026-11-03T10:00:00Z").await;
+    runs.add(2, "failure", "2026-11-03T11:00:00Z").await;
 
     // Whole days 2–4 November (Monday to Wednesday) and the whole week of 2 November.
     let days = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
@@ -78,8 +92,8 @@ async fn runs_stored_changed_or_deleted_after_a_read_show_in_the_next_one() {
     assert!(rows > 0, "the reads filled the rollup");
 
     // A late run on a day already rolled up, one on another day of that week.
-    add_run(&app, org, repo, 3, "timed_out", "2026-11-03T12:00:00Z").await;
-    add_run(&app, org, repo, 4, "success", "2026-11-06T09:00:00Z").await;
+    runs.add(3, "timed_out", "2026-11-03T12:00:00Z").await;
+    runs.add(4, "success", "2026-11-06T09:00:00Z").await;
     let d = series(&app, &session, org, days).await;
     assert_eq!(point(&d, 1), (3, 2, Some(2000)));
     let w = series(&app, &session, org, weeks).await;
@@ -138,11 +152,16 @@ async fn a_run_committed_during_a_read_of_its_day_shows_in_the_next_read() {
     .fetch_one(&app.db.pool)
     .await
     .expect("repository");
+    let runs = Runs {
+        app: &app,
+        org,
+        repo,
+    };
     let days = "from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z";
-    add_run(&app, org, repo, 1, "success", "2026-11-03T10:00:00Z").await;
+    runs.add(1, "success", "2026-11-03T10:00:00Z").await;
     series(&app, &session, org, days).await;
     // The day is marked again (committed) by a second run.
-    add_run(&app, org, repo, 2, "success", "2026-11-03T11:00:00Z").await;
+    runs.add(2, "success", "2026-11-03T11:00:00Z").await;
 
     // A writer stores a third run on that day and has not committed yet.
     let mut writer = app.db.pool.begin().await.expect("writer");

@@ -9,7 +9,7 @@ async fn exit_output(name: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, 
     let status = tokio::time::timeout(Duration::from_secs(20), p.child.wait())
         .await
         .expect("exits")
-        .unwrap();
+        .expect("waiting for the process works");
     (status.success(), p.log_text())
 }
 

@@ -11,7 +11,7 @@ use common::{
 use repopal_tests::{TempCluster, TestApp, TestDb, http::send, process::spawn, worker::eventually};
 
 async fn push_probe(db: &TestDb, key: &str) -> jobs::JobId {
-    let mut conn = db.pool.acquire().await.unwrap();
+    let mut conn = db.pool.acquire().await.expect("a pool connection");
     jobs::push(
         &mut conn,
         &Probe {
@@ -21,7 +21,7 @@ async fn push_probe(db: &TestDb, key: &str) -> jobs::JobId {
         },
     )
     .await
-    .unwrap()
+    .expect("the probe job is pushed")
 }
 
 async fn wait_done(db: &TestDb, id: &jobs::JobId, limit: Duration) {

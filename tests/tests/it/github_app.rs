@@ -57,12 +57,12 @@ pub(crate) async fn install_state(app: &TestApp, admin: &Session, org: &str) -> 
     assert_eq!(res.status, 200, "{}", res.text());
     let cookie = res.cookie("repopal_install").expect("the install cookie");
     let link: Link = decode(&res);
-    let url = url::Url::parse(&link.url).unwrap();
+    let url = url::Url::parse(&link.url).expect("the install link is a URL");
     assert_eq!(url.path(), "/apps/repopal-test/installations/new");
     let state = url
         .query_pairs()
         .find(|(k, _)| k == "state")
-        .unwrap()
+        .expect("the install link carries a state")
         .1
         .into_owned();
     (state, cookie)
@@ -112,7 +112,7 @@ async fn repo_count(app: &TestApp, removed: bool) -> i64 {
         .bind(removed)
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("the repository count query runs")
 }
 
 #[tokio::test]

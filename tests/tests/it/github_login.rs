@@ -37,12 +37,14 @@ async fn start(app: &TestApp, fake: &FakeGithub) -> (String, String) {
         .send(Method::GET, "/api/v1/auth/oauth/github/authorize", None)
         .await;
     assert_eq!(res.status, 302, "{}", res.text());
-    let location = res.headers["location"].to_str().unwrap();
+    let location = res.headers["location"]
+        .to_str()
+        .expect("the location header is ASCII");
     assert!(
         location.starts_with(&format!("{}/login/oauth/authorize?", fake.url)),
         "{location}"
     );
-    let url = url::Url::parse(location).unwrap();
+    let url = url::Url::parse(location).expect("the location is a URL");
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["client_id"], "Iv1.testclient");
     assert_eq!(
@@ -50,12 +52,18 @@ async fn start(app: &TestApp, fake: &FakeGithub) -> (String, String) {
         "http://repopal.test/api/v1/auth/oauth/github/callback"
     );
     assert_eq!(q["scope"], "read:user user:email");
-    let cookie = res.headers["set-cookie"].to_str().unwrap();
+    let cookie = res.headers["set-cookie"]
+        .to_str()
+        .expect("the set-cookie header is ASCII");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
-    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let cookie = cookie
+        .split(';')
+        .next()
+        .expect("splitting yields at least one piece")
+        .to_owned();
     (q["state"].clone(), cookie)
 }
 
@@ -66,7 +74,8 @@ async fn callback(app: &TestApp, query: &str, cookie: Option<&str>) -> TestRespo
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }
-    app.request(req.body(Body::empty()).unwrap()).await
+    app.request(req.body(Body::empty()).expect("the request is well-formed"))
+        .await
 }
 
 #[tokio::test]

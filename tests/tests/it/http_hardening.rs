@@ -307,7 +307,7 @@ fn preflight(origin: &str) -> Request<Body> {
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "content-type")
         .body(Body::empty())
-        .unwrap()
+        .expect("the preflight request is well-formed")
 }
 
 #[tokio::test]
@@ -419,7 +419,7 @@ fn streaming_delivery(
         .header("x-github-delivery", "slow")
         .header("x-hub-signature-256", signature)
         .body(Body::from_stream(rx))
-        .unwrap();
+        .expect("the streaming webhook request is well-formed");
     (req, tx)
 }
 

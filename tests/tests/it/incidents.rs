@@ -82,9 +82,14 @@ struct AuditEntry {
 fn kinds(incident: &Value) -> Vec<String> {
     incident["timeline"]
         .as_array()
-        .unwrap()
+        .expect("the incident has a timeline array")
         .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .map(|e| {
+            e["kind"]
+                .as_str()
+                .expect("each timeline entry has a kind")
+                .to_owned()
+        })
         .collect()
 }
 
@@ -96,7 +101,7 @@ async fn count(m: &Setup, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(&m.app.db.pool)
         .await
-        .unwrap()
+        .expect("the count query runs")
 }
 
 #[tokio::test]
@@ -456,7 +461,7 @@ async fn stale_and_inconclusive_results_change_nothing() {
             &format!("d-c{i}"),
             &m.workflow_run(
                 RunIds {
-                    run: run,
+                    run,
                     number: 11 + i as i64,
                     attempt: 1,
                 },

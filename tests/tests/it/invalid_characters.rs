@@ -13,14 +13,20 @@ use serde_json::json;
 async fn operations(app: &TestApp, org: &str) -> Vec<(Method, String, bool)> {
     let doc = app.get("/openapi.json").await.json();
     let mut ops = Vec::new();
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
+    for (path, item) in doc["paths"]
+        .as_object()
+        .expect("the OpenAPI document has paths")
+    {
+        for (method, op) in item.as_object().expect("each path item is an object") {
             let Ok(method) = method.to_uppercase().parse::<Method>() else {
                 continue;
             };
             let mut filled = path.replace("{org_id}", org);
             while let Some(start) = filled.find('{') {
-                let end = filled[start..].find('}').unwrap() + start;
+                let end = filled[start..]
+                    .find('}')
+                    .expect("every path parameter is closed by a brace")
+                    + start;
                 filled.replace_range(start..=end, "00000000-0000-4000-8000-000000000000");
             }
             ops.push((method, filled, op.get("requestBody").is_some()));

@@ -22,8 +22,10 @@ fn probe(key: &str, behaviour: ProbeBehaviour) -> Probe {
 }
 
 async fn push(db: &TestDb, job: &Probe) -> JobId {
-    let mut conn = db.pool.acquire().await.unwrap();
-    jobs::push(&mut conn, job).await.unwrap()
+    let mut conn = db.pool.acquire().await.expect("a pool connection");
+    jobs::push(&mut conn, job)
+        .await
+        .expect("the probe job is pushed")
 }
 
 async fn run_to_completion(db: &TestDb, overrides: &[(&str, &str)]) {
@@ -319,7 +321,7 @@ async fn pruning_removes_old_finished_jobs_and_keeps_unfinished_ones() {
         .unwrap();
     assert_eq!(
         owners,
-        [pending.0.clone()],
+        std::slice::from_ref(&pending.0),
         "a pruned job's owner record goes with it"
     );
     assert!(

@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 const K2: &str = "k2:05xFfbuUzxY3VKihpNAoCYS6pETIQJBbx8qxXf849xU=";
 
 fn ring(spec: &str, active: Option<&str>) -> Keyring {
-    Keyring::parse(&SecretString::from(spec.to_owned()), active).unwrap()
+    Keyring::parse(&SecretString::from(spec.to_owned()), active).expect("the keyring spec parses")
 }
 
 async fn rotate(app: &TestApp) -> (bool, serde_json::Value, String) {
@@ -21,7 +21,12 @@ async fn rotate(app: &TestApp) -> (bool, serde_json::Value, String) {
             ("ENCRYPTION_ACTIVE_KEY_ID", "k2"),
         ],
     );
-    let ok = p.child.wait().await.unwrap().success();
+    let ok = p
+        .child
+        .wait()
+        .await
+        .expect("waiting for the rotate process works")
+        .success();
     let log = p.log_text();
     // The pretty-printed report (stdout) sits among one-line JSON log records (stderr).
     let start = log.find("{\n  \"active_key_id\"").expect("a JSON report");
@@ -36,10 +41,10 @@ async fn rotate(app: &TestApp) -> (bool, serde_json::Value, String) {
 fn column<'a>(report: &'a serde_json::Value, table: &str, column: &str) -> &'a serde_json::Value {
     report["columns"]
         .as_array()
-        .unwrap()
+        .expect("the report lists columns")
         .iter()
         .find(|c| c["table"] == table && c["column"] == column)
-        .unwrap()
+        .expect("the report lists the column")
 }
 
 #[tokio::test]

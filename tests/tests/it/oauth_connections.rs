@@ -55,10 +55,10 @@ async fn connect(app: &TestApp, fake: &FakeGithub, user: &Session) -> serde_json
     );
     let cookie = start.headers["set-cookie"]
         .to_str()
-        .unwrap()
+        .expect("the set-cookie header is ASCII")
         .split(';')
         .next()
-        .unwrap()
+        .expect("splitting yields at least one piece")
         .to_owned();
     let req = Request::builder()
         .uri(format!(
@@ -67,7 +67,7 @@ async fn connect(app: &TestApp, fake: &FakeGithub, user: &Session) -> serde_json
         ))
         .header("cookie", cookie)
         .body(Body::empty())
-        .unwrap();
+        .expect("the callback request is well-formed");
     let res = app.request(req).await;
     assert_eq!(res.status, 200, "{}", res.text());
     res.json()

@@ -45,13 +45,21 @@ struct AuditEntry {
 /// Every organisation route the router serves (from the generated OpenAPI document, which is built
 /// from the same route list as the router), with its method.
 fn org_routes() -> Vec<(Method, String)> {
-    let doc = serde_json::to_value(repopal_api::openapi()).unwrap();
+    let doc =
+        serde_json::to_value(repopal_api::openapi()).expect("the OpenAPI document serialises");
     let mut routes = Vec::new();
-    for (path, item) in doc["paths"].as_object().unwrap() {
+    for (path, item) in doc["paths"]
+        .as_object()
+        .expect("the OpenAPI document has paths")
+    {
         if !path.contains("{org_id}") {
             continue;
         }
-        for method in item.as_object().unwrap().keys() {
+        for method in item
+            .as_object()
+            .expect("each path item is an object")
+            .keys()
+        {
             if let Ok(m) = method.to_uppercase().parse::<Method>() {
                 routes.push((m, path.clone()));
             }
@@ -69,7 +77,10 @@ fn org_routes() -> Vec<(Method, String)> {
 fn fill(path: &str, org: &str, member: &str) -> String {
     let mut out = path.replace("{org_id}", org).replace("{user_id}", member);
     while let Some(start) = out.find('{') {
-        let end = out[start..].find('}').unwrap() + start;
+        let end = out[start..]
+            .find('}')
+            .expect("every path parameter is closed by a brace")
+            + start;
         out.replace_range(start..=end, &uuid::Uuid::new_v4().to_string());
     }
     out
@@ -118,7 +129,7 @@ async fn invitation_token(app: &TestApp, email: &str) -> String {
     .bind(email)
     .fetch_all(&app.db.pool)
     .await
-    .unwrap();
+    .expect("the outbox query runs");
     bodies
         .iter()
         .flat_map(|b| b.lines())

@@ -37,7 +37,7 @@ struct Seeded {
 
 async fn seed(app: &TestApp) -> (Seeded, Session) {
     let session = app.register("keeper@example.com", Some("Keepers")).await;
-    let org: Uuid = session.first_org().parse().unwrap();
+    let org: Uuid = session.first_org().parse().expect("the org id is a UUID");
     let created: Created = app
         .caller(Some(&session))
         .in_org(&org.to_string())
@@ -55,7 +55,7 @@ async fn seed(app: &TestApp) -> (Seeded, Session) {
         .await;
     let seeded = Seeded {
         org,
-        user: session.user_id.parse().unwrap(),
+        user: session.user_id.parse().expect("the user id is a UUID"),
         integration: created.id,
     };
     (seeded, session)
@@ -74,7 +74,7 @@ async fn delivery(app: &TestApp, org: Uuid, status: &str, received_at: DateTime<
     .bind(received_at)
     .execute(&app.db.pool)
     .await
-    .unwrap();
+    .expect("the webhook delivery row is inserted");
     id
 }
 
@@ -89,7 +89,7 @@ async fn check(app: &TestApp, s: &Seeded, at: DateTime<Utc>) -> Uuid {
     .bind(at)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the integration check row is inserted")
 }
 
 async fn notification(app: &TestApp, s: &Seeded, at: DateTime<Utc>) -> Uuid {
@@ -102,7 +102,7 @@ async fn notification(app: &TestApp, s: &Seeded, at: DateTime<Utc>) -> Uuid {
     .bind(at)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the notification row is inserted")
 }
 
 async fn audit_entry(app: &TestApp, s: &Seeded, at: DateTime<Utc>) -> i64 {
@@ -115,12 +115,14 @@ async fn audit_entry(app: &TestApp, s: &Seeded, at: DateTime<Utc>) -> i64 {
     .bind(at)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the audit log row is inserted")
 }
 
 async fn prune(app: &TestApp, settings: &[(&str, &str)]) {
-    let mut conn = app.db.pool.acquire().await.unwrap();
-    jobs::push(&mut conn, &PruneHistory {}).await.unwrap();
+    let mut conn = app.db.pool.acquire().await.expect("a pool connection");
+    jobs::push(&mut conn, &PruneHistory {})
+        .await
+        .expect("the prune job is pushed");
     drop(conn);
     let worker = InProcessWorker::start(app.db.pool.clone(), test_worker_config(settings));
     drain(
@@ -137,7 +139,7 @@ async fn exists(app: &TestApp, sql: &str, id: impl ToString) -> bool {
         .bind(id.to_string())
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("the exists query runs")
 }
 
 async fn payload_len(app: &TestApp, id: Uuid) -> (i32, bool) {
@@ -147,7 +149,7 @@ async fn payload_len(app: &TestApp, id: Uuid) -> (i32, bool) {
     .bind(id)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the payload query runs")
 }
 
 #[tokio::test]
@@ -216,11 +218,10 @@ async fn the_settings_move_each_age_and_pending_deliveries_keep_their_payload() 
 
     prune(&app, &settings).await;
 
-    assert_eq!(payload_len(&app, old_delivery).await.1, true);
-    assert_eq!(payload_len(&app, young_delivery).await.1, false);
-    assert_eq!(
-        payload_len(&app, pending).await.1,
-        false,
+    assert!(payload_len(&app, old_delivery).await.1);
+    assert!(!payload_len(&app, young_delivery).await.1);
+    assert!(
+        !payload_len(&app, pending).await.1,
         "pending deliveries keep their payload"
     );
     let checks = "SELECT 1 FROM integration_checks WHERE id = $1::uuid";

@@ -51,13 +51,13 @@ async fn futures_join(db: &TestDb, tick: chrono::DateTime<Utc>) -> Vec<Vec<commo
             tokio::spawn(async move {
                 repopal_worker::schedule::enqueue_tick(&pool, tick)
                     .await
-                    .unwrap()
+                    .expect("the tick is enqueued")
             })
         })
         .collect();
     let mut out = Vec::new();
     for t in tasks {
-        out.push(t.await.unwrap());
+        out.push(t.await.expect("the enqueue task does not panic"));
     }
     out
 }

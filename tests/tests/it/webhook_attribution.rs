@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 const ATTACKER_INSTALLATION: i64 = 31337;
 
 async fn send(m: &Setup, delivery: &str, hook_id: i64, secret: &[u8], payload: &Value) -> u16 {
-    let body = serde_json::to_vec(payload).unwrap();
+    let body = serde_json::to_vec(payload).expect("the payload serialises");
     let req = Request::builder()
         .method(Method::POST)
         .uri("/api/v1/webhooks/github")
@@ -27,7 +27,7 @@ async fn send(m: &Setup, delivery: &str, hook_id: i64, secret: &[u8], payload: &
             common::crypto::signature::sign(secret, &body),
         )
         .body(Body::from(body))
-        .unwrap();
+        .expect("the webhook request is well-formed");
     m.app.request(req).await.status.as_u16()
 }
 

@@ -34,11 +34,14 @@ fn corpus() -> Vec<(String, PathBuf)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/github/webhooks");
     let mut out = Vec::new();
     for event in std::fs::read_dir(&root)
-        .unwrap()
+        .expect("the webhook corpus directory is readable")
         .flatten()
         .filter(|e| e.path().is_dir())
     {
-        for file in std::fs::read_dir(event.path()).unwrap().flatten() {
+        for file in std::fs::read_dir(event.path())
+            .expect("each event directory is readable")
+            .flatten()
+        {
             out.push((
                 event.file_name().to_string_lossy().into_owned(),
                 file.path(),
@@ -50,14 +53,24 @@ fn corpus() -> Vec<(String, PathBuf)> {
     out
 }
 
-async fn deliver(
-    app: &TestApp,
-    event: &str,
-    delivery: &str,
+/// One signed webhook delivery: its event, delivery id, body, the secret that signs it and any
+/// extra headers.
+struct SignedDelivery<'a> {
+    event: &'a str,
+    delivery: &'a str,
     body: Vec<u8>,
-    secret: &str,
-    extra: &[(&str, &str)],
-) -> TestResponse {
+    secret: &'a str,
+    extra: &'a [(&'a str, &'a str)],
+}
+
+async fn deliver(app: &TestApp, d: SignedDelivery<'_>) -> TestResponse {
+    let SignedDelivery {
+        event,
+        delivery,
+        body,
+        secret,
+        extra,
+    } = d;
     let mut req = Request::builder()
         .method(Method::POST)
         .uri("/api/v1/webhooks/github")
@@ -72,14 +85,18 @@ async fn deliver(
     for (k, v) in extra {
         req = req.header(*k, *v);
     }
-    app.request(req.body(Body::from(body)).unwrap()).await
+    app.request(
+        req.body(Body::from(body))
+            .expect("the webhook request is well-formed"),
+    )
+    .await
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(&app.db.pool)
         .await
-        .unwrap()
+        .expect("the count query runs")
 }
 
 #[tokio::test]
@@ -89,11 +106,13 @@ async fn every_corpus_payload_is_accepted_stored_once_and_routed() {
     for (i, (event, path)) in files.iter().enumerate() {
         let res = deliver(
             &app,
-            event,
-            &format!("delivery-{i}"),
-            std::fs::read(path).unwrap(),
-            TEST_WEBHOOK_SECRET,
-            &[],
+            SignedDelivery {
+                event,
+                delivery: &format!("delivery-{i}"),
+                body: std::fs::read(path).unwrap(),
+                secret: TEST_WEBHOOK_SECRET,
+                extra: &[],
+            },
         )
         .await;
         assert_eq!(
@@ -164,25 +183,16 @@ async fn every_corpus_payload_is_accepted_stored_once_and_routed() {
 async fn a_redelivery_is_answered_200_duplicate_and_enqueues_nothing() {
     let app = TestApp::builder().build().await;
     let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
-    let first = deliver(
-        &app,
-        "ping",
-        "same-guid",
-        body.clone(),
-        TEST_WEBHOOK_SECRET,
-        &[("x-github-hook-id", "1")],
-    )
-    .await;
+    let same_guid = || SignedDelivery {
+        event: "ping",
+        delivery: "same-guid",
+        body: body.clone(),
+        secret: TEST_WEBHOOK_SECRET,
+        extra: &[("x-github-hook-id", "1")],
+    };
+    let first = deliver(&app, same_guid()).await;
     assert_eq!(first.status, 202);
-    let again = deliver(
-        &app,
-        "ping",
-        "same-guid",
-        body.clone(),
-        TEST_WEBHOOK_SECRET,
-        &[("x-github-hook-id", "1")],
-    )
-    .await;
+    let again = deliver(&app, same_guid()).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["data"]["duplicate"], true);
     assert_eq!(
@@ -202,11 +212,13 @@ async fn a_redelivery_is_answered_200_duplicate_and_enqueues_nothing() {
     let sends = (0..10).map(|_| {
         deliver(
             &app,
-            "ping",
-            "burst-guid",
-            body.clone(),
-            TEST_WEBHOOK_SECRET,
-            &[],
+            SignedDelivery {
+                event: "ping",
+                delivery: "burst-guid",
+                body: body.clone(),
+                secret: TEST_WEBHOOK_SECRET,
+                extra: &[],
+            },
         )
     });
     let results = futures::future::join_all(sends).await;
@@ -228,11 +240,13 @@ async fn a_missing_or_wrong_signature_is_401_and_nothing_is_stored() {
     let body = br#"{"zen":"x"}"#.to_vec();
     let wrong = deliver(
         &app,
-        "ping",
-        "d1",
-        body.clone(),
-        "not-the-secret-at-all",
-        &[],
+        SignedDelivery {
+            event: "ping",
+            delivery: "d1",
+            body: body.clone(),
+            secret: "not-the-secret-at-all",
+            extra: &[],
+        },
     )
     .await;
     assert_eq!(
@@ -303,11 +317,13 @@ async fn event_and_delivery_headers_are_required() {
     );
     let bad = deliver(
         &app,
-        "ping",
-        "d2",
-        b"not json".to_vec(),
-        TEST_WEBHOOK_SECRET,
-        &[],
+        SignedDelivery {
+            event: "ping",
+            delivery: "d2",
+            body: b"not json".to_vec(),
+            secret: TEST_WEBHOOK_SECRET,
+            extra: &[],
+        },
     )
     .await;
     assert_eq!(
@@ -437,28 +453,42 @@ async fn a_repository_hook_is_verified_with_its_own_secret() {
         br#"{"zen":"Design for failure.","hook_id":4242,"repository":{"id":35129377}}"#.to_vec();
     let ok = deliver(
         &app,
-        "ping",
-        "hook-1",
-        body.clone(),
-        hook_secret,
-        &[("x-github-hook-id", "4242")],
+        SignedDelivery {
+            event: "ping",
+            delivery: "hook-1",
+            body: body.clone(),
+            secret: hook_secret,
+            extra: &[("x-github-hook-id", "4242")],
+        },
     )
     .await;
     assert_eq!(ok.status, 202, "{}", ok.text());
     let other = deliver(
         &app,
-        "ping",
-        "hook-2",
-        body.clone(),
-        hook_secret,
-        &[("x-github-hook-id", "4243")],
+        SignedDelivery {
+            event: "ping",
+            delivery: "hook-2",
+            body: body.clone(),
+            secret: hook_secret,
+            extra: &[("x-github-hook-id", "4243")],
+        },
     )
     .await;
     assert_eq!(
         other.status, 401,
         "another hook's id does not unlock this secret"
     );
-    let no_hook = deliver(&app, "ping", "hook-3", body, hook_secret, &[]).await;
+    let no_hook = deliver(
+        &app,
+        SignedDelivery {
+            event: "ping",
+            delivery: "hook-3",
+            body,
+            secret: hook_secret,
+            extra: &[],
+        },
+    )
+    .await;
     assert_eq!(no_hook.status, 401);
 
     // The delivery belongs to the hook's organisation: its admin sees it and can replay it.
@@ -505,7 +535,17 @@ async fn deliveries_above_25_mb_are_refused_with_413() {
     let mut body = b"{\"zen\":\"".to_vec();
     body.resize(25 * 1024 * 1024 + 10, b'a');
     body.extend_from_slice(b"\"}");
-    let res = deliver(&app, "ping", "big", body, TEST_WEBHOOK_SECRET, &[]).await;
+    let res = deliver(
+        &app,
+        SignedDelivery {
+            event: "ping",
+            delivery: "big",
+            body,
+            secret: TEST_WEBHOOK_SECRET,
+            extra: &[],
+        },
+    )
+    .await;
     assert_eq!(
         (res.status.as_u16(), res.json()["error"]["code"].as_str()),
         (413, Some("payload_too_large"))
@@ -515,9 +555,18 @@ async fn deliveries_above_25_mb_are_refused_with_413() {
     body.resize(24 * 1024 * 1024, b'a');
     body.extend_from_slice(b"\"}");
     assert_eq!(
-        deliver(&app, "ping", "large", body, TEST_WEBHOOK_SECRET, &[])
-            .await
-            .status,
+        deliver(
+            &app,
+            SignedDelivery {
+                event: "ping",
+                delivery: "large",
+                body,
+                secret: TEST_WEBHOOK_SECRET,
+                extra: &[]
+            }
+        )
+        .await
+        .status,
         202
     );
 }
