@@ -1,6 +1,5 @@
 //! The audit trail of sensitive actions: repository settings, webhook replay, super-admin changes
 //! and key rotation from the CLI, and members refused by their role (`authz.denied`).
-#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed assertion
 
 use axum::http::Method;
 use common::crypto::keyring::{Binding, Keyring, SealedColumn};
@@ -29,7 +28,7 @@ async fn add_member(app: &TestApp, admin: &Session, org: &str, email: &str, role
     .bind(email)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap();
+    .expect("the mailed body");
     let token = body
         .lines()
         .filter_map(|l| l.rsplit_once(": ").map(|(_, t)| t.trim().to_owned()))
@@ -71,7 +70,7 @@ async fn insert_repository(app: &TestApp, org: &str) -> String {
     .bind(org)
     .fetch_one(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the repository row")
 }
 
 #[tokio::test]
@@ -259,7 +258,7 @@ async fn table_entries(
     .bind(action)
     .fetch_all(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the audit rows")
 }
 
 async fn cli(app: &TestApp, args: &[&str], keys: &str, active: Option<&str>) -> String {
@@ -271,7 +270,7 @@ async fn cli(app: &TestApp, args: &[&str], keys: &str, active: Option<&str>) -> 
         env.push(("ENCRYPTION_ACTIVE_KEY_ID", active));
     }
     let mut p = spawn("repopal-api", args, &env);
-    let ok = p.child.wait().await.unwrap().success();
+    let ok = p.child.wait().await.expect("the CLI ran").success();
     let log = p.log_text();
     assert!(ok, "{log}");
     log

@@ -1,6 +1,5 @@
 //! Invitations as attack surface: revoked, replaced, orphaned (inviter demoted, removed or gone) and
 //! leftover tokens are refused; a token redeems once; another organisation's invitations are 404.
-#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed assertion
 
 use axum::http::Method;
 use repopal_tests::{TestApp, app::ErrorEnvelope, auth::Session, http::TestResponse, shapes::Page};
@@ -27,7 +26,7 @@ async fn newest_token(app: &TestApp, email: &str) -> String {
     .bind(email)
     .fetch_all(&app.db.pool)
     .await
-    .unwrap();
+    .expect("the mailed bodies");
     bodies
         .iter()
         .flat_map(|b| b.lines())
@@ -93,7 +92,7 @@ async fn role_of(app: &TestApp, org: &str, user: &str) -> Option<String> {
     .bind(user)
     .fetch_optional(&app.db.pool)
     .await
-    .unwrap()
+    .expect("the member role")
 }
 
 /// Invites `email` and accepts as them (registering first).

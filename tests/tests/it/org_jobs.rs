@@ -1,7 +1,6 @@
 //! `GET /api/v1/orgs/{org}/jobs` and `…/jobs/{id}`: an organisation sees the jobs scheduled for its
 //! integrations (not only those its members started), filtered by queue and state and paged by
 //! cursor; another organisation's jobs are absent from its list and 404 by id.
-#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed assertion
 
 use std::collections::BTreeSet;
 

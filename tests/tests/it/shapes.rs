@@ -1,7 +1,6 @@
 //! One shape per kind of operation (issue 13, item 4): lists page as `{items, next_cursor}` with
 //! `limit` and `cursor`, validation errors name fields as `[{field, code, message}]`, a PATCH
 //! answers with the resource, the org segment takes the slug, and another org is 404 either way.
-#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed assertion
 
 use std::collections::BTreeSet;
 
@@ -59,7 +58,11 @@ async fn walk(app: &TestApp, who: &Session, path: &str, key: &str) -> Vec<String
         let page: Page = get(app, who, &url, 200).await;
         let items = &page.items;
         assert!(items.len() <= 2, "limit=2 was exceeded: {items:?}");
-        seen.extend(items.iter().map(|i| i[key].as_str().unwrap().to_owned()));
+        seen.extend(
+            items
+                .iter()
+                .map(|i| i[key].as_str().expect("an item has its key").to_owned()),
+        );
         match page.next_cursor {
             Some(c) => {
                 assert_eq!(items.len(), 2, "a short page with a next cursor: {items:?}");
