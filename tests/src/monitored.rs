@@ -39,6 +39,22 @@ pub struct RunIds {
     pub attempt: i64,
 }
 
+impl RunIds {
+    /// A run's first attempt.
+    pub fn first(run: i64, number: i64) -> Self {
+        Self::attempt(run, number, 1)
+    }
+
+    /// A given attempt of a run.
+    pub fn attempt(run: i64, number: i64, attempt: i64) -> Self {
+        Self {
+            run,
+            number,
+            attempt,
+        }
+    }
+}
+
 /// The GitHub user who installed the App (and may install it again from the console).
 pub fn installer() -> FakeAccount {
     FakeAccount {

@@ -67,11 +67,7 @@ pub async fn run(runs: usize, workers: usize) -> E2eFigures {
             for b in 0..BRANCHES {
                 let run_id = 1_000_000 + (w * BRANCHES + b) * 10_000 + n as i64;
                 let mut p = m.workflow_run(
-                    RunIds {
-                        run: run_id,
-                        number: n as i64 + 1,
-                        attempt: 1,
-                    },
+                    RunIds::first(run_id, n as i64 + 1),
                     &format!("branch-{b}"),
                     if failing(w, b) { "failure" } else { "success" },
                 );

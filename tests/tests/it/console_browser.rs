@@ -474,15 +474,7 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
         .set_run_jobs(9001, &[("build", "failure", Some("Run tests"))]);
     m.run_completes(
         "d-1",
-        &recent(m.workflow_run(
-            RunIds {
-                run: 9001,
-                number: 10,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        )),
+        &recent(m.workflow_run(RunIds::first(9001, 10), "main", "failure")),
     )
     .await;
     // No navigation: the open board picks it up by itself.
@@ -501,15 +493,7 @@ async fn an_incident_appears_on_the_open_board_and_a_green_run_resolves_it() {
 
     m.run_completes(
         "d-2",
-        &recent(m.workflow_run(
-            RunIds {
-                run: 9002,
-                number: 11,
-                attempt: 1,
-            },
-            "main",
-            "success",
-        )),
+        &recent(m.workflow_run(RunIds::first(9002, 11), "main", "success")),
     )
     .await;
     b.goto(&format!("{base}/orgs/kilo/incidents?status=resolved"))

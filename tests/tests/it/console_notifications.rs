@@ -17,15 +17,7 @@ async fn the_notifications_menu_lists_unread_ones_and_opening_one_marks_it_read(
         .set_run_jobs(9001, &[("build", "failure", Some("boom"))]);
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 9001,
-                number: 10,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(9001, 10), "main", "failure"),
     )
     .await;
     let incident = m.incidents().await[0]["id"]

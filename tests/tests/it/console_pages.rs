@@ -199,15 +199,7 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
         .set_run_jobs(9001, &[("build", "failure", Some("Run <tests>"))]);
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 9001,
-                number: 10,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(9001, 10), "main", "failure"),
     )
     .await;
     let id = m.incidents().await[0]["id"]
@@ -275,15 +267,7 @@ async fn the_incident_board_detail_and_actions_work_and_a_green_run_resolves() {
     // A green run resolves it; the board says so.
     m.run_completes(
         "d-2",
-        &m.workflow_run(
-            RunIds {
-                run: 9002,
-                number: 11,
-                attempt: 1,
-            },
-            "main",
-            "success",
-        ),
+        &m.workflow_run(RunIds::first(9002, 11), "main", "success"),
     )
     .await;
     assert_eq!(m.incident(&id).await["status"], "resolved");

@@ -329,15 +329,7 @@ async fn the_repository_page_shows_hook_runs_incidents_and_saves_settings() {
         .set_run_jobs(9001, &[("build", "failure", Some("boom"))]);
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 9001,
-                number: 10,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(9001, 10), "main", "failure"),
     )
     .await;
     let incident = m.incidents().await[0]["id"]

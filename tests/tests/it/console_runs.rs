@@ -12,15 +12,7 @@ use crate::console_repositories::admin_browser;
 /// Delivers a completed run of `secs` seconds that finished a minute ago.
 async fn run(m: &Setup, run_id: i64, branch: &str, conclusion: &str, secs: i64) {
     let done = Utc::now() - Duration::minutes(1);
-    let mut p = m.workflow_run(
-        RunIds {
-            run: run_id,
-            number: run_id - 9000,
-            attempt: 1,
-        },
-        branch,
-        conclusion,
-    );
+    let mut p = m.workflow_run(RunIds::first(run_id, run_id - 9000), branch, conclusion);
     p["workflow_run"]["run_started_at"] = (done - Duration::seconds(secs))
         .to_rfc3339_opts(SecondsFormat::Secs, true)
         .into();

@@ -43,15 +43,7 @@ async fn a_slack_post_interrupted_after_slack_accepted_it_is_not_repeated() {
     let m = TestApp::builder().monitored_repo().await;
     // Slack accepts every post but the worker never hears back.
     m.slack.hold_answers(true);
-    let failure = m.workflow_run(
-        RunIds {
-            run: 880_001,
-            number: 41,
-            attempt: 1,
-        },
-        "main",
-        "failure",
-    );
+    let failure = m.workflow_run(RunIds::first(880_001, 41), "main", "failure");
     m.deliver("workflow_run", "effects-once-1", &failure).await;
 
     let mut victim = worker(&m);
@@ -109,15 +101,7 @@ async fn a_workflow_rerun_interrupted_after_github_accepted_it_is_not_repeated()
     let run_id = 880_002;
     m.run_completes(
         "effects-once-rerun",
-        &m.workflow_run(
-            RunIds {
-                run: run_id,
-                number: 12,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(run_id, 12), "main", "failure"),
     )
     .await;
     let runs: Page<Created> = m
@@ -227,16 +211,8 @@ async fn a_hook_created_just_before_a_crash_is_adopted_not_created_again() {
         survivor.log_text()
     );
     // The adopted secret is the one GitHub signs with: a delivery signed with it is accepted.
-    let body = serde_json::to_vec(&m.workflow_run(
-        RunIds {
-            run: 880_003,
-            number: 3,
-            attempt: 1,
-        },
-        "main",
-        "success",
-    ))
-    .expect("json");
+    let body = serde_json::to_vec(&m.workflow_run(RunIds::first(880_003, 3), "main", "success"))
+        .expect("json");
     let req = axum::http::Request::builder()
         .method(axum::http::Method::POST)
         .uri("/api/v1/webhooks/github")

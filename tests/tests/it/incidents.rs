@@ -116,15 +116,7 @@ async fn a_failure_opens_one_incident_with_github_context_slack_messages_and_adm
     );
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 9001,
-                number: 10,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(9001, 10), "main", "failure"),
     )
     .await;
 
@@ -260,28 +252,12 @@ async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_
     let m = TestApp::builder().monitored_repo().await;
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 7001,
-                number: 20,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(7001, 20), "main", "failure"),
     )
     .await;
     m.run_completes(
         "d-2",
-        &m.workflow_run(
-            RunIds {
-                run: 7002,
-                number: 21,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(7002, 21), "main", "failure"),
     )
     .await;
     let list = m.incidents().await;
@@ -302,30 +278,14 @@ async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_
     // A failure on another branch is a different incident.
     m.run_completes(
         "d-3",
-        &m.workflow_run(
-            RunIds {
-                run: 7003,
-                number: 22,
-                attempt: 1,
-            },
-            "feature-x",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(7003, 22), "feature-x", "failure"),
     )
     .await;
     assert_eq!(m.incidents().await.len(), 2);
 
     m.run_completes(
         "d-4",
-        &m.workflow_run(
-            RunIds {
-                run: 7004,
-                number: 23,
-                attempt: 1,
-            },
-            "main",
-            "success",
-        ),
+        &m.workflow_run(RunIds::first(7004, 23), "main", "success"),
     )
     .await;
     let incident = m.incident(&id).await;
@@ -355,15 +315,7 @@ async fn a_second_failure_groups_into_the_incident_and_a_later_success_resolves_
     // After resolution, a new failure opens a new incident.
     m.run_completes(
         "d-5",
-        &m.workflow_run(
-            RunIds {
-                run: 7005,
-                number: 24,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(7005, 24), "main", "failure"),
     )
     .await;
     assert_eq!(m.incidents().await.len(), 3);
@@ -385,28 +337,12 @@ async fn still_failing_messages_go_out_once_per_window() {
         .await;
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 8001,
-                number: 5,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(8001, 5), "main", "failure"),
     )
     .await;
     m.run_completes(
         "d-2",
-        &m.workflow_run(
-            RunIds {
-                run: 8002,
-                number: 6,
-                attempt: 1,
-            },
-            "main",
-            "timed_out",
-        ),
+        &m.workflow_run(RunIds::first(8002, 6), "main", "timed_out"),
     )
     .await;
     let posted = texts(&m.slack.posted());
@@ -429,29 +365,13 @@ async fn stale_and_inconclusive_results_change_nothing() {
     let m = TestApp::builder().monitored_repo().await;
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 6010,
-                number: 10,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(6010, 10), "main", "failure"),
     )
     .await;
     // An older run's success arriving late does not resolve the newer failure.
     m.run_completes(
         "d-2",
-        &m.workflow_run(
-            RunIds {
-                run: 6009,
-                number: 9,
-                attempt: 1,
-            },
-            "main",
-            "success",
-        ),
+        &m.workflow_run(RunIds::first(6009, 9), "main", "success"),
     )
     .await;
     // Cancelled, skipped and neutral results change nothing.
@@ -494,15 +414,7 @@ async fn stale_and_inconclusive_results_change_nothing() {
     // A higher attempt of the same run that succeeds resolves it.
     m.run_completes(
         "d-3",
-        &m.workflow_run(
-            RunIds {
-                run: 6010,
-                number: 10,
-                attempt: 2,
-            },
-            "main",
-            "success",
-        ),
+        &m.workflow_run(RunIds::attempt(6010, 10, 2), "main", "success"),
     )
     .await;
     let list = m.incidents().await;
@@ -514,15 +426,7 @@ async fn stale_and_inconclusive_results_change_nothing() {
     // The older failure's attempt 1, delivered again under a new id, is stale now: nothing reopens.
     m.run_completes(
         "d-4",
-        &m.workflow_run(
-            RunIds {
-                run: 6008,
-                number: 8,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(6008, 8), "main", "failure"),
     )
     .await;
     let list = m.incidents().await;
@@ -533,15 +437,7 @@ async fn stale_and_inconclusive_results_change_nothing() {
 #[tokio::test]
 async fn duplicate_deliveries_and_reprocessing_never_duplicate_incidents_or_occurrences() {
     let m = TestApp::builder().monitored_repo().await;
-    let payload = m.workflow_run(
-        RunIds {
-            run: 5001,
-            number: 3,
-            attempt: 1,
-        },
-        "main",
-        "failure",
-    );
+    let payload = m.workflow_run(RunIds::first(5001, 3), "main", "failure");
     m.deliver("workflow_run", "dup-1", &payload).await;
     let again = m.deliver("workflow_run", "dup-1", &payload).await;
     assert_eq!(again.json()["data"]["duplicate"], true);
@@ -585,15 +481,7 @@ async fn slack_down_never_blocks_the_incident_and_the_message_is_retried() {
     m.deliver(
         "workflow_run",
         "down-1",
-        &m.workflow_run(
-            RunIds {
-                run: 4001,
-                number: 1,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(4001, 1), "main", "failure"),
     )
     .await;
     m.run_jobs().await;
@@ -618,15 +506,7 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
     let m = TestApp::builder().monitored_repo().await;
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 3001,
-                number: 30,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(3001, 30), "main", "failure"),
     )
     .await;
     let id = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
@@ -751,15 +631,7 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
     // Stats per repository and workflow.
     m.run_completes(
         "d-2",
-        &m.workflow_run(
-            RunIds {
-                run: 3002,
-                number: 31,
-                attempt: 1,
-            },
-            "main",
-            "success",
-        ),
+        &m.workflow_run(RunIds::first(3002, 31), "main", "success"),
     )
     .await;
     let stats: Page = admin
@@ -869,15 +741,7 @@ async fn slack_integration_credentials_are_write_only_and_validated() {
     m.deliver(
         "workflow_run",
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 2001,
-                number: 1,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(2001, 1), "main", "failure"),
     )
     .await;
     // The integration's first health check may mark the token refused before a post tries it
@@ -925,15 +789,7 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
     let m = TestApp::builder().monitored_repo().await;
     m.run_completes(
         "d-1",
-        &m.workflow_run(
-            RunIds {
-                run: 1001,
-                number: 1,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(1001, 1), "main", "failure"),
     )
     .await;
     let incident = m.incidents().await[0]["id"].as_str().unwrap().to_owned();
@@ -1083,15 +939,7 @@ async fn another_organisation_sees_none_of_it_on_any_new_route() {
 async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_completes_its_run() {
     let m = TestApp::builder().monitored_repo().await;
     // The run starts (no conclusion yet): recorded, no incident.
-    let mut started = m.workflow_run(
-        RunIds {
-            run: 6601,
-            number: 40,
-            attempt: 1,
-        },
-        "main",
-        "failure",
-    );
+    let mut started = m.workflow_run(RunIds::first(6601, 40), "main", "failure");
     started["action"] = json!("in_progress");
     started["workflow_run"]["status"] = json!("in_progress");
     started["workflow_run"]["conclusion"] = Value::Null;
@@ -1149,15 +997,7 @@ async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_comple
     assert_eq!(runs.items[0].evaluation.as_deref(), Some("opened"));
 
     // Deliveries for a repository RepoPal does not monitor are kept and marked ignored.
-    let mut other = m.workflow_run(
-        RunIds {
-            run: 6602,
-            number: 41,
-            attempt: 1,
-        },
-        "main",
-        "failure",
-    );
+    let mut other = m.workflow_run(RunIds::first(6602, 41), "main", "failure");
     other["repository"]["id"] = json!(999_999_999);
     m.run_completes("s-4", &other).await;
     let status: String = sqlx::query_scalar(
@@ -1170,15 +1010,7 @@ async fn workflow_job_and_check_suite_deliveries_are_recorded_and_a_suite_comple
     assert_eq!(m.incidents().await.len(), 1);
 
     // A payload RepoPal cannot read is kept and marked failed, with the reason.
-    let mut broken = m.workflow_run(
-        RunIds {
-            run: 6603,
-            number: 42,
-            attempt: 1,
-        },
-        "main",
-        "failure",
-    );
+    let mut broken = m.workflow_run(RunIds::first(6603, 42), "main", "failure");
     broken["workflow_run"]["run_number"] = json!("forty-two");
     m.run_completes("s-5", &broken).await;
     let (status, detail): (String, String) = sqlx::query_as(

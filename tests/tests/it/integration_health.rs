@@ -600,15 +600,7 @@ async fn a_slack_post_that_meets_an_expired_rotating_token_refreshes_it_and_post
     // A failing run opens an incident: both channels' posts meet the expired token first.
     h.run_completes(
         "d-1",
-        &h.workflow_run(
-            RunIds {
-                run: 1,
-                number: 1,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &h.workflow_run(RunIds::first(1, 1), "main", "failure"),
     )
     .await;
     assert_eq!(

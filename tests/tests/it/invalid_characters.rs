@@ -157,15 +157,7 @@ async fn deep_json_and_huge_numbers_get_clear_errors() {
 #[tokio::test]
 async fn a_signed_delivery_with_nul_characters_is_accepted_and_processed() {
     let m = TestApp::builder().monitored_repo().await;
-    let mut payload = m.workflow_run(
-        RunIds {
-            run: 9100,
-            number: 1,
-            attempt: 1,
-        },
-        "main",
-        "failure",
-    );
+    let mut payload = m.workflow_run(RunIds::first(9100, 1), "main", "failure");
     payload["action"] = json!("completed");
     payload["workflow_run"]["name"] = json!("te\u{0}st");
     payload["workflow_run"]["display_title"] = json!("a\u{0}b");

@@ -15,15 +15,7 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
     let m = TestApp::builder().monitored_repo().await;
     m.run_completes(
         "n-1",
-        &m.workflow_run(
-            RunIds {
-                run: 1,
-                number: 1,
-                attempt: 1,
-            },
-            "main",
-            "failure",
-        ),
+        &m.workflow_run(RunIds::first(1, 1), "main", "failure"),
     )
     .await;
     assert_eq!(m.slack.posted().len(), 2);
@@ -46,15 +38,7 @@ async fn the_slack_bot_token_never_reaches_logs_or_responses() {
     m.deliver(
         "workflow_run",
         "n-2",
-        &m.workflow_run(
-            RunIds {
-                run: 2,
-                number: 2,
-                attempt: 1,
-            },
-            "main",
-            "success",
-        ),
+        &m.workflow_run(RunIds::first(2, 2), "main", "success"),
     )
     .await;
     let dead = m.run_jobs_allowing_dead().await;

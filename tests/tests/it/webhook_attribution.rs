@@ -59,15 +59,7 @@ async fn an_app_delivery_is_credited_through_its_installation_never_the_hook_hea
 
     // An App-signed failure for the victim's repository, from the attacker's installation, naming
     // the victim's hook in the unsigned header.
-    let mut payload = m.workflow_run(
-        RunIds {
-            run: 7001,
-            number: 1,
-            attempt: 1,
-        },
-        "main",
-        "failure",
-    );
+    let mut payload = m.workflow_run(RunIds::first(7001, 1), "main", "failure");
     payload["installation"] = json!({"id": ATTACKER_INSTALLATION});
     assert_eq!(
         send(
@@ -110,15 +102,7 @@ async fn an_app_delivery_is_credited_through_its_installation_never_the_hook_hea
             &hook_secret_sealed,
         )
         .unwrap();
-    let payload = m.workflow_run(
-        RunIds {
-            run: 7002,
-            number: 2,
-            attempt: 1,
-        },
-        "main",
-        "failure",
-    );
+    let payload = m.workflow_run(RunIds::first(7002, 2), "main", "failure");
     assert_eq!(
         send(
             &m,
