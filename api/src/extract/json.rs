@@ -176,8 +176,13 @@ impl FieldErrors {
     /// Records an error when `ok` is false.
     pub fn require(&mut self, field: &'static str, ok: bool, message: &str) {
         if !ok {
-            self.0.insert(field, message.to_owned());
+            self.refuse(field, message);
         }
+    }
+
+    /// Records an error on `field`.
+    pub fn refuse(&mut self, field: &'static str, message: &str) {
+        self.0.insert(field, message.to_owned());
     }
 
     pub fn finish(self) -> Result<(), ApiError> {

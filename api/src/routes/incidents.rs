@@ -282,7 +282,7 @@ async fn act(
     // The length as sent (the document's `maxLength`).
     if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
         let mut errors = FieldErrors::default();
-        errors.require("note", false, "must be at most 4000 characters");
+        errors.refuse("note", "must be at most 4000 characters");
         errors.finish()?;
     }
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
@@ -355,7 +355,7 @@ pub async fn comment(
     let text = body.body.trim();
     if text.is_empty() || body.body.chars().count() > 4000 {
         let mut errors = FieldErrors::default();
-        errors.require("body", false, "must be 1 to 4000 characters");
+        errors.refuse("body", "must be 1 to 4000 characters");
         errors.finish()?;
     }
     let event =

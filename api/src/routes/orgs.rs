@@ -58,7 +58,7 @@ pub struct OrgPatch {
 
 fn check_fields(errors: &mut FieldErrors, name: Option<&str>, slug: Option<&str>) {
     for (field, problem) in common::identity::org_field_problems(name, slug) {
-        errors.require(field, false, problem);
+        errors.refuse(field, problem);
     }
 }
 
