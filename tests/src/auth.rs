@@ -45,6 +45,19 @@ impl Session {
 }
 
 impl TestApp {
+    /// `who` accepts the invitation `token`: 200.
+    pub async fn accept_invitation(&self, who: &Session, token: &str) {
+        let _: Value = self
+            .caller(Some(who))
+            .call(
+                Method::POST,
+                "/api/v1/invitations/accept",
+                Some(json!({"token": token})),
+                200,
+            )
+            .await;
+    }
+
     pub async fn register(&self, email: &str, org: Option<&str>) -> Session {
         let mut body = json!({"email": email, "password": PASSWORD, "full_name": "Test User"});
         if let Some(org) = org {

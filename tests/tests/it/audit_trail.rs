@@ -35,15 +35,7 @@ async fn add_member(app: &TestApp, admin: &Session, org: &str, email: &str, role
         .find(|t| t.starts_with("rpi_"))
         .expect("an invitation token");
     let user = app.register(email, None).await;
-    let _: Value = app
-        .caller(Some(&user))
-        .call(
-            Method::POST,
-            "/api/v1/invitations/accept",
-            Some(json!({"token": token})),
-            200,
-        )
-        .await;
+    app.accept_invitation(&user, &token).await;
     user
 }
 

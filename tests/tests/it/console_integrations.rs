@@ -228,22 +228,11 @@ async fn without_a_channel_list_the_alert_channel_is_typed_and_checked_by_the_sc
         "{html}"
     );
     assert!(!html.contains("<i>Channel</i>"), "what was typed is text");
-    let config: Value = sqlx::query_scalar("SELECT config FROM integrations WHERE id = $1::uuid")
-        .bind(&id)
-        .fetch_one(&m.app.db.pool)
-        .await
-        .expect("row");
-    assert!(config.get("alert_channel").is_none());
+    assert!(config_of(&m, &id).await.get("alert_channel").is_none());
 
     let res = b.post(&m.app, &save, &[("alert_channel", "#ops")]).await;
     assert_eq!(res.status, 303, "{}", res.text());
-    let channel: Option<String> =
-        sqlx::query_scalar("SELECT config->>'alert_channel' FROM integrations WHERE id = $1::uuid")
-            .bind(&id)
-            .fetch_one(&m.app.db.pool)
-            .await
-            .expect("row");
-    assert_eq!(channel.as_deref(), Some("#ops"));
+    assert_eq!(config_of(&m, &id).await["alert_channel"], "#ops");
 
     // Someone of another organisation: 404, nothing changes.
     let mut other = repopal_tests::console::Browser::default();
@@ -263,11 +252,5 @@ async fn without_a_channel_list_the_alert_channel_is_typed_and_checked_by_the_sc
         )
         .await;
     assert_eq!(res.status, 404);
-    let channel: Option<String> =
-        sqlx::query_scalar("SELECT config->>'alert_channel' FROM integrations WHERE id = $1::uuid")
-            .bind(&id)
-            .fetch_one(&m.app.db.pool)
-            .await
-            .expect("row");
-    assert_eq!(channel.as_deref(), Some("#ops"));
+    assert_eq!(config_of(&m, &id).await["alert_channel"], "#ops");
 }

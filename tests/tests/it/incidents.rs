@@ -657,16 +657,7 @@ async fn people_acknowledge_resolve_reopen_comment_and_rerun_with_audit() {
         )
         .await;
     let token = m.app.mailed_token("viewer@example.com").await;
-    let _: Value = m
-        .app
-        .caller(Some(&viewer))
-        .call(
-            Method::POST,
-            "/api/v1/invitations/accept",
-            Some(json!({"token": token})),
-            200,
-        )
-        .await;
+    m.app.accept_invitation(&viewer, &token).await;
     let as_viewer = m.app.caller(Some(&viewer)).in_org(&m.org);
     let _: IncidentState = as_viewer
         .call(Method::GET, &format!("incidents/{id}"), None, 200)

@@ -38,19 +38,6 @@ async fn newest_token(app: &TestApp, email: &str) -> String {
         .expect("an invitation token")
 }
 
-/// Accepts `token` as `who`: 200.
-async fn accept(app: &TestApp, who: &Session, token: &str) {
-    let _: Value = app
-        .caller(Some(who))
-        .call(
-            Method::POST,
-            "/api/v1/invitations/accept",
-            Some(json!({"token": token})),
-            200,
-        )
-        .await;
-}
-
 /// Accepting `token` as `who` is refused (400): the error's code.
 async fn accept_refused(app: &TestApp, who: &Session, token: &str) -> String {
     let e: ErrorEnvelope = app
@@ -100,7 +87,7 @@ async fn join(app: &TestApp, admin: &Session, org: &str, email: &str, role: &str
     invite(app, admin, org, email, role).await;
     let user = app.register(email, None).await;
     let token = newest_token(app, email).await;
-    accept(app, &user, &token).await;
+    app.accept_invitation(&user, &token).await;
     user
 }
 
@@ -199,7 +186,7 @@ async fn inviting_again_replaces_the_earlier_invitation() {
         "the replaced org_admin invitation is dead"
     );
     assert_eq!(role_of(&app, &org, &invitee.user_id).await, None);
-    accept(&app, &invitee, &second).await;
+    app.accept_invitation(&invitee, &second).await;
     assert_eq!(
         role_of(&app, &org, &invitee.user_id).await.as_deref(),
         Some("viewer")
@@ -416,5 +403,5 @@ async fn an_admin_of_another_org_cannot_list_or_revoke_its_invitations() {
     assert_eq!(still.len(), 1, "{still:?}");
     let target = app.register("target@example.com", None).await;
     let token = newest_token(&app, "target@example.com").await;
-    accept(&app, &target, &token).await;
+    app.accept_invitation(&target, &token).await;
 }

@@ -110,15 +110,7 @@ pub(crate) async fn add_member(
     } else {
         invitation_token(app, email).await
     };
-    let _: Value = app
-        .caller(Some(&user))
-        .call(
-            Method::POST,
-            "/api/v1/invitations/accept",
-            Some(json!({"token": token})),
-            200,
-        )
-        .await;
+    app.accept_invitation(&user, &token).await;
     user
 }
 

@@ -250,15 +250,7 @@ async fn a_patch_answers_with_the_resource_and_a_delete_with_the_envelope() {
     let dev = app.register("shape-dev@example.com", None).await;
     invite(&app, &admin, &org, "shape-dev@example.com").await;
     let token = app.mailed_token("shape-dev@example.com").await;
-    let _: Value = app
-        .caller(Some(&dev))
-        .call(
-            Method::POST,
-            "/api/v1/invitations/accept",
-            Some(json!({"token": token})),
-            200,
-        )
-        .await;
+    app.accept_invitation(&dev, &token).await;
 
     let as_admin = app.caller(Some(&admin)).in_org(&org);
     let path = format!("members/{}", dev.user_id);
